@@ -1,0 +1,103 @@
+// The contract between the UI and the node: every command with the schema of its parameters and of
+// its result, and every event with the schema of its payload. The node implements `ApiHandlers`; the
+// IPC and HTTP/WebSocket transports carry calls and events without knowing what they mean, and the
+// renderer talks to an `ApiClient` that either transport provides.
+import { z } from 'zod'
+
+const peerId = z.string().min(1).max(128)
+const multiaddrText = z.string().min(1).max(1024)
+
+export const PeerConnectionSchema = z.object({
+  peerId,
+  /** The remote address of each open connection to the peer. */
+  addresses: z.array(multiaddrText),
+  direction: z.enum(['inbound', 'outbound']),
+  /** Round-trip time of the last ping, in milliseconds; null until the first ping answers. */
+  latencyMs: z.number().nonnegative().nullable(),
+  /** When the first open connection to the peer was opened, ms since the epoch. */
+  connectedAt: z.number().int().nonnegative(),
+})
+export type PeerConnection = z.infer<typeof PeerConnectionSchema>
+
+export const NodeStatusSchema = z.object({
+  peerId,
+  version: z.string(),
+  /** The addresses this node listens on, each ending in /p2p/<peerId>, ready to share. */
+  listenAddresses: z.array(multiaddrText),
+  peers: z.array(PeerConnectionSchema),
+  /** Whether the node runs in a closed peer group (a libp2p private network with a swarm key). */
+  privateNetwork: z.boolean(),
+  startedAt: z.number().int().nonnegative(),
+})
+export type NodeStatus = z.infer<typeof NodeStatusSchema>
+
+export const themes = ['system', 'light', 'dark'] as const
+
+export const SettingsSchema = z
+  .object({
+    /** The name other members see; empty until the user sets one. */
+    displayName: z.string().max(64),
+    theme: z.enum(themes),
+    /** Peers this node dials at every start, besides the bootstrap addresses of its configuration. */
+    savedPeers: z.array(multiaddrText).max(64),
+  })
+  .strict()
+export type Settings = z.infer<typeof SettingsSchema>
+
+export const defaultSettings: Settings = { displayName: '', theme: 'system', savedPeers: [] }
+
+const noParams = z.object({}).strict()
+
+export const commands = {
+  'node.status': { params: noParams, result: NodeStatusSchema },
+  'node.connect': {
+    params: z
+      .object({
+        address: multiaddrText,
+        /** Also dial this address at every later start. */
+        remember: z.boolean().optional(),
+      })
+      .strict(),
+    result: PeerConnectionSchema,
+  },
+  'settings.get': { params: noParams, result: SettingsSchema },
+  'settings.update': { params: SettingsSchema.partial().strict(), result: SettingsSchema },
+} as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
+
+export type CommandName = keyof typeof commands
+export type CommandParams<Name extends CommandName> = z.input<(typeof commands)[Name]['params']>
+export type CommandResult<Name extends CommandName> = z.output<(typeof commands)[Name]['result']>
+
+export const events = {
+  /** The node's status changed: a peer connected or left, a latency was measured, an address changed. */
+  'node.status': NodeStatusSchema,
+  'settings.changed': SettingsSchema,
+} as const satisfies Record<string, z.ZodType>
+
+export type EventName = keyof typeof events
+export type ApiEvent = { [Name in EventName]: { type: Name; data: z.output<(typeof events)[Name]> } }[EventName]
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commands, name)
+}
+
+/** What the node implements: one async function per command, given already-validated parameters. */
+export type ApiHandlers = {
+  [Name in CommandName]: (params: z.output<(typeof commands)[Name]['params']>) => Promise<CommandResult<Name>>
+}
+
+/** The node's side of the API, which both transports serve. */
+export interface ApiService {
+  /** Validate `params` against the command's schema, run it, and answer its result. */
+  call(name: string, params: unknown): Promise<unknown>
+  /** Receive every event until the returned function is called. */
+  subscribe(listener: (event: ApiEvent) => void): () => void
+}
+
+/** What the renderer holds: typed calls and events over whichever transport the page has. */
+export interface ApiClient {
+  call<Name extends CommandName>(name: Name, params: CommandParams<Name>): Promise<CommandResult<Name>>
+  subscribe(listener: (event: ApiEvent) => void): () => void
+  /** Which transport carries the calls: shown in the UI's footer, never branched on by pages. */
+  readonly transport: 'ipc' | 'http'
+}
