@@ -1,0 +1,153 @@
+// The node's configuration, checked before anything starts: a bad value stops the node with a
+// message that names the value and says how to fix it.
+import { constants } from 'node:fs'
+import { access, mkdir, readFile, stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { CyclexError, registerErrorClass } from '../../shared/errors'
+
+/** The configuration is wrong: the message names the setting and the fix. */
+export class ConfigError extends CyclexError {
+  static override readonly code: string = 'ERR_CONFIG'
+}
+registerErrorClass(ConfigError)
+
+export interface NodeConfig {
+  /** Where the node keeps its peer key, its store and its API token. Created if missing. */
+  dataDir: string
+  /** libp2p listen addresses; default: TCP on 0.0.0.0 with a port the OS picks. */
+  listen?: string[]
+  /** Peers to dial at start (multiaddrs ending in /p2p/<peerId>). */
+  bootstrap?: string[]
+  /** A libp2p swarm key file: with it, the node only talks to peers that hold the same key. */
+  swarmKeyFile?: string
+  /** Find peers on the local network by mDNS; default true. */
+  mdns?: boolean
+  /** Keep the store in memory instead of on disk (tests). The peer key still lives in dataDir. */
+  inMemoryStore?: boolean
+  /** Connection manager limits; multi-node tests raise the inbound thresholds. */
+  connectionLimits?: { inboundConnectionThreshold?: number; maxIncomingPendingConnections?: number }
+  /** How often connected peers are pinged for their latency; default 5 s. */
+  pingIntervalMs?: number
+}
+
+export interface ResolvedConfig {
+  dataDir: string
+  listen: Multiaddr[]
+  bootstrap: Multiaddr[]
+  swarmKey: Uint8Array | undefined
+  mdns: boolean
+  inMemoryStore: boolean
+  connectionLimits: NonNullable<NodeConfig['connectionLimits']>
+  pingIntervalMs: number
+}
+
+export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
+
+function parseMultiaddrs(addresses: readonly string[], setting: string, needsPeerId: boolean): Multiaddr[] {
+  return addresses.map((text, index) => {
+    let address: Multiaddr
+    try {
+      address = multiaddr(text)
+    } catch (error) {
+      throw new ConfigError(
+        `${setting}[${index}] '${text}' is not a valid multiaddr (${(error as Error).message}); ` +
+          `expected something like /ip4/127.0.0.1/tcp/4001${needsPeerId ? '/p2p/12D3KooW...' : ''}`,
+        { path: `${setting}[${index}]` },
+      )
+    }
+    if (needsPeerId && address.getPeerId() === null) {
+      throw new ConfigError(
+        `${setting}[${index}] '${text}' has no peer ID; end it with /p2p/<peerId> so the node can check who answers`,
+        { path: `${setting}[${index}]` },
+      )
+    }
+    return address
+  })
+}
+
+async function prepareDataDir(dataDir: string): Promise<string> {
+  if (typeof dataDir !== 'string' || dataDir.trim() === '') {
+    throw new ConfigError('dataDir is required: the folder where the node keeps its key and data', {
+      path: 'dataDir',
+    })
+  }
+  const absolute = resolve(dataDir)
+  try {
+    const info = await stat(absolute)
+    if (!info.isDirectory()) {
+      throw new ConfigError(`The data directory ${absolute} is a file, not a folder; choose a folder`, {
+        path: 'dataDir',
+      })
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError(`The data directory ${absolute} cannot be read: ${(error as Error).message}`, {
+        path: 'dataDir',
+        cause: error,
+      })
+    }
+    try {
+      await mkdir(absolute, { recursive: true, mode: 0o700 })
+    } catch (mkdirError) {
+      throw new ConfigError(
+        `The data directory ${absolute} cannot be created: ${(mkdirError as Error).message}`,
+        { path: 'dataDir', cause: mkdirError },
+      )
+    }
+  }
+  try {
+    await access(absolute, constants.R_OK | constants.W_OK | constants.X_OK)
+  } catch (error) {
+    throw new ConfigError(
+      `The data directory ${absolute} is not readable and writable by this user; fix its permissions or choose another folder`,
+      { path: 'dataDir', cause: error },
+    )
+  }
+  return absolute
+}
+
+/** The pre-shared key inside a swarm key file, checked for the /key/swarm/psk/1.0.0/ format. */
+export async function readSwarmKey(file: string): Promise<Uint8Array> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(file)
+  } catch (error) {
+    throw new ConfigError(`The swarm key file ${file} cannot be read: ${(error as Error).message}`, {
+      path: 'swarmKeyFile',
+      cause: error,
+    })
+  }
+  const lines = bytes.toString('utf8').split(/\r?\n/)
+  if (lines[0] !== '/key/swarm/psk/1.0.0/' || lines[1] !== '/base16/' || !/^[0-9a-fA-F]{64}$/.test(lines[2] ?? '')) {
+    throw new ConfigError(
+      `The swarm key file ${file} is not a libp2p swarm key: expected the lines /key/swarm/psk/1.0.0/, /base16/ and 64 hex digits`,
+      { path: 'swarmKeyFile' },
+    )
+  }
+  return new Uint8Array(bytes)
+}
+
+export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig> {
+  const dataDir = await prepareDataDir(config.dataDir)
+  const listen = parseMultiaddrs(config.listen ?? defaultListenAddresses, 'listen', false)
+  const bootstrap = parseMultiaddrs(config.bootstrap ?? [], 'bootstrap', true)
+  const swarmKey = config.swarmKeyFile === undefined ? undefined : await readSwarmKey(config.swarmKeyFile)
+  const pingIntervalMs = config.pingIntervalMs ?? 5_000
+  if (!Number.isInteger(pingIntervalMs) || pingIntervalMs < 100) {
+    throw new ConfigError('pingIntervalMs must be a whole number of milliseconds, at least 100', {
+      path: 'pingIntervalMs',
+    })
+  }
+  return {
+    dataDir,
+    listen,
+    bootstrap,
+    swarmKey,
+    mdns: config.mdns ?? true,
+    inMemoryStore: config.inMemoryStore ?? false,
+    connectionLimits: config.connectionLimits ?? {},
+    pingIntervalMs,
+  }
+}

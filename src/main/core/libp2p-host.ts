@@ -1,0 +1,47 @@
+// The libp2p host of a node: TCP, noise, yamux, identify and ping, mDNS and bootstrap discovery,
+// and the pre-shared-key protector when the node runs in a closed peer group.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify, type Identify } from '@libp2p/identify'
+import type { Ed25519PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { ping, type Ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import type { ResolvedConfig } from './config'
+
+export type HostServices = { identify: Identify; ping: Ping }
+export type Host = Libp2p<HostServices>
+
+export interface HostOptions {
+  privateKey: Ed25519PrivateKey
+  config: ResolvedConfig
+  /** Dialled at start together with the configured bootstrap peers. */
+  savedPeers: Multiaddr[]
+}
+
+export async function createHost({ privateKey, config, savedPeers }: HostOptions): Promise<Host> {
+  const peerDiscovery: NonNullable<Libp2pOptions<HostServices>['peerDiscovery']> = []
+  if (config.mdns) peerDiscovery.push(mdns())
+  const dialAtStart = [...config.bootstrap, ...savedPeers].map((address) => address.toString())
+  if (dialAtStart.length > 0) peerDiscovery.push(bootstrap({ list: [...new Set(dialAtStart)] }))
+
+  const options: Libp2pOptions<HostServices> = {
+    privateKey,
+    addresses: { listen: config.listen.map((address) => address.toString()) },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: { ...config.connectionLimits },
+    services: {
+      identify: identify(),
+      ping: ping(),
+    },
+  }
+  if (config.swarmKey) options.connectionProtector = preSharedKey({ psk: config.swarmKey })
+  return createLibp2p(options)
+}

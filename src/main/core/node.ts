@@ -1,0 +1,214 @@
+// createNode: the one composition root. The desktop shell, the headless server and the tests all
+// build a node here, so a part that is missing or misconfigured fails the same way everywhere: at
+// start, with a message that says what to fix.
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Connection } from '@libp2p/interface'
+import packageJson from '../../../package.json'
+import type { ApiHandlers, ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
+import { createApiService } from '../../shared/api/service'
+import { ConnectionError, ValidationError } from '../../shared/errors'
+import { ConfigError, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
+import { createEventHub } from './event-hub'
+import { createHost, type Host } from './libp2p-host'
+import { loadOrCreatePeerKey } from './peer-key'
+import { peerLatency, type PeerLatency } from './peer-latency'
+import { openSettingsStore, type SettingsStore } from './settings-store'
+import { openStore, type Store } from './store'
+
+export type { NodeConfig } from './config'
+
+export interface CyclexNode {
+  readonly peerId: string
+  readonly config: ResolvedConfig
+  /** The API both transports serve. */
+  readonly api: ApiService
+  /** The status as the API reports it. */
+  status(): NodeStatus
+  /** Stop libp2p, close the store and release every timer and socket. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+const dialTimeoutMs = 10_000
+/** Status changes that arrive within this window are sent to the UI as one event. */
+const statusCoalesceMs = 50
+
+function summarizeConnections(peerId: string, connections: Connection[], latencyMs: number | null): PeerConnection {
+  const open = connections.filter((connection) => connection.status === 'open')
+  const first = open.reduce((oldest, connection) => (connection.timeline.open < oldest.timeline.open ? connection : oldest))
+  return {
+    peerId,
+    addresses: open.map((connection) => connection.remoteAddr.toString()),
+    direction: first.direction,
+    latencyMs,
+    connectedAt: first.timeline.open,
+  }
+}
+
+function parsePeerAddress(text: string): Multiaddr {
+  try {
+    return multiaddr(text.trim())
+  } catch (error) {
+    throw new ValidationError(
+      `'${text}' is not a multiaddr (${(error as Error).message}); a peer's address looks like /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW...`,
+      { path: 'address' },
+    )
+  }
+}
+
+class Node implements CyclexNode {
+  readonly api: ApiService
+  private readonly latency: PeerLatency
+  private readonly events = createEventHub()
+  private readonly startedAt = Date.now()
+  private statusTimer: ReturnType<typeof setTimeout> | undefined
+  private stopped: Promise<void> | undefined
+
+  constructor(
+    readonly config: ResolvedConfig,
+    private readonly store: Store,
+    private readonly settings: SettingsStore,
+    private readonly host: Host,
+  ) {
+    this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
+    this.api = createApiService(this.handlers(), this.events)
+  }
+
+  get peerId(): string {
+    return this.host.peerId.toString()
+  }
+
+  status(): NodeStatus {
+    const byPeer = new Map<string, Connection[]>()
+    for (const connection of this.host.getConnections()) {
+      if (connection.status !== 'open') continue
+      const peer = connection.remotePeer.toString()
+      byPeer.set(peer, [...(byPeer.get(peer) ?? []), connection])
+    }
+    const peers = [...byPeer]
+      .map(([peer, connections]) => summarizeConnections(peer, connections, this.latency.latencyOf(peer)))
+      .sort((a, b) => a.connectedAt - b.connectedAt || a.peerId.localeCompare(b.peerId))
+    return {
+      peerId: this.peerId,
+      version: packageJson.version,
+      listenAddresses: this.host.getMultiaddrs().map((address) => address.toString()),
+      peers,
+      privateNetwork: this.config.swarmKey !== undefined,
+      startedAt: this.startedAt,
+    }
+  }
+
+  /** Coalesce bursts of libp2p events into one status event for the UI. */
+  statusChanged = (): void => {
+    if (this.statusTimer !== undefined || this.stopped) return
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined
+      this.events.emit({ type: 'node.status', data: this.status() })
+    }, statusCoalesceMs)
+  }
+
+  private handlers(): ApiHandlers {
+    return {
+      'node.status': async () => this.status(),
+      'node.connect': async ({ address, remember }) => this.connect(address, remember ?? false),
+      'settings.get': async () => this.settings.get(),
+      'settings.update': async (patch) => {
+        if (patch.savedPeers) {
+          patch.savedPeers.forEach((text, index) => {
+            try {
+              parsePeerAddress(text)
+            } catch (error) {
+              throw new ValidationError((error as Error).message, { path: `savedPeers[${index}]` })
+            }
+          })
+        }
+        const next = await this.settings.update(patch)
+        this.events.emit({ type: 'settings.changed', data: next })
+        return next
+      },
+    }
+  }
+
+  private async connect(text: string, remember: boolean): Promise<PeerConnection> {
+    const address = parsePeerAddress(text)
+    const target = address.getPeerId()
+    if (target === this.peerId) {
+      throw new ValidationError('That address is this node itself; give the address of another node', {
+        path: 'address',
+      })
+    }
+    let connection: Connection
+    try {
+      connection = await this.host.dial(address, { signal: AbortSignal.timeout(dialTimeoutMs) })
+    } catch (error) {
+      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${dialTimeoutMs / 1000} s` : (error as Error).message
+      throw new ConnectionError(`Could not connect to ${address.toString()}: ${reason}`, { cause: error })
+    }
+    const peer = connection.remotePeer.toString()
+    let latencyMs: number | null = null
+    try {
+      latencyMs = await this.host.services.ping.ping(connection.remotePeer, { signal: AbortSignal.timeout(dialTimeoutMs) })
+    } catch {
+      // Connected but the ping did not answer: the periodic ping will fill the figure in.
+    }
+    if (remember) {
+      const withPeerId = target === null ? address.encapsulate(`/p2p/${peer}`) : address
+      const saved = this.settings.get().savedPeers
+      if (!saved.includes(withPeerId.toString())) {
+        const next = await this.settings.update({ savedPeers: [...saved, withPeerId.toString()] })
+        this.events.emit({ type: 'settings.changed', data: next })
+      }
+    }
+    this.statusChanged()
+    return summarizeConnections(
+      peer,
+      this.host.getConnections(connection.remotePeer),
+      latencyMs ?? this.latency.latencyOf(peer),
+    )
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      clearTimeout(this.statusTimer)
+      this.statusTimer = undefined
+      await this.latency.stop()
+      this.host.removeEventListener('connection:open', this.statusChanged)
+      this.host.removeEventListener('connection:close', this.statusChanged)
+      this.host.removeEventListener('self:peer:update', this.statusChanged)
+      await this.host.stop()
+      await this.store.close()
+    })()
+    return this.stopped
+  }
+
+  start(): void {
+    this.host.addEventListener('connection:open', this.statusChanged)
+    this.host.addEventListener('connection:close', this.statusChanged)
+    this.host.addEventListener('self:peer:update', this.statusChanged)
+    this.latency.start()
+  }
+}
+
+export async function createNode(config: NodeConfig): Promise<CyclexNode> {
+  const resolved = await resolveConfig(config)
+  const privateKey = await loadOrCreatePeerKey(resolved.dataDir)
+  const store = await openStore({ dataDir: resolved.dataDir, inMemory: resolved.inMemoryStore })
+  let host: Host | undefined
+  try {
+    const settings = await openSettingsStore(store)
+    const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
+    host = await createHost({ privateKey, config: resolved, savedPeers }).catch((error: unknown) => {
+      const listen = resolved.listen.map((address) => address.toString()).join(', ')
+      throw new ConfigError(`libp2p could not start on ${listen}: ${(error as Error).message}`, {
+        path: 'listen',
+        cause: error,
+      })
+    })
+    const node = new Node(resolved, store, settings, host)
+    node.start()
+    return node
+  } catch (error) {
+    await host?.stop()
+    await store.close()
+    throw error
+  }
+}

@@ -1,0 +1,51 @@
+// The node's store: one level database (classic-level on disk, memory-level in tests) split into
+// sublevels per kind of record. Writes that belong together go in one batch on the root database.
+import { join } from 'node:path'
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
+import { MemoryLevel } from 'memory-level'
+import { ConfigError } from './config'
+
+export type RootDatabase = AbstractLevel<string | Uint8Array, string, string>
+export type Sublevel<Value> = AbstractSublevel<RootDatabase, string | Uint8Array, string, Value>
+
+export const storeDirectoryName = 'store'
+
+export interface Store {
+  readonly db: RootDatabase
+  /** A sublevel of JSON values, e.g. 'settings'. Names are fixed by the code, never by input. */
+  jsonSublevel<Value>(name: string): Sublevel<Value>
+  close(): Promise<void>
+}
+
+function describeOpenFailure(error: unknown, location: string): ConfigError {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause
+  if (cause?.code === 'LEVEL_LOCKED') {
+    return new ConfigError(
+      `The store in ${location} is in use by another Cyclex node (its lock is held); stop that node or choose another data directory`,
+      { path: 'dataDir', cause: error },
+    )
+  }
+  const detail = cause?.message ?? (error as Error).message
+  return new ConfigError(
+    `The store in ${location} cannot be opened: ${detail}. The node does not start on a store it cannot read`,
+    { path: 'dataDir', cause: error },
+  )
+}
+
+export async function openStore(options: { dataDir: string; inMemory: boolean }): Promise<Store> {
+  const location = join(options.dataDir, storeDirectoryName)
+  const db: RootDatabase = options.inMemory
+    ? new MemoryLevel<string, string>()
+    : new ClassicLevel<string, string>(location)
+  try {
+    await db.open()
+  } catch (error) {
+    throw describeOpenFailure(error, location)
+  }
+  return {
+    db,
+    jsonSublevel: <Value>(name: string) => db.sublevel<string, Value>(name, { valueEncoding: 'json' }),
+    close: () => db.close(),
+  }
+}

@@ -1,0 +1,35 @@
+// Real nodes for multi-node tests: TCP on 127.0.0.1 only, no mDNS (so peers meet only when a test
+// connects them), a store in memory unless the test needs the disk, and a fresh data directory.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createNode, type CyclexNode, type NodeConfig } from '../../src/main/core/node'
+
+export async function makeTempDir(prefix = 'cyclex-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix))
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+}
+
+export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: string }): Promise<CyclexNode> {
+  return createNode({
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    mdns: false,
+    inMemoryStore: true,
+    pingIntervalMs: 500,
+    connectionLimits: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
+    ...overrides,
+  })
+}
+
+/** Poll `check` until it returns true or `timeoutMs` passes; fails with `what` in the message. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+}
