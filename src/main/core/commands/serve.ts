@@ -1,0 +1,146 @@
+// `cyclex serve`: the headless node. It starts the same node as the desktop app and serves the same
+// renderer on 127.0.0.1, then prints one ready line with the URL to open.
+import { access } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { CliCommand, CliIo } from '../cli-command'
+import { ConfigError } from '../config'
+import { loadOrCreateApiToken } from '../api-token'
+import { startLocalServer } from '../http-server'
+import { createNode } from '../node'
+
+export const defaultHttpPort = 7420
+
+const usage = `Usage: cyclex serve [options]
+
+Starts a Cyclex node without the desktop window and serves its UI on 127.0.0.1.
+
+Options:
+  --data DIR          data directory (peer key, store, API token); default ~/.cyclex
+  --port N            HTTP port on 127.0.0.1 for the UI and API; 0 picks a free port; default ${defaultHttpPort}
+  --listen ADDR       libp2p listen multiaddr (repeatable); default /ip4/0.0.0.0/tcp/0
+  --bootstrap ADDR    peer to dial at start, ending in /p2p/<peerId> (repeatable)
+  --swarm-key FILE    join the closed peer group of this libp2p swarm key
+  --no-mdns           do not look for peers on the local network
+  -h, --help          show this help`
+
+export interface ServeOptions {
+  dataDir: string
+  port: number
+  listen: string[] | undefined
+  bootstrap: string[]
+  swarmKeyFile: string | undefined
+  mdns: boolean
+}
+
+/** Parse and check serve's flags; throws ConfigError with the flag's name on a bad value. */
+export function parseServeArgs(args: string[]): ServeOptions | 'help' {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        data: { type: 'string' },
+        port: { type: 'string' },
+        listen: { type: 'string', multiple: true },
+        bootstrap: { type: 'string', multiple: true },
+        'swarm-key': { type: 'string' },
+        'no-mdns': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }))
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  if (values.help) return 'help'
+  const portText = values.port ?? String(defaultHttpPort)
+  const port = Number(portText)
+  if (!/^\d+$/.test(portText) || port > 65_535) {
+    throw new ConfigError(`--port must be a whole number from 0 to 65535, not '${portText}'`, { path: 'port' })
+  }
+  return {
+    dataDir: values.data ?? join(homedir(), '.cyclex'),
+    port,
+    listen: values.listen,
+    bootstrap: values.bootstrap ?? [],
+    swarmKeyFile: values['swarm-key'],
+    mdns: !values['no-mdns'],
+  }
+}
+
+async function ensureRendererBuilt(rendererDir: string): Promise<void> {
+  try {
+    await access(join(rendererDir, 'index.html'))
+  } catch {
+    throw new ConfigError(`The UI is not built (no ${join(rendererDir, 'index.html')}); run npm run build first`)
+  }
+}
+
+function waitForShutdown(signal: AbortSignal): Promise<string> {
+  return new Promise((resolve) => {
+    const finish = (reason: string): void => {
+      process.off('SIGINT', onInterrupt)
+      process.off('SIGTERM', onTerminate)
+      signal.removeEventListener('abort', onAbort)
+      resolve(reason)
+    }
+    const onInterrupt = (): void => finish('SIGINT')
+    const onTerminate = (): void => finish('SIGTERM')
+    const onAbort = (): void => finish('abort')
+    process.once('SIGINT', onInterrupt)
+    process.once('SIGTERM', onTerminate)
+    if (signal.aborted) finish('abort')
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+export async function serve(options: ServeOptions, io: CliIo, signal: AbortSignal, rendererDir: string): Promise<number> {
+  await ensureRendererBuilt(rendererDir)
+  const node = await createNode({
+    dataDir: options.dataDir,
+    ...(options.listen ? { listen: options.listen } : {}),
+    bootstrap: options.bootstrap,
+    ...(options.swarmKeyFile ? { swarmKeyFile: options.swarmKeyFile } : {}),
+    mdns: options.mdns,
+  })
+  let server
+  try {
+    const token = await loadOrCreateApiToken(node.config.dataDir)
+    server = await startLocalServer({ api: node.api, token, rendererDir, port: options.port }).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') {
+        throw new ConfigError(`Port ${options.port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any free port`, {
+          path: 'port',
+        })
+      }
+      throw error
+    })
+  } catch (error) {
+    await node.stop()
+    throw error
+  }
+  io.stdout.write(`Cyclex node ${node.peerId} ready at ${server.url}\n`)
+  const reason = await waitForShutdown(signal)
+  io.stderr.write(`Stopping the Cyclex node (${reason})...\n`)
+  await server.close()
+  await node.stop()
+  io.stderr.write('Cyclex node stopped\n')
+  return 0
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'run a node headless and serve its UI on 127.0.0.1',
+  usage,
+  async run(args, io, signal) {
+    const options = parseServeArgs(args)
+    if (options === 'help') {
+      io.stdout.write(`${usage}\n`)
+      return 0
+    }
+    return serve(options, io, signal, join(import.meta.dirname, '..', 'renderer'))
+  },
+}
