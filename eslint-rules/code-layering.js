@@ -44,6 +44,7 @@ export const packageRuntimes = {
   zod: 'portable',
   '@ipld/dag-cbor': 'portable',
   multiformats: 'portable',
+  '@noble/hashes': 'portable',
   'fast-check': 'portable',
 }
 

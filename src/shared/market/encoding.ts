@@ -1,0 +1,236 @@
+// One canonical encoding for every signed fact, and the checks a fact passes on receipt.
+//
+//   body      = dag-cbor of the fact (map keys sorted, minimal integers, no floats, no undefined)
+//   id        = CIDv1(dag-cbor, sha2-256(body)), base32 `bafyrei...`: the same fact has the same id
+//               on every node, whoever signed or relayed it
+//   signature = Ed25519 by the owner's peer key over signingDomain || body
+//   envelope  = dag-cbor { body: bytes, signature: bytes }   (what gossip carries)
+//
+// On receipt the envelope and the body are decoded, the body is checked field by field, re-encoded,
+// and must come out byte for byte identical; so a fact has exactly one encoding and one id.
+//
+// Hashing is synchronous (the matcher and the state need ids without awaiting): sha2-256 from
+// @noble/hashes, pure JS, by default; a node passes node:crypto's faster one (market-crypto.ts).
+// Signing and verifying go through the FactSigner / FactVerifier interfaces, because this folder may
+// not import node:crypto; the node implements them with cached KeyObjects.
+import * as dagCbor from '@ipld/dag-cbor'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2'
+import { base64 } from 'multiformats/bases/base64'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import {
+  FactIdMismatchError,
+  FactTooLargeError,
+  InvalidFactError,
+  MalformedEncodingError,
+  NonCanonicalEncodingError,
+  SignatureMismatchError,
+} from './errors'
+import type { Fact, FactId, FactKind, IdentifiedFact, PeerId, SignedFact } from './facts'
+import { parseFact } from './schema'
+
+const dagCborCode = 0x71
+const sha256Code = 0x12
+
+/** Prefixed to the body before signing, so a Cyclex signature can never be replayed as another protocol's. */
+export const signingDomain = new TextEncoder().encode('cyclex/fact/v1\n')
+
+/** Largest canonical body per kind: an order is refused over 1 KiB; a group's member list may be longer. */
+export const maxBodyBytes: Readonly<Record<FactKind, number>> = {
+  order: 1024,
+  amend: 1024,
+  cancel: 1024,
+  decline: 1024,
+  take: 1024,
+  confirm: 1024,
+  group: 16_384,
+}
+/** Envelope framing plus a 64-byte signature never needs more than this on top of the body. */
+const envelopeOverhead = 96
+const maxEnvelopeBytes = maxBodyBytes.group + envelopeOverhead
+const ed25519SignatureLength = 64
+
+export type Sha256 = (bytes: Uint8Array) => Uint8Array
+
+export interface FactVerifier {
+  /** True when `signature` is the Ed25519 signature of `message` by the key inside peer ID `owner`. */
+  verify(owner: PeerId, message: Uint8Array, signature: Uint8Array): boolean
+}
+
+export interface FactSigner {
+  readonly owner: PeerId
+  sign(message: Uint8Array): Uint8Array
+}
+
+export interface FactCodecOptions {
+  /** Defaults to @noble/hashes' sha256. */
+  sha256?: Sha256
+}
+
+/** The canonical bytes of a fact body. The fact must already be valid (see parseFact). */
+export function encodeFactBody(fact: Fact): Uint8Array {
+  return dagCbor.encode(fact)
+}
+
+export function factIdOfBody(body: Uint8Array, sha256: Sha256 = nobleSha256): FactId {
+  return CID.createV1(dagCborCode, Digest.create(sha256Code, sha256(body))).toString()
+}
+
+/** Id of a valid fact: the hash of its canonical body. */
+export function factIdOf(fact: Fact, sha256: Sha256 = nobleSha256): FactId {
+  return factIdOfBody(encodeFactBody(fact), sha256)
+}
+
+/** The bytes the owner signs: the domain prefix, then the canonical body. */
+export function signingMessage(body: Uint8Array): Uint8Array {
+  const message = new Uint8Array(signingDomain.length + body.length)
+  message.set(signingDomain)
+  message.set(body, signingDomain.length)
+  return message
+}
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false
+  return true
+}
+
+function checkBodySize(kind: FactKind, length: number, path: string): void {
+  if (length > maxBodyBytes[kind]) {
+    throw new FactTooLargeError(
+      `${kind === 'order' ? 'an order' : `a ${kind}`} may be at most ${maxBodyBytes[kind]} bytes encoded; this one is ${length}`,
+      path === '' ? {} : { path },
+    )
+  }
+}
+
+/** Check an untrusted fact body (as JSON or decoded CBOR), and give it with its canonical bytes. */
+export function canonicalize(value: unknown, path = ''): { fact: Fact; body: Uint8Array } {
+  const fact = parseFact(value, path)
+  const body = encodeFactBody(fact)
+  checkBodySize(fact.kind, body.length, path)
+  return { fact, body }
+}
+
+/** Sign a fact: check it, encode it canonically, sign it with the owner's key. */
+export function signFact<F extends Fact>(fact: F, signer: FactSigner, options: FactCodecOptions = {}): SignedFact<F> {
+  const { fact: checked, body } = canonicalize(fact)
+  if (checked.owner !== signer.owner) {
+    throw new InvalidFactError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
+  }
+  const signature = signer.sign(signingMessage(body))
+  return { id: factIdOfBody(body, options.sha256), fact: checked as F, body, signature }
+}
+
+export function encodeSignedFact(signed: Pick<SignedFact, 'body' | 'signature'>): Uint8Array {
+  return dagCbor.encode({ body: signed.body, signature: signed.signature })
+}
+
+function verifySignature(fact: Fact, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier, path: string): void {
+  const signaturePath = path === '' ? 'signature' : `${path}.signature`
+  if (signature.length !== ed25519SignatureLength) {
+    throw new SignatureMismatchError(`${signaturePath} must be 64 bytes (Ed25519), not ${signature.length}`, { path: signaturePath })
+  }
+  if (!verifier.verify(fact.owner, signingMessage(body), signature)) {
+    throw new SignatureMismatchError(`signature does not match owner ${fact.owner}`, { path: signaturePath })
+  }
+}
+
+/**
+ * Everything a received fact must pass: size, decoding, the body's fields, canonical bytes (decode,
+ * re-encode, identical), and the owner's signature. Returns the typed fact with its id.
+ */
+export function decodeSignedFact(bytes: Uint8Array, verifier: FactVerifier, options: FactCodecOptions = {}): SignedFact {
+  if (bytes.length > maxEnvelopeBytes) {
+    throw new FactTooLargeError(`a signed fact may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`)
+  }
+  let envelope: unknown
+  try {
+    envelope = dagCbor.decode(bytes)
+  } catch (error) {
+    throw new MalformedEncodingError(`not a dag-cbor signed fact: ${(error as Error).message}`, { cause: error })
+  }
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
+    throw new MalformedEncodingError('a signed fact must be a map { body, signature }')
+  }
+  const { body, signature, ...rest } = envelope as Record<string, unknown>
+  const unknownField = Object.keys(rest)[0]
+  if (unknownField !== undefined) {
+    throw new MalformedEncodingError(`a signed fact has only body and signature, not '${unknownField}'`, { path: unknownField })
+  }
+  if (!(body instanceof Uint8Array)) throw new MalformedEncodingError('body must be bytes (the canonical fact)', { path: 'body' })
+  if (!(signature instanceof Uint8Array)) throw new MalformedEncodingError('signature must be bytes', { path: 'signature' })
+
+  let decodedBody: unknown
+  try {
+    decodedBody = dagCbor.decode(body)
+  } catch (error) {
+    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
+  }
+  const fact = parseFact(decodedBody)
+  checkBodySize(fact.kind, body.length, '')
+  if (!sameBytes(encodeFactBody(fact), body)) {
+    throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', { path: 'body' })
+  }
+  if (!sameBytes(encodeSignedFact({ body, signature }), bytes)) {
+    throw new NonCanonicalEncodingError('the signed fact is not in canonical dag-cbor form')
+  }
+  verifySignature(fact, body, signature, verifier, '')
+  return { id: factIdOfBody(body, options.sha256), fact, body, signature }
+}
+
+/** The JSON form of a fact: the body's fields, plus `id` and `signature` (base64) when known. */
+export type FactJson = Record<string, unknown> & { id?: string; signature?: string }
+
+export function factToJson(fact: IdentifiedFact | SignedFact): FactJson {
+  const json: FactJson = { id: fact.id, ...(fact.fact as unknown as Record<string, unknown>) }
+  if ('signature' in fact) json.signature = base64.baseEncode(fact.signature)
+  return json
+}
+
+export interface FactFromJsonOptions extends FactCodecOptions {
+  /** Checks `signature` when the JSON has one. Without a verifier a signature is refused, not ignored. */
+  verifier?: FactVerifier
+  /** Refuse a fact without a signature. */
+  requireSignature?: boolean
+}
+
+/**
+ * A fact from its JSON form. `id`, when present, must be the fact's content address; `signature`,
+ * when present, is checked against the owner.
+ */
+export function factFromJson(value: unknown, path = '', options: FactFromJsonOptions = {}): IdentifiedFact {
+  let statedId: unknown
+  let statedSignature: unknown
+  let bodyValue = value
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const { id, signature, ...rest } = value as Record<string, unknown>
+    statedId = id
+    statedSignature = signature
+    bodyValue = rest
+  }
+  const { fact, body } = canonicalize(bodyValue, path)
+  const id = factIdOfBody(body, options.sha256)
+  const at = (field: string): string => (path === '' ? field : `${path}.${field}`)
+  if (statedId !== undefined && statedId !== id) {
+    throw new FactIdMismatchError(`${at('id')} is not the hash of this fact: it should be ${id}`, { path: at('id') })
+  }
+  if (statedSignature === undefined) {
+    if (options.requireSignature) throw new InvalidFactError(`${at('signature')} is required`, { path: at('signature') })
+    return { id, fact }
+  }
+  if (typeof statedSignature !== 'string') {
+    throw new InvalidFactError(`${at('signature')} must be base64 text`, { path: at('signature') })
+  }
+  let signature: Uint8Array
+  try {
+    signature = base64.baseDecode(statedSignature)
+  } catch {
+    throw new InvalidFactError(`${at('signature')} must be base64 text (RFC 4648, no padding)`, { path: at('signature') })
+  }
+  if (options.verifier === undefined) {
+    throw new InvalidFactError(`${at('signature')} cannot be checked here (no verifier)`, { path: at('signature') })
+  }
+  verifySignature(fact, body, signature, options.verifier, path)
+  return { id, fact, body, signature } as SignedFact
+}
