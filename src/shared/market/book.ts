@@ -1,0 +1,279 @@
+// The replicated state as the matcher reads it, kept up to date fact by fact.
+//
+// The state is a grow-only set of facts (a CRDT: arrival order does not matter). MarketBook indexes it
+// so that adding a fact only re-resolves the orders it touches, and keeps bids and asks in matching
+// priority order between epochs (changed orders are taken out and merged back in, no full re-sort).
+// `match(now)` then runs the walk of matcher.ts over those indexes; `matchFacts(facts, now)` is the
+// same on a book built from scratch, and a property test holds the two equal.
+import { admitsAnyone } from './compatibility'
+import { compareAsks, compareBids, type BookOrder } from './book-order'
+import type {
+  AmendFact,
+  CancelFact,
+  ConfirmFact,
+  DeclineFact,
+  Fact,
+  FactId,
+  GroupFact,
+  GroupId,
+  IdentifiedFact,
+  OrderFact,
+  PeerId,
+  TakeFact,
+  Unit,
+} from './facts'
+import { groupIdOf } from './facts'
+import { runMatch, type MatchResult } from './matcher'
+
+/** An order that can never trade again (cancelled, or filled by agreements) leaves the priority lists. */
+function canEverTrade(order: BookOrder): boolean {
+  return !order.cancelled && order.agreedQuantity < order.quantity
+}
+
+/** Merge `additions` (sorted) into `sorted` minus `removed` ids: O(n + k log k) instead of a full sort. */
+function mergeSorted(
+  sorted: BookOrder[],
+  removed: ReadonlySet<FactId>,
+  additions: BookOrder[],
+  compare: (left: BookOrder, right: BookOrder) => number,
+): BookOrder[] {
+  additions.sort(compare)
+  const merged: BookOrder[] = []
+  let additionIndex = 0
+  for (const order of sorted) {
+    if (removed.has(order.id)) continue
+    while (additionIndex < additions.length && compare(additions[additionIndex]!, order) < 0) merged.push(additions[additionIndex++]!)
+    merged.push(order)
+  }
+  while (additionIndex < additions.length) merged.push(additions[additionIndex++]!)
+  return merged
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const values = map.get(key)
+  if (values === undefined) map.set(key, [value])
+  else values.push(value)
+}
+
+/** Whether `candidate` should be in force rather than `current`: higher seq, then smaller id. */
+function supersedes(candidate: { id: FactId; seq: number }, current: { id: FactId; seq: number } | undefined): boolean {
+  return current === undefined || candidate.seq > current.seq || (candidate.seq === current.seq && candidate.id < current.id)
+}
+
+export class MarketBook {
+  private readonly factIds = new Set<FactId>()
+  private readonly orderFacts = new Map<FactId, OrderFact>()
+  private readonly amendsByOrder = new Map<FactId, IdentifiedFact<AmendFact>[]>()
+  private readonly cancelsByOrder = new Map<FactId, CancelFact[]>()
+  private readonly takes = new Map<FactId, TakeFact>()
+  private readonly takesByOrder = new Map<FactId, FactId[]>()
+  private readonly confirmsByTake = new Map<FactId, ConfirmFact[]>()
+  private readonly declinesByBid = new Map<FactId, DeclineFact[]>()
+  private readonly groupFacts = new Map<GroupId, IdentifiedFact<GroupFact>>()
+
+  private readonly resolved = new Map<FactId, BookOrder>()
+  private readonly dirtyOrders = new Set<FactId>()
+  private sortedBids: BookOrder[] = []
+  private sortedAsks: Record<Unit, BookOrder[]> = { flop: [], pageview: [] }
+  private groupMembersCache: Map<GroupId, ReadonlySet<PeerId>> | undefined
+
+  /** Build a book holding `facts`. */
+  static from(facts: Iterable<IdentifiedFact>): MarketBook {
+    const book = new MarketBook()
+    book.addAll(facts)
+    return book
+  }
+
+  get size(): number {
+    return this.factIds.size
+  }
+
+  has(id: FactId): boolean {
+    return this.factIds.has(id)
+  }
+
+  addAll(facts: Iterable<IdentifiedFact>): void {
+    for (const fact of facts) this.add(fact)
+  }
+
+  /** Add a checked fact (see decodeSignedFact / factFromJson). A fact already held is ignored. */
+  add({ id, fact }: IdentifiedFact): void {
+    if (this.factIds.has(id)) return
+    this.factIds.add(id)
+    this.index(id, fact)
+  }
+
+  private index(id: FactId, fact: Fact): void {
+    switch (fact.kind) {
+      case 'order':
+        this.orderFacts.set(id, fact)
+        this.dirtyOrders.add(id)
+        return
+      case 'amend':
+        pushTo(this.amendsByOrder, fact.order, { id, fact })
+        this.dirtyOrders.add(fact.order)
+        return
+      case 'cancel':
+        pushTo(this.cancelsByOrder, fact.order, fact)
+        this.dirtyOrders.add(fact.order)
+        return
+      case 'take':
+        this.takes.set(id, fact)
+        pushTo(this.takesByOrder, fact.bid, id)
+        pushTo(this.takesByOrder, fact.ask, id)
+        this.dirtyOrders.add(fact.bid)
+        this.dirtyOrders.add(fact.ask)
+        return
+      case 'confirm': {
+        pushTo(this.confirmsByTake, fact.take, fact)
+        const take = this.takes.get(fact.take)
+        if (take !== undefined) {
+          this.dirtyOrders.add(take.bid)
+          this.dirtyOrders.add(take.ask)
+        }
+        return
+      }
+      case 'decline':
+        pushTo(this.declinesByBid, fact.bid, fact)
+        return
+      case 'group': {
+        const groupId = groupIdOf(fact)
+        const current = this.groupFacts.get(groupId)
+        if (supersedes({ id, seq: fact.seq }, current && { id: current.id, seq: current.fact.seq })) {
+          this.groupFacts.set(groupId, { id, fact })
+          this.groupMembersCache = undefined
+        }
+        return
+      }
+    }
+  }
+
+  /** The order with its terms in force, or undefined if the state has no such order. */
+  order(id: FactId): BookOrder | undefined {
+    this.refresh()
+    return this.resolved.get(id)
+  }
+
+  /** Members of each group as the state has it now (the highest seq of each). */
+  groupMembers(): ReadonlyMap<GroupId, ReadonlySet<PeerId>> {
+    if (this.groupMembersCache === undefined) {
+      this.groupMembersCache = new Map()
+      for (const [groupId, { fact }] of this.groupFacts) this.groupMembersCache.set(groupId, new Set(fact.members))
+    }
+    return this.groupMembersCache
+  }
+
+  /** Asks of `bid` declined (by either owner of the pair); undefined when there are none. */
+  declinedAsks(bid: BookOrder): ReadonlySet<FactId> | undefined {
+    const declines = this.declinesByBid.get(bid.id)
+    if (declines === undefined) return undefined
+    let declined: Set<FactId> | undefined
+    for (const decline of declines) {
+      const ask = this.resolved.get(decline.ask)
+      if (ask === undefined || ask.side !== 'ask') continue
+      if (decline.owner !== bid.owner && decline.owner !== ask.owner) continue
+      ;(declined ??= new Set()).add(decline.ask)
+    }
+    return declined
+  }
+
+  private resolve(id: FactId): BookOrder | undefined {
+    const fact = this.orderFacts.get(id)
+    if (fact === undefined) return undefined
+    let inForce: IdentifiedFact<AmendFact> | undefined
+    for (const amend of this.amendsByOrder.get(id) ?? []) {
+      if (!this.amendmentApplies(fact, amend.fact)) continue
+      if (supersedes({ id: amend.id, seq: amend.fact.seq }, inForce && { id: inForce.id, seq: inForce.fact.seq })) inForce = amend
+    }
+    const terms = inForce?.fact ?? fact
+    return {
+      id,
+      owner: fact.owner,
+      side: fact.side,
+      unit: fact.unit,
+      fact,
+      quantity: terms.quantity,
+      price: terms.price,
+      range: terms.range ?? terms.price,
+      priorityTime: terms.createdAt,
+      expiresAt: fact.expiresAt,
+      agreedQuantity: this.agreedQuantity(id, fact),
+      cancelled: (this.cancelsByOrder.get(id) ?? []).some((cancel) => cancel.owner === fact.owner),
+      counterparties: admitsAnyone(fact.counterparties) ? undefined : fact.counterparties,
+    }
+  }
+
+  /** An amendment counts only if the owner signed it, it is not older than the order, it does not grow
+   *  the quantity, and its range is on the right side of its price. */
+  private amendmentApplies(order: OrderFact, amend: AmendFact): boolean {
+    if (amend.owner !== order.owner || amend.createdAt < order.createdAt || amend.quantity > order.quantity) return false
+    if (amend.range === undefined) return true
+    return order.side === 'bid' ? amend.range >= amend.price : amend.range <= amend.price
+  }
+
+  /** Agreements binding on this order: a take by the bid's owner, confirmed by the ask's owner in time. */
+  private agreedQuantity(id: FactId, order: OrderFact): number {
+    let agreed = 0
+    for (const takeId of this.takesByOrder.get(id) ?? []) {
+      const take = this.takes.get(takeId)!
+      const bid = take.bid === id ? order : this.orderFacts.get(take.bid)
+      const ask = take.ask === id ? order : this.orderFacts.get(take.ask)
+      if (bid === undefined || ask === undefined || bid.side !== 'bid' || ask.side !== 'ask') continue
+      if (take.owner !== bid.owner) continue
+      const confirmed = (this.confirmsByTake.get(takeId) ?? []).some(
+        (confirm) => confirm.owner === ask.owner && confirm.createdAt <= take.validUntil,
+      )
+      if (confirmed) agreed = Math.min(Number.MAX_SAFE_INTEGER, agreed + take.quantity)
+    }
+    return agreed
+  }
+
+  /** Re-resolve the orders touched since the last call and merge them back into priority order. */
+  private refresh(): void {
+    if (this.dirtyOrders.size === 0) return
+    // An order that arrives after facts about it makes those facts count: its takes' other side too.
+    for (const id of [...this.dirtyOrders]) {
+      if (!this.orderFacts.has(id) || this.resolved.has(id)) continue
+      for (const takeId of this.takesByOrder.get(id) ?? []) {
+        const take = this.takes.get(takeId)!
+        this.dirtyOrders.add(take.bid)
+        this.dirtyOrders.add(take.ask)
+      }
+    }
+    const newBids: BookOrder[] = []
+    const newAsks: Record<Unit, BookOrder[]> = { flop: [], pageview: [] }
+    for (const id of this.dirtyOrders) {
+      const order = this.resolve(id)
+      if (order === undefined) continue
+      this.resolved.set(id, order)
+      if (!canEverTrade(order)) continue
+      if (order.side === 'bid') newBids.push(order)
+      else newAsks[order.unit].push(order)
+    }
+    this.sortedBids = mergeSorted(this.sortedBids, this.dirtyOrders, newBids, compareBids)
+    for (const unit of ['flop', 'pageview'] as const) {
+      if (newAsks[unit].length > 0 || this.sortedAsks[unit].some((ask) => this.dirtyOrders.has(ask.id))) {
+        this.sortedAsks[unit] = mergeSorted(this.sortedAsks[unit], this.dirtyOrders, newAsks[unit], compareAsks)
+      }
+    }
+    this.dirtyOrders.clear()
+  }
+
+  /** The proposals and negotiations of this state at `now` (DESIGN section 3; docs/matcher.md). */
+  match(now: number): MatchResult {
+    this.refresh()
+    const groupMembers = this.groupMembers()
+    return runMatch({
+      bids: this.sortedBids,
+      asks: this.sortedAsks,
+      now,
+      groupMembers: (group) => groupMembers.get(group),
+      declinedAsks: (bid) => this.declinedAsks(bid),
+    })
+  }
+}
+
+/** The matcher as a pure function of a set of facts and a time. */
+export function matchFacts(facts: Iterable<IdentifiedFact>, now: number): MatchResult {
+  return MarketBook.from(facts).match(now)
+}

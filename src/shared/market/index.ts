@@ -1,0 +1,11 @@
+// The market core: signed facts, their canonical encoding and validation, and the matcher.
+export * from './errors'
+export * from './facts'
+export * from './peer-id'
+export * from './schema'
+export * from './encoding'
+export * from './compatibility'
+export * from './book-order'
+export * from './book'
+export * from './matcher'
+export * from './state-json'
