@@ -2,9 +2,10 @@
 // bin/cyclex.js (so `npx cyclex ...`) and by `npm run serve`.
 import { CyclexError } from '../../shared/errors'
 import type { CliCommand, CliIo } from './cli-command'
+import { matchCommand } from './commands/match'
 import { serveCommand } from './commands/serve'
 
-const subcommands: CliCommand[] = [serveCommand]
+const subcommands: CliCommand[] = [serveCommand, matchCommand]
 
 function help(): string {
   const width = Math.max(...subcommands.map((command) => command.name.length))
