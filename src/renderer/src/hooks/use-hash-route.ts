@@ -1,0 +1,12 @@
+import { useSyncExternalStore } from 'react'
+import { routeFromHash, type RouteId } from '../lib/routes'
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('hashchange', onChange)
+  return () => window.removeEventListener('hashchange', onChange)
+}
+
+/** The page the address bar's hash names, updated on every hash change. */
+export function useHashRoute(): RouteId {
+  return useSyncExternalStore(subscribe, () => routeFromHash(window.location.hash))
+}

@@ -1,0 +1,19 @@
+// The app's pages and their addresses. Routing is by the URL's hash (#/settings), which works the
+// same from file:// in the desktop app and from the headless node's HTTP server, survives a reload,
+// and is an in-page navigation that the desktop shell's navigation guard lets through.
+
+export const routes = [
+  { id: 'node', title: 'Node', hash: '#/node' },
+  { id: 'benchmark', title: 'Benchmark', hash: '#/benchmark' },
+  { id: 'settings', title: 'Settings', hash: '#/settings' },
+] as const
+
+export type RouteId = (typeof routes)[number]['id']
+
+export const defaultRoute: RouteId = 'node'
+
+/** The page a hash names; the default page for an empty or unknown hash. */
+export function routeFromHash(hash: string): RouteId {
+  const withoutTrailingSlash = hash.replace(/\/+$/, '')
+  return routes.find((route) => route.hash === withoutTrailingSlash)?.id ?? defaultRoute
+}

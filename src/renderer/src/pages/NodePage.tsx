@@ -1,0 +1,217 @@
+import { useState, type FormEvent } from 'react'
+import type { ApiClient, NodeStatus, PeerConnection } from '../../../shared/api/contract'
+import { CopyButton } from '../components/CopyButton'
+import { StableLabel } from '../components/StableLabel'
+import type { NodeStatusView } from '../hooks/use-node-status'
+import { useNow } from '../hooks/use-now'
+import { formatAge, formatLatency, formatPeerCount } from '../lib/format'
+import { PageHeader } from './PageHeader'
+
+/** The node itself: who it is, where it listens, whom it is connected to, and a way to connect. */
+export function NodePage({ client, node }: { client: ApiClient; node: NodeStatusView }) {
+  const { status, error } = node
+  return (
+    <>
+      <PageHeader title="Node">
+        {status && (
+          <span className="badge" title={status.privateNetwork ? 'Only peers holding the same swarm key can connect' : undefined}>
+            {status.privateNetwork ? 'Private network' : 'Public network'}
+          </span>
+        )}
+      </PageHeader>
+      {error && !status && (
+        <p className="panel error-panel" role="alert">
+          Cannot read the node’s status: {error.message}
+        </p>
+      )}
+      {!status && !error && <p className="panel loading">Loading the node’s status…</p>}
+      {status && (
+        <>
+          <IdentitySection status={status} />
+          <PeersSection client={client} peers={status.peers} onConnected={node.refresh} />
+        </>
+      )}
+    </>
+  )
+}
+
+function IdentitySection({ status }: { status: NodeStatus }) {
+  return (
+    <section className="panel" aria-labelledby="identity-heading">
+      <h2 id="identity-heading">Identity</h2>
+      <dl className="fields">
+        <dt>Peer ID</dt>
+        <dd className="copyable">
+          <code data-testid="peer-id">{status.peerId}</code>
+          <CopyButton text={status.peerId} label="Copy peer ID" testId="copy-peer-id" />
+        </dd>
+        <dt>Listen addresses</dt>
+        <dd>
+          {status.listenAddresses.length === 0 ? (
+            <p className="muted" data-testid="listen-addresses">
+              The node listens on no address, so other nodes cannot dial it; it can still dial them.
+            </p>
+          ) : (
+            <ul className="address-list" data-testid="listen-addresses">
+              {status.listenAddresses.map((address) => (
+                <li key={address} className="copyable">
+                  <code>{address}</code>
+                  <CopyButton text={address} label={`Copy address ${address}`} />
+                </li>
+              ))}
+            </ul>
+          )}
+          <p className="hint">Give one of these to another node so it can connect to this one.</p>
+        </dd>
+      </dl>
+    </section>
+  )
+}
+
+function PeersSection({
+  client,
+  peers,
+  onConnected,
+}: {
+  client: ApiClient
+  peers: readonly PeerConnection[]
+  onConnected: () => void
+}) {
+  return (
+    <section className="panel" aria-labelledby="peers-heading">
+      <h2 id="peers-heading">
+        Connected peers <span className="count" data-testid="peer-count">{peers.length}</span>
+      </h2>
+      <ConnectForm client={client} onConnected={onConnected} />
+      <div data-testid="peer-list" className="peer-list">
+        {peers.length === 0 ? (
+          <div className="empty-state">
+            <p className="empty-state-title">No peers connected</p>
+            <p>
+              Nodes on your local network usually show up here by themselves. To reach a node elsewhere, paste its
+              address above; the other node’s Node page lists its addresses.
+            </p>
+          </div>
+        ) : (
+          <PeerTable peers={peers} />
+        )}
+      </div>
+    </section>
+  )
+}
+
+function PeerTable({ peers }: { peers: readonly PeerConnection[] }) {
+  const now = useNow(15_000)
+  return (
+    <table className="peer-table">
+      <caption className="visually-hidden">{formatPeerCount(peers.length)} connected</caption>
+      <thead>
+        <tr>
+          <th scope="col">Peer</th>
+          <th scope="col" className="numeric">
+            Latency
+          </th>
+          <th scope="col">Direction</th>
+          <th scope="col" className="numeric">
+            Connected
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {peers.map((peer) => (
+          <tr key={peer.peerId} data-testid="peer-row">
+            <td>
+              <code className="peer-id" title={peer.peerId}>
+                {peer.peerId}
+              </code>
+              {peer.addresses.map((address) => (
+                <span key={address} className="peer-address">
+                  {address}
+                </span>
+              ))}
+            </td>
+            <td className="numeric" data-testid="peer-latency">
+              {formatLatency(peer.latencyMs)}
+            </td>
+            <td>{peer.direction === 'inbound' ? 'Inbound' : 'Outbound'}</td>
+            <td className="numeric" title={new Date(peer.connectedAt).toLocaleString()}>
+              {formatAge(peer.connectedAt, now)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+type ConnectState =
+  | { kind: 'idle' }
+  | { kind: 'connecting' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'connected'; peerId: string }
+
+function ConnectForm({ client, onConnected }: { client: ApiClient; onConnected: () => void }) {
+  const [address, setAddress] = useState('')
+  const [remember, setRemember] = useState(false)
+  const [state, setState] = useState<ConnectState>({ kind: 'idle' })
+
+  async function connect(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault()
+    if (state.kind === 'connecting') return
+    const trimmed = address.trim()
+    if (trimmed === '') {
+      setState({ kind: 'failed', message: 'Enter the address of a peer, such as /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW…' })
+      return
+    }
+    setState({ kind: 'connecting' })
+    try {
+      const peer = await client.call('node.connect', { address: trimmed, remember })
+      setState({ kind: 'connected', peerId: peer.peerId })
+      setAddress('')
+      onConnected()
+    } catch (error) {
+      setState({ kind: 'failed', message: error instanceof Error ? error.message : String(error) })
+    }
+  }
+
+  const failed = state.kind === 'failed'
+  return (
+    <form className="connect-form" onSubmit={(event) => void connect(event)} noValidate>
+      <label htmlFor="connect-address">Connect to a peer by its address</label>
+      <div className="connect-row">
+        <input
+          id="connect-address"
+          data-testid="connect-address"
+          type="text"
+          value={address}
+          onChange={(event) => setAddress(event.target.value)}
+          placeholder="/ip4/192.168.1.20/tcp/4001/p2p/12D3KooW…"
+          spellCheck={false}
+          autoComplete="off"
+          autoCapitalize="off"
+          aria-invalid={failed}
+          aria-describedby="connect-message"
+        />
+        <button type="submit" className="button button-primary" data-testid="connect-button" aria-busy={state.kind === 'connecting'}>
+          <StableLabel texts={{ idle: 'Connect', busy: 'Connecting…' }} current={state.kind === 'connecting' ? 'busy' : 'idle'} />
+        </button>
+      </div>
+      <label className="checkbox">
+        <input type="checkbox" checked={remember} onChange={(event) => setRemember(event.target.checked)} />
+        Remember this peer (connect again at every start)
+      </label>
+      <div id="connect-message" className="form-message" aria-live="polite">
+        {failed && (
+          <p className="error" data-testid="connect-error">
+            {state.message}
+          </p>
+        )}
+        {state.kind === 'connected' && (
+          <p className="success" data-testid="connect-success">
+            Connected to <code>{state.peerId}</code>
+          </p>
+        )}
+      </div>
+    </form>
+  )
+}

@@ -1,0 +1,182 @@
+import { useState, type FormEvent } from 'react'
+import type { Settings } from '../../../shared/api/contract'
+import { StableLabel } from '../components/StableLabel'
+import type { SettingsView } from '../hooks/use-settings'
+import type { Theme } from '../lib/theme'
+import { PageHeader } from './PageHeader'
+
+const themeChoices: readonly { value: Theme; label: string; hint: string }[] = [
+  { value: 'system', label: 'System', hint: 'Follow the operating system' },
+  { value: 'light', label: 'Light', hint: 'Dark text on light surfaces' },
+  { value: 'dark', label: 'Dark', hint: 'Light text on dark surfaces' },
+]
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** The node's settings, as the node keeps them: every change is saved at once. */
+export function SettingsPage({ view }: { view: SettingsView }) {
+  const { settings, error, update } = view
+  return (
+    <>
+      <PageHeader title="Settings" />
+      {error && !settings && (
+        <p className="panel error-panel" role="alert">
+          Cannot read the settings: {error.message}
+        </p>
+      )}
+      {!settings && !error && <p className="panel loading">Loading the settings…</p>}
+      {settings && (
+        <>
+          <ProfileSection displayName={settings.displayName} update={update} />
+          <AppearanceSection theme={settings.theme} update={update} />
+          <SavedPeersSection savedPeers={settings.savedPeers} update={update} />
+        </>
+      )}
+    </>
+  )
+}
+
+type Update = SettingsView['update']
+
+type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { kind: 'failed'; message: string }
+
+function ProfileSection({ displayName, update }: { displayName: string; update: Update }) {
+  const [draft, setDraft] = useState(displayName)
+  const [state, setState] = useState<SaveState>({ kind: 'idle' })
+  // When the name changes on the node (another window, the headless page), the field follows it
+  // unless the user has typed something of their own.
+  const [lastSavedName, setLastSavedName] = useState(displayName)
+  if (displayName !== lastSavedName) {
+    setLastSavedName(displayName)
+    if (draft === lastSavedName) setDraft(displayName)
+  }
+
+  async function save(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault()
+    const name = draft.trim()
+    setDraft(name)
+    setState({ kind: 'saving' })
+    try {
+      await update({ displayName: name })
+      setState({ kind: 'saved' })
+    } catch (error) {
+      setState({ kind: 'failed', message: messageOf(error) })
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="profile-heading">
+      <h2 id="profile-heading">Profile</h2>
+      <form onSubmit={(event) => void save(event)} noValidate>
+        <label htmlFor="display-name">Display name</label>
+        <div className="connect-row">
+          <input
+            id="display-name"
+            data-testid="display-name"
+            type="text"
+            value={draft}
+            maxLength={64}
+            onChange={(event) => {
+              setDraft(event.target.value)
+              setState({ kind: 'idle' })
+            }}
+            autoComplete="nickname"
+            aria-describedby="display-name-hint display-name-message"
+          />
+          <button type="submit" className="button button-primary" data-testid="save-display-name">
+            <StableLabel texts={{ idle: 'Save', busy: 'Saving…' }} current={state.kind === 'saving' ? 'busy' : 'idle'} />
+          </button>
+        </div>
+        <p id="display-name-hint" className="hint">
+          The name other members see. Left empty, they see your peer ID.
+        </p>
+        <div id="display-name-message" className="form-message" aria-live="polite">
+          {state.kind === 'saved' && <p className="success">Saved</p>}
+          {state.kind === 'failed' && <p className="error">{state.message}</p>}
+        </div>
+      </form>
+    </section>
+  )
+}
+
+function AppearanceSection({ theme, update }: { theme: Theme; update: Update }) {
+  const [failure, setFailure] = useState<string>()
+
+  function choose(next: Theme): void {
+    setFailure(undefined)
+    update({ theme: next }).catch((error: unknown) => setFailure(messageOf(error)))
+  }
+
+  return (
+    <section className="panel" aria-labelledby="appearance-heading">
+      <h2 id="appearance-heading">Appearance</h2>
+      <fieldset className="choices">
+        <legend>Theme</legend>
+        {themeChoices.map((choice) => (
+          <label key={choice.value} className="choice">
+            <input
+              type="radio"
+              name="theme"
+              value={choice.value}
+              data-testid={`theme-${choice.value}`}
+              checked={theme === choice.value}
+              onChange={() => choose(choice.value)}
+            />
+            <span className="choice-label">{choice.label}</span>
+            <span className="hint">{choice.hint}</span>
+          </label>
+        ))}
+      </fieldset>
+      <div className="form-message" aria-live="polite">
+        {failure !== undefined && <p className="error">{failure}</p>}
+      </div>
+    </section>
+  )
+}
+
+function SavedPeersSection({ savedPeers, update }: { savedPeers: Settings['savedPeers']; update: Update }) {
+  const [failure, setFailure] = useState<string>()
+
+  function remove(address: string): void {
+    setFailure(undefined)
+    update({ savedPeers: savedPeers.filter((saved) => saved !== address) }).catch((error: unknown) =>
+      setFailure(messageOf(error)),
+    )
+  }
+
+  return (
+    <section className="panel" aria-labelledby="saved-peers-heading">
+      <h2 id="saved-peers-heading">
+        Saved peers <span className="count">{savedPeers.length}</span>
+      </h2>
+      <p className="hint">The node connects to these at every start, besides its bootstrap addresses.</p>
+      {savedPeers.length === 0 ? (
+        <div className="empty-state" data-testid="saved-peers">
+          <p className="empty-state-title">No saved peers</p>
+          <p>Tick “Remember this peer” when you connect to a peer on the Node page, and it is listed here.</p>
+        </div>
+      ) : (
+        <ul className="address-list" data-testid="saved-peers">
+          {savedPeers.map((address) => (
+            <li key={address} className="copyable" data-testid="saved-peer-row">
+              <code>{address}</code>
+              <button
+                type="button"
+                className="button button-small"
+                aria-label={`Remove saved peer ${address}`}
+                onClick={() => remove(address)}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="form-message" aria-live="polite">
+        {failure !== undefined && <p className="error">{failure}</p>}
+      </div>
+    </section>
+  )
+}
