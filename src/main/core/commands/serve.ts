@@ -122,8 +122,10 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     await node.stop()
     throw error
   }
+  // Listen for signals before saying ready: whoever reads the line may stop the node at once.
+  const shutdown = waitForShutdown(signal)
   io.stdout.write(`Cyclex node ${node.peerId} ready at ${server.url}\n`)
-  const reason = await waitForShutdown(signal)
+  const reason = await shutdown
   io.stderr.write(`Stopping the Cyclex node (${reason})...\n`)
   await server.close()
   await node.stop()
