@@ -5,7 +5,7 @@ import { stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ApiEvent, ApiService } from '../../src/shared/api/contract'
+import { commands, type ApiEvent, type ApiHandlers, type ApiService } from '../../src/shared/api/contract'
 import { createApiService } from '../../src/shared/api/service'
 import { createEventHub } from '../../src/main/core/event-hub'
 import { apiTokenFileName, loadOrCreateApiToken } from '../../src/main/core/api-token'
@@ -59,11 +59,13 @@ describe('the headless server', () => {
     const rendererDir = await makeTempDir('cyclex-renderer-')
     await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>Cyclex</title>')
     token = await loadOrCreateApiToken(dataDir)
+    const notUsed = async (): Promise<never> => {
+      throw new Error('not used by these tests')
+    }
+    const unusedHandlers = Object.fromEntries(Object.keys(commands).map((name) => [name, notUsed])) as unknown as ApiHandlers
     const api: ApiService = createApiService(
       {
-        'node.status': async () => {
-          throw new Error('not used')
-        },
+        ...unusedHandlers,
         'node.connect': async (params) => {
           calls.push(params)
           throw new ConnectionError(`Could not connect to ${params.address}: no answer`)
@@ -104,10 +106,10 @@ describe('the headless server', () => {
     expect(answer.status).toBe(303)
     expect(answer.headers.location).toBe('/')
     const cookie = String(answer.headers['set-cookie'])
-    expect(cookie).toContain(`cyclex_token=${token}`)
+    expect(cookie).toContain(`cyclex_token_${server.port}=${token}`)
     expect(cookie).toContain('HttpOnly')
     expect(cookie).toContain('SameSite=Strict')
-    const page = await send(server.port, '/', { headers: { Cookie: `cyclex_token=${token}` } })
+    const page = await send(server.port, '/', { headers: { Cookie: `cyclex_token_${server.port}=${token}` } })
     expect(page.status).toBe(200)
     expect(page.body).toContain('<title>Cyclex</title>')
     expect(page.headers['content-security-policy']).toContain("default-src 'self'")
@@ -172,12 +174,12 @@ describe('the headless server', () => {
   })
 
   it('refuses a WebSocket from a foreign origin or without the token, and streams events to its own page', async () => {
-    const foreign = await openEvents(server.port, { Cookie: `cyclex_token=${token}`, Origin: 'http://evil.example' })
+    const foreign = await openEvents(server.port, { Cookie: `cyclex_token_${server.port}=${token}`, Origin: 'http://evil.example' })
     expect(foreign.status).toBe(403)
     const anonymous = await openEvents(server.port, { Origin: `http://127.0.0.1:${server.port}` })
     expect(anonymous.status).toBe(401)
 
-    const own = await openEvents(server.port, { Cookie: `cyclex_token=${token}`, Origin: `http://127.0.0.1:${server.port}` })
+    const own = await openEvents(server.port, { Cookie: `cyclex_token_${server.port}=${token}`, Origin: `http://127.0.0.1:${server.port}` })
     expect(own.status).toBeUndefined()
     const received = new Promise<ApiEvent>((resolve) => own.socket.once('message', (data) => resolve(JSON.parse(String(data)))))
     hub.emit({ type: 'settings.changed', data: { ...defaultSettings, displayName: 'Bench' } })

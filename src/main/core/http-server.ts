@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiService } from '../../shared/api/contract'
 import { httpCallPrefix, httpEventsPath, tokenCookieName } from '../../shared/api/wire'
 import { serializeError, ValidationError, type SerializedError } from '../../shared/errors'
+import { contentSecurityPolicy } from '../../shared/content-security-policy'
 import { tokensMatch } from './api-token'
 
 export interface LocalServerOptions {
@@ -43,18 +44,6 @@ const contentTypes: Record<string, string> = {
   '.wasm': 'application/wasm',
 }
 
-const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ')
 
 const commonHeaders = {
   'X-Content-Type-Options': 'nosniff',
@@ -120,7 +109,7 @@ class Guard {
   authorized(request: IncomingMessage): boolean {
     return (
       tokensMatch(this.token, bearerToken(request.headers.authorization)) ||
-      tokensMatch(this.token, readCookie(request.headers.cookie, tokenCookieName))
+      tokensMatch(this.token, readCookie(request.headers.cookie, tokenCookieName(this.port)))
     )
   }
 
@@ -230,7 +219,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       url.searchParams.delete('token')
       response.writeHead(303, {
         ...commonHeaders,
-        'Set-Cookie': `${tokenCookieName}=${options.token}; HttpOnly; SameSite=Strict; Path=/`,
+        'Set-Cookie': `${tokenCookieName(guard.port)}=${options.token}; HttpOnly; SameSite=Strict; Path=/`,
         Location: `${url.pathname}${url.search}`,
       })
       response.end()

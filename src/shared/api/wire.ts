@@ -10,8 +10,13 @@ export const ipcEventChannel = 'cyclex:event'
 export const httpCallPrefix = '/api/call/'
 /** HTTP: a WebSocket at this path receives every ApiEvent as one JSON text message. */
 export const httpEventsPath = '/api/events'
-/** HTTP: the cookie the page receives once it has been opened with `?token=`. */
-export const tokenCookieName = 'cyclex_token'
+/**
+ * HTTP: the cookie the page receives once it has been opened with `?token=`. Cookies do not tell ports
+ * apart, so the name carries the port: two nodes on 127.0.0.1 keep separate cookies in one browser.
+ */
+export function tokenCookieName(port: number): string {
+  return `cyclex_token_${port}`
+}
 
 /** What the preload script puts on `window.cyclex`, frozen. */
 export interface PreloadBridge {
