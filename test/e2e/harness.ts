@@ -1,0 +1,120 @@
+// Headless nodes as separate processes (the built `cyclex serve`, as `npm run serve` runs it) and
+// Debian's Chromium driven by playwright-core.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chromium, type Browser } from 'playwright-core'
+
+export const projectRoot = join(import.meta.dirname, '..', '..')
+export const builtCli = join(projectRoot, 'out', 'main', 'cli.js')
+export const chromiumPath = '/usr/bin/chromium'
+export const artifactsDir = join(projectRoot, 'test-results')
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export function browserUnavailableReason(): string | undefined {
+  if (!existsSync(chromiumPath)) return `Debian's Chromium is not installed at ${chromiumPath} (apt-get install -y chromium)`
+  if (!existsSync(builtCli)) return `the app is not built (${builtCli} is missing; run npm run build)`
+  return undefined
+}
+
+export interface ServedNode {
+  peerId: string
+  url: string
+  origin: string
+  token: string
+  process: ChildProcess
+  output(): string
+  /** SIGTERM, then wait for the process to exit by itself; resolves to its exit code. */
+  stop(): Promise<number | null>
+}
+
+const readyLine = /^Cyclex node (\S+) ready at (http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+))$/m
+
+export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      reject(new Error(`the process did not exit within ${timeoutMs} ms`))
+    }, timeoutMs)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+  })
+}
+
+/** Start `command args` and wait for the ready line. */
+export function startServing(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ServedNode> {
+  // Its own process group, so that stop() reaches the node even under `npm run` and a shell.
+  const child = spawn(command, args, { cwd: options.cwd ?? projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let output = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      reject(new Error(`no ready line within ${options.timeoutMs ?? 30_000} ms; output:\n${output}`))
+    }, options.timeoutMs ?? 30_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8')
+      const match = readyLine.exec(output)
+      if (!match) return
+      clearTimeout(timer)
+      const [, peerId, url, port, token] = match as unknown as [string, string, string, string, string]
+      resolve({
+        peerId,
+        url,
+        origin: `http://127.0.0.1:${port}`,
+        token,
+        process: child,
+        output: () => output,
+        stop: () => {
+          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+          return waitForExit(child, 10_000)
+        },
+      })
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the node exited with code ${code} before it was ready; output:\n${output}`))
+    })
+  })
+}
+
+/** A node on 127.0.0.1 only: libp2p on a free loopback port, no mDNS, the UI on a free port. */
+export function serveNode(dataDir: string, extraArgs: string[] = []): Promise<ServedNode> {
+  return startServing(process.execPath, [
+    builtCli,
+    'serve',
+    '--data',
+    dataDir,
+    '--port',
+    '0',
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--no-mdns',
+    ...extraArgs,
+  ])
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+}
+
+export async function screenshotPath(name: string): Promise<string> {
+  await mkdir(artifactsDir, { recursive: true })
+  return join(artifactsDir, `${name}.png`)
+}

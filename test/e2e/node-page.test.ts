@@ -1,0 +1,109 @@
+// The headless node end to end: `cyclex serve` in its own process, its page in Chromium.
+import type { Browser } from 'playwright-core'
+import type { NodeStatus } from '../../src/shared/api/contract'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeTempDir, removeDir } from '../helpers/nodes'
+import { browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
+
+const unavailable = browserUnavailableReason()
+if (unavailable) console.warn(`Skipping the Node page end-to-end tests: ${unavailable}`)
+
+describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cyclex serve', () => {
+  let browser: Browser
+  const nodes: ServedNode[] = []
+  const dirs: string[] = []
+
+  async function serve(): Promise<ServedNode> {
+    const dir = await makeTempDir('cyclex-e2e-')
+    dirs.push(dir)
+    const node = await serveNode(dir)
+    nodes.push(node)
+    return node
+  }
+
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    const codes = await Promise.all(nodes.map((node) => node.stop()))
+    await Promise.all(dirs.map(removeDir))
+    // Each node stopped by itself on SIGTERM: nothing kept its event loop alive.
+    expect(codes.every((code) => code === 0)).toBe(true)
+  })
+
+  it('loads with the token, shows the peer ID, and lists a second node after connecting to it', async () => {
+    const alice = await serve()
+    const bob = await serve()
+    const page = await browser.newPage()
+    await page.goto(alice.url)
+    // The token went into a cookie; the address bar no longer shows it.
+    expect(page.url()).toBe(`${alice.origin}/`)
+    await expect.poll(() => page.getByTestId('peer-id').textContent()).toContain(alice.peerId)
+    await page.screenshot({ path: await screenshotPath('node-page-empty') })
+
+    const bobStatus = (await (
+      await fetch(`${bob.origin}/api/call/node.status`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${bob.token}`, 'Content-Type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { result: NodeStatus }
+    const bobAddress = bobStatus.result.listenAddresses[0]!
+
+    await page.getByTestId('connect-address').fill('/ip4/999.1.1.1/tcp/1')
+    await page.getByTestId('connect-button').click()
+    await expect.poll(() => page.getByTestId('connect-error').textContent()).toMatch(/not a multiaddr/)
+
+    await page.getByTestId('connect-address').fill(bobAddress)
+    await page.getByTestId('connect-button').click()
+    await expect.poll(() => page.getByTestId('peer-list').textContent(), { timeout: 10_000 }).toContain(bob.peerId)
+    await page.screenshot({ path: await screenshotPath('node-page-connected') })
+
+    // Bob's page, opened in another tab, lists Alice without being asked.
+    const bobPage = await browser.newPage()
+    await bobPage.goto(bob.url)
+    await expect.poll(() => bobPage.getByTestId('peer-list').textContent(), { timeout: 10_000 }).toContain(alice.peerId)
+  })
+
+  it('keeps two nodes\' pages working side by side in one browser', async () => {
+    const [alice, bob] = nodes as [ServedNode, ServedNode]
+    const context = await browser.newContext()
+    const alicePage = await context.newPage()
+    await alicePage.goto(alice.url)
+    const bobPage = await context.newPage()
+    await bobPage.goto(bob.url)
+    await expect.poll(() => bobPage.getByTestId('peer-id').textContent()).toContain(bob.peerId)
+    // Alice's page still reaches her node after Bob's page set its own cookie.
+    await alicePage.reload()
+    await expect.poll(() => alicePage.getByTestId('peer-id').textContent()).toContain(alice.peerId)
+    await context.close()
+  })
+
+  it('refuses API calls without the token and from a foreign origin', async () => {
+    const alice = nodes[0] ?? (await serve())
+    const anonymous = await fetch(`${alice.origin}/api/call/node.status`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    })
+    expect(anonymous.status).toBe(401)
+
+    // A request from another origin is refused even when it carries the token.
+    const foreign = await fetch(`${alice.origin}/api/call/node.status`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alice.token}`, 'Content-Type': 'application/json', Origin: 'http://attacker.test' },
+      body: '{}',
+    })
+    expect(foreign.status).toBe(403)
+    expect([...foreign.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([])
+
+    const own = await fetch(`${alice.origin}/api/call/node.status`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alice.token}`, 'Content-Type': 'application/json', Origin: alice.origin },
+      body: '{}',
+    })
+    expect(own.status).toBe(200)
+  })
+})
