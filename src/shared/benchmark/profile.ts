@@ -1,0 +1,205 @@
+// This node's member profile (DESIGN section 8): what a seller offers, as measured by its last
+// benchmark run, signed by the node's peer key so a buyer can check who states it.
+//
+// The market folder has no profile fact kind yet, so the profile is its own signed record built from
+// the market's pieces: the body is the canonical dag-cbor of the profile with `kind: 'profile'`
+// (integers only, like every fact), the id is factIdOfBody's CIDv1, the signature is the owner's
+// Ed25519 signature over the market's signingMessage(body), and the envelope is encodeSignedFact's
+// { body, signature }. Because parseFact refuses the kind, a profile signature can never pass as an
+// order; and once the market adds a profile kind, these records already have its envelope.
+import * as dagCbor from '@ipld/dag-cbor'
+import { base64 } from 'multiformats/bases/base64'
+import { z } from 'zod'
+import { parseWith } from '../api/schema'
+import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
+import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from '../market/errors'
+import { osFamilies, type Capabilities } from '../market/facts'
+import { isEd25519PeerId } from '../market/peer-id'
+import type { BenchmarkRun } from './schema'
+
+const whole = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const dottedVersion = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,3}$/
+
+export const MemberProfileSchema = z
+  .object({
+    kind: z.literal('profile'),
+    owner: z.string().refine(isEd25519PeerId, 'must be the peer ID of an Ed25519 key (12D3KooW...)'),
+    displayName: z.string().max(64),
+    os: z.object({ family: z.enum(osFamilies), version: z.string().regex(dottedVersion).optional() }).strict().optional(),
+    /** Whole GFLOPS one core sustains in float64: the figure asks advertise and deliveries are metered by. */
+    gflopsPerCore: whole,
+    cores: z.number().int().positive().max(1024),
+    /** Free space of the data volume, whole GB (10^9 bytes). */
+    storageGb: whole,
+    /** Measured to a peer (the lower of up and down), whole Mbit/s; absent when no peer was measured. */
+    bandwidthMbps: whole.optional(),
+    /** The run's figures, in integers (a canonical body has no floats): MFLOPS and MB/s. */
+    benchmark: z
+      .object({
+        f64SingleMflops: whole,
+        f64MultiMflops: whole,
+        f32SingleMflops: whole,
+        f32MultiMflops: whole,
+        storageWriteMBps: whole,
+        storageReadMBps: whole,
+        memoryMb: whole,
+        cpuModel: z.string().max(128),
+      })
+      .strict(),
+    measuredAt: whole,
+  })
+  .strict()
+export type MemberProfile = z.infer<typeof MemberProfileSchema>
+
+export interface SignedProfile {
+  id: string
+  profile: MemberProfile
+  body: Uint8Array
+  signature: Uint8Array
+}
+
+/** The JSON form the API carries: the profile, its id, and the signature in base64. */
+export const SignedProfileJsonSchema = z.object({ id: z.string(), profile: MemberProfileSchema, signature: z.string() }).strict()
+export type SignedProfileJson = z.infer<typeof SignedProfileJsonSchema>
+
+const maxProfileBodyBytes = 2048
+const ed25519SignatureLength = 64
+
+function floorWhole(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0
+}
+
+/**
+ * The profile a run supports. Every figure is rounded down, so the profile never claims more than
+ * was measured; gflopsPerCore is the lower of one core alone and the all-cores rate per worker,
+ * because a job shares the machine with the others a seller runs.
+ */
+export function profileFromRun(run: BenchmarkRun, owner: string, displayName: string): MemberProfile {
+  const { cpu, storage, system, network } = run
+  const perCoreUnderLoad = cpu.f64Multi.gflops / cpu.f64Multi.workers
+  const profile: MemberProfile = {
+    kind: 'profile',
+    owner,
+    displayName,
+    gflopsPerCore: floorWhole(Math.min(cpu.f64Single.gflops, perCoreUnderLoad)),
+    cores: cpu.logicalCores,
+    storageGb: floorWhole(storage.freeBytes / 1e9),
+    benchmark: {
+      f64SingleMflops: floorWhole(cpu.f64Single.gflops * 1000),
+      f64MultiMflops: floorWhole(cpu.f64Multi.gflops * 1000),
+      f32SingleMflops: floorWhole(cpu.f32Single.gflops * 1000),
+      f32MultiMflops: floorWhole(cpu.f32Multi.gflops * 1000),
+      storageWriteMBps: floorWhole(storage.writeMBps),
+      storageReadMBps: floorWhole(storage.readMBps),
+      memoryMb: floorWhole(system.memory.totalBytes / 1e6),
+      cpuModel: cpu.model.slice(0, 128),
+    },
+    measuredAt: run.measuredAt,
+  }
+  if (system.os.family !== null) {
+    profile.os = { family: system.os.family }
+    if (system.os.version !== null && dottedVersion.test(system.os.version)) profile.os.version = system.os.version
+  }
+  if (network.peers.length > 0) {
+    profile.bandwidthMbps = floorWhole(Math.max(...network.peers.map((peer) => Math.min(peer.uploadMbps, peer.downloadMbps))))
+  }
+  return parseProfile(profile)
+}
+
+/** What a new ask states, pre-filled from the profile (the market's Capabilities). */
+export function capabilitiesOf(profile: MemberProfile): Capabilities {
+  const capabilities: Capabilities = {
+    storageGb: profile.storageGb,
+    gflopsPerCore: profile.gflopsPerCore,
+    cores: profile.cores,
+  }
+  if (profile.os) capabilities.os = { ...profile.os }
+  if (profile.bandwidthMbps !== undefined) capabilities.bandwidthMbps = profile.bandwidthMbps
+  return capabilities
+}
+
+/** Check an untrusted profile; the result holds only known fields, so it re-encodes canonically. */
+export function parseProfile(value: unknown): MemberProfile {
+  return parseWith(MemberProfileSchema, value, 'profile')
+}
+
+export function encodeProfileBody(profile: MemberProfile): Uint8Array {
+  return dagCbor.encode(profile)
+}
+
+export function signProfile(profile: MemberProfile, signer: FactSigner, sha256?: Sha256): SignedProfile {
+  const checked = parseProfile(profile)
+  if (checked.owner !== signer.owner) {
+    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
+  }
+  const body = encodeProfileBody(checked)
+  return { id: factIdOfBody(body, sha256), profile: checked, body, signature: signer.sign(signingMessage(body)) }
+}
+
+/** The bytes gossip will carry: dag-cbor { body, signature }, the same envelope as a signed fact. */
+export function encodeSignedProfile(signed: Pick<SignedProfile, 'body' | 'signature'>): Uint8Array {
+  return encodeSignedFact(signed)
+}
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  return left.length === right.length && left.every((byte, index) => byte === right[index])
+}
+
+function verifyProfileSignature(profile: MemberProfile, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
+  if (signature.length !== ed25519SignatureLength) {
+    throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, { path: 'signature' })
+  }
+  if (!verifier.verify(profile.owner, signingMessage(body), signature)) {
+    throw new SignatureMismatchError(`signature does not match owner ${profile.owner}`, { path: 'signature' })
+  }
+}
+
+/** Everything a received profile must pass: size, decoding, fields, canonical bytes, signature. */
+export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedProfile {
+  if (bytes.length > maxProfileBodyBytes + 96) {
+    throw new MalformedEncodingError(`a signed profile may be at most ${maxProfileBodyBytes + 96} bytes; this one is ${bytes.length}`)
+  }
+  let envelope: unknown
+  try {
+    envelope = dagCbor.decode(bytes)
+  } catch (error) {
+    throw new MalformedEncodingError(`not a dag-cbor signed profile: ${(error as Error).message}`, { cause: error })
+  }
+  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as Record<string, unknown>
+  if (Object.keys(rest).length > 0 || !(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
+    throw new MalformedEncodingError('a signed profile must be a map { body: bytes, signature: bytes }')
+  }
+  let decoded: unknown
+  try {
+    decoded = dagCbor.decode(body)
+  } catch (error) {
+    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
+  }
+  const profile = parseProfile(decoded)
+  if (!sameBytes(encodeProfileBody(profile), body) || !sameBytes(encodeSignedProfile({ body, signature }), bytes)) {
+    throw new NonCanonicalEncodingError('the signed profile is not in canonical dag-cbor form', { path: 'body' })
+  }
+  verifyProfileSignature(profile, body, signature, verifier)
+  return { id: factIdOfBody(body, sha256), profile, body, signature }
+}
+
+export function signedProfileToJson(signed: SignedProfile): SignedProfileJson {
+  return { id: signed.id, profile: signed.profile, signature: base64.baseEncode(signed.signature) }
+}
+
+/** A signed profile from its JSON form; the id must be the body's hash and the signature the owner's. */
+export function signedProfileFromJson(value: unknown, verifier: FactVerifier, sha256?: Sha256): SignedProfile {
+  const json = parseWith(SignedProfileJsonSchema, value, 'signed profile')
+  const profile = parseProfile(json.profile)
+  const body = encodeProfileBody(profile)
+  const id = factIdOfBody(body, sha256)
+  if (id !== json.id) throw new SignatureMismatchError(`id is not the hash of this profile: it should be ${id}`, { path: 'id' })
+  let signature: Uint8Array
+  try {
+    signature = base64.baseDecode(json.signature)
+  } catch {
+    throw new MalformedEncodingError('signature must be base64 text (RFC 4648, no padding)', { path: 'signature' })
+  }
+  verifyProfileSignature(profile, body, signature, verifier)
+  return { id, profile, body, signature }
+}
