@@ -1,0 +1,256 @@
+// The node's benchmark: runs the stages in order (CPU on worker_threads, then storage, system and
+// network), reports progress per stage, keeps every run in the store and turns the latest into this
+// node's signed member profile. One run at a time; a run takes an AbortSignal and cancel stops its
+// workers.
+import { randomUUID } from 'node:crypto'
+import type { Libp2p, Startable } from '@libp2p/interface'
+import { serializeError } from '../../../shared/errors'
+import { BenchmarkBusyError, BenchmarkCancelledError } from '../../../shared/benchmark/errors'
+import { profileFromRun, signedProfileToJson, signProfile, type SignedProfileJson } from '../../../shared/benchmark/profile'
+import type {
+  BenchmarkMode,
+  BenchmarkOutcome,
+  BenchmarkProgress,
+  BenchmarkRun,
+  BenchmarkStartParams,
+  ComputeFigure,
+  NetworkResult,
+} from '../../../shared/benchmark/schema'
+import { benchmarkStages, ProgressSequencer, type BenchmarkStage } from '../../../shared/benchmark/stages'
+import type { Precision } from '../../../shared/benchmark/kernel'
+import type { FactSigner } from '../../../shared/market/encoding'
+import type { Store } from '../store'
+import { runCpuStage } from './cpu-runner'
+import type { WorkerSource } from './cpu-worker-source'
+import { openBenchmarkHistory, type BenchmarkHistory } from './history'
+import { probeStorage } from './storage-probe'
+import { describeCpu, probeNetworkInterfaces, probeSystem } from './system-probe'
+import { throughput, type Throughput, type ThroughputInit } from './throughput'
+
+/** How much each mode measures. Quick is for tests and a first look: a few seconds in all. */
+export interface BenchmarkPlan {
+  matrixSize: number
+  blockSize: number
+  cpuBudgetMs: number
+  storageBytes: number
+  networkBytes: number
+  maxPeersMeasured: number
+}
+
+export const benchmarkPlans: Readonly<Record<BenchmarkMode, BenchmarkPlan>> = {
+  quick: { matrixSize: 128, blockSize: 32, cpuBudgetMs: 300, storageBytes: 8 << 20, networkBytes: 1 << 20, maxPeersMeasured: 3 },
+  full: { matrixSize: 256, blockSize: 64, cpuBudgetMs: 3000, storageBytes: 128 << 20, networkBytes: 16 << 20, maxPeersMeasured: 5 },
+}
+
+export interface BenchmarkServiceInit {
+  /** Upper bound on workers for the all-cores stages; default: every logical core. */
+  maxWorkers?: number
+  throughput?: ThroughputInit
+  /** Plans per mode; tests shrink them. */
+  plans?: Partial<Record<BenchmarkMode, Partial<BenchmarkPlan>>>
+  /** Where the compute worker's code is; default: the built file (or the source under tsx). */
+  workerSource?: WorkerSource
+}
+
+export interface BenchmarkComponents {
+  dataDir: string
+  store: Store
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers'>
+  signer: FactSigner
+  /** The display name the profile carries (from the settings). */
+  displayName(): string
+  onProgress(progress: BenchmarkProgress): void
+  onOutcome(outcome: BenchmarkOutcome): void
+}
+
+export interface BenchmarkService extends Startable {
+  /** Run now and answer the figures; rejects with BenchmarkCancelledError when `signal` fires. */
+  run(params?: BenchmarkStartParams, signal?: AbortSignal): Promise<BenchmarkRun>
+  /** Start a run in the background: progress and the outcome arrive through the components. */
+  startRun(params?: BenchmarkStartParams): { runId: string }
+  /** Cancel the run in progress; false when none runs. */
+  cancel(): boolean
+  readonly runningId: string | undefined
+  history(limit?: number): Promise<BenchmarkRun[]>
+  /** This node's signed profile from its latest run; undefined before the first run. */
+  profile(): Promise<SignedProfileJson | undefined>
+}
+
+const cpuStages: { stage: BenchmarkStage; precision: Precision; multi: boolean; key: 'f64Single' | 'f64Multi' | 'f32Single' | 'f32Multi' }[] = [
+  { stage: 'cpu-f64-single', precision: 'f64', multi: false, key: 'f64Single' },
+  { stage: 'cpu-f64-multi', precision: 'f64', multi: true, key: 'f64Multi' },
+  { stage: 'cpu-f32-single', precision: 'f32', multi: false, key: 'f32Single' },
+  { stage: 'cpu-f32-multi', precision: 'f32', multi: true, key: 'f32Multi' },
+]
+
+class NodeBenchmark implements BenchmarkService {
+  private readonly history_: BenchmarkHistory
+  private readonly throughput: Throughput
+  private current: { runId: string; controller: AbortController; done: Promise<unknown> } | undefined
+
+  constructor(
+    private readonly components: BenchmarkComponents,
+    private readonly init: BenchmarkServiceInit,
+  ) {
+    this.history_ = openBenchmarkHistory(components.store)
+    this.throughput = throughput(init.throughput)({ libp2p: components.libp2p })
+  }
+
+  get runningId(): string | undefined {
+    return this.current?.runId
+  }
+
+  /** Registers the throughput protocol, so peers can measure this node. */
+  async start(): Promise<void> {
+    await this.throughput.start()
+  }
+
+  startRun(params: BenchmarkStartParams = {}): { runId: string } {
+    if (this.current) throw new BenchmarkBusyError('A benchmark is already running; wait for it to finish or cancel it')
+    const runId = randomUUID()
+    void this.execute(runId, params, undefined).then(
+      (run) => this.components.onOutcome({ runId, outcome: 'completed', run }),
+      (error: unknown) =>
+        this.components.onOutcome(
+          error instanceof BenchmarkCancelledError ? { runId, outcome: 'cancelled' } : { runId, outcome: 'failed', error: serializeError(error) },
+        ),
+    )
+    return { runId }
+  }
+
+  async stop(): Promise<void> {
+    const running = this.current
+    running?.controller.abort()
+    await running?.done.catch(() => undefined)
+    await this.throughput.stop()
+  }
+
+  run(params: BenchmarkStartParams = {}, signal?: AbortSignal): Promise<BenchmarkRun> {
+    return this.execute(randomUUID(), params, signal)
+  }
+
+  cancel(): boolean {
+    if (!this.current) return false
+    this.current.controller.abort()
+    return true
+  }
+
+  history(limit = 50): Promise<BenchmarkRun[]> {
+    return this.history_.list(limit)
+  }
+
+  async profile(): Promise<SignedProfileJson | undefined> {
+    const saved = await this.history_.latestProfile()
+    if (!saved) return undefined
+    const displayName = this.components.displayName()
+    if (saved.profile.displayName === displayName && saved.profile.owner === this.components.signer.owner) return saved
+    // The name changed since the run: the same figures, signed again under the new name.
+    const resigned = signedProfileToJson(signProfile({ ...saved.profile, owner: this.components.signer.owner, displayName }, this.components.signer))
+    await this.history_.saveProfile(resigned)
+    return resigned
+  }
+
+  private execute(runId: string, params: BenchmarkStartParams, signal: AbortSignal | undefined): Promise<BenchmarkRun> {
+    if (this.current) {
+      return Promise.reject(new BenchmarkBusyError('A benchmark is already running; wait for it to finish or cancel it'))
+    }
+    const controller = new AbortController()
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal
+    const done = this.measure(runId, params, combined).finally(() => {
+      this.current = undefined
+    })
+    this.current = { runId, controller, done }
+    return done
+  }
+
+  private async measure(runId: string, params: BenchmarkStartParams, signal: AbortSignal): Promise<BenchmarkRun> {
+    const mode: BenchmarkMode = params.quick ? 'quick' : 'full'
+    const plan = { ...benchmarkPlans[mode], ...this.init.plans?.[mode] }
+    const cpu = describeCpu()
+    const workers = Math.max(1, Math.min(cpu.logicalCores, params.maxWorkers ?? Infinity, this.init.maxWorkers ?? Infinity))
+    const sequencer = new ProgressSequencer(
+      (progress) => this.components.onProgress({ runId, ...progress, stageCount: benchmarkStages.length }),
+      { minStep: 0.02 },
+    )
+    const cancelled = (): never => {
+      throw new BenchmarkCancelledError('The benchmark was cancelled')
+    }
+    const startedAt = Date.now()
+
+    const figures = {} as Record<(typeof cpuStages)[number]['key'], ComputeFigure>
+    for (const { stage, precision, multi, key } of cpuStages) {
+      if (signal.aborted) cancelled()
+      sequencer.report(stage, 0)
+      figures[key] = await runCpuStage({
+        precision,
+        workers: multi ? workers : 1,
+        size: plan.matrixSize,
+        blockSize: plan.blockSize,
+        budgetMs: plan.cpuBudgetMs,
+        signal,
+        onProgress: (fraction) => sequencer.report(stage, fraction),
+        ...(this.init.workerSource ? { workerSource: this.init.workerSource } : {}),
+      })
+      sequencer.report(stage, 1)
+    }
+
+    sequencer.report('storage', 0)
+    const storage = await probeStorage({
+      dataDir: this.components.dataDir,
+      bytes: plan.storageBytes,
+      signal,
+      onProgress: (fraction) => sequencer.report('storage', fraction),
+    })
+    sequencer.report('storage', 1)
+
+    if (signal.aborted) cancelled()
+    sequencer.report('system', 0)
+    const system = await probeSystem()
+    sequencer.report('system', 1)
+
+    if (signal.aborted) cancelled()
+    sequencer.report('network', 0)
+    const network = await this.measureNetwork(plan, signal, (fraction) => sequencer.report('network', fraction))
+    if (signal.aborted) cancelled()
+    sequencer.report('network', 1)
+
+    const run: BenchmarkRun = {
+      runId,
+      mode,
+      startedAt,
+      measuredAt: Date.now(),
+      cpu: { ...cpu, runtime: `node ${process.versions.node} worker_threads`, ...figures },
+      storage,
+      system,
+      network,
+    }
+    await this.history_.add(run)
+    const profile = profileFromRun(run, this.components.signer.owner, this.components.displayName())
+    await this.history_.saveProfile(signedProfileToJson(signProfile(profile, this.components.signer)))
+    return run
+  }
+
+  private async measureNetwork(plan: BenchmarkPlan, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<NetworkResult> {
+    const interfaces = await probeNetworkInterfaces()
+    const peers = this.components.libp2p.getPeers().slice(0, plan.maxPeersMeasured)
+    const result: NetworkResult = { interfaces, peers: [], failures: [] }
+    for (const [index, peer] of peers.entries()) {
+      if (signal.aborted) break
+      try {
+        const measured = await this.throughput.measure(peer, plan.networkBytes, {
+          signal,
+          onProgress: (fraction) => onProgress((index + fraction) / peers.length),
+        })
+        result.peers.push({ peerId: peer.toString(), ...measured })
+      } catch (error) {
+        if (signal.aborted) break
+        result.failures.push({ peerId: peer.toString(), reason: (error as Error).message })
+      }
+    }
+    return result
+  }
+}
+
+export function benchmarkService(init: BenchmarkServiceInit = {}): (components: BenchmarkComponents) => BenchmarkService {
+  return (components) => new NodeBenchmark(components, init)
+}
