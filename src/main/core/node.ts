@@ -6,10 +6,13 @@ import type { Connection } from '@libp2p/interface'
 import packageJson from '../../../package.json'
 import type { ApiHandlers, ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
 import { createApiService } from '../../shared/api/service'
+import type { FactSigner } from '../../shared/market/encoding'
 import { ConnectionError, ValidationError } from '../../shared/errors'
+import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-service'
 import { ConfigError, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
 import { createEventHub } from './event-hub'
 import { createHost, type Host } from './libp2p-host'
+import { createNodeFactSigner } from './market-crypto'
 import { loadOrCreatePeerKey } from './peer-key'
 import { peerLatency, type PeerLatency } from './peer-latency'
 import { openSettingsStore, type SettingsStore } from './settings-store'
@@ -58,6 +61,7 @@ function parsePeerAddress(text: string): Multiaddr {
 class Node implements CyclexNode {
   readonly api: ApiService
   private readonly latency: PeerLatency
+  private readonly benchmark: BenchmarkService
   private readonly events = createEventHub()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -68,8 +72,18 @@ class Node implements CyclexNode {
     private readonly store: Store,
     private readonly settings: SettingsStore,
     private readonly host: Host,
+    signer: FactSigner,
   ) {
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
+    this.benchmark = benchmarkService()({
+      dataDir: config.dataDir,
+      store,
+      libp2p: host,
+      signer,
+      displayName: () => this.settings.get().displayName,
+      onProgress: (data) => this.events.emit({ type: 'benchmark.progress', data }),
+      onOutcome: (data) => this.events.emit({ type: 'benchmark.result', data }),
+    })
     this.api = createApiService(this.handlers(), this.events)
   }
 
@@ -125,6 +139,13 @@ class Node implements CyclexNode {
         this.events.emit({ type: 'settings.changed', data: next })
         return next
       },
+      'benchmark.start': async (params) => this.benchmark.startRun(params),
+      'benchmark.cancel': async () => ({ cancelled: this.benchmark.cancel() }),
+      'benchmark.history': async ({ limit }) => ({
+        runs: await this.benchmark.history(limit),
+        runningId: this.benchmark.runningId ?? null,
+      }),
+      'benchmark.profile': async () => (await this.benchmark.profile()) ?? null,
     }
   }
 
@@ -171,6 +192,7 @@ class Node implements CyclexNode {
       clearTimeout(this.statusTimer)
       this.statusTimer = undefined
       await this.latency.stop()
+      await this.benchmark.stop()
       this.host.removeEventListener('connection:open', this.statusChanged)
       this.host.removeEventListener('connection:close', this.statusChanged)
       this.host.removeEventListener('self:peer:update', this.statusChanged)
@@ -180,11 +202,12 @@ class Node implements CyclexNode {
     return this.stopped
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.host.addEventListener('connection:open', this.statusChanged)
     this.host.addEventListener('connection:close', this.statusChanged)
     this.host.addEventListener('self:peer:update', this.statusChanged)
     this.latency.start()
+    await this.benchmark.start()
   }
 }
 
@@ -203,8 +226,9 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
         cause: error,
       })
     })
-    const node = new Node(resolved, store, settings, host)
-    node.start()
+    // The peer key's 32-byte seed signs what this node publishes (its member profile).
+    const node = new Node(resolved, store, settings, host, createNodeFactSigner(privateKey.raw.subarray(0, 32)))
+    await node.start()
     return node
   } catch (error) {
     await host?.stop()

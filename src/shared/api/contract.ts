@@ -3,6 +3,13 @@
 // IPC and HTTP/WebSocket transports carry calls and events without knowing what they mean, and the
 // renderer talks to an `ApiClient` that either transport provides.
 import { z } from 'zod'
+import { SignedProfileJsonSchema } from '../benchmark/profile'
+import {
+  BenchmarkOutcomeSchema,
+  BenchmarkProgressSchema,
+  BenchmarkRunSchema,
+  BenchmarkStartParamsSchema,
+} from '../benchmark/schema'
 
 const peerId = z.string().min(1).max(128)
 const multiaddrText = z.string().min(1).max(1024)
@@ -62,6 +69,16 @@ export const commands = {
   },
   'settings.get': { params: noParams, result: SettingsSchema },
   'settings.update': { params: SettingsSchema.partial().strict(), result: SettingsSchema },
+  /** Start a benchmark run; its progress and outcome arrive as benchmark.* events (docs/benchmark.md). */
+  'benchmark.start': { params: BenchmarkStartParamsSchema, result: z.object({ runId: z.string() }) },
+  'benchmark.cancel': { params: noParams, result: z.object({ cancelled: z.boolean() }) },
+  /** Completed runs, newest first, and the id of the run in progress (null when none). */
+  'benchmark.history': {
+    params: z.object({ limit: z.number().int().min(1).max(500).optional() }).strict(),
+    result: z.object({ runs: z.array(BenchmarkRunSchema), runningId: z.string().nullable() }),
+  },
+  /** This node's member profile from its latest run, signed by its peer key; null before any run. */
+  'benchmark.profile': { params: noParams, result: SignedProfileJsonSchema.nullable() },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type CommandName = keyof typeof commands
@@ -72,6 +89,10 @@ export const events = {
   /** The node's status changed: a peer connected or left, a latency was measured, an address changed. */
   'node.status': NodeStatusSchema,
   'settings.changed': SettingsSchema,
+  /** A benchmark stage moved on: stages in order, each from fraction 0 to 1. */
+  'benchmark.progress': BenchmarkProgressSchema,
+  /** A benchmark run ended: completed (with its figures), cancelled or failed. */
+  'benchmark.result': BenchmarkOutcomeSchema,
 } as const satisfies Record<string, z.ZodType>
 
 export type EventName = keyof typeof events
