@@ -2,10 +2,11 @@
 // bin/cyclex.js (so `npx cyclex ...`) and by `npm run serve`.
 import { CyclexError } from '../../shared/errors'
 import type { CliCommand, CliIo } from './cli-command'
+import { benchCommand } from './commands/bench'
 import { matchCommand } from './commands/match'
 import { serveCommand } from './commands/serve'
 
-const subcommands: CliCommand[] = [serveCommand, matchCommand]
+const subcommands: CliCommand[] = [serveCommand, matchCommand, benchCommand]
 
 function help(): string {
   const width = Math.max(...subcommands.map((command) => command.name.length))
