@@ -8,6 +8,7 @@ import { useNodeStatus } from './hooks/use-node-status'
 import { useSettings } from './hooks/use-settings'
 import { routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
+import { BenchmarkPage } from './pages/BenchmarkPage'
 import { NodePage } from './pages/NodePage'
 import { SettingsPage } from './pages/SettingsPage'
 
@@ -56,6 +57,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
       </nav>
       <main className="content">
         {route === 'node' && <NodePage client={client} node={node} />}
+        {route === 'benchmark' && <BenchmarkPage client={client} generation={connection.generation} />}
         {route === 'settings' && <SettingsPage view={settingsView} />}
       </main>
       <StatusBar state={connection.state} transport={client.transport} version={node.status?.version} />

@@ -4,6 +4,7 @@
 
 export const routes = [
   { id: 'node', title: 'Node', hash: '#/node' },
+  { id: 'benchmark', title: 'Benchmark', hash: '#/benchmark' },
   { id: 'settings', title: 'Settings', hash: '#/settings' },
 ] as const
 
