@@ -45,6 +45,7 @@ export const packageRuntimes = {
   '@ipld/dag-cbor': 'portable',
   multiformats: 'portable',
   '@noble/hashes': 'portable',
+  'it-byte-stream': 'portable',
   'fast-check': 'portable',
 }
 
