@@ -1,0 +1,153 @@
+// Every fact that reaches this node from outside passes here first, from gossip or from sync: it is
+// decoded and verified, checked against the topic it came on, against the clock, against what the
+// state already says of its order, and against the rate limits. The verdict follows gossipsub's:
+//   reject  forged, malformed, oversized, on the wrong topic, future-dated, or signed by someone who
+//           has no say over the order it names; the sending peer's score falls
+//   ignore  a duplicate, a stale fact, or traffic over a rate limit; no penalty
+//   accept  new and valid: the caller stores it
+import {
+  decodeSignedFact,
+  type Fact,
+  type FactVerifier,
+  type MarketBook,
+  type SignedFact,
+} from '../../../shared/market'
+import type { CyclexError } from '../../../shared/errors'
+import { nodeSha256 } from '../market-crypto'
+import type { FactLog } from './fact-log'
+import { RateLimiter } from './rate-limiter'
+import { topicOf, type Topic } from './topics'
+
+export type Verdict =
+  | { outcome: 'accept'; fact: SignedFact }
+  | { outcome: 'ignore'; reason: string }
+  | { outcome: 'reject'; reason: string; code: string }
+
+export interface FactIntakeInit {
+  /** How far in the future a fact's createdAt may be, for clocks that differ a little. Default 30 s. */
+  maxClockSkewMs?: number
+  /** Per sending peer (gossip): default 100 messages/s, bursts of 200 (as 0x Mesh). */
+  perPeer?: { ratePerSecond: number; burst: number }
+  /** Per owner of the facts (gossip): default 20 facts/s, bursts of 100. */
+  perOwner?: { ratePerSecond: number; burst: number }
+}
+
+export interface FactIntakeComponents {
+  factLog: FactLog
+  book: MarketBook
+  verifier: FactVerifier
+}
+
+export interface Arrival {
+  /** The peer that sent it to us (gossip's propagation source, or the sync partner). */
+  from: string
+  /** Gossip carries only new facts; sync carries whatever the state holds, old ones included. */
+  via: 'gossip' | 'sync'
+  /** The topic it came on (gossip only). */
+  topic?: Topic
+  now: number
+}
+
+function reject(error: unknown): Verdict {
+  const cyclexError = error as Partial<CyclexError>
+  return { outcome: 'reject', reason: (error as Error).message, code: cyclexError.code ?? 'ERR_INVALID_FACT' }
+}
+
+/** Why a fact is too old to spread any more, or undefined. Sync still carries it (the set must converge). */
+export function staleness(fact: Fact, now: number): string | undefined {
+  switch (fact.kind) {
+    case 'order':
+      if (now >= fact.expiresAt) return 'the order has expired'
+      if (now >= fact.window.end) return 'the order\'s delivery window is over'
+      return undefined
+    case 'take':
+      return now > fact.validUntil ? 'the take has lapsed' : undefined
+    default:
+      return undefined
+  }
+}
+
+export class FactIntake {
+  private readonly maxClockSkewMs: number
+  private readonly perPeer: RateLimiter
+  private readonly perOwner: RateLimiter
+
+  constructor(
+    private readonly components: FactIntakeComponents,
+    init: FactIntakeInit = {},
+  ) {
+    this.maxClockSkewMs = init.maxClockSkewMs ?? 30_000
+    this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 100, burst: 200 })
+    this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 20, burst: 100 })
+  }
+
+  check(bytes: Uint8Array, arrival: Arrival): Verdict {
+    if (arrival.via === 'gossip' && !this.perPeer.take(arrival.from, arrival.now)) {
+      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+    }
+    let signed: SignedFact
+    try {
+      signed = decodeSignedFact(bytes, this.components.verifier, { sha256: nodeSha256 })
+    } catch (error) {
+      return reject(error)
+    }
+    const { fact } = signed
+    if (arrival.topic !== undefined && topicOf(fact.kind) !== arrival.topic) {
+      return { outcome: 'reject', reason: `a ${fact.kind} does not belong on ${arrival.topic}`, code: 'ERR_WRONG_TOPIC' }
+    }
+    if (this.components.factLog.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
+    if (fact.createdAt > arrival.now + this.maxClockSkewMs) {
+      return {
+        outcome: 'reject',
+        reason: `createdAt is ${Math.round((fact.createdAt - arrival.now) / 1000)} s in the future`,
+        code: 'ERR_FUTURE_FACT',
+      }
+    }
+    const authority = this.authorityProblem(fact)
+    if (authority) return { outcome: 'reject', reason: authority, code: 'ERR_NOT_OWNER' }
+    if (arrival.via === 'gossip') {
+      const stale = staleness(fact, arrival.now)
+      if (stale) return { outcome: 'ignore', reason: stale }
+      if (!this.perOwner.take(fact.owner, arrival.now)) {
+        return { outcome: 'ignore', reason: `owner ${fact.owner} is over its fact rate` }
+      }
+    }
+    return { outcome: 'accept', fact: signed }
+  }
+
+  /** A fact about an order must come from whoever may act on that order, where the state knows it. */
+  private authorityProblem(fact: Fact): string | undefined {
+    const { book } = this.components
+    switch (fact.kind) {
+      case 'amend':
+      case 'cancel': {
+        const order = book.order(fact.order)
+        return order && order.owner !== fact.owner ? `only ${order.owner} may ${fact.kind} order ${fact.order}` : undefined
+      }
+      case 'take': {
+        const bid = book.order(fact.bid)
+        const ask = book.order(fact.ask)
+        if (bid && bid.side !== 'bid') return `take.bid ${fact.bid} is not a bid`
+        if (ask && ask.side !== 'ask') return `take.ask ${fact.ask} is not an ask`
+        return bid && bid.owner !== fact.owner ? `only the bid's owner ${bid.owner} may take for it` : undefined
+      }
+      case 'confirm': {
+        const take = this.components.factLog.get(fact.take)?.fact
+        if (take === undefined) return undefined
+        if (take.kind !== 'take') return `confirm.take ${fact.take} is not a take`
+        const ask = book.order(take.ask)
+        return ask && ask.owner !== fact.owner ? `only the ask's owner ${ask.owner} may confirm a take of it` : undefined
+      }
+      case 'decline': {
+        const bid = book.order(fact.bid)
+        const ask = book.order(fact.ask)
+        if (bid && ask && fact.owner !== bid.owner && fact.owner !== ask.owner) {
+          return 'only the owner of the bid or of the ask may decline the pair'
+        }
+        return undefined
+      }
+      default:
+        return undefined
+    }
+  }
+}
