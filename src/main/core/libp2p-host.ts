@@ -1,5 +1,5 @@
-// The libp2p host of a node: TCP, noise, yamux, identify and ping, mDNS and bootstrap discovery,
-// and the pre-shared-key protector when the node runs in a closed peer group.
+// The libp2p host of a node: TCP, noise, yamux, identify and ping, gossipsub for the market, mDNS and
+// bootstrap discovery, and the pre-shared-key protector when the node runs in a closed peer group.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -12,8 +12,9 @@ import { tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { ResolvedConfig } from './config'
+import { marketGossip, type MarketGossipInit, type MarketPubSub } from './market/gossip'
 
-export type HostServices = { identify: Identify; ping: Ping }
+export type HostServices = { identify: Identify; ping: Ping; pubsub: MarketPubSub }
 export type Host = Libp2p<HostServices>
 
 export interface HostOptions {
@@ -21,9 +22,10 @@ export interface HostOptions {
   config: ResolvedConfig
   /** Dialled at start together with the configured bootstrap peers. */
   savedPeers: Multiaddr[]
+  gossip?: MarketGossipInit
 }
 
-export async function createHost({ privateKey, config, savedPeers }: HostOptions): Promise<Host> {
+export async function createHost({ privateKey, config, savedPeers, gossip }: HostOptions): Promise<Host> {
   const peerDiscovery: NonNullable<Libp2pOptions<HostServices>['peerDiscovery']> = []
   if (config.mdns) peerDiscovery.push(mdns())
   const dialAtStart = [...config.bootstrap, ...savedPeers].map((address) => address.toString())
@@ -40,6 +42,7 @@ export async function createHost({ privateKey, config, savedPeers }: HostOptions
     services: {
       identify: identify(),
       ping: ping(),
+      pubsub: marketGossip(gossip),
     },
   }
   if (config.swarmKey) options.connectionProtector = preSharedKey({ psk: config.swarmKey })
