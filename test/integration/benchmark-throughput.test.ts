@@ -19,6 +19,7 @@ async function host(): Promise<Host> {
     inMemoryStore: true,
     connectionLimits: {},
     pingIntervalMs: 1000,
+    market: {},
   }
   const created = await createHost({ privateKey: await generateKeyPair('Ed25519'), config, savedPeers: [] })
   hosts.push(created)

@@ -5,6 +5,7 @@ import { access, mkdir, readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { CyclexError, registerErrorClass } from '../../shared/errors'
+import type { MarketServiceInit } from './market/market-service'
 
 /** The configuration is wrong: the message names the setting and the fix. */
 export class ConfigError extends CyclexError {
@@ -29,6 +30,8 @@ export interface NodeConfig {
   connectionLimits?: { inboundConnectionThreshold?: number; maxIncomingPendingConnections?: number }
   /** How often connected peers are pinged for their latency; default 5 s. */
   pingIntervalMs?: number
+  /** The market's timing (epoch period, take lifetime); tests shorten them. */
+  market?: MarketServiceInit
 }
 
 export interface ResolvedConfig {
@@ -40,6 +43,7 @@ export interface ResolvedConfig {
   inMemoryStore: boolean
   connectionLimits: NonNullable<NodeConfig['connectionLimits']>
   pingIntervalMs: number
+  market: MarketServiceInit
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -149,5 +153,6 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     inMemoryStore: config.inMemoryStore ?? false,
     connectionLimits: config.connectionLimits ?? {},
     pingIntervalMs,
+    market: config.market ?? {},
   }
 }

@@ -12,7 +12,9 @@ import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-s
 import { ConfigError, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
 import { createEventHub } from './event-hub'
 import { createHost, type Host } from './libp2p-host'
-import { createNodeFactSigner } from './market-crypto'
+import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
+import { openFactLog, type FactLog } from './market/fact-log'
+import { marketService, type MarketService, type MarketServiceInit } from './market/market-service'
 import { loadOrCreatePeerKey } from './peer-key'
 import { peerLatency, type PeerLatency } from './peer-latency'
 import { openSettingsStore, type SettingsStore } from './settings-store'
@@ -62,6 +64,7 @@ class Node implements CyclexNode {
   readonly api: ApiService
   private readonly latency: PeerLatency
   private readonly benchmark: BenchmarkService
+  readonly market: MarketService
   private readonly events = createEventHub()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -73,6 +76,8 @@ class Node implements CyclexNode {
     private readonly settings: SettingsStore,
     private readonly host: Host,
     signer: FactSigner,
+    factLog: FactLog,
+    marketInit: MarketServiceInit,
   ) {
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
     this.benchmark = benchmarkService()({
@@ -83,6 +88,13 @@ class Node implements CyclexNode {
       displayName: () => this.settings.get().displayName,
       onProgress: (data) => this.events.emit({ type: 'benchmark.progress', data }),
       onOutcome: (data) => this.events.emit({ type: 'benchmark.result', data }),
+    })
+    this.market = marketService(marketInit)({
+      pubsub: host.services.pubsub,
+      factLog,
+      signer,
+      verifier: createNodeFactVerifier(),
+      emit: (event) => this.events.emit(event),
     })
     this.api = createApiService(this.handlers(), this.events)
   }
@@ -146,6 +158,18 @@ class Node implements CyclexNode {
         runningId: this.benchmark.runningId ?? null,
       }),
       'benchmark.profile': async () => (await this.benchmark.profile()) ?? null,
+      'market.place': async ({ order }) => this.market.place(order),
+      'market.amend': async ({ order, ...change }) => this.market.amend(order, change),
+      'market.cancel': async ({ order }) => this.market.cancel(order),
+      'market.decline': async ({ bid, ask }) => {
+        await this.market.decline(bid, ask)
+        return { declined: true as const }
+      },
+      'market.book': async ({ unit }) => ({ orders: this.market.bookOrders(unit), at: Date.now() }),
+      'market.myOrders': async () => ({ orders: this.market.myOrders() }),
+      'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
+      'market.agreements': async () => ({ agreements: this.market.agreements() }),
+      'market.summary': async () => this.market.summary(),
     }
   }
 
@@ -192,6 +216,7 @@ class Node implements CyclexNode {
       clearTimeout(this.statusTimer)
       this.statusTimer = undefined
       await this.latency.stop()
+      await this.market.stop()
       await this.benchmark.stop()
       this.host.removeEventListener('connection:open', this.statusChanged)
       this.host.removeEventListener('connection:close', this.statusChanged)
@@ -207,6 +232,7 @@ class Node implements CyclexNode {
     this.host.addEventListener('connection:close', this.statusChanged)
     this.host.addEventListener('self:peer:update', this.statusChanged)
     this.latency.start()
+    this.market.start()
     await this.benchmark.start()
   }
 }
@@ -226,8 +252,10 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
         cause: error,
       })
     })
-    // The peer key's 32-byte seed signs what this node publishes (its member profile).
-    const node = new Node(resolved, store, settings, host, createNodeFactSigner(privateKey.raw.subarray(0, 32)))
+    const factLog = await openFactLog(store)
+    // The peer key's 32-byte seed signs what this node publishes: its facts and its member profile.
+    const signer = createNodeFactSigner(privateKey.raw.subarray(0, 32))
+    const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market)
     await node.start()
     return node
   } catch (error) {

@@ -3,6 +3,7 @@
 // IPC and HTTP/WebSocket transports carry calls and events without knowing what they mean, and the
 // renderer talks to an `ApiClient` that either transport provides.
 import { z } from 'zod'
+import { marketCommands, marketEvents } from './market'
 import { SignedProfileJsonSchema } from '../benchmark/profile'
 import {
   BenchmarkOutcomeSchema,
@@ -79,6 +80,7 @@ export const commands = {
   },
   /** This node's member profile from its latest run, signed by its peer key; null before any run. */
   'benchmark.profile': { params: noParams, result: SignedProfileJsonSchema.nullable() },
+  ...marketCommands,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type CommandName = keyof typeof commands
@@ -93,6 +95,7 @@ export const events = {
   'benchmark.progress': BenchmarkProgressSchema,
   /** A benchmark run ended: completed (with its figures), cancelled or failed. */
   'benchmark.result': BenchmarkOutcomeSchema,
+  ...marketEvents,
 } as const satisfies Record<string, z.ZodType>
 
 export type EventName = keyof typeof events

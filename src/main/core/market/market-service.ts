@@ -1,0 +1,580 @@
+// The node's market: it keeps the replicated state (FactLog + MarketBook), takes facts in from gossip
+// and sync through one FactIntake, publishes this node's own facts, and every epoch runs the matcher
+// and acts for this node's orders as DESIGN section 4 says:
+//   - the buyer signs a take for a proposal of its bid, never with takes outstanding for more than the
+//     bid has left;
+//   - the seller confirms a take of its ask when the take is within the ask's terms and the ask still
+//     has the quantity; the confirm is stored before it is published, so a crash cannot sign twice;
+//   - a take not confirmed in time lapses; after a few lapses the buyer declines the silent pair.
+// Every node applies the agreements (take + confirm) it receives; the book counts them.
+import type { Message, PeerId, Startable } from '@libp2p/interface'
+import { TopicValidatorResult } from '@libp2p/interface'
+import type { ApiEvent } from '../../../shared/api/contract'
+import type { AgreementView, MarketSummary, NegotiationView, OrderDraft, OrderView } from '../../../shared/api/market'
+import { NotRunningError, ValidationError } from '../../../shared/errors'
+import {
+  admits,
+  isLive,
+  MarketBook,
+  remainingQuantity,
+  requirementsMet,
+  signFact,
+  windowContains,
+  encodeSignedFact,
+  type BookOrder,
+  type Fact,
+  type FactId,
+  type FactSigner,
+  type FactVerifier,
+  type MatchResult,
+  type SignedFact,
+  type TakeFact,
+} from '../../../shared/market'
+import { nodeSha256 } from '../market-crypto'
+import type { FactLog } from './fact-log'
+import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
+import type { MarketPubSub } from './gossip'
+import { topicOf, topics, type Topic } from './topics'
+
+export interface MarketServiceInit {
+  /** How often the matcher runs; default 1 s. */
+  epochMs?: number
+  /** How long a take waits for its confirm; default 5 s. */
+  takeTtlMs?: number
+  /** Clocks may differ this much: a take counts as outstanding until validUntil plus this. Default 10 s. */
+  clockSkewMs?: number
+  /** A buyer declines a pair after this many of its takes lapsed unconfirmed; default 3. */
+  lapsesBeforeDecline?: number
+  intake?: FactIntakeInit
+}
+
+export interface MarketServiceComponents {
+  pubsub: MarketPubSub
+  factLog: FactLog
+  signer: FactSigner
+  verifier: FactVerifier
+  emit(event: ApiEvent): void
+  /** Told when a peer sent a fact that had to be rejected (for scoring and logs). */
+  onRejected?(peer: string, reason: string): void
+  now?(): number
+}
+
+export interface MarketService extends Startable {
+  readonly book: MarketBook
+  /** Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped. */
+  ingest(envelopes: Uint8Array[], from: string): Promise<{ accepted: number; rejected: number }>
+  place(draft: OrderDraft): Promise<OrderView>
+  amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView>
+  cancel(orderId: FactId): Promise<OrderView>
+  decline(bid: FactId, ask: FactId): Promise<void>
+  bookOrders(unit?: 'flop' | 'pageview'): OrderView[]
+  myOrders(): OrderView[]
+  negotiations(): NegotiationView[]
+  agreements(): AgreementView[]
+  summary(): MarketSummary
+  /** Run one epoch now (tests; the loop runs them on its own). */
+  runEpoch(): Promise<void>
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const pairKey = (bid: FactId, ask: FactId): string => `${bid}|${ask}`
+
+class Market implements MarketService {
+  readonly book = new MarketBook()
+  private readonly intake: FactIntake
+  private readonly epochMs: number
+  private readonly takeTtlMs: number
+  private readonly clockSkewMs: number
+  private readonly lapsesBeforeDecline: number
+  private readonly me: string
+  private readonly orderIds = new Set<FactId>()
+  private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
+  private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
+  private readonly confirmedTakes = new Set<FactId>()
+  private readonly agreementViews = new Map<FactId, AgreementView>()
+  private readonly lapses = new Map<string, number>()
+  private readonly lapsedTakes = new Set<FactId>()
+  private readonly myDeclines = new Set<string>()
+  private lastResult: MatchResult = { proposals: [], negotiations: [] }
+  private announcedNegotiations = new Set<string>()
+  private announcedProposals = new Set<string>()
+  private epoch = 0
+  private lastDigest = ''
+  private timer: ReturnType<typeof setInterval> | undefined
+  private running = false
+  /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
+  private writes: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly components: MarketServiceComponents,
+    init: MarketServiceInit,
+  ) {
+    this.epochMs = init.epochMs ?? 1_000
+    this.takeTtlMs = init.takeTtlMs ?? 5_000
+    this.clockSkewMs = init.clockSkewMs ?? 10_000
+    this.lapsesBeforeDecline = init.lapsesBeforeDecline ?? 3
+    this.me = components.signer.owner
+    this.intake = new FactIntake(
+      { factLog: components.factLog, book: this.book, verifier: components.verifier },
+      { maxClockSkewMs: this.clockSkewMs, ...init.intake },
+    )
+    for (const fact of components.factLog.all()) this.index(fact)
+  }
+
+  private now(): number {
+    return this.components.now?.() ?? Date.now()
+  }
+
+  start(): void {
+    const { pubsub } = this.components
+    for (const topic of Object.values(topics)) {
+      pubsub.topicValidators.set(topic, (peer, message) => this.validate(topic, peer, message))
+      pubsub.subscribe(topic)
+    }
+    this.running = true
+    this.timer = setInterval(() => {
+      void this.runEpoch().catch((error: unknown) => console.error('market epoch failed:', error))
+    }, this.epochMs)
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    clearInterval(this.timer)
+    const { pubsub } = this.components
+    for (const topic of Object.values(topics)) {
+      pubsub.unsubscribe(topic)
+      pubsub.topicValidators.delete(topic)
+    }
+    await this.writes.catch(() => undefined)
+  }
+
+  // -- facts in ------------------------------------------------------------------------------------
+
+  private validate(topic: Topic, peer: PeerId, message: Message): TopicValidatorResult {
+    const verdict = this.intake.check(message.data, { from: peer.toString(), via: 'gossip', topic, now: this.now() })
+    return this.act(verdict, peer.toString())
+  }
+
+  private act(verdict: Verdict, from: string): TopicValidatorResult {
+    switch (verdict.outcome) {
+      case 'accept':
+        void this.store([verdict.fact]).catch((error: unknown) => console.error('storing a fact failed:', error))
+        return TopicValidatorResult.Accept
+      case 'ignore':
+        return TopicValidatorResult.Ignore
+      case 'reject':
+        this.components.onRejected?.(from, verdict.reason)
+        return TopicValidatorResult.Reject
+    }
+  }
+
+  async ingest(envelopes: Uint8Array[], from: string): Promise<{ accepted: number; rejected: number }> {
+    const accepted: SignedFact[] = []
+    let rejected = 0
+    const now = this.now()
+    for (const envelope of envelopes) {
+      const verdict = this.intake.check(envelope, { from, via: 'sync', now })
+      if (verdict.outcome === 'accept') accepted.push(verdict.fact)
+      else if (verdict.outcome === 'reject') {
+        rejected++
+        this.components.onRejected?.(from, verdict.reason)
+      }
+    }
+    await this.store(accepted)
+    return { accepted: accepted.length, rejected }
+  }
+
+  /** Store facts (one batch), index them, and react to the ones that concern this node. */
+  private store(facts: SignedFact[]): Promise<SignedFact[]> {
+    const write = this.writes.then(async () => {
+      const added = await this.components.factLog.add(facts)
+      for (const fact of added) this.index(fact)
+      return added
+    })
+    this.writes = write.catch(() => undefined)
+    return write.then((added) => {
+      for (const fact of added) this.react(fact)
+      return added
+    })
+  }
+
+  private index(signed: SignedFact): void {
+    this.book.add(signed)
+    const { fact, id } = signed
+    switch (fact.kind) {
+      case 'order':
+        this.orderIds.add(id)
+        return
+      case 'take': {
+        const take = signed as SignedFact<TakeFact>
+        const list = this.takesByBid.get(fact.bid) ?? []
+        list.push(take)
+        this.takesByBid.set(fact.bid, list)
+        this.takesOfMyAsks.push(take)
+        this.recordAgreement(id)
+        return
+      }
+      case 'confirm':
+        this.recordAgreement(fact.take)
+        return
+      case 'decline':
+        if (fact.owner === this.me) this.myDeclines.add(pairKey(fact.bid, fact.ask))
+        return
+      default:
+        return
+    }
+  }
+
+  /** After a fact is stored: a take of one of my asks may deserve a confirm; an agreement is news. */
+  private react(signed: SignedFact): void {
+    const { fact } = signed
+    if (fact.kind === 'take') void this.considerTake(signed as SignedFact<TakeFact>)
+    if ((fact.kind === 'take' || fact.kind === 'confirm') && this.running) {
+      const view = this.agreementViews.get(fact.kind === 'take' ? signed.id : fact.take)
+      if (view && !this.confirmedTakes.has(view.id)) {
+        this.confirmedTakes.add(view.id)
+        this.components.emit({ type: 'market.agreement', data: view })
+      }
+    }
+  }
+
+  /** Keep the view of an agreement once its take and a confirm by the ask's owner in time are known. */
+  private recordAgreement(takeId: FactId): void {
+    if (this.agreementViews.has(takeId)) return
+    const take = this.components.factLog.get(takeId)?.fact
+    if (take?.kind !== 'take') return
+    const bid = this.book.order(take.bid)
+    const ask = this.book.order(take.ask)
+    if (!bid || !ask || bid.owner !== take.owner) return
+    for (const candidate of this.components.factLog.all()) {
+      const confirm = candidate.fact
+      if (confirm.kind !== 'confirm' || confirm.take !== takeId) continue
+      if (confirm.owner !== ask.owner || confirm.createdAt > take.validUntil) continue
+      this.agreementViews.set(takeId, {
+        id: takeId,
+        bid: take.bid,
+        ask: take.ask,
+        buyer: bid.owner,
+        seller: ask.owner,
+        unit: bid.unit,
+        quantity: take.quantity,
+        price: take.price,
+        total: (BigInt(take.price) * BigInt(take.quantity)).toString(),
+        agreedAt: confirm.createdAt,
+        role: bid.owner === this.me ? 'buyer' : ask.owner === this.me ? 'seller' : null,
+      })
+      return
+    }
+  }
+
+  // -- facts out -----------------------------------------------------------------------------------
+
+  private async publishOwn(fact: Fact): Promise<SignedFact> {
+    if (!this.running) throw new NotRunningError('The market is stopping; try again once the node runs')
+    const signed = signFact(fact, this.components.signer, { sha256: nodeSha256 })
+    // Stored before it is published: after a crash the node knows what it signed.
+    await this.store([signed])
+    try {
+      await this.components.pubsub.publish(topicOf(fact.kind), encodeSignedFact(signed))
+    } catch {
+      // No peer subscribed yet (offline, or alone): anti-entropy delivers it when peers appear.
+    }
+    return signed
+  }
+
+  private ownOrder(orderId: FactId): BookOrder {
+    const order = this.book.order(orderId)
+    if (!order) throw new ValidationError(`There is no order ${orderId} in this node's state`, { path: 'order' })
+    if (order.owner !== this.me) throw new ValidationError(`Order ${orderId} belongs to ${order.owner}, not to this node`, { path: 'order' })
+    return order
+  }
+
+  async place(draft: OrderDraft): Promise<OrderView> {
+    const now = this.now()
+    const window = draft.window as { end?: unknown } | undefined
+    const fact = {
+      ...draft,
+      kind: 'order',
+      owner: this.me,
+      createdAt: now,
+      expiresAt: draft.expiresAt ?? (typeof window?.end === 'number' ? window.end : undefined),
+    } as unknown as Fact
+    const signed = await this.publishOwn(fact)
+    return this.view(this.book.order(signed.id)!, now)
+  }
+
+  async amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView> {
+    const order = this.ownOrder(orderId)
+    const now = this.now()
+    let seq = 0
+    for (const signed of this.components.factLog.all()) {
+      if (signed.fact.kind === 'amend' && signed.fact.order === orderId) seq = Math.max(seq, signed.fact.seq)
+    }
+    const price = change.price ?? order.price
+    const range = change.range ?? (order.range === order.price ? undefined : order.range)
+    const amendment: Fact = {
+      kind: 'amend',
+      owner: this.me,
+      order: orderId,
+      seq: seq + 1,
+      price,
+      quantity: change.quantity ?? order.quantity,
+      ...(range === undefined ? {} : { range }),
+      createdAt: Math.max(now, order.priorityTime),
+    }
+    await this.publishOwn(amendment)
+    return this.view(this.book.order(orderId)!, now)
+  }
+
+  async cancel(orderId: FactId): Promise<OrderView> {
+    this.ownOrder(orderId)
+    const now = this.now()
+    await this.publishOwn({ kind: 'cancel', owner: this.me, order: orderId, createdAt: now })
+    return this.view(this.book.order(orderId)!, now)
+  }
+
+  async decline(bid: FactId, ask: FactId): Promise<void> {
+    const bidOrder = this.book.order(bid)
+    const askOrder = this.book.order(ask)
+    if (!bidOrder || bidOrder.side !== 'bid') throw new ValidationError(`${bid} is not a bid in this node's state`, { path: 'bid' })
+    if (!askOrder || askOrder.side !== 'ask') throw new ValidationError(`${ask} is not an ask in this node's state`, { path: 'ask' })
+    if (bidOrder.owner !== this.me && askOrder.owner !== this.me) {
+      throw new ValidationError('Only the owner of the bid or of the ask may decline the pair; neither is this node')
+    }
+    if (this.myDeclines.has(pairKey(bid, ask))) return
+    await this.publishOwn({ kind: 'decline', owner: this.me, bid, ask, createdAt: this.now() })
+  }
+
+  // -- the epoch -----------------------------------------------------------------------------------
+
+  async runEpoch(): Promise<void> {
+    if (!this.running) return
+    await this.writes
+    const now = this.now()
+    this.epoch++
+    const result = this.book.match(now)
+    this.lastResult = result
+    this.announce(result)
+    await this.declineSilentPairs(now)
+    for (const proposal of result.proposals) {
+      const bid = this.book.order(proposal.bid)
+      if (bid?.owner !== this.me) continue
+      if (this.outstandingTake(proposal.bid, proposal.ask, now)) continue
+      const pending = this.pendingTakeQuantity(proposal.bid, now)
+      if (pending + proposal.quantity > remainingQuantity(bid)) continue
+      await this.publishOwn({
+        kind: 'take',
+        owner: this.me,
+        bid: proposal.bid,
+        ask: proposal.ask,
+        quantity: proposal.quantity,
+        price: proposal.price,
+        validUntil: now + this.takeTtlMs,
+        createdAt: now,
+      })
+    }
+    // Takes of my asks that arrived before their orders did get a second look.
+    for (const take of this.takesOfMyAsks) {
+      if (!this.confirmedTakes.has(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
+    }
+    this.takesOfMyAsks.splice(0, this.takesOfMyAsks.length, ...this.takesOfMyAsks.filter((take) => take.fact.validUntil >= now))
+    const summary = this.summary()
+    if (summary.digest !== this.lastDigest) {
+      this.lastDigest = summary.digest
+      this.components.emit({ type: 'market.book', data: summary })
+    }
+  }
+
+  private announce(result: MatchResult): void {
+    const proposals = new Set<string>()
+    for (const proposal of result.proposals) {
+      const bid = this.book.order(proposal.bid)
+      const ask = this.book.order(proposal.ask)
+      if (bid?.owner !== this.me && ask?.owner !== this.me) continue
+      const key = `${pairKey(proposal.bid, proposal.ask)}|${proposal.quantity}|${proposal.price}`
+      proposals.add(key)
+      if (!this.announcedProposals.has(key)) this.components.emit({ type: 'market.proposal', data: { ...proposal } })
+    }
+    this.announcedProposals = proposals
+    const negotiations = new Set<string>()
+    for (const view of this.negotiations()) {
+      const key = pairKey(view.bid, view.ask)
+      negotiations.add(key)
+      if (!this.announcedNegotiations.has(key)) this.components.emit({ type: 'market.negotiation', data: view })
+    }
+    this.announcedNegotiations = negotiations
+  }
+
+  private isConfirmed(takeId: FactId): boolean {
+    return this.agreementViews.has(takeId)
+  }
+
+  /** My unconfirmed take of this pair that may still bind. */
+  private outstandingTake(bid: FactId, ask: FactId, now: number): boolean {
+    return (this.takesByBid.get(bid) ?? []).some(
+      (take) => take.fact.ask === ask && take.fact.owner === this.me && !this.isConfirmed(take.id) && now <= take.fact.validUntil + this.clockSkewMs,
+    )
+  }
+
+  private pendingTakeQuantity(bid: FactId, now: number): number {
+    let pending = 0
+    for (const take of this.takesByBid.get(bid) ?? []) {
+      if (take.fact.owner !== this.me || this.isConfirmed(take.id)) continue
+      if (now <= take.fact.validUntil + this.clockSkewMs) pending += take.fact.quantity
+    }
+    return pending
+  }
+
+  /** A seller that let several takes lapse holds the bid's capacity hostage: decline the pair. */
+  private async declineSilentPairs(now: number): Promise<void> {
+    for (const [bid, takes] of this.takesByBid) {
+      for (const take of takes) {
+        if (take.fact.owner !== this.me || this.isConfirmed(take.id) || this.lapsedTakes.has(take.id)) continue
+        if (now <= take.fact.validUntil + this.clockSkewMs) continue
+        this.lapsedTakes.add(take.id)
+        const key = pairKey(bid, take.fact.ask)
+        const lapses = (this.lapses.get(key) ?? 0) + 1
+        this.lapses.set(key, lapses)
+        if (lapses >= this.lapsesBeforeDecline && !this.myDeclines.has(key)) {
+          await this.publishOwn({ kind: 'decline', owner: this.me, bid, ask: take.fact.ask, createdAt: now })
+        }
+      }
+    }
+  }
+
+  /** Confirm a take of one of my asks if it is within the ask's terms and the ask has the quantity. */
+  private considerTake(take: SignedFact<TakeFact>): Promise<void> {
+    const decision = this.writes.then(async () => {
+      const now = this.now()
+      const { fact } = take
+      if (this.confirmedTakes.has(take.id) || this.isConfirmed(take.id) || now > fact.validUntil) return
+      const ask = this.book.order(fact.ask)
+      const bid = this.book.order(fact.bid)
+      if (!ask || ask.owner !== this.me || !bid || bid.owner !== fact.owner) return
+      if (ask.side !== 'ask' || bid.side !== 'bid' || bid.unit !== ask.unit || !isLive(ask, now)) return
+      if (this.book.declinedAsks(bid)?.has(ask.id)) return
+      if (!windowContains(ask.fact.window, bid.fact.window) || !requirementsMet(bid.fact.requirements, ask.fact.capabilities)) return
+      const groups = this.book.groupMembers()
+      const members = (group: string) => groups.get(group)
+      if (!admits(ask.counterparties, bid.owner, members) || !admits(bid.counterparties, ask.owner, members)) return
+      if (fact.price < ask.range || fact.quantity > remainingQuantity(ask)) return
+      const signed = signFact({ kind: 'confirm', owner: this.me, take: take.id, createdAt: now }, this.components.signer, {
+        sha256: nodeSha256,
+      })
+      // Stored (and indexed) before anyone hears of it: a crash after this line cannot confirm twice,
+      // and the next take of this ask sees the quantity gone.
+      const added = await this.components.factLog.add([signed])
+      for (const fact of added) this.index(fact)
+      try {
+        await this.components.pubsub.publish(topics.deals, encodeSignedFact(signed))
+      } catch {
+        // Peers learn of it through anti-entropy.
+      }
+      for (const fact of added) this.react(fact)
+    })
+    this.writes = decision.catch(() => undefined)
+    return decision.catch((error: unknown) => console.error('confirming a take failed:', error))
+  }
+
+  // -- views ---------------------------------------------------------------------------------------
+
+  private status(order: BookOrder, now: number): OrderView['status'] {
+    if (order.cancelled) return 'cancelled'
+    if (order.agreedQuantity >= order.quantity) return 'filled'
+    if (now >= order.expiresAt) return 'expired'
+    if (now >= order.fact.window.end) return 'ended'
+    return 'live'
+  }
+
+  private view(order: BookOrder, now: number): OrderView {
+    const { fact } = order
+    return {
+      id: order.id,
+      owner: order.owner,
+      mine: order.owner === this.me,
+      side: order.side,
+      unit: order.unit,
+      quantity: order.quantity,
+      price: order.price,
+      range: order.range,
+      window: { ...fact.window },
+      ...(fact.requirements ? { requirements: { ...fact.requirements } } : {}),
+      ...(fact.capabilities ? { capabilities: { ...fact.capabilities } } : {}),
+      ...(fact.counterparties ? { counterparties: { ...fact.counterparties } } : {}),
+      createdAt: fact.createdAt,
+      expiresAt: order.expiresAt,
+      priorityTime: order.priorityTime,
+      agreedQuantity: order.agreedQuantity,
+      remaining: remainingQuantity(order),
+      status: this.status(order, now),
+    }
+  }
+
+  bookOrders(unit?: 'flop' | 'pageview'): OrderView[] {
+    const now = this.now()
+    const live: OrderView[] = []
+    for (const id of this.orderIds) {
+      const order = this.book.order(id)
+      if (!order || !isLive(order, now) || (unit && order.unit !== unit)) continue
+      live.push(this.view(order, now))
+    }
+    return live.sort((a, b) =>
+      a.side !== b.side ? (a.side === 'ask' ? -1 : 1) : a.side === 'bid' ? b.price - a.price || a.priorityTime - b.priorityTime : a.price - b.price || a.priorityTime - b.priorityTime,
+    )
+  }
+
+  myOrders(): OrderView[] {
+    const now = this.now()
+    const mine: OrderView[] = []
+    for (const id of this.orderIds) {
+      const order = this.book.order(id)
+      if (order?.owner === this.me) mine.push(this.view(order, now))
+    }
+    return mine.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
+  }
+
+  negotiations(): NegotiationView[] {
+    const views: NegotiationView[] = []
+    for (const { bid: bidId, ask: askId } of this.lastResult.negotiations) {
+      const bid = this.book.order(bidId)
+      const ask = this.book.order(askId)
+      if (!bid || !ask || (bid.owner !== this.me && ask.owner !== this.me)) continue
+      views.push({
+        bid: bidId,
+        ask: askId,
+        buyer: bid.owner,
+        seller: ask.owner,
+        bidPrice: bid.price,
+        askPrice: ask.price,
+        bidRange: bid.range,
+        askRange: ask.range,
+        role: bid.owner === this.me ? 'buyer' : 'seller',
+      })
+    }
+    return views
+  }
+
+  agreements(): AgreementView[] {
+    return [...this.agreementViews.values()].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))
+  }
+
+  summary(): MarketSummary {
+    const now = this.now()
+    let liveOrders = 0
+    for (const id of this.orderIds) {
+      const order = this.book.order(id)
+      if (order && isLive(order, now)) liveOrders++
+    }
+    return {
+      facts: this.components.factLog.size,
+      digest: hex(this.components.factLog.fingerprint.root()),
+      liveOrders,
+      epoch: this.epoch,
+      gossipPeers: this.components.pubsub.getSubscribers(topics.orders).length,
+    }
+  }
+}
+
+export function marketService(init: MarketServiceInit = {}): (components: MarketServiceComponents) => MarketService {
+  return (components) => new Market(components, init)
+}
