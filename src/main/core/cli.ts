@@ -4,9 +4,10 @@ import { CyclexError } from '../../shared/errors'
 import type { CliCommand, CliIo } from './cli-command'
 import { benchCommand } from './commands/bench'
 import { matchCommand } from './commands/match'
+import { agreementsCommand, orderCommand } from './commands/order'
 import { serveCommand } from './commands/serve'
 
-const subcommands: CliCommand[] = [serveCommand, matchCommand, benchCommand]
+const subcommands: CliCommand[] = [serveCommand, orderCommand, agreementsCommand, matchCommand, benchCommand]
 
 function help(): string {
   const width = Math.max(...subcommands.map((command) => command.name.length))

@@ -1,6 +1,6 @@
 // `cyclex serve`: the headless node. It starts the same node as the desktop app and serves the same
 // renderer on 127.0.0.1, then prints one ready line with the URL to open.
-import { access } from 'node:fs/promises'
+import { access, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -9,6 +9,7 @@ import { ConfigError } from '../config'
 import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
 import { createNode } from '../node'
+import { apiEndpointFileName } from './order'
 
 export const defaultHttpPort = 7420
 
@@ -122,12 +123,16 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     await node.stop()
     throw error
   }
+  // Scripts (cyclex order ...) find the running node's port here; the token is in its own file.
+  const endpointFile = join(node.config.dataDir, apiEndpointFileName)
+  await writeFile(endpointFile, `${JSON.stringify({ port: server.port, pid: process.pid })}\n`, { mode: 0o600 })
   // Listen for signals before saying ready: whoever reads the line may stop the node at once.
   const shutdown = waitForShutdown(signal)
   io.stdout.write(`Cyclex node ${node.peerId} ready at ${server.url}\n`)
   const reason = await shutdown
   io.stderr.write(`Stopping the Cyclex node (${reason})...\n`)
   await server.close()
+  await rm(endpointFile, { force: true })
   await node.stop()
   io.stderr.write('Cyclex node stopped\n')
   return 0
