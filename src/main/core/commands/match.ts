@@ -25,7 +25,7 @@ async function readAll(stream: NodeJS.ReadableStream, signal: AbortSignal): Prom
 
 export const matchCommand: CliCommand = {
   name: 'match',
-  summary: 'Print the proposals and negotiations of a market state read on stdin',
+  summary: 'print the proposals and negotiations of a market state read on stdin',
   usage,
   async run(args, io, signal) {
     const requireSignatures = args.includes('--require-signatures')
