@@ -7,30 +7,50 @@
 // Ed25519 signature over the market's signingMessage(body), and the envelope is encodeSignedFact's
 // { body, signature }. Because parseFact refuses the kind, a profile signature can never pass as an
 // order; and once the market adds a profile kind, these records already have its envelope.
+//
+// The same record is what a member publishes on the members topic (docs/members.md). There it also
+// carries `publishedAt` (which of an owner's profiles is the latest), the `groups` it is in and a
+// summary of its `network`; and a node that has not run the benchmark yet publishes a minimal
+// profile (ProfileRecord): its name and system facts, without the measured figures. A MemberProfile
+// is a ProfileRecord that has the figures.
 import * as dagCbor from '@ipld/dag-cbor'
 import { base64 } from 'multiformats/bases/base64'
 import { z } from 'zod'
 import { parseWith } from '../api/schema'
 import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
 import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from '../market/errors'
-import { osFamilies, type Capabilities } from '../market/facts'
+import { osFamilies, type Capabilities, type OsFamily } from '../market/facts'
 import { isEd25519PeerId } from '../market/peer-id'
 import type { BenchmarkRun } from './schema'
 
 const whole = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const dottedVersion = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,3}$/
 
-export const MemberProfileSchema = z
+/** A group's name, as the market's group facts have it (src/shared/market/schema.ts checks the same). */
+const groupNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+/** `<owner peer ID>/<name>`. */
+function isGroupId(value: string): boolean {
+  const slash = value.indexOf('/')
+  return slash > 0 && isEd25519PeerId(value.slice(0, slash)) && groupNamePattern.test(value.slice(slash + 1))
+}
+/** At most this many groups in one profile, so a profile stays under its size limit. */
+export const maxProfileGroups = 16
+
+/**
+ * Any member's signed profile as the members topic carries it. The measured fields are optional here
+ * (a node without a benchmark run leaves them out); MemberProfileSchema requires them.
+ */
+export const ProfileRecordSchema = z
   .object({
     kind: z.literal('profile'),
     owner: z.string().refine(isEd25519PeerId, 'must be the peer ID of an Ed25519 key (12D3KooW...)'),
     displayName: z.string().max(64),
     os: z.object({ family: z.enum(osFamilies), version: z.string().regex(dottedVersion).optional() }).strict().optional(),
     /** Whole GFLOPS one core sustains in float64: the figure asks advertise and deliveries are metered by. */
-    gflopsPerCore: whole,
-    cores: z.number().int().positive().max(1024),
+    gflopsPerCore: whole.optional(),
+    cores: z.number().int().positive().max(1024).optional(),
     /** Free space of the data volume, whole GB (10^9 bytes). */
-    storageGb: whole,
+    storageGb: whole.optional(),
     /** Measured to a peer (the lower of up and down), whole Mbit/s; absent when no peer was measured. */
     bandwidthMbps: whole.optional(),
     /** The run's figures, in integers (a canonical body has no floats): MFLOPS and MB/s. */
@@ -45,15 +65,36 @@ export const MemberProfileSchema = z
         memoryMb: whole,
         cpuModel: z.string().max(128),
       })
-      .strict(),
-    measuredAt: whole,
+      .strict()
+      .optional(),
+    /** When the benchmark run behind the figures ended. */
+    measuredAt: whole.optional(),
+    /** When the owner signed this profile, ms since the epoch: the latest of an owner's profiles is in force. */
+    publishedAt: whole.optional(),
+    /** Group ids (`<owner>/<name>`) the owner is in, sorted; the groups' own signed member lists decide matching. */
+    groups: z.array(z.string().max(128).refine(isGroupId, 'must be a group id: <owner peer ID>/<name>')).max(maxProfileGroups).optional(),
+    /** The machine's network: how many external interfaces it has and the fastest link speed reported. */
+    network: z
+      .object({ interfaces: z.number().int().nonnegative().max(256), linkSpeedMbps: whole.optional() })
+      .strict()
+      .optional(),
   })
   .strict()
+export type ProfileRecord = z.infer<typeof ProfileRecordSchema>
+
+/** A profile with the benchmark's figures: what a benchmark run supports and a seller advertises. */
+export const MemberProfileSchema = ProfileRecordSchema.required({
+  gflopsPerCore: true,
+  cores: true,
+  storageGb: true,
+  benchmark: true,
+  measuredAt: true,
+})
 export type MemberProfile = z.infer<typeof MemberProfileSchema>
 
-export interface SignedProfile {
+export interface SignedProfile<Profile extends ProfileRecord = MemberProfile> {
   id: string
-  profile: MemberProfile
+  profile: Profile
   body: Uint8Array
   signature: Uint8Array
 }
@@ -61,8 +102,12 @@ export interface SignedProfile {
 /** The JSON form the API carries: the profile, its id, and the signature in base64. */
 export const SignedProfileJsonSchema = z.object({ id: z.string(), profile: MemberProfileSchema, signature: z.string() }).strict()
 export type SignedProfileJson = z.infer<typeof SignedProfileJsonSchema>
+/** The same for any member's profile, figures or not. */
+export const SignedProfileRecordJsonSchema = z.object({ id: z.string(), profile: ProfileRecordSchema, signature: z.string() }).strict()
+export type SignedProfileRecordJson = z.infer<typeof SignedProfileRecordJsonSchema>
 
-const maxProfileBodyBytes = 2048
+/** Largest canonical profile body; the envelope adds at most 96 bytes. */
+export const maxProfileBodyBytes = 4096
 const ed25519SignatureLength = 64
 
 function floorWhole(value: number): number {
@@ -123,16 +168,43 @@ export function parseProfile(value: unknown): MemberProfile {
   return parseWith(MemberProfileSchema, value, 'profile')
 }
 
-export function encodeProfileBody(profile: MemberProfile): Uint8Array {
+/** The same for any member's profile, with or without the benchmark's figures. */
+export function parseProfileRecord(value: unknown): ProfileRecord {
+  return parseWith(ProfileRecordSchema, value, 'profile')
+}
+
+/** The system facts a minimal profile states, known without a benchmark run. */
+export interface SystemFacts {
+  os?: { family: OsFamily | null; version: string | null }
+  cores?: number
+  storageFreeBytes?: number
+}
+
+/** The profile of a node that has not run the benchmark yet: its name and what the system says. */
+export function profileFromSystem(owner: string, displayName: string, system: SystemFacts): ProfileRecord {
+  const profile: ProfileRecord = { kind: 'profile', owner, displayName }
+  if (system.os?.family) {
+    profile.os = { family: system.os.family }
+    if (system.os.version !== null && dottedVersion.test(system.os.version)) profile.os.version = system.os.version
+  }
+  if (system.cores !== undefined && system.cores >= 1) profile.cores = Math.min(1024, Math.floor(system.cores))
+  if (system.storageFreeBytes !== undefined) profile.storageGb = floorWhole(system.storageFreeBytes / 1e9)
+  return parseProfileRecord(profile)
+}
+
+export function encodeProfileBody(profile: ProfileRecord): Uint8Array {
   return dagCbor.encode(profile)
 }
 
-export function signProfile(profile: MemberProfile, signer: FactSigner, sha256?: Sha256): SignedProfile {
-  const checked = parseProfile(profile)
+export function signProfile<Profile extends ProfileRecord>(profile: Profile, signer: FactSigner, sha256?: Sha256): SignedProfile<Profile> {
+  const checked = parseProfileRecord(profile) as Profile
   if (checked.owner !== signer.owner) {
     throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
   }
   const body = encodeProfileBody(checked)
+  if (body.length > maxProfileBodyBytes) {
+    throw new MalformedEncodingError(`a profile may be at most ${maxProfileBodyBytes} bytes encoded; this one is ${body.length}`)
+  }
   return { id: factIdOfBody(body, sha256), profile: checked, body, signature: signer.sign(signingMessage(body)) }
 }
 
@@ -145,7 +217,7 @@ function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
   return left.length === right.length && left.every((byte, index) => byte === right[index])
 }
 
-function verifyProfileSignature(profile: MemberProfile, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
+function verifyProfileSignature(profile: ProfileRecord, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
   if (signature.length !== ed25519SignatureLength) {
     throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, { path: 'signature' })
   }
@@ -155,7 +227,7 @@ function verifyProfileSignature(profile: MemberProfile, body: Uint8Array, signat
 }
 
 /** Everything a received profile must pass: size, decoding, fields, canonical bytes, signature. */
-export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedProfile {
+export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedProfile<ProfileRecord> {
   if (bytes.length > maxProfileBodyBytes + 96) {
     throw new MalformedEncodingError(`a signed profile may be at most ${maxProfileBodyBytes + 96} bytes; this one is ${bytes.length}`)
   }
@@ -175,7 +247,7 @@ export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, s
   } catch (error) {
     throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
   }
-  const profile = parseProfile(decoded)
+  const profile = parseProfileRecord(decoded)
   if (!sameBytes(encodeProfileBody(profile), body) || !sameBytes(encodeSignedProfile({ body, signature }), bytes)) {
     throw new NonCanonicalEncodingError('the signed profile is not in canonical dag-cbor form', { path: 'body' })
   }
@@ -183,7 +255,9 @@ export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, s
   return { id: factIdOfBody(body, sha256), profile, body, signature }
 }
 
-export function signedProfileToJson(signed: SignedProfile): SignedProfileJson {
+export function signedProfileToJson<Profile extends ProfileRecord = MemberProfile>(
+  signed: SignedProfile<Profile>,
+): { id: string; profile: Profile; signature: string } {
   return { id: signed.id, profile: signed.profile, signature: base64.baseEncode(signed.signature) }
 }
 
