@@ -1,0 +1,204 @@
+// The history of this node's negotiations, kept in level (the 'negotiations' sublevel) so it survives
+// restarts: per (bid, ask) pair, the opening prices when the pair began to negotiate, then every
+// amendment of either order while it negotiates (who, price, range, when), then how it ended.
+//
+// It listens rather than asks: market.negotiation events open a record, stored amendments add offers,
+// market.negotiationEnded closes it. After a restart the first epoch's book event closes the records
+// of pairs that stopped negotiating while the node was down.
+import type { Startable } from '@libp2p/interface'
+import type { ApiEvent } from '../../../shared/api/contract'
+import type { NegotiationHistory, NegotiationOffer, NegotiationView } from '../../../shared/api/market'
+import type { AmendFact, FactId, MarketBook, PeerId, SignedFact } from '../../../shared/market'
+import type { Store, Sublevel } from '../store'
+import type { FactLog } from './fact-log'
+
+export const negotiationsSublevel = 'negotiations'
+
+export interface NegotiationHistoryComponents {
+  store: Pick<Store, 'jsonSublevel'>
+  factLog: Pick<FactLog, 'onAdded'>
+  market: {
+    readonly book: Pick<MarketBook, 'order' | 'declinedAsks'>
+    negotiations(): NegotiationView[]
+  }
+  events: { subscribe(listener: (event: ApiEvent) => void): () => void }
+  emit(event: ApiEvent): void
+  me: PeerId
+  now?(): number
+}
+
+export interface NegotiationHistoryService extends Startable {
+  history(bid: FactId, ask: FactId): NegotiationHistory | null
+  /** Resolves when every change so far is in level. */
+  flush(): Promise<void>
+}
+
+const pairKey = (bid: FactId, ask: FactId): string => `${bid}|${ask}`
+
+class History implements NegotiationHistoryService {
+  private readonly records = new Map<string, NegotiationHistory>()
+  /** Open records by order id, to find the pairs an amendment concerns. */
+  private readonly openByOrder = new Map<FactId, Set<string>>()
+  private readonly unsubscribe: (() => void)[] = []
+  private writes: Promise<unknown> = Promise.resolve()
+  private readonly sublevel: Sublevel<NegotiationHistory>
+
+  constructor(private readonly components: NegotiationHistoryComponents) {
+    this.sublevel = components.store.jsonSublevel<NegotiationHistory>(negotiationsSublevel)
+  }
+
+  private now(): number {
+    return this.components.now?.() ?? Date.now()
+  }
+
+  async start(): Promise<void> {
+    for await (const [key, record] of this.sublevel.iterator()) {
+      this.records.set(key, record)
+      if (record.closedAt === null) this.track(key, record)
+    }
+    this.unsubscribe.push(
+      this.components.events.subscribe((event) => this.onEvent(event)),
+      this.components.factLog.onAdded((facts) => this.onFacts(facts)),
+    )
+  }
+
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe()
+    await this.flush()
+  }
+
+  flush(): Promise<void> {
+    return this.writes.then(() => undefined)
+  }
+
+  history(bid: FactId, ask: FactId): NegotiationHistory | null {
+    const record = this.records.get(pairKey(bid, ask))
+    return record ? structuredClone(record) : null
+  }
+
+  private track(key: string, record: NegotiationHistory): void {
+    for (const order of [record.bid, record.ask]) {
+      const keys = this.openByOrder.get(order) ?? new Set()
+      keys.add(key)
+      this.openByOrder.set(order, keys)
+    }
+  }
+
+  private untrack(key: string, record: NegotiationHistory): void {
+    for (const order of [record.bid, record.ask]) {
+      const keys = this.openByOrder.get(order)
+      keys?.delete(key)
+      if (keys?.size === 0) this.openByOrder.delete(order)
+    }
+  }
+
+  private save(key: string, record: NegotiationHistory): void {
+    const snapshot = structuredClone(record)
+    const write = this.writes.then(() => this.sublevel.put(key, snapshot))
+    this.writes = write.catch((error: unknown) => console.error('storing a negotiation history failed:', error))
+  }
+
+  private onEvent(event: ApiEvent): void {
+    switch (event.type) {
+      case 'market.negotiation':
+        this.open(event.data)
+        return
+      case 'market.negotiationEnded':
+        this.close(event.data.bid, event.data.ask, event.data.outcome)
+        return
+      case 'market.book':
+        if (event.data.epoch > 0) this.closeVanished()
+        return
+      default:
+        return
+    }
+  }
+
+  /** A pair began (or began again) to negotiate: its opening offers are both orders' terms in force. */
+  private open(view: NegotiationView): void {
+    const key = pairKey(view.bid, view.ask)
+    const existing = this.records.get(key)
+    if (existing && existing.closedAt === null) return
+    const bid = this.components.market.book.order(view.bid)
+    const ask = this.components.market.book.order(view.ask)
+    const now = this.now()
+    const opening = (by: 'buyer' | 'seller'): NegotiationOffer => {
+      const order = by === 'buyer' ? bid : ask
+      return {
+        at: order?.priorityTime ?? now,
+        by,
+        owner: by === 'buyer' ? view.buyer : view.seller,
+        price: by === 'buyer' ? view.bidPrice : view.askPrice,
+        range: by === 'buyer' ? view.bidRange : view.askRange,
+        source: 'opening',
+      }
+    }
+    const record: NegotiationHistory = existing
+      ? { ...existing, closedAt: null, outcome: null, offers: [...existing.offers, opening('buyer'), opening('seller')] }
+      : {
+          bid: view.bid,
+          ask: view.ask,
+          buyer: view.buyer,
+          seller: view.seller,
+          role: view.role,
+          openedAt: now,
+          closedAt: null,
+          outcome: null,
+          offers: [opening('buyer'), opening('seller')],
+        }
+    this.records.set(key, record)
+    this.track(key, record)
+    this.save(key, record)
+  }
+
+  private close(bid: FactId, ask: FactId, outcome: NonNullable<NegotiationHistory['outcome']>): void {
+    const key = pairKey(bid, ask)
+    const record = this.records.get(key)
+    if (!record || record.closedAt !== null) return
+    record.closedAt = this.now()
+    record.outcome = outcome
+    this.untrack(key, record)
+    this.save(key, record)
+  }
+
+  /** Open records whose pair no longer negotiates (it ended while this node was down). */
+  private closeVanished(): void {
+    const current = new Set(this.components.market.negotiations().map((view) => pairKey(view.bid, view.ask)))
+    for (const [key, record] of this.records) {
+      if (record.closedAt !== null || current.has(key)) continue
+      const bid = this.components.market.book.order(record.bid)
+      const declined = bid !== undefined && this.components.market.book.declinedAsks(bid)?.has(record.ask) === true
+      this.close(record.bid, record.ask, declined ? 'declined' : 'closed')
+    }
+  }
+
+  /** Each amendment of an order in an open negotiation, signed by the order's owner, is an offer. */
+  private onFacts(facts: readonly SignedFact[]): void {
+    for (const signed of facts) {
+      if (signed.fact.kind !== 'amend') continue
+      const amend = signed.fact as AmendFact
+      for (const key of this.openByOrder.get(amend.order) ?? []) {
+        const record = this.records.get(key)!
+        const by = amend.order === record.bid ? 'buyer' : 'seller'
+        if (amend.owner !== (by === 'buyer' ? record.buyer : record.seller)) continue
+        const offer: NegotiationOffer = {
+          at: amend.createdAt,
+          by,
+          owner: amend.owner,
+          price: amend.price,
+          range: amend.range ?? amend.price,
+          source: 'amendment',
+          amendment: signed.id,
+          seq: amend.seq,
+        }
+        record.offers.push(offer)
+        this.save(key, record)
+        this.components.emit({ type: 'market.negotiationOffer', data: { bid: record.bid, ask: record.ask, offer } })
+      }
+    }
+  }
+}
+
+export function negotiationHistory(): (components: NegotiationHistoryComponents) => NegotiationHistoryService {
+  return (components) => new History(components)
+}
