@@ -1,0 +1,106 @@
+// The node's drafts: a level sublevel 'drafts' of DraftView records keyed by the page-chosen id.
+// Publishing hands each draft to the market (which signs, stores and gossips it, or keeps it for
+// anti-entropy when no peer is there yet) and removes the drafts that became orders.
+import type { DraftPublishOutcome, DraftView } from '../../../shared/api/drafts'
+import { DraftViewSchema } from '../../../shared/api/drafts'
+import type { OrderDraft, OrderView } from '../../../shared/api/market'
+import { parseWith } from '../../../shared/api/schema'
+import { ValidationError } from '../../../shared/errors'
+import type { Sublevel } from '../store'
+
+export interface DraftsComponents {
+  sublevel: Sublevel<unknown>
+  place(order: OrderDraft): Promise<OrderView>
+  /** Told after every change, so the UI of every window can reload its list. */
+  onChange(count: number): void
+}
+
+export interface DraftsService {
+  save(draft: DraftView): Promise<DraftView>
+  list(): Promise<DraftView[]>
+  delete(ids: readonly string[]): Promise<number>
+  publish(ids: readonly string[]): Promise<DraftPublishOutcome[]>
+}
+
+class Drafts implements DraftsService {
+  // One change at a time: a publish must not interleave with a save of the same draft.
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly components: DraftsComponents) {}
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work)
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  private async read(id: string): Promise<DraftView | undefined> {
+    const stored = await this.components.sublevel.get(id)
+    return stored === undefined ? undefined : parseWith(DraftViewSchema, stored, `stored draft ${id}`)
+  }
+
+  private async changed(): Promise<void> {
+    let count = 0
+    for await (const _key of this.components.sublevel.keys()) count++
+    this.components.onChange(count)
+  }
+
+  save(draft: DraftView): Promise<DraftView> {
+    return this.serial(async () => {
+      const current = await this.read(draft.id)
+      // A page that was offline may sync an older copy after a newer save from another window.
+      if (current && current.savedAt > draft.savedAt) return current
+      await this.components.sublevel.put(draft.id, draft)
+      await this.changed()
+      return draft
+    })
+  }
+
+  async list(): Promise<DraftView[]> {
+    const drafts: DraftView[] = []
+    for await (const [id, value] of this.components.sublevel.iterator()) {
+      drafts.push(parseWith(DraftViewSchema, value, `stored draft ${id}`))
+    }
+    return drafts.sort((a, b) => b.savedAt - a.savedAt || a.id.localeCompare(b.id))
+  }
+
+  delete(ids: readonly string[]): Promise<number> {
+    return this.serial(async () => {
+      let deleted = 0
+      for (const id of new Set(ids)) {
+        if ((await this.components.sublevel.get(id)) === undefined) continue
+        await this.components.sublevel.del(id)
+        deleted++
+      }
+      await this.changed()
+      return deleted
+    })
+  }
+
+  publish(ids: readonly string[]): Promise<DraftPublishOutcome[]> {
+    return this.serial(async () => {
+      const outcomes: DraftPublishOutcome[] = []
+      for (const id of new Set(ids)) {
+        const draft = await this.read(id)
+        if (!draft) {
+          outcomes.push({ id, outcome: 'missing' })
+          continue
+        }
+        try {
+          const order = await this.components.place(draft.order)
+          await this.components.sublevel.del(id)
+          outcomes.push({ id, outcome: 'placed', order })
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error
+          outcomes.push({ id, outcome: 'invalid', message: error.message, ...(error.path === undefined ? {} : { path: error.path }) })
+        }
+      }
+      await this.changed()
+      return outcomes
+    })
+  }
+}
+
+export function draftsService(components: DraftsComponents): DraftsService {
+  return new Drafts(components)
+}
