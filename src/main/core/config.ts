@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { CyclexError, registerErrorClass } from '../../shared/errors'
 import type { MarketServiceInit } from './market/market-service'
+import type { MembersServiceInit } from './members/members-service'
 
 /** The configuration is wrong: the message names the setting and the fix. */
 export class ConfigError extends CyclexError {
@@ -32,6 +33,8 @@ export interface NodeConfig {
   pingIntervalMs?: number
   /** The market's timing (epoch period, take lifetime); tests shorten them. */
   market?: MarketServiceInit
+  /** The members' heartbeat interval and limits; tests shorten the interval. */
+  members?: MembersServiceInit
 }
 
 export interface ResolvedConfig {
@@ -44,6 +47,7 @@ export interface ResolvedConfig {
   connectionLimits: NonNullable<NodeConfig['connectionLimits']>
   pingIntervalMs: number
   market: MarketServiceInit
+  members?: MembersServiceInit
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -154,5 +158,6 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     connectionLimits: config.connectionLimits ?? {},
     pingIntervalMs,
     market: config.market ?? {},
+    members: config.members ?? {},
   }
 }

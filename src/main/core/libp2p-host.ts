@@ -23,9 +23,11 @@ export interface HostOptions {
   /** Dialled at start together with the configured bootstrap peers. */
   savedPeers: Multiaddr[]
   gossip?: MarketGossipInit
+  /** Peers this node refuses to connect with, either way (the blocklist); asked on every connection. */
+  isBlocked?: (peerId: string) => boolean
 }
 
-export async function createHost({ privateKey, config, savedPeers, gossip }: HostOptions): Promise<Host> {
+export async function createHost({ privateKey, config, savedPeers, gossip, isBlocked }: HostOptions): Promise<Host> {
   const peerDiscovery: NonNullable<Libp2pOptions<HostServices>['peerDiscovery']> = []
   if (config.mdns) peerDiscovery.push(mdns())
   const dialAtStart = [...config.bootstrap, ...savedPeers].map((address) => address.toString())
@@ -46,5 +48,13 @@ export async function createHost({ privateKey, config, savedPeers, gossip }: Hos
     },
   }
   if (config.swarmKey) options.connectionProtector = preSharedKey({ psk: config.swarmKey })
+  if (isBlocked) {
+    // Dials to a blocked peer fail, and a connection from one closes as soon as its peer ID is known.
+    options.connectionGater = {
+      denyDialPeer: (peerId) => isBlocked(peerId.toString()),
+      denyInboundEncryptedConnection: (peerId) => isBlocked(peerId.toString()),
+      denyOutboundEncryptedConnection: (peerId) => isBlocked(peerId.toString()),
+    }
+  }
   return createLibp2p(options)
 }

@@ -10,11 +10,18 @@ import type { FactSigner } from '../../shared/market/encoding'
 import { ConnectionError, ValidationError } from '../../shared/errors'
 import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-service'
 import { ConfigError, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
+import { draftsService, type DraftsService } from './drafts/drafts-service'
 import { createEventHub } from './event-hub'
 import { createHost, type Host } from './libp2p-host'
 import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
 import { openFactLog, type FactLog } from './market/fact-log'
+import { autoNegotiation, levelPolicyStore, policyMarket, type AutoNegotiationService } from './market/auto-negotiation'
 import { marketService, type MarketService, type MarketServiceInit } from './market/market-service'
+import { openBlocklist, type Blocklist } from './members/blocklist'
+import { membersService, type MembersService } from './members/members-service'
+import { createSwarmKeyFile, readSwarmKeyFile } from './members/swarm-key'
+import { negotiationHistory, type NegotiationHistoryService } from './market/negotiation-history'
+import { acceptOffer, counterOffer } from './market/negotiation-offers'
 import { loadOrCreatePeerKey } from './peer-key'
 import { peerLatency, type PeerLatency } from './peer-latency'
 import { openSettingsStore, type SettingsStore } from './settings-store'
@@ -65,6 +72,10 @@ class Node implements CyclexNode {
   private readonly latency: PeerLatency
   private readonly benchmark: BenchmarkService
   readonly market: MarketService
+  private readonly members: MembersService
+  private readonly negotiationHistory: NegotiationHistoryService
+  private readonly autoNegotiation: AutoNegotiationService
+  private readonly drafts: DraftsService
   private readonly events = createEventHub()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -78,6 +89,7 @@ class Node implements CyclexNode {
     signer: FactSigner,
     factLog: FactLog,
     marketInit: MarketServiceInit,
+    blocklist: Blocklist,
   ) {
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
     this.benchmark = benchmarkService()({
@@ -94,6 +106,39 @@ class Node implements CyclexNode {
       factLog,
       signer,
       verifier: createNodeFactVerifier(),
+      emit: (event) => this.events.emit(event),
+      policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
+    })
+    this.negotiationHistory = negotiationHistory()({
+      store,
+      factLog,
+      market: this.market,
+      events: this.events,
+      emit: (event) => this.events.emit(event),
+      me: signer.owner,
+    })
+    this.autoNegotiation = autoNegotiation()({
+      market: policyMarket(this.market),
+      policies: levelPolicyStore(store),
+      me: signer.owner,
+      emit: (event) => this.events.emit(event),
+    })
+    this.drafts = draftsService({
+      sublevel: store.jsonSublevel<unknown>('drafts'),
+      place: (order) => this.market.place(order),
+      onChange: (count) => this.events.emit({ type: 'drafts.changed', data: { count } }),
+    })
+    this.members = membersService(config.members)({
+      pubsub: host.services.pubsub,
+      libp2p: host,
+      store,
+      blocklist,
+      signer,
+      verifier: createNodeFactVerifier(),
+      dataDir: config.dataDir,
+      displayName: () => this.settings.get().displayName,
+      benchmarkProfile: () => this.benchmark.profile(),
+      market: this.market,
       emit: (event) => this.events.emit(event),
     })
     this.api = createApiService(this.handlers(), this.events)
@@ -149,6 +194,8 @@ class Node implements CyclexNode {
         }
         const next = await this.settings.update(patch)
         this.events.emit({ type: 'settings.changed', data: next })
+        // A new display name goes out in a new signed profile.
+        void this.members.refreshProfile().catch((error: unknown) => console.error('publishing the member profile failed:', error))
         return next
       },
       'benchmark.start': async (params) => this.benchmark.startRun(params),
@@ -170,6 +217,36 @@ class Node implements CyclexNode {
       'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
       'market.agreements': async () => ({ agreements: this.market.agreements() }),
       'market.summary': async () => this.market.summary(),
+      'members.list': async () => ({ members: this.members.list() }),
+      'members.profile': async ({ peerId }) => this.members.profile(peerId),
+      'presence.set': async ({ status }) => ({ status: await this.members.setPresence(status) }),
+      'members.block': async ({ peerId }) => ({ blocked: await this.members.block(peerId) }),
+      'members.unblock': async ({ peerId }) => ({ unblocked: await this.members.unblock(peerId) }),
+      'members.blocked': async () => ({ peers: this.members.blocked() }),
+      'groups.create': async ({ name, members }) => this.members.createGroup(name, members),
+      'groups.addMember': async ({ name, peerId }) => this.members.addGroupMember(name, peerId),
+      'groups.removeMember': async ({ name, peerId }) => this.members.removeGroupMember(name, peerId),
+      'groups.list': async () => ({ groups: this.members.groups() }),
+      'network.createSwarmKey': async ({ overwrite }) => ({
+        ...(await createSwarmKeyFile(this.config.dataDir, overwrite ?? false)),
+        privateNetwork: this.config.swarmKey !== undefined,
+        restartRequired: true,
+      }),
+      'network.swarmKey': async () => ({
+        privateNetwork: this.config.swarmKey !== undefined,
+        // The key the node runs with (its file may be anywhere), else the one in the data directory.
+        key: this.config.swarmKey ? { file: null, text: Buffer.from(this.config.swarmKey).toString('utf8') } : await readSwarmKeyFile(this.config.dataDir),
+      }),
+      'market.counterOffer': async ({ bid, ask, price }) => counterOffer(this.market, bid, ask, price),
+      'market.acceptOffer': async ({ bid, ask }) => acceptOffer(this.market, bid, ask),
+      'market.negotiationHistory': async ({ bid, ask }) => this.negotiationHistory.history(bid, ask),
+      'market.setPolicy': async (params) => this.autoNegotiation.setPolicy(params),
+      'market.clearPolicy': async ({ order }) => ({ cleared: await this.autoNegotiation.clearPolicy(order) }),
+      'market.policies': async () => ({ policies: this.autoNegotiation.policies() }),
+      'drafts.save': async ({ draft }) => this.drafts.save(draft),
+      'drafts.list': async () => ({ drafts: await this.drafts.list() }),
+      'drafts.delete': async ({ ids }) => ({ deleted: await this.drafts.delete(ids) }),
+      'drafts.publish': async ({ ids }) => ({ outcomes: await this.drafts.publish(ids) }),
     }
   }
 
@@ -215,8 +292,11 @@ class Node implements CyclexNode {
     this.stopped ??= (async () => {
       clearTimeout(this.statusTimer)
       this.statusTimer = undefined
+      await this.members.stop()
       await this.latency.stop()
+      await this.autoNegotiation.stop()
       await this.market.stop()
+      await this.negotiationHistory.stop()
       await this.benchmark.stop()
       this.host.removeEventListener('connection:open', this.statusChanged)
       this.host.removeEventListener('connection:close', this.statusChanged)
@@ -232,8 +312,12 @@ class Node implements CyclexNode {
     this.host.addEventListener('connection:close', this.statusChanged)
     this.host.addEventListener('self:peer:update', this.statusChanged)
     this.latency.start()
+    // The history listens before the first epoch announces negotiations.
+    await this.negotiationHistory.start()
     this.market.start()
+    await this.autoNegotiation.start()
     await this.benchmark.start()
+    await this.members.start()
   }
 }
 
@@ -245,7 +329,9 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
   try {
     const settings = await openSettingsStore(store)
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
-    host = await createHost({ privateKey, config: resolved, savedPeers }).catch((error: unknown) => {
+    // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
+    const blocklist = await openBlocklist(store)
+    host = await createHost({ privateKey, config: resolved, savedPeers, isBlocked: (peer) => blocklist.has(peer) }).catch((error: unknown) => {
       const listen = resolved.listen.map((address) => address.toString()).join(', ')
       throw new ConfigError(`libp2p could not start on ${listen}: ${(error as Error).message}`, {
         path: 'listen',
@@ -255,7 +341,7 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     const factLog = await openFactLog(store)
     // The peer key's 32-byte seed signs what this node publishes: its facts and its member profile.
     const signer = createNodeFactSigner(privateKey.raw.subarray(0, 32))
-    const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market)
+    const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market, blocklist)
     await node.start()
     return node
   } catch (error) {

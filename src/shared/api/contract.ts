@@ -3,7 +3,9 @@
 // IPC and HTTP/WebSocket transports carry calls and events without knowing what they mean, and the
 // renderer talks to an `ApiClient` that either transport provides.
 import { z } from 'zod'
+import { draftCommands, draftEvents } from './drafts'
 import { marketCommands, marketEvents } from './market'
+import { membersCommands, membersEvents } from './members'
 import { SignedProfileJsonSchema } from '../benchmark/profile'
 import {
   BenchmarkOutcomeSchema,
@@ -81,6 +83,8 @@ export const commands = {
   /** This node's member profile from its latest run, signed by its peer key; null before any run. */
   'benchmark.profile': { params: noParams, result: SignedProfileJsonSchema.nullable() },
   ...marketCommands,
+  ...membersCommands,
+  ...draftCommands,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type CommandName = keyof typeof commands
@@ -96,6 +100,8 @@ export const events = {
   /** A benchmark run ended: completed (with its figures), cancelled or failed. */
   'benchmark.result': BenchmarkOutcomeSchema,
   ...marketEvents,
+  ...membersEvents,
+  ...draftEvents,
 } as const satisfies Record<string, z.ZodType>
 
 export type EventName = keyof typeof events

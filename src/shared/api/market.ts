@@ -45,6 +45,17 @@ export const ProposalViewSchema = z.object({
 })
 export type ProposalView = z.infer<typeof ProposalViewSchema>
 
+export const NegotiationSideSchema = z.object({
+  order: factId,
+  owner: peerId,
+  price: z.number().int(),
+  range: z.number().int(),
+  remaining: z.number().int(),
+})
+export type NegotiationSide = z.infer<typeof NegotiationSideSchema>
+
+export const negotiationDeadlineReasons = ['bid-expires', 'bid-window-ends', 'ask-expires', 'ask-window-ends', 'policy'] as const
+
 export const NegotiationViewSchema = z.object({
   bid: factId,
   ask: factId,
@@ -56,8 +67,84 @@ export const NegotiationViewSchema = z.object({
   askRange: z.number().int(),
   /** Which side of the pair this node is on. */
   role: z.enum(['buyer', 'seller']),
+  unit: z.enum(['flop', 'pageview']),
+  /** What the pair could trade: the smaller of the two orders' remaining quantities. */
+  quantity: z.number().int(),
+  /** This node's order of the pair, terms in force. */
+  mine: NegotiationSideSchema,
+  /** The other order of the pair, as this node's state shows it (it may be an epoch behind). */
+  counterparty: NegotiationSideSchema,
+  /** When the negotiation ends at the latest: the earliest of both orders' expiries and window ends,
+   *  and of the deadline of this node's auto-negotiation policy on its order (docs/negotiation.md). */
+  deadline: z.number().int(),
+  deadlineReason: z.enum(negotiationDeadlineReasons),
 })
 export type NegotiationView = z.infer<typeof NegotiationViewSchema>
+
+/** One offer in a negotiation's history: the opening prices, then every amendment of either order. */
+export const NegotiationOfferSchema = z.object({
+  /** When the offer was made: the amendment's createdAt (the order's terms' for the opening offers). */
+  at: z.number().int(),
+  by: z.enum(['buyer', 'seller']),
+  owner: peerId,
+  price: z.number().int(),
+  range: z.number().int(),
+  source: z.enum(['opening', 'amendment']),
+  /** The amendment's id and seq (absent for opening offers). */
+  amendment: factId.optional(),
+  seq: z.number().int().optional(),
+})
+export type NegotiationOffer = z.infer<typeof NegotiationOfferSchema>
+
+export const negotiationOutcomes = ['matched', 'declined', 'closed'] as const
+
+export const NegotiationHistorySchema = z.object({
+  bid: factId,
+  ask: factId,
+  buyer: peerId,
+  seller: peerId,
+  role: z.enum(['buyer', 'seller']),
+  openedAt: z.number().int(),
+  /** null while the pair negotiates. */
+  closedAt: z.number().int().nullable(),
+  /** matched: the prices met and the matcher proposed the fill; declined: a party declined the pair;
+   *  closed: the pair stopped negotiating otherwise (an order ended, another seller came first). */
+  outcome: z.enum(negotiationOutcomes).nullable(),
+  offers: z.array(NegotiationOfferSchema),
+})
+export type NegotiationHistory = z.infer<typeof NegotiationHistorySchema>
+
+export const NegotiationEndedSchema = z.object({
+  bid: factId,
+  ask: factId,
+  role: z.enum(['buyer', 'seller']),
+  outcome: z.enum(negotiationOutcomes),
+})
+export type NegotiationEnded = z.infer<typeof NegotiationEndedSchema>
+
+export const policyEndings = ['completed', 'deadline', 'traded', 'cancelled', 'ended', 'gone'] as const
+
+/** An auto-negotiation policy (claim 41): concede toward `limit` in `steps` steps, one every `intervalMs`. */
+export const NegotiationPolicySchema = z.object({
+  order: factId,
+  side: z.enum(['bid', 'ask']),
+  steps: z.number().int(),
+  intervalMs: z.number().int(),
+  deadline: z.number().int(),
+  /** The last price the policy offers (a bid's highest, an ask's lowest); kept on this node only. */
+  limit: z.number().int(),
+  /** The order's price when the policy was set: step k offers startPrice + (limit - startPrice) * k / steps. */
+  startPrice: z.number().int(),
+  stepsTaken: z.number().int(),
+  setAt: z.number().int(),
+  lastStepAt: z.number().int().nullable(),
+  /** The order's agreed quantity when the policy was set: more means the order traded. */
+  agreedAtStart: z.number().int(),
+  state: z.enum(['active', 'finished']),
+  finishedBecause: z.enum(policyEndings).nullable(),
+  finishedAt: z.number().int().nullable(),
+})
+export type NegotiationPolicy = z.infer<typeof NegotiationPolicySchema>
 
 export const AgreementViewSchema = z.object({
   /** The take's id names the agreement. */
@@ -128,6 +215,41 @@ export const marketCommands = {
     result: z.object({ agreements: z.array(AgreementViewSchema) }),
   },
   'market.summary': { params: z.object({}).strict(), result: MarketSummarySchema },
+  /** Move my side of a negotiating pair to `price`: toward the other side, within my order's range if
+   *  it has one, never past the counterparty's price (docs/negotiation.md). A signed amendment. */
+  'market.counterOffer': {
+    params: z.object({ bid: factId, ask: factId, price: z.number().int() }).strict(),
+    result: OrderViewSchema,
+  },
+  /** Amend my side of a negotiating pair to the counterparty's current price, so the matcher sees the
+   *  prices meet next epoch and proposes the fill (claim 14's last step). */
+  'market.acceptOffer': { params: z.object({ bid: factId, ask: factId }).strict(), result: OrderViewSchema },
+  /** The offers of a pair this node negotiated or negotiates; null if it never did. */
+  'market.negotiationHistory': {
+    params: z.object({ bid: factId, ask: factId }).strict(),
+    result: NegotiationHistorySchema.nullable(),
+  },
+  /** Delegate the negotiation of one of my orders: concede toward `limit` (default: the order's range)
+   *  in `steps` steps, one every `intervalMs` while the order negotiates, until `deadline`. Replaces
+   *  the order's earlier policy. */
+  'market.setPolicy': {
+    params: z
+      .object({
+        order: factId,
+        steps: z.number().int().min(1).max(1_000),
+        intervalMs: z.number().int().min(100).max(86_400_000),
+        deadline: z.number().int(),
+        limit: z.number().int().optional(),
+      })
+      .strict(),
+    result: NegotiationPolicySchema,
+  },
+  'market.clearPolicy': { params: orderRef, result: z.object({ cleared: z.boolean() }) },
+  /** This node's policies, active and finished, newest first. */
+  'market.policies': {
+    params: z.object({}).strict(),
+    result: z.object({ policies: z.array(NegotiationPolicySchema) }),
+  },
 } as const
 
 export const marketEvents = {
@@ -139,4 +261,10 @@ export const marketEvents = {
   'market.negotiation': NegotiationViewSchema,
   /** A trade bound: a take confirmed in time. */
   'market.agreement': AgreementViewSchema,
+  /** A pair this node negotiated stopped negotiating, and why. */
+  'market.negotiationEnded': NegotiationEndedSchema,
+  /** A new offer in one of this node's negotiations: an amendment of either order of the pair. */
+  'market.negotiationOffer': z.object({ bid: factId, ask: factId, offer: NegotiationOfferSchema }),
+  /** One of this node's auto-negotiation policies took a step or finished. */
+  'market.policy': NegotiationPolicySchema,
 } as const

@@ -26,6 +26,7 @@ import {
   type FactId,
   type FactSigner,
   type FactVerifier,
+  type GroupFact,
   type MatchResult,
   type SignedFact,
   type TakeFact,
@@ -34,6 +35,7 @@ import { nodeSha256 } from '../market-crypto'
 import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
 import type { MarketPubSub } from './gossip'
+import { describeNegotiation } from './negotiation-view'
 import { topicOf, topics, type Topic } from './topics'
 
 export interface MarketServiceInit {
@@ -57,6 +59,8 @@ export interface MarketServiceComponents {
   /** Told when a peer sent a fact that had to be rejected (for scoring and logs). */
   onRejected?(peer: string, reason: string): void
   now?(): number
+  /** The deadline of this node's auto-negotiation policy on one of its orders, if it has an active one. */
+  policyDeadline?(order: FactId): number | undefined
 }
 
 export interface MarketService extends Startable {
@@ -72,6 +76,8 @@ export interface MarketService extends Startable {
   negotiations(): NegotiationView[]
   agreements(): AgreementView[]
   summary(): MarketSummary
+  /** Publish this node's member list of group `name` (claim 36): a higher seq replaces the earlier list. */
+  publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>>
   /** Run one epoch now (tests; the loop runs them on its own). */
   runEpoch(): Promise<void>
 }
@@ -345,6 +351,15 @@ class Market implements MarketService {
     await this.publishOwn({ kind: 'decline', owner: this.me, bid, ask, createdAt: this.now() })
   }
 
+  async publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>> {
+    let seq = 0
+    for (const signed of this.components.factLog.all()) {
+      if (signed.fact.kind === 'group' && signed.fact.owner === this.me && signed.fact.name === name) seq = Math.max(seq, signed.fact.seq)
+    }
+    const group: GroupFact = { kind: 'group', owner: this.me, name, seq: seq + 1, members, createdAt: this.now() }
+    return (await this.publishOwn(group)) as SignedFact<GroupFact>
+  }
+
   // -- the epoch -----------------------------------------------------------------------------------
 
   async runEpoch(): Promise<void> {
@@ -401,6 +416,17 @@ class Market implements MarketService {
       const key = pairKey(view.bid, view.ask)
       negotiations.add(key)
       if (!this.announcedNegotiations.has(key)) this.components.emit({ type: 'market.negotiation', data: view })
+    }
+    // A pair that stopped negotiating: its dialog closes, saying whether the prices met or why not.
+    for (const key of this.announcedNegotiations) {
+      if (negotiations.has(key)) continue
+      const [bidId = '', askId = ''] = key.split('|')
+      const bid = this.book.order(bidId)
+      if (!bid) continue
+      const matched = result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId)
+      const outcome = matched ? 'matched' : this.book.declinedAsks(bid)?.has(askId) ? 'declined' : 'closed'
+      const role = bid.owner === this.me ? 'buyer' : 'seller'
+      this.components.emit({ type: 'market.negotiationEnded', data: { bid: bidId, ask: askId, role, outcome } })
     }
     this.announcedNegotiations = negotiations
   }
@@ -539,17 +565,8 @@ class Market implements MarketService {
       const bid = this.book.order(bidId)
       const ask = this.book.order(askId)
       if (!bid || !ask || (bid.owner !== this.me && ask.owner !== this.me)) continue
-      views.push({
-        bid: bidId,
-        ask: askId,
-        buyer: bid.owner,
-        seller: ask.owner,
-        bidPrice: bid.price,
-        askPrice: ask.price,
-        bidRange: bid.range,
-        askRange: ask.range,
-        role: bid.owner === this.me ? 'buyer' : 'seller',
-      })
+      const mine = bid.owner === this.me ? bid : ask
+      views.push(describeNegotiation(bid, ask, this.me, this.components.policyDeadline?.(mine.id)))
     }
     return views
   }
