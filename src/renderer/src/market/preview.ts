@@ -1,0 +1,111 @@
+// What the matcher would do with a draft: the live book as this node sees it, plus the draft as if
+// placed now, through the market core's own MarketBook. The result is only a preview — other
+// orders may arrive or fill before the next epoch — but it is the same walk every node runs.
+import type { OrderView } from '../../../shared/api/market'
+import { MarketBook, type IdentifiedFact, type OrderFact } from '../../../shared/market'
+
+/** Sorts after every real fact id (bafyrei…), so an equal-priority real order goes first, as it would. */
+export const previewOrderId = '~draft'
+
+export interface PreviewFill {
+  counterparty: string
+  quantity: number
+  price: number
+  /** The prices crossed outright (case a) or met inside the negotiating ranges (case b). */
+  negotiated: boolean
+}
+
+export interface OrderPreview {
+  fills: PreviewFill[]
+  filledQuantity: number
+  /** The order the draft would negotiate with when nothing more crosses (claim 14). */
+  negotiation: { counterparty: string; theirPrice: number; theirRange: number } | undefined
+  /** What would be left on the book after the fills. */
+  restingQuantity: number
+}
+
+/** The order fact a book row stands for: its terms in force and what it has left. */
+function factOfView(view: OrderView): IdentifiedFact {
+  const fact: OrderFact = {
+    kind: 'order',
+    owner: view.owner,
+    side: view.side,
+    unit: view.unit,
+    quantity: view.remaining,
+    price: view.price,
+    window: { ...view.window },
+    createdAt: view.priorityTime,
+    expiresAt: view.expiresAt,
+  }
+  if (view.range !== view.price) fact.range = view.range
+  if (view.requirements) fact.requirements = view.requirements as OrderFact['requirements']
+  if (view.capabilities) fact.capabilities = view.capabilities as OrderFact['capabilities']
+  if (view.counterparties) fact.counterparties = view.counterparties as OrderFact['counterparties']
+  return { id: view.id, fact }
+}
+
+/**
+ * Run the matcher on `book` plus `draft` (a checked order fact) at `now`. Group preferences cannot be
+ * resolved here (the book view carries no group lists), so an order limited to groups matches no one
+ * in the preview; the node's matcher knows the groups.
+ */
+export function previewOrder(book: readonly OrderView[], draft: OrderFact, now: number): OrderPreview {
+  const marketBook = new MarketBook()
+  const owners = new Map<string, OrderView>()
+  for (const view of book) {
+    if (view.remaining <= 0) continue
+    marketBook.add(factOfView(view))
+    owners.set(view.id, view)
+  }
+  marketBook.add({ id: previewOrderId, fact: draft })
+  const result = marketBook.match(now)
+  const fills: PreviewFill[] = []
+  for (const proposal of result.proposals) {
+    const other = draft.side === 'bid' ? (proposal.bid === previewOrderId ? proposal.ask : undefined) : proposal.ask === previewOrderId ? proposal.bid : undefined
+    if (other === undefined) continue
+    const counterparty = owners.get(other)
+    if (!counterparty) continue
+    const theirs = counterparty.price
+    const crossed = draft.side === 'bid' ? theirs <= draft.price : theirs >= draft.price
+    fills.push({ counterparty: counterparty.owner, quantity: proposal.quantity, price: proposal.price, negotiated: !crossed })
+  }
+  let negotiation: OrderPreview['negotiation']
+  for (const pair of result.negotiations) {
+    const other = draft.side === 'bid' ? (pair.bid === previewOrderId ? pair.ask : undefined) : pair.ask === previewOrderId ? pair.bid : undefined
+    const counterparty = other === undefined ? undefined : owners.get(other)
+    if (counterparty) {
+      negotiation = { counterparty: counterparty.owner, theirPrice: counterparty.price, theirRange: counterparty.range }
+      break
+    }
+  }
+  const filledQuantity = fills.reduce((sum, fill) => sum + fill.quantity, 0)
+  return { fills, filledQuantity, negotiation, restingQuantity: Math.max(0, draft.quantity - filledQuantity) }
+}
+
+const unitNames = { flop: 'GFLOP', pageview: 'page views' } as const
+
+/** "fills 80 GFLOP at 10 from 2 sellers; negotiates the rest with 12D3…abcd (asks 14)". */
+export function describePreview(preview: OrderPreview, draft: Pick<OrderFact, 'side' | 'unit'>, shortPeer: (peer: string) => string): string {
+  const unit = unitNames[draft.unit]
+  const parts: string[] = []
+  if (preview.fills.length > 0) {
+    const prices = [...new Set(preview.fills.map((fill) => fill.price))]
+    const counterparties = new Set(preview.fills.map((fill) => fill.counterparty)).size
+    const who = draft.side === 'bid' ? (counterparties === 1 ? 'seller' : 'sellers') : counterparties === 1 ? 'buyer' : 'buyers'
+    const at = prices.length === 1 ? `at ${prices[0]}` : `at ${Math.min(...prices)}–${Math.max(...prices)}`
+    parts.push(`fills ${preview.filledQuantity.toLocaleString('en-US')} ${unit} ${at} from ${counterparties} ${who}`)
+  } else {
+    parts.push('fills nothing now')
+  }
+  if (preview.restingQuantity > 0) {
+    if (preview.negotiation) {
+      const verb = draft.side === 'bid' ? 'asks' : 'bids'
+      parts.push(
+        `negotiates the ${preview.fills.length > 0 ? 'rest' : `${preview.restingQuantity.toLocaleString('en-US')} ${unit}`} with ${shortPeer(preview.negotiation.counterparty)} (${verb} ${preview.negotiation.theirPrice})`,
+      )
+    } else {
+      parts.push(`${preview.restingQuantity.toLocaleString('en-US')} ${unit} ${preview.fills.length > 0 ? 'rest' : 'rests'} on the book`)
+    }
+  }
+  return parts.join('; ')
+}
