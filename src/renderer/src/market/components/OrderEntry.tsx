@@ -1,0 +1,324 @@
+// Order entry: every field of the order model, checked as it is typed by the market core's own
+// parser (the node would answer the same sentence), with a live preview of what the matcher would
+// do against the book on screen. "Place" sends it (or queues it in the outbox when the node cannot be
+// reached); "Save draft" keeps it, connected or not.
+import { useDeferredValue, useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import type { ApiClient } from '../../../../shared/api/contract'
+import type { OrderView } from '../../../../shared/api/market'
+import { capabilitiesOf } from '../../../../shared/benchmark/profile'
+import { osFamilies } from '../../../../shared/market'
+import { StableLabel } from '../../components/StableLabel'
+import { shortPeer, unitLabels } from '../market-format'
+import { checkDraft, draftOfForm, emptyForm, fieldOfPath, toLocalInput, type MachineTerms, type OrderForm } from '../order-form'
+import { newDraftId } from '../page-storage'
+import { describePreview, previewOrder } from '../preview'
+import type { DraftsView } from '../use-drafts'
+
+export interface OrderEntryProps {
+  client: ApiClient
+  drafts: DraftsView
+  book: readonly OrderView[]
+  /** This node's peer ID: the owner the core checks; undefined until the node's status arrives. */
+  me: string | undefined
+  unit: 'flop' | 'pageview'
+  /** A price picked on the ladder, with the side that would trade against it. */
+  picked: { price: number; side: 'bid' | 'ask'; nonce: number } | undefined
+  /** A draft opened from the drafts list. */
+  opened: { id: string; form: OrderForm; label: string } | undefined
+}
+
+type Status =
+  | { kind: 'idle' }
+  | { kind: 'busy' }
+  | { kind: 'placed'; order: OrderView }
+  | { kind: 'queued' }
+  | { kind: 'saved'; where: 'node' | 'page' }
+  | { kind: 'failed'; message: string; path: string | undefined }
+
+const termFields: { field: keyof MachineTerms; label: string; unit: string }[] = [
+  { field: 'gflopsPerCore', label: 'GFLOPS per core', unit: 'GFLOPS' },
+  { field: 'cores', label: 'Cores', unit: '' },
+  { field: 'storageGb', label: 'Storage', unit: 'GB' },
+  { field: 'bandwidthMbps', label: 'Bandwidth', unit: 'Mbit/s' },
+]
+
+export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: OrderEntryProps) {
+  const formId = useId()
+  const [form, setForm] = useState<OrderForm>(() => emptyForm('bid', unit, Date.now()))
+  const [draftId, setDraftId] = useState(() => newDraftId())
+  const [label, setLabel] = useState('')
+  const [status, setStatus] = useState<Status>({ kind: 'idle' })
+  const [touched, setTouched] = useState(false)
+  const [now, setNow] = useState(() => Date.now())
+
+  useEffect(() => {
+    setForm((current) => (current.unit === unit ? current : { ...current, unit }))
+  }, [unit])
+
+  useEffect(() => {
+    if (!picked) return
+    // Clicking an ask means buying at its price; clicking a bid, selling at it.
+    setForm((current) => ({ ...current, side: picked.side === 'ask' ? 'bid' : 'ask', price: String(picked.price) }))
+  }, [picked])
+
+  useEffect(() => {
+    if (!opened) return
+    setForm(opened.form)
+    setDraftId(opened.id)
+    setLabel(opened.label)
+    setStatus({ kind: 'idle' })
+  }, [opened])
+
+  // The clock moves on (a spot order starts "now"); once a few seconds is precise enough for checks.
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 5_000)
+    return () => clearInterval(timer)
+  }, [])
+
+  const update = (patch: Partial<OrderForm>): void => {
+    setForm((current) => ({ ...current, ...patch }))
+    setTouched(true)
+    if (status.kind !== 'busy') setStatus({ kind: 'idle' })
+  }
+
+  const draft = useMemo(() => draftOfForm(form, now), [form, now])
+  const check = useMemo(() => (me === undefined ? undefined : checkDraft(draft, me, now)), [draft, me, now])
+  // The preview runs the matcher over the whole book: deferred, so typing never waits for it.
+  const deferredCheck = useDeferredValue(check)
+  const deferredBook = useDeferredValue(book)
+  const preview = useMemo(() => {
+    if (!deferredCheck?.ok) return undefined
+    const result = previewOrder(deferredBook, deferredCheck.fact, now)
+    return describePreview(result, deferredCheck.fact, shortPeer)
+  }, [deferredCheck, deferredBook, now])
+
+  const failure = status.kind === 'failed' ? status : check && !check.ok && touched ? check : undefined
+  const errorField = failure ? fieldOfPath(failure.path) : undefined
+  const errorFor = (field: string): ReactNode =>
+    errorField === field ? (
+      <p className="field-error error" id={`${formId}-${field}-error`} data-testid="order-error">
+        {failure!.message}
+      </p>
+    ) : null
+  const invalid = (field: string) => ({
+    'aria-invalid': errorField === field,
+    'aria-describedby': errorField === field ? `${formId}-${field}-error` : undefined,
+  })
+
+  async function place(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault()
+    setTouched(true)
+    if (status.kind === 'busy') return
+    const sendAt = Date.now()
+    const order = draftOfForm(form, sendAt)
+    setStatus({ kind: 'busy' })
+    try {
+      const outcome = await drafts.place(draftId, order)
+      if (outcome.kind === 'invalid') {
+        setStatus({ kind: 'failed', message: outcome.message, path: outcome.path })
+        return
+      }
+      setStatus(outcome.kind === 'placed' ? { kind: 'placed', order: outcome.order } : { kind: 'queued' })
+      // A draft that became an order is not a draft any more.
+      if (drafts.drafts.some((kept) => kept.id === draftId)) await drafts.remove([draftId])
+      setDraftId(newDraftId())
+      setTouched(false)
+    } catch (error) {
+      setStatus({ kind: 'failed', message: (error as Error).message, path: undefined })
+    }
+  }
+
+  async function saveDraft(): Promise<void> {
+    setStatus({ kind: 'busy' })
+    try {
+      const where = await drafts.save({ id: draftId, label: label.trim(), order: draftOfForm(form, Date.now()), savedAt: Date.now() })
+      setStatus({ kind: 'saved', where })
+    } catch (error) {
+      setStatus({ kind: 'failed', message: (error as Error).message, path: undefined })
+    }
+  }
+
+  async function fillFromProfile(): Promise<void> {
+    try {
+      const signed = await client.call('benchmark.profile', {})
+      if (!signed) {
+        setStatus({ kind: 'failed', message: 'No benchmark profile yet: run the benchmark first (Benchmark page), then fill from it', path: undefined })
+        return
+      }
+      const capabilities = capabilitiesOf(signed.profile)
+      update({
+        os: capabilities.os?.family ?? '',
+        osVersion: capabilities.os?.version ?? '',
+        terms: {
+          storageGb: capabilities.storageGb === undefined ? '' : String(capabilities.storageGb),
+          gflopsPerCore: capabilities.gflopsPerCore === undefined ? '' : String(capabilities.gflopsPerCore),
+          cores: capabilities.cores === undefined ? '' : String(capabilities.cores),
+          bandwidthMbps: capabilities.bandwidthMbps === undefined ? '' : String(capabilities.bandwidthMbps),
+        },
+      })
+    } catch (error) {
+      setStatus({ kind: 'failed', message: (error as Error).message, path: undefined })
+    }
+  }
+
+  const unitLabel = unitLabels[form.unit]
+  const sideWord = form.side === 'bid' ? 'Buy' : 'Sell'
+  return (
+    <form className="order-entry panel" onSubmit={(event) => void place(event)} noValidate aria-labelledby={`${formId}-title`} data-testid="order-entry">
+      <h2 id={`${formId}-title`}>New order</h2>
+      <fieldset className="segmented" aria-label="Side">
+        {(['bid', 'ask'] as const).map((side) => (
+          <label key={side} className="segment" data-side={side}>
+            <input type="radio" name={`${formId}-side`} value={side} checked={form.side === side} onChange={() => update({ side })} data-testid={`side-${side}`} />
+            {side === 'bid' ? 'Buy (bid)' : 'Sell (ask)'}
+          </label>
+        ))}
+      </fieldset>
+      <div className="form-grid">
+        <label>
+          Quantity ({unitLabel})
+          <input type="text" inputMode="numeric" value={form.quantity} onChange={(event) => update({ quantity: event.target.value })} data-testid="order-quantity" {...invalid('quantity')} />
+          {errorFor('quantity')}
+        </label>
+        <label>
+          Price (µcr per unit)
+          <input type="text" inputMode="numeric" value={form.price} onChange={(event) => update({ price: event.target.value })} data-testid="order-price" {...invalid('price')} />
+          {errorFor('price')}
+        </label>
+        <label>
+          {form.side === 'bid' ? 'Highest ask you accept' : 'Lowest bid you accept'}
+          <input type="text" inputMode="numeric" value={form.range} placeholder="= price (no negotiating)" onChange={(event) => update({ range: event.target.value })} data-testid="order-range" {...invalid('range')} />
+          {errorFor('range')}
+        </label>
+      </div>
+      <fieldset className="window-fields">
+        <legend>Window ({form.side === 'bid' ? 'when you need it' : 'when it is available'})</legend>
+        <label className="checkbox">
+          <input type="checkbox" checked={form.startNow} onChange={(event) => update({ startNow: event.target.checked, start: toLocalInput(Date.now()) })} data-testid="order-start-now" />
+          Starts now (spot)
+        </label>
+        <div className="form-grid">
+          <label>
+            Start
+            <input type="datetime-local" value={form.start} disabled={form.startNow} onChange={(event) => update({ start: event.target.value })} data-testid="order-start" {...invalid('start')} />
+            {errorFor('start')}
+          </label>
+          <label>
+            End
+            <input type="datetime-local" value={form.end} onChange={(event) => update({ end: event.target.value })} data-testid="order-end" {...invalid('end')} />
+            {errorFor('end')}
+          </label>
+          <label>
+            Expires (default: the window's end)
+            <input type="datetime-local" value={form.expires} onChange={(event) => update({ expires: event.target.value })} data-testid="order-expires" {...invalid('expires')} />
+            {errorFor('expires')}
+          </label>
+        </div>
+      </fieldset>
+      <details className="order-more">
+        <summary>{form.side === 'bid' ? 'Requirements' : 'Capabilities'} and counterparties</summary>
+        {form.side === 'ask' ? (
+          <div className="form-grid">
+            <label>
+              Operating system
+              <select value={form.os} onChange={(event) => update({ os: event.target.value as OrderForm['os'] })} {...invalid('os')}>
+                <option value="">Not stated</option>
+                {osFamilies.map((family) => (
+                  <option key={family} value={family}>
+                    {family}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              OS version
+              <input type="text" value={form.osVersion} onChange={(event) => update({ osVersion: event.target.value })} {...invalid('os')} />
+            </label>
+            <button type="button" className="button button-small" onClick={() => void fillFromProfile()} data-testid="fill-from-profile">
+              Fill from my benchmark
+            </button>
+            {errorFor('os')}
+          </div>
+        ) : (
+          <fieldset className="os-choices">
+            <legend>Acceptable operating systems (none ticked: any)</legend>
+            {osFamilies.map((family) => (
+              <label key={family} className="checkbox">
+                <input
+                  type="checkbox"
+                  checked={form.requiredOs.includes(family)}
+                  onChange={(event) =>
+                    update({ requiredOs: event.target.checked ? [...form.requiredOs, family] : form.requiredOs.filter((kept) => kept !== family) })
+                  }
+                />
+                {family}
+              </label>
+            ))}
+            <label>
+              Minimum version
+              <input type="text" value={form.requiredOsMinVersion} onChange={(event) => update({ requiredOsMinVersion: event.target.value })} {...invalid('os')} />
+            </label>
+            {errorFor('os')}
+          </fieldset>
+        )}
+        <div className="form-grid">
+          {termFields.map(({ field, label: text, unit: termUnit }) => (
+            <label key={field}>
+              {form.side === 'bid' ? `Minimum ${text.toLowerCase()}` : text}
+              {termUnit && ` (${termUnit})`}
+              <input type="text" inputMode="numeric" value={form.terms[field]} onChange={(event) => update({ terms: { ...form.terms, [field]: event.target.value } })} {...invalid(field)} />
+              {errorFor(field)}
+            </label>
+          ))}
+        </div>
+        <div className="form-grid">
+          <label>
+            Preferred {form.side === 'bid' ? 'sellers' : 'buyers'} (peer IDs, one a line)
+            <textarea rows={2} value={form.peers} onChange={(event) => update({ peers: event.target.value })} spellCheck={false} {...invalid('peers')} />
+            {errorFor('peers')}
+          </label>
+          <label>
+            Preferred groups (owner/name, one a line)
+            <textarea rows={2} value={form.groups} onChange={(event) => update({ groups: event.target.value })} spellCheck={false} {...invalid('groups')} />
+            {errorFor('groups')}
+          </label>
+        </div>
+      </details>
+      <label>
+        Draft name (optional)
+        <input type="text" value={label} maxLength={120} onChange={(event) => setLabel(event.target.value)} data-testid="draft-label" />
+      </label>
+      <p className="order-preview" aria-live="polite" data-testid="order-preview">
+        {check === undefined
+          ? 'Waiting for the node to say who this node is…'
+          : check.ok
+            ? preview
+              ? `If placed now: ${preview}`
+              : 'Working out what the matcher would do…'
+            : 'The preview appears once the order is complete.'}
+      </p>
+      {errorFor('form')}
+      {errorFor('side')}
+      {errorFor('unit')}
+      <div className="order-actions">
+        <button type="submit" className={`button button-primary button-${form.side}`} aria-busy={status.kind === 'busy'} data-testid="place-order">
+          <StableLabel texts={{ idle: `${sideWord} ${unitLabel}`, busy: 'Sending…' }} current={status.kind === 'busy' ? 'busy' : 'idle'} />
+        </button>
+        <button type="button" className="button" onClick={() => void saveDraft()} data-testid="save-draft">
+          Save draft
+        </button>
+      </div>
+      <div className="form-message" aria-live="polite" data-testid="order-status">
+        {status.kind === 'placed' && (
+          <p className="success">
+            Placed: {status.order.side} {status.order.quantity} {unitLabels[status.order.unit]} at {status.order.price}.
+          </p>
+        )}
+        {status.kind === 'queued' && <p className="warning-text">The node cannot be reached: the order waits in the outbox and goes out when it is back.</p>}
+        {status.kind === 'saved' && (
+          <p className="success">{status.where === 'node' ? 'Draft saved on the node.' : 'The node cannot be reached: draft kept in this page; it moves to the node on reconnect.'}</p>
+        )}
+      </div>
+    </form>
+  )
+}

@@ -1,0 +1,88 @@
+// The ladder: asks above (best ask lowest, next to the spread), bids below, each level with a depth
+// bar as wide as its share of the deepest level and a fainter bar for the cumulative quantity. Rows
+// have a fixed height and the two halves a fixed viewport, so updates never move the layout.
+import type { Ladder, PriceLevel } from '../ladder'
+import { formatInteger, formatPrice } from '../market-format'
+import { VirtualList } from './VirtualList'
+
+const rowHeight = 24
+const halfHeight = 240
+
+interface OrderLadderProps {
+  ladder: Ladder
+  unitLabel: string
+  resetKey: string
+  onPickPrice(price: number, side: 'bid' | 'ask'): void
+}
+
+function LevelRow({ level, ladder, onPick }: { level: PriceLevel; ladder: Ladder; onPick(): void }) {
+  const share = ladder.largestLevel === 0 ? 0 : level.quantity / ladder.largestLevel
+  const cumulativeShare = ladder.deepestSide === 0 ? 0 : level.cumulative / ladder.deepestSide
+  return (
+    <button
+      type="button"
+      className={`ladder-row ladder-${level.side}`}
+      data-testid={`ladder-${level.side}`}
+      data-price={level.price}
+      onClick={onPick}
+      title={`Use ${formatPrice(level.price)} as the price`}
+    >
+      <span className="depth-bar depth-bar-cumulative" style={{ width: `${cumulativeShare * 100}%` }} />
+      <span className="depth-bar" style={{ width: `${share * 100}%` }} />
+      <span role="cell" className="ladder-price">
+        {formatPrice(level.price)}
+        {level.mine && <span className="mine-mark" title="One of these orders is yours" aria-label="yours"> •</span>}
+      </span>
+      <span role="cell" className="numeric">{formatInteger(level.quantity)}</span>
+      <span role="cell" className="numeric">{formatInteger(level.cumulative)}</span>
+      <span role="cell" className="numeric muted">{level.orders}</span>
+    </button>
+  )
+}
+
+export function OrderLadder({ ladder, unitLabel, resetKey, onPickPrice }: OrderLadderProps) {
+  const asksTopDown = [...ladder.asks].reverse()
+  const spreadText =
+    ladder.spread === undefined
+      ? 'No spread: one side is empty'
+      : ladder.spread < 0
+        ? `Crossed by ${formatPrice(-ladder.spread)}: the next epoch matches these`
+        : `Spread ${formatPrice(ladder.spread)}${ladder.mid ? ` (${((ladder.spread / ladder.mid) * 100).toFixed(2)} %)` : ''}`
+  return (
+    <div className="ladder" role="table" aria-label={`Order book, ${unitLabel}`} data-testid="ladder">
+      <div className="ladder-head" role="row">
+        <span role="columnheader">Price (µcr)</span>
+        <span role="columnheader" className="numeric">{unitLabel}</span>
+        <span role="columnheader" className="numeric">Total</span>
+        <span role="columnheader" className="numeric">Orders</span>
+      </div>
+      <VirtualList
+        items={asksTopDown}
+        rowHeight={rowHeight}
+        height={halfHeight}
+        anchorBottom
+        resetKey={resetKey}
+        label="Asks, best at the bottom"
+        testId="ladder-asks"
+        rowKey={(level) => level.price}
+        renderRow={(level) => <LevelRow level={level} ladder={ladder} onPick={() => onPickPrice(level.price, 'ask')} />}
+        empty={<p className="ladder-empty">No asks</p>}
+      />
+      <div className="ladder-spread" role="row" data-testid="ladder-spread">
+        <span role="cell">{ladder.mid === undefined ? '—' : formatPrice(Math.round(ladder.mid))}</span>
+        <span role="cell" className="muted">{spreadText}</span>
+      </div>
+      <VirtualList
+        items={ladder.bids}
+        rowHeight={rowHeight}
+        height={halfHeight}
+        resetKey={resetKey}
+        label="Bids, best at the top"
+        testId="ladder-bids"
+        rowKey={(level) => level.price}
+        renderRow={(level) => <LevelRow level={level} ladder={ladder} onPick={() => onPickPrice(level.price, 'bid')} />}
+        empty={<p className="ladder-empty">No bids</p>}
+      />
+    </div>
+  )
+}

@@ -1,0 +1,161 @@
+// The book for one unit: filters, the ladder, the depth chart, the prices of recent agreements, and
+// order entry beside them. Every figure comes from the node; nothing is shown that it did not send.
+import { useMemo, useState } from 'react'
+import type { ApiClient } from '../../../shared/api/contract'
+import { DepthChart } from '../market/components/DepthChart'
+import { OrderEntry, type OrderEntryProps } from '../market/components/OrderEntry'
+import { OrderLadder } from '../market/components/OrderLadder'
+import { PriceHistory } from '../market/components/PriceHistory'
+import { filterBook, isFilterEmpty, type BookFilter } from '../market/filters'
+import { buildLadder, groupingTicks } from '../market/ladder'
+import { formatCredits, formatInteger, formatPrice, formatTime, shortPeer, unitLabels, unitTitles } from '../market/market-format'
+import { fromLocalInput } from '../market/order-form'
+import type { DraftsView } from '../market/use-drafts'
+import type { MarketView } from '../market/use-market'
+import { PageHeader } from './PageHeader'
+import { osFamilies } from '../../../shared/market'
+
+interface MarketPageProps {
+  client: ApiClient
+  market: MarketView
+  drafts: DraftsView
+  me: string | undefined
+  opened: OrderEntryProps['opened']
+}
+
+const optionalNumber = (text: string): number | undefined => (text.trim() === '' || Number.isNaN(Number(text)) ? undefined : Number(text))
+
+export function MarketPage({ client, market, drafts, me, opened }: MarketPageProps) {
+  const [unit, setUnit] = useState<'flop' | 'pageview'>(opened?.form.unit ?? 'flop')
+  const [tick, setTick] = useState(1)
+  const [filterText, setFilterText] = useState({ windowStart: '', windowEnd: '', os: '', gflops: '', storage: '', group: '' })
+  const [picked, setPicked] = useState<OrderEntryProps['picked']>()
+
+  const filter: BookFilter = useMemo(
+    () => ({
+      windowStart: fromLocalInput(filterText.windowStart),
+      windowEnd: fromLocalInput(filterText.windowEnd),
+      os: filterText.os || undefined,
+      minGflopsPerCore: optionalNumber(filterText.gflops),
+      minStorageGb: optionalNumber(filterText.storage),
+      group: filterText.group.trim() || undefined,
+    }),
+    [filterText],
+  )
+  const unitBook = useMemo(() => market.book.filter((order) => order.unit === unit), [market.book, unit])
+  const shown = useMemo(() => filterBook(unitBook, filter), [unitBook, filter])
+  const ladder = useMemo(() => buildLadder(shown, tick), [shown, tick])
+  const ticks = groupingTicks(buildLadder(unitBook).mid)
+  const unitAgreements = useMemo(() => market.agreements.filter((agreement) => agreement.unit === unit), [market.agreements, unit])
+  const unitLabel = unitLabels[unit]
+
+  return (
+    <div className="market-page">
+      <PageHeader title="Market">
+        <div className="segmented" role="tablist" aria-label="Unit">
+          {(['flop', 'pageview'] as const).map((each) => (
+            <button key={each} type="button" role="tab" aria-selected={unit === each} className="segment" onClick={() => setUnit(each)} data-testid={`unit-${each}`}>
+              {unitTitles[each]}
+            </button>
+          ))}
+        </div>
+      </PageHeader>
+      {market.error && (
+        <p className="error-panel" role="alert">
+          Could not load the book: {market.error.message}
+        </p>
+      )}
+      <form className="book-filters" aria-label="Filter the book" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Window from
+          <input type="datetime-local" value={filterText.windowStart} onChange={(event) => setFilterText({ ...filterText, windowStart: event.target.value })} />
+        </label>
+        <label>
+          to
+          <input type="datetime-local" value={filterText.windowEnd} onChange={(event) => setFilterText({ ...filterText, windowEnd: event.target.value })} />
+        </label>
+        <label>
+          OS
+          <select value={filterText.os} onChange={(event) => setFilterText({ ...filterText, os: event.target.value })}>
+            <option value="">Any</option>
+            {osFamilies.map((family) => (
+              <option key={family}>{family}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          GFLOPS/core ≥
+          <input type="text" inputMode="numeric" size={5} value={filterText.gflops} onChange={(event) => setFilterText({ ...filterText, gflops: event.target.value })} />
+        </label>
+        <label>
+          Storage GB ≥
+          <input type="text" inputMode="numeric" size={5} value={filterText.storage} onChange={(event) => setFilterText({ ...filterText, storage: event.target.value })} />
+        </label>
+        <label>
+          Group
+          <input type="text" size={14} placeholder="owner/name" value={filterText.group} onChange={(event) => setFilterText({ ...filterText, group: event.target.value })} />
+        </label>
+        <label>
+          Group prices by
+          <select value={tick} onChange={(event) => setTick(Number(event.target.value))} data-testid="price-grouping">
+            {ticks.map((each) => (
+              <option key={each} value={each}>
+                {formatPrice(each)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="muted book-count" data-testid="book-count">
+          {isFilterEmpty(filter) ? `${formatInteger(unitBook.length)} live orders` : `${formatInteger(shown.length)} of ${formatInteger(unitBook.length)} orders`}
+        </span>
+      </form>
+      <div className="market-grid">
+        <section className="panel book-panel" aria-label="Order book">
+          <OrderLadder ladder={ladder} unitLabel={unitLabel} resetKey={`${unit}/${tick}`} onPickPrice={(price, side) => setPicked({ price, side, nonce: Date.now() })} />
+        </section>
+        <div className="market-charts">
+          <section className="panel" aria-labelledby="depth-title">
+            <h2 id="depth-title">Depth</h2>
+            <DepthChart ladder={ladder} unitLabel={unitLabel} />
+          </section>
+          <section className="panel" aria-labelledby="history-title">
+            <h2 id="history-title">Agreed prices</h2>
+            <PriceHistory agreements={unitAgreements} />
+          </section>
+        </div>
+        <OrderEntry client={client} drafts={drafts} book={market.book} me={me} unit={unit} picked={picked} opened={opened} />
+      </div>
+      <section className="panel" aria-labelledby="recent-title">
+        <h2 id="recent-title">Recent agreements</h2>
+        {unitAgreements.length === 0 ? (
+          <p className="empty-state">No agreements in {unitLabel} yet.</p>
+        ) : (
+          <table className="data-table" data-testid="recent-agreements">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col" className="numeric">Price (µcr)</th>
+                <th scope="col" className="numeric">{unitLabel}</th>
+                <th scope="col" className="numeric">Total</th>
+                <th scope="col">Seller → buyer</th>
+              </tr>
+            </thead>
+            <tbody>
+              {unitAgreements.slice(0, 20).map((agreement) => (
+                <tr key={agreement.id}>
+                  <td>{formatTime(agreement.agreedAt)}</td>
+                  <td className="numeric">{formatPrice(agreement.price)}</td>
+                  <td className="numeric">{formatInteger(agreement.quantity)}</td>
+                  <td className="numeric">{formatCredits(agreement.total)}</td>
+                  <td>
+                    <code title={agreement.seller}>{shortPeer(agreement.seller)}</code> → <code title={agreement.buyer}>{shortPeer(agreement.buyer)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  )
+}
