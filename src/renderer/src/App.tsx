@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { PageApi } from './api/page-client'
 import { Logo } from './components/Logo'
 import { StatusBar } from './components/StatusBar'
@@ -6,10 +6,19 @@ import { useConnection } from './hooks/use-connection'
 import { useHashRoute } from './hooks/use-hash-route'
 import { useNodeStatus } from './hooks/use-node-status'
 import { useSettings } from './hooks/use-settings'
+import { NegotiationDialog } from './market/components/NegotiationDialog'
+import { NegotiationNotice } from './market/components/NegotiationNotice'
+import { formOfDraft, type OrderForm } from './market/order-form'
+import { pageStorage } from './market/page-storage'
+import { useDrafts } from './market/use-drafts'
+import { useMarket } from './market/use-market'
 import { routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
 import { BenchmarkPage } from './pages/BenchmarkPage'
+import { DealsPage } from './pages/DealsPage'
+import { MarketPage } from './pages/MarketPage'
 import { NodePage } from './pages/NodePage'
+import { OrdersPage } from './pages/OrdersPage'
 import { SettingsPage } from './pages/SettingsPage'
 
 interface AppProps {
@@ -26,6 +35,29 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const settingsView = useSettings(client, connection.generation)
   const route = useHashRoute()
   const theme = settingsView.settings?.theme ?? initialTheme
+  const market = useMarket(client, connection.generation)
+  const storage = useMemo(() => pageStorage(themeStorage), [themeStorage])
+  const drafts = useDrafts(client, connection.state, connection.generation, storage)
+  const [openedDraft, setOpenedDraft] = useState<{ id: string; form: OrderForm; label: string }>()
+  const [negotiationKey, setNegotiationKey] = useState<string>()
+  const [noticeKey, setNoticeKey] = useState<string>()
+
+  // A new negotiation for one of my orders raises a notice on whatever page is open (claim 14).
+  useEffect(
+    () =>
+      client.subscribe((event) => {
+        if (event.type === 'market.negotiation') setNoticeKey(`${event.data.bid}|${event.data.ask}`)
+      }),
+    [client],
+  )
+  const openNegotiation = market.negotiations.find((each) => `${each.bid}|${each.ask}` === negotiationKey)
+  // Keep the dialog's last view once the pair leaves the list, so it can say the negotiation ended.
+  const [lastNegotiation, setLastNegotiation] = useState(openNegotiation)
+  useEffect(() => {
+    if (openNegotiation) setLastNegotiation(openNegotiation)
+  }, [openNegotiation])
+  const dialogNegotiation = negotiationKey === undefined ? undefined : (openNegotiation ?? lastNegotiation)
+  const notice = market.negotiations.find((each) => `${each.bid}|${each.ask}` === noticeKey)
 
   useEffect(() => {
     applyTheme(document.documentElement, theme, themeStorage)
@@ -57,9 +89,45 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
       </nav>
       <main className="content">
         {route === 'node' && <NodePage client={client} node={node} />}
+        {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} opened={openedDraft} />}
+        {route === 'orders' && (
+          <OrdersPage
+            client={client}
+            market={market}
+            drafts={drafts}
+            onOpenDraft={(id) => {
+              const draft = drafts.drafts.find((each) => each.id === id)
+              if (!draft) return
+              setOpenedDraft({ id, form: formOfDraft(draft.order, Date.now()), label: draft.label })
+              window.location.hash = '#/market'
+            }}
+            onOpenNegotiation={setNegotiationKey}
+          />
+        )}
+        {route === 'deals' && <DealsPage market={market} />}
         {route === 'benchmark' && <BenchmarkPage client={client} generation={connection.generation} />}
         {route === 'settings' && <SettingsPage view={settingsView} />}
       </main>
+      {notice && negotiationKey === undefined && (
+        <NegotiationNotice
+          negotiation={notice}
+          onOpen={() => {
+            setNegotiationKey(noticeKey)
+            setNoticeKey(undefined)
+          }}
+          onDismiss={() => setNoticeKey(undefined)}
+        />
+      )}
+      {dialogNegotiation && (
+        <NegotiationDialog
+          key={negotiationKey}
+          client={client}
+          negotiation={dialogNegotiation}
+          myOrder={market.myOrders.find((order) => order.id === (dialogNegotiation.role === 'buyer' ? dialogNegotiation.bid : dialogNegotiation.ask))}
+          ended={openNegotiation === undefined}
+          onClose={() => setNegotiationKey(undefined)}
+        />
+      )}
       <StatusBar state={connection.state} transport={client.transport} version={node.status?.version} />
     </div>
   )

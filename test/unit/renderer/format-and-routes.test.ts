@@ -41,6 +41,6 @@ describe('routes', () => {
     expect(routeFromHash('#/settings/')).toBe('settings')
     expect(routeFromHash('#/node')).toBe('node')
     expect(routeFromHash('')).toBe('node')
-    expect(routeFromHash('#/orders')).toBe('node')
+    expect(routeFromHash('#/nowhere')).toBe('node')
   })
 })

@@ -4,6 +4,9 @@
 
 export const routes = [
   { id: 'node', title: 'Node', hash: '#/node' },
+  { id: 'market', title: 'Market', hash: '#/market' },
+  { id: 'orders', title: 'My orders', hash: '#/orders' },
+  { id: 'deals', title: 'Deals', hash: '#/deals' },
   { id: 'benchmark', title: 'Benchmark', hash: '#/benchmark' },
   { id: 'settings', title: 'Settings', hash: '#/settings' },
 ] as const
