@@ -28,7 +28,8 @@ type Plain = Record<string, unknown>
 /** CIDv1, dag-cbor, sha2-256, base32: `bafyrei` + 52 characters, the last one with its padding bits zero. */
 const factIdPattern = /^bafyrei[a-z2-7]{51}[aeimquy4]$/
 const groupNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-const versionPattern = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,3}$/
+/** Dotted numbers as operating systems write them, leading zeros included (Ubuntu's `22.04`); compared numerically. */
+const versionPattern = /^[0-9]{1,9}(\.[0-9]{1,9}){0,3}$/
 const maxPreferredCounterparties = 64
 
 function join(prefix: string, field: string | number): string {
