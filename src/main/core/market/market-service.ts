@@ -82,6 +82,9 @@ export interface MarketService extends Startable {
   runEpoch(): Promise<void>
 }
 
+/** Facts that arrive within this window are announced to the UI as one book event. */
+const bookEventCoalesceMs = 25
+
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 const pairKey = (bid: FactId, ask: FactId): string => `${bid}|${ask}`
 
@@ -106,6 +109,7 @@ class Market implements MarketService {
   private announcedProposals = new Set<string>()
   private epoch = 0
   private lastDigest = ''
+  private bookTimer: ReturnType<typeof setTimeout> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
@@ -146,6 +150,8 @@ class Market implements MarketService {
   async stop(): Promise<void> {
     this.running = false
     clearInterval(this.timer)
+    clearTimeout(this.bookTimer)
+    this.bookTimer = undefined
     const { pubsub } = this.components
     for (const topic of Object.values(topics)) {
       pubsub.unsubscribe(topic)
@@ -200,8 +206,25 @@ class Market implements MarketService {
     this.writes = write.catch(() => undefined)
     return write.then((added) => {
       for (const fact of added) this.react(fact)
+      if (added.length > 0) this.bookChanged()
       return added
     })
+  }
+
+  /** Tell the UI soon after facts arrive, not only at the next epoch; bursts make one event. */
+  private bookChanged(): void {
+    if (this.bookTimer !== undefined || !this.running) return
+    this.bookTimer = setTimeout(() => {
+      this.bookTimer = undefined
+      this.emitBookIfChanged()
+    }, bookEventCoalesceMs)
+  }
+
+  private emitBookIfChanged(): void {
+    const summary = this.summary()
+    if (summary.digest === this.lastDigest) return
+    this.lastDigest = summary.digest
+    this.components.emit({ type: 'market.book', data: summary })
   }
 
   private index(signed: SignedFact): void {
@@ -393,11 +416,7 @@ class Market implements MarketService {
       if (!this.confirmedTakes.has(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
     }
     this.takesOfMyAsks.splice(0, this.takesOfMyAsks.length, ...this.takesOfMyAsks.filter((take) => take.fact.validUntil >= now))
-    const summary = this.summary()
-    if (summary.digest !== this.lastDigest) {
-      this.lastDigest = summary.digest
-      this.components.emit({ type: 'market.book', data: summary })
-    }
+    this.emitBookIfChanged()
   }
 
   private announce(result: MatchResult): void {
