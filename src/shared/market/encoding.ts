@@ -136,6 +136,45 @@ function verifySignature(fact: Fact, body: Uint8Array, signature: Uint8Array, ve
   }
 }
 
+const envelopeBodyKey = Uint8Array.of(0xa2, 0x64, 0x62, 0x6f, 0x64, 0x79) // map(2), "body"
+const envelopeSignatureKey = Uint8Array.of(0x69, 0x73, 0x69, 0x67, 0x6e, 0x61, 0x74, 0x75, 0x72, 0x65) // "signature"
+
+function startsWithAt(bytes: Uint8Array, offset: number, expected: Uint8Array): boolean {
+  if (offset + expected.length > bytes.length) return false
+  for (let index = 0; index < expected.length; index++) if (bytes[offset + index] !== expected[index]) return false
+  return true
+}
+
+/** A dag-cbor byte string at `offset` with its length in the shortest form: [start, end) of its content. */
+function canonicalByteString(bytes: Uint8Array, offset: number): [number, number] | undefined {
+  const header = bytes[offset]
+  if (header === undefined || header >> 5 !== 2) return undefined
+  const info = header & 0x1f
+  let length: number
+  let start: number
+  if (info < 24) [length, start] = [info, offset + 1]
+  else if (info === 24 && offset + 1 < bytes.length) [length, start] = [bytes[offset + 1]!, offset + 2]
+  else if (info === 25 && offset + 2 < bytes.length) [length, start] = [(bytes[offset + 1]! << 8) | bytes[offset + 2]!, offset + 3]
+  else return undefined
+  const shortest = info < 24 || (info === 24 && length >= 24) || (info === 25 && length >= 256)
+  if (!shortest || start + length > bytes.length) return undefined
+  return [start, start + length]
+}
+
+/**
+ * The body and signature of an envelope in its one canonical form, read straight from the bytes:
+ * map(2) "body" <bytes> "signature" <bytes>, nothing after. Anything else (undefined) takes the slow
+ * path, which decodes and re-encodes and says what is wrong. Both paths accept exactly the same bytes.
+ */
+function splitCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } | undefined {
+  if (!startsWithAt(bytes, 0, envelopeBodyKey)) return undefined
+  const body = canonicalByteString(bytes, envelopeBodyKey.length)
+  if (body === undefined || !startsWithAt(bytes, body[1], envelopeSignatureKey)) return undefined
+  const signature = canonicalByteString(bytes, body[1] + envelopeSignatureKey.length)
+  if (signature === undefined || signature[1] !== bytes.length) return undefined
+  return { body: bytes.slice(body[0], body[1]), signature: bytes.slice(signature[0], signature[1]) }
+}
+
 /**
  * Everything a received fact must pass: size, decoding, the body's fields, canonical bytes (decode,
  * re-encode, identical), and the owner's signature. Returns the typed fact with its id.
@@ -144,6 +183,28 @@ export function decodeSignedFact(bytes: Uint8Array, verifier: FactVerifier, opti
   if (bytes.length > maxEnvelopeBytes) {
     throw new FactTooLargeError(`a signed fact may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`)
   }
+  const canonicalEnvelope = splitCanonicalEnvelope(bytes)
+  const { body, signature } = canonicalEnvelope ?? decodeEnvelope(bytes)
+  let decodedBody: unknown
+  try {
+    decodedBody = dagCbor.decode(body)
+  } catch (error) {
+    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
+  }
+  const fact = parseFact(decodedBody)
+  checkBodySize(fact.kind, body.length, '')
+  if (!sameBytes(encodeFactBody(fact), body)) {
+    throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', { path: 'body' })
+  }
+  if (canonicalEnvelope === undefined && !sameBytes(encodeSignedFact({ body, signature }), bytes)) {
+    throw new NonCanonicalEncodingError('the signed fact is not in canonical dag-cbor form')
+  }
+  verifySignature(fact, body, signature, verifier, '')
+  return { id: factIdOfBody(body, options.sha256), fact, body, signature }
+}
+
+/** The slow path of decodeSignedFact's envelope: decode it and check its shape (its bytes are compared after the body's). */
+function decodeEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } {
   let envelope: unknown
   try {
     envelope = dagCbor.decode(bytes)
@@ -160,23 +221,7 @@ export function decodeSignedFact(bytes: Uint8Array, verifier: FactVerifier, opti
   }
   if (!(body instanceof Uint8Array)) throw new MalformedEncodingError('body must be bytes (the canonical fact)', { path: 'body' })
   if (!(signature instanceof Uint8Array)) throw new MalformedEncodingError('signature must be bytes', { path: 'signature' })
-
-  let decodedBody: unknown
-  try {
-    decodedBody = dagCbor.decode(body)
-  } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
-  }
-  const fact = parseFact(decodedBody)
-  checkBodySize(fact.kind, body.length, '')
-  if (!sameBytes(encodeFactBody(fact), body)) {
-    throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', { path: 'body' })
-  }
-  if (!sameBytes(encodeSignedFact({ body, signature }), bytes)) {
-    throw new NonCanonicalEncodingError('the signed fact is not in canonical dag-cbor form')
-  }
-  verifySignature(fact, body, signature, verifier, '')
-  return { id: factIdOfBody(body, options.sha256), fact, body, signature }
+  return { body, signature }
 }
 
 /** The JSON form of a fact: the body's fields, plus `id` and `signature` (base64) when known. */

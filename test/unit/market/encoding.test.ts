@@ -131,3 +131,38 @@ describe('canonical signed facts', () => {
     expect(peerIdFromPublicKey(publicKeyFromPeerId(owner))).toBe(owner)
   })
 })
+
+describe('reading the envelope', () => {
+  it('accepts and refuses exactly the bytes the decode / re-encode path does, whatever is changed in an envelope', () => {
+    const signed = signFact(bid().fact, signerOf(1))
+    const envelope = encodeSignedFact(signed)
+    const slowVerdict = (bytes: Uint8Array): string => {
+      // The rule the fast path must agree with: decode, require { body, signature }, re-encode identically.
+      try {
+        const decoded = dagCbor.decode(bytes) as Record<string, unknown>
+        const same = Buffer.from(dagCbor.encode({ body: decoded.body, signature: decoded.signature })).equals(Buffer.from(bytes))
+        return same && Object.keys(decoded).length === 2 ? 'canonical' : 'refused'
+      } catch {
+        return 'refused'
+      }
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: envelope.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -3, max: 3 }), (at, byte, lengthChange) => {
+        const changed = new Uint8Array(Math.max(1, envelope.length + lengthChange))
+        changed.set(envelope.subarray(0, changed.length))
+        changed[Math.min(at, changed.length - 1)] = byte
+        let accepted: boolean
+        try {
+          decodeSignedFact(changed, { verify: () => true })
+          accepted = true
+        } catch (error) {
+          accepted = false
+          expect(error).toBeInstanceOf(Error)
+        }
+        if (accepted) expect(slowVerdict(changed)).toBe('canonical')
+      }),
+      { numRuns: propertyRuns * 20 },
+    )
+    expect(decodeSignedFact(envelope, verifier).id).toBe(signed.id)
+  })
+})
