@@ -1,12 +1,12 @@
 // The replicated state as the matcher reads it, kept up to date fact by fact.
 //
 // The state is a grow-only set of facts (a CRDT: arrival order does not matter). MarketBook indexes it
-// so that adding a fact only re-resolves the orders it touches, and keeps bids and asks in matching
-// priority order between epochs (changed orders are taken out and merged back in, no full re-sort).
-// `match(now)` then runs the walk of matcher.ts over those indexes; `matchFacts(facts, now)` is the
-// same on a book built from scratch, and a property test holds the two equal.
+// so that adding a fact only re-resolves the orders it touches, and hands those orders to its
+// MatchingEngine, which keeps the live orders in priority order and the last run's walks between
+// epochs. `match(now)` re-walks what the changes reach; `matchFacts(facts, now)` is a match on a book
+// built from scratch, and property tests hold the two equal (and equal to a plain reference matcher).
 import { admitsAnyone } from './compatibility'
-import { compareAsks, compareBids, type BookOrder } from './book-order'
+import type { BookOrder } from './book-order'
 import type {
   AmendFact,
   CancelFact,
@@ -20,34 +20,10 @@ import type {
   OrderFact,
   PeerId,
   TakeFact,
-  Unit,
 } from './facts'
 import { groupIdOf } from './facts'
-import { runMatch, type MatchResult } from './matcher'
-
-/** An order that can never trade again (cancelled, or filled by agreements) leaves the priority lists. */
-function canEverTrade(order: BookOrder): boolean {
-  return !order.cancelled && order.agreedQuantity < order.quantity
-}
-
-/** Merge `additions` (sorted) into `sorted` minus `removed` ids: O(n + k log k) instead of a full sort. */
-function mergeSorted(
-  sorted: BookOrder[],
-  removed: ReadonlySet<FactId>,
-  additions: BookOrder[],
-  compare: (left: BookOrder, right: BookOrder) => number,
-): BookOrder[] {
-  additions.sort(compare)
-  const merged: BookOrder[] = []
-  let additionIndex = 0
-  for (const order of sorted) {
-    if (removed.has(order.id)) continue
-    while (additionIndex < additions.length && compare(additions[additionIndex]!, order) < 0) merged.push(additions[additionIndex++]!)
-    merged.push(order)
-  }
-  while (additionIndex < additions.length) merged.push(additions[additionIndex++]!)
-  return merged
-}
+import type { MatchResult } from './matcher'
+import { MatchingEngine, type RunStatistics } from './matching-engine'
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const values = map.get(key)
@@ -73,9 +49,16 @@ export class MarketBook {
 
   private readonly resolved = new Map<FactId, BookOrder>()
   private readonly dirtyOrders = new Set<FactId>()
-  private sortedBids: BookOrder[] = []
-  private sortedAsks: Record<Unit, BookOrder[]> = { flop: [], pageview: [] }
   private groupMembersCache: Map<GroupId, ReadonlySet<PeerId>> | undefined
+
+  // What changed since the last match, for the engine to re-walk only what it reaches.
+  private readonly changedOrders = new Map<FactId, BookOrder>()
+  private readonly newlyDeclinedBids = new Set<FactId>()
+  private groupsChanged = false
+  private readonly engine = new MatchingEngine({
+    groupMembers: (group) => this.groupMembers().get(group),
+    declinedAsks: (bid) => this.declinedAsks(bid),
+  })
 
   /** Build a book holding `facts`. */
   static from(facts: Iterable<IdentifiedFact>): MarketBook {
@@ -135,6 +118,7 @@ export class MarketBook {
       }
       case 'decline':
         pushTo(this.declinesByBid, fact.bid, fact)
+        this.newlyDeclinedBids.add(fact.bid)
         return
       case 'group': {
         const groupId = groupIdOf(fact)
@@ -142,6 +126,7 @@ export class MarketBook {
         if (supersedes({ id, seq: fact.seq }, current && { id: current.id, seq: current.fact.seq })) {
           this.groupFacts.set(groupId, { id, fact })
           this.groupMembersCache = undefined
+          this.groupsChanged = true
         }
         return
       }
@@ -228,7 +213,7 @@ export class MarketBook {
     return agreed
   }
 
-  /** Re-resolve the orders touched since the last call and merge them back into priority order. */
+  /** Re-resolve the orders touched since the last call; the engine hears of them at the next match. */
   private refresh(): void {
     if (this.dirtyOrders.size === 0) return
     // An order that arrives after facts about it makes those facts count: its takes' other side too.
@@ -240,36 +225,46 @@ export class MarketBook {
         this.dirtyOrders.add(take.ask)
       }
     }
-    const newBids: BookOrder[] = []
-    const newAsks: Record<Unit, BookOrder[]> = { flop: [], pageview: [] }
     for (const id of this.dirtyOrders) {
       const order = this.resolve(id)
       if (order === undefined) continue
       this.resolved.set(id, order)
-      if (!canEverTrade(order)) continue
-      if (order.side === 'bid') newBids.push(order)
-      else newAsks[order.unit].push(order)
-    }
-    this.sortedBids = mergeSorted(this.sortedBids, this.dirtyOrders, newBids, compareBids)
-    for (const unit of ['flop', 'pageview'] as const) {
-      if (newAsks[unit].length > 0 || this.sortedAsks[unit].some((ask) => this.dirtyOrders.has(ask.id))) {
-        this.sortedAsks[unit] = mergeSorted(this.sortedAsks[unit], this.dirtyOrders, newAsks[unit], compareAsks)
-      }
+      this.changedOrders.set(id, order)
     }
     this.dirtyOrders.clear()
   }
 
-  /** The proposals and negotiations of this state at `now` (DESIGN section 3; docs/matcher.md). */
+  /**
+   * The proposals and negotiations of this state at `now` (DESIGN section 3; docs/matcher.md). After
+   * the first call, only the bids whose walk the new facts (or the time passed) can change are walked
+   * again; the result is always exactly that of a match from scratch.
+   */
   match(now: number): MatchResult {
     this.refresh()
-    const groupMembers = this.groupMembers()
-    return runMatch({
-      bids: this.sortedBids,
-      asks: this.sortedAsks,
-      now,
-      groupMembers: (group) => groupMembers.get(group),
-      declinedAsks: (bid) => this.declinedAsks(bid),
-    })
+    const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
+    const result = this.engine.match(now, changes, () => this.resolved.values())
+    this.forgetChanges()
+    return result
+  }
+
+  /** The same result as `match`, walking every bid (for measuring, and for checking the incremental path). */
+  matchFromScratch(now: number): MatchResult {
+    this.refresh()
+    const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
+    const result = this.engine.match(now, changes, () => this.resolved.values(), true)
+    this.forgetChanges()
+    return result
+  }
+
+  /** How much the last match walked. */
+  get lastRunStatistics(): RunStatistics {
+    return this.engine.statistics
+  }
+
+  private forgetChanges(): void {
+    this.changedOrders.clear()
+    this.newlyDeclinedBids.clear()
+    this.groupsChanged = false
   }
 }
 
