@@ -64,7 +64,7 @@ const orderArbitrary = fc
   })
 
 /** Facts that refer to the orders: amendments, cancels (some by strangers), declines, agreements, groups. */
-function factsAbout(orders: IdentifiedFact<OrderFact>[]) {
+function factsAbout(orders: IdentifiedFact<OrderFact>[], maxLength = 10) {
   const bids = orders.filter((o) => o.fact.side === 'bid')
   const asks = orders.filter((o) => o.fact.side === 'ask')
   const anyOrder = fc.constantFrom(...orders)
@@ -78,7 +78,7 @@ function factsAbout(orders: IdentifiedFact<OrderFact>[]) {
     fc.tuple(pair, fc.integer({ min: 1, max: 15 })).map(([p, quantity]) => (p === undefined ? [] : agreement(p[0], p[1], quantity))),
     fc.subarray([0, 1, 2, 3, 4]).map((members) => [group(0, 'team', members, members.length)]),
   )
-  return fc.array(related, { maxLength: 10, size: 'medium' }).map((lists) => lists.flat())
+  return fc.array(related, { maxLength, size: 'medium' }).map((lists) => lists.flat())
 }
 
 export const bookArbitrary = fc
@@ -86,3 +86,8 @@ export const bookArbitrary = fc
   .chain((orders) => factsAbout(orders).map((others) => [...orders, ...others] as IdentifiedFact[]))
 
 export const nowArbitrary = fc.integer({ min: 0, max: 5 }).map((h) => day0 + h * hour + 1)
+
+/** A book whose orders are followed by many facts about them: material for a sequence of epochs. */
+export const eventfulBookArbitrary = fc
+  .array(orderArbitrary, { minLength: 4, maxLength: 40, size: 'medium' })
+  .chain((orders) => factsAbout(orders, 40).map((others) => ({ orders: orders as IdentifiedFact[], others })))

@@ -14,7 +14,8 @@ import {
   type IdentifiedFact,
   type MatchResult,
 } from '../../../src/shared/market'
-import { bookArbitrary, nowArbitrary, propertyRuns } from './arbitraries'
+import { bookArbitrary, eventfulBookArbitrary, nowArbitrary, propertyRuns } from './arbitraries'
+import { day0 } from './helpers'
 import { referenceMatch } from './reference-matcher'
 
 const options = { numRuns: propertyRuns }
@@ -101,6 +102,45 @@ describe('matcher properties', () => {
         }
       }
     }), options)
+  })
+
+  it('matches incrementally, epoch after epoch with time moving on, exactly as the reference matcher', () => {
+    // Facts arrive a few at a time, either in any order (amendments, cancels, agreements and declines
+    // before or after their orders) or orders first, so that later facts change walks already made.
+    // Time never goes back, so every epoch after the first is incremental (a new group member list
+    // excepted), and moving it on expires orders and ends windows between epochs.
+    fc.assert(
+      fc.property(
+        eventfulBookArbitrary,
+        fc.boolean(),
+        fc.func(fc.integer()),
+        fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.integer({ min: 0, max: 40 * 60 }), { minLength: 1, maxLength: 30 }),
+        ({ orders, others }, ordersFirst, rank, chunkSizes, minutesForward) => {
+          const shuffle = (facts: IdentifiedFact[], offset: number) => facts.map((fact, index) => ({ fact, rank: rank(index + offset) }))
+          const ranked = ordersFirst
+            ? [...shuffle(orders, 0).sort((a, b) => a.rank - b.rank), ...shuffle(others, orders.length).sort((a, b) => a.rank - b.rank)]
+            : shuffle([...orders, ...others], 0).sort((a, b) => a.rank - b.rank)
+          const arriving = ranked.map((entry) => entry.fact)
+          const book = new MarketBook()
+          const seen: IdentifiedFact[] = []
+          let now = day0
+          let next = 0
+          for (let epoch = 0; next < arriving.length || epoch < 2; epoch++) {
+            const batch = arriving.slice(next, next + chunkSizes[epoch % chunkSizes.length]!)
+            next += batch.length
+            book.addAll(batch)
+            seen.push(...batch)
+            now += minutesForward[epoch % minutesForward.length]! * 60_000
+            const result = book.match(now)
+            if (epoch > 0 && !batch.some(({ fact }) => fact.kind === 'group')) expect(book.lastRunStatistics.full).toBe(false)
+            expect(result).toEqual(referenceMatch(seen, now))
+            if (epoch > 100) break
+          }
+        },
+      ),
+      options,
+    )
   })
 
   it('matches incrementally, epoch after epoch, exactly as from scratch', () => {
