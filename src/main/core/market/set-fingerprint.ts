@@ -6,9 +6,8 @@
 //
 // Reconciliation also needs the same summary for narrower ranges: the keys that start with a prefix
 // of one to three bytes. Those are computed on demand from a bucket's members (a bucket holds about
-// 400 keys at 100,000 facts), so adding a fact stays O(1). A range's fingerprint is the first 16 bytes
-// of sha2-256(count as 4 bytes big-endian || XOR of its keys); docs/protocol-sync.md defines it for
-// other implementations.
+// 400 keys at 100,000 facts), so adding a fact stays O(1). A range is summarized by its count and the
+// last 16 bytes of the XOR of its keys; docs/protocol-sync.md defines it for other implementations.
 import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -41,13 +40,17 @@ export interface RangeSummary {
   fingerprint: Uint8Array
 }
 
-/** First 16 bytes of sha2-256(u32be(count) || xor): equal ranges give equal fingerprints. */
+/**
+ * The last 16 bytes of the XOR of a range's keys. Keys are sha2-256 digests, so these bytes are as
+ * well mixed as a hash of them would be, and a range's keys share their first bytes (the prefix), so
+ * the last ones are taken. No hashing: a split answer computes 256 of these per range, and
+ * sha2-256 there made reconciling 100,000 facts cost 100 ms per query. The count is compared too.
+ */
 export function rangeFingerprint(count: number, xor: Uint8Array): Uint8Array {
-  const countBytes = new Uint8Array(4)
-  new DataView(countBytes.buffer).setUint32(0, count)
-  const digest = createHash('sha256').update(countBytes).update(xor).digest()
-  return new Uint8Array(digest.buffer, digest.byteOffset, rangeFingerprintLength)
+  return count === 0 ? emptyRangeFingerprint : xor.slice(keyLength - rangeFingerprintLength, keyLength)
 }
+
+const emptyRangeFingerprint = new Uint8Array(rangeFingerprintLength)
 
 export function hasPrefix(key: Uint8Array, prefix: Uint8Array): boolean {
   if (prefix.length > key.length) return false
@@ -97,11 +100,14 @@ export class SetFingerprint implements ReconcilableSet {
     this.counts[bucket]!--
   }
 
-  /** sha2-256 over every bucket's count and XOR: equal sets, equal roots. */
+  /** sha2-256 over every bucket's count (u32, little-endian) and XOR: equal sets, equal roots. */
   root(): Uint8Array {
     if (!this.cachedRoot) {
       const hash = createHash('sha256')
-      hash.update(new Uint8Array(this.counts.buffer, this.counts.byteOffset, this.counts.byteLength))
+      // Little-endian whatever the platform: the root is compared across machines.
+      const counts = new DataView(new ArrayBuffer(bucketCount * 4))
+      this.counts.forEach((count, bucket) => counts.setUint32(bucket * 4, count, true))
+      hash.update(new Uint8Array(counts.buffer))
       hash.update(this.xors)
       this.cachedRoot = new Uint8Array(hash.digest())
     }
@@ -160,15 +166,20 @@ export class SetFingerprint implements ReconcilableSet {
     // One pass over the bucket: the child of a key is its byte just after the prefix.
     const counts = new Uint32Array(bucketCount)
     const xors = new Uint8Array(bucketCount * keyLength)
-    for (const [, key] of this.entriesWithPrefix(prefix)) {
+    for (const key of this.members[prefix[0]!]!.values()) {
+      if (prefix.length === 2 && key[1] !== prefix[1]) continue
       const child = key[prefix.length]!
       counts[child]!++
       xorInto(xors, child * keyLength, key)
     }
-    return Array.from({ length: bucketCount }, (_, child) => ({
-      count: counts[child]!,
-      fingerprint: rangeFingerprint(counts[child]!, xors.subarray(child * keyLength, (child + 1) * keyLength)),
-    }))
+    const summaries: RangeSummary[] = new Array<RangeSummary>(bucketCount)
+    for (let child = 0; child < bucketCount; child++) {
+      const count = counts[child]!
+      // Views into one buffer rather than 256 copies: a split is computed for every differing bucket.
+      const fingerprint = count === 0 ? emptyRangeFingerprint : xors.subarray((child + 1) * keyLength - rangeFingerprintLength, (child + 1) * keyLength)
+      summaries[child] = { count, fingerprint }
+    }
+    return summaries
   }
 
   *entriesWithPrefix(prefix: Uint8Array): Generator<[FactId, Uint8Array]> {
