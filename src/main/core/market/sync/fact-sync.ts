@@ -1,0 +1,505 @@
+// Anti-entropy: every few seconds, and as soon as a peer connects, this node compares its state's root
+// digest with a connected peer's over /cyclex/sync/1.0.0 and, if they differ, pulls the facts the peer
+// has and it lacks (initiator.ts). It answers the same questions from peers (responder.ts). Gossip
+// carries new facts; sync repairs what gossip missed: a late joiner, a healed partition, a lost message.
+//
+// Sync is pull-only: a responder that sees the initiator's root differ from its own starts a session of
+// its own toward that peer, so both sides converge from one contact.
+//
+// Against hostile peers: frames are length-limited and every read and write has a deadline; answers are
+// checked against the questions; fetched facts go through the market's validation (`ingest`); one
+// outbound and one inbound session per peer, a few at a time overall; inbound sessions are rate-limited
+// per peer. A peer that breaks the protocol has its stream reset and is reported (`onMisbehaviour`).
+import { TypedEventEmitter, type AbortOptions, type IncomingStreamData, type Libp2p, type PeerId, type Startable, type Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { FactId } from '../../../../shared/market'
+import type { ReconcilableSet } from '../set-fingerprint'
+import { SyncChannel } from './channel'
+import { SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
+import { FetchClaims } from './fetch-claims'
+import { runSession, type IngestResult, type SessionStatus } from './initiator'
+import { defaultSyncPolicy, syncProtocol } from './limits'
+import { PeerRateLimiter } from './rate-limiter'
+import { serveSession } from './responder'
+
+export interface FactSyncInit {
+  /** How often to start a round with the next connected peers. Default 2,000 ms. */
+  intervalMs?: number
+  /** Peers synced per round, taken round-robin. Default 2. */
+  peersPerRound?: number
+  /** Deadline of each frame read or write. Default 10,000 ms. */
+  ioTimeoutMs?: number
+  /** Deadline of a whole session. Default 120,000 ms. */
+  sessionTimeoutMs?: number
+  /** Facts fetched, or served, in one session; a node with more to fetch starts another at once. Default 25,000. */
+  maxFactsPerSession?: number
+  /** Outbound sessions at once, over all peers. Default 4. */
+  maxOutboundSessions?: number
+  /** Inbound sessions at once, over all peers; more are answered `busy`. Default 8. */
+  maxInboundSessions?: number
+  /** Inbound sessions a peer may open per second on average... Default 2. */
+  inboundSessionsPerSecond?: number
+  /** ...and at once after a quiet spell. Default 10. */
+  inboundSessionBurst?: number
+  /** A session a peer's difference triggers is skipped if one started with it this recently. Default intervalMs / 4. */
+  minTriggeredGapMs?: number
+  /** After a peer misbehaves, no sessions with it either way for this long. Default 60,000 ms. */
+  misbehaviourPenaltyMs?: number
+}
+
+/** What the service reads and writes of the node. */
+export interface FactSyncComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  /** The node's facts (a FactLog fits). */
+  factLog: { readonly fingerprint: ReconcilableSet; envelope(id: FactId): Uint8Array | undefined }
+  /**
+   * Validate fetched envelopes as gossip does and store the valid ones, without re-gossiping them.
+   * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one.
+   */
+  ingest(envelopes: Uint8Array[], from: string): Promise<IngestResult>
+  /** Told when a peer breaks the protocol, so that gossip can score it down. */
+  onMisbehaviour?(peer: string, misbehaviour: Misbehaviour): void
+}
+
+export type SyncOutcomeStatus = SessionStatus | 'failed'
+
+export interface SyncOutcome {
+  peer: string
+  status: SyncOutcomeStatus
+  /** Requests after the hello. */
+  requests: number
+  factsReceived: number
+  accepted: number
+  rejected: number
+  /** Facts another of this node's sessions was already fetching. */
+  deferred: number
+  /** The peer's fact count at its hello (0 if the session failed before it). */
+  peerCount: number
+  bytesSent: number
+  bytesReceived: number
+  durationMs: number
+  /** Why the session failed. */
+  error?: Error
+}
+
+export interface ServedOutcome {
+  peer: string
+  requests: number
+  factsServed: number
+  bytesSent: number
+  bytesReceived: number
+  /** Set when the session ended with an error (the initiator's or the transport's). */
+  error?: Error
+}
+
+export interface SyncStats {
+  sessionsStarted: number
+  sessionsInSync: number
+  sessionsReconciled: number
+  sessionsPartial: number
+  sessionsBusy: number
+  sessionsFailed: number
+  factsFetched: number
+  factsAccepted: number
+  factsRejected: number
+  inboundSessions: number
+  /** Inbound sessions answered `busy` (per-peer or global concurrency). */
+  inboundBusy: number
+  /** Inbound streams reset by the per-peer rate limit. */
+  inboundRateLimited: number
+  /** Inbound streams reset because the peer is serving a misbehaviour penalty. */
+  inboundRefused: number
+  factsServed: number
+  /** Bytes of frames, both roles. */
+  bytesSent: number
+  bytesReceived: number
+  misbehaviours: number
+}
+
+export interface FactSyncEvents {
+  /** After every outbound session. */
+  outcome: CustomEvent<SyncOutcome>
+  /** After every inbound session. */
+  served: CustomEvent<ServedOutcome>
+  misbehaviour: CustomEvent<{ peer: string } & Misbehaviour>
+}
+
+export interface FactSync extends Startable, TypedEventEmitter<FactSyncEvents> {
+  /** Run one session with `peer` now (or join the one running). Resolves with its outcome; never rejects for the peer's faults. */
+  syncWith(peer: PeerId | string, options?: AbortOptions): Promise<SyncOutcome>
+  stats(): SyncStats
+}
+
+/** A deadline and a parent signal as one signal, with its timer cleared by dispose. */
+function deadlineSignal(parents: AbortSignal[], timeoutMs: number, what: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  const onAbort = (event: Event): void => controller.abort((event.target as AbortSignal).reason)
+  for (const parent of parents) {
+    if (parent.aborted) controller.abort(parent.reason)
+    else parent.addEventListener('abort', onAbort, { once: true })
+  }
+  const timer = setTimeout(() => controller.abort(new SyncTimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs)
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer)
+      for (const parent of parents) parent.removeEventListener('abort', onAbort)
+    },
+  }
+}
+
+/** Waiters for a fixed number of slots. */
+class Slots {
+  private used = 0
+  private readonly waiting: Array<() => void> = []
+
+  constructor(private readonly capacity: number) {}
+
+  get free(): number {
+    return this.capacity - this.used
+  }
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
+    if (this.used < this.capacity) {
+      this.used++
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = (): void => {
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      const onAbort = (): void => {
+        this.waiting.splice(this.waiting.indexOf(grant), 1)
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.waiting.push(grant)
+    })
+  }
+
+  release(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.used--
+  }
+}
+
+const emptyStats = (): SyncStats => ({
+  sessionsStarted: 0,
+  sessionsInSync: 0,
+  sessionsReconciled: 0,
+  sessionsPartial: 0,
+  sessionsBusy: 0,
+  sessionsFailed: 0,
+  factsFetched: 0,
+  factsAccepted: 0,
+  factsRejected: 0,
+  inboundSessions: 0,
+  inboundBusy: 0,
+  inboundRateLimited: 0,
+  inboundRefused: 0,
+  factsServed: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  misbehaviours: 0,
+})
+
+class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactSync {
+  private readonly settings: Required<FactSyncInit>
+  private running = false
+  private stopping = new AbortController()
+  private timer: ReturnType<typeof setInterval> | undefined
+  private readonly outbound = new Map<string, Promise<SyncOutcome>>()
+  private readonly inbound = new Map<string, Promise<void>>()
+  private readonly openStreams = new Set<Stream>()
+  private readonly lastOutboundStart = new Map<string, number>()
+  private readonly claims = new FetchClaims()
+  private readonly limiter: PeerRateLimiter
+  private readonly outboundSlots: Slots
+  private readonly penalisedUntil = new Map<string, number>()
+  private lastPicked: string | undefined
+  private counters = emptyStats()
+
+  private readonly onPeerConnect = (event: CustomEvent<PeerId>): void => {
+    this.syncInBackground(event.detail)
+  }
+
+  constructor(
+    private readonly components: FactSyncComponents,
+    init: FactSyncInit,
+  ) {
+    super()
+    const intervalMs = init.intervalMs ?? 2000
+    this.settings = {
+      intervalMs,
+      peersPerRound: init.peersPerRound ?? 2,
+      ioTimeoutMs: init.ioTimeoutMs ?? defaultSyncPolicy.ioTimeoutMs,
+      sessionTimeoutMs: init.sessionTimeoutMs ?? defaultSyncPolicy.sessionTimeoutMs,
+      maxFactsPerSession: init.maxFactsPerSession ?? defaultSyncPolicy.maxFactsPerSession,
+      maxOutboundSessions: init.maxOutboundSessions ?? 4,
+      maxInboundSessions: init.maxInboundSessions ?? 8,
+      inboundSessionsPerSecond: init.inboundSessionsPerSecond ?? 2,
+      inboundSessionBurst: init.inboundSessionBurst ?? 10,
+      minTriggeredGapMs: init.minTriggeredGapMs ?? intervalMs / 4,
+      misbehaviourPenaltyMs: init.misbehaviourPenaltyMs ?? 60_000,
+    }
+    this.limiter = new PeerRateLimiter(this.settings.inboundSessionsPerSecond, this.settings.inboundSessionBurst)
+    this.outboundSlots = new Slots(this.settings.maxOutboundSessions)
+  }
+
+  readonly [Symbol.toStringTag] = '@cyclex/fact-sync'
+
+  async start(): Promise<void> {
+    if (this.running) return
+    this.stopping = new AbortController()
+    await this.components.libp2p.handle(syncProtocol, this.handleInbound, {
+      maxInboundStreams: 4,
+      maxOutboundStreams: 4,
+    })
+    this.running = true
+    this.components.libp2p.addEventListener('peer:connect', this.onPeerConnect)
+    this.timer = setInterval(() => this.round(), this.settings.intervalMs)
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.components.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
+    const reason = new SyncStoppedError('the sync service is stopping')
+    this.stopping.abort(reason)
+    for (const stream of this.openStreams) stream.abort(reason)
+    try {
+      await this.components.libp2p.unhandle(syncProtocol)
+    } catch {
+      // libp2p itself may be stopping already; its registrar goes with it.
+    }
+    await Promise.allSettled([...this.outbound.values(), ...this.inbound.values()])
+  }
+
+  stats(): SyncStats {
+    return { ...this.counters }
+  }
+
+  syncWith(peer: PeerId | string, options: AbortOptions = {}): Promise<SyncOutcome> {
+    if (!this.running) return Promise.reject(new SyncStoppedError('the sync service is not running: start the node first'))
+    const peerId = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    const key = peerId.toString()
+    const running = this.outbound.get(key)
+    if (running) return running
+    const session = this.runOutbound(peerId, options.signal).finally(() => this.outbound.delete(key))
+    this.outbound.set(key, session)
+    return session
+  }
+
+  /** One round: the next connected peers after the last one picked, in peer ID order. */
+  private round(): void {
+    const now = Date.now()
+    this.limiter.prune(now)
+    for (const [peer, startedAt] of this.lastOutboundStart) if (now - startedAt > 10 * this.settings.intervalMs) this.lastOutboundStart.delete(peer)
+    for (const [peer, until] of this.penalisedUntil) if (until <= now) this.penalisedUntil.delete(peer)
+    const peers = this.components.libp2p.getPeers().sort((left, right) => left.toString().localeCompare(right.toString()))
+    if (peers.length === 0) return
+    let start = this.lastPicked === undefined ? 0 : peers.findIndex((peer) => peer.toString() > this.lastPicked!)
+    if (start < 0) start = 0
+    const count = Math.min(this.settings.peersPerRound, peers.length)
+    for (let offset = 0; offset < count; offset++) {
+      const peer = peers[(start + offset) % peers.length]!
+      this.lastPicked = peer.toString()
+      if (this.outboundSlots.free <= 0) return
+      this.syncInBackground(peer)
+    }
+  }
+
+  private isPenalised(peer: string): boolean {
+    return (this.penalisedUntil.get(peer) ?? 0) > Date.now()
+  }
+
+  private syncInBackground(peer: PeerId): void {
+    if (!this.running || this.outbound.has(peer.toString()) || this.isPenalised(peer.toString())) return
+    void this.syncWith(peer)
+  }
+
+  /** A peer's hello showed it differs: pull from it too, unless a session with it just started. */
+  private syncTriggered(peer: PeerId): void {
+    const startedAt = this.lastOutboundStart.get(peer.toString())
+    if (startedAt !== undefined && Date.now() - startedAt < this.settings.minTriggeredGapMs) return
+    this.syncInBackground(peer)
+  }
+
+  private async runOutbound(peerId: PeerId, callerSignal: AbortSignal | undefined): Promise<SyncOutcome> {
+    const peer = peerId.toString()
+    const startedAt = Date.now()
+    const outcome: SyncOutcome = {
+      peer,
+      status: 'failed',
+      requests: 0,
+      factsReceived: 0,
+      accepted: 0,
+      rejected: 0,
+      deferred: 0,
+      peerCount: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      durationMs: 0,
+    }
+    const parents = callerSignal ? [this.stopping.signal, callerSignal] : [this.stopping.signal]
+    const deadline = deadlineSignal(parents, this.settings.sessionTimeoutMs, `a sync session with ${peer}`)
+    let acquired = false
+    let stream: Stream | undefined
+    let channel: SyncChannel | undefined
+    try {
+      if (this.isPenalised(peer)) throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
+      await this.outboundSlots.acquire(deadline.signal)
+      acquired = true
+      this.lastOutboundStart.set(peer, Date.now())
+      this.counters.sessionsStarted++
+      stream = await this.components.libp2p.dialProtocol(peerId, syncProtocol, { signal: deadline.signal })
+      this.openStreams.add(stream)
+      channel = new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal })
+      const result = await runSession(channel, {
+        set: this.components.factLog.fingerprint,
+        claims: this.claims,
+        maxFactsPerSession: this.settings.maxFactsPerSession,
+        ingest: (envelopes) => this.components.ingest(envelopes, peer),
+      })
+      Object.assign(outcome, result)
+      await stream.close({ signal: deadline.signal })
+    } catch (error) {
+      outcome.status = 'failed'
+      outcome.error = error as Error
+      stream?.abort(error as Error)
+      this.noteFault(peer, error)
+    } finally {
+      deadline.dispose()
+      if (stream) this.openStreams.delete(stream)
+      if (acquired) this.outboundSlots.release()
+    }
+    if (channel) {
+      outcome.bytesSent = channel.bytesSent
+      outcome.bytesReceived = channel.bytesReceived
+    }
+    outcome.durationMs = Date.now() - startedAt
+    this.count(outcome)
+    this.safeDispatchEvent('outcome', { detail: outcome })
+    if (outcome.status === 'partial' && outcome.factsReceived > 0 && this.running) {
+      // More to fetch from this peer: go on at once rather than at its next turn.
+      setImmediate(() => this.syncInBackground(peerId))
+    }
+    return outcome
+  }
+
+  private count(outcome: SyncOutcome): void {
+    const counters = this.counters
+    const byStatus = {
+      'in-sync': 'sessionsInSync',
+      reconciled: 'sessionsReconciled',
+      partial: 'sessionsPartial',
+      busy: 'sessionsBusy',
+      failed: 'sessionsFailed',
+    } as const
+    counters[byStatus[outcome.status]]++
+    counters.factsFetched += outcome.factsReceived
+    counters.factsAccepted += outcome.accepted
+    counters.factsRejected += outcome.rejected
+    counters.bytesSent += outcome.bytesSent
+    counters.bytesReceived += outcome.bytesReceived
+  }
+
+  /** Report a peer's fault; conditions (closed streams, this node stopping) are not faults. */
+  private noteFault(peer: string, error: unknown): void {
+    if (!this.running) return
+    if (error instanceof SyncProtocolError) this.reportMisbehaviour(peer, { kind: error.misbehaviour, message: error.message })
+    else if (error instanceof SyncTimeoutError) this.reportMisbehaviour(peer, { kind: 'timeout', message: error.message })
+  }
+
+  private reportMisbehaviour(peer: string, misbehaviour: Misbehaviour): void {
+    this.counters.misbehaviours++
+    this.penalisedUntil.set(peer, Date.now() + this.settings.misbehaviourPenaltyMs)
+    try {
+      this.components.onMisbehaviour?.(peer, misbehaviour)
+    } finally {
+      this.safeDispatchEvent('misbehaviour', { detail: { peer, ...misbehaviour } })
+    }
+  }
+
+  private readonly handleInbound = ({ stream, connection }: IncomingStreamData): void => {
+    const peer = connection.remotePeer.toString()
+    if (!this.running) {
+      stream.abort(new SyncStoppedError('the sync service is stopping'))
+      return
+    }
+    if (this.isPenalised(peer)) {
+      this.counters.inboundRefused++
+      stream.abort(new SyncProtocolError('this peer misbehaved recently', { misbehaviour: 'protocol-violation' }))
+      return
+    }
+    if (!this.limiter.take(peer, Date.now())) {
+      this.counters.inboundRateLimited++
+      stream.abort(new SyncProtocolError('too many sync sessions from this peer', { misbehaviour: 'rate-limit' }))
+      this.reportMisbehaviour(peer, { kind: 'rate-limit', message: `more than ${this.settings.inboundSessionsPerSecond} sync sessions a second` })
+      return
+    }
+    if (this.inbound.has(peer) || this.inbound.size >= this.settings.maxInboundSessions) {
+      this.counters.inboundBusy++
+      void this.answerBusy(stream)
+      return
+    }
+    const session = this.serveInbound(peer, connection.remotePeer, stream).finally(() => this.inbound.delete(peer))
+    this.inbound.set(peer, session)
+  }
+
+  private async answerBusy(stream: Stream): Promise<void> {
+    this.openStreams.add(stream)
+    const deadline = deadlineSignal([this.stopping.signal], this.settings.ioTimeoutMs, 'answering busy')
+    try {
+      await new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal }).send({ type: 'busy' })
+      await stream.close({ signal: deadline.signal })
+    } catch (error) {
+      stream.abort(error as Error)
+    } finally {
+      deadline.dispose()
+      this.openStreams.delete(stream)
+    }
+  }
+
+  private async serveInbound(peer: string, peerId: PeerId, stream: Stream): Promise<void> {
+    this.counters.inboundSessions++
+    this.openStreams.add(stream)
+    const deadline = deadlineSignal([this.stopping.signal], this.settings.sessionTimeoutMs, `serving a sync session to ${peer}`)
+    const channel = new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal })
+    const served: ServedOutcome = { peer, requests: 0, factsServed: 0, bytesSent: 0, bytesReceived: 0 }
+    try {
+      const result = await serveSession(channel, {
+        set: this.components.factLog.fingerprint,
+        envelopeOf: (id) => this.components.factLog.envelope(id),
+        maxFactsPerSession: this.settings.maxFactsPerSession,
+        onPeerDiffers: () => this.syncTriggered(peerId),
+      })
+      served.requests = result.requests
+      served.factsServed = result.factsServed
+      await stream.close({ signal: deadline.signal })
+    } catch (error) {
+      served.error = error as Error
+      stream.abort(error as Error)
+      this.noteFault(peer, error)
+    } finally {
+      deadline.dispose()
+      this.openStreams.delete(stream)
+    }
+    served.bytesSent = channel.bytesSent
+    served.bytesReceived = channel.bytesReceived
+    this.counters.factsServed += served.factsServed
+    this.counters.bytesSent += served.bytesSent
+    this.counters.bytesReceived += served.bytesReceived
+    this.safeDispatchEvent('served', { detail: served })
+  }
+}
+
+/** The anti-entropy service, in the js-libp2p style: `factSync(init)(components)`, then start/stop. */
+export function factSync(init: FactSyncInit = {}): (components: FactSyncComponents) => FactSync {
+  return (components) => new FactSyncService(components, init)
+}
