@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { CyclexError, registerErrorClass } from '../../shared/errors'
 import type { MarketServiceInit } from './market/market-service'
+import type { FactSyncInit } from './market/sync'
 import type { MembersServiceInit } from './members/members-service'
 
 /** The configuration is wrong: the message names the setting and the fix. */
@@ -33,6 +34,8 @@ export interface NodeConfig {
   pingIntervalMs?: number
   /** The market's timing (epoch period, take lifetime); tests shorten them. */
   market?: MarketServiceInit
+  /** Anti-entropy timing (round interval) and limits; tests shorten the interval. */
+  sync?: FactSyncInit
   /** The members' heartbeat interval and limits; tests shorten the interval. */
   members?: MembersServiceInit
 }
@@ -47,6 +50,7 @@ export interface ResolvedConfig {
   connectionLimits: NonNullable<NodeConfig['connectionLimits']>
   pingIntervalMs: number
   market: MarketServiceInit
+  sync?: FactSyncInit
   members?: MembersServiceInit
 }
 
@@ -158,6 +162,7 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     connectionLimits: config.connectionLimits ?? {},
     pingIntervalMs,
     market: config.market ?? {},
+    sync: config.sync ?? {},
     members: config.members ?? {},
   }
 }

@@ -17,6 +17,8 @@ import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
 import { openFactLog, type FactLog } from './market/fact-log'
 import { autoNegotiation, levelPolicyStore, policyMarket, type AutoNegotiationService } from './market/auto-negotiation'
 import { marketService, type MarketService, type MarketServiceInit } from './market/market-service'
+import { PeerPenalties } from './market/peer-penalties'
+import { factSync, type FactSync } from './market/sync'
 import { openBlocklist, type Blocklist } from './members/blocklist'
 import { membersService, type MembersService } from './members/members-service'
 import { createSwarmKeyFile, readSwarmKeyFile } from './members/swarm-key'
@@ -73,6 +75,7 @@ class Node implements CyclexNode {
   private readonly benchmark: BenchmarkService
   readonly market: MarketService
   private readonly members: MembersService
+  private readonly sync: FactSync
   private readonly negotiationHistory: NegotiationHistoryService
   private readonly autoNegotiation: AutoNegotiationService
   private readonly drafts: DraftsService
@@ -90,6 +93,7 @@ class Node implements CyclexNode {
     factLog: FactLog,
     marketInit: MarketServiceInit,
     blocklist: Blocklist,
+    penalties: PeerPenalties,
   ) {
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
     this.benchmark = benchmarkService()({
@@ -108,6 +112,13 @@ class Node implements CyclexNode {
       verifier: createNodeFactVerifier(),
       emit: (event) => this.events.emit(event),
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
+    })
+    // Anti-entropy: a late joiner or a healed partition fetches exactly the facts it lacks.
+    this.sync = factSync(config.sync)({
+      libp2p: host,
+      factLog,
+      ingest: (envelopes, from) => this.market.ingest(envelopes, from),
+      onMisbehaviour: (peer) => penalties.penalize(peer),
     })
     this.negotiationHistory = negotiationHistory()({
       store,
@@ -212,7 +223,8 @@ class Node implements CyclexNode {
         await this.market.decline(bid, ask)
         return { declined: true as const }
       },
-      'market.book': async ({ unit }) => ({ orders: this.market.bookOrders(unit), at: Date.now() }),
+      'market.book': async ({ unit }) => ({ orders: this.market.bookOrders(unit), at: Date.now(), version: this.market.bookVersion() }),
+      'market.bookChanges': async ({ since }) => ({ ...this.market.bookChanges(since), at: Date.now() }),
       'market.myOrders': async () => ({ orders: this.market.myOrders() }),
       'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
       'market.agreements': async () => ({ agreements: this.market.agreements() }),
@@ -295,6 +307,7 @@ class Node implements CyclexNode {
       await this.members.stop()
       await this.latency.stop()
       await this.autoNegotiation.stop()
+      await this.sync.stop()
       await this.market.stop()
       await this.negotiationHistory.stop()
       await this.benchmark.stop()
@@ -315,6 +328,7 @@ class Node implements CyclexNode {
     // The history listens before the first epoch announces negotiations.
     await this.negotiationHistory.start()
     this.market.start()
+    await this.sync.start()
     await this.autoNegotiation.start()
     await this.benchmark.start()
     await this.members.start()
@@ -331,7 +345,14 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)
-    host = await createHost({ privateKey, config: resolved, savedPeers, isBlocked: (peer) => blocklist.has(peer) }).catch((error: unknown) => {
+    const penalties = new PeerPenalties()
+    host = await createHost({
+      privateKey,
+      config: resolved,
+      savedPeers,
+      isBlocked: (peer) => blocklist.has(peer),
+      gossip: { appSpecificScore: (peer) => penalties.score(peer) },
+    }).catch((error: unknown) => {
       const listen = resolved.listen.map((address) => address.toString()).join(', ')
       throw new ConfigError(`libp2p could not start on ${listen}: ${(error as Error).message}`, {
         path: 'listen',
@@ -341,7 +362,7 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     const factLog = await openFactLog(store)
     // The peer key's 32-byte seed signs what this node publishes: its facts and its member profile.
     const signer = createNodeFactSigner(privateKey.raw.subarray(0, 32))
-    const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market, blocklist)
+    const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market, blocklist, penalties)
     await node.start()
     return node
   } catch (error) {

@@ -202,7 +202,18 @@ export const marketCommands = {
   /** The live orders of the book, best first: bids by price descending, asks by price ascending. */
   'market.book': {
     params: z.object({ unit: z.enum(['flop', 'pageview']).optional() }).strict(),
-    result: z.object({ orders: z.array(OrderViewSchema), at: z.number().int() }),
+    result: z.object({
+      orders: z.array(OrderViewSchema),
+      at: z.number().int(),
+      /** The book's version when read: pass it to market.bookChanges to fetch only what changed since. */
+      version: z.number().int().optional(),
+    }),
+  },
+  /** The orders whose views changed after book version `since` (any status: a cancelled or filled
+   *  order is how the book tells it left), so a UI keeps its copy of a large book with small reads. */
+  'market.bookChanges': {
+    params: z.object({ since: z.number().int().nonnegative() }).strict(),
+    result: z.object({ orders: z.array(OrderViewSchema), at: z.number().int(), version: z.number().int() }),
   },
   /** Every order of this node's, live or not, newest first. */
   'market.myOrders': { params: z.object({}).strict(), result: z.object({ orders: z.array(OrderViewSchema) }) },

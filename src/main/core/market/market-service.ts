@@ -72,6 +72,10 @@ export interface MarketService extends Startable {
   cancel(orderId: FactId): Promise<OrderView>
   decline(bid: FactId, ask: FactId): Promise<void>
   bookOrders(unit?: 'flop' | 'pageview'): OrderView[]
+  /** The book's version: it grows whenever a fact changes an order's view (new, amended, cancelled, traded). */
+  bookVersion(): number
+  /** Every order whose view changed after version `since`, whatever its status now, and the version now. */
+  bookChanges(since: number): { version: number; orders: OrderView[] }
   myOrders(): OrderView[]
   negotiations(): NegotiationView[]
   agreements(): AgreementView[]
@@ -99,7 +103,11 @@ class Market implements MarketService {
   private readonly orderIds = new Set<FactId>()
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
   private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
-  private readonly confirmedTakes = new Set<FactId>()
+  private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
+  /** Takes whose bid or ask this node has not seen yet: their agreements are recorded when it arrives. */
+  private readonly takesAwaitingOrders = new Set<FactId>()
+  /** Agreements recorded since the last react(), to be announced once. */
+  private readonly freshAgreements: FactId[] = []
   private readonly agreementViews = new Map<FactId, AgreementView>()
   private readonly lapses = new Map<string, number>()
   private readonly lapsedTakes = new Set<FactId>()
@@ -109,6 +117,9 @@ class Market implements MarketService {
   private announcedProposals = new Set<string>()
   private epoch = 0
   private lastDigest = ''
+  /** For the UI's incremental book: the version at which each order's view last changed. */
+  private version = 0
+  private readonly orderVersions = new Map<FactId, number>()
   private bookTimer: ReturnType<typeof setTimeout> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private running = false
@@ -129,6 +140,8 @@ class Market implements MarketService {
       { maxClockSkewMs: this.clockSkewMs, ...init.intake },
     )
     for (const fact of components.factLog.all()) this.index(fact)
+    // Agreements already in the store are not news.
+    this.freshAgreements.splice(0)
   }
 
   private now(): number {
@@ -229,10 +242,13 @@ class Market implements MarketService {
 
   private index(signed: SignedFact): void {
     this.book.add(signed)
+    this.touchOrders(signed)
     const { fact, id } = signed
     switch (fact.kind) {
       case 'order':
         this.orderIds.add(id)
+        // Sync delivers facts in key order: takes and confirms may have come before this order.
+        for (const takeId of this.takesAwaitingOrders) this.recordAgreement(takeId)
         return
       case 'take': {
         const take = signed as SignedFact<TakeFact>
@@ -243,9 +259,13 @@ class Market implements MarketService {
         this.recordAgreement(id)
         return
       }
-      case 'confirm':
+      case 'confirm': {
+        const confirms = this.confirmsByTake.get(fact.take) ?? []
+        confirms.push(signed)
+        this.confirmsByTake.set(fact.take, confirms)
         this.recordAgreement(fact.take)
         return
+      }
       case 'decline':
         if (fact.owner === this.me) this.myDeclines.add(pairKey(fact.bid, fact.ask))
         return
@@ -254,16 +274,30 @@ class Market implements MarketService {
     }
   }
 
+  /** Record which orders' views a fact changes, so the UI can fetch only those (bookChanges). */
+  private touchOrders(signed: SignedFact): void {
+    const { fact } = signed
+    const touched: FactId[] = []
+    if (fact.kind === 'order') touched.push(signed.id)
+    else if (fact.kind === 'amend' || fact.kind === 'cancel') touched.push(fact.order)
+    else if (fact.kind === 'take') touched.push(fact.bid, fact.ask)
+    else if (fact.kind === 'confirm') {
+      const take = this.components.factLog.get(fact.take)?.fact
+      if (take?.kind === 'take') touched.push(take.bid, take.ask)
+    }
+    if (touched.length === 0) return
+    this.version++
+    for (const order of touched) this.orderVersions.set(order, this.version)
+  }
+
   /** After a fact is stored: a take of one of my asks may deserve a confirm; an agreement is news. */
   private react(signed: SignedFact): void {
-    const { fact } = signed
-    if (fact.kind === 'take') void this.considerTake(signed as SignedFact<TakeFact>)
-    if ((fact.kind === 'take' || fact.kind === 'confirm') && this.running) {
-      const view = this.agreementViews.get(fact.kind === 'take' ? signed.id : fact.take)
-      if (view && !this.confirmedTakes.has(view.id)) {
-        this.confirmedTakes.add(view.id)
-        this.components.emit({ type: 'market.agreement', data: view })
-      }
+    if (signed.fact.kind === 'take') void this.considerTake(signed as SignedFact<TakeFact>)
+    const fresh = this.freshAgreements.splice(0)
+    if (!this.running) return
+    for (const takeId of fresh) {
+      const view = this.agreementViews.get(takeId)
+      if (view) this.components.emit({ type: 'market.agreement', data: view })
     }
   }
 
@@ -274,8 +308,13 @@ class Market implements MarketService {
     if (take?.kind !== 'take') return
     const bid = this.book.order(take.bid)
     const ask = this.book.order(take.ask)
-    if (!bid || !ask || bid.owner !== take.owner) return
-    for (const candidate of this.components.factLog.all()) {
+    if (!bid || !ask) {
+      this.takesAwaitingOrders.add(takeId)
+      return
+    }
+    this.takesAwaitingOrders.delete(takeId)
+    if (bid.owner !== take.owner) return
+    for (const candidate of this.confirmsByTake.get(takeId) ?? []) {
       const confirm = candidate.fact
       if (confirm.kind !== 'confirm' || confirm.take !== takeId) continue
       if (confirm.owner !== ask.owner || confirm.createdAt > take.validUntil) continue
@@ -292,6 +331,7 @@ class Market implements MarketService {
         agreedAt: confirm.createdAt,
         role: bid.owner === this.me ? 'buyer' : ask.owner === this.me ? 'seller' : null,
       })
+      this.freshAgreements.push(takeId)
       return
     }
   }
@@ -413,7 +453,7 @@ class Market implements MarketService {
     }
     // Takes of my asks that arrived before their orders did get a second look.
     for (const take of this.takesOfMyAsks) {
-      if (!this.confirmedTakes.has(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
+      if (!this.isConfirmed(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
     }
     this.takesOfMyAsks.splice(0, this.takesOfMyAsks.length, ...this.takesOfMyAsks.filter((take) => take.fact.validUntil >= now))
     this.emitBookIfChanged()
@@ -492,7 +532,7 @@ class Market implements MarketService {
     const decision = this.writes.then(async () => {
       const now = this.now()
       const { fact } = take
-      if (this.confirmedTakes.has(take.id) || this.isConfirmed(take.id) || now > fact.validUntil) return
+      if (this.isConfirmed(take.id) || now > fact.validUntil) return
       const ask = this.book.order(fact.ask)
       const bid = this.book.order(fact.bid)
       if (!ask || ask.owner !== this.me || !bid || bid.owner !== fact.owner) return
@@ -566,6 +606,21 @@ class Market implements MarketService {
     return live.sort((a, b) =>
       a.side !== b.side ? (a.side === 'ask' ? -1 : 1) : a.side === 'bid' ? b.price - a.price || a.priorityTime - b.priorityTime : a.price - b.price || a.priorityTime - b.priorityTime,
     )
+  }
+
+  bookVersion(): number {
+    return this.version
+  }
+
+  bookChanges(since: number): { version: number; orders: OrderView[] } {
+    const now = this.now()
+    const orders: OrderView[] = []
+    for (const [id, version] of this.orderVersions) {
+      if (version <= since) continue
+      const order = this.book.order(id)
+      if (order) orders.push(this.view(order, now))
+    }
+    return { version: this.version, orders }
   }
 
   myOrders(): OrderView[] {
