@@ -21,7 +21,7 @@ import type {
   PeerId,
   TakeFact,
 } from './facts'
-import { groupIdOf } from './facts'
+import { groupIdOf, orderTtlMs } from './facts'
 import type { MatchResult } from './matcher'
 import { MatchingEngine, type RunStatistics } from './matching-engine'
 
@@ -46,6 +46,9 @@ export class MarketBook {
   private readonly confirmsByTake = new Map<FactId, ConfirmFact[]>()
   private readonly declinesByBid = new Map<FactId, DeclineFact[]>()
   private readonly groupFacts = new Map<GroupId, IdentifiedFact<GroupFact>>()
+  private readonly ordersByOwner = new Map<PeerId, FactId[]>()
+  /** The createdAt of each owner's latest refresh. */
+  private readonly latestRefresh = new Map<PeerId, number>()
 
   private readonly resolved = new Map<FactId, BookOrder>()
   private readonly dirtyOrders = new Set<FactId>()
@@ -90,8 +93,16 @@ export class MarketBook {
     switch (fact.kind) {
       case 'order':
         this.orderFacts.set(id, fact)
+        pushTo(this.ordersByOwner, fact.owner, id)
         this.dirtyOrders.add(id)
         return
+      case 'refresh': {
+        // Only the owner's latest sign of life counts; a newer one re-resolves all its orders.
+        if (fact.createdAt <= (this.latestRefresh.get(fact.owner) ?? -1)) return
+        this.latestRefresh.set(fact.owner, fact.createdAt)
+        for (const order of this.ordersByOwner.get(fact.owner) ?? []) this.dirtyOrders.add(order)
+        return
+      }
       case 'amend':
         pushTo(this.amendsByOrder, fact.order, { id, fact })
         this.dirtyOrders.add(fact.order)
@@ -139,6 +150,11 @@ export class MarketBook {
     return this.resolved.get(id)
   }
 
+  /** The createdAt of the owner's latest refresh, if any. */
+  latestRefreshOf(owner: PeerId): number | undefined {
+    return this.latestRefresh.get(owner)
+  }
+
   /** Members of each group as the state has it now (the highest seq of each). */
   groupMembers(): ReadonlyMap<GroupId, ReadonlySet<PeerId>> {
     if (this.groupMembersCache === undefined) {
@@ -181,7 +197,8 @@ export class MarketBook {
       price: terms.price,
       range: terms.range ?? terms.price,
       priorityTime: terms.createdAt,
-      expiresAt: fact.expiresAt,
+      // Live until its own expiry, or orderTtlMs after the owner's last sign of life, whichever is first.
+      expiresAt: Math.min(fact.expiresAt, Math.max(terms.createdAt, this.latestRefresh.get(fact.owner) ?? 0) + orderTtlMs),
       agreedQuantity: this.agreedQuantity(id, fact),
       cancelled: (this.cancelsByOrder.get(id) ?? []).some((cancel) => cancel.owner === fact.owner),
       counterparties: admitsAnyone(fact.counterparties) ? undefined : fact.counterparties,

@@ -44,6 +44,7 @@ export const maxBodyBytes: Readonly<Record<FactKind, number>> = {
   take: 1024,
   confirm: 1024,
   group: 16_384,
+  refresh: 1024,
 }
 /** Envelope framing plus a 64-byte signature never needs more than this on top of the body. */
 const envelopeOverhead = 96

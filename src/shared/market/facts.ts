@@ -132,9 +132,26 @@ export interface GroupFact {
   createdAt: number
 }
 
-export type Fact = OrderFact | AmendFact | CancelFact | DeclineFact | TakeFact | ConfirmFact | GroupFact
+/**
+ * A sign of life from an owner: it keeps every order of the owner alive for another orderTtlMs. An
+ * owner who vanished stops refreshing, and its orders stop matching (no ghost orders).
+ */
+export interface RefreshFact {
+  kind: 'refresh'
+  owner: PeerId
+  createdAt: number
+}
+
+/**
+ * How long an order stays live after its owner's last sign of life (the order itself, its latest
+ * amendment, or the owner's latest refresh), on top of its own expiresAt. A protocol constant: every
+ * node must use the same value to compute the same matches. Owners refresh every quarter of it.
+ */
+export const orderTtlMs = 2 * 3_600_000
+
+export type Fact = OrderFact | AmendFact | CancelFact | DeclineFact | TakeFact | ConfirmFact | GroupFact | RefreshFact
 export type FactKind = Fact['kind']
-export const factKinds = ['order', 'amend', 'cancel', 'decline', 'take', 'confirm', 'group'] as const satisfies readonly FactKind[]
+export const factKinds = ['order', 'amend', 'cancel', 'decline', 'take', 'confirm', 'group', 'refresh'] as const satisfies readonly FactKind[]
 
 /** A fact with its content address. */
 export interface IdentifiedFact<F extends Fact = Fact> {

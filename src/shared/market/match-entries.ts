@@ -184,5 +184,11 @@ export const noFills: readonly Fill[] = Object.freeze([])
 
 /** The terms the walk reads are unchanged, so the entry can stay where it is and only its remaining changes. */
 export function samePlaceInBook(entry: OrderEntry, order: BookOrder): boolean {
-  return entry.price === order.price && entry.priorityTime === order.priorityTime && entry.range === order.range
+  return (
+    entry.price === order.price &&
+    entry.priorityTime === order.priorityTime &&
+    entry.range === order.range &&
+    // A refresh moves the order's end of life; the entry's place in the expiry heap must move with it.
+    entry.deathTime === Math.min(order.expiresAt, order.fact.window.end)
+  )
 }

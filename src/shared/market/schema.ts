@@ -18,6 +18,7 @@ import {
   type Fact,
   type GroupFact,
   type OrderFact,
+  type RefreshFact,
   type Requirements,
   type TakeFact,
 } from './facts'
@@ -269,6 +270,15 @@ function parseCancel(object: Plain, path: string): CancelFact {
   }
 }
 
+function parseRefresh(object: Plain, path: string): RefreshFact {
+  record(object, path, ['kind', 'owner', 'createdAt'])
+  return {
+    kind: 'refresh',
+    owner: peerId(object.owner, join(path, 'owner')),
+    createdAt: integer(object, 'createdAt', path, 'milliseconds'),
+  }
+}
+
 function parseDecline(object: Plain, path: string): DeclineFact {
   record(object, path, ['kind', 'owner', 'bid', 'ask', 'createdAt'])
   const decline: DeclineFact = {
@@ -350,5 +360,7 @@ export function parseFact(value: unknown, path = ''): Fact {
       return parseConfirm(object, path)
     case 'group':
       return parseGroup(object, path)
+    case 'refresh':
+      return parseRefresh(object, path)
   }
 }

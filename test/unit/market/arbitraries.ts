@@ -2,7 +2,7 @@
 // so that ties, partial fills, negotiations, declines and agreements all happen often.
 import fc from 'fast-check'
 import type { IdentifiedFact, OrderFact } from '../../../src/shared/market'
-import { agreement, amend, cancel, day0, decline, group, hour, identify, peer } from './helpers'
+import { agreement, amend, cancel, day0, decline, group, hour, identify, peer, refresh } from './helpers'
 
 export const propertyRuns = Number(process.env.MARKET_PROPERTY_RUNS ?? 60)
 
@@ -77,6 +77,8 @@ function factsAbout(orders: IdentifiedFact<OrderFact>[], maxLength = 10) {
     pair.map((p) => (p === undefined ? [] : [decline(p[0], p[1], p[0].fact.owner)])),
     fc.tuple(pair, fc.integer({ min: 1, max: 15 })).map(([p, quantity]) => (p === undefined ? [] : agreement(p[0], p[1], quantity))),
     fc.subarray([0, 1, 2, 3, 4]).map((members) => [group(0, 'team', members, members.length)]),
+    // An owner's sign of life, sometimes after the orders' TTL would have run out.
+    fc.tuple(peerIndex, fc.integer({ min: 0, max: 5 })).map(([owner, hours]) => [refresh(peer(owner), day0 + hours * hour)]),
   )
   return fc.array(related, { maxLength, size: 'medium' }).map((lists) => lists.flat())
 }

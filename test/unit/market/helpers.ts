@@ -5,6 +5,7 @@ import {
   factIdOf,
   type AmendFact,
   type CancelFact,
+  type RefreshFact,
   type ConfirmFact,
   type DeclineFact,
   type Fact,
@@ -79,6 +80,10 @@ export function amend(target: IdentifiedFact<OrderFact>, terms: Partial<Omit<Ame
 
 export function cancel(target: IdentifiedFact<OrderFact>, owner = target.fact.owner): IdentifiedFact<CancelFact> {
   return identify({ kind: 'cancel', owner, order: target.id, createdAt: target.fact.createdAt + 1000 })
+}
+
+export function refresh(owner: string, createdAt: number): IdentifiedFact<RefreshFact> {
+  return identify({ kind: 'refresh', owner, createdAt })
 }
 
 export function decline(bidOrder: IdentifiedFact<OrderFact>, askOrder: IdentifiedFact<OrderFact>, owner = bidOrder.fact.owner): IdentifiedFact<DeclineFact> {

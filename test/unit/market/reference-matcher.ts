@@ -4,6 +4,7 @@
 import {
   admits,
   groupIdOf,
+  orderTtlMs,
   requirementsMet,
   windowContains,
   type AmendFact,
@@ -71,7 +72,17 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number): M
       cancelled: (ofKind('cancel') as [string, CancelFact][]).some(([, cancel]) => cancel.order === id && cancel.owner === fact.owner),
     })
   }
-  const live = (order: Terms) => !order.cancelled && now < order.fact.expiresAt && now < order.fact.window.end && order.remaining > 0
+  // An owner's latest refresh keeps its orders alive for orderTtlMs after it (as does the order's own
+  // latest terms); the order's expiresAt still ends it.
+  const latestRefresh = new Map<string, number>()
+  for (const [, refresh] of ofKind('refresh')) latestRefresh.set(refresh.owner, Math.max(latestRefresh.get(refresh.owner) ?? 0, refresh.createdAt))
+  const lastSignOfLife = (order: Terms) => Math.max(order.time, latestRefresh.get(order.fact.owner) ?? 0)
+  const live = (order: Terms) =>
+    !order.cancelled &&
+    now < order.fact.expiresAt &&
+    now < lastSignOfLife(order) + orderTtlMs &&
+    now < order.fact.window.end &&
+    order.remaining > 0
   const declined = (bid: Terms, ask: Terms) =>
     (ofKind('decline') as [string, DeclineFact][]).some(
       ([, decline]) => decline.bid === bid.id && decline.ask === ask.id && (decline.owner === bid.fact.owner || decline.owner === ask.fact.owner),
