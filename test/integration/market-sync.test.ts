@@ -74,3 +74,18 @@ describe('anti-entropy across real nodes', () => {
     }
   })
 })
+
+describe('refreshes', () => {
+  it('a refresh reaches the other node, and only the latest refresh of an owner stays in the state', async () => {
+    const alice = await start()
+    const bob = await start()
+    await connect(bob, alice)
+    await place(alice, 'ask', 10, 50)
+    // Two refreshes by hand: the second replaces the first everywhere.
+    await alice.api.call('market.refresh', {})
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const { liveOrders } = (await alice.api.call('market.refresh', {})) as { liveOrders: number }
+    expect(liveOrders).toBe(1)
+    await waitFor(() => converged([alice, bob], 2), 'both nodes to hold the order and one refresh', 15_000)
+  })
+})

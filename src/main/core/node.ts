@@ -219,6 +219,7 @@ class Node implements CyclexNode {
       'market.place': async ({ order }) => this.market.place(order),
       'market.amend': async ({ order, ...change }) => this.market.amend(order, change),
       'market.cancel': async ({ order }) => this.market.cancel(order),
+      'market.refresh': async () => this.market.refresh(),
       'market.decline': async ({ bid, ask }) => {
         await this.market.decline(bid, ask)
         return { declined: true as const }

@@ -194,6 +194,11 @@ export const marketCommands = {
     result: OrderViewSchema,
   },
   'market.cancel': { params: orderRef, result: OrderViewSchema },
+  /** A sign of life: every order of this node stays live for another two hours (the node does this on its own every 30 minutes while it has orders). */
+  'market.refresh': {
+    params: z.object({}).strict(),
+    result: z.object({ refreshedAt: z.number().int(), liveOrders: z.number().int() }),
+  },
   /** Remove a (bid, ask) pair from matching for good; one of the two must be this node's. */
   'market.decline': {
     params: z.object({ bid: factId, ask: factId }).strict(),

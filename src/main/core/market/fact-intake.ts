@@ -7,6 +7,7 @@
 //   accept  new and valid: the caller stores it
 import {
   decodeSignedFact,
+  orderTtlMs,
   type Fact,
   type FactVerifier,
   type MarketBook,
@@ -62,6 +63,8 @@ export function staleness(fact: Fact, now: number): string | undefined {
       return undefined
     case 'take':
       return now > fact.validUntil ? 'the take has lapsed' : undefined
+    case 'refresh':
+      return now - fact.createdAt >= orderTtlMs ? 'the refresh is older than an order\'s lifetime' : undefined
     default:
       return undefined
   }
@@ -96,6 +99,10 @@ export class FactIntake {
       return { outcome: 'reject', reason: `a ${fact.kind} does not belong on ${arrival.topic}`, code: 'ERR_WRONG_TOPIC' }
     }
     if (this.components.factLog.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
+    // Only an owner's latest refresh counts (older ones are pruned), so an older one is not news.
+    if (fact.kind === 'refresh' && fact.createdAt <= (this.components.book.latestRefreshOf(fact.owner) ?? -1)) {
+      return { outcome: 'ignore', reason: 'a newer refresh of this owner is known' }
+    }
     if (fact.createdAt > arrival.now + this.maxClockSkewMs) {
       return {
         outcome: 'reject',

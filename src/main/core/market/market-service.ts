@@ -16,6 +16,7 @@ import {
   admits,
   isLive,
   MarketBook,
+  orderTtlMs,
   remainingQuantity,
   requirementsMet,
   signFact,
@@ -47,6 +48,8 @@ export interface MarketServiceInit {
   clockSkewMs?: number
   /** A buyer declines a pair after this many of its takes lapsed unconfirmed; default 3. */
   lapsesBeforeDecline?: number
+  /** How often this node refreshes its orders while it has any; default a quarter of orderTtlMs. */
+  refreshEveryMs?: number
   intake?: FactIntakeInit
 }
 
@@ -70,6 +73,8 @@ export interface MarketService extends Startable {
   place(draft: OrderDraft): Promise<OrderView>
   amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView>
   cancel(orderId: FactId): Promise<OrderView>
+  /** Sign a refresh: every order of this node stays live for another orderTtlMs. */
+  refresh(): Promise<{ refreshedAt: number; liveOrders: number }>
   decline(bid: FactId, ask: FactId): Promise<void>
   bookOrders(unit?: 'flop' | 'pageview'): OrderView[]
   /** The book's version: it grows whenever a fact changes an order's view (new, amended, cancelled, traded). */
@@ -99,6 +104,7 @@ class Market implements MarketService {
   private readonly takeTtlMs: number
   private readonly clockSkewMs: number
   private readonly lapsesBeforeDecline: number
+  private readonly refreshEveryMs: number
   private readonly me: string
   private readonly orderIds = new Set<FactId>()
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
@@ -106,6 +112,10 @@ class Market implements MarketService {
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
   /** Takes whose bid or ask this node has not seen yet: their agreements are recorded when it arrives. */
   private readonly takesAwaitingOrders = new Set<FactId>()
+  private readonly latestRefreshes = new Map<string, { id: FactId; createdAt: number }>()
+  /** Refresh facts that a newer refresh of the same owner replaced; removed from the log after each write. */
+  private supersededRefreshes: FactId[] = []
+  private refreshTimer: ReturnType<typeof setInterval> | undefined
   /** Agreements recorded since the last react(), to be announced once. */
   private readonly freshAgreements: FactId[] = []
   private readonly agreementViews = new Map<FactId, AgreementView>()
@@ -134,6 +144,7 @@ class Market implements MarketService {
     this.takeTtlMs = init.takeTtlMs ?? 5_000
     this.clockSkewMs = init.clockSkewMs ?? 10_000
     this.lapsesBeforeDecline = init.lapsesBeforeDecline ?? 3
+    this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier },
@@ -155,6 +166,11 @@ class Market implements MarketService {
       pubsub.subscribe(topic)
     }
     this.running = true
+    // Back online after a while: show signs of life at once, then at every quarter of the TTL.
+    void this.refreshIfTrading().catch((error: unknown) => console.error('refreshing orders failed:', error))
+    this.refreshTimer = setInterval(() => {
+      void this.refreshIfTrading().catch((error: unknown) => console.error('refreshing orders failed:', error))
+    }, this.refreshEveryMs)
     this.timer = setInterval(() => {
       void this.runEpoch().catch((error: unknown) => console.error('market epoch failed:', error))
     }, this.epochMs)
@@ -163,6 +179,7 @@ class Market implements MarketService {
   async stop(): Promise<void> {
     this.running = false
     clearInterval(this.timer)
+    clearInterval(this.refreshTimer)
     clearTimeout(this.bookTimer)
     this.bookTimer = undefined
     const { pubsub } = this.components
@@ -214,6 +231,7 @@ class Market implements MarketService {
     const write = this.writes.then(async () => {
       const added = await this.components.factLog.add(facts)
       for (const fact of added) this.index(fact)
+      await this.pruneSupersededRefreshes()
       return added
     })
     this.writes = write.catch(() => undefined)
@@ -222,6 +240,13 @@ class Market implements MarketService {
       if (added.length > 0) this.bookChanged()
       return added
     })
+  }
+
+  private async pruneSupersededRefreshes(): Promise<void> {
+    if (this.supersededRefreshes.length === 0) return
+    const superseded = this.supersededRefreshes
+    this.supersededRefreshes = []
+    await this.components.factLog.remove(superseded)
   }
 
   /** Tell the UI soon after facts arrive, not only at the next epoch; bursts make one event. */
@@ -269,6 +294,17 @@ class Market implements MarketService {
       case 'decline':
         if (fact.owner === this.me) this.myDeclines.add(pairKey(fact.bid, fact.ask))
         return
+      case 'refresh': {
+        // Only the latest refresh of an owner matters: the older one leaves the state (and the sync set).
+        const previous = this.latestRefreshes.get(fact.owner)
+        if (previous && previous.createdAt >= fact.createdAt) {
+          this.supersededRefreshes.push(id)
+          return
+        }
+        if (previous) this.supersededRefreshes.push(previous.id)
+        this.latestRefreshes.set(fact.owner, { id, createdAt: fact.createdAt })
+        return
+      }
       default:
         return
     }
@@ -400,6 +436,29 @@ class Market implements MarketService {
     const now = this.now()
     await this.publishOwn({ kind: 'cancel', owner: this.me, order: orderId, createdAt: now })
     return this.view(this.book.order(orderId)!, now)
+  }
+
+  async refresh(): Promise<{ refreshedAt: number; liveOrders: number }> {
+    const refreshedAt = this.now()
+    await this.publishOwn({ kind: 'refresh', owner: this.me, createdAt: refreshedAt })
+    return { refreshedAt, liveOrders: this.myLiveOrders(refreshedAt) }
+  }
+
+  private myLiveOrders(now: number): number {
+    let live = 0
+    for (const id of this.orderIds) {
+      const order = this.book.order(id)
+      if (order?.owner === this.me && !order.cancelled && order.agreedQuantity < order.quantity && now < order.fact.expiresAt && now < order.fact.window.end) live++
+    }
+    return live
+  }
+
+  /** While this node has orders that could still trade, it shows signs of life every quarter TTL. */
+  private async refreshIfTrading(): Promise<void> {
+    if (!this.running || this.myLiveOrders(this.now()) === 0) return
+    const latest = this.latestRefreshes.get(this.me)?.createdAt ?? 0
+    if (this.now() - latest < this.refreshEveryMs / 2) return
+    await this.refresh()
   }
 
   async decline(bid: FactId, ask: FactId): Promise<void> {

@@ -3,7 +3,7 @@
 import type { FactKind } from '../../../shared/market'
 
 export const topics = {
-  /** Orders and what their owners do to them: amendments, cancels; and group member lists. */
+  /** Orders and what their owners do to them: amendments, cancels, refreshes; and group member lists. */
   orders: '/cyclex/orders/1',
   /** What binds and unbinds trades: takes, confirms, declines. */
   deals: '/cyclex/deals/1',
@@ -16,6 +16,7 @@ const topicByKind: Record<FactKind, Topic> = {
   amend: topics.orders,
   cancel: topics.orders,
   group: topics.orders,
+  refresh: topics.orders,
   take: topics.deals,
   confirm: topics.deals,
   decline: topics.deals,
