@@ -1,8 +1,15 @@
 // The market as the page sees it: the live book, this node's orders, negotiations and agreements,
-// and the summary. Loaded when the page opens and after every reconnect, and reloaded on the node's
-// market events. Reloads are coalesced: one request at a time, and events that arrive meanwhile
-// cause one more reload when it ends, so a busy book costs at most one load in flight.
-import { useCallback, useEffect, useRef, useState } from 'react'
+// and the summary. Everything is loaded when the page opens and after every reconnect; after that
+// the page keeps its copy of the book and applies changes, because reloading a 10,000-order book on
+// every event costs far more than the event itself:
+//   market.book (the summary)        → market.bookChanges since the copy's version: only the orders
+//                                       whose views changed; my orders reload only when one of mine did;
+//   market.agreement                 → the agreement is added to the list as it came;
+//   market.negotiation / …Offer / …Ended → the (short) negotiation list reloads.
+// Each kind of read is coalesced: one request at a time, and events that arrive meanwhile cause one
+// more read when it ends. Orders leave the copy when a change says they are no longer live, or when
+// their expiry or window end passes on the node's clock (estimated from the answers' `at`).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { AgreementView, MarketSummary, NegotiationView, OrderView } from '../../../shared/api/market'
 
@@ -22,15 +29,63 @@ export interface MarketView extends MarketData {
   refresh(): void
 }
 
-const empty: MarketData = { book: [], myOrders: [], negotiations: [], agreements: [], summary: undefined, bookAt: undefined }
+/** The order the node's market.book answers in: asks by price ascending, then bids by price descending, older first. */
+export function compareBookOrders(a: OrderView, b: OrderView): number {
+  if (a.side !== b.side) return a.side === 'ask' ? -1 : 1
+  return (a.side === 'bid' ? b.price - a.price : a.price - b.price) || a.priorityTime - b.priorityTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+const isLiveAt = (order: OrderView, now: number): boolean => order.status === 'live' && order.remaining > 0 && now < order.expiresAt && now < order.window.end
+
+/** Apply changed order views to a book: replace, add, or drop the ones no longer live. Answers the same map when nothing moved. */
+export function applyBookChanges(book: ReadonlyMap<string, OrderView>, changes: readonly OrderView[], now: number): ReadonlyMap<string, OrderView> {
+  if (changes.length === 0) return book
+  const next = new Map(book)
+  for (const order of changes) {
+    if (isLiveAt(order, now)) next.set(order.id, order)
+    else next.delete(order.id)
+  }
+  return next
+}
+
+/** A coalescing reader: one read in flight, and one more after it if asked again meanwhile. */
+function useCoalesced(read: () => Promise<void>, onError: (error: Error) => void, mounted: { current: boolean }): () => void {
+  const state = useRef({ inFlight: false, again: false })
+  const run = useCallback(() => {
+    const current = state.current
+    if (current.inFlight) {
+      current.again = true
+      return
+    }
+    current.inFlight = true
+    current.again = false
+    read()
+      .catch((reason: unknown) => {
+        if (mounted.current) onError(reason instanceof Error ? reason : new Error(String(reason)))
+      })
+      .finally(() => {
+        current.inFlight = false
+        if (current.again && mounted.current) run()
+      })
+  }, [read, onError, mounted])
+  return run
+}
 
 export function useMarket(client: ApiClient, generation: number): MarketView {
-  const [data, setData] = useState<MarketData>(empty)
+  const [book, setBook] = useState<ReadonlyMap<string, OrderView>>(new Map())
+  const [myOrders, setMyOrders] = useState<readonly OrderView[]>([])
+  const [negotiations, setNegotiations] = useState<readonly NegotiationView[]>([])
+  const [agreements, setAgreements] = useState<readonly AgreementView[]>([])
+  const [summary, setSummary] = useState<MarketSummary>()
+  const [bookAt, setBookAt] = useState<number>()
   const [loaded, setLoaded] = useState(false)
   const [error, setError] = useState<Error>()
-  const inFlight = useRef(false)
-  const again = useRef(false)
+  const [expiryTick, setExpiryTick] = useState(0)
   const mounted = useRef(true)
+  /** The book version the copy holds; undefined until a full read, or when a change read failed. */
+  const version = useRef<number | undefined>(undefined)
+  /** The node's clock minus this page's, from the last answer. */
+  const clockOffset = useRef(0)
 
   useEffect(() => {
     mounted.current = true
@@ -39,53 +94,107 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
     }
   }, [])
 
-  const refresh = useCallback(() => {
-    if (inFlight.current) {
-      again.current = true
-      return
-    }
-    inFlight.current = true
-    again.current = false
-    Promise.all([
+  const onError = useCallback((reason: Error) => setError(reason), [])
+
+  const readAll = useCallback(async () => {
+    const [fullBook, mine, negotiating, agreed, summaryNow] = await Promise.all([
       client.call('market.book', {}),
       client.call('market.myOrders', {}),
       client.call('market.negotiations', {}),
       client.call('market.agreements', {}),
       client.call('market.summary', {}),
-    ]).then(
-      ([book, mine, negotiations, agreements, summary]) => {
-        if (!mounted.current) return
-        setData({
-          book: book.orders,
-          bookAt: book.at,
-          myOrders: mine.orders,
-          negotiations: negotiations.negotiations,
-          agreements: agreements.agreements,
-          summary,
-        })
-        setLoaded(true)
-        setError(undefined)
-      },
-      (reason: unknown) => {
-        if (mounted.current) setError(reason instanceof Error ? reason : new Error(String(reason)))
-      },
-    ).finally(() => {
-      inFlight.current = false
-      if (again.current && mounted.current) refresh()
-    })
+    ])
+    if (!mounted.current) return
+    clockOffset.current = fullBook.at - Date.now()
+    version.current = fullBook.version
+    setBook(new Map(fullBook.orders.map((order) => [order.id, order])))
+    setBookAt(fullBook.at)
+    setMyOrders(mine.orders)
+    setNegotiations(negotiating.negotiations)
+    setAgreements(agreed.agreements)
+    setSummary(summaryNow)
+    setLoaded(true)
+    setError(undefined)
   }, [client])
+  const refresh = useCoalesced(readAll, onError, mounted)
+
+  const readMine = useCallback(async () => {
+    const mine = await client.call('market.myOrders', {})
+    if (mounted.current) setMyOrders(mine.orders)
+  }, [client])
+  const refreshMine = useCoalesced(readMine, onError, mounted)
+
+  const readChanges = useCallback(async () => {
+    const since = version.current
+    // Without a version (an older node, or before the first read) only a full read is exact.
+    if (since === undefined) return readAll()
+    const changes = await client.call('market.bookChanges', { since })
+    if (!mounted.current) return
+    clockOffset.current = changes.at - Date.now()
+    version.current = changes.version
+    setBook((current) => applyBookChanges(current, changes.orders, changes.at))
+    setBookAt(changes.at)
+    if (changes.orders.some((order) => order.mine)) refreshMine()
+  }, [client, readAll, refreshMine])
+  const refreshBook = useCoalesced(readChanges, onError, mounted)
+
+  const readNegotiations = useCallback(async () => {
+    const answer = await client.call('market.negotiations', {})
+    if (mounted.current) setNegotiations(answer.negotiations)
+  }, [client])
+  const refreshNegotiations = useCoalesced(readNegotiations, onError, mounted)
 
   useEffect(
     () =>
       client.subscribe((event) => {
-        if (event.type === 'market.book' || event.type === 'market.agreement' || event.type === 'market.negotiation') refresh()
+        switch (event.type) {
+          case 'market.book':
+            setSummary(event.data)
+            refreshBook()
+            return
+          case 'market.agreement': {
+            const agreement = event.data
+            setAgreements((current) => (current.some((each) => each.id === agreement.id) ? current : [agreement, ...current].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))))
+            refreshBook()
+            return
+          }
+          case 'market.negotiation':
+          case 'market.negotiationOffer':
+          case 'market.negotiationEnded':
+            refreshNegotiations()
+            return
+          case 'market.policy':
+            // A policy step amends my order: the book event follows; the negotiation's deadline may move.
+            refreshNegotiations()
+            return
+        }
       }),
-    [client, refresh],
+    [client, refreshBook, refreshNegotiations],
   )
 
   useEffect(() => {
+    version.current = undefined
     refresh()
   }, [refresh, generation])
 
-  return { ...data, loaded, error, refresh }
+  // Drop orders when their expiry or window end passes, without waiting for an event.
+  useEffect(() => {
+    let next = Infinity
+    for (const order of book.values()) next = Math.min(next, order.expiresAt, order.window.end)
+    if (next === Infinity) return
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, next - (Date.now() + clockOffset.current)) + 50)
+    const timer = setTimeout(() => setExpiryTick((tick) => tick + 1), delay)
+    return () => clearTimeout(timer)
+  }, [book, expiryTick])
+
+  const sortedBook = useMemo(() => {
+    const now = Date.now() + clockOffset.current
+    const live: OrderView[] = []
+    for (const order of book.values()) if (isLiveAt(order, now)) live.push(order)
+    return live.sort(compareBookOrders)
+    // expiryTick re-reads the clock when an order's time is up.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [book, expiryTick])
+
+  return { book: sortedBook, bookAt, myOrders, negotiations, agreements, summary, loaded, error, refresh }
 }

@@ -21,11 +21,13 @@ interface MarketPageProps {
   drafts: DraftsView
   me: string | undefined
   opened: OrderEntryProps['opened']
+  /** The groups this node owns or is in, offered as preferred counterparties. */
+  groups: OrderEntryProps['groups']
 }
 
 const optionalNumber = (text: string): number | undefined => (text.trim() === '' || Number.isNaN(Number(text)) ? undefined : Number(text))
 
-export function MarketPage({ client, market, drafts, me, opened }: MarketPageProps) {
+export function MarketPage({ client, market, drafts, me, opened, groups }: MarketPageProps) {
   const [unit, setUnit] = useState<'flop' | 'pageview'>(opened?.form.unit ?? 'flop')
   const [tick, setTick] = useState(1)
   const [filterText, setFilterText] = useState({ windowStart: '', windowEnd: '', os: '', gflops: '', storage: '', group: '' })
@@ -44,8 +46,11 @@ export function MarketPage({ client, market, drafts, me, opened }: MarketPagePro
   )
   const unitBook = useMemo(() => market.book.filter((order) => order.unit === unit), [market.book, unit])
   const shown = useMemo(() => filterBook(unitBook, filter), [unitBook, filter])
-  const ladder = useMemo(() => buildLadder(shown, tick), [shown, tick])
-  const ticks = groupingTicks(buildLadder(unitBook).mid)
+  // The whole book's ladder sets the grouping ticks; unfiltered and ungrouped it is also the one shown,
+  // so a large book is summed once per update, not twice.
+  const fullLadder = useMemo(() => buildLadder(unitBook), [unitBook])
+  const ladder = useMemo(() => (shown === unitBook && tick === 1 ? fullLadder : buildLadder(shown, tick)), [shown, unitBook, tick, fullLadder])
+  const ticks = useMemo(() => groupingTicks(fullLadder.mid), [fullLadder.mid])
   const unitAgreements = useMemo(() => market.agreements.filter((agreement) => agreement.unit === unit), [market.agreements, unit])
   const unitLabel = unitLabels[unit]
 
@@ -123,7 +128,7 @@ export function MarketPage({ client, market, drafts, me, opened }: MarketPagePro
             <PriceHistory agreements={unitAgreements} />
           </section>
         </div>
-        <OrderEntry client={client} drafts={drafts} book={market.book} me={me} unit={unit} picked={picked} opened={opened} />
+        <OrderEntry client={client} drafts={drafts} book={market.book} me={me} unit={unit} picked={picked} opened={opened} groups={groups} />
       </div>
       <section className="panel" aria-labelledby="recent-title">
         <h2 id="recent-title">Recent agreements</h2>
