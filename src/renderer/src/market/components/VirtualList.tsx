@@ -28,6 +28,9 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
   const [scrollTop, setScrollTop] = useState(0)
   // Follow the end while the person has not scrolled away from it.
   const pinned = useRef(anchorBottom)
+  // The scrollTop this list last set itself. Its scroll event may arrive after more rows were added,
+  // when the end is already further down; it must not count as the person scrolling away.
+  const ownScrollTop = useRef<number | undefined>(undefined)
 
   useLayoutEffect(() => {
     pinned.current = anchorBottom
@@ -37,12 +40,15 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
     const element = viewport.current
     if (!element || !pinned.current) return
     element.scrollTop = element.scrollHeight
+    ownScrollTop.current = element.scrollTop
     setScrollTop(element.scrollTop)
   }, [items.length, resetKey])
 
   function onScroll(event: UIEvent<HTMLDivElement>): void {
     const element = event.currentTarget
     setScrollTop(element.scrollTop)
+    if (ownScrollTop.current !== undefined && Math.abs(element.scrollTop - ownScrollTop.current) < 1) return
+    ownScrollTop.current = undefined
     if (anchorBottom) pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < rowHeight
   }
 
@@ -56,7 +62,8 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
       </div>,
     )
   }
-  const bottomAligned = anchorBottom && items.length * rowHeight < height
+  // Fewer rows than fit: asks sit at the bottom, next to the spread. No rows: only the empty message.
+  const bottomAligned = anchorBottom && items.length > 0 && items.length * rowHeight < height
   return (
     <div
       ref={viewport}
