@@ -12,11 +12,14 @@ import { formOfDraft, type OrderForm } from './market/order-form'
 import { pageStorage } from './market/page-storage'
 import { useDrafts } from './market/use-drafts'
 import { useMarket } from './market/use-market'
+import { peerFigures } from './benchmark/MarketComparison'
+import { useMembers } from './members/use-members'
 import { routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
 import { BenchmarkPage } from './pages/BenchmarkPage'
 import { DealsPage } from './pages/DealsPage'
 import { MarketPage } from './pages/MarketPage'
+import { MembersPage } from './pages/MembersPage'
 import { NodePage } from './pages/NodePage'
 import { OrdersPage } from './pages/OrdersPage'
 import { SettingsPage } from './pages/SettingsPage'
@@ -36,6 +39,9 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const route = useHashRoute()
   const theme = settingsView.settings?.theme ?? initialTheme
   const market = useMarket(client, connection.generation)
+  const members = useMembers(client, connection.generation)
+  const myGroups = useMemo(() => members.groups.filter((group) => group.mine || group.memberOf), [members.groups])
+  const benchmarkPeers = useMemo(() => peerFigures(members.members), [members.members])
   const storage = useMemo(() => pageStorage(themeStorage), [themeStorage])
   const drafts = useDrafts(client, connection.state, connection.generation, storage)
   const [openedDraft, setOpenedDraft] = useState<{ id: string; form: OrderForm; label: string }>()
@@ -89,7 +95,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
       </nav>
       <main className="content">
         {route === 'node' && <NodePage client={client} node={node} />}
-        {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} opened={openedDraft} />}
+        {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} opened={openedDraft} groups={myGroups} />}
         {route === 'orders' && (
           <OrdersPage
             client={client}
@@ -105,7 +111,8 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
           />
         )}
         {route === 'deals' && <DealsPage market={market} />}
-        {route === 'benchmark' && <BenchmarkPage client={client} generation={connection.generation} />}
+        {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
+        {route === 'benchmark' && <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} />}
         {route === 'settings' && <SettingsPage view={settingsView} />}
       </main>
       {notice && negotiationKey === undefined && (
@@ -124,7 +131,9 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
           client={client}
           negotiation={dialogNegotiation}
           myOrder={market.myOrders.find((order) => order.id === (dialogNegotiation.role === 'buyer' ? dialogNegotiation.bid : dialogNegotiation.ask))}
+          counterpartyMember={members.members.find((member) => member.peerId === dialogNegotiation.counterparty.owner)}
           ended={openNegotiation === undefined}
+          agreement={market.agreements.find((agreement) => agreement.bid === dialogNegotiation.bid && agreement.ask === dialogNegotiation.ask)}
           onClose={() => setNegotiationKey(undefined)}
         />
       )}

@@ -1,11 +1,28 @@
-import type { MemberProfile } from '../../../shared/benchmark/profile'
+import type { MemberView } from '../../../shared/api/members'
 import { summarizeFigure } from '../../../shared/benchmark/market-figures'
 
+/** The benchmarked figures a member's profile carries. */
+export interface MachineFigures {
+  gflopsPerCore: number
+  cores: number
+  storageGb: number
+}
+
 const figures = [
-  { label: 'GFLOPS per core', of: (profile: MemberProfile) => profile.gflopsPerCore },
-  { label: 'Cores', of: (profile: MemberProfile) => profile.cores },
-  { label: 'Free storage, GB', of: (profile: MemberProfile) => profile.storageGb },
+  { label: 'GFLOPS per core', of: (profile: MachineFigures) => profile.gflopsPerCore },
+  { label: 'Cores', of: (profile: MachineFigures) => profile.cores },
+  { label: 'Free storage, GB', of: (profile: MachineFigures) => profile.storageGb },
 ] as const
+
+/** The other members that published benchmarked figures (members.list); those without are skipped. */
+export function peerFigures(members: readonly MemberView[]): MachineFigures[] {
+  const peers: MachineFigures[] = []
+  for (const member of members) {
+    if (member.self || member.gflopsPerCore === null || member.cores === null || member.storageGb === null) continue
+    peers.push({ gflopsPerCore: member.gflopsPerCore, cores: member.cores, storageGb: member.storageGb })
+  }
+  return peers
+}
 
 function round(value: number): string {
   return Number(value.toPrecision(3)).toString()
@@ -16,13 +33,13 @@ function round(value: number): string {
  * published in their signed profiles. Peers' profiles arrive with gossip; until one has, the panel
  * says so instead of showing anything made up.
  */
-export function MarketComparison({ own, peers }: { own: MemberProfile | undefined; peers: readonly MemberProfile[] }) {
+export function MarketComparison({ own, peers }: { own: MachineFigures | undefined; peers: readonly MachineFigures[] }) {
   return (
     <section className="panel" aria-labelledby="market-heading">
       <h2 id="market-heading">This node beside the market</h2>
       {peers.length === 0 ? (
         <p className="empty-state" data-testid="market-empty">
-          No peer has published a profile yet. When peers publish theirs, their median and spread show here beside this node’s figures.
+          No other member has published benchmark figures yet. When members benchmark their machines, the market’s median and spread show here beside this node’s figures.
         </p>
       ) : (
         <table className="peer-table" data-testid="market-table">

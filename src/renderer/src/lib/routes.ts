@@ -7,6 +7,7 @@ export const routes = [
   { id: 'market', title: 'Market', hash: '#/market' },
   { id: 'orders', title: 'My orders', hash: '#/orders' },
   { id: 'deals', title: 'Deals', hash: '#/deals' },
+  { id: 'members', title: 'Members', hash: '#/members' },
   { id: 'benchmark', title: 'Benchmark', hash: '#/benchmark' },
   { id: 'settings', title: 'Settings', hash: '#/settings' },
 ] as const

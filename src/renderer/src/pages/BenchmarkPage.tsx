@@ -2,7 +2,7 @@ import type { ReactNode } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { BenchmarkRun, ComputeFigure } from '../../../shared/benchmark/schema'
 import { benchmarkStages, stageTitles } from '../../../shared/benchmark/stages'
-import { MarketComparison } from '../benchmark/MarketComparison'
+import { MarketComparison, type MachineFigures } from '../benchmark/MarketComparison'
 import { RunsChart } from '../benchmark/RunsChart'
 import { useBenchmark, type BenchmarkView } from '../benchmark/use-benchmark'
 import { PageHeader } from './PageHeader'
@@ -131,7 +131,7 @@ function Profile({ view }: { view: BenchmarkView }) {
 }
 
 /** The node's benchmark: start and cancel, progress per stage, the figures, earlier runs and the profile. */
-export function BenchmarkPage({ client, generation }: { client: ApiClient; generation: number }) {
+export function BenchmarkPage({ client, generation, peers }: { client: ApiClient; generation: number; peers: readonly MachineFigures[] }) {
   const view = useBenchmark(client, generation)
   const running = view.runningId !== undefined
   const latest = view.runs?.[0]
@@ -178,7 +178,7 @@ export function BenchmarkPage({ client, generation }: { client: ApiClient; gener
         </section>
       )}
       <Profile view={view} />
-      <MarketComparison own={view.profile?.profile} peers={[]} />
+      <MarketComparison own={view.profile?.profile} peers={peers} />
     </>
   )
 }

@@ -5,12 +5,15 @@
 import { useDeferredValue, useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react'
 import type { ApiClient } from '../../../../shared/api/contract'
 import type { OrderView } from '../../../../shared/api/market'
+import type { GroupView } from '../../../../shared/api/members'
 import { capabilitiesOf } from '../../../../shared/benchmark/profile'
 import { osFamilies } from '../../../../shared/market'
 import { StableLabel } from '../../components/StableLabel'
 import { shortPeer, unitLabels } from '../market-format'
 import { checkDraft, draftOfForm, emptyForm, fieldOfPath, toLocalInput, type MachineTerms, type OrderForm } from '../order-form'
 import { newDraftId } from '../page-storage'
+import { defaultPolicyForm, policyParams, type PolicyForm } from '../policy-form'
+import { PolicyFields } from './NegotiationDialog'
 import { describePreview, previewOrder } from '../preview'
 import type { DraftsView } from '../use-drafts'
 
@@ -25,12 +28,14 @@ export interface OrderEntryProps {
   picked: { price: number; side: 'bid' | 'ask'; nonce: number } | undefined
   /** A draft opened from the drafts list. */
   opened: { id: string; form: OrderForm; label: string } | undefined
+  /** My groups (owned or member of), offered as preferred counterparties. */
+  groups: readonly GroupView[]
 }
 
 type Status =
   | { kind: 'idle' }
   | { kind: 'busy' }
-  | { kind: 'placed'; order: OrderView }
+  | { kind: 'placed'; order: OrderView; policy?: { ok: true } | { ok: false; message: string } }
   | { kind: 'queued' }
   | { kind: 'saved'; where: 'node' | 'page' }
   | { kind: 'failed'; message: string; path: string | undefined }
@@ -42,7 +47,7 @@ const termFields: { field: keyof MachineTerms; label: string; unit: string }[] =
   { field: 'bandwidthMbps', label: 'Bandwidth', unit: 'Mbit/s' },
 ]
 
-export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: OrderEntryProps) {
+export function OrderEntry({ client, drafts, book, me, unit, picked, opened, groups }: OrderEntryProps) {
   const formId = useId()
   const [form, setForm] = useState<OrderForm>(() => emptyForm('bid', unit, Date.now()))
   const [draftId, setDraftId] = useState(() => newDraftId())
@@ -50,6 +55,7 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: O
   const [status, setStatus] = useState<Status>({ kind: 'idle' })
   const [touched, setTouched] = useState(false)
   const [now, setNow] = useState(() => Date.now())
+  const [policy, setPolicy] = useState<PolicyForm>(defaultPolicyForm)
 
   useEffect(() => {
     setForm((current) => (current.unit === unit ? current : { ...current, unit }))
@@ -118,7 +124,23 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: O
         setStatus({ kind: 'failed', message: outcome.message, path: outcome.path })
         return
       }
-      setStatus(outcome.kind === 'placed' ? { kind: 'placed', order: outcome.order } : { kind: 'queued' })
+      if (outcome.kind === 'placed') {
+        // The policy is this node's, not part of the order: set it on the order as soon as it exists.
+        let policyOutcome: { ok: true } | { ok: false; message: string } | undefined
+        if (policy.enabled) {
+          const checked = policyParams(policy, outcome.order, Date.now())
+          if (!checked.ok) policyOutcome = checked
+          else {
+            try {
+              await client.call('market.setPolicy', checked.params)
+              policyOutcome = { ok: true }
+            } catch (error) {
+              policyOutcome = { ok: false, message: (error as Error).message }
+            }
+          }
+        }
+        setStatus({ kind: 'placed', order: outcome.order, ...(policyOutcome ? { policy: policyOutcome } : {}) })
+      } else setStatus({ kind: 'queued' })
       // A draft that became an order is not a draft any more.
       if (drafts.drafts.some((kept) => kept.id === draftId)) await drafts.remove([draftId])
       setDraftId(newDraftId())
@@ -187,7 +209,7 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: O
         </label>
         <label>
           {form.side === 'bid' ? 'Highest ask you accept' : 'Lowest bid you accept'}
-          <input type="text" inputMode="numeric" value={form.range} placeholder="= price (no negotiating)" onChange={(event) => update({ range: event.target.value })} data-testid="order-range" {...invalid('range')} />
+          <input type="text" inputMode="numeric" value={form.range} placeholder="= price" title="Leave empty to trade at your price only, without negotiating" onChange={(event) => update({ range: event.target.value })} data-testid="order-range" {...invalid('range')} />
           {errorFor('range')}
         </label>
       </div>
@@ -283,6 +305,36 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: O
             {errorFor('groups')}
           </label>
         </div>
+        {groups.length > 0 && (
+          <fieldset className="group-choices" data-testid="order-groups">
+            <legend>My groups</legend>
+            {groups.map((group) => {
+              const listed = form.groups.split('\n').map((line) => line.trim())
+              return (
+                <label key={group.id} className="checkbox" title={group.id}>
+                  <input
+                    type="checkbox"
+                    checked={listed.includes(group.id)}
+                    onChange={(event) =>
+                      update({ groups: (event.target.checked ? [...listed.filter(Boolean), group.id] : listed.filter((line) => line && line !== group.id)).join('\n') })
+                    }
+                    data-testid="order-group"
+                  />
+                  {group.name}
+                  {!group.mine && <span className="muted"> (member)</span>}
+                </label>
+              )
+            })}
+          </fieldset>
+        )}
+      </details>
+      <details className="order-more" open={policy.enabled}>
+        <summary>Auto-negotiation</summary>
+        <label className="checkbox">
+          <input type="checkbox" checked={policy.enabled} onChange={(event) => setPolicy({ ...policy, enabled: event.target.checked })} data-testid="policy-enabled" />
+          When this order negotiates, concede step by step toward a limit
+        </label>
+        {policy.enabled && <PolicyFields form={policy} onChange={setPolicy} side={form.side} />}
       </details>
       <label>
         Draft name (optional)
@@ -312,8 +364,10 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened }: O
         {status.kind === 'placed' && (
           <p className="success">
             Placed: {status.order.side} {status.order.quantity} {unitLabels[status.order.unit]} at {status.order.price}.
+            {status.policy?.ok && ' Auto-negotiation is set.'}
           </p>
         )}
+        {status.kind === 'placed' && status.policy && !status.policy.ok && <p className="error">The order is placed, but its auto-negotiation policy was not set: {status.policy.message}</p>}
         {status.kind === 'queued' && <p className="warning-text">The node cannot be reached: the order waits in the outbox and goes out when it is back.</p>}
         {status.kind === 'saved' && (
           <p className="success">{status.where === 'node' ? 'Draft saved on the node.' : 'The node cannot be reached: draft kept in this page; it moves to the node on reconnect.'}</p>

@@ -1,0 +1,51 @@
+// A member at a glance: status, name, and what its signed profile says about its machine. Used by
+// the members page's profile panel and by the negotiation dialog for the counterparty.
+import type { MemberView } from '../../../shared/api/members'
+import { formatBandwidth, formatLastSeen, formatNetwork, formatOs, formatStorage, memberName, statusLabels } from './member-format'
+
+export function StatusDot({ status }: { status: MemberView['status'] }) {
+  return <span className={`member-dot member-dot-${status}`} role="img" aria-label={statusLabels[status]} title={statusLabels[status]} />
+}
+
+export function MemberCard({ member, peerId, now }: { member: MemberView | undefined; peerId: string; now: number }) {
+  if (!member) {
+    return (
+      <p className="muted" data-testid="member-card-unknown">
+        No profile from <code title={peerId}>{memberName(undefined, peerId)}</code> has reached this node yet.
+      </p>
+    )
+  }
+  return (
+    <div className="member-card" data-testid="member-card">
+      <p className="member-card-name">
+        <StatusDot status={member.status} /> <strong>{memberName(member, member.peerId)}</strong>{' '}
+        <span className="muted">
+          {statusLabels[member.status].toLowerCase()}, {formatLastSeen(member.lastSeen, now)}
+        </span>
+      </p>
+      <dl className="fields fields-compact">
+        <dt>Peer ID</dt>
+        <dd>
+          <code className="peer-id-text">{member.peerId}</code>
+        </dd>
+        <dt>Machine</dt>
+        <dd>
+          {formatOs(member.os)}
+          {member.cores !== null && ` · ${member.cores} cores`}
+          {member.gflopsPerCore !== null ? ` · ${member.gflopsPerCore} GFLOPS per core` : ' · not benchmarked'}
+        </dd>
+        <dt>Storage</dt>
+        <dd>{formatStorage(member.storageGb)}</dd>
+        <dt>Network</dt>
+        <dd>
+          {member.bandwidthMbps === null ? 'bandwidth not measured' : `${formatBandwidth(member.bandwidthMbps)} measured`} · {formatNetwork(member.network)}
+        </dd>
+        <dt>In the market</dt>
+        <dd>
+          {member.openOrders} open {member.openOrders === 1 ? 'order' : 'orders'} · {member.trades} {member.trades === 1 ? 'trade' : 'trades'}
+          {member.groups.length > 0 && ` · groups ${member.groups.join(', ')}`}
+        </dd>
+      </dl>
+    </div>
+  )
+}

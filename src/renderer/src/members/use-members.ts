@@ -1,0 +1,131 @@
+// The members of the market as the page sees them: the list (this node first), kept current by the
+// members.changed and member.status events; the groups this node owns or is in; and its blocklist.
+// Blocking has no event, so the lists reload after each block or unblock; groups reload after each
+// change made here and when a member's groups change.
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { ApiClient } from '../../../shared/api/contract'
+import type { GroupView, MemberView } from '../../../shared/api/members'
+
+export interface BlockedPeer {
+  peerId: string
+  blockedAt: number
+  displayName: string | null
+}
+
+export interface MembersView {
+  members: readonly MemberView[]
+  groups: readonly GroupView[]
+  blocked: readonly BlockedPeer[]
+  loaded: boolean
+  error: Error | undefined
+  reload(): void
+  block(peerId: string): Promise<void>
+  unblock(peerId: string): Promise<void>
+  createGroup(name: string, members: string[]): Promise<void>
+  addToGroup(name: string, peerId: string): Promise<void>
+  removeFromGroup(name: string, peerId: string): Promise<void>
+}
+
+/** Put a member's new view in the list: in place when known, else after the others; self stays first. */
+export function upsertMember(list: readonly MemberView[], member: MemberView): MemberView[] {
+  const index = list.findIndex((each) => each.peerId === member.peerId)
+  const next = index === -1 ? [...list, member] : list.map((each, at) => (at === index ? member : each))
+  return next.sort((a, b) => Number(b.self) - Number(a.self))
+}
+
+export function useMembers(client: ApiClient, generation: number): MembersView {
+  const [members, setMembers] = useState<readonly MemberView[]>([])
+  const [groups, setGroups] = useState<readonly GroupView[]>([])
+  const [blocked, setBlocked] = useState<readonly BlockedPeer[]>([])
+  const [loaded, setLoaded] = useState(false)
+  const [error, setError] = useState<Error>()
+  const mounted = useRef(true)
+
+  useEffect(() => {
+    mounted.current = true
+    return () => {
+      mounted.current = false
+    }
+  }, [])
+
+  const reload = useCallback(() => {
+    Promise.all([client.call('members.list', {}), client.call('groups.list', {}), client.call('members.blocked', {})]).then(
+      ([list, groupList, blockList]) => {
+        if (!mounted.current) return
+        setMembers(list.members)
+        setGroups(groupList.groups)
+        setBlocked(blockList.peers)
+        setLoaded(true)
+        setError(undefined)
+      },
+      (reason: unknown) => {
+        if (mounted.current) setError(reason instanceof Error ? reason : new Error(String(reason)))
+      },
+    )
+  }, [client])
+
+  const reloadGroups = useCallback(() => {
+    client.call('groups.list', {}).then(
+      (answer) => mounted.current && setGroups(answer.groups),
+      () => undefined,
+    )
+  }, [client])
+
+  useEffect(
+    () =>
+      client.subscribe((event) => {
+        if (event.type === 'members.changed') {
+          const member = event.data
+          setMembers((current) => upsertMember(current, member))
+          // Its groups may have changed (a group fact names it), which groups.list reflects.
+          reloadGroups()
+        } else if (event.type === 'member.status') {
+          const { peerId, status, lastSeen } = event.data
+          setMembers((current) => current.map((each) => (each.peerId === peerId ? { ...each, status, lastSeen } : each)))
+        }
+      }),
+    [client, reloadGroups],
+  )
+
+  useEffect(() => {
+    reload()
+  }, [reload, generation])
+
+  const block = useCallback(
+    async (peerId: string) => {
+      await client.call('members.block', { peerId })
+      reload()
+    },
+    [client, reload],
+  )
+  const unblock = useCallback(
+    async (peerId: string) => {
+      await client.call('members.unblock', { peerId })
+      reload()
+    },
+    [client, reload],
+  )
+  const createGroup = useCallback(
+    async (name: string, list: string[]) => {
+      await client.call('groups.create', { name, members: list })
+      reload()
+    },
+    [client, reload],
+  )
+  const addToGroup = useCallback(
+    async (name: string, peerId: string) => {
+      await client.call('groups.addMember', { name, peerId })
+      reload()
+    },
+    [client, reload],
+  )
+  const removeFromGroup = useCallback(
+    async (name: string, peerId: string) => {
+      await client.call('groups.removeMember', { name, peerId })
+      reload()
+    },
+    [client, reload],
+  )
+
+  return { members, groups, blocked, loaded, error, reload, block, unblock, createGroup, addToGroup, removeFromGroup }
+}
