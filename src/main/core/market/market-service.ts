@@ -541,7 +541,10 @@ class Market implements MarketService {
       const [bidId = '', askId = ''] = key.split('|')
       const bid = this.book.order(bidId)
       if (!bid) continue
-      const matched = result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId)
+      // Matched: proposed now, or already agreed (the take and confirm can land before this epoch runs).
+      const matched =
+        result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId) ||
+        [...this.agreementViews.values()].some((agreement) => agreement.bid === bidId && agreement.ask === askId)
       const outcome = matched ? 'matched' : this.book.declinedAsks(bid)?.has(askId) ? 'declined' : 'closed'
       const role = bid.owner === this.me ? 'buyer' : 'seller'
       this.components.emit({ type: 'market.negotiationEnded', data: { bid: bidId, ask: askId, role, outcome } })
