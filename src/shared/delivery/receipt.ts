@@ -1,0 +1,162 @@
+// A delivery receipt: the seller's signed statement of what it delivered against an agreement (a
+// job's GFLOP, CPU time and exit status, or a site's page views), and, when it delivered nothing, why.
+//
+// Like the member profile (src/shared/benchmark/profile.ts), a receipt is its own signed record made
+// of the market's pieces: body = canonical dag-cbor of the receipt with `kind: 'receipt'` (integers
+// only), id = factIdOfBody, signature = the seller's Ed25519 signature over signingMessage(body),
+// envelope = encodeSignedFact's { body, signature }. parseFact refuses the kind, so a receipt's
+// signature can never pass as an order's.
+import * as dagCbor from '@ipld/dag-cbor'
+import { base64 } from 'multiformats/bases/base64'
+import { z } from 'zod'
+import { parseWith } from '../api/schema'
+import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
+import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from '../market/errors'
+import { isEd25519PeerId } from '../market/peer-id'
+
+const whole = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const peerId = z.string().refine(isEd25519PeerId, 'must be the peer ID of an Ed25519 key (12D3KooW...)')
+
+export const receiptStatuses = ['completed', 'failed', 'stopped', 'refused', 'serving', 'ended'] as const
+export type ReceiptStatus = (typeof receiptStatuses)[number]
+
+export const ReceiptSchema = z
+  .object({
+    kind: z.literal('receipt'),
+    /** The seller, who signs. */
+    owner: peerId,
+    /** The agreement (its take's id). */
+    agreement: z.string().min(1).max(128),
+    buyer: peerId,
+    unit: z.enum(['flop', 'pageview']),
+    /** The job or site this receipt is about. */
+    job: z.string().min(1).max(64),
+    /** 0 for a job's one receipt; 1, 2, ... for a site's receipts in the order they were signed. */
+    seq: whole,
+    /**
+     * completed: the module ran to its exit (see exitCode); failed: it trapped, ran out of memory or
+     * output, or was malformed; stopped: the seller stopped it (CPU time, policy, shutdown); refused:
+     * it never ran; serving / ended: a site's interim and final receipts.
+     */
+    status: z.enum(receiptStatuses),
+    /** What this job or site delivered: milli-GFLOP (10^6 FLOP) for flop, page views for pageview. */
+    delivered: whole,
+    /** The agreement's total delivered so far, this one included, in the same unit. */
+    agreementDelivered: whole,
+    /** CPU time the job's thread used, in microseconds. */
+    cpuMicros: whole.optional(),
+    /** The seller's benchmarked rate the job was metered at, MFLOPS. */
+    rateMflops: whole.optional(),
+    /** Float operations counted by the seller's instrumentation, when the module was instrumented. */
+    flopCount: whole.optional(),
+    exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
+    reason: z.string().max(512).optional(),
+    /** sha2-256 of the job's stdout, hex: the output the buyer got is the one receipted. */
+    outputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    /** When the seller signed, ms since the epoch. */
+    issuedAt: whole,
+  })
+  .strict()
+export type Receipt = z.infer<typeof ReceiptSchema>
+
+export interface SignedReceipt {
+  id: string
+  receipt: Receipt
+  body: Uint8Array
+  signature: Uint8Array
+}
+
+export const SignedReceiptJsonSchema = z.object({ id: z.string(), receipt: ReceiptSchema, signature: z.string() }).strict()
+export type SignedReceiptJson = z.infer<typeof SignedReceiptJsonSchema>
+
+export const maxReceiptBodyBytes = 2048
+const envelopeOverhead = 96
+const ed25519SignatureLength = 64
+
+export function parseReceipt(value: unknown): Receipt {
+  return parseWith(ReceiptSchema, value, 'receipt')
+}
+
+export function encodeReceiptBody(receipt: Receipt): Uint8Array {
+  return dagCbor.encode(receipt)
+}
+
+/** Check, encode canonically and sign with the seller's key. */
+export function signReceipt(receipt: Receipt, signer: FactSigner, sha256?: Sha256): SignedReceipt {
+  const checked = parseReceipt(receipt)
+  if (checked.owner !== signer.owner) {
+    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
+  }
+  const body = encodeReceiptBody(checked)
+  if (body.length > maxReceiptBodyBytes) {
+    throw new MalformedEncodingError(`a receipt may be at most ${maxReceiptBodyBytes} bytes encoded; this one is ${body.length}`)
+  }
+  return { id: factIdOfBody(body, sha256), receipt: checked, body, signature: signer.sign(signingMessage(body)) }
+}
+
+export function encodeSignedReceipt(signed: Pick<SignedReceipt, 'body' | 'signature'>): Uint8Array {
+  return encodeSignedFact(signed)
+}
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  return left.length === right.length && left.every((byte, index) => byte === right[index])
+}
+
+function verifyReceiptSignature(receipt: Receipt, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
+  if (signature.length !== ed25519SignatureLength) {
+    throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, { path: 'signature' })
+  }
+  if (!verifier.verify(receipt.owner, signingMessage(body), signature)) {
+    throw new SignatureMismatchError(`signature does not match owner ${receipt.owner}`, { path: 'signature' })
+  }
+}
+
+/** Everything a received receipt must pass: size, decoding, fields, canonical bytes, signature. */
+export function decodeSignedReceipt(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedReceipt {
+  if (bytes.length > maxReceiptBodyBytes + envelopeOverhead) {
+    throw new MalformedEncodingError(`a signed receipt may be at most ${maxReceiptBodyBytes + envelopeOverhead} bytes; this one is ${bytes.length}`)
+  }
+  let envelope: unknown
+  try {
+    envelope = dagCbor.decode(bytes)
+  } catch (error) {
+    throw new MalformedEncodingError(`not a dag-cbor signed receipt: ${(error as Error).message}`, { cause: error })
+  }
+  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as Record<string, unknown>
+  if (Object.keys(rest).length > 0 || !(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
+    throw new MalformedEncodingError('a signed receipt must be a map { body: bytes, signature: bytes }')
+  }
+  let decoded: unknown
+  try {
+    decoded = dagCbor.decode(body)
+  } catch (error) {
+    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
+  }
+  const receipt = parseReceipt(decoded)
+  if (!sameBytes(encodeReceiptBody(receipt), body) || !sameBytes(encodeSignedReceipt({ body, signature }), bytes)) {
+    throw new NonCanonicalEncodingError('the signed receipt is not in canonical dag-cbor form', { path: 'body' })
+  }
+  verifyReceiptSignature(receipt, body, signature, verifier)
+  return { id: factIdOfBody(body, sha256), receipt, body, signature }
+}
+
+export function signedReceiptToJson(signed: SignedReceipt): SignedReceiptJson {
+  return { id: signed.id, receipt: signed.receipt, signature: base64.baseEncode(signed.signature) }
+}
+
+/** A signed receipt from its JSON form; the id must be the body's hash and the signature the seller's. */
+export function signedReceiptFromJson(value: unknown, verifier: FactVerifier, sha256?: Sha256): SignedReceipt {
+  const json = parseWith(SignedReceiptJsonSchema, value, 'signed receipt')
+  const receipt = parseReceipt(json.receipt)
+  const body = encodeReceiptBody(receipt)
+  const id = factIdOfBody(body, sha256)
+  if (id !== json.id) throw new SignatureMismatchError(`id is not the hash of this receipt: it should be ${id}`, { path: 'id' })
+  let signature: Uint8Array
+  try {
+    signature = base64.baseDecode(json.signature)
+  } catch {
+    throw new MalformedEncodingError('signature must be base64 text (RFC 4648, no padding)', { path: 'signature' })
+  }
+  verifyReceiptSignature(receipt, body, signature, verifier)
+  return { id, receipt, body, signature }
+}
