@@ -47,6 +47,8 @@ export const packageRuntimes = {
   '@noble/hashes': 'portable',
   'it-byte-stream': 'portable',
   'fast-check': 'portable',
+  // build-time only: scripts/build-samples.ts compiles the sample jobs' WebAssembly text with it
+  wabt: 'node',
 }
 
 /** The runtimes each layer may import, and the layers it may import from. */
