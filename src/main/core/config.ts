@@ -8,6 +8,7 @@ import { CyclexError, registerErrorClass } from '../../shared/errors'
 import type { MarketServiceInit } from './market/market-service'
 import type { FactSyncInit } from './market/sync'
 import type { MembersServiceInit } from './members/members-service'
+import type { DeliveryInit } from './delivery/delivery-service'
 
 /** The configuration is wrong: the message names the setting and the fix. */
 export class ConfigError extends CyclexError {
@@ -38,6 +39,8 @@ export interface NodeConfig {
   sync?: FactSyncInit
   /** The members' heartbeat interval and limits; tests shorten the interval. */
   members?: MembersServiceInit
+  /** Where sites are served (host, port), the samples folder, and delivery's size limits. */
+  delivery?: DeliveryInit
 }
 
 export interface ResolvedConfig {
@@ -52,6 +55,7 @@ export interface ResolvedConfig {
   market: MarketServiceInit
   sync?: FactSyncInit
   members?: MembersServiceInit
+  delivery?: DeliveryInit
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -164,5 +168,6 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     market: config.market ?? {},
     sync: config.sync ?? {},
     members: config.members ?? {},
+    delivery: config.delivery ?? {},
   }
 }

@@ -10,6 +10,7 @@ import type { FactSigner } from '../../shared/market/encoding'
 import { ConnectionError, ValidationError } from '../../shared/errors'
 import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-service'
 import { ConfigError, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
+import { deliveryService, type DeliveryService } from './delivery/delivery-service'
 import { draftsService, type DraftsService } from './drafts/drafts-service'
 import { createEventHub } from './event-hub'
 import { createHost, type Host } from './libp2p-host'
@@ -79,6 +80,7 @@ class Node implements CyclexNode {
   private readonly negotiationHistory: NegotiationHistoryService
   private readonly autoNegotiation: AutoNegotiationService
   private readonly drafts: DraftsService
+  private readonly delivery: DeliveryService
   private readonly events = createEventHub()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -150,6 +152,15 @@ class Node implements CyclexNode {
       displayName: () => this.settings.get().displayName,
       benchmarkProfile: () => this.benchmark.profile(),
       market: this.market,
+      emit: (event) => this.events.emit(event),
+    })
+    this.delivery = deliveryService(config.delivery)({
+      libp2p: host,
+      store,
+      signer,
+      verifier: createNodeFactVerifier(),
+      market: this.market,
+      benchmarkProfile: () => this.benchmark.profile(),
       emit: (event) => this.events.emit(event),
     })
     this.api = createApiService(this.handlers(), this.events)
@@ -260,6 +271,12 @@ class Node implements CyclexNode {
       'drafts.list': async () => ({ drafts: await this.drafts.list() }),
       'drafts.delete': async ({ ids }) => ({ deleted: await this.drafts.delete(ids) }),
       'drafts.publish': async ({ ids }) => ({ outcomes: await this.drafts.publish(ids) }),
+      'delivery.submitJob': async (params) => this.delivery.submitJob(params),
+      'delivery.submitSite': async (params) => this.delivery.submitSite(params),
+      'delivery.jobs': async () => this.delivery.jobs(),
+      'delivery.receipts': async ({ agreement }) => ({ receipts: await this.delivery.receipts(agreement) }),
+      'delivery.policy': async () => this.delivery.policy(),
+      'delivery.setPolicy': async (patch) => this.delivery.setPolicy(patch),
     }
   }
 
@@ -311,6 +328,7 @@ class Node implements CyclexNode {
       await this.sync.stop()
       await this.market.stop()
       await this.negotiationHistory.stop()
+      await this.delivery.stop()
       await this.benchmark.stop()
       this.host.removeEventListener('connection:open', this.statusChanged)
       this.host.removeEventListener('connection:close', this.statusChanged)
@@ -333,6 +351,7 @@ class Node implements CyclexNode {
     await this.autoNegotiation.start()
     await this.benchmark.start()
     await this.members.start()
+    await this.delivery.start()
   }
 }
 

@@ -3,6 +3,7 @@
 // IPC and HTTP/WebSocket transports carry calls and events without knowing what they mean, and the
 // renderer talks to an `ApiClient` that either transport provides.
 import { z } from 'zod'
+import { deliveryCommands, deliveryEvents } from './delivery'
 import { draftCommands, draftEvents } from './drafts'
 import { marketCommands, marketEvents } from './market'
 import { membersCommands, membersEvents } from './members'
@@ -85,6 +86,7 @@ export const commands = {
   ...marketCommands,
   ...membersCommands,
   ...draftCommands,
+  ...deliveryCommands,
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>
 
 export type CommandName = keyof typeof commands
@@ -102,6 +104,7 @@ export const events = {
   ...marketEvents,
   ...membersEvents,
   ...draftEvents,
+  ...deliveryEvents,
 } as const satisfies Record<string, z.ZodType>
 
 export type EventName = keyof typeof events

@@ -1,0 +1,631 @@
+// Delivery (DESIGN section 7, docs/delivery.md): the seller's machine provides the capacity.
+//
+// Buyer side: delivery.submitJob / delivery.submitSite open /cyclex/job/1.0.0 to the agreement's
+// seller and send the module or the bundle. Seller side: the handler checks the agreement (this node
+// sells it, the requester buys it, now is inside its window, the budget fits what is left), runs the
+// job under caps in a worker thread (job-runner.ts) or hosts the site (site-server.ts), streams
+// progress, and answers with the output and a signed receipt. Receipts are kept in the
+// 'delivery-receipts' sublevel on both sides; the policy in 'delivery-policy'.
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { Libp2p, Startable, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { base64 } from 'multiformats/bases/base64'
+import type { ApiEvent } from '../../../shared/api/contract'
+import {
+  DeliveryPolicySchema,
+  defaultDeliveryPolicy,
+  type DeliveryPolicy,
+  type JobResult,
+  type JobView,
+  type SiteView,
+} from '../../../shared/api/delivery'
+import type { AgreementView } from '../../../shared/api/market'
+import { parseWith } from '../../../shared/api/schema'
+import type { SignedProfileJson } from '../../../shared/benchmark/profile'
+import { chargedMilliGflop, cpuLimitMs, gflopOf, meteredMilliGflop, meteringRateMflops, remainingMilliGflop } from '../../../shared/delivery/metering'
+import { policyRefusal } from '../../../shared/delivery/policy'
+import {
+  decodeSignedReceipt,
+  encodeSignedReceipt,
+  signReceipt,
+  signedReceiptToJson,
+  type Receipt,
+  type SignedReceipt,
+  type SignedReceiptJson,
+} from '../../../shared/delivery/receipt'
+import { prepareJobModule, wasmPageBytes, WasmModuleError } from '../../../shared/delivery/wasm-module'
+import { ConnectionError, CyclexError, NotRunningError, registerErrorClass, ValidationError } from '../../../shared/errors'
+import type { FactSigner, FactVerifier } from '../../../shared/market/encoding'
+import type { BookOrder } from '../../../shared/market/book-order'
+import { nodeSha256 } from '../market-crypto'
+import type { Store, Sublevel } from '../store'
+import { JobChannel } from './job-channel'
+import { runJob, type RunningJob } from './job-runner'
+import { loadAverageIdleSource, type IdleSource } from './machine-state'
+import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimits } from './site-bundle'
+import { SiteServer, type HostedSite } from './site-server'
+
+export const jobProtocol = '/cyclex/job/1.0.0'
+
+/** The seller refused a job or a site: the message says why. */
+export class DeliveryRefusedError extends CyclexError {
+  static override readonly code: string = 'ERR_DELIVERY_REFUSED'
+}
+registerErrorClass(DeliveryRefusedError)
+
+export interface DeliveryInit {
+  /** Where sites are served; default 127.0.0.1 on a port the OS picks. */
+  siteHost?: string
+  sitePort?: number
+  /** The host put in announced site URLs (a public name or address); default siteHost. */
+  siteAnnounceHost?: string
+  /** The folder of the sample .wasm files; default resources/samples found above this file. */
+  samplesDir?: string
+  /** Largest module, default 16 MiB; largest stdin, default 4 MiB; largest bundle, default 32 MiB. */
+  maxModuleBytes?: number
+  maxStdinBytes?: number
+  maxBundleBytes?: number
+  bundleLimits?: BundleLimits
+  /** stdout and stderr of a job, each; default 4 MiB. */
+  maxOutputBytes?: number
+  /** How often the policy is checked while jobs run; default 2 s. */
+  policyCheckMs?: number
+  /** Wall time a job may take beyond its CPU limit (waiting, paused); default 60 s. */
+  wallSlackMs?: number
+}
+
+export interface DeliveryComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  store: Store
+  signer: FactSigner
+  verifier: FactVerifier
+  market: { agreements(): AgreementView[]; book: { order(id: string): BookOrder | undefined } }
+  benchmarkProfile(): Promise<SignedProfileJson | undefined>
+  emit(event: ApiEvent): void
+  idleSource?: IdleSource
+  now?(): number
+}
+
+export interface SubmitJobParams {
+  agreement: string
+  module?: string
+  sample?: string
+  args?: string[]
+  stdin?: string
+  gflopBudget: number
+}
+
+export interface DeliveryService extends Startable {
+  submitJob(params: SubmitJobParams): Promise<JobResult>
+  submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }>
+  jobs(): { jobs: JobView[]; sites: SiteView[] }
+  receipts(agreement?: string): Promise<SignedReceiptJson[]>
+  policy(): DeliveryPolicy
+  setPolicy(patch: Partial<DeliveryPolicy>): Promise<DeliveryPolicy>
+}
+
+interface SellerJob {
+  view: JobView
+  run: RunningJob
+  budgetMilliGflop: number
+  rateMflops: number
+  pausedByPolicy: boolean
+}
+
+const maxFrameOverhead = 64 * 1024
+const maxKeptJobs = 200
+
+function newId(): string {
+  return randomBytes(8).toString('hex')
+}
+
+function findSamplesDir(): string {
+  let dir = import.meta.dirname
+  for (let level = 0; level < 8; level++) {
+    const candidate = join(dir, 'resources', 'samples')
+    if (existsSync(join(candidate, 'pi.wasm'))) return candidate
+    dir = dirname(dir)
+  }
+  return join(process.cwd(), 'resources', 'samples')
+}
+
+function asBytes(value: unknown, what: string, max: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new DeliveryRefusedError(`${what} must be bytes`)
+  if (value.length > max) throw new DeliveryRefusedError(`${what} is ${value.length} bytes; the seller takes at most ${max}`)
+  return value
+}
+
+function decodeBase64(text: string, path: string): Uint8Array {
+  try {
+    return new Uint8Array(Buffer.from(text, 'base64'))
+  } catch {
+    throw new ValidationError(`${path} must be base64`, { path })
+  }
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return Buffer.from(nodeSha256(bytes)).toString('hex')
+}
+
+class Delivery implements DeliveryService {
+  private readonly receiptsDb: Sublevel<{ envelope: string }>
+  private readonly policyDb: Sublevel<DeliveryPolicy>
+  private currentPolicy: DeliveryPolicy = defaultDeliveryPolicy
+  private readonly jobViews = new Map<string, JobView>()
+  private readonly running = new Map<string, SellerJob>()
+  /** milli-GFLOP or views delivered per agreement, from receipts (seller side). */
+  private readonly delivered = new Map<string, number>()
+  /** milli-GFLOP reserved by running jobs per agreement. */
+  private readonly reserved = new Map<string, number>()
+  private readonly siteOfAgreement = new Map<string, HostedSite & { agreement: AgreementView; seq: number }>()
+  private readonly buyerSites = new Map<string, SiteView>()
+  private readonly siteServer: SiteServer
+  private readonly idleSource: IdleSource
+  private policyTimer: ReturnType<typeof setInterval> | undefined
+  private started = false
+
+  constructor(
+    private readonly components: DeliveryComponents,
+    private readonly init: DeliveryInit,
+  ) {
+    this.receiptsDb = components.store.jsonSublevel('delivery-receipts')
+    this.policyDb = components.store.jsonSublevel('delivery-policy')
+    this.idleSource = components.idleSource ?? loadAverageIdleSource()
+    this.siteServer = new SiteServer({
+      host: init.siteHost ?? '127.0.0.1',
+      port: init.sitePort ?? 0,
+      ...(init.siteAnnounceHost ? { announceHost: init.siteAnnounceHost } : {}),
+      now: () => this.now(),
+      onView: (site) => void this.siteViewed(site).catch((error: unknown) => console.error('signing a site receipt failed:', error)),
+    })
+  }
+
+  private now(): number {
+    return this.components.now?.() ?? Date.now()
+  }
+
+  async start(): Promise<void> {
+    const stored = await this.policyDb.get('policy')
+    if (stored !== undefined) this.currentPolicy = parseWith(DeliveryPolicySchema, { ...defaultDeliveryPolicy, ...stored }, 'delivery policy')
+    for await (const value of this.receiptsDb.values()) {
+      const signed = decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier)
+      if (signed.receipt.owner === this.components.signer.owner) this.noteDelivered(signed.receipt)
+    }
+    await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
+      maxInboundStreams: 8,
+      maxOutboundStreams: 8,
+    })
+    this.policyTimer = setInterval(() => void this.applyPolicy(), this.init.policyCheckMs ?? 2_000)
+    this.started = true
+  }
+
+  async stop(): Promise<void> {
+    this.started = false
+    clearInterval(this.policyTimer)
+    await this.components.libp2p.unhandle(jobProtocol)
+    for (const job of this.running.values()) job.run.stop('the seller\'s node is shutting down')
+    await Promise.all([...this.running.values()].map((job) => job.run.outcome))
+    await this.siteServer.stop()
+  }
+
+  policy(): DeliveryPolicy {
+    return this.currentPolicy
+  }
+
+  async setPolicy(patch: Partial<DeliveryPolicy>): Promise<DeliveryPolicy> {
+    const next = parseWith(DeliveryPolicySchema, { ...this.currentPolicy, ...patch }, 'delivery policy')
+    await this.policyDb.put('policy', next)
+    this.currentPolicy = next
+    void this.applyPolicy()
+    return next
+  }
+
+  jobs(): { jobs: JobView[]; sites: SiteView[] } {
+    const sites: SiteView[] = [...this.buyerSites.values()]
+    for (const site of this.siteOfAgreement.values()) {
+      sites.push({
+        site: site.id,
+        agreement: site.agreement.id,
+        role: 'seller',
+        url: this.siteServer.running ? this.siteServer.urlOf(site.id) : '',
+        views: site.views,
+        quantity: site.quantity,
+        state: site.ended || site.views >= site.quantity ? 'ended' : 'serving',
+      })
+    }
+    return { jobs: [...this.jobViews.values()].sort((a, b) => b.submittedAt - a.submittedAt), sites }
+  }
+
+  async receipts(agreement?: string): Promise<SignedReceiptJson[]> {
+    const out: SignedReceipt[] = []
+    const range = agreement === undefined ? {} : { gt: `${agreement}:`, lt: `${agreement}:\uffff` }
+    for await (const value of this.receiptsDb.values(range)) out.push(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
+    return out.sort((a, b) => b.receipt.issuedAt - a.receipt.issuedAt || b.receipt.seq - a.receipt.seq).map(signedReceiptToJson)
+  }
+
+  // ---- receipts ----
+
+  private noteDelivered(receipt: Receipt): void {
+    const before = this.delivered.get(receipt.agreement) ?? 0
+    this.delivered.set(receipt.agreement, Math.max(before, receipt.agreementDelivered))
+  }
+
+  private async keepReceipt(signed: SignedReceipt): Promise<void> {
+    const key = `${signed.receipt.agreement}:${String(signed.receipt.issuedAt).padStart(15, '0')}:${signed.id}`
+    await this.receiptsDb.put(key, { envelope: base64.baseEncode(encodeSignedReceipt(signed)) })
+    this.components.emit({ type: 'delivery.receipt', data: signedReceiptToJson(signed) })
+  }
+
+  private async issue(fields: Omit<Receipt, 'kind' | 'owner' | 'issuedAt'>): Promise<SignedReceipt> {
+    const receipt: Receipt = { kind: 'receipt', owner: this.components.signer.owner, ...fields, issuedAt: this.now() }
+    for (const key of Object.keys(receipt) as (keyof Receipt)[]) if (receipt[key] === undefined) delete receipt[key]
+    const signed = signReceipt(receipt, this.components.signer, nodeSha256)
+    if (signed.receipt.status !== 'refused') this.noteDelivered(signed.receipt)
+    await this.keepReceipt(signed)
+    return signed
+  }
+
+  // ---- seller side ----
+
+  private agreementFor(id: unknown, requester: string, unit: 'flop' | 'pageview'): { agreement: AgreementView; windowEnd: number } {
+    if (typeof id !== 'string') throw new DeliveryRefusedError('the request names no agreement')
+    const agreement = this.components.market.agreements().find((each) => each.id === id)
+    if (!agreement) throw new DeliveryRefusedError(`this node holds no agreement ${id}; wait until the agreement has reached the seller and try again`)
+    if (agreement.seller !== this.components.signer.owner) throw new DeliveryRefusedError(`this node is not the seller of agreement ${id}`)
+    if (agreement.buyer !== requester) throw new DeliveryRefusedError(`only the buyer of agreement ${id} may use it`)
+    if (agreement.unit !== unit) throw new DeliveryRefusedError(`agreement ${id} is for ${agreement.unit}, not ${unit}`)
+    const window = this.components.market.book.order(agreement.bid)?.fact.window
+    if (!window) throw new DeliveryRefusedError(`the bid of agreement ${id} is not known here`)
+    const now = this.now()
+    if (now < window.start) throw new DeliveryRefusedError(`agreement ${id} starts at ${new Date(window.start).toISOString()}`)
+    if (now > window.end) throw new DeliveryRefusedError(`agreement ${id} ended at ${new Date(window.end).toISOString()}`)
+    return { agreement, windowEnd: window.end }
+  }
+
+  private async answer(stream: Stream, requester: string): Promise<void> {
+    const maxModule = this.init.maxModuleBytes ?? 16 * 2 ** 20
+    const maxBundle = this.init.maxBundleBytes ?? 32 * 2 ** 20
+    const channel = new JobChannel(stream, Math.max(maxModule + (this.init.maxStdinBytes ?? 4 * 2 ** 20), maxBundle) + maxFrameOverhead)
+    try {
+      const request = await channel.receive(30_000)
+      if (request === null) return
+      if (request.type === 'job') await this.answerJob(channel, request, requester)
+      else if (request.type === 'site') await this.answerSite(channel, request, requester)
+      else await channel.send({ type: 'refused', code: DeliveryRefusedError.code, message: `unknown request type '${String(request.type)}'` })
+      await stream.close().catch(() => stream.abort(new Error('closing the job stream failed')))
+    } catch (error) {
+      stream.abort(error as Error)
+    }
+  }
+
+  private async refuse(channel: JobChannel, error: unknown, receipt?: SignedReceipt): Promise<void> {
+    const known = error instanceof CyclexError || error instanceof WasmModuleError
+    await channel.send({
+      type: 'refused',
+      code: error instanceof CyclexError ? error.code : DeliveryRefusedError.code,
+      message: known ? (error as Error).message : `the seller failed: ${(error as Error).message}`,
+      ...(receipt ? { receipt: encodeSignedReceipt(receipt) } : {}),
+    })
+  }
+
+  private async answerJob(channel: JobChannel, request: Record<string, unknown>, requester: string): Promise<void> {
+    let agreement: AgreementView
+    try {
+      agreement = this.agreementFor(request.agreement, requester, 'flop').agreement
+    } catch (error) {
+      return this.refuse(channel, error)
+    }
+    const job = typeof request.job === 'string' && /^[0-9a-f]{16}$/.test(request.job) ? request.job : newId()
+    const name = typeof request.name === 'string' ? request.name.slice(0, 64) : 'job'
+    const budget = typeof request.budgetMilliGflop === 'number' && Number.isSafeInteger(request.budgetMilliGflop) ? request.budgetMilliGflop : 0
+    const refusal = async (reason: string): Promise<void> => {
+      const receipt = await this.issue({
+        agreement: agreement.id,
+        buyer: agreement.buyer,
+        unit: 'flop',
+        job,
+        seq: 0,
+        status: 'refused',
+        delivered: 0,
+        agreementDelivered: this.delivered.get(agreement.id) ?? 0,
+        reason: reason.slice(0, 512),
+      })
+      this.remember({ job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'refused', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: this.now(), reason })
+      await this.refuse(channel, new DeliveryRefusedError(reason), receipt)
+    }
+    if (budget < 1) return refusal('the job declares no GFLOP budget (budgetMilliGflop, a whole number above 0)')
+    const left = remainingMilliGflop(agreement.quantity, this.delivered.get(agreement.id) ?? 0, this.reserved.get(agreement.id) ?? 0)
+    if (budget > left) {
+      return refusal(`the job's budget of ${gflopOf(budget)} GFLOP is more than the ${gflopOf(left)} GFLOP agreement ${agreement.id} has left`)
+    }
+    const profile = await this.components.benchmarkProfile()
+    const rateMflops = profile ? meteringRateMflops(profile.profile) : null
+    if (rateMflops === null) return refusal('the seller has no benchmark profile to meter jobs by; it must run the benchmark first')
+    const policy = this.currentPolicy
+    const policyReason = policyRefusal(policy, await this.idleSource.state(this.running.size))
+    if (policyReason) return refusal(policyReason)
+    if (this.running.size >= policy.maxCores) return refusal(`the seller runs at most ${policy.maxCores} job(s) at once and is busy; try again later`)
+    let moduleBytes: Uint8Array
+    let stdin: Uint8Array
+    let args: string[]
+    let prepared: ReturnType<typeof prepareJobModule>
+    const memoryMb = Math.floor(policy.maxMemoryMb / policy.maxCores)
+    try {
+      moduleBytes = asBytes(request.module, 'the module', this.init.maxModuleBytes ?? 16 * 2 ** 20)
+      stdin = asBytes(request.stdin ?? new Uint8Array(), 'stdin', this.init.maxStdinBytes ?? 4 * 2 ** 20)
+      args = Array.isArray(request.args) && request.args.every((arg) => typeof arg === 'string' && arg.length <= 4096) && request.args.length <= 64 ? (request.args as string[]) : []
+      prepared = prepareJobModule(moduleBytes, {
+        instrument: policy.instrument,
+        // Half the job's memory for its WebAssembly memory, the rest for the worker's heap and code.
+        maxMemoryPages: Math.max(1, Math.floor((memoryMb * 2 ** 20) / 2 / wasmPageBytes)),
+        maxTableEntries: 100_000,
+      })
+    } catch (error) {
+      return refusal(`the module is refused: ${(error as Error).message}`)
+    }
+
+    const limitMs = cpuLimitMs(budget, rateMflops, policy.marginPercent)
+    const view: JobView = { job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'running', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null }
+    this.remember(view)
+    this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) + budget)
+    await channel.send({ type: 'accepted', job, cpuLimitMs: limitMs, memoryMb, rateMflops, instrumented: prepared.instrumented })
+    let writes = Promise.resolve()
+    const started: { run?: RunningJob } = {}
+    const tell = (message: Record<string, unknown>): void => {
+      // A buyer that no longer listens does not keep the seller's core busy.
+      writes = writes.then(() => channel.send(message)).catch(() => started.run?.stop('the buyer closed the job stream'))
+    }
+    const run = runJob({
+      name,
+      module: prepared.bytes,
+      args,
+      stdin,
+      limits: { cpuMs: limitMs, wallMs: limitMs + (this.init.wallSlackMs ?? 60_000), heapMb: Math.max(64, Math.floor(memoryMb / 2)), maxOutputBytes: this.init.maxOutputBytes ?? 4 * 2 ** 20 },
+      onProgress: (progress) => {
+        view.cpuMs = progress.cpuMs
+        view.gflopDelivered = gflopOf(Math.min(budget, meteredMilliGflop(progress.cpuMs * 1000, rateMflops)))
+        tell({ type: 'progress', cpuMs: Math.round(progress.cpuMs), deliveredMilliGflop: Math.round(view.gflopDelivered * 1000), stdoutBytes: progress.stdoutBytes })
+        this.emitProgress(view, progress.stdoutBytes)
+      },
+      onPause: (paused) => {
+        view.state = paused ? 'paused' : 'running'
+        tell({ type: paused ? 'paused' : 'resumed', reason: view.reason })
+        this.emitProgress(view, 0)
+      },
+    })
+    started.run = run
+    const sellerJob: SellerJob = { view, run, budgetMilliGflop: budget, rateMflops, pausedByPolicy: false }
+    this.running.set(job, sellerJob)
+    const outcome = await run.outcome
+    this.running.delete(job)
+    this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) - budget)
+    const charged = chargedMilliGflop(outcome.cpuMicros, rateMflops, budget)
+    const receipt = await this.issue({
+      agreement: agreement.id,
+      buyer: agreement.buyer,
+      unit: 'flop',
+      job,
+      seq: 0,
+      status: outcome.end,
+      delivered: charged,
+      agreementDelivered: (this.delivered.get(agreement.id) ?? 0) + charged,
+      cpuMicros: Math.round(outcome.cpuMicros),
+      rateMflops,
+      ...(outcome.flops !== null && outcome.flops <= BigInt(Number.MAX_SAFE_INTEGER) ? { flopCount: Number(outcome.flops) } : {}),
+      ...(outcome.exitCode !== null ? { exitCode: outcome.exitCode } : {}),
+      ...(outcome.reason ? { reason: outcome.reason.slice(0, 512) } : {}),
+      outputSha256: sha256Hex(outcome.stdout),
+    })
+    Object.assign(view, { state: outcome.end, gflopDelivered: gflopOf(charged), cpuMs: outcome.cpuMicros / 1000, endedAt: this.now(), reason: outcome.reason ?? null })
+    this.emitProgress(view, outcome.stdout.length)
+    await writes
+    await channel.send({ type: 'result', stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode, receipt: encodeSignedReceipt(receipt) })
+  }
+
+  private async answerSite(channel: JobChannel, request: Record<string, unknown>, requester: string): Promise<void> {
+    let agreement: AgreementView
+    let windowEnd: number
+    try {
+      ;({ agreement, windowEnd } = this.agreementFor(request.agreement, requester, 'pageview'))
+    } catch (error) {
+      return this.refuse(channel, error)
+    }
+    const site = typeof request.site === 'string' && /^[0-9a-f]{16}$/.test(request.site) ? request.site : newId()
+    const refusal = async (reason: string): Promise<void> => {
+      const receipt = await this.issue({ agreement: agreement.id, buyer: agreement.buyer, unit: 'pageview', job: site, seq: 0, status: 'refused', delivered: 0, agreementDelivered: this.delivered.get(agreement.id) ?? 0, reason: reason.slice(0, 512) })
+      await this.refuse(channel, new DeliveryRefusedError(reason), receipt)
+    }
+    const policyReason = this.currentPolicy.enabled ? null : 'the seller is not lending its machine now'
+    if (policyReason) return refusal(policyReason)
+    const viewsSoFar = this.delivered.get(agreement.id) ?? 0
+    if (viewsSoFar >= agreement.quantity) return refusal(`the ${agreement.quantity} page views of agreement ${agreement.id} are used`)
+    let files
+    try {
+      files = unpackBundle(asBytes(request.bundle, 'the bundle', this.init.maxBundleBytes ?? 32 * 2 ** 20), this.init.bundleLimits ?? defaultBundleLimits)
+    } catch (error) {
+      return refusal(`the bundle is refused: ${error instanceof BundleRefusedError || error instanceof DeliveryRefusedError ? error.message : (error as Error).message}`)
+    }
+    await this.siteServer.start()
+    const previous = this.siteOfAgreement.get(agreement.id)
+    if (previous) previous.ended = true
+    const hosted = { id: site, files, quantity: agreement.quantity, views: viewsSoFar, windowEnd, ended: false, agreement, seq: previous?.seq ?? 0 }
+    this.siteOfAgreement.set(agreement.id, hosted)
+    this.siteServer.host(hosted)
+    await channel.send({ type: 'serving', site, url: this.siteServer.urlOf(site), quantity: agreement.quantity, views: viewsSoFar })
+  }
+
+  private async siteViewed(site: HostedSite): Promise<void> {
+    const hosted = [...this.siteOfAgreement.values()].find((each) => each.id === site.id)
+    if (!hosted) return
+    const every = this.currentPolicy.receiptEveryViews
+    const atEnd = hosted.views >= hosted.quantity
+    if (!atEnd && hosted.views % every !== 0) return
+    hosted.seq++
+    const delivered = this.delivered.get(hosted.agreement.id) ?? 0
+    await this.issue({
+      agreement: hosted.agreement.id,
+      buyer: hosted.agreement.buyer,
+      unit: 'pageview',
+      job: hosted.id,
+      seq: hosted.seq,
+      status: atEnd ? 'ended' : 'serving',
+      delivered: hosted.views,
+      agreementDelivered: Math.max(delivered, hosted.views),
+    })
+  }
+
+  // ---- policy ----
+
+  private async applyPolicy(): Promise<void> {
+    if (this.running.size === 0) return
+    const reason = policyRefusal(this.currentPolicy, await this.idleSource.state(this.running.size))
+    for (const job of this.running.values()) {
+      if (reason !== null && this.currentPolicy.whenBusy === 'stop') job.run.stop(`stopped by the seller's policy: ${reason}`)
+      else if (reason !== null && !job.pausedByPolicy) {
+        job.pausedByPolicy = true
+        job.view.reason = `paused by the seller's policy: ${reason}`
+        job.run.pause()
+      } else if (reason === null && job.pausedByPolicy) {
+        job.pausedByPolicy = false
+        job.view.reason = null
+        job.run.resume()
+      }
+    }
+  }
+
+  // ---- buyer side ----
+
+  private remember(view: JobView): void {
+    this.jobViews.set(view.job, view)
+    if (this.jobViews.size > maxKeptJobs) {
+      const oldest = [...this.jobViews.values()].filter((each) => each.endedAt !== null).sort((a, b) => a.submittedAt - b.submittedAt)[0]
+      if (oldest) this.jobViews.delete(oldest.job)
+    }
+  }
+
+  private emitProgress(view: JobView, stdoutBytes: number): void {
+    this.components.emit({
+      type: 'delivery.progress',
+      data: { job: view.job, agreement: view.agreement, state: view.state, cpuMs: view.cpuMs, gflopDelivered: view.gflopDelivered, stdoutBytes, reason: view.reason },
+    })
+  }
+
+  private buyerAgreement(id: string, unit: 'flop' | 'pageview'): AgreementView {
+    const agreement = this.components.market.agreements().find((each) => each.id === id)
+    if (!agreement) throw new ValidationError(`this node holds no agreement ${id}`, { path: 'agreement' })
+    if (agreement.role !== 'buyer') throw new ValidationError(`this node is not the buyer of agreement ${id}`, { path: 'agreement' })
+    if (agreement.unit !== unit) throw new ValidationError(`agreement ${id} is for ${agreement.unit}, not ${unit}`, { path: 'agreement' })
+    return agreement
+  }
+
+  private async open(agreement: AgreementView, maxFrameBytes: number): Promise<JobChannel> {
+    if (!this.started) throw new NotRunningError('the node is not running')
+    try {
+      const stream = await this.components.libp2p.dialProtocol(peerIdFromString(agreement.seller), jobProtocol, { signal: AbortSignal.timeout(15_000) })
+      return new JobChannel(stream, maxFrameBytes)
+    } catch (error) {
+      throw new ConnectionError(`could not reach the seller ${agreement.seller}: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
+  private async receiveReceipt(bytes: unknown): Promise<SignedReceipt | null> {
+    if (!(bytes instanceof Uint8Array)) return null
+    const signed = decodeSignedReceipt(bytes, this.components.verifier, nodeSha256)
+    await this.keepReceipt(signed)
+    return signed
+  }
+
+  async submitJob(params: SubmitJobParams): Promise<JobResult> {
+    const agreement = this.buyerAgreement(params.agreement, 'flop')
+    const name = params.sample ?? 'module'
+    const module = params.sample
+      ? new Uint8Array(await readFile(join(this.init.samplesDir ?? findSamplesDir(), `${params.sample}.wasm`)))
+      : decodeBase64(params.module ?? '', 'module')
+    const budget = Math.round(params.gflopBudget * 1000)
+    const job = newId()
+    const view: JobView = { job, agreement: agreement.id, role: 'buyer', peer: agreement.seller, name, state: 'submitted', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null }
+    this.remember(view)
+    this.emitProgress(view, 0)
+    const channel = await this.open(agreement, (this.init.maxOutputBytes ?? 4 * 2 ** 20) * 2 + maxFrameOverhead)
+    const end = (state: JobView['state'], reason: string | null): void => {
+      Object.assign(view, { state, reason, endedAt: this.now() })
+      this.emitProgress(view, 0)
+    }
+    try {
+      await channel.send({ type: 'job', agreement: agreement.id, job, name, module, args: params.args ?? [], stdin: params.stdin ? decodeBase64(params.stdin, 'stdin') : new Uint8Array(), budgetMilliGflop: budget }, 60_000)
+      for (;;) {
+        // The CPU limit plus the seller's wall slack bounds how long a silence may last.
+        const message = await channel.receive(10 * 60_000)
+        if (message === null) throw new ConnectionError('the seller closed the job stream without a result')
+        if (message.type === 'refused') {
+          const receipt = await this.receiveReceipt(message.receipt)
+          end('refused', String(message.message))
+          return { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason: String(message.message) }
+        }
+        if (message.type === 'accepted' || message.type === 'resumed') view.state = 'running'
+        else if (message.type === 'paused') view.state = 'paused'
+        else if (message.type === 'progress') {
+          view.cpuMs = Number(message.cpuMs) || 0
+          view.gflopDelivered = gflopOf(Number(message.deliveredMilliGflop) || 0)
+          this.emitProgress(view, Number(message.stdoutBytes) || 0)
+          continue
+        } else if (message.type === 'result') {
+          const receipt = await this.receiveReceipt(message.receipt)
+          if (!receipt || receipt.receipt.owner !== agreement.seller || receipt.receipt.job !== job || receipt.receipt.agreement !== agreement.id) {
+            throw new DeliveryRefusedError('the seller answered without a receipt for this job, signed by itself')
+          }
+          const stdout = message.stdout instanceof Uint8Array ? message.stdout : new Uint8Array()
+          if (receipt.receipt.outputSha256 !== sha256Hex(stdout)) throw new DeliveryRefusedError('the output does not match the receipt\'s hash')
+          const state = receipt.receipt.status as JobView['state']
+          Object.assign(view, { gflopDelivered: gflopOf(receipt.receipt.delivered), cpuMs: (receipt.receipt.cpuMicros ?? 0) / 1000 })
+          end(state, receipt.receipt.reason ?? null)
+          return {
+            job,
+            state,
+            exitCode: typeof message.exitCode === 'number' ? message.exitCode : null,
+            stdout: Buffer.from(stdout).toString('base64'),
+            stderr: Buffer.from(message.stderr instanceof Uint8Array ? message.stderr : new Uint8Array()).toString('base64'),
+            receipt: signedReceiptToJson(receipt),
+            reason: receipt.receipt.reason ?? null,
+          }
+        }
+        this.emitProgress(view, 0)
+      }
+    } catch (error) {
+      if (view.endedAt === null) end('failed', (error as Error).message)
+      channel.stream.abort(error as Error)
+      throw error
+    } finally {
+      await channel.stream.close().catch(() => undefined)
+    }
+  }
+
+  async submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }> {
+    const agreement = this.buyerAgreement(params.agreement, 'pageview')
+    const bundle = decodeBase64(params.bundle, 'bundle')
+    const site = newId()
+    const channel = await this.open(agreement, maxFrameOverhead)
+    try {
+      await channel.send({ type: 'site', agreement: agreement.id, site, bundle }, 60_000)
+      const message = await channel.receive(60_000)
+      if (message === null) throw new ConnectionError('the seller closed the stream without an answer')
+      if (message.type === 'refused') {
+        await this.receiveReceipt(message.receipt)
+        throw new DeliveryRefusedError(String(message.message))
+      }
+      if (message.type !== 'serving' || typeof message.url !== 'string') throw new DeliveryRefusedError('the seller gave an answer this node does not understand')
+      const view: SiteView = { site, agreement: agreement.id, role: 'buyer', url: message.url, views: Number(message.views) || 0, quantity: agreement.quantity, state: 'serving' }
+      this.buyerSites.set(agreement.id, view)
+      return { site, url: message.url, quantity: agreement.quantity }
+    } finally {
+      await channel.stream.close().catch(() => undefined)
+    }
+  }
+}
+
+export function deliveryService(init: DeliveryInit = {}): (components: DeliveryComponents) => DeliveryService {
+  return (components) => new Delivery(components, init)
+}

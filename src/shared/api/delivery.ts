@@ -1,0 +1,148 @@
+// Delivery's part of the API contract (docs/delivery.md): submit a job or a site bundle against an
+// agreement, list jobs and receipts, and read or set the seller's lending policy.
+import { z } from 'zod'
+import { SignedReceiptJsonSchema } from '../delivery/receipt'
+
+const factId = z.string().min(1).max(128)
+const jobId = z.string().min(1).max(64)
+const base64Text = z.string().max(48 * 2 ** 20)
+
+export const sampleJobs = ['pi', 'matmul', 'mandelbrot'] as const
+
+export const DeliveryPolicySchema = z
+  .object({
+    /** Lend this machine at all. */
+    enabled: z.boolean(),
+    /** Run jobs only while the machine is idle (headless: the 1-minute load average per core, less this node's own jobs). */
+    requireIdle: z.boolean(),
+    /** Load per core below which the machine counts as idle. */
+    idleLoadPerCore: z.number().min(0).max(64),
+    /** Run jobs only on mains power, where the system tells (a machine that does not tell counts as on mains). */
+    requireAcPower: z.boolean(),
+    /** Local hours in which jobs may run, [start, end); null for any time. end < start wraps past midnight. */
+    hours: z.object({ start: z.number().int().min(0).max(23), end: z.number().int().min(0).max(24) }).strict().nullable(),
+    /** Jobs at once (each uses one core). */
+    maxCores: z.number().int().min(1).max(1024),
+    /** Memory for all running jobs together, MiB; each job gets maxMemoryMb / maxCores. */
+    maxMemoryMb: z.number().int().min(32).max(1_048_576),
+    /** What happens to a running job when the policy stops allowing it: wait (at its next WASI call) or stop. */
+    whenBusy: z.enum(['pause', 'stop']),
+    /** Count the float operations of modules that can be instrumented. */
+    instrument: z.boolean(),
+    /** CPU time granted beyond a job's budget, percent (not charged). */
+    marginPercent: z.number().int().min(0).max(100),
+    /** A site's receipt is signed every this many page views, and at the end. */
+    receiptEveryViews: z.number().int().min(1).max(1_000_000),
+  })
+  .strict()
+export type DeliveryPolicy = z.infer<typeof DeliveryPolicySchema>
+
+export const defaultDeliveryPolicy: DeliveryPolicy = {
+  enabled: true,
+  requireIdle: true,
+  idleLoadPerCore: 0.7,
+  requireAcPower: true,
+  hours: null,
+  maxCores: 1,
+  maxMemoryMb: 512,
+  whenBusy: 'pause',
+  instrument: true,
+  marginPercent: 10,
+  receiptEveryViews: 100,
+}
+
+export const jobStates = ['submitted', 'running', 'paused', 'completed', 'failed', 'stopped', 'refused'] as const
+
+export const JobViewSchema = z.object({
+  job: jobId,
+  agreement: factId,
+  role: z.enum(['buyer', 'seller']),
+  /** The counterparty. */
+  peer: z.string(),
+  name: z.string(),
+  state: z.enum(jobStates),
+  /** The budget the buyer declared, GFLOP (three decimals). */
+  gflopBudget: z.number(),
+  /** Delivered so far (running) or in all (ended), GFLOP. */
+  gflopDelivered: z.number(),
+  cpuMs: z.number(),
+  submittedAt: z.number().int(),
+  endedAt: z.number().int().nullable(),
+  reason: z.string().nullable(),
+})
+export type JobView = z.infer<typeof JobViewSchema>
+
+export const JobResultSchema = z.object({
+  job: jobId,
+  state: z.enum(jobStates),
+  exitCode: z.number().int().nullable(),
+  /** stdout and stderr, base64. */
+  stdout: z.string(),
+  stderr: z.string(),
+  receipt: SignedReceiptJsonSchema.nullable(),
+  reason: z.string().nullable(),
+})
+export type JobResult = z.infer<typeof JobResultSchema>
+
+export const DeliveryProgressSchema = z.object({
+  job: jobId,
+  agreement: factId,
+  state: z.enum(jobStates),
+  cpuMs: z.number(),
+  gflopDelivered: z.number(),
+  stdoutBytes: z.number().int(),
+  reason: z.string().nullable(),
+})
+export type DeliveryProgress = z.infer<typeof DeliveryProgressSchema>
+
+export const SiteViewSchema = z.object({
+  site: jobId,
+  agreement: factId,
+  role: z.enum(['buyer', 'seller']),
+  url: z.string(),
+  views: z.number().int(),
+  quantity: z.number().int(),
+  state: z.enum(['serving', 'ended']),
+})
+export type SiteView = z.infer<typeof SiteViewSchema>
+
+export const deliveryCommands = {
+  /** Run a WebAssembly job on the seller of a flop agreement; answers when it ends (progress as delivery.progress events). */
+  'delivery.submitJob': {
+    params: z
+      .object({
+        agreement: factId,
+        /** The module's bytes in base64, or a sample's name. */
+        module: base64Text.optional(),
+        sample: z.enum(sampleJobs).optional(),
+        args: z.array(z.string().max(4096)).max(64).optional(),
+        /** stdin, base64. */
+        stdin: z.string().max(8 * 2 ** 20).optional(),
+        /** The most GFLOP this job may use; the seller refuses a budget over what the agreement has left. */
+        gflopBudget: z.number().positive().max(1e9),
+      })
+      .strict()
+      .refine((params) => (params.module === undefined) !== (params.sample === undefined), { message: 'give either module or sample', path: ['module'] }),
+    result: JobResultSchema,
+  },
+  /** Send a static site bundle (tar, tar.gz or zip, base64) to the seller of a pageview agreement. */
+  'delivery.submitSite': {
+    params: z.object({ agreement: factId, bundle: base64Text }).strict(),
+    result: z.object({ site: jobId, url: z.string(), quantity: z.number().int() }),
+  },
+  'delivery.jobs': { params: z.object({}).strict(), result: z.object({ jobs: z.array(JobViewSchema), sites: z.array(SiteViewSchema) }) },
+  /** Receipts this node holds (as seller or buyer), newest first; one agreement's when given. */
+  'delivery.receipts': {
+    params: z.object({ agreement: factId.optional() }).strict(),
+    result: z.object({ receipts: z.array(SignedReceiptJsonSchema) }),
+  },
+  'delivery.policy': { params: z.object({}).strict(), result: DeliveryPolicySchema },
+  'delivery.setPolicy': { params: DeliveryPolicySchema.partial().strict(), result: DeliveryPolicySchema },
+} as const
+
+export const deliveryEvents = {
+  /** A job moved on: started, progressed, paused, ended. */
+  'delivery.progress': DeliveryProgressSchema,
+  /** A receipt was signed (seller) or received (buyer). */
+  'delivery.receipt': SignedReceiptJsonSchema,
+} as const
