@@ -1,0 +1,209 @@
+// Delivery between two real nodes on 127.0.0.1: they agree on GFLOP through the market, the buyer
+// runs jobs on the seller and gets outputs and signed receipts; hostile jobs are stopped or refused
+// and the seller keeps serving; then page views of a site bundle, counted to the limit and then 410.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { deflateRawSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { liveJobWorkerCount } from '../../src/main/core/delivery/job-runner'
+import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
+import type { CyclexNode } from '../../src/main/core/node'
+import type { JobResult } from '../../src/shared/api/delivery'
+import type { AgreementView, OrderView } from '../../src/shared/api/market'
+import { signedReceiptFromJson, type SignedReceiptJson } from '../../src/shared/delivery/receipt'
+import { tarOf } from '../../scripts/build-samples'
+import { hostileModule, malformedModule, type HostileName } from '../unit/delivery/fixtures/hostile'
+import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+
+const hour = 3_600_000
+const samples = join(import.meta.dirname, '../../resources/samples')
+const verifier = createNodeFactVerifier()
+let seller: CyclexNode
+let buyer: CyclexNode
+const dirs: string[] = []
+
+async function start(): Promise<CyclexNode> {
+  const dataDir = await makeTempDir()
+  dirs.push(dataDir)
+  return startTestNode({ dataDir, market: { epochMs: 200, takeTtlMs: 3_000 } })
+}
+
+async function agreements(node: CyclexNode): Promise<AgreementView[]> {
+  return ((await node.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements
+}
+
+async function agree(unit: 'flop' | 'pageview', quantity: number): Promise<AgreementView> {
+  const now = Date.now()
+  const before = (await agreements(buyer)).length
+  const ask = (await seller.api.call('market.place', { order: { side: 'ask', unit, quantity, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
+  await waitFor(async () => ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer')
+  await buyer.api.call('market.place', { order: { side: 'bid', unit, quantity, price: 10, window: { start: now - 1000, end: now + hour } } })
+  await waitFor(async () => (await agreements(seller)).length > before && (await agreements(buyer)).length > before, 'the agreement on both nodes', 15_000)
+  return (await agreements(buyer)).find((each) => each.ask === ask.id)!
+}
+
+function text(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('utf8')
+}
+
+function verified(receipt: SignedReceiptJson | null): SignedReceiptJson['receipt'] {
+  expect(receipt).not.toBeNull()
+  return signedReceiptFromJson(receipt, verifier).receipt
+}
+
+beforeAll(async () => {
+  seller = await start()
+  buyer = await start()
+  await buyer.api.call('node.connect', { address: seller.status().listenAddresses[0] })
+  await waitFor(async () => ((await buyer.api.call('market.summary', {})) as { gossipPeers: number }).gossipPeers > 0, 'the gossip mesh')
+  // The seller meters by its benchmark profile; this machine is shared, so idleness is not required here.
+  await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
+  await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, 'the seller\'s benchmark profile', 30_000)
+  // 64 MiB for the one job at a time: half of it for the module's memory.
+  await seller.api.call('delivery.setPolicy', { requireIdle: false, receiptEveryViews: 2, maxMemoryMb: 64 })
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all([seller?.stop(), buyer?.stop()])
+  await Promise.all(dirs.map(removeDir))
+  expect(liveJobWorkerCount()).toBe(0)
+})
+
+describe('delivery of GFLOP', () => {
+  let agreement: AgreementView
+  const runPi = async (): Promise<JobResult> => (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })) as JobResult
+
+  beforeAll(async () => {
+    agreement = await agree('flop', 20)
+  }, 30_000)
+
+  it('runs the pi sample on the seller and answers the right result with a signed receipt that verifies', async () => {
+    const progress: unknown[] = []
+    const unsubscribe = buyer.api.subscribe((event) => event.type === 'delivery.progress' && progress.push(event.data))
+    const result = await runPi()
+    unsubscribe()
+    expect(result).toMatchObject({ state: 'completed', exitCode: 0 })
+    const estimate = Number(/^pi=(\d\.\d{6}) samples=200000 hits=\d+\n$/.exec(text(result.stdout))?.[1])
+    expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.01)
+    const receipt = verified(result.receipt)
+    expect(receipt).toMatchObject({ owner: seller.peerId, buyer: buyer.peerId, agreement: agreement.id, unit: 'flop', status: 'completed', exitCode: 0, flopCount: 1_000_000 })
+    expect(receipt.cpuMicros).toBeGreaterThan(0)
+    expect(receipt.delivered).toBeLessThanOrEqual(1000)
+    expect(progress.length).toBeGreaterThan(0)
+    // Both sides keep it.
+    const onSeller = (await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
+    expect(onSeller.receipts.map((each) => each.id)).toContain(result.receipt!.id)
+  })
+
+  it('refuses a job whose budget is more than the agreement has left, with the reason', async () => {
+    const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', gflopBudget: 25 })) as JobResult
+    expect(result.state).toBe('refused')
+    expect(result.reason).toMatch(/budget of 25 GFLOP is more than the .* GFLOP agreement .* has left/)
+    expect(verified(result.receipt)).toMatchObject({ status: 'refused', delivered: 0 })
+  })
+
+  // The budget (GFLOP) sets the CPU limit: small for the endless loop, enough for the others to reach
+  // what they test (the memory cap, a trap) before the time runs out on a loaded machine.
+  const hostile: [HostileName | 'malformed', string, RegExp, number][] = [
+    ['endlessLoop', 'stopped', /CPU time limit/, 0.05],
+    // memory.grow returns -1 at the seller's cap (32 MiB here), and the module traps on it.
+    ['memoryBomb', 'failed', /trapped: unreachable/, 1],
+    ['trap', 'failed', /trapped: divide by zero/, 1],
+    ['foreignImport', 'refused', /imports env\.system; a job may import only from wasi_snapshot_preview1/, 1],
+    ['reachesOut', 'completed', /refused calls: path_open, proc_raise, sock_accept/, 1],
+    ['malformed', 'refused', /module is refused/, 1],
+  ]
+  for (const [name, state, reason, gflopBudget] of hostile) {
+    it(`${name}: ${state}, with the reason in the receipt, and a good job runs right after`, async () => {
+      const module = name === 'malformed' ? malformedModule : await hostileModule(name)
+      const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, module: Buffer.from(module).toString('base64'), gflopBudget })) as JobResult
+      expect(result.state).toBe(state)
+      const receipt = verified(result.receipt)
+      expect(receipt.status).toBe(state)
+      expect(receipt.reason).toMatch(reason)
+      expect((await runPi()).state).toBe('completed')
+    })
+  }
+})
+
+function zipOf(entries: { name: string; bytes: Uint8Array; deflate?: boolean }[]): Uint8Array {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name)
+    const data = entry.deflate ? deflateRawSync(entry.bytes) : Buffer.from(entry.bytes)
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0)
+    local.writeUInt16LE(entry.deflate ? 8 : 0, 8)
+    local.writeUInt32LE(data.length, 18)
+    local.writeUInt32LE(entry.bytes.length, 22)
+    local.writeUInt16LE(name.length, 26)
+    locals.push(local, name, data)
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(0x02014b50, 0)
+    central.writeUInt16LE(entry.deflate ? 8 : 0, 10)
+    central.writeUInt32LE(data.length, 20)
+    central.writeUInt32LE(entry.bytes.length, 24)
+    central.writeUInt16LE(name.length, 28)
+    central.writeUInt32LE(offset, 42)
+    centrals.push(central, name)
+    offset += 30 + name.length + data.length
+  }
+  const directory = Buffer.concat(centrals)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(entries.length, 8)
+  end.writeUInt16LE(entries.length, 10)
+  end.writeUInt32LE(directory.length, 12)
+  end.writeUInt32LE(offset, 16)
+  return Buffer.concat([...locals, directory, end])
+}
+
+describe('delivery of page views', () => {
+  it('refuses a zip bomb and a path-traversal bundle, then serves the sample site to its limit and answers 410', async () => {
+    const agreement = await agree('pageview', 5)
+    const html = new TextEncoder().encode('<html></html>')
+    const bomb = zipOf([{ name: 'index.html', bytes: html }, { name: 'big.html', bytes: new Uint8Array(50 * 2 ** 20), deflate: true }])
+    await expect(buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: Buffer.from(bomb).toString('base64') })).rejects.toMatchObject({
+      code: 'ERR_DELIVERY_REFUSED',
+      message: expect.stringMatching(/zip bomb/),
+    })
+    const traversal = tarOf([{ path: 'index.html', bytes: html }, { path: '../../outside.html', bytes: html }])
+    await expect(buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: Buffer.from(traversal).toString('base64') })).rejects.toMatchObject({
+      message: expect.stringMatching(/path traversal/),
+    })
+    const symlink = tarOf([{ path: 'index.html', bytes: html }, { path: 'passwd.html', bytes: new Uint8Array(), type: '2', linkTarget: '/etc/passwd' }])
+    await expect(buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: Buffer.from(symlink).toString('base64') })).rejects.toMatchObject({
+      message: expect.stringMatching(/symbolic link/),
+    })
+
+    const bundle = await readFile(join(samples, 'site.tar'))
+    const { url, quantity } = (await buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: bundle.toString('base64') })) as { url: string; quantity: number }
+    expect(quantity).toBe(5)
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sites\/[0-9a-f]{16}\/$/)
+    const statuses: number[] = []
+    for (let view = 0; view < 5; view++) {
+      // A stylesheet is not a page view.
+      const style = await fetch(`${url}css/site.css`)
+      statuses.push(style.status)
+      await style.arrayBuffer()
+      const page = await fetch(view % 2 === 0 ? url : `${url}about.html`)
+      statuses.push(page.status)
+      expect(page.headers.get('content-type')).toMatch(/text\/html/)
+      await page.arrayBuffer()
+    }
+    expect(statuses).toEqual(new Array(10).fill(200))
+    const gone = await fetch(url)
+    expect(gone.status).toBe(410)
+    await gone.arrayBuffer()
+    await waitFor(async () => ((await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }).receipts.some((each) => each.receipt.status === 'ended'), 'the final receipt')
+    const { receipts } = (await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
+    const served = receipts.map((each) => verified(each)).filter((each) => each.status !== 'refused').sort((a, b) => a.seq - b.seq)
+    expect(served.map((each) => [each.status, each.delivered])).toEqual([
+      ['serving', 2],
+      ['serving', 4],
+      ['ended', 5],
+    ])
+  }, 30_000)
+})
