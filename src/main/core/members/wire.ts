@@ -95,7 +95,7 @@ export function decodeMemberMessage(bytes: Uint8Array, verifier: FactVerifier): 
   const kind = (decoded as { kind?: unknown } | null)?.kind
   if (kind === 'profile') return { kind: 'profile', signed: decodeSignedProfile(bytes, verifier, nodeSha256) }
   if (kind !== 'presence') {
-    throw new MalformedEncodingError(`the members topic carries profiles and presence, not '${String(kind).slice(0, 40)}'`, { path: 'body.kind' })
+    throw new MalformedEncodingError(`the members topic carries profiles and presence, not '${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind}'`, { path: 'body.kind' })
   }
   if (body.length > maxPresenceBodyBytes) {
     throw new MalformedEncodingError(`a presence body may be at most ${maxPresenceBodyBytes} bytes; this one is ${body.length}`)

@@ -100,6 +100,13 @@ function malformed(message: string): SyncProtocolError {
   return new SyncProtocolError(message, { misbehaviour: 'malformed-message' })
 }
 
+/** A value from a peer, for an error message: never through its own toString (a decoded map may carry one). */
+function describePeerValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40))
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null) return `${value}`
+  return Array.isArray(value) ? 'an array' : value instanceof Uint8Array ? 'bytes' : 'a map'
+}
+
 function field(map: Record<string, unknown>, name: string, what: string): unknown {
   if (!Object.hasOwn(map, name)) throw malformed(`${what} has no '${name}'`)
   return map[name]
@@ -176,7 +183,7 @@ function parseAnswer(value: unknown, what: string): RangeAnswer {
       return { kind: 'split', children }
     }
     default:
-      throw malformed(`${what} has an unknown tag ${String(tag)}`)
+      throw malformed(`${what} has an unknown tag ${describePeerValue(tag)}`)
   }
 }
 
@@ -248,6 +255,6 @@ export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
       return { type, envelopes, end: boolean(field(map, 'end', 'facts'), 'facts.end'), more: boolean(field(map, 'more', 'facts'), 'facts.more') }
     }
     default:
-      throw malformed(`unknown sync message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : String(type))}`)
+      throw malformed(`unknown sync message type ${describePeerValue(type)}`)
   }
 }
