@@ -12,7 +12,8 @@ export function createApiService(handlers: ApiHandlers, eventSource: EventSource
   return {
     async call(name, params) {
       if (!isCommandName(name)) {
-        throw new UnknownCommandError(`There is no command '${String(name)}' in the Cyclex API`)
+        // Not String(name): a value from outside may be an object whose toString throws.
+        throw new UnknownCommandError(`There is no command '${typeof name === 'string' ? name.slice(0, 80) : typeof name}' in the Cyclex API`)
       }
       const command = commands[name]
       const validated = parseWith(command.params, params ?? {}, `${name} parameters`)
