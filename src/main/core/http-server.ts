@@ -118,6 +118,15 @@ class Guard {
   }
 }
 
+/** A percent-encoded path or segment as text; undefined when a client sent a malformed escape (`%E0%A4%A`). */
+function decodePathSegment(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   response.writeHead(status, {
@@ -174,7 +183,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       return
     }
     try {
-      const result = await options.api.call(decodeURIComponent(name), params)
+      const command = decodePathSegment(name)
+      if (command === undefined) throw new ValidationError(`The command name in ${httpCallPrefix}${name.slice(0, 80)} is not valid percent-encoding`)
+      const result = await options.api.call(command, params)
       sendJson(response, 200, { result })
     } catch (error) {
       const serialized = serializeError(error)
@@ -183,7 +194,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   async function handleStatic(response: ServerResponse, pathname: string): Promise<void> {
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '')
+    const decoded = decodePathSegment(pathname)
+    if (decoded === undefined) {
+      sendText(response, 404, 'Not found')
+      return
+    }
+    const relative = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '')
     const file = normalize(join(options.rendererDir, relative))
     if (!file.startsWith(options.rendererDir + sep)) {
       sendText(response, 404, 'Not found')
@@ -209,7 +225,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       sendText(response, 403, foreign)
       return
     }
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
+    const url = URL.parse(request.url ?? '/', 'http://127.0.0.1')
+    if (url === null) {
+      sendText(response, 400, 'That is not a URL path this server understands')
+      return
+    }
     if (request.method === 'GET' && url.searchParams.has('token')) {
       if (!guard.tokenInQuery(url)) {
         sendText(response, 401, 'That token is not this node\'s; open the URL the node printed when it started')
@@ -258,8 +278,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const foreign = guard.foreignReason(request)
     if (foreign) return refuseUpgrade(socket, 403, foreign)
     if (!guard.authorized(request)) return refuseUpgrade(socket, 401, 'The event stream needs the node\'s token')
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1')
-    if (url.pathname !== httpEventsPath) return refuseUpgrade(socket, 404, `Events are at ${httpEventsPath}`)
+    const url = URL.parse(request.url ?? '/', 'http://127.0.0.1')
+    if (url?.pathname !== httpEventsPath) return refuseUpgrade(socket, 404, `Events are at ${httpEventsPath}`)
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       sockets.add(webSocket)
       const unsubscribe = options.api.subscribe((event) => {
