@@ -12,6 +12,7 @@ import {
   type FactId,
   type SignedFact,
 } from '../../../shared/market'
+import { ConfigError } from '../config'
 import { nodeSha256 } from '../market-crypto'
 import type { Store } from '../store'
 import { SetFingerprint } from './set-fingerprint'
@@ -43,6 +44,15 @@ interface Entry {
   envelope: Uint8Array
 }
 
+/** A damaged record stops the node: running on a state it cannot trust would spread the damage. */
+function damaged(what: string, cause?: unknown): ConfigError {
+  return new ConfigError(
+    `The store is damaged: ${what}. The node does not start on a damaged store; restore the data directory from a backup, ` +
+      'or move its store folder away to start empty and fetch the market again from peers',
+    { path: 'dataDir', cause },
+  )
+}
+
 export async function openFactLog(store: Store): Promise<FactLog> {
   const sublevel = store.db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
   const entries = new Map<FactId, Entry>()
@@ -50,8 +60,13 @@ export async function openFactLog(store: Store): Promise<FactLog> {
   const listeners = new Set<(facts: readonly SignedFact[]) => void>()
 
   for await (const [id, envelope] of sublevel.iterator()) {
-    const fact = decodeSignedFact(envelope, ownStoreVerifier, { sha256: nodeSha256 })
-    if (fact.id !== id) throw new Error(`the store holds fact ${fact.id} under the key ${id}: the store is damaged`)
+    let fact: SignedFact
+    try {
+      fact = decodeSignedFact(envelope, ownStoreVerifier, { sha256: nodeSha256 })
+    } catch (error) {
+      throw damaged(`the fact record under ${id.slice(0, 80)} is not a valid signed fact (${(error as Error).message})`, error)
+    }
+    if (fact.id !== id) throw damaged(`the store holds fact ${fact.id} under the key ${id.slice(0, 80)}`)
     entries.set(id, { fact, envelope })
     fingerprint.add(id)
   }
