@@ -90,7 +90,8 @@ class Node implements CyclexNode {
     readonly config: ResolvedConfig,
     private readonly store: Store,
     private readonly settings: SettingsStore,
-    private readonly host: Host,
+    /** The libp2p host; public for tests that read gossipsub scores and meshes. */
+    readonly host: Host,
     signer: FactSigner,
     factLog: FactLog,
     marketInit: MarketServiceInit,
