@@ -157,6 +157,7 @@ class Node implements CyclexNode {
     })
     this.delivery = deliveryService(config.delivery)({
       libp2p: host,
+      pubsub: host.services.pubsub,
       store,
       signer,
       verifier: createNodeFactVerifier(),
@@ -278,6 +279,8 @@ class Node implements CyclexNode {
       'delivery.receipts': async ({ agreement }) => ({ receipts: await this.delivery.receipts(agreement) }),
       'delivery.policy': async () => this.delivery.policy(),
       'delivery.setPolicy': async (patch) => this.delivery.setPolicy(patch),
+      'delivery.ledger': async () => this.delivery.ledger(),
+      'delivery.ledgerCsv': async () => this.delivery.ledgerCsv(),
     }
   }
 
