@@ -207,3 +207,40 @@ describe('delivery of page views', () => {
     ])
   }, 30_000)
 })
+
+describe('receipts gossiped and the ledger', () => {
+  it('the buyer hears the seller\'s site receipts on the receipts topic, and both nodes compute the same reputation and mirrored balances', async () => {
+    const agreement = await agree('pageview', 3)
+    const bundle = await readFile(join(samples, 'site.tar'))
+    const { url } = (await buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: bundle.toString('base64') })) as { url: string }
+    for (let view = 0; view < 3; view++) await (await fetch(url)).arrayBuffer()
+    // Site receipts are signed on the seller as views are counted; the buyer has them only through gossip.
+    const endedOn = async (node: CyclexNode): Promise<boolean> =>
+      ((await node.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }).receipts.some((each) => each.receipt.status === 'ended')
+    await waitFor(() => endedOn(buyer), 'the final site receipt to reach the buyer by gossip', 15_000)
+    const { receipts } = (await buyer.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
+    expect(verified(receipts.find((each) => each.receipt.status === 'ended')!)).toMatchObject({ owner: seller.peerId, delivered: 3, agreementDelivered: 3 })
+
+    type Ledger = { reputation: { peer: string; deliveredViews: number; agreedViews: number; jobsCompleted: number }[]; balances: { peer: string; earned: string; spent: string; balance: string }[] }
+    // The seller's job receipts from the tests above reach the buyer over the stream; its site receipts by gossip.
+    await waitFor(async () => {
+      const [onSeller, onBuyer] = (await Promise.all([seller.api.call('delivery.ledger', {}), buyer.api.call('delivery.ledger', {})])) as [Ledger, Ledger]
+      return JSON.stringify(onSeller.reputation) === JSON.stringify(onBuyer.reputation)
+    }, 'both nodes to compute the same reputation', 15_000)
+    const onSeller = (await seller.api.call('delivery.ledger', {})) as Ledger
+    const onBuyer = (await buyer.api.call('delivery.ledger', {})) as Ledger
+    const sellerReputation = onBuyer.reputation.find((each) => each.peer === seller.peerId)!
+    expect(sellerReputation.deliveredViews).toBeGreaterThanOrEqual(3)
+    expect(sellerReputation.jobsCompleted).toBeGreaterThan(0)
+    const sellerSide = onSeller.balances.find((each) => each.peer === buyer.peerId)!
+    const buyerSide = onBuyer.balances.find((each) => each.peer === seller.peerId)!
+    expect(BigInt(sellerSide.earned)).toBeGreaterThan(0n)
+    expect(BigInt(sellerSide.balance)).toBe(-BigInt(buyerSide.balance))
+    expect(sellerSide.earned).toBe(buyerSide.spent)
+
+    const { csv, filename } = (await buyer.api.call('delivery.ledgerCsv', {})) as { csv: string; filename: string }
+    expect(filename).toMatch(/^cyclex-ledger-\d{4}-\d\d-\d\d\.csv$/)
+    const sellerRow = csv.split('\r\n').find((line) => line.startsWith(`${seller.peerId},`))
+    expect(sellerRow?.split(',').at(-2)).toBe(buyerSide.spent)
+  }, 60_000)
+})

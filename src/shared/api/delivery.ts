@@ -106,6 +106,38 @@ export const SiteViewSchema = z.object({
 })
 export type SiteView = z.infer<typeof SiteViewSchema>
 
+const microCredits = z.string().regex(/^-?\d+$/)
+
+/** A seller's reputation as this node computes it from the receipts it holds (docs/delivery.md). */
+export const ReputationViewSchema = z.object({
+  peer: z.string(),
+  agreementsAsSeller: z.number().int(),
+  agreedGflop: z.number(),
+  deliveredGflop: z.number(),
+  agreedViews: z.number().int(),
+  deliveredViews: z.number().int(),
+  /** Micro-credits, decimal strings (they can pass 2^53). */
+  agreedValue: microCredits,
+  deliveredValue: microCredits,
+  /** Delivered value / agreed value, 0..1; null before the peer sold anything of value. */
+  deliveryRatio: z.number().nullable(),
+  jobsCompleted: z.number().int(),
+  jobsFailed: z.number().int(),
+  jobsStopped: z.number().int(),
+  refusals: z.number().int(),
+})
+export type ReputationView = z.infer<typeof ReputationViewSchema>
+
+/** This node's credit with one counterparty: delivered quantities at agreement prices, micro-credits. */
+export const BalanceViewSchema = z.object({
+  peer: z.string(),
+  agreements: z.number().int(),
+  earned: microCredits,
+  spent: microCredits,
+  balance: microCredits,
+})
+export type BalanceView = z.infer<typeof BalanceViewSchema>
+
 export const deliveryCommands = {
   /** Run a WebAssembly job on the seller of a flop agreement; answers when it ends (progress as delivery.progress events). */
   'delivery.submitJob': {
@@ -136,6 +168,13 @@ export const deliveryCommands = {
     params: z.object({ agreement: factId.optional() }).strict(),
     result: z.object({ receipts: z.array(SignedReceiptJsonSchema) }),
   },
+  /** Every seller's reputation and this node's balance per counterparty, computed here from receipts. */
+  'delivery.ledger': {
+    params: z.object({}).strict(),
+    result: z.object({ reputation: z.array(ReputationViewSchema), balances: z.array(BalanceViewSchema), receipts: z.number().int() }),
+  },
+  /** The same as CSV text (one row per peer), and a file name to save it under. */
+  'delivery.ledgerCsv': { params: z.object({}).strict(), result: z.object({ csv: z.string(), filename: z.string() }) },
   'delivery.policy': { params: z.object({}).strict(), result: DeliveryPolicySchema },
   'delivery.setPolicy': { params: DeliveryPolicySchema.partial().strict(), result: DeliveryPolicySchema },
 } as const

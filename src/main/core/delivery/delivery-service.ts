@@ -4,20 +4,23 @@
 // seller and send the module or the bundle. Seller side: the handler checks the agreement (this node
 // sells it, the requester buys it, now is inside its window, the budget fits what is left), runs the
 // job under caps in a worker thread (job-runner.ts) or hosts the site (site-server.ts), streams
-// progress, and answers with the output and a signed receipt. Receipts are kept in the
-// 'delivery-receipts' sublevel on both sides; the policy in 'delivery-policy'.
+// progress, and answers with the output and a signed receipt. Receipts are kept by the receipt ledger
+// (receipt-ledger.ts: the 'delivery-receipts' sublevel, and the receipts topic) on every node; the
+// reputation and balances are computed from them (src/shared/delivery/ledger.ts); the policy is kept
+// in 'delivery-policy'.
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Libp2p, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { base64 } from 'multiformats/bases/base64'
 import type { ApiEvent } from '../../../shared/api/contract'
 import {
   DeliveryPolicySchema,
   defaultDeliveryPolicy,
+  type BalanceView,
   type DeliveryPolicy,
+  type ReputationView,
   type JobResult,
   type JobView,
   type SiteView,
@@ -26,6 +29,7 @@ import type { AgreementView } from '../../../shared/api/market'
 import { parseWith } from '../../../shared/api/schema'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import { chargedMilliGflop, cpuLimitMs, gflopOf, meteredMilliGflop, meteringRateMflops, remainingMilliGflop } from '../../../shared/delivery/metering'
+import { balancesOf, ledgerCsv, reputationOf, type LedgerAgreement } from '../../../shared/delivery/ledger'
 import { policyRefusal } from '../../../shared/delivery/policy'
 import {
   decodeSignedReceipt,
@@ -41,10 +45,13 @@ import { ConnectionError, CyclexError, NotRunningError, registerErrorClass, Vali
 import type { FactSigner, FactVerifier } from '../../../shared/market/encoding'
 import type { BookOrder } from '../../../shared/market/book-order'
 import { nodeSha256 } from '../market-crypto'
+import type { MarketPubSub } from '../market/gossip'
 import type { Store, Sublevel } from '../store'
 import { JobChannel } from './job-channel'
 import { runJob, type RunningJob } from './job-runner'
 import { loadAverageIdleSource, type IdleSource } from './machine-state'
+import type { ReceiptIntakeInit } from './receipt-intake'
+import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
 import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimits } from './site-bundle'
 import { SiteServer, type HostedSite } from './site-server'
 
@@ -75,6 +82,13 @@ export interface DeliveryInit {
   policyCheckMs?: number
   /** Wall time a job may take beyond its CPU limit (waiting, paused); default 60 s. */
   wallSlackMs?: number
+  /**
+   * Where the policy learns whether the machine is idle and on mains power; default the load average
+   * and Linux's power supply files. The desktop shell passes one over Electron's powerMonitor.
+   */
+  idleSource?: IdleSource
+  /** Rate limits and clock skew of the receipts topic. */
+  receiptIntake?: ReceiptIntakeInit
 }
 
 export interface DeliveryComponents {
@@ -85,6 +99,8 @@ export interface DeliveryComponents {
   market: { agreements(): AgreementView[]; book: { order(id: string): BookOrder | undefined } }
   benchmarkProfile(): Promise<SignedProfileJson | undefined>
   emit(event: ApiEvent): void
+  /** The receipts topic; without it receipts are kept but not gossiped. */
+  pubsub?: MarketPubSub
   idleSource?: IdleSource
   now?(): number
 }
@@ -105,6 +121,9 @@ export interface DeliveryService extends Startable {
   receipts(agreement?: string): Promise<SignedReceiptJson[]>
   policy(): DeliveryPolicy
   setPolicy(patch: Partial<DeliveryPolicy>): Promise<DeliveryPolicy>
+  /** Every seller's reputation and this node's balance per counterparty, from the receipts held. */
+  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number }
+  ledgerCsv(): { csv: string; filename: string }
 }
 
 interface SellerJob {
@@ -151,7 +170,7 @@ function sha256Hex(bytes: Uint8Array): string {
 }
 
 class Delivery implements DeliveryService {
-  private readonly receiptsDb: Sublevel<{ envelope: string }>
+  private readonly receiptLedger: ReceiptLedger
   private readonly policyDb: Sublevel<DeliveryPolicy>
   private currentPolicy: DeliveryPolicy = defaultDeliveryPolicy
   private readonly jobViews = new Map<string, JobView>()
@@ -171,9 +190,16 @@ class Delivery implements DeliveryService {
     private readonly components: DeliveryComponents,
     private readonly init: DeliveryInit,
   ) {
-    this.receiptsDb = components.store.jsonSublevel('delivery-receipts')
     this.policyDb = components.store.jsonSublevel('delivery-policy')
-    this.idleSource = components.idleSource ?? loadAverageIdleSource()
+    this.idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
+    this.receiptLedger = receiptLedger(init.receiptIntake)({
+      store: components.store,
+      verifier: components.verifier,
+      ...(components.pubsub ? { pubsub: components.pubsub } : {}),
+      agreement: (id) => components.market.agreements().find((each) => each.id === id),
+      emit: components.emit,
+      ...(components.now ? { now: components.now } : {}),
+    })
     this.siteServer = new SiteServer({
       host: init.siteHost ?? '127.0.0.1',
       port: init.sitePort ?? 0,
@@ -190,9 +216,9 @@ class Delivery implements DeliveryService {
   async start(): Promise<void> {
     const stored = await this.policyDb.get('policy')
     if (stored !== undefined) this.currentPolicy = parseWith(DeliveryPolicySchema, { ...defaultDeliveryPolicy, ...stored }, 'delivery policy')
-    for await (const value of this.receiptsDb.values()) {
-      const signed = decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier)
-      if (signed.receipt.owner === this.components.signer.owner) this.noteDelivered(signed.receipt)
+    await this.receiptLedger.start()
+    for (const signed of this.receiptLedger.all()) {
+      if (signed.receipt.owner === this.components.signer.owner && signed.receipt.status !== 'refused') this.noteDelivered(signed.receipt)
     }
     await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
       maxInboundStreams: 8,
@@ -209,6 +235,7 @@ class Delivery implements DeliveryService {
     for (const job of this.running.values()) job.run.stop('the seller\'s node is shutting down')
     await Promise.all([...this.running.values()].map((job) => job.run.outcome))
     await this.siteServer.stop()
+    await this.receiptLedger.stop()
   }
 
   policy(): DeliveryPolicy {
@@ -240,10 +267,43 @@ class Delivery implements DeliveryService {
   }
 
   async receipts(agreement?: string): Promise<SignedReceiptJson[]> {
-    const out: SignedReceipt[] = []
-    const range = agreement === undefined ? {} : { gt: `${agreement}:`, lt: `${agreement}:\uffff` }
-    for await (const value of this.receiptsDb.values(range)) out.push(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
+    const out = this.receiptLedger.all().filter((signed) => agreement === undefined || signed.receipt.agreement === agreement)
     return out.sort((a, b) => b.receipt.issuedAt - a.receipt.issuedAt || b.receipt.seq - a.receipt.seq).map(signedReceiptToJson)
+  }
+
+  private ledgerFigures() {
+    const agreements: LedgerAgreement[] = this.components.market.agreements()
+    const receipts = this.receiptLedger.all().map((signed) => signed.receipt)
+    return { reputation: reputationOf(agreements, receipts), balances: balancesOf(this.components.signer.owner, agreements, receipts), receipts: receipts.length }
+  }
+
+  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
+    const { reputation, balances, receipts } = this.ledgerFigures()
+    return {
+      reputation: reputation.map((each) => ({
+        peer: each.peer,
+        agreementsAsSeller: each.agreementsAsSeller,
+        agreedGflop: gflopOf(each.agreedMilliGflop),
+        deliveredGflop: gflopOf(each.deliveredMilliGflop),
+        agreedViews: each.agreedViews,
+        deliveredViews: each.deliveredViews,
+        agreedValue: String(each.agreedValue),
+        deliveredValue: String(each.deliveredValue),
+        deliveryRatio: each.deliveryRatio,
+        jobsCompleted: each.jobsCompleted,
+        jobsFailed: each.jobsFailed,
+        jobsStopped: each.jobsStopped,
+        refusals: each.refusals,
+      })),
+      balances: balances.map((each) => ({ peer: each.peer, agreements: each.agreements, earned: String(each.earned), spent: String(each.spent), balance: String(each.balance) })),
+      receipts,
+    }
+  }
+
+  ledgerCsv(): { csv: string; filename: string } {
+    const { reputation, balances } = this.ledgerFigures()
+    const day = new Date(this.now()).toISOString().slice(0, 10)
+    return { csv: ledgerCsv(reputation, balances), filename: `cyclex-ledger-${day}.csv` }
   }
 
   // ---- receipts ----
@@ -254,9 +314,8 @@ class Delivery implements DeliveryService {
   }
 
   private async keepReceipt(signed: SignedReceipt): Promise<void> {
-    const key = `${signed.receipt.agreement}:${String(signed.receipt.issuedAt).padStart(15, '0')}:${signed.id}`
-    await this.receiptsDb.put(key, { envelope: base64.baseEncode(encodeSignedReceipt(signed)) })
-    this.components.emit({ type: 'delivery.receipt', data: signedReceiptToJson(signed) })
+    // What this node signed goes out on the receipts topic; what a seller sent it, the seller publishes.
+    await this.receiptLedger.add(signed, { publish: signed.receipt.owner === this.components.signer.owner })
   }
 
   private async issue(fields: Omit<Receipt, 'kind' | 'owner' | 'issuedAt'>): Promise<SignedReceipt> {
@@ -318,7 +377,9 @@ class Delivery implements DeliveryService {
     } catch (error) {
       return this.refuse(channel, error)
     }
-    const job = typeof request.job === 'string' && /^[0-9a-f]{16}$/.test(request.job) ? request.job : newId()
+    // A job id the buyer reuses would make this job's receipt look stale to every other node.
+    const proposed = typeof request.job === 'string' && /^[0-9a-f]{16}$/.test(request.job) ? request.job : undefined
+    const job = proposed !== undefined && !this.jobViews.has(proposed) && this.receiptLedger.latestSeq(this.components.signer.owner, agreement.id, proposed) === undefined ? proposed : newId()
     const name = typeof request.name === 'string' ? request.name.slice(0, 64) : 'job'
     const budget = typeof request.budgetMilliGflop === 'number' && Number.isSafeInteger(request.budgetMilliGflop) ? request.budgetMilliGflop : 0
     const refusal = async (reason: string): Promise<void> => {

@@ -1,0 +1,83 @@
+// Every message of the receipts topic passes here before the node keeps it. The verdicts follow the
+// members topic's (src/main/core/members/member-intake.ts):
+//   reject  forged, malformed, oversized, not a receipt (a fact or a profile on this topic),
+//           future-dated, or signed by someone other than the seller of the agreement it names, or
+//           naming another buyer or unit than the agreement's; gossipsub drops it, does not forward
+//           it, and counts it against the sender's score
+//   ignore  a duplicate, a site receipt older than the one held, a receipt of an agreement this node
+//           does not know, or traffic over a rate limit; no penalty
+//   accept  the caller keeps it
+import type { CyclexError } from '../../../shared/errors'
+import type { FactVerifier } from '../../../shared/market/encoding'
+import { decodeSignedReceipt, type SignedReceipt } from '../../../shared/delivery/receipt'
+import { nodeSha256 } from '../market-crypto'
+import { RateLimiter } from '../market/rate-limiter'
+
+/** The receipts topic, versioned like the market's. */
+export const receiptsTopic = '/cyclex/receipts/1'
+
+export type ReceiptVerdict =
+  | { outcome: 'accept'; signed: SignedReceipt }
+  | { outcome: 'ignore'; reason: string }
+  | { outcome: 'reject'; reason: string; code: string }
+
+export interface ReceiptIntakeInit {
+  /** How far in the future a receipt's issuedAt may be. Default 30 s. */
+  maxClockSkewMs?: number
+  /** Per sending peer: default 50 messages/s, bursts of 100 (a relay carries many sellers' receipts). */
+  perPeer?: { ratePerSecond: number; burst: number }
+  /** Per seller: default 5 receipts/s, bursts of 50 (a busy site signs a receipt every N views). */
+  perOwner?: { ratePerSecond: number; burst: number }
+}
+
+/** What the intake needs to know of the node's current view. */
+export interface ReceiptIntakeState {
+  /** The agreement's parties and unit, when this node holds it. */
+  agreement(id: string): { seller: string; buyer: string; unit: 'flop' | 'pageview' } | undefined
+  has(receiptId: string): boolean
+  /** The highest seq held of the seller's receipts about one job or site of an agreement. */
+  latestSeq(owner: string, agreement: string, job: string): number | undefined
+}
+
+export class ReceiptIntake {
+  private readonly maxClockSkewMs: number
+  private readonly perPeer: RateLimiter
+  private readonly perOwner: RateLimiter
+
+  constructor(
+    private readonly verifier: FactVerifier,
+    private readonly state: ReceiptIntakeState,
+    init: ReceiptIntakeInit = {},
+  ) {
+    this.maxClockSkewMs = init.maxClockSkewMs ?? 30_000
+    this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 50, burst: 100 })
+    this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 5, burst: 50 })
+  }
+
+  check(bytes: Uint8Array, arrival: { from: string; now: number }): ReceiptVerdict {
+    if (!this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+    let signed: SignedReceipt
+    try {
+      signed = decodeSignedReceipt(bytes, this.verifier, nodeSha256)
+    } catch (error) {
+      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION' }
+    }
+    const { receipt } = signed
+    if (receipt.issuedAt > arrival.now + this.maxClockSkewMs) {
+      return { outcome: 'reject', reason: `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future`, code: 'ERR_FUTURE_RECORD' }
+    }
+    const agreement = this.state.agreement(receipt.agreement)
+    if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here` }
+    if (receipt.owner !== agreement.seller) {
+      return { outcome: 'reject', reason: `only the seller ${agreement.seller} signs receipts of agreement ${receipt.agreement}, not ${receipt.owner}`, code: 'ERR_NOT_SELLER' }
+    }
+    if (receipt.buyer !== agreement.buyer || receipt.unit !== agreement.unit) {
+      return { outcome: 'reject', reason: `the receipt's buyer or unit is not agreement ${receipt.agreement}'s`, code: 'ERR_VALIDATION' }
+    }
+    if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
+    const held = this.state.latestSeq(receipt.owner, receipt.agreement, receipt.job)
+    if (held !== undefined && receipt.seq <= held) return { outcome: 'ignore', reason: `a receipt of ${receipt.job} no newer than the one held (seq ${held})` }
+    if (!this.perOwner.take(receipt.owner, arrival.now)) return { outcome: 'ignore', reason: `seller ${receipt.owner} is over its rate` }
+    return { outcome: 'accept', signed }
+  }
+}

@@ -1,0 +1,124 @@
+// The receipts this node holds, whoever signed them: its own (as seller), those its sellers sent over
+// the job stream (as buyer), and those heard on the receipts topic (every other agreement). All are
+// kept in the 'delivery-receipts' sublevel and indexed in memory; a receipt this node signs is
+// published on the topic, so that every node can compute each seller's reputation and its own
+// balances from receipts alone (src/shared/delivery/ledger.ts).
+import type { Message, PeerId, Startable } from '@libp2p/interface'
+import { TopicValidatorResult } from '@libp2p/interface'
+import { base64 } from 'multiformats/bases/base64'
+import type { ApiEvent } from '../../../shared/api/contract'
+import { decodeSignedReceipt, encodeSignedReceipt, signedReceiptToJson, type SignedReceipt } from '../../../shared/delivery/receipt'
+import type { FactVerifier } from '../../../shared/market/encoding'
+import type { MarketPubSub } from '../market/gossip'
+import type { Store, Sublevel } from '../store'
+import { ReceiptIntake, receiptsTopic, type ReceiptIntakeInit, type ReceiptIntakeState } from './receipt-intake'
+
+export interface ReceiptLedgerComponents {
+  store: Store
+  verifier: FactVerifier
+  /** Absent: receipts are kept but not gossiped (a node without pubsub, in tests). */
+  pubsub?: MarketPubSub
+  agreement: ReceiptIntakeState['agreement']
+  emit(event: ApiEvent): void
+  now?(): number
+}
+
+export interface ReceiptLedger extends Startable {
+  /** Keep a receipt (signed here or received over a job stream); publish it when this node signed it. */
+  add(signed: SignedReceipt, options?: { publish?: boolean }): Promise<void>
+  all(): SignedReceipt[]
+  has(id: string): boolean
+  latestSeq(owner: string, agreement: string, job: string): number | undefined
+}
+
+function storageKey(signed: SignedReceipt): string {
+  return `${signed.receipt.agreement}:${String(signed.receipt.issuedAt).padStart(15, '0')}:${signed.id}`
+}
+
+class Ledger implements ReceiptLedger {
+  private readonly db: Sublevel<{ envelope: string }>
+  private readonly intake: ReceiptIntake
+  private readonly byId = new Map<string, SignedReceipt>()
+  private readonly seqOfJob = new Map<string, number>()
+  private writes: Promise<unknown> = Promise.resolve()
+  private subscribed = false
+
+  constructor(
+    private readonly components: ReceiptLedgerComponents,
+    init: ReceiptIntakeInit,
+  ) {
+    this.db = components.store.jsonSublevel('delivery-receipts')
+    this.intake = new ReceiptIntake(components.verifier, { agreement: components.agreement, has: (id) => this.has(id), latestSeq: (...key) => this.latestSeq(...key) }, init)
+  }
+
+  async start(): Promise<void> {
+    for await (const value of this.db.values()) this.index(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
+    const { pubsub } = this.components
+    if (pubsub) {
+      pubsub.topicValidators.set(receiptsTopic, this.validate)
+      pubsub.subscribe(receiptsTopic)
+      this.subscribed = true
+    }
+  }
+
+  async stop(): Promise<void> {
+    const { pubsub } = this.components
+    if (pubsub && this.subscribed) {
+      pubsub.unsubscribe(receiptsTopic)
+      pubsub.topicValidators.delete(receiptsTopic)
+      this.subscribed = false
+    }
+    await this.writes.catch(() => undefined)
+  }
+
+  all(): SignedReceipt[] {
+    return [...this.byId.values()]
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id)
+  }
+
+  latestSeq(owner: string, agreement: string, job: string): number | undefined {
+    return this.seqOfJob.get(`${owner} ${agreement} ${job}`)
+  }
+
+  async add(signed: SignedReceipt, options: { publish?: boolean } = {}): Promise<void> {
+    if (!this.has(signed.id)) {
+      this.index(signed)
+      await this.persist(signed)
+      this.components.emit({ type: 'delivery.receipt', data: signedReceiptToJson(signed) })
+    }
+    if (options.publish && this.subscribed) {
+      // Nobody to hear it yet is not an error: the receipt is kept, and gossip carries later ones.
+      await this.components.pubsub?.publish(receiptsTopic, encodeSignedReceipt(signed)).catch((error: unknown) => console.error('publishing a receipt failed:', (error as Error).message))
+    }
+  }
+
+  private index(signed: SignedReceipt): void {
+    const { owner, agreement, job, seq } = signed.receipt
+    this.byId.set(signed.id, signed)
+    const key = `${owner} ${agreement} ${job}`
+    this.seqOfJob.set(key, Math.max(this.seqOfJob.get(key) ?? -1, seq))
+  }
+
+  private persist(signed: SignedReceipt): Promise<void> {
+    const write = this.writes.then(() => this.db.put(storageKey(signed), { envelope: base64.baseEncode(encodeSignedReceipt(signed)) }))
+    this.writes = write.catch((error: unknown) => console.error('keeping a receipt failed:', error))
+    return write
+  }
+
+  private readonly validate = (peer: PeerId, message: Message): TopicValidatorResult => {
+    const verdict = this.intake.check(message.data, { from: peer.toString(), now: this.components.now?.() ?? Date.now() })
+    if (verdict.outcome === 'ignore') return TopicValidatorResult.Ignore
+    if (verdict.outcome === 'reject') return TopicValidatorResult.Reject
+    this.index(verdict.signed)
+    this.components.emit({ type: 'delivery.receipt', data: signedReceiptToJson(verdict.signed) })
+    void this.persist(verdict.signed).catch(() => undefined)
+    return TopicValidatorResult.Accept
+  }
+}
+
+export function receiptLedger(init: ReceiptIntakeInit = {}): (components: ReceiptLedgerComponents) => ReceiptLedger {
+  return (components) => new Ledger(components, init)
+}
