@@ -6,13 +6,14 @@
 // this file only wires them to Electron.
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, session, shell, Tray } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, powerMonitor, session, shell, Tray } from 'electron'
 import { NodeStatusSchema, SettingsSchema, type NodeStatus, type Settings } from '../../shared/api/contract'
 import { parseWith } from '../../shared/api/schema'
 import { createNode, type CyclexNode } from '../core/node'
 import { withContentSecurityPolicy } from '../../shared/content-security-policy'
 import { registerIpcBridge } from './ipc'
 import { isPermissionAllowed, navigationGuard, windowOpenHandler } from './navigation'
+import { powerMonitorIdleSource } from './power-idle-source'
 import { rendererUrlMatcher } from './sender-check'
 import { trayUpdater } from './tray'
 import { backgroundColorFor, mainWindowOptions } from './window-options'
@@ -142,7 +143,8 @@ async function start(): Promise<void> {
   await app.whenReady()
   hardenSession()
 
-  nodeStarting = createNode({ dataDir: join(app.getPath('userData'), 'node') })
+  // The seller's policy reads idleness and power from the desktop (docs/delivery.md, seller policy).
+  nodeStarting = createNode({ dataDir: join(app.getPath('userData'), 'node'), delivery: { idleSource: powerMonitorIdleSource(powerMonitor) } })
   let node: CyclexNode
   try {
     node = await nodeStarting
