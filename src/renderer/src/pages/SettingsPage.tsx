@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react'
 import type { Settings } from '../../../shared/api/contract'
+import type { ApiClient } from '../../../shared/api/contract'
 import { StableLabel } from '../components/StableLabel'
+import { PolicySection } from '../delivery/PolicySection'
 import type { SettingsView } from '../hooks/use-settings'
 import type { Theme } from '../lib/theme'
 import { PageHeader } from './PageHeader'
@@ -16,7 +18,7 @@ function messageOf(error: unknown): string {
 }
 
 /** The node's settings, as the node keeps them: every change is saved at once. */
-export function SettingsPage({ view }: { view: SettingsView }) {
+export function SettingsPage({ view, client, generation }: { view: SettingsView; client: ApiClient; generation: number }) {
   const { settings, error, update } = view
   return (
     <>
@@ -34,6 +36,7 @@ export function SettingsPage({ view }: { view: SettingsView }) {
           <SavedPeersSection savedPeers={settings.savedPeers} update={update} />
         </>
       )}
+      <PolicySection client={client} generation={generation} />
     </>
   )
 }

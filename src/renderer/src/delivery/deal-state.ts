@@ -1,0 +1,45 @@
+// A deal's state and progress on the Deals page, from real data only: the agreement (taken by the
+// buyer and confirmed by the seller, or it would not be listed), the jobs and sites this node knows of,
+// and the seller's signed receipts. Pure.
+import type { JobView, SiteView } from '../../../shared/api/delivery'
+import type { AgreementView } from '../../../shared/api/market'
+import type { Receipt } from '../../../shared/delivery/receipt'
+
+export type DealState = 'confirmed' | 'delivering' | 'done' | 'failed'
+
+export interface DealProgress {
+  state: DealState
+  /** Delivered and agreed, in the receipts' unit: milli-GFLOP for flop, views for pageview. */
+  delivered: number
+  total: number
+  /** Why the last delivery failed, when it did. */
+  reason: string | null
+}
+
+export const dealStateLabels: Record<DealState, string> = {
+  confirmed: 'Confirmed',
+  delivering: 'Delivering',
+  done: 'Done',
+  failed: 'Failed',
+}
+
+const failedStatuses = new Set<Receipt['status']>(['failed', 'stopped', 'refused'])
+
+export function dealProgress(agreement: AgreementView, jobs: readonly JobView[], sites: readonly SiteView[], receipts: readonly Receipt[]): DealProgress {
+  const total = agreement.unit === 'flop' ? agreement.quantity * 1000 : agreement.quantity
+  const own = receipts.filter((receipt) => receipt.agreement === agreement.id && receipt.owner === agreement.seller)
+  const delivered = Math.min(total, own.filter((receipt) => receipt.status !== 'refused').reduce((most, receipt) => Math.max(most, receipt.agreementDelivered), 0))
+  const running = jobs.some((job) => job.agreement === agreement.id && (job.state === 'submitted' || job.state === 'running' || job.state === 'paused'))
+  const serving = sites.some((site) => site.agreement === agreement.id && site.state === 'serving')
+  if (delivered >= total) return { state: 'done', delivered, total, reason: null }
+  if (running || serving) return { state: 'delivering', delivered, total, reason: null }
+  const latest = [...own].sort((a, b) => b.issuedAt - a.issuedAt || b.seq - a.seq)[0]
+  if (latest && failedStatuses.has(latest.status)) return { state: 'failed', delivered, total, reason: latest.reason ?? latest.status }
+  return { state: delivered > 0 ? 'delivering' : 'confirmed', delivered, total, reason: null }
+}
+
+/** "1.250 of 20 GFLOP" / "40 of 100 views". */
+export function deliveredText(unit: AgreementView['unit'], delivered: number, total: number): string {
+  if (unit === 'pageview') return `${delivered.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} views`
+  return `${(delivered / 1000).toFixed(3)} of ${(total / 1000).toLocaleString('en-US')} GFLOP`
+}
