@@ -2,12 +2,14 @@
 // the members page's profile panel and by the negotiation dialog for the counterparty.
 import type { MemberView } from '../../../shared/api/members'
 import { formatBandwidth, formatLastSeen, formatNetwork, formatOs, formatStorage, memberName, statusLabels } from './member-format'
+import type { ReputationView } from '../../../shared/api/delivery'
+import { failureCount, reputationText } from '../delivery/reputation-format'
 
 export function StatusDot({ status }: { status: MemberView['status'] }) {
   return <span className={`member-dot member-dot-${status}`} role="img" aria-label={statusLabels[status]} title={statusLabels[status]} />
 }
 
-export function MemberCard({ member, peerId, now }: { member: MemberView | undefined; peerId: string; now: number }) {
+export function MemberCard({ member, peerId, now, reputation }: { member: MemberView | undefined; peerId: string; now: number; reputation?: ReputationView | undefined }) {
   if (!member) {
     return (
       <p className="muted" data-testid="member-card-unknown">
@@ -45,6 +47,14 @@ export function MemberCard({ member, peerId, now }: { member: MemberView | undef
           {member.openOrders} open {member.openOrders === 1 ? 'order' : 'orders'} · {member.trades} {member.trades === 1 ? 'trade' : 'trades'}
           {member.groups.length > 0 && ` · groups ${member.groups.join(', ')}`}
         </dd>
+        {reputation && reputation.agreementsAsSeller > 0 && (
+          <>
+            <dt>As a seller</dt>
+            <dd className="member-reputation" data-testid="member-reputation">
+              {reputationText(reputation)} · {failureCount(reputation)} failed, stopped or refused
+            </dd>
+          </>
+        )}
       </dl>
     </div>
   )

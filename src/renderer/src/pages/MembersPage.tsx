@@ -12,6 +12,9 @@ import { MemberCard, StatusDot } from '../members/MemberCard'
 import { formatBandwidth, formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, memberName, statusLabels } from '../members/member-format'
 import type { MembersView } from '../members/use-members'
 import { PageHeader } from './PageHeader'
+import type { ReputationView } from '../../../shared/api/delivery'
+import { failureCount, reputationText } from '../delivery/reputation-format'
+import { useReputation } from '../delivery/use-ledger'
 
 interface MembersPageProps {
   client: ApiClient
@@ -26,6 +29,7 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
   const [selected, setSelected] = useState<string>()
   const [actionError, setActionError] = useState<string>()
   const byPeer = new Map(members.members.map((member) => [member.peerId, member]))
+  const reputation = useReputation(client)
   const nameOf = (peerId: string): string => memberName(byPeer.get(peerId), peerId)
 
   async function act(action: () => Promise<void>): Promise<void> {
@@ -83,6 +87,7 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
                   <th scope="col">Groups</th>
                   <th scope="col" className="numeric">Open orders</th>
                   <th scope="col" className="numeric">Trades</th>
+                  <th scope="col">Delivered as seller</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -94,6 +99,7 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
                     key={member.peerId}
                     member={member}
                     now={now}
+                    reputation={reputation.get(member.peerId)}
                     selected={selected === member.peerId}
                     onProfile={() => setSelected(selected === member.peerId ? undefined : member.peerId)}
                     onBlock={() => void act(() => members.block(member.peerId))}
@@ -112,7 +118,7 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
   )
 }
 
-function MemberRow({ member, now, selected, onProfile, onBlock }: { member: MemberView; now: number; selected: boolean; onProfile(): void; onBlock(): void }) {
+function MemberRow({ member, now, reputation, selected, onProfile, onBlock }: { member: MemberView; now: number; reputation: ReputationView | undefined; selected: boolean; onProfile(): void; onBlock(): void }) {
   return (
     <tr data-testid="member-row" data-peer={member.peerId} data-status={member.status} data-self={member.self}>
       <td>
@@ -141,6 +147,15 @@ function MemberRow({ member, now, selected, onProfile, onBlock }: { member: Memb
       <td className="wrap">{member.groups.length === 0 ? <span className="muted">—</span> : member.groups.map((group) => <code key={group} className="group-chip">{group.split('/').at(-1)}</code>)}</td>
       <td className="numeric">{member.openOrders}</td>
       <td className="numeric">{member.trades}</td>
+      <td className="member-reputation" data-testid="member-reputation">
+        {reputation && reputation.agreementsAsSeller > 0 ? (
+          <span title={reputationText(reputation)}>
+            {reputation.deliveryRatio === null ? '—' : `${Math.round(reputation.deliveryRatio * 100)}%`} · {failureCount(reputation)} failed
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
       <td className="row-actions">
         <button type="button" className="button button-small" aria-expanded={selected} onClick={onProfile} data-testid="member-profile">
           Profile

@@ -12,6 +12,7 @@ import type { MemberView } from '../../../../shared/api/members'
 import { useNow } from '../../hooks/use-now'
 import { formatAge } from '../../lib/format'
 import { MemberCard } from '../../members/MemberCard'
+import { useReputation } from '../../delivery/use-ledger'
 import { formatPrice, formatTime, unitLabels } from '../market-format'
 import { defaultPolicyForm, describeSchedule, policyParams, type PolicyForm } from '../policy-form'
 
@@ -65,6 +66,7 @@ function timeLeft(deadline: number, now: number): string {
 export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMember, ended, agreement, onClose }: NegotiationDialogProps) {
   const dialog = useRef<HTMLDialogElement>(null)
   const now = useNow(10_000)
+  const reputation = useReputation(client)
   const buyer = negotiation.role === 'buyer'
   const { bid, ask } = negotiation
   const mine = negotiation.mine
@@ -197,7 +199,7 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
             </dd>
           </dl>
           <h3>Counterparty</h3>
-          <MemberCard member={counterpartyMember} peerId={theirs.owner} now={now} />
+          <MemberCard member={counterpartyMember} peerId={theirs.owner} now={now} reputation={reputation.get(theirs.owner)} />
         </div>
         <div>
           <h3>Offers</h3>
