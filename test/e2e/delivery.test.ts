@@ -1,0 +1,217 @@
+// Delivery end to end: two `cyclex serve` nodes on 127.0.0.1, each with its own page in Chromium. The
+// seller sets its lending policy on the Settings page; an ask and a crossing bid agree on GFLOP; the
+// buyer runs the pi sample (and the Mandelbrot one, drawn in a canvas) on the seller from the Deals
+// page and sees the right result, the progress and the signed receipt; the seller's Deals page lists
+// the job and the receipt it signed. Then page views: the buyer sends the sample site from the Deals
+// page, an HTTP client counts views to the limit and gets 410 Gone, and the buyer's page shows the
+// views the seller's gossiped receipts count. Screenshots in test-results/.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeTempDir, removeDir } from '../helpers/nodes'
+import { browserUnavailableReason, launchChromium, projectRoot, screenshotPath, serveNode, type ServedNode } from './harness'
+
+const unavailable = browserUnavailableReason()
+if (unavailable) console.warn(`Skipping the delivery end-to-end tests: ${unavailable}`)
+
+async function call<T>(node: ServedNode, name: string, params: unknown = {}): Promise<T> {
+  const response = await fetch(`${node.origin}/api/call/${name}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(params),
+  })
+  const answer = (await response.json()) as { result?: T; error?: { message: string } }
+  if (answer.error) throw new Error(`${name}: ${answer.error.message}`)
+  return answer.result as T
+}
+
+const slow = { timeout: 60_000, interval: 250 }
+
+async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+async function openPage(browser: Browser, node: ServedNode, route: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true })
+  await page.goto(node.url)
+  await page.goto(`${node.origin}/#/${route}`)
+  await page.locator('[data-page-heading]').waitFor()
+  return page
+}
+
+interface Agreement {
+  id: string
+  unit: string
+  role: string | null
+}
+
+describe.skipIf(unavailable !== undefined)('delivery from the Deals page against two cyclex serve nodes', () => {
+  let browser: Browser
+  let seller: ServedNode
+  let buyer: ServedNode
+  const dirs: string[] = []
+
+  /** An ask on the seller and a crossing bid on the buyer; answers the agreement once both hold it. */
+  async function agree(unit: 'flop' | 'pageview', quantity: number): Promise<string> {
+    const window = { start: Date.now() - 1000, end: Date.now() + 60 * 60 * 1000 }
+    const ask = await call<{ id: string }>(seller, 'market.place', { order: { side: 'ask', unit, quantity, price: 1_000, window } })
+    await waitUntil('the ask reaches the buyer', async () => (await call<{ orders: { id: string }[] }>(buyer, 'market.book', {})).orders.some((order) => order.id === ask.id))
+    await call(buyer, 'market.place', { order: { side: 'bid', unit, quantity, price: 1_000, window } })
+    let id = ''
+    await waitUntil('both nodes hold the agreement', async () => {
+      const [onSeller, onBuyer] = await Promise.all([seller, buyer].map((node) => call<{ agreements: (Agreement & { ask: string })[] }>(node, 'market.agreements')))
+      const found = onBuyer!.agreements.find((each) => each.ask === ask.id)
+      id = found?.id ?? ''
+      return found !== undefined && onSeller!.agreements.some((each) => each.id === id)
+    })
+    return id
+  }
+
+  beforeAll(async () => {
+    browser = await launchChromium()
+    for (let index = 0; index < 2; index++) dirs.push(await makeTempDir('cyclex-e2e-delivery-'))
+    seller = await serveNode(dirs[0]!)
+    buyer = await serveNode(dirs[1]!)
+    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
+    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
+    for (const node of [seller, buyer]) {
+      await waitUntil('both nodes gossip with a peer', async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0)
+    }
+    // The seller meters jobs by its benchmark profile.
+    await call(seller, 'benchmark.start', { quick: true, maxWorkers: 1 })
+    await waitUntil('the seller has a benchmark profile', async () => (await call<unknown>(seller, 'benchmark.profile')) !== null, 120_000)
+    // Page-view receipts every 2 views (not a setting the form shows).
+    await call(seller, 'delivery.setPolicy', { receiptEveryViews: 2 })
+  }, 180_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
+    await Promise.all(dirs.map(removeDir))
+  })
+
+  it('the seller sets its lending policy on the Settings page', async () => {
+    const page = await openPage(browser, seller, 'settings')
+    const policy = page.getByTestId('lending-policy')
+    await expect.poll(() => policy.getByTestId('policy-idle').isChecked(), slow).toBe(true)
+    // This machine is shared with other work, so the seller lends whether or not it is idle.
+    await policy.getByTestId('policy-idle').uncheck()
+    await policy.getByTestId('policy-cores').fill('1')
+    await policy.getByTestId('policy-memory').fill('0.25')
+    await policy.getByTestId('policy-save').click()
+    await expect.poll(() => policy.getByTestId('policy-saved').count(), slow).toBe(1)
+    const saved = await call<{ requireIdle: boolean; maxMemoryMb: number; maxCores: number; receiptEveryViews: number }>(seller, 'delivery.policy')
+    expect(saved).toMatchObject({ requireIdle: false, maxMemoryMb: 256, maxCores: 1, receiptEveryViews: 2 })
+    await policy.screenshot({ path: await screenshotPath('delivery-settings-lending') })
+    await page.close()
+  }, 60_000)
+
+  it('the buyer runs the pi sample and the Mandelbrot sample on the seller from the Deals page', async () => {
+    const agreement = await agree('flop', 50)
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${agreement}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    expect(await row.getByTestId('deal-state').getAttribute('data-state')).toBe('confirmed')
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('job-panel')
+    await panel.getByTestId('job-sample').selectOption('pi')
+    await panel.getByTestId('job-args').fill('300000')
+    await panel.getByTestId('job-budget').fill('2')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
+    const stdout = (await panel.getByTestId('job-stdout').textContent()) ?? ''
+    const estimate = Number(/^pi=(\d\.\d{6}) samples=300000 hits=\d+\n?$/.exec(stdout)?.[1])
+    expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.01)
+    expect(await panel.getByTestId('job-exit').textContent()).toBe('Exit status: 0')
+    expect(await panel.getByTestId('receipt-status').textContent()).toBe('completed')
+    expect(await panel.getByTestId('receipt-id').textContent()).toMatch(/^bafyrei[a-z2-7]{52}$/)
+    // The progress bar shows what the receipt charged, no more than the budget.
+    const charged = await panel.getByTestId('job-progress').evaluate((bar: HTMLProgressElement) => bar.value)
+    expect(charged).toBeGreaterThan(0)
+    expect(charged).toBeLessThanOrEqual(2)
+    // The deal is now being delivered, by its receipts.
+    await expect.poll(() => row.getByTestId('deal-state').getAttribute('data-state'), slow).toBe('delivering')
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-pi'), fullPage: true })
+
+    await panel.getByTestId('job-sample').selectOption('mandelbrot')
+    await panel.getByTestId('job-args').fill('96 64 64')
+    await panel.getByTestId('job-budget').fill('1')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-image').count(), slow).toBe(1)
+    expect(await panel.getByTestId('job-image').getAttribute('width')).toBe('96')
+    expect(await panel.getByTestId('job-image').getAttribute('height')).toBe('64')
+    // The canvas holds the image: its pixels are not all one grey.
+    const greys = await panel.getByTestId('job-image').evaluate((canvas: HTMLCanvasElement) => {
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data
+      return new Set(data.filter((_, index) => index % 4 === 0)).size
+    })
+    expect(greys).toBeGreaterThan(2)
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-mandelbrot'), fullPage: true })
+
+    // The seller's Deals page lists the jobs that ran on its machine and the receipts it signed.
+    const sellerPage = await openPage(browser, seller, 'deals')
+    await expect.poll(() => sellerPage.getByTestId('seller-job').count(), slow).toBe(2)
+    expect(await sellerPage.getByTestId('seller-job').first().getAttribute('data-state')).toBe('completed')
+    await expect.poll(() => sellerPage.getByTestId('signed-receipt').count(), slow).toBe(2)
+    await sellerPage.screenshot({ path: await screenshotPath('delivery-seller-jobs'), fullPage: true })
+    await sellerPage.close()
+    await page.close()
+  }, 180_000)
+
+  it('the buyer sends the sample site; an HTTP client counts views to the limit, then 410; the page shows the receipted views', async () => {
+    const agreement = await agree('pageview', 4)
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${agreement}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('site-panel')
+    await panel.getByTestId('site-bundle').setInputFiles(join(projectRoot, 'resources', 'samples', 'site.tar'))
+    await expect.poll(() => panel.getByTestId('site-url').count(), slow).toBe(1)
+    const url = (await panel.getByTestId('site-url').getAttribute('href'))!
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sites\/[0-9a-f]{16}\/$/)
+    expect(await panel.getByTestId('site-views').getAttribute('data-views')).toBe('0')
+
+    const statuses: number[] = []
+    for (let view = 0; view < 4; view++) {
+      const response = await fetch(view % 2 === 0 ? url : `${url}about.html`)
+      statuses.push(response.status)
+      expect(response.headers.get('content-type')).toMatch(/text\/html/)
+      await response.arrayBuffer()
+    }
+    expect(statuses).toEqual([200, 200, 200, 200])
+    const gone = await fetch(url)
+    expect(gone.status).toBe(410)
+    await gone.arrayBuffer()
+
+    // The seller's receipts (every 2 views and at the end) reach the buyer by gossip.
+    await expect.poll(() => panel.getByTestId('site-views').getAttribute('data-views'), slow).toBe('4')
+    await expect.poll(() => row.getByTestId('deal-state').getAttribute('data-state'), slow).toBe('done')
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-site'), fullPage: true })
+
+    // The ledger: the seller's reputation and this node's spending, downloadable as CSV.
+    await expect.poll(() => page.locator(`[data-testid=reputation-row][data-peer="${seller.peerId}"]`).count(), slow).toBe(1)
+    const download = page.waitForEvent('download')
+    await page.getByTestId('ledger-download').click()
+    const file = await download
+    expect(file.suggestedFilename()).toMatch(/^cyclex-ledger-\d{4}-\d\d-\d\d\.csv$/)
+    const csv = await readFile((await file.path())!, 'utf8')
+    const sellerRow = csv.split('\r\n').find((line) => line.startsWith(`${seller.peerId},`))!.split(',')
+    // 4 views at 1,000 µcr each were delivered to this node, and the GFLOP the jobs used.
+    expect(sellerRow[5]).toBe('4')
+    expect(BigInt(sellerRow[13]!)).toBeGreaterThanOrEqual(4_000n)
+    const { balances } = await call<{ balances: { peer: string; spent: string }[] }>(buyer, 'delivery.ledger')
+    expect(sellerRow[13]).toBe(balances.find((each) => each.peer === seller.peerId)!.spent)
+
+    // The Members page shows the seller's delivery record.
+    await page.goto(`${buyer.origin}/#/members`)
+    const member = page.locator(`[data-testid=member-row][data-peer="${seller.peerId}"]`)
+    await expect.poll(() => member.getByTestId('member-reputation').textContent(), slow).toMatch(/\d+% · \d+ failed/)
+    await page.screenshot({ path: await screenshotPath('delivery-members-reputation'), fullPage: true })
+    await page.close()
+  }, 180_000)
+})
