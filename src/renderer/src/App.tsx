@@ -110,10 +110,10 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
             onOpenNegotiation={setNegotiationKey}
           />
         )}
-        {route === 'deals' && <DealsPage market={market} />}
+        {route === 'deals' && <DealsPage market={market} client={client} generation={connection.generation} me={node.status?.peerId} />}
         {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
         {route === 'benchmark' && <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} />}
-        {route === 'settings' && <SettingsPage view={settingsView} />}
+        {route === 'settings' && <SettingsPage view={settingsView} client={client} generation={connection.generation} />}
       </main>
       {notice && negotiationKey === undefined && (
         <NegotiationNotice
