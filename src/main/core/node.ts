@@ -229,6 +229,7 @@ class Node implements CyclexNode {
         runningId: this.benchmark.runningId ?? null,
       }),
       'benchmark.profile': async () => (await this.benchmark.profile()) ?? null,
+      'benchmark.record': async (params) => this.benchmark.recordRun(params),
       'market.place': async ({ order }) => this.market.place(order),
       'market.amend': async ({ order, ...change }) => this.market.amend(order, change),
       'market.cancel': async ({ order }) => this.market.cancel(order),

@@ -8,6 +8,7 @@ import { draftCommands, draftEvents } from './drafts'
 import { marketCommands, marketEvents } from './market'
 import { membersCommands, membersEvents } from './members'
 import { SignedProfileJsonSchema } from '../benchmark/profile'
+import { BenchmarkRecordParamsSchema } from '../benchmark/record'
 import {
   BenchmarkOutcomeSchema,
   BenchmarkProgressSchema,
@@ -76,6 +77,12 @@ export const commands = {
   /** Start a benchmark run; its progress and outcome arrive as benchmark.* events (docs/benchmark.md). */
   'benchmark.start': { params: BenchmarkStartParamsSchema, result: z.object({ runId: z.string() }) },
   'benchmark.cancel': { params: noParams, result: z.object({ cancelled: z.boolean() }) },
+  /**
+   * Record a run whose CPU stages the desktop window measured in its Web Workers: the node checks the
+   * figures against the mode's plan, runs storage, system and network, then records and signs the
+   * run; progress and outcome arrive as for benchmark.start.
+   */
+  'benchmark.record': { params: BenchmarkRecordParamsSchema, result: z.object({ runId: z.string() }) },
   /** Completed runs, newest first, and the id of the run in progress (null when none). */
   'benchmark.history': {
     params: z.object({ limit: z.number().int().min(1).max(500).optional() }).strict(),
@@ -131,6 +138,10 @@ export interface ApiService {
 export interface ApiClient {
   call<Name extends CommandName>(name: Name, params: CommandParams<Name>): Promise<CommandResult<Name>>
   subscribe(listener: (event: ApiEvent) => void): () => void
-  /** Which transport carries the calls: shown in the UI's footer, never branched on by pages. */
+  /**
+   * Which transport carries the calls: shown in the UI's footer, and the default of where the
+   * benchmark's CPU stages run (the desktop window or the node; docs/benchmark.md). Pages never
+   * branch on it otherwise.
+   */
   readonly transport: 'ipc' | 'http'
 }

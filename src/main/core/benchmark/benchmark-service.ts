@@ -1,7 +1,8 @@
 // The node's benchmark: runs the stages in order (CPU on worker_threads, then storage, system and
 // network), reports progress per stage, keeps every run in the store and turns the latest into this
 // node's signed member profile. One run at a time; a run takes an AbortSignal and cancel stops its
-// workers.
+// workers. A desktop window may measure the CPU stages in its own Web Workers and hand the figures
+// over (recordRun): the node checks them against the plan, runs the other stages and records the run.
 import { randomUUID } from 'node:crypto'
 import type { Libp2p, Startable } from '@libp2p/interface'
 import { serializeError } from '../../../shared/errors'
@@ -16,8 +17,10 @@ import type {
   ComputeFigure,
   NetworkResult,
 } from '../../../shared/benchmark/schema'
-import { benchmarkStages, ProgressSequencer, type BenchmarkStage } from '../../../shared/benchmark/stages'
-import type { Precision } from '../../../shared/benchmark/kernel'
+import { benchmarkStages, ProgressSequencer } from '../../../shared/benchmark/stages'
+import { benchmarkPlans, type BenchmarkPlan } from '../../../shared/benchmark/plans'
+import { checkRecordedCpu, type BenchmarkRecordParams } from '../../../shared/benchmark/record'
+import { cpuStages } from '../../../shared/benchmark/stage-runner'
 import type { FactSigner } from '../../../shared/market/encoding'
 import type { Store } from '../store'
 import { runCpuStage } from './cpu-runner'
@@ -26,21 +29,6 @@ import { openBenchmarkHistory, type BenchmarkHistory } from './history'
 import { probeStorage } from './storage-probe'
 import { describeCpu, probeNetworkInterfaces, probeSystem } from './system-probe'
 import { throughput, type Throughput, type ThroughputInit } from './throughput'
-
-/** How much each mode measures. Quick is for tests and a first look: a few seconds in all. */
-export interface BenchmarkPlan {
-  matrixSize: number
-  blockSize: number
-  cpuBudgetMs: number
-  storageBytes: number
-  networkBytes: number
-  maxPeersMeasured: number
-}
-
-export const benchmarkPlans: Readonly<Record<BenchmarkMode, BenchmarkPlan>> = {
-  quick: { matrixSize: 128, blockSize: 32, cpuBudgetMs: 300, storageBytes: 8 << 20, networkBytes: 1 << 20, maxPeersMeasured: 3 },
-  full: { matrixSize: 256, blockSize: 64, cpuBudgetMs: 3000, storageBytes: 128 << 20, networkBytes: 16 << 20, maxPeersMeasured: 5 },
-}
 
 export interface BenchmarkServiceInit {
   /** Upper bound on workers for the all-cores stages; default: every logical core. */
@@ -68,6 +56,12 @@ export interface BenchmarkService extends Startable {
   run(params?: BenchmarkStartParams, signal?: AbortSignal): Promise<BenchmarkRun>
   /** Start a run in the background: progress and the outcome arrive through the components. */
   startRun(params?: BenchmarkStartParams): { runId: string }
+  /**
+   * Start a run whose CPU stages a window measured: the figures are checked against the mode's plan
+   * (a ValidationError names the wrong field), then storage, system and network run here as in
+   * startRun, and the run is recorded and signed the same way.
+   */
+  recordRun(params: BenchmarkRecordParams): { runId: string }
   /** Cancel the run in progress; false when none runs. */
   cancel(): boolean
   readonly runningId: string | undefined
@@ -76,12 +70,8 @@ export interface BenchmarkService extends Startable {
   profile(): Promise<SignedProfileJson | undefined>
 }
 
-const cpuStages: { stage: BenchmarkStage; precision: Precision; multi: boolean; key: 'f64Single' | 'f64Multi' | 'f32Single' | 'f32Multi' }[] = [
-  { stage: 'cpu-f64-single', precision: 'f64', multi: false, key: 'f64Single' },
-  { stage: 'cpu-f64-multi', precision: 'f64', multi: true, key: 'f64Multi' },
-  { stage: 'cpu-f32-single', precision: 'f32', multi: false, key: 'f32Single' },
-  { stage: 'cpu-f32-multi', precision: 'f32', multi: true, key: 'f32Multi' },
-]
+/** CPU figures measured elsewhere (a desktop window's Web Workers), already checked. */
+type MeasuredCpu = BenchmarkRecordParams['cpu']
 
 class NodeBenchmark implements BenchmarkService {
   private readonly history_: BenchmarkHistory
@@ -106,9 +96,23 @@ class NodeBenchmark implements BenchmarkService {
   }
 
   startRun(params: BenchmarkStartParams = {}): { runId: string } {
+    return this.startInBackground(params, undefined)
+  }
+
+  recordRun(params: BenchmarkRecordParams): { runId: string } {
+    const mode: BenchmarkMode = params.quick ? 'quick' : 'full'
+    checkRecordedCpu(params.cpu, this.planOf(mode), describeCpu().logicalCores)
+    return this.startInBackground({ quick: mode === 'quick' }, params.cpu)
+  }
+
+  private planOf(mode: BenchmarkMode): BenchmarkPlan {
+    return { ...benchmarkPlans[mode], ...this.init.plans?.[mode] }
+  }
+
+  private startInBackground(params: BenchmarkStartParams, measuredCpu: MeasuredCpu | undefined): { runId: string } {
     if (this.current) throw new BenchmarkBusyError('A benchmark is already running; wait for it to finish or cancel it')
     const runId = randomUUID()
-    void this.execute(runId, params, undefined).then(
+    void this.execute(runId, params, undefined, measuredCpu).then(
       (run) => this.components.onOutcome({ runId, outcome: 'completed', run }),
       (error: unknown) =>
         this.components.onOutcome(
@@ -150,22 +154,22 @@ class NodeBenchmark implements BenchmarkService {
     return resigned
   }
 
-  private execute(runId: string, params: BenchmarkStartParams, signal: AbortSignal | undefined): Promise<BenchmarkRun> {
+  private execute(runId: string, params: BenchmarkStartParams, signal: AbortSignal | undefined, measuredCpu?: MeasuredCpu): Promise<BenchmarkRun> {
     if (this.current) {
       return Promise.reject(new BenchmarkBusyError('A benchmark is already running; wait for it to finish or cancel it'))
     }
     const controller = new AbortController()
     const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal
-    const done = this.measure(runId, params, combined).finally(() => {
+    const done = this.measure(runId, params, combined, measuredCpu).finally(() => {
       this.current = undefined
     })
     this.current = { runId, controller, done }
     return done
   }
 
-  private async measure(runId: string, params: BenchmarkStartParams, signal: AbortSignal): Promise<BenchmarkRun> {
+  private async measure(runId: string, params: BenchmarkStartParams, signal: AbortSignal, measuredCpu: MeasuredCpu | undefined): Promise<BenchmarkRun> {
     const mode: BenchmarkMode = params.quick ? 'quick' : 'full'
-    const plan = { ...benchmarkPlans[mode], ...this.init.plans?.[mode] }
+    const plan = this.planOf(mode)
     const cpu = describeCpu()
     const workers = Math.max(1, Math.min(cpu.logicalCores, params.maxWorkers ?? Infinity, this.init.maxWorkers ?? Infinity))
     const sequencer = new ProgressSequencer(
@@ -178,7 +182,8 @@ class NodeBenchmark implements BenchmarkService {
     const startedAt = Date.now()
 
     const figures = {} as Record<(typeof cpuStages)[number]['key'], ComputeFigure>
-    for (const { stage, precision, multi, key } of cpuStages) {
+    // Figures a window measured leave nothing to run here: progress starts at the storage stage.
+    for (const { stage, precision, multi, key } of measuredCpu ? [] : cpuStages) {
       if (signal.aborted) cancelled()
       sequencer.report(stage, 0)
       figures[key] = await runCpuStage({
@@ -219,7 +224,7 @@ class NodeBenchmark implements BenchmarkService {
       mode,
       startedAt,
       measuredAt: Date.now(),
-      cpu: { ...cpu, runtime: `node ${process.versions.node} worker_threads`, ...figures },
+      cpu: measuredCpu ? { ...cpu, ...measuredCpu } : { ...cpu, runtime: `node ${process.versions.node} worker_threads`, ...figures },
       storage,
       system,
       network,
