@@ -12,7 +12,8 @@ import { formOfDraft, type OrderForm } from './market/order-form'
 import { pageStorage } from './market/page-storage'
 import { useDrafts } from './market/use-drafts'
 import { useMarket } from './market/use-market'
-import { peerFigures } from './benchmark/MarketComparison'
+import { cpuPlacementOf } from './benchmark/cpu-placement'
+import { peerFigures } from './benchmark/peer-figures'
 import { useMembers } from './members/use-members'
 import { routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
@@ -112,7 +113,9 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
         )}
         {route === 'deals' && <DealsPage market={market} client={client} generation={connection.generation} me={node.status?.peerId} />}
         {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
-        {route === 'benchmark' && <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} />}
+        {route === 'benchmark' && (
+          <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} defaultCpuPlacement={cpuPlacementOf(client.transport, window.location.search)} />
+        )}
         {route === 'settings' && <SettingsPage view={settingsView} client={client} generation={connection.generation} />}
       </main>
       {notice && negotiationKey === undefined && (

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import type { OrderView } from '../../../src/shared/api/market'
 import type { MemberView } from '../../../src/shared/api/members'
-import { peerFigures } from '../../../src/renderer/src/benchmark/MarketComparison'
+import { peerFigures } from '../../../src/renderer/src/benchmark/peer-figures'
 import { formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, memberName } from '../../../src/renderer/src/members/member-format'
 import { upsertMember } from '../../../src/renderer/src/members/use-members'
 import { defaultPolicyForm, describeSchedule, policyParams } from '../../../src/renderer/src/market/policy-form'

@@ -1,28 +1,11 @@
-import type { MemberView } from '../../../shared/api/members'
 import { summarizeFigure } from '../../../shared/benchmark/market-figures'
-
-/** The benchmarked figures a member's profile carries. */
-export interface MachineFigures {
-  gflopsPerCore: number
-  cores: number
-  storageGb: number
-}
+import type { MachineFigures } from './peer-figures'
 
 const figures = [
   { label: 'GFLOPS per core', of: (profile: MachineFigures) => profile.gflopsPerCore },
   { label: 'Cores', of: (profile: MachineFigures) => profile.cores },
   { label: 'Free storage, GB', of: (profile: MachineFigures) => profile.storageGb },
 ] as const
-
-/** The other members that published benchmarked figures (members.list); those without are skipped. */
-export function peerFigures(members: readonly MemberView[]): MachineFigures[] {
-  const peers: MachineFigures[] = []
-  for (const member of members) {
-    if (member.self || member.gflopsPerCore === null || member.cores === null || member.storageGb === null) continue
-    peers.push({ gflopsPerCore: member.gflopsPerCore, cores: member.cores, storageGb: member.storageGb })
-  }
-  return peers
-}
 
 function round(value: number): string {
   return Number(value.toPrecision(3)).toString()

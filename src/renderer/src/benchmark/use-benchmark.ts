@@ -1,8 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
+import { BenchmarkCancelledError } from '../../../shared/benchmark/errors'
+import { benchmarkPlans } from '../../../shared/benchmark/plans'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import type { BenchmarkOutcome, BenchmarkRun } from '../../../shared/benchmark/schema'
-import { benchmarkStages, type BenchmarkStage } from '../../../shared/benchmark/stages'
+import { benchmarkStages, ProgressSequencer, type BenchmarkStage } from '../../../shared/benchmark/stages'
+import type { CpuPlacement } from './cpu-placement'
+import { runCpuStagesInWindow, type WindowCpuOptions } from './web-worker-runner'
 
 export type StageFractions = Readonly<Record<BenchmarkStage, number>>
 
@@ -14,36 +18,61 @@ export interface BenchmarkView {
   readonly profile: SignedProfileJson | null | undefined
   /** The id of the run in progress on the node, from whichever window started it. */
   readonly runningId: string | undefined
+  /** This page is measuring the CPU stages in its own Web Workers (before the node takes over). */
+  readonly measuringInWindow: boolean
   readonly progress: StageFractions
   /** How the last run of this page ended when it did not complete. */
   readonly lastOutcome: Exclude<BenchmarkOutcome, { outcome: 'completed' }> | undefined
   readonly error: Error | undefined
-  start(quick: boolean): Promise<void>
+  /** Start a run; with `cpu: 'window'` this page measures the CPU stages and the node the rest. */
+  start(quick: boolean, cpu: CpuPlacement): Promise<void>
   cancel(): Promise<void>
 }
+
+/** What the page needs to measure the CPU stages itself. */
+export type WindowCpu = Pick<WindowCpuOptions, 'createWorker' | 'workers' | 'runtime'>
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason))
 }
 
+/** Every earlier stage done, every later one not begun. */
+function withStage(current: StageFractions, stageIndex: number, fraction: number): StageFractions {
+  const next = { ...current }
+  benchmarkStages.forEach((each, index) => {
+    if (index < stageIndex) next[each] = 1
+    if (index === stageIndex) next[each] = fraction
+    if (index > stageIndex) next[each] = 0
+  })
+  return next
+}
+
 /**
  * The node's benchmark as the page sees it: the history and profile loaded on open and after every
  * reconnect (`generation`), and the run in progress followed through benchmark.* events. The node
- * runs one benchmark at a time, so every progress event belongs to the run in progress.
+ * runs one benchmark at a time, so every progress event belongs to the run in progress. When the
+ * page measures the CPU stages itself, it shows their progress from its own workers, then hands the
+ * figures to the node (benchmark.record), whose events carry the remaining stages.
  */
-export function useBenchmark(client: ApiClient, generation: number): BenchmarkView {
+export function useBenchmark(client: ApiClient, generation: number, windowCpu: WindowCpu): BenchmarkView {
   const [runs, setRuns] = useState<BenchmarkRun[]>()
   const [profile, setProfile] = useState<SignedProfileJson | null>()
   const [runningId, setRunningId] = useState<string>()
   const [progress, setProgress] = useState<StageFractions>(noProgress)
   const [lastOutcome, setLastOutcome] = useState<BenchmarkView['lastOutcome']>()
   const [error, setError] = useState<Error>()
+  const [measuringInWindow, setMeasuringInWindow] = useState(false)
+  const windowRun = useRef<AbortController | undefined>(undefined)
   const mounted = useRef(true)
+  // Runs whose outcome already arrived: a start's answer may come after its run's last event.
+  const endedRuns = useRef(new Set<string>())
 
   useEffect(() => {
     mounted.current = true
     return () => {
       mounted.current = false
+      // Leaving the page stops its workers: a run nobody watches records nothing.
+      windowRun.current?.abort()
     }
   }, [])
 
@@ -70,18 +99,11 @@ export function useBenchmark(client: ApiClient, generation: number): BenchmarkVi
     () =>
       client.subscribe((event) => {
         if (event.type === 'benchmark.progress') {
-          const { stage, stageIndex, fraction, runId } = event.data
+          const { stageIndex, fraction, runId } = event.data
           setRunningId(runId)
-          setProgress((current) => {
-            const next = { ...current, [stage]: fraction }
-            // Stages run in order: every earlier stage is done, every later one not begun.
-            benchmarkStages.forEach((each, index) => {
-              if (index < stageIndex) next[each] = 1
-              if (index > stageIndex) next[each] = 0
-            })
-            return next
-          })
+          setProgress((current) => withStage(current, stageIndex, fraction))
         } else if (event.type === 'benchmark.result') {
+          endedRuns.current.add(event.data.runId)
           setRunningId(undefined)
           if (event.data.outcome === 'completed') {
             const { run } = event.data
@@ -100,22 +122,58 @@ export function useBenchmark(client: ApiClient, generation: number): BenchmarkVi
     [client],
   )
 
+  const { createWorker, workers, runtime } = windowCpu
   const start = useCallback(
-    async (quick: boolean) => {
+    async (quick: boolean, cpu: CpuPlacement) => {
       setError(undefined)
       setLastOutcome(undefined)
       setProgress(noProgress)
+      if (cpu === 'node') {
+        try {
+          const { runId } = await client.call('benchmark.start', { quick })
+          if (mounted.current && !endedRuns.current.has(runId)) setRunningId(runId)
+        } catch (reason) {
+          if (mounted.current) setError(asError(reason))
+        }
+        return
+      }
+      const controller = new AbortController()
+      windowRun.current = controller
+      setMeasuringInWindow(true)
+      const sequencer = new ProgressSequencer(({ stageIndex, fraction }) => {
+        if (mounted.current && !controller.signal.aborted) setProgress((current) => withStage(current, stageIndex, fraction))
+      })
       try {
-        const { runId } = await client.call('benchmark.start', { quick })
-        if (mounted.current) setRunningId(runId)
+        const measured = await runCpuStagesInWindow({
+          plan: benchmarkPlans[quick ? 'quick' : 'full'],
+          workers,
+          runtime,
+          createWorker,
+          signal: controller.signal,
+          onProgress: (stage, fraction) => sequencer.report(stage, fraction),
+        })
+        windowRun.current = undefined
+        const { runId } = await client.call('benchmark.record', { quick, cpu: measured })
+        if (mounted.current && !endedRuns.current.has(runId)) setRunningId(runId)
       } catch (reason) {
-        if (mounted.current) setError(asError(reason))
+        if (!mounted.current) return
+        if (reason instanceof BenchmarkCancelledError) {
+          setLastOutcome({ runId: '', outcome: 'cancelled' })
+          setProgress(noProgress)
+        } else setError(asError(reason))
+      } finally {
+        if (windowRun.current === controller) windowRun.current = undefined
+        if (mounted.current) setMeasuringInWindow(false)
       }
     },
-    [client],
+    [client, createWorker, workers, runtime],
   )
 
   const cancel = useCallback(async () => {
+    if (windowRun.current) {
+      windowRun.current.abort()
+      return
+    }
     try {
       await client.call('benchmark.cancel', {})
     } catch (reason) {
@@ -123,5 +181,5 @@ export function useBenchmark(client: ApiClient, generation: number): BenchmarkVi
     }
   }, [client])
 
-  return { runs, profile, runningId, progress, lastOutcome, error, start, cancel }
+  return { runs, profile, runningId, measuringInWindow, progress, lastOutcome, error, start, cancel }
 }

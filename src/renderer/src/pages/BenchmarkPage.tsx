@@ -1,10 +1,14 @@
-import type { ReactNode } from 'react'
+import { useMemo, useState, type ReactNode } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { BenchmarkRun, ComputeFigure } from '../../../shared/benchmark/schema'
 import { benchmarkStages, stageTitles } from '../../../shared/benchmark/stages'
-import { MarketComparison, type MachineFigures } from '../benchmark/MarketComparison'
+import { createCpuWorker } from '../benchmark/cpu-worker-factory'
+import type { CpuPlacement } from '../benchmark/cpu-placement'
+import { MarketComparison } from '../benchmark/MarketComparison'
+import type { MachineFigures } from '../benchmark/peer-figures'
 import { RunsChart } from '../benchmark/RunsChart'
-import { useBenchmark, type BenchmarkView } from '../benchmark/use-benchmark'
+import { useBenchmark, type BenchmarkView, type WindowCpu } from '../benchmark/use-benchmark'
+import { describeBrowser } from '../benchmark/web-worker-runner'
 import { PageHeader } from './PageHeader'
 
 function gigabytes(bytes: number): string {
@@ -57,7 +61,7 @@ function Results({ run }: { run: BenchmarkRun }) {
     <section className="panel" aria-labelledby="results-heading" data-testid="bench-results">
       <h2 id="results-heading">Latest run</h2>
       <p className="muted">
-        {run.mode === 'quick' ? 'Quick run' : 'Full run'}, {measured}. Compute ran in {cpu.runtime} on this node.
+        {run.mode === 'quick' ? 'Quick run' : 'Full run'}, {measured}. Compute ran in <span data-testid="result-runtime">{cpu.runtime}</span>.
       </p>
       <h3>Compute</h3>
       <dl className="bench-figures">
@@ -131,18 +135,34 @@ function Profile({ view }: { view: BenchmarkView }) {
 }
 
 /** The node's benchmark: start and cancel, progress per stage, the figures, earlier runs and the profile. */
-export function BenchmarkPage({ client, generation, peers }: { client: ApiClient; generation: number; peers: readonly MachineFigures[] }) {
-  const view = useBenchmark(client, generation)
-  const running = view.runningId !== undefined
+export function BenchmarkPage({
+  client,
+  generation,
+  peers,
+  defaultCpuPlacement,
+}: {
+  client: ApiClient
+  generation: number
+  peers: readonly MachineFigures[]
+  /** Where the CPU stages run unless the user says otherwise: this window in the desktop app, else the node. */
+  defaultCpuPlacement: CpuPlacement
+}) {
+  const windowCpu = useMemo<WindowCpu>(
+    () => ({ createWorker: createCpuWorker, workers: navigator.hardwareConcurrency || 1, runtime: describeBrowser(navigator.userAgent) }),
+    [],
+  )
+  const view = useBenchmark(client, generation, windowCpu)
+  const [cpuPlacement, setCpuPlacement] = useState(defaultCpuPlacement)
+  const running = view.runningId !== undefined || view.measuringInWindow
   const latest = view.runs?.[0]
   return (
     <>
       <PageHeader title="Benchmark">
         <div className="bench-actions">
-          <button type="button" className="button button-primary" data-testid="bench-start" disabled={running} onClick={() => void view.start(false)}>
+          <button type="button" className="button button-primary" data-testid="bench-start" disabled={running} onClick={() => void view.start(false, cpuPlacement)}>
             Run benchmark
           </button>
-          <button type="button" className="button" data-testid="bench-start-quick" disabled={running} onClick={() => void view.start(true)}>
+          <button type="button" className="button" data-testid="bench-start-quick" disabled={running} onClick={() => void view.start(true, cpuPlacement)}>
             Quick run
           </button>
           <button type="button" className="button" data-testid="bench-cancel" disabled={!running} onClick={() => void view.cancel()}>
@@ -151,8 +171,22 @@ export function BenchmarkPage({ client, generation, peers }: { client: ApiClient
         </div>
       </PageHeader>
       <p className="muted bench-intro">
-        Measures this node as a seller: the same kernel a delivered job would run, on this node’s worker threads, then its storage, system and network.
+        Measures this node as a seller: the same kernel a delivered job would run,{' '}
+        {cpuPlacement === 'window' ? 'in this window’s Web Workers' : 'on this node’s worker threads'}, then its storage, system and network.
       </p>
+      <div className="bench-placement">
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={cpuPlacement === 'window'}
+            disabled={running}
+            onChange={(event) => setCpuPlacement(event.target.checked ? 'window' : 'node')}
+            data-testid="bench-cpu-in-window"
+          />
+          Run the CPU stages in this window
+        </label>
+        <p className="hint">The desktop app does. A browser tab may be another machine or engine than the node, so there the node’s own figures are the honest ones.</p>
+      </div>
       {view.error && (
         <p className="panel error-panel" role="alert" data-testid="bench-error">
           {view.error.message}
