@@ -2,7 +2,7 @@
 // parser (the node would answer the same sentence), with a live preview of what the matcher would
 // do against the book on screen. "Place" sends it (or queues it in the outbox when the node cannot be
 // reached); "Save draft" keeps it, connected or not.
-import { useDeferredValue, useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react'
+import { useDeferredValue, useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react'
 import type { ApiClient } from '../../../../shared/api/contract'
 import type { OrderView } from '../../../../shared/api/market'
 import type { GroupView } from '../../../../shared/api/members'
@@ -12,6 +12,7 @@ import { StableLabel } from '../../components/StableLabel'
 import { shortPeer, unitLabels } from '../market-format'
 import { checkDraft, draftOfForm, emptyForm, fieldOfPath, toLocalInput, type MachineTerms, type OrderForm } from '../order-form'
 import { newDraftId } from '../page-storage'
+import { capabilityFieldsOf, prefillCapabilities, withoutPrefill, type CapabilityFields } from '../profile-prefill'
 import { defaultPolicyForm, policyParams, type PolicyForm } from '../policy-form'
 import { PolicyFields } from './NegotiationDialog'
 import { describePreview, previewOrder } from '../preview'
@@ -56,6 +57,44 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
   const [touched, setTouched] = useState(false)
   const [now, setNow] = useState(() => Date.now())
   const [policy, setPolicy] = useState<PolicyForm>(defaultPolicyForm)
+  const [profileFields, setProfileFields] = useState<CapabilityFields>()
+  /** The draft whose capabilities were pre-filled from the profile, and with what. */
+  const prefilled = useRef<{ draftId: string; fields: CapabilityFields } | undefined>(undefined)
+
+  // This node's benchmark profile: when the form opens, and again after every completed run.
+  useEffect(() => {
+    let live = true
+    const load = (): void => {
+      client.call('benchmark.profile', {}).then(
+        (signed) => {
+          if (live && signed) setProfileFields(capabilityFieldsOf(capabilitiesOf(signed.profile)))
+        },
+        // No profile is no pre-fill; "Fill from my benchmark" reports the reason when asked.
+        () => {},
+      )
+    }
+    load()
+    const unsubscribe = client.subscribe((event) => {
+      if (event.type === 'benchmark.result' && event.data.outcome === 'completed') load()
+    })
+    return () => {
+      live = false
+      unsubscribe()
+    }
+  }, [client])
+
+  // A new ask starts from the profile's capabilities; turned back into a bid, it drops them again.
+  useEffect(() => {
+    if (form.side === 'ask') {
+      if (!profileFields || prefilled.current?.draftId === draftId) return
+      prefilled.current = { draftId, fields: profileFields }
+      setForm((current) => prefillCapabilities(current, profileFields))
+    } else if (prefilled.current) {
+      const { fields } = prefilled.current
+      prefilled.current = undefined
+      setForm((current) => withoutPrefill(current, fields))
+    }
+  }, [form.side, profileFields, draftId])
 
   useEffect(() => {
     setForm((current) => (current.unit === unit ? current : { ...current, unit }))
@@ -69,6 +108,8 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
 
   useEffect(() => {
     if (!opened) return
+    // An opened draft is not a new ask: it keeps the capabilities it was saved with.
+    prefilled.current = { draftId: opened.id, fields: capabilityFieldsOf({}) }
     setForm(opened.form)
     setDraftId(opened.id)
     setLabel(opened.label)
@@ -167,17 +208,7 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
         setStatus({ kind: 'failed', message: 'No benchmark profile yet: run the benchmark first (Benchmark page), then fill from it', path: undefined })
         return
       }
-      const capabilities = capabilitiesOf(signed.profile)
-      update({
-        os: capabilities.os?.family ?? '',
-        osVersion: capabilities.os?.version ?? '',
-        terms: {
-          storageGb: capabilities.storageGb === undefined ? '' : String(capabilities.storageGb),
-          gflopsPerCore: capabilities.gflopsPerCore === undefined ? '' : String(capabilities.gflopsPerCore),
-          cores: capabilities.cores === undefined ? '' : String(capabilities.cores),
-          bandwidthMbps: capabilities.bandwidthMbps === undefined ? '' : String(capabilities.bandwidthMbps),
-        },
-      })
+      update(capabilityFieldsOf(capabilitiesOf(signed.profile)))
     } catch (error) {
       setStatus({ kind: 'failed', message: (error as Error).message, path: undefined })
     }
@@ -243,7 +274,7 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
           <div className="form-grid">
             <label>
               Operating system
-              <select value={form.os} onChange={(event) => update({ os: event.target.value as OrderForm['os'] })} {...invalid('os')}>
+              <select value={form.os} onChange={(event) => update({ os: event.target.value as OrderForm['os'] })} data-testid="order-os" {...invalid('os')}>
                 <option value="">Not stated</option>
                 {osFamilies.map((family) => (
                   <option key={family} value={family}>
@@ -288,7 +319,14 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
             <label key={field}>
               {form.side === 'bid' ? `Minimum ${text.toLowerCase()}` : text}
               {termUnit && ` (${termUnit})`}
-              <input type="text" inputMode="numeric" value={form.terms[field]} onChange={(event) => update({ terms: { ...form.terms, [field]: event.target.value } })} {...invalid(field)} />
+              <input
+                type="text"
+                inputMode="numeric"
+                value={form.terms[field]}
+                onChange={(event) => update({ terms: { ...form.terms, [field]: event.target.value } })}
+                data-testid={`order-term-${field}`}
+                {...invalid(field)}
+              />
               {errorFor(field)}
             </label>
           ))}
