@@ -17,14 +17,15 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { base64 } from 'multiformats/bases/base64'
 import { z } from 'zod'
 import { parseWith } from '../api/schema'
-import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
-import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from '../market/errors'
+import { encodeSignedFact, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
+import { decodeSignedRecord, signedRecordFromJson, signRecord, type SignedRecordKind } from '../signed-record'
 import { osFamilies, type Capabilities, type OsFamily } from '../market/facts'
 import { isEd25519PeerId } from '../market/peer-id'
 import type { BenchmarkRun } from './schema'
 
 const whole = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
-const dottedVersion = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,3}$/
+/** Dotted numbers as the market accepts them, leading zeros included (Ubuntu's 22.04). */
+const dottedVersion = /^[0-9]{1,9}(\.[0-9]{1,9}){0,3}$/
 
 /** A group's name, as the market's group facts have it (src/shared/market/schema.ts checks the same). */
 const groupNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -108,7 +109,6 @@ export type SignedProfileRecordJson = z.infer<typeof SignedProfileRecordJsonSche
 
 /** Largest canonical profile body; the envelope adds at most 96 bytes. */
 export const maxProfileBodyBytes = 4096
-const ed25519SignatureLength = 64
 
 function floorWhole(value: number): number {
   return Number.isFinite(value) && value > 0 ? Math.floor(value) : 0
@@ -196,16 +196,16 @@ export function encodeProfileBody(profile: ProfileRecord): Uint8Array {
   return dagCbor.encode(profile)
 }
 
+/** Member profiles as signed records (src/shared/signed-record.ts). */
+export const profileRecordKind: SignedRecordKind<ProfileRecord> = {
+  noun: 'profile',
+  maxBodyBytes: maxProfileBodyBytes,
+  parse: parseProfileRecord,
+}
+
 export function signProfile<Profile extends ProfileRecord>(profile: Profile, signer: FactSigner, sha256?: Sha256): SignedProfile<Profile> {
-  const checked = parseProfileRecord(profile) as Profile
-  if (checked.owner !== signer.owner) {
-    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
-  }
-  const body = encodeProfileBody(checked)
-  if (body.length > maxProfileBodyBytes) {
-    throw new MalformedEncodingError(`a profile may be at most ${maxProfileBodyBytes} bytes encoded; this one is ${body.length}`)
-  }
-  return { id: factIdOfBody(body, sha256), profile: checked, body, signature: signer.sign(signingMessage(body)) }
+  const { id, record, body, signature } = signRecord(profileRecordKind, profile, signer, sha256)
+  return { id, profile: record as Profile, body, signature }
 }
 
 /** The bytes gossip will carry: dag-cbor { body, signature }, the same envelope as a signed fact. */
@@ -213,46 +213,10 @@ export function encodeSignedProfile(signed: Pick<SignedProfile, 'body' | 'signat
   return encodeSignedFact(signed)
 }
 
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  return left.length === right.length && left.every((byte, index) => byte === right[index])
-}
-
-function verifyProfileSignature(profile: ProfileRecord, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
-  if (signature.length !== ed25519SignatureLength) {
-    throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, { path: 'signature' })
-  }
-  if (!verifier.verify(profile.owner, signingMessage(body), signature)) {
-    throw new SignatureMismatchError(`signature does not match owner ${profile.owner}`, { path: 'signature' })
-  }
-}
-
 /** Everything a received profile must pass: size, decoding, fields, canonical bytes, signature. */
 export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedProfile<ProfileRecord> {
-  if (bytes.length > maxProfileBodyBytes + 96) {
-    throw new MalformedEncodingError(`a signed profile may be at most ${maxProfileBodyBytes + 96} bytes; this one is ${bytes.length}`)
-  }
-  let envelope: unknown
-  try {
-    envelope = dagCbor.decode(bytes)
-  } catch (error) {
-    throw new MalformedEncodingError(`not a dag-cbor signed profile: ${(error as Error).message}`, { cause: error })
-  }
-  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as Record<string, unknown>
-  if (Object.keys(rest).length > 0 || !(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
-    throw new MalformedEncodingError('a signed profile must be a map { body: bytes, signature: bytes }')
-  }
-  let decoded: unknown
-  try {
-    decoded = dagCbor.decode(body)
-  } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
-  }
-  const profile = parseProfileRecord(decoded)
-  if (!sameBytes(encodeProfileBody(profile), body) || !sameBytes(encodeSignedProfile({ body, signature }), bytes)) {
-    throw new NonCanonicalEncodingError('the signed profile is not in canonical dag-cbor form', { path: 'body' })
-  }
-  verifyProfileSignature(profile, body, signature, verifier)
-  return { id: factIdOfBody(body, sha256), profile, body, signature }
+  const { id, record, body, signature } = decodeSignedRecord(profileRecordKind, bytes, verifier, sha256)
+  return { id, profile: record, body, signature }
 }
 
 export function signedProfileToJson<Profile extends ProfileRecord = MemberProfile>(
@@ -265,15 +229,6 @@ export function signedProfileToJson<Profile extends ProfileRecord = MemberProfil
 export function signedProfileFromJson(value: unknown, verifier: FactVerifier, sha256?: Sha256): SignedProfile {
   const json = parseWith(SignedProfileJsonSchema, value, 'signed profile')
   const profile = parseProfile(json.profile)
-  const body = encodeProfileBody(profile)
-  const id = factIdOfBody(body, sha256)
-  if (id !== json.id) throw new SignatureMismatchError(`id is not the hash of this profile: it should be ${id}`, { path: 'id' })
-  let signature: Uint8Array
-  try {
-    signature = base64.baseDecode(json.signature)
-  } catch {
-    throw new MalformedEncodingError('signature must be base64 text (RFC 4648, no padding)', { path: 'signature' })
-  }
-  verifyProfileSignature(profile, body, signature, verifier)
+  const { id, body, signature } = signedRecordFromJson(profileRecordKind, profile, json.id, json.signature, verifier, sha256)
   return { id, profile, body, signature }
 }

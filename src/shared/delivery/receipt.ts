@@ -10,8 +10,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { base64 } from 'multiformats/bases/base64'
 import { z } from 'zod'
 import { parseWith } from '../api/schema'
-import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
-import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from '../market/errors'
+import { encodeSignedFact, type FactSigner, type FactVerifier, type Sha256 } from '../market/encoding'
+import { decodeSignedRecord, signedRecordFromJson, signRecord, type SignedRecordKind } from '../signed-record'
 import { isEd25519PeerId } from '../market/peer-id'
 
 const whole = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
@@ -70,8 +70,6 @@ export const SignedReceiptJsonSchema = z.object({ id: z.string(), receipt: Recei
 export type SignedReceiptJson = z.infer<typeof SignedReceiptJsonSchema>
 
 export const maxReceiptBodyBytes = 2048
-const envelopeOverhead = 96
-const ed25519SignatureLength = 64
 
 export function parseReceipt(value: unknown): Receipt {
   return parseWith(ReceiptSchema, value, 'receipt')
@@ -81,63 +79,23 @@ export function encodeReceiptBody(receipt: Receipt): Uint8Array {
   return dagCbor.encode(receipt)
 }
 
+/** Receipts as signed records (src/shared/signed-record.ts), signed by the seller. */
+export const receiptRecordKind: SignedRecordKind<Receipt> = { noun: 'receipt', maxBodyBytes: maxReceiptBodyBytes, parse: parseReceipt }
+
 /** Check, encode canonically and sign with the seller's key. */
 export function signReceipt(receipt: Receipt, signer: FactSigner, sha256?: Sha256): SignedReceipt {
-  const checked = parseReceipt(receipt)
-  if (checked.owner !== signer.owner) {
-    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
-  }
-  const body = encodeReceiptBody(checked)
-  if (body.length > maxReceiptBodyBytes) {
-    throw new MalformedEncodingError(`a receipt may be at most ${maxReceiptBodyBytes} bytes encoded; this one is ${body.length}`)
-  }
-  return { id: factIdOfBody(body, sha256), receipt: checked, body, signature: signer.sign(signingMessage(body)) }
+  const { id, record, body, signature } = signRecord(receiptRecordKind, receipt, signer, sha256)
+  return { id, receipt: record, body, signature }
 }
 
 export function encodeSignedReceipt(signed: Pick<SignedReceipt, 'body' | 'signature'>): Uint8Array {
   return encodeSignedFact(signed)
 }
 
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  return left.length === right.length && left.every((byte, index) => byte === right[index])
-}
-
-function verifyReceiptSignature(receipt: Receipt, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
-  if (signature.length !== ed25519SignatureLength) {
-    throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, { path: 'signature' })
-  }
-  if (!verifier.verify(receipt.owner, signingMessage(body), signature)) {
-    throw new SignatureMismatchError(`signature does not match owner ${receipt.owner}`, { path: 'signature' })
-  }
-}
-
 /** Everything a received receipt must pass: size, decoding, fields, canonical bytes, signature. */
 export function decodeSignedReceipt(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedReceipt {
-  if (bytes.length > maxReceiptBodyBytes + envelopeOverhead) {
-    throw new MalformedEncodingError(`a signed receipt may be at most ${maxReceiptBodyBytes + envelopeOverhead} bytes; this one is ${bytes.length}`)
-  }
-  let envelope: unknown
-  try {
-    envelope = dagCbor.decode(bytes)
-  } catch (error) {
-    throw new MalformedEncodingError(`not a dag-cbor signed receipt: ${(error as Error).message}`, { cause: error })
-  }
-  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as Record<string, unknown>
-  if (Object.keys(rest).length > 0 || !(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
-    throw new MalformedEncodingError('a signed receipt must be a map { body: bytes, signature: bytes }')
-  }
-  let decoded: unknown
-  try {
-    decoded = dagCbor.decode(body)
-  } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
-  }
-  const receipt = parseReceipt(decoded)
-  if (!sameBytes(encodeReceiptBody(receipt), body) || !sameBytes(encodeSignedReceipt({ body, signature }), bytes)) {
-    throw new NonCanonicalEncodingError('the signed receipt is not in canonical dag-cbor form', { path: 'body' })
-  }
-  verifyReceiptSignature(receipt, body, signature, verifier)
-  return { id: factIdOfBody(body, sha256), receipt, body, signature }
+  const { id, record, body, signature } = decodeSignedRecord(receiptRecordKind, bytes, verifier, sha256)
+  return { id, receipt: record, body, signature }
 }
 
 export function signedReceiptToJson(signed: SignedReceipt): SignedReceiptJson {
@@ -148,15 +106,6 @@ export function signedReceiptToJson(signed: SignedReceipt): SignedReceiptJson {
 export function signedReceiptFromJson(value: unknown, verifier: FactVerifier, sha256?: Sha256): SignedReceipt {
   const json = parseWith(SignedReceiptJsonSchema, value, 'signed receipt')
   const receipt = parseReceipt(json.receipt)
-  const body = encodeReceiptBody(receipt)
-  const id = factIdOfBody(body, sha256)
-  if (id !== json.id) throw new SignatureMismatchError(`id is not the hash of this receipt: it should be ${id}`, { path: 'id' })
-  let signature: Uint8Array
-  try {
-    signature = base64.baseDecode(json.signature)
-  } catch {
-    throw new MalformedEncodingError('signature must be base64 text (RFC 4648, no padding)', { path: 'signature' })
-  }
-  verifyReceiptSignature(receipt, body, signature, verifier)
+  const { id, body, signature } = signedRecordFromJson(receiptRecordKind, receipt, json.id, json.signature, verifier, sha256)
   return { id, receipt, body, signature }
 }

@@ -2,12 +2,12 @@
 // presence heartbeats (here). Both use the market's envelope, dag-cbor { body, signature }, with the
 // owner's Ed25519 signature over the market's signingMessage(body); the body's `kind` says which
 // record it is. docs/members.md has the bytes.
-import * as dagCbor from '@ipld/dag-cbor'
 import { z } from 'zod'
-import { decodeSignedProfile, type ProfileRecord, type SignedProfile } from '../../../shared/benchmark/profile'
+import { profileRecordKind, type ProfileRecord, type SignedProfile } from '../../../shared/benchmark/profile'
 import { parseWith } from '../../../shared/api/schema'
-import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier } from '../../../shared/market/encoding'
-import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from '../../../shared/market/errors'
+import { encodeSignedFact, type FactSigner, type FactVerifier } from '../../../shared/market/encoding'
+import { MalformedEncodingError } from '../../../shared/market/errors'
+import { checkEnvelope, openEnvelope, signRecord, type SignedRecordKind } from '../../../shared/signed-record'
 import { isEd25519PeerId } from '../../../shared/market/peer-id'
 import { nodeSha256 } from '../market-crypto'
 
@@ -47,23 +47,20 @@ export const maxPresenceBodyBytes = 256
 /** Nothing larger than the largest profile envelope is decoded at all. */
 export const maxMemberMessageBytes = 4096 + 96
 
-const ed25519SignatureLength = 64
+/** Presence heartbeats as signed records (src/shared/signed-record.ts). */
+export const presenceRecordKind: SignedRecordKind<PresenceRecord> = {
+  noun: 'presence record',
+  maxBodyBytes: maxPresenceBodyBytes,
+  parse: (value) => parseWith(PresenceRecordSchema, value, 'presence'),
+}
 
 export function signPresence(presence: PresenceRecord, signer: FactSigner): SignedPresence {
-  const checked = parseWith(PresenceRecordSchema, presence, 'presence')
-  if (checked.owner !== signer.owner) {
-    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
-  }
-  const body = dagCbor.encode(checked)
-  return { id: factIdOfBody(body, nodeSha256), presence: checked, body, signature: signer.sign(signingMessage(body)) }
+  const { id, record, body, signature } = signRecord(presenceRecordKind, presence, signer, nodeSha256)
+  return { id, presence: record, body, signature }
 }
 
 export function encodeMemberMessage(signed: { body: Uint8Array; signature: Uint8Array }): Uint8Array {
   return encodeSignedFact(signed)
-}
-
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  return left.length === right.length && left.every((byte, index) => byte === right[index])
 }
 
 export type MemberMessage = { kind: 'profile'; signed: SignedProfile<ProfileRecord> } | { kind: 'presence'; signed: SignedPresence }
@@ -73,39 +70,15 @@ export type MemberMessage = { kind: 'profile'; signed: SignedProfile<ProfileReco
  * signature. Throws a CyclexError (ValidationError family) naming the fault.
  */
 export function decodeMemberMessage(bytes: Uint8Array, verifier: FactVerifier): MemberMessage {
-  if (bytes.length > maxMemberMessageBytes) {
-    throw new MalformedEncodingError(`a members message may be at most ${maxMemberMessageBytes} bytes; this one is ${bytes.length}`)
+  const opened = openEnvelope(bytes, 'members message', maxMemberMessageBytes)
+  const kind = (opened.decoded as { kind?: unknown } | null)?.kind
+  if (kind === 'profile') {
+    const { id, record, body, signature } = checkEnvelope(profileRecordKind, opened, bytes, verifier, nodeSha256)
+    return { kind: 'profile', signed: { id, profile: record, body, signature } }
   }
-  let envelope: unknown
-  try {
-    envelope = dagCbor.decode(bytes)
-  } catch (error) {
-    throw new MalformedEncodingError(`not a dag-cbor envelope: ${(error as Error).message}`, { cause: error })
-  }
-  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as Record<string, unknown>
-  if (Object.keys(rest).length > 0 || !(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
-    throw new MalformedEncodingError('a members message must be a map { body: bytes, signature: bytes }')
-  }
-  let decoded: unknown
-  try {
-    decoded = dagCbor.decode(body)
-  } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
-  }
-  const kind = (decoded as { kind?: unknown } | null)?.kind
-  if (kind === 'profile') return { kind: 'profile', signed: decodeSignedProfile(bytes, verifier, nodeSha256) }
   if (kind !== 'presence') {
     throw new MalformedEncodingError(`the members topic carries profiles and presence, not '${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind}'`, { path: 'body.kind' })
   }
-  if (body.length > maxPresenceBodyBytes) {
-    throw new MalformedEncodingError(`a presence body may be at most ${maxPresenceBodyBytes} bytes; this one is ${body.length}`)
-  }
-  const presence = parseWith(PresenceRecordSchema, decoded, 'presence')
-  if (!sameBytes(dagCbor.encode(presence), body) || !sameBytes(encodeMemberMessage({ body, signature }), bytes)) {
-    throw new NonCanonicalEncodingError('the presence record is not in canonical dag-cbor form', { path: 'body' })
-  }
-  if (signature.length !== ed25519SignatureLength || !verifier.verify(presence.owner, signingMessage(body), signature)) {
-    throw new SignatureMismatchError(`signature does not match owner ${presence.owner}`, { path: 'signature' })
-  }
-  return { kind: 'presence', signed: { id: factIdOfBody(body, nodeSha256), presence, body, signature } }
+  const { id, record, body, signature } = checkEnvelope(presenceRecordKind, opened, bytes, verifier, nodeSha256)
+  return { kind: 'presence', signed: { id, presence: record, body, signature } }
 }
