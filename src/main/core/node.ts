@@ -223,13 +223,13 @@ class Node implements CyclexNode {
         return next
       },
       'benchmark.start': async (params) => this.benchmark.startRun(params),
+      'benchmark.record': async (params) => this.benchmark.recordRun(params),
       'benchmark.cancel': async () => ({ cancelled: this.benchmark.cancel() }),
       'benchmark.history': async ({ limit }) => ({
         runs: await this.benchmark.history(limit),
         runningId: this.benchmark.runningId ?? null,
       }),
       'benchmark.profile': async () => (await this.benchmark.profile()) ?? null,
-      'benchmark.record': async (params) => this.benchmark.recordRun(params),
       'market.place': async ({ order }) => this.market.place(order),
       'market.amend': async ({ order, ...change }) => this.market.amend(order, change),
       'market.cancel': async ({ order }) => this.market.cancel(order),
@@ -244,6 +244,7 @@ class Node implements CyclexNode {
       'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
       'market.agreements': async () => ({ agreements: this.market.agreements() }),
       'market.summary': async () => this.market.summary(),
+      'market.confirms': async ({ take }) => ({ confirms: this.market.confirms(take) }),
       'members.list': async () => ({ members: this.members.list() }),
       'members.profile': async ({ peerId }) => this.members.profile(peerId),
       'presence.set': async ({ status }) => ({ status: await this.members.setPresence(status) }),
@@ -278,10 +279,10 @@ class Node implements CyclexNode {
       'delivery.submitSite': async (params) => this.delivery.submitSite(params),
       'delivery.jobs': async () => this.delivery.jobs(),
       'delivery.receipts': async ({ agreement }) => ({ receipts: await this.delivery.receipts(agreement) }),
-      'delivery.policy': async () => this.delivery.policy(),
-      'delivery.setPolicy': async (patch) => this.delivery.setPolicy(patch),
       'delivery.ledger': async () => this.delivery.ledger(),
       'delivery.ledgerCsv': async () => this.delivery.ledgerCsv(),
+      'delivery.policy': async () => this.delivery.policy(),
+      'delivery.setPolicy': async (patch) => this.delivery.setPolicy(patch),
     }
   }
 

@@ -164,6 +164,16 @@ export const AgreementViewSchema = z.object({
 })
 export type AgreementView = z.infer<typeof AgreementViewSchema>
 
+/** A confirm this node holds: the ask's owner binding a take (docs/protocol.md §4). */
+export const ConfirmViewSchema = z.object({
+  id: factId,
+  take: factId,
+  /** Who signed it; only the ask's owner's confirm binds. */
+  owner: peerId,
+  createdAt: z.number().int(),
+})
+export type ConfirmView = z.infer<typeof ConfirmViewSchema>
+
 export const MarketSummarySchema = z.object({
   /** Facts in this node's replicated state. */
   facts: z.number().int(),
@@ -231,6 +241,12 @@ export const marketCommands = {
     result: z.object({ agreements: z.array(AgreementViewSchema) }),
   },
   'market.summary': { params: z.object({}).strict(), result: MarketSummarySchema },
+  /** Every confirm this node holds (of one take, if given), oldest first: audits and tests check that
+   *  no seller confirmed a take twice. Read-only. */
+  'market.confirms': {
+    params: z.object({ take: factId.optional() }).strict(),
+    result: z.object({ confirms: z.array(ConfirmViewSchema) }),
+  },
   /** Move my side of a negotiating pair to `price`: toward the other side, within my order's range if
    *  it has one, never past the counterparty's price (docs/negotiation.md). A signed amendment. */
   'market.counterOffer': {

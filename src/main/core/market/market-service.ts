@@ -10,7 +10,7 @@
 import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
-import type { AgreementView, MarketSummary, NegotiationView, OrderDraft, OrderView } from '../../../shared/api/market'
+import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView } from '../../../shared/api/market'
 import { NotRunningError, ValidationError } from '../../../shared/errors'
 import {
   admits,
@@ -84,6 +84,8 @@ export interface MarketService extends Startable {
   myOrders(): OrderView[]
   negotiations(): NegotiationView[]
   agreements(): AgreementView[]
+  /** The confirms this node holds, of one take or of all, oldest first. */
+  confirms(take?: FactId): ConfirmView[]
   summary(): MarketSummary
   /** Publish this node's member list of group `name` (claim 36): a higher seq replaces the earlier list. */
   publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>>
@@ -709,6 +711,17 @@ class Market implements MarketService {
 
   agreements(): AgreementView[] {
     return [...this.agreementViews.values()].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))
+  }
+
+  confirms(take?: FactId): ConfirmView[] {
+    const lists = take === undefined ? [...this.confirmsByTake.values()] : [this.confirmsByTake.get(take) ?? []]
+    const views: ConfirmView[] = []
+    for (const list of lists) {
+      for (const { id, fact } of list) {
+        if (fact.kind === 'confirm') views.push({ id, take: fact.take, owner: fact.owner, createdAt: fact.createdAt })
+      }
+    }
+    return views.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
   }
 
   summary(): MarketSummary {
