@@ -49,6 +49,7 @@ const statusCoalesceMs = 50
 
 function summarizeConnections(peerId: string, connections: Connection[], latencyMs: number | null): PeerConnection {
   const open = connections.filter((connection) => connection.status === 'open')
+  if (open.length === 0) throw new ConnectionError(`The connection to ${peerId} closed as soon as it opened; try again`)
   const first = open.reduce((oldest, connection) => (connection.timeline.open < oldest.timeline.open ? connection : oldest))
   return {
     peerId,
