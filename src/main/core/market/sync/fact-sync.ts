@@ -37,9 +37,13 @@ export interface FactSyncInit {
   maxOutboundSessions?: number
   /** Inbound sessions at once, over all peers; more are answered `busy`. Default 8. */
   maxInboundSessions?: number
-  /** Inbound sessions a peer may open per second on average... Default 2. */
+  /**
+   * Inbound sessions a peer may open per second on average... Default: twice what an honest peer
+   * with these settings can open (one round and four triggered sessions per interval), at least 2:
+   * 5 at the 2 s interval.
+   */
   inboundSessionsPerSecond?: number
-  /** ...and at once after a quiet spell. Default 10. */
+  /** ...and at once after a quiet spell. Default four times the rate, at least 10. */
   inboundSessionBurst?: number
   /** A session a peer's difference triggers is skipped if one started with it this recently. Default intervalMs / 4. */
   minTriggeredGapMs?: number
@@ -232,6 +236,10 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   ) {
     super()
     const intervalMs = init.intervalMs ?? 2000
+    // An honest peer opens at most one round session and four triggered ones (minTriggeredGapMs =
+    // interval / 4) per interval toward us; the limit is twice that (and never below 2 a second, burst
+    // 10), so only a misbehaving peer meets it.
+    const honestInboundRate = Math.max(2, (2 * 5 * 1000) / intervalMs)
     this.settings = {
       intervalMs,
       peersPerRound: init.peersPerRound ?? 2,
@@ -240,8 +248,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       maxFactsPerSession: init.maxFactsPerSession ?? defaultSyncPolicy.maxFactsPerSession,
       maxOutboundSessions: init.maxOutboundSessions ?? 4,
       maxInboundSessions: init.maxInboundSessions ?? 8,
-      inboundSessionsPerSecond: init.inboundSessionsPerSecond ?? 2,
-      inboundSessionBurst: init.inboundSessionBurst ?? 10,
+      inboundSessionsPerSecond: init.inboundSessionsPerSecond ?? honestInboundRate,
+      inboundSessionBurst: init.inboundSessionBurst ?? Math.max(10, 4 * (init.inboundSessionsPerSecond ?? honestInboundRate)),
       minTriggeredGapMs: init.minTriggeredGapMs ?? intervalMs / 4,
       misbehaviourPenaltyMs: init.misbehaviourPenaltyMs ?? 60_000,
     }
