@@ -44,6 +44,9 @@ export interface CyclexNode {
 }
 
 const dialTimeoutMs = 10_000
+/** How often the fact log's snapshot is rewritten while the node runs, when enough has changed (fact-log.ts). */
+const snapshotEveryMs = 10 * 60_000
+const snapshotAfterChanges = 1_000
 /** Status changes that arrive within this window are sent to the UI as one event. */
 const statusCoalesceMs = 50
 
@@ -85,6 +88,7 @@ class Node implements CyclexNode {
   private readonly events = createEventHub()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
+  private snapshotTimer: ReturnType<typeof setInterval> | undefined
   private stopped: Promise<void> | undefined
 
   constructor(
@@ -94,7 +98,7 @@ class Node implements CyclexNode {
     /** The libp2p host; public for tests that read gossipsub scores and meshes. */
     readonly host: Host,
     signer: FactSigner,
-    factLog: FactLog,
+    private readonly factLog: FactLog,
     marketInit: MarketServiceInit,
     blocklist: Blocklist,
     penalties: PeerPenalties,
@@ -329,6 +333,7 @@ class Node implements CyclexNode {
     this.stopped ??= (async () => {
       clearTimeout(this.statusTimer)
       this.statusTimer = undefined
+      clearInterval(this.snapshotTimer)
       await this.members.stop()
       await this.latency.stop()
       await this.autoNegotiation.stop()
@@ -341,6 +346,8 @@ class Node implements CyclexNode {
       this.host.removeEventListener('connection:close', this.statusChanged)
       this.host.removeEventListener('self:peer:update', this.statusChanged)
       await this.host.stop()
+      // Nothing adds facts any more: the next start reads them from the snapshot.
+      await this.writeSnapshot(1)
       await this.store.close()
     })()
     return this.stopped
@@ -359,6 +366,18 @@ class Node implements CyclexNode {
     await this.benchmark.start()
     await this.members.start()
     await this.delivery.start()
+    this.snapshotTimer = setInterval(() => void this.writeSnapshot(snapshotAfterChanges), snapshotEveryMs)
+    this.snapshotTimer.unref()
+  }
+
+  /** A snapshot only speeds up the next start, so failing to write one is reported, not fatal. */
+  private async writeSnapshot(afterChanges: number): Promise<void> {
+    if (this.factLog.changesSinceSnapshot < afterChanges) return
+    try {
+      await this.factLog.writeSnapshot()
+    } catch (error) {
+      console.error('writing the fact log snapshot failed (the next start decodes every fact):', error)
+    }
   }
 }
 

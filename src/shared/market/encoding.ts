@@ -204,6 +204,14 @@ export function decodeSignedFact(bytes: Uint8Array, verifier: FactVerifier, opti
   return { id: factIdOfBody(body, options.sha256), fact, body, signature }
 }
 
+/**
+ * The body and signature of a signed fact, with no check of the body: for bytes this node validated
+ * before (its own store), whose body's hash is compared with the id they were stored under instead.
+ */
+export function splitSignedFact(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } {
+  return splitCanonicalEnvelope(bytes) ?? decodeEnvelope(bytes)
+}
+
 /** The slow path of decodeSignedFact's envelope: decode it and check its shape (its bytes are compared after the body's). */
 function decodeEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } {
   let envelope: unknown
