@@ -1,102 +1,35 @@
-// `npm run bench:market`: how fast the market core is, on a seeded synthetic book (docs/matcher.md).
+// `npm run bench:market`: how fast the market core is, on the seeded synthetic book of
+// scripts/synthetic-book.ts (seed 42, 100,000 live orders; docs/matcher.md describes it).
 // Prints medians of several runs against the goals and writes bench-results/market.json.
-//
-// The book (seed 42): 100,000 live orders, half bids, half asks; 4 in 5 in GFLOP, 1 in 5 page views;
-// 5,000 owners; mid price 1,000 micro-credits, bids spread over [800, 1020], asks over [980, 1200]
-// (so a thin band crosses); a fifth of bids with ranges and asks with ranges; windows within one day
-// (asks 4-12 h starting in the first 12 h, bids 15 min-4 h starting in the first 20 h); every ask
-// states capabilities, a fifth of bids have requirements; a tenth of bids and of asks name preferred
-// counterparties (three peers, or one of 50 groups of 20 members).
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../src/main/core/market-crypto'
+import { createNodeFactVerifier, nodeSha256 } from '../src/main/core/market-crypto'
 import {
   decodeSignedFact,
   encodeSignedFact,
   factIdOf,
   MarketBook,
-  osFamilies,
   signFact,
   type FactSigner,
   type GroupFact,
   type IdentifiedFact,
   type OrderFact,
 } from '../src/shared/market'
+import { ownerSeed, syntheticMarket } from './synthetic-book'
 
 const day0 = 1_735_689_600_000
-const minute = 60_000
-const hour = 60 * minute
 const runs = Number(process.env.BENCH_RUNS ?? 7)
-
-/** mulberry32: a small seeded generator, so every run measures the same book. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-const random = seededRandom(42)
-const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1))
-
 console.log('making owners and groups...')
-const owners: string[] = Array.from({ length: 5000 }, (_, index) => createNodeFactSigner(seedOf(index)).owner)
-function seedOf(index: number): Uint8Array {
-  const seed = new Uint8Array(32)
-  new DataView(seed.buffer).setUint32(0, index + 1)
-  return seed
-}
-const groups: IdentifiedFact<GroupFact>[] = Array.from({ length: 50 }, (_, index) => {
-  const fact: GroupFact = { kind: 'group', owner: owners[index]!, name: `group-${index}`, seq: 0, members: Array.from({ length: 20 }, () => owners[between(0, owners.length - 1)]!).filter((peer, i, all) => all.indexOf(peer) === i), createdAt: day0 }
-  return { id: factIdOf(fact), fact }
-})
-
-let orderCounter = 0
-function syntheticOrder(): OrderFact {
-  const side = random() < 0.5 ? 'bid' : 'ask'
-  const owner = owners[between(0, owners.length - 1)]!
-  const createdAt = day0 - hour + orderCounter++
-  const order: OrderFact =
-    side === 'ask'
-      ? (() => {
-          const start = day0 + between(0, 12 * 60) * minute
-          return {
-            kind: 'order', owner, side, unit: random() < 0.8 ? 'flop' : 'pageview', quantity: between(100, 10_000), price: between(980, 1200),
-            window: { start, end: start + between(4 * 60, 12 * 60) * minute }, createdAt, expiresAt: day0 + 24 * hour,
-            capabilities: { storageGb: between(10, 2000), os: { family: osFamilies[between(0, 2)]!, version: `${between(10, 15)}.${between(0, 9)}` }, gflopsPerCore: between(5, 80), cores: between(1, 64), bandwidthMbps: between(10, 10_000) },
-          } satisfies OrderFact
-        })()
-      : (() => {
-          const start = day0 + between(0, 20 * 60) * minute
-          return {
-            kind: 'order', owner, side, unit: random() < 0.8 ? 'flop' : 'pageview', quantity: between(10, 5000), price: between(800, 1020),
-            window: { start, end: start + between(15, 4 * 60) * minute }, createdAt, expiresAt: day0 + 24 * hour,
-          } satisfies OrderFact
-        })()
-  if (random() < 0.2) order.range = side === 'bid' ? order.price + between(0, 100) : order.price - between(0, 100)
-  if (side === 'bid' && random() < 0.2) {
-    order.requirements = random() < 0.5 ? { storageGb: between(10, 1000), cores: between(1, 16) } : { os: [{ family: 'linux', minVersion: '12' }], gflopsPerCore: between(5, 40), bandwidthMbps: between(10, 1000) }
-  }
-  if (random() < 0.1) {
-    if (random() < 0.5) {
-      order.counterparties = { peers: [...new Set([0, 1, 2].map(() => owners[between(0, owners.length - 1)]!))] }
-    } else {
-      const group = groups[between(0, groups.length - 1)]!.fact
-      order.counterparties = { groups: [`${group.owner}/${group.name}`] }
-    }
-  }
-  return order
-}
+const market = syntheticMarket({ seed: 42, day0 })
+const groups: IdentifiedFact<GroupFact>[] = market.groups.map((fact) => ({ id: factIdOf(fact), fact }))
+const syntheticOrder = market.nextOrder
 const identified = (fact: OrderFact): IdentifiedFact => ({ id: factIdOf(fact, nodeSha256), fact })
 
 console.log('making a book of 100,000 orders...')
@@ -139,19 +72,19 @@ if (JSON.stringify(lastEpoch) !== JSON.stringify(fromScratch)) throw new Error('
 
 // 3. Validation of received orders against raw Ed25519 verification, on the same signed orders.
 console.log('signing 4,000 orders...')
-const signers: FactSigner[] = owners.slice(0, 200).map((_, index) => createNodeFactSigner(seedOf(index)))
+const signers: FactSigner[] = market.owners.slice(0, 200).map((owner) => market.signers.get(owner)!)
 const signed = Array.from({ length: 4000 }, (_, index) => {
   const signer = signers[index % signers.length]!
   return signFact({ ...syntheticOrder(), owner: signer.owner }, signer, { sha256: nodeSha256 })
 })
 const envelopes = signed.map(encodeSignedFact)
 const rawKeys = signers.map((_, index) => {
-  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seedOf(index)]), format: 'der', type: 'pkcs8' })
+  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), ownerSeed(index)]), format: 'der', type: 'pkcs8' })
   return createPublicKey(privateKey)
 })
 const rawMessages = signed.map((fact) => Buffer.concat([Buffer.from('cyclex/fact/v1\n'), fact.body]))
 const rawSignatures = signed.map((fact, index) => {
-  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seedOf(index % signers.length)]), format: 'der', type: 'pkcs8' })
+  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), ownerSeed(index % signers.length)]), format: 'der', type: 'pkcs8' })
   return sign(null, rawMessages[index]!, privateKey)
 })
 const verifier = createNodeFactVerifier()
