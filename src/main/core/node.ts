@@ -169,6 +169,7 @@ class Node implements CyclexNode {
       market: this.market,
       benchmarkProfile: () => this.benchmark.profile(),
       emit: (event) => this.events.emit(event),
+      onSyncMisbehaviour: (peer) => penalties.penalize(peer),
     })
     this.api = createApiService(this.handlers(), this.events)
   }

@@ -25,7 +25,7 @@ export const DeliveryPolicySchema = z
     maxCores: z.number().int().min(1).max(1024),
     /** Memory for all running jobs together, MiB; each job gets maxMemoryMb / maxCores. */
     maxMemoryMb: z.number().int().min(32).max(1_048_576),
-    /** What happens to a running job when the policy stops allowing it: wait (at its next WASI call) or stop. */
+    /** What happens to a running job when the policy stops allowing it: wait without using CPU (docs/delivery.md, pause points) or stop. */
     whenBusy: z.enum(['pause', 'stop']),
     /** Count the float operations of modules that can be instrumented. */
     instrument: z.boolean(),

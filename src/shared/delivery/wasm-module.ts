@@ -31,13 +31,13 @@ export class NotInstrumentableError extends Error {
   override name = 'NotInstrumentableError'
 }
 
-interface Section {
+export interface Section {
   id: number
   /** The section's content, without its id and size. */
   content: Uint8Array
 }
 
-class Reader {
+export class Reader {
   offset = 0
   constructor(readonly bytes: Uint8Array) {}
 
@@ -83,7 +83,7 @@ class Reader {
   }
 }
 
-function u32Bytes(value: number): number[] {
+export function u32Bytes(value: number): number[] {
   const out: number[] = []
   let rest = value
   do {
@@ -110,7 +110,7 @@ function s64Bytes(value: number): number[] {
   }
 }
 
-function concat(parts: readonly (Uint8Array | number[])[]): Uint8Array {
+export function concat(parts: readonly (Uint8Array | number[])[]): Uint8Array {
   const length = parts.reduce((sum, part) => sum + part.length, 0)
   const out = new Uint8Array(length)
   let offset = 0
@@ -123,7 +123,7 @@ function concat(parts: readonly (Uint8Array | number[])[]): Uint8Array {
 
 const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
 
-function readSections(bytes: Uint8Array): Section[] {
+export function readSections(bytes: Uint8Array): Section[] {
   if (bytes.length < 8 || magic.some((byte, index) => bytes[index] !== byte)) {
     throw new WasmModuleError('not a WebAssembly module: it does not start with \\0asm version 1')
   }
@@ -138,7 +138,7 @@ function readSections(bytes: Uint8Array): Section[] {
   return sections
 }
 
-function writeModule(sections: readonly Section[]): Uint8Array {
+export function writeModule(sections: readonly Section[]): Uint8Array {
   return concat([magic, ...sections.flatMap((section) => [[section.id, ...u32Bytes(section.content.length)], section.content])])
 }
 
@@ -172,7 +172,7 @@ function readLimits(reader: Reader, what: string): WasmLimits & { flags: number 
   return { flags, min, max: flags === 1 ? reader.u32() : undefined }
 }
 
-function skipValueOrReferenceType(reader: Reader): void {
+export function skipValueOrReferenceType(reader: Reader): void {
   const type = reader.byte()
   // ref null ht / ref ht (function references): a heap type follows
   if (type === 0x63 || type === 0x64) reader.skipSigned(33)
@@ -290,7 +290,7 @@ function skipMemoryArgument(reader: Reader): void {
 }
 
 /** Skip the immediates of the instruction whose opcode was just read. */
-function skipImmediates(reader: Reader, opcode: number): void {
+export function skipImmediates(reader: Reader, opcode: number): void {
   if (opcode >= 0x45 && opcode <= 0xc4) return // numeric, comparisons, conversions, sign extension
   if (opcode >= 0x28 && opcode <= 0x3e) return skipMemoryArgument(reader)
   switch (opcode) {
@@ -446,13 +446,13 @@ function countImportedGlobals(sections: readonly Section[]): number {
 /** Section ids in the order the binary format requires (tags, 13, sit between memory and global). */
 const sectionOrder = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11]
 
-function insertInOrder(sections: Section[], added: Section): Section[] {
+export function insertInOrder(sections: Section[], added: Section): Section[] {
   const rank = sectionOrder.indexOf(added.id)
   const at = sections.findIndex((section) => section.id !== 0 && sectionOrder.indexOf(section.id) > rank)
   return at === -1 ? [...sections, added] : [...sections.slice(0, at), added, ...sections.slice(at)]
 }
 
-function appendEntry(section: Section | undefined, id: number, entry: number[]): Section {
+export function appendEntry(section: Section | undefined, id: number, entry: number[]): Section {
   if (!section) return { id, content: Uint8Array.from([1, ...entry]) }
   const reader = new Reader(section.content)
   const count = reader.u32()

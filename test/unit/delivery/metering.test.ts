@@ -9,7 +9,7 @@ import { prepareJobModule } from '../../../src/shared/delivery/wasm-module'
 import { runKernelRate } from './kernel-rate'
 
 const samples = join(import.meta.dirname, '../../../resources/samples')
-const limits = { cpuMs: 20_000, wallMs: 30_000, heapMb: 64, maxOutputBytes: 1 << 20 }
+const limits = { cpuMs: 20_000, wallMs: 30_000, maxPausedMs: 30_000, heapMb: 64, maxOutputBytes: 1 << 20 }
 
 async function run(name: string, args: string[], instrument = true): Promise<JobOutcome> {
   const prepared = prepareJobModule(new Uint8Array(await readFile(join(samples, `${name}.wasm`))), { instrument, maxMemoryPages: 1024, maxTableEntries: 10_000 })

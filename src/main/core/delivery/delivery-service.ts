@@ -46,14 +46,18 @@ import type { FactSigner, FactVerifier } from '../../../shared/market/encoding'
 import type { BookOrder } from '../../../shared/market/book-order'
 import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
+import type { FactSync, FactSyncInit } from '../market/sync'
 import type { Store, Sublevel } from '../store'
 import { JobChannel } from './job-channel'
 import { runJob, type RunningJob } from './job-runner'
 import { loadAverageIdleSource, type IdleSource } from './machine-state'
+import { addPausePoints } from './pause-points'
 import type { ReceiptIntakeInit } from './receipt-intake'
 import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
+import { receiptSync } from './receipt-sync'
 import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimits } from './site-bundle'
 import { SiteServer, type HostedSite } from './site-server'
+import { SiteStore, type StoredSite } from './site-store'
 
 export const jobProtocol = '/cyclex/job/1.0.0'
 
@@ -80,8 +84,10 @@ export interface DeliveryInit {
   maxOutputBytes?: number
   /** How often the policy is checked while jobs run; default 2 s. */
   policyCheckMs?: number
-  /** Wall time a job may take beyond its CPU limit (waiting, paused); default 60 s. */
+  /** Wall time a job may take beyond its CPU limit (waiting for a core; time paused does not count); default 60 s. */
   wallSlackMs?: number
+  /** How long the policy may keep a job paused before it is stopped; default 15 min. */
+  maxPauseMs?: number
   /**
    * Where the policy learns whether the machine is idle and on mains power; default the load average
    * and Linux's power supply files. The desktop shell passes one over Electron's powerMonitor.
@@ -89,10 +95,12 @@ export interface DeliveryInit {
   idleSource?: IdleSource
   /** Rate limits and clock skew of the receipts topic. */
   receiptIntake?: ReceiptIntakeInit
+  /** The receipts sync's settings (interval, limits); default a round every 5 s. */
+  receiptSync?: Omit<FactSyncInit, 'protocol'>
 }
 
 export interface DeliveryComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
   store: Store
   signer: FactSigner
   verifier: FactVerifier
@@ -101,6 +109,8 @@ export interface DeliveryComponents {
   emit(event: ApiEvent): void
   /** The receipts topic; without it receipts are kept but not gossiped. */
   pubsub?: MarketPubSub
+  /** Told when a peer breaks the receipts sync protocol (gossip scores it down). */
+  onSyncMisbehaviour?(peer: string): void
   idleSource?: IdleSource
   now?(): number
 }
@@ -132,6 +142,30 @@ interface SellerJob {
   budgetMilliGflop: number
   rateMflops: number
   pausedByPolicy: boolean
+  /** Why the job cannot be paused (its module has no pause points); the policy stops it instead. */
+  notPausable: string | null
+}
+
+/** A site this node serves as seller; its record is kept in level (site-store.ts). */
+interface SellerSite extends HostedSite {
+  agreementId: string
+  buyer: string
+  seq: number
+  bundleBytes: number
+}
+
+function siteRecord(site: SellerSite): StoredSite {
+  return {
+    site: site.id,
+    agreement: site.agreementId,
+    buyer: site.buyer,
+    quantity: site.quantity,
+    views: site.views,
+    windowEnd: site.windowEnd,
+    ended: site.ended || site.views >= site.quantity,
+    seq: site.seq,
+    bundleBytes: site.bundleBytes,
+  }
 }
 
 const maxFrameOverhead = 64 * 1024
@@ -171,6 +205,7 @@ function sha256Hex(bytes: Uint8Array): string {
 
 class Delivery implements DeliveryService {
   private readonly receiptLedger: ReceiptLedger
+  private readonly receiptSync: FactSync
   private readonly policyDb: Sublevel<DeliveryPolicy>
   private currentPolicy: DeliveryPolicy = defaultDeliveryPolicy
   private readonly jobViews = new Map<string, JobView>()
@@ -179,7 +214,10 @@ class Delivery implements DeliveryService {
   private readonly delivered = new Map<string, number>()
   /** milli-GFLOP reserved by running jobs per agreement. */
   private readonly reserved = new Map<string, number>()
-  private readonly siteOfAgreement = new Map<string, HostedSite & { agreement: AgreementView; seq: number }>()
+  /** The site each agreement serves now, and every site known by id (replaced ones answer 410). */
+  private readonly siteOfAgreement = new Map<string, SellerSite>()
+  private readonly sellerSites = new Map<string, SellerSite>()
+  private readonly siteStore: SiteStore
   private readonly buyerSites = new Map<string, SiteView>()
   private readonly siteServer: SiteServer
   private readonly idleSource: IdleSource
@@ -191,6 +229,7 @@ class Delivery implements DeliveryService {
     private readonly init: DeliveryInit,
   ) {
     this.policyDb = components.store.jsonSublevel('delivery-policy')
+    this.siteStore = new SiteStore(components.store)
     this.idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
     this.receiptLedger = receiptLedger(init.receiptIntake)({
       store: components.store,
@@ -200,12 +239,21 @@ class Delivery implements DeliveryService {
       emit: components.emit,
       ...(components.now ? { now: components.now } : {}),
     })
+    this.receiptSync = receiptSync(init.receiptSync)({
+      libp2p: components.libp2p,
+      ledger: this.receiptLedger,
+      ...(components.onSyncMisbehaviour ? { onMisbehaviour: components.onSyncMisbehaviour } : {}),
+    })
     this.siteServer = new SiteServer({
       host: init.siteHost ?? '127.0.0.1',
       port: init.sitePort ?? 0,
       ...(init.siteAnnounceHost ? { announceHost: init.siteAnnounceHost } : {}),
       now: () => this.now(),
-      onView: (site) => void this.siteViewed(site).catch((error: unknown) => console.error('signing a site receipt failed:', error)),
+      recordView: async (site) => {
+        const hosted = this.sellerSites.get(site.id)
+        if (hosted) await this.siteStore.save(() => siteRecord(hosted))
+      },
+      onView: (site, count) => void this.siteViewed(site, count).catch((error: unknown) => console.error('signing a site receipt failed:', error)),
     })
   }
 
@@ -220,10 +268,12 @@ class Delivery implements DeliveryService {
     for (const signed of this.receiptLedger.all()) {
       if (signed.receipt.owner === this.components.signer.owner && signed.receipt.status !== 'refused') this.noteDelivered(signed.receipt)
     }
+    await this.restoreSites()
     await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
       maxInboundStreams: 8,
       maxOutboundStreams: 8,
     })
+    await this.receiptSync.start()
     this.policyTimer = setInterval(() => void this.applyPolicy(), this.init.policyCheckMs ?? 2_000)
     this.started = true
   }
@@ -235,6 +285,8 @@ class Delivery implements DeliveryService {
     for (const job of this.running.values()) job.run.stop('the seller\'s node is shutting down')
     await Promise.all([...this.running.values()].map((job) => job.run.outcome))
     await this.siteServer.stop()
+    await this.siteStore.flush().catch(() => undefined)
+    await this.receiptSync.stop()
     await this.receiptLedger.stop()
   }
 
@@ -255,7 +307,7 @@ class Delivery implements DeliveryService {
     for (const site of this.siteOfAgreement.values()) {
       sites.push({
         site: site.id,
-        agreement: site.agreement.id,
+        agreement: site.agreementId,
         role: 'seller',
         url: this.siteServer.running ? this.siteServer.urlOf(site.id) : '',
         views: site.views,
@@ -427,6 +479,13 @@ class Delivery implements DeliveryService {
     } catch (error) {
       return refusal(`the module is refused: ${(error as Error).message}`)
     }
+    let moduleToRun = prepared.bytes
+    let notPausable: string | null = null
+    try {
+      moduleToRun = addPausePoints(prepared.bytes)
+    } catch (error) {
+      notPausable = (error as Error).message
+    }
 
     const limitMs = cpuLimitMs(budget, rateMflops, policy.marginPercent)
     const view: JobView = { job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'running', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null }
@@ -441,10 +500,10 @@ class Delivery implements DeliveryService {
     }
     const run = runJob({
       name,
-      module: prepared.bytes,
+      module: moduleToRun,
       args,
       stdin,
-      limits: { cpuMs: limitMs, wallMs: limitMs + (this.init.wallSlackMs ?? 60_000), heapMb: Math.max(64, Math.floor(memoryMb / 2)), maxOutputBytes: this.init.maxOutputBytes ?? 4 * 2 ** 20 },
+      limits: { cpuMs: limitMs, wallMs: limitMs + (this.init.wallSlackMs ?? 60_000), maxPausedMs: this.init.maxPauseMs ?? 15 * 60_000, heapMb: Math.max(64, Math.floor(memoryMb / 2)), maxOutputBytes: this.init.maxOutputBytes ?? 4 * 2 ** 20 },
       onProgress: (progress) => {
         view.cpuMs = progress.cpuMs
         view.gflopDelivered = gflopOf(Math.min(budget, meteredMilliGflop(progress.cpuMs * 1000, rateMflops)))
@@ -452,13 +511,15 @@ class Delivery implements DeliveryService {
         this.emitProgress(view, progress.stdoutBytes)
       },
       onPause: (paused) => {
+        // The worker reports when it really waits (and uses no CPU) and when it runs again.
         view.state = paused ? 'paused' : 'running'
+        if (!paused) view.reason = null
         tell({ type: paused ? 'paused' : 'resumed', reason: view.reason })
         this.emitProgress(view, 0)
       },
     })
     started.run = run
-    const sellerJob: SellerJob = { view, run, budgetMilliGflop: budget, rateMflops, pausedByPolicy: false }
+    const sellerJob: SellerJob = { view, run, budgetMilliGflop: budget, rateMflops, pausedByPolicy: false, notPausable }
     this.running.set(job, sellerJob)
     const outcome = await run.outcome
     this.running.delete(job)
@@ -509,49 +570,105 @@ class Delivery implements DeliveryService {
     } catch (error) {
       return refusal(`the bundle is refused: ${error instanceof BundleRefusedError || error instanceof DeliveryRefusedError ? error.message : (error as Error).message}`)
     }
-    await this.siteServer.start()
+    const bundle = (request.bundle as Uint8Array).slice()
     const previous = this.siteOfAgreement.get(agreement.id)
+    const hosted: SellerSite = { id: site, files, quantity: agreement.quantity, views: viewsSoFar, windowEnd, ended: false, agreementId: agreement.id, buyer: agreement.buyer, seq: previous?.seq ?? 0, bundleBytes: bundle.length }
+    try {
+      // Kept before it is served: a restart within the window serves it again (restoreSites).
+      await this.siteStore.add(siteRecord(hosted), bundle, previous ? siteRecord(previous) : undefined)
+      await this.startSiteServer()
+    } catch (error) {
+      return refusal(`the seller could not keep or serve the bundle: ${(error as Error).message}`)
+    }
     if (previous) previous.ended = true
-    const hosted = { id: site, files, quantity: agreement.quantity, views: viewsSoFar, windowEnd, ended: false, agreement, seq: previous?.seq ?? 0 }
     this.siteOfAgreement.set(agreement.id, hosted)
+    this.sellerSites.set(site, hosted)
     this.siteServer.host(hosted)
     await channel.send({ type: 'serving', site, url: this.siteServer.urlOf(site), quantity: agreement.quantity, views: viewsSoFar })
   }
 
-  private async siteViewed(site: HostedSite): Promise<void> {
-    const hosted = [...this.siteOfAgreement.values()].find((each) => each.id === site.id)
+  private async startSiteServer(): Promise<void> {
+    if (this.siteServer.running) return
+    await this.siteServer.start(await this.siteStore.lastPort())
+    await this.siteStore.rememberPort(this.siteServer.port)
+  }
+
+  /**
+   * The sites this node served before it stopped: those whose window has not ended are served again
+   * under the same path, counting on from the stored count (or the receipts', if higher); the port
+   * is the one used before when it is free. A bundle that no longer unpacks is reported and not served.
+   */
+  private async restoreSites(): Promise<void> {
+    const now = this.now()
+    for (const record of await this.siteStore.list()) {
+      if (now > record.windowEnd) {
+        await this.siteStore.remove(record.site)
+        continue
+      }
+      const views = record.ended ? record.views : Math.max(record.views, this.delivered.get(record.agreement) ?? 0)
+      const seq = Math.max(record.seq, this.receiptLedger.latestSeq(this.components.signer.owner, record.agreement, record.site) ?? 0)
+      let files: HostedSite['files'] = new Map()
+      if (!record.ended && views < record.quantity) {
+        try {
+          const bundle = await this.siteStore.bundle(record.site)
+          if (bundle === undefined) throw new Error('its bundle is missing from the store')
+          files = unpackBundle(bundle, this.init.bundleLimits ?? defaultBundleLimits)
+        } catch (error) {
+          console.error(`site ${record.site} of agreement ${record.agreement} cannot be served again: ${(error as Error).message}`)
+          continue
+        }
+      }
+      const hosted: SellerSite = { id: record.site, files, quantity: record.quantity, views, windowEnd: record.windowEnd, ended: record.ended, agreementId: record.agreement, buyer: record.buyer, seq, bundleBytes: record.bundleBytes }
+      this.sellerSites.set(hosted.id, hosted)
+      if (!record.ended) this.siteOfAgreement.set(record.agreement, hosted)
+      this.siteServer.host(hosted)
+    }
+    if (this.sellerSites.size > 0) await this.startSiteServer()
+  }
+
+  private async siteViewed(site: HostedSite, count: number): Promise<void> {
+    const hosted = this.sellerSites.get(site.id)
     if (!hosted) return
     const every = this.currentPolicy.receiptEveryViews
-    const atEnd = hosted.views >= hosted.quantity
-    if (!atEnd && hosted.views % every !== 0) return
+    const atEnd = count >= hosted.quantity
+    if (!atEnd && count % every !== 0) return
     hosted.seq++
-    const delivered = this.delivered.get(hosted.agreement.id) ?? 0
+    const delivered = this.delivered.get(hosted.agreementId) ?? 0
     await this.issue({
-      agreement: hosted.agreement.id,
-      buyer: hosted.agreement.buyer,
+      agreement: hosted.agreementId,
+      buyer: hosted.buyer,
       unit: 'pageview',
       job: hosted.id,
       seq: hosted.seq,
       status: atEnd ? 'ended' : 'serving',
-      delivered: hosted.views,
-      agreementDelivered: Math.max(delivered, hosted.views),
+      delivered: count,
+      agreementDelivered: Math.max(delivered, count),
     })
+    await this.siteStore.save(() => siteRecord(hosted))
   }
 
   // ---- policy ----
 
   private async applyPolicy(): Promise<void> {
     if (this.running.size === 0) return
-    const reason = policyRefusal(this.currentPolicy, await this.idleSource.state(this.running.size))
+    let reason: string | null
+    try {
+      reason = policyRefusal(this.currentPolicy, await this.idleSource.state(this.running.size))
+    } catch (error) {
+      // A machine state that cannot be read leaves running jobs as they are; new jobs are refused.
+      console.error('reading the machine state failed:', (error as Error).message)
+      return
+    }
     for (const job of this.running.values()) {
       if (reason !== null && this.currentPolicy.whenBusy === 'stop') job.run.stop(`stopped by the seller's policy: ${reason}`)
-      else if (reason !== null && !job.pausedByPolicy) {
+      else if (reason !== null && job.notPausable !== null) {
+        job.run.stop(`stopped by the seller's policy (${reason}): the policy says pause, but this job cannot be paused (${job.notPausable})`)
+      } else if (reason !== null && !job.pausedByPolicy) {
         job.pausedByPolicy = true
         job.view.reason = `paused by the seller's policy: ${reason}`
         job.run.pause()
       } else if (reason === null && job.pausedByPolicy) {
         job.pausedByPolicy = false
-        job.view.reason = null
         job.run.resume()
       }
     }
@@ -626,8 +743,11 @@ class Delivery implements DeliveryService {
           end('refused', String(message.message))
           return { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason: String(message.message) }
         }
-        if (message.type === 'accepted' || message.type === 'resumed') view.state = 'running'
-        else if (message.type === 'paused') view.state = 'paused'
+        if (message.type === 'accepted' || message.type === 'resumed') Object.assign(view, { state: 'running', reason: null })
+        else if (message.type === 'paused') {
+          view.state = 'paused'
+          view.reason = typeof message.reason === 'string' ? message.reason.slice(0, 512) : 'paused by the seller'
+        }
         else if (message.type === 'progress') {
           view.cpuMs = Number(message.cpuMs) || 0
           view.gflopDelivered = gflopOf(Number(message.deliveredMilliGflop) || 0)

@@ -1,7 +1,8 @@
 // Runs one job in its own worker thread under the caps the agreement allows: the module's memory is
 // capped in the binary (prepareJobModule), the worker's JavaScript heap by resourceLimits, its CPU
 // time by a watchdog that reads the thread's CPU time every `pollMs` and terminates it at the limit,
-// and its wall time by a second limit (a paused or starved job cannot hold a slot for ever).
+// and its wall time by a second limit (a starved job cannot hold a slot for ever). Time spent paused by
+// the seller's policy is not wall time; a pause has its own limit.
 import { Worker } from 'node:worker_threads'
 import type { WorkerSource } from '../benchmark/cpu-worker-source'
 import type { FromJobWorker, RunJobMessage } from './job-worker-protocol'
@@ -9,7 +10,10 @@ import { jobWorkerSource } from './job-worker-source'
 
 export interface JobLimits {
   cpuMs: number
+  /** Wall time the job may run, not counting the time it waits paused. */
   wallMs: number
+  /** How long one pause may last before the job is stopped. */
+  maxPausedMs: number
   /** The worker's JavaScript heap (WASI's and the runtime's own objects), MiB. */
   heapMb: number
   maxOutputBytes: number
@@ -91,6 +95,9 @@ export function runJob(options: RunJobOptions): RunningJob {
   let lastCpuMicros = 0
   let stdoutBytes = 0
   let paused = false
+  /** When the worker reported that it waits (paused), and the time it has waited in earlier pauses. */
+  let pausedSince: number | undefined
+  let pausedBeforeMs = 0
   let stopReason: string | undefined
   let settle: ((outcome: JobOutcome) => void) | undefined
   const outcome = new Promise<JobOutcome>((resolve) => (settle = resolve))
@@ -139,8 +146,13 @@ export function runJob(options: RunJobOptions): RunningJob {
         stdoutBytes = message.stdoutBytes
         return
       case 'paused':
+        pausedSince = performance.now()
+        options.onPause?.(true)
+        return
       case 'resumed':
-        options.onPause?.(message.type === 'paused')
+        if (pausedSince !== undefined) pausedBeforeMs += performance.now() - pausedSince
+        pausedSince = undefined
+        options.onPause?.(false)
         return
       case 'crashed':
         finish({ end: 'failed', ...emptyResult, reason: `the job's worker failed: ${message.message}` })
@@ -175,11 +187,14 @@ export function runJob(options: RunJobOptions): RunningJob {
   timers.push(
     setInterval(() => {
       void readCpu().then((value) => {
-        const elapsedWall = performance.now() - startedAt
+        const now = performance.now()
+        const pausedNowMs = pausedSince === undefined ? 0 : now - pausedSince
+        const runningWall = now - startedAt - pausedBeforeMs - pausedNowMs
         if (value !== undefined && baselineMicros !== undefined) lastCpuMicros = Math.max(lastCpuMicros, value - baselineMicros)
-        else if (value === undefined && !paused) lastCpuMicros = Math.round(elapsedWall * 1000)
+        else if (value === undefined) lastCpuMicros = Math.max(lastCpuMicros, Math.round(runningWall * 1000))
         if (lastCpuMicros / 1000 > options.limits.cpuMs) stop(`the job used its CPU time limit of ${options.limits.cpuMs} ms (its GFLOP budget at the seller's rate, plus the margin)`)
-        else if (elapsedWall > options.limits.wallMs) stop(`the job ran longer than its wall time limit of ${options.limits.wallMs} ms`)
+        else if (runningWall > options.limits.wallMs) stop(`the job ran longer than its wall time limit of ${options.limits.wallMs} ms`)
+        else if (pausedNowMs > options.limits.maxPausedMs) stop(`the job stayed paused by the seller's policy longer than ${options.limits.maxPausedMs} ms`)
       })
     }, options.pollMs ?? 50),
   )

@@ -12,6 +12,7 @@ import { WASI } from 'node:wasi'
 import { parentPort, workerData } from 'node:worker_threads'
 import { flopCounterExport } from '../../../shared/delivery/wasm-module'
 import type { FromJobWorker, RunJobMessage } from './job-worker-protocol'
+import { pauseCheckEvery, pauseCheckFunction, pauseTableExport } from './pause-points'
 
 const errnoSuccess = 0
 const errnoBadDescriptor = 8
@@ -63,11 +64,14 @@ async function run(message: RunJobMessage, control: Int32Array, send: (message: 
   })
   const base = (wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, (...args: number[]) => number> }).wasi_snapshot_preview1
 
-  /** The seller's policy may pause a job; it takes effect at the job's next WASI call. */
+  /**
+   * The seller's policy may pause a job: it waits here, using no CPU, at its next WASI call or pause
+   * check (pause-points.ts), until resumed. The timed wait lets a terminate reach the thread.
+   */
   const honourPause = (): void => {
     if (Atomics.load(control, 0) !== 1) return
     send({ type: 'paused' })
-    while (Atomics.load(control, 0) === 1) Atomics.wait(control, 0, 1, 1000)
+    while (Atomics.load(control, 0) === 1) Atomics.wait(control, 0, 1, 250)
     send({ type: 'resumed' })
   }
   const iovecs = (pointer: number, count: number): Uint8Array[] => {
@@ -140,6 +144,16 @@ async function run(message: RunJobMessage, control: Int32Array, send: (message: 
     if (!(memory instanceof WebAssembly.Memory) || typeof instance.exports._start !== 'function') {
       failure = { kind: 'invalid', message: 'a WASI command exports its memory and a _start function; this module does not' }
       throw new Error(failure.message)
+    }
+    const pauseTable = instance.exports[pauseTableExport]
+    if (pauseTable instanceof WebAssembly.Table) {
+      pauseTable.set(
+        0,
+        pauseCheckFunction(() => {
+          honourPause()
+          return pauseCheckEvery
+        }),
+      )
     }
     send({ type: 'started' })
     exitCode = wasi.start(instance)

@@ -7,6 +7,11 @@
 //   ignore  a duplicate, a site receipt older than the one held, a receipt of an agreement this node
 //           does not know, or traffic over a rate limit; no penalty
 //   accept  the caller keeps it
+//
+// Receipts fetched by the receipts sync (receipt-sync.ts) pass the same checks with three differences:
+// no rate limit (the sync bounds its own sessions), an older receipt of a job or site is kept too (every
+// node must end up with the same set, whatever order it heard them in), and a future-dated receipt is
+// ignored rather than rejected (the peer that holds it may have accepted it under its own clock).
 import type { CyclexError } from '../../../shared/errors'
 import type { FactVerifier } from '../../../shared/market/encoding'
 import { decodeSignedReceipt, type SignedReceipt } from '../../../shared/delivery/receipt'
@@ -28,6 +33,15 @@ export interface ReceiptIntakeInit {
   perPeer?: { ratePerSecond: number; burst: number }
   /** Per seller: default 5 receipts/s, bursts of 50 (a busy site signs a receipt every N views). */
   perOwner?: { ratePerSecond: number; burst: number }
+  /** Receipts kept per agreement, by gossip or sync; more are ignored. Default 10,000. */
+  maxPerAgreement?: number
+}
+
+/** How a receipt arrived: on the topic, or fetched by the receipts sync. */
+export interface ReceiptArrival {
+  from: string
+  now: number
+  via?: 'gossip' | 'sync'
 }
 
 /** What the intake needs to know of the node's current view. */
@@ -37,12 +51,15 @@ export interface ReceiptIntakeState {
   has(receiptId: string): boolean
   /** The highest seq held of the seller's receipts about one job or site of an agreement. */
   latestSeq(owner: string, agreement: string, job: string): number | undefined
+  /** How many receipts of the agreement are held; absent: not capped. */
+  countOf?(agreement: string): number
 }
 
 export class ReceiptIntake {
   private readonly maxClockSkewMs: number
   private readonly perPeer: RateLimiter
   private readonly perOwner: RateLimiter
+  private readonly maxPerAgreement: number
 
   constructor(
     private readonly verifier: FactVerifier,
@@ -52,10 +69,12 @@ export class ReceiptIntake {
     this.maxClockSkewMs = init.maxClockSkewMs ?? 30_000
     this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 50, burst: 100 })
     this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 5, burst: 50 })
+    this.maxPerAgreement = init.maxPerAgreement ?? 10_000
   }
 
-  check(bytes: Uint8Array, arrival: { from: string; now: number }): ReceiptVerdict {
-    if (!this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+  check(bytes: Uint8Array, arrival: ReceiptArrival): ReceiptVerdict {
+    const synced = arrival.via === 'sync'
+    if (!synced && !this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
     let signed: SignedReceipt
     try {
       signed = decodeSignedReceipt(bytes, this.verifier, nodeSha256)
@@ -64,6 +83,7 @@ export class ReceiptIntake {
     }
     const { receipt } = signed
     if (receipt.issuedAt > arrival.now + this.maxClockSkewMs) {
+      if (synced) return { outcome: 'ignore', reason: `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future` }
       return { outcome: 'reject', reason: `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future`, code: 'ERR_FUTURE_RECORD' }
     }
     const agreement = this.state.agreement(receipt.agreement)
@@ -75,6 +95,10 @@ export class ReceiptIntake {
       return { outcome: 'reject', reason: `the receipt's buyer or unit is not agreement ${receipt.agreement}'s`, code: 'ERR_VALIDATION' }
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
+    if ((this.state.countOf?.(receipt.agreement) ?? 0) >= this.maxPerAgreement) {
+      return { outcome: 'ignore', reason: `this node holds the most receipts it keeps for agreement ${receipt.agreement} (${this.maxPerAgreement})` }
+    }
+    if (synced) return { outcome: 'accept', signed }
     const held = this.state.latestSeq(receipt.owner, receipt.agreement, receipt.job)
     if (held !== undefined && receipt.seq <= held) return { outcome: 'ignore', reason: `a receipt of ${receipt.job} no newer than the one held (seq ${held})` }
     if (!this.perOwner.take(receipt.owner, arrival.now)) return { outcome: 'ignore', reason: `seller ${receipt.owner} is over its rate` }

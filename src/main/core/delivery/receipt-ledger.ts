@@ -2,7 +2,9 @@
 // the job stream (as buyer), and those heard on the receipts topic (every other agreement). All are
 // kept in the 'delivery-receipts' sublevel and indexed in memory; a receipt this node signs is
 // published on the topic, so that every node can compute each seller's reputation and its own
-// balances from receipts alone (src/shared/delivery/ledger.ts).
+// balances from receipts alone (src/shared/delivery/ledger.ts). The ids held are also kept in a set
+// fingerprint, so that the receipts sync (receipt-sync.ts) can bring a node that was offline the
+// receipts it missed.
 import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
@@ -10,6 +12,8 @@ import type { ApiEvent } from '../../../shared/api/contract'
 import { decodeSignedReceipt, encodeSignedReceipt, signedReceiptToJson, type SignedReceipt } from '../../../shared/delivery/receipt'
 import type { FactVerifier } from '../../../shared/market/encoding'
 import type { MarketPubSub } from '../market/gossip'
+import { SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
+import type { IngestResult } from '../market/sync'
 import type { Store, Sublevel } from '../store'
 import { ReceiptIntake, receiptsTopic, type ReceiptIntakeInit, type ReceiptIntakeState } from './receipt-intake'
 
@@ -29,6 +33,11 @@ export interface ReceiptLedger extends Startable {
   all(): SignedReceipt[]
   has(id: string): boolean
   latestSeq(owner: string, agreement: string, job: string): number | undefined
+  /** The ids held, for the receipts sync. */
+  readonly fingerprint: ReconcilableSet
+  envelope(id: string): Uint8Array | undefined
+  /** Receipts fetched by the receipts sync: checked as gossiped ones are (receipt-intake.ts), kept, not published. */
+  ingest(envelopes: Uint8Array[], from: string): Promise<IngestResult>
 }
 
 function storageKey(signed: SignedReceipt): string {
@@ -40,6 +49,8 @@ class Ledger implements ReceiptLedger {
   private readonly intake: ReceiptIntake
   private readonly byId = new Map<string, SignedReceipt>()
   private readonly seqOfJob = new Map<string, number>()
+  private readonly countOfAgreement = new Map<string, number>()
+  readonly fingerprint = new SetFingerprint()
   private writes: Promise<unknown> = Promise.resolve()
   private subscribed = false
 
@@ -48,7 +59,11 @@ class Ledger implements ReceiptLedger {
     init: ReceiptIntakeInit,
   ) {
     this.db = components.store.jsonSublevel('delivery-receipts')
-    this.intake = new ReceiptIntake(components.verifier, { agreement: components.agreement, has: (id) => this.has(id), latestSeq: (...key) => this.latestSeq(...key) }, init)
+    this.intake = new ReceiptIntake(
+      components.verifier,
+      { agreement: components.agreement, has: (id) => this.has(id), latestSeq: (...key) => this.latestSeq(...key), countOf: (agreement) => this.countOfAgreement.get(agreement) ?? 0 },
+      init,
+    )
   }
 
   async start(): Promise<void> {
@@ -95,8 +110,32 @@ class Ledger implements ReceiptLedger {
     }
   }
 
+  envelope(id: string): Uint8Array | undefined {
+    const signed = this.byId.get(id)
+    return signed ? encodeSignedReceipt(signed) : undefined
+  }
+
+  async ingest(envelopes: Uint8Array[], from: string): Promise<IngestResult> {
+    const result: IngestResult = { accepted: 0, rejected: 0 }
+    const now = this.components.now?.() ?? Date.now()
+    for (const envelope of envelopes) {
+      const verdict = this.intake.check(envelope, { from, now, via: 'sync' })
+      if (verdict.outcome === 'reject') result.rejected++
+      if (verdict.outcome !== 'accept' || this.has(verdict.signed.id)) continue
+      this.index(verdict.signed)
+      await this.persist(verdict.signed)
+      this.components.emit({ type: 'delivery.receipt', data: signedReceiptToJson(verdict.signed) })
+      result.accepted++
+    }
+    return result
+  }
+
   private index(signed: SignedReceipt): void {
     const { owner, agreement, job, seq } = signed.receipt
+    if (!this.byId.has(signed.id)) {
+      this.countOfAgreement.set(agreement, (this.countOfAgreement.get(agreement) ?? 0) + 1)
+      this.fingerprint.add(signed.id)
+    }
     this.byId.set(signed.id, signed)
     const key = `${owner} ${agreement} ${job}`
     this.seqOfJob.set(key, Math.max(this.seqOfJob.get(key) ?? -1, seq))

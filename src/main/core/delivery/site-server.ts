@@ -1,7 +1,9 @@
 // Serves buyers' static sites over node:http, each under /sites/<site>/, and counts page views: a GET
 // answered 200 with an HTML document is one view. When a site's agreed views are used, or its
 // agreement's window has ended, every request to it is answered 410 Gone. The files are in memory
-// (site-bundle.ts), so a request can only ever reach a file of its own site.
+// (site-bundle.ts), so a request can only ever reach a file of its own site. A view is counted, and
+// recorded (`recordView`, which the delivery service persists), before the page is sent: a seller that
+// restarts never serves more views than it counted.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SiteFiles } from './site-bundle'
@@ -21,8 +23,10 @@ export interface SiteServerInit {
   /** The host name put in announced URLs; default the listen host. */
   announceHost?: string
   now?: () => number
-  /** Called after each counted view. */
-  onView(site: HostedSite): void
+  /** Called when a view is counted, before the page is sent; a rejection answers 503 (the view stays counted). */
+  recordView?(site: HostedSite): Promise<void>
+  /** Called after each counted view, with the count it made (others may have been counted since). */
+  onView(site: HostedSite, count: number): void
 }
 
 const contentTypes: Record<string, string> = {
@@ -49,14 +53,29 @@ export class SiteServer {
 
   constructor(private readonly init: SiteServerInit) {}
 
-  async start(): Promise<void> {
+  /** Listen on `preferredPort` when given and free (the port a restarted seller used before), else on the configured one. */
+  async start(preferredPort?: number): Promise<void> {
     if (this.server) return
-    const server = createServer((request, response) => this.answer(request, response))
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.init.port, this.init.host, () => resolve())
-    })
-    this.server = server
+    const listen = (port: number): Promise<Server> => {
+      const server = createServer((request, response) => void this.answer(request, response))
+      return new Promise<Server>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, this.init.host, () => resolve(server))
+      })
+    }
+    if (preferredPort !== undefined && this.init.port === 0) {
+      try {
+        this.server = await listen(preferredPort)
+        return
+      } catch {
+        // Taken by now: the OS picks another, and the site's URL changes with it.
+      }
+    }
+    this.server = await listen(this.init.port)
+  }
+
+  get port(): number {
+    return (this.server!.address() as AddressInfo).port
   }
 
   async stop(): Promise<void> {
@@ -85,7 +104,7 @@ export class SiteServer {
     return this.sites.get(id)
   }
 
-  private answer(request: IncomingMessage, response: ServerResponse): void {
+  private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const send = (status: number, text: string): void => {
       response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
       response.end(`${text}\n`)
@@ -112,6 +131,18 @@ export class SiteServer {
     if (!bytes) return send(404, 'Not found')
     const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase() ?? ''
     const type = contentTypes[extension] ?? 'application/octet-stream'
+    const isView = request.method === 'GET' && type.startsWith('text/html')
+    const count = isView ? site.views + 1 : site.views
+    if (isView) {
+      // Counted before anything is sent, and synchronously with the check above, so concurrent
+      // requests never pass the limit together.
+      site.views = count
+      try {
+        await this.init.recordView?.(site)
+      } catch {
+        return send(503, 'The seller could not record this page view; try again')
+      }
+    }
     response.writeHead(200, {
       'content-type': type,
       'content-length': bytes.length,
@@ -119,9 +150,6 @@ export class SiteServer {
       'cache-control': 'no-store',
     })
     response.end(request.method === 'HEAD' ? undefined : bytes)
-    if (request.method === 'GET' && type.startsWith('text/html')) {
-      site.views++
-      this.init.onView(site)
-    }
+    if (isView) this.init.onView(site, count)
   }
 }

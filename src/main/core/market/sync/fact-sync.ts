@@ -23,6 +23,8 @@ import { PeerRateLimiter } from './rate-limiter'
 import { serveSession } from './responder'
 
 export interface FactSyncInit {
+  /** The protocol id; default /cyclex/sync/1.0.0. Another set of signed records (receipts) syncs under its own. */
+  protocol?: string
   /** How often to start a round with the next connected peers. Default 2,000 ms. */
   intervalMs?: number
   /** Peers synced per round, taken round-robin. Default 2. */
@@ -241,6 +243,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     // 10), so only a misbehaving peer meets it.
     const honestInboundRate = Math.max(2, (2 * 5 * 1000) / intervalMs)
     this.settings = {
+      protocol: init.protocol ?? syncProtocol,
       intervalMs,
       peersPerRound: init.peersPerRound ?? 2,
       ioTimeoutMs: init.ioTimeoutMs ?? defaultSyncPolicy.ioTimeoutMs,
@@ -262,7 +265,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   async start(): Promise<void> {
     if (this.running) return
     this.stopping = new AbortController()
-    await this.components.libp2p.handle(syncProtocol, this.handleInbound, {
+    await this.components.libp2p.handle(this.settings.protocol, this.handleInbound, {
       maxInboundStreams: 4,
       maxOutboundStreams: 4,
     })
@@ -281,7 +284,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.stopping.abort(reason)
     for (const stream of this.openStreams) stream.abort(reason)
     try {
-      await this.components.libp2p.unhandle(syncProtocol)
+      await this.components.libp2p.unhandle(this.settings.protocol)
     } catch {
       // libp2p itself may be stopping already; its registrar goes with it.
     }
@@ -365,7 +368,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       acquired = true
       this.lastOutboundStart.set(peer, Date.now())
       this.counters.sessionsStarted++
-      stream = await this.components.libp2p.dialProtocol(peerId, syncProtocol, { signal: deadline.signal })
+      stream = await this.components.libp2p.dialProtocol(peerId, this.settings.protocol, { signal: deadline.signal })
       this.openStreams.add(stream)
       channel = new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal })
       const result = await runSession(channel, {
