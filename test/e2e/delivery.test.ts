@@ -4,11 +4,13 @@
 // page and sees the right result, the progress and the signed receipt; the seller's Deals page lists
 // the job and the receipt it signed. Then page views: the buyer sends the sample site from the Deals
 // page, an HTTP client counts views to the limit and gets 410 Gone, and the buyer's page shows the
-// views the seller's gossiped receipts count. Screenshots in test-results/.
-import { readFile } from 'node:fs/promises'
+// views the seller's gossiped receipts count. The buyer also runs their own .wasm file, chosen in the
+// page, and an endless loop of theirs is stopped by its budget. Screenshots in test-results/.
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compileWat } from '../../scripts/build-samples'
 import { makeTempDir, removeDir } from '../helpers/nodes'
 import { browserUnavailableReason, launchChromium, projectRoot, screenshotPath, serveNode, type ServedNode } from './harness'
 
@@ -120,12 +122,14 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await row.getByTestId('deal-open').click()
     const panel = page.getByTestId('job-panel')
     await panel.getByTestId('job-sample').selectOption('pi')
-    await panel.getByTestId('job-args').fill('300000')
+    // Enough samples for tens of milliseconds of CPU: the thread CPU clock can read 0 for a job of a
+    // few milliseconds, and the charge is CPU time at the seller's rate.
+    await panel.getByTestId('job-args').fill('3000000')
     await panel.getByTestId('job-budget').fill('2')
     await panel.getByTestId('job-submit').click()
     await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
     const stdout = (await panel.getByTestId('job-stdout').textContent()) ?? ''
-    const estimate = Number(/^pi=(\d\.\d{6}) samples=300000 hits=\d+\n?$/.exec(stdout)?.[1])
+    const estimate = Number(/^pi=(\d\.\d{6}) samples=3000000 hits=\d+\n?$/.exec(stdout)?.[1])
     expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.01)
     expect(await panel.getByTestId('job-exit').textContent()).toBe('Exit status: 0')
     expect(await panel.getByTestId('receipt-status').textContent()).toBe('completed')
@@ -160,6 +164,67 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await expect.poll(() => sellerPage.getByTestId('signed-receipt').count(), slow).toBe(2)
     await sellerPage.screenshot({ path: await screenshotPath('delivery-seller-jobs'), fullPage: true })
     await sellerPage.close()
+    await page.close()
+  }, 180_000)
+
+  it('the buyer runs their own .wasm file with its stdin; an endless loop of theirs is stopped with the reason, and the seller serves the next job', async () => {
+    const agreement = await agree('flop', 20)
+    // The buyer's own program: it reads standard input and echoes it after a prefix (WASI fd_read, fd_write).
+    const echo = await compileWat(
+      'echo',
+      `(module
+        (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 1000) "echo: ")
+        (func (export "_start")
+          (i32.store (i32.const 100) (i32.const 1006))
+          (i32.store (i32.const 104) (i32.const 256))
+          (drop (call $fd_read (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
+          (i32.store (i32.const 300) (i32.const 1000))
+          (i32.store (i32.const 304) (i32.add (i32.const 6) (i32.load (i32.const 200))))
+          (drop (call $fd_write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 400)))))`,
+      '.',
+    )
+    const endless = await compileWat('endless', '(module (memory (export "memory") 1) (func (export "_start") (loop $forever (br $forever))))', '.')
+    const folder = await makeTempDir('cyclex-e2e-own-wasm-')
+    dirs.push(folder)
+    await writeFile(join(folder, 'echo.wasm'), echo)
+    await writeFile(join(folder, 'endless.wasm'), endless)
+
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${agreement}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('job-panel')
+    await panel.getByTestId('job-sample').selectOption('file')
+    await panel.getByTestId('job-file').setInputFiles(join(folder, 'echo.wasm'))
+    await panel.getByTestId('job-stdin').fill('hello from the buyer')
+    await panel.getByTestId('job-budget').fill('1')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
+    expect(await panel.getByTestId('job-stdout').textContent()).toBe('echo: hello from the buyer')
+    expect(await panel.getByTestId('receipt-status').textContent()).toBe('completed')
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-own-wasm'), fullPage: true })
+
+    // A budget of 0.05 GFLOP gives the loop well under a second of the seller's CPU.
+    await panel.getByTestId('job-file').setInputFiles(join(folder, 'endless.wasm'))
+    await panel.getByTestId('job-stdin').fill('')
+    await panel.getByTestId('job-budget').fill('0.05')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('stopped')
+    expect(await panel.getByTestId('receipt-status').textContent()).toBe('stopped')
+    expect(await panel.getByTestId('receipt').textContent()).toMatch(/CPU time limit/)
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-endless-loop'), fullPage: true })
+
+    // The seller is unharmed: the pi sample runs right after, with the right answer.
+    await panel.getByTestId('job-sample').selectOption('pi')
+    await panel.getByTestId('job-args').fill('100000')
+    await panel.getByTestId('job-budget').fill('1')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
+    const estimate = Number(/^pi=(\d\.\d{6}) samples=100000 hits=\d+\n?$/.exec((await panel.getByTestId('job-stdout').textContent()) ?? '')?.[1])
+    expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.02)
     await page.close()
   }, 180_000)
 
