@@ -144,7 +144,7 @@ class Node implements CyclexNode {
     })
     this.drafts = draftsService({
       sublevel: store.jsonSublevel<unknown>('drafts'),
-      place: (order) => this.market.place(order),
+      place: (order, options) => this.market.place(order, options),
       onChange: (count) => this.events.emit({ type: 'drafts.changed', data: { count } }),
     })
     this.members = membersService(config.members)({

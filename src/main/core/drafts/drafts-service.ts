@@ -1,6 +1,11 @@
 // The node's drafts: a level sublevel 'drafts' of DraftView records keyed by the page-chosen id.
 // Publishing hands each draft to the market (which signs, stores and gossips it, or keeps it for
 // anti-entropy when no peer is there yet) and removes the drafts that became orders.
+//
+// The order is stored before its draft is removed, so a crash between the two leaves both. The time
+// the order is signed with is therefore kept in the draft's record first (`placingAt`): publishing
+// that draft again signs the very same order, which the market holds once, not a second one.
+import { z } from 'zod'
 import type { DraftPublishOutcome, DraftView } from '../../../shared/api/drafts'
 import { DraftViewSchema } from '../../../shared/api/drafts'
 import type { OrderDraft, OrderView } from '../../../shared/api/market'
@@ -8,9 +13,21 @@ import { parseWith } from '../../../shared/api/schema'
 import { ValidationError } from '../../../shared/errors'
 import type { Sublevel } from '../store'
 
+/** A draft as stored: a publish that was started and not finished left the time its order is signed with. */
+const StoredDraftSchema = DraftViewSchema.extend({ placingAt: z.number().int().nonnegative().optional() })
+type StoredDraft = z.infer<typeof StoredDraftSchema>
+
+function viewOf({ placingAt: _placingAt, ...view }: StoredDraft): DraftView {
+  return view
+}
+
+const sameOrder = (a: OrderDraft, b: OrderDraft): boolean => JSON.stringify(a) === JSON.stringify(b)
+
 export interface DraftsComponents {
   sublevel: Sublevel<unknown>
-  place(order: OrderDraft): Promise<OrderView>
+  /** The market's place: the same order with the same createdAt must be the same order, placed once. */
+  place(order: OrderDraft, options: { createdAt: number }): Promise<OrderView>
+  now?(): number
   /** Told after every change, so the UI of every window can reload its list. */
   onChange(count: number): void
 }
@@ -34,9 +51,9 @@ class Drafts implements DraftsService {
     return next
   }
 
-  private async read(id: string): Promise<DraftView | undefined> {
+  private async read(id: string): Promise<StoredDraft | undefined> {
     const stored = await this.components.sublevel.get(id)
-    return stored === undefined ? undefined : parseWith(DraftViewSchema, stored, `stored draft ${id}`)
+    return stored === undefined ? undefined : parseWith(StoredDraftSchema, stored, `stored draft ${id}`)
   }
 
   private async changed(): Promise<void> {
@@ -49,8 +66,10 @@ class Drafts implements DraftsService {
     return this.serial(async () => {
       const current = await this.read(draft.id)
       // A page that was offline may sync an older copy after a newer save from another window.
-      if (current && current.savedAt > draft.savedAt) return current
-      await this.components.sublevel.put(draft.id, draft)
+      if (current && current.savedAt > draft.savedAt) return viewOf(current)
+      // A publish cut short may have stored this order already: only a changed order is a new one.
+      const placingAt = current?.placingAt !== undefined && sameOrder(current.order, draft.order) ? current.placingAt : undefined
+      await this.components.sublevel.put(draft.id, placingAt === undefined ? draft : ({ ...draft, placingAt } satisfies StoredDraft))
       await this.changed()
       return draft
     })
@@ -87,7 +106,12 @@ class Drafts implements DraftsService {
           continue
         }
         try {
-          const order = await this.components.place(draft.order)
+          let { placingAt } = draft
+          if (placingAt === undefined) {
+            placingAt = this.components.now?.() ?? Date.now()
+            await this.components.sublevel.put(id, { ...draft, placingAt } satisfies StoredDraft)
+          }
+          const order = await this.components.place(draft.order, { createdAt: placingAt })
           await this.components.sublevel.del(id)
           outcomes.push({ id, outcome: 'placed', order })
         } catch (error) {

@@ -70,7 +70,12 @@ export interface MarketService extends Startable {
   readonly book: MarketBook
   /** Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped. */
   ingest(envelopes: Uint8Array[], from: string): Promise<{ accepted: number; rejected: number }>
-  place(draft: OrderDraft): Promise<OrderView>
+  /**
+   * Sign, store and publish an order. `createdAt` (default now) makes placing repeatable: the same
+   * draft with the same createdAt is the same fact, so a placement retried after a crash answers the
+   * order the first attempt stored instead of signing a second one.
+   */
+  place(draft: OrderDraft, options?: { createdAt?: number }): Promise<OrderView>
   amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView>
   cancel(orderId: FactId): Promise<OrderView>
   /** Sign a refresh: every order of this node stays live for another orderTtlMs. */
@@ -396,14 +401,14 @@ class Market implements MarketService {
     return order
   }
 
-  async place(draft: OrderDraft): Promise<OrderView> {
+  async place(draft: OrderDraft, options: { createdAt?: number } = {}): Promise<OrderView> {
     const now = this.now()
     const window = draft.window as { end?: unknown } | undefined
     const fact = {
       ...draft,
       kind: 'order',
       owner: this.me,
-      createdAt: now,
+      createdAt: options.createdAt ?? now,
       expiresAt: draft.expiresAt ?? (typeof window?.end === 'number' ? window.end : undefined),
     } as unknown as Fact
     const signed = await this.publishOwn(fact)
