@@ -6,7 +6,8 @@
 //   node → paint: from the market.place call to the frame after the row appears (the whole path:
 //                 signing and storing the order, the market.book event (within 25 ms of the fact),
 //                 the page's market.bookChanges read, React, layout, paint);
-//   event → paint: from the market.book event reaching the page to that frame (the renderer's part).
+//   event → paint: from the market.book event reaching the page to that frame (the renderer's part);
+//   the rest, market.place → event, is the node's part (signing, storing, the 25 ms coalescing).
 // Writes bench-results/ui.json. The node, Chromium and the temp folder are removed however the run
 // ends (an error, a timeout, Ctrl-C): the node runs in its own process group, which stop() signals.
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     console.log(`the page showed the ${bookSize}-order book ${firstLoadMs} ms after opening`)
 
     const nodeToPaint: number[] = []
+    const nodeToEvent: number[] = []
     const eventToPaint: number[] = []
     const eventToAnswer: number[] = []
     const answerToPaint: number[] = []
@@ -131,7 +133,10 @@ async function main(): Promise<void> {
       ])
       nodeToPaint.push(paintedAt - placedAt)
       const event = bookEvents.slice(eventsBefore).find((time) => time >= placedAt)
-      if (event !== undefined) eventToPaint.push(paintedAt - event)
+      if (event !== undefined) {
+        nodeToEvent.push(event - placedAt)
+        eventToPaint.push(paintedAt - event)
+      }
       // The last change read answered before the paint: the one that brought the row.
       const answer = changesAnswered.slice(answersBefore).filter((time) => time <= paintedAt).at(-1)
       if (answer !== undefined) {
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       samples,
       firstLoadMs,
       nodeToPaintMs: summarize(nodeToPaint),
+      nodeToEventMs: summarize(nodeToEvent),
       eventToPaintMs: summarize(eventToPaint),
       eventToChangesAnsweredMs: summarize(eventToAnswer),
       changesAnsweredToPaintMs: summarize(answerToPaint),
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
     }
     console.log(`book: ${bookSize} orders, ${samples} samples`)
     console.log(`node receives order → renderer paints it: median ${figures.nodeToPaintMs.median} ms, p95 ${figures.nodeToPaintMs.p95} ms, max ${figures.nodeToPaintMs.max} ms`)
+    console.log(`  of which market.place → market.book event at the page (the node's part): median ${figures.nodeToEventMs.median} ms, p95 ${figures.nodeToEventMs.p95} ms`)
     console.log(`market.book event at the page → paint:    median ${figures.eventToPaintMs.median} ms, p95 ${figures.eventToPaintMs.p95} ms, max ${figures.eventToPaintMs.max} ms`)
     console.log(`  of which event → bookChanges answered: median ${figures.eventToChangesAnsweredMs.median} ms, p95 ${figures.eventToChangesAnsweredMs.p95} ms`)
     console.log(`  and bookChanges answered → paint:      median ${figures.changesAnsweredToPaintMs.median} ms, p95 ${figures.changesAnsweredToPaintMs.p95} ms`)

@@ -1,4 +1,5 @@
 // The pure parts of the members page, the negotiation dialog's policy form and the incremental book.
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { OrderView } from '../../../src/shared/api/market'
 import type { MemberView } from '../../../src/shared/api/members'
@@ -7,7 +8,7 @@ import { formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, mem
 import { upsertMember } from '../../../src/renderer/src/members/use-members'
 import { defaultPolicyForm, describeSchedule, policyParams } from '../../../src/renderer/src/market/policy-form'
 import { toLocalInput } from '../../../src/renderer/src/market/order-form'
-import { applyBookChanges, compareBookOrders } from '../../../src/renderer/src/market/use-market'
+import { applyBookChanges, applyMyOrderChanges, bookCopyOf, compareBookOrders, dropEnded } from '../../../src/renderer/src/market/book-copy'
 
 const now = Date.UTC(2026, 0, 1, 12)
 
@@ -123,24 +124,79 @@ describe('the auto-negotiation policy form', () => {
 
 describe('the incremental book', () => {
   it('replaces changed orders, adds new ones and drops those no longer live', () => {
-    const book = new Map([
-      ['a', order('a', 'ask', 10)],
-      ['b', order('b', 'bid', 8)],
-    ])
+    const book = bookCopyOf([order('a', 'ask', 10), order('b', 'bid', 8)], now)
     const next = applyBookChanges(
       book,
       [order('a', 'ask', 9), order('b', 'bid', 8, { status: 'filled', remaining: 0 }), order('c', 'bid', 7), order('d', 'ask', 12, { expiresAt: now - 1 })],
       now,
     )
-    expect([...next.keys()].sort()).toEqual(['a', 'c'])
-    expect(next.get('a')!.price).toBe(9)
-    // The book held before is not changed, and no changes answer the same book.
-    expect(book.get('a')!.price).toBe(10)
-    expect(applyBookChanges(book, [], now)).toBe(book)
+    expect([...next.byId.keys()].sort()).toEqual(['a', 'c'])
+    expect(next.sorted.map((each) => each.id)).toEqual(['a', 'c'])
+    expect(next.byId.get('a')!.price).toBe(9)
+    // The sorted list held before is not changed (what rendered from it stays as it was), and no
+    // changes answer the same copy.
+    expect(book.sorted.map((each) => [each.id, each.price])).toEqual([
+      ['a', 10],
+      ['b', 8],
+    ])
+    expect(applyBookChanges(next, [], now)).toBe(next)
   })
 
   it('sorts as the node answers market.book: asks cheapest first, then bids dearest first, older first', () => {
     const sorted = [order('b1', 'bid', 8), order('a2', 'ask', 11), order('b2', 'bid', 9), order('a1', 'ask', 10), order('a0', 'ask', 10, { priorityTime: now - 5000 })].sort(compareBookOrders)
     expect(sorted.map((each) => each.id)).toEqual(['a0', 'a1', 'a2', 'b2', 'b1'])
+  })
+
+  it('keeps the same order as a full sort through amendments, fills and new orders', () => {
+    // Rounds of a few changes each; after every round the copy equals the book sorted afresh.
+    const change = fc.record({
+      id: fc.integer({ min: 0, max: 40 }).map((each) => `o${each}`),
+      side: fc.constantFrom('bid' as const, 'ask' as const),
+      price: fc.integer({ min: 5, max: 12 }),
+      age: fc.integer({ min: 0, max: 3 }),
+      cancelled: fc.boolean(),
+    })
+    fc.assert(
+      fc.property(fc.array(fc.array(change, { minLength: 1, maxLength: 5 }), { maxLength: 60 }), (rounds) => {
+        const truth = new Map<string, OrderView>()
+        let copy = bookCopyOf([], now)
+        for (const round of rounds) {
+          // Ids repeat within a round too: an order may change twice in one read.
+          const changes = round.map(({ id, side, price, age, cancelled }) =>
+            // An order keeps its side; amendments move its price and its priority.
+            order(id, truth.get(id)?.side ?? side, price, { priorityTime: now - age * 1000, ...(cancelled ? { status: 'cancelled' as const } : {}) }),
+          )
+          for (const each of changes) {
+            if (each.status === 'live') truth.set(each.id, each)
+            else truth.delete(each.id)
+          }
+          copy = applyBookChanges(copy, changes, now)
+          expect(copy.sorted.map((each) => each.id)).toEqual([...truth.values()].sort(compareBookOrders).map((each) => each.id))
+          expect(copy.byId.size).toBe(truth.size)
+        }
+      }),
+    )
+  })
+
+  it('drops orders whose expiry or window end passed, and answers the same copy when none did', () => {
+    const book = bookCopyOf([order('a', 'ask', 10, { expiresAt: now + 10 }), order('b', 'bid', 8, { window: { start: now - 1000, end: now + 20 } }), order('c', 'bid', 7)], now)
+    expect(dropEnded(book, now + 5)).toBe(book)
+    expect(dropEnded(book, now + 10).sorted.map((each) => each.id)).toEqual(['b', 'c'])
+    expect([...dropEnded(book, now + 20).byId.keys()]).toEqual(['c'])
+  })
+
+  it('folds changes to my orders into my list, newest first, without reading it again', () => {
+    const mine = [order('m2', 'ask', 10, { mine: true, createdAt: now - 10 }), order('m1', 'bid', 8, { mine: true, createdAt: now - 20 })]
+    expect(applyMyOrderChanges(mine, [order('x', 'ask', 9)])).toBe(mine)
+    const next = applyMyOrderChanges(mine, [
+      order('m1', 'bid', 8, { mine: true, createdAt: now - 20, status: 'filled', remaining: 0, agreedQuantity: 10 }),
+      order('m3', 'bid', 6, { mine: true, createdAt: now }),
+      order('x', 'ask', 9),
+    ])
+    expect(next.map((each) => [each.id, each.status])).toEqual([
+      ['m3', 'live'],
+      ['m2', 'live'],
+      ['m1', 'filled'],
+    ])
   })
 })

@@ -68,6 +68,21 @@ describe('the ladder', () => {
     ])
     expect(series.bids.at(-1)).toEqual({ price: 8, cumulative: 4 })
   })
+
+  it('joins levels closer than a pixel into one step, keeping each step\'s total', () => {
+    // Span 100 around the mid over 10 pixels: one pixel is 20 µcr.
+    const ladder = buildLadder([order('ask', 110, 3), order('ask', 115, 2), order('ask', 140, 1), order('bid', 90, 4)])
+    const series = depthSeries(ladder, 100, 10)
+    expect(series.asks).toEqual([
+      { price: 100, cumulative: 0 },
+      { price: 110, cumulative: 0 },
+      { price: 110, cumulative: 5 },
+      { price: 140, cumulative: 5 },
+      { price: 140, cumulative: 6 },
+    ])
+    // Without a resolution every level is its own step.
+    expect(depthSeries(ladder, 100).asks).toHaveLength(7)
+  })
 })
 
 describe('the windowing arithmetic', () => {
@@ -117,7 +132,22 @@ describe('filters, page storage and balances', () => {
     const weak = order('ask', 11, 1, { capabilities: { gflopsPerCore: 5 } })
     const demanding = order('bid', 9, 1, { requirements: { gflopsPerCore: 50 } })
     expect(filterBook([strong, weak, demanding], { minGflopsPerCore: 20 })).toEqual([strong])
-    expect(filterBook([strong, weak], { os: 'windows' })).toEqual([weak])
+    // As the matcher reads terms: an ask that states no OS runs none the filter could name.
+    expect(filterBook([strong, weak], { os: 'windows' })).toEqual([])
+    expect(filterBook([strong, weak], { os: 'linux' })).toEqual([strong])
+  })
+
+  it('keeps bids that accept the OS or do not care, and orders that admit the group or anyone', () => {
+    const anyOs = order('bid', 9, 1)
+    const linuxOnly = order('bid', 8, 1, { requirements: { os: [{ family: 'linux' }] } })
+    const macOrWindows = order('bid', 7, 1, { requirements: { os: [{ family: 'macos' }, { family: 'windows' }] } })
+    expect(filterBook([anyOs, linuxOnly, macOrWindows], { os: 'windows' })).toEqual([anyOs, macOrWindows])
+    const lab = `${seller}/lab`
+    const forLab = order('ask', 10, 1, { counterparties: { groups: [lab] } })
+    const forOthers = order('ask', 11, 1, { counterparties: { groups: [`${seller}/other`] } })
+    const forOnePeer = order('ask', 12, 1, { counterparties: { peers: [buyer] } })
+    const open = order('ask', 13, 1)
+    expect(filterBook([forLab, forOthers, forOnePeer, open], { group: lab })).toEqual([forLab, open])
   })
 
   it('keeps drafts and the outbox across reloads, and drops corrupt entries', () => {

@@ -1,6 +1,8 @@
 // The book's filters: what a person looking for capacity (or for buyers) narrows the book to.
-// An order passes when it could meet the filter: an ask's capabilities reach the wanted minimums, a
-// bid's requirements ask for no more than the filter names; orders that say nothing pass.
+// An order passes when it could meet the filter, as the matcher reads terms (compatibility.ts): an
+// ask's stated capabilities reach the wanted minimums and OS (a capability an ask does not state
+// meets nothing); a bid's requirements ask for no more than the filter names, and a bid that
+// requires nothing passes.
 import type { OrderView } from '../../../shared/api/market'
 
 export interface BookFilter {
@@ -43,7 +45,8 @@ export function matchesFilter(order: OrderView, filter: BookFilter): boolean {
   if (filter.windowEnd !== undefined && order.window.start >= filter.windowEnd) return false
   if (filter.os) {
     const families = osFamiliesOf(order)
-    if (families !== undefined && !families.includes(filter.os)) return false
+    // An ask must run that OS; a bid must accept it, or not care.
+    if (order.side === 'ask' ? families === undefined || !families.includes(filter.os) : families !== undefined && !families.includes(filter.os)) return false
   }
   const terms = order.side === 'ask' ? order.capabilities : order.requirements
   for (const [field, wanted] of [

@@ -91,21 +91,30 @@ export interface DepthPoint {
 
 /**
  * The depth chart's two step lines, each starting at the mid price: a side's cumulative quantity is
- * flat until the next level's price, where it steps up. Levels far from the mid (beyond `spanFactor`
- * times the distance from the mid to the side's best price, and at least `minSpan`) are cut so that
- * one outlier order does not squash the chart.
+ * flat until the next level's price, where it steps up. Levels further than `span` from the mid are
+ * cut (depthSpan picks it) so that one outlier order does not squash the chart. With `resolution` (the chart's width in pixels), levels
+ * closer to the previous step than one pixel join that step: a 10,000-order book has thousands of
+ * levels, and drawing more than one step per pixel costs time and shows nothing more.
  */
-export function depthSeries(ladder: Ladder, span: number): { bids: DepthPoint[]; asks: DepthPoint[]; low: number; high: number } {
+export function depthSeries(ladder: Ladder, span: number, resolution?: number): { bids: DepthPoint[]; asks: DepthPoint[]; low: number; high: number } {
   const mid = ladder.mid ?? 0
   const low = Math.max(0, mid - span)
   const high = mid + span
+  const pixel = resolution === undefined || resolution <= 0 ? 0 : (high - low) / resolution
   const steps = (levels: readonly PriceLevel[], inRange: (price: number) => boolean): DepthPoint[] => {
     const points: DepthPoint[] = [{ price: mid, cumulative: 0 }]
     let previous = 0
+    let stepPrice: number | undefined
     for (const level of levels) {
       if (!inRange(level.price)) break
-      points.push({ price: level.price, cumulative: previous })
-      points.push({ price: level.price, cumulative: level.cumulative })
+      if (stepPrice !== undefined && Math.abs(level.price - stepPrice) < pixel) {
+        // Within a pixel of the last step: that step rises to this level's total instead.
+        points[points.length - 1] = { price: stepPrice, cumulative: level.cumulative }
+      } else {
+        points.push({ price: level.price, cumulative: previous })
+        points.push({ price: level.price, cumulative: level.cumulative })
+        stepPrice = level.price
+      }
       previous = level.cumulative
     }
     return points

@@ -185,5 +185,6 @@ export function useDrafts(client: ApiClient, connection: ConnectionState, genera
     ].sort((a, b) => b.savedAt - a.savedAt)
   }, [pending, nodeDrafts])
 
-  return { drafts, outbox, error, save, remove, publish, place, discardOutboxEntry }
+  // One object while nothing in it changes, so that what takes it (order entry) need not re-render.
+  return useMemo(() => ({ drafts, outbox, error, save, remove, publish, place, discardOutboxEntry }), [drafts, outbox, error, save, remove, publish, place, discardOutboxEntry])
 }

@@ -3,15 +3,17 @@
 // the page keeps its copy of the book and applies changes, because reloading a 10,000-order book on
 // every event costs far more than the event itself:
 //   market.book (the summary)        → market.bookChanges since the copy's version: only the orders
-//                                       whose views changed; my orders reload only when one of mine did;
+//                                       whose views changed, folded into the book and, for mine, into
+//                                       my orders (book-copy.ts), so neither is read whole again;
 //   market.agreement                 → the agreement is added to the list as it came;
 //   market.negotiation / …Offer / …Ended → the (short) negotiation list reloads.
 // Each kind of read is coalesced: one request at a time, and events that arrive meanwhile cause one
 // more read when it ends. Orders leave the copy when a change says they are no longer live, or when
 // their expiry or window end passes on the node's clock (estimated from the answers' `at`).
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { AgreementView, MarketSummary, NegotiationView, OrderView } from '../../../shared/api/market'
+import { applyBookChanges, applyMyOrderChanges, bookCopyOf, dropEnded, emptyBookCopy, nextEnd, type BookCopy } from './book-copy'
 
 export interface MarketData {
   book: readonly OrderView[]
@@ -26,26 +28,10 @@ export interface MarketData {
 export interface MarketView extends MarketData {
   loaded: boolean
   error: Error | undefined
+  /** Read everything again. */
   refresh(): void
-}
-
-/** The order the node's market.book answers in: asks by price ascending, then bids by price descending, older first. */
-export function compareBookOrders(a: OrderView, b: OrderView): number {
-  if (a.side !== b.side) return a.side === 'ask' ? -1 : 1
-  return (a.side === 'bid' ? b.price - a.price : a.price - b.price) || a.priorityTime - b.priorityTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-}
-
-const isLiveAt = (order: OrderView, now: number): boolean => order.status === 'live' && order.remaining > 0 && now < order.expiresAt && now < order.window.end
-
-/** Apply changed order views to a book: replace, add, or drop the ones no longer live. Answers the same map when nothing moved. */
-export function applyBookChanges(book: ReadonlyMap<string, OrderView>, changes: readonly OrderView[], now: number): ReadonlyMap<string, OrderView> {
-  if (changes.length === 0) return book
-  const next = new Map(book)
-  for (const order of changes) {
-    if (isLiveAt(order, now)) next.set(order.id, order)
-    else next.delete(order.id)
-  }
-  return next
+  /** Read this node's orders again (after an action whose change the book does not carry, such as market.refresh). */
+  refreshMine(): void
 }
 
 /** A coalescing reader: one read in flight, and one more after it if asked again meanwhile. */
@@ -72,7 +58,9 @@ function useCoalesced(read: () => Promise<void>, onError: (error: Error) => void
 }
 
 export function useMarket(client: ApiClient, generation: number): MarketView {
-  const [book, setBook] = useState<ReadonlyMap<string, OrderView>>(new Map())
+  const [book, setBook] = useState<BookCopy>(emptyBookCopy)
+  /** The latest copy, which the next change is applied to (once, here, not in a state updater). */
+  const latestBook = useRef(book)
   const [myOrders, setMyOrders] = useState<readonly OrderView[]>([])
   const [negotiations, setNegotiations] = useState<readonly NegotiationView[]>([])
   const [agreements, setAgreements] = useState<readonly AgreementView[]>([])
@@ -80,7 +68,8 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
   const [bookAt, setBookAt] = useState<number>()
   const [loaded, setLoaded] = useState(false)
   const [error, setError] = useState<Error>()
-  const [expiryTick, setExpiryTick] = useState(0)
+  // Moves on when a timer for the earliest end fires, so the next one is set even if nothing ended yet.
+  const [endTick, setEndTick] = useState(0)
   const mounted = useRef(true)
   /** The book version the copy holds; undefined until a full read, or when a change read failed. */
   const version = useRef<number | undefined>(undefined)
@@ -107,7 +96,8 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
     if (!mounted.current) return
     clockOffset.current = fullBook.at - Date.now()
     version.current = fullBook.version
-    setBook(new Map(fullBook.orders.map((order) => [order.id, order])))
+    latestBook.current = bookCopyOf(fullBook.orders, fullBook.at)
+    setBook(latestBook.current)
     setBookAt(fullBook.at)
     setMyOrders(mine.orders)
     setNegotiations(negotiating.negotiations)
@@ -132,10 +122,11 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
     if (!mounted.current) return
     clockOffset.current = changes.at - Date.now()
     version.current = changes.version
-    setBook((current) => applyBookChanges(current, changes.orders, changes.at))
+    latestBook.current = applyBookChanges(latestBook.current, changes.orders, changes.at)
+    setBook(latestBook.current)
+    setMyOrders((current) => applyMyOrderChanges(current, changes.orders))
     setBookAt(changes.at)
-    if (changes.orders.some((order) => order.mine)) refreshMine()
-  }, [client, readAll, refreshMine])
+  }, [client, readAll])
   const refreshBook = useCoalesced(readChanges, onError, mounted)
 
   const readNegotiations = useCallback(async () => {
@@ -179,22 +170,16 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
 
   // Drop orders when their expiry or window end passes, without waiting for an event.
   useEffect(() => {
-    let next = Infinity
-    for (const order of book.values()) next = Math.min(next, order.expiresAt, order.window.end)
-    if (next === Infinity) return
+    const next = nextEnd(book)
+    if (next === undefined) return
     const delay = Math.min(2 ** 31 - 1, Math.max(0, next - (Date.now() + clockOffset.current)) + 50)
-    const timer = setTimeout(() => setExpiryTick((tick) => tick + 1), delay)
+    const timer = setTimeout(() => {
+      latestBook.current = dropEnded(latestBook.current, Date.now() + clockOffset.current)
+      setBook(latestBook.current)
+      setEndTick((tick) => tick + 1)
+    }, delay)
     return () => clearTimeout(timer)
-  }, [book, expiryTick])
+  }, [book, endTick])
 
-  const sortedBook = useMemo(() => {
-    const now = Date.now() + clockOffset.current
-    const live: OrderView[] = []
-    for (const order of book.values()) if (isLiveAt(order, now)) live.push(order)
-    return live.sort(compareBookOrders)
-    // expiryTick re-reads the clock when an order's time is up.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [book, expiryTick])
-
-  return { book: sortedBook, bookAt, myOrders, negotiations, agreements, summary, loaded, error, refresh }
+  return { book: book.sorted, bookAt, myOrders, negotiations, agreements, summary, loaded, error, refresh, refreshMine }
 }

@@ -1,6 +1,6 @@
 // The book for one unit: filters, the ladder, the depth chart, the prices of recent agreements, and
 // order entry beside them. Every figure comes from the node; nothing is shown that it did not send.
-import { useMemo, useState } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { DepthChart } from '../market/components/DepthChart'
 import { OrderEntry, type OrderEntryProps } from '../market/components/OrderEntry'
@@ -9,6 +9,7 @@ import { PriceHistory } from '../market/components/PriceHistory'
 import { filterBook, isFilterEmpty, type BookFilter } from '../market/filters'
 import { buildLadder, groupingTicks } from '../market/ladder'
 import { formatCredits, formatInteger, formatPrice, formatTime, shortPeer, unitLabels, unitTitles } from '../market/market-format'
+import { LiveBookContext } from '../market/live-book'
 import { fromLocalInput } from '../market/order-form'
 import type { DraftsView } from '../market/use-drafts'
 import type { MarketView } from '../market/use-market'
@@ -25,12 +26,14 @@ interface MarketPageProps {
   groups: OrderEntryProps['groups']
 }
 
+const noFilterText = { windowStart: '', windowEnd: '', os: '', gflops: '', storage: '', group: '' }
+
 const optionalNumber = (text: string): number | undefined => (text.trim() === '' || Number.isNaN(Number(text)) ? undefined : Number(text))
 
 export function MarketPage({ client, market, drafts, me, opened, groups }: MarketPageProps) {
   const [unit, setUnit] = useState<'flop' | 'pageview'>(opened?.form.unit ?? 'flop')
   const [tick, setTick] = useState(1)
-  const [filterText, setFilterText] = useState({ windowStart: '', windowEnd: '', os: '', gflops: '', storage: '', group: '' })
+  const [filterText, setFilterText] = useState(noFilterText)
   const [picked, setPicked] = useState<OrderEntryProps['picked']>()
 
   const filter: BookFilter = useMemo(
@@ -53,6 +56,7 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
   const ticks = useMemo(() => groupingTicks(fullLadder.mid), [fullLadder.mid])
   const unitAgreements = useMemo(() => market.agreements.filter((agreement) => agreement.unit === unit), [market.agreements, unit])
   const unitLabel = unitLabels[unit]
+  const pickPrice = useCallback((price: number, side: 'bid' | 'ask') => setPicked({ price, side, nonce: Date.now() }), [])
 
   return (
     <div className="market-page">
@@ -73,15 +77,15 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
       <form className="book-filters" aria-label="Filter the book" onSubmit={(event) => event.preventDefault()}>
         <label>
           Window from
-          <input type="datetime-local" value={filterText.windowStart} onChange={(event) => setFilterText({ ...filterText, windowStart: event.target.value })} />
+          <input type="datetime-local" value={filterText.windowStart} onChange={(event) => setFilterText({ ...filterText, windowStart: event.target.value })} data-testid="filter-window-start" />
         </label>
         <label>
           to
-          <input type="datetime-local" value={filterText.windowEnd} onChange={(event) => setFilterText({ ...filterText, windowEnd: event.target.value })} />
+          <input type="datetime-local" value={filterText.windowEnd} onChange={(event) => setFilterText({ ...filterText, windowEnd: event.target.value })} data-testid="filter-window-end" />
         </label>
         <label>
           OS
-          <select value={filterText.os} onChange={(event) => setFilterText({ ...filterText, os: event.target.value })}>
+          <select value={filterText.os} onChange={(event) => setFilterText({ ...filterText, os: event.target.value })} data-testid="filter-os">
             <option value="">Any</option>
             {osFamilies.map((family) => (
               <option key={family}>{family}</option>
@@ -90,15 +94,28 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
         </label>
         <label>
           GFLOPS/core ≥
-          <input type="text" inputMode="numeric" size={5} value={filterText.gflops} onChange={(event) => setFilterText({ ...filterText, gflops: event.target.value })} />
+          <input type="text" inputMode="numeric" size={5} value={filterText.gflops} onChange={(event) => setFilterText({ ...filterText, gflops: event.target.value })} data-testid="filter-gflops" />
         </label>
         <label>
           Storage GB ≥
-          <input type="text" inputMode="numeric" size={5} value={filterText.storage} onChange={(event) => setFilterText({ ...filterText, storage: event.target.value })} />
+          <input type="text" inputMode="numeric" size={5} value={filterText.storage} onChange={(event) => setFilterText({ ...filterText, storage: event.target.value })} data-testid="filter-storage" />
         </label>
         <label>
           Group
-          <input type="text" size={14} placeholder="owner/name" value={filterText.group} onChange={(event) => setFilterText({ ...filterText, group: event.target.value })} />
+          <input
+            type="text"
+            size={14}
+            placeholder="owner/name"
+            list="filter-group-choices"
+            value={filterText.group}
+            onChange={(event) => setFilterText({ ...filterText, group: event.target.value })}
+            data-testid="filter-group"
+          />
+          <datalist id="filter-group-choices">
+            {groups.map((group) => (
+              <option key={group.id} value={group.id} />
+            ))}
+          </datalist>
         </label>
         <label>
           Group prices by
@@ -110,13 +127,16 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
             ))}
           </select>
         </label>
+        <button type="button" className="button button-small" onClick={() => setFilterText(noFilterText)} disabled={isFilterEmpty(filter)} data-testid="clear-filters">
+          Clear filters
+        </button>
         <span className="muted book-count" data-testid="book-count">
           {isFilterEmpty(filter) ? `${formatInteger(unitBook.length)} live orders` : `${formatInteger(shown.length)} of ${formatInteger(unitBook.length)} orders`}
         </span>
       </form>
       <div className="market-grid">
         <section className="panel book-panel" aria-label="Order book">
-          <OrderLadder ladder={ladder} unitLabel={unitLabel} resetKey={`${unit}/${tick}`} onPickPrice={(price, side) => setPicked({ price, side, nonce: Date.now() })} />
+          <OrderLadder ladder={ladder} unitLabel={unitLabel} resetKey={`${unit}/${tick}`} onPickPrice={pickPrice} />
         </section>
         <div className="market-charts">
           <section className="panel" aria-labelledby="depth-title">
@@ -128,7 +148,9 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
             <PriceHistory agreements={unitAgreements} />
           </section>
         </div>
-        <OrderEntry client={client} drafts={drafts} book={market.book} me={me} unit={unit} picked={picked} opened={opened} groups={groups} />
+        <LiveBookContext.Provider value={market.book}>
+          <OrderEntry client={client} drafts={drafts} me={me} unit={unit} picked={picked} opened={opened} groups={groups} />
+        </LiveBookContext.Provider>
       </div>
       <section className="panel" aria-labelledby="recent-title">
         <h2 id="recent-title">Recent agreements</h2>

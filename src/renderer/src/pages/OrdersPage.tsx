@@ -1,10 +1,10 @@
 // My orders, my drafts and the outbox, and my open negotiations. Each order shows its state as the
 // node reports it; an order placed while this node has no gossip peers says so, since nobody else
 // has seen it yet (the market keeps it, and anti-entropy delivers it when a peer appears).
-import { useState } from 'react'
-import type { OrderView } from '../../../shared/api/market'
+import { useMemo, useState } from 'react'
+import type { AgreementView, OrderView } from '../../../shared/api/market'
 import type { ApiClient } from '../../../shared/api/contract'
-import { formatInteger, formatPrice, formatTime, shortPeer, unitLabels } from '../market/market-format'
+import { formatClock, formatInteger, formatPrice, formatTime, shortPeer, unitLabels } from '../market/market-format'
 import type { DraftsView } from '../market/use-drafts'
 import type { MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
@@ -25,58 +25,107 @@ const statusText: Record<OrderView['status'], string> = {
   ended: 'Window over',
 }
 
-function OrderRow({ client, order, alone, refresh }: { client: ApiClient; order: OrderView; alone: boolean; refresh(): void }) {
+/** The agreements that filled some of an order: what "Filled" is made of. */
+function fillsText(fills: readonly AgreementView[]): string | undefined {
+  if (fills.length === 0) return undefined
+  const prices = fills.map((fill) => fill.price)
+  const low = Math.min(...prices)
+  const high = Math.max(...prices)
+  return `${fills.length} ${fills.length === 1 ? 'fill' : 'fills'} at ${low === high ? formatPrice(low) : `${formatPrice(low)}–${formatPrice(high)}`}`
+}
+
+/** A price a person typed: a whole, positive number of micro-credits, or why not. */
+function parsePrice(text: string): { ok: true; price: number } | { ok: false; message: string } {
+  const price = Number(text.trim())
+  if (text.trim() === '' || !Number.isInteger(price) || price <= 0) return { ok: false, message: 'The price is a whole number of µcr above 0' }
+  return { ok: true, price }
+}
+
+interface OrderRowProps {
+  client: ApiClient
+  order: OrderView
+  fills: readonly AgreementView[]
+  alone: boolean
+  /** Read my orders again once an action is done. */
+  reload(): void
+}
+
+function OrderRow({ client, order, fills, alone, reload }: OrderRowProps) {
   const [price, setPrice] = useState(String(order.price))
   const [message, setMessage] = useState<{ error: boolean; text: string }>()
+  const [busy, setBusy] = useState(false)
   async function run(action: () => Promise<unknown>, done: string): Promise<void> {
+    setBusy(true)
     try {
       await action()
       setMessage({ error: false, text: done })
-      refresh()
+      reload()
     } catch (error) {
       setMessage({ error: true, text: (error as Error).message })
+    } finally {
+      setBusy(false)
     }
   }
   const live = order.status === 'live'
+  const amendId = `amend-${order.id}`
+  const filled = fillsText(fills)
   return (
-    <tr data-testid="my-order" data-status={order.status} data-side={order.side}>
+    <tr data-testid="my-order" data-order={order.id} data-status={order.status} data-side={order.side} data-price={order.price} data-expires-at={order.expiresAt}>
       <td>
         <span className={`side-tag side-${order.side}`}>{order.side === 'bid' ? 'Bid' : 'Ask'}</span> {unitLabels[order.unit]}
       </td>
-      <td className="numeric">{formatPrice(order.price)}</td>
+      <td className="numeric" data-testid="my-order-price">
+        {formatPrice(order.price)}
+      </td>
       <td className="numeric" data-testid="my-order-remaining">
         {formatInteger(order.remaining)} / {formatInteger(order.quantity)}
       </td>
-      <td className="numeric">{formatInteger(order.agreedQuantity)}</td>
+      <td className="numeric">
+        <span data-testid="my-order-filled">{formatInteger(order.agreedQuantity)}</span>
+        {filled && (
+          <span className="cell-note" data-testid="my-order-fills">
+            {filled}
+          </span>
+        )}
+      </td>
       <td>
-        <span className="badge" data-state={order.status}>
+        <span className="badge" data-state={order.status} data-testid="my-order-status">
           {statusText[order.status]}
         </span>
         {live && alone && <span className="hint"> not seen by peers yet: no gossip peers</span>}
       </td>
       <td>{formatTime(order.createdAt)}</td>
+      <td data-testid="my-order-expires">{live ? formatClock(order.expiresAt) : '—'}</td>
       <td>
         {live && (
           <form
             className="inline-form"
+            aria-label={`Change the ${order.side} at ${formatPrice(order.price)}`}
             onSubmit={(event) => {
               event.preventDefault()
-              void run(() => client.call('market.amend', { order: order.id, price: Number(price) }), 'Price amended')
+              const parsed = parsePrice(price)
+              if (!parsed.ok) {
+                setMessage({ error: true, text: parsed.message })
+                return
+              }
+              void run(() => client.call('market.amend', { order: order.id, price: parsed.price }), `Price amended to ${formatPrice(parsed.price)}`)
             }}
           >
-            <label className="visually-hidden" htmlFor={`amend-${order.id}`}>
-              New price
+            <label className="visually-hidden" htmlFor={amendId}>
+              New price (µcr)
             </label>
-            <input id={`amend-${order.id}`} type="text" inputMode="numeric" size={6} value={price} onChange={(event) => setPrice(event.target.value)} data-testid="amend-price" />
-            <button type="submit" className="button button-small">
+            <input id={amendId} type="text" inputMode="numeric" size={6} value={price} onChange={(event) => setPrice(event.target.value)} data-testid="amend-price" />
+            <button type="submit" className="button button-small" disabled={busy} data-testid="amend-order">
               Amend
             </button>
-            <button type="button" className="button button-small button-danger" onClick={() => void run(() => client.call('market.cancel', { order: order.id }), 'Cancelled')} data-testid="cancel-order">
+            <button type="button" className="button button-small button-danger" disabled={busy} onClick={() => void run(() => client.call('market.cancel', { order: order.id }), 'Cancelled')} data-testid="cancel-order">
               Cancel
             </button>
           </form>
         )}
-        {message && <p className={message.error ? 'error' : 'success'}>{message.text}</p>}
+        <p className={message?.error ? 'error row-message' : 'success row-message'} role="status" data-testid="my-order-message">
+          {message?.text}
+        </p>
       </td>
     </tr>
   )
@@ -86,6 +135,30 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [publishReport, setPublishReport] = useState<string[]>([])
   const alone = market.summary !== undefined && market.summary.gossipPeers === 0
+  const [refreshState, setRefreshState] = useState<{ kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; text: string } | { kind: 'failed'; text: string }>({ kind: 'idle' })
+  const fillsByOrder = useMemo(() => {
+    const fills = new Map<string, AgreementView[]>()
+    for (const agreement of market.agreements) {
+      if (agreement.role === null) continue
+      const mine = agreement.role === 'buyer' ? agreement.bid : agreement.ask
+      fills.set(mine, [...(fills.get(mine) ?? []), agreement])
+    }
+    return fills
+  }, [market.agreements])
+  const liveOrders = market.myOrders.filter((order) => order.status === 'live').length
+
+  /** Sign a refresh: every live order of mine stays live for another two hours from now. */
+  async function refreshOrders(): Promise<void> {
+    setRefreshState({ kind: 'busy' })
+    try {
+      const { refreshedAt, liveOrders: kept } = await client.call('market.refresh', {})
+      setRefreshState({ kind: 'done', text: `Refreshed at ${formatClock(refreshedAt)}: ${formatInteger(kept)} live ${kept === 1 ? 'order stays' : 'orders stay'} on the book for up to two more hours (their window's end comes first)` })
+      // A refresh moves expiries without changing any order, so the book's change feed does not carry it.
+      market.refresh()
+    } catch (error) {
+      setRefreshState({ kind: 'failed', text: (error as Error).message })
+    }
+  }
 
   async function publish(ids: string[]): Promise<void> {
     try {
@@ -109,10 +182,20 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
   return (
     <div className="orders-page">
       <PageHeader title="My orders">
-        <button type="button" className="button" onClick={market.refresh} data-testid="refresh-orders">
-          Refresh
+        <button
+          type="button"
+          className="button"
+          onClick={() => void refreshOrders()}
+          disabled={refreshState.kind === 'busy' || liveOrders === 0}
+          title="Sign a refresh: your live orders stay on the book for two more hours (the node also does this by itself every 30 minutes)"
+          data-testid="refresh-orders"
+        >
+          Refresh orders
         </button>
       </PageHeader>
+      <p className={refreshState.kind === 'failed' ? 'error' : 'muted'} role="status" data-testid="refresh-status">
+        {refreshState.kind === 'done' || refreshState.kind === 'failed' ? refreshState.text : refreshState.kind === 'busy' ? 'Refreshing…' : `${formatInteger(liveOrders)} live ${liveOrders === 1 ? 'order' : 'orders'}`}
+      </p>
       {market.negotiations.length > 0 && (
         <section className="panel" aria-labelledby="negotiations-title">
           <h2 id="negotiations-title">Open negotiations</h2>
@@ -138,24 +221,27 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
         {market.myOrders.length === 0 ? (
           <p className="empty-state">No orders yet. Place one on the Market page, or publish a draft below.</p>
         ) : (
-          <table className="data-table" data-testid="my-orders">
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col" className="numeric">Price (µcr)</th>
-                <th scope="col" className="numeric">Remaining</th>
-                <th scope="col" className="numeric">Filled</th>
-                <th scope="col">State</th>
-                <th scope="col">Placed</th>
-                <th scope="col">Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {market.myOrders.map((order) => (
-                <OrderRow key={order.id} client={client} order={order} alone={alone} refresh={market.refresh} />
-              ))}
-            </tbody>
-          </table>
+          <div className="table-scroll">
+            <table className="data-table orders-table" data-testid="my-orders">
+              <thead>
+                <tr>
+                  <th scope="col">Order</th>
+                  <th scope="col" className="numeric">Price (µcr)</th>
+                  <th scope="col" className="numeric">Remaining</th>
+                  <th scope="col" className="numeric">Filled</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Placed</th>
+                  <th scope="col">Live until</th>
+                  <th scope="col">Change</th>
+                </tr>
+              </thead>
+              <tbody>
+                {market.myOrders.map((order) => (
+                  <OrderRow key={order.id} client={client} order={order} fills={fillsByOrder.get(order.id) ?? []} alone={alone} reload={market.refreshMine} />
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
       <section className="panel" aria-labelledby="outbox-title">

@@ -2,7 +2,7 @@
 // price and asks right of it, within a span around the mid so one far-off order does not squash the
 // rest. SVG with a fixed box, coloured by CSS variables through classes (it follows the theme).
 // Hovering or focusing shows the cumulative quantity at a price.
-import { useState, type KeyboardEvent, type PointerEvent } from 'react'
+import { useMemo, useState, type KeyboardEvent, type PointerEvent } from 'react'
 import { depthSeries, depthSpan, type DepthPoint, type Ladder } from '../ladder'
 import { formatInteger, formatPrice } from '../market-format'
 
@@ -10,18 +10,22 @@ const width = 560
 const height = 220
 const padding = { left: 8, right: 8, top: 12, bottom: 22 }
 
-export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: string }) {
-  const [cursor, setCursor] = useState<number>()
-  if (ladder.mid === undefined) {
-    return (
-      <div className="chart-empty" style={{ height }} data-testid="depth-chart-empty">
-        No orders in this book yet: the depth chart appears with the first bid or ask.
-      </div>
-    )
-  }
+interface Plot {
+  span: number
+  low: number
+  high: number
+  x(price: number): number
+  bidArea: string
+  askArea: string
+}
+
+/** The chart's geometry and its two paths: computed once per ladder, not on each cursor move. */
+function plotOf(ladder: Ladder): Plot | undefined {
+  if (ladder.mid === undefined) return undefined
   const span = depthSpan(ladder)
-  const series = depthSeries(ladder, span)
-  const top = Math.max(1, ...series.bids.map((point) => point.cumulative), ...series.asks.map((point) => point.cumulative))
+  const series = depthSeries(ladder, span, width - padding.left - padding.right)
+  // Each side's points rise from the mid, so its last point is its deepest.
+  const top = Math.max(1, series.bids.at(-1)?.cumulative ?? 0, series.asks.at(-1)?.cumulative ?? 0)
   const x = (price: number): number => padding.left + ((price - series.low) / (series.high - series.low || 1)) * (width - padding.left - padding.right)
   const y = (quantity: number): number => height - padding.bottom - (quantity / top) * (height - padding.top - padding.bottom)
   const area = (points: readonly DepthPoint[], edge: number): string => {
@@ -31,6 +35,24 @@ export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: s
     // Carry the last level's depth on to the edge of the chart, then close along the axis.
     return `${line}L${x(edge).toFixed(1)},${y(last.cumulative).toFixed(1)}L${x(edge).toFixed(1)},${y(0)}L${x(points[0]!.price).toFixed(1)},${y(0)}Z`
   }
+  return { span, low: series.low, high: series.high, x, bidArea: area(series.bids, series.low), askArea: area(series.asks, series.high) }
+}
+
+export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: string }) {
+  const [cursor, setCursor] = useState<number>()
+  const plot = useMemo(() => plotOf(ladder), [ladder])
+  if (plot === undefined || ladder.mid === undefined) {
+    // As tall as the chart it stands for, caption included, so the first order moves nothing below.
+    return (
+      <figure className="depth-chart">
+        <div className="chart-empty" style={{ aspectRatio: `${width} / ${height}` }} data-testid="depth-chart-empty">
+          No orders in this book yet: the depth chart appears with the first bid or ask.
+        </div>
+        <figcaption className="depth-caption" aria-hidden="true" />
+      </figure>
+    )
+  }
+  const { span, x, low, high } = plot
   const depthAt = (price: number): { side: 'bid' | 'ask'; cumulative: number } => {
     const mid = ladder.mid!
     const side = price < mid ? 'bid' : 'ask'
@@ -45,15 +67,15 @@ export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: s
   function onPointerMove(event: PointerEvent<SVGSVGElement>): void {
     const box = event.currentTarget.getBoundingClientRect()
     const ratio = (event.clientX - box.left) / box.width
-    const price = series.low + ((ratio * width - padding.left) / (width - padding.left - padding.right)) * (series.high - series.low)
-    setCursor(Math.round(Math.min(series.high, Math.max(series.low, price))))
+    const price = low + ((ratio * width - padding.left) / (width - padding.left - padding.right)) * (high - low)
+    setCursor(Math.round(Math.min(high, Math.max(low, price))))
   }
   function onKeyDown(event: KeyboardEvent<SVGSVGElement>): void {
     const step = Math.max(1, Math.round(span / 20))
     if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
       event.preventDefault()
       const from = cursor ?? Math.round(ladder.mid!)
-      setCursor(Math.min(series.high, Math.max(series.low, from + (event.key === 'ArrowLeft' ? -step : step))))
+      setCursor(Math.min(high, Math.max(low, from + (event.key === 'ArrowLeft' ? -step : step))))
     }
   }
   const hovered = cursor === undefined ? undefined : depthAt(cursor)
@@ -71,18 +93,18 @@ export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: s
         onKeyDown={onKeyDown}
         onBlur={() => setCursor(undefined)}
       >
-        <path className="depth-area depth-area-bid" d={area(series.bids, series.low)} />
-        <path className="depth-area depth-area-ask" d={area(series.asks, series.high)} />
+        <path className="depth-area depth-area-bid" d={plot.bidArea} />
+        <path className="depth-area depth-area-ask" d={plot.askArea} />
         <line className="depth-mid" x1={x(ladder.mid)} x2={x(ladder.mid)} y1={padding.top} y2={height - padding.bottom} />
         {cursor !== undefined && <line className="depth-cursor" x1={x(cursor)} x2={x(cursor)} y1={padding.top} y2={height - padding.bottom} />}
         <text className="depth-axis" x={padding.left} y={height - 6}>
-          {formatPrice(Math.round(series.low))}
+          {formatPrice(Math.round(low))}
         </text>
         <text className="depth-axis" x={x(ladder.mid)} y={height - 6} textAnchor="middle">
           {formatPrice(Math.round(ladder.mid))}
         </text>
         <text className="depth-axis" x={width - padding.right} y={height - 6} textAnchor="end">
-          {formatPrice(Math.round(series.high))}
+          {formatPrice(Math.round(high))}
         </text>
       </svg>
       <figcaption className="depth-caption" aria-live="polite">

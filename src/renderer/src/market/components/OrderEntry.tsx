@@ -2,7 +2,7 @@
 // parser (the node would answer the same sentence), with a live preview of what the matcher would
 // do against the book on screen. "Place" sends it (or queues it in the outbox when the node cannot be
 // reached); "Save draft" keeps it, connected or not.
-import { useDeferredValue, useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react'
+import { memo, useContext, useDeferredValue, useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react'
 import type { ApiClient } from '../../../../shared/api/contract'
 import type { OrderView } from '../../../../shared/api/market'
 import type { GroupView } from '../../../../shared/api/members'
@@ -15,13 +15,13 @@ import { newDraftId } from '../page-storage'
 import { capabilityFieldsOf, prefillCapabilities, withoutPrefill, type CapabilityFields } from '../profile-prefill'
 import { defaultPolicyForm, policyParams, type PolicyForm } from '../policy-form'
 import { PolicyFields } from './NegotiationDialog'
+import { LiveBookContext } from '../live-book'
 import { describePreview, previewOrder } from '../preview'
 import type { DraftsView } from '../use-drafts'
 
 export interface OrderEntryProps {
   client: ApiClient
   drafts: DraftsView
-  book: readonly OrderView[]
   /** This node's peer ID: the owner the core checks; undefined until the node's status arrives. */
   me: string | undefined
   unit: 'flop' | 'pageview'
@@ -48,7 +48,37 @@ const termFields: { field: keyof MachineTerms; label: string; unit: string }[] =
   { field: 'bandwidthMbps', label: 'Bandwidth', unit: 'Mbit/s' },
 ]
 
-export function OrderEntry({ client, drafts, book, me, unit, picked, opened, groups }: OrderEntryProps) {
+type DraftCheck = ReturnType<typeof checkDraft>
+
+/**
+ * The preview line: the only part of the form that reads the live book (from LiveBookContext), so a
+ * book update re-renders this line and not every field of the form. The matcher's walk over the whole
+ * book is deferred, so typing never waits for it.
+ */
+function OrderPreviewText({ check, now }: { check: DraftCheck | undefined; now: number }) {
+  const book = useContext(LiveBookContext)
+  const deferredCheck = useDeferredValue(check)
+  const deferredBook = useDeferredValue(book)
+  const preview = useMemo(() => {
+    if (!deferredCheck?.ok) return undefined
+    const result = previewOrder(deferredBook, deferredCheck.fact, now)
+    return describePreview(result, deferredCheck.fact, shortPeer)
+  }, [deferredCheck, deferredBook, now])
+  return (
+    <p className="order-preview" aria-live="polite" data-testid="order-preview">
+      {check === undefined
+        ? 'Waiting for the node to say who this node is…'
+        : check.ok
+          ? preview
+            ? `If placed now: ${preview}`
+            : 'Working out what the matcher would do…'
+          : 'The preview appears once the order is complete.'}
+    </p>
+  )
+}
+
+// Memoized: the book changes many times a second, and the form does not depend on it (its preview reads it).
+export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, picked, opened, groups }: OrderEntryProps) {
   const formId = useId()
   const [form, setForm] = useState<OrderForm>(() => emptyForm('bid', unit, Date.now()))
   const [draftId, setDraftId] = useState(() => newDraftId())
@@ -130,14 +160,6 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
 
   const draft = useMemo(() => draftOfForm(form, now), [form, now])
   const check = useMemo(() => (me === undefined ? undefined : checkDraft(draft, me, now)), [draft, me, now])
-  // The preview runs the matcher over the whole book: deferred, so typing never waits for it.
-  const deferredCheck = useDeferredValue(check)
-  const deferredBook = useDeferredValue(book)
-  const preview = useMemo(() => {
-    if (!deferredCheck?.ok) return undefined
-    const result = previewOrder(deferredBook, deferredCheck.fact, now)
-    return describePreview(result, deferredCheck.fact, shortPeer)
-  }, [deferredCheck, deferredBook, now])
 
   const failure = status.kind === 'failed' ? status : check && !check.ok && touched ? check : undefined
   const errorField = failure ? fieldOfPath(failure.path) : undefined
@@ -378,15 +400,7 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
         Draft name (optional)
         <input type="text" value={label} maxLength={120} onChange={(event) => setLabel(event.target.value)} data-testid="draft-label" />
       </label>
-      <p className="order-preview" aria-live="polite" data-testid="order-preview">
-        {check === undefined
-          ? 'Waiting for the node to say who this node is…'
-          : check.ok
-            ? preview
-              ? `If placed now: ${preview}`
-              : 'Working out what the matcher would do…'
-            : 'The preview appears once the order is complete.'}
-      </p>
+      <OrderPreviewText check={check} now={now} />
       {errorFor('form')}
       {errorFor('side')}
       {errorFor('unit')}
@@ -413,4 +427,4 @@ export function OrderEntry({ client, drafts, book, me, unit, picked, opened, gro
       </div>
     </form>
   )
-}
+})

@@ -1,6 +1,7 @@
 // The ladder: asks above (best ask lowest, next to the spread), bids below, each level with a depth
 // bar as wide as its share of the deepest level and a fainter bar for the cumulative quantity. Rows
 // have a fixed height and the two halves a fixed viewport, so updates never move the layout.
+import { memo } from 'react'
 import type { Ladder, PriceLevel } from '../ladder'
 import { formatInteger, formatPrice } from '../market-format'
 import { VirtualList } from './VirtualList'
@@ -15,16 +16,24 @@ interface OrderLadderProps {
   onPickPrice(price: number, side: 'bid' | 'ask'): void
 }
 
-function LevelRow({ level, ladder, onPick }: { level: PriceLevel; ladder: Ladder; onPick(): void }) {
-  const share = ladder.largestLevel === 0 ? 0 : level.quantity / ladder.largestLevel
-  const cumulativeShare = ladder.deepestSide === 0 ? 0 : level.cumulative / ladder.deepestSide
+interface LevelRowProps {
+  level: PriceLevel
+  /** The scale of the depth bars: the ladder's largest level and deepest side. */
+  largestLevel: number
+  deepestSide: number
+  onPickPrice(price: number, side: 'bid' | 'ask'): void
+}
+
+const LevelRow = memo(function LevelRow({ level, largestLevel, deepestSide, onPickPrice }: LevelRowProps) {
+  const share = largestLevel === 0 ? 0 : level.quantity / largestLevel
+  const cumulativeShare = deepestSide === 0 ? 0 : level.cumulative / deepestSide
   return (
     <button
       type="button"
       className={`ladder-row ladder-${level.side}`}
       data-testid={`ladder-${level.side}`}
       data-price={level.price}
-      onClick={onPick}
+      onClick={() => onPickPrice(level.price, level.side)}
       title={`Use ${formatPrice(level.price)} as the price`}
     >
       <span className="depth-bar depth-bar-cumulative" style={{ width: `${cumulativeShare * 100}%` }} />
@@ -37,6 +46,22 @@ function LevelRow({ level, ladder, onPick }: { level: PriceLevel; ladder: Ladder
       <span role="cell" className="numeric">{formatInteger(level.cumulative)}</span>
       <span role="cell" className="numeric muted">{level.orders}</span>
     </button>
+  )
+}, sameRow)
+
+/** Levels are rebuilt on every update; a row needs drawing again only when its figures moved. */
+function sameRow(before: LevelRowProps, after: LevelRowProps): boolean {
+  const [a, b] = [before.level, after.level]
+  return (
+    a.price === b.price &&
+    a.side === b.side &&
+    a.quantity === b.quantity &&
+    a.orders === b.orders &&
+    a.cumulative === b.cumulative &&
+    a.mine === b.mine &&
+    before.largestLevel === after.largestLevel &&
+    before.deepestSide === after.deepestSide &&
+    before.onPickPrice === after.onPickPrice
   )
 }
 
@@ -65,7 +90,7 @@ export function OrderLadder({ ladder, unitLabel, resetKey, onPickPrice }: OrderL
         label="Asks, best at the bottom"
         testId="ladder-asks"
         rowKey={(level) => level.price}
-        renderRow={(level) => <LevelRow level={level} ladder={ladder} onPick={() => onPickPrice(level.price, 'ask')} />}
+        renderRow={(level) => <LevelRow level={level} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
         empty={<p className="ladder-empty">No asks</p>}
       />
       <div className="ladder-spread" role="row" data-testid="ladder-spread">
@@ -80,7 +105,7 @@ export function OrderLadder({ ladder, unitLabel, resetKey, onPickPrice }: OrderL
         label="Bids, best at the top"
         testId="ladder-bids"
         rowKey={(level) => level.price}
-        renderRow={(level) => <LevelRow level={level} ladder={ladder} onPick={() => onPickPrice(level.price, 'bid')} />}
+        renderRow={(level) => <LevelRow level={level} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
         empty={<p className="ladder-empty">No bids</p>}
       />
     </div>

@@ -1,5 +1,6 @@
 // The prices agreements were made at, over time: one dot per agreement (its area by quantity) and a
 // line through them. Only real agreements: before the first one the chart says so.
+import { memo } from 'react'
 import type { AgreementView } from '../../../../shared/api/market'
 import { formatPrice, formatTime } from '../market-format'
 
@@ -7,10 +8,11 @@ const width = 560
 const height = 160
 const pad = { left: 40, right: 8, top: 10, bottom: 20 }
 
-export function PriceHistory({ agreements }: { agreements: readonly AgreementView[] }) {
+// Memoized: the book moves far more often than agreements arrive.
+export const PriceHistory = memo(function PriceHistory({ agreements }: { agreements: readonly AgreementView[] }) {
   if (agreements.length === 0) {
     return (
-      <div className="chart-empty" style={{ height }} data-testid="price-history-empty">
+      <div className="chart-empty" style={{ aspectRatio: `${width} / ${height}` }} data-testid="price-history-empty">
         No agreements in this market yet: prices appear here as trades bind.
       </div>
     )
@@ -43,4 +45,4 @@ export function PriceHistory({ agreements }: { agreements: readonly AgreementVie
       </svg>
     </figure>
   )
-}
+})
