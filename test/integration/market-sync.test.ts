@@ -88,4 +88,23 @@ describe('refreshes', () => {
     expect(liveOrders).toBe(1)
     await waitFor(() => converged([alice, bob], 2), 'both nodes to hold the order and one refresh', 15_000)
   })
+
+  it('a refresh moves the expiry of every order of its owner in the other node\'s book changes, so its page hears of it', async () => {
+    const alice = await start()
+    const bob = await start()
+    await connect(bob, alice)
+    await place(alice, 'ask', 10, 50)
+    await place(alice, 'ask', 20, 60)
+    type Changes = { orders: Array<{ id: string; expiresAt: number }>; version: number }
+    const changes = async (since: number) => (await bob.api.call('market.bookChanges', { since })) as Changes
+    await waitFor(async () => (await changes(0)).orders.length === 2, 'bob to hold both asks', 15_000)
+    const before = await changes(0)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await alice.api.call('market.refresh', {})
+    await waitFor(async () => (await changes(before.version)).orders.length === 2, 'both asks to be changed on bob by the refresh', 15_000)
+    const after = await changes(before.version)
+    for (const order of after.orders) {
+      expect(order.expiresAt).toBeGreaterThan(before.orders.find((each) => each.id === order.id)!.expiresAt)
+    }
+  })
 })

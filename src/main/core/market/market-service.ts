@@ -98,7 +98,10 @@ export interface MarketService extends Startable {
   runEpoch(): Promise<void>
 }
 
-/** Facts that arrive within this window are announced to the UI as one book event. */
+/**
+ * Book events are at least this far apart: the first fact of a quiet spell is announced at once, the
+ * ones that follow within the window together at its end.
+ */
 const bookEventCoalesceMs = 25
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -114,6 +117,8 @@ class Market implements MarketService {
   private readonly refreshEveryMs: number
   private readonly me: string
   private readonly orderIds = new Set<FactId>()
+  /** Every order of each owner: a refresh of the owner changes all their orders' expiry. */
+  private readonly ordersByOwner = new Map<string, FactId[]>()
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
   private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
@@ -138,6 +143,7 @@ class Market implements MarketService {
   private version = 0
   private readonly orderVersions = new Map<FactId, number>()
   private bookTimer: ReturnType<typeof setTimeout> | undefined
+  private lastBookEventAt = -Infinity
   private timer: ReturnType<typeof setInterval> | undefined
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
@@ -256,13 +262,20 @@ class Market implements MarketService {
     await this.components.factLog.remove(superseded)
   }
 
-  /** Tell the UI soon after facts arrive, not only at the next epoch; bursts make one event. */
+  /** Tell the UI as soon as facts arrive, not only at the next epoch; bursts make one event. */
   private bookChanged(): void {
     if (this.bookTimer !== undefined || !this.running) return
+    const wait = this.lastBookEventAt + bookEventCoalesceMs - performance.now()
+    if (wait <= 0) {
+      this.lastBookEventAt = performance.now()
+      this.emitBookIfChanged()
+      return
+    }
     this.bookTimer = setTimeout(() => {
       this.bookTimer = undefined
+      this.lastBookEventAt = performance.now()
       this.emitBookIfChanged()
-    }, bookEventCoalesceMs)
+    }, wait)
   }
 
   private emitBookIfChanged(): void {
@@ -277,11 +290,15 @@ class Market implements MarketService {
     this.touchOrders(signed)
     const { fact, id } = signed
     switch (fact.kind) {
-      case 'order':
+      case 'order': {
         this.orderIds.add(id)
+        const ofOwner = this.ordersByOwner.get(fact.owner)
+        if (ofOwner) ofOwner.push(id)
+        else this.ordersByOwner.set(fact.owner, [id])
         // Sync delivers facts in key order: takes and confirms may have come before this order.
         for (const takeId of this.takesAwaitingOrders) this.recordAgreement(takeId)
         return
+      }
       case 'take': {
         const take = signed as SignedFact<TakeFact>
         const list = this.takesByBid.get(fact.bid) ?? []
@@ -324,6 +341,8 @@ class Market implements MarketService {
     if (fact.kind === 'order') touched.push(signed.id)
     else if (fact.kind === 'amend' || fact.kind === 'cancel') touched.push(fact.order)
     else if (fact.kind === 'take') touched.push(fact.bid, fact.ask)
+    // A refresh moves the expiry of every order of its owner (views show it).
+    else if (fact.kind === 'refresh') for (const order of this.ordersByOwner.get(fact.owner) ?? []) touched.push(order)
     else if (fact.kind === 'confirm') {
       const take = this.components.factLog.get(fact.take)?.fact
       if (take?.kind === 'take') touched.push(take.bid, take.ask)
