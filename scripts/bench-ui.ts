@@ -14,23 +14,12 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeTempDir, removeDir } from '../test/helpers/nodes'
 import type { Browser } from 'playwright-core'
-import { browserUnavailableReason, launchChromium, projectRoot, serveNode, type ServedNode } from '../test/e2e/harness'
+import { api as call, browserUnavailableReason, launchChromium, projectRoot, serveNode, type ServedNode } from '../test/e2e/harness'
 
 const bookSize = Number(process.env.BENCH_UI_ORDERS ?? 10_000)
 const samples = Number(process.env.BENCH_UI_SAMPLES ?? 30)
 const goalP95Ms = 100
 const seedConcurrency = 8
-
-async function call<T>(node: ServedNode, name: string, params: unknown): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${name}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-  })
-  const answer = (await response.json()) as { result?: T; error?: { message: string } }
-  if (answer.error) throw new Error(`${name}: ${answer.error.message}`)
-  return answer.result as T
-}
 
 function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!

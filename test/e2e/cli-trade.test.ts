@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { AgreementView } from '../../src/shared/api/market'
 import { makeTempDir, removeDir, waitFor } from '../helpers/nodes'
-import { builtCli, projectRoot, serveNode, type ServedNode } from './harness'
+import { api, builtCli, projectRoot, serveNode, type ServedNode } from './harness'
 
 const run = promisify(execFile)
 const cyclexBin = join(projectRoot, 'bin', 'cyclex.js')
@@ -21,15 +21,6 @@ afterAll(async () => {
 async function cyclex(...args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, [cyclexBin, ...args], { cwd: projectRoot, timeout: 20_000 })
   return stdout
-}
-
-async function api<T>(node: ServedNode, command: string, params: unknown): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${command}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-  })
-  return ((await response.json()) as { result: T }).result
 }
 
 describe('two headless nodes trading through the command line', () => {

@@ -10,7 +10,7 @@ import type { AgreementView, ConfirmView, MarketSummary, OrderView } from '../..
 import type { DraftView } from '../../src/shared/api/drafts'
 import { makeTempDir, removeDir, waitFor } from '../helpers/nodes'
 import { seededRandom } from '../helpers/seeded-random'
-import { serveNode, waitForExit, type ServedNode } from './harness'
+import { api, serveNode, waitForExit, type ServedNode } from './harness'
 
 const seed = Number(process.env.CYCLEX_CRASH_SEED ?? 7)
 const kills = process.env.CYCLEX_LONG === '1' ? 8 : 3
@@ -31,18 +31,6 @@ async function serve(dataDir: string): Promise<ServedNode> {
   const node = await serveNode(dataDir)
   running.add(node)
   return node
-}
-
-async function api<T>(node: ServedNode, command: string, params: unknown = {}): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${command}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-    signal: AbortSignal.timeout(15_000),
-  })
-  const body = (await response.json()) as { result?: T; error?: { message: string } }
-  if (!response.ok || body.error) throw new Error(`${command} failed: ${body.error?.message ?? response.status}`)
-  return body.result as T
 }
 
 async function kill(node: ServedNode): Promise<void> {

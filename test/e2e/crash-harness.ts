@@ -6,25 +6,12 @@ import type { SignedFact } from '../../src/shared/market'
 import { openFactLog } from '../../src/main/core/market/fact-log'
 import { openStore } from '../../src/main/core/store'
 import { waitFor } from '../helpers/nodes'
-import { serveNode, waitForExit, type ServedNode } from './harness'
+import { api, serveNode, waitForExit, type ServedNode } from './harness'
+
+export { api, ApiCallError } from './harness'
 
 export const crashSeed = Number(process.env.CYCLEX_CRASH_SEED ?? 7)
 export const longCrashRun = process.env.CYCLEX_LONG === '1'
-
-/** The node answered with an error: the call reached it, so this is never a crash's doing. */
-export class ApiCallError extends Error {}
-
-export async function api<T>(node: ServedNode, command: string, params: unknown = {}, timeoutMs = 15_000): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${command}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-    signal: AbortSignal.timeout(timeoutMs),
-  })
-  const body = (await response.json()) as { result?: T; error?: { code: string; message: string } }
-  if (!response.ok || body.error) throw new ApiCallError(`${command} failed: ${body.error?.code ?? response.status} ${body.error?.message ?? ''}`)
-  return body.result as T
-}
 
 /** The node processes a test started, so that a failed test leaves none running. */
 export class NodeProcesses {

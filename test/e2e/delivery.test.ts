@@ -12,21 +12,10 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileWat } from '../../scripts/build-samples'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { browserUnavailableReason, launchChromium, projectRoot, screenshotPath, serveNode, type ServedNode } from './harness'
+import { api as call, browserUnavailableReason, launchChromium, projectRoot, screenshotPath, serveNode, type ServedNode } from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the delivery end-to-end tests: ${unavailable}`)
-
-async function call<T>(node: ServedNode, name: string, params: unknown = {}): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${name}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-  })
-  const answer = (await response.json()) as { result?: T; error?: { message: string } }
-  if (answer.error) throw new Error(`${name}: ${answer.error.message}`)
-  return answer.result as T
-}
 
 const slow = { timeout: 60_000, interval: 250 }
 

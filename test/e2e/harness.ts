@@ -31,6 +31,22 @@ export interface ServedNode {
 
 const readyLine = /^Cyclex node (\S+) ready at (http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+))$/m
 
+/** The node answered with an error: the call reached it (so, in the crash tests, never a kill's doing). */
+export class ApiCallError extends Error {}
+
+/** Call a served node's API over HTTP with its token; an error answer throws ApiCallError. */
+export async function api<T>(node: ServedNode, command: string, params: unknown = {}, timeoutMs = 15_000): Promise<T> {
+  const response = await fetch(`${node.origin}/api/call/${command}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(params),
+    signal: AbortSignal.timeout(timeoutMs),
+  })
+  const body = (await response.json()) as { result?: T; error?: { code: string; message: string } }
+  if (!response.ok || body.error) throw new ApiCallError(`${command} failed: ${body.error?.code ?? response.status} ${body.error?.message ?? ''}`)
+  return body.result as T
+}
+
 export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve, reject) => {

@@ -9,24 +9,13 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toLocalInput } from '../../src/renderer/src/market/order-form'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
+import { api as call, browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the trading desk order and filter tests: ${unavailable}`)
 
 const hour = 3_600_000
 const slow = { timeout: 30_000, interval: 250 }
-
-async function call<T>(node: ServedNode, name: string, params: unknown = {}): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${name}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-  })
-  const answer = (await response.json()) as { result?: T; error?: { message: string } }
-  if (answer.error) throw new Error(`${name}: ${answer.error.message}`)
-  return answer.result as T
-}
 
 interface PlacedOrder {
   id: string

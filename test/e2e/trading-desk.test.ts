@@ -4,21 +4,10 @@ import { createServer } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
+import { api as call, browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the trading desk end-to-end tests: ${unavailable}`)
-
-async function call<T>(node: ServedNode, name: string, params: unknown = {}): Promise<T> {
-  const response = await fetch(`${node.origin}/api/call/${name}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(params),
-  })
-  const answer = (await response.json()) as { result?: T; error?: { message: string } }
-  if (answer.error) throw new Error(`${name}: ${answer.error.message}`)
-  return answer.result as T
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
