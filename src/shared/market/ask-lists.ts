@@ -3,19 +3,26 @@
 // asks that name their counterparties, by the peer or group they admit (the tree holds only asks open
 // to anyone: a bid would otherwise have to look at, and refuse, every ask that does not admit it).
 // AskListsMerge walks several lists as one, in priority, lazily: a walk usually stops early.
+//
+// A list, once made, is never deleted (an emptied one stays, empty) nor replaced, so a bid can keep the
+// lists its walk merges from one run to the next (finding them costs a Map lookup per list, on every
+// walk otherwise): they only change when a version moves, which is when a list is made for a key that
+// had none, or everything is cleared.
 import { compareAsks } from './book-order'
 import type { GroupId, PeerId } from './facts'
 import type { AskEntry } from './match-entries'
 
-function insertInOrder(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): void {
+/** Put the ask in `key`'s list, in priority; true when the list had to be made. */
+function insertInOrder(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): boolean {
   const list = lists.get(key)
   if (list === undefined) {
     lists.set(key, [ask])
-    return
+    return true
   }
   let index = list.length
   while (index > 0 && compareAsks(list[index - 1]!.order, ask.order) > 0) index--
   list.splice(index, 0, ask)
+  return false
 }
 
 function removeFrom(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): void {
@@ -23,7 +30,6 @@ function removeFrom(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry):
   if (list === undefined) return
   const index = list.indexOf(ask)
   if (index >= 0) list.splice(index, 1)
-  if (list.length === 0) lists.delete(key)
 }
 
 /** The lists of the live asks of one unit. */
@@ -33,11 +39,17 @@ export class AskLists {
   readonly restrictedByPeer = new Map<PeerId, AskEntry[]>()
   /** Asks with preferred counterparties, under each group they list. */
   readonly restrictedByGroup = new Map<GroupId, AskEntry[]>()
+  /** Moves whenever an owner gets its first list in byOwner. */
+  ownerListsVersion = 0
+  /** Moves whenever a peer or group gets its first list of restricted asks. */
+  restrictedListsVersion = 0
 
   add(ask: AskEntry): void {
-    insertInOrder(this.byOwner, ask.owner, ask)
-    for (const peer of ask.counterparties?.peers ?? []) insertInOrder(this.restrictedByPeer, peer, ask)
-    for (const group of ask.counterparties?.groups ?? []) insertInOrder(this.restrictedByGroup, group, ask)
+    if (insertInOrder(this.byOwner, ask.owner, ask)) this.ownerListsVersion++
+    const counterparties = ask.counterparties
+    if (counterparties === undefined) return
+    for (const peer of counterparties.peers ?? []) if (insertInOrder(this.restrictedByPeer, peer, ask)) this.restrictedListsVersion++
+    for (const group of counterparties.groups ?? []) if (insertInOrder(this.restrictedByGroup, group, ask)) this.restrictedListsVersion++
   }
 
   remove(ask: AskEntry): void {
@@ -50,41 +62,50 @@ export class AskLists {
     this.byOwner.clear()
     this.restrictedByPeer.clear()
     this.restrictedByGroup.clear()
+    this.ownerListsVersion++
+    this.restrictedListsVersion++
   }
 }
 
 /** Several priority-ordered lists of asks walked as one, lowest position first, each ask once. */
 export class AskListsMerge {
-  private lists: (readonly AskEntry[])[] = []
+  private lists: readonly (readonly AskEntry[])[] = []
+  // Both arrays are reused from walk to walk, and never shortened (setting an array's length to 0
+  // drops its storage, and the next walk would allocate it again): `heapSize` says how much is in use.
   private readonly cursors: number[] = []
   /** Indexes into lists, a min-heap on the position of each list's current ask. */
   private readonly heap: number[] = []
-  private last: AskEntry | undefined
+  private heapSize = 0
 
   /** Walk `lists` (read, not copied: they must not change until the walk is over). */
-  start(lists: (readonly AskEntry[])[]): void {
+  start(lists: readonly (readonly AskEntry[])[]): void {
     this.lists = lists
-    this.cursors.length = 0
-    for (let list = 0; list < lists.length; list++) this.cursors.push(0)
-    this.heap.length = 0
-    this.last = undefined
-    for (let list = 0; list < lists.length; list++) if (lists[list]!.length > 0) this.push(list)
+    this.heapSize = 0
+    for (let list = 0; list < lists.length; list++) {
+      this.cursors[list] = 0
+      if (lists[list]!.length > 0) this.push(list)
+    }
   }
 
-  /** The next ask in priority; an ask in two lists (a peer named twice, as itself and in a group) comes once. */
-  next(): AskEntry | undefined {
-    while (this.heap.length > 0) {
-      const list = this.heap[0]!
-      const ask = this.lists[list]![this.cursors[list]!]!
-      this.cursors[list]!++
-      this.popTop()
-      if (this.cursors[list]! < this.lists[list]!.length) this.push(list)
-      if (ask !== this.last) {
-        this.last = ask
-        return ask
-      }
-    }
-    return undefined
+  /** The next ask in priority, left where it is; undefined when every list is done. */
+  peek(): AskEntry | undefined {
+    if (this.heapSize === 0) return undefined
+    const list = this.heap[0]!
+    return this.lists[list]![this.cursors[list]!]
+  }
+
+  /** Move past the next ask; an ask in two lists (a peer named twice, as itself and in a group) is passed once. */
+  advance(): void {
+    const ask = this.peek()
+    do this.step()
+    while (this.heapSize > 0 && this.peek() === ask)
+  }
+
+  private step(): void {
+    const list = this.heap[0]!
+    this.cursors[list]!++
+    this.popTop()
+    if (this.cursors[list]! < this.lists[list]!.length) this.push(list)
   }
 
   private positionOf(list: number): number {
@@ -93,8 +114,7 @@ export class AskListsMerge {
 
   private push(list: number): void {
     const heap = this.heap
-    let index = heap.length
-    heap.push(list)
+    let index = this.heapSize++
     const key = this.positionOf(list)
     while (index > 0) {
       const parent = (index - 1) >> 1
@@ -107,15 +127,16 @@ export class AskListsMerge {
 
   private popTop(): void {
     const heap = this.heap
-    const last = heap.pop()!
-    if (heap.length === 0) return
+    const size = --this.heapSize
+    if (size === 0) return
+    const last = heap[size]!
     const key = this.positionOf(last)
     let index = 0
     for (;;) {
       const left = 2 * index + 1
-      if (left >= heap.length) break
+      if (left >= size) break
       const right = left + 1
-      const child = right < heap.length && this.positionOf(heap[right]!) < this.positionOf(heap[left]!) ? right : left
+      const child = right < size && this.positionOf(heap[right]!) < this.positionOf(heap[left]!) ? right : left
       if (this.positionOf(heap[child]!) >= key) break
       heap[index] = heap[child]!
       index = child

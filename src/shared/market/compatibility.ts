@@ -5,12 +5,20 @@ import type { Capabilities, Counterparties, GroupId, PeerId, Requirements, TimeW
 
 /** -1 if `left` < `right`, 0 if equal, 1 if greater; `10.15` < `11`, and `14` equals `14.0`. */
 export function compareVersions(left: string, right: string): number {
-  const leftParts = left.split('.')
-  const rightParts = right.split('.')
-  const length = Math.max(leftParts.length, rightParts.length)
+  return compareVersionParts(versionParts(left), versionParts(right))
+}
+
+/** A dotted version's numbers, for compareVersionParts (the matcher parses each order's once). */
+export function versionParts(version: string): number[] {
+  return version.split('.').map(Number)
+}
+
+/** compareVersions on parsed versions; a missing part counts as 0. */
+export function compareVersionParts(left: readonly number[], right: readonly number[]): number {
+  const length = Math.max(left.length, right.length)
   for (let index = 0; index < length; index++) {
-    const leftPart = Number(leftParts[index] ?? 0)
-    const rightPart = Number(rightParts[index] ?? 0)
+    const leftPart = left[index] ?? 0
+    const rightPart = right[index] ?? 0
     if (leftPart !== rightPart) return leftPart < rightPart ? -1 : 1
   }
   return 0

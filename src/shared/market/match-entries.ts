@@ -3,7 +3,8 @@
 // its negotiation, and the ask where the walk stopped); an ask remembers who filled from it. Those
 // records are what lets an epoch re-walk only the bids a change can reach (matching-engine.ts).
 import { remainingQuantity, type BookOrder } from './book-order'
-import { osFamilies, type Counterparties, type FactId, type PeerId, type Requirements } from './facts'
+import { compareVersionParts, versionParts } from './compatibility'
+import { osFamilies, type Counterparties, type FactId, type PeerId, type Requirements, type Unit } from './facts'
 import type { Negotiation, Proposal } from './matcher'
 
 /** One bit per OS family, and one more that stands for "states no OS". */
@@ -30,6 +31,7 @@ export interface Taker {
 abstract class OrderEntry {
   readonly id: FactId
   readonly owner: PeerId
+  readonly unit: Unit
   readonly price: number
   readonly range: number
   readonly priorityTime: number
@@ -46,6 +48,7 @@ abstract class OrderEntry {
   constructor(public order: BookOrder) {
     this.id = order.id
     this.owner = order.owner
+    this.unit = order.unit
     this.price = order.price
     this.range = order.range
     this.priorityTime = order.priorityTime
@@ -68,6 +71,9 @@ export class AskEntry extends OrderEntry {
   readonly bandwidthMbps: number
   /** Its OS family's bit, or noOsBit. */
   readonly osBit: number
+  readonly osFamily: string | undefined
+  /** Its OS version's numbers, parsed when a bid that requires a minimum first asks (few do); null: not yet. */
+  private osVersionParts: readonly number[] | undefined | null = null
   /** This run's fills from this ask, in bid priority order. */
   takers: Taker[] = []
   /** The taker whose fill used the ask up, if one did: bids after it see nothing left. */
@@ -90,6 +96,15 @@ export class AskEntry extends OrderEntry {
     this.cores = capabilities?.cores ?? notStated
     this.bandwidthMbps = capabilities?.bandwidthMbps ?? notStated
     this.osBit = capabilities?.os === undefined ? noOsBit : osFamilyBits.get(capabilities.os.family)!
+    this.osFamily = capabilities?.os?.family
+  }
+
+  get osVersion(): readonly number[] | undefined {
+    if (this.osVersionParts === null) {
+      const version = this.order.fact.capabilities?.os?.version
+      this.osVersionParts = version === undefined ? undefined : versionParts(version)
+    }
+    return this.osVersionParts
   }
 
   /** The bid position from which it has nothing left (+Infinity: never within this run). */
@@ -146,8 +161,12 @@ export class BidEntry extends OrderEntry {
   readonly bandwidthMbps: number
   /** The OS bits it accepts: anyOsMask without an OS requirement. */
   readonly osMask: number
-  /** Some OS requirement has a minVersion, which only the exact check can compare. */
+  /** Some OS requirement has a minVersion, which only the exact check (meetsMinVersion) can compare. */
   readonly needsVersionCheck: boolean
+  /** When needsVersionCheck: per OS family accepted, the minimum version of its first entry (parsed), as requirementsMet reads them. */
+  private readonly minimumVersions: ReadonlyMap<string, readonly number[] | undefined> | undefined
+  /** Some requirement on storage, GFLOPS, cores or bandwidth: only then does a search read capabilities. */
+  readonly requiresCapabilities: boolean
   /** The last run's walk: fills in walk order, the negotiation it ended with, the ask where it stopped. */
   fills: readonly Fill[] = noFills
   negotiation: Negotiation | undefined = undefined
@@ -156,6 +175,11 @@ export class BidEntry extends OrderEntry {
   /** The run that last walked this bid, or queued it to be walked. */
   walkedInRun = 0
   queuedInRun = 0
+  /** Some decline names this bid (declines only accumulate): only then are its declined asks looked up. */
+  mayHaveDeclines = true
+  /** The ask lists its walk merges with the tree (or walks alone, when it names its counterparties), as they were at `candidateListsVersion`. */
+  candidateLists: readonly (readonly AskEntry[])[] = noLists
+  candidateListsVersion = -1
 
   constructor(order: BookOrder) {
     super(order)
@@ -172,6 +196,27 @@ export class BidEntry extends OrderEntry {
     }
     this.osMask = osMask
     this.needsVersionCheck = requirements?.os?.some((entry) => entry.minVersion !== undefined) ?? false
+    if (this.needsVersionCheck) {
+      const minimumVersions = new Map<string, readonly number[] | undefined>()
+      for (const entry of requirements!.os!) {
+        if (!minimumVersions.has(entry.family)) minimumVersions.set(entry.family, entry.minVersion === undefined ? undefined : versionParts(entry.minVersion))
+      }
+      this.minimumVersions = minimumVersions
+    }
+    this.requiresCapabilities = this.storageGb !== notStated || this.gflopsPerCore !== notStated || this.cores !== notStated || this.bandwidthMbps !== notStated
+  }
+
+  /**
+   * The ask's OS version meets the bid's minimum for its family: what requirementsMet checks beyond
+   * the numbers and the OS bits, which the trees and the list checks compare before this is asked.
+   */
+  meetsMinVersion(ask: AskEntry): boolean {
+    if (this.minimumVersions === undefined) return true
+    if (ask.osFamily === undefined) return false
+    const minimum = this.minimumVersions.get(ask.osFamily)
+    if (minimum === undefined) return true
+    const version = ask.osVersion
+    return version !== undefined && compareVersionParts(version, minimum) >= 0
   }
 
   /** The price of the ask where the walk stopped; +Infinity when it saw every candidate. */
@@ -180,7 +225,11 @@ export class BidEntry extends OrderEntry {
   }
 }
 
-export const noFills: readonly Fill[] = Object.freeze([])
+// Shared empty arrays, readonly by type but not frozen: a frozen array has an elements kind of its own,
+// and a loop over `fills` that meets both kinds leaves V8's fast path (every step of a for-of then
+// allocates an iterator result: megabytes per epoch).
+export const noFills: readonly Fill[] = []
+const noLists: readonly (readonly AskEntry[])[] = []
 
 /** The terms the walk reads are unchanged, so the entry can stay where it is and only its remaining changes. */
 export function samePlaceInBook(entry: OrderEntry, order: BookOrder): boolean {

@@ -47,18 +47,21 @@ export interface MatchInput {
   declinedAsks: (bid: BookOrder) => ReadonlySet<FactId> | undefined
 }
 
+/** The terms the walk's three cases read (a BookOrder, or the matcher's entry for one). */
+export type WalkTerms = Pick<BookOrder, 'price' | 'range' | 'priorityTime'>
+
 /** Case a's price: that of the older order (smaller priority time); equally old, the ask's. */
-export function crossingPrice(bid: BookOrder, ask: BookOrder): number {
+export function crossingPrice(bid: WalkTerms, ask: WalkTerms): number {
   return bid.priorityTime < ask.priorityTime ? bid.price : ask.price
 }
 
 /** Case b: the ranges overlap when the most the buyer accepts is at least the least the seller accepts. */
-export function rangesOverlap(bid: BookOrder, ask: BookOrder): boolean {
+export function rangesOverlap(bid: WalkTerms, ask: WalkTerms): boolean {
   return bid.range >= ask.range
 }
 
 /** Case b's price: floor of the midpoint of [max(bid.price, ask.range), min(ask.price, bid.range)]. */
-export function negotiatedPrice(bid: BookOrder, ask: BookOrder): number {
+export function negotiatedPrice(bid: WalkTerms, ask: WalkTerms): number {
   const low = Math.max(bid.price, ask.range)
   const high = Math.min(ask.price, bid.range)
   // low + floor((high - low) / 2) is floor((low + high) / 2) without ever passing 2^53.

@@ -21,11 +21,11 @@
 // not-yet-visited bids may still be the last run's; a search only reads fills before the current bid.
 // Group membership changes (admission of any pair) and time going backwards fall back to a full run.
 import { compareAsks, compareBids, isLive, remainingQuantity, type BookOrder } from './book-order'
-import { admits, requirementsMet, type GroupMembers } from './compatibility'
+import { admits, type GroupMembers } from './compatibility'
 import type { FactId, GroupId, PeerId, Unit } from './facts'
 import { AskLists, AskListsMerge } from './ask-lists'
 import { AskEntry, BidEntry, noFills, samePlaceInBook, type Fill } from './match-entries'
-import { crossingPrice, negotiatedPrice, rangesOverlap, type MatchInput, type MatchResult, type Negotiation } from './matcher'
+import { crossingPrice, negotiatedPrice, rangesOverlap, type MatchInput, type MatchResult, type Negotiation, type Proposal } from './matcher'
 import { MinHeap } from './min-heap'
 import { AskTree, BidTree } from './summary-trees'
 
@@ -33,6 +33,11 @@ export interface MatchContext {
   groupMembers: GroupMembers
   /** Asks of `bid` declined by either owner of the pair; read when the bid is walked. */
   declinedAsks: (bid: BookOrder) => ReadonlySet<FactId> | undefined
+  /**
+   * Whether the state holds any decline naming the bid (whatever its ask): when false, declinedAsks is
+   * not asked on every walk. Declines only accumulate, and a new one comes in StateChanges. Absent: always ask.
+   */
+  mayHaveDeclines?: (bid: FactId) => boolean
 }
 
 /** What changed in the state since the last run. */
@@ -73,27 +78,70 @@ interface EpochChanges {
 
 const units: readonly Unit[] = ['flop', 'pageview']
 
+/** compareBids on the entries' own copies of the terms (a sort of 50,000 makes a million comparisons). */
 function compareBidEntries(left: BidEntry, right: BidEntry): number {
-  return compareBids(left.order, right.order)
+  if (left.price !== right.price) return right.price - left.price
+  if (left.priorityTime !== right.priorityTime) return left.priorityTime - right.priorityTime
+  return left.id < right.id ? -1 : left.id > right.id ? 1 : 0
 }
 
+/** compareAsks on the entries' own copies of the terms. */
 function compareAskEntries(left: AskEntry, right: AskEntry): number {
-  return compareAsks(left.order, right.order)
+  if (left.price !== right.price) return left.price - right.price
+  if (left.priorityTime !== right.priorityTime) return left.priorityTime - right.priorityTime
+  return left.id < right.id ? -1 : left.id > right.id ? 1 : 0
 }
 
 /** `sorted` without its removed entries, with `additions` merged in: O(n + k log k), no full sort. */
 function mergeInto<T extends BidEntry | AskEntry>(sorted: readonly T[], additions: T[], compare: (left: T, right: T) => number): T[] {
   additions.sort(compare)
-  const merged: T[] = []
+  // Indexed loops here and in the other once-a-run passes over every entry: a for-of runs as calls to
+  // the iterator, one allocation per step, until V8 optimizes the function, and these are called too
+  // rarely to be optimized early.
+  let kept = 0
+  for (let index = 0; index < sorted.length; index++) if (!sorted[index]!.removed) kept++
+  // Allocated at its size once: grown push by push, an array of 50,000 is copied a dozen times.
+  const merged = new Array<T>(kept + additions.length)
+  let position = 0
   let additionIndex = 0
-  for (const entry of sorted) {
-    if (entry.removed) continue
-    while (additionIndex < additions.length && compare(additions[additionIndex]!, entry) < 0) merged.push(additions[additionIndex++]!)
-    merged.push(entry)
+  const place = (entry: T): void => {
+    entry.position = position
+    merged[position++] = entry
   }
-  while (additionIndex < additions.length) merged.push(additions[additionIndex++]!)
-  for (let position = 0; position < merged.length; position++) merged[position]!.position = position
+  for (let index = 0; index < sorted.length; index++) {
+    const entry = sorted[index]!
+    if (entry.removed) continue
+    while (additionIndex < additions.length && compare(additions[additionIndex]!, entry) < 0) place(additions[additionIndex++]!)
+    place(entry)
+  }
+  while (additionIndex < additions.length) place(additions[additionIndex++]!)
   return merged
+}
+
+/** The quantity of the fill from `ask` among `fills`; 0 if none. */
+function quantityFrom(fills: readonly Fill[], ask: AskEntry): number {
+  for (const fill of fills) if (fill.ask === ask) return fill.proposal.quantity
+  return 0
+}
+
+/** Put `bid` in `key`'s list, in bid priority. */
+function insertBid(lists: Map<PeerId, BidEntry[]>, key: PeerId, bid: BidEntry): void {
+  const list = lists.get(key)
+  if (list === undefined) {
+    lists.set(key, [bid])
+    return
+  }
+  let index = list.length
+  while (index > 0 && compareBidEntries(list[index - 1]!, bid) > 0) index--
+  list.splice(index, 0, bid)
+}
+
+function removeBid(lists: Map<PeerId, BidEntry[]>, key: PeerId, bid: BidEntry): void {
+  const list = lists.get(key)
+  if (list === undefined) return
+  const index = list.indexOf(bid)
+  if (index >= 0) list.splice(index, 1)
+  if (list.length === 0) lists.delete(key)
 }
 
 /** How many entries of `sorted` come before `order` in priority. */
@@ -115,24 +163,33 @@ export class MatchingEngine {
   private readonly askLists: Record<Unit, AskLists> = { flop: new AskLists(), pageview: new AskLists() }
   /** Live bids of each owner, in bid priority: where an ask with preferred counterparties finds its viewers. */
   private readonly bidsByOwner = new Map<PeerId, BidEntry[]>()
+  /**
+   * Live bids naming their counterparties, under each peer they admit (listed, or a member of a group
+   * they list), in bid priority. Such a bid usually runs out of candidates, so in the BidTree it would
+   * look like a viewer of every ask that fits its window, and the search would stop at it only to find
+   * it does not admit the ask's owner; it is kept out of the tree and found here, under the ask's owner.
+   * Made at the first incremental run after a full one (a node's start does not pay for it), kept up to
+   * date after, and made again when group member lists change.
+   */
+  private readonly bidsNamingPeer = new Map<PeerId, BidEntry[]>()
+  private bidsNamingPeerMade = false
   /** The groups each peer is a member of, among the groups that asks name. */
   private readonly groupsOfPeer = new Map<PeerId, GroupId[]>()
   private readonly indexedGroups = new Set<GroupId>()
   private readonly byDeathTime = new MinHeap<BidEntry | AskEntry>((entry) => entry.deathTime)
-  private askTrees: Record<Unit, AskTree> = { flop: new AskTree([]), pageview: new AskTree([]) }
+  private readonly askTrees: Record<Unit, AskTree> = { flop: new AskTree(), pageview: new AskTree() }
   /** Per unit: the live bids of that unit and the tree over them (built for an incremental run). */
   private unitBids: Record<Unit, BidEntry[]> = { flop: [], pageview: [] }
-  private bidTrees: Record<Unit, BidTree> = { flop: new BidTree([], () => 0), pageview: new BidTree([], () => 0) }
+  private readonly bidTrees: Record<Unit, BidTree> = { flop: new BidTree(), pageview: new BidTree() }
   private readonly queue = new MinHeap<QueueItem>((item) => item.at)
-  private readonly listMerge = new AskListsMerge()
-  private readonly candidateLists: (readonly AskEntry[])[] = []
   // Where the walk under way stands in its two sources of candidates: the tree (asks open to anyone)
   // and the merged lists (asks found through their owner or through whom they admit).
+  private readonly listMerge = new AskListsMerge()
   private treeFrom = 0
   private treeNext: AskEntry | undefined
   private treeNextKnown = false
-  private listNext: AskEntry | undefined
-  private listNextKnown = false
+  /** Moves when the group index changes: with the AskLists' versions, whether a bid's candidate lists still hold. */
+  private groupIndexVersion = 0
   private lastNow: number | undefined
   private run = 0
   private walkedBids = 0
@@ -165,14 +222,16 @@ export class MatchingEngine {
     }
     this.bids = mergeInto([], bids, compareBidEntries)
     this.bidsByOwner.clear()
-    for (const bid of this.bids) this.listBid(bid)
+    for (let position = 0; position < this.bids.length; position++) this.listBid(this.bids[position]!)
+    this.bidsNamingPeerMade = false
     for (const unit of units) {
       this.asks[unit] = mergeInto([], asks[unit], compareAskEntries)
       this.askLists[unit].clear()
-      for (const ask of this.asks[unit]) this.askLists[unit].add(ask)
+      const unitAsks = this.asks[unit]
+      for (let position = 0; position < unitAsks.length; position++) this.askLists[unit].add(unitAsks[position]!)
     }
     this.lastNow = now
-    return this.walkAll()
+    return this.walkAll(true)
   }
 
   /**
@@ -183,6 +242,7 @@ export class MatchingEngine {
   match(now: number, changes: StateChanges, allOrders: () => Iterable<BookOrder>, walkEveryBid = false): MatchResult {
     if (this.lastNow === undefined || now < this.lastNow) return this.matchAll(allOrders(), now)
     this.lastNow = now
+    if (changes.groupsChanged) this.bidsNamingPeerMade = false
     const epoch: EpochChanges = {
       addedBids: [],
       addedAsks: [],
@@ -196,17 +256,20 @@ export class MatchingEngine {
     this.expire(now, epoch)
     for (const id of changes.declinedBids) {
       const entry = this.entries.get(id)
-      if (entry instanceof BidEntry) epoch.bidsToWalk.push(entry)
+      if (!(entry instanceof BidEntry)) continue
+      entry.mayHaveDeclines = true
+      epoch.bidsToWalk.push(entry)
     }
     this.reorder(epoch)
     for (const ask of epoch.touchedAsks) ask.updateExhaustion()
     for (const { ask } of epoch.resizedAsks) ask.updateExhaustion()
-    if (changes.groupsChanged || walkEveryBid) return this.walkAll()
+    if (changes.groupsChanged || walkEveryBid) return this.walkAll(changes.groupsChanged)
     return this.walkChanged(epoch)
   }
 
   private createEntry(order: BookOrder): BidEntry | AskEntry {
     const entry = order.side === 'bid' ? new BidEntry(order) : new AskEntry(order)
+    if (entry instanceof BidEntry && this.context.mayHaveDeclines !== undefined) entry.mayHaveDeclines = this.context.mayHaveDeclines(order.id)
     this.entries.set(order.id, entry)
     this.byDeathTime.push(entry)
     return entry
@@ -249,23 +312,29 @@ export class MatchingEngine {
         fill.ask.removeTaker(entry)
         epoch.touchedAsks.add(fill.ask)
       }
-      const owned = this.bidsByOwner.get(entry.owner)!
-      owned.splice(owned.indexOf(entry), 1)
-      if (owned.length === 0) this.bidsByOwner.delete(entry.owner)
+      removeBid(this.bidsByOwner, entry.owner, entry)
+      if (this.bidsNamingPeerMade && entry.counterparties !== undefined) {
+        for (const peer of this.peersNamedBy(entry)) removeBid(this.bidsNamingPeer, peer, entry)
+      }
       epoch.removedBids.push(entry)
     } else {
-      this.askLists[entry.order.unit].remove(entry)
+      this.askLists[entry.unit].remove(entry)
       epoch.removedAsks.push(entry)
     }
   }
 
   /** Put the added entries in priority order and renumber positions. */
   private reorder(epoch: EpochChanges): void {
-    this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries)
-    for (const bid of epoch.addedBids) this.listBid(bid)
+    if (epoch.addedBids.length > 0 || epoch.removedBids.length > 0) this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries)
+    for (const bid of epoch.addedBids) {
+      this.listBid(bid)
+      if (this.bidsNamingPeerMade && bid.counterparties !== undefined) {
+        for (const peer of this.peersNamedBy(bid)) insertBid(this.bidsNamingPeer, peer, bid)
+      }
+    }
     for (const unit of units) {
-      const added = epoch.addedAsks.filter((ask) => ask.order.unit === unit)
-      if (added.length === 0 && !epoch.removedAsks.some((ask) => ask.order.unit === unit)) continue
+      const added = epoch.addedAsks.filter((ask) => ask.unit === unit)
+      if (added.length === 0 && !epoch.removedAsks.some((ask) => ask.unit === unit)) continue
       this.asks[unit] = mergeInto(this.asks[unit], added, compareAskEntries)
       for (const ask of added) {
         this.askLists[unit].add(ask)
@@ -275,20 +344,30 @@ export class MatchingEngine {
   }
 
   private listBid(bid: BidEntry): void {
-    const owned = this.bidsByOwner.get(bid.owner)
-    if (owned === undefined) {
-      this.bidsByOwner.set(bid.owner, [bid])
-      return
+    insertBid(this.bidsByOwner, bid.owner, bid)
+  }
+
+  private makeBidsNamingPeer(): void {
+    this.bidsNamingPeer.clear()
+    const bids = this.bids
+    for (let position = 0; position < bids.length; position++) {
+      const bid = bids[position]!
+      if (bid.counterparties === undefined) continue
+      for (const peer of this.peersNamedBy(bid)) insertBid(this.bidsNamingPeer, peer, bid)
     }
-    let index = owned.length
-    while (index > 0 && compareBidEntries(owned[index - 1]!, bid) > 0) index--
-    owned.splice(index, 0, bid)
+    this.bidsNamingPeerMade = true
+  }
+
+  /** The peers a bid's counterparty preference admits, each once. */
+  private peersNamedBy(bid: BidEntry): Set<PeerId> {
+    return new Set(this.ownersNamedBy(bid))
   }
 
   /** Note the members of a group that asks name, so a bid finds the asks admitting it through the group. */
   private indexGroup(group: GroupId): void {
     if (this.indexedGroups.has(group)) return
     this.indexedGroups.add(group)
+    this.groupIndexVersion++
     for (const member of this.context.groupMembers(group) ?? []) {
       const groups = this.groupsOfPeer.get(member)
       if (groups === undefined) this.groupsOfPeer.set(member, [group])
@@ -300,26 +379,31 @@ export class MatchingEngine {
   private reindexGroups(): void {
     this.indexedGroups.clear()
     this.groupsOfPeer.clear()
+    this.groupIndexVersion++
     for (const unit of units) for (const group of this.askLists[unit].restrictedByGroup.keys()) this.indexGroup(group)
   }
 
   private buildAskTrees(): void {
-    for (const unit of units) this.askTrees[unit] = new AskTree(this.asks[unit])
+    for (const unit of units) this.askTrees[unit].build(this.asks[unit])
   }
 
-  private walkAll(): MatchResult {
+  /** Walk every bid; `groupsChanged`: the group index may be out of date (member lists changed, or the ask lists were made again). */
+  private walkAll(groupsChanged: boolean): MatchResult {
     this.run++
     this.fullRun = true
     this.walkedBids = 0
     for (const unit of units) {
-      for (const ask of this.asks[unit]) {
-        ask.takers = []
+      const asks = this.asks[unit]
+      for (let position = 0; position < asks.length; position++) {
+        const ask = asks[position]!
+        if (ask.takers.length > 0) ask.takers = []
         ask.exhaustedBy = undefined
       }
     }
-    this.reindexGroups()
+    if (groupsChanged) this.reindexGroups()
     this.buildAskTrees()
-    for (const bid of this.bids) this.walk(bid)
+    const bids = this.bids
+    for (let position = 0; position < bids.length; position++) this.walk(bids[position]!)
     return this.output()
   }
 
@@ -327,11 +411,12 @@ export class MatchingEngine {
     const run = ++this.run
     this.fullRun = false
     this.walkedBids = 0
+    if (!this.bidsNamingPeerMade) this.makeBidsNamingPeer()
     this.buildAskTrees()
     for (const unit of units) {
-      this.unitBids[unit] = this.bids.filter((bid) => bid.order.unit === unit)
+      this.unitBids[unit] = this.bids.filter((bid) => bid.unit === unit)
       // A bid that has not walked, or saw every candidate, may look at any ask.
-      this.bidTrees[unit] = new BidTree(this.unitBids[unit], (bid) => (bid.stop === undefined ? Infinity : this.askRank(bid.stop)))
+      this.bidTrees[unit].build(this.unitBids[unit], (bid) => (bid.stop === undefined ? Infinity : this.askRank(bid.stop)))
     }
     const queue = this.queue
     queue.clear()
@@ -379,12 +464,10 @@ export class MatchingEngine {
     }
     this.walk(bid)
     const position = bid.position
-    for (const previous of previousFills) {
-      const now = bid.fills.find((fill) => fill.ask === previous.ask)
-      this.diverge(previous.ask, position, previous.proposal.quantity, now === undefined ? 0 : now.proposal.quantity)
-    }
-    for (const fill of bid.fills) {
-      if (!previousFills.some((previous) => previous.ask === fill.ask)) this.diverge(fill.ask, position, 0, fill.proposal.quantity)
+    const fills = bid.fills
+    for (const previous of previousFills) this.diverge(previous.ask, position, previous.proposal.quantity, quantityFrom(fills, previous.ask))
+    for (const fill of fills) {
+      if (quantityFrom(previousFills, fill.ask) === 0) this.diverge(fill.ask, position, 0, fill.proposal.quantity)
     }
   }
 
@@ -434,7 +517,7 @@ export class MatchingEngine {
   /** Where the ask is in its unit's ask order; a removed ask, between the asks around its old place. */
   private askRank(ask: AskEntry): number {
     if (!ask.removed) return ask.position
-    const asks = this.asks[ask.order.unit]
+    const asks = this.asks[ask.unit]
     let low = 0
     let high = asks.length
     while (low < high) {
@@ -447,7 +530,7 @@ export class MatchingEngine {
 
   /** The first bid at or after position `from` whose last walk looked at an ask open to anyone; -1 if none. */
   private findOpenViewer(from: number, ask: AskEntry): number {
-    const bids = this.unitBids[ask.order.unit]
+    const bids = this.unitBids[ask.unit]
     let low = 0
     let high = bids.length
     while (low < high) {
@@ -455,8 +538,30 @@ export class MatchingEngine {
       if (bids[middle]!.position < from) low = middle + 1
       else high = middle
     }
-    const index = this.bidTrees[ask.order.unit].findViewer(low, ask, this.askRank(ask), this.lookedAt)
-    return index < 0 ? -1 : bids[index]!.position
+    const index = this.bidTrees[ask.unit].findViewer(low, ask, this.askRank(ask), this.lookedAtFromTree)
+    const fromTree = index < 0 ? -1 : bids[index]!.position
+    // The bids naming their counterparties are not in the tree: those naming the ask's owner may have looked at it.
+    const naming = this.bidsNamingPeer.get(ask.owner)
+    if (naming === undefined) return fromTree
+    const fromNaming = this.firstViewerIn(naming, from, fromTree, ask)
+    return fromNaming >= 0 ? fromNaming : fromTree
+  }
+
+  /** The position of the first bid of `bids` (in priority) at or after `from`, and before `before` unless it is -1, that looked at the ask; -1 if none. */
+  private firstViewerIn(bids: readonly BidEntry[], from: number, before: number, ask: AskEntry): number {
+    let low = 0
+    let high = bids.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (bids[middle]!.position < from) low = middle + 1
+      else high = middle
+    }
+    for (let index = low; index < bids.length; index++) {
+      const bid = bids[index]!
+      if (before >= 0 && bid.position >= before) return -1
+      if (this.looksAtNumbers(bid, ask) && this.lookedAt(bid, ask)) return bid.position
+    }
+    return -1
   }
 
   /** findViewer for an ask that names its counterparties: only their bids can have looked at it. */
@@ -465,21 +570,8 @@ export class MatchingEngine {
     const consider = (owner: PeerId): void => {
       const owned = this.bidsByOwner.get(owner)
       if (owned === undefined) return
-      let low = 0
-      let high = owned.length
-      while (low < high) {
-        const middle = (low + high) >>> 1
-        if (owned[middle]!.position < from) low = middle + 1
-        else high = middle
-      }
-      for (let index = low; index < owned.length; index++) {
-        const bid = owned[index]!
-        if (first >= 0 && bid.position >= first) return
-        if (this.looksAtNumbers(bid, ask) && this.lookedAt(bid, ask)) {
-          first = bid.position
-          return
-        }
-      }
+      const found = this.firstViewerIn(owned, from, first, ask)
+      if (found >= 0) first = found
     }
     for (const peer of ask.counterparties!.peers ?? []) consider(peer)
     for (const group of ask.counterparties!.groups ?? []) for (const member of this.context.groupMembers(group) ?? []) consider(member)
@@ -489,7 +581,7 @@ export class MatchingEngine {
   /** What the BidTree's summaries compare, for one bid. */
   private looksAtNumbers(bid: BidEntry, ask: AskEntry): boolean {
     return (
-      bid.order.unit === ask.order.unit &&
+      bid.unit === ask.unit &&
       bid.stopPrice >= ask.price &&
       ask.windowStart <= bid.windowStart &&
       bid.windowEnd <= ask.windowEnd &&
@@ -505,7 +597,22 @@ export class MatchingEngine {
   private readonly lookedAt = (bid: BidEntry, ask: AskEntry): boolean => {
     if (bid.stop !== undefined && compareAsks(ask.order, bid.stop.order) > 0) return false
     if (!this.isCandidate(bid, ask)) return false
-    return !(this.context.declinedAsks(bid.order)?.has(ask.id) ?? false)
+    return !(this.declinedAsksOf(bid)?.has(ask.id) ?? false)
+  }
+
+  /**
+   * lookedAt for a bid the BidTree found: the tree saw its stop's rank at or after the ask's, which
+   * settles their order unless both are removed asks (two removed asks can share a rank).
+   */
+  private readonly lookedAtFromTree = (bid: BidEntry, ask: AskEntry): boolean => {
+    const stop = bid.stop
+    if (stop !== undefined && stop.removed && ask.removed && compareAsks(ask.order, stop.order) > 0) return false
+    if (!this.isCandidate(bid, ask)) return false
+    return !(this.declinedAsksOf(bid)?.has(ask.id) ?? false)
+  }
+
+  private declinedAsksOf(bid: BidEntry): ReadonlySet<FactId> | undefined {
+    return bid.mayHaveDeclines ? this.context.declinedAsks(bid.order) : undefined
   }
 
   /** Step 2 apart from the numbers the trees compare, the declines and what the ask has left. */
@@ -515,14 +622,14 @@ export class MatchingEngine {
       ask.owner !== bid.owner &&
       (ask.counterparties === undefined || admits(ask.counterparties, bid.owner, groupMembers)) &&
       (bid.counterparties === undefined || admits(bid.counterparties, ask.owner, groupMembers)) &&
-      (!bid.needsVersionCheck || requirementsMet(bid.requirements, ask.order.fact.capabilities))
+      bid.meetsMinVersion(ask)
     )
   }
 
   /** The leaf check of a tree search for the bid being walked (the tree compared the numbers). */
   private readonly acceptsFromTree = (bid: BidEntry, ask: AskEntry): boolean =>
     ask.owner !== bid.owner &&
-    (!bid.needsVersionCheck || requirementsMet(bid.requirements, ask.order.fact.capabilities)) &&
+    bid.meetsMinVersion(ask) &&
     (this.declined === undefined || !this.declined.has(ask.id))
 
   /** Everything of step 2 and "something left", for asks found through a list rather than the tree. */
@@ -543,32 +650,35 @@ export class MatchingEngine {
 
   /** Set up the walk's candidate sources: the tree and the restricted asks admitting the bid's owner, or its counterparties' asks. */
   private startCandidates(bid: BidEntry): void {
-    const lists = this.askLists[bid.order.unit]
-    const sources = this.candidateLists
-    sources.length = 0
-    const viaTree = bid.counterparties === undefined
-    if (viaTree) {
+    this.treeFrom = 0
+    this.treeNext = undefined
+    this.treeNextKnown = bid.counterparties !== undefined
+    this.listMerge.start(this.candidateListsOf(bid))
+  }
+
+  /** The bid's candidate lists, found again only when some list was made or the group index changed since. */
+  private candidateListsOf(bid: BidEntry): readonly (readonly AskEntry[])[] {
+    const lists = this.askLists[bid.unit]
+    // Versions only grow, so their sum moves whenever one of them does.
+    const version = (bid.counterparties === undefined ? lists.restrictedListsVersion : lists.ownerListsVersion) + this.groupIndexVersion
+    if (bid.candidateListsVersion === version) return bid.candidateLists
+    const found: (readonly AskEntry[])[] = []
+    if (bid.counterparties === undefined) {
       const admittingOwner = lists.restrictedByPeer.get(bid.owner)
-      if (admittingOwner !== undefined) sources.push(admittingOwner)
-      const groups = this.groupsOfPeer.get(bid.owner)
-      if (groups !== undefined) {
-        for (const group of groups) {
-          const admittingGroup = lists.restrictedByGroup.get(group)
-          if (admittingGroup !== undefined) sources.push(admittingGroup)
-        }
+      if (admittingOwner !== undefined) found.push(admittingOwner)
+      for (const group of this.groupsOfPeer.get(bid.owner) ?? []) {
+        const admittingGroup = lists.restrictedByGroup.get(group)
+        if (admittingGroup !== undefined) found.push(admittingGroup)
       }
     } else {
       for (const owner of this.ownersNamedBy(bid)) {
         const owned = lists.byOwner.get(owner)
-        if (owned !== undefined) sources.push(owned)
+        if (owned !== undefined) found.push(owned)
       }
     }
-    this.treeFrom = 0
-    this.treeNext = undefined
-    this.treeNextKnown = !viaTree
-    this.listNext = undefined
-    this.listNextKnown = sources.length === 0
-    if (sources.length > 0) this.listMerge.start(sources)
+    bid.candidateLists = found
+    bid.candidateListsVersion = version
+    return found
   }
 
   /** The peers a bid's counterparty preference names, directly or through its groups. */
@@ -577,37 +687,35 @@ export class MatchingEngine {
     for (const group of bid.counterparties!.groups ?? []) yield* this.context.groupMembers(group) ?? []
   }
 
-  /** The walk's next candidate ask in priority, from whichever source has the earlier one. */
+  /**
+   * The walk's next candidate ask in priority, from whichever source has the earlier one. The lists
+   * are read only up to the tree's candidate: a walk usually stops there.
+   */
   private nextCandidate(bid: BidEntry): AskEntry | undefined {
-    const unit = bid.order.unit
     if (!this.treeNextKnown) {
+      const unit = bid.unit
       const index = this.askTrees[unit].findCandidate(this.treeFrom, bid, bid.position, this.acceptsFromTree)
       this.treeNext = index < 0 ? undefined : this.asks[unit][index]
       this.treeNextKnown = true
     }
-    if (!this.listNextKnown) {
-      let ask: AskEntry | undefined
-      do ask = this.listMerge.next()
-      while (ask !== undefined && !this.fitsFromList(bid, ask))
-      this.listNext = ask
-      this.listNextKnown = true
-    }
     const fromTree = this.treeNext
-    const fromList = this.listNext
-    if (fromTree !== undefined && (fromList === undefined || fromTree.position < fromList.position)) {
+    const listMerge = this.listMerge
+    for (let ask = listMerge.peek(); ask !== undefined && (fromTree === undefined || ask.position < fromTree.position); ask = listMerge.peek()) {
+      listMerge.advance()
+      if (this.fitsFromList(bid, ask)) return ask
+    }
+    if (fromTree !== undefined) {
       this.treeFrom = fromTree.position + 1
       this.treeNextKnown = false
-      return fromTree
     }
-    this.listNextKnown = fromList === undefined
-    return fromList
+    return fromTree
   }
 
   /** The walk of step 3 for one bid, with every bid before it final; records it and applies its fills. */
   private walk(bid: BidEntry): void {
     this.walkedBids++
     const position = bid.position
-    this.declined = this.context.declinedAsks(bid.order)
+    this.declined = this.declinedAsksOf(bid)
     this.startCandidates(bid)
     let bidRemaining = bid.initialRemaining
     let fills: Fill[] | undefined
@@ -617,8 +725,8 @@ export class MatchingEngine {
       const ask = this.nextCandidate(bid)
       if (ask === undefined) break
       let price: number
-      if (ask.price <= bid.price) price = crossingPrice(bid.order, ask.order)
-      else if (rangesOverlap(bid.order, ask.order)) price = negotiatedPrice(bid.order, ask.order)
+      if (ask.price <= bid.price) price = crossingPrice(bid, ask)
+      else if (rangesOverlap(bid, ask)) price = negotiatedPrice(bid, ask)
       else {
         negotiation = bid.negotiation?.ask === ask.id ? bid.negotiation : { bid: bid.id, ask: ask.id }
         stop = ask
@@ -652,17 +760,31 @@ export class MatchingEngine {
   }
 
   private refreshExhaustion(ask: AskEntry): void {
-    if (ask.updateExhaustion() && !ask.removed) this.askTrees[ask.order.unit].updateAliveUntil(ask)
+    if (ask.updateExhaustion() && !ask.removed) this.askTrees[ask.unit].updateAliveUntil(ask)
   }
 
   /** Proposals and negotiations in bid priority, each bid's in walk order. */
   private output(): MatchResult {
-    const result: MatchResult = { proposals: [], negotiations: [] }
-    for (const bid of this.bids) {
-      for (const fill of bid.fills) result.proposals.push(fill.proposal)
-      if (bid.negotiation !== undefined) result.negotiations.push(bid.negotiation)
+    // Counted first, so each array is allocated once at its size rather than grown (and copied) push by push.
+    const bids = this.bids
+    let proposalCount = 0
+    let negotiationCount = 0
+    for (let position = 0; position < bids.length; position++) {
+      const bid = bids[position]!
+      proposalCount += bid.fills.length
+      if (bid.negotiation !== undefined) negotiationCount++
     }
-    return result
+    const proposals = new Array<Proposal>(proposalCount)
+    const negotiations = new Array<Negotiation>(negotiationCount)
+    let proposalIndex = 0
+    let negotiationIndex = 0
+    for (let position = 0; position < bids.length; position++) {
+      const bid = bids[position]!
+      const fills = bid.fills
+      for (let index = 0; index < fills.length; index++) proposals[proposalIndex++] = fills[index]!.proposal
+      if (bid.negotiation !== undefined) negotiations[negotiationIndex++] = bid.negotiation
+    }
+    return { proposals, negotiations }
   }
 }
 

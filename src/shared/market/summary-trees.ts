@@ -1,94 +1,198 @@
-// Two segment trees over priority-ordered entries, whose nodes summarise their subtree so that a search
-// descends only where a match may be. Both are built at the start of a run (positions change when
-// orders come and go); during a run the AskTree is updated leaf by leaf as fills use asks up, and the
-// BidTree is only searched after the bid being walked, whose leaves still describe the last run.
+// Two search trees over priority-ordered entries, whose nodes summarise their part of the order so
+// that a search looks only where a match may be. Both are built again at the start of a run
+// (positions change when orders come and go), into the arrays of the last build when they are large
+// enough: fresh arrays of megabytes every epoch would keep the garbage collector busy. During a run
+// the AskTree is updated ask by ask as fills use asks up; the BidTree is only searched after the bid
+// being walked, whose entries still describe the last run.
 //
-// AskTree: the asks of one unit open to anyone, in ask priority. A node holds the earliest window start, the latest
-// window end, the largest of each capability, the OS bits present, and the latest bid position at
-// which one of its asks still has something left. The search for a bid's next candidate skips every
-// subtree where no ask could contain the bid's window, meet its requirements, or have quantity left.
+// AskTree: the asks of one unit open to anyone, in ask priority. A node holds the earliest window
+// start, the latest window end, the OS bits present, the latest bid position at which one of its asks
+// still has something left, and (apart, read only for bids with requirements) the largest of each
+// capability. The search for a bid's next candidate skips every part where no ask could contain the
+// bid's window, meet its requirements, or have quantity left.
 //
-// BidTree: the live bids of one unit, in bid priority. A node holds the latest window start, the
-// earliest window end, the smallest of each requirement, the OS bits accepted, and the furthest place
-// in ask priority at which one of its bids stopped walking. It finds the bids whose last walk may have looked at a given ask (the ask
-// is a candidate and not after the stop), which is how a changed ask finds the walks it can change.
+// BidTree: the live bids of one unit open to anyone, in bid priority. A node holds the latest window start, the
+// earliest window end, the OS bits accepted and the furthest place in ask priority at which one of its
+// bids stopped walking. It finds the bids whose last walk may have looked at a given ask (the ask is a
+// candidate and not after the stop), which is how a changed ask finds the walks it can change.
+//
+// Layout, chosen because a search is bound by memory reads, not arithmetic: the entries are cut into
+// buckets of `bucketSize` consecutive ones, and the tree's leaves are the buckets (a bucket is read
+// entry by entry: eight reads side by side cost less than three more tree levels). Every entry and
+// every node keeps its four summaries side by side (32 bytes: a node's two children share a cache
+// line) in a Float64Array; node n has children 2n and 2n + 1, the root is 1, bucket b is leaf
+// leafCount + b. A search runs left to right without recursion: test a node; if it may hold a match,
+// go down to its left child, or, at a leaf, test its bucket's entries one by one; otherwise go on to
+// the next subtree on the right. It starts at the entry `from` (the rest of its bucket, then the
+// subtrees to the right of it), not at the root, so a search that resumes just after the previous
+// match costs what lies between the two, not a descent from the top.
 import type { AskEntry, BidEntry } from './match-entries'
 
-function leafCountFor(length: number): number {
+const bucketBits = 3
+const bucketSize = 1 << bucketBits
+const stride = 4
+
+// AskTree summaries, per ask and per node.
+const askAliveUntil = 0
+const askStart = 1
+const askEnd = 2
+const askOsBits = 3
+// AskTree capabilities, per ask and per node.
+const askStorage = 0
+const askGflops = 1
+const askCores = 2
+const askBandwidth = 3
+
+// BidTree summaries, per bid and per node.
+const bidStopRank = 0
+const bidStart = 1
+const bidEnd = 2
+const bidOsMask = 3
+// BidTree requirements, per bid only: a subtree's smallest requirement is nearly always "none", so a
+// node summary of them would prune nothing.
+const bidStorage = 0
+const bidGflops = 1
+const bidCores = 2
+const bidBandwidth = 3
+
+type Summaries = Float64Array<ArrayBuffer>
+
+/** The number of leaves (buckets, rounded up to a power of two) for `entryCount` entries. */
+function leafCountFor(entryCount: number): number {
+  const bucketCount = Math.max(1, Math.ceil(entryCount / bucketSize))
   let leafCount = 1
-  while (leafCount < length) leafCount *= 2
+  while (leafCount < bucketCount) leafCount *= 2
   return leafCount
 }
 
-export class AskTree {
-  private readonly leafCount: number
-  private readonly minStart: Float64Array
-  private readonly maxEnd: Float64Array
-  private readonly maxStorage: Float64Array
-  private readonly maxGflops: Float64Array
-  private readonly maxCores: Float64Array
-  private readonly maxBandwidth: Float64Array
-  private readonly maxAliveUntil: Float64Array
-  private readonly osBits: Int32Array
-  // The query of the search under way (fields, not arguments, to keep the recursion light).
-  private bid!: BidEntry
-  private bidPosition = 0
-  private from = 0
-  private accept!: (bid: BidEntry, ask: AskEntry) => boolean
+/** The node to test after `node`'s subtree held no match: the next subtree to its right; 0 when none is left. */
+function nextSubtree(node: number): number {
+  // Up while `node` is a right child (the root, 1, is odd too: climbing past it ends the search).
+  while ((node & 1) === 1) node >>= 1
+  return node === 0 ? 0 : node + 1
+}
 
-  constructor(readonly asks: readonly AskEntry[]) {
+/** Room for `count` summaries with every field at `empty[field]` (what matches nothing): `reused` when it is large enough. */
+function emptySummaries(reused: Summaries, count: number, empty: readonly number[]): Summaries {
+  const length = count * stride
+  const summaries = reused.length >= length ? reused : new Float64Array(Math.max(length, Math.ceil(reused.length * 1.25)))
+  for (let field = 0; field < stride; field++) {
+    const value = empty[field]!
+    for (let index = field; index < length; index += stride) summaries[index] = value
+  }
+  return summaries
+}
+
+const noSummaries: Summaries = new Float64Array(0)
+
+/** Folds the summary at `from` (of `source`) into the one at `into` (of `target`). */
+type Fold = (target: Summaries, into: number, source: Summaries, from: number) => void
+
+const foldAskCore: Fold = (target, into, source, from) => {
+  target[into + askAliveUntil] = Math.max(target[into + askAliveUntil]!, source[from + askAliveUntil]!)
+  target[into + askStart] = Math.min(target[into + askStart]!, source[from + askStart]!)
+  target[into + askEnd] = Math.max(target[into + askEnd]!, source[from + askEnd]!)
+  target[into + askOsBits] = target[into + askOsBits]! | source[from + askOsBits]!
+}
+
+const foldAskCapabilities: Fold = (target, into, source, from) => {
+  for (let field = 0; field < stride; field++) target[into + field] = Math.max(target[into + field]!, source[from + field]!)
+}
+
+const foldBidCore: Fold = (target, into, source, from) => {
+  target[into + bidStopRank] = Math.max(target[into + bidStopRank]!, source[from + bidStopRank]!)
+  target[into + bidStart] = Math.max(target[into + bidStart]!, source[from + bidStart]!)
+  target[into + bidEnd] = Math.min(target[into + bidEnd]!, source[from + bidEnd]!)
+  target[into + bidOsMask] = target[into + bidOsMask]! | source[from + bidOsMask]!
+}
+
+/** Fold the entry at `index` into its bucket's leaf. */
+function summariseEntry(nodes: Summaries, entries: Summaries, index: number, leafCount: number, fold: Fold): void {
+  fold(nodes, (leafCount + (index >> bucketBits)) * stride, entries, index * stride)
+}
+
+/** Fill the inner nodes (empty before) from the leaves, bottom up. */
+function summariseUpward(nodes: Summaries, leafCount: number, fold: Fold): void {
+  for (let node = leafCount - 1; node >= 1; node--) {
+    const base = node * stride
+    fold(nodes, base, nodes, 2 * base)
+    fold(nodes, base, nodes, 2 * base + stride)
+  }
+}
+
+const askCoreEmpty = [-Infinity, Infinity, -Infinity, 0]
+const askCapabilitiesEmpty = [-Infinity, -Infinity, -Infinity, -Infinity]
+const bidCoreEmpty = [-Infinity, -Infinity, Infinity, 0]
+const bidRequirementsEmpty = [Infinity, Infinity, Infinity, Infinity]
+
+/** The node's (or ask's) largest capabilities reach each of the bid's requirements. */
+function capabilitiesMayMeet(capabilities: Summaries, base: number, bid: BidEntry): boolean {
+  return (
+    capabilities[base + askStorage]! >= bid.storageGb &&
+    capabilities[base + askGflops]! >= bid.gflopsPerCore &&
+    capabilities[base + askCores]! >= bid.cores &&
+    capabilities[base + askBandwidth]! >= bid.bandwidthMbps
+  )
+}
+
+export class AskTree {
+  private asks: readonly AskEntry[] = []
+  private leafCount = 1
+  /** Per ask, then per node: alive until, window start, window end, OS bit(s). */
+  private askCore = noSummaries
+  private nodeCore = noSummaries
+  /** Per ask, then per node: storage, GFLOPS per core, cores, bandwidth. */
+  private askCapabilities = noSummaries
+  private nodeCapabilities = noSummaries
+
+  /** Build the tree over `asks` (their current positions and what each has left). */
+  build(asks: readonly AskEntry[]): void {
+    this.asks = asks
     const leafCount = leafCountFor(asks.length)
     this.leafCount = leafCount
-    const size = 2 * leafCount
-    this.minStart = new Float64Array(size).fill(Infinity)
-    this.maxEnd = new Float64Array(size).fill(-Infinity)
-    this.maxStorage = new Float64Array(size).fill(-Infinity)
-    this.maxGflops = new Float64Array(size).fill(-Infinity)
-    this.maxCores = new Float64Array(size).fill(-Infinity)
-    this.maxBandwidth = new Float64Array(size).fill(-Infinity)
-    this.maxAliveUntil = new Float64Array(size).fill(-Infinity)
-    this.osBits = new Int32Array(size)
+    const core = (this.askCore = emptySummaries(this.askCore, asks.length, askCoreEmpty))
+    const capabilities = (this.askCapabilities = emptySummaries(this.askCapabilities, asks.length, askCapabilitiesEmpty))
     for (let index = 0; index < asks.length; index++) {
       const ask = asks[index]!
-      // An ask that names its counterparties is found through them (ask-lists.ts): its leaf stays empty.
+      // An ask that names its counterparties is found through them (ask-lists.ts): it stays empty here.
       if (ask.counterparties !== undefined) continue
-      const node = leafCount + index
-      this.minStart[node] = ask.windowStart
-      this.maxEnd[node] = ask.windowEnd
-      this.maxStorage[node] = ask.storageGb
-      this.maxGflops[node] = ask.gflopsPerCore
-      this.maxCores[node] = ask.cores
-      this.maxBandwidth[node] = ask.bandwidthMbps
-      this.maxAliveUntil[node] = ask.initialRemaining > 0 ? ask.aliveUntil : -Infinity
-      this.osBits[node] = ask.osBit
+      const base = index * stride
+      core[base + askAliveUntil] = ask.initialRemaining > 0 ? ask.aliveUntil : -Infinity
+      core[base + askStart] = ask.windowStart
+      core[base + askEnd] = ask.windowEnd
+      core[base + askOsBits] = ask.osBit
+      capabilities[base + askStorage] = ask.storageGb
+      capabilities[base + askGflops] = ask.gflopsPerCore
+      capabilities[base + askCores] = ask.cores
+      capabilities[base + askBandwidth] = ask.bandwidthMbps
     }
-    for (let node = leafCount - 1; node >= 1; node--) this.pull(node)
-  }
-
-  private pull(node: number): void {
-    const left = 2 * node
-    const right = left + 1
-    this.minStart[node] = Math.min(this.minStart[left]!, this.minStart[right]!)
-    this.maxEnd[node] = Math.max(this.maxEnd[left]!, this.maxEnd[right]!)
-    this.maxStorage[node] = Math.max(this.maxStorage[left]!, this.maxStorage[right]!)
-    this.maxGflops[node] = Math.max(this.maxGflops[left]!, this.maxGflops[right]!)
-    this.maxCores[node] = Math.max(this.maxCores[left]!, this.maxCores[right]!)
-    this.maxBandwidth[node] = Math.max(this.maxBandwidth[left]!, this.maxBandwidth[right]!)
-    this.maxAliveUntil[node] = Math.max(this.maxAliveUntil[left]!, this.maxAliveUntil[right]!)
-    this.osBits[node] = this.osBits[left]! | this.osBits[right]!
+    this.nodeCore = emptySummaries(this.nodeCore, 2 * leafCount, askCoreEmpty)
+    this.nodeCapabilities = emptySummaries(this.nodeCapabilities, 2 * leafCount, askCapabilitiesEmpty)
+    for (let index = 0; index < asks.length; index++) {
+      summariseEntry(this.nodeCore, core, index, leafCount, foldAskCore)
+      summariseEntry(this.nodeCapabilities, capabilities, index, leafCount, foldAskCapabilities)
+    }
+    summariseUpward(this.nodeCore, leafCount, foldAskCore)
+    summariseUpward(this.nodeCapabilities, leafCount, foldAskCapabilities)
   }
 
   /** The ask's fills changed: it now has something left up to a different bid position. */
   updateAliveUntil(ask: AskEntry): void {
     if (ask.counterparties !== undefined) return
-    let node = this.leafCount + ask.position
-    const aliveUntil = ask.aliveUntil
-    if (this.maxAliveUntil[node] === aliveUntil) return
-    this.maxAliveUntil[node] = aliveUntil
-    for (node >>= 1; node >= 1; node >>= 1) {
-      const value = Math.max(this.maxAliveUntil[2 * node]!, this.maxAliveUntil[2 * node + 1]!)
-      if (this.maxAliveUntil[node] === value) break
-      this.maxAliveUntil[node] = value
+    const core = this.askCore
+    const index = ask.position
+    const aliveUntil = ask.initialRemaining > 0 ? ask.aliveUntil : -Infinity
+    if (core[index * stride + askAliveUntil] === aliveUntil) return
+    core[index * stride + askAliveUntil] = aliveUntil
+    const bucketStart = index & ~(bucketSize - 1)
+    const bucketEnd = Math.min(this.asks.length, bucketStart + bucketSize)
+    let value = -Infinity
+    for (let other = bucketStart; other < bucketEnd; other++) value = Math.max(value, core[other * stride + askAliveUntil]!)
+    const nodes = this.nodeCore
+    for (let node = this.leafCount + (index >> bucketBits); node >= 1; node >>= 1) {
+      if (nodes[node * stride + askAliveUntil] === value) break
+      nodes[node * stride + askAliveUntil] = value
+      if (node > 1) value = Math.max(value, nodes[(node ^ 1) * stride + askAliveUntil]!)
     }
   }
 
@@ -97,92 +201,119 @@ export class AskTree {
    * window, has every capability it requires, and passes `accept` (the checks no summary holds); -1 if none.
    */
   findCandidate(from: number, bid: BidEntry, bidPosition: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
-    if (from >= this.asks.length) return -1
-    this.bid = bid
-    this.bidPosition = bidPosition
-    this.from = from
-    this.accept = accept
-    return this.search(1, 0, this.leafCount - 1)
+    const askCount = this.asks.length
+    if (from >= askCount) return -1
+    const leafCount = this.leafCount
+    let node: number
+    if (from === 0) node = 1
+    else {
+      const bucketEnd = Math.min(askCount, (from | (bucketSize - 1)) + 1)
+      const found = this.searchBucket(from, bucketEnd, bid, bidPosition, accept)
+      if (found >= 0) return found
+      node = nextSubtree(leafCount + (from >> bucketBits))
+    }
+    const nodes = this.nodeCore
+    const capabilities = bid.requiresCapabilities ? this.nodeCapabilities : undefined
+    const windowStart = bid.windowStart
+    const windowEnd = bid.windowEnd
+    const osMask = bid.osMask
+    while (node !== 0) {
+      const base = node * stride
+      if (
+        nodes[base + askAliveUntil]! > bidPosition &&
+        nodes[base + askStart]! <= windowStart &&
+        nodes[base + askEnd]! >= windowEnd &&
+        (nodes[base + askOsBits]! & osMask) !== 0 &&
+        (capabilities === undefined || capabilitiesMayMeet(capabilities, base, bid))
+      ) {
+        if (node < leafCount) {
+          node = 2 * node
+          continue
+        }
+        const bucketStart = (node - leafCount) << bucketBits
+        const found = this.searchBucket(bucketStart, Math.min(askCount, bucketStart + bucketSize), bid, bidPosition, accept)
+        if (found >= 0) return found
+      }
+      node = nextSubtree(node)
+    }
+    return -1
   }
 
-  private search(node: number, low: number, high: number): number {
-    if (high < this.from) return -1
-    const bid = this.bid
-    if (
-      this.maxAliveUntil[node]! <= this.bidPosition ||
-      this.minStart[node]! > bid.windowStart ||
-      this.maxEnd[node]! < bid.windowEnd ||
-      this.maxStorage[node]! < bid.storageGb ||
-      this.maxGflops[node]! < bid.gflopsPerCore ||
-      this.maxCores[node]! < bid.cores ||
-      this.maxBandwidth[node]! < bid.bandwidthMbps ||
-      (this.osBits[node]! & bid.osMask) === 0
-    ) {
-      return -1
+  private searchBucket(from: number, to: number, bid: BidEntry, bidPosition: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
+    const core = this.askCore
+    const windowStart = bid.windowStart
+    const windowEnd = bid.windowEnd
+    const osMask = bid.osMask
+    for (let index = from; index < to; index++) {
+      const base = index * stride
+      if (
+        core[base + askAliveUntil]! > bidPosition &&
+        core[base + askStart]! <= windowStart &&
+        core[base + askEnd]! >= windowEnd &&
+        (core[base + askOsBits]! & osMask) !== 0 &&
+        (!bid.requiresCapabilities || capabilitiesMayMeet(this.askCapabilities, base, bid)) &&
+        accept(bid, this.asks[index]!)
+      ) {
+        return index
+      }
     }
-    if (low === high) return this.accept(bid, this.asks[low]!) ? low : -1
-    const middle = (low + high) >>> 1
-    const found = this.search(2 * node, low, middle)
-    if (found >= 0) return found
-    return this.search(2 * node + 1, middle + 1, high)
+    return -1
   }
 }
 
-export class BidTree {
-  private readonly leafCount: number
-  private readonly maxStart: Float64Array
-  private readonly minEnd: Float64Array
-  private readonly minStorage: Float64Array
-  private readonly minGflops: Float64Array
-  private readonly minCores: Float64Array
-  private readonly minBandwidth: Float64Array
-  private readonly maxStopRank: Float64Array
-  private readonly osMasks: Int32Array
-  private ask!: AskEntry
-  private askRank = 0
-  private from = 0
-  private accept!: (bid: BidEntry, ask: AskEntry) => boolean
+/** The node (or bid) may hold a bid that had the ask among its candidates, as far as windows, OS and stop tell. */
+function mayHoldViewer(nodes: Summaries, base: number, ask: AskEntry, askRank: number): boolean {
+  return (
+    nodes[base + bidStopRank]! >= askRank &&
+    nodes[base + bidStart]! >= ask.windowStart &&
+    nodes[base + bidEnd]! <= ask.windowEnd &&
+    (nodes[base + bidOsMask]! & ask.osBit) !== 0
+  )
+}
 
-  /** `bids`: the live bids of one unit, in priority; `stopRank`: where a bid's stop is in its unit's ask order. */
-  constructor(
-    readonly bids: readonly BidEntry[],
-    stopRank: (bid: BidEntry) => number,
-  ) {
+export class BidTree {
+  private bids: readonly BidEntry[] = []
+  private leafCount = 1
+  /** Per bid: stop rank, window start, window end, OS mask. */
+  private bidCore = noSummaries
+  // The same, per node, over the bids that stopped at some ask, and apart over those that ran out of
+  // candidates. Together they would blur: a bid that ran out looks at every ask that fits it, but it
+  // ran out mostly because few asks fit its window, so a node mixing the two would seem to hold a
+  // viewer for any ask, and the search would read its bids one by one to find none.
+  private nodeStopped = noSummaries
+  private nodeRanOut = noSummaries
+  /** Per bid: storage, GFLOPS per core, cores, bandwidth required (notStated when none). */
+  private bidRequirements = noSummaries
+
+  /** Build the tree over `bids` (the live bids of one unit, in priority); `stopRank`: where a bid's stop is in its unit's ask order. */
+  build(bids: readonly BidEntry[], stopRank: (bid: BidEntry) => number): void {
+    this.bids = bids
     const leafCount = leafCountFor(bids.length)
     this.leafCount = leafCount
-    const size = 2 * leafCount
-    this.maxStart = new Float64Array(size).fill(-Infinity)
-    this.minEnd = new Float64Array(size).fill(Infinity)
-    this.minStorage = new Float64Array(size).fill(Infinity)
-    this.minGflops = new Float64Array(size).fill(Infinity)
-    this.minCores = new Float64Array(size).fill(Infinity)
-    this.minBandwidth = new Float64Array(size).fill(Infinity)
-    this.maxStopRank = new Float64Array(size).fill(-Infinity)
-    this.osMasks = new Int32Array(size)
+    const core = (this.bidCore = emptySummaries(this.bidCore, bids.length, bidCoreEmpty))
+    const requirements = (this.bidRequirements = emptySummaries(this.bidRequirements, bids.length, bidRequirementsEmpty))
     for (let index = 0; index < bids.length; index++) {
       const bid = bids[index]!
-      const node = leafCount + index
-      this.maxStart[node] = bid.windowStart
-      this.minEnd[node] = bid.windowEnd
-      this.minStorage[node] = bid.storageGb
-      this.minGflops[node] = bid.gflopsPerCore
-      this.minCores[node] = bid.cores
-      this.minBandwidth[node] = bid.bandwidthMbps
-      this.maxStopRank[node] = stopRank(bid)
-      this.osMasks[node] = bid.osMask
+      // A bid that names its counterparties is found through the peers it admits (matching-engine.ts): it stays empty here.
+      if (bid.counterparties !== undefined) continue
+      const base = index * stride
+      core[base + bidStopRank] = stopRank(bid)
+      core[base + bidStart] = bid.windowStart
+      core[base + bidEnd] = bid.windowEnd
+      core[base + bidOsMask] = bid.osMask
+      requirements[base + bidStorage] = bid.storageGb
+      requirements[base + bidGflops] = bid.gflopsPerCore
+      requirements[base + bidCores] = bid.cores
+      requirements[base + bidBandwidth] = bid.bandwidthMbps
     }
-    for (let node = leafCount - 1; node >= 1; node--) {
-      const left = 2 * node
-      const right = left + 1
-      this.maxStart[node] = Math.max(this.maxStart[left]!, this.maxStart[right]!)
-      this.minEnd[node] = Math.min(this.minEnd[left]!, this.minEnd[right]!)
-      this.minStorage[node] = Math.min(this.minStorage[left]!, this.minStorage[right]!)
-      this.minGflops[node] = Math.min(this.minGflops[left]!, this.minGflops[right]!)
-      this.minCores[node] = Math.min(this.minCores[left]!, this.minCores[right]!)
-      this.minBandwidth[node] = Math.min(this.minBandwidth[left]!, this.minBandwidth[right]!)
-      this.maxStopRank[node] = Math.max(this.maxStopRank[left]!, this.maxStopRank[right]!)
-      this.osMasks[node] = this.osMasks[left]! | this.osMasks[right]!
+    this.nodeStopped = emptySummaries(this.nodeStopped, 2 * leafCount, bidCoreEmpty)
+    this.nodeRanOut = emptySummaries(this.nodeRanOut, 2 * leafCount, bidCoreEmpty)
+    for (let index = 0; index < bids.length; index++) {
+      const ranOut = core[index * stride + bidStopRank] === Infinity
+      summariseEntry(ranOut ? this.nodeRanOut : this.nodeStopped, core, index, leafCount, foldBidCore)
     }
+    summariseUpward(this.nodeStopped, leafCount, foldBidCore)
+    summariseUpward(this.nodeRanOut, leafCount, foldBidCore)
   }
 
   /**
@@ -190,33 +321,49 @@ export class BidTree {
    * as the summaries tell (window, requirements, a stop not before the ask) and that passes `accept`; -1 if none.
    */
   findViewer(from: number, ask: AskEntry, askRank: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
-    if (from >= this.bids.length) return -1
-    this.ask = ask
-    this.askRank = askRank
-    this.from = from
-    this.accept = accept
-    return this.search(1, 0, this.leafCount - 1)
+    const bidCount = this.bids.length
+    if (from >= bidCount) return -1
+    const leafCount = this.leafCount
+    let node: number
+    if (from === 0) node = 1
+    else {
+      const bucketEnd = Math.min(bidCount, (from | (bucketSize - 1)) + 1)
+      const found = this.searchBucket(from, bucketEnd, ask, askRank, accept)
+      if (found >= 0) return found
+      node = nextSubtree(leafCount + (from >> bucketBits))
+    }
+    while (node !== 0) {
+      const base = node * stride
+      if (mayHoldViewer(this.nodeStopped, base, ask, askRank) || mayHoldViewer(this.nodeRanOut, base, ask, askRank)) {
+        if (node < leafCount) {
+          node = 2 * node
+          continue
+        }
+        const bucketStart = (node - leafCount) << bucketBits
+        const found = this.searchBucket(bucketStart, Math.min(bidCount, bucketStart + bucketSize), ask, askRank, accept)
+        if (found >= 0) return found
+      }
+      node = nextSubtree(node)
+    }
+    return -1
   }
 
-  private search(node: number, low: number, high: number): number {
-    if (high < this.from) return -1
-    const ask = this.ask
-    if (
-      this.maxStopRank[node]! < this.askRank ||
-      this.maxStart[node]! < ask.windowStart ||
-      this.minEnd[node]! > ask.windowEnd ||
-      this.minStorage[node]! > ask.storageGb ||
-      this.minGflops[node]! > ask.gflopsPerCore ||
-      this.minCores[node]! > ask.cores ||
-      this.minBandwidth[node]! > ask.bandwidthMbps ||
-      (this.osMasks[node]! & ask.osBit) === 0
-    ) {
-      return -1
+  private searchBucket(from: number, to: number, ask: AskEntry, askRank: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
+    const core = this.bidCore
+    const requirements = this.bidRequirements
+    for (let index = from; index < to; index++) {
+      const base = index * stride
+      if (
+        mayHoldViewer(core, base, ask, askRank) &&
+        requirements[base + bidStorage]! <= ask.storageGb &&
+        requirements[base + bidGflops]! <= ask.gflopsPerCore &&
+        requirements[base + bidCores]! <= ask.cores &&
+        requirements[base + bidBandwidth]! <= ask.bandwidthMbps &&
+        accept(this.bids[index]!, ask)
+      ) {
+        return index
+      }
     }
-    if (low === high) return this.accept(this.bids[low]!, ask) ? low : -1
-    const middle = (low + high) >>> 1
-    const found = this.search(2 * node, low, middle)
-    if (found >= 0) return found
-    return this.search(2 * node + 1, middle + 1, high)
+    return -1
   }
 }
