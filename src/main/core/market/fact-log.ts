@@ -12,7 +12,7 @@
 // envelope's body still hashes to the fact's id; the others (written after the last snapshot, say
 // before a crash) are decoded as above. A snapshot that is missing, damaged or of another version is
 // ignored: it is a cache, and the envelopes stay the record.
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import {
   decodeSignedFact,
   encodeSignedFact,
@@ -106,7 +106,7 @@ function readEnvelope(id: FactId, key: Uint8Array, envelope: Uint8Array, known: 
       fact = decodeSignedFact(envelope, ownStoreVerifier, { sha256: nodeSha256 })
     } else {
       const { body, signature } = splitSignedFact(envelope)
-      const hashesToKey = createHash('sha256').update(body).digest().equals(key)
+      const hashesToKey = hash('sha256', body, 'buffer').equals(key)
       fact = { id: hashesToKey ? id : factIdOfBody(body, nodeSha256), fact: known, body, signature }
     }
   } catch (error) {
@@ -141,7 +141,10 @@ export async function openFactLog(store: Store): Promise<FactLog> {
   if ('ignored' in snapshot) loaded.snapshotIgnored = snapshot.ignored
   const iterator = sublevel.iterator()
   try {
-    for (let records = await iterator.nextv(readBatch); records.length > 0; records = await iterator.nextv(readBatch)) {
+    // The next batch is read (by level's own thread) while this one is checked.
+    let next = iterator.nextv(readBatch)
+    for (let records = await next; records.length > 0; records = await next) {
+      next = iterator.nextv(readBatch)
       for (const [id, envelope] of records) {
         const key = keyOf(id)
         const fromSnapshot = known.get(id)

@@ -48,7 +48,8 @@ function fastFactKey(id: string): Uint8Array | undefined {
   let bits = 0
   let written = 0
   for (let index = 1; index < id.length; index++) {
-    const value = base32Values[id.charCodeAt(index)] ?? -1
+    const code = id.charCodeAt(index)
+    const value = code < 128 ? base32Values[code]! : -1
     if (value < 0) return undefined
     buffer = ((buffer << 5) | value) & 0xfff
     bits += 5
