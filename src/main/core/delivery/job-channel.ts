@@ -1,15 +1,34 @@
 // The job protocol's framing: each frame is an unsigned LEB128 length (at most 4 bytes) and that many
 // bytes of dag-cbor. Reads and writes have deadlines; a frame over the limit is refused before its
-// bytes are read.
+// bytes are read. Whatever the peer sends ends in a message, null (closed between frames), or a
+// JobProtocolError / JobTimeoutError saying what was wrong.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Stream } from '@libp2p/interface'
 import { byteStream, type ByteStream } from 'it-byte-stream'
+import { CyclexError, registerErrorClass } from '../../../shared/errors'
 
 const maxLengthPrefixBytes = 4
 
+/** The peer broke the job protocol: a frame over the limit, not a dag-cbor map, or cut short. */
+export class JobProtocolError extends CyclexError {
+  static override readonly code: string = 'ERR_JOB_PROTOCOL'
+}
+
+/** The peer sent no complete frame within the deadline. */
+export class JobTimeoutError extends CyclexError {
+  static override readonly code: string = 'ERR_JOB_TIMEOUT'
+}
+
+for (const errorClass of [JobProtocolError, JobTimeoutError]) registerErrorClass(errorClass)
+
 export class JobChannel {
   private readonly bytes: ByteStream<Stream>
-  private buffered = new Uint8Array(0)
+  // Unread bytes are buffer[start, end). The buffer grows by doubling: joining every chunk to what was
+  // buffered would copy a frame once per chunk, and a peer sending a 32 MiB frame in tiny chunks
+  // could keep a core busy for the whole deadline.
+  private buffer = new Uint8Array(0)
+  private start = 0
+  private end = 0
 
   constructor(
     readonly stream: Stream,
@@ -39,37 +58,64 @@ export class JobChannel {
     let length = 0
     let prefixBytes = 0
     for (;;) {
-      while (this.buffered.length <= prefixBytes) {
-        if (!(await this.fill(signal))) {
-          if (prefixBytes === 0 && this.buffered.length === 0) return null
-          throw new Error('the peer closed the job stream in the middle of a frame')
+      while (this.end - this.start <= prefixBytes) {
+        if (!(await this.fill(signal, timeoutMs))) {
+          if (prefixBytes === 0 && this.end === this.start) return null
+          throw new JobProtocolError('the peer closed the job stream in the middle of a frame')
         }
       }
-      const byte = this.buffered[prefixBytes]!
+      const byte = this.buffer[this.start + prefixBytes]!
       length += (byte & 0x7f) * 2 ** (7 * prefixBytes)
       prefixBytes++
       if (byte < 0x80) break
-      if (prefixBytes === maxLengthPrefixBytes) throw new Error('a job frame length prefix is too long')
+      if (prefixBytes === maxLengthPrefixBytes) throw new JobProtocolError('a job frame length prefix is too long')
     }
-    if (length > this.maxFrameBytes) throw new Error(`a job frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`)
-    while (this.buffered.length < prefixBytes + length) {
-      if (!(await this.fill(signal))) throw new Error('the peer closed the job stream in the middle of a frame')
+    if (length > this.maxFrameBytes) throw new JobProtocolError(`a job frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`)
+    while (this.end - this.start < prefixBytes + length) {
+      if (!(await this.fill(signal, timeoutMs))) throw new JobProtocolError('the peer closed the job stream in the middle of a frame')
     }
-    const payload = this.buffered.subarray(prefixBytes, prefixBytes + length)
-    this.buffered = this.buffered.slice(prefixBytes + length)
-    const message: unknown = dagCbor.decode(payload)
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) throw new Error('a job frame is not a map')
+    const payload = this.buffer.slice(this.start + prefixBytes, this.start + prefixBytes + length)
+    this.start += prefixBytes + length
+    if (this.start === this.end) this.start = this.end = 0
+    let message: unknown
+    try {
+      message = dagCbor.decode(payload)
+    } catch (error) {
+      throw new JobProtocolError(`a job frame is not dag-cbor: ${(error as Error).message}`, { cause: error })
+    }
+    if (typeof message !== 'object' || message === null || Array.isArray(message) || message instanceof Uint8Array) {
+      throw new JobProtocolError('a job frame is not a map')
+    }
     return message as Record<string, unknown>
   }
 
-  private async fill(signal: AbortSignal): Promise<boolean> {
-    const chunk = await this.bytes.read({ signal })
+  private async fill(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    let chunk: Awaited<ReturnType<ByteStream<Stream>['read']>>
+    try {
+      chunk = await this.bytes.read({ signal })
+    } catch (error) {
+      if (signal.aborted) throw new JobTimeoutError(`the peer sent no complete job frame within ${timeoutMs} ms`, { cause: error })
+      throw error
+    }
     if (chunk === null) return false
-    const bytes = chunk.subarray()
-    const joined = new Uint8Array(this.buffered.length + bytes.length)
-    joined.set(this.buffered)
-    joined.set(bytes, this.buffered.length)
-    this.buffered = joined
+    this.append(chunk.subarray())
     return true
+  }
+
+  private append(bytes: Uint8Array): void {
+    if (this.end + bytes.length > this.buffer.length) {
+      const unread = this.end - this.start
+      if (unread + bytes.length <= this.buffer.length / 2) {
+        this.buffer.copyWithin(0, this.start, this.end)
+      } else {
+        const grown = new Uint8Array(Math.max(this.buffer.length * 2, unread + bytes.length))
+        grown.set(this.buffer.subarray(this.start, this.end))
+        this.buffer = grown
+      }
+      this.start = 0
+      this.end = unread
+    }
+    this.buffer.set(bytes, this.end)
+    this.end += bytes.length
   }
 }
