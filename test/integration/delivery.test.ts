@@ -5,7 +5,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jobProtocol } from '../../src/main/core/delivery/delivery-service'
+import { JobChannel } from '../../src/main/core/delivery/job-channel'
 import { liveJobWorkerCount } from '../../src/main/core/delivery/job-runner'
+import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { JobResult } from '../../src/shared/api/delivery'
@@ -243,4 +246,28 @@ describe('receipts gossiped and the ledger', () => {
     const sellerRow = csv.split('\r\n').find((line) => line.startsWith(`${seller.peerId},`))
     expect(sellerRow?.split(',').at(-2)).toBe(buyerSide.spent)
   }, 60_000)
+})
+
+describe('a hostile seller', () => {
+  // Last in the file: the seller's job protocol handler is replaced by one that answers garbage.
+  it('sends maps with their own toString where text and counts belong: the buyer\'s job ends refused with a plain reason, not a TypeError', async () => {
+    const agreement = await agree('flop', 5)
+    const host = (seller as CyclexNode & { host: Host }).host
+    await host.unhandle(jobProtocol)
+    await host.handle(jobProtocol, ({ stream }) => {
+      void (async () => {
+        const channel = new JobChannel(stream, 1 << 20)
+        await channel.receive(10_000)
+        await channel.send({ type: 'progress', cpuMs: { toString: 'x' }, deliveredMilliGflop: -5, stdoutBytes: 'many' })
+        await channel.send({ type: 'refused', message: { toString: 'boom' } })
+        await stream.close()
+      })()
+    })
+    const progress: Array<{ cpuMs: number }> = []
+    const unsubscribe = buyer.api.subscribe((event) => event.type === 'delivery.progress' && progress.push(event.data as { cpuMs: number }))
+    const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['1000'], gflopBudget: 1 })) as JobResult
+    unsubscribe()
+    expect(result).toMatchObject({ state: 'refused', reason: 'refused by the seller', receipt: null })
+    expect(progress.every((each) => each.cpuMs === 0)).toBe(true)
+  })
 })

@@ -59,6 +59,19 @@ import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimit
 import { SiteServer, type HostedSite } from './site-server'
 import { SiteStore, type StoredSite } from './site-store'
 
+/**
+ * A text field of a peer's message: never trusted to be a string (String() of a map with its own
+ * toString key throws a TypeError), and cut to a length a page can show.
+ */
+function peerText(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value.slice(0, 512) : fallback
+}
+
+/** A count in a peer's message: a finite number that is not negative, or 0. */
+function peerCount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
+}
+
 export const jobProtocol = '/cyclex/job/1.0.0'
 
 /** The seller refused a job or a site: the message says why. */
@@ -405,7 +418,7 @@ class Delivery implements DeliveryService {
       if (request === null) return
       if (request.type === 'job') await this.answerJob(channel, request, requester)
       else if (request.type === 'site') await this.answerSite(channel, request, requester)
-      else await channel.send({ type: 'refused', code: DeliveryRefusedError.code, message: `unknown request type '${String(request.type)}'` })
+      else await channel.send({ type: 'refused', code: DeliveryRefusedError.code, message: `unknown request type '${peerText(request.type, typeof request.type)}'` })
       await stream.close().catch(() => stream.abort(new Error('closing the job stream failed')))
     } catch (error) {
       stream.abort(error as Error)
@@ -740,8 +753,9 @@ class Delivery implements DeliveryService {
         if (message === null) throw new ConnectionError('the seller closed the job stream without a result')
         if (message.type === 'refused') {
           const receipt = await this.receiveReceipt(message.receipt)
-          end('refused', String(message.message))
-          return { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason: String(message.message) }
+          const reason = peerText(message.message, 'refused by the seller')
+          end('refused', reason)
+          return { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason }
         }
         if (message.type === 'accepted' || message.type === 'resumed') Object.assign(view, { state: 'running', reason: null })
         else if (message.type === 'paused') {
@@ -749,9 +763,9 @@ class Delivery implements DeliveryService {
           view.reason = typeof message.reason === 'string' ? message.reason.slice(0, 512) : 'paused by the seller'
         }
         else if (message.type === 'progress') {
-          view.cpuMs = Number(message.cpuMs) || 0
-          view.gflopDelivered = gflopOf(Number(message.deliveredMilliGflop) || 0)
-          this.emitProgress(view, Number(message.stdoutBytes) || 0)
+          view.cpuMs = peerCount(message.cpuMs)
+          view.gflopDelivered = gflopOf(peerCount(message.deliveredMilliGflop))
+          this.emitProgress(view, peerCount(message.stdoutBytes))
           continue
         } else if (message.type === 'result') {
           const receipt = await this.receiveReceipt(message.receipt)
@@ -795,10 +809,10 @@ class Delivery implements DeliveryService {
       if (message === null) throw new ConnectionError('the seller closed the stream without an answer')
       if (message.type === 'refused') {
         await this.receiveReceipt(message.receipt)
-        throw new DeliveryRefusedError(String(message.message))
+        throw new DeliveryRefusedError(peerText(message.message, 'refused by the seller'))
       }
       if (message.type !== 'serving' || typeof message.url !== 'string') throw new DeliveryRefusedError('the seller gave an answer this node does not understand')
-      const view: SiteView = { site, agreement: agreement.id, role: 'buyer', url: message.url, views: Number(message.views) || 0, quantity: agreement.quantity, state: 'serving' }
+      const view: SiteView = { site, agreement: agreement.id, role: 'buyer', url: message.url, views: peerCount(message.views), quantity: agreement.quantity, state: 'serving' }
       this.buyerSites.set(agreement.id, view)
       return { site, url: message.url, quantity: agreement.quantity }
     } finally {
