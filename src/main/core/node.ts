@@ -145,6 +145,7 @@ class Node implements CyclexNode {
     this.drafts = draftsService({
       sublevel: store.jsonSublevel<unknown>('drafts'),
       place: (order, options) => this.market.place(order, options),
+      placed: (order, createdAt) => this.market.placed(order, createdAt),
       onChange: (count) => this.events.emit({ type: 'drafts.changed', data: { count } }),
     })
     this.members = membersService(config.members)({

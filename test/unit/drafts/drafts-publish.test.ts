@@ -6,13 +6,19 @@ import type { OrderDraft, OrderView } from '../../../src/shared/api/market'
 import { draftsService, type DraftsComponents } from '../../../src/main/core/drafts/drafts-service'
 import { openStore } from '../../../src/main/core/store'
 
-/** The market's promise: the same order signed at the same time is one order, held once. */
+/** The market's promise: the same order signed at the same time is one order, held once, found by its terms and time. */
 class FakeMarket {
   readonly orders = new Map<string, OrderView>()
   /** The next place stores its order, then fails as a node that dies at that moment would. */
   dieAfterStoring = false
+  /** The next place fails before it stores anything. */
+  dieBeforeStoring = false
 
   readonly place: DraftsComponents['place'] = async (order, { createdAt }) => {
+    if (this.dieBeforeStoring) {
+      this.dieBeforeStoring = false
+      throw new Error('the node died')
+    }
     const key = JSON.stringify([order, createdAt])
     const view = this.orders.get(key) ?? ({ id: `order-${this.orders.size + 1}`, createdAt } as OrderView)
     this.orders.set(key, view)
@@ -22,6 +28,8 @@ class FakeMarket {
     }
     return view
   }
+
+  readonly placed: DraftsComponents['placed'] = (order, createdAt) => this.orders.get(JSON.stringify([order, createdAt]))
 }
 
 async function setup() {
@@ -31,6 +39,7 @@ async function setup() {
   const drafts = draftsService({
     sublevel: store.jsonSublevel<unknown>('drafts'),
     place: market.place,
+    placed: market.placed,
     onChange: () => undefined,
     now: () => clock++,
   })
@@ -85,5 +94,17 @@ describe('publishing a draft again after a publish was cut short', () => {
     await drafts.save({ ...draft, savedAt: 2 })
     await drafts.publish([draft.id])
     expect([...market.orders.values()].map((view) => view.createdAt)).toEqual([1_000, 1_001])
+  })
+
+  it('places the order at a new time when the publish that was cut short never stored it (no backdating)', async () => {
+    const { drafts, market } = await setup()
+    await drafts.save(draft)
+    market.dieBeforeStoring = true
+    await expect(drafts.publish([draft.id])).rejects.toThrow('the node died')
+    expect(market.orders.size).toBe(0)
+
+    const [outcome] = await drafts.publish([draft.id])
+    expect(outcome).toMatchObject({ outcome: 'placed', order: { createdAt: 1_001 } })
+    expect(market.orders.size).toBe(1)
   })
 })

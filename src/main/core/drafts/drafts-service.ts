@@ -4,7 +4,8 @@
 //
 // The order is stored before its draft is removed, so a crash between the two leaves both. The time
 // the order is signed with is therefore kept in the draft's record first (`placingAt`): publishing
-// that draft again signs the very same order, which the market holds once, not a second one.
+// that draft again first asks the market whether the order signed at that time is stored, and
+// answers it if so; otherwise it places the order anew, at a new time it records first in turn.
 import { z } from 'zod'
 import type { DraftPublishOutcome, DraftView } from '../../../shared/api/drafts'
 import { DraftViewSchema } from '../../../shared/api/drafts'
@@ -25,8 +26,10 @@ const sameOrder = (a: OrderDraft, b: OrderDraft): boolean => JSON.stringify(a) =
 
 export interface DraftsComponents {
   sublevel: Sublevel<unknown>
-  /** The market's place: the same order with the same createdAt must be the same order, placed once. */
+  /** The market's place, signing the order with this createdAt. */
   place(order: OrderDraft, options: { createdAt: number }): Promise<OrderView>
+  /** The order this node placed from `order` at `createdAt`, if the market holds it. */
+  placed(order: OrderDraft, createdAt: number): OrderView | undefined
   now?(): number
   /** Told after every change, so the UI of every window can reload its list. */
   onChange(count: number): void
@@ -106,12 +109,13 @@ class Drafts implements DraftsService {
           continue
         }
         try {
-          let { placingAt } = draft
-          if (placingAt === undefined) {
-            placingAt = this.components.now?.() ?? Date.now()
+          // A publish of this draft was cut short: its order may be stored already.
+          let order = draft.placingAt === undefined ? undefined : this.components.placed(draft.order, draft.placingAt)
+          if (!order) {
+            const placingAt = this.components.now?.() ?? Date.now()
             await this.components.sublevel.put(id, { ...draft, placingAt } satisfies StoredDraft)
+            order = await this.components.place(draft.order, { createdAt: placingAt })
           }
-          const order = await this.components.place(draft.order, { createdAt: placingAt })
           await this.components.sublevel.del(id)
           outcomes.push({ id, outcome: 'placed', order })
         } catch (error) {

@@ -19,6 +19,8 @@ import {
   orderTtlMs,
   remainingQuantity,
   requirementsMet,
+  canonicalize,
+  factIdOfBody,
   signFact,
   windowContains,
   encodeSignedFact,
@@ -70,12 +72,13 @@ export interface MarketService extends Startable {
   readonly book: MarketBook
   /** Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped. */
   ingest(envelopes: Uint8Array[], from: string): Promise<{ accepted: number; rejected: number }>
-  /**
-   * Sign, store and publish an order. `createdAt` (default now) makes placing repeatable: the same
-   * draft with the same createdAt is the same fact, so a placement retried after a crash answers the
-   * order the first attempt stored instead of signing a second one.
-   */
+  /** Sign, store and publish an order, created at `createdAt` (default now). */
   place(draft: OrderDraft, options?: { createdAt?: number }): Promise<OrderView>
+  /**
+   * The order placed from this draft at this createdAt, if the state holds it: the same draft and
+   * time make the same fact (and id), so a publish retried after a crash finds what it stored.
+   */
+  placed(draft: OrderDraft, createdAt: number): OrderView | undefined
   amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView>
   cancel(orderId: FactId): Promise<OrderView>
   /** Sign a refresh: every order of this node stays live for another orderTtlMs. */
@@ -422,16 +425,31 @@ class Market implements MarketService {
 
   async place(draft: OrderDraft, options: { createdAt?: number } = {}): Promise<OrderView> {
     const now = this.now()
+    const signed = await this.publishOwn(this.orderFact(draft, options.createdAt ?? now))
+    return this.view(this.book.order(signed.id)!, now)
+  }
+
+  placed(draft: OrderDraft, createdAt: number): OrderView | undefined {
+    let id: FactId
+    try {
+      id = factIdOfBody(canonicalize(this.orderFact(draft, createdAt)).body, nodeSha256)
+    } catch {
+      return undefined // not a valid order: nothing was placed from it
+    }
+    const order = this.book.order(id)
+    return order ? this.view(order, this.now()) : undefined
+  }
+
+  /** The order fact this node signs for a draft. */
+  private orderFact(draft: OrderDraft, createdAt: number): Fact {
     const window = draft.window as { end?: unknown } | undefined
-    const fact = {
+    return {
       ...draft,
       kind: 'order',
       owner: this.me,
-      createdAt: options.createdAt ?? now,
+      createdAt,
       expiresAt: draft.expiresAt ?? (typeof window?.end === 'number' ? window.end : undefined),
     } as unknown as Fact
-    const signed = await this.publishOwn(fact)
-    return this.view(this.book.order(signed.id)!, now)
   }
 
   async amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView> {
