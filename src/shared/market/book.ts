@@ -154,6 +154,11 @@ export class MarketBook {
     return this.resolved.get(id)
   }
 
+  /** The ids of every order of an owner in the state, in the order they were added. */
+  ordersOf(owner: PeerId): readonly FactId[] {
+    return this.ordersByOwner.get(owner) ?? []
+  }
+
   /** The createdAt of the owner's latest refresh, if any. */
   latestRefreshOf(owner: PeerId): number | undefined {
     return this.latestRefresh.get(owner)

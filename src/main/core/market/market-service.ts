@@ -120,8 +120,6 @@ class Market implements MarketService {
   private readonly refreshEveryMs: number
   private readonly me: string
   private readonly orderIds = new Set<FactId>()
-  /** Every order of each owner: a refresh of the owner changes all their orders' expiry. */
-  private readonly ordersByOwner = new Map<string, FactId[]>()
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
   private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
@@ -293,15 +291,11 @@ class Market implements MarketService {
     this.touchOrders(signed)
     const { fact, id } = signed
     switch (fact.kind) {
-      case 'order': {
+      case 'order':
         this.orderIds.add(id)
-        const ofOwner = this.ordersByOwner.get(fact.owner)
-        if (ofOwner) ofOwner.push(id)
-        else this.ordersByOwner.set(fact.owner, [id])
         // Sync delivers facts in key order: takes and confirms may have come before this order.
         for (const takeId of this.takesAwaitingOrders) this.recordAgreement(takeId)
         return
-      }
       case 'take': {
         const take = signed as SignedFact<TakeFact>
         const list = this.takesByBid.get(fact.bid) ?? []
@@ -345,7 +339,7 @@ class Market implements MarketService {
     else if (fact.kind === 'amend' || fact.kind === 'cancel') touched.push(fact.order)
     else if (fact.kind === 'take') touched.push(fact.bid, fact.ask)
     // A refresh moves the expiry of every order of its owner (views show it).
-    else if (fact.kind === 'refresh') for (const order of this.ordersByOwner.get(fact.owner) ?? []) touched.push(order)
+    else if (fact.kind === 'refresh') for (const order of this.book.ordersOf(fact.owner)) touched.push(order)
     else if (fact.kind === 'confirm') {
       const take = this.components.factLog.get(fact.take)?.fact
       if (take?.kind === 'take') touched.push(take.bid, take.ask)
