@@ -12,7 +12,7 @@
 // envelope's body still hashes to the fact's id; the others (written after the last snapshot, say
 // before a crash) are decoded as above. A snapshot that is missing, damaged or of another version is
 // ignored: it is a cache, and the envelopes stay the record.
-import { createHash, hash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import {
   decodeSignedFact,
   encodeSignedFact,
@@ -82,7 +82,7 @@ async function readSnapshot(snapshots: Sublevel<Uint8Array>): Promise<Snapshot> 
   const record = await snapshots.get(snapshotKey)
   if (record === undefined) return { ignored: 'there is none' }
   const json = record.subarray(checksumLength)
-  const checksum = createHash('sha256').update(json).digest()
+  const checksum = hash('sha256', json, 'buffer')
   if (record.length < checksumLength || !checksum.equals(record.subarray(0, checksumLength))) return { ignored: 'its checksum does not match' }
   try {
     const parsed = JSON.parse(new TextDecoder().decode(json)) as { version?: unknown; facts?: unknown }
@@ -213,7 +213,7 @@ export async function openFactLog(store: Store): Promise<FactLog> {
       const facts = Array.from(entries, ([id, entry]) => [id, entry.fact.fact])
       const json = new TextEncoder().encode(JSON.stringify({ version: snapshotVersion, facts }))
       const record = new Uint8Array(checksumLength + json.length)
-      record.set(createHash('sha256').update(json).digest())
+      record.set(hash('sha256', json, 'buffer'))
       record.set(json, checksumLength)
       await snapshots.put(snapshotKey, record)
       // Facts added while the record was written are not in it.
