@@ -1,15 +1,12 @@
 // `cyclex bench`: the node's benchmark without the window. It opens the node of a data directory
 // (its store keeps the run and the signed profile, as a run from the Benchmark page would), runs the
 // benchmark through the same API the UI uses, prints progress on stderr and the figures on stdout.
-import { homedir } from 'node:os'
-import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { stageTitles } from '../../../shared/benchmark/stages'
 import type { BenchmarkOutcome, BenchmarkRun } from '../../../shared/benchmark/schema'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import { BenchmarkCancelledError } from '../../../shared/benchmark/errors'
 import { errorFromJSON } from '../../../shared/errors'
-import type { CliCommand, CliIo } from '../cli-command'
+import { type CliCommand, type CliIo, defaultDataDir, parseFlags } from '../cli-command'
 import { ConfigError } from '../config'
 import { createNode } from '../node'
 
@@ -36,24 +33,19 @@ export interface BenchOptions {
 }
 
 export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        quick: { type: 'boolean' },
-        workers: { type: 'string' },
-        peer: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (error) {
-    throw new ConfigError((error as Error).message)
-  }
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      data: { type: 'string' },
+      quick: { type: 'boolean' },
+      workers: { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
   if (values.help) return 'help'
   let workers: number | undefined
   if (values.workers !== undefined) {
@@ -63,7 +55,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
     }
   }
   return {
-    dataDir: values.data ?? join(homedir(), '.cyclex'),
+    dataDir: values.data ?? defaultDataDir(),
     quick: values.quick ?? false,
     workers,
     peers: values.peer ?? [],

@@ -2,13 +2,11 @@
 // of a data directory through its local HTTP API, with the token and port it keeps there (the serve
 // command writes the port to <data>/api-endpoint while it runs).
 import { readFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { httpCallPrefix } from '../../../shared/api/wire'
 import type { AgreementView, OrderView } from '../../../shared/api/market'
 import { CyclexError, errorFromJSON, isSerializedError } from '../../../shared/errors'
-import type { CliCommand, CliIo } from '../cli-command'
+import { type CliCommand, type CliIo, defaultDataDir, parseFlags } from '../cli-command'
 import { ConfigError } from '../config'
 import { apiTokenFileName } from '../api-token'
 
@@ -105,31 +103,25 @@ function formatAgreements(agreements: AgreementView[]): string {
 
 async function runOrder(args: string[], io: CliIo): Promise<number> {
   const [action, ...rest] = args
-  const { values, positionals } = (() => {
-    try {
-      return parseArgs({
-        args: rest,
-        strict: true,
-        allowPositionals: true,
-        options: {
-          data: { type: 'string' },
-          side: { type: 'string' },
-          unit: { type: 'string' },
-          quantity: { type: 'string' },
-          price: { type: 'string' },
-          range: { type: 'string' },
-          start: { type: 'string' },
-          end: { type: 'string' },
-          expires: { type: 'string' },
-          mine: { type: 'boolean' },
-          json: { type: 'boolean' },
-        },
-      })
-    } catch (error) {
-      throw new ConfigError((error as Error).message)
-    }
-  })()
-  const endpoint = await findRunningNode(values.data ?? join(homedir(), '.cyclex'))
+  const { values, positionals } = parseFlags({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      side: { type: 'string' },
+      unit: { type: 'string' },
+      quantity: { type: 'string' },
+      price: { type: 'string' },
+      range: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      expires: { type: 'string' },
+      mine: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  })
+  const endpoint = await findRunningNode(values.data ?? defaultDataDir())
   const now = Date.now()
   switch (action) {
     case 'place': {
@@ -193,13 +185,8 @@ export const agreementsCommand: CliCommand = {
   summary: 'list the agreements a running node knows',
   usage,
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({ args, strict: true, options: { data: { type: 'string' }, json: { type: 'boolean' } } }))
-    } catch (error) {
-      throw new ConfigError((error as Error).message)
-    }
-    const endpoint = await findRunningNode(values.data ?? join(homedir(), '.cyclex'))
+    const { values } = parseFlags({ args, strict: true, options: { data: { type: 'string' }, json: { type: 'boolean' } } })
+    const endpoint = await findRunningNode(values.data ?? defaultDataDir())
     const { agreements } = await callNode<{ agreements: AgreementView[] }>(endpoint, 'market.agreements', {})
     io.stdout.write(values.json ? `${JSON.stringify(agreements, null, 2)}\n` : formatAgreements(agreements))
     return 0

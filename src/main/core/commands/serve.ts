@@ -1,10 +1,8 @@
 // `cyclex serve`: the headless node. It starts the same node as the desktop app and serves the same
 // renderer on 127.0.0.1, then prints one ready line with the URL to open.
 import { access, rm, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import type { CliCommand, CliIo } from '../cli-command'
+import { type CliCommand, type CliIo, defaultDataDir, parseFlags } from '../cli-command'
 import { ConfigError } from '../config'
 import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
@@ -37,25 +35,20 @@ export interface ServeOptions {
 
 /** Parse and check serve's flags; throws ConfigError with the flag's name on a bad value. */
 export function parseServeArgs(args: string[]): ServeOptions | 'help' {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        port: { type: 'string' },
-        listen: { type: 'string', multiple: true },
-        bootstrap: { type: 'string', multiple: true },
-        'swarm-key': { type: 'string' },
-        'no-mdns': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }))
-  } catch (error) {
-    throw new ConfigError((error as Error).message)
-  }
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      data: { type: 'string' },
+      port: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      bootstrap: { type: 'string', multiple: true },
+      'swarm-key': { type: 'string' },
+      'no-mdns': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
   if (values.help) return 'help'
   const portText = values.port ?? String(defaultHttpPort)
   const port = Number(portText)
@@ -63,7 +56,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     throw new ConfigError(`--port must be a whole number from 0 to 65535, not '${portText}'`, { path: 'port' })
   }
   return {
-    dataDir: values.data ?? join(homedir(), '.cyclex'),
+    dataDir: values.data ?? defaultDataDir(),
     port,
     listen: values.listen,
     bootstrap: values.bootstrap ?? [],
