@@ -16,6 +16,7 @@ import {
   type IdentifiedFact,
   type OrderFact,
 } from '../src/shared/market'
+import { median } from './bench-stats'
 import { ownerSeed, syntheticMarket } from './synthetic-book'
 
 const day0 = 1_735_689_600_000
@@ -26,11 +27,6 @@ const runs = Number(process.env.BENCH_RUNS ?? 7)
 function cpuMs(): number {
   const usage = process.cpuUsage()
   return (usage.user + usage.system) / 1000
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
 }
 
 console.log('making owners and groups...')

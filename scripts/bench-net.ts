@@ -21,6 +21,7 @@ import type { MarketSummary, OrderView } from '../src/shared/api/market'
 import { makeTempDir, removeDir } from '../test/helpers/nodes'
 import { seededRandom, sparseTopology, type SeededRandom } from '../test/helpers/seeded-random'
 import { serveNode, waitForExit, type ServedNode } from '../test/e2e/harness'
+import { percentile } from './bench-stats'
 
 const sizes = (process.env.BENCH_NET_SIZES ?? '10,20').split(',').map(Number)
 const runs = Number(process.env.BENCH_NET_RUNS ?? 3)
@@ -139,10 +140,6 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -272,8 +269,8 @@ async function runOnce(count: number, seed: number): Promise<RunResult> {
     return {
       nodes: count,
       startMs: Math.round(startMs),
-      latencyEventP50: Math.round(percentile(eventLatencies, 50)),
-      latencyEventP99: Math.round(percentile(eventLatencies, 99)),
+      latencyEventP50: Math.round(percentile(eventLatencies, 0.5)),
+      latencyEventP99: Math.round(percentile(eventLatencies, 0.99)),
       burstPlaceMs: Math.round(burstEnd - burstStart),
       burstConvergeMs: Math.round(burstConvergeMs),
       idleCpuPercent: Math.round(median(idle) * 10) / 10,

@@ -20,16 +20,12 @@ import { createNode } from '../src/main/core/node'
 import { openStore } from '../src/main/core/store'
 import { MarketBook, signFact, type SignedFact } from '../src/shared/market'
 import type { MarketSummary } from '../src/shared/api/market'
+import { median } from './bench-stats'
 import { syntheticMarket } from './synthetic-book'
 
 const orders = Number(process.env.BENCH_STORE_ORDERS ?? 100_000)
 const runs = Number(process.env.BENCH_RUNS ?? 5)
 const goalMs = 2_000
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
 
 async function timeNodeStart(dataDir: string): Promise<{ ms: number; summary: MarketSummary }> {
   const started = performance.now()

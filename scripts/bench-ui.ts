@@ -13,6 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeTempDir, removeDir } from '../test/helpers/nodes'
+import { percentile } from './bench-stats'
 import type { Browser } from 'playwright-core'
 import { api as call, browserUnavailableReason, launchChromium, projectRoot, serveNode, type ServedNode } from '../test/e2e/harness'
 
@@ -21,13 +22,8 @@ const samples = Number(process.env.BENCH_UI_SAMPLES ?? 30)
 const goalP95Ms = 100
 const seedConcurrency = 8
 
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!
-}
-
 function summarize(values: readonly number[]): { median: number; p95: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b)
-  return { median: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted.at(-1)! }
+  return { median: percentile(values, 0.5), p95: percentile(values, 0.95), max: Math.max(...values) }
 }
 
 async function main(): Promise<void> {

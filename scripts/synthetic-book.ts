@@ -8,21 +8,10 @@
 // 50 groups of 20 members).
 import { createNodeFactSigner } from '../src/main/core/market-crypto'
 import { osFamilies, type FactSigner, type GroupFact, type OrderFact, type PeerId } from '../src/shared/market'
+import { seededRandom } from '../test/helpers/seeded-random'
 
 const minute = 60_000
 const hour = 60 * minute
-
-/** mulberry32: a small seeded generator, so every run measures the same book. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 /** The Ed25519 seed of synthetic owner `index`. */
 export function ownerSeed(index: number): Uint8Array {
@@ -42,8 +31,9 @@ export interface SyntheticMarket {
 
 export function syntheticMarket(options: { seed: number; day0: number; owners?: number }): SyntheticMarket {
   const { day0 } = options
-  const random = seededRandom(options.seed)
-  const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1))
+  const generator = seededRandom(options.seed)
+  const random = generator.next
+  const between = generator.int
   const signerList = Array.from({ length: options.owners ?? 5000 }, (_, index) => createNodeFactSigner(ownerSeed(index)))
   const owners = signerList.map((signer) => signer.owner)
   const groups: GroupFact[] = Array.from({ length: 50 }, (_, index) => ({
