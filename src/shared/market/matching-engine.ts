@@ -747,8 +747,11 @@ export class MatchingEngine {
     bid.stop = stop
     bid.walkedInRun = this.run
     for (const fill of bid.fills) {
-      fill.ask.addTaker(bid, fill.proposal.quantity)
-      this.refreshExhaustion(fill.ask)
+      const ask = fill.ask
+      ask.addTaker(bid, fill.proposal.quantity)
+      this.refreshExhaustion(ask)
+      // Used up by this bid or one before it: every one of those is final, so it stays used up this run.
+      if (ask.exhaustedBy !== undefined && ask.exhaustedBy.position <= position && ask.counterparties === undefined) this.askTrees[ask.unit].retire(ask)
     }
   }
 

@@ -31,6 +31,8 @@ import type { AskEntry, BidEntry } from './match-entries'
 const bucketBits = 3
 const bucketSize = 1 << bucketBits
 const stride = 4
+/** Start steps of the AskTree's staircase of window ends (section above buildEnds). */
+const endSteps = 16
 
 // AskTree summaries, per ask and per node.
 const askAliveUntil = 0
@@ -144,6 +146,12 @@ export class AskTree {
   /** Per ask, then per node: storage, GFLOPS per core, cores, bandwidth. */
   private askCapabilities = noSummaries
   private nodeCapabilities = noSummaries
+  /** Ascending window starts of open asks (quantiles), the last the latest start: the steps of nodeEnds. */
+  private startSteps: number[] = []
+  /** Per node, per step j: the latest window end among its asks that start at or before startSteps[j]. */
+  private nodeEnds = noSummaries
+  /** Per ask: the first step whose ends it counts in; -1 when it is not in the staircase (or retired). */
+  private firstEndStep = new Int8Array(0)
 
   /** Build the tree over `asks` (their current positions and what each has left). */
   build(asks: readonly AskEntry[]): void {
@@ -174,6 +182,117 @@ export class AskTree {
     }
     summariseUpward(this.nodeCore, leafCount, foldAskCore)
     summariseUpward(this.nodeCapabilities, leafCount, foldAskCapabilities)
+    this.buildEnds(asks.length)
+  }
+
+  /**
+   * The staircase of window ends: a node's earliest start and latest end come from different asks,
+   * so with windows spread over a day nearly every node passes that test and the search reads bucket
+   * after bucket to find no ask that contains the bid's window. Per start step, the latest end among
+   * the asks starting by then is a much sharper test of "some ask contains [start, end)".
+   */
+  private buildEnds(askCount: number): void {
+    // Read from the summaries just written, not the entries: an ask outside the tree, or with nothing
+    // left, has an alive-until of -Infinity there, and stays out of the staircase as well.
+    const core = this.askCore
+    // The steps are quantiles of a sample of the starts (a few hundred, sorted as numbers): they only
+    // decide how sharp the test is, never what a search finds. The latest start is always a step, so
+    // every ask counts in the last one.
+    const sampleEvery = Math.max(1, Math.floor(askCount / 512))
+    const sample = new Float64Array(Math.ceil(askCount / sampleEvery))
+    let sampled = 0
+    let latestStart = -Infinity
+    for (let index = 0; index < askCount; index++) {
+      const base = index * stride
+      if (core[base + askAliveUntil] === -Infinity) continue
+      const start = core[base + askStart]!
+      if (start > latestStart) latestStart = start
+      if (index % sampleEvery === 0) sample[sampled++] = start
+    }
+    const sorted = sample.subarray(0, sampled).sort()
+    const steps: number[] = []
+    for (let step = 1; step < endSteps && sampled > 0; step++) {
+      const start = sorted[Math.ceil((step * sampled) / endSteps) - 1]!
+      if (start < latestStart && (steps.length === 0 || steps[steps.length - 1]! < start)) steps.push(start)
+    }
+    if (latestStart > -Infinity) steps.push(latestStart)
+    this.startSteps = steps
+    const stepCount = steps.length
+    const leafCount = this.leafCount
+    const length = 2 * leafCount * endSteps
+    const ends = (this.nodeEnds = this.nodeEnds.length >= length ? this.nodeEnds : new Float64Array(length))
+    ends.fill(-Infinity, 0, length)
+    const firstSteps = (this.firstEndStep = this.firstEndStep.length >= askCount ? this.firstEndStep : new Int8Array(Math.ceil(askCount * 1.25)))
+    for (let index = 0; index < askCount; index++) {
+      const base = index * stride
+      if (core[base + askAliveUntil] === -Infinity) {
+        firstSteps[index] = -1
+        continue
+      }
+      const start = core[base + askStart]!
+      const end = core[base + askEnd]!
+      let step = 0
+      while (steps[step]! < start) step++
+      firstSteps[index] = step
+      const leaf = (leafCount + (index >> bucketBits)) * endSteps
+      for (; step < stepCount; step++) if (ends[leaf + step]! < end) ends[leaf + step] = end
+    }
+    for (let node = leafCount - 1; node >= 1; node--) {
+      const base = node * endSteps
+      const left = 2 * base
+      const right = left + endSteps
+      for (let step = 0; step < stepCount; step++) ends[base + step] = Math.max(ends[left + step]!, ends[right + step]!)
+    }
+  }
+
+  /**
+   * The ask has nothing left for the bid being walked nor, this run, for any bid after it (a bid at
+   * or before that one used it up, and those are final): it leaves the staircase of ends, so that a
+   * search stops seeing in its node an ask that contains the window but is used up. The staircase
+   * then tells of asks that contain a window and still have something left, the test the separate
+   * summaries of "alive" and "window" cannot make.
+   */
+  retire(ask: AskEntry): void {
+    const index = ask.position
+    const firstSteps = this.firstEndStep
+    if (firstSteps[index]! < 0) return
+    firstSteps[index] = -1
+    const ends = this.nodeEnds
+    const stepCount = this.startSteps.length
+    const asks = this.asks
+    const bucketStart = index & ~(bucketSize - 1)
+    const bucketEnd = Math.min(asks.length, bucketStart + bucketSize)
+    let node = this.leafCount + (index >> bucketBits)
+    let base = node * endSteps
+    ends.fill(-Infinity, base, base + stepCount)
+    for (let other = bucketStart; other < bucketEnd; other++) {
+      const first = firstSteps[other]!
+      if (first < 0) continue
+      const end = asks[other]!.windowEnd
+      for (let step = first; step < stepCount; step++) if (ends[base + step]! < end) ends[base + step] = end
+    }
+    for (node >>= 1; node >= 1; node >>= 1) {
+      base = node * endSteps
+      const left = 2 * base
+      const right = left + endSteps
+      let changed = false
+      for (let step = 0; step < stepCount; step++) {
+        const value = Math.max(ends[left + step]!, ends[right + step]!)
+        if (ends[base + step] !== value) {
+          ends[base + step] = value
+          changed = true
+        }
+      }
+      if (!changed) break
+    }
+  }
+
+  /** The step whose ends describe the asks that may start by `start`: the first step at or after it (the last if none). */
+  private endStepFor(start: number): number {
+    const steps = this.startSteps
+    let step = 0
+    while (step < steps.length - 1 && steps[step]! < start) step++
+    return step
   }
 
   /** The ask's fills changed: it now has something left up to a different bid position. */
@@ -217,12 +336,14 @@ export class AskTree {
     const windowStart = bid.windowStart
     const windowEnd = bid.windowEnd
     const osMask = bid.osMask
+    const ends = this.nodeEnds
+    const endStep = this.endStepFor(windowStart)
     while (node !== 0) {
       const base = node * stride
       if (
         nodes[base + askAliveUntil]! > bidPosition &&
         nodes[base + askStart]! <= windowStart &&
-        nodes[base + askEnd]! >= windowEnd &&
+        ends[node * endSteps + endStep]! >= windowEnd &&
         (nodes[base + askOsBits]! & osMask) !== 0 &&
         (capabilities === undefined || capabilitiesMayMeet(capabilities, base, bid))
       ) {

@@ -103,8 +103,9 @@ describe('summary trees', () => {
         const bids = makeBids(bidSpecs)
         const tree = new AskTree()
         tree.build(asks)
-        const check = () => {
+        const check = (fromBid = 0) => {
           for (const bid of bids) {
+            if (bid.position < fromBid) continue
             for (let from = 0; from <= asks.length; from += 1 + (bid.position % 5)) {
               let expected = -1
               for (let index = from; index < asks.length; index++) {
@@ -127,6 +128,13 @@ describe('summary trees', () => {
           tree.updateAliveUntil(ask)
         }
         check()
+        // A run walks bids in order: once at bid w, an ask used up at or before w is used up for every
+        // bid searched from then on, and leaves the staircase of ends. Searches for bids from w on still
+        // find what a scan finds.
+        for (const walkingAt of [0, Math.floor(bids.length / 2), bids.length - 1]) {
+          for (const ask of asks) if (ask.aliveUntil <= walkingAt) tree.retire(ask)
+          check(walkingAt)
+        }
       }),
       options,
     )
