@@ -1,7 +1,7 @@
 // Groups restrict matching end to end (claim 36): a seller's ask limited to its group trades with a
 // member's bid and never with an outsider's, even a better one, until the outsider is added.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { GroupView } from '../../src/shared/api/members'
+import type { GroupView, MemberView } from '../../src/shared/api/members'
 import type { AgreementView, OrderView } from '../../src/shared/api/market'
 import type { CyclexNode } from '../../src/main/core/node'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
@@ -38,6 +38,11 @@ async function groups(node: CyclexNode): Promise<GroupView[]> {
   return ((await node.api.call('groups.list', {})) as { groups: GroupView[] }).groups
 }
 
+async function ownEntry(node: CyclexNode): Promise<MemberView> {
+  const { members } = (await node.api.call('members.list', {})) as { members: MemberView[] }
+  return members.find((entry) => entry.self)!
+}
+
 const hour = 3_600_000
 
 describe('groups in matching', () => {
@@ -62,6 +67,7 @@ describe('groups in matching', () => {
       order: { side: 'ask', unit: 'flop', quantity: 100, price: 5, window, counterparties: { groups: [lab.id] } },
     })) as OrderView
     await waitFor(async () => (await book(outsider)).some((order) => order.id === ask.id) && (await book(member)).some((order) => order.id === ask.id), 'the ask to reach both buyers')
+    expect((await ownEntry(seller)).openOrders).toBe(1)
 
     // The outsider bids more and first; the member bids less, later.
     const outsiderBid = (await outsider.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 60, price: 8, window } })) as OrderView
@@ -90,6 +96,8 @@ describe('groups in matching', () => {
       return list.find((entry) => entry.peerId === seller.peerId)?.trades === 2
     }, 'the seller\'s trade count')
     expect(listed.find((entry) => entry.peerId === member.peerId)?.groups).toEqual([lab.id])
+    // The ask is filled (40 + 60 of 100): it no longer counts as open.
+    expect((await ownEntry(seller)).openOrders).toBe(0)
 
     const shrunk = (await seller.api.call('groups.removeMember', { name: 'lab', peerId: member.peerId })) as GroupView
     expect(shrunk.members).toEqual([outsider.peerId])

@@ -58,7 +58,7 @@ async function startService(): Promise<MembersService> {
     benchmarkProfile: async () => undefined,
     market: {
       book: { groupMembers: () => new Map() } as never,
-      bookOrders: () => [],
+      liveOrderCount: () => 0,
       agreements: () => [],
       publishGroup: async () => {
         throw new Error('not used')

@@ -85,6 +85,8 @@ export interface MarketService extends Startable {
   refresh(): Promise<{ refreshedAt: number; liveOrders: number }>
   decline(bid: FactId, ask: FactId): Promise<void>
   bookOrders(unit?: 'flop' | 'pageview'): OrderView[]
+  /** How many live orders one owner has: what bookOrders would list of theirs, without building the views. */
+  liveOrderCount(owner: string): number
   /** The book's version: it grows whenever a fact changes an order's view (new, amended, cancelled, traded). */
   bookVersion(): number
   /** Every order whose view changed after version `since`, whatever its status now, and the version now. */
@@ -484,9 +486,9 @@ class Market implements MarketService {
 
   private myLiveOrders(now: number): number {
     let live = 0
-    for (const id of this.orderIds) {
+    for (const id of this.book.ordersOf(this.me)) {
       const order = this.book.order(id)
-      if (order?.owner === this.me && !order.cancelled && order.agreedQuantity < order.quantity && now < order.fact.expiresAt && now < order.fact.window.end) live++
+      if (order && !order.cancelled && order.agreedQuantity < order.quantity && now < order.fact.expiresAt && now < order.fact.window.end) live++
     }
     return live
   }
@@ -706,6 +708,16 @@ class Market implements MarketService {
     return live.sort((a, b) =>
       a.side !== b.side ? (a.side === 'ask' ? -1 : 1) : a.side === 'bid' ? b.price - a.price || a.priorityTime - b.priorityTime : a.price - b.price || a.priorityTime - b.priorityTime,
     )
+  }
+
+  liveOrderCount(owner: string): number {
+    const now = this.now()
+    let live = 0
+    for (const id of this.book.ordersOf(owner)) {
+      const order = this.book.order(id)
+      if (order && isLive(order, now)) live++
+    }
+    return live
   }
 
   bookVersion(): number {

@@ -56,7 +56,7 @@ export interface MembersServiceComponents {
   displayName(): string
   /** This node's profile from its latest benchmark run, if it has run one. */
   benchmarkProfile(): Promise<SignedProfileJson | undefined>
-  market: Pick<MarketService, 'book' | 'bookOrders' | 'agreements' | 'publishGroup'>
+  market: Pick<MarketService, 'book' | 'liveOrderCount' | 'agreements' | 'publishGroup'>
   emit(event: ApiEvent): void
   now?(): number
 }
@@ -372,14 +372,10 @@ class Members implements MembersService {
     return ids.sort()
   }
 
-  /** Views of the given members, with the counts read once from the book and the agreements. */
+  /** Views of the given members: trades counted in one pass over the agreements, open orders from each member's own orders in the book. */
   private views(peerIds: string[]): MemberView[] {
     const now = this.now()
     const wanted = new Set(peerIds)
-    const openOrders = new Map<string, number>()
-    for (const order of this.components.market.bookOrders()) {
-      if (wanted.has(order.owner)) openOrders.set(order.owner, (openOrders.get(order.owner) ?? 0) + 1)
-    }
     const trades = new Map<string, number>()
     for (const agreement of this.components.market.agreements()) {
       for (const party of new Set([agreement.buyer, agreement.seller])) if (wanted.has(party)) trades.set(party, (trades.get(party) ?? 0) + 1)
@@ -401,7 +397,7 @@ class Members implements MembersService {
         groups: this.groupIdsOf(peerId),
         status: this.statusOf(peerId, now),
         lastSeen: this.lastSeenOf(peerId),
-        openOrders: openOrders.get(peerId) ?? 0,
+        openOrders: this.components.market.liveOrderCount(peerId),
         trades: trades.get(peerId) ?? 0,
         publishedAt: profile.publishedAt ?? null,
       })
