@@ -15,8 +15,17 @@ export interface Store {
   readonly db: RootDatabase
   /** A sublevel of JSON values, e.g. 'settings'. Names are fixed by the code, never by input. */
   jsonSublevel<Value>(name: string): Sublevel<Value>
+  /**
+   * Write what level keeps in its log (the latest writes) into its tables now. Opening a store
+   * replays its log first: after a stop that had just written the fact log's snapshot (80 MB at
+   * 100,000 facts) that took 0.4 s of the next start; flushing at the stop takes half as long.
+   */
+  flush(): Promise<void>
   close(): Promise<void>
 }
+
+/** A key past every key of the store (they all start with a sublevel's '!'): compacting from it to itself compacts nothing. */
+const pastEveryKey = '\uffff'
 
 function describeOpenFailure(error: unknown, location: string): ConfigError {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause
@@ -35,9 +44,8 @@ function describeOpenFailure(error: unknown, location: string): ConfigError {
 
 export async function openStore(options: { dataDir: string; inMemory: boolean }): Promise<Store> {
   const location = join(options.dataDir, storeDirectoryName)
-  const db: RootDatabase = options.inMemory
-    ? new MemoryLevel<string, string>()
-    : new ClassicLevel<string, string>(location)
+  const classic = options.inMemory ? undefined : new ClassicLevel<string, string>(location)
+  const db: RootDatabase = classic ?? new MemoryLevel<string, string>()
   try {
     await db.open()
   } catch (error) {
@@ -46,6 +54,8 @@ export async function openStore(options: { dataDir: string; inMemory: boolean })
   return {
     db,
     jsonSublevel: <Value>(name: string) => db.sublevel<string, Value>(name, { valueEncoding: 'json' }),
+    // LevelDB writes its in-memory table out before it compacts a range, even a range of no keys.
+    flush: async () => await classic?.compactRange(pastEveryKey, pastEveryKey),
     close: () => db.close(),
   }
 }
