@@ -6,8 +6,9 @@
 // over several runs, medians printed:
 // - the load itself: opening the store, reading every fact back and building the book with its
 //   first match (MarketBook). Reading takes each fact from the fact log's snapshot (a node writes one
-//   when it stops) and checks its envelope's hash; without a snapshot (a start after a crash before
-//   the first one) every envelope is decoded and checked for its canonical form, measured once;
+//   when it stops; checksummed part by part) and pairs it with the stored keys; without a snapshot (a
+//   start after a crash before the first one) every envelope is decoded and checked for its canonical
+//   form, measured once;
 // - the whole node: createNode on that data directory until it answers `market.summary` (libp2p
 //   started, the market service indexing every fact), beside the same start on an empty directory.
 // Writes bench-results/store.json.
