@@ -23,6 +23,7 @@
 // to it is not noticed then, and does no harm (the node serves the copy in memory to sync and gossip);
 // the first start that has to read it (without that snapshot) refuses the store, as for any damage.
 import { createHash, hash } from 'node:crypto'
+import type { AbstractBatchOptions } from 'abstract-level'
 import {
   decodeSignedFact,
   encodeSignedFact,
@@ -50,9 +51,12 @@ export interface FactLog {
   all(): IterableIterator<SignedFact>
   /**
    * Store the facts this log does not have yet, in one batch, then tell the listeners. Resolves to
-   * the facts that were new. The facts must already be validated.
+   * the facts that were new. The facts must already be validated. `durable`: the batch is on disk
+   * (LevelDB's log fsynced) before this resolves, for what this node signs itself: a confirm or an
+   * order it publishes next must survive a power cut, or the restarted node could sign again what
+   * peers already hold. (LevelDB has one log, so the fsync also makes every earlier write durable.)
    */
-  add(facts: readonly SignedFact[]): Promise<SignedFact[]>
+  add(facts: readonly SignedFact[], options?: { durable?: boolean }): Promise<SignedFact[]>
   /** Drop facts (pruning), in one batch. */
   remove(ids: readonly FactId[]): Promise<void>
   /** Called after every add with the new facts. */
@@ -495,7 +499,7 @@ export async function openFactLog(store: Store, init: FactLogInit = {}): Promise
     *all() {
       for (const entry of entries.values()) yield entry.signed
     },
-    async add(facts) {
+    async add(facts, options = {}) {
       const fresh: Entry[] = []
       const seen = new Set<FactId>()
       for (const fact of facts) {
@@ -504,7 +508,9 @@ export async function openFactLog(store: Store, init: FactLogInit = {}): Promise
         fresh.push({ signed: fact, envelope: encodeSignedFact(fact) })
       }
       if (fresh.length === 0) return []
-      await sublevel.batch(fresh.map(({ signed, envelope }) => ({ type: 'put' as const, key: signed.id, value: envelope })))
+      const puts = fresh.map(({ signed, envelope }) => ({ type: 'put' as const, key: signed.id, value: envelope }))
+      // `sync` is classic-level's option (LevelDB's WriteOptions.sync), passed through the sublevel; abstract-level's types do not list it.
+      await sublevel.batch(puts, { sync: options.durable === true } as AbstractBatchOptions<string, Uint8Array>)
       const added: SignedFact[] = []
       for (const entry of fresh) {
         // Another add may have stored the same fact while this batch was being written.

@@ -242,10 +242,10 @@ class Market implements MarketService {
     return { accepted: accepted.length, rejected }
   }
 
-  /** Store facts (one batch), index them, and react to the ones that concern this node. */
-  private store(facts: SignedFact[]): Promise<SignedFact[]> {
+  /** Store facts (one batch), index them, and react to the ones that concern this node; `durable` for facts this node signed. */
+  private store(facts: SignedFact[], durable = false): Promise<SignedFact[]> {
     const write = this.writes.then(async () => {
-      const added = await this.components.factLog.add(facts)
+      const added = await this.components.factLog.add(facts, { durable })
       for (const fact of added) this.index(fact)
       await this.pruneSupersededRefreshes()
       return added
@@ -403,7 +403,7 @@ class Market implements MarketService {
     if (!this.running) throw new NotRunningError('The market is stopping; try again once the node runs')
     const signed = signFact(fact, this.components.signer, { sha256: nodeSha256 })
     // Stored before it is published: after a crash the node knows what it signed.
-    await this.store([signed])
+    await this.store([signed], true)
     try {
       await this.components.pubsub.publish(topicOf(fact.kind), encodeSignedFact(signed))
     } catch {
@@ -650,7 +650,7 @@ class Market implements MarketService {
       })
       // Stored (and indexed) before anyone hears of it: a crash after this line cannot confirm twice,
       // and the next take of this ask sees the quantity gone.
-      const added = await this.components.factLog.add([signed])
+      const added = await this.components.factLog.add([signed], { durable: true })
       for (const fact of added) this.index(fact)
       try {
         await this.components.pubsub.publish(topics.deals, encodeSignedFact(signed))
