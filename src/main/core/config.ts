@@ -31,7 +31,11 @@ export interface NodeConfig {
   inMemoryStore?: boolean
   /** Connection manager limits; multi-node tests raise the inbound thresholds. */
   connectionLimits?: { inboundConnectionThreshold?: number; maxIncomingPendingConnections?: number }
-  /** How often connected peers are pinged for their latency; default 5 s. */
+  /**
+   * How often the peers' latency figures are refreshed; default 5 s. The figures are those of libp2p's
+   * connection monitor (it pings every connection every 10 s); the node pings a peer itself only when
+   * the peer connects and while its connections have no figure yet (peer-latency.ts).
+   */
   pingIntervalMs?: number
   /** The market's timing (epoch period, take lifetime); tests shorten them. */
   market?: MarketServiceInit

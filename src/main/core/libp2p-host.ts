@@ -44,9 +44,10 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
     services: {
       identify: identify(),
       // Two pingers share the protocol on every connection: libp2p's connection monitor (every 10 s;
-      // it closes the connection when its ping fails) and the node's latency monitor. With ping's
-      // default of one outbound stream, the monitor's ping failed whenever the latency ping was in
-      // flight, and the connection was closed under the peers' feet.
+      // it closes the connection when its ping fails) and the node's latency monitor (when a peer
+      // connects, and until the connection monitor has a figure). With ping's default of one outbound
+      // stream, the monitor's ping failed whenever the latency ping was in flight, and the connection
+      // was closed under the peers' feet.
       ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
       pubsub: marketGossip(gossip),
     },

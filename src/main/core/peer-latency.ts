@@ -1,16 +1,24 @@
-// Keeps the round-trip time of every connected peer, measured with libp2p's ping protocol at a fixed
-// interval and when a peer connects, and says when the figures change.
+// Keeps the round-trip time of every connected peer and says when the figures change.
+//
+// libp2p's connection monitor already pings every connection (every 10 s; it closes a connection whose
+// ping fails) and keeps the figure on the connection (`Connection.rtt`). This monitor reads those
+// figures at its interval instead of opening ping streams of its own: each ping is a new stream, which
+// costs both peers a protocol negotiation and a peer-store write, and with many nodes on one machine
+// the duplicate pings were a good part of the nodes' idle CPU (docs/scaling.md). It pings a peer itself
+// only when the peer connects, so that a figure shows at once, and while none of its connections has a
+// figure yet.
 import type { Libp2p, PeerId, Startable } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 export interface PeerLatencyInit {
+  /** How often the connections' figures are read (and a peer without one is pinged). */
   intervalMs: number
   /** Give up on one ping after this long; default: the interval. */
   timeoutMs?: number
 }
 
 export interface PeerLatencyComponents {
-  libp2p: Libp2p<{ ping: Ping }>
+  libp2p: Pick<Libp2p<{ ping: Ping }>, 'services' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
   /** Told after every change: a peer measured, connected or gone. */
   onChange(): void
 }
@@ -40,9 +48,7 @@ class PeerLatencyMonitor implements PeerLatency {
   start(): void {
     this.components.libp2p.addEventListener('peer:connect', this.onPeerConnect)
     this.components.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
-    this.timer = setInterval(() => {
-      for (const peer of this.components.libp2p.getPeers()) void this.measure(peer)
-    }, this.init.intervalMs)
+    this.timer = setInterval(() => this.refresh(), this.init.intervalMs)
   }
 
   stop(): void {
@@ -54,6 +60,34 @@ class PeerLatencyMonitor implements PeerLatency {
 
   latencyOf(peerId: string): number | null {
     return this.latencies.get(peerId) ?? null
+  }
+
+  /** Take the connection monitor's figures; ping only the peers it has not measured yet. */
+  private refresh(): void {
+    let changed = false
+    for (const peer of this.components.libp2p.getPeers()) {
+      const rtt = this.connectionRtt(peer)
+      if (rtt === undefined) {
+        void this.measure(peer)
+        continue
+      }
+      const key = peer.toString()
+      if (this.latencies.get(key) === rtt) continue
+      this.latencies.set(key, rtt)
+      changed = true
+    }
+    if (changed) this.components.onChange()
+  }
+
+  /** The smallest figure over the peer's open connections, if the connection monitor has one. */
+  private connectionRtt(peer: PeerId): number | undefined {
+    let best: number | undefined
+    for (const connection of this.components.libp2p.getConnections(peer)) {
+      const rtt = connection.rtt
+      if (connection.status !== 'open' || rtt === undefined || !Number.isFinite(rtt) || rtt < 0) continue
+      best = best === undefined ? rtt : Math.min(best, rtt)
+    }
+    return best
   }
 
   private async measure(peer: PeerId): Promise<void> {
