@@ -4,7 +4,8 @@
 //
 // It listens rather than asks: market.negotiation events open a record, stored amendments add offers,
 // market.negotiationEnded closes it. After a restart the first epoch's book event closes the records
-// of pairs that stopped negotiating while the node was down.
+// of pairs that stopped negotiating while the node was down. The pairs that negotiate change only at
+// an epoch, so that check runs once per epoch, not on each of the book events that facts cause.
 import type { Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { NegotiationHistory, NegotiationOffer, NegotiationView } from '../../../shared/api/market'
@@ -42,6 +43,8 @@ class History implements NegotiationHistoryService {
   private readonly unsubscribe: (() => void)[] = []
   private writes: Promise<unknown> = Promise.resolve()
   private readonly sublevel: Sublevel<NegotiationHistory>
+  /** The epoch whose negotiations the open records were last compared with. */
+  private checkedEpoch = 0
 
   constructor(private readonly components: NegotiationHistoryComponents) {
     this.sublevel = components.store.jsonSublevel<NegotiationHistory>(negotiationsSublevel)
@@ -107,7 +110,11 @@ class History implements NegotiationHistoryService {
         this.close(event.data.bid, event.data.ask, event.data.outcome)
         return
       case 'market.book':
-        if (event.data.epoch > 0) this.closeVanished()
+        // Book events also come with facts between epochs; the negotiating pairs only change at one.
+        if (event.data.epoch > 0 && event.data.epoch !== this.checkedEpoch) {
+          this.checkedEpoch = event.data.epoch
+          this.closeVanished()
+        }
         return
       default:
         return
@@ -163,6 +170,7 @@ class History implements NegotiationHistoryService {
 
   /** Open records whose pair no longer negotiates (it ended while this node was down). */
   private closeVanished(): void {
+    if (this.openByOrder.size === 0) return
     const current = new Set(this.components.market.negotiations().map((view) => pairKey(view.bid, view.ask)))
     for (const [key, record] of this.records) {
       if (record.closedAt !== null || current.has(key)) continue
