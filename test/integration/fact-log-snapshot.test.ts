@@ -66,6 +66,16 @@ const snapshotsOf = (store: Store): Sublevel<Uint8Array> => store.db.sublevel<st
 const envelopesOf = (store: Store): Sublevel<Uint8Array> => store.db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
 
 /** The ConfigError a start fails with, or undefined if it started. */
+/** A store holding every kind of fact and a snapshot of them in parts of 3: what the damage tests start from. */
+async function snapshotted(): Promise<{ store: Store; facts: SignedFact[]; snapshots: Sublevel<Uint8Array> }> {
+  const store = await memoryStore()
+  const facts = everyKind()
+  const log = await openFactLog(store, { factsPerPart: 3 })
+  await log.add(facts)
+  await log.writeSnapshot()
+  return { store, facts, snapshots: snapshotsOf(store) }
+}
+
 async function startError(store: Store): Promise<ConfigError | undefined> {
   return openFactLog(store, { factsPerPart: 3 }).then(
     () => undefined,
@@ -155,12 +165,7 @@ describe('the fact log snapshot', () => {
   })
 
   it('a damaged part is ignored, with the reason, and its facts are decoded from their envelopes', async () => {
-    const store = await memoryStore()
-    const facts = everyKind()
-    const log = await openFactLog(store, { factsPerPart: 3 })
-    await log.add(facts)
-    await log.writeSnapshot()
-    const snapshots = snapshotsOf(store)
+    const { store, facts, snapshots } = await snapshotted()
     const part = (await snapshots.get('facts/0'))!
     const damaged = Uint8Array.from(part)
     // A price digit in the JSON, as a bad sector would change it.
@@ -182,12 +187,7 @@ describe('the fact log snapshot', () => {
   })
 
   it('a damaged head, or one of another version, is ignored with the reason, and every fact is decoded', async () => {
-    const store = await memoryStore()
-    const facts = everyKind()
-    const log = await openFactLog(store, { factsPerPart: 3 })
-    await log.add(facts)
-    await log.writeSnapshot()
-    const snapshots = snapshotsOf(store)
+    const { store, facts, snapshots } = await snapshotted()
     const head = (await snapshots.get('facts'))!
 
     // A part's count in the head's JSON changed, then the record cut short.
