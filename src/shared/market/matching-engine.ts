@@ -751,7 +751,7 @@ export class MatchingEngine {
       ask.addTaker(bid, fill.proposal.quantity)
       this.refreshExhaustion(ask)
       // Used up by this bid or one before it: every one of those is final, so it stays used up this run.
-      if (ask.exhaustedBy !== undefined && ask.exhaustedBy.position <= position && ask.counterparties === undefined) this.askTrees[ask.unit].retire(ask)
+      if (ask.exhaustedBy !== undefined && ask.exhaustedBy.position <= position) this.askTrees[ask.unit].retire(ask)
     }
   }
 

@@ -253,6 +253,7 @@ export class AskTree {
    * summaries of "alive" and "window" cannot make.
    */
   retire(ask: AskEntry): void {
+    // An ask outside the tree (it names its counterparties) or already retired is not in the staircase.
     const index = ask.position
     const firstSteps = this.firstEndStep
     if (firstSteps[index]! < 0) return
