@@ -76,7 +76,8 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
     await buyerPage.getByTestId('order-quantity').fill('100')
     await buyerPage.getByTestId('order-price').fill('12')
     // The preview is the matcher's walk over the book on screen: the ask is older, so its price holds.
-    await expect.poll(() => buyerPage.getByTestId('order-preview').textContent()).toContain('fills 100 GFLOP at 10 from 1 seller')
+    // Given time as the ladder's wait is: on a loaded CI machine the page took over expect.poll's default 1 s.
+    await expect.poll(() => buyerPage.getByTestId('order-preview').textContent(), { timeout: 10_000 }).toContain('fills 100 GFLOP at 10 from 1 seller')
     await buyerPage.screenshot({ path: await screenshotPath('desk-market-preview') })
     await placeThroughForm(buyerPage, 'bid', '100', '12')
 
