@@ -152,6 +152,9 @@ export class AskTree {
   private nodeEnds = noSummaries
   /** Per ask: the first step whose ends it counts in; -1 when it is not in the staircase (or retired). */
   private firstEndStep = new Int8Array(0)
+  /** The last window start endStepFor was asked about (NaN after a build: the steps moved), and its step. */
+  private endStepStart = NaN
+  private endStep = 0
 
   /** Build the tree over `asks` (their current positions and what each has left). */
   build(asks: readonly AskEntry[]): void {
@@ -217,6 +220,7 @@ export class AskTree {
     }
     if (latestStart > -Infinity) steps.push(latestStart)
     this.startSteps = steps
+    this.endStepStart = NaN
     const stepCount = steps.length
     const leafCount = this.leafCount
     const length = 2 * leafCount * endSteps
@@ -290,10 +294,19 @@ export class AskTree {
 
   /** The step whose ends describe the asks that may start by `start`: the first step at or after it (the last if none). */
   private endStepFor(start: number): number {
+    // A walk searches several times for one bid: the answer for its start is kept until the next.
+    if (start === this.endStepStart) return this.endStep
     const steps = this.startSteps
-    let step = 0
-    while (step < steps.length - 1 && steps[step]! < start) step++
-    return step
+    let low = 0
+    let high = steps.length - 1
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (steps[middle]! < start) low = middle + 1
+      else high = middle
+    }
+    this.endStepStart = start
+    this.endStep = low
+    return low
   }
 
   /** The ask's fills changed: it now has something left up to a different bid position. */
