@@ -43,8 +43,18 @@ export class AskLists {
   ownerListsVersion = 0
   /** Moves whenever a peer or group gets its first list of restricted asks. */
   restrictedListsVersion = 0
+  /**
+   * Per group a bid names: its members' asks in priority, one list where the walk would otherwise
+   * merge one per member (a heap of twenty lists for a group of twenty). Made on first use, and then
+   * the same array, brought up to date in place by refreshGroupLists, so a bid can keep it.
+   */
+  private readonly ofGroups = new Map<GroupId, { members: readonly PeerId[]; asks: AskEntry[] }>()
+  /** Moves on every add and remove; the group lists were last made at `groupListsAt`. */
+  private changes = 0
+  private groupListsAt = 0
 
   add(ask: AskEntry): void {
+    this.changes++
     if (insertInOrder(this.byOwner, ask.owner, ask)) this.ownerListsVersion++
     const counterparties = ask.counterparties
     if (counterparties === undefined) return
@@ -53,6 +63,7 @@ export class AskLists {
   }
 
   remove(ask: AskEntry): void {
+    this.changes++
     removeFrom(this.byOwner, ask.owner, ask)
     for (const peer of ask.counterparties?.peers ?? []) removeFrom(this.restrictedByPeer, peer, ask)
     for (const group of ask.counterparties?.groups ?? []) removeFrom(this.restrictedByGroup, group, ask)
@@ -62,8 +73,40 @@ export class AskLists {
     this.byOwner.clear()
     this.restrictedByPeer.clear()
     this.restrictedByGroup.clear()
+    this.ofGroups.clear()
     this.ownerListsVersion++
     this.restrictedListsVersion++
+  }
+
+  /** The asks of `group`'s members (`members`, its list in force), in priority; read-only to the caller. */
+  ofGroup(group: GroupId, members: readonly PeerId[]): readonly AskEntry[] {
+    let made = this.ofGroups.get(group)
+    if (made === undefined) {
+      made = { members, asks: [] }
+      this.fill(made)
+      this.ofGroups.set(group, made)
+    }
+    return made.asks
+  }
+
+  /** Bring every group list up to the asks' lists, before a run (never during one: walks read them). */
+  refreshGroupLists(): void {
+    if (this.groupListsAt === this.changes) return
+    this.groupListsAt = this.changes
+    for (const made of this.ofGroups.values()) this.fill(made)
+  }
+
+  /** Group member lists changed: group lists are made again on first use (a bid finds its lists again too). */
+  forgetGroupLists(): void {
+    this.ofGroups.clear()
+  }
+
+  private fill(made: { members: readonly PeerId[]; asks: AskEntry[] }): void {
+    const asks = made.asks
+    let count = 0
+    for (const member of new Set(made.members)) for (const ask of this.byOwner.get(member) ?? []) asks[count++] = ask
+    asks.length = count
+    asks.sort((left, right) => compareAsks(left.order, right.order))
   }
 }
 
@@ -76,11 +119,17 @@ export class AskListsMerge {
   /** Indexes into lists, a min-heap on the position of each list's current ask. */
   private readonly heap: number[] = []
   private heapSize = 0
+  /** The one list, when there is only one: most walks merge a single list, and need no heap. */
+  private only: readonly AskEntry[] | undefined
+  private onlyCursor = 0
 
   /** Walk `lists` (read, not copied: they must not change until the walk is over). */
   start(lists: readonly (readonly AskEntry[])[]): void {
     this.lists = lists
     this.heapSize = 0
+    this.only = lists.length === 1 ? lists[0] : undefined
+    this.onlyCursor = 0
+    if (this.only !== undefined) return
     for (let list = 0; list < lists.length; list++) {
       this.cursors[list] = 0
       if (lists[list]!.length > 0) this.push(list)
@@ -89,6 +138,7 @@ export class AskListsMerge {
 
   /** The next ask in priority, left where it is; undefined when every list is done. */
   peek(): AskEntry | undefined {
+    if (this.only !== undefined) return this.only[this.onlyCursor]
     if (this.heapSize === 0) return undefined
     const list = this.heap[0]!
     return this.lists[list]![this.cursors[list]!]
@@ -97,6 +147,11 @@ export class AskListsMerge {
   /** Move past the next ask; an ask in two lists (a peer named twice, as itself and in a group) is passed once. */
   advance(): void {
     const ask = this.peek()
+    if (this.only !== undefined) {
+      do this.onlyCursor++
+      while (this.onlyCursor < this.only.length && this.only[this.onlyCursor] === ask)
+      return
+    }
     do this.step()
     while (this.heapSize > 0 && this.peek() === ask)
   }

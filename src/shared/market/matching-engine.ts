@@ -383,6 +383,14 @@ export class MatchingEngine {
     for (const unit of units) for (const group of this.askLists[unit].restrictedByGroup.keys()) this.indexGroup(group)
   }
 
+  /** The group lists bids naming a group walk: made again when member lists changed, else brought up to date. */
+  private refreshGroupLists(groupsChanged: boolean): void {
+    for (const unit of units) {
+      if (groupsChanged) this.askLists[unit].forgetGroupLists()
+      else this.askLists[unit].refreshGroupLists()
+    }
+  }
+
   private buildAskTrees(): void {
     for (const unit of units) this.askTrees[unit].build(this.asks[unit])
   }
@@ -401,6 +409,7 @@ export class MatchingEngine {
       }
     }
     if (groupsChanged) this.reindexGroups()
+    this.refreshGroupLists(groupsChanged)
     this.buildAskTrees()
     const bids = this.bids
     for (let position = 0; position < bids.length; position++) this.walk(bids[position]!)
@@ -412,6 +421,7 @@ export class MatchingEngine {
     this.fullRun = false
     this.walkedBids = 0
     if (!this.bidsNamingPeerMade) this.makeBidsNamingPeer()
+    this.refreshGroupLists(false)
     this.buildAskTrees()
     for (const unit of units) {
       this.unitBids[unit] = this.bids.filter((bid) => bid.unit === unit)
@@ -671,9 +681,13 @@ export class MatchingEngine {
         if (admittingGroup !== undefined) found.push(admittingGroup)
       }
     } else {
-      for (const owner of this.ownersNamedBy(bid)) {
-        const owned = lists.byOwner.get(owner)
+      for (const peer of bid.counterparties.peers ?? []) {
+        const owned = lists.byOwner.get(peer)
         if (owned !== undefined) found.push(owned)
+      }
+      for (const group of bid.counterparties.groups ?? []) {
+        const members = this.context.groupMembers(group)
+        if (members !== undefined) found.push(lists.ofGroup(group, members))
       }
     }
     bid.candidateLists = found

@@ -3,7 +3,7 @@
 // epoch's result to be the reference matcher's and the run to have been incremental.
 import { describe, expect, it } from 'vitest'
 import { MarketBook, type IdentifiedFact } from '../../../src/shared/market'
-import { agreement, amend, ask, bid, cancel, day0, decline, hour, peer } from './helpers'
+import { agreement, amend, ask, bid, cancel, day0, decline, group, hour, peer } from './helpers'
 import { referenceMatch } from './reference-matcher'
 
 const now = day0 + hour
@@ -58,6 +58,23 @@ describe('incremental matching', () => {
 
   it('treats an ask whose agreed quantity changed as diverged from the first bid', () => {
     twoEpochs(book, agreement(bid({ owner: peer(8), quantity: 4, price: 10, createdAt: day0 + 9 }), cheap, 4))
+  })
+
+  it('gives a bid naming a group the asks its members place later, and follows the member list when it changes', () => {
+    // The bid walks one list of the group's members' asks, kept from epoch to epoch and brought up to date.
+    const teamBid = bid({ owner: peer(12), quantity: 5, price: 130, createdAt: day0 + 20, counterparties: { groups: [`${peer(10)}/team`] } })
+    const outsider = ask({ owner: peer(13), quantity: 1, price: 80, createdAt: day0 + 40 })
+    const first = [...book, group(10, 'team', [2, 11]), teamBid, outsider]
+    const second = [ask({ owner: peer(11), quantity: 3, price: 85, createdAt: day0 + 30 })]
+    const { result, book: booked } = twoEpochs(first, second)
+    const teamFills = (matched: typeof result) => matched.proposals.filter((proposal) => proposal.bid === teamBid.id).map((proposal) => proposal.quantity)
+    expect(teamFills(result)).toEqual([3, 2])
+    // Peer 2 leaves the group and peer 13 joins it.
+    const changed = group(10, 'team', [11, 13], 1)
+    booked.add(changed)
+    const afterChange = booked.match(now)
+    expect(afterChange).toEqual(referenceMatch([...first, ...second, changed], now))
+    expect(teamFills(afterChange)).toEqual([1, 3])
   })
 
   it('drops orders whose window ended or that expired as time moves on', () => {
