@@ -6,23 +6,29 @@
 //
 // A list, once made, is never deleted (an emptied one stays, empty) nor replaced, so a bid can keep the
 // lists its walk merges from one run to the next (finding them costs a Map lookup per list, on every
-// walk otherwise): they only change when a version moves, which is when a list is made for a key that
-// had none, or everything is cleared.
+// walk otherwise). A bid asks for each list it needs, and one that does not exist yet is made then,
+// empty, so the asks that come later go into the list the bid already holds: the lists a bid holds
+// change only when everything is cleared (`version`) or the group index moves (matching-engine.ts).
 import { compareAsks } from './book-order'
 import type { GroupId, PeerId } from './facts'
 import type { AskEntry } from './match-entries'
 
-/** Put the ask in `key`'s list, in priority; true when the list had to be made. */
-function insertInOrder(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): boolean {
-  const list = lists.get(key)
-  if (list === undefined) {
-    lists.set(key, [ask])
-    return true
-  }
+/** Put the ask in `key`'s list, in priority. */
+function insertInOrder(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): void {
+  const list = listOf(lists, key)
   let index = list.length
   while (index > 0 && compareAsks(list[index - 1]!.order, ask.order) > 0) index--
   list.splice(index, 0, ask)
-  return false
+}
+
+/** `key`'s list, made (empty) if it has none. */
+function listOf(lists: Map<string, AskEntry[]>, key: string): AskEntry[] {
+  let list = lists.get(key)
+  if (list === undefined) {
+    list = []
+    lists.set(key, list)
+  }
+  return list
 }
 
 function removeFrom(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): void {
@@ -34,15 +40,13 @@ function removeFrom(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry):
 
 /** The lists of the live asks of one unit. */
 export class AskLists {
-  readonly byOwner = new Map<PeerId, AskEntry[]>()
+  private readonly byOwner = new Map<PeerId, AskEntry[]>()
   /** Asks with preferred counterparties, under each peer they list. */
-  readonly restrictedByPeer = new Map<PeerId, AskEntry[]>()
+  private readonly restrictedByPeer = new Map<PeerId, AskEntry[]>()
   /** Asks with preferred counterparties, under each group they list. */
   readonly restrictedByGroup = new Map<GroupId, AskEntry[]>()
-  /** Moves whenever an owner gets its first list in byOwner. */
-  ownerListsVersion = 0
-  /** Moves whenever a peer or group gets its first list of restricted asks. */
-  restrictedListsVersion = 0
+  /** Moves when everything is cleared: every list a bid holds is then out of date. */
+  version = 0
   /**
    * Per group a bid names: its members' asks in priority, one list where the walk would otherwise
    * merge one per member (a heap of twenty lists for a group of twenty). Made on first use, and then
@@ -55,11 +59,11 @@ export class AskLists {
 
   add(ask: AskEntry): void {
     this.changes++
-    if (insertInOrder(this.byOwner, ask.owner, ask)) this.ownerListsVersion++
+    insertInOrder(this.byOwner, ask.owner, ask)
     const counterparties = ask.counterparties
     if (counterparties === undefined) return
-    for (const peer of counterparties.peers ?? []) if (insertInOrder(this.restrictedByPeer, peer, ask)) this.restrictedListsVersion++
-    for (const group of counterparties.groups ?? []) if (insertInOrder(this.restrictedByGroup, group, ask)) this.restrictedListsVersion++
+    for (const peer of counterparties.peers ?? []) insertInOrder(this.restrictedByPeer, peer, ask)
+    for (const group of counterparties.groups ?? []) insertInOrder(this.restrictedByGroup, group, ask)
   }
 
   remove(ask: AskEntry): void {
@@ -74,8 +78,22 @@ export class AskLists {
     this.restrictedByPeer.clear()
     this.restrictedByGroup.clear()
     this.ofGroups.clear()
-    this.ownerListsVersion++
-    this.restrictedListsVersion++
+    this.version++
+  }
+
+  /** The owner's asks. */
+  ownedBy(owner: PeerId): readonly AskEntry[] {
+    return listOf(this.byOwner, owner)
+  }
+
+  /** The asks that name `peer` among their counterparties. */
+  admittingPeer(peer: PeerId): readonly AskEntry[] {
+    return listOf(this.restrictedByPeer, peer)
+  }
+
+  /** The asks that name `group` among their counterparties. */
+  admittingGroup(group: GroupId): readonly AskEntry[] {
+    return listOf(this.restrictedByGroup, group)
   }
 
   /** The asks of `group`'s members (`members`, its list in force), in priority; read-only to the caller. */

@@ -666,25 +666,18 @@ export class MatchingEngine {
     this.listMerge.start(this.candidateListsOf(bid))
   }
 
-  /** The bid's candidate lists, found again only when some list was made or the group index changed since. */
+  /** The bid's candidate lists, found again only when the lists were cleared or the group index changed since. */
   private candidateListsOf(bid: BidEntry): readonly (readonly AskEntry[])[] {
     const lists = this.askLists[bid.unit]
     // Versions only grow, so their sum moves whenever one of them does.
-    const version = (bid.counterparties === undefined ? lists.restrictedListsVersion : lists.ownerListsVersion) + this.groupIndexVersion
+    const version = lists.version + this.groupIndexVersion
     if (bid.candidateListsVersion === version) return bid.candidateLists
     const found: (readonly AskEntry[])[] = []
     if (bid.counterparties === undefined) {
-      const admittingOwner = lists.restrictedByPeer.get(bid.owner)
-      if (admittingOwner !== undefined) found.push(admittingOwner)
-      for (const group of this.groupsOfPeer.get(bid.owner) ?? []) {
-        const admittingGroup = lists.restrictedByGroup.get(group)
-        if (admittingGroup !== undefined) found.push(admittingGroup)
-      }
+      found.push(lists.admittingPeer(bid.owner))
+      for (const group of this.groupsOfPeer.get(bid.owner) ?? []) found.push(lists.admittingGroup(group))
     } else {
-      for (const peer of bid.counterparties.peers ?? []) {
-        const owned = lists.byOwner.get(peer)
-        if (owned !== undefined) found.push(owned)
-      }
+      for (const peer of bid.counterparties.peers ?? []) found.push(lists.ownedBy(peer))
       for (const group of bid.counterparties.groups ?? []) {
         const members = this.context.groupMembers(group)
         if (members !== undefined) found.push(lists.ofGroup(group, members))
