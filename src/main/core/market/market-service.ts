@@ -38,6 +38,7 @@ import { nodeSha256 } from '../market-crypto'
 import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
 import type { MarketPubSub } from './gossip'
+import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import { describeNegotiation } from './negotiation-view'
 import { topicOf, topics, type Topic } from './topics'
 
@@ -122,6 +123,10 @@ class Market implements MarketService {
   private readonly refreshEveryMs: number
   private readonly me: string
   private readonly orderIds = new Set<FactId>()
+  private readonly liveOrders = new LiveOrderCount(
+    (id) => this.book.order(id),
+    () => this.orderIds,
+  )
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
   private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
@@ -333,22 +338,18 @@ class Market implements MarketService {
     }
   }
 
-  /** Record which orders' views a fact changes, so the UI can fetch only those (bookChanges). */
+  /** Record which orders' views a fact changes, so the UI can fetch only those (bookChanges) and the live count checks them. */
   private touchOrders(signed: SignedFact): void {
-    const { fact } = signed
-    const touched: FactId[] = []
-    if (fact.kind === 'order') touched.push(signed.id)
-    else if (fact.kind === 'amend' || fact.kind === 'cancel') touched.push(fact.order)
-    else if (fact.kind === 'take') touched.push(fact.bid, fact.ask)
-    // A refresh moves the expiry of every order of its owner (views show it).
-    else if (fact.kind === 'refresh') for (const order of this.book.ordersOf(fact.owner)) touched.push(order)
-    else if (fact.kind === 'confirm') {
-      const take = this.components.factLog.get(fact.take)?.fact
-      if (take?.kind === 'take') touched.push(take.bid, take.ask)
-    }
+    const touched = ordersTouchedBy(signed.fact, signed.id, {
+      ordersOf: (owner) => this.book.ordersOf(owner),
+      take: (id) => this.components.factLog.get(id)?.fact,
+    })
     if (touched.length === 0) return
     this.version++
-    for (const order of touched) this.orderVersions.set(order, this.version)
+    for (const order of touched) {
+      this.orderVersions.set(order, this.version)
+      this.liveOrders.touch(order)
+    }
   }
 
   /** After a fact is stored: a take of one of my asks may deserve a confirm; an agreement is news. */
@@ -773,16 +774,10 @@ class Market implements MarketService {
   }
 
   summary(): MarketSummary {
-    const now = this.now()
-    let liveOrders = 0
-    for (const id of this.orderIds) {
-      const order = this.book.order(id)
-      if (order && isLive(order, now)) liveOrders++
-    }
     return {
       facts: this.components.factLog.size,
       digest: hex(this.components.factLog.fingerprint.root()),
-      liveOrders,
+      liveOrders: this.liveOrders.count(this.now()),
       epoch: this.epoch,
       gossipPeers: this.components.pubsub.getSubscribers(topics.orders).length,
     }
