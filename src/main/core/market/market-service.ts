@@ -39,6 +39,7 @@ import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
 import type { MarketPubSub } from './gossip'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
+import { OrderVersions } from './order-versions'
 import { describeNegotiation } from './negotiation-view'
 import { topicOf, topics, type Topic } from './topics'
 
@@ -148,8 +149,7 @@ class Market implements MarketService {
   private epoch = 0
   private lastDigest = ''
   /** For the UI's incremental book: the version at which each order's view last changed. */
-  private version = 0
-  private readonly orderVersions = new Map<FactId, number>()
+  private readonly orderVersions = new OrderVersions()
   private bookTimer: ReturnType<typeof setTimeout> | undefined
   private lastBookEventAt = -Infinity
   private timer: ReturnType<typeof setInterval> | undefined
@@ -344,12 +344,8 @@ class Market implements MarketService {
       ordersOf: (owner) => this.book.ordersOf(owner),
       take: (id) => this.components.factLog.get(id)?.fact,
     })
-    if (touched.length === 0) return
-    this.version++
-    for (const order of touched) {
-      this.orderVersions.set(order, this.version)
-      this.liveOrders.touch(order)
-    }
+    this.orderVersions.touch(touched)
+    for (const order of touched) this.liveOrders.touch(order)
   }
 
   /** After a fact is stored: a take of one of my asks may deserve a confirm; an agreement is news. */
@@ -722,18 +718,17 @@ class Market implements MarketService {
   }
 
   bookVersion(): number {
-    return this.version
+    return this.orderVersions.version
   }
 
   bookChanges(since: number): { version: number; orders: OrderView[] } {
     const now = this.now()
     const orders: OrderView[] = []
-    for (const [id, version] of this.orderVersions) {
-      if (version <= since) continue
+    for (const id of this.orderVersions.changedSince(since)) {
       const order = this.book.order(id)
       if (order) orders.push(this.view(order, now))
     }
-    return { version: this.version, orders }
+    return { version: this.orderVersions.version, orders }
   }
 
   myOrders(): OrderView[] {
