@@ -734,9 +734,10 @@ class Market implements MarketService {
   myOrders(): OrderView[] {
     const now = this.now()
     const mine: OrderView[] = []
-    for (const id of this.orderIds) {
+    // The owner's own list, not every order in the book (the UI reads this after changes to mine).
+    for (const id of this.book.ordersOf(this.me)) {
       const order = this.book.order(id)
-      if (order?.owner === this.me) mine.push(this.view(order, now))
+      if (order !== undefined) mine.push(this.view(order, now))
     }
     return mine.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
   }
