@@ -52,7 +52,7 @@ export class AskLists {
    * merge one per member (a heap of twenty lists for a group of twenty). Made on first use, and then
    * the same array, brought up to date in place by refreshGroupLists, so a bid can keep it.
    */
-  private readonly ofGroups = new Map<GroupId, { members: readonly PeerId[]; asks: AskEntry[] }>()
+  private readonly ofGroups = new Map<GroupId, { members: Iterable<PeerId>; asks: AskEntry[] }>()
   /** Moves on every add and remove; the group lists were last made at `groupListsAt`. */
   private changes = 0
   private groupListsAt = 0
@@ -97,7 +97,7 @@ export class AskLists {
   }
 
   /** The asks of `group`'s members (`members`, its list in force), in priority; read-only to the caller. */
-  ofGroup(group: GroupId, members: readonly PeerId[]): readonly AskEntry[] {
+  ofGroup(group: GroupId, members: Iterable<PeerId>): readonly AskEntry[] {
     let made = this.ofGroups.get(group)
     if (made === undefined) {
       made = { members, asks: [] }
@@ -119,7 +119,7 @@ export class AskLists {
     this.ofGroups.clear()
   }
 
-  private fill(made: { members: readonly PeerId[]; asks: AskEntry[] }): void {
+  private fill(made: { members: Iterable<PeerId>; asks: AskEntry[] }): void {
     const asks = made.asks
     let count = 0
     for (const member of new Set(made.members)) for (const ask of this.byOwner.get(member) ?? []) asks[count++] = ask
