@@ -80,6 +80,32 @@ describe('the receipts topic intake', () => {
     expect(intake().check(signed({ agreement: 'unknown' }), arrival)).toMatchObject({ outcome: 'ignore' })
   })
 
+  it('ignores a receipt signed by a blocked peer, whoever relays it, and takes it again once unblocked', () => {
+    const blocked = new Set([seller.owner])
+    const blocking = intake({ isBlocked: (peer) => blocked.has(peer) })
+    expect(blocking.check(signed(), arrival)).toMatchObject({ outcome: 'ignore', reason: `${seller.owner} is blocked on this node` })
+    expect(blocking.check(signed({ job: 'job-2' }), { from: 'peer-2', now, via: 'sync' })).toMatchObject({ outcome: 'ignore', hold: { kind: 'blocked', owner: seller.owner } })
+    blocked.clear()
+    expect(blocking.check(signed({ job: 'job-3' }), arrival).outcome).toBe('accept')
+  })
+
+  it('says, for the receipts sync, how long each refusal holds', () => {
+    const sync = { from: 'peer-1', now, via: 'sync' as const }
+    const good = signReceipt(receipt(), seller)
+    const forged = encodeSignedFact({ body: good.body, signature: mallory.sign(signingMessage(good.body)) })
+    // A forged copy: only from its sender (the genuine receipt has the same id).
+    expect(intake().check(forged, sync)).toMatchObject({ outcome: 'reject', hold: { kind: 'copy' } })
+    // What the signed body says is refused from anyone.
+    expect(intake().check(signed({}, mallory), sync)).toMatchObject({ outcome: 'reject', hold: { kind: 'final' } })
+    expect(intake().check(signed({ buyer: mallory.owner }), sync)).toMatchObject({ outcome: 'reject', hold: { kind: 'final' } })
+    expect(intake({ countOf: () => 10 }, { maxPerAgreement: 10 }).check(signed(), sync)).toMatchObject({ outcome: 'ignore', hold: { kind: 'final' } })
+    // What can change: the agreement arrives, the time comes.
+    expect(intake().check(signed({ agreement: 'a2' }), sync)).toMatchObject({ outcome: 'ignore', hold: { kind: 'agreement', agreement: 'a2' } })
+    expect(intake().check(signed({ issuedAt: now + 90_000 }), sync)).toMatchObject({ outcome: 'ignore', hold: { kind: 'time', at: now + 60_000 } })
+    // A duplicate is no refusal.
+    expect(intake({ has: () => true }).check(signed(), sync)).toEqual({ outcome: 'ignore', reason: 'already known' })
+  })
+
   it('ignores traffic over the per-peer and per-owner rates', () => {
     const perPeer = intake({}, { perPeer: { ratePerSecond: 1, burst: 2 } })
     const outcomes = [0, 1, 2].map((index) => perPeer.check(signed({ job: `j${index}` }), arrival).outcome)

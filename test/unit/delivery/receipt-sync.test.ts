@@ -1,7 +1,8 @@
 // What the receipts sync may store: the receipt ledger's ingest of fetched envelopes. Forged or
 // malformed envelopes are counted as rejected (the peer misbehaves) and never stored; receipts of an
 // unknown agreement wait for a later round; older receipts of a site are kept (every node must reach
-// the same set); kept receipts are in the store and in the fingerprint the sync compares.
+// the same set); kept receipts are in the store and in the fingerprint the sync compares; refused ones
+// in the set the sync pulls against until their refusal ends (receipt-refusals.ts).
 import { afterEach, describe, expect, it } from 'vitest'
 import { receiptLedger, type ReceiptLedger } from '../../../src/main/core/delivery/receipt-ledger'
 import { ReceiptIntake } from '../../../src/main/core/delivery/receipt-intake'
@@ -27,9 +28,9 @@ afterEach(async () => {
   store = undefined
 })
 
-async function ledger(init = {}): Promise<ReceiptLedger> {
+async function ledger(init = {}, isBlocked?: (peer: string) => boolean): Promise<ReceiptLedger> {
   store ??= await openStore({ dataDir: '/nonexistent', inMemory: true })
-  const made = receiptLedger(init)({ store, verifier, agreement: (id) => known[id as 'a1'], emit: () => undefined, now: () => now })
+  const made = receiptLedger(init)({ store, verifier, agreement: (id) => known[id as 'a1'], emit: () => undefined, now: () => now, ...(isBlocked ? { isBlocked } : {}) })
   await made.start()
   return made
 }
@@ -65,6 +66,30 @@ describe('receipts fetched by the receipts sync', () => {
     const made = await ledger()
     expect(await made.ingest([envelope({ agreement: 'a2' }), envelope({ issuedAt: now + 3_600_000 })], 'peer-1')).toEqual({ accepted: 0, rejected: 0 })
     expect(made.all()).toEqual([])
+  })
+
+  it('puts what it refused in the set the sync pulls against, so that it is not fetched again, and not in the set it serves', async () => {
+    const made = await ledger({ maxPerAgreement: 1 })
+    const kept = envelope({ seq: 1 })
+    const overCap = envelope({ seq: 2 })
+    const unknownAgreement = envelope({ agreement: 'a2' })
+    const foreign = envelope({}, mallory)
+    expect(await made.ingest([kept, overCap, unknownAgreement, foreign], 'peer-1')).toEqual({ accepted: 1, rejected: 1 })
+    expect(made.fingerprint.size).toBe(1)
+    expect(made.fetchBasis('peer-1').size).toBe(4)
+    expect(made.fetchBasis('peer-2').size).toBe(4)
+  })
+
+  it('does not keep a receipt signed by a blocked peer, and fetches it again once the peer is unblocked', async () => {
+    const blocked = new Set([seller.owner])
+    const made = await ledger({}, (peer) => blocked.has(peer))
+    const receipt = envelope()
+    expect(await made.ingest([receipt], 'peer-1')).toEqual({ accepted: 0, rejected: 0 })
+    expect(made.all()).toEqual([])
+    expect(made.fetchBasis('peer-1').size).toBe(1)
+    blocked.clear()
+    expect(made.fetchBasis('peer-1').size).toBe(0)
+    expect(await made.ingest([receipt], 'peer-1')).toEqual({ accepted: 1, rejected: 0 })
   })
 
   it('keeps at most maxPerAgreement receipts of one agreement', async () => {

@@ -5,13 +5,16 @@
 //           naming another buyer or unit than the agreement's; gossipsub drops it, does not forward
 //           it, and counts it against the sender's score
 //   ignore  a duplicate, a site receipt older than the one held, a receipt of an agreement this node
-//           does not know, or traffic over a rate limit; no penalty
+//           does not know, one signed by a peer this node has blocked (as the members topic ignores a
+//           blocked peer's profiles), or traffic over a rate limit; no penalty
 //   accept  the caller keeps it
 //
 // Receipts fetched by the receipts sync (receipt-sync.ts) pass the same checks with three differences:
 // no rate limit (the sync bounds its own sessions), an older receipt of a job or site is kept too (every
 // node must end up with the same set, whatever order it heard them in), and a future-dated receipt is
-// ignored rather than rejected (the peer that holds it may have accepted it under its own clock).
+// ignored rather than rejected (the peer that holds it may have accepted it under its own clock). A
+// refusal there also says how long it holds (`hold`), so that the sync does not fetch the receipt again
+// every round (receipt-refusals.ts).
 import type { CyclexError } from '../../../shared/errors'
 import type { FactVerifier } from '../../../shared/market/encoding'
 import { decodeSignedReceipt, type SignedReceipt } from '../../../shared/delivery/receipt'
@@ -21,10 +24,28 @@ import { RateLimiter } from '../market/rate-limiter'
 /** The receipts topic, versioned like the market's. */
 export const receiptsTopic = '/cyclex/receipts/1'
 
+/**
+ * How long a refusal of a receipt holds, for the receipts sync. A receipt's id (its key in the sync) is
+ * the hash of its body alone, so only what the body decides is refused whoever sends it.
+ */
+export type RefusalHold =
+  /** The bytes are not a valid signed receipt (malformed, forged): refused from the peer that sent them only, since another peer may hold the genuine receipt under the same id. */
+  | { kind: 'copy' }
+  /** Signed by its owner but never acceptable here (not the agreement's seller, another buyer or unit, the agreement's cap reached). */
+  | { kind: 'final' }
+  /** Its agreement is not known here yet: acceptable once the market sync brings it. */
+  | { kind: 'agreement'; agreement: string }
+  /** Dated in this node's future: acceptable from `at`. */
+  | { kind: 'time'; at: number }
+  /** Its owner is blocked here: acceptable once unblocked. */
+  | { kind: 'blocked'; owner: string }
+
 export type ReceiptVerdict =
   | { outcome: 'accept'; signed: SignedReceipt }
-  | { outcome: 'ignore'; reason: string }
-  | { outcome: 'reject'; reason: string; code: string }
+  // `hold`, set on every refusal of a receipt fetched by the sync but a duplicate, says how long the sync
+  // should leave the receipt alone.
+  | { outcome: 'ignore'; reason: string; hold?: RefusalHold }
+  | { outcome: 'reject'; reason: string; code: string; hold?: RefusalHold }
 
 export interface ReceiptIntakeInit {
   /** How far in the future a receipt's issuedAt may be. Default 30 s. */
@@ -53,6 +74,8 @@ export interface ReceiptIntakeState {
   latestSeq(owner: string, agreement: string, job: string): number | undefined
   /** How many receipts of the agreement are held; absent: not capped. */
   countOf?(agreement: string): number
+  /** Whether this node has blocked the peer; absent: nobody is. */
+  isBlocked?(peer: string): boolean
 }
 
 export class ReceiptIntake {
@@ -79,24 +102,27 @@ export class ReceiptIntake {
     try {
       signed = decodeSignedReceipt(bytes, this.verifier, nodeSha256)
     } catch (error) {
-      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION' }
+      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION', hold: { kind: 'copy' } }
     }
     const { receipt } = signed
     if (receipt.issuedAt > arrival.now + this.maxClockSkewMs) {
-      if (synced) return { outcome: 'ignore', reason: `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future` }
-      return { outcome: 'reject', reason: `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future`, code: 'ERR_FUTURE_RECORD' }
+      const reason = `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future`
+      if (synced) return { outcome: 'ignore', reason, hold: { kind: 'time', at: receipt.issuedAt - this.maxClockSkewMs } }
+      return { outcome: 'reject', reason, code: 'ERR_FUTURE_RECORD' }
     }
+    if (this.state.isBlocked?.(receipt.owner)) return { outcome: 'ignore', reason: `${receipt.owner} is blocked on this node`, hold: { kind: 'blocked', owner: receipt.owner } }
     const agreement = this.state.agreement(receipt.agreement)
-    if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here` }
+    if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here`, hold: { kind: 'agreement', agreement: receipt.agreement } }
     if (receipt.owner !== agreement.seller) {
-      return { outcome: 'reject', reason: `only the seller ${agreement.seller} signs receipts of agreement ${receipt.agreement}, not ${receipt.owner}`, code: 'ERR_NOT_SELLER' }
+      return { outcome: 'reject', reason: `only the seller ${agreement.seller} signs receipts of agreement ${receipt.agreement}, not ${receipt.owner}`, code: 'ERR_NOT_SELLER', hold: { kind: 'final' } }
     }
     if (receipt.buyer !== agreement.buyer || receipt.unit !== agreement.unit) {
-      return { outcome: 'reject', reason: `the receipt's buyer or unit is not agreement ${receipt.agreement}'s`, code: 'ERR_VALIDATION' }
+      return { outcome: 'reject', reason: `the receipt's buyer or unit is not agreement ${receipt.agreement}'s`, code: 'ERR_VALIDATION', hold: { kind: 'final' } }
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
     if ((this.state.countOf?.(receipt.agreement) ?? 0) >= this.maxPerAgreement) {
-      return { outcome: 'ignore', reason: `this node holds the most receipts it keeps for agreement ${receipt.agreement} (${this.maxPerAgreement})` }
+      // Receipts are never dropped from the ledger, so a full agreement stays full.
+      return { outcome: 'ignore', reason: `this node holds the most receipts it keeps for agreement ${receipt.agreement} (${this.maxPerAgreement})`, hold: { kind: 'final' } }
     }
     if (synced) return { outcome: 'accept', signed }
     const held = this.state.latestSeq(receipt.owner, receipt.agreement, receipt.job)

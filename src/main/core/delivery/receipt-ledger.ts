@@ -4,18 +4,27 @@
 // published on the topic, so that every node can compute each seller's reputation and its own
 // balances from receipts alone (src/shared/delivery/ledger.ts). The ids held are also kept in a set
 // fingerprint, so that the receipts sync (receipt-sync.ts) can bring a node that was offline the
-// receipts it missed.
+// receipts it missed, and what the sync fetched and this node refused is remembered for a while
+// (receipt-refusals.ts), so that it is not fetched again at every round.
+import * as dagCbor from '@ipld/dag-cbor'
 import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import type { ApiEvent } from '../../../shared/api/contract'
 import { decodeSignedReceipt, encodeSignedReceipt, signedReceiptToJson, type SignedReceipt } from '../../../shared/delivery/receipt'
-import type { FactVerifier } from '../../../shared/market/encoding'
+import { factIdOfBody, type FactVerifier } from '../../../shared/market/encoding'
+import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
 import { SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
 import type { IngestResult } from '../market/sync'
 import type { Store, Sublevel } from '../store'
 import { ReceiptIntake, receiptsTopic, type ReceiptIntakeInit, type ReceiptIntakeState } from './receipt-intake'
+import { ReceiptRefusals, type ReceiptRefusalsInit } from './receipt-refusals'
+
+export interface ReceiptLedgerInit extends ReceiptIntakeInit {
+  /** How much the receipts sync remembers of what it refused, and its back-off. */
+  refusals?: ReceiptRefusalsInit
+}
 
 export interface ReceiptLedgerComponents {
   store: Store
@@ -23,6 +32,8 @@ export interface ReceiptLedgerComponents {
   /** Absent: receipts are kept but not gossiped (a node without pubsub, in tests). */
   pubsub?: MarketPubSub
   agreement: ReceiptIntakeState['agreement']
+  /** Receipts signed by a blocked peer are refused; absent: nobody is blocked. */
+  isBlocked?(peer: string): boolean
   emit(event: ApiEvent): void
   now?(): number
 }
@@ -35,9 +46,21 @@ export interface ReceiptLedger extends Startable {
   latestSeq(owner: string, agreement: string, job: string): number | undefined
   /** The ids held, for the receipts sync. */
   readonly fingerprint: ReconcilableSet
+  /** What the sync compares with `peer`'s set when it pulls from it: the ids held and those refused (receipt-refusals.ts). */
+  fetchBasis(peer: string): ReconcilableSet
   envelope(id: string): Uint8Array | undefined
   /** Receipts fetched by the receipts sync: checked as gossiped ones are (receipt-intake.ts), kept, not published. */
   ingest(envelopes: Uint8Array[], from: string): Promise<IngestResult>
+}
+
+/** The id of a fetched envelope, from its body: the sync checked it has one before handing it over. */
+function idOfEnvelope(envelope: Uint8Array): string | undefined {
+  try {
+    const body = (dagCbor.decode(envelope) as { body?: unknown } | null)?.body
+    return body instanceof Uint8Array ? factIdOfBody(body, nodeSha256) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function storageKey(signed: SignedReceipt): string {
@@ -47,6 +70,7 @@ function storageKey(signed: SignedReceipt): string {
 class Ledger implements ReceiptLedger {
   private readonly db: Sublevel<{ envelope: string }>
   private readonly intake: ReceiptIntake
+  private readonly refusals: ReceiptRefusals
   private readonly byId = new Map<string, SignedReceipt>()
   private readonly seqOfJob = new Map<string, number>()
   private readonly countOfAgreement = new Map<string, number>()
@@ -56,14 +80,29 @@ class Ledger implements ReceiptLedger {
 
   constructor(
     private readonly components: ReceiptLedgerComponents,
-    init: ReceiptIntakeInit,
+    init: ReceiptLedgerInit,
   ) {
     this.db = components.store.jsonSublevel('delivery-receipts')
+    const isBlocked = (peer: string): boolean => components.isBlocked?.(peer) ?? false
     this.intake = new ReceiptIntake(
       components.verifier,
-      { agreement: components.agreement, has: (id) => this.has(id), latestSeq: (...key) => this.latestSeq(...key), countOf: (agreement) => this.countOfAgreement.get(agreement) ?? 0 },
+      {
+        agreement: components.agreement,
+        has: (id) => this.has(id),
+        latestSeq: (...key) => this.latestSeq(...key),
+        countOf: (agreement) => this.countOfAgreement.get(agreement) ?? 0,
+        isBlocked,
+      },
       init,
     )
+    this.refusals = new ReceiptRefusals(
+      { agreementKnown: (agreement) => components.agreement(agreement) !== undefined, isBlocked, now: () => this.now() },
+      init.refusals,
+    )
+  }
+
+  private now(): number {
+    return this.components.now?.() ?? Date.now()
   }
 
   async start(): Promise<void> {
@@ -110,6 +149,10 @@ class Ledger implements ReceiptLedger {
     }
   }
 
+  fetchBasis(peer: string): ReconcilableSet {
+    return this.refusals.basisFor(peer)
+  }
+
   envelope(id: string): Uint8Array | undefined {
     const signed = this.byId.get(id)
     return signed ? encodeSignedReceipt(signed) : undefined
@@ -117,11 +160,16 @@ class Ledger implements ReceiptLedger {
 
   async ingest(envelopes: Uint8Array[], from: string): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, rejected: 0 }
-    const now = this.components.now?.() ?? Date.now()
+    const now = this.now()
     for (const envelope of envelopes) {
       const verdict = this.intake.check(envelope, { from, now, via: 'sync' })
       if (verdict.outcome === 'reject') result.rejected++
-      if (verdict.outcome !== 'accept' || this.has(verdict.signed.id)) continue
+      if (verdict.outcome !== 'accept') {
+        const id = verdict.hold ? idOfEnvelope(envelope) : undefined
+        if (verdict.hold && id !== undefined) this.refusals.refuse(id, from, verdict.hold)
+        continue
+      }
+      if (this.has(verdict.signed.id)) continue
       this.index(verdict.signed)
       await this.persist(verdict.signed)
       this.components.emit({ type: 'delivery.receipt', data: signedReceiptToJson(verdict.signed) })
@@ -135,6 +183,7 @@ class Ledger implements ReceiptLedger {
     if (!this.byId.has(signed.id)) {
       this.countOfAgreement.set(agreement, (this.countOfAgreement.get(agreement) ?? 0) + 1)
       this.fingerprint.add(signed.id)
+      this.refusals.held(signed.id)
     }
     this.byId.set(signed.id, signed)
     const key = `${owner} ${agreement} ${job}`
@@ -148,7 +197,7 @@ class Ledger implements ReceiptLedger {
   }
 
   private readonly validate = (peer: PeerId, message: Message): TopicValidatorResult => {
-    const verdict = this.intake.check(message.data, { from: peer.toString(), now: this.components.now?.() ?? Date.now() })
+    const verdict = this.intake.check(message.data, { from: peer.toString(), now: this.now() })
     if (verdict.outcome === 'ignore') return TopicValidatorResult.Ignore
     if (verdict.outcome === 'reject') return TopicValidatorResult.Reject
     this.index(verdict.signed)
@@ -158,6 +207,6 @@ class Ledger implements ReceiptLedger {
   }
 }
 
-export function receiptLedger(init: ReceiptIntakeInit = {}): (components: ReceiptLedgerComponents) => ReceiptLedger {
+export function receiptLedger(init: ReceiptLedgerInit = {}): (components: ReceiptLedgerComponents) => ReceiptLedger {
   return (components) => new Ledger(components, init)
 }

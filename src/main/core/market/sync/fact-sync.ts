@@ -56,8 +56,12 @@ export interface FactSyncInit {
 /** What the service reads and writes of the node. */
 export interface FactSyncComponents {
   libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
-  /** The node's facts (a FactLog fits). */
-  factLog: { readonly fingerprint: ReconcilableSet; envelope(id: FactId): Uint8Array | undefined }
+  /**
+   * The node's facts (a FactLog fits). `fetchBasis`, when given, is the set compared with `peer`'s when
+   * pulling from it, in place of `fingerprint`: what the node holds plus what it will not fetch from
+   * that peer (the receipts sync's refusals). Default: `fingerprint`.
+   */
+  factLog: { readonly fingerprint: ReconcilableSet; envelope(id: FactId): Uint8Array | undefined; fetchBasis?(peer: string): ReconcilableSet }
   /**
    * Validate fetched envelopes as gossip does and store the valid ones, without re-gossiping them.
    * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one.
@@ -372,7 +376,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       this.openStreams.add(stream)
       channel = new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal })
       const result = await runSession(channel, {
-        set: this.components.factLog.fingerprint,
+        set: this.components.factLog.fetchBasis?.(peer) ?? this.components.factLog.fingerprint,
         claims: this.claims,
         maxFactsPerSession: this.settings.maxFactsPerSession,
         ingest: (envelopes) => this.components.ingest(envelopes, peer),
