@@ -171,6 +171,7 @@ class Node implements CyclexNode {
       benchmarkProfile: () => this.benchmark.profile(),
       emit: (event) => this.events.emit(event),
       onSyncMisbehaviour: (peer) => penalties.penalize(peer),
+      isBlocked: (peer) => blocklist.has(peer),
     })
     this.api = createApiService(this.handlers(), this.events)
   }

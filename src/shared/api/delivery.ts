@@ -184,4 +184,6 @@ export const deliveryEvents = {
   'delivery.progress': DeliveryProgressSchema,
   /** A receipt was signed (seller) or received (buyer). */
   'delivery.receipt': SignedReceiptJsonSchema,
+  /** The buyer learned where one of its sites is served: the seller's answer, or its notice after a restart. */
+  'delivery.site': SiteViewSchema,
 } as const

@@ -4,7 +4,8 @@
 // seller and send the module or the bundle. Seller side: the handler checks the agreement (this node
 // sells it, the requester buys it, now is inside its window, the budget fits what is left), runs the
 // job under caps in a worker thread (job-runner.ts) or hosts the site (site-server.ts), streams
-// progress, and answers with the output and a signed receipt. Receipts are kept by the receipt ledger
+// progress, and answers with the output and a signed receipt. A seller that restarts tells each served
+// site's buyer where the site is served now (site-announcer.ts). Receipts are kept by the receipt ledger
 // (receipt-ledger.ts: the 'delivery-receipts' sublevel, and the receipts topic) on every node; the
 // reputation and balances are computed from them (src/shared/delivery/ledger.ts); the policy is kept
 // in 'delivery-policy'.
@@ -54,7 +55,9 @@ import { loadAverageIdleSource, type IdleSource } from './machine-state'
 import { addPausePoints } from './pause-points'
 import type { ReceiptIntakeInit } from './receipt-intake'
 import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
+import type { ReceiptRefusalsInit } from './receipt-refusals'
 import { receiptSync } from './receipt-sync'
+import { SiteAnnouncer, type SiteNotice } from './site-announcer'
 import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimits } from './site-bundle'
 import { SiteServer, type HostedSite } from './site-server'
 import { SiteStore, type StoredSite } from './site-store'
@@ -65,6 +68,17 @@ import { SiteStore, type StoredSite } from './site-store'
  */
 function peerText(value: unknown, fallback: string): string {
   return typeof value === 'string' ? value.slice(0, 512) : fallback
+}
+
+/** A site URL from the seller: http or https, of a sane length (the page shows it as a link), or undefined. */
+function siteUrlOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'http:' || protocol === 'https:' ? value : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** A count in a peer's message: a finite number that is not negative, or 0. */
@@ -110,6 +124,8 @@ export interface DeliveryInit {
   receiptIntake?: ReceiptIntakeInit
   /** The receipts sync's settings (interval, limits); default a round every 5 s. */
   receiptSync?: Omit<FactSyncInit, 'protocol'>
+  /** How much the receipts sync remembers of the receipts this node refused, and the back-off of those waiting for their agreement. */
+  receiptRefusals?: ReceiptRefusalsInit
 }
 
 export interface DeliveryComponents {
@@ -124,6 +140,8 @@ export interface DeliveryComponents {
   pubsub?: MarketPubSub
   /** Told when a peer breaks the receipts sync protocol (gossip scores it down). */
   onSyncMisbehaviour?(peer: string): void
+  /** The blocklist: receipts signed by a blocked peer are refused. Absent: nobody is blocked. */
+  isBlocked?(peer: string): boolean
   idleSource?: IdleSource
   now?(): number
 }
@@ -233,6 +251,7 @@ class Delivery implements DeliveryService {
   private readonly siteStore: SiteStore
   private readonly buyerSites = new Map<string, SiteView>()
   private readonly siteServer: SiteServer
+  private readonly siteAnnouncer: SiteAnnouncer
   private readonly idleSource: IdleSource
   private policyTimer: ReturnType<typeof setInterval> | undefined
   private started = false
@@ -244,10 +263,11 @@ class Delivery implements DeliveryService {
     this.policyDb = components.store.jsonSublevel('delivery-policy')
     this.siteStore = new SiteStore(components.store)
     this.idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
-    this.receiptLedger = receiptLedger(init.receiptIntake)({
+    this.receiptLedger = receiptLedger({ ...init.receiptIntake, ...(init.receiptRefusals ? { refusals: init.receiptRefusals } : {}) })({
       store: components.store,
       verifier: components.verifier,
       ...(components.pubsub ? { pubsub: components.pubsub } : {}),
+      ...(components.isBlocked ? { isBlocked: components.isBlocked } : {}),
       agreement: (id) => components.market.agreements().find((each) => each.id === id),
       emit: components.emit,
       ...(components.now ? { now: components.now } : {}),
@@ -268,6 +288,7 @@ class Delivery implements DeliveryService {
       },
       onView: (site, count) => void this.siteViewed(site, count).catch((error: unknown) => console.error('signing a site receipt failed:', error)),
     })
+    this.siteAnnouncer = new SiteAnnouncer({ libp2p: components.libp2p, protocol: jobProtocol, notice: (site) => this.siteNotice(site) })
   }
 
   private now(): number {
@@ -289,10 +310,14 @@ class Delivery implements DeliveryService {
     await this.receiptSync.start()
     this.policyTimer = setInterval(() => void this.applyPolicy(), this.init.policyCheckMs ?? 2_000)
     this.started = true
+    this.siteAnnouncer.start()
+    // The sites served again may be on another port than before the restart: their buyers are told.
+    this.siteAnnouncer.announce([...this.siteOfAgreement.values()].map((site) => site.id))
   }
 
   async stop(): Promise<void> {
     this.started = false
+    this.siteAnnouncer.stop()
     clearInterval(this.policyTimer)
     await this.components.libp2p.unhandle(jobProtocol)
     for (const job of this.running.values()) job.run.stop('the seller\'s node is shutting down')
@@ -418,6 +443,7 @@ class Delivery implements DeliveryService {
       if (request === null) return
       if (request.type === 'job') await this.answerJob(channel, request, requester)
       else if (request.type === 'site') await this.answerSite(channel, request, requester)
+      else if (request.type === 'serving') await this.noteServing(channel, request, requester)
       else await channel.send({ type: 'refused', code: DeliveryRefusedError.code, message: `unknown request type '${peerText(request.type, typeof request.type)}'` })
       await stream.close().catch(() => stream.abort(new Error('closing the job stream failed')))
     } catch (error) {
@@ -598,6 +624,16 @@ class Delivery implements DeliveryService {
     this.sellerSites.set(site, hosted)
     this.siteServer.host(hosted)
     await channel.send({ type: 'serving', site, url: this.siteServer.urlOf(site), quantity: agreement.quantity, views: viewsSoFar })
+  }
+
+  /** What a site's buyer is told after a restart (site-announcer.ts): only a site still served, and the agreement's current one. */
+  private siteNotice(siteId: string): SiteNotice | undefined {
+    const site = this.sellerSites.get(siteId)
+    if (!site || site.ended || site.views >= site.quantity || this.siteOfAgreement.get(site.agreementId) !== site || !this.siteServer.running) return undefined
+    return {
+      buyer: site.buyer,
+      message: { type: 'serving', agreement: site.agreementId, site: site.id, url: this.siteServer.urlOf(site.id), quantity: site.quantity, views: site.views },
+    }
   }
 
   private async startSiteServer(): Promise<void> {
@@ -798,6 +834,32 @@ class Delivery implements DeliveryService {
     }
   }
 
+  private showBuyerSite(view: SiteView): void {
+    this.buyerSites.set(view.agreement, view)
+    this.components.emit({ type: 'delivery.site', data: view })
+  }
+
+  /**
+   * The seller says, unasked, where a site of this node's is served now (after its restart, maybe on
+   * another port: site-announcer.ts). Taken from the agreement's seller only, for the site this node sent
+   * (or any, when this node has forgotten it), with an http(s) URL.
+   */
+  private async noteServing(channel: JobChannel, notice: Record<string, unknown>, sender: string): Promise<void> {
+    const id = peerText(notice.agreement, '')
+    const agreement = this.components.market.agreements().find((each) => each.id === id)
+    const site = typeof notice.site === 'string' && /^[0-9a-f]{16}$/.test(notice.site) ? notice.site : undefined
+    const url = siteUrlOf(notice.url)
+    const known = this.buyerSites.get(id)
+    const refuse = (message: string): Promise<void> => channel.send({ type: 'refused', code: DeliveryRefusedError.code, message })
+    if (!agreement || agreement.role !== 'buyer' || agreement.seller !== sender || agreement.unit !== 'pageview') {
+      return refuse(`this node buys no page views from ${sender} under agreement ${id}`)
+    }
+    if (site === undefined || (known !== undefined && known.site !== site)) return refuse(`site ${peerText(notice.site, '?')} is not the one this node sent for agreement ${id}`)
+    if (url === undefined) return refuse('the site URL is not an http or https URL')
+    this.showBuyerSite({ site, agreement: id, role: 'buyer', url, views: Math.min(peerCount(notice.views), agreement.quantity), quantity: agreement.quantity, state: 'serving' })
+    await channel.send({ type: 'noted' })
+  }
+
   async submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }> {
     const agreement = this.buyerAgreement(params.agreement, 'pageview')
     const bundle = decodeBase64(params.bundle, 'bundle')
@@ -811,10 +873,11 @@ class Delivery implements DeliveryService {
         await this.receiveReceipt(message.receipt)
         throw new DeliveryRefusedError(peerText(message.message, 'refused by the seller'))
       }
-      if (message.type !== 'serving' || typeof message.url !== 'string') throw new DeliveryRefusedError('the seller gave an answer this node does not understand')
-      const view: SiteView = { site, agreement: agreement.id, role: 'buyer', url: message.url, views: peerCount(message.views), quantity: agreement.quantity, state: 'serving' }
-      this.buyerSites.set(agreement.id, view)
-      return { site, url: message.url, quantity: agreement.quantity }
+      if (message.type !== 'serving') throw new DeliveryRefusedError('the seller gave an answer this node does not understand')
+      const url = siteUrlOf(message.url)
+      if (url === undefined) throw new DeliveryRefusedError('the seller answered with a site URL that is not an http or https URL')
+      this.showBuyerSite({ site, agreement: agreement.id, role: 'buyer', url, views: Math.min(peerCount(message.views), agreement.quantity), quantity: agreement.quantity, state: 'serving' })
+      return { site, url, quantity: agreement.quantity }
     } finally {
       await channel.stream.close().catch(() => undefined)
     }

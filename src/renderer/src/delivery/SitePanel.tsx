@@ -15,7 +15,7 @@ async function bundleOfFolder(files: FileList): Promise<Uint8Array> {
 
 export function SitePanel({ client, agreement, site, viewsFromReceipts }: { client: ApiClient; agreement: AgreementView; site: SiteView | undefined; viewsFromReceipts: number }) {
   const [sending, setSending] = useState<Sending>({ kind: 'idle' })
-  const [answer, setAnswer] = useState<{ url: string; quantity: number }>()
+  const [answer, setAnswer] = useState<{ site: string; url: string; quantity: number }>()
 
   async function send(bundle: Promise<Uint8Array>): Promise<void> {
     setSending({ kind: 'sending' })
@@ -27,7 +27,9 @@ export function SitePanel({ client, agreement, site, viewsFromReceipts }: { clie
     }
   }
 
-  const url = answer?.url ?? site?.url
+  // The node's view of the site is current (the seller tells a new URL after a restart); the answer
+  // only until that view has caught up with the site just sent.
+  const url = site && (answer === undefined || site.site === answer.site) ? site.url : answer?.url
   return (
     <div className="delivery-panel" data-testid="site-panel">
       <fieldset className="job-form" disabled={sending.kind === 'sending'}>

@@ -1,7 +1,8 @@
 // Delivery as the page sees it: jobs and sites (delivery.jobs), receipts (delivery.receipts), the
 // ledger (delivery.ledger), loaded when the page opens and after every reconnect, and kept current
-// from delivery.progress and delivery.receipt events (a job's progress is applied as it comes; a
-// receipt reloads the ledger, coalesced).
+// from delivery.progress, delivery.receipt and delivery.site events (a job's progress is applied as it
+// comes; a receipt reloads the ledger, coalesced; a site's new URL, after the seller restarted, reloads
+// the sites).
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { BalanceView, DeliveryProgress, JobView, ReputationView, SiteView } from '../../../shared/api/delivery'
@@ -67,7 +68,7 @@ export function useDelivery(client: ApiClient, generation: number): DeliveryView
         setProgress((previous) => new Map(previous).set(event.data.job, event.data))
         // A job that starts or ends changes the lists; progress in between does not.
         if (event.data.state !== 'running') load()
-      } else if (event.type === 'delivery.receipt' || event.type === 'market.agreement') {
+      } else if (event.type === 'delivery.receipt' || event.type === 'delivery.site' || event.type === 'market.agreement') {
         load()
       }
     })
