@@ -73,6 +73,25 @@ describe('anti-entropy across real nodes', () => {
       for (const order of orders) expect(order.agreedQuantity).toBeLessThanOrEqual(order.quantity)
     }
   })
+
+  it('orders over their owner\'s gossip allowance reach the peer through sync at once, not at the next round', async () => {
+    // Rounds a minute apart, and an allowance of 3 facts per owner: only the pull a receiver starts
+    // when it leaves facts to sync can bring the other 7 within seconds.
+    const startLimited = async (): Promise<CyclexNode> => {
+      const dataDir = await makeTempDir()
+      dirs.push(dataDir)
+      const node = await startTestNode({ dataDir, market: { epochMs: 200, intake: { perOwner: { ratePerSecond: 0.01, burst: 3 } } }, sync: { intervalMs: 60_000, minTriggeredGapMs: 250 } })
+      running.push(node)
+      return node
+    }
+    const [seller, watcher] = [await startLimited(), await startLimited()]
+    await connect(watcher, seller)
+    await waitFor(async () => (await summary(seller)).gossipPeers === 1 && (await summary(watcher)).gossipPeers === 1, 'the two nodes to share the topics', 10_000)
+    // The sync sessions a connection starts (in sync: neither has facts yet) are over before the burst.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    for (let index = 0; index < 10; index++) await place(seller, 'ask', 10 + index, 50 + index)
+    await waitFor(() => converged([seller, watcher], 10), 'the watcher to hold all 10 orders', 5_000)
+  })
 })
 
 describe('refreshes', () => {

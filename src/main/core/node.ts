@@ -120,6 +120,7 @@ class Node implements CyclexNode {
       verifier: createNodeFactVerifier(),
       emit: (event) => this.events.emit(event),
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
+      onLeftToSync: (peer) => this.sync.pullSoon(peer),
     })
     // Anti-entropy: a late joiner or a healed partition fetches exactly the facts it lacks.
     this.sync = factSync(config.sync)({

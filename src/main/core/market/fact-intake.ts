@@ -21,7 +21,7 @@ import { topicOf, type Topic } from './topics'
 
 export type Verdict =
   | { outcome: 'accept'; fact: SignedFact }
-  | { outcome: 'ignore'; reason: string }
+  | { outcome: 'ignore'; reason: string; leftToSync?: true }
   | { outcome: 'reject'; reason: string; code: string }
 
 export interface FactIntakeInit {
@@ -86,7 +86,7 @@ export class FactIntake {
 
   check(bytes: Uint8Array, arrival: Arrival): Verdict {
     if (arrival.via === 'gossip' && !this.perPeer.take(arrival.from, arrival.now)) {
-      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate`, leftToSync: true }
     }
     let signed: SignedFact
     try {
@@ -116,7 +116,7 @@ export class FactIntake {
       const stale = staleness(fact, arrival.now)
       if (stale) return { outcome: 'ignore', reason: stale }
       if (!this.perOwner.take(fact.owner, arrival.now)) {
-        return { outcome: 'ignore', reason: `owner ${fact.owner} is over its fact rate` }
+        return { outcome: 'ignore', reason: `owner ${fact.owner} is over its fact rate`, leftToSync: true }
       }
     }
     return { outcome: 'accept', fact: signed }

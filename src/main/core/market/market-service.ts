@@ -65,6 +65,8 @@ export interface MarketServiceComponents {
   emit(event: ApiEvent): void
   /** Told when a peer sent a fact that had to be rejected (for scoring and logs). */
   onRejected?(peer: string, reason: string): void
+  /** A peer's gossip was over a rate limit: the facts it offered are left to anti-entropy, which should pull from it soon. */
+  onLeftToSync?(peer: string): void
   now?(): number
   /** The deadline of this node's auto-negotiation policy on one of its orders, if it has an active one. */
   policyDeadline?(order: FactId): number | undefined
@@ -224,6 +226,7 @@ class Market implements MarketService {
         void this.store([verdict.fact]).catch((error: unknown) => console.error('storing a fact failed:', error))
         return TopicValidatorResult.Accept
       case 'ignore':
+        if (verdict.leftToSync) this.components.onLeftToSync?.(from)
         return TopicValidatorResult.Ignore
       case 'reject':
         this.components.onRejected?.(from, verdict.reason)

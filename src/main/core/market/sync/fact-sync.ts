@@ -137,6 +137,12 @@ export interface FactSyncEvents {
 export interface FactSync extends Startable, TypedEventEmitter<FactSyncEvents> {
   /** Run one session with `peer` now (or join the one running). Resolves with its outcome; never rejects for the peer's faults. */
   syncWith(peer: PeerId | string, options?: AbortOptions): Promise<SyncOutcome>
+  /**
+   * `peer` offered facts this node left for sync (gossip over a rate limit): pull from it soon, without
+   * waiting for a round; at most one such session per minTriggeredGapMs, and one more after a session
+   * running now (it may have compared its sets before those facts came).
+   */
+  pullSoon(peer: string): void
   stats(): SyncStats
 }
 
@@ -225,6 +231,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private readonly inbound = new Map<string, Promise<void>>()
   private readonly openStreams = new Set<Stream>()
   private readonly lastOutboundStart = new Map<string, number>()
+  /** Peers pullSoon was asked for, and the timer of the session it will start. */
+  private readonly pulls = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly claims = new FetchClaims()
   private readonly limiter: PeerRateLimiter
   private readonly outboundSlots: Slots
@@ -283,6 +291,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.running = false
     clearInterval(this.timer)
     this.timer = undefined
+    for (const timer of this.pulls.values()) clearTimeout(timer)
+    this.pulls.clear()
     this.components.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
     const reason = new SyncStoppedError('the sync service is stopping')
     this.stopping.abort(reason)
@@ -336,6 +346,22 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private syncInBackground(peer: PeerId): void {
     if (!this.running || this.outbound.has(peer.toString()) || this.isPenalised(peer.toString())) return
     void this.syncWith(peer)
+  }
+
+  pullSoon(peer: string): void {
+    if (!this.running || this.pulls.has(peer) || this.isPenalised(peer)) return
+    const startedAt = this.lastOutboundStart.get(peer)
+    const wait = startedAt === undefined ? 0 : Math.max(0, startedAt + this.settings.minTriggeredGapMs - Date.now())
+    const timer = setTimeout(() => {
+      const running = this.outbound.get(peer)
+      const pull = (): void => {
+        this.pulls.delete(peer)
+        this.syncInBackground(peerIdFromString(peer))
+      }
+      if (running === undefined) pull()
+      else void running.then(pull, pull)
+    }, wait)
+    this.pulls.set(peer, timer)
   }
 
   /** A peer's hello showed it differs: pull from it too, unless a session with it just started. */
