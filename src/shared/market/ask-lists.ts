@@ -53,12 +53,11 @@ export class AskLists {
    * the same array, brought up to date in place by refreshGroupLists, so a bid can keep it.
    */
   private readonly ofGroups = new Map<GroupId, { members: Iterable<PeerId>; asks: AskEntry[] }>()
-  /** Moves on every add and remove; the group lists were last made at `groupListsAt`. */
-  private changes = 0
-  private groupListsAt = 0
+  /** Owners whose asks came or went since the group lists were last brought up to date. */
+  private readonly changedOwners = new Set<PeerId>()
 
   add(ask: AskEntry): void {
-    this.changes++
+    this.changedOwners.add(ask.owner)
     insertInOrder(this.byOwner, ask.owner, ask)
     const counterparties = ask.counterparties
     if (counterparties === undefined) return
@@ -67,7 +66,7 @@ export class AskLists {
   }
 
   remove(ask: AskEntry): void {
-    this.changes++
+    this.changedOwners.add(ask.owner)
     removeFrom(this.byOwner, ask.owner, ask)
     for (const peer of ask.counterparties?.peers ?? []) removeFrom(this.restrictedByPeer, peer, ask)
     for (const group of ask.counterparties?.groups ?? []) removeFrom(this.restrictedByGroup, group, ask)
@@ -107,16 +106,24 @@ export class AskLists {
     return made.asks
   }
 
-  /** Bring every group list up to the asks' lists, before a run (never during one: walks read them). */
+  /** Bring the group lists of owners whose asks changed up to date, before a run (never during one: walks read them). */
   refreshGroupLists(): void {
-    if (this.groupListsAt === this.changes) return
-    this.groupListsAt = this.changes
-    for (const made of this.ofGroups.values()) this.fill(made)
+    if (this.changedOwners.size === 0) return
+    const changed = this.changedOwners
+    for (const made of this.ofGroups.values()) {
+      for (const member of made.members) {
+        if (!changed.has(member)) continue
+        this.fill(made)
+        break
+      }
+    }
+    changed.clear()
   }
 
   /** Group member lists changed: group lists are made again on first use (a bid finds its lists again too). */
   forgetGroupLists(): void {
     this.ofGroups.clear()
+    this.changedOwners.clear()
   }
 
   private fill(made: { members: Iterable<PeerId>; asks: AskEntry[] }): void {
