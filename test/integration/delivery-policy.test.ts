@@ -10,26 +10,22 @@ import type { IdleSource } from '../../src/main/core/delivery/machine-state'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { JobResult, JobView } from '../../src/shared/api/delivery'
-import type { AgreementView, OrderView } from '../../src/shared/api/market'
+import type { AgreementView } from '../../src/shared/api/market'
 import type { MachineState } from '../../src/shared/delivery/policy'
-import { signedReceiptFromJson, type SignedReceiptJson } from '../../src/shared/delivery/receipt'
+import { signedReceiptFromJson } from '../../src/shared/delivery/receipt'
 import { compileWat } from '../../scripts/build-samples'
-import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+import { connectAndMesh, NodePool, receiptsOf, tradeToAgreement } from '../helpers/delivery-network'
+import { waitFor } from '../helpers/nodes'
 
-const hour = 3_600_000
 const verifier = createNodeFactVerifier()
 const machine: MachineState = { hour: 12, loadPerCore: 0, idleSeconds: null, onAcPower: true }
 const idleSource: IdleSource = { state: async () => ({ ...machine }) }
 let seller: CyclexNode
 let buyer: CyclexNode
 let agreement: AgreementView
-const dirs: string[] = []
+const nodes = new NodePool()
 type Progress = { job: string; agreement: string; state: JobView['state']; cpuMs: number; reason: string | null }
 const progress: Progress[] = []
-
-async function agreements(node: CyclexNode): Promise<AgreementView[]> {
-  return ((await node.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements
-}
 
 function submit(samples: number, gflopBudget = 20): Promise<JobResult> {
   return buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: [String(samples)], gflopBudget }) as Promise<JobResult>
@@ -49,28 +45,20 @@ function buyerEvents(from: number): Progress[] {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 beforeAll(async () => {
-  for (let index = 0; index < 2; index++) dirs.push(await makeTempDir())
-  seller = await startTestNode({ dataDir: dirs[0]!, market: { epochMs: 200, takeTtlMs: 3_000 }, delivery: { idleSource, policyCheckMs: 100 } })
-  buyer = await startTestNode({ dataDir: dirs[1]!, market: { epochMs: 200, takeTtlMs: 3_000 } })
+  seller = await nodes.start({ delivery: { idleSource, policyCheckMs: 100 } })
+  buyer = await nodes.start()
   buyer.api.subscribe((event) => {
     if (event.type === 'delivery.progress') progress.push(event.data as Progress)
   })
-  await buyer.api.call('node.connect', { address: seller.status().listenAddresses[0] })
-  await waitFor(async () => ((await buyer.api.call('market.summary', {})) as { gossipPeers: number }).gossipPeers > 0, 'the gossip mesh')
+  await connectAndMesh(buyer, seller)
   await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
   await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, 'the seller\'s benchmark profile', 30_000)
   await seller.api.call('delivery.setPolicy', { requireIdle: true, idleLoadPerCore: 0.5, requireAcPower: true, whenBusy: 'pause', maxMemoryMb: 64 })
-  const now = Date.now()
-  const ask = (await seller.api.call('market.place', { order: { side: 'ask', unit: 'flop', quantity: 200, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
-  await waitFor(async () => ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer')
-  await buyer.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 200, price: 10, window: { start: now - 1000, end: now + hour } } })
-  await waitFor(async () => (await agreements(seller)).length > 0 && (await agreements(buyer)).length > 0, 'the agreement on both nodes', 15_000)
-  agreement = (await agreements(buyer))[0]!
+  agreement = await tradeToAgreement(seller, buyer, 'flop', 200)
 }, 90_000)
 
 afterAll(async () => {
-  await Promise.all([seller?.stop(), buyer?.stop()])
-  await Promise.all(dirs.map(removeDir))
+  await nodes.stopAll()
   expect(liveJobWorkerCount()).toBe(0)
 })
 
@@ -124,8 +112,7 @@ describe('the seller\'s policy on running jobs', () => {
     expect(receipt.cpuMicros).toBeGreaterThan(100_000)
     expect(buyerEvents(from).at(-1)).toMatchObject({ state: 'stopped', reason })
     // The seller keeps the same receipt, and it is not left running.
-    const { receipts } = (await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
-    expect(receipts.map((each) => each.id)).toContain(done.receipt!.id)
+    expect((await receiptsOf(seller, agreement.id)).map((each) => each.id)).toContain(done.receipt!.id)
     expect(await sellerJob()).toBeUndefined()
   }, 60_000)
 

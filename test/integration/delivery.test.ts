@@ -1,8 +1,6 @@
 // Delivery between two real nodes on 127.0.0.1: they agree on GFLOP through the market, the buyer
 // runs jobs on the seller and gets outputs and signed receipts; hostile jobs are stopped or refused
 // and the seller keeps serving; then page views of a site bundle, counted to the limit and then 410.
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jobProtocol } from '../../src/main/core/delivery/delivery-service'
@@ -12,38 +10,17 @@ import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { JobResult } from '../../src/shared/api/delivery'
-import type { AgreementView, OrderView } from '../../src/shared/api/market'
+import type { AgreementView } from '../../src/shared/api/market'
 import { signedReceiptFromJson, type SignedReceiptJson } from '../../src/shared/delivery/receipt'
 import { tarOf } from '../../scripts/build-samples'
 import { hostileModule, malformedModule, type HostileName } from '../unit/delivery/fixtures/hostile'
-import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+import { connectAndMesh, NodePool, receiptsOf, submitSampleSite, tradeToAgreement, viewPage } from '../helpers/delivery-network'
+import { waitFor } from '../helpers/nodes'
 
-const hour = 3_600_000
-const samples = join(import.meta.dirname, '../../resources/samples')
 const verifier = createNodeFactVerifier()
+const nodes = new NodePool()
 let seller: CyclexNode
 let buyer: CyclexNode
-const dirs: string[] = []
-
-async function start(): Promise<CyclexNode> {
-  const dataDir = await makeTempDir()
-  dirs.push(dataDir)
-  return startTestNode({ dataDir, market: { epochMs: 200, takeTtlMs: 3_000 } })
-}
-
-async function agreements(node: CyclexNode): Promise<AgreementView[]> {
-  return ((await node.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements
-}
-
-async function agree(unit: 'flop' | 'pageview', quantity: number): Promise<AgreementView> {
-  const now = Date.now()
-  const before = (await agreements(buyer)).length
-  const ask = (await seller.api.call('market.place', { order: { side: 'ask', unit, quantity, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
-  await waitFor(async () => ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer')
-  await buyer.api.call('market.place', { order: { side: 'bid', unit, quantity, price: 10, window: { start: now - 1000, end: now + hour } } })
-  await waitFor(async () => (await agreements(seller)).length > before && (await agreements(buyer)).length > before, 'the agreement on both nodes', 15_000)
-  return (await agreements(buyer)).find((each) => each.ask === ask.id)!
-}
 
 function text(base64: string): string {
   return Buffer.from(base64, 'base64').toString('utf8')
@@ -55,10 +32,9 @@ function verified(receipt: SignedReceiptJson | null): SignedReceiptJson['receipt
 }
 
 beforeAll(async () => {
-  seller = await start()
-  buyer = await start()
-  await buyer.api.call('node.connect', { address: seller.status().listenAddresses[0] })
-  await waitFor(async () => ((await buyer.api.call('market.summary', {})) as { gossipPeers: number }).gossipPeers > 0, 'the gossip mesh')
+  seller = await nodes.start()
+  buyer = await nodes.start()
+  await connectAndMesh(buyer, seller)
   // The seller meters by its benchmark profile; this machine is shared, so idleness is not required here.
   await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
   await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, 'the seller\'s benchmark profile', 30_000)
@@ -67,8 +43,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  await Promise.all([seller?.stop(), buyer?.stop()])
-  await Promise.all(dirs.map(removeDir))
+  await nodes.stopAll()
   expect(liveJobWorkerCount()).toBe(0)
 })
 
@@ -77,7 +52,7 @@ describe('delivery of GFLOP', () => {
   const runPi = async (): Promise<JobResult> => (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })) as JobResult
 
   beforeAll(async () => {
-    agreement = await agree('flop', 20)
+    agreement = await tradeToAgreement(seller, buyer, 'flop', 20)
   }, 30_000)
 
   it('runs the pi sample on the seller and answers the right result with a signed receipt that verifies', async () => {
@@ -94,8 +69,7 @@ describe('delivery of GFLOP', () => {
     expect(receipt.delivered).toBeLessThanOrEqual(1000)
     expect(progress.length).toBeGreaterThan(0)
     // Both sides keep it.
-    const onSeller = (await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
-    expect(onSeller.receipts.map((each) => each.id)).toContain(result.receipt!.id)
+    expect((await receiptsOf(seller, agreement.id)).map((each) => each.id)).toContain(result.receipt!.id)
   })
 
   it('refuses a job whose budget is more than the agreement has left, with the reason', async () => {
@@ -165,7 +139,7 @@ function zipOf(entries: { name: string; bytes: Uint8Array; deflate?: boolean }[]
 
 describe('delivery of page views', () => {
   it('refuses a zip bomb and a path-traversal bundle, then serves the sample site to its limit and answers 410', async () => {
-    const agreement = await agree('pageview', 5)
+    const agreement = await tradeToAgreement(seller, buyer, 'pageview', 5)
     const html = new TextEncoder().encode('<html></html>')
     const bomb = zipOf([{ name: 'index.html', bytes: html }, { name: 'big.html', bytes: new Uint8Array(50 * 2 ** 20), deflate: true }])
     await expect(buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: Buffer.from(bomb).toString('base64') })).rejects.toMatchObject({
@@ -181,8 +155,7 @@ describe('delivery of page views', () => {
       message: expect.stringMatching(/symbolic link/),
     })
 
-    const bundle = await readFile(join(samples, 'site.tar'))
-    const { url, quantity } = (await buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: bundle.toString('base64') })) as { url: string; quantity: number }
+    const { url, quantity } = await submitSampleSite(buyer, agreement.id)
     expect(quantity).toBe(5)
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sites\/[0-9a-f]{16}\/$/)
     const statuses: number[] = []
@@ -200,9 +173,8 @@ describe('delivery of page views', () => {
     const gone = await fetch(url)
     expect(gone.status).toBe(410)
     await gone.arrayBuffer()
-    await waitFor(async () => ((await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }).receipts.some((each) => each.receipt.status === 'ended'), 'the final receipt')
-    const { receipts } = (await seller.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
-    const served = receipts.map((each) => verified(each)).filter((each) => each.status !== 'refused').sort((a, b) => a.seq - b.seq)
+    await waitFor(async () => (await receiptsOf(seller, agreement.id)).some((each) => each.receipt.status === 'ended'), 'the final receipt')
+    const served = (await receiptsOf(seller, agreement.id)).map((each) => verified(each)).filter((each) => each.status !== 'refused').sort((a, b) => a.seq - b.seq)
     expect(served.map((each) => [each.status, each.delivered])).toEqual([
       ['serving', 2],
       ['serving', 4],
@@ -213,15 +185,13 @@ describe('delivery of page views', () => {
 
 describe('receipts gossiped and the ledger', () => {
   it('the buyer hears the seller\'s site receipts on the receipts topic, and both nodes compute the same reputation and mirrored balances', async () => {
-    const agreement = await agree('pageview', 3)
-    const bundle = await readFile(join(samples, 'site.tar'))
-    const { url } = (await buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: bundle.toString('base64') })) as { url: string }
-    for (let view = 0; view < 3; view++) await (await fetch(url)).arrayBuffer()
+    const agreement = await tradeToAgreement(seller, buyer, 'pageview', 3)
+    const { url } = await submitSampleSite(buyer, agreement.id)
+    await viewPage(url, 3)
     // Site receipts are signed on the seller as views are counted; the buyer has them only through gossip.
-    const endedOn = async (node: CyclexNode): Promise<boolean> =>
-      ((await node.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }).receipts.some((each) => each.receipt.status === 'ended')
+    const endedOn = async (node: CyclexNode): Promise<boolean> => (await receiptsOf(node, agreement.id)).some((each) => each.receipt.status === 'ended')
     await waitFor(() => endedOn(buyer), 'the final site receipt to reach the buyer by gossip', 15_000)
-    const { receipts } = (await buyer.api.call('delivery.receipts', { agreement: agreement.id })) as { receipts: SignedReceiptJson[] }
+    const receipts = await receiptsOf(buyer, agreement.id)
     expect(verified(receipts.find((each) => each.receipt.status === 'ended')!)).toMatchObject({ owner: seller.peerId, delivered: 3, agreementDelivered: 3 })
 
     type Ledger = { reputation: { peer: string; deliveredViews: number; agreedViews: number; jobsCompleted: number }[]; balances: { peer: string; earned: string; spent: string; balance: string }[] }
@@ -251,7 +221,7 @@ describe('receipts gossiped and the ledger', () => {
 describe('a hostile seller', () => {
   // Last in the file: the seller's job protocol handler is replaced by one that answers garbage.
   it('sends maps with their own toString where text and counts belong: the buyer\'s job ends refused with a plain reason, not a TypeError', async () => {
-    const agreement = await agree('flop', 5)
+    const agreement = await tradeToAgreement(seller, buyer, 'flop', 5)
     const host = (seller as CyclexNode & { host: Host }).host
     await host.unhandle(jobProtocol)
     await host.handle(jobProtocol, ({ stream }) => {
