@@ -1,6 +1,7 @@
 // A seller that restarts within a page-view agreement's window serves the same site at the same URL
 // and goes on counting from where it was, so the buyer never gets more views than agreed: the seller's
 // store is on disk here, as in the app. A refused bundle sent meanwhile leaves the stored site alone.
+// A buyer that restarts still lists the site it bought, where its seller said it is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { SiteView } from '../../src/shared/api/delivery'
@@ -70,4 +71,19 @@ describe('a served site across a seller restart', () => {
     seller = await nodes.restart(seller)
     expect((await get(url)).status).toBe(410)
   }, 90_000)
+})
+
+describe('a bought site across a buyer restart', () => {
+  it('is still listed, at the URL its seller gave, after the buyer restarts', async () => {
+    let keeper = await nodes.start({ inMemoryStore: false })
+    await connectAndMesh(keeper, seller)
+    const agreement = await tradeToAgreement(seller, keeper, 'pageview', 3)
+    const { site, url } = await submitSampleSite(keeper, agreement.id)
+    const bought = await siteOf(keeper, 'buyer')
+    expect(bought).toMatchObject({ site, url, agreement: agreement.id, state: 'serving' })
+
+    keeper = await nodes.restart(keeper)
+    expect(await siteOf(keeper, 'buyer')).toEqual(bought)
+    expect((await get(url)).status).toBe(200)
+  }, 60_000)
 })

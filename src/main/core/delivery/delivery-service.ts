@@ -25,6 +25,7 @@ import {
   type JobResult,
   type JobView,
   type SiteView,
+  SiteViewSchema,
 } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
 import { parseWith } from '../../../shared/api/schema'
@@ -249,7 +250,11 @@ class Delivery implements DeliveryService {
   private readonly siteOfAgreement = new Map<string, SellerSite>()
   private readonly sellerSites = new Map<string, SellerSite>()
   private readonly siteStore: SiteStore
+  /** The sites this node bought, by agreement: where each is served, as its seller last said. Kept in 'delivery-buyer-sites'. */
   private readonly buyerSites = new Map<string, SiteView>()
+  private readonly buyerSitesDb: Sublevel<SiteView>
+  /** Writes of buyerSitesDb one after another, so the last view of a site is the one stored. */
+  private buyerSiteWrites: Promise<unknown> = Promise.resolve()
   private readonly siteServer: SiteServer
   private readonly siteAnnouncer: SiteAnnouncer
   private readonly idleSource: IdleSource
@@ -261,6 +266,7 @@ class Delivery implements DeliveryService {
     private readonly init: DeliveryInit,
   ) {
     this.policyDb = components.store.jsonSublevel('delivery-policy')
+    this.buyerSitesDb = components.store.jsonSublevel('delivery-buyer-sites')
     this.siteStore = new SiteStore(components.store)
     this.idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
     this.receiptLedger = receiptLedger({ ...init.receiptIntake, ...(init.receiptRefusals ? { refusals: init.receiptRefusals } : {}) })({
@@ -303,6 +309,7 @@ class Delivery implements DeliveryService {
       if (signed.receipt.owner === this.components.signer.owner && signed.receipt.status !== 'refused') this.noteDelivered(signed.receipt)
     }
     await this.restoreSites()
+    await this.restoreBuyerSites()
     await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
       maxInboundStreams: 8,
       maxOutboundStreams: 8,
@@ -324,6 +331,7 @@ class Delivery implements DeliveryService {
     await Promise.all([...this.running.values()].map((job) => job.run.outcome))
     await this.siteServer.stop()
     await this.siteStore.flush().catch(() => undefined)
+    await this.buyerSiteWrites
     await this.receiptSync.stop()
     await this.receiptLedger.stop()
   }
@@ -836,7 +844,19 @@ class Delivery implements DeliveryService {
 
   private showBuyerSite(view: SiteView): void {
     this.buyerSites.set(view.agreement, view)
+    this.buyerSiteWrites = this.buyerSiteWrites
+      .then(() => this.buyerSitesDb.put(view.agreement, view))
+      .catch((error: unknown) => console.error(`storing where site ${view.site} is served failed:`, error))
     this.components.emit({ type: 'delivery.site', data: view })
+  }
+
+  /** The sites this node bought, as stored: a restarted buyer still knows where they are served. */
+  private async restoreBuyerSites(): Promise<void> {
+    for await (const [agreement, stored] of this.buyerSitesDb.iterator()) {
+      const view = SiteViewSchema.safeParse(stored)
+      if (view.success && view.data.role === 'buyer' && view.data.agreement === agreement) this.buyerSites.set(agreement, view.data)
+      else console.warn(`a stored site of agreement ${agreement} is damaged and was skipped`)
+    }
   }
 
   /**
