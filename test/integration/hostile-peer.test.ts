@@ -17,6 +17,7 @@ import { createNodeFactSigner } from '../../src/main/core/market-crypto'
 import { scoreThresholds } from '../../src/main/core/market/gossip'
 import type { MarketService } from '../../src/main/core/market/market-service'
 import { topics } from '../../src/main/core/market/topics'
+import { membersTopic } from '../../src/main/core/members/wire'
 import type { CyclexNode } from '../../src/main/core/node'
 import { encodeFactBody, encodeSignedFact, factIdOfBody, signFact, signingMessage, type Fact, type FactSigner, type OrderFact } from '../../src/shared/market'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
@@ -206,6 +207,22 @@ describe('a hostile peer in the mesh', () => {
     // Normal latency: gossip plus one epoch (300 ms here); a flood must not push an order past a second and a half.
     expect(during.at(-1)!).toBeLessThan(1_500)
   }, 120_000)
+
+  it('is scored down for invalid member records too, not only for invalid facts', async () => {
+    const honest = [await start(), await start()]
+    const [alice, bob] = honest as [Inside, Inside]
+    await connect(alice, bob)
+    const { host: mallory } = await startMallory()
+    const pubsub = mallory.services.pubsub
+    pubsub.subscribe(membersTopic)
+    for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]!))
+    const malloryId = mallory.peerId.toString()
+    await waitFor(() => honest.every((node) => gossip(node).getMeshPeers(membersTopic).includes(malloryId)), 'Mallory in the members mesh of both nodes', 20_000)
+    for (const node of honest) expect(gossip(node).getScore(malloryId)).toBeGreaterThanOrEqual(0)
+    // Records that are not member messages at all: each is a Reject on the members topic.
+    for (let index = 0; index < 5; index++) await pubsub.publish(membersTopic, randomBytes(200))
+    await waitFor(() => honest.every((node) => gossip(node).getScore(malloryId) < 0), 'Mallory\'s score to fall below zero on both nodes', 10_000)
+  }, 60_000)
 })
 
 /** The id of the fact inside an envelope, or '' when the bytes are not one. */
