@@ -252,6 +252,7 @@ class Node implements CyclexNode {
       'market.myOrders': async () => ({ orders: this.market.myOrders() }),
       'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
       'market.agreements': async () => ({ agreements: this.market.agreements() }),
+      'market.takes': async () => ({ takes: this.market.takes(), at: Date.now() }),
       'market.summary': async () => this.market.summary(),
       'market.confirms': async ({ take }) => ({ confirms: this.market.confirms(take) }),
       'members.list': async () => ({ members: this.members.list() }),

@@ -164,6 +164,28 @@ export const AgreementViewSchema = z.object({
 })
 export type AgreementView = z.infer<typeof AgreementViewSchema>
 
+/**
+ * A take that involves this node and has not bound yet: the buyer signed it, the seller's confirm has
+ * not come, and validUntil has not passed (after it the take lapses; docs/protocol.md §4).
+ */
+export const TakeViewSchema = z.object({
+  /** The take's id; it names the agreement if the confirm comes. */
+  id: factId,
+  bid: factId,
+  ask: factId,
+  buyer: peerId,
+  seller: peerId,
+  unit: z.enum(['flop', 'pageview']),
+  quantity: z.number().int(),
+  price: z.number().int(),
+  /** The last moment a confirm binds the take (the node's clock, ms since the epoch). */
+  validUntil: z.number().int(),
+  createdAt: z.number().int(),
+  /** buyer: this node signed the take and waits for the seller; seller: the take is of this node's ask. */
+  role: z.enum(['buyer', 'seller']),
+})
+export type TakeView = z.infer<typeof TakeViewSchema>
+
 /** A confirm this node holds: the ask's owner binding a take (docs/protocol.md §4). */
 export const ConfirmViewSchema = z.object({
   id: factId,
@@ -239,6 +261,13 @@ export const marketCommands = {
   'market.agreements': {
     params: z.object({}).strict(),
     result: z.object({ agreements: z.array(AgreementViewSchema) }),
+  },
+  /** The takes this node is a party to that wait for the seller's confirm and have not lapsed, the
+   *  soonest to lapse first: the deals that are taken but not yet agreed. */
+  'market.takes': {
+    params: z.object({}).strict(),
+    /** `at`: the node's clock when read, to tell how long each take has left. */
+    result: z.object({ takes: z.array(TakeViewSchema), at: z.number().int() }),
   },
   'market.summary': { params: z.object({}).strict(), result: MarketSummarySchema },
   /** Every confirm this node holds (of one take, if given), oldest first: audits and tests check that

@@ -10,7 +10,7 @@
 import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
-import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView } from '../../../shared/api/market'
+import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, TakeView } from '../../../shared/api/market'
 import { NotRunningError, ValidationError } from '../../../shared/errors'
 import {
   admits,
@@ -98,6 +98,8 @@ export interface MarketService extends Startable {
   myOrders(): OrderView[]
   negotiations(): NegotiationView[]
   agreements(): AgreementView[]
+  /** The takes this node is a party to that are neither confirmed nor lapsed, the soonest to lapse first. */
+  takes(): TakeView[]
   /** The confirms this node holds, of one take or of all, oldest first. */
   confirms(take?: FactId): ConfirmView[]
   summary(): MarketSummary
@@ -131,6 +133,7 @@ class Market implements MarketService {
     () => this.orderIds,
   )
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
+  /** Every take not yet past its validUntil (whoever's ask it is; each epoch drops the lapsed ones). */
   private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
   /** Takes whose bid or ask this node has not seen yet: their agreements are recorded when it arrives. */
@@ -759,6 +762,35 @@ class Market implements MarketService {
 
   agreements(): AgreementView[] {
     return [...this.agreementViews.values()].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))
+  }
+
+  takes(): TakeView[] {
+    const now = this.now()
+    const views: TakeView[] = []
+    // The takes that can still bind, not the whole state: the epoch keeps this list to the unlapsed ones.
+    for (const { id, fact } of this.takesOfMyAsks) {
+      if (now > fact.validUntil || this.isConfirmed(id)) continue
+      const bid = this.book.order(fact.bid)
+      const ask = this.book.order(fact.ask)
+      // Only the bid's owner can take for it (the rule recordAgreement applies).
+      if (!bid || !ask || bid.owner !== fact.owner) continue
+      const role = bid.owner === this.me ? 'buyer' : ask.owner === this.me ? 'seller' : null
+      if (role === null) continue
+      views.push({
+        id,
+        bid: fact.bid,
+        ask: fact.ask,
+        buyer: bid.owner,
+        seller: ask.owner,
+        unit: bid.unit,
+        quantity: fact.quantity,
+        price: fact.price,
+        validUntil: fact.validUntil,
+        createdAt: fact.createdAt,
+        role,
+      })
+    }
+    return views.sort((a, b) => a.validUntil - b.validUntil || a.id.localeCompare(b.id))
   }
 
   confirms(take?: FactId): ConfirmView[] {
