@@ -35,7 +35,7 @@ export interface MarketView extends MarketData {
 }
 
 /** A coalescing reader: one read in flight, and one more after it if asked again meanwhile. */
-function useCoalesced(read: () => Promise<void>, onError: (error: Error) => void, mounted: { current: boolean }): () => void {
+export function useCoalesced(read: () => Promise<void>, onError: (error: Error) => void, mounted: { current: boolean }): () => void {
   const state = useRef({ inFlight: false, again: false })
   const run = useCallback(() => {
     const current = state.current

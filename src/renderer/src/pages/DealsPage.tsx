@@ -1,4 +1,4 @@
-// Deals: the agreements this node is a party to, their delivery (a buyer runs jobs or sends a site to
+// Deals: the deals taken but awaiting the seller's confirm, the agreements this node is a party to, their delivery (a buyer runs jobs or sends a site to
 // the seller; a seller sees what runs on its machine and the receipts it signed), and what receipts
 // say: delivered value per counterparty and each seller's reputation. States and progress come from
 // the node's jobs, sites and signed receipts only.
@@ -7,9 +7,11 @@ import type { ApiClient } from '../../../shared/api/contract'
 import { balancesByCounterparty } from '../market/balances'
 import { formatCredits, formatInteger, formatPrice, formatTime, shortPeer, unitLabels } from '../market/market-format'
 import type { MarketView } from '../market/use-market'
+import { usePendingTakes } from '../market/use-pending-takes'
 import { dealProgress, dealStateLabels, deliveredText } from '../delivery/deal-state'
 import { JobPanel } from '../delivery/JobPanel'
 import { LedgerPanel } from '../delivery/LedgerPanel'
+import { PendingTakes } from '../delivery/PendingTakes'
 import { SellerJobs, SignedReceipts } from '../delivery/SellerPanel'
 import { SitePanel } from '../delivery/SitePanel'
 import { useDelivery } from '../delivery/use-delivery'
@@ -17,6 +19,7 @@ import { PageHeader } from './PageHeader'
 
 export function DealsPage({ market, client, generation, me }: { market: MarketView; client: ApiClient; generation: number; me: string | undefined }) {
   const delivery = useDelivery(client, generation)
+  const pendingTakes = usePendingTakes(client, generation)
   const [selected, setSelected] = useState<string>()
   const mine = market.agreements.filter((agreement) => agreement.role !== null)
   const balances = balancesByCounterparty(mine)
@@ -27,6 +30,8 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
   return (
     <div className="deals-page">
       <PageHeader title="Deals" />
+      <PendingTakes takes={pendingTakes.takes} clockOffset={pendingTakes.clockOffset} />
+      {pendingTakes.error && <p className="error">Cannot read the deals awaiting a confirm: {pendingTakes.error.message}</p>}
       <section className="panel" aria-labelledby="deals-title">
         <h2 id="deals-title">Agreements</h2>
         {mine.length === 0 ? (
