@@ -134,7 +134,7 @@ class Market implements MarketService {
   )
   private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
   /** Every take not yet past its validUntil (whoever's ask it is; each epoch drops the lapsed ones). */
-  private readonly takesOfMyAsks: SignedFact<TakeFact>[] = []
+  private readonly unlapsedTakes: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
   /** Takes whose bid or ask this node has not seen yet: their agreements are recorded when it arrives. */
   private readonly takesAwaitingOrders = new Set<FactId>()
@@ -314,7 +314,7 @@ class Market implements MarketService {
         const list = this.takesByBid.get(fact.bid) ?? []
         list.push(take)
         this.takesByBid.set(fact.bid, list)
-        this.takesOfMyAsks.push(take)
+        this.unlapsedTakes.push(take)
         this.recordAgreement(id)
         return
       }
@@ -553,11 +553,11 @@ class Market implements MarketService {
         createdAt: now,
       })
     }
-    // Takes of my asks that arrived before their orders did get a second look.
-    for (const take of this.takesOfMyAsks) {
+    // Takes that arrived before their orders get a second look (considerTake answers only those of my asks).
+    for (const take of this.unlapsedTakes) {
       if (!this.isConfirmed(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
     }
-    this.takesOfMyAsks.splice(0, this.takesOfMyAsks.length, ...this.takesOfMyAsks.filter((take) => take.fact.validUntil >= now))
+    this.unlapsedTakes.splice(0, this.unlapsedTakes.length, ...this.unlapsedTakes.filter((take) => take.fact.validUntil >= now))
     this.emitBookIfChanged()
   }
 
@@ -768,7 +768,7 @@ class Market implements MarketService {
     const now = this.now()
     const views: TakeView[] = []
     // The takes that can still bind, not the whole state: the epoch keeps this list to the unlapsed ones.
-    for (const { id, fact } of this.takesOfMyAsks) {
+    for (const { id, fact } of this.unlapsedTakes) {
       if (now > fact.validUntil || this.isConfirmed(id)) continue
       const bid = this.book.order(fact.bid)
       const ask = this.book.order(fact.ask)
