@@ -553,8 +553,10 @@ class Market implements MarketService {
         createdAt: now,
       })
     }
-    // Takes that arrived before their orders get a second look (considerTake answers only those of my asks).
+    // Takes of my asks that arrived before their orders get a second look (the list holds everyone's
+    // takes: the others are passed over here rather than queued behind the writes one by one).
     for (const take of this.unlapsedTakes) {
+      if (this.book.order(take.fact.ask)?.owner !== this.me) continue
       if (!this.isConfirmed(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
     }
     this.unlapsedTakes.splice(0, this.unlapsedTakes.length, ...this.unlapsedTakes.filter((take) => take.fact.validUntil >= now))
