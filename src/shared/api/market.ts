@@ -146,9 +146,8 @@ export const NegotiationPolicySchema = z.object({
 })
 export type NegotiationPolicy = z.infer<typeof NegotiationPolicySchema>
 
-export const AgreementViewSchema = z.object({
-  /** The take's id names the agreement. */
-  id: factId,
+/** What a take states, and so the agreement it becomes: the pair of orders, the parties, the terms. */
+const dealTerms = {
   bid: factId,
   ask: factId,
   buyer: peerId,
@@ -156,6 +155,12 @@ export const AgreementViewSchema = z.object({
   unit: z.enum(['flop', 'pageview']),
   quantity: z.number().int(),
   price: z.number().int(),
+}
+
+export const AgreementViewSchema = z.object({
+  /** The take's id names the agreement. */
+  id: factId,
+  ...dealTerms,
   /** price x quantity in micro-credits, as a decimal string (it can pass 2^53). */
   total: z.string().regex(/^\d+$/),
   /** The confirm's createdAt. */
@@ -171,13 +176,7 @@ export type AgreementView = z.infer<typeof AgreementViewSchema>
 export const TakeViewSchema = z.object({
   /** The take's id; it names the agreement if the confirm comes. */
   id: factId,
-  bid: factId,
-  ask: factId,
-  buyer: peerId,
-  seller: peerId,
-  unit: z.enum(['flop', 'pageview']),
-  quantity: z.number().int(),
-  price: z.number().int(),
+  ...dealTerms,
   /** The last moment a confirm binds the take (the node's clock, ms since the epoch). */
   validUntil: z.number().int(),
   createdAt: z.number().int(),
