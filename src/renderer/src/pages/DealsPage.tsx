@@ -1,6 +1,7 @@
-// Deals: the deals taken but awaiting the seller's confirm, the agreements this node is a party to, their delivery (a buyer runs jobs or sends a site to
-// the seller; a seller sees what runs on its machine and the receipts it signed), and what receipts
-// say: delivered value per counterparty and each seller's reputation. States and progress come from
+// Deals: the deals taken but awaiting the seller's confirm, the agreements this node is a party to,
+// their delivery (a buyer runs jobs or sends a site to the seller; a seller sees what runs on its
+// machine and the receipts it signed), and what receipts say: delivered value per counterparty and
+// each seller's reputation. States and progress come from
 // the node's jobs, sites and signed receipts only.
 import { useMemo, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
