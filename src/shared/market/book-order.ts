@@ -17,7 +17,10 @@ export interface BookOrder {
   /** createdAt of the version in force: an amended order is as old as its latest amendment. */
   priorityTime: number
   expiresAt: number
-  /** Sum of the quantities of binding agreements (take + confirm) on this order. */
+  /**
+   * What agreements (take + confirm) take from this order (binding.ts): for an ask, the binding ones;
+   * for a bid, every agreement within the bid's quantity, a void one too.
+   */
   agreedQuantity: number
   cancelled: boolean
   counterparties: Counterparties | undefined

@@ -5,12 +5,12 @@
 // MatchingEngine, which keeps the live orders in priority order and the last run's walks between
 // epochs. `match(now)` re-walks what the changes reach; `matchFacts(facts, now)` is a match on a book
 // built from scratch, and property tests hold the two equal (and equal to a plain reference matcher).
+import { AgreementIndex, type AgreementStatus, type OverCommitment } from './binding'
 import { admitsAnyone } from './compatibility'
 import type { BookOrder } from './book-order'
 import type {
   AmendFact,
   CancelFact,
-  ConfirmFact,
   DeclineFact,
   Fact,
   FactId,
@@ -19,7 +19,6 @@ import type {
   IdentifiedFact,
   OrderFact,
   PeerId,
-  TakeFact,
 } from './facts'
 import { groupIdOf, orderTtlMs } from './facts'
 import type { MatchResult } from './matcher'
@@ -44,9 +43,8 @@ export class MarketBook {
   private readonly orderFacts = new Map<FactId, OrderFact>()
   private readonly amendsByOrder = new Map<FactId, IdentifiedFact<AmendFact>[]>()
   private readonly cancelsByOrder = new Map<FactId, CancelFact[]>()
-  private readonly takes = new Map<FactId, TakeFact>()
-  private readonly takesByOrder = new Map<FactId, FactId[]>()
-  private readonly confirmsByTake = new Map<FactId, ConfirmFact[]>()
+  /** Takes, confirms and declines, and which agreements bind (binding.ts). */
+  private readonly agreements = new AgreementIndex((id) => this.orderFacts.get(id))
   private readonly declinesByBid = new Map<FactId, DeclineFact[]>()
   private readonly groupFacts = new Map<GroupId, IdentifiedFact<GroupFact>>()
   private readonly ordersByOwner = new Map<PeerId, FactId[]>()
@@ -86,55 +84,48 @@ export class MarketBook {
     for (const fact of facts) this.add(fact)
   }
 
-  /** Add a checked fact (see decodeSignedFact / factFromJson). A fact already held is ignored. */
-  add({ id, fact }: IdentifiedFact): void {
-    if (this.factIds.has(id)) return
+  /**
+   * Add a checked fact (see decodeSignedFact / factFromJson). A fact already held is ignored. Returns
+   * the orders whose agreements it may have changed beyond its own (a confirm can void or restore
+   * agreements of other orders: binding.ts), or an empty list.
+   */
+  add({ id, fact }: IdentifiedFact): readonly FactId[] {
+    if (this.factIds.has(id)) return none
     this.factIds.add(id)
-    this.index(id, fact)
+    return this.index(id, fact)
   }
 
-  private index(id: FactId, fact: Fact): void {
+  private index(id: FactId, fact: Fact): readonly FactId[] {
     switch (fact.kind) {
-      case 'order':
+      case 'order': {
         this.orderFacts.set(id, fact)
         pushTo(this.ordersByOwner, fact.owner, id)
         this.dirtyOrders.add(id)
-        return
+        return this.dirty(this.agreements.addOrder(id))
+      }
       case 'refresh': {
         // Only the owner's latest sign of life counts; a newer one re-resolves all its orders.
-        if (fact.createdAt <= (this.latestRefresh.get(fact.owner) ?? -1)) return
+        if (fact.createdAt <= (this.latestRefresh.get(fact.owner) ?? -1)) return none
         this.latestRefresh.set(fact.owner, fact.createdAt)
         for (const order of this.ordersByOwner.get(fact.owner) ?? []) this.dirtyOrders.add(order)
-        return
+        return none
       }
       case 'amend':
         pushTo(this.amendsByOrder, fact.order, { id, fact })
         this.dirtyOrders.add(fact.order)
-        return
+        return none
       case 'cancel':
         pushTo(this.cancelsByOrder, fact.order, fact)
         this.dirtyOrders.add(fact.order)
-        return
+        return none
       case 'take':
-        this.takes.set(id, fact)
-        pushTo(this.takesByOrder, fact.bid, id)
-        pushTo(this.takesByOrder, fact.ask, id)
-        this.dirtyOrders.add(fact.bid)
-        this.dirtyOrders.add(fact.ask)
-        return
-      case 'confirm': {
-        pushTo(this.confirmsByTake, fact.take, fact)
-        const take = this.takes.get(fact.take)
-        if (take !== undefined) {
-          this.dirtyOrders.add(take.bid)
-          this.dirtyOrders.add(take.ask)
-        }
-        return
-      }
+        return this.dirty(this.agreements.addTake(id, fact))
+      case 'confirm':
+        return this.dirty(this.agreements.addConfirm(id, fact))
       case 'decline':
         pushTo(this.declinesByBid, fact.bid, fact)
         this.newlyDeclinedBids.add(fact.bid)
-        return
+        return this.dirty(this.agreements.addDecline(fact))
       case 'group': {
         const groupId = groupIdOf(fact)
         const current = this.groupFacts.get(groupId)
@@ -143,9 +134,41 @@ export class MarketBook {
           this.groupMembersCache = undefined
           this.groupsChanged = true
         }
-        return
+        return none
       }
     }
+  }
+
+  /** Mark orders to be resolved again; returns them. */
+  private dirty(orders: ReadonlySet<FactId>): readonly FactId[] {
+    if (orders.size === 0) return none
+    for (const order of orders) this.dirtyOrders.add(order)
+    return [...orders]
+  }
+
+  /** Whether a take has a confirm in time by its ask's owner: an agreement, binding or void. */
+  isAgreement(take: FactId): boolean {
+    return this.agreements.isAgreement(take)
+  }
+
+  /** Whether the agreement of a take binds, and if not why (binding.ts); undefined when it is no agreement. */
+  agreementStatus(take: FactId): AgreementStatus | undefined {
+    return this.agreements.status(take)
+  }
+
+  /** Whether the bid side counts this take against its bid: an agreement within the bid's quantity. */
+  countsAgainstBid(take: FactId): boolean {
+    return this.agreements.countsAgainstBid(take)
+  }
+
+  /** The takes naming an order (as its bid or its ask), in the order they were added. */
+  takesOf(order: FactId): readonly FactId[] {
+    return this.agreements.takesOf(order)
+  }
+
+  /** Proof that this order's owner committed it beyond its quantity, if the state holds one. */
+  overCommitment(order: FactId): OverCommitment | undefined {
+    return this.agreements.overCommitment(order)
   }
 
   /** The order with its terms in force, or undefined if the state has no such order. */
@@ -208,7 +231,7 @@ export class MarketBook {
       priorityTime: terms.createdAt,
       // Live until its own expiry, or orderTtlMs after the owner's last sign of life, whichever is first.
       expiresAt: Math.min(fact.expiresAt, Math.max(terms.createdAt, this.latestRefresh.get(fact.owner) ?? 0) + orderTtlMs),
-      agreedQuantity: this.agreedQuantity(id, fact),
+      agreedQuantity: this.agreements.agreedQuantity(id, fact),
       cancelled: (this.cancelsByOrder.get(id) ?? none).some((cancel) => cancel.owner === fact.owner),
       counterparties: admitsAnyone(fact.counterparties) ? undefined : fact.counterparties,
     }
@@ -222,37 +245,9 @@ export class MarketBook {
     return order.side === 'bid' ? amend.range >= amend.price : amend.range <= amend.price
   }
 
-  /** Agreements binding on this order: a take by the bid's owner, confirmed by the ask's owner in time. */
-  private agreedQuantity(id: FactId, order: OrderFact): number {
-    let agreed = 0
-    for (const takeId of this.takesByOrder.get(id) ?? none) {
-      const take = this.takes.get(takeId)!
-      const bid = take.bid === id ? order : this.orderFacts.get(take.bid)
-      const ask = take.ask === id ? order : this.orderFacts.get(take.ask)
-      if (bid === undefined || ask === undefined || bid.side !== 'bid' || ask.side !== 'ask') continue
-      if (take.owner !== bid.owner) continue
-      const confirmed = (this.confirmsByTake.get(takeId) ?? []).some(
-        (confirm) => confirm.owner === ask.owner && confirm.createdAt <= take.validUntil,
-      )
-      if (confirmed) agreed = Math.min(Number.MAX_SAFE_INTEGER, agreed + take.quantity)
-    }
-    return agreed
-  }
-
   /** Re-resolve the orders touched since the last call; the engine hears of them at the next match. */
   private refresh(): void {
     if (this.dirtyOrders.size === 0) return
-    // An order that arrives after facts about it makes those facts count: its takes' other side too.
-    // (The takes first: most orders have none, and that is one lookup rather than three.)
-    for (const id of [...this.dirtyOrders]) {
-      const takes = this.takesByOrder.get(id)
-      if (takes === undefined || !this.orderFacts.has(id) || this.resolved.has(id)) continue
-      for (const takeId of takes) {
-        const take = this.takes.get(takeId)!
-        this.dirtyOrders.add(take.bid)
-        this.dirtyOrders.add(take.ask)
-      }
-    }
     for (const id of this.dirtyOrders) {
       const order = this.resolve(id)
       if (order === undefined) continue

@@ -9,14 +9,13 @@ import {
   windowContains,
   type AmendFact,
   type CancelFact,
-  type ConfirmFact,
   type DeclineFact,
   type GroupFact,
   type IdentifiedFact,
   type MatchResult,
   type OrderFact,
-  type TakeFact,
 } from '../../../src/shared/market'
+import { referenceBinding } from './reference-binding'
 
 interface Terms {
   id: string
@@ -41,6 +40,7 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number): M
   }
   const members = (group: string) => (groups.has(group) ? new Set(groups.get(group)!.fact.members) : undefined)
 
+  const binding = referenceBinding(facts)
   const terms = new Map<string, Terms>()
   for (const [id, fact] of orders) {
     let best: [string, AmendFact] | undefined
@@ -50,17 +50,7 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number): M
       if (!best || amend.seq > best[1].seq || (amend.seq === best[1].seq && amendId < best[0])) best = [amendId, amend]
     }
     const inForce = best?.[1] ?? fact
-    let agreed = 0
-    for (const [takeId, take] of ofKind('take') as [string, TakeFact][]) {
-      if (take.bid !== id && take.ask !== id) continue
-      const bidFact = orders.get(take.bid)
-      const askFact = orders.get(take.ask)
-      if (!bidFact || !askFact || bidFact.side !== 'bid' || askFact.side !== 'ask' || take.owner !== bidFact.owner) continue
-      const confirmed = (ofKind('confirm') as [string, ConfirmFact][]).some(
-        ([, confirm]) => confirm.take === takeId && confirm.owner === askFact.owner && confirm.createdAt <= take.validUntil,
-      )
-      if (confirmed) agreed += take.quantity
-    }
+    const agreed = binding.agreed(id)
     terms.set(id, {
       id,
       fact,
