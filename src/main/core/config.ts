@@ -9,6 +9,7 @@ import type { MarketServiceInit } from './market/market-service'
 import type { FactSyncInit } from './market/sync'
 import type { MembersServiceInit } from './members/members-service'
 import type { DeliveryInit } from './delivery/delivery-service'
+import type { RedialInit } from './network/redial'
 
 /** The configuration is wrong: the message names the setting and the fix. */
 export class ConfigError extends CyclexError {
@@ -45,6 +46,30 @@ export interface NodeConfig {
   members?: MembersServiceInit
   /** Where sites are served (host, port), the samples folder, and delivery's size limits. */
   delivery?: DeliveryInit
+  /**
+   * Addresses to tell peers instead of the listen addresses: a public node's public address
+   * (/ip4/203.0.113.7/tcp/4001). A node with announced addresses counts as publicly reachable.
+   */
+  announce?: string[]
+  /** Offer circuit relay v2 to other nodes (cyclex serve --relay), with these limits. */
+  relay?: RelayServiceConfig
+  /** How the bootstrap peers, saved peers and relays are redialled after they drop; tests shorten it. */
+  redial?: RedialInit
+}
+
+export interface RelayServiceConfig {
+  /** At most this many nodes hold a reservation at once; default 64. */
+  maxReservations?: number
+  /** Bytes one relayed connection may carry in each direction before the relay closes it; default 16 MiB. */
+  dataLimitBytes?: number
+  /** How long one relayed connection may last; default 10 minutes. */
+  durationLimitMs?: number
+}
+
+export const defaultRelayService: Required<RelayServiceConfig> = {
+  maxReservations: 64,
+  dataLimitBytes: 16 * 2 ** 20,
+  durationLimitMs: 10 * 60_000,
 }
 
 export interface ResolvedConfig {
@@ -60,6 +85,10 @@ export interface ResolvedConfig {
   sync?: FactSyncInit
   members?: MembersServiceInit
   delivery?: DeliveryInit
+  announce?: Multiaddr[]
+  /** null or absent: the node offers no relay. */
+  relay?: Required<RelayServiceConfig> | null
+  redial?: RedialInit
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -160,6 +189,16 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
       path: 'pingIntervalMs',
     })
   }
+  const announce = parseMultiaddrs(config.announce ?? [], 'announce', false)
+  let relay: Required<RelayServiceConfig> | null = null
+  if (config.relay !== undefined) {
+    relay = { ...defaultRelayService, ...config.relay }
+    for (const [name, value] of Object.entries(relay)) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new ConfigError(`relay.${name} must be a whole number, at least 1, not ${String(value)}`, { path: `relay.${name}` })
+      }
+    }
+  }
   return {
     dataDir,
     listen,
@@ -173,5 +212,8 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     sync: config.sync ?? {},
     members: config.members ?? {},
     delivery: config.delivery ?? {},
+    announce,
+    relay,
+    redial: config.redial ?? {},
   }
 }

@@ -1,8 +1,13 @@
-// The libp2p host of a node: TCP, noise, yamux, identify and ping, gossipsub for the market, mDNS and
-// bootstrap discovery, and the pre-shared-key protector when the node runs in a closed peer group.
+// The libp2p host of a node: TCP and circuit relay v2 transports, noise, yamux, identify and ping,
+// AutoNAT and DCUtR (hole punching), gossipsub for the market, mDNS and bootstrap discovery, the
+// relay service when the node offers one, and the pre-shared-key protector when the node runs in a
+// closed peer group.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
@@ -13,8 +18,18 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { ResolvedConfig } from './config'
 import { marketGossip, type MarketGossipInit, type MarketPubSub } from './market/gossip'
+import { announceFilter } from './network/reachability'
+import { relayRouting } from './network/relay-routing'
 
-export type HostServices = { identify: Identify; ping: Ping; pubsub: MarketPubSub }
+export type HostServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: MarketPubSub
+  autoNAT: unknown
+  dcutr: unknown
+  /** Present when the node offers circuit relay to others (config.relay). */
+  relay?: CircuitRelayService
+}
 export type Host = Libp2p<HostServices>
 
 export interface HostOptions {
@@ -33,24 +48,49 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
   const dialAtStart = [...config.bootstrap, ...savedPeers].map((address) => address.toString())
   if (dialAtStart.length > 0) peerDiscovery.push(bootstrap({ list: [...new Set(dialAtStart)] }))
 
+  const listen = config.listen.map((address) => address.toString())
+  // A node that is no relay itself keeps one reservation on a relay it is connected to (its bootstrap
+  // peers are the usual ones): until AutoNAT confirms a public address nobody can tell whether others
+  // can dial it, and behind a NAT the relayed address is its only one. announceFilter stops advertising
+  // it once the node is known to be reachable.
+  const relay = config.relay ?? null
+  const announce = config.announce ?? []
+  if (relay === null) listen.push('/p2p-circuit')
+  const services: Libp2pOptions<HostServices>['services'] = {
+    identify: identify(),
+    // Two pingers share the protocol on every connection: libp2p's connection monitor (every 10 s;
+    // it closes the connection when its ping fails) and the node's latency monitor (when a peer
+    // connects, and until the connection monitor has a figure). With ping's default of one outbound
+    // stream, the monitor's ping failed whenever the latency ping was in flight, and the connection
+    // was closed under the peers' feet.
+    ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
+    pubsub: marketGossip(gossip),
+    autoNAT: autoNAT(),
+    dcutr: dcutr(),
+  }
+  if (relay !== null) {
+    services.relay = circuitRelayServer({
+      reservations: {
+        maxReservations: relay.maxReservations,
+        defaultDataLimit: BigInt(relay.dataLimitBytes),
+        defaultDurationLimit: relay.durationLimitMs,
+      },
+    })
+  }
   const options: Libp2pOptions<HostServices> = {
     privateKey,
-    addresses: { listen: config.listen.map((address) => address.toString()) },
-    transports: [tcp()],
+    addresses: {
+      listen,
+      announce: announce.map((address) => address.toString()),
+      announceFilter: announceFilter(announce),
+    },
+    transports: [tcp(), circuitRelayTransport()],
+    peerRouters: [relayRouting()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { ...config.connectionLimits },
-    services: {
-      identify: identify(),
-      // Two pingers share the protocol on every connection: libp2p's connection monitor (every 10 s;
-      // it closes the connection when its ping fails) and the node's latency monitor (when a peer
-      // connects, and until the connection monitor has a figure). With ping's default of one outbound
-      // stream, the monitor's ping failed whenever the latency ping was in flight, and the connection
-      // was closed under the peers' feet.
-      ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
-      pubsub: marketGossip(gossip),
-    },
+    services,
   }
   if (config.swarmKey) options.connectionProtector = preSharedKey({ psk: config.swarmKey })
   if (isBlocked) {

@@ -24,6 +24,8 @@ import { openBlocklist, type Blocklist } from './members/blocklist'
 import { membersService, type MembersService } from './members/members-service'
 import { createSwarmKeyFile, readSwarmKeyFile } from './members/swarm-key'
 import { negotiationHistory, type NegotiationHistoryService } from './market/negotiation-history'
+import { reachabilityMonitor, type ReachabilityMonitor } from './network/reachability'
+import { peerRedial, type PeerRedial, type RedialTarget } from './network/redial'
 import { acceptOffer, counterOffer } from './market/negotiation-offers'
 import { loadOrCreatePeerKey } from './peer-key'
 import { peerLatency, type PeerLatency } from './peer-latency'
@@ -50,16 +52,20 @@ const snapshotAfterChanges = 1_000
 /** Status changes that arrive within this window are sent to the UI as one event. */
 const statusCoalesceMs = 50
 
-function summarizeConnections(peerId: string, connections: Connection[], latencyMs: number | null): PeerConnection {
+function summarizeConnections(peerId: string, connections: Connection[], latencyMs: number | null, reachability: ReachabilityMonitor): PeerConnection {
   const open = connections.filter((connection) => connection.status === 'open')
   if (open.length === 0) throw new ConnectionError(`The connection to ${peerId} closed as soon as it opened; try again`)
   const first = open.reduce((oldest, connection) => (connection.timeline.open < oldest.timeline.open ? connection : oldest))
+  // libp2p prefers an unlimited connection for new streams, so that one says how the peer is reached.
+  const best = open.find((connection) => reachability.kindOf(connection) !== 'relayed') ?? first
   return {
     peerId,
     addresses: open.map((connection) => connection.remoteAddr.toString()),
     direction: first.direction,
     latencyMs,
     connectedAt: first.timeline.open,
+    kind: reachability.kindOf(best),
+    relay: reachability.relayOf(best),
   }
 }
 
@@ -85,6 +91,8 @@ class Node implements CyclexNode {
   private readonly autoNegotiation: AutoNegotiationService
   private readonly drafts: DraftsService
   private readonly delivery: DeliveryService
+  private readonly reachability: ReachabilityMonitor
+  private readonly redial: PeerRedial
   private readonly events = createEventHub()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -104,6 +112,17 @@ class Node implements CyclexNode {
     penalties: PeerPenalties,
   ) {
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
+    const relay = config.relay ?? null
+    this.reachability = reachabilityMonitor({
+      announced: config.announce ?? [],
+      relayService: relay === null ? null : { maxReservations: relay.maxReservations },
+    })({
+      libp2p: host,
+      relayReservations: () => host.services.relay?.reservations.size ?? 0,
+      onChange: this.statusChanged,
+    })
+    // A node behind a NAT cannot be dialled, so it is the one that comes back to its peers.
+    this.redial = peerRedial(config.redial)({ libp2p: host, targets: () => this.redialTargets(), onChange: this.statusChanged })
     this.benchmark = benchmarkService()({
       dataDir: config.dataDir,
       store,
@@ -189,7 +208,7 @@ class Node implements CyclexNode {
       byPeer.set(peer, [...(byPeer.get(peer) ?? []), connection])
     }
     const peers = [...byPeer]
-      .map(([peer, connections]) => summarizeConnections(peer, connections, this.latency.latencyOf(peer)))
+      .map(([peer, connections]) => summarizeConnections(peer, connections, this.latency.latencyOf(peer), this.reachability))
       .sort((a, b) => a.connectedAt - b.connectedAt || a.peerId.localeCompare(b.peerId))
     return {
       peerId: this.peerId,
@@ -198,7 +217,33 @@ class Node implements CyclexNode {
       peers,
       privateNetwork: this.config.swarmKey !== undefined,
       startedAt: this.startedAt,
+      reachability: this.reachability.status(),
+      redialing: this.redial.pending(),
     }
+  }
+
+  /** The peers the node stays connected to: bootstrap peers, saved peers and the relays it used. */
+  private redialTargets(): RedialTarget[] {
+    const targets: RedialTarget[] = []
+    const add = (text: string, reason: RedialTarget['reason']): void => {
+      let address: Multiaddr
+      try {
+        address = multiaddr(text)
+      } catch {
+        return
+      }
+      const peerId = address.getPeerId()
+      if (peerId === null || peerId === this.peerId) return
+      const known = targets.find((target) => target.peerId === peerId)
+      if (known) known.addresses.push(address)
+      else targets.push({ peerId, addresses: [address], reason })
+    }
+    for (const address of this.config.bootstrap) add(address.toString(), 'bootstrap')
+    for (const text of this.settings.get().savedPeers) add(text, 'saved')
+    for (const relay of this.reachability.relayTargets()) {
+      if (!targets.some((target) => target.peerId === relay.peerId)) targets.push(relay)
+    }
+    return targets
   }
 
   /** Coalesce bursts of libp2p events into one status event for the UI. */
@@ -331,6 +376,7 @@ class Node implements CyclexNode {
       peer,
       this.host.getConnections(connection.remotePeer),
       latencyMs ?? this.latency.latencyOf(peer),
+      this.reachability,
     )
   }
 
@@ -340,6 +386,8 @@ class Node implements CyclexNode {
       this.statusTimer = undefined
       clearInterval(this.snapshotTimer)
       await this.members.stop()
+      await this.redial.stop()
+      await this.reachability.stop()
       await this.latency.stop()
       await this.autoNegotiation.stop()
       await this.sync.stop()
@@ -365,6 +413,8 @@ class Node implements CyclexNode {
     this.host.addEventListener('connection:close', this.statusChanged)
     this.host.addEventListener('self:peer:update', this.statusChanged)
     this.latency.start()
+    this.reachability.start()
+    this.redial.start()
     // The history listens before the first epoch announces negotiations.
     await this.negotiationHistory.start()
     this.market.start()

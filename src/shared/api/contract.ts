@@ -28,8 +28,43 @@ export const PeerConnectionSchema = z.object({
   latencyMs: z.number().nonnegative().nullable(),
   /** When the first open connection to the peer was opened, ms since the epoch. */
   connectedAt: z.number().int().nonnegative(),
+  /**
+   * How the best open connection runs: straight to the peer, through a circuit relay (limited in
+   * bytes and time), or straight to the peer after a relayed connection was upgraded by hole punching.
+   */
+  kind: z.enum(['direct', 'relayed', 'hole-punched']),
+  /** The relay a relayed connection runs through; null otherwise. */
+  relay: peerId.nullable(),
 })
 export type PeerConnection = z.infer<typeof PeerConnectionSchema>
+
+export const ReachabilitySchema = z.object({
+  /**
+   * public: a peer dialled one of this node's addresses back (AutoNAT) or the node offers relay
+   * service on an address it was told is public; behind-nat: peers see it at an address it does not
+   * listen on, or AutoNAT found its addresses undialable; unknown: neither yet.
+   */
+  status: z.enum(['public', 'behind-nat', 'unknown']),
+  /** Addresses other nodes can dial directly (confirmed by AutoNAT, or announced). */
+  publicAddresses: z.array(multiaddrText),
+  /** The addresses others reach this node at through a relay (/p2p/<relay>/p2p-circuit/p2p/<self>). */
+  relayAddresses: z.array(multiaddrText),
+  /** The relays holding a reservation for this node. */
+  relays: z.array(peerId),
+  /** This node's own circuit relay service, when it offers one (cyclex serve --relay). */
+  relayService: z.object({ maxReservations: z.number().int().nonnegative(), reservations: z.number().int().nonnegative() }).nullable(),
+})
+export type Reachability = z.infer<typeof ReachabilitySchema>
+
+export const RedialStateSchema = z.object({
+  peerId,
+  /** Why the node wants this peer: it is a bootstrap peer, a saved peer, or a relay it used. */
+  reason: z.enum(['bootstrap', 'saved', 'relay']),
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+})
+export type RedialState = z.infer<typeof RedialStateSchema>
 
 export const NodeStatusSchema = z.object({
   peerId,
@@ -40,6 +75,9 @@ export const NodeStatusSchema = z.object({
   /** Whether the node runs in a closed peer group (a libp2p private network with a swarm key). */
   privateNetwork: z.boolean(),
   startedAt: z.number().int().nonnegative(),
+  reachability: ReachabilitySchema,
+  /** Wanted peers (bootstrap, saved, relays) that are not connected; the node keeps dialling them. */
+  redialing: z.array(RedialStateSchema),
 })
 export type NodeStatus = z.infer<typeof NodeStatusSchema>
 

@@ -25,6 +25,8 @@ const status: NodeStatus = {
   peers: [],
   privateNetwork: false,
   startedAt: 1,
+  reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
+  redialing: [],
 }
 const settings: Settings = { displayName: '', theme: 'system', savedPeers: [] }
 

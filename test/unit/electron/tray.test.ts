@@ -3,11 +3,11 @@ import type { NodeStatus, PeerConnection } from '../../../src/shared/api/contrac
 import { peersConnectedText, trayUpdater, trayView, type TrayView } from '../../../src/main/electron/tray'
 
 function peer(peerId: string, latencyMs: number | null = null): PeerConnection {
-  return { peerId, addresses: [], direction: 'outbound', latencyMs, connectedAt: 1 }
+  return { peerId, addresses: [], direction: 'outbound', latencyMs, connectedAt: 1, kind: 'direct', relay: null }
 }
 
 function statusWith(peers: PeerConnection[], privateNetwork = false): NodeStatus {
-  return { peerId: '12D3KooWSelf', version: '0.1.0', listenAddresses: [], peers, privateNetwork, startedAt: 1 }
+  return { peerId: '12D3KooWSelf', version: '0.1.0', listenAddresses: [], peers, privateNetwork, startedAt: 1, reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null }, redialing: [] }
 }
 
 const noActions = { show: () => {}, quit: () => {} }

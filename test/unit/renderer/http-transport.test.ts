@@ -21,6 +21,8 @@ const status: NodeStatus = {
   peers: [],
   privateNetwork: false,
   startedAt: 1_700_000_000_000,
+  reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
+  redialing: [],
 }
 
 interface Request {
@@ -112,7 +114,7 @@ describe('HTTP transport calls', () => {
     const { fetch, requests } = stubFetch({
       status: 200,
       body: JSON.stringify({
-        result: { peerId: 'p', addresses: [], direction: 'outbound', latencyMs: null, connectedAt: 1 },
+        result: { peerId: 'p', addresses: [], direction: 'outbound', latencyMs: null, connectedAt: 1, kind: 'direct', relay: null },
       }),
     })
     const client = createApiClient(transportWith(fetch))

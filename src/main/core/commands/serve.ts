@@ -3,7 +3,7 @@
 import { access, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type CliCommand, type CliIo, defaultDataDir, parseFlags } from '../cli-command'
-import { ConfigError } from '../config'
+import { ConfigError, defaultRelayService, type RelayServiceConfig } from '../config'
 import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
 import { createNode } from '../node'
@@ -22,6 +22,12 @@ Options:
   --bootstrap ADDR    peer to dial at start, ending in /p2p/<peerId> (repeatable)
   --swarm-key FILE    join the closed peer group of this libp2p swarm key
   --no-mdns           do not look for peers on the local network
+  --announce ADDR     tell peers this address instead of the listen addresses (repeatable): a public
+                      node's public address, e.g. /ip4/203.0.113.7/tcp/4001
+  --relay             offer circuit relay v2 to nodes behind NATs (a public node's job)
+  --relay-max-reservations N   nodes that may hold a reservation at once; default ${defaultRelayService.maxReservations}
+  --relay-max-mib N   MiB one relayed connection may carry each way; default ${defaultRelayService.dataLimitBytes / 2 ** 20}
+  --relay-max-minutes N        how long one relayed connection may last; default ${defaultRelayService.durationLimitMs / 60_000}
   -h, --help          show this help`
 
 export interface ServeOptions {
@@ -31,6 +37,18 @@ export interface ServeOptions {
   bootstrap: string[]
   swarmKeyFile: string | undefined
   mdns: boolean
+  announce: string[]
+  /** Set when the node offers relay service. */
+  relay: RelayServiceConfig | undefined
+}
+
+function positiveInteger(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(`${flag} must be a whole number, at least 1, not '${text}'`, { path: flag.slice(2) })
+  }
+  return value
 }
 
 /** Parse and check serve's flags; throws ConfigError with the flag's name on a bad value. */
@@ -46,6 +64,11 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       bootstrap: { type: 'string', multiple: true },
       'swarm-key': { type: 'string' },
       'no-mdns': { type: 'boolean' },
+      announce: { type: 'string', multiple: true },
+      relay: { type: 'boolean' },
+      'relay-max-reservations': { type: 'string' },
+      'relay-max-mib': { type: 'string' },
+      'relay-max-minutes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -55,6 +78,20 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
   if (!/^\d+$/.test(portText) || port > 65_535) {
     throw new ConfigError(`--port must be a whole number from 0 to 65535, not '${portText}'`, { path: 'port' })
   }
+  const maxReservations = positiveInteger(values['relay-max-reservations'], '--relay-max-reservations')
+  const maxMib = positiveInteger(values['relay-max-mib'], '--relay-max-mib')
+  const maxMinutes = positiveInteger(values['relay-max-minutes'], '--relay-max-minutes')
+  const limitsGiven = maxReservations !== undefined || maxMib !== undefined || maxMinutes !== undefined
+  if (limitsGiven && !values.relay) {
+    throw new ConfigError('the --relay-max-* limits apply to a relay; add --relay to offer one', { path: 'relay' })
+  }
+  const relay: RelayServiceConfig | undefined = values.relay
+    ? {
+        ...(maxReservations !== undefined ? { maxReservations } : {}),
+        ...(maxMib !== undefined ? { dataLimitBytes: maxMib * 2 ** 20 } : {}),
+        ...(maxMinutes !== undefined ? { durationLimitMs: maxMinutes * 60_000 } : {}),
+      }
+    : undefined
   return {
     dataDir: values.data ?? defaultDataDir(),
     port,
@@ -62,6 +99,8 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     bootstrap: values.bootstrap ?? [],
     swarmKeyFile: values['swarm-key'],
     mdns: !values['no-mdns'],
+    announce: values.announce ?? [],
+    relay,
   }
 }
 
@@ -99,6 +138,8 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     bootstrap: options.bootstrap,
     ...(options.swarmKeyFile ? { swarmKeyFile: options.swarmKeyFile } : {}),
     mdns: options.mdns,
+    announce: options.announce,
+    ...(options.relay ? { relay: options.relay } : {}),
   })
   let server
   try {

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import type { ApiClient, NodeStatus, PeerConnection } from '../../../shared/api/contract'
+import type { ApiClient, NodeStatus, PeerConnection, RedialState } from '../../../shared/api/contract'
 import { CopyButton } from '../components/CopyButton'
 import { StableLabel } from '../components/StableLabel'
 import type { NodeStatusView } from '../hooks/use-node-status'
@@ -28,7 +28,8 @@ export function NodePage({ client, node }: { client: ApiClient; node: NodeStatus
       {status && (
         <>
           <IdentitySection status={status} />
-          <PeersSection client={client} peers={status.peers} onConnected={node.refresh} />
+          <ReachabilitySection status={status} />
+          <PeersSection client={client} peers={status.peers} redialing={status.redialing} onConnected={node.refresh} />
         </>
       )}
     </>
@@ -68,13 +69,81 @@ function IdentitySection({ status }: { status: NodeStatus }) {
   )
 }
 
+function shortPeer(peerId: string): string {
+  return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
+}
+
+/** How other nodes reach this one, in one sentence. */
+export function reachabilityText(status: NodeStatus): string {
+  const { reachability } = status
+  if (reachability.status === 'public') return `Reachable at ${reachability.publicAddresses.join(', ')}`
+  const relays = reachability.relays.map(shortPeer).join(', ')
+  if (reachability.status === 'behind-nat') {
+    return relays === ''
+      ? 'Behind NAT, and no relay holds a reservation for this node yet: other nodes cannot dial it'
+      : `Behind NAT, reachable through relay ${relays}`
+  }
+  return relays === ''
+    ? 'Not known yet: no peer outside this network has seen this node'
+    : `Not known yet; reachable through relay ${relays} as well`
+}
+
+function ReachabilitySection({ status }: { status: NodeStatus }) {
+  const { reachability } = status
+  return (
+    <section className="panel" aria-labelledby="reachability-heading">
+      <h2 id="reachability-heading">Reachability</h2>
+      <p data-testid="reachability">{reachabilityText(status)}</p>
+      {reachability.relayAddresses.length > 0 && (
+        <ul className="address-list" data-testid="relay-addresses">
+          {reachability.relayAddresses.map((address) => (
+            <li key={address} className="copyable">
+              <code>{address}</code>
+              <CopyButton text={address} label={`Copy address ${address}`} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {reachability.relayService && (
+        <p data-testid="relay-service">
+          This node relays for others: {reachability.relayService.reservations} of {reachability.relayService.maxReservations} reservations in use.
+        </p>
+      )}
+    </section>
+  )
+}
+
+function connectionKindText(peer: PeerConnection): string {
+  if (peer.kind === 'relayed') return peer.relay ? `Relayed via ${shortPeer(peer.relay)}` : 'Relayed'
+  return peer.kind === 'hole-punched' ? 'Direct (hole-punched)' : 'Direct'
+}
+
+function RedialList({ redialing }: { redialing: readonly RedialState[] }) {
+  const now = useNow(1_000)
+  if (redialing.length === 0) return null
+  return (
+    <ul className="redial-list" data-testid="redialing">
+      {redialing.map((entry) => (
+        <li key={entry.peerId} title={entry.lastError ?? undefined}>
+          Trying {entry.reason === 'relay' ? 'relay' : entry.reason === 'saved' ? 'saved peer' : 'bootstrap peer'} <code>{shortPeer(entry.peerId)}</code> again
+          {entry.nextAttemptAt > now ? ` in ${Math.ceil((entry.nextAttemptAt - now) / 1000)} s` : ' now'} ({entry.attempts}{' '}
+          {entry.attempts === 1 ? 'attempt' : 'attempts'}
+          {entry.lastError ? `; last: ${entry.lastError}` : ''})
+        </li>
+      ))}
+    </ul>
+  )
+}
+
 function PeersSection({
   client,
   peers,
+  redialing,
   onConnected,
 }: {
   client: ApiClient
   peers: readonly PeerConnection[]
+  redialing: readonly RedialState[]
   onConnected: () => void
 }) {
   return (
@@ -87,6 +156,7 @@ function PeersSection({
         {peers.length === 0 ? (
           <div className="empty-state">
             <p className="empty-state-title">No peers connected</p>
+            {redialing.length > 0 && <p>This node keeps dialling the peers it knows:</p>}
             <p>
               Nodes on your local network usually show up here by themselves. To reach a node elsewhere, paste its
               address above; the other node’s Node page lists its addresses.
@@ -95,6 +165,7 @@ function PeersSection({
         ) : (
           <PeerTable peers={peers} />
         )}
+        <RedialList redialing={redialing} />
       </div>
     </section>
   )
@@ -112,6 +183,7 @@ function PeerTable({ peers }: { peers: readonly PeerConnection[] }) {
             Latency
           </th>
           <th scope="col">Direction</th>
+          <th scope="col">Connection</th>
           <th scope="col" className="numeric">
             Connected
           </th>
@@ -134,6 +206,7 @@ function PeerTable({ peers }: { peers: readonly PeerConnection[] }) {
               {formatLatency(peer.latencyMs)}
             </td>
             <td>{peer.direction === 'inbound' ? 'Inbound' : 'Outbound'}</td>
+            <td data-testid="peer-connection-kind">{connectionKindText(peer)}</td>
             <td className="numeric" title={new Date(peer.connectedAt).toLocaleString()}>
               {formatAge(peer.connectedAt, now)}
             </td>
