@@ -313,6 +313,8 @@ class Delivery implements DeliveryService {
     await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
       maxInboundStreams: 8,
       maxOutboundStreams: 8,
+      // A buyer behind a NAT that hole punching cannot open reaches the seller through a relay.
+      runOnLimitedConnection: true,
     })
     await this.receiptSync.start()
     this.policyTimer = setInterval(() => void this.applyPolicy(), this.init.policyCheckMs ?? 2_000)
@@ -759,7 +761,7 @@ class Delivery implements DeliveryService {
   private async open(agreement: AgreementView, maxFrameBytes: number): Promise<JobChannel> {
     if (!this.started) throw new NotRunningError('the node is not running')
     try {
-      const stream = await this.components.libp2p.dialProtocol(peerIdFromString(agreement.seller), jobProtocol, { signal: AbortSignal.timeout(15_000) })
+      const stream = await this.components.libp2p.dialProtocol(peerIdFromString(agreement.seller), jobProtocol, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
       return new JobChannel(stream, maxFrameBytes)
     } catch (error) {
       throw new ConnectionError(`could not reach the seller ${agreement.seller}: ${(error as Error).message}`, { cause: error })

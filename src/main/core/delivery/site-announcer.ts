@@ -79,6 +79,7 @@ export class SiteAnnouncer implements Startable {
     try {
       stream = await this.components.libp2p.dialProtocol(peerIdFromString(notice.buyer), this.components.protocol, {
         signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopping.signal]),
+        runOnLimitedConnection: true,
       })
       this.streams.add(stream)
       const channel = new JobChannel(stream, maxAnswerBytes)

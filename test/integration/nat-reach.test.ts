@@ -1,0 +1,138 @@
+// Two homes behind NAT routers (one of them symmetric), whose only common peer is a public relay node,
+// trade and deliver a WebAssembly job; then the public node restarts and both homes come back to it by
+// themselves. The network is made of Linux network namespaces (test/nat/netns.ts); without root, ip or
+// iptables the test says why and skips.
+//
+// It prints the figures docs/scaling.md quotes, on lines that start with [nat-figures].
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { NodeConfig } from '../../src/main/core/node'
+import type { NodeStatus } from '../../src/shared/api/contract'
+import type { JobResult } from '../../src/shared/api/delivery'
+import type { AgreementView, MarketSummary, OrderView } from '../../src/shared/api/market'
+import { makeTempDir, removeDir, waitFor } from '../helpers/nodes'
+import { NamespacedNode, NatLab, namespacesUnavailable, publicNodeAddress } from '../nat/netns'
+
+const unavailable = namespacesUnavailable()
+if (unavailable !== null) console.log(`Skipping the NAT tests: ${unavailable}`)
+
+const hour = 3_600_000
+const port = 4001
+/** Short epochs as in the other multi-node tests; the machine is shared, so every wait is generous. */
+const market = { epochMs: 200, takeTtlMs: 3_000, clockSkewMs: 1_000 }
+const figures: Record<string, number | string> = {}
+
+function note(name: string, value: number | string): void {
+  figures[name] = value
+  console.log(`[nat-figures] ${name}: ${value}`)
+}
+
+describe.skipIf(unavailable !== null)('across NATs', () => {
+  let lab: NatLab
+  const dirs: string[] = []
+  const nodes: NamespacedNode[] = []
+  let publicNode: NamespacedNode
+  let publicConfig: NodeConfig
+  let seller: NamespacedNode
+  let buyer: NamespacedNode
+  let startedAt = 0
+
+  const status = (node: NamespacedNode) => node.call<NodeStatus>('node.status')
+  const connectedTo = async (node: NamespacedNode, peerId: string) => (await status(node)).peers.some((peer) => peer.peerId === peerId)
+  const startNode = async (namespace: string, config: NodeConfig): Promise<NamespacedNode> => {
+    const node = await NamespacedNode.start(namespace, config)
+    nodes.push(node)
+    return node
+  }
+
+  beforeAll(async () => {
+    lab = NatLab.create(['cone', 'symmetric'])
+    process.once('exit', () => lab.remove())
+    const dir = async (): Promise<string> => {
+      const path = await makeTempDir('cyclex-nat-')
+      dirs.push(path)
+      return path
+    }
+    startedAt = Date.now()
+    publicConfig = {
+      dataDir: await dir(),
+      listen: [`/ip4/0.0.0.0/tcp/${port}`],
+      announce: [`/ip4/${publicNodeAddress}/tcp/${port}`],
+      relay: { maxReservations: 8 },
+      mdns: false,
+      inMemoryStore: true,
+      market,
+    }
+    publicNode = await startNode(lab.publicNamespace, publicConfig)
+    const bootstrap = `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}`
+    const home = async (index: number): Promise<NamespacedNode> =>
+      startNode(lab.homes[index]!.namespace, { dataDir: await dir(), listen: [`/ip4/0.0.0.0/tcp/${port}`], bootstrap: [bootstrap], mdns: false, inMemoryStore: true, market })
+    ;[seller, buyer] = await Promise.all([home(0), home(1)])
+  }, 180_000)
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)))
+    lab?.remove()
+    await Promise.all(dirs.map(removeDir))
+    if (Object.keys(figures).length > 0) console.log(`[nat-figures] ${JSON.stringify(figures)}`)
+  }, 60_000)
+
+  it('each home finds itself behind NAT and reserves a slot on the public relay', async () => {
+    for (const home of [seller, buyer]) {
+      await waitFor(
+        async () => {
+          const { reachability } = await status(home)
+          return reachability.status === 'behind-nat' && reachability.relays.includes(publicNode.peerId)
+        },
+        'a home to see itself behind NAT with a reservation on the public node',
+        60_000,
+      )
+    }
+    const { reachability } = await status(publicNode)
+    expect(reachability.status).toBe('public')
+    expect(reachability.relayService?.reservations).toBe(2)
+    expect((await status(seller)).reachability.relayAddresses.some((address) => address.includes(`/p2p/${publicNode.peerId}/p2p-circuit`))).toBe(true)
+  }, 90_000)
+
+  it('the homes agree on a trade through the public node, and the buyer\'s job runs on the seller', async () => {
+    await seller.call('benchmark.start', { quick: true, maxWorkers: 1 })
+    await waitFor(async () => (await seller.call('benchmark.profile')) !== null, "the seller's benchmark profile", 90_000)
+    await seller.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
+    for (const home of [seller, buyer]) {
+      await waitFor(async () => (await home.call<MarketSummary>('market.summary')).gossipPeers >= 1, 'a home to gossip with the public node', 60_000)
+    }
+
+    const now = Date.now()
+    const ask = await seller.call<OrderView>('market.place', { order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } } })
+    await waitFor(async () => (await buyer.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer', 60_000)
+    note('start to first book across NATs (ms)', Date.now() - startedAt)
+    await buyer.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } } })
+    const agreementOf = async (node: NamespacedNode) => (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements.find((each) => each.ask === ask.id)
+    await waitFor(async () => (await agreementOf(seller)) !== undefined && (await agreementOf(buyer)) !== undefined, 'the agreement on both homes', 60_000)
+    const agreement = (await agreementOf(buyer))!
+
+    const before = lab.publicInterfaceBytes()
+    const result = await buyer.call<JobResult>('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
+    const after = lab.publicInterfaceBytes()
+    expect(result.state, result.reason ?? '').toBe('completed')
+    expect(Buffer.from(result.stdout, 'base64').toString('utf8')).toMatch(/^pi=\d\.\d{6} samples=200000 hits=\d+\n$/)
+    note('bytes through the public host during the job (both ways)', after.received - before.received + after.sent - before.sent)
+
+    const sellerSeen = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)
+    expect(sellerSeen?.kind).toBeDefined()
+    note(`buyer (${lab.homes[1]!.kind} NAT) to seller (${lab.homes[0]!.kind} NAT) connection`, sellerSeen?.kind ?? 'none')
+  }, 240_000)
+
+  it('after the public node restarts, both homes are connected to it again within 30 s', async () => {
+    await publicNode.stop()
+    nodes.splice(nodes.indexOf(publicNode), 1)
+    for (const home of [seller, buyer]) await waitFor(async () => !(await connectedTo(home, publicNode.peerId)), 'a home to notice the public node gone', 60_000)
+    const restartedAt = Date.now()
+    publicNode = await startNode(lab.publicNamespace, publicConfig)
+    await Promise.all([seller, buyer].map((home) => waitFor(async () => connectedTo(home, publicNode.peerId), 'a home to reconnect to the restarted public node', 30_000)))
+    note('public node restart to both homes reconnected (ms, after its start)', Date.now() - restartedAt)
+    // ...and they hold relay reservations on it again.
+    for (const home of [seller, buyer]) {
+      await waitFor(async () => (await status(home)).reachability.relays.includes(publicNode.peerId), 'a home to reserve on the restarted relay', 60_000)
+    }
+  }, 180_000)
+})
