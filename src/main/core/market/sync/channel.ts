@@ -29,6 +29,10 @@ export interface SyncChannelOptions {
   ioTimeoutMs: number
   /** Aborts every pending read and write (session deadline, service stopping). */
   signal: AbortSignal
+  /** Told of every message read or written (the session's progress watch). */
+  onMessage?(message: SyncMessage, direction: 'received' | 'sent'): void
+  /** Waited on before each frame is written, with its size: the per-peer serving budget paces here. */
+  pace?(frameBytes: number, signal: AbortSignal): Promise<void>
 }
 
 export class SyncChannel {
@@ -52,14 +56,19 @@ export class SyncChannel {
     const frame = new Uint8Array(prefix.length + payload.length)
     frame.set(prefix)
     frame.set(payload, prefix.length)
+    if (this.options.pace) await this.options.pace(frame.length, this.options.signal)
     await this.timed('write a frame', (signal) => this.bytes.write(frame, { signal }))
     this.bytesSent += frame.length
+    this.options.onMessage?.(message, 'sent')
   }
 
   /** The next message; null when the peer closed its side cleanly between frames. */
   async receive(): Promise<SyncMessage | null> {
     const frame = await this.timed('read a frame', (signal) => this.readFrame(signal))
-    return frame === null ? null : decodeSyncMessage(frame)
+    if (frame === null) return null
+    const message = decodeSyncMessage(frame)
+    this.options.onMessage?.(message, 'received')
+    return message
   }
 
   /** The next message, which must be there. */

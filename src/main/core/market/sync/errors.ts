@@ -54,4 +54,14 @@ export class SyncStoppedError extends CyclexError {
   static override readonly code: string = 'ERR_SYNC_STOPPED'
 }
 
-for (const errorClass of [SyncProtocolError, SyncTimeoutError, SyncClosedError, SyncRefusedError, SyncStoppedError]) registerErrorClass(errorClass)
+/**
+ * The session was ended to give its slot to a peer that was waiting: sessions share the slots in turn.
+ * Not the peer's fault; what was fetched is kept and the rest comes at a later session.
+ */
+export class SyncPreemptedError extends CyclexError {
+  static override readonly code: string = 'ERR_SYNC_PREEMPTED'
+}
+
+for (const errorClass of [SyncProtocolError, SyncTimeoutError, SyncClosedError, SyncRefusedError, SyncStoppedError, SyncPreemptedError]) {
+  registerErrorClass(errorClass)
+}

@@ -15,12 +15,14 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { FactId } from '../../../../shared/market'
 import type { ReconcilableSet } from '../set-fingerprint'
 import { SyncChannel } from './channel'
-import { SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
+import { SyncPreemptedError, SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
 import { FetchClaims } from './fetch-claims'
 import { runSession, type IngestResult, type SessionStatus } from './initiator'
-import { defaultSyncPolicy, syncProtocol } from './limits'
+import { defaultSyncPolicy, factsFrameTargetBytes, syncProtocol } from './limits'
+import type { SyncMessage } from './messages'
 import { PeerRateLimiter } from './rate-limiter'
 import { serveSession } from './responder'
+import { ServeBudget } from './serve-budget'
 
 export interface FactSyncInit {
   /** The protocol id; default /cyclex/sync/1.0.0. Another set of signed records (receipts) syncs under its own. */
@@ -51,6 +53,23 @@ export interface FactSyncInit {
   minTriggeredGapMs?: number
   /** After a peer misbehaves, no sessions with it either way for this long. Default 60,000 ms. */
   misbehaviourPenaltyMs?: number
+  /**
+   * An outbound session must make progress — an answer, or a frame with facts — at least this often, or
+   * it is cut and the peer reported (`timeout`): an empty frame that is not the last of its answer is
+   * no progress. Default 5,000 ms.
+   */
+  progressTimeoutMs?: number
+  /**
+   * When every slot of a direction is taken and another peer waits for one, the session that has held
+   * its slot longest is ended for it (not the peer's fault), once it has held it this long. Default 2,000 ms.
+   */
+  minSlotHoldMs?: number
+  /** What one peer may draw from this node by sync, on average: default 2 MiB/s... */
+  servedBytesPerSecond?: number
+  /** ...and at once: default 8 MiB (a late joiner's first 25,000 facts). Frames past it wait. */
+  servedBytesBurst?: number
+  /** Bytes one `wantRanges` may draw when the initiator holds facts already (not a late joiner). Default 256 KiB. */
+  maxWantRangesBytes?: number
 }
 
 /** What the service reads and writes of the node. */
@@ -119,6 +138,10 @@ export interface SyncStats {
   inboundRateLimited: number
   /** Inbound streams reset because the peer is serving a misbehaviour penalty. */
   inboundRefused: number
+  /** Sessions ended to give their slot to a waiting peer (outbound and inbound). */
+  sessionsPreempted: number
+  /** Outbound sessions cut for making no progress. */
+  sessionsStalled: number
   factsServed: number
   /** Bytes of frames, both roles. */
   bytesSent: number
@@ -164,6 +187,82 @@ function deadlineSignal(parents: AbortSignal[], timeoutMs: number, what: string)
   }
 }
 
+/** A session holding a slot: since when, and how to end it for a waiting peer. */
+interface HeldSlot {
+  since: number
+  preempt: AbortController
+}
+
+/**
+ * Ends a session that makes no progress: `kick` on every message that counts, and `signal` aborts with
+ * a SyncTimeoutError when none came for `timeoutMs`. One timer, re-armed only when it fires.
+ */
+class ProgressWatch {
+  private readonly controller = new AbortController()
+  private last = Date.now()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  /** Work of this node's own (validating and storing what came) is not the peer's delay. */
+  private ownWork = 0
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly what: string,
+  ) {
+    this.arm(timeoutMs)
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  kick(): void {
+    this.last = Date.now()
+  }
+
+  async whileOwnWork<T>(work: () => Promise<T>): Promise<T> {
+    this.ownWork++
+    try {
+      return await work()
+    } finally {
+      this.ownWork--
+      this.kick()
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer)
+  }
+
+  private arm(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      const idle = Date.now() - this.last
+      if (this.ownWork > 0) this.arm(this.timeoutMs)
+      else if (idle >= this.timeoutMs) this.controller.abort(new SyncTimeoutError(`${this.what} made no progress for ${idle} ms`))
+      else this.arm(this.timeoutMs - idle)
+    }, delayMs)
+  }
+}
+
+/** Progress for an initiator: any answer except an empty frame of facts that is not the last of its answer. */
+function isProgress(message: SyncMessage): boolean {
+  return message.type !== 'facts' || message.end || message.envelopes.length > 0
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal.throwIfAborted()
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 /** Waiters for a fixed number of slots. */
 class Slots {
   private used = 0
@@ -173,6 +272,10 @@ class Slots {
 
   get free(): number {
     return this.capacity - this.used
+  }
+
+  get waiters(): number {
+    return this.waiting.length
   }
 
   async acquire(signal: AbortSignal): Promise<void> {
@@ -216,6 +319,8 @@ const emptyStats = (): SyncStats => ({
   inboundBusy: 0,
   inboundRateLimited: 0,
   inboundRefused: 0,
+  sessionsPreempted: 0,
+  sessionsStalled: 0,
   factsServed: 0,
   bytesSent: 0,
   bytesReceived: 0,
@@ -233,10 +338,14 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private readonly lastOutboundStart = new Map<string, number>()
   /** Peers pullSoon was asked for, and the timer of the session it will start. */
   private readonly pulls = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly claims = new FetchClaims()
+  private readonly claims = new FetchClaims((holder) => this.claimContended(holder))
   private readonly limiter: PeerRateLimiter
   private readonly outboundSlots: Slots
   private readonly penalisedUntil = new Map<string, number>()
+  private readonly outboundHeld = new Map<string, HeldSlot>()
+  private readonly inboundHeld = new Map<string, HeldSlot>()
+  private preemptRetry: ReturnType<typeof setTimeout> | undefined
+  private readonly serveBudget: ServeBudget
   private lastPicked: string | undefined
   private counters = emptyStats()
 
@@ -267,7 +376,13 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       inboundSessionBurst: init.inboundSessionBurst ?? Math.max(10, 4 * (init.inboundSessionsPerSecond ?? honestInboundRate)),
       minTriggeredGapMs: init.minTriggeredGapMs ?? intervalMs / 4,
       misbehaviourPenaltyMs: init.misbehaviourPenaltyMs ?? 60_000,
+      progressTimeoutMs: init.progressTimeoutMs ?? 5_000,
+      minSlotHoldMs: init.minSlotHoldMs ?? 2_000,
+      servedBytesPerSecond: init.servedBytesPerSecond ?? 2 * 1024 * 1024,
+      servedBytesBurst: init.servedBytesBurst ?? 8 * 1024 * 1024,
+      maxWantRangesBytes: init.maxWantRangesBytes ?? factsFrameTargetBytes,
     }
+    this.serveBudget = new ServeBudget(this.settings.servedBytesPerSecond, this.settings.servedBytesBurst)
     this.limiter = new PeerRateLimiter(this.settings.inboundSessionsPerSecond, this.settings.inboundSessionBurst)
     this.outboundSlots = new Slots(this.settings.maxOutboundSessions)
   }
@@ -291,6 +406,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.running = false
     clearInterval(this.timer)
     this.timer = undefined
+    clearTimeout(this.preemptRetry)
+    this.preemptRetry = undefined
     for (const timer of this.pulls.values()) clearTimeout(timer)
     this.pulls.clear()
     this.components.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
@@ -324,6 +441,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private round(): void {
     const now = Date.now()
     this.limiter.prune(now)
+    this.serveBudget.prune(now)
     for (const [peer, startedAt] of this.lastOutboundStart) if (now - startedAt > 10 * this.settings.intervalMs) this.lastOutboundStart.delete(peer)
     for (const [peer, until] of this.penalisedUntil) if (until <= now) this.penalisedUntil.delete(peer)
     const peers = this.components.libp2p.getPeers().sort((left, right) => left.toString().localeCompare(right.toString()))
@@ -392,32 +510,53 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     let acquired = false
     let stream: Stream | undefined
     let channel: SyncChannel | undefined
+    let watch: ProgressWatch | undefined
+    const held: HeldSlot = { since: 0, preempt: new AbortController() }
     try {
       if (this.isPenalised(peer)) throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
-      await this.outboundSlots.acquire(deadline.signal)
+      const acquiring = this.outboundSlots.acquire(deadline.signal)
+      this.preemptOutbound()
+      await acquiring
       acquired = true
+      held.since = Date.now()
+      this.outboundHeld.set(peer, held)
+      watch = new ProgressWatch(this.settings.progressTimeoutMs, `a sync session with ${peer}`)
+      const progress = watch
+      const signal = AbortSignal.any([deadline.signal, held.preempt.signal, progress.signal])
       this.lastOutboundStart.set(peer, Date.now())
       this.counters.sessionsStarted++
-      stream = await this.components.libp2p.dialProtocol(peerId, this.settings.protocol, { signal: deadline.signal })
+      stream = await this.components.libp2p.dialProtocol(peerId, this.settings.protocol, { signal })
       this.openStreams.add(stream)
-      channel = new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal })
+      channel = new SyncChannel(stream, {
+        ioTimeoutMs: this.settings.ioTimeoutMs,
+        signal,
+        onMessage: (message, direction) => {
+          if (direction === 'received' && isProgress(message)) progress.kick()
+        },
+      })
       const result = await runSession(channel, {
         set: this.components.factLog.fetchBasis?.(peer) ?? this.components.factLog.fingerprint,
         claims: this.claims,
+        peer,
         maxFactsPerSession: this.settings.maxFactsPerSession,
-        ingest: (envelopes) => this.components.ingest(envelopes, peer),
+        ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer)),
       })
       Object.assign(outcome, result)
-      await stream.close({ signal: deadline.signal })
+      await stream.close({ signal })
     } catch (error) {
       outcome.status = 'failed'
       outcome.error = error as Error
       stream?.abort(error as Error)
+      if (watch?.signal.aborted && error === watch.signal.reason) this.counters.sessionsStalled++
       this.noteFault(peer, error)
     } finally {
       deadline.dispose()
+      watch?.dispose()
       if (stream) this.openStreams.delete(stream)
-      if (acquired) this.outboundSlots.release()
+      if (acquired) {
+        if (this.outboundHeld.get(peer) === held) this.outboundHeld.delete(peer)
+        this.outboundSlots.release()
+      }
     }
     if (channel) {
       outcome.bytesSent = channel.bytesSent
@@ -429,8 +568,67 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     if (outcome.status === 'partial' && outcome.factsReceived > 0 && this.running) {
       // More to fetch from this peer: go on at once rather than at its next turn.
       setImmediate(() => this.syncInBackground(peerId))
+    } else if (outcome.deferred > 0 && this.running) {
+      // Ranges another session was fetching (from a peer that may be stalling): look again soon.
+      this.pullSoon(peer)
     }
     return outcome
+  }
+
+  /**
+   * Peers wait for outbound slots: end the sessions that have held theirs longest, one per waiter, once
+   * they have held them minSlotHoldMs; if none has yet, look again when the first one will have.
+   */
+  private preemptOutbound(): void {
+    if (!this.running) return
+    while (this.outboundSlots.waiters > this.pendingPreemptions(this.outboundHeld)) {
+      const wait = this.preemptOldest(this.outboundHeld)
+      if (wait === 0) continue
+      if (wait !== undefined && this.preemptRetry === undefined) {
+        this.preemptRetry = setTimeout(() => {
+          this.preemptRetry = undefined
+          this.preemptOutbound()
+        }, wait)
+      }
+      return
+    }
+  }
+
+  /**
+   * Another session waited for facts that `holder`'s session has claimed: end that session if it has
+   * held its slot four times minSlotHoldMs, so that a peer answering slowly cannot keep a range from
+   * every other peer. (Sooner would cut an honest peer in the middle of a late joiner's first fetch.)
+   */
+  private claimContended(holder: string): void {
+    const held = this.outboundHeld.get(holder)
+    if (held === undefined || held.preempt.signal.aborted) return
+    const heldFor = Date.now() - held.since
+    if (heldFor < 4 * this.settings.minSlotHoldMs) return
+    this.counters.sessionsPreempted++
+    held.preempt.abort(new SyncPreemptedError(`another session waited for facts this session had claimed for ${heldFor} ms`))
+  }
+
+  private pendingPreemptions(held: Map<string, HeldSlot>): number {
+    let pending = 0
+    for (const slot of held.values()) if (slot.preempt.signal.aborted) pending++
+    return pending
+  }
+
+  /**
+   * End the session that has held its slot longest, if it has held it minSlotHoldMs: 0 when one was
+   * ended, else how long until one may be (undefined when no session holds a slot).
+   */
+  private preemptOldest(held: Map<string, HeldSlot>): number | undefined {
+    let oldest: HeldSlot | undefined
+    for (const slot of held.values()) {
+      if (!slot.preempt.signal.aborted && (oldest === undefined || slot.since < oldest.since)) oldest = slot
+    }
+    if (oldest === undefined) return undefined
+    const heldFor = Date.now() - oldest.since
+    if (heldFor < this.settings.minSlotHoldMs) return this.settings.minSlotHoldMs - heldFor
+    this.counters.sessionsPreempted++
+    oldest.preempt.abort(new SyncPreemptedError(`another peer waited for a sync slot that this session had held for ${heldFor} ms`))
+    return 0
   }
 
   private count(outcome: SyncOutcome): void {
@@ -484,7 +682,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       this.reportMisbehaviour(peer, { kind: 'rate-limit', message: `more than ${this.settings.inboundSessionsPerSecond} sync sessions a second` })
       return
     }
-    if (this.inbound.has(peer) || this.inbound.size >= this.settings.maxInboundSessions) {
+    const full = (): boolean => this.inbound.size - this.pendingPreemptions(this.inboundHeld) >= this.settings.maxInboundSessions
+    // Every slot taken: the peer that has held one longest makes room, if it has held it long enough.
+    if (this.inbound.has(peer) || (full() && this.preemptOldest(this.inboundHeld) !== 0)) {
       this.counters.inboundBusy++
       void this.answerBusy(stream)
       return
@@ -510,14 +710,25 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private async serveInbound(peer: string, peerId: PeerId, stream: Stream): Promise<void> {
     this.counters.inboundSessions++
     this.openStreams.add(stream)
-    const deadline = deadlineSignal([this.stopping.signal], this.settings.sessionTimeoutMs, `serving a sync session to ${peer}`)
-    const channel = new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal })
+    const held: HeldSlot = { since: Date.now(), preempt: new AbortController() }
+    this.inboundHeld.set(peer, held)
+    const deadline = deadlineSignal([this.stopping.signal, held.preempt.signal], this.settings.sessionTimeoutMs, `serving a sync session to ${peer}`)
+    const channel = new SyncChannel(stream, {
+      ioTimeoutMs: this.settings.ioTimeoutMs,
+      signal: deadline.signal,
+      // Every frame to the peer is paid from its serving budget: past the burst, frames wait.
+      pace: async (frameBytes, signal) => {
+        const wait = this.serveBudget.charge(peer, frameBytes, Date.now())
+        if (wait > 0) await sleep(wait, signal)
+      },
+    })
     const served: ServedOutcome = { peer, requests: 0, factsServed: 0, bytesSent: 0, bytesReceived: 0 }
     try {
       const result = await serveSession(channel, {
         set: this.components.factLog.fingerprint,
         envelopeOf: (id) => this.components.factLog.envelope(id),
         maxFactsPerSession: this.settings.maxFactsPerSession,
+        maxWantRangesBytes: this.settings.maxWantRangesBytes,
         onPeerDiffers: () => this.syncTriggered(peerId),
       })
       served.requests = result.requests
@@ -530,6 +741,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     } finally {
       deadline.dispose()
       this.openStreams.delete(stream)
+      if (this.inboundHeld.get(peer) === held) this.inboundHeld.delete(peer)
     }
     served.bytesSent = channel.bytesSent
     served.bytesReceived = channel.bytesReceived

@@ -2,6 +2,6 @@
 export { factSync } from './fact-sync'
 export type { FactSync, FactSyncComponents, FactSyncEvents, FactSyncInit, ServedOutcome, SyncOutcome, SyncOutcomeStatus, SyncStats } from './fact-sync'
 export type { IngestResult } from './initiator'
-export { SyncClosedError, SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError } from './errors'
+export { SyncClosedError, SyncPreemptedError, SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError } from './errors'
 export type { Misbehaviour, MisbehaviourKind } from './errors'
 export { syncProtocol } from './limits'

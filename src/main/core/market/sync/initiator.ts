@@ -25,6 +25,8 @@ export interface IngestResult {
 export interface InitiatorContext {
   set: ReconcilableSet
   claims: FetchClaims
+  /** The peer this session fetches from, named in the claims it takes. */
+  peer?: string
   maxFactsPerSession: number
   /** Validate and store fetched envelopes (the market service's ingest, bound to the peer). */
   ingest(envelopes: Uint8Array[]): Promise<IngestResult>
@@ -117,7 +119,7 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
       const prefix = plan.rangesToFetch.shift()!
       // Another session may have filled the range since it was planned: compare it instead.
       if (set.summary(prefix).count > 0) plan.rangesToQuery.push(prefix)
-      else if (claims.claimRange(prefix)) prefixes.push(prefix)
+      else if (claims.claimRange(prefix, context.peer)) prefixes.push(prefix)
       else result.deferred++
     }
     if (prefixes.length === 0) return false
@@ -142,7 +144,7 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
     while (plan.keysToFetch.length > 0 && keys.length < limit) {
       const key = plan.keysToFetch.shift()!
       if (set.hasKey(key)) continue
-      if (claims.claimKey(key)) keys.push(key)
+      if (claims.claimKey(key, context.peer)) keys.push(key)
       else result.deferred++
     }
     if (keys.length === 0) return false

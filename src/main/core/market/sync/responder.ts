@@ -14,6 +14,12 @@ export interface ResponderContext {
   set: ReconcilableSet
   envelopeOf(id: FactId): Uint8Array | undefined
   maxFactsPerSession: number
+  /**
+   * Bytes of envelopes one `wantRanges` may draw when the initiator holds facts already; the answer is
+   * cut there with `more`, and the initiator goes on with queries. Only a late joiner (count 0 at its
+   * hello) fetches whole ranges at once, paced by the serving budget.
+   */
+  maxWantRangesBytes: number
   /** Called once if the initiator's state differs from this node's: it may lack what the initiator has. */
   onPeerDiffers(): void
 }
@@ -58,6 +64,7 @@ export async function serveSession(channel: SyncChannel, context: ResponderConte
   await channel.send({ type: 'hello', version: syncProtocolVersion, root, count: context.set.size })
   served.differed = !hello.root.every((byte, index) => root[index] === byte)
   if (served.differed) context.onPeerDiffers()
+  const rangesByteCap = hello.count === 0 ? Number.POSITIVE_INFINITY : context.maxWantRangesBytes
 
   for (;;) {
     const request = await channel.receive()
@@ -66,11 +73,11 @@ export async function serveSession(channel: SyncChannel, context: ResponderConte
     if (served.requests > maxRequestsPerSession) {
       throw new SyncProtocolError(`more than ${maxRequestsPerSession} requests in one sync session`)
     }
-    await answer(channel, context, served, request)
+    await answer(channel, context, served, request, rangesByteCap)
   }
 }
 
-async function answer(channel: SyncChannel, context: ResponderContext, served: ServedSession, request: SyncMessage): Promise<void> {
+async function answer(channel: SyncChannel, context: ResponderContext, served: ServedSession, request: SyncMessage, rangesByteCap: number): Promise<void> {
   switch (request.type) {
     case 'query':
       await channel.send({ type: 'ranges', answers: answerQuery(context.set, request.ranges) })
@@ -95,17 +102,19 @@ async function answer(channel: SyncChannel, context: ResponderContext, served: S
       const writer = new FactsWriter(channel)
       const budget = Math.min(request.limit, context.maxFactsPerSession - served.factsServed)
       let sent = 0
+      let sentBytes = 0
       let more = false
       outer: for (const prefix of request.prefixes) {
         for (const [id] of context.set.entriesWithPrefix(prefix)) {
           const envelope = context.envelopeOf(id)
           if (envelope === undefined) continue
-          if (sent >= budget) {
+          if (sent >= budget || sentBytes >= rangesByteCap) {
             more = true
             break outer
           }
           await writer.add(envelope)
           sent++
+          sentBytes += envelope.length
         }
       }
       served.factsServed += sent
