@@ -17,6 +17,8 @@ if (unavailable !== null) console.log(`Skipping the NAT tests: ${unavailable}`)
 
 const hour = 3_600_000
 const port = 4001
+/** The relay's per-connection data limit: far above a job of the pi sample, far below 4 MiB. */
+const relayDataLimitBytes = 1024 * 1024
 /** Short epochs as in the other multi-node tests; the machine is shared, so every wait is generous. */
 const market = { epochMs: 200, takeTtlMs: 3_000, clockSkewMs: 1_000 }
 const figures: Record<string, number | string> = {}
@@ -57,7 +59,7 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
       dataDir: await dir(),
       listen: [`/ip4/0.0.0.0/tcp/${port}`],
       announce: [`/ip4/${publicNodeAddress}/tcp/${port}`],
-      relay: { maxReservations: 8 },
+      relay: { maxReservations: 8, dataLimitBytes: relayDataLimitBytes },
       mdns: false,
       inMemoryStore: true,
       market,
@@ -120,6 +122,16 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
     const sellerSeen = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)
     expect(sellerSeen?.kind).toBeDefined()
     note(`buyer (${lab.homes[1]!.kind} NAT) to seller (${lab.homes[0]!.kind} NAT) connection`, sellerSeen?.kind ?? 'none')
+
+    // A job past the relay's data limit cannot get through the relayed connection: the buyer is told
+    // so, in words that name the relay, instead of waiting. (Not a valid module: it never arrives.)
+    const module = Buffer.alloc(4 * relayDataLimitBytes, 1).toString('base64')
+    const outcome = await buyer.call<JobResult>('delivery.submitJob', { agreement: agreement.id, module, gflopBudget: 1 }).then(
+      (tooLarge) => tooLarge.reason ?? `ended ${tooLarge.state}`,
+      (error: unknown) => (error as Error).message,
+    )
+    console.log(`[nat-figures] a job past the relay's limit: ${outcome}`)
+    expect(outcome).toMatch(/relay/)
   }, 240_000)
 
   it('after the public node restarts, both homes are connected to it again within 30 s', async () => {

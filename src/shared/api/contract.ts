@@ -29,8 +29,9 @@ export const PeerConnectionSchema = z.object({
   /** When the first open connection to the peer was opened, ms since the epoch. */
   connectedAt: z.number().int().nonnegative(),
   /**
-   * How the best open connection runs: straight to the peer, through a circuit relay (limited in
-   * bytes and time), or straight to the peer after a relayed connection was upgraded by hole punching.
+   * How the best open connection runs: straight to the peer; through a circuit relay (limited in
+   * bytes and time); or hole-punched: straight to the peer, opened while a relayed connection to it
+   * was open (DCUtR's hole punch, or a direct dial to addresses the peer sent over the relay).
    */
   kind: z.enum(['direct', 'relayed', 'hole-punched']),
   /** The relay a relayed connection runs through; null otherwise. */

@@ -59,6 +59,7 @@ import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
 import type { ReceiptRefusalsInit } from './receipt-refusals'
 import { receiptSync } from './receipt-sync'
 import { SiteAnnouncer, type SiteNotice } from './site-announcer'
+import { explainCut, explainDialFailure, noteRoute } from '../network/route-errors'
 import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimits } from './site-bundle'
 import { SiteServer, type HostedSite } from './site-server'
 import { SiteStore, type StoredSite } from './site-store'
@@ -130,7 +131,7 @@ export interface DeliveryInit {
 }
 
 export interface DeliveryComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
   store: Store
   signer: FactSigner
   verifier: FactVerifier
@@ -761,10 +762,12 @@ class Delivery implements DeliveryService {
   private async open(agreement: AgreementView, maxFrameBytes: number): Promise<JobChannel> {
     if (!this.started) throw new NotRunningError('the node is not running')
     try {
-      const stream = await this.components.libp2p.dialProtocol(peerIdFromString(agreement.seller), jobProtocol, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
+      const seller = peerIdFromString(agreement.seller)
+      const stream = await this.components.libp2p.dialProtocol(seller, jobProtocol, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
+      noteRoute(this.components.libp2p, seller, stream)
       return new JobChannel(stream, maxFrameBytes)
     } catch (error) {
-      throw new ConnectionError(`could not reach the seller ${agreement.seller}: ${(error as Error).message}`, { cause: error })
+      throw new ConnectionError(`could not reach the seller ${agreement.seller}: ${explainDialFailure(error)}`, { cause: error })
     }
   }
 
@@ -836,9 +839,10 @@ class Delivery implements DeliveryService {
         this.emitProgress(view, 0)
       }
     } catch (error) {
-      if (view.endedAt === null) end('failed', (error as Error).message)
+      const explained = explainCut(error, channel.stream)
+      if (view.endedAt === null) end('failed', (explained as Error).message)
       channel.stream.abort(error as Error)
-      throw error
+      throw explained
     } finally {
       await channel.stream.close().catch(() => undefined)
     }

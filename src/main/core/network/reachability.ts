@@ -9,8 +9,9 @@
 // - Relays: the relays holding a reservation for us show as /p2p/<relay>/p2p-circuit addresses among
 //   our own. They are remembered, so that the redial keeps coming back to them after they drop.
 // - Per peer: a connection with limits or a p2p-circuit address runs through a relay; a direct
-//   connection that opened while a relayed one to the same peer was open is the fruit of hole
-//   punching (DCUtR opens the direct connection and then closes the relayed one).
+//   connection that opened while a relayed one to the same peer was open is counted as hole-punched:
+//   DCUtR opens the direct connection and then closes the relayed one. (A direct dial to addresses
+//   the peer sent over the relay counts too: it is the same upgrade when the peer is reachable.)
 import { networkInterfaces } from 'node:os'
 import type { Connection, IdentifyResult, Libp2p, Startable } from '@libp2p/interface'
 import { isPrivate } from '@libp2p/utils/multiaddr/is-private'

@@ -115,7 +115,7 @@ function ReachabilitySection({ status }: { status: NodeStatus }) {
 
 function connectionKindText(peer: PeerConnection): string {
   if (peer.kind === 'relayed') return peer.relay ? `Relayed via ${shortPeer(peer.relay)}` : 'Relayed'
-  return peer.kind === 'hole-punched' ? 'Direct (hole-punched)' : 'Direct'
+  return peer.kind === 'hole-punched' ? 'Direct (upgraded from relayed)' : 'Direct'
 }
 
 function RedialList({ redialing }: { redialing: readonly RedialState[] }) {
