@@ -140,6 +140,11 @@ class Node implements CyclexNode {
       emit: (event) => this.events.emit(event),
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
       onLeftToSync: (peer) => this.sync.pullSoon(peer),
+      // A party the state proves over-committed is blocked unless the user turned that off.
+      onOverCommitment: ({ party }) => {
+        if (!this.settings.get().blockOverCommitted) return
+        void this.members.block(party).catch((error: unknown) => console.error('blocking an over-committed party failed:', error))
+      },
     })
     // Anti-entropy: a late joiner or a healed partition fetches exactly the facts it lacks.
     this.sync = factSync(config.sync)({
@@ -297,6 +302,7 @@ class Node implements CyclexNode {
       'market.myOrders': async () => ({ orders: this.market.myOrders() }),
       'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
       'market.agreements': async () => ({ agreements: this.market.agreements() }),
+      'market.overCommitments': async () => ({ overCommitments: this.market.overCommitments() }),
       'market.takes': async () => ({ takes: this.market.takes(), at: Date.now() }),
       'market.summary': async () => this.market.summary(),
       'market.confirms': async ({ take }) => ({ confirms: this.market.confirms(take) }),

@@ -91,11 +91,13 @@ export const SettingsSchema = z
     theme: z.enum(themes),
     /** Peers this node dials at every start, besides the bootstrap addresses of its configuration. */
     savedPeers: z.array(multiaddrText).max(64),
+    /** Block a party as soon as the market's state proves it committed an order beyond its quantity. */
+    blockOverCommitted: z.boolean(),
   })
   .strict()
 export type Settings = z.infer<typeof SettingsSchema>
 
-export const defaultSettings: Settings = { displayName: '', theme: 'system', savedPeers: [] }
+export const defaultSettings: Settings = { displayName: '', theme: 'system', savedPeers: [], blockOverCommitted: true }
 
 const noParams = z.object({}).strict()
 

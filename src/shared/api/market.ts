@@ -166,6 +166,14 @@ export const AgreementViewSchema = z.object({
   /** The confirm's createdAt. */
   agreedAt: z.number().int(),
   role: z.enum(['buyer', 'seller']).nullable(),
+  /**
+   * Whether it binds under the rule every node applies (docs/matcher.md §2a): void when the seller
+   * confirmed beyond its ask, the buyer took beyond its bid, or the pair was declined before the confirm.
+   */
+  status: z.enum(['binding', 'void']),
+  voidReason: z.enum(['ask-overfilled', 'bid-overfilled', 'declined']).nullable(),
+  /** The reason in words, for the user. */
+  voidExplanation: z.string().nullable(),
 })
 export type AgreementView = z.infer<typeof AgreementViewSchema>
 
@@ -194,6 +202,20 @@ export const ConfirmViewSchema = z.object({
   createdAt: z.number().int(),
 })
 export type ConfirmView = z.infer<typeof ConfirmViewSchema>
+
+/** Proof that a party committed one of its orders beyond its quantity: facts anyone can check. */
+export const OverCommitmentViewSchema = z.object({
+  party: peerId,
+  order: factId,
+  side: z.enum(['bid', 'ask']),
+  /** The order's own quantity. */
+  quantity: z.number().int(),
+  /** What the proving facts commit together: more than `quantity`. */
+  committed: z.number(),
+  /** The confirms (a seller) or the takes in force at once (a buyer) that prove it. */
+  facts: z.array(factId),
+})
+export type OverCommitmentView = z.infer<typeof OverCommitmentViewSchema>
 
 export const MarketSummarySchema = z.object({
   /** Facts in this node's replicated state. */
@@ -261,6 +283,11 @@ export const marketCommands = {
     params: z.object({}).strict(),
     result: z.object({ agreements: z.array(AgreementViewSchema) }),
   },
+  /** Every proof of over-commitment the state holds, one per order (docs/matcher.md §2a). */
+  'market.overCommitments': {
+    params: z.object({}).strict(),
+    result: z.object({ overCommitments: z.array(OverCommitmentViewSchema) }),
+  },
   /** The takes this node is a party to that wait for the seller's confirm and have not lapsed, the
    *  soonest to lapse first: the deals that are taken but not yet agreed. */
   'market.takes': {
@@ -319,8 +346,12 @@ export const marketEvents = {
   'market.proposal': ProposalViewSchema,
   /** The matcher paired one of this node's orders with a negotiating counterparty (claim 14). */
   'market.negotiation': NegotiationViewSchema,
-  /** A trade bound: a take confirmed in time. */
+  /** A take confirmed in time: an agreement, binding or (when a party cheated) void from the start. */
   'market.agreement': AgreementViewSchema,
+  /** An agreement of this node that bound is now void, and why (a fact that arrived later shows a party cheated). */
+  'market.agreementVoided': AgreementViewSchema,
+  /** The state now proves a party committed an order beyond its quantity (docs/matcher.md §2a). */
+  'market.overCommitment': OverCommitmentViewSchema,
   /** A pair this node negotiated stopped negotiating, and why. */
   'market.negotiationEnded': NegotiationEndedSchema,
   /** A new offer in one of this node's negotiations: an amendment of either order of the pair. */

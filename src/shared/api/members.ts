@@ -33,8 +33,13 @@ export const MemberViewSchema = z.object({
   lastSeen: whole.nullable(),
   /** The member's live orders in the book. */
   openOrders: whole,
-  /** Agreements the member is the buyer or the seller of. */
+  /** Binding agreements the member is the buyer or the seller of. */
   trades: whole,
+  /**
+   * Orders the market's state proves the member committed beyond their quantity (confirms beyond an
+   * ask, takes in force at once beyond a bid: docs/matcher.md §2a); 0 for an honest member.
+   */
+  overCommitted: whole,
   /** When the member signed the profile shown. */
   publishedAt: whole.nullable(),
 })
@@ -57,7 +62,14 @@ export const GroupViewSchema = z.object({
 })
 export type GroupView = z.infer<typeof GroupViewSchema>
 
-export const BlockedPeerViewSchema = z.object({ peerId, blockedAt: whole, displayName: z.string().nullable() })
+export const BlockedPeerViewSchema = z.object({
+  peerId,
+  blockedAt: whole,
+  displayName: z.string().nullable(),
+  /** Orders the state proves the peer committed beyond their quantity (why it may have been blocked). */
+  overCommitted: whole,
+})
+export type BlockedPeerView = z.infer<typeof BlockedPeerViewSchema>
 
 const SwarmKeySchema = z.object({
   /** The swarm key file; share its text with the members of the group, over a channel you trust. */

@@ -19,6 +19,7 @@ import type {
   IdentifiedFact,
   OrderFact,
   PeerId,
+  TakeFact,
 } from './facts'
 import { groupIdOf, orderTtlMs } from './facts'
 import type { MatchResult } from './matcher'
@@ -159,6 +160,11 @@ export class MarketBook {
   /** Whether the bid side counts this take against its bid: an agreement within the bid's quantity. */
   countsAgainstBid(take: FactId): boolean {
     return this.agreements.countsAgainstBid(take)
+  }
+
+  /** A take of the state, by id. */
+  take(id: FactId): TakeFact | undefined {
+    return this.agreements.take(id)
   }
 
   /** The takes naming an order (as its bid or its ask), in the order they were added. */

@@ -28,7 +28,7 @@ const status: NodeStatus = {
   reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
   redialing: [],
 }
-const settings: Settings = { displayName: '', theme: 'system', savedPeers: [] }
+const settings: Settings = { displayName: '', theme: 'system', savedPeers: [], blockOverCommitted: true }
 
 function stubNode() {
   const listeners = new Set<(event: ApiEvent) => void>()

@@ -60,6 +60,7 @@ async function startService(): Promise<MembersService> {
       book: { groupMembers: () => new Map() } as never,
       liveOrderCount: () => 0,
       agreements: () => [],
+      overCommitments: () => [],
       publishGroup: async () => {
         throw new Error('not used')
       },
@@ -159,7 +160,7 @@ describe('the members service', () => {
     ])
     expect(await again.block(bob.owner)).toBe(true)
     expect(again.list().map((member) => member.displayName)).toEqual(['Me'])
-    expect(again.blocked()).toEqual([{ peerId: bob.owner, blockedAt: Date.now(), displayName: 'Bob' }])
+    expect(again.blocked()).toEqual([{ peerId: bob.owner, blockedAt: Date.now(), displayName: 'Bob', overCommitted: 0 }])
     // What a blocked owner sends is ignored.
     expect(pubsub.deliver(bobProfile('Bob again'))).toBe(TopicValidatorResult.Ignore)
   })

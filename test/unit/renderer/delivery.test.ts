@@ -59,7 +59,7 @@ describe('the tar of a site folder', () => {
 })
 
 describe('deal states from real data', () => {
-  const agreement: AgreementView = { id: 'a1', bid: 'b', ask: 'k', buyer: 'B', seller: 'S', unit: 'flop', quantity: 2, price: 10, total: '20', agreedAt: 1, role: 'buyer' }
+  const agreement: AgreementView = { id: 'a1', bid: 'b', ask: 'k', buyer: 'B', seller: 'S', unit: 'flop', quantity: 2, price: 10, total: '20', agreedAt: 1, role: 'buyer', status: 'binding', voidReason: null, voidExplanation: null }
   const receipt = (fields: Partial<Receipt>): Receipt => ({ kind: 'receipt', owner: 'S', agreement: 'a1', buyer: 'B', unit: 'flop', job: 'j', seq: 0, status: 'completed', delivered: 0, agreementDelivered: 0, issuedAt: 5, ...fields })
   const job = (state: JobView['state']): JobView => ({ job: 'j9', agreement: 'a1', role: 'buyer', peer: 'S', name: 'pi', state, gflopBudget: 1, gflopDelivered: 0, cpuMs: 0, submittedAt: 1, endedAt: null, reason: null })
 
@@ -76,6 +76,11 @@ describe('deal states from real data', () => {
     expect(dealProgress(agreement, [], [], [receipt({ owner: 'B', agreementDelivered: 2000 })]).state).toBe('confirmed')
     expect(deliveredText('flop', 1250, 2000)).toBe('1.250 of 2 GFLOP')
     expect(deliveredText('pageview', 4, 10)).toBe('4 of 10 views')
+  })
+
+  it('is void, with the reason and nothing delivered, when the agreement does not bind', () => {
+    const voided: AgreementView = { ...agreement, status: 'void', voidReason: 'ask-overfilled', voidExplanation: 'void: the seller S confirmed more than its ask holds' }
+    expect(dealProgress(voided, [], [], [receipt({ agreementDelivered: 2000 })])).toEqual({ state: 'void', delivered: 0, total: 2000, reason: 'void: the seller S confirmed more than its ask holds' })
   })
 })
 

@@ -4,7 +4,7 @@ import type { PreloadBridge } from '../../../src/shared/api/wire'
 import { AccessDeniedError } from '../../../src/shared/errors'
 import { createIpcTransport } from '../../../src/renderer/src/api/ipc-transport'
 
-const settings = { displayName: 'Ada', theme: 'dark', savedPeers: [] } as const
+const settings = { displayName: 'Ada', theme: 'dark', savedPeers: [], blockOverCommitted: true } as const
 
 function stubBridge(answer: unknown) {
   const calls: [string, unknown][] = []

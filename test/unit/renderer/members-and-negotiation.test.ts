@@ -28,6 +28,7 @@ function member(peerId: string, extra: Partial<MemberView> = {}): MemberView {
     lastSeen: now,
     openOrders: 0,
     trades: 0,
+    overCommitted: 0,
     publishedAt: now,
     ...extra,
   }

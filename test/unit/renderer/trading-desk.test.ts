@@ -162,10 +162,11 @@ describe('filters, page storage and balances', () => {
   })
 
   it('sums what each counterparty is owed and owes, beyond 2^53', () => {
-    const base = { bid: 'b', ask: 'a', unit: 'flop' as const, quantity: 1, price: 1, agreedAt: 1 }
+    const base = { bid: 'b', ask: 'a', unit: 'flop' as const, quantity: 1, price: 1, agreedAt: 1, status: 'binding' as const, voidReason: null, voidExplanation: null }
     const balances = balancesByCounterparty([
       { ...base, id: '1', buyer, seller, total: '9007199254740993', role: 'buyer' },
       { ...base, id: '2', buyer, seller, total: '1000000', role: 'buyer' },
+      { ...base, id: '3', buyer, seller, total: '5', role: 'buyer', status: 'void', voidReason: 'ask-overfilled', voidExplanation: 'void' },
     ])
     expect(balances).toEqual([{ peer: seller, toPay: 9007199255740993n, toReceive: 0n, deals: 2 }])
     expect(formatCredits(1_500_000n)).toBe('1.500000 cr')

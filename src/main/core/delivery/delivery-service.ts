@@ -373,7 +373,8 @@ class Delivery implements DeliveryService {
   }
 
   private ledgerFigures() {
-    const agreements: LedgerAgreement[] = this.components.market.agreements()
+    // A void agreement binds nothing: its receipts count neither for the seller nor in any balance.
+    const agreements: LedgerAgreement[] = this.components.market.agreements().filter((agreement) => agreement.status === 'binding')
     const receipts = this.receiptLedger.all().map((signed) => signed.receipt)
     return { reputation: reputationOf(agreements, receipts), balances: balancesOf(this.components.signer.owner, agreements, receipts), receipts: receipts.length }
   }
@@ -433,6 +434,7 @@ class Delivery implements DeliveryService {
   private agreementFor(id: unknown, requester: string, unit: 'flop' | 'pageview'): { agreement: AgreementView; windowEnd: number } {
     if (typeof id !== 'string') throw new DeliveryRefusedError('the request names no agreement')
     const agreement = this.components.market.agreements().find((each) => each.id === id)
+    if (agreement.status === 'void') throw new DeliveryRefusedError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`)
     if (!agreement) throw new DeliveryRefusedError(`this node holds no agreement ${id}; wait until the agreement has reached the seller and try again`)
     if (agreement.seller !== this.components.signer.owner) throw new DeliveryRefusedError(`this node is not the seller of agreement ${id}`)
     if (agreement.buyer !== requester) throw new DeliveryRefusedError(`only the buyer of agreement ${id} may use it`)
@@ -746,6 +748,7 @@ class Delivery implements DeliveryService {
 
   private emitProgress(view: JobView, stdoutBytes: number): void {
     this.components.emit({
+    if (agreement.status === 'void') throw new ValidationError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`, { path: 'agreement' })
       type: 'delivery.progress',
       data: { job: view.job, agreement: view.agreement, state: view.state, cpuMs: view.cpuMs, gflopDelivered: view.gflopDelivered, stdoutBytes, reason: view.reason },
     })

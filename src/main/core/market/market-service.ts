@@ -6,11 +6,13 @@
 //   - the seller confirms a take of its ask when the take is within the ask's terms and the ask still
 //     has the quantity; the confirm is stored before it is published, so a crash cannot sign twice;
 //   - a take not confirmed in time lapses; after a few lapses the buyer declines the silent pair.
-// Every node applies the agreements (take + confirm) it receives; the book counts them.
+// Every node applies the agreements (take + confirm) it receives; the book counts those that bind under
+// the one rule all nodes apply (src/shared/market/binding.ts), and the agreement log tells this node's
+// user of agreements that turned void and of parties the state proves over-committed.
 import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
-import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, TakeView } from '../../../shared/api/market'
+import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
 import { NotRunningError, ValidationError } from '../../../shared/errors'
 import {
   admits,
@@ -31,10 +33,12 @@ import {
   type FactVerifier,
   type GroupFact,
   type MatchResult,
+  type OverCommitment,
   type SignedFact,
   type TakeFact,
 } from '../../../shared/market'
 import { nodeSha256 } from '../market-crypto'
+import { AgreementLog } from './agreement-log'
 import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
 import type { MarketPubSub } from './gossip'
@@ -70,6 +74,8 @@ export interface MarketServiceComponents {
   now?(): number
   /** The deadline of this node's auto-negotiation policy on one of its orders, if it has an active one. */
   policyDeadline?(order: FactId): number | undefined
+  /** The state proves a party over-committed an order, for the first time (the node may block it). */
+  onOverCommitment?(proof: OverCommitment): void
 }
 
 export interface MarketService extends Startable {
@@ -98,6 +104,8 @@ export interface MarketService extends Startable {
   myOrders(): OrderView[]
   negotiations(): NegotiationView[]
   agreements(): AgreementView[]
+  /** Every proof of over-commitment the state holds, one per order. */
+  overCommitments(): OverCommitmentView[]
   /** The takes this node is a party to that are neither confirmed nor lapsed, the soonest to lapse first. */
   takes(): TakeView[]
   /** The confirms this node holds, of one take or of all, oldest first. */
@@ -136,15 +144,11 @@ class Market implements MarketService {
   /** Every take not yet past its validUntil (whoever's ask it is; each epoch drops the lapsed ones). */
   private readonly unlapsedTakes: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
-  /** Takes whose bid or ask this node has not seen yet: their agreements are recorded when it arrives. */
-  private readonly takesAwaitingOrders = new Set<FactId>()
+  private readonly agreementLog: AgreementLog
   private readonly latestRefreshes = new Map<string, { id: FactId; createdAt: number }>()
   /** Refresh facts that a newer refresh of the same owner replaced; removed from the log after each write. */
   private supersededRefreshes: FactId[] = []
   private refreshTimer: ReturnType<typeof setInterval> | undefined
-  /** Agreements recorded since the last react(), to be announced once. */
-  private readonly freshAgreements: FactId[] = []
-  private readonly agreementViews = new Map<FactId, AgreementView>()
   private readonly lapses = new Map<string, number>()
   private readonly lapsedTakes = new Set<FactId>()
   private readonly myDeclines = new Set<string>()
@@ -176,9 +180,10 @@ class Market implements MarketService {
       { factLog: components.factLog, book: this.book, verifier: components.verifier },
       { maxClockSkewMs: this.clockSkewMs, ...init.intake },
     )
+    this.agreementLog = new AgreementLog(this.book, this.me)
     for (const fact of components.factLog.all()) this.index(fact)
     // Agreements already in the store are not news.
-    this.freshAgreements.splice(0)
+    this.agreementLog.changes()
   }
 
   private now(): number {
@@ -264,6 +269,7 @@ class Market implements MarketService {
     this.writes = write.catch(() => undefined)
     return write.then((added) => {
       for (const fact of added) this.react(fact)
+      this.announceAgreements()
       if (added.length > 0) this.bookChanged()
       return added
     })
@@ -300,14 +306,14 @@ class Market implements MarketService {
   }
 
   private index(signed: SignedFact): void {
-    this.book.add(signed)
-    this.touchOrders(signed)
+    const rejudged = this.book.add(signed)
+    this.touchOrders(signed, rejudged)
+    // Sync delivers facts in key order: takes and confirms may come before their orders; the log waits.
+    this.agreementLog.note(signed, rejudged)
     const { fact, id } = signed
     switch (fact.kind) {
       case 'order':
         this.orderIds.add(id)
-        // Sync delivers facts in key order: takes and confirms may have come before this order.
-        for (const takeId of this.takesAwaitingOrders) this.recordAgreement(takeId)
         return
       case 'take': {
         const take = signed as SignedFact<TakeFact>
@@ -315,14 +321,12 @@ class Market implements MarketService {
         list.push(take)
         this.takesByBid.set(fact.bid, list)
         this.unlapsedTakes.push(take)
-        this.recordAgreement(id)
         return
       }
       case 'confirm': {
         const confirms = this.confirmsByTake.get(fact.take) ?? []
         confirms.push(signed)
         this.confirmsByTake.set(fact.take, confirms)
-        this.recordAgreement(fact.take)
         return
       }
       case 'decline':
@@ -345,58 +349,31 @@ class Market implements MarketService {
   }
 
   /** Record which orders' views a fact changes, so the UI can fetch only those (bookChanges) and the live count checks them. */
-  private touchOrders(signed: SignedFact): void {
+  private touchOrders(signed: SignedFact, rejudged: readonly FactId[]): void {
     const touched = ordersTouchedBy(signed.fact, signed.id, {
       ordersOf: (owner) => this.book.ordersOf(owner),
       take: (id) => this.components.factLog.get(id)?.fact,
     })
+    // A take or confirm can void or restore agreements of other orders of the same bid.
+    for (const order of rejudged) if (!touched.includes(order)) touched.push(order)
     this.orderVersions.touch(touched)
     for (const order of touched) this.liveOrders.touch(order)
   }
 
-  /** After a fact is stored: a take of one of my asks may deserve a confirm; an agreement is news. */
+  /** After a fact is stored: a take of one of my asks may deserve a confirm. */
   private react(signed: SignedFact): void {
     if (signed.fact.kind === 'take') void this.considerTake(signed as SignedFact<TakeFact>)
-    const fresh = this.freshAgreements.splice(0)
-    if (!this.running) return
-    for (const takeId of fresh) {
-      const view = this.agreementViews.get(takeId)
-      if (view) this.components.emit({ type: 'market.agreement', data: view })
-    }
   }
 
-  /** Keep the view of an agreement once its take and a confirm by the ask's owner in time are known. */
-  private recordAgreement(takeId: FactId): void {
-    if (this.agreementViews.has(takeId)) return
-    const take = this.components.factLog.get(takeId)?.fact
-    if (take?.kind !== 'take') return
-    const bid = this.book.order(take.bid)
-    const ask = this.book.order(take.ask)
-    if (!bid || !ask) {
-      this.takesAwaitingOrders.add(takeId)
-      return
-    }
-    this.takesAwaitingOrders.delete(takeId)
-    if (bid.owner !== take.owner) return
-    for (const candidate of this.confirmsByTake.get(takeId) ?? []) {
-      const confirm = candidate.fact
-      if (confirm.kind !== 'confirm' || confirm.take !== takeId) continue
-      if (confirm.owner !== ask.owner || confirm.createdAt > take.validUntil) continue
-      this.agreementViews.set(takeId, {
-        id: takeId,
-        bid: take.bid,
-        ask: take.ask,
-        buyer: bid.owner,
-        seller: ask.owner,
-        unit: bid.unit,
-        quantity: take.quantity,
-        price: take.price,
-        total: (BigInt(take.price) * BigInt(take.quantity)).toString(),
-        agreedAt: confirm.createdAt,
-        role: bid.owner === this.me ? 'buyer' : ask.owner === this.me ? 'seller' : null,
-      })
-      this.freshAgreements.push(takeId)
-      return
+  /** New agreements are news; so is an agreement of mine that turned void, and a party proven to cheat. */
+  private announceAgreements(): void {
+    const { fresh, voided, overCommitted } = this.agreementLog.changes()
+    if (!this.running) return
+    for (const view of fresh) this.components.emit({ type: 'market.agreement', data: view })
+    for (const view of voided) this.components.emit({ type: 'market.agreementVoided', data: view })
+    for (const proof of overCommitted) {
+      this.components.emit({ type: 'market.overCommitment', data: proof })
+      if (proof.party !== this.me) this.components.onOverCommitment?.(proof)
     }
   }
 
@@ -539,6 +516,8 @@ class Market implements MarketService {
     for (const proposal of result.proposals) {
       const bid = this.book.order(proposal.bid)
       if (bid?.owner !== this.me) continue
+      // A pair declined this epoch is still in this epoch's result: no take of it after the decline.
+      if (this.myDeclines.has(pairKey(proposal.bid, proposal.ask))) continue
       if (this.outstandingTake(proposal.bid, proposal.ask, now)) continue
       const pending = this.pendingTakeQuantity(proposal.bid, now)
       if (pending + proposal.quantity > remainingQuantity(bid)) continue
@@ -589,7 +568,7 @@ class Market implements MarketService {
       // Matched: proposed now, or already agreed (the take and confirm can land before this epoch runs).
       const matched =
         result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId) ||
-        [...this.agreementViews.values()].some((agreement) => agreement.bid === bidId && agreement.ask === askId)
+        this.agreementLog.all().some((agreement) => agreement.bid === bidId && agreement.ask === askId && agreement.status === 'binding')
       const outcome = matched ? 'matched' : this.book.declinedAsks(bid)?.has(askId) ? 'declined' : 'closed'
       const role = bid.owner === this.me ? 'buyer' : 'seller'
       this.components.emit({ type: 'market.negotiationEnded', data: { bid: bidId, ask: askId, role, outcome } })
@@ -597,8 +576,9 @@ class Market implements MarketService {
     this.announcedNegotiations = negotiations
   }
 
+  /** Whether the take has a confirm in time by the ask's owner (an agreement, binding or void). */
   private isConfirmed(takeId: FactId): boolean {
-    return this.agreementViews.has(takeId)
+    return this.agreementLog.has(takeId)
   }
 
   /** My unconfirmed take of this pair that may still bind. */
@@ -608,10 +588,15 @@ class Market implements MarketService {
     )
   }
 
+  /**
+   * My takes of the bid that may still bind and that the bid's agreed quantity does not count yet. A
+   * confirmed take beyond the bid counts here too while it is in force: together with the agreed
+   * quantity, no two takes in force at once ever exceed the bid, which is what proves a buyer honest.
+   */
   private pendingTakeQuantity(bid: FactId, now: number): number {
     let pending = 0
     for (const take of this.takesByBid.get(bid) ?? []) {
-      if (take.fact.owner !== this.me || this.isConfirmed(take.id)) continue
+      if (take.fact.owner !== this.me || this.book.countsAgainstBid(take.id)) continue
       if (now <= take.fact.validUntil + this.clockSkewMs) pending += take.fact.quantity
     }
     return pending
@@ -662,7 +647,7 @@ class Market implements MarketService {
       } catch {
         // Peers learn of it through anti-entropy.
       }
-      for (const fact of added) this.react(fact)
+      this.announceAgreements()
     })
     this.writes = decision.catch(() => undefined)
     return decision.catch((error: unknown) => console.error('confirming a take failed:', error))
@@ -763,7 +748,11 @@ class Market implements MarketService {
   }
 
   agreements(): AgreementView[] {
-    return [...this.agreementViews.values()].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))
+    return this.agreementLog.all()
+  }
+
+  overCommitments(): OverCommitmentView[] {
+    return this.agreementLog.overCommitments().map((proof) => ({ ...proof, facts: [...proof.facts] }))
   }
 
   takes(): TakeView[] {
@@ -774,7 +763,7 @@ class Market implements MarketService {
       if (now > fact.validUntil || this.isConfirmed(id)) continue
       const bid = this.book.order(fact.bid)
       const ask = this.book.order(fact.ask)
-      // Only the bid's owner can take for it (the rule recordAgreement applies).
+      // Only the bid's owner can take for it (the rule of binding.ts).
       if (!bid || !ask || bid.owner !== fact.owner) continue
       const role = bid.owner === this.me ? 'buyer' : ask.owner === this.me ? 'seller' : null
       if (role === null) continue

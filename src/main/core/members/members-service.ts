@@ -56,7 +56,7 @@ export interface MembersServiceComponents {
   displayName(): string
   /** This node's profile from its latest benchmark run, if it has run one. */
   benchmarkProfile(): Promise<SignedProfileJson | undefined>
-  market: Pick<MarketService, 'book' | 'liveOrderCount' | 'agreements' | 'publishGroup'>
+  market: Pick<MarketService, 'book' | 'liveOrderCount' | 'agreements' | 'overCommitments' | 'publishGroup'>
   emit(event: ApiEvent): void
   now?(): number
 }
@@ -69,7 +69,7 @@ export interface MembersService extends Startable {
   refreshProfile(force?: boolean): Promise<void>
   block(peerId: string): Promise<boolean>
   unblock(peerId: string): Promise<boolean>
-  blocked(): { peerId: string; blockedAt: number; displayName: string | null }[]
+  blocked(): { peerId: string; blockedAt: number; displayName: string | null; overCommitted: number }[]
   createGroup(name: string, members: string[]): Promise<GroupView>
   addGroupMember(name: string, peerId: string): Promise<GroupView>
   removeGroupMember(name: string, peerId: string): Promise<GroupView>
@@ -378,7 +378,12 @@ class Members implements MembersService {
     const wanted = new Set(peerIds)
     const trades = new Map<string, number>()
     for (const agreement of this.components.market.agreements()) {
+      if (agreement.status === 'void') continue
       for (const party of new Set([agreement.buyer, agreement.seller])) if (wanted.has(party)) trades.set(party, (trades.get(party) ?? 0) + 1)
+    }
+    const overCommitted = new Map<string, number>()
+    for (const proof of this.components.market.overCommitments()) {
+      if (wanted.has(proof.party)) overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
     }
     const views: MemberView[] = []
     for (const peerId of peerIds) {
@@ -399,6 +404,7 @@ class Members implements MembersService {
         lastSeen: this.lastSeenOf(peerId),
         openOrders: this.components.market.liveOrderCount(peerId),
         trades: trades.get(peerId) ?? 0,
+        overCommitted: overCommitted.get(peerId) ?? 0,
         publishedAt: profile.publishedAt ?? null,
       })
     }
@@ -439,10 +445,12 @@ class Members implements MembersService {
     return removed
   }
 
-  blocked(): { peerId: string; blockedAt: number; displayName: string | null }[] {
+  blocked(): { peerId: string; blockedAt: number; displayName: string | null; overCommitted: number }[] {
+    const overCommitted = new Map<string, number>()
+    for (const proof of this.components.market.overCommitments()) overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
     return this.components.blocklist
       .list()
-      .map(({ peerId, blockedAt }) => ({ peerId, blockedAt, displayName: this.profiles.get(peerId)?.signed.profile.displayName ?? null }))
+      .map(({ peerId, blockedAt }) => ({ peerId, blockedAt, displayName: this.profiles.get(peerId)?.signed.profile.displayName ?? null, overCommitted: overCommitted.get(peerId) ?? 0 }))
   }
 
   // -- groups --------------------------------------------------------------------------------------

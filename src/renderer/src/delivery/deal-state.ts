@@ -1,18 +1,18 @@
 // A deal's state and progress on the Deals page, from real data only: the agreement (taken by the
-// buyer and confirmed by the seller, or it would not be listed), the jobs and sites this node knows of,
-// and the seller's signed receipts. Pure.
+// buyer and confirmed by the seller, or it would not be listed; void when a party cheated), the jobs
+// and sites this node knows of, and the seller's signed receipts. Pure.
 import type { JobView, SiteView } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
 import type { Receipt } from '../../../shared/delivery/receipt'
 
-export type DealState = 'confirmed' | 'delivering' | 'done' | 'failed'
+export type DealState = 'confirmed' | 'delivering' | 'done' | 'failed' | 'void'
 
 export interface DealProgress {
   state: DealState
   /** Delivered and agreed, in the receipts' unit: milli-GFLOP for flop, views for pageview. */
   delivered: number
   total: number
-  /** Why the last delivery failed, when it did. */
+  /** Why the last delivery failed, or why the agreement is void. */
   reason: string | null
 }
 
@@ -21,12 +21,15 @@ export const dealStateLabels: Record<DealState, string> = {
   delivering: 'Delivering',
   done: 'Done',
   failed: 'Failed',
+  void: 'Void',
 }
 
 const failedStatuses = new Set<Receipt['status']>(['failed', 'stopped', 'refused'])
 
 export function dealProgress(agreement: AgreementView, jobs: readonly JobView[], sites: readonly SiteView[], receipts: readonly Receipt[]): DealProgress {
   const total = agreement.unit === 'flop' ? agreement.quantity * 1000 : agreement.quantity
+  // A void agreement binds nothing: the seller's receipts for it do not count.
+  if (agreement.status === 'void') return { state: 'void', delivered: 0, total, reason: agreement.voidExplanation }
   const own = receipts.filter((receipt) => receipt.agreement === agreement.id && receipt.owner === agreement.seller)
   const delivered = Math.min(total, own.filter((receipt) => receipt.status !== 'refused').reduce((most, receipt) => Math.max(most, receipt.agreementDelivered), 0))
   const running = jobs.some((job) => job.agreement === agreement.id && (job.state === 'submitted' || job.state === 'running' || job.state === 'paused'))

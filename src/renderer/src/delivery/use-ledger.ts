@@ -18,7 +18,7 @@ export function useReputation(client: ApiClient): ReadonlyMap<string, Reputation
     }
     load()
     const unsubscribe = client.subscribe((event) => {
-      if (event.type !== 'delivery.receipt' && event.type !== 'market.agreement') return
+      if (event.type !== 'delivery.receipt' && event.type !== 'market.agreement' && event.type !== 'market.agreementVoided') return
       // A site signs receipts in bursts; one read per burst.
       clearTimeout(timer)
       timer = setTimeout(load, 300)

@@ -6,6 +6,7 @@
 //                                       whose views changed, folded into the book and, for mine, into
 //                                       my orders (book-copy.ts), so neither is read whole again;
 //   market.agreement                 → the agreement is added to the list as it came;
+//   market.agreementVoided           → it replaces the entry (a later fact showed a party cheated);
 //   market.negotiation / …Offer / …Ended → the (short) negotiation list reloads.
 // Each kind of read is coalesced: one request at a time, and events that arrive meanwhile cause one
 // more read when it ends. Orders leave the copy when a change says they are no longer live, or when
@@ -146,6 +147,12 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
           case 'market.agreement': {
             const agreement = event.data
             setAgreements((current) => (current.some((each) => each.id === agreement.id) ? current : [agreement, ...current].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))))
+            refreshBook()
+            return
+          }
+          case 'market.agreementVoided': {
+            const voided = event.data
+            setAgreements((current) => current.map((each) => (each.id === voided.id ? voided : each)))
             refreshBook()
             return
           }

@@ -9,6 +9,15 @@ export function StatusDot({ status }: { status: MemberView['status'] }) {
   return <span className={`member-dot member-dot-${status}`} role="img" aria-label={statusLabels[status]} title={statusLabels[status]} />
 }
 
+/** The state proves this party committed orders beyond their quantity: its extra agreements are void. */
+export function OverCommittedBadge({ count }: { count: number }) {
+  return (
+    <span className="badge badge-danger" data-testid="overcommitted-badge" title="Signed confirms beyond an ask, or takes in force at once beyond a bid: the market voids the excess (docs/matcher.md §2a)">
+      over-committed {count} {count === 1 ? 'order' : 'orders'}
+    </span>
+  )
+}
+
 export function MemberCard({ member, peerId, now, reputation }: { member: MemberView | undefined; peerId: string; now: number; reputation?: ReputationView | undefined }) {
   if (!member) {
     return (
@@ -47,6 +56,14 @@ export function MemberCard({ member, peerId, now, reputation }: { member: Member
           {member.openOrders} open {member.openOrders === 1 ? 'order' : 'orders'} · {member.trades} {member.trades === 1 ? 'trade' : 'trades'}
           {member.groups.length > 0 && ` · groups ${member.groups.join(', ')}`}
         </dd>
+        {member.overCommitted > 0 && (
+          <>
+            <dt>Over-committed</dt>
+            <dd className="member-overcommitted" data-testid="member-overcommitted">
+              <OverCommittedBadge count={member.overCommitted} />
+            </dd>
+          </>
+        )}
         {reputation && reputation.agreementsAsSeller > 0 && (
           <>
             <dt>As a seller</dt>

@@ -1,16 +1,13 @@
 // The members of the market as the page sees them: the list (this node first), kept current by the
 // members.changed and member.status events; the groups this node owns or is in; and its blocklist.
-// Blocking has no event, so the lists reload after each block or unblock; groups reload after each
-// change made here and when a member's groups change.
+// Blocking has no event, so the lists reload after each block or unblock, and when the market proves a
+// party over-committed (the node may have blocked it on its own); groups reload after each change made
+// here and when a member's groups change.
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
-import type { GroupView, MemberView } from '../../../shared/api/members'
+import type { BlockedPeerView, GroupView, MemberView } from '../../../shared/api/members'
 
-export interface BlockedPeer {
-  peerId: string
-  blockedAt: number
-  displayName: string | null
-}
+export type BlockedPeer = BlockedPeerView
 
 export interface MembersView {
   members: readonly MemberView[]
@@ -82,9 +79,11 @@ export function useMembers(client: ApiClient, generation: number): MembersView {
         } else if (event.type === 'member.status') {
           const { peerId, status, lastSeen } = event.data
           setMembers((current) => current.map((each) => (each.peerId === peerId ? { ...each, status, lastSeen } : each)))
+        } else if (event.type === 'market.overCommitment') {
+          reload()
         }
       }),
-    [client, reloadGroups],
+    [client, reload, reloadGroups],
   )
 
   useEffect(() => {

@@ -75,6 +75,11 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                       <span className="badge deal-state" data-testid="deal-state" data-state={progress.state} title={progress.reason ?? 'Taken by the buyer and confirmed by the seller'}>
                         {dealStateLabels[progress.state]}
                       </span>
+                      {progress.state === 'void' && (
+                        <span className="hint deal-void-reason" data-testid="deal-void-reason">
+                          {progress.reason}
+                        </span>
+                      )}
                     </td>
                     <td>
                       <progress className="delivery-progress" max={progress.total} value={progress.delivered} aria-label="Delivered of the agreed quantity, by the seller's receipts" />

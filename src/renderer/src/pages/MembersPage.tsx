@@ -8,7 +8,7 @@ import type { SignedProfileRecordJson } from '../../../shared/benchmark/profile'
 import { CopyButton } from '../components/CopyButton'
 import { useNow } from '../hooks/use-now'
 import { formatTime, shortPeer } from '../market/market-format'
-import { MemberCard, StatusDot } from '../members/MemberCard'
+import { MemberCard, OverCommittedBadge, StatusDot } from '../members/MemberCard'
 import { formatBandwidth, formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, memberName, statusLabels } from '../members/member-format'
 import type { MembersView } from '../members/use-members'
 import { PageHeader } from './PageHeader'
@@ -127,6 +127,12 @@ function MemberRow({ member, now, reputation, selected, onProfile, onBlock }: { 
           <span>
             <strong data-testid="member-name">{memberName(member, member.peerId)}</strong>
             {member.self && <span className="badge badge-small">this node</span>}
+            {member.overCommitted > 0 && (
+              <>
+                {' '}
+                <OverCommittedBadge count={member.overCommitted} />
+              </>
+            )}
             <br />
             <code className="muted" title={member.peerId}>
               {shortPeer(member.peerId)}
@@ -374,6 +380,12 @@ function BlockedSection({ members, now, act }: { members: MembersView; now: numb
               <span>
                 <strong>{peer.displayName || shortPeer(peer.peerId)}</strong> <code className="muted" title={peer.peerId}>{shortPeer(peer.peerId)}</code>{' '}
                 <span className="muted">blocked {formatLastSeen(peer.blockedAt, now).replace(/^seen /, '')}</span>
+                {peer.overCommitted > 0 && (
+                  <>
+                    {' '}
+                    <OverCommittedBadge count={peer.overCommitted} />
+                  </>
+                )}
               </span>
               <button type="button" className="button button-small" onClick={() => void act(() => members.unblock(peer.peerId))} data-testid="member-unblock">
                 Unblock
