@@ -191,6 +191,8 @@ function deadlineSignal(parents: AbortSignal[], timeoutMs: number, what: string)
 interface HeldSlot {
   since: number
   preempt: AbortController
+  /** The outbound session's progress watch. */
+  watch?: ProgressWatch
 }
 
 /**
@@ -217,6 +219,16 @@ class ProgressWatch {
 
   kick(): void {
     this.last = Date.now()
+  }
+
+  /** How long the peer has made no progress (0 while this node works on what came). */
+  get idleMs(): number {
+    return this.ownWork > 0 ? 0 : Date.now() - this.last
+  }
+
+  /** End the session now as one that makes no progress. */
+  stall(why: string): void {
+    this.controller.abort(new SyncTimeoutError(`${this.what} ${why}`))
   }
 
   async whileOwnWork<T>(work: () => Promise<T>): Promise<T> {
@@ -521,6 +533,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       held.since = Date.now()
       this.outboundHeld.set(peer, held)
       watch = new ProgressWatch(this.settings.progressTimeoutMs, `a sync session with ${peer}`)
+      held.watch = watch
       const progress = watch
       const signal = AbortSignal.any([deadline.signal, held.preempt.signal, progress.signal])
       this.lastOutboundStart.set(peer, Date.now())
@@ -595,13 +608,20 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   }
 
   /**
-   * Another session waited for facts that `holder`'s session has claimed: end that session if it has
-   * held its slot four times minSlotHoldMs, so that a peer answering slowly cannot keep a range from
-   * every other peer. (Sooner would cut an honest peer in the middle of a late joiner's first fetch.)
+   * Another session waited for facts that `holder`'s session has claimed. If that session has made no
+   * progress for minSlotHoldMs, it is cut as stalled (while others wait, that is the progress it owes);
+   * else it is ended if it has held its slot four times minSlotHoldMs, so that a peer answering slowly
+   * cannot keep a range from every other peer. (Sooner would cut an honest peer in the middle of a late
+   * joiner's first fetch.)
    */
   private claimContended(holder: string): void {
     const held = this.outboundHeld.get(holder)
-    if (held === undefined || held.preempt.signal.aborted) return
+    if (held === undefined || held.preempt.signal.aborted || held.watch?.signal.aborted) return
+    const idle = held.watch?.idleMs ?? 0
+    if (idle >= this.settings.minSlotHoldMs) {
+      held.watch?.stall(`made no progress for ${idle} ms while another session waited for facts it had claimed`)
+      return
+    }
     const heldFor = Date.now() - held.since
     if (heldFor < 4 * this.settings.minSlotHoldMs) return
     this.counters.sessionsPreempted++

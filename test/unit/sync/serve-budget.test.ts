@@ -1,0 +1,54 @@
+// The per-peer serving budget and the fetch claims' contention report, with time passed in.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FetchClaims } from '../../../src/main/core/market/sync/fetch-claims'
+import { ServeBudget } from '../../../src/main/core/market/sync/serve-budget'
+
+describe('ServeBudget', () => {
+  it('lets a burst through at once, then makes each frame wait for the rate to pay for it', () => {
+    const budget = new ServeBudget(1000, 5000)
+    expect(budget.charge('a', 5000, 0)).toBe(0)
+    expect(budget.charge('a', 1000, 0)).toBe(1000)
+    // Another peer has its own bucket.
+    expect(budget.charge('b', 1000, 0)).toBe(0)
+  })
+
+  it('never lets a peer that waits as told draw more than burst + rate × time, whatever the frames', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 300_000 }), { minLength: 1, maxLength: 200 }), (frames) => {
+        const rate = 100_000
+        const burst = 400_000
+        const budget = new ServeBudget(rate, burst)
+        let now = 0
+        let drawn = 0
+        for (const bytes of frames) {
+          now += budget.charge('peer', bytes, now)
+          drawn += bytes
+          expect(drawn).toBeLessThanOrEqual(burst + (rate * now) / 1000 + 1)
+        }
+      }),
+    )
+  })
+
+  it('forgets peers whose bucket has refilled', () => {
+    const budget = new ServeBudget(1000, 5000)
+    budget.charge('a', 3000, 0)
+    budget.prune(1000)
+    expect(budget.trackedPeers).toBe(1)
+    budget.prune(3000)
+    expect(budget.trackedPeers).toBe(0)
+  })
+})
+
+describe('FetchClaims', () => {
+  it('names the peer whose claim kept another session from a range or a key', () => {
+    const contended: string[] = []
+    const claims = new FetchClaims((holder) => contended.push(holder))
+    expect(claims.claimRange(Uint8Array.of(7), 'slow')).toBe(true)
+    expect(claims.claimRange(Uint8Array.of(7, 1), 'other')).toBe(false)
+    expect(claims.claimKey(new Uint8Array(32).fill(7), 'other')).toBe(false)
+    expect(claims.claimKey(new Uint8Array(32).fill(8), 'keys')).toBe(true)
+    expect(claims.claimRange(Uint8Array.of(8), 'other')).toBe(false)
+    expect(contended).toEqual(['slow', 'slow', 'keys'])
+  })
+})
