@@ -1,0 +1,69 @@
+// A raw libp2p host with the market's own gossip settings, for tests where a party signs whatever it
+// likes (a seller that over-confirms, one that never confirms): it joins the mesh like any node, sees
+// every fact gossiped on the market's topics, and publishes facts it signs by hand.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { ResolvedConfig } from '../../src/main/core/config'
+import { createHost, type Host } from '../../src/main/core/libp2p-host'
+import { createNodeFactSigner, createNodeFactVerifier } from '../../src/main/core/market-crypto'
+import { topicOf, topics } from '../../src/main/core/market/topics'
+import type { CyclexNode } from '../../src/main/core/node'
+import { decodeSignedFact, encodeSignedFact, signFact, type Fact, type FactSigner, type SignedFact } from '../../src/shared/market'
+import { waitFor } from './nodes'
+
+export interface RawPeer {
+  host: Host
+  key: FactSigner
+  /** Every market fact this peer has received by gossip, in arrival order. */
+  received: SignedFact[]
+  /** Sign a fact with this peer's key and publish it on its topic. */
+  publish(fact: Fact): Promise<SignedFact>
+  /** Dial the nodes and wait until each subscribes to this peer on the market's topics. */
+  join(nodes: CyclexNode[]): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startRawPeer(): Promise<RawPeer> {
+  const config = {
+    dataDir: '/nonexistent',
+    listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
+    bootstrap: [],
+    swarmKey: undefined,
+    mdns: false,
+    inMemoryStore: true,
+    connectionLimits: {},
+    pingIntervalMs: 1000,
+    market: {},
+  } as unknown as ResolvedConfig
+  const privateKey = await generateKeyPair('Ed25519')
+  const host = await createHost({ privateKey, config, savedPeers: [] })
+  const key = createNodeFactSigner(privateKey.raw.subarray(0, 32))
+  const verifier = createNodeFactVerifier()
+  const received: SignedFact[] = []
+  const pubsub = host.services.pubsub
+  const marketTopics = new Set<string>(Object.values(topics))
+  pubsub.addEventListener('message', (event) => {
+    if (!marketTopics.has(event.detail.topic)) return
+    received.push(decodeSignedFact(event.detail.data, verifier))
+  })
+  for (const topic of marketTopics) pubsub.subscribe(topic)
+  return {
+    host,
+    key,
+    received,
+    async publish(fact) {
+      const signed = signFact(fact, key)
+      await pubsub.publish(topicOf(fact.kind), encodeSignedFact(signed))
+      return signed
+    },
+    async join(nodes) {
+      for (const node of nodes) await host.dial(multiaddr(node.status().listenAddresses[0]!))
+      await waitFor(
+        () => nodes.every((node) => pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === node.status().peerId)),
+        'every node subscribed to the raw peer',
+        20_000,
+      )
+    },
+    stop: () => host.stop(),
+  }
+}
