@@ -2,10 +2,10 @@
 // seller's machine state comes from an injected source the test sets (busy, on battery, the hour), so
 // nothing waits on the real machine being idle. Proved here: a job paused by the policy stops using
 // CPU on the seller and finishes right after it resumes; a job stopped by the policy ends with a
-// signed 'stopped' receipt giving the reason; the buyer is told each of these with the reason; a job
-// the seller cannot pause is stopped instead; new jobs outside the hours are refused.
+// signed 'stopped' receipt giving the reason; the buyer is told each of these with the reason; any
+// module is paused, even one that never calls WASI; new jobs outside the hours are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { liveJobWorkerCount } from '../../src/main/core/delivery/job-runner'
+import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { IdleSource } from '../../src/main/core/delivery/machine-state'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
@@ -59,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nodes.stopAll()
-  expect(liveJobWorkerCount()).toBe(0)
+  expect(liveJobProcessCount()).toBe(0)
 })
 
 describe('the seller\'s policy on running jobs', () => {
@@ -77,7 +77,7 @@ describe('the seller\'s policy on running jobs', () => {
     expect(paused.reason).toMatch(/^paused by the seller's policy: the seller lends only while its machine is idle, and its load is 3\.00 per core/)
     expect((await sellerJob())?.state).toBe('paused')
     const cpuAtPause = (await sellerJob())!.cpuMs
-    // Paused means the worker thread waits: its CPU time stands still (running, it would add ~1 s).
+    // Paused means the job's process is stopped: its CPU time stands still (running, it would add ~1 s).
     await sleep(300)
     const before = (await sellerJob())!.cpuMs
     await sleep(1_000)
@@ -134,17 +134,26 @@ describe('the seller\'s policy on running jobs', () => {
     await seller.api.call('delivery.setPolicy', { hours: null })
   }, 60_000)
 
-  it('stops, with the reason, a job that cannot be paused when the policy says pause', async () => {
+  it('pauses any module, even one whose start function loops without a WASI call: the OS suspends its process', async () => {
     Object.assign(machine, { hour: 12, loadPerCore: 0, onAcPower: true })
-    // A start function runs while the module is instantiated, before a pause check could be armed.
-    const module = await compileWat('started', `(module (memory (export "memory") 1) (func $init) (start $init) (func (export "_start") (loop $forever (br $forever))))`, '.')
+    // A start function runs while the module is instantiated: nothing inside the module could ever check for a pause.
+    const module = await compileWat('started', `(module (memory (export "memory") 1) (func $init (loop $forever (br $forever))) (start $init) (func (export "_start")))`, '.')
     const result = buyer.api.call('delivery.submitJob', { agreement: agreement.id, module: Buffer.from(module).toString('base64'), gflopBudget: 20 }) as Promise<JobResult>
     await waitFor(async () => ((await sellerJob())?.cpuMs ?? 0) > 100, 'the job to run on the seller', 20_000)
     machine.loadPerCore = 3
+    await waitFor(async () => (await sellerJob())?.state === 'paused', 'the job to be paused', 20_000)
+    await sleep(300)
+    const pausedAt = (await sellerJob())!.cpuMs
+    await sleep(600)
+    // Paused, the process uses no CPU (the kernel's count moves in steps of 10 ms).
+    expect((await sellerJob())!.cpuMs - pausedAt).toBeLessThanOrEqual(10)
+    await seller.api.call('delivery.setPolicy', { whenBusy: 'stop' })
     const done = await result
     expect(done.state).toBe('stopped')
-    expect(done.reason).toMatch(/^stopped by the seller's policy \(the seller lends only while its machine is idle.*\): the policy says pause, but this job cannot be paused \(the module has a start function/)
+    expect(done.reason).toMatch(/^stopped by the seller's policy: the seller lends only while its machine is idle/)
     expect(signedReceiptFromJson(done.receipt, verifier).receipt.status).toBe('stopped')
+    await seller.api.call('delivery.setPolicy', { whenBusy: 'pause' })
+    machine.loadPerCore = 0
   }, 60_000)
 
   it('refuses a malformed policy with the field at fault and keeps the stored one', async () => {

@@ -5,7 +5,7 @@ import { deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jobProtocol } from '../../src/main/core/delivery/delivery-service'
 import { JobChannel } from '../../src/main/core/delivery/job-channel'
-import { liveJobWorkerCount } from '../../src/main/core/delivery/job-runner'
+import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
@@ -44,7 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nodes.stopAll()
-  expect(liveJobWorkerCount()).toBe(0)
+  expect(liveJobProcessCount()).toBe(0)
 })
 
 describe('delivery of GFLOP', () => {

@@ -3,13 +3,13 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { liveJobWorkerCount, runJob, type JobOutcome } from '../../../src/main/core/delivery/job-runner'
+import { liveJobProcessCount, runJob, type JobOutcome } from '../../../src/main/core/delivery/job-runner'
 import { cpuLimitMs, chargedMilliGflop, meteredMilliGflop, meteringRateMflops, remainingMilliGflop } from '../../../src/shared/delivery/metering'
 import { prepareJobModule } from '../../../src/shared/delivery/wasm-module'
 import { runKernelRate } from './kernel-rate'
 
 const samples = join(import.meta.dirname, '../../../resources/samples')
-const limits = { cpuMs: 20_000, wallMs: 30_000, maxPausedMs: 30_000, heapMb: 64, maxOutputBytes: 1 << 20 }
+const limits = { cpuMs: 20_000, wallMs: 30_000, maxPausedMs: 30_000, heapMb: 64, processMemoryMb: 512, maxOutputBytes: 1 << 20 }
 
 async function run(name: string, args: string[], instrument = true): Promise<JobOutcome> {
   const prepared = prepareJobModule(new Uint8Array(await readFile(join(samples, `${name}.wasm`))), { instrument, maxMemoryPages: 1024, maxTableEntries: 10_000 })
@@ -17,7 +17,7 @@ async function run(name: string, args: string[], instrument = true): Promise<Job
   return runJob({ name, module: prepared.bytes, args, stdin: new Uint8Array(), limits }).outcome
 }
 
-afterAll(() => expect(liveJobWorkerCount()).toBe(0))
+afterAll(() => expect(liveJobProcessCount()).toBe(0))
 
 describe('metering arithmetic', () => {
   it('converts CPU time at a rate to milli-GFLOP, rounding down, and caps the charge at the budget', () => {

@@ -3,7 +3,7 @@
 // Buyer side: delivery.submitJob / delivery.submitSite open /cyclex/job/1.0.0 to the agreement's
 // seller and send the module or the bundle. Seller side: the handler checks the agreement (this node
 // sells it, the requester buys it, now is inside its window, the budget fits what is left), runs the
-// job under caps in a worker thread (job-runner.ts) or hosts the site (site-server.ts), streams
+// job under caps in its own unprivileged process (job-runner.ts) or hosts the site (site-server.ts), streams
 // progress, and answers with the output and a signed receipt. A seller that restarts tells each served
 // site's buyer where the site is served now (site-announcer.ts). Receipts are kept by the receipt ledger
 // (receipt-ledger.ts: the 'delivery-receipts' sublevel, and the receipts topic) on every node; the
@@ -53,7 +53,6 @@ import type { Store, Sublevel } from '../store'
 import { JobChannel } from './job-channel'
 import { runJob, type RunningJob } from './job-runner'
 import { loadAverageIdleSource, type IdleSource } from './machine-state'
-import { addPausePoints } from './pause-points'
 import type { ReceiptIntakeInit } from './receipt-intake'
 import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
 import type { ReceiptRefusalsInit } from './receipt-refusals'
@@ -175,8 +174,6 @@ interface SellerJob {
   budgetMilliGflop: number
   rateMflops: number
   pausedByPolicy: boolean
-  /** Why the job cannot be paused (its module has no pause points); the policy stops it instead. */
-  notPausable: string | null
 }
 
 /** A site this node serves as seller; its record is kept in level (site-store.ts). */
@@ -202,6 +199,8 @@ function siteRecord(site: SellerSite): StoredSite {
 }
 
 const maxFrameOverhead = 64 * 1024
+/** What a job's process needs beyond its heap and the module's memory (Node itself, compiled code), MiB. */
+const jobRuntimeMb = 128
 const maxKeptJobs = 200
 
 function newId(): string {
@@ -524,21 +523,13 @@ class Delivery implements DeliveryService {
       args = Array.isArray(request.args) && request.args.every((arg) => typeof arg === 'string' && arg.length <= 4096) && request.args.length <= 64 ? (request.args as string[]) : []
       prepared = prepareJobModule(moduleBytes, {
         instrument: policy.instrument,
-        // Half the job's memory for its WebAssembly memory, the rest for the worker's heap and code.
+        // Half the job's memory for its WebAssembly memory, the rest for the process's heap and code.
         maxMemoryPages: Math.max(1, Math.floor((memoryMb * 2 ** 20) / 2 / wasmPageBytes)),
         maxTableEntries: 100_000,
       })
     } catch (error) {
       return refusal(`the module is refused: ${(error as Error).message}`)
     }
-    let moduleToRun = prepared.bytes
-    let notPausable: string | null = null
-    try {
-      moduleToRun = addPausePoints(prepared.bytes)
-    } catch (error) {
-      notPausable = (error as Error).message
-    }
-
     const limitMs = cpuLimitMs(budget, rateMflops, policy.marginPercent)
     const view: JobView = { job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'running', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null }
     this.remember(view)
@@ -552,10 +543,10 @@ class Delivery implements DeliveryService {
     }
     const run = runJob({
       name,
-      module: moduleToRun,
+      module: prepared.bytes,
       args,
       stdin,
-      limits: { cpuMs: limitMs, wallMs: limitMs + (this.init.wallSlackMs ?? 60_000), maxPausedMs: this.init.maxPauseMs ?? 15 * 60_000, heapMb: Math.max(64, Math.floor(memoryMb / 2)), maxOutputBytes: this.init.maxOutputBytes ?? 4 * 2 ** 20 },
+      limits: { cpuMs: limitMs, wallMs: limitMs + (this.init.wallSlackMs ?? 60_000), maxPausedMs: this.init.maxPauseMs ?? 15 * 60_000, heapMb: Math.max(64, Math.floor(memoryMb / 2)), processMemoryMb: memoryMb + jobRuntimeMb, maxOutputBytes: this.init.maxOutputBytes ?? 4 * 2 ** 20 },
       onProgress: (progress) => {
         view.cpuMs = progress.cpuMs
         view.gflopDelivered = gflopOf(Math.min(budget, meteredMilliGflop(progress.cpuMs * 1000, rateMflops)))
@@ -571,7 +562,7 @@ class Delivery implements DeliveryService {
       },
     })
     started.run = run
-    const sellerJob: SellerJob = { view, run, budgetMilliGflop: budget, rateMflops, pausedByPolicy: false, notPausable }
+    const sellerJob: SellerJob = { view, run, budgetMilliGflop: budget, rateMflops, pausedByPolicy: false }
     this.running.set(job, sellerJob)
     const outcome = await run.outcome
     this.running.delete(job)
@@ -723,8 +714,8 @@ class Delivery implements DeliveryService {
     }
     for (const job of this.running.values()) {
       if (reason !== null && this.currentPolicy.whenBusy === 'stop') job.run.stop(`stopped by the seller's policy: ${reason}`)
-      else if (reason !== null && job.notPausable !== null) {
-        job.run.stop(`stopped by the seller's policy (${reason}): the policy says pause, but this job cannot be paused (${job.notPausable})`)
+      else if (reason !== null && !job.run.pausable) {
+        job.run.stop(`stopped by the seller's policy (${reason}): the policy says pause, but this system cannot suspend a job's process`)
       } else if (reason !== null && !job.pausedByPolicy) {
         job.pausedByPolicy = true
         job.view.reason = `paused by the seller's policy: ${reason}`

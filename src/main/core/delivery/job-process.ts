@@ -1,31 +1,38 @@
-// A job's worker thread: compiles the buyer's module, gives it WASI preview 1 with its arguments,
-// stdin and stdout and nothing else (no preopened directory, no environment, no socket), runs
-// `_start`, and answers what happened. One worker per job, terminated after it: a job never shares a
-// thread, a heap or a WASI instance with another.
+// What runs inside a job's own process (job-runner.ts starts it): compiles the buyer's module, gives it
+// WASI preview 1 with its arguments, stdin and stdout and nothing else (no preopened directory, no
+// environment, no socket), runs `_start`, and answers over the IPC channel what happened. One process
+// per job, killed with its process group after it.
+//
+// The process is started under Node's permission model with no file system, child process or worker
+// grant (only WASI), so even code that escaped the WebAssembly sandbox into this script's JavaScript
+// could not read the seller's key or store or start a program. That is why this file is
+// self-contained: it imports only Node's built-in modules (and types, which are erased), and
+// job-runner.ts passes its text with `-e`, so the process needs no grant to read any file, not even
+// this one.
 //
 // stdin, stdout and stderr are served from memory by the wrappers below (the WASI instance's own
-// descriptors 0-2 are /dev/null), so a job cannot write to the seller's terminal, and its output is
-// capped. Loading this file outside a job worker does nothing.
-import { closeSync, openSync } from 'node:fs'
-import { devNull } from 'node:os'
+// descriptors 0-2 are the process's /dev/null), so a job cannot write to the seller's terminal, and
+// its output is capped.
 import { WASI } from 'node:wasi'
-import { parentPort, workerData } from 'node:worker_threads'
-import { flopCounterExport } from '../../../shared/delivery/wasm-module'
-import type { FromJobWorker, RunJobMessage } from './job-worker-protocol'
-import { pauseCheckEvery, pauseCheckFunction, pauseTableExport } from './pause-points'
+import type { FromJobProcess, RunJobMessage } from './job-process-protocol'
 
 const errnoSuccess = 0
 const errnoBadDescriptor = 8
 const errnoNotCapable = 76
 /** Calls a job may make that reach for files, sockets or processes; each refused one is reported. */
 const reachingCalls = /^(path_|sock_|proc_raise)/
+/** The least time between two reports of the output's size. */
+const outputReportMs = 100
 
 class OutputLimitError extends Error {}
 
 class Output {
-  private readonly chunks: Uint8Array[] = []
+  readonly chunks: Uint8Array[] = []
   length = 0
-  constructor(private readonly limit: number) {}
+  readonly limit: number
+  constructor(limit: number) {
+    this.limit = limit
+  }
   write(bytes: Uint8Array): void {
     if (this.length + bytes.length > this.limit) throw new OutputLimitError(`the job wrote more than ${this.limit} bytes of output`)
     this.chunks.push(bytes.slice())
@@ -36,44 +43,28 @@ class Output {
   }
 }
 
-const port = workerData?.cyclexJobWorker === true ? parentPort : null
-if (port) {
-  const control = new Int32Array(workerData.control as SharedArrayBuffer)
-  port.once('message', (message: RunJobMessage) => {
-    const send = (answer: FromJobWorker): void => port.postMessage(answer)
-    void run(message, control, send).catch((error: unknown) => send({ type: 'crashed', message: (error as Error).message }))
-  })
+function cpuMicrosSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return used.user + used.system
 }
 
-async function run(message: RunJobMessage, control: Int32Array, send: (message: FromJobWorker) => void): Promise<void> {
+function send(message: FromJobProcess, then?: () => void): void {
+  if (!process.send) return
+  process.send(message, undefined, undefined, () => then?.())
+}
+
+async function run(message: RunJobMessage): Promise<void> {
+  const startCpu = process.cpuUsage()
+  send({ type: 'ready', cpuMicros: startCpu.user + startCpu.system })
   const stdout = new Output(message.maxOutputBytes)
   const stderr = new Output(message.maxOutputBytes)
   const denied = new Set<string>()
   let stdinOffset = 0
   let memory: WebAssembly.Memory | undefined
-  const nullDescriptor = openSync(devNull, 'r+')
-  const wasi = new WASI({
-    version: 'preview1',
-    args: [message.name, ...message.args],
-    env: {},
-    preopens: {},
-    returnOnExit: true,
-    stdin: nullDescriptor,
-    stdout: nullDescriptor,
-    stderr: nullDescriptor,
-  })
+  let lastOutputReport = 0
+  const wasi = new WASI({ version: 'preview1', args: [message.name, ...message.args], env: {}, preopens: {}, returnOnExit: true, stdin: 0, stdout: 1, stderr: 1 })
   const base = (wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, (...args: number[]) => number> }).wasi_snapshot_preview1
 
-  /**
-   * The seller's policy may pause a job: it waits here, using no CPU, at its next WASI call or pause
-   * check (pause-points.ts), until resumed. The timed wait lets a terminate reach the thread.
-   */
-  const honourPause = (): void => {
-    if (Atomics.load(control, 0) !== 1) return
-    send({ type: 'paused' })
-    while (Atomics.load(control, 0) === 1) Atomics.wait(control, 0, 1, 250)
-    send({ type: 'resumed' })
-  }
   const iovecs = (pointer: number, count: number): Uint8Array[] => {
     const view = new DataView(memory!.buffer)
     return Array.from({ length: count }, (_, index) => {
@@ -83,20 +74,16 @@ async function run(message: RunJobMessage, control: Int32Array, send: (message: 
   }
   const imports: Record<string, (...args: number[]) => number> = {}
   for (const [name, call] of Object.entries(base)) {
+    // Never passed to node:wasi: its proc_raise raises a real signal in this process, and files and
+    // sockets are not the job's anyway.
     imports[name] = reachingCalls.test(name)
-      ? // Never passed to node:wasi: its proc_raise raises a real signal in the seller's process
-        // (proc_raise(9) would kill the node), and files and sockets are not the job's anyway.
-        () => {
+      ? () => {
           denied.add(name)
           return errnoNotCapable
         }
-      : (...args: number[]) => {
-          honourPause()
-          return call(...args)
-        }
+      : call
   }
   imports.fd_write = (descriptor, iovs, count, writtenPointer) => {
-    honourPause()
     if (descriptor !== 1 && descriptor !== 2) return errnoBadDescriptor
     let written = 0
     for (const bytes of iovecs(iovs!, count!)) {
@@ -104,11 +91,14 @@ async function run(message: RunJobMessage, control: Int32Array, send: (message: 
       written += bytes.length
     }
     new DataView(memory!.buffer).setUint32(writtenPointer!, written, true)
-    send({ type: 'output', stdoutBytes: stdout.length })
+    const now = Date.now()
+    if (now - lastOutputReport >= outputReportMs) {
+      lastOutputReport = now
+      send({ type: 'output', stdoutBytes: stdout.length })
+    }
     return errnoSuccess
   }
   imports.fd_read = (descriptor, iovs, count, readPointer) => {
-    honourPause()
     if (descriptor !== 0) return errnoBadDescriptor
     let read = 0
     for (const target of iovecs(iovs!, count!)) {
@@ -122,7 +112,6 @@ async function run(message: RunJobMessage, control: Int32Array, send: (message: 
     return errnoSuccess
   }
 
-  const startCpu = process.threadCpuUsage?.()
   let exitCode: number | null = null
   let failure: { kind: 'invalid' | 'trap' | 'output-limit'; message: string } | undefined
   let instance: WebAssembly.Instance | undefined
@@ -145,35 +134,32 @@ async function run(message: RunJobMessage, control: Int32Array, send: (message: 
       failure = { kind: 'invalid', message: 'a WASI command exports its memory and a _start function; this module does not' }
       throw new Error(failure.message)
     }
-    const pauseTable = instance.exports[pauseTableExport]
-    if (pauseTable instanceof WebAssembly.Table) {
-      pauseTable.set(
-        0,
-        pauseCheckFunction(() => {
-          honourPause()
-          return pauseCheckEvery
-        }),
-      )
-    }
     send({ type: 'started' })
     exitCode = wasi.start(instance)
   } catch (error) {
     if (error instanceof OutputLimitError) failure = { kind: 'output-limit', message: error.message }
     else failure ??= { kind: 'trap', message: `the module trapped: ${(error as Error).message}` }
-  } finally {
-    closeSync(nullDescriptor)
   }
-  const cpu = startCpu ? process.threadCpuUsage(startCpu) : undefined
-  const counter = instance?.exports[flopCounterExport]
-  send({
-    type: 'done',
-    exitCode,
-    stdout: stdout.bytes(),
-    stderr: stderr.bytes(),
-    flops: counter instanceof WebAssembly.Global ? String(counter.value) : null,
-    cpuMicros: cpu ? cpu.user + cpu.system : null,
-    memoryBytes: memory?.buffer.byteLength ?? 0,
-    denied: [...denied].sort(),
-    ...(failure ? { failure } : {}),
+  const counter = instance?.exports[message.counterExport]
+  send(
+    {
+      type: 'done',
+      exitCode,
+      stdout: stdout.bytes(),
+      stderr: stderr.bytes(),
+      flops: counter instanceof WebAssembly.Global ? String(counter.value) : null,
+      cpuMicros: cpuMicrosSince(startCpu),
+      memoryBytes: memory?.buffer.byteLength ?? 0,
+      denied: [...denied].sort(),
+      ...(failure ? { failure } : {}),
+    },
+    () => process.exit(0),
+  )
+}
+
+// Loaded anywhere else (a test runner imports it for its path), this file does nothing.
+if (process.env.CYCLEX_JOB_PROCESS === '1' && process.send) {
+  process.once('message', (message: RunJobMessage) => {
+    void run(message).catch((error: unknown) => send({ type: 'crashed', message: (error as Error).message }, () => process.exit(1)))
   })
 }
