@@ -18,8 +18,10 @@ export interface RawPeer {
   received: SignedFact[]
   /** Sign a fact with this peer's key and publish it on its topic. */
   publish(fact: Fact): Promise<SignedFact>
-  /** Dial the nodes and wait until each subscribes to this peer on the market's topics. */
-  join(nodes: CyclexNode[]): Promise<void>
+  /** Publish a fact someone else signed, as any peer relays gossip. */
+  relay(signed: SignedFact): Promise<void>
+  /** Dial the nodes (a node, or its listen address and peer ID) and wait until each subscribes to this peer on the market's topics. */
+  join(nodes: (CyclexNode | { address: string; peerId: string })[]): Promise<void>
   stop(): Promise<void>
 }
 
@@ -56,14 +58,20 @@ export async function startRawPeer(): Promise<RawPeer> {
       await pubsub.publish(topicOf(fact.kind), encodeSignedFact(signed))
       return signed
     },
+    async relay(signed) {
+      await pubsub.publish(topicOf(signed.fact.kind), encodeSignedFact(signed))
+    },
     async join(nodes) {
-      for (const node of nodes) await host.dial(multiaddr(node.status().listenAddresses[0]!))
+      const targets = nodes.map((node) => ('status' in node ? { address: node.status().listenAddresses[0]!, peerId: node.status().peerId } : node))
+      for (const { address } of targets) await host.dial(multiaddr(address))
       await waitFor(
-        () => nodes.every((node) => pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === node.status().peerId)),
+        () => targets.every(({ peerId }) => pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId)),
         'every node subscribed to the raw peer',
         20_000,
       )
     },
-    stop: () => host.stop(),
+    async stop() {
+      await host.stop()
+    },
   }
 }

@@ -4,6 +4,7 @@
 // follows it (the node once signed a fourth take 0.2 s before its decline).
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OrderView } from '../../src/shared/api/market'
+import type { MarketService } from '../../src/main/core/market/market-service'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { DeclineFact, SignedFact, TakeFact } from '../../src/shared/market'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
@@ -27,7 +28,7 @@ describe('a silent seller', () => {
   it('gets three takes of a pair, each after the last lapsed, then a decline after the last lapse and no take after it', async () => {
     const dataDir = await makeTempDir()
     dirs.push(dataDir)
-    const buyer = await startTestNode({ dataDir, market: { epochMs: 100, takeTtlMs, clockSkewMs, lapsesBeforeDecline: 3 } })
+    const buyer = (await startTestNode({ dataDir, market: { epochMs: 100, takeTtlMs, clockSkewMs, lapsesBeforeDecline: 3 } })) as CyclexNode & { market: MarketService }
     running.push(buyer)
     const seller = await startRawPeer()
     rawPeers.push(seller)

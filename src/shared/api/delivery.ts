@@ -125,6 +125,8 @@ export const ReputationViewSchema = z.object({
   jobsFailed: z.number().int(),
   jobsStopped: z.number().int(),
   refusals: z.number().int(),
+  /** Orders the market's state proves the peer committed beyond their quantity (docs/matcher.md §2a). */
+  overCommitted: z.number().int(),
 })
 export type ReputationView = z.infer<typeof ReputationViewSchema>
 

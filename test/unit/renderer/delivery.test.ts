@@ -2,7 +2,8 @@
 // seller's own unpacker reads it back), deal states from jobs and receipts, and the lending form.
 import { describe, expect, it } from 'vitest'
 import { defaultBundleLimits, unpackBundle } from '../../../src/main/core/delivery/site-bundle'
-import { defaultDeliveryPolicy, type JobView } from '../../../src/shared/api/delivery'
+import { reputationText } from '../../../src/renderer/src/delivery/reputation-format'
+import { defaultDeliveryPolicy, type JobView, type ReputationView } from '../../../src/shared/api/delivery'
 import type { AgreementView } from '../../../src/shared/api/market'
 import type { Receipt } from '../../../src/shared/delivery/receipt'
 import { dealProgress, deliveredText } from '../../../src/renderer/src/delivery/deal-state'
@@ -78,9 +79,15 @@ describe('deal states from real data', () => {
     expect(deliveredText('pageview', 4, 10)).toBe('4 of 10 views')
   })
 
+  it('says in a seller\'s reputation how many orders it was proven to over-commit', () => {
+    const reputation: ReputationView = { peer: 'S', agreementsAsSeller: 2, agreedGflop: 20, deliveredGflop: 5, agreedViews: 0, deliveredViews: 0, agreedValue: '200', deliveredValue: '50', deliveryRatio: 0.25, jobsCompleted: 1, jobsFailed: 0, jobsStopped: 0, refusals: 0, overCommitted: 0 }
+    expect(reputationText(reputation)).toBe('25% of agreed value (5.000 of 20 GFLOP)')
+    expect(reputationText({ ...reputation, overCommitted: 2 })).toBe('25% of agreed value (5.000 of 20 GFLOP); over-committed 2 orders')
+  })
+
   it('is void, with the reason and nothing delivered, when the agreement does not bind', () => {
-    const voided: AgreementView = { ...agreement, status: 'void', voidReason: 'ask-overfilled', voidExplanation: 'void: the seller S confirmed more than its ask holds' }
-    expect(dealProgress(voided, [], [], [receipt({ agreementDelivered: 2000 })])).toEqual({ state: 'void', delivered: 0, total: 2000, reason: 'void: the seller S confirmed more than its ask holds' })
+    const voided: AgreementView = { ...agreement, status: 'void', voidReason: 'ask-overfilled', voidExplanation: 'The seller confirmed more than its ask holds; earlier confirms used it up, so this one binds nothing.' }
+    expect(dealProgress(voided, [], [], [receipt({ agreementDelivered: 2000 })])).toEqual({ state: 'void', delivered: 0, total: 2000, reason: 'The seller confirmed more than its ask holds; earlier confirms used it up, so this one binds nothing.' })
   })
 })
 

@@ -27,7 +27,7 @@ import {
   type SiteView,
   SiteViewSchema,
 } from '../../../shared/api/delivery'
-import type { AgreementView } from '../../../shared/api/market'
+import type { AgreementView, OverCommitmentView } from '../../../shared/api/market'
 import { parseWith } from '../../../shared/api/schema'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import { chargedMilliGflop, cpuLimitMs, gflopOf, meteredMilliGflop, meteringRateMflops, remainingMilliGflop } from '../../../shared/delivery/metering'
@@ -134,7 +134,7 @@ export interface DeliveryComponents {
   store: Store
   signer: FactSigner
   verifier: FactVerifier
-  market: { agreements(): AgreementView[]; book: { order(id: string): BookOrder | undefined } }
+  market: { agreements(): AgreementView[]; overCommitments(): OverCommitmentView[]; book: { order(id: string): BookOrder | undefined } }
   benchmarkProfile(): Promise<SignedProfileJson | undefined>
   emit(event: ApiEvent): void
   /** The receipts topic; without it receipts are kept but not gossiped. */
@@ -380,6 +380,9 @@ class Delivery implements DeliveryService {
 
   ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
     const { reputation, balances, receipts } = this.ledgerFigures()
+    // Proofs that a seller over-committed count against it beside what it delivered.
+    const overCommitted = new Map<string, number>()
+    for (const proof of this.components.market.overCommitments()) overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
     return {
       reputation: reputation.map((each) => ({
         peer: each.peer,
@@ -395,6 +398,7 @@ class Delivery implements DeliveryService {
         jobsFailed: each.jobsFailed,
         jobsStopped: each.jobsStopped,
         refusals: each.refusals,
+        overCommitted: overCommitted.get(each.peer) ?? 0,
       })),
       balances: balances.map((each) => ({ peer: each.peer, agreements: each.agreements, earned: String(each.earned), spent: String(each.spent), balance: String(each.balance) })),
       receipts,

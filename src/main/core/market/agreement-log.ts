@@ -6,14 +6,14 @@ import type { AgreementView } from '../../../shared/api/market'
 import type { FactId, MarketBook, OverCommitment, PeerId, SignedFact, VoidReason } from '../../../shared/market'
 
 /** What the user reads when an agreement does not bind. */
-export function voidExplanation(reason: VoidReason, agreement: { buyer: string; seller: string }, declinedBy?: PeerId): string {
+export function voidExplanation(reason: VoidReason, agreement: { seller: string }, declinedBy?: PeerId): string {
   switch (reason) {
     case 'ask-overfilled':
-      return `void: the seller ${agreement.seller} confirmed more than its ask holds; earlier confirms used it up`
+      return 'The seller confirmed more than its ask holds; earlier confirms used it up, so this one binds nothing.'
     case 'bid-overfilled':
-      return `void: the buyer ${agreement.buyer} took more than its bid holds; earlier takes used it up`
+      return 'The buyer took more than its bid holds; earlier takes used it up, so this one binds nothing.'
     case 'declined':
-      return `void: ${declinedBy === agreement.seller ? 'the seller' : 'the buyer'} declined the pair before the confirm`
+      return `${declinedBy === agreement.seller ? 'The seller' : 'The buyer'} declined the pair before the confirm, so it binds nothing.`
   }
 }
 

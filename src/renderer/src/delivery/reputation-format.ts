@@ -8,7 +8,8 @@ export function reputationText(reputation: ReputationView): string {
   if (reputation.agreedGflop > 0) parts.push(`${reputation.deliveredGflop.toFixed(3)} of ${reputation.agreedGflop.toLocaleString('en-US')} GFLOP`)
   if (reputation.agreedViews > 0) parts.push(`${reputation.deliveredViews.toLocaleString('en-US')} of ${reputation.agreedViews.toLocaleString('en-US')} views`)
   const ratio = reputation.deliveryRatio === null ? 'nothing of value agreed' : `${Math.round(reputation.deliveryRatio * 100)}% of agreed value`
-  return `${ratio} (${parts.join(', ')})`
+  const cheated = reputation.overCommitted > 0 ? `; over-committed ${reputation.overCommitted} ${reputation.overCommitted === 1 ? 'order' : 'orders'}` : ''
+  return `${ratio} (${parts.join(', ')})${cheated}`
 }
 
 /** Failures a buyer would care about: jobs that failed, were stopped or refused. */

@@ -87,7 +87,7 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                     </td>
                     <td>
                       <button type="button" className="button button-small" data-testid="deal-open" onClick={() => setSelected(agreement.id === selected ? undefined : agreement.id)}>
-                        {agreement.id === selected ? 'Close' : agreement.role === 'buyer' ? 'Use' : 'Details'}
+                        {agreement.id === selected ? 'Close' : agreement.role === 'buyer' && agreement.status === 'binding' ? 'Use' : 'Details'}
                       </button>
                     </td>
                   </tr>

@@ -34,6 +34,7 @@ export function SettingsPage({ view, client, generation }: { view: SettingsView;
           <ProfileSection displayName={settings.displayName} update={update} />
           <AppearanceSection theme={settings.theme} update={update} />
           <SavedPeersSection savedPeers={settings.savedPeers} update={update} />
+          <TrustSection blockOverCommitted={settings.blockOverCommitted} update={update} />
         </>
       )}
       <PolicySection client={client} generation={generation} />
@@ -100,6 +101,33 @@ function ProfileSection({ displayName, update }: { displayName: string; update: 
           {state.kind === 'failed' && <p className="error">{state.message}</p>}
         </div>
       </form>
+    </section>
+  )
+}
+
+/** What the node does on its own about a party the market's facts prove dishonest (docs/matcher.md §2a). */
+function TrustSection({ blockOverCommitted, update }: { blockOverCommitted: boolean; update: Update }) {
+  const [failure, setFailure] = useState<string>()
+
+  function toggle(next: boolean): void {
+    setFailure(undefined)
+    update({ blockOverCommitted: next }).catch((error: unknown) => setFailure(messageOf(error)))
+  }
+
+  return (
+    <section className="panel" aria-labelledby="trust-heading">
+      <h2 id="trust-heading">Dishonest parties</h2>
+      <label className="choice">
+        <input type="checkbox" checked={blockOverCommitted} data-testid="block-overcommitted" onChange={(event) => toggle(event.target.checked)} />
+        <span className="choice-label">Block a party proven to over-commit</span>
+        <span className="hint">
+          A seller whose signed confirms exceed its ask, or a buyer whose takes in force at once exceed its bid, is proven to over-commit by the facts every node holds.
+          The market already voids the excess; blocking also stops this node from connecting to the party.
+        </span>
+      </label>
+      <div className="form-message" aria-live="polite">
+        {failure !== undefined && <p className="error">{failure}</p>}
+      </div>
     </section>
   )
 }
