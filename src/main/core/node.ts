@@ -16,6 +16,7 @@ import { createEventHub } from './event-hub'
 import { createHost, type Host } from './libp2p-host'
 import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
 import { openFactLog, type FactLog } from './market/fact-log'
+import { IngestBudget, peerAddressLookup } from './market/ingest-budget'
 import { autoNegotiation, levelPolicyStore, policyMarket, type AutoNegotiationService } from './market/auto-negotiation'
 import { marketService, type MarketService, type MarketServiceInit } from './market/market-service'
 import { PeerPenalties } from './market/peer-penalties'
@@ -132,8 +133,22 @@ class Node implements CyclexNode {
       onProgress: (data) => this.events.emit({ type: 'benchmark.progress', data }),
       onOutcome: (data) => this.events.emit({ type: 'benchmark.result', data }),
     })
+    // What one peer, and one address, may deliver by gossip and sync together; a peer that keeps
+    // sending past it is scored down, then disconnected.
+    const ingestBudget = new IngestBudget(
+      {
+        addressOf: peerAddressLookup(host),
+        penalize: (peer) => penalties.penalize(peer),
+        disconnect: (peer) => {
+          const connections = host.getConnections().filter((connection) => connection.remotePeer.toString() === peer)
+          for (const connection of connections) void connection.close().catch(() => connection.abort(new Error('over its ingest budget')))
+        },
+      },
+      { ...marketInit.intake?.budget, perPeer: marketInit.intake?.budget?.perPeer ?? marketInit.intake?.perPeer },
+    )
     this.market = marketService(marketInit)({
       pubsub: host.services.pubsub,
+      ingestBudget,
       factLog,
       signer,
       verifier: createNodeFactVerifier(),
@@ -150,7 +165,8 @@ class Node implements CyclexNode {
     this.sync = factSync(config.sync)({
       libp2p: host,
       factLog,
-      ingest: (envelopes, from) => this.market.ingest(envelopes, from),
+      ingest: (envelopes, from, options) => this.market.ingest(envelopes, from, options),
+      allowance: (peer) => ingestBudget.allowance(peer, Date.now()),
       onMisbehaviour: (peer) => penalties.penalize(peer),
     })
     this.negotiationHistory = negotiationHistory()({

@@ -1,9 +1,11 @@
 // Every fact that reaches this node from outside passes here first, from gossip or from sync: it is
-// decoded and verified, checked against the topic it came on, against the clock, against what the
-// state already says of its order, and against the rate limits. The verdict follows gossipsub's:
+// charged to the sending peer's ingest budget (ingest-budget.ts), decoded and verified, checked against
+// the topic it came on, against the clock, against what the state already says of its order, and
+// against the owner's rate. The verdict follows gossipsub's:
 //   reject  forged, malformed, oversized, on the wrong topic, future-dated, or signed by someone who
 //           has no say over the order it names; the sending peer's score falls
-//   ignore  a duplicate, a stale fact, or traffic over a rate limit; no penalty
+//   ignore  a duplicate, a stale fact, or traffic over a rate limit or budget; no penalty here (a peer
+//           that keeps sending past its budget is scored down by the budget itself)
 //   accept  new and valid: the caller stores it
 import {
   decodeSignedFact,
@@ -16,18 +18,21 @@ import {
 import type { CyclexError } from '../../../shared/errors'
 import { nodeSha256 } from '../market-crypto'
 import type { FactLog } from './fact-log'
+import { IngestBudget, type IngestBudgetInit } from './ingest-budget'
 import { RateLimiter } from './rate-limiter'
 import { topicOf, type Topic } from './topics'
 
 export type Verdict =
   | { outcome: 'accept'; fact: SignedFact }
-  | { outcome: 'ignore'; reason: string; leftToSync?: true }
+  | { outcome: 'ignore'; reason: string; leftToSync?: true; overBudget?: true }
   | { outcome: 'reject'; reason: string; code: string }
 
 export interface FactIntakeInit {
   /** How far in the future a fact's createdAt may be, for clocks that differ a little. Default 30 s. */
   maxClockSkewMs?: number
-  /** Per sending peer (gossip): default 100 messages/s, bursts of 200 (as 0x Mesh). */
+  /** The ingest budgets (per peer and per address, gossip and sync together), when no IngestBudget is given. */
+  budget?: IngestBudgetInit
+  /** The per-peer ingest budget; the same as budget.perPeer (default 400 facts/s, bursts of 4,000). */
   perPeer?: { ratePerSecond: number; burst: number }
   /** Per owner of the facts (gossip): default 20 facts/s, bursts of 100. */
   perOwner?: { ratePerSecond: number; burst: number }
@@ -37,6 +42,8 @@ export interface FactIntakeComponents {
   factLog: FactLog
   book: MarketBook
   verifier: FactVerifier
+  /** The node's ingest budget (shared with sync, which asks a peer for no more than it allows). */
+  budget?: IngestBudget
 }
 
 export interface Arrival {
@@ -47,6 +54,8 @@ export interface Arrival {
   /** The topic it came on (gossip only). */
   topic?: Topic
   now: number
+  /** False for a late joiner's first fetch by sync (its set was empty): not charged to the peer's budget. */
+  budgeted?: boolean
 }
 
 function reject(error: unknown): Verdict {
@@ -72,7 +81,7 @@ export function staleness(fact: Fact, now: number): string | undefined {
 
 export class FactIntake {
   private readonly maxClockSkewMs: number
-  private readonly perPeer: RateLimiter
+  private readonly budget: IngestBudget
   private readonly perOwner: RateLimiter
 
   constructor(
@@ -80,13 +89,20 @@ export class FactIntake {
     init: FactIntakeInit = {},
   ) {
     this.maxClockSkewMs = init.maxClockSkewMs ?? 30_000
-    this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 100, burst: 200 })
+    this.budget =
+      components.budget ??
+      new IngestBudget(
+        { addressOf: () => undefined, penalize: () => undefined, disconnect: () => undefined },
+        { ...init.budget, perPeer: init.budget?.perPeer ?? init.perPeer },
+      )
     this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 20, burst: 100 })
   }
 
   check(bytes: Uint8Array, arrival: Arrival): Verdict {
-    if (arrival.via === 'gossip' && !this.perPeer.take(arrival.from, arrival.now)) {
-      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate`, leftToSync: true }
+    // Past its budget, a fact is refused, and sync will not fetch it from this peer either.
+    if (arrival.budgeted !== false && !this.budget.take(arrival.from, arrival.now)) {
+      if (arrival.via === 'gossip') this.budget.refused(arrival.from, arrival.now)
+      return { outcome: 'ignore', reason: `peer ${arrival.from} (or its address) is over its ingest budget`, overBudget: true }
     }
     let signed: SignedFact
     try {

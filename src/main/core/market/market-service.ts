@@ -41,6 +41,7 @@ import { nodeSha256 } from '../market-crypto'
 import { AgreementLog } from './agreement-log'
 import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
+import type { IngestBudget } from './ingest-budget'
 import type { MarketPubSub } from './gossip'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import { OrderVersions } from './order-versions'
@@ -69,8 +70,10 @@ export interface MarketServiceComponents {
   emit(event: ApiEvent): void
   /** Told when a peer sent a fact that had to be rejected (for scoring and logs). */
   onRejected?(peer: string, reason: string): void
-  /** A peer's gossip was over a rate limit: the facts it offered are left to anti-entropy, which should pull from it soon. */
+  /** A fact's owner was over its rate: the facts the peer offered are left to anti-entropy, which should pull from it soon. */
   onLeftToSync?(peer: string): void
+  /** The node's ingest budget per peer and per address, shared with sync (default: one of the intake's own). */
+  ingestBudget?: IngestBudget
   now?(): number
   /** The deadline of this node's auto-negotiation policy on one of its orders, if it has an active one. */
   policyDeadline?(order: FactId): number | undefined
@@ -80,8 +83,11 @@ export interface MarketServiceComponents {
 
 export interface MarketService extends Startable {
   readonly book: MarketBook
-  /** Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped. */
-  ingest(envelopes: Uint8Array[], from: string): Promise<{ accepted: number; rejected: number }>
+  /**
+   * Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped;
+   * charged to the peer's ingest budget unless `budgeted` is false (a late joiner's first fetch).
+   */
+  ingest(envelopes: Uint8Array[], from: string, options?: { budgeted?: boolean }): Promise<{ accepted: number; rejected: number }>
   /** Sign, store and publish an order, created at `createdAt` (default now). */
   place(draft: OrderDraft, options?: { createdAt?: number }): Promise<OrderView>
   /**
@@ -177,7 +183,7 @@ class Market implements MarketService {
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.intake = new FactIntake(
-      { factLog: components.factLog, book: this.book, verifier: components.verifier },
+      { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
       { maxClockSkewMs: this.clockSkewMs, ...init.intake },
     )
     this.agreementLog = new AgreementLog(this.book, this.me)
@@ -242,12 +248,12 @@ class Market implements MarketService {
     }
   }
 
-  async ingest(envelopes: Uint8Array[], from: string): Promise<{ accepted: number; rejected: number }> {
+  async ingest(envelopes: Uint8Array[], from: string, options: { budgeted?: boolean } = {}): Promise<{ accepted: number; rejected: number }> {
     const accepted: SignedFact[] = []
     let rejected = 0
     const now = this.now()
     for (const envelope of envelopes) {
-      const verdict = this.intake.check(envelope, { from, via: 'sync', now })
+      const verdict = this.intake.check(envelope, { from, via: 'sync', now, budgeted: options.budgeted })
       if (verdict.outcome === 'accept') accepted.push(verdict.fact)
       else if (verdict.outcome === 'reject') {
         rejected++

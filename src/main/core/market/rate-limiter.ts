@@ -39,6 +39,13 @@ export class RateLimiter {
     return true
   }
 
+  /** The tokens `key` holds at `now`, without taking one (a key not seen yet holds a full burst). */
+  available(key: string, now: number): number {
+    const bucket = this.buckets.get(key)
+    if (bucket === undefined) return this.init.burst
+    return Math.min(this.init.burst, bucket.tokens + (Math.max(0, now - bucket.updatedAt) / 1000) * this.init.ratePerSecond)
+  }
+
   private forgetIdle(now: number): void {
     const refillMs = (this.init.burst / this.init.ratePerSecond) * 1000
     for (const [key, bucket] of this.buckets) {

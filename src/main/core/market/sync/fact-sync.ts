@@ -83,9 +83,15 @@ export interface FactSyncComponents {
   factLog: { readonly fingerprint: ReconcilableSet; envelope(id: FactId): Uint8Array | undefined; fetchBasis?(peer: string): ReconcilableSet }
   /**
    * Validate fetched envelopes as gossip does and store the valid ones, without re-gossiping them.
-   * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one.
+   * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one. `budgeted` is
+   * false for a late joiner's first fetch (this node held nothing when the session began).
    */
-  ingest(envelopes: Uint8Array[], from: string): Promise<IngestResult>
+  ingest(envelopes: Uint8Array[], from: string, options: { budgeted: boolean }): Promise<IngestResult>
+  /**
+   * How many facts `peer` may still deliver (its ingest budget, gossip and sync together): a session
+   * asks it for no more, so what it offers past its budget is not fetched from it. Default: no limit.
+   */
+  allowance?(peer: string): number
   /** Told when a peer breaks the protocol, so that gossip can score it down. */
   onMisbehaviour?(peer: string, misbehaviour: Misbehaviour): void
 }
@@ -547,12 +553,17 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
           if (direction === 'received' && isProgress(message)) progress.kick()
         },
       })
+      const set = this.components.factLog.fetchBasis?.(peer) ?? this.components.factLog.fingerprint
+      // A late joiner's first fetch is not charged to the peer's budget: it must take the state from someone.
+      const budgeted = set.size > 0
+      const allowance = this.components.allowance
       const result = await runSession(channel, {
-        set: this.components.factLog.fetchBasis?.(peer) ?? this.components.factLog.fingerprint,
+        set,
         claims: this.claims,
         peer,
         maxFactsPerSession: this.settings.maxFactsPerSession,
-        ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer)),
+        allowance: budgeted && allowance ? () => allowance(peer) : undefined,
+        ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted })),
       })
       Object.assign(outcome, result)
       await stream.close({ signal })

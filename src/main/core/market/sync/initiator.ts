@@ -28,6 +28,8 @@ export interface InitiatorContext {
   /** The peer this session fetches from, named in the claims it takes. */
   peer?: string
   maxFactsPerSession: number
+  /** How many facts the peer may still deliver (its ingest budget): the session asks for no more. */
+  allowance?(): number
   /** Validate and store fetched envelopes (the market service's ingest, bound to the peer). */
   ingest(envelopes: Uint8Array[]): Promise<IngestResult>
 }
@@ -83,7 +85,7 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
 
   const plan = new ReconciliationPlan(set)
   if (hello.count > 0) plan.begin()
-  const budgetLeft = () => context.maxFactsPerSession - result.factsReceived
+  const budgetLeft = () => Math.min(context.maxFactsPerSession - result.factsReceived, Math.floor(context.allowance?.() ?? Number.POSITIVE_INFINITY))
 
   /** Read `facts` frames up to the one marked `end`, checking each envelope with `expected`. */
   const receiveFacts = async (expected: (key: Uint8Array) => boolean, limit: number): Promise<boolean> => {

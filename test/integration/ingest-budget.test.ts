@@ -1,0 +1,200 @@
+// Ingest budgets (issue 16, item 1), on real nodes on 127.0.0.1: a peer that sends valid facts of many
+// fresh identities past its budget gets the excess refused — by gossip, and by sync, which does not
+// fetch it from that peer later — and, if it keeps on, is scored down and disconnected; a relay of a
+// busy market (200 facts a second from many owners) passes whole under the default budget.
+import type { GossipSub } from '@chainsafe/libp2p-gossipsub'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { OrderView } from '../../src/shared/api/market'
+import type { ResolvedConfig } from '../../src/main/core/config'
+import { createHost, type Host } from '../../src/main/core/libp2p-host'
+import { createNodeFactSigner } from '../../src/main/core/market-crypto'
+import type { FactIntakeInit } from '../../src/main/core/market/fact-intake'
+import { openFactLog } from '../../src/main/core/market/fact-log'
+import type { MarketService } from '../../src/main/core/market/market-service'
+import { factSync, type FactSync } from '../../src/main/core/market/sync'
+import { topics } from '../../src/main/core/market/topics'
+import type { CyclexNode } from '../../src/main/core/node'
+import { openStore, type Store } from '../../src/main/core/store'
+import { encodeSignedFact, signFact, type OrderFact, type SignedFact } from '../../src/shared/market'
+import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+
+type Inside = CyclexNode & { host: Host; market: MarketService }
+
+const running: CyclexNode[] = []
+const cleanups: Array<() => Promise<void>> = []
+const dirs: string[] = []
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
+  await Promise.all(running.splice(0).map((node) => node.stop()))
+  await Promise.all(dirs.splice(0).map(removeDir))
+})
+
+const hour = 3_600_000
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function start(intake: FactIntakeInit = {}): Promise<Inside> {
+  const dataDir = await makeTempDir()
+  dirs.push(dataDir)
+  const node = await startTestNode({ dataDir, market: { epochMs: 300, intake }, sync: { intervalMs: 500 } })
+  running.push(node)
+  return node as Inside
+}
+
+/** Valid orders, each of a fresh identity (so no owner is over its own rate), signed up front. */
+function freshOrders(count: number, seed: number): SignedFact<OrderFact>[] {
+  const now = Date.now()
+  return Array.from({ length: count }, (_, index) => {
+    const secret = new Uint8Array(32)
+    new DataView(secret.buffer).setUint32(0, seed)
+    new DataView(secret.buffer).setUint32(4, index + 1)
+    const signer = createNodeFactSigner(secret)
+    const fact: OrderFact = {
+      kind: 'order',
+      owner: signer.owner,
+      side: index % 2 === 0 ? 'bid' : 'ask',
+      unit: 'flop',
+      quantity: 1 + (index % 50),
+      price: 1_000 + index,
+      window: { start: now, end: now + hour },
+      createdAt: now,
+      expiresAt: now + 2 * hour,
+    }
+    return signFact(fact, signer)
+  })
+}
+
+/**
+ * A peer with the market's own gossipsub settings that also answers sync from a fact log of its own
+ * (so that a victim could pull from it what it refused by gossip).
+ */
+async function startPeer(facts: SignedFact[]): Promise<{ host: Host; sync: FactSync; store: Store }> {
+  const config: ResolvedConfig = {
+    dataDir: '/nonexistent',
+    listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
+    bootstrap: [],
+    swarmKey: undefined,
+    mdns: false,
+    inMemoryStore: true,
+    connectionLimits: {},
+    pingIntervalMs: 1000,
+    market: {},
+  }
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), config, savedPeers: [] })
+  const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
+  const log = await openFactLog(store)
+  await log.add(facts)
+  const sync = factSync({ intervalMs: 3_600_000 })({ libp2p: host, factLog: log, ingest: async () => ({ accepted: 0, rejected: 0 }) })
+  await sync.start()
+  cleanups.push(async () => {
+    await sync.stop()
+    await host.stop()
+    await store.close()
+  })
+  for (const topic of Object.values(topics)) host.services.pubsub.subscribe(topic)
+  return { host, sync, store }
+}
+
+async function joinMesh(peer: Host, node: Inside): Promise<void> {
+  await peer.dial(multiaddr(node.status().listenAddresses[0]!))
+  const id = peer.peerId.toString()
+  const gossip = node.host.services.pubsub as unknown as GossipSub
+  await waitFor(() => gossip.getMeshPeers(topics.orders).includes(id), 'the peer in the node\'s orders mesh', 20_000)
+}
+
+/** Publish `facts` on the orders topic at `perSecond`, in bursts every 50 ms. */
+async function publishAt(peer: Host, facts: SignedFact[], perSecond: number): Promise<void> {
+  const started = Date.now()
+  for (let sent = 0; sent < facts.length; sent++) {
+    await peer.services.pubsub.publish(topics.orders, encodeSignedFact(facts[sent]!)).catch(() => undefined)
+    const burst = Math.max(1, Math.round(perSecond / 20))
+    if (sent % burst === burst - 1) await sleep(Math.max(0, started + ((sent + 1) / perSecond) * 1000 - Date.now()))
+  }
+}
+
+function held(node: Inside, facts: SignedFact[]): number {
+  return facts.filter((fact) => node.market.book.has(fact.id)).length
+}
+
+async function placeOne(node: Inside): Promise<void> {
+  // The node holds a fact of its own, so its sessions are not a late joiner's first (unbudgeted) fetch.
+  const now = Date.now()
+  const order = (await node.api.call('market.place', { order: { side: 'ask', unit: 'pageview', quantity: 1, price: 5, window: { start: now, end: now + hour } } })) as OrderView
+  expect(node.market.book.has(order.id)).toBe(true)
+}
+
+describe('ingest budgets', () => {
+  it('refuses what a peer sends past its budget, and does not fetch it from that peer by sync afterwards', async () => {
+    const budget = { ratePerSecond: 100, burst: 200 }
+    // No penalties here: the peer must stay connected for the victim's sync rounds to reach it.
+    const victim = await start({ budget: { perPeer: budget, refusalsPerPenalty: 1e9 } })
+    await placeOne(victim)
+    const flood = freshOrders(3_000, 1)
+    const mallory = await startPeer(flood)
+    await joinMesh(mallory.host, victim)
+
+    const startedAt = Date.now()
+    await publishAt(mallory.host, flood, 1_000)
+    // Sync rounds every 500 ms toward her: without the budget they would pull everything she offered.
+    await sleep(3_000)
+    const elapsedSeconds = (Date.now() - startedAt) / 1000
+    const taken = held(victim, flood)
+    const bound = budget.burst + budget.ratePerSecond * elapsedSeconds
+    console.log(`[ingest-budget] ${flood.length} valid facts of fresh identities from one peer at 1,000/s: ${taken} taken in ${elapsedSeconds.toFixed(1)} s (budget bound ${Math.round(bound)})`)
+    expect(taken).toBeGreaterThan(0)
+    expect(taken).toBeLessThanOrEqual(bound)
+    expect(taken).toBeLessThan(flood.length)
+    // Still connected, still synced with: what it holds past its budget was simply not asked for.
+    expect(victim.host.getConnections().some((connection) => connection.remotePeer.equals(mallory.host.peerId))).toBe(true)
+  }, 90_000)
+
+  it('scores down, then disconnects, a peer that keeps sending past its budget', async () => {
+    const victim = await start({ budget: { perPeer: { ratePerSecond: 100, burst: 200 }, refusalsPerPenalty: 100, penaltiesBeforeDisconnect: 3 } })
+    await placeOne(victim)
+    const flood = freshOrders(1_500, 2)
+    const mallory = await startPeer([])
+    await joinMesh(mallory.host, victim)
+    const malloryId = mallory.host.peerId.toString()
+    const gossip = victim.host.services.pubsub as unknown as GossipSub
+
+    let lowestScore = 0
+    let watching = true
+    const watch = (async () => {
+      while (watching) {
+        lowestScore = Math.min(lowestScore, gossip.getScore(malloryId))
+        await sleep(20)
+      }
+    })()
+    await publishAt(mallory.host, flood, 1_000)
+    await waitFor(() => victim.host.getConnections().every((connection) => !connection.remotePeer.equals(mallory.host.peerId)), 'the victim to disconnect the peer', 20_000)
+    // Its score stays low after it went (gossipsub retains the scores of peers that disconnect).
+    await waitFor(() => lowestScore < 0, 'the peer\'s gossip score to fall below zero', 10_000)
+    watching = false
+    await watch
+    expect(held(victim, flood)).toBeLessThan(flood.length)
+  }, 90_000)
+
+  it('passes a relay of a busy market whole: 200 facts a second from many owners, under the default budget', async () => {
+    const victim = await start()
+    await placeOne(victim)
+    // 1,000 facts of 50 owners (4 a second each, within the owner rate), relayed by one peer at 200/s.
+    const owners = Array.from({ length: 50 }, (_, index) => createNodeFactSigner(new Uint8Array(32).fill(index + 101)))
+    const now = Date.now()
+    const market = Array.from({ length: 1_000 }, (_, index) => {
+      const signer = owners[index % owners.length]!
+      return signFact<OrderFact>(
+        { kind: 'order', owner: signer.owner, side: index % 2 === 0 ? 'bid' : 'ask', unit: 'flop', quantity: 1, price: 2_000 + index, window: { start: now, end: now + hour }, createdAt: now + index, expiresAt: now + 2 * hour },
+        signer,
+      )
+    })
+    const relay = await startPeer([])
+    await joinMesh(relay.host, victim)
+    await publishAt(relay.host, market, 200)
+    await waitFor(() => held(victim, market) === market.length, 'the victim to take every relayed fact', 30_000)
+    const gossip = victim.host.services.pubsub as unknown as GossipSub
+    expect(gossip.getScore(relay.host.peerId.toString())).toBeGreaterThanOrEqual(0)
+    expect(victim.host.getConnections().some((connection) => connection.remotePeer.equals(relay.host.peerId))).toBe(true)
+  }, 90_000)
+})
