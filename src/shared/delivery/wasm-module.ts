@@ -7,7 +7,11 @@
 // build that the node would have to bundle, and @webassemblyjs re-encodes the whole module. Here the
 // original bytes are copied as they are and only counter updates are spliced in, so an instruction
 // this file does not know stops instrumentation (the job is then metered by CPU time alone) instead
-// of being mis-encoded.
+// of being mis-encoded. Bytes that are not valid WebAssembly are refused before any of this
+// (WebAssembly.validate), and what comes out is validated again: a fuzz property
+// (test/unit/fuzz/wasm-module.test.ts) holds that any bytes give a WasmModuleError or a module that
+// validates and keeps its exports.
+import { CyclexError, registerErrorClass } from '../errors'
 //
 // The counter: a new mutable i64 global, exported as `cyclex_flops`. Float operations are counted per
 // straight-line run of instructions, and the run's count is added just before the next control
@@ -21,15 +25,20 @@ export const wasiNamespace = 'wasi_snapshot_preview1'
 export const flopCounterExport = 'cyclex_flops'
 export const wasmPageBytes = 65_536
 
-/** The module is not WebAssembly, or has something a job may not have. The message says what. */
-export class WasmModuleError extends Error {
-  override name = 'WasmModuleError'
+/** The module is not valid WebAssembly, or has something a job may not have. The message says what. */
+export class WasmModuleError extends CyclexError {
+  static override readonly code: string = 'ERR_WASM_MODULE'
 }
 
-/** Instrumentation is not possible for this module (an instruction the counter does not handle). */
-export class NotInstrumentableError extends Error {
-  override name = 'NotInstrumentableError'
+/**
+ * Instrumentation is not possible for this module (an instruction the counter does not handle). Never
+ * reaches the buyer: the module then runs uninstrumented, with this as the reason.
+ */
+export class NotInstrumentableError extends CyclexError {
+  static override readonly code: string = 'ERR_NOT_INSTRUMENTABLE'
 }
+registerErrorClass(WasmModuleError)
+registerErrorClass(NotInstrumentableError)
 
 export interface Section {
   id: number
@@ -79,7 +88,12 @@ export class Reader {
 
   name(): string {
     const length = this.u32()
-    return new TextDecoder('utf-8', { fatal: true }).decode(this.take(length))
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(this.take(length))
+    } catch (error) {
+      if (error instanceof WasmModuleError) throw error
+      throw new WasmModuleError('a name is not valid UTF-8')
+    }
   }
 }
 
@@ -483,17 +497,28 @@ export interface PrepareOptions extends CapOptions {
   instrument: boolean
 }
 
+/** Whether the engine accepts the bytes as a module (every instruction, type and index checked). */
+function validates(bytes: Uint8Array): boolean {
+  return WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)
+}
+
 /**
- * The module as the seller runs it: checked (checkJobModule), memory and tables capped, and when
- * asked and possible, instrumented. A module that cannot be instrumented runs uninstrumented.
+ * The module as the seller runs it: validated, checked (checkJobModule), memory and tables capped, and
+ * when asked and possible, instrumented. A module that cannot be instrumented runs uninstrumented.
+ * Throws WasmModuleError (code ERR_WASM_MODULE) with what is wrong; whatever it answers validates.
  */
 export function prepareJobModule(bytes: Uint8Array, options: PrepareOptions): PreparedModule {
+  if (!validates(bytes)) {
+    readSections(bytes) // says what is wrong where the section structure already is
+    throw new WasmModuleError('the module is not valid WebAssembly (WebAssembly.validate refuses it)')
+  }
   const summary = checkJobModule(bytes)
   if (summary.exports.some((entry) => entry.name === flopCounterExport)) {
     throw new WasmModuleError(`the module already exports '${flopCounterExport}', a name the seller's metering uses`)
   }
   let sections = readSections(bytes).map((section) => (section.id === 4 || section.id === 5 ? capLimits(section, options) : section))
   const capped = writeModule(sections)
+  if (!validates(capped)) throw new WasmModuleError('capping the memory and tables of this module gave an invalid module; the seller cannot run it')
   if (!options.instrument) return { bytes: capped, instrumented: false, notInstrumentedReason: 'the seller does not instrument modules' }
   try {
     const globalsSection = sections.find((section) => section.id === 6)
@@ -513,7 +538,9 @@ export function prepareJobModule(bytes: Uint8Array, options: PrepareOptions): Pr
     const withExport = exportsSection
       ? withGlobal.map((section) => (section.id === 7 ? appendEntry(section, 7, exportEntry) : section))
       : insertInOrder(withGlobal, appendEntry(undefined, 7, exportEntry))
-    return { bytes: writeModule(withExport), instrumented: true }
+    const instrumented = writeModule(withExport)
+    if (!validates(instrumented)) return { bytes: capped, instrumented: false, notInstrumentedReason: 'instrumenting this module gave an invalid module (a fault of the seller\'s instrumentation)' }
+    return { bytes: instrumented, instrumented: true }
   } catch (error) {
     if (error instanceof NotInstrumentableError) return { bytes: capped, instrumented: false, notInstrumentedReason: error.message }
     throw error
