@@ -9,7 +9,7 @@ import { createApiService } from '../../shared/api/service'
 import type { FactSigner } from '../../shared/market/encoding'
 import { ConnectionError, ValidationError } from '../../shared/errors'
 import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-service'
-import { ConfigError, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
+import { ConfigError, defaultRelayService, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
 import { deliveryService, type DeliveryService } from './delivery/delivery-service'
 import { draftsService, type DraftsService } from './drafts/drafts-service'
 import { createEventHub } from './event-hub'
@@ -467,6 +467,11 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
   let host: Host | undefined
   try {
     const settings = await openSettingsStore(store)
+    // The app's setting offers the relay where the command line did not (cyclex serve --relay).
+    const { offerRelay, relayMaxReservations } = settings.get()
+    if ((resolved.relay ?? null) === null && offerRelay) {
+      resolved.relay = { ...defaultRelayService, maxReservations: relayMaxReservations ?? defaultRelayService.maxReservations }
+    }
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)

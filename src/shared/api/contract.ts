@@ -91,6 +91,10 @@ export const SettingsSchema = z
     theme: z.enum(themes),
     /** Peers this node dials at every start, besides the bootstrap addresses of its configuration. */
     savedPeers: z.array(multiaddrText).max(64),
+    /** Offer circuit relay to nodes behind NATs, from the next start (as cyclex serve --relay does). */
+    offerRelay: z.boolean().optional(),
+    /** How many nodes may hold a reservation on this node's relay at once; default 64. */
+    relayMaxReservations: z.number().int().min(1).max(10_000).optional(),
     /** Block a party as soon as the market's state proves it committed an order beyond its quantity. */
     blockOverCommitted: z.boolean(),
   })

@@ -3,6 +3,7 @@ import type { ApiClient, NodeStatus, PeerConnection, RedialState } from '../../.
 import { CopyButton } from '../components/CopyButton'
 import { StableLabel } from '../components/StableLabel'
 import type { NodeStatusView } from '../hooks/use-node-status'
+import { useSettings } from '../hooks/use-settings'
 import { useNow } from '../hooks/use-now'
 import { formatAge, formatLatency, formatPeerCount } from '../lib/format'
 import { PageHeader } from './PageHeader'
@@ -29,6 +30,7 @@ export function NodePage({ client, node }: { client: ApiClient; node: NodeStatus
         <>
           <IdentitySection status={status} />
           <ReachabilitySection status={status} />
+          <RelaySetting client={client} offering={status.reachability.relayService !== null} />
           <PeersSection client={client} peers={status.peers} redialing={status.redialing} onConnected={node.refresh} />
         </>
       )}
@@ -109,6 +111,50 @@ function ReachabilitySection({ status }: { status: NodeStatus }) {
           This node relays for others: {reachability.relayService.reservations} of {reachability.relayService.maxReservations} reservations in use.
         </p>
       )}
+    </section>
+  )
+}
+
+/** Offer relay service from the next start: the app's counterpart of cyclex serve --relay. */
+function RelaySetting({ client, offering }: { client: ApiClient; offering: boolean }) {
+  const { settings, update } = useSettings(client, 0)
+  const [message, setMessage] = useState<string>()
+  if (!settings) return null
+  const wanted = settings.offerRelay ?? false
+  const save = (patch: { offerRelay?: boolean; relayMaxReservations?: number }): void => {
+    update(patch).then(
+      () => setMessage(undefined),
+      (error: unknown) => setMessage(error instanceof Error ? error.message : String(error)),
+    )
+  }
+  return (
+    <section className="panel" aria-labelledby="relay-heading">
+      <h2 id="relay-heading">Relay for others</h2>
+      <label className="checkbox">
+        <input type="checkbox" data-testid="offer-relay" checked={wanted} onChange={(event) => save({ offerRelay: event.target.checked })} />
+        Let nodes behind NATs reach others through this node (for a node with a public address)
+      </label>
+      <label>
+        At most{' '}
+        <input
+          type="number"
+          min={1}
+          max={10_000}
+          data-testid="relay-max-reservations"
+          value={settings.relayMaxReservations ?? 64}
+          onChange={(event) => {
+            const value = Number(event.target.value)
+            if (Number.isInteger(value) && value >= 1) save({ relayMaxReservations: value })
+          }}
+        />{' '}
+        nodes at once
+      </label>
+      {wanted !== offering && (
+        <p className="hint" data-testid="relay-restart">
+          {wanted ? 'The relay starts at the next start of the node.' : 'The relay stops at the next start of the node, unless it is started with --relay.'}
+        </p>
+      )}
+      {message && <p className="error">{message}</p>}
     </section>
   )
 }
