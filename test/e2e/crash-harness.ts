@@ -101,11 +101,15 @@ export async function marketViolations(node: ServedNode, seller: string): Promis
   const quantity = new Map(orders.map((order) => [order.id, order.quantity]))
   const agreed = new Map<string, number>()
   for (const agreement of (await api<{ agreements: AgreementView[] }>(node, 'market.agreements')).agreements) {
+    // Honest nodes, however they crash, never sign what the binding rule would void (docs/matcher.md §2a).
+    if (agreement.status !== 'binding') violations.push(`agreement ${agreement.id} is ${agreement.status}: ${agreement.voidExplanation}`)
     agreed.set(agreement.bid, (agreed.get(agreement.bid) ?? 0) + agreement.quantity)
     agreed.set(agreement.ask, (agreed.get(agreement.ask) ?? 0) + agreement.quantity)
   }
   for (const [order, sum] of agreed) if (sum > (quantity.get(order) ?? 0)) violations.push(`order ${order} has agreements for ${sum} of ${quantity.get(order)}`)
   for (const order of orders) if (order.agreedQuantity > order.quantity) violations.push(`order ${order.id} counts ${order.agreedQuantity} agreed of ${order.quantity}`)
+  const { overCommitments } = await api<{ overCommitments: { party: string; order: string }[] }>(node, 'market.overCommitments')
+  for (const proof of overCommitments) violations.push(`${proof.party} is proven over-committed on order ${proof.order}`)
   return violations
 }
 
