@@ -20,7 +20,8 @@ import { openStore, type Store } from '../../src/main/core/store'
 import { encodeSignedFact, signFact, type OrderFact, type SignedFact } from '../../src/shared/market'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
 
-type Inside = CyclexNode & { host: Host; market: MarketService }
+/** What the test reads inside a node (private fields, read through a cast). */
+type Inside = CyclexNode & { host: Host; market: MarketService; sync: FactSync }
 
 const running: CyclexNode[] = []
 const cleanups: Array<() => Promise<void>> = []
@@ -118,8 +119,14 @@ function held(node: Inside, facts: SignedFact[]): number {
   return facts.filter((fact) => node.market.book.has(fact.id)).length
 }
 
-async function placeOne(node: Inside): Promise<void> {
-  // The node holds a fact of its own, so its sessions are not a late joiner's first (unbudgeted) fetch.
+/**
+ * The node places an order and catches up with an honest peer once: past its first full fetch, every
+ * fact sync fetches is charged to the sending peer's budget.
+ */
+async function joined(node: Inside): Promise<void> {
+  const honest = await start()
+  await honest.api.call('node.connect', { address: node.status().listenAddresses[0] })
+  await waitFor(() => node.sync.stats().sessionsInSync + node.sync.stats().sessionsReconciled > 0, 'the node to catch up with an honest peer', 20_000)
   const now = Date.now()
   const order = (await node.api.call('market.place', { order: { side: 'ask', unit: 'pageview', quantity: 1, price: 5, window: { start: now, end: now + hour } } })) as OrderView
   expect(node.market.book.has(order.id)).toBe(true)
@@ -130,7 +137,7 @@ describe('ingest budgets', () => {
     const budget = { ratePerSecond: 100, burst: 200 }
     // No penalties here: the peer must stay connected for the victim's sync rounds to reach it.
     const victim = await start({ budget: { perPeer: budget, refusalsPerPenalty: 1e9 } })
-    await placeOne(victim)
+    await joined(victim)
     const flood = freshOrders(3_000, 1)
     const mallory = await startPeer(flood)
     await joinMesh(mallory.host, victim)
@@ -152,7 +159,7 @@ describe('ingest budgets', () => {
 
   it('scores down, then disconnects, a peer that keeps sending past its budget', async () => {
     const victim = await start({ budget: { perPeer: { ratePerSecond: 100, burst: 200 }, refusalsPerPenalty: 100, penaltiesBeforeDisconnect: 3 } })
-    await placeOne(victim)
+    await joined(victim)
     const flood = freshOrders(1_500, 2)
     const mallory = await startPeer([])
     await joinMesh(mallory.host, victim)
@@ -178,7 +185,7 @@ describe('ingest budgets', () => {
 
   it('passes a relay of a busy market whole: 200 facts a second from many owners, under the default budget', async () => {
     const victim = await start()
-    await placeOne(victim)
+    await joined(victim)
     // 1,000 facts of 50 owners (4 a second each, within the owner rate), relayed by one peer at 200/s.
     const owners = Array.from({ length: 50 }, (_, index) => createNodeFactSigner(new Uint8Array(32).fill(index + 101)))
     const now = Date.now()

@@ -255,3 +255,21 @@ describe('what one request, and one peer, may draw', () => {
     expect(drawn).toBeLessThanOrEqual(burst + bytesPerSecond * elapsedSeconds + maxFrame)
   }, 90_000)
 })
+
+describe('what sync fetches from a peer past its ingest budget', () => {
+  it('fetches a late joiner\'s whole state uncharged, then no more than the peer\'s allowance', async () => {
+    const veteran = await syncPeer({ intervalMs: 60_000 }, makeOrders(500, 7))
+    // The peer's budget is spent: an allowance of 0 facts.
+    const joiner = await syncPeer({ intervalMs: 500 }, [], { allowance: () => 0 })
+    await connect(joiner, veteran)
+    await waitFor(() => rootText(joiner) === rootText(veteran), 'the late joiner to take the whole state', 30_000)
+
+    // Caught up once: what the veteran holds next is not fetched from it past its allowance.
+    const later = makeOrders(5, 12)
+    await veteran.log.add(later)
+    const partial = await joiner.sync.syncWith(veteran.host.peerId)
+    expect(partial.status).toBe('partial')
+    expect(partial.factsReceived).toBe(0)
+    expect(later.some((fact) => joiner.log.has(fact.id))).toBe(false)
+  }, 60_000)
+})

@@ -32,7 +32,11 @@ export async function createSyncHost(): Promise<Libp2p> {
   })
 }
 
-export async function startSyncPeer(init: FactSyncInit = {}, facts: readonly SignedFact[] = []): Promise<SyncPeer> {
+export async function startSyncPeer(
+  init: FactSyncInit = {},
+  facts: readonly SignedFact[] = [],
+  options: { allowance?: (peer: string) => number } = {},
+): Promise<SyncPeer> {
   const host = await createSyncHost()
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
   const log = await openFactLog(store)
@@ -56,6 +60,7 @@ export async function startSyncPeer(init: FactSyncInit = {}, facts: readonly Sig
       return { accepted: added.length, rejected }
     },
     onMisbehaviour: (peer, misbehaviour) => misbehaviours.push({ peer, ...misbehaviour }),
+    allowance: options.allowance,
   })
   await sync.start()
   return {

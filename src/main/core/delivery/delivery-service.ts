@@ -743,7 +743,6 @@ class Delivery implements DeliveryService {
 
   private emitProgress(view: JobView, stdoutBytes: number): void {
     this.components.emit({
-    if (agreement.status === 'void') throw new ValidationError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`, { path: 'agreement' })
       type: 'delivery.progress',
       data: { job: view.job, agreement: view.agreement, state: view.state, cpuMs: view.cpuMs, gflopDelivered: view.gflopDelivered, stdoutBytes, reason: view.reason },
     })
@@ -753,6 +752,7 @@ class Delivery implements DeliveryService {
     const agreement = this.components.market.agreements().find((each) => each.id === id)
     if (!agreement) throw new ValidationError(`this node holds no agreement ${id}`, { path: 'agreement' })
     if (agreement.role !== 'buyer') throw new ValidationError(`this node is not the buyer of agreement ${id}`, { path: 'agreement' })
+    if (agreement.status === 'void') throw new ValidationError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`, { path: 'agreement' })
     if (agreement.unit !== unit) throw new ValidationError(`agreement ${id} is for ${agreement.unit}, not ${unit}`, { path: 'agreement' })
     return agreement
   }

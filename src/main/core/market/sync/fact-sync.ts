@@ -70,6 +70,12 @@ export interface FactSyncInit {
   servedBytesBurst?: number
   /** Bytes one `wantRanges` may draw when the initiator holds facts already (not a late joiner). Default 256 KiB. */
   maxWantRangesBytes?: number
+  /**
+   * Until one session has ended reconciled or in sync (the node has caught up with some peer once), what
+   * sync fetches is not charged to the peers' ingest budgets (`allowance`), up to this many facts from
+   * each peer: a late joiner has to take the market's state from someone. Default 200,000.
+   */
+  joinFacts?: number
 }
 
 /** What the service reads and writes of the node. */
@@ -365,6 +371,10 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private preemptRetry: ReturnType<typeof setTimeout> | undefined
   private readonly serveBudget: ServeBudget
   private lastPicked: string | undefined
+  /** Whether a session has ended reconciled or in sync: from then on, every fetch is charged to the peer's budget. */
+  private joined = false
+  /** Facts fetched from each peer, uncharged, while joining. */
+  private readonly fetchedWhileJoining = new Map<string, number>()
   private counters = emptyStats()
 
   private readonly onPeerConnect = (event: CustomEvent<PeerId>): void => {
@@ -399,6 +409,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       servedBytesPerSecond: init.servedBytesPerSecond ?? 2 * 1024 * 1024,
       servedBytesBurst: init.servedBytesBurst ?? 8 * 1024 * 1024,
       maxWantRangesBytes: init.maxWantRangesBytes ?? factsFrameTargetBytes,
+      joinFacts: init.joinFacts ?? 200_000,
     }
     this.serveBudget = new ServeBudget(this.settings.servedBytesPerSecond, this.settings.servedBytesBurst)
     this.limiter = new PeerRateLimiter(this.settings.inboundSessionsPerSecond, this.settings.inboundSessionBurst)
@@ -529,6 +540,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     let stream: Stream | undefined
     let channel: SyncChannel | undefined
     let watch: ProgressWatch | undefined
+    let budgeted = true
     const held: HeldSlot = { since: 0, preempt: new AbortController() }
     try {
       if (this.isPenalised(peer)) throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
@@ -554,8 +566,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
         },
       })
       const set = this.components.factLog.fetchBasis?.(peer) ?? this.components.factLog.fingerprint
-      // A late joiner's first fetch is not charged to the peer's budget: it must take the state from someone.
-      const budgeted = set.size > 0
+      // A late joiner's first full fetch is not charged to the peer's budget, up to joinFacts from it.
+      budgeted = this.joined || (this.fetchedWhileJoining.get(peer) ?? 0) >= this.settings.joinFacts
       const allowance = this.components.allowance
       const result = await runSession(channel, {
         set,
@@ -587,6 +599,11 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       outcome.bytesReceived = channel.bytesReceived
     }
     outcome.durationMs = Date.now() - startedAt
+    if (!budgeted) this.fetchedWhileJoining.set(peer, (this.fetchedWhileJoining.get(peer) ?? 0) + outcome.factsReceived)
+    if (outcome.status === 'in-sync' || (outcome.status === 'reconciled' && outcome.deferred === 0)) {
+      this.joined = true
+      this.fetchedWhileJoining.clear()
+    }
     this.count(outcome)
     this.safeDispatchEvent('outcome', { detail: outcome })
     if (outcome.status === 'partial' && outcome.factsReceived > 0 && this.running) {
