@@ -437,8 +437,8 @@ class Delivery implements DeliveryService {
   private agreementFor(id: unknown, requester: string, unit: 'flop' | 'pageview'): { agreement: AgreementView; windowEnd: number } {
     if (typeof id !== 'string') throw new DeliveryRefusedError('the request names no agreement')
     const agreement = this.components.market.agreements().find((each) => each.id === id)
-    if (agreement.status === 'void') throw new DeliveryRefusedError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`)
     if (!agreement) throw new DeliveryRefusedError(`this node holds no agreement ${id}; wait until the agreement has reached the seller and try again`)
+    if (agreement.status === 'void') throw new DeliveryRefusedError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`)
     if (agreement.seller !== this.components.signer.owner) throw new DeliveryRefusedError(`this node is not the seller of agreement ${id}`)
     if (agreement.buyer !== requester) throw new DeliveryRefusedError(`only the buyer of agreement ${id} may use it`)
     if (agreement.unit !== unit) throw new DeliveryRefusedError(`agreement ${id} is for ${agreement.unit}, not ${unit}`)
