@@ -23,7 +23,9 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map(removeDir))
 })
 
-const heartbeatMs = 300
+// A member is offline after three intervals without a heartbeat: a second apiece, so that a machine
+// busy enough to delay a timer by most of a second does not show a live node offline.
+const heartbeatMs = 1_000
 
 async function start(displayName: string, dataDir?: string): Promise<CyclexNode> {
   const dir = dataDir ?? (await makeTempDir())
@@ -45,6 +47,13 @@ async function connect(from: CyclexNode, to: CyclexNode): Promise<void> {
 function byPeer(list: MemberView[], peerId: string): MemberView | undefined {
   return list.find((member) => member.peerId === peerId)
 }
+
+/**
+ * Bounded waits for what gossip does, generous enough for a machine busy with other work (the suite
+ * failed at 20 s on one); a step that never happens still fails, after settleMs.
+ */
+const settleMs = 30_000
+const testTimeoutMs = 180_000
 
 describe('members across nodes', () => {
   it('profiles and presence reach every node over two hops, a stopped node goes offline, and the list survives a restart', async () => {
@@ -68,7 +77,7 @@ describe('members across nodes', () => {
         for (const member of list) if (member.displayName !== names.get(member.peerId) || member.status !== 'online') return false
       }
       return true
-    }, 'every node to list all three members online under their names', 20_000)
+    }, 'every node to list all three members online under their names', settleMs)
 
     const aliceView = await members(alice)
     expect(aliceView[0]).toMatchObject({ peerId: alice.peerId, self: true, status: 'online' })
@@ -76,23 +85,23 @@ describe('members across nodes', () => {
     // No benchmark has run: the minimal profile states system facts and no measured figures.
     expect(bobSeenByAlice.gflopsPerCore).toBeNull()
     expect(bobSeenByAlice.cores).toBeGreaterThan(0)
-    expect(bobSeenByAlice.lastSeen).toBeGreaterThan(Date.now() - 5_000)
+    expect(bobSeenByAlice.lastSeen).toBeGreaterThan(Date.now() - settleMs)
     expect(bobSeenByAlice.publishedAt).toBeGreaterThan(0)
     const profile = (await alice.api.call('members.profile', { peerId: bob.peerId })) as { signed: { profile: { owner: string } } }
     expect(profile.signed.profile.owner).toBe(bob.peerId)
 
     // A renamed member publishes a new profile at once.
     await bob.api.call('settings.update', { displayName: 'Robert' })
-    await waitFor(async () => byPeer(await members(carol), bob.peerId)?.displayName === 'Robert', 'the new name to reach Carol')
+    await waitFor(async () => byPeer(await members(carol), bob.peerId)?.displayName === 'Robert', 'the new name to reach Carol', settleMs)
 
     // Away is a status of its own.
     await carol.api.call('presence.set', { status: 'away' })
-    await waitFor(async () => byPeer(await members(alice), carol.peerId)?.status === 'away', 'Carol to show away on Alice')
+    await waitFor(async () => byPeer(await members(alice), carol.peerId)?.status === 'away', 'Carol to show away on Alice', settleMs)
 
     await carol.stop()
-    await waitFor(async () => byPeer(await members(alice), carol.peerId)?.status === 'offline', 'Carol to go offline on Alice', 3 * heartbeatMs + 5_000)
-    await waitFor(async () => byPeer(await members(bob), carol.peerId)?.status === 'offline', 'Carol to go offline on Bob', 3 * heartbeatMs + 5_000)
-    expect(byPeer(await members(alice), bob.peerId)?.status).toBe('online')
+    await waitFor(async () => byPeer(await members(alice), carol.peerId)?.status === 'offline', 'Carol to go offline on Alice', 3 * heartbeatMs + settleMs)
+    await waitFor(async () => byPeer(await members(bob), carol.peerId)?.status === 'offline', 'Carol to go offline on Bob', 3 * heartbeatMs + settleMs)
+    await waitFor(async () => byPeer(await members(alice), bob.peerId)?.status === 'online', 'Bob to stay online on Alice', settleMs)
 
     // Restarted alone, Alice still lists the members it knew, offline until heard again.
     const aliceDir = alice.config.dataDir
@@ -101,7 +110,7 @@ describe('members across nodes', () => {
     const list = await members(again)
     expect(list.map((member) => member.peerId).sort()).toEqual([alice.peerId, bob.peerId, carol.peerId].sort())
     expect(byPeer(list, bob.peerId)).toMatchObject({ displayName: 'Robert', status: 'offline' })
-  })
+  }, testTimeoutMs)
 
   it('refuses a profile signed by someone other than its owner, and takes the sender\'s honest one', async () => {
     const node = await start('Honest')
@@ -121,7 +130,7 @@ describe('members across nodes', () => {
     hosts.push(mallory)
     mallory.services.pubsub.subscribe(membersTopic)
     await mallory.dial(multiaddr(node.status().listenAddresses[0]!))
-    await waitFor(() => mallory.services.pubsub.getSubscribers(membersTopic).length > 0, 'the node to subscribe for Mallory')
+    await waitFor(() => mallory.services.pubsub.getSubscribers(membersTopic).length > 0, 'the node to subscribe for Mallory', settleMs)
 
     const malloryKey = createNodeFactSigner(malloryPrivateKey.raw.subarray(0, 32))
     const victim = createNodeFactSigner(new Uint8Array(32).fill(7))
@@ -133,22 +142,22 @@ describe('members across nodes', () => {
     const honest = signProfile({ ...profileFromSystem(malloryKey.owner, 'Mallory', { cores: 2 }), publishedAt: Date.now() }, malloryKey)
     await mallory.services.pubsub.publish(membersTopic, encodeSignedProfile(honest))
 
-    await waitFor(async () => (await members(node)).some((member) => member.displayName === 'Mallory'), 'the honest profile to be listed')
+    await waitFor(async () => (await members(node)).some((member) => member.displayName === 'Mallory'), 'the honest profile to be listed', settleMs)
     const list = await members(node)
     expect(list.some((member) => member.peerId === victim.owner)).toBe(false)
     expect(list.map((member) => member.displayName).sort()).toEqual(['Honest', 'Mallory'])
-  })
+  }, testTimeoutMs)
 
   it('a blocked peer is cut off, refused and hidden until unblocked', async () => {
     const alice = await start('Alice')
     const bob = await start('Bob')
     await connect(bob, alice)
-    await waitFor(async () => byPeer(await members(alice), bob.peerId)?.status === 'online', 'Bob to be listed on Alice')
+    await waitFor(async () => byPeer(await members(alice), bob.peerId)?.status === 'online', 'Bob to be listed on Alice', settleMs)
 
     expect(await alice.api.call('members.block', { peerId: bob.peerId })).toEqual({ blocked: true })
     expect(await alice.api.call('members.block', { peerId: bob.peerId })).toEqual({ blocked: false })
     await expect(alice.api.call('members.block', { peerId: alice.peerId })).rejects.toMatchObject({ path: 'peerId' })
-    await waitFor(() => alice.status().peers.length === 0 && bob.status().peers.length === 0, 'the connection to close')
+    await waitFor(() => alice.status().peers.length === 0 && bob.status().peers.length === 0, 'the connection to close', settleMs)
     expect(byPeer(await members(alice), bob.peerId)).toBeUndefined()
     expect(await alice.api.call('members.blocked', {})).toMatchObject({ peers: [{ peerId: bob.peerId, displayName: 'Bob' }] })
 
@@ -161,6 +170,6 @@ describe('members across nodes', () => {
 
     expect(await alice.api.call('members.unblock', { peerId: bob.peerId })).toEqual({ unblocked: true })
     await connect(bob, alice)
-    await waitFor(async () => byPeer(await members(alice), bob.peerId)?.status === 'online', 'Bob to be listed again')
-  })
+    await waitFor(async () => byPeer(await members(alice), bob.peerId)?.status === 'online', 'Bob to be listed again', settleMs)
+  }, testTimeoutMs)
 })
