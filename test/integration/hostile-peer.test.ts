@@ -1,7 +1,7 @@
 // A hostile peer in the mesh: three honest nodes and Mallory, a raw libp2p host with the market's own
 // gossipsub settings (so it joins the mesh like anyone), who publishes forged signatures, replays,
 // expired and future-dated facts, oversized messages, facts on the wrong topic, takes and confirms for
-// orders that are not hers, and then floods at ten times the per-peer rate limit. The honest nodes
+// orders that are not hers, and then floods forged orders at 1,000/s. The honest nodes
 // keep none of it, score her below the graylist threshold and prune her from their meshes, and the
 // orders they place while she floods still reach every honest node within the normal latency.
 import { randomBytes } from 'node:crypto'
@@ -36,7 +36,7 @@ afterEach(async () => {
 })
 
 const hour = 3_600_000
-/** The intake's default per-peer limit is 100 messages/s; the flood is ten times that. */
+/** 3,000 forged facts at 1,000/s: within her ingest budget's burst (4,000), so each is decoded and rejected. */
 const floodPerSecond = 1_000
 const floodSeconds = 3
 
