@@ -183,6 +183,25 @@ describe('ingest budgets', () => {
     expect(held(victim, flood)).toBeLessThan(flood.length)
   }, 90_000)
 
+  it('shares one budget among the peers of one address when loopback is budgeted too', async () => {
+    // Every peer here is on 127.0.0.1: with budgetLoopback they count as one machine.
+    const perAddress = { ratePerSecond: 100, burst: 200 }
+    const victim = await start({ budget: { perAddress, budgetLoopback: true, refusalsPerPenalty: 1e9 } })
+    await joined(victim)
+    const floods = [freshOrders(600, 3), freshOrders(600, 4)]
+    const peers = [await startPeer(floods[0]!), await startPeer(floods[1]!)]
+    for (const peer of peers) await joinMesh(peer.host, victim)
+
+    const startedAt = Date.now()
+    await Promise.all(peers.map((peer, index) => publishAt(peer.host, floods[index]!, 600)))
+    await sleep(2_000)
+    const elapsedSeconds = (Date.now() - startedAt) / 1000
+    const taken = held(victim, floods.flat())
+    // Each peer alone is well within its own budget (400/s, bursts of 4,000): only the address budget holds them.
+    expect(taken).toBeLessThanOrEqual(perAddress.burst + perAddress.ratePerSecond * elapsedSeconds)
+    expect(taken).toBeLessThan(1_200)
+  }, 90_000)
+
   it('passes a relay of a busy market whole: 200 facts a second from many owners, under the default budget', async () => {
     const victim = await start()
     await joined(victim)
