@@ -1,11 +1,7 @@
 // The node's market: it keeps the replicated state (FactLog + MarketBook), takes facts in from gossip
-// and sync through one FactIntake, publishes this node's own facts, and every epoch runs the matcher
-// and acts for this node's orders as DESIGN section 4 says:
-//   - the buyer signs a take for a proposal of its bid, never with takes outstanding for more than the
-//     bid has left;
-//   - the seller confirms a take of its ask when the take is within the ask's terms and the ask still
-//     has the quantity; the confirm is stored before it is published, so a crash cannot sign twice;
-//   - a take not confirmed in time lapses; after a few lapses the buyer declines the silent pair.
+// and sync through one FactIntake, publishes this node's own facts, and every epoch runs the matcher;
+// the deal desk (deal-desk.ts) acts for this node's orders as DESIGN section 4 says (takes, confirms,
+// declines of silent pairs), and the epoch's news (epoch-news.ts) tells the user what changed.
 // Every node applies the agreements (take + confirm) it receives; the book counts those that bind under
 // the one rule all nodes apply (src/shared/market/binding.ts), and the agreement log tells this node's
 // user of agreements that turned void and of parties the state proves over-committed.
@@ -15,16 +11,12 @@ import type { ApiEvent } from '../../../shared/api/contract'
 import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
 import { NotRunningError, ValidationError } from '../../../shared/errors'
 import {
-  admits,
   isLive,
   MarketBook,
   orderTtlMs,
-  remainingQuantity,
-  requirementsMet,
   canonicalize,
   factIdOfBody,
   signFact,
-  windowContains,
   encodeSignedFact,
   type BookOrder,
   type Fact,
@@ -39,24 +31,21 @@ import {
 } from '../../../shared/market'
 import { nodeSha256 } from '../market-crypto'
 import { AgreementLog } from './agreement-log'
+import { DealDesk, type DealDeskInit } from './deal-desk'
+import { EpochNews } from './epoch-news'
 import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
 import type { IngestBudget } from './ingest-budget'
 import type { MarketPubSub } from './gossip'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import { OrderVersions } from './order-versions'
+import { compareLadder, orderView } from './order-views'
 import { describeNegotiation } from './negotiation-view'
 import { topicOf, topics, type Topic } from './topics'
 
-export interface MarketServiceInit {
+export interface MarketServiceInit extends DealDeskInit {
   /** How often the matcher runs; default 1 s. */
   epochMs?: number
-  /** How long a take waits for its confirm; default 5 s. */
-  takeTtlMs?: number
-  /** Clocks may differ this much: a take counts as outstanding until validUntil plus this. Default 10 s. */
-  clockSkewMs?: number
-  /** A buyer declines a pair after this many of its takes lapsed unconfirmed; default 3. */
-  lapsesBeforeDecline?: number
   /** How often this node refreshes its orders while it has any; default a quarter of orderTtlMs. */
   refreshEveryMs?: number
   intake?: FactIntakeInit
@@ -130,15 +119,11 @@ export interface MarketService extends Startable {
 const bookEventCoalesceMs = 25
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
-const pairKey = (bid: FactId, ask: FactId): string => `${bid}|${ask}`
 
 class Market implements MarketService {
   readonly book = new MarketBook()
   private readonly intake: FactIntake
   private readonly epochMs: number
-  private readonly takeTtlMs: number
-  private readonly clockSkewMs: number
-  private readonly lapsesBeforeDecline: number
   private readonly refreshEveryMs: number
   private readonly me: string
   private readonly orderIds = new Set<FactId>()
@@ -146,21 +131,15 @@ class Market implements MarketService {
     (id) => this.book.order(id),
     () => this.orderIds,
   )
-  private readonly takesByBid = new Map<FactId, SignedFact<TakeFact>[]>()
-  /** Every take not yet past its validUntil (whoever's ask it is; each epoch drops the lapsed ones). */
-  private readonly unlapsedTakes: SignedFact<TakeFact>[] = []
   private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
   private readonly agreementLog: AgreementLog
+  private readonly desk: DealDesk
+  private readonly news: EpochNews
   private readonly latestRefreshes = new Map<string, { id: FactId; createdAt: number }>()
   /** Refresh facts that a newer refresh of the same owner replaced; removed from the log after each write. */
   private supersededRefreshes: FactId[] = []
   private refreshTimer: ReturnType<typeof setInterval> | undefined
-  private readonly lapses = new Map<string, number>()
-  private readonly lapsedTakes = new Set<FactId>()
-  private readonly myDeclines = new Set<string>()
   private lastResult: MatchResult = { proposals: [], negotiations: [] }
-  private announcedNegotiations = new Set<string>()
-  private announcedProposals = new Set<string>()
   private epoch = 0
   private lastDigest = ''
   /** For the UI's incremental book: the version at which each order's view last changed. */
@@ -177,16 +156,31 @@ class Market implements MarketService {
     init: MarketServiceInit,
   ) {
     this.epochMs = init.epochMs ?? 1_000
-    this.takeTtlMs = init.takeTtlMs ?? 5_000
-    this.clockSkewMs = init.clockSkewMs ?? 10_000
-    this.lapsesBeforeDecline = init.lapsesBeforeDecline ?? 3
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
-      { maxClockSkewMs: this.clockSkewMs, ...init.intake },
+      { maxClockSkewMs: init.clockSkewMs ?? 10_000, ...init.intake },
     )
     this.agreementLog = new AgreementLog(this.book, this.me)
+    this.desk = new DealDesk(
+      {
+        book: this.book,
+        me: this.me,
+        now: () => this.now(),
+        isAgreement: (take) => this.agreementLog.has(take),
+        publish: (fact) => this.publishOwn(fact),
+        queue: (task) => this.queued(task),
+        confirm: (take, now) => this.storeOwnConfirm(take, now),
+      },
+      init,
+    )
+    this.news = new EpochNews({
+      book: this.book,
+      me: this.me,
+      emit: (event) => this.components.emit(event),
+      agreed: (bid, ask) => this.agreementLog.all().some((agreement) => agreement.bid === bid && agreement.ask === ask && agreement.status === 'binding'),
+    })
     for (const fact of components.factLog.all()) this.index(fact)
     // Agreements already in the store are not news.
     this.agreementLog.changes()
@@ -321,14 +315,9 @@ class Market implements MarketService {
       case 'order':
         this.orderIds.add(id)
         return
-      case 'take': {
-        const take = signed as SignedFact<TakeFact>
-        const list = this.takesByBid.get(fact.bid) ?? []
-        list.push(take)
-        this.takesByBid.set(fact.bid, list)
-        this.unlapsedTakes.push(take)
+      case 'take':
+        this.desk.noteTake(signed as SignedFact<TakeFact>)
         return
-      }
       case 'confirm': {
         const confirms = this.confirmsByTake.get(fact.take) ?? []
         confirms.push(signed)
@@ -336,7 +325,7 @@ class Market implements MarketService {
         return
       }
       case 'decline':
-        if (fact.owner === this.me) this.myDeclines.add(pairKey(fact.bid, fact.ask))
+        this.desk.noteDecline(fact)
         return
       case 'refresh': {
         // Only the latest refresh of an owner matters: the older one leaves the state (and the sync set).
@@ -368,7 +357,7 @@ class Market implements MarketService {
 
   /** After a fact is stored: a take of one of my asks may deserve a confirm. */
   private react(signed: SignedFact): void {
-    if (signed.fact.kind === 'take') void this.considerTake(signed as SignedFact<TakeFact>)
+    if (signed.fact.kind === 'take') void this.desk.considerTake(signed as SignedFact<TakeFact>)
   }
 
   /** New agreements are news; so is an agreement of mine that turned void, and a party proven to cheat. */
@@ -408,7 +397,7 @@ class Market implements MarketService {
   async place(draft: OrderDraft, options: { createdAt?: number } = {}): Promise<OrderView> {
     const now = this.now()
     const signed = await this.publishOwn(this.orderFact(draft, options.createdAt ?? now))
-    return this.view(this.book.order(signed.id)!, now)
+    return orderView(this.book.order(signed.id)!, now, this.me)
   }
 
   placed(draft: OrderDraft, createdAt: number): OrderView | undefined {
@@ -419,7 +408,7 @@ class Market implements MarketService {
       return undefined // not a valid order: nothing was placed from it
     }
     const order = this.book.order(id)
-    return order ? this.view(order, this.now()) : undefined
+    return order ? orderView(order, this.now(), this.me) : undefined
   }
 
   /** The order fact this node signs for a draft. */
@@ -454,14 +443,14 @@ class Market implements MarketService {
       createdAt: Math.max(now, order.priorityTime),
     }
     await this.publishOwn(amendment)
-    return this.view(this.book.order(orderId)!, now)
+    return orderView(this.book.order(orderId)!, now, this.me)
   }
 
   async cancel(orderId: FactId): Promise<OrderView> {
     this.ownOrder(orderId)
     const now = this.now()
     await this.publishOwn({ kind: 'cancel', owner: this.me, order: orderId, createdAt: now })
-    return this.view(this.book.order(orderId)!, now)
+    return orderView(this.book.order(orderId)!, now, this.me)
   }
 
   async refresh(): Promise<{ refreshedAt: number; liveOrders: number }> {
@@ -495,7 +484,7 @@ class Market implements MarketService {
     if (bidOrder.owner !== this.me && askOrder.owner !== this.me) {
       throw new ValidationError('Only the owner of the bid or of the ask may decline the pair; neither is this node')
     }
-    if (this.myDeclines.has(pairKey(bid, ask))) return
+    if (this.desk.hasDeclined(bid, ask)) return
     await this.publishOwn({ kind: 'decline', owner: this.me, bid, ask, createdAt: this.now() })
   }
 
@@ -517,181 +506,32 @@ class Market implements MarketService {
     this.epoch++
     const result = this.book.match(now)
     this.lastResult = result
-    this.announce(result)
-    await this.declineSilentPairs(now)
-    for (const proposal of result.proposals) {
-      const bid = this.book.order(proposal.bid)
-      if (bid?.owner !== this.me) continue
-      // A pair declined this epoch is still in this epoch's result: no take of it after the decline.
-      if (this.myDeclines.has(pairKey(proposal.bid, proposal.ask))) continue
-      if (this.outstandingTake(proposal.bid, proposal.ask, now)) continue
-      const pending = this.pendingTakeQuantity(proposal.bid, now)
-      if (pending + proposal.quantity > remainingQuantity(bid)) continue
-      await this.publishOwn({
-        kind: 'take',
-        owner: this.me,
-        bid: proposal.bid,
-        ask: proposal.ask,
-        quantity: proposal.quantity,
-        price: proposal.price,
-        validUntil: now + this.takeTtlMs,
-        createdAt: now,
-      })
-    }
-    // Takes of my asks that arrived before their orders get a second look (the list holds everyone's
-    // takes: the others are passed over here rather than queued behind the writes one by one).
-    for (const take of this.unlapsedTakes) {
-      if (this.book.order(take.fact.ask)?.owner !== this.me) continue
-      if (!this.isConfirmed(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
-    }
-    this.unlapsedTakes.splice(0, this.unlapsedTakes.length, ...this.unlapsedTakes.filter((take) => take.fact.validUntil >= now))
+    this.news.announce(result, this.negotiations())
+    await this.desk.act(result, now)
     this.emitBookIfChanged()
   }
 
-  private announce(result: MatchResult): void {
-    const proposals = new Set<string>()
-    for (const proposal of result.proposals) {
-      const bid = this.book.order(proposal.bid)
-      const ask = this.book.order(proposal.ask)
-      if (bid?.owner !== this.me && ask?.owner !== this.me) continue
-      const key = `${pairKey(proposal.bid, proposal.ask)}|${proposal.quantity}|${proposal.price}`
-      proposals.add(key)
-      if (!this.announcedProposals.has(key)) this.components.emit({ type: 'market.proposal', data: { ...proposal } })
-    }
-    this.announcedProposals = proposals
-    const negotiations = new Set<string>()
-    for (const view of this.negotiations()) {
-      const key = pairKey(view.bid, view.ask)
-      negotiations.add(key)
-      if (!this.announcedNegotiations.has(key)) this.components.emit({ type: 'market.negotiation', data: view })
-    }
-    // A pair that stopped negotiating: its dialog closes, saying whether the prices met or why not.
-    for (const key of this.announcedNegotiations) {
-      if (negotiations.has(key)) continue
-      const [bidId = '', askId = ''] = key.split('|')
-      const bid = this.book.order(bidId)
-      if (!bid) continue
-      // Matched: proposed now, or already agreed (the take and confirm can land before this epoch runs).
-      const matched =
-        result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId) ||
-        this.agreementLog.all().some((agreement) => agreement.bid === bidId && agreement.ask === askId && agreement.status === 'binding')
-      const outcome = matched ? 'matched' : this.book.declinedAsks(bid)?.has(askId) ? 'declined' : 'closed'
-      const role = bid.owner === this.me ? 'buyer' : 'seller'
-      this.components.emit({ type: 'market.negotiationEnded', data: { bid: bidId, ask: askId, role, outcome } })
-    }
-    this.announcedNegotiations = negotiations
+  /** Run `task` after every write queued before it; later writes wait for it. */
+  private queued(task: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(task)
+    this.writes = run.catch(() => undefined)
+    return run
   }
 
-  /** Whether the take has a confirm in time by the ask's owner (an agreement, binding or void). */
-  private isConfirmed(takeId: FactId): boolean {
-    return this.agreementLog.has(takeId)
-  }
-
-  /** My unconfirmed take of this pair that may still bind. */
-  private outstandingTake(bid: FactId, ask: FactId, now: number): boolean {
-    return (this.takesByBid.get(bid) ?? []).some(
-      (take) => take.fact.ask === ask && take.fact.owner === this.me && !this.isConfirmed(take.id) && now <= take.fact.validUntil + this.clockSkewMs,
-    )
-  }
-
-  /**
-   * My takes of the bid that may still bind and that the bid's agreed quantity does not count yet. A
-   * confirmed take beyond the bid counts here too while it is in force: together with the agreed
-   * quantity, no two takes in force at once ever exceed the bid, which is what proves a buyer honest.
-   */
-  private pendingTakeQuantity(bid: FactId, now: number): number {
-    let pending = 0
-    for (const take of this.takesByBid.get(bid) ?? []) {
-      if (take.fact.owner !== this.me || this.book.countsAgainstBid(take.id)) continue
-      if (now <= take.fact.validUntil + this.clockSkewMs) pending += take.fact.quantity
+  /** Sign this node's confirm of a take, store and index it (a crash after this cannot confirm twice, and the next take of the ask sees the quantity gone), then publish it. */
+  private async storeOwnConfirm(take: FactId, now: number): Promise<void> {
+    const signed = signFact({ kind: 'confirm', owner: this.me, take, createdAt: now }, this.components.signer, { sha256: nodeSha256 })
+    const added = await this.components.factLog.add([signed], { durable: true })
+    for (const fact of added) this.index(fact)
+    try {
+      await this.components.pubsub.publish(topics.deals, encodeSignedFact(signed))
+    } catch {
+      // Peers learn of it through anti-entropy.
     }
-    return pending
-  }
-
-  /** A seller that let several takes lapse holds the bid's capacity hostage: decline the pair. */
-  private async declineSilentPairs(now: number): Promise<void> {
-    for (const [bid, takes] of this.takesByBid) {
-      for (const take of takes) {
-        if (take.fact.owner !== this.me || this.isConfirmed(take.id) || this.lapsedTakes.has(take.id)) continue
-        if (now <= take.fact.validUntil + this.clockSkewMs) continue
-        this.lapsedTakes.add(take.id)
-        const key = pairKey(bid, take.fact.ask)
-        const lapses = (this.lapses.get(key) ?? 0) + 1
-        this.lapses.set(key, lapses)
-        if (lapses >= this.lapsesBeforeDecline && !this.myDeclines.has(key)) {
-          await this.publishOwn({ kind: 'decline', owner: this.me, bid, ask: take.fact.ask, createdAt: now })
-        }
-      }
-    }
-  }
-
-  /** Confirm a take of one of my asks if it is within the ask's terms and the ask has the quantity. */
-  private considerTake(take: SignedFact<TakeFact>): Promise<void> {
-    const decision = this.writes.then(async () => {
-      const now = this.now()
-      const { fact } = take
-      if (this.isConfirmed(take.id) || now > fact.validUntil) return
-      const ask = this.book.order(fact.ask)
-      const bid = this.book.order(fact.bid)
-      if (!ask || ask.owner !== this.me || !bid || bid.owner !== fact.owner) return
-      if (ask.side !== 'ask' || bid.side !== 'bid' || bid.unit !== ask.unit || !isLive(ask, now)) return
-      if (this.book.declinedAsks(bid)?.has(ask.id)) return
-      if (!windowContains(ask.fact.window, bid.fact.window) || !requirementsMet(bid.fact.requirements, ask.fact.capabilities)) return
-      const groups = this.book.groupMembers()
-      const members = (group: string) => groups.get(group)
-      if (!admits(ask.counterparties, bid.owner, members) || !admits(bid.counterparties, ask.owner, members)) return
-      if (fact.price < ask.range || fact.quantity > remainingQuantity(ask)) return
-      const signed = signFact({ kind: 'confirm', owner: this.me, take: take.id, createdAt: now }, this.components.signer, {
-        sha256: nodeSha256,
-      })
-      // Stored (and indexed) before anyone hears of it: a crash after this line cannot confirm twice,
-      // and the next take of this ask sees the quantity gone.
-      const added = await this.components.factLog.add([signed], { durable: true })
-      for (const fact of added) this.index(fact)
-      try {
-        await this.components.pubsub.publish(topics.deals, encodeSignedFact(signed))
-      } catch {
-        // Peers learn of it through anti-entropy.
-      }
-      this.announceAgreements()
-    })
-    this.writes = decision.catch(() => undefined)
-    return decision.catch((error: unknown) => console.error('confirming a take failed:', error))
+    this.announceAgreements()
   }
 
   // -- views ---------------------------------------------------------------------------------------
-
-  private status(order: BookOrder, now: number): OrderView['status'] {
-    if (order.cancelled) return 'cancelled'
-    if (order.agreedQuantity >= order.quantity) return 'filled'
-    if (now >= order.expiresAt) return 'expired'
-    if (now >= order.fact.window.end) return 'ended'
-    return 'live'
-  }
-
-  private view(order: BookOrder, now: number): OrderView {
-    const { fact } = order
-    return {
-      id: order.id,
-      owner: order.owner,
-      mine: order.owner === this.me,
-      side: order.side,
-      unit: order.unit,
-      quantity: order.quantity,
-      price: order.price,
-      range: order.range,
-      window: { ...fact.window },
-      ...(fact.requirements ? { requirements: { ...fact.requirements } } : {}),
-      ...(fact.capabilities ? { capabilities: { ...fact.capabilities } } : {}),
-      ...(fact.counterparties ? { counterparties: { ...fact.counterparties } } : {}),
-      createdAt: fact.createdAt,
-      expiresAt: order.expiresAt,
-      priorityTime: order.priorityTime,
-      agreedQuantity: order.agreedQuantity,
-      remaining: remainingQuantity(order),
-      status: this.status(order, now),
-    }
-  }
 
   bookOrders(unit?: 'flop' | 'pageview'): OrderView[] {
     const now = this.now()
@@ -699,11 +539,9 @@ class Market implements MarketService {
     for (const id of this.orderIds) {
       const order = this.book.order(id)
       if (!order || !isLive(order, now) || (unit && order.unit !== unit)) continue
-      live.push(this.view(order, now))
+      live.push(orderView(order, now, this.me))
     }
-    return live.sort((a, b) =>
-      a.side !== b.side ? (a.side === 'ask' ? -1 : 1) : a.side === 'bid' ? b.price - a.price || a.priorityTime - b.priorityTime : a.price - b.price || a.priorityTime - b.priorityTime,
-    )
+    return live.sort(compareLadder)
   }
 
   liveOrderCount(owner: string): number {
@@ -725,7 +563,7 @@ class Market implements MarketService {
     const orders: OrderView[] = []
     for (const id of this.orderVersions.changedSince(since)) {
       const order = this.book.order(id)
-      if (order) orders.push(this.view(order, now))
+      if (order) orders.push(orderView(order, now, this.me))
     }
     return { version: this.orderVersions.version, orders }
   }
@@ -736,7 +574,7 @@ class Market implements MarketService {
     // The owner's own list, not every order in the book (the UI reads this after changes to mine).
     for (const id of this.book.ordersOf(this.me)) {
       const order = this.book.order(id)
-      if (order !== undefined) mine.push(this.view(order, now))
+      if (order !== undefined) mine.push(orderView(order, now, this.me))
     }
     return mine.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
   }
@@ -762,32 +600,7 @@ class Market implements MarketService {
   }
 
   takes(): TakeView[] {
-    const now = this.now()
-    const views: TakeView[] = []
-    // The takes that can still bind, not the whole state: the epoch keeps this list to the unlapsed ones.
-    for (const { id, fact } of this.unlapsedTakes) {
-      if (now > fact.validUntil || this.isConfirmed(id)) continue
-      const bid = this.book.order(fact.bid)
-      const ask = this.book.order(fact.ask)
-      // Only the bid's owner can take for it (the rule of binding.ts).
-      if (!bid || !ask || bid.owner !== fact.owner) continue
-      const role = bid.owner === this.me ? 'buyer' : ask.owner === this.me ? 'seller' : null
-      if (role === null) continue
-      views.push({
-        id,
-        bid: fact.bid,
-        ask: fact.ask,
-        buyer: bid.owner,
-        seller: ask.owner,
-        unit: bid.unit,
-        quantity: fact.quantity,
-        price: fact.price,
-        validUntil: fact.validUntil,
-        createdAt: fact.createdAt,
-        role,
-      })
-    }
-    return views.sort((a, b) => a.validUntil - b.validUntil || a.id.localeCompare(b.id))
+    return this.desk.takes(this.now())
   }
 
   confirms(take?: FactId): ConfirmView[] {
