@@ -9,10 +9,10 @@ import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
-import type { JobResult } from '../../src/shared/api/delivery'
+import type { JobQuote, JobResult } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
 import { signedReceiptFromJson, type SignedReceiptJson } from '../../src/shared/delivery/receipt'
-import { tarOf } from '../../scripts/build-samples'
+import { compileWat, tarOf } from '../../scripts/build-samples'
 import { hostileModule, malformedModule, type HostileName } from '../unit/delivery/fixtures/hostile'
 import { connectAndMesh, NodePool, receiptsOf, submitSampleSite, tradeToAgreement, viewPage } from '../helpers/delivery-network'
 import { waitFor } from '../helpers/nodes'
@@ -70,6 +70,31 @@ describe('delivery of GFLOP', () => {
     expect(progress.length).toBeGreaterThan(0)
     // Both sides keep it.
     expect((await receiptsOf(seller, agreement.id)).map((each) => each.id)).toContain(result.receipt!.id)
+  })
+
+  it('says before running how a job is charged, and charges what was agreed: the counted FLOP where the seller can count them', async () => {
+    const quote = (await buyer.api.call('delivery.quoteJob', { agreement: agreement.id, sample: 'matmul' })) as JobQuote
+    expect(quote).toMatchObject({ metering: 'counted', reason: null })
+    expect(quote.rateMflops).toBeGreaterThan(0)
+    const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'matmul', args: ['100'], gflopBudget: 1, metering: 'counted' })) as JobResult
+    expect(result.state).toBe('completed')
+    // 2 n^3 = 2,000,000 FLOP: charged 2 MFLOP, whatever the CPU time was.
+    expect(verified(result.receipt)).toMatchObject({ status: 'completed', metering: 'counted', flopCount: 2_000_000, delivered: 2 })
+  })
+
+  it('quotes CPU time for a module it cannot count (SIMD), says why, and refuses to run it as counted', async () => {
+    const simd = await compileWat('simd', `(module (memory (export "memory") 1) (func (export "_start") (drop (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.splat (f32.const 2))))))`, '.')
+    const module = Buffer.from(simd).toString('base64')
+    const quote = (await buyer.api.call('delivery.quoteJob', { agreement: agreement.id, module })) as JobQuote
+    expect(quote).toMatchObject({ metering: 'cpu', reason: expect.stringMatching(/SIMD/) })
+    const refused = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, module, gflopBudget: 1, metering: 'counted' })) as JobResult
+    expect(refused.state).toBe('refused')
+    expect(refused.reason).toMatch(/agreed to be charged by its counted FLOP, but this seller would charge this job by CPU time/)
+    const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, module, gflopBudget: 1, metering: 'cpu' })) as JobResult
+    expect(result.state).toBe('completed')
+    const receipt = verified(result.receipt)
+    expect(receipt.metering).toBe('cpu')
+    expect(receipt.flopCount).toBeUndefined()
   })
 
   it('refuses a job whose budget is more than the agreement has left, with the reason', async () => {

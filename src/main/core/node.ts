@@ -353,6 +353,7 @@ class Node implements CyclexNode {
       'drafts.delete': async ({ ids }) => ({ deleted: await this.drafts.delete(ids) }),
       'drafts.publish': async ({ ids }) => ({ outcomes: await this.drafts.publish(ids) }),
       'delivery.submitJob': async (params) => this.delivery.submitJob(params),
+      'delivery.quoteJob': async (params) => this.delivery.quoteJob(params),
       'delivery.submitSite': async (params) => this.delivery.submitSite(params),
       'delivery.jobs': async () => this.delivery.jobs(),
       'delivery.receipts': async ({ agreement }) => ({ receipts: await this.delivery.receipts(agreement) }),

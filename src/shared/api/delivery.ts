@@ -8,6 +8,8 @@ const jobId = z.string().min(1).max(64)
 const base64Text = z.string().max(48 * 2 ** 20)
 
 export const sampleJobs = ['pi', 'matmul', 'mandelbrot'] as const
+/** How a job is charged (docs/delivery.md, Metering): its instrumented FLOP count, or CPU time x the seller's rate. */
+export const jobMeterings = ['counted', 'cpu'] as const
 
 export const DeliveryPolicySchema = z
   .object({
@@ -69,8 +71,22 @@ export const JobViewSchema = z.object({
   submittedAt: z.number().int(),
   endedAt: z.number().int().nullable(),
   reason: z.string().nullable(),
+  /** How the job is charged, once the seller has accepted it. */
+  metering: z.enum(jobMeterings).optional(),
 })
 export type JobView = z.infer<typeof JobViewSchema>
+
+/** How the seller would charge a job (delivery.quoteJob). */
+export const JobQuoteSchema = z.object({
+  metering: z.enum(jobMeterings),
+  /** Why it is charged by CPU time (the module uses SIMD, the seller does not instrument, ...); null when counted. */
+  reason: z.string().nullable(),
+  /** The seller's benchmarked rate, MFLOPS: what CPU time is charged at, and what sets the CPU limit. */
+  rateMflops: z.number(),
+  /** CPU time allowed beyond the budget at that rate, percent (not charged). */
+  marginPercent: z.number(),
+})
+export type JobQuote = z.infer<typeof JobQuoteSchema>
 
 export const JobResultSchema = z.object({
   job: jobId,
@@ -154,10 +170,23 @@ export const deliveryCommands = {
         stdin: z.string().max(8 * 2 ** 20).optional(),
         /** The most GFLOP this job may use; the seller refuses a budget over what the agreement has left. */
         gflopBudget: z.number().positive().max(1e9),
+        /** How the buyer agreed to be charged (from delivery.quoteJob); the seller refuses the job if it would charge otherwise. */
+        metering: z.enum(jobMeterings).optional(),
       })
       .strict()
       .refine((params) => (params.module === undefined) !== (params.sample === undefined), { message: 'give either module or sample', path: ['module'] }),
     result: JobResultSchema,
+  },
+  /**
+   * Ask the seller how it would charge this module before running it: 'counted' (its exact FLOP count,
+   * the seller can instrument it) or 'cpu' (CPU time x the seller's benchmarked rate), with why.
+   */
+  'delivery.quoteJob': {
+    params: z
+      .object({ agreement: factId, module: base64Text.optional(), sample: z.enum(sampleJobs).optional() })
+      .strict()
+      .refine((params) => (params.module === undefined) !== (params.sample === undefined), { message: 'give either module or sample', path: ['module'] }),
+    result: JobQuoteSchema,
   },
   /** Send a static site bundle (tar, tar.gz or zip, base64) to the seller of a pageview agreement. */
   'delivery.submitSite': {

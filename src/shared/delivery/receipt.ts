@@ -43,12 +43,17 @@ export const ReceiptSchema = z
     delivered: whole,
     /** The agreement's total delivered so far, this one included, in the same unit. */
     agreementDelivered: whole,
-    /** CPU time the job's thread used, in microseconds. */
+    /** CPU time the job's process used, in microseconds. */
     cpuMicros: whole.optional(),
     /** The seller's benchmarked rate the job was metered at, MFLOPS. */
     rateMflops: whole.optional(),
     /** Float operations counted by the seller's instrumentation, when the module was instrumented. */
     flopCount: whole.optional(),
+    /**
+     * How `delivered` was charged (docs/delivery.md, Metering): 'counted', flopCount in milli-GFLOP
+     * rounded down; 'cpu', cpuMicros x rateMflops. Absent on receipts from before the field (cpu).
+     */
+    metering: z.enum(['counted', 'cpu']).optional(),
     exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
     reason: z.string().max(512).optional(),
     /** sha2-256 of the job's stdout, hex: the output the buyer got is the one receipted. */

@@ -22,6 +22,7 @@ import {
   type BalanceView,
   type DeliveryPolicy,
   type ReputationView,
+  type JobQuote,
   type JobResult,
   type JobView,
   type SiteView,
@@ -30,7 +31,7 @@ import {
 import type { AgreementView, OverCommitmentView } from '../../../shared/api/market'
 import { parseWith } from '../../../shared/api/schema'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
-import { chargedMilliGflop, cpuLimitMs, gflopOf, meteredMilliGflop, meteringRateMflops, remainingMilliGflop } from '../../../shared/delivery/metering'
+import { chargeBeyondAgreement, chargeForJob, cpuLimitMs, gflopOf, meteredMilliGflop, meteringOf, meteringRateMflops, remainingMilliGflop, type JobMetering } from '../../../shared/delivery/metering'
 import { balancesOf, ledgerCsv, reputationOf, type LedgerAgreement } from '../../../shared/delivery/ledger'
 import { policyRefusal } from '../../../shared/delivery/policy'
 import {
@@ -42,7 +43,7 @@ import {
   type SignedReceipt,
   type SignedReceiptJson,
 } from '../../../shared/delivery/receipt'
-import { prepareJobModule, wasmPageBytes, WasmModuleError } from '../../../shared/delivery/wasm-module'
+import { prepareJobModule, wasmPageBytes, WasmModuleError, type PreparedModule } from '../../../shared/delivery/wasm-module'
 import { ConnectionError, CyclexError, NotRunningError, registerErrorClass, ValidationError } from '../../../shared/errors'
 import type { FactSigner, FactVerifier } from '../../../shared/market/encoding'
 import type { BookOrder } from '../../../shared/market/book-order'
@@ -154,10 +155,14 @@ export interface SubmitJobParams {
   args?: string[]
   stdin?: string
   gflopBudget: number
+  /** How the buyer agreed to be charged (quoteJob); the seller refuses a job it would charge otherwise. */
+  metering?: JobMetering
 }
 
 export interface DeliveryService extends Startable {
   submitJob(params: SubmitJobParams): Promise<JobResult>
+  /** How the agreement's seller would charge this module: its counted FLOP, or CPU time at its rate. */
+  quoteJob(params: { agreement: string; module?: string; sample?: string }): Promise<JobQuote>
   submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }>
   jobs(): { jobs: JobView[]; sites: SiteView[] }
   receipts(agreement?: string): Promise<SignedReceiptJson[]>
@@ -229,6 +234,10 @@ function decodeBase64(text: string, path: string): Uint8Array {
   } catch {
     throw new ValidationError(`${path} must be base64`, { path })
   }
+}
+
+function meteringText(metering: JobMetering): string {
+  return metering === 'counted' ? 'its counted FLOP' : "CPU time at the seller's benchmarked rate"
 }
 
 function sha256Hex(bytes: Uint8Array): string {
@@ -459,6 +468,7 @@ class Delivery implements DeliveryService {
       if (request === null) return
       if (request.type === 'job') await this.answerJob(channel, request, requester)
       else if (request.type === 'site') await this.answerSite(channel, request, requester)
+      else if (request.type === 'quote') await this.answerQuote(channel, request, requester)
       else if (request.type === 'serving') await this.noteServing(channel, request, requester)
       else await channel.send({ type: 'refused', code: DeliveryRefusedError.code, message: `unknown request type '${peerText(request.type, typeof request.type)}'` })
       await stream.close().catch(() => stream.abort(new Error('closing the job stream failed')))
@@ -519,26 +529,26 @@ class Delivery implements DeliveryService {
     let moduleBytes: Uint8Array
     let stdin: Uint8Array
     let args: string[]
-    let prepared: ReturnType<typeof prepareJobModule>
+    let prepared: PreparedModule
     const memoryMb = Math.floor(policy.maxMemoryMb / policy.maxCores)
     try {
       moduleBytes = asBytes(request.module, 'the module', this.init.maxModuleBytes ?? 16 * 2 ** 20)
       stdin = asBytes(request.stdin ?? new Uint8Array(), 'stdin', this.init.maxStdinBytes ?? 4 * 2 ** 20)
       args = Array.isArray(request.args) && request.args.every((arg) => typeof arg === 'string' && arg.length <= 4096) && request.args.length <= 64 ? (request.args as string[]) : []
-      prepared = prepareJobModule(moduleBytes, {
-        instrument: policy.instrument,
-        // Half the job's memory for its WebAssembly memory, the rest for the process's heap and code.
-        maxMemoryPages: Math.max(1, Math.floor((memoryMb * 2 ** 20) / 2 / wasmPageBytes)),
-        maxTableEntries: 100_000,
-      })
+      prepared = this.prepare(moduleBytes, policy)
     } catch (error) {
       return refusal(`the module is refused: ${(error as Error).message}`)
     }
+    const metering = meteringOf(prepared)
+    // The buyer saw a quote (answerQuote) and agreed to it; a job this seller would charge otherwise does not run.
+    if ((request.metering === 'counted' || request.metering === 'cpu') && request.metering !== metering) {
+      return refusal(`the buyer agreed to be charged by ${meteringText(request.metering)}, but this seller would charge this job by ${meteringText(metering)}: ${prepared.notInstrumentedReason ?? 'it can count its FLOP'}`)
+    }
     const limitMs = cpuLimitMs(budget, rateMflops, policy.marginPercent)
-    const view: JobView = { job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'running', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null }
+    const view: JobView = { job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'running', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null, metering }
     this.remember(view)
     this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) + budget)
-    await channel.send({ type: 'accepted', job, cpuLimitMs: limitMs, memoryMb, rateMflops, instrumented: prepared.instrumented })
+    await channel.send({ type: 'accepted', job, cpuLimitMs: limitMs, memoryMb, rateMflops, instrumented: prepared.instrumented, metering })
     let writes = Promise.resolve()
     const started: { run?: RunningJob } = {}
     const tell = (message: Record<string, unknown>): void => {
@@ -571,7 +581,7 @@ class Delivery implements DeliveryService {
     const outcome = await run.outcome
     this.running.delete(job)
     this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) - budget)
-    const charged = chargedMilliGflop(outcome.cpuMicros, rateMflops, budget)
+    const { milliGflop: charged, metering: chargedBy } = chargeForJob({ metering, flops: outcome.flops, cpuMicros: outcome.cpuMicros, rateMflops, budgetMilliGflop: budget })
     const receipt = await this.issue({
       agreement: agreement.id,
       buyer: agreement.buyer,
@@ -584,6 +594,7 @@ class Delivery implements DeliveryService {
       cpuMicros: Math.round(outcome.cpuMicros),
       rateMflops,
       ...(outcome.flops !== null && outcome.flops <= BigInt(Number.MAX_SAFE_INTEGER) ? { flopCount: Number(outcome.flops) } : {}),
+      metering: chargedBy,
       ...(outcome.exitCode !== null ? { exitCode: outcome.exitCode } : {}),
       ...(outcome.reason ? { reason: outcome.reason.slice(0, 512) } : {}),
       outputSha256: sha256Hex(outcome.stdout),
@@ -592,6 +603,36 @@ class Delivery implements DeliveryService {
     this.emitProgress(view, outcome.stdout.length)
     await writes
     await channel.send({ type: 'result', stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode, receipt: encodeSignedReceipt(receipt) })
+  }
+
+  /** The module as this seller would run it under `policy`: capped, and instrumented where it can be. */
+  private prepare(moduleBytes: Uint8Array, policy: DeliveryPolicy): PreparedModule {
+    const memoryMb = Math.floor(policy.maxMemoryMb / policy.maxCores)
+    return prepareJobModule(moduleBytes, {
+      instrument: policy.instrument,
+      // Half the job's memory for its WebAssembly memory, the rest for the process's heap and code.
+      maxMemoryPages: Math.max(1, Math.floor((memoryMb * 2 ** 20) / 2 / wasmPageBytes)),
+      maxTableEntries: 100_000,
+    })
+  }
+
+  /** How this seller would charge a module, asked before the buyer runs it: nothing runs, nothing is signed. */
+  private async answerQuote(channel: JobChannel, request: Record<string, unknown>, requester: string): Promise<void> {
+    try {
+      this.agreementFor(request.agreement, requester, 'flop')
+      const profile = await this.components.benchmarkProfile()
+      const rateMflops = profile ? meteringRateMflops(profile.profile) : null
+      if (rateMflops === null) throw new DeliveryRefusedError('the seller has no benchmark profile to meter jobs by; it must run the benchmark first')
+      let prepared: PreparedModule
+      try {
+        prepared = this.prepare(asBytes(request.module, 'the module', this.init.maxModuleBytes ?? 16 * 2 ** 20), this.currentPolicy)
+      } catch (error) {
+        throw new DeliveryRefusedError(`the module is refused: ${(error as Error).message}`)
+      }
+      await channel.send({ type: 'quote', metering: meteringOf(prepared), reason: prepared.instrumented ? null : (prepared.notInstrumentedReason ?? null), rateMflops, marginPercent: this.currentPolicy.marginPercent })
+    } catch (error) {
+      await this.refuse(channel, error)
+    }
   }
 
   private async answerSite(channel: JobChannel, request: Record<string, unknown>, requester: string): Promise<void> {
@@ -776,12 +817,33 @@ class Delivery implements DeliveryService {
     return signed
   }
 
+  private async jobModule(params: { module?: string; sample?: string }): Promise<Uint8Array> {
+    return params.sample
+      ? new Uint8Array(await readFile(join(this.init.samplesDir ?? findSamplesDir(), `${params.sample}.wasm`)))
+      : decodeBase64(params.module ?? '', 'module')
+  }
+
+  async quoteJob(params: { agreement: string; module?: string; sample?: string }): Promise<JobQuote> {
+    const agreement = this.buyerAgreement(params.agreement, 'flop')
+    const module = await this.jobModule(params)
+    const channel = await this.open(agreement, maxFrameOverhead)
+    try {
+      await channel.send({ type: 'quote', agreement: agreement.id, module }, 60_000)
+      const message = await channel.receive(60_000)
+      if (message === null) throw new ConnectionError('the seller closed the stream without an answer')
+      if (message.type === 'refused') throw new DeliveryRefusedError(peerText(message.message, 'refused by the seller'))
+      if (message.type !== 'quote' || (message.metering !== 'counted' && message.metering !== 'cpu')) throw new DeliveryRefusedError('the seller gave an answer this node does not understand')
+      const reason = message.metering === 'counted' ? null : peerText(message.reason, 'the seller does not say why')
+      return { metering: message.metering, reason, rateMflops: peerCount(message.rateMflops), marginPercent: peerCount(message.marginPercent) }
+    } finally {
+      await channel.stream.close().catch(() => undefined)
+    }
+  }
+
   async submitJob(params: SubmitJobParams): Promise<JobResult> {
     const agreement = this.buyerAgreement(params.agreement, 'flop')
     const name = params.sample ?? 'module'
-    const module = params.sample
-      ? new Uint8Array(await readFile(join(this.init.samplesDir ?? findSamplesDir(), `${params.sample}.wasm`)))
-      : decodeBase64(params.module ?? '', 'module')
+    const module = await this.jobModule(params)
     const budget = Math.round(params.gflopBudget * 1000)
     const job = newId()
     const view: JobView = { job, agreement: agreement.id, role: 'buyer', peer: agreement.seller, name, state: 'submitted', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: null, reason: null }
@@ -793,7 +855,10 @@ class Delivery implements DeliveryService {
       this.emitProgress(view, 0)
     }
     try {
-      await channel.send({ type: 'job', agreement: agreement.id, job, name, module, args: params.args ?? [], stdin: params.stdin ? decodeBase64(params.stdin, 'stdin') : new Uint8Array(), budgetMilliGflop: budget }, 60_000)
+      await channel.send(
+        { type: 'job', agreement: agreement.id, job, name, module, args: params.args ?? [], stdin: params.stdin ? decodeBase64(params.stdin, 'stdin') : new Uint8Array(), budgetMilliGflop: budget, ...(params.metering ? { metering: params.metering } : {}) },
+        60_000,
+      )
       for (;;) {
         // The CPU limit plus the seller's wall slack bounds how long a silence may last.
         const message = await channel.receive(10 * 60_000)
@@ -821,6 +886,8 @@ class Delivery implements DeliveryService {
           }
           const stdout = message.stdout instanceof Uint8Array ? message.stdout : new Uint8Array()
           if (receipt.receipt.outputSha256 !== sha256Hex(stdout)) throw new DeliveryRefusedError('the output does not match the receipt\'s hash')
+          const unfairCharge = chargeBeyondAgreement(receipt.receipt, params.metering)
+          if (unfairCharge) throw new DeliveryRefusedError(unfairCharge)
           const state = receipt.receipt.status as JobView['state']
           Object.assign(view, { gflopDelivered: gflopOf(receipt.receipt.delivered), cpuMs: (receipt.receipt.cpuMicros ?? 0) / 1000 })
           end(state, receipt.receipt.reason ?? null)

@@ -1,10 +1,12 @@
 // The buyer's side of a flop agreement: pick a sample or a .wasm file, its arguments, stdin and a GFLOP
-// budget, run it on the seller, watch its progress (delivery.progress events), and get its output,
-// exit status and the seller's signed receipt.
-import { useMemo, useState, type FormEvent } from 'react'
+// budget, see how the seller would charge it (delivery.quoteJob: counted FLOP or CPU time), run it on
+// the seller on those terms, watch its progress (delivery.progress events), and get its output, exit
+// status and the seller's signed receipt.
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
-import { sampleJobs, type DeliveryProgress, type JobResult } from '../../../shared/api/delivery'
+import { sampleJobs, type DeliveryProgress, type JobQuote, type JobResult } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
+import { meteringText } from './metering-text'
 import { OutputView } from './OutputView'
 import { ReceiptView } from './ReceiptView'
 import { base64OfBytes, bytesOfBase64 } from './tar'
@@ -31,6 +33,26 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
   const [stdin, setStdin] = useState('')
   const [budget, setBudget] = useState(String(Math.min(1, leftGflop)))
   const [submission, setSubmission] = useState<Submission>()
+  const [quote, setQuote] = useState<{ quote?: JobQuote; error?: string }>()
+
+  // Ask the seller how it would charge the chosen program, before it runs.
+  useEffect(() => {
+    let current = true
+    setQuote(undefined)
+    void (async () => {
+      try {
+        if (choice === 'file' && !file) return
+        const target = choice === 'file' ? { module: base64OfBytes(new Uint8Array(await file!.arrayBuffer())) } : { sample: choice }
+        const answer = await client.call('delivery.quoteJob', { agreement: agreement.id, ...target })
+        if (current) setQuote({ quote: answer })
+      } catch (error) {
+        if (current) setQuote({ error: error instanceof Error ? error.message : String(error) })
+      }
+    })()
+    return () => {
+      current = false
+    }
+  }, [client, agreement.id, choice, file])
 
   const running = submission !== undefined && submission.result === undefined && submission.error === undefined
   const live = submission ? [...progress.values()].filter((each) => each.agreement === agreement.id && !submission.known.has(each.job)).at(-1) : undefined
@@ -49,6 +71,8 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
         args: args.trim() === '' ? [] : args.trim().split(/\s+/),
         ...(stdin === '' ? {} : { stdin: base64OfBytes(new TextEncoder().encode(stdin)) }),
         gflopBudget: budgetGflop,
+        // The terms the buyer saw: the seller refuses the job rather than charge it otherwise.
+        ...(quote?.quote ? { metering: quote.quote.metering } : {}),
       })
       setSubmission({ ...next, result })
     } catch (error) {
@@ -93,6 +117,9 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
           <label htmlFor="job-budget">Budget (GFLOP)</label>
           <input id="job-budget" data-testid="job-budget" type="number" min={0.001} step={0.001} max={leftGflop} value={budget} onChange={(event) => setBudget(event.target.value)} />
           <p className="hint">{leftGflop.toFixed(3)} GFLOP left in this agreement, by its receipts. The seller stops the job when its budget is used.</p>
+          <p className="hint" data-testid="job-metering" data-metering={quote?.quote?.metering}>
+            {quote?.quote ? meteringText(quote.quote) : quote?.error !== undefined ? `The seller did not say how it would charge this program: ${quote.error}` : choice === 'file' && !file ? '' : 'Asking the seller how it would charge this program…'}
+          </p>
           <button type="submit" className="button button-primary" data-testid="job-submit" disabled={!(budgetGflop > 0)}>
             {running ? 'Running…' : 'Run on the seller'}
           </button>

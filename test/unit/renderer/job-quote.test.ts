@@ -1,0 +1,15 @@
+// What the job form tells a buyer, before running, about how the seller would charge the job.
+import { describe, expect, it } from 'vitest'
+import { meteringText } from '../../../src/renderer/src/delivery/metering-text'
+
+describe('the job form\'s charging terms', () => {
+  it('says a counted job is charged its counted FLOP, whatever the CPU time', () => {
+    expect(meteringText({ metering: 'counted', reason: null, rateMflops: 557, marginPercent: 10 })).toMatch(/^Charged by its counted FLOP: .* charges the count \(rounded down to whole MFLOP\), whatever the CPU time\.$/)
+  })
+
+  it('says a job the seller cannot count is charged by CPU time at the seller\'s rate, and why', () => {
+    expect(meteringText({ metering: 'cpu', reason: 'opcode 0xfd (SIMD, exceptions, GC or unknown) is not instrumented', rateMflops: 1_557, marginPercent: 10 })).toBe(
+      "Charged by CPU time at the seller's benchmarked rate of 1,557 MFLOPS, because the seller cannot count this program's FLOP (opcode 0xfd (SIMD, exceptions, GC or unknown) is not instrumented).",
+    )
+  })
+})
