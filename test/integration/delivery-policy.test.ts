@@ -119,8 +119,20 @@ describe('the seller\'s policy on running jobs', () => {
   it('refuses a new job outside the set hours, and pauses a running one when the hours end', async () => {
     await seller.api.call('delivery.setPolicy', { whenBusy: 'pause', hours: { start: 9, end: 17 } })
     Object.assign(machine, { hour: 20, loadPerCore: 0, onAcPower: true })
+    const refusalsBefore = (await buyer.api.call('delivery.ledger', {})) as { reputation: { peer: string; refusals: number }[] }
+    const askedAt = Date.now()
     const refused = await submit(1000, 1)
-    expect(refused).toMatchObject({ state: 'refused', reason: 'the seller lends only from 9:00 to 17:00 (its local time)' })
+    expect(refused.state).toBe('refused')
+    // Refused for now, not failed: the receipt says it was the policy and when the hours begin again (13 hours after 20:00).
+    expect(refused.reason).toMatch(/^the seller lends only from 9:00 to 17:00 \(its local time\); it runs jobs again from \d{4}-\d\d-\d\dT\d\d:00:00\.000Z; the agreement stays open$/)
+    const receipt = signedReceiptFromJson(refused.receipt, verifier).receipt
+    expect(receipt).toMatchObject({ status: 'refused', refusedFor: 'policy' })
+    const hourMs = 3_600_000
+    expect(receipt.lendsAgainAt).toBeGreaterThanOrEqual(Math.floor(askedAt / hourMs) * hourMs + 13 * hourMs)
+    expect(receipt.lendsAgainAt).toBeLessThanOrEqual(Math.floor(Date.now() / hourMs) * hourMs + 13 * hourMs)
+    // It does not lower the seller's reputation as the buyer computes it.
+    const refusalsAfter = (await buyer.api.call('delivery.ledger', {})) as typeof refusalsBefore
+    expect(refusalsAfter.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0).toBe(refusalsBefore.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0)
 
     machine.hour = 16
     const from = progress.length

@@ -35,7 +35,11 @@ export interface PeerReputation {
   jobsFailed: number
   /** The seller stopped the job (CPU limit, its policy, its shutdown). */
   jobsStopped: number
-  /** The seller refused the job or site. */
+  /**
+   * The seller refused the job or site for what was asked (budget, module). Refusals by its lending
+   * policy (`refusedFor: 'policy'`: not idle, outside its hours) are not counted: the agreement stays
+   * open for later, and a seller is not marked down for keeping its machine for its owner.
+   */
   refusals: number
 }
 
@@ -128,7 +132,7 @@ export function reputationOf(agreements: readonly LedgerAgreement[], receipts: r
     if (receipt.status === 'completed') seller.jobsCompleted++
     else if (receipt.status === 'failed') seller.jobsFailed++
     else if (receipt.status === 'stopped') seller.jobsStopped++
-    else if (receipt.status === 'refused') seller.refusals++
+    else if (receipt.status === 'refused' && receipt.refusedFor !== 'policy') seller.refusals++
   }
   for (const reputation of byPeer.values()) {
     reputation.deliveryRatio = reputation.agreedValue > 0n ? Number((reputation.deliveredValue * 1_000_000n) / reputation.agreedValue) / 1_000_000 : null

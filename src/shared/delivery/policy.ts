@@ -20,6 +20,18 @@ function withinHours(hours: NonNullable<DeliveryPolicy['hours']>, hour: number):
   return hours.start < hours.end ? hour >= hours.start && hour < hours.end : hour >= hours.start || hour < hours.end
 }
 
+/**
+ * When jobs refused by the seller's hours may run: the next start of its hours, ms since the epoch; null
+ * when the policy refuses for another reason or not at all (idle, mains power and lending being on
+ * depend on the machine and its owner: no time can be promised). The hour comes from `state`; `now`
+ * only places it in time, to the start of the current hour (right for time zones of whole hours).
+ */
+export function lendingResumesAt(policy: DeliveryPolicy, state: MachineState, now: number): number | null {
+  if (!policy.enabled || !policy.hours || withinHours(policy.hours, state.hour)) return null
+  const hourMs = 3_600_000
+  return Math.floor(now / hourMs) * hourMs + ((policy.hours.start - state.hour + 24) % 24) * hourMs
+}
+
 /** null when jobs may run, else the reason they may not (said to the buyer). */
 export function policyRefusal(policy: DeliveryPolicy, state: MachineState): string | null {
   if (!policy.enabled) return 'the seller is not lending its machine now'

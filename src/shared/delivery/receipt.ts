@@ -56,6 +56,14 @@ export const ReceiptSchema = z
     metering: z.enum(['counted', 'cpu']).optional(),
     exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
     reason: z.string().max(512).optional(),
+    /**
+     * Why a refused job did not run: 'policy', the seller's lending policy refused it for now (not
+     * idle, outside its hours, on battery, busy): the agreement stays open and it does not count
+     * against the seller; 'request', the request itself (budget, module, agreement).
+     */
+    refusedFor: z.enum(['policy', 'request']).optional(),
+    /** For a refusal by the seller's hours: when they next begin, ms since the epoch. */
+    lendsAgainAt: whole.optional(),
     /** sha2-256 of the job's stdout, hex: the output the buyer got is the one receipted. */
     outputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     /** When the seller signed, ms since the epoch. */

@@ -28,6 +28,15 @@ const receipts: Receipt[] = [
 ]
 
 describe('the delivery ledger', () => {
+  it('does not count a refusal by the seller\'s lending policy against it, only a refusal of the request', () => {
+    const byPolicy = receipt(flop, { job: 'p1', status: 'refused', refusedFor: 'policy', lendsAgainAt: 5, agreementDelivered: 2_250 })
+    const ofRequest = receipt(flop, { job: 'p2', status: 'refused', refusedFor: 'request', agreementDelivered: 2_250 })
+    const before = reputationOf([flop, views, back], receipts).find((each) => each.peer === alice)!
+    const after = reputationOf([flop, views, back], [...receipts, byPolicy]).find((each) => each.peer === alice)!
+    expect(after).toEqual(before)
+    expect(reputationOf([flop, views, back], [...receipts, byPolicy, ofRequest]).find((each) => each.peer === alice)!.refusals).toBe(before.refusals + 1)
+  })
+
   it('takes each agreement\'s highest running total, capped at its quantity, from its seller\'s receipts only', () => {
     const forged = receipt(flop, { owner: carol, job: 'x', agreementDelivered: 9_000 })
     const overstated = receipt(back, { job: 'k2', agreementDelivered: 99_000 })

@@ -79,6 +79,19 @@ describe('deal states from real data', () => {
     expect(deliveredText('pageview', 4, 10)).toBe('4 of 10 views')
   })
 
+  it('stays open, not failed, when the seller\'s policy refused the latest job for now, and says why and until when', () => {
+    const later = receipt({ status: 'refused', refusedFor: 'policy', lendsAgainAt: 1_800_000_000_000, issuedAt: 9, agreementDelivered: 100, reason: 'the seller lends only from 9:00 to 17:00 (its local time); it runs jobs again from 2027-01-15T08:00:00.000Z; the agreement stays open' })
+    expect(dealProgress(agreement, [], [], [receipt({ agreementDelivered: 100 }), later])).toEqual({
+      state: 'delivering',
+      delivered: 100,
+      total: 2000,
+      reason: 'Waiting for the seller: the seller lends only from 9:00 to 17:00 (its local time); it runs jobs again from 2027-01-15T08:00:00.000Z; the agreement stays open',
+    })
+    expect(dealProgress(agreement, [], [], [{ ...later, agreementDelivered: 0 }]).state).toBe('confirmed')
+    // A refusal of the request itself (or an older receipt without refusedFor) still fails the deal.
+    expect(dealProgress(agreement, [], [], [receipt({ status: 'refused', refusedFor: 'request', reason: 'the module is refused', issuedAt: 9 })]).state).toBe('failed')
+  })
+
   it('says in a seller\'s reputation how many orders it was proven to over-commit', () => {
     const reputation: ReputationView = { peer: 'S', agreementsAsSeller: 2, agreedGflop: 20, deliveredGflop: 5, agreedViews: 0, deliveredViews: 0, agreedValue: '200', deliveredValue: '50', deliveryRatio: 0.25, jobsCompleted: 1, jobsFailed: 0, jobsStopped: 0, refusals: 0, overCommitted: 0 }
     expect(reputationText(reputation)).toBe('25% of agreed value (5.000 of 20 GFLOP)')

@@ -33,7 +33,7 @@ import { parseWith } from '../../../shared/api/schema'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import { chargeBeyondAgreement, chargeForJob, cpuLimitMs, gflopOf, meteredMilliGflop, meteringOf, meteringRateMflops, remainingMilliGflop, type JobMetering } from '../../../shared/delivery/metering'
 import { balancesOf, ledgerCsv, reputationOf, type LedgerAgreement } from '../../../shared/delivery/ledger'
-import { policyRefusal } from '../../../shared/delivery/policy'
+import { lendingResumesAt, policyRefusal } from '../../../shared/delivery/policy'
 import {
   decodeSignedReceipt,
   encodeSignedReceipt,
@@ -499,7 +499,8 @@ class Delivery implements DeliveryService {
     const job = proposed !== undefined && !this.jobViews.has(proposed) && this.receiptLedger.latestSeq(this.components.signer.owner, agreement.id, proposed) === undefined ? proposed : newId()
     const name = typeof request.name === 'string' ? request.name.slice(0, 64) : 'job'
     const budget = typeof request.budgetMilliGflop === 'number' && Number.isSafeInteger(request.budgetMilliGflop) ? request.budgetMilliGflop : 0
-    const refusal = async (reason: string): Promise<void> => {
+    /** `byPolicy`: the seller's lending policy refused the job for now; the agreement stays open (docs/delivery.md). */
+    const refusal = async (reason: string, byPolicy?: { lendsAgainAt: number | null }): Promise<void> => {
       const receipt = await this.issue({
         agreement: agreement.id,
         buyer: agreement.buyer,
@@ -510,6 +511,8 @@ class Delivery implements DeliveryService {
         delivered: 0,
         agreementDelivered: this.delivered.get(agreement.id) ?? 0,
         reason: reason.slice(0, 512),
+        refusedFor: byPolicy ? 'policy' : 'request',
+        ...(byPolicy && byPolicy.lendsAgainAt !== null ? { lendsAgainAt: byPolicy.lendsAgainAt } : {}),
       })
       this.remember({ job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'refused', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.now(), endedAt: this.now(), reason })
       await this.refuse(channel, new DeliveryRefusedError(reason), receipt)
@@ -523,9 +526,16 @@ class Delivery implements DeliveryService {
     const rateMflops = profile ? meteringRateMflops(profile.profile) : null
     if (rateMflops === null) return refusal('the seller has no benchmark profile to meter jobs by; it must run the benchmark first')
     const policy = this.currentPolicy
-    const policyReason = policyRefusal(policy, await this.idleSource.state(this.running.size))
-    if (policyReason) return refusal(policyReason)
-    if (this.running.size >= policy.maxCores) return refusal(`the seller runs at most ${policy.maxCores} job(s) at once and is busy; try again later`)
+    const machine = await this.idleSource.state(this.running.size)
+    const policyReason = policyRefusal(policy, machine)
+    if (policyReason) {
+      const lendsAgainAt = lendingResumesAt(policy, machine, this.now())
+      const when = lendsAgainAt === null ? 'the agreement stays open: try again when that changes' : `it runs jobs again from ${new Date(lendsAgainAt).toISOString()}; the agreement stays open`
+      return refusal(`${policyReason}; ${when}`, { lendsAgainAt })
+    }
+    if (this.running.size >= policy.maxCores) {
+      return refusal(`the seller runs at most ${policy.maxCores} job(s) at once and is busy; the agreement stays open: try again later`, { lendsAgainAt: null })
+    }
     let moduleBytes: Uint8Array
     let stdin: Uint8Array
     let args: string[]

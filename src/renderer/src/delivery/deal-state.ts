@@ -12,7 +12,7 @@ export interface DealProgress {
   /** Delivered and agreed, in the receipts' unit: milli-GFLOP for flop, views for pageview. */
   delivered: number
   total: number
-  /** Why the last delivery failed, or why the agreement is void. */
+  /** Why the last delivery failed, why the agreement is void, or why the seller runs no job now (the agreement stays open). */
   reason: string | null
 }
 
@@ -37,6 +37,10 @@ export function dealProgress(agreement: AgreementView, jobs: readonly JobView[],
   if (delivered >= total) return { state: 'done', delivered, total, reason: null }
   if (running || serving) return { state: 'delivering', delivered, total, reason: null }
   const latest = [...own].sort((a, b) => b.issuedAt - a.issuedAt || b.seq - a.seq)[0]
+  // A job the seller's policy refused for now leaves the agreement open: not a failure.
+  if (latest && latest.status === 'refused' && latest.refusedFor === 'policy') {
+    return { state: delivered > 0 ? 'delivering' : 'confirmed', delivered, total, reason: `Waiting for the seller: ${latest.reason ?? 'its policy refused the job for now'}` }
+  }
   if (latest && failedStatuses.has(latest.status)) return { state: 'failed', delivered, total, reason: latest.reason ?? latest.status }
   return { state: delivered > 0 ? 'delivering' : 'confirmed', delivered, total, reason: null }
 }

@@ -80,6 +80,11 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                           {progress.reason}
                         </span>
                       )}
+                      {(progress.state === 'confirmed' || progress.state === 'delivering') && progress.reason !== null && (
+                        <span className="hint deal-wait-reason" data-testid="deal-wait-reason">
+                          {progress.reason}
+                        </span>
+                      )}
                     </td>
                     <td>
                       <progress className="delivery-progress" max={progress.total} value={progress.delivered} aria-label="Delivered of the agreed quantity, by the seller's receipts" />
