@@ -3,7 +3,7 @@
 // Buyer side: delivery.submitJob / delivery.submitSite open /cyclex/job/1.0.0 to the agreement's
 // seller and send the module or the bundle. Seller side: the handler checks the agreement (this node
 // sells it, the requester buys it, now is inside its window, the budget fits what is left), runs the
-// job under caps in its own unprivileged process (job-runner.ts) or hosts the site (site-server.ts), streams
+// job under caps in its own process (job-runner.ts) or hosts the site (site-server.ts), streams
 // progress, and answers with the output and a signed receipt. A seller that restarts tells each served
 // site's buyer where the site is served now (site-announcer.ts). Receipts are kept by the receipt ledger
 // (receipt-ledger.ts: the 'delivery-receipts' sublevel, and the receipts topic) on every node; the
