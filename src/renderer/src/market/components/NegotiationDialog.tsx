@@ -15,6 +15,7 @@ import { MemberCard } from '../../members/MemberCard'
 import { useReputation } from '../../delivery/use-ledger'
 import { formatPrice, formatTime, unitLabels } from '../market-format'
 import { defaultPolicyForm, describeSchedule, policyParams, type PolicyForm } from '../policy-form'
+import { inUserWords } from '../user-words'
 
 interface NegotiationDialogProps {
   client: ApiClient
@@ -77,6 +78,8 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
   const [policy, setPolicy] = useState<NegotiationPolicy>()
   const [policyForm, setPolicyForm] = useState<PolicyForm>({ ...defaultPolicyForm, enabled: true, limit: String(theirs.price) })
   const [policyError, setPolicyError] = useState<string>()
+  /** Decline was pressed once: it is for good, so it is asked again before it is sent. */
+  const [confirmingDecline, setConfirmingDecline] = useState(false)
 
   useEffect(() => {
     const element = dialog.current
@@ -114,7 +117,7 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
     try {
       setAction({ kind: 'done', text: await move() })
     } catch (error) {
-      setAction({ kind: 'failed', text: (error as Error).message })
+      setAction({ kind: 'failed', text: inUserWords((error as Error).message) })
     }
   }
 
@@ -135,11 +138,13 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
       const order = await client.call('market.acceptOffer', { bid, ask })
       return `You accepted ${formatPrice(order.price)} µcr: the next epoch proposes the fill.`
     })
-  const decline = (): void =>
+  const decline = (): void => {
+    setConfirmingDecline(false)
     void run(async () => {
       await client.call('market.decline', { bid, ask })
-      return 'Declined: this pair will not be matched again.'
+      return outcomes.declined
     })
+  }
 
   const startPolicy = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault()
@@ -153,13 +158,13 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
       setPolicyError(check.message)
       return
     }
-    client.call('market.setPolicy', check.params).then(setPolicy, (error: unknown) => setPolicyError((error as Error).message))
+    client.call('market.setPolicy', check.params).then(setPolicy, (error: unknown) => setPolicyError(inUserWords((error as Error).message)))
   }
   const stopPolicy = (): void => {
     setPolicyError(undefined)
     client.call('market.clearPolicy', { order: mine.order }).then(
       () => setPolicy(undefined),
-      (error: unknown) => setPolicyError((error as Error).message),
+      (error: unknown) => setPolicyError(inUserWords((error as Error).message)),
     )
   }
 
@@ -168,6 +173,13 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
   const outcome = history?.outcome ?? null
   const over = ended || outcome !== null || agreement !== undefined
   const busy = action.kind === 'busy'
+  const endedText = agreement
+    ? `Agreed: ${agreement.quantity.toLocaleString('en-US')} ${unit} at ${formatPrice(agreement.price)} µcr (see Deals).`
+    : outcome
+      ? outcomes[outcome]
+      : 'This negotiation is over: the pair is no longer open (see Deals for an agreement).'
+  // Once it is over, the ending says what happened: a move's own message is not said a second time.
+  const actionText = action.kind === 'done' && over && action.text === endedText ? undefined : action.kind === 'done' || action.kind === 'failed' ? action.text : undefined
   return (
     <dialog ref={dialog} className="negotiation-dialog" aria-labelledby="negotiation-title" onClose={onClose} data-testid="negotiation-dialog" data-role={negotiation.role}>
       <div className="dialog-head">
@@ -208,33 +220,43 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
       </div>
       {over && (
         <p className={agreement || outcome === 'matched' ? 'success' : 'warning-text'} data-testid="negotiation-ended" role="status">
-          {agreement
-            ? `Agreed: ${agreement.quantity.toLocaleString('en-US')} ${unit} at ${formatPrice(agreement.price)} µcr (see Deals).`
-            : outcome
-              ? outcomes[outcome]
-              : 'This negotiation is over: the pair is no longer open (see Deals for an agreement).'}
+          {endedText}
         </p>
       )}
-      <form className="counter-form" onSubmit={counter}>
-        <label>
-          Counter-offer (µcr per {perUnit}, up to their {formatPrice(theirs.price)})
-          <input type="text" inputMode="numeric" value={offer} onChange={(event) => setOffer(event.target.value)} disabled={over} data-testid="counter-price" />
-        </label>
-        <div className="order-actions">
-          <button type="submit" className="button" disabled={busy || over} data-testid="counter-offer">
-            Send counter-offer
-          </button>
-          <button type="button" className="button button-primary" disabled={busy || over} onClick={accept} data-testid="accept-price">
-            Accept {formatPrice(theirs.price)}
-          </button>
-          <button type="button" className="button button-danger" disabled={busy || over} onClick={decline} data-testid="decline-negotiation">
-            Decline
-          </button>
-        </div>
-      </form>
+      {/* An agreement, a decline or an expiry leaves no move to make: the moves go, the ending stays. */}
+      {!over && (
+        <form className="counter-form" onSubmit={counter}>
+          <label>
+            Counter-offer (µcr per {perUnit}, up to their {formatPrice(theirs.price)})
+            <input type="text" inputMode="numeric" value={offer} onChange={(event) => setOffer(event.target.value)} data-testid="counter-price" />
+          </label>
+          {confirmingDecline ? (
+            <div className="order-actions" role="group" aria-label="Confirm the decline">
+              <span className="warning-text">Decline for good? This pair will not be matched again.</span>
+              <button type="button" className="button button-danger" disabled={busy} onClick={decline} data-testid="confirm-decline">
+                Yes, decline
+              </button>
+              <button type="button" className="button" onClick={() => setConfirmingDecline(false)} data-testid="keep-negotiating">
+                Keep negotiating
+              </button>
+            </div>
+          ) : (
+            <div className="order-actions">
+              <button type="submit" className="button" disabled={busy} data-testid="counter-offer">
+                Send counter-offer
+              </button>
+              <button type="button" className="button button-primary" disabled={busy} onClick={accept} data-testid="accept-price">
+                Accept {formatPrice(theirs.price)}
+              </button>
+              <button type="button" className="button button-danger" disabled={busy} onClick={() => setConfirmingDecline(true)} data-testid="decline-negotiation">
+                Decline…
+              </button>
+            </div>
+          )}
+        </form>
+      )}
       <div className="form-message" aria-live="polite" data-testid="negotiation-message">
-        {action.kind === 'done' && <p className="success">{action.text}</p>}
-        {action.kind === 'failed' && <p className="error">{action.text}</p>}
+        {actionText !== undefined && <p className={action.kind === 'failed' ? 'error' : 'success'}>{actionText}</p>}
       </div>
       <details className="policy-panel" open={policy !== undefined} data-testid="policy-panel">
         <summary>Auto-negotiation {policy ? (policy.state === 'active' ? '(active)' : '(finished)') : ''}</summary>
