@@ -1,6 +1,6 @@
 // The book for one unit: filters, the ladder, the depth chart, the prices of recent agreements, and
 // order entry beside them. Every figure comes from the node; nothing is shown that it did not send.
-import { useCallback, useMemo, useState } from 'react'
+import { useCallback, useMemo, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { DepthChart } from '../market/components/DepthChart'
 import { OrderEntry, type OrderEntryProps } from '../market/components/OrderEntry'
@@ -57,6 +57,10 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
   const unitAgreements = useMemo(() => market.agreements.filter((agreement) => agreement.unit === unit), [market.agreements, unit])
   const unitLabel = unitLabels[unit]
   const pickPrice = useCallback((price: number, side: 'bid' | 'ask') => setPicked({ price, side, nonce: Date.now() }), [])
+  // Order entry reads the book only when it places an order; a stable reader keeps it from re-rendering on every update.
+  const bookNow = useRef(market.book)
+  bookNow.current = market.book
+  const readBook = useCallback(() => bookNow.current, [])
 
   return (
     <div className="market-page">
@@ -149,7 +153,7 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
           </section>
         </div>
         <LiveBookContext.Provider value={market.book}>
-          <OrderEntry client={client} drafts={drafts} me={me} unit={unit} picked={picked} opened={opened} groups={groups} />
+          <OrderEntry client={client} drafts={drafts} me={me} unit={unit} picked={picked} opened={opened} groups={groups} readBook={readBook} />
         </LiveBookContext.Provider>
       </div>
       <section className="panel" aria-labelledby="recent-title">

@@ -9,8 +9,10 @@ import type { GroupView } from '../../../../shared/api/members'
 import { capabilitiesOf } from '../../../../shared/benchmark/profile'
 import { osFamilies } from '../../../../shared/market'
 import { StableLabel } from '../../components/StableLabel'
-import { shortPeer, unitLabels } from '../market-format'
+import { formatPrice, shortPeer, unitLabels } from '../market-format'
 import { checkDraft, draftOfForm, emptyForm, fieldOfPath, toLocalInput, type MachineTerms, type OrderForm } from '../order-form'
+import { checkForm, describeExtras, farFromMarket, withoutExtras, type FarFromMarket, type FormProblem } from '../form-checks'
+import { inUserWords } from '../user-words'
 import { newDraftId } from '../page-storage'
 import { capabilityFieldsOf, prefillCapabilities, withoutPrefill, type CapabilityFields } from '../profile-prefill'
 import { defaultPolicyForm, policyParams, type PolicyForm } from '../policy-form'
@@ -31,14 +33,18 @@ export interface OrderEntryProps {
   opened: { id: string; form: OrderForm; label: string } | undefined
   /** My groups (owned or member of), offered as preferred counterparties. */
   groups: readonly GroupView[]
+  /** The book as the page now has it, read when an order is placed (to warn of a price far from the market). */
+  readBook(): readonly OrderView[]
 }
 
 type Status =
   | { kind: 'idle' }
   | { kind: 'busy' }
-  | { kind: 'placed'; order: OrderView; policy?: { ok: true } | { ok: false; message: string } }
+  | { kind: 'placed'; order: OrderView; extras: string[]; policy?: { ok: true } | { ok: false; message: string } }
   | { kind: 'queued' }
-  | { kind: 'saved'; where: 'node' | 'page' }
+  | { kind: 'saved'; where: 'node' | 'page'; name: string; replaced: boolean }
+  /** The price is far from the market: placing it again, unchanged, places it. */
+  | { kind: 'far'; key: string; far: FarFromMarket; price: number }
   | { kind: 'failed'; message: string; path: string | undefined }
 
 const termFields: { field: keyof MachineTerms; label: string; unit: string }[] = [
@@ -49,6 +55,13 @@ const termFields: { field: keyof MachineTerms; label: string; unit: string }[] =
 ]
 
 type DraftCheck = ReturnType<typeof checkDraft>
+
+/** How far a price is from a reference: '100 times' or 'a tenth of'. */
+function farRatio(ratio: number): string {
+  if (ratio >= 1) return `${ratio >= 10 ? Math.round(ratio).toLocaleString('en-US') : ratio.toFixed(1)} times`
+  const fraction = Math.round(1 / ratio)
+  return `about 1/${fraction.toLocaleString('en-US')} of`
+}
 
 /**
  * The preview line: the only part of the form that reads the live book (from LiveBookContext), so a
@@ -78,7 +91,7 @@ function OrderPreviewText({ check, now }: { check: DraftCheck | undefined; now: 
 }
 
 // Memoized: the book changes many times a second, and the form does not depend on it (its preview reads it).
-export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, picked, opened, groups }: OrderEntryProps) {
+export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, picked, opened, groups, readBook }: OrderEntryProps) {
   const formId = useId()
   const [form, setForm] = useState<OrderForm>(() => emptyForm('bid', unit, Date.now()))
   const [draftId, setDraftId] = useState(() => newDraftId())
@@ -88,6 +101,8 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
   const [now, setNow] = useState(() => Date.now())
   const [policy, setPolicy] = useState<PolicyForm>(defaultPolicyForm)
   const [profileFields, setProfileFields] = useState<CapabilityFields>()
+  /** The draft this form was last saved as (or opened from), should the drafts list not have it yet. */
+  const savedAs = useRef<{ id: string; label: string } | undefined>(undefined)
   /** The draft whose capabilities were pre-filled from the profile, and with what. */
   const prefilled = useRef<{ draftId: string; fields: CapabilityFields } | undefined>(undefined)
 
@@ -143,6 +158,7 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
     setForm(opened.form)
     setDraftId(opened.id)
     setLabel(opened.label)
+    savedAs.current = { id: opened.id, label: opened.label }
     setStatus({ kind: 'idle' })
   }, [opened])
 
@@ -159,16 +175,27 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
   }
 
   const draft = useMemo(() => draftOfForm(form, now), [form, now])
-  const check = useMemo(() => (me === undefined ? undefined : checkDraft(draft, me, now)), [draft, me, now])
+  // The form's own checks first (in the form's words), then the market core's, as the node runs them.
+  const formProblem = useMemo(() => checkForm(form, now), [form, now])
+  const check = useMemo(
+    (): DraftCheck | undefined => (me === undefined ? undefined : formProblem ? { ok: false, message: formProblem.message, path: undefined } : checkDraft(draft, me, now)),
+    [draft, me, now, formProblem],
+  )
 
-  const failure = status.kind === 'failed' ? status : check && !check.ok && touched ? check : undefined
-  const errorField = failure ? fieldOfPath(failure.path) : undefined
+  const failure: FormProblem | undefined =
+    status.kind === 'failed'
+      ? { field: fieldOfPath(status.path), message: inUserWords(status.message) }
+      : touched
+        ? (formProblem ?? (check && !check.ok ? { field: fieldOfPath(check.path), message: check.message } : undefined))
+        : undefined
+  const errorField = failure?.field
   const errorFor = (field: string): ReactNode =>
     errorField === field ? (
       <p className="field-error error" id={`${formId}-${field}-error`} data-testid="order-error">
         {failure!.message}
       </p>
     ) : null
+  const extras = describeExtras(form)
   const invalid = (field: string) => ({
     'aria-invalid': errorField === field,
     'aria-describedby': errorField === field ? `${formId}-${field}-error` : undefined,
@@ -179,10 +206,24 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
     setTouched(true)
     if (status.kind === 'busy') return
     const sendAt = Date.now()
+    // A mistake the form can name is shown next to its field, not sent (nor queued) to be refused.
+    if (checkForm(form, sendAt)) {
+      setStatus({ kind: 'idle' })
+      return
+    }
     const order = draftOfForm(form, sendAt)
+    const price = order.price as number
+    const key = `${form.side}/${form.unit}/${price}`
+    const far = farFromMarket({ side: form.side, unit: form.unit, price }, readBook())
+    if (far && !(status.kind === 'far' && status.key === key)) {
+      setStatus({ kind: 'far', key, far, price })
+      return
+    }
+    const placedExtras = describeExtras(form)
     setStatus({ kind: 'busy' })
     try {
-      const outcome = await drafts.place(draftId, order)
+      // Each placing has its own outbox entry, so two orders placed offline from one form both go out.
+      const outcome = await drafts.place(newDraftId(), order)
       if (outcome.kind === 'invalid') {
         setStatus({ kind: 'failed', message: outcome.message, path: outcome.path })
         return
@@ -202,11 +243,10 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
             }
           }
         }
-        setStatus({ kind: 'placed', order: outcome.order, ...(policyOutcome ? { policy: policyOutcome } : {}) })
+        setStatus({ kind: 'placed', order: outcome.order, extras: placedExtras, ...(policyOutcome ? { policy: policyOutcome } : {}) })
       } else setStatus({ kind: 'queued' })
-      // A draft that became an order is not a draft any more.
-      if (drafts.drafts.some((kept) => kept.id === draftId)) await drafts.remove([draftId])
-      setDraftId(newDraftId())
+      // A saved draft stays a draft: placing an order from the form does not spend it (it is deleted
+      // or published from My orders), so nothing saved is lost to an order, online or not.
       setTouched(false)
     } catch (error) {
       setStatus({ kind: 'failed', message: (error as Error).message, path: undefined })
@@ -214,10 +254,20 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
   }
 
   async function saveDraft(): Promise<void> {
+    const name = label.trim()
+    // A name is a draft: saving under the name of a saved draft updates that one; under a new name
+    // (a renamed form), it is a new draft and the one saved before stays as it was.
+    const sameName = name === '' ? undefined : drafts.drafts.find((kept) => kept.label === name)
+    const current = drafts.drafts.find((kept) => kept.id === draftId) ?? (savedAs.current?.id === draftId ? savedAs.current : undefined)
+    const id = sameName?.id ?? (current && current.label !== name ? newDraftId() : draftId)
     setStatus({ kind: 'busy' })
     try {
-      const where = await drafts.save({ id: draftId, label: label.trim(), order: draftOfForm(form, Date.now()), savedAt: Date.now() })
-      setStatus({ kind: 'saved', where })
+      const where = await drafts.save({ id, label: name, order: draftOfForm(form, Date.now()), savedAt: Date.now() })
+      // The new draft is the same form: what was pre-filled from the profile is not filled again.
+      if (prefilled.current?.draftId === draftId) prefilled.current = { ...prefilled.current, draftId: id }
+      setDraftId(id)
+      savedAs.current = { id, label: name }
+      setStatus({ kind: 'saved', where, name, replaced: sameName !== undefined || current?.id === id })
     } catch (error) {
       setStatus({ kind: 'failed', message: (error as Error).message, path: undefined })
     }
@@ -291,7 +341,16 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
         </div>
       </fieldset>
       <details className="order-more">
-        <summary>{form.side === 'bid' ? 'Requirements' : 'Capabilities'} and counterparties</summary>
+        {/* What the section holds is said on its summary, so nothing set in it goes out unseen. */}
+        <summary data-testid="order-more-summary">
+          {form.side === 'bid' ? 'Requirements' : 'Capabilities'} and counterparties
+          <span className={extras.length > 0 ? 'order-more-set' : 'muted'}>: {extras.length > 0 ? extras.join(', ') : 'none'}</span>
+        </summary>
+        {extras.length > 0 && (
+          <button type="button" className="button button-small" onClick={() => update(withoutExtras(form))} data-testid="clear-order-more">
+            Clear these
+          </button>
+        )}
         {form.side === 'ask' ? (
           <div className="form-grid">
             <label>
@@ -415,14 +474,30 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
       <div className="form-message" aria-live="polite" data-testid="order-status">
         {status.kind === 'placed' && (
           <p className="success">
-            Placed: {status.order.side} {status.order.quantity} {unitLabels[status.order.unit]} at {status.order.price}.
-            {status.policy?.ok && ' Auto-negotiation is set.'}
+            Placed: {status.order.side} {status.order.quantity} {unitLabels[status.order.unit]} at {status.order.price}
+            {status.extras.length > 0 && `, with ${status.extras.join(', ')}`}.{status.policy?.ok && ' Auto-negotiation is set.'}
+          </p>
+        )}
+        {status.kind === 'far' && (
+          <p className="warning-text" role="alert">
+            {`Your ${form.side === 'bid' ? 'bid' : 'ask'} of ${formatPrice(status.price)} µcr is far from the market: ${farRatio(status.far.ratio)} ${status.far.what} (${formatPrice(status.far.reference)} µcr). `}
+            {form.side === 'bid' ? 'You may pay far more than sellers ask. ' : 'You may sell for far less than buyers bid. '}
+            {`Press ${sideWord} again to place it anyway.`}
           </p>
         )}
         {status.kind === 'placed' && status.policy && !status.policy.ok && <p className="error">The order is placed, but its auto-negotiation policy was not set: {status.policy.message}</p>}
-        {status.kind === 'queued' && <p className="warning-text">The node cannot be reached: the order waits in the outbox and goes out when it is back.</p>}
+        {status.kind === 'queued' && (
+          <p className="warning-text">
+            Not placed yet: the node cannot be reached. The order waits in the Outbox (My orders) and is placed when the node is back; keep this page open, or open it again then.
+          </p>
+        )}
         {status.kind === 'saved' && (
-          <p className="success">{status.where === 'node' ? 'Draft saved on the node.' : 'The node cannot be reached: draft kept in this page; it moves to the node on reconnect.'}</p>
+          <p className="success">
+            {`Draft “${status.name || 'Untitled draft'}” `}
+            {status.where === 'node'
+              ? `${status.replaced ? 'updated, ' : ''}saved on the node.`
+              : `${status.replaced ? 'updated, ' : ''}kept in this page: the node cannot be reached; it moves to the node on reconnect.`}
+          </p>
         )}
       </div>
     </form>
