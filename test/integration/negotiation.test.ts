@@ -172,6 +172,8 @@ describe('negotiation across nodes', () => {
     )
     expect((await agreements(buyer.node))[0]).toMatchObject({ bid: bid.id, ask: ask.id, quantity: 40, price: 1000, role: 'buyer' })
     expect((await agreements(seller.node))[0]).toMatchObject({ bid: bid.id, ask: ask.id, quantity: 40, price: 1000, role: 'seller' })
+    // Each node tells of the end at its next epoch, which may come after the confirm reached it.
+    await waitFor(() => endedOutcome(seller.events, bid.id, ask.id) !== undefined && endedOutcome(buyer.events, bid.id, ask.id) !== undefined, 'the negotiation to end on both nodes')
     expect(endedOutcome(seller.events, bid.id, ask.id)).toBe('matched')
     expect(endedOutcome(buyer.events, bid.id, ask.id)).toBe('matched')
 

@@ -9,16 +9,13 @@ import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
-import { NotRunningError, ValidationError } from '../../../shared/errors'
+import { NotRunningError } from '../../../shared/errors'
 import {
   isLive,
   MarketBook,
   orderTtlMs,
-  canonicalize,
-  factIdOfBody,
   signFact,
   encodeSignedFact,
-  type BookOrder,
   type Fact,
   type FactId,
   type FactSigner,
@@ -40,6 +37,7 @@ import type { MarketPubSub } from './gossip'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import { OrderVersions } from './order-versions'
 import { compareLadder, orderView } from './order-views'
+import { OwnFacts } from './own-facts'
 import { describeNegotiation } from './negotiation-view'
 import { topicOf, topics, type Topic } from './topics'
 
@@ -135,6 +133,7 @@ class Market implements MarketService {
   private readonly agreementLog: AgreementLog
   private readonly desk: DealDesk
   private readonly news: EpochNews
+  private readonly own: OwnFacts
   private readonly latestRefreshes = new Map<string, { id: FactId; createdAt: number }>()
   /** Refresh facts that a newer refresh of the same owner replaced; removed from the log after each write. */
   private supersededRefreshes: FactId[] = []
@@ -175,6 +174,14 @@ class Market implements MarketService {
       },
       init,
     )
+    this.own = new OwnFacts({
+      book: this.book,
+      me: this.me,
+      now: () => this.now(),
+      facts: () => this.components.factLog.all(),
+      publish: (fact) => this.publishOwn(fact),
+      hasDeclined: (bid, ask) => this.desk.hasDeclined(bid, ask),
+    })
     this.news = new EpochNews({
       book: this.book,
       me: this.me,
@@ -387,114 +394,37 @@ class Market implements MarketService {
     return signed
   }
 
-  private ownOrder(orderId: FactId): BookOrder {
-    const order = this.book.order(orderId)
-    if (!order) throw new ValidationError(`There is no order ${orderId} in this node's state`, { path: 'order' })
-    if (order.owner !== this.me) throw new ValidationError(`Order ${orderId} belongs to ${order.owner}, not to this node`, { path: 'order' })
-    return order
-  }
-
-  async place(draft: OrderDraft, options: { createdAt?: number } = {}): Promise<OrderView> {
-    const now = this.now()
-    const signed = await this.publishOwn(this.orderFact(draft, options.createdAt ?? now))
-    return orderView(this.book.order(signed.id)!, now, this.me)
+  place(draft: OrderDraft, options: { createdAt?: number } = {}): Promise<OrderView> {
+    return this.own.place(draft, options.createdAt)
   }
 
   placed(draft: OrderDraft, createdAt: number): OrderView | undefined {
-    let id: FactId
-    try {
-      id = factIdOfBody(canonicalize(this.orderFact(draft, createdAt)).body, nodeSha256)
-    } catch {
-      return undefined // not a valid order: nothing was placed from it
-    }
-    const order = this.book.order(id)
-    return order ? orderView(order, this.now(), this.me) : undefined
+    return this.own.placed(draft, createdAt)
   }
 
-  /** The order fact this node signs for a draft. */
-  private orderFact(draft: OrderDraft, createdAt: number): Fact {
-    const window = draft.window as { end?: unknown } | undefined
-    return {
-      ...draft,
-      kind: 'order',
-      owner: this.me,
-      createdAt,
-      expiresAt: draft.expiresAt ?? (typeof window?.end === 'number' ? window.end : undefined),
-    } as unknown as Fact
+  amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView> {
+    return this.own.amend(orderId, change)
   }
 
-  async amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView> {
-    const order = this.ownOrder(orderId)
-    const now = this.now()
-    let seq = 0
-    for (const signed of this.components.factLog.all()) {
-      if (signed.fact.kind === 'amend' && signed.fact.order === orderId) seq = Math.max(seq, signed.fact.seq)
-    }
-    const price = change.price ?? order.price
-    const range = change.range ?? (order.range === order.price ? undefined : order.range)
-    const amendment: Fact = {
-      kind: 'amend',
-      owner: this.me,
-      order: orderId,
-      seq: seq + 1,
-      price,
-      quantity: change.quantity ?? order.quantity,
-      ...(range === undefined ? {} : { range }),
-      createdAt: Math.max(now, order.priorityTime),
-    }
-    await this.publishOwn(amendment)
-    return orderView(this.book.order(orderId)!, now, this.me)
+  cancel(orderId: FactId): Promise<OrderView> {
+    return this.own.cancel(orderId)
   }
 
-  async cancel(orderId: FactId): Promise<OrderView> {
-    this.ownOrder(orderId)
-    const now = this.now()
-    await this.publishOwn({ kind: 'cancel', owner: this.me, order: orderId, createdAt: now })
-    return orderView(this.book.order(orderId)!, now, this.me)
-  }
-
-  async refresh(): Promise<{ refreshedAt: number; liveOrders: number }> {
-    const refreshedAt = this.now()
-    await this.publishOwn({ kind: 'refresh', owner: this.me, createdAt: refreshedAt })
-    return { refreshedAt, liveOrders: this.myLiveOrders(refreshedAt) }
-  }
-
-  private myLiveOrders(now: number): number {
-    let live = 0
-    for (const id of this.book.ordersOf(this.me)) {
-      const order = this.book.order(id)
-      if (order && !order.cancelled && order.agreedQuantity < order.quantity && now < order.fact.expiresAt && now < order.fact.window.end) live++
-    }
-    return live
+  refresh(): Promise<{ refreshedAt: number; liveOrders: number }> {
+    return this.own.refresh()
   }
 
   /** While this node has orders that could still trade, it shows signs of life every quarter TTL. */
   private async refreshIfTrading(): Promise<void> {
-    if (!this.running || this.myLiveOrders(this.now()) === 0) return
-    const latest = this.latestRefreshes.get(this.me)?.createdAt ?? 0
-    if (this.now() - latest < this.refreshEveryMs / 2) return
-    await this.refresh()
+    if (this.running) await this.own.refreshIfTrading(this.refreshEveryMs / 2)
   }
 
-  async decline(bid: FactId, ask: FactId): Promise<void> {
-    const bidOrder = this.book.order(bid)
-    const askOrder = this.book.order(ask)
-    if (!bidOrder || bidOrder.side !== 'bid') throw new ValidationError(`${bid} is not a bid in this node's state`, { path: 'bid' })
-    if (!askOrder || askOrder.side !== 'ask') throw new ValidationError(`${ask} is not an ask in this node's state`, { path: 'ask' })
-    if (bidOrder.owner !== this.me && askOrder.owner !== this.me) {
-      throw new ValidationError('Only the owner of the bid or of the ask may decline the pair; neither is this node')
-    }
-    if (this.desk.hasDeclined(bid, ask)) return
-    await this.publishOwn({ kind: 'decline', owner: this.me, bid, ask, createdAt: this.now() })
+  decline(bid: FactId, ask: FactId): Promise<void> {
+    return this.own.decline(bid, ask)
   }
 
-  async publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>> {
-    let seq = 0
-    for (const signed of this.components.factLog.all()) {
-      if (signed.fact.kind === 'group' && signed.fact.owner === this.me && signed.fact.name === name) seq = Math.max(seq, signed.fact.seq)
-    }
-    const group: GroupFact = { kind: 'group', owner: this.me, name, seq: seq + 1, members, createdAt: this.now() }
-    return (await this.publishOwn(group)) as SignedFact<GroupFact>
+  publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>> {
+    return this.own.publishGroup(name, members)
   }
 
   // -- the epoch -----------------------------------------------------------------------------------

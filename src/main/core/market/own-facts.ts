@@ -1,0 +1,142 @@
+// The facts this node signs about its own orders and groups: orders placed from drafts (the same draft
+// and time always make the same fact, so a publish retried after a crash finds what it stored),
+// amendments, cancels, refreshes (signs of life while it has orders that could trade), declines and
+// group member lists. Each is checked here, then signed, stored durably and published by the market.
+import type { OrderDraft, OrderView } from '../../../shared/api/market'
+import { ValidationError } from '../../../shared/errors'
+import { canonicalize, factIdOfBody, type BookOrder, type Fact, type FactId, type GroupFact, type MarketBook, type PeerId, type SignedFact } from '../../../shared/market'
+import { nodeSha256 } from '../market-crypto'
+import { orderView } from './order-views'
+
+export interface OwnFactsComponents {
+  book: MarketBook
+  me: PeerId
+  now(): number
+  /** Every fact of the state (to find the next seq of an amendment or a group). */
+  facts(): Iterable<SignedFact>
+  /** Sign, store durably and publish. */
+  publish(fact: Fact): Promise<SignedFact>
+  /** Whether this node already declined the pair. */
+  hasDeclined(bid: FactId, ask: FactId): boolean
+}
+
+export class OwnFacts {
+  constructor(private readonly components: OwnFactsComponents) {}
+
+  private ownOrder(orderId: FactId): BookOrder {
+    const order = this.components.book.order(orderId)
+    if (!order) throw new ValidationError(`There is no order ${orderId} in this node's state`, { path: 'order' })
+    if (order.owner !== this.components.me) throw new ValidationError(`Order ${orderId} belongs to ${order.owner}, not to this node`, { path: 'order' })
+    return order
+  }
+
+  private viewOf(orderId: FactId, now: number): OrderView {
+    return orderView(this.components.book.order(orderId)!, now, this.components.me)
+  }
+
+  async place(draft: OrderDraft, createdAt?: number): Promise<OrderView> {
+    const now = this.components.now()
+    const signed = await this.components.publish(this.orderFact(draft, createdAt ?? now))
+    return this.viewOf(signed.id, now)
+  }
+
+  placed(draft: OrderDraft, createdAt: number): OrderView | undefined {
+    let id: FactId
+    try {
+      id = factIdOfBody(canonicalize(this.orderFact(draft, createdAt)).body, nodeSha256)
+    } catch {
+      return undefined // not a valid order: nothing was placed from it
+    }
+    return this.components.book.order(id) ? this.viewOf(id, this.components.now()) : undefined
+  }
+
+  /** The order fact this node signs for a draft. */
+  private orderFact(draft: OrderDraft, createdAt: number): Fact {
+    const window = draft.window as { end?: unknown } | undefined
+    return {
+      ...draft,
+      kind: 'order',
+      owner: this.components.me,
+      createdAt,
+      expiresAt: draft.expiresAt ?? (typeof window?.end === 'number' ? window.end : undefined),
+    } as unknown as Fact
+  }
+
+  async amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView> {
+    const order = this.ownOrder(orderId)
+    const now = this.components.now()
+    let seq = 0
+    for (const signed of this.components.facts()) {
+      if (signed.fact.kind === 'amend' && signed.fact.order === orderId) seq = Math.max(seq, signed.fact.seq)
+    }
+    const price = change.price ?? order.price
+    const range = change.range ?? (order.range === order.price ? undefined : order.range)
+    await this.components.publish({
+      kind: 'amend',
+      owner: this.components.me,
+      order: orderId,
+      seq: seq + 1,
+      price,
+      quantity: change.quantity ?? order.quantity,
+      ...(range === undefined ? {} : { range }),
+      createdAt: Math.max(now, order.priorityTime),
+    })
+    return this.viewOf(orderId, now)
+  }
+
+  async cancel(orderId: FactId): Promise<OrderView> {
+    this.ownOrder(orderId)
+    const now = this.components.now()
+    await this.components.publish({ kind: 'cancel', owner: this.components.me, order: orderId, createdAt: now })
+    return this.viewOf(orderId, now)
+  }
+
+  async refresh(): Promise<{ refreshedAt: number; liveOrders: number }> {
+    const refreshedAt = this.components.now()
+    await this.components.publish({ kind: 'refresh', owner: this.components.me, createdAt: refreshedAt })
+    return { refreshedAt, liveOrders: this.liveOrders(refreshedAt) }
+  }
+
+  /** This node's orders that could still trade at `now` (its own refreshes keep them live). */
+  liveOrders(now: number): number {
+    const { book, me } = this.components
+    let live = 0
+    for (const id of book.ordersOf(me)) {
+      const order = book.order(id)
+      if (order && !order.cancelled && order.agreedQuantity < order.quantity && now < order.fact.expiresAt && now < order.fact.window.end) live++
+    }
+    return live
+  }
+
+  /** While this node has orders that could still trade, it shows signs of life: at most every `minGapMs`. */
+  async refreshIfTrading(minGapMs: number): Promise<void> {
+    const now = this.components.now()
+    if (this.liveOrders(now) === 0) return
+    const latest = this.components.book.latestRefreshOf(this.components.me) ?? 0
+    if (now - latest < minGapMs) return
+    await this.refresh()
+  }
+
+  async decline(bid: FactId, ask: FactId): Promise<void> {
+    const { book, me } = this.components
+    const bidOrder = book.order(bid)
+    const askOrder = book.order(ask)
+    if (!bidOrder || bidOrder.side !== 'bid') throw new ValidationError(`${bid} is not a bid in this node's state`, { path: 'bid' })
+    if (!askOrder || askOrder.side !== 'ask') throw new ValidationError(`${ask} is not an ask in this node's state`, { path: 'ask' })
+    if (bidOrder.owner !== me && askOrder.owner !== me) {
+      throw new ValidationError('Only the owner of the bid or of the ask may decline the pair; neither is this node')
+    }
+    if (this.components.hasDeclined(bid, ask)) return
+    await this.components.publish({ kind: 'decline', owner: me, bid, ask, createdAt: this.components.now() })
+  }
+
+  async publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>> {
+    const { me } = this.components
+    let seq = 0
+    for (const signed of this.components.facts()) {
+      if (signed.fact.kind === 'group' && signed.fact.owner === me && signed.fact.name === name) seq = Math.max(seq, signed.fact.seq)
+    }
+    const group: GroupFact = { kind: 'group', owner: me, name, seq: seq + 1, members, createdAt: this.components.now() }
+    return (await this.components.publish(group)) as SignedFact<GroupFact>
+  }
+}
