@@ -28,6 +28,7 @@ export const packageRuntimes = {
   '@libp2p/autonat': 'node',
   '@libp2p/circuit-relay-v2': 'node',
   '@libp2p/dcutr': 'node',
+  '@libp2p/upnp-nat': 'node',
   '@libp2p/utils': 'node',
   '@chainsafe/libp2p-noise': 'node',
   '@chainsafe/libp2p-yamux': 'node',

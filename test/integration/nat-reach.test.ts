@@ -70,7 +70,18 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
     publicNode = await startNode(lab.publicNamespace, publicConfig)
     const bootstrap = `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}`
     const home = async (index: number): Promise<NamespacedNode> =>
-      startNode(lab.homes[index]!.namespace, { dataDir: await dir(), listen: [`/ip4/0.0.0.0/tcp/${port}`], bootstrap: [bootstrap], mdns: false, inMemoryStore: true, market })
+      startNode(lab.homes[index]!.namespace, {
+        dataDir: await dir(),
+        listen: [`/ip4/0.0.0.0/tcp/${port}`],
+        bootstrap: [bootstrap],
+        mdns: false,
+        // UPnP on, asking the home's router by its address (no multicast search): these routers speak
+        // no UPnP, so the node must carry on without a mapping.
+        upnp: true,
+        upnpGateways: [`http://198.19.${index + 1}.1:5000/rootDesc.xml`],
+        inMemoryStore: true,
+        market,
+      })
     ;[seller, buyer, neighbour] = await Promise.all([home(0), home(1), home(2)])
     homesReadyAt = Date.now()
   }, 180_000)
@@ -118,11 +129,17 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
     const agreement = (await agreementOf(buyer))!
 
     const before = lab.publicInterfaceBytes()
+    const jobStartedAt = Date.now()
     const result = await buyer.call<JobResult>('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
     const after = lab.publicInterfaceBytes()
+    // The same time again with no job: what gossip and pings cost meanwhile, to take off.
+    await new Promise((resolve) => setTimeout(resolve, Date.now() - jobStartedAt))
+    const idle = lab.publicInterfaceBytes()
     expect(result.state, result.reason ?? '').toBe('completed')
     expect(Buffer.from(result.stdout, 'base64').toString('utf8')).toMatch(/^pi=\d\.\d{6} samples=200000 hits=\d+\n$/)
     note('bytes through the public host during the job (both ways)', after.received - before.received + after.sent - before.sent)
+    const jobBytes = after.received - before.received + after.sent - before.sent
+    note('bytes through the public host during the job, less as long idle after it (the relayed job)', jobBytes - (idle.received - after.received + idle.sent - after.sent))
 
     const sellerSeen = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)
     expect(sellerSeen?.kind).toBeDefined()

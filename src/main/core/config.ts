@@ -55,6 +55,13 @@ export interface NodeConfig {
   relay?: RelayServiceConfig
   /** How the bootstrap peers, saved peers and relays are redialled after they drop; tests shorten it. */
   redial?: RedialInit
+  /**
+   * Ask the home router (UPnP IGD) to forward a port to this node; default: as mdns, since both
+   * speak multicast on the local network. `upnpGateways` names the router's description URLs instead
+   * of searching for it (tests, or a router that does not answer the search).
+   */
+  upnp?: boolean
+  upnpGateways?: string[]
 }
 
 export interface RelayServiceConfig {
@@ -89,6 +96,8 @@ export interface ResolvedConfig {
   /** null or absent: the node offers no relay. */
   relay?: Required<RelayServiceConfig> | null
   redial?: RedialInit
+  upnp?: boolean
+  upnpGateways?: string[]
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -215,5 +224,7 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     announce,
     relay,
     redial: config.redial ?? {},
+    upnp: config.upnp ?? config.mdns ?? true,
+    upnpGateways: config.upnpGateways ?? [],
   }
 }

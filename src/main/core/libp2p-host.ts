@@ -14,6 +14,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
+import { uPnPNAT } from '@libp2p/upnp-nat'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { ResolvedConfig } from './config'
@@ -29,6 +30,8 @@ export type HostServices = {
   dcutr: unknown
   /** Present when the node offers circuit relay to others (config.relay). */
   relay?: CircuitRelayService
+  /** Present when the node asks the home router to forward a port (config.upnp). */
+  upnp?: unknown
 }
 export type Host = Libp2p<HostServices>
 
@@ -67,6 +70,11 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
     pubsub: marketGossip(gossip),
     autoNAT: autoNAT(),
     dcutr: dcutr(),
+  }
+  // A forwarded port makes a home node directly reachable; AutoNAT then confirms the router's address.
+  if (config.upnp) {
+    const gateways = config.upnpGateways ?? []
+    services.upnp = uPnPNAT({ portMappingDescription: 'Cyclex', ...(gateways.length > 0 ? { gateways } : {}) })
   }
   if (relay !== null) {
     services.relay = circuitRelayServer({

@@ -23,6 +23,20 @@ describe('cyclex serve network flags', () => {
     expect(() => parseServeArgs(['--relay', '--relay-max-mib', '1.5'])).toThrow(/--relay-max-mib must be a whole number/)
   })
 
+  it('leaves UPnP to follow mDNS unless --upnp or --no-upnp says otherwise', async () => {
+    expect(parseServeArgs([])).toMatchObject({ upnp: undefined, mdns: true })
+    expect(parseServeArgs(['--no-mdns', '--upnp'])).toMatchObject({ upnp: true, mdns: false })
+    expect(parseServeArgs(['--no-upnp'])).toMatchObject({ upnp: false, mdns: true })
+    const dataDir = await makeTempDir()
+    try {
+      expect((await resolveConfig({ dataDir, mdns: false })).upnp).toBe(false)
+      expect((await resolveConfig({ dataDir })).upnp).toBe(true)
+      expect((await resolveConfig({ dataDir, mdns: false, upnp: true })).upnp).toBe(true)
+    } finally {
+      await removeDir(dataDir)
+    }
+  })
+
   it('fills in the default limits and checks announced addresses', async () => {
     const dataDir = await makeTempDir()
     try {

@@ -21,7 +21,8 @@ Options:
   --listen ADDR       libp2p listen multiaddr (repeatable); default /ip4/0.0.0.0/tcp/0
   --bootstrap ADDR    peer to dial at start, ending in /p2p/<peerId> (repeatable)
   --swarm-key FILE    join the closed peer group of this libp2p swarm key
-  --no-mdns           do not look for peers on the local network
+  --no-mdns           do not look for peers on the local network (and, unless --upnp, no UPnP)
+  --upnp, --no-upnp   ask the home router to forward a port to this node (UPnP); default: as mDNS
   --announce ADDR     tell peers this address instead of the listen addresses (repeatable): a public
                       node's public address, e.g. /ip4/203.0.113.7/tcp/4001
   --relay             offer circuit relay v2 to nodes behind NATs (a public node's job)
@@ -37,6 +38,8 @@ export interface ServeOptions {
   bootstrap: string[]
   swarmKeyFile: string | undefined
   mdns: boolean
+  /** undefined: as mdns. */
+  upnp: boolean | undefined
   announce: string[]
   /** Set when the node offers relay service. */
   relay: RelayServiceConfig | undefined
@@ -64,6 +67,8 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       bootstrap: { type: 'string', multiple: true },
       'swarm-key': { type: 'string' },
       'no-mdns': { type: 'boolean' },
+      upnp: { type: 'boolean' },
+      'no-upnp': { type: 'boolean' },
       announce: { type: 'string', multiple: true },
       relay: { type: 'boolean' },
       'relay-max-reservations': { type: 'string' },
@@ -99,6 +104,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     bootstrap: values.bootstrap ?? [],
     swarmKeyFile: values['swarm-key'],
     mdns: !values['no-mdns'],
+    upnp: values['no-upnp'] ? false : values.upnp ? true : undefined,
     announce: values.announce ?? [],
     relay,
   }
@@ -138,6 +144,7 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     bootstrap: options.bootstrap,
     ...(options.swarmKeyFile ? { swarmKeyFile: options.swarmKeyFile } : {}),
     mdns: options.mdns,
+    ...(options.upnp !== undefined ? { upnp: options.upnp } : {}),
     announce: options.announce,
     ...(options.relay ? { relay: options.relay } : {}),
   })

@@ -59,6 +59,7 @@ import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
 import type { ReceiptRefusalsInit } from './receipt-refusals'
 import { receiptSync } from './receipt-sync'
 import { SiteAnnouncer, type SiteNotice } from './site-announcer'
+import { dialProtocolOnceMore } from '../network/open-stream'
 import { explainCut, explainDialFailure, noteRoute } from '../network/route-errors'
 import { defaultBundleLimits, unpackBundle, BundleRefusedError, type BundleLimits } from './site-bundle'
 import { SiteServer, type HostedSite } from './site-server'
@@ -812,7 +813,7 @@ class Delivery implements DeliveryService {
     if (!this.started) throw new NotRunningError('the node is not running')
     try {
       const seller = peerIdFromString(agreement.seller)
-      const stream = await this.components.libp2p.dialProtocol(seller, jobProtocol, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
+      const stream = await dialProtocolOnceMore(this.components.libp2p, seller, jobProtocol, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
       noteRoute(this.components.libp2p, seller, stream)
       return new JobChannel(stream, maxFrameBytes)
     } catch (error) {
