@@ -41,6 +41,8 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
     // The token went into a cookie; the address bar no longer shows it.
     expect(page.url()).toBe(`${alice.origin}/`)
     await expect.poll(() => page.getByTestId('peer-id').textContent()).toContain(alice.peerId)
+    // On 127.0.0.1 with no peer yet, nobody has seen this node from outside.
+    await expect.poll(() => page.getByTestId('reachability').textContent()).toMatch(/^Not known yet/)
     await page.screenshot({ path: await screenshotPath('node-page-empty') })
 
     const bobStatus = (await (
@@ -59,6 +61,7 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
     await page.getByTestId('connect-address').fill(bobAddress)
     await page.getByTestId('connect-button').click()
     await expect.poll(() => page.getByTestId('peer-list').textContent(), { timeout: 10_000 }).toContain(bob.peerId)
+    expect(await page.getByTestId('peer-connection-kind').first().textContent()).toBe('Direct')
     await page.screenshot({ path: await screenshotPath('node-page-connected') })
 
     // Bob's page, opened in another tab, lists Alice without being asked.

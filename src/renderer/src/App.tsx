@@ -96,7 +96,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
       </nav>
       <main className="content">
         {route === 'node' && <NodePage client={client} node={node} />}
-        {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} opened={openedDraft} groups={myGroups} />}
+        {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} reachability={node.status?.reachability.status} opened={openedDraft} groups={myGroups} />}
         {route === 'orders' && (
           <OrdersPage
             client={client}

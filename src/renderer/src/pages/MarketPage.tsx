@@ -21,6 +21,8 @@ interface MarketPageProps {
   market: MarketView
   drafts: DraftsView
   me: string | undefined
+  /** Whether others can dial this node, from node.status. */
+  reachability?: 'public' | 'behind-nat' | 'unknown'
   opened: OrderEntryProps['opened']
   /** The groups this node owns or is in, offered as preferred counterparties. */
   groups: OrderEntryProps['groups']
@@ -30,7 +32,7 @@ const noFilterText = { windowStart: '', windowEnd: '', os: '', gflops: '', stora
 
 const optionalNumber = (text: string): number | undefined => (text.trim() === '' || Number.isNaN(Number(text)) ? undefined : Number(text))
 
-export function MarketPage({ client, market, drafts, me, opened, groups }: MarketPageProps) {
+export function MarketPage({ client, market, drafts, me, reachability, opened, groups }: MarketPageProps) {
   const [unit, setUnit] = useState<'flop' | 'pageview'>(opened?.form.unit ?? 'flop')
   const [tick, setTick] = useState(1)
   const [filterText, setFilterText] = useState(noFilterText)
@@ -153,7 +155,7 @@ export function MarketPage({ client, market, drafts, me, opened, groups }: Marke
           </section>
         </div>
         <LiveBookContext.Provider value={market.book}>
-          <OrderEntry client={client} drafts={drafts} me={me} unit={unit} picked={picked} opened={opened} groups={groups} readBook={readBook} />
+          <OrderEntry client={client} drafts={drafts} me={me} reachability={reachability} unit={unit} picked={picked} opened={opened} groups={groups} readBook={readBook} />
         </LiveBookContext.Provider>
       </div>
       <section className="panel" aria-labelledby="recent-title">

@@ -26,6 +26,8 @@ export interface OrderEntryProps {
   drafts: DraftsView
   /** This node's peer ID: the owner the core checks; undefined until the node's status arrives. */
   me: string | undefined
+  /** Whether others can dial this node (node.status); a page-view ask needs it. Undefined until known. */
+  reachability?: 'public' | 'behind-nat' | 'unknown'
   unit: 'flop' | 'pageview'
   /** A price picked on the ladder, with the side that would trade against it. */
   picked: { price: number; side: 'bid' | 'ask'; nonce: number } | undefined
@@ -91,7 +93,7 @@ function OrderPreviewText({ check, now }: { check: DraftCheck | undefined; now: 
 }
 
 // Memoized: the book changes many times a second, and the form does not depend on it (its preview reads it).
-export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, picked, opened, groups, readBook }: OrderEntryProps) {
+export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachability, unit, picked, opened, groups, readBook }: OrderEntryProps) {
   const formId = useId()
   const [form, setForm] = useState<OrderForm>(() => emptyForm('bid', unit, Date.now()))
   const [draftId, setDraftId] = useState(() => newDraftId())
@@ -299,6 +301,12 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, unit, p
           </label>
         ))}
       </fieldset>
+      {form.unit === 'pageview' && form.side === 'ask' && reachability !== undefined && reachability !== 'public' && (
+        <p className="hint" role="note" data-testid="pageview-unreachable">
+          {reachability === 'behind-nat' ? 'This node is behind a NAT' : 'No peer has confirmed that this node can be reached from the internet'}: the visitors of a
+          buyer’s site may not reach the pages it serves. Sell page views from a node with a public address or a forwarded port (Node page).
+        </p>
+      )}
       <div className="form-grid">
         <label>
           Quantity ({unitLabel})
