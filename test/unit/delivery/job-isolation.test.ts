@@ -5,6 +5,7 @@
 // JavaScript run in the job's place: it cannot read or write the node's files, list its data
 // directory, start a process or a worker, see the node's environment or reach a socket; no job outlives
 // its limit or its stop, and the node (this test's process) stays up and runs the next job.
+import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -132,6 +133,32 @@ describe('a job\'s process', () => {
     run.stop('the test is done')
     expect(await run.outcome).toMatchObject({ end: 'stopped', reason: 'the test is done' })
     expect(groupAlive(pid)).toBe(false)
+  }, 30_000)
+
+  it.runIf(jobIsolation().diesWithNode)('dies with the node: a node killed with SIGKILL while a job runs leaves no job process behind', async () => {
+    // A node in its own process (tsx runs the runner from source) that starts an endless job and says its pid.
+    const runner = new URL('../../../src/main/core/delivery/job-runner.ts', import.meta.url).pathname
+    const script = `import { runJob } from ${JSON.stringify(runner)}
+const run = runJob({ name: 'spin', module: new Uint8Array(), args: [], stdin: new Uint8Array(), limits: ${JSON.stringify(limits)}, processSource: 'for (;;) {}' })
+console.log(run.pid)
+setInterval(() => {}, 1000)`
+    const node = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const jobPid = await new Promise<number>((resolve, reject) => {
+      node.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+      node.once('exit', (code) => reject(new Error(`the node exited first (${code})`)))
+    })
+    const running = (): boolean => {
+      try {
+        // A zombie (killed, not yet reaped by init) is not running.
+        return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${jobPid}/stat`, 'utf8'))
+      } catch {
+        return false
+      }
+    }
+    expect(running()).toBe(true)
+    node.kill('SIGKILL')
+    for (let waited = 0; running() && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(running()).toBe(false)
   }, 30_000)
 
   it('does not outlive its CPU limit, even as JavaScript that ignores SIGTERM and never yields', async () => {

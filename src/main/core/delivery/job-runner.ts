@@ -12,8 +12,9 @@
 //   the kernel kills it past them; `ulimit -d`: its data, which is the JavaScript heap, the wasm memory
 //   and the runtime's own, enforced on Linux), and on Linux, where unprivileged user namespaces exist,
 //   `unshare -rn` gives it a network namespace with no interface (Node 22's permission model does not
-//   cover the network; a WebAssembly job has no socket call anyway). A node running as root starts
-//   jobs as `nobody` (uid and gid 65534);
+//   cover the network; a WebAssembly job has no socket call anyway), and `setpriv --pdeathsig KILL`
+//   has the kernel kill it should the node's process die. A node running as root starts jobs as
+//   `nobody` (uid and gid 65534);
 // - inside, the module's memory is capped in the binary (prepareJobModule) and the JavaScript heap by
 //   `--max-old-space-size`;
 // - a watchdog reads the process's CPU time every `pollMs` (/proc on Linux; elsewhere wall time stands
@@ -130,9 +131,27 @@ function networkNamespacePrefix(): string[] {
   return networkNamespace
 }
 
+/**
+ * `setpriv --pdeathsig KILL --` on Linux where util-linux has it: the kernel kills the job's process
+ * when the node's process dies, even by SIGKILL (a job in its own process group is not killed with
+ * the node otherwise, and would run on to its CPU limit).
+ */
+function parentDeathPrefix(): string[] {
+  if (process.platform !== 'linux') return []
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
+  return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : []
+}
+
 /** What the job process's isolation is on this machine, for the docs and the tests. */
-export function jobIsolation(): { permissionModel: true; processGroup: boolean; osLimits: boolean; networkNamespace: boolean; user: string } {
-  return { permissionModel: true, processGroup: posix, osLimits: posix, networkNamespace: networkNamespacePrefix().length > 0, user: 'uid' in jobUser ? 'nobody' : 'the node\'s own' }
+export function jobIsolation(): { permissionModel: true; processGroup: boolean; osLimits: boolean; networkNamespace: boolean; diesWithNode: boolean; user: string } {
+  return {
+    permissionModel: true,
+    processGroup: posix,
+    osLimits: posix,
+    networkNamespace: networkNamespacePrefix().length > 0,
+    diesWithNode: parentDeathPrefix().length > 0,
+    user: 'uid' in jobUser ? 'nobody' : "the node's own",
+  }
 }
 
 /** Seconds of CPU the kernel allows: the watchdog's limit, plus slack for starting Node and for the watchdog's own polling. */
@@ -158,7 +177,7 @@ function launch(limits: JobLimits, code: string): { command: string; args: strin
   const limitsThenNode = 'ulimit -S -t "$1" && ulimit -H -t "$(($1 + 2))" && ulimit -d "$2" && shift 2 && exec "$@"'
   return {
     command: '/bin/sh',
-    args: ['-c', limitsThenNode, 'cyclex-job', String(osCpuSeconds(limits.cpuMs)), String(limits.processMemoryMb * 1024), ...networkNamespacePrefix(), process.execPath, ...nodeArgs],
+    args: ['-c', limitsThenNode, 'cyclex-job', String(osCpuSeconds(limits.cpuMs)), String(limits.processMemoryMb * 1024), ...parentDeathPrefix(), ...networkNamespacePrefix(), process.execPath, ...nodeArgs],
     env,
   }
 }
