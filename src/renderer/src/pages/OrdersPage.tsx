@@ -6,6 +6,7 @@ import type { AgreementView, OrderView } from '../../../shared/api/market'
 import type { ApiClient } from '../../../shared/api/contract'
 import { formatClock, formatInteger, formatPrice, formatTime, shortPeer, unitLabels } from '../market/market-format'
 import type { DraftsView } from '../market/use-drafts'
+import { inUserWords } from '../market/user-words'
 import type { MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
 
@@ -61,7 +62,7 @@ function OrderRow({ client, order, fills, alone, reload }: OrderRowProps) {
       setMessage({ error: false, text: done })
       reload()
     } catch (error) {
-      setMessage({ error: true, text: (error as Error).message })
+      setMessage({ error: true, text: inUserWords((error as Error).message) })
     } finally {
       setBusy(false)
     }
