@@ -44,7 +44,8 @@ async function openMarket(browser: Browser, node: ServedNode): Promise<Page> {
 async function fieldError(page: Page, testId: string): Promise<string> {
   const describedBy = await page.getByTestId(testId).getAttribute('aria-describedby')
   if (!describedBy) return ''
-  return (await page.locator(`[id="${describedBy}"]`).textContent()) ?? ''
+  const message = page.locator(`[id="${describedBy}"][data-testid=order-error]`)
+  return (await message.count()) === 0 ? '' : ((await message.textContent()) ?? '')
 }
 
 interface Draft {
@@ -278,5 +279,73 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await page.waitForTimeout(1_000)
     expect(((await dialog.textContent()) ?? '').split('Declined').length - 1).toBe(1)
     expect(await dialog.getByTestId('decline-negotiation').count()).toBe(0)
+  })
+
+  it('item 8: the spot start shows the time now, the expiry says how long the book keeps an order, and offers are in time order', async () => {
+    const seller = await serve()
+    const buyer = await serve()
+    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
+    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
+    for (const node of [seller, buyer]) {
+      await expect.poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow).toBeGreaterThan(0)
+    }
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
+    // The page's clock runs on command, so "later" needs no waiting.
+    await page.clock.install({ time: Date.now() })
+    await page.goto(buyer.url)
+    await page.goto(`${buyer.origin}/#/market`)
+    await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
+    await page.clock.fastForward('10:00')
+    const pageNow = await page.evaluate(() => Date.now())
+    await expect.poll(() => page.getByTestId('order-start').inputValue(), slow).toBe(toLocalInput(pageNow))
+    await page.clock.resume()
+    expect(await page.getByTestId('order-expires-hint').textContent()).toMatch(/two hours/)
+
+    // The ask is placed first and the bid a second later: the dialog lists the ask's opening offer first.
+    const window = { start: Date.now(), end: Date.now() + hour }
+    await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 10, price: 1_000, window } })
+    await expect.poll(async () => (await call<{ orders: unknown[] }>(buyer, 'market.book', {})).orders.length, slow).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 800, window } })
+    await expect.poll(() => page.getByTestId('negotiation-notice').count(), slow).toBe(1)
+    await page.getByTestId('open-negotiation-notice').click()
+    await expect.poll(() => page.getByTestId('offer').count(), slow).toBe(2)
+    expect(await page.getByTestId('offer').evaluateAll((offers) => offers.map((offer) => offer.getAttribute('data-by')))).toEqual(['seller', 'buyer'])
+  })
+
+  it('item 9: the Members page shows the open orders of a member on its first visit, and its table fits 1400 px', async () => {
+    const seller = await serve()
+    const buyer = await serve()
+    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
+    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+    await page.goto(buyer.url)
+    // The app opens on the Node page and loads the members there, before the seller has any order.
+    await page.locator('[data-page-heading]').waitFor()
+    await expect
+      .poll(async () => (await call<{ members: { peerId: string }[] }>(buyer, 'members.list')).members.some((member) => member.peerId === seller.peerId), slow)
+      .toBe(true)
+    await page.waitForTimeout(1_000)
+    const window = { start: Date.now(), end: Date.now() + hour }
+    for (const price of [100, 110]) await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 10, price, window } })
+    await expect
+      .poll(async () => (await call<{ members: { peerId: string; openOrders: number }[] }>(buyer, 'members.list')).members.find((member) => member.peerId === seller.peerId)?.openOrders, slow)
+      .toBe(2)
+
+    await page.getByTestId('nav-members').click()
+    const row = page.locator(`[data-testid=member-row][data-peer="${seller.peerId}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    const column = await page.locator('[data-testid=members] thead th').evaluateAll((cells) => cells.findIndex((cell) => cell.textContent === 'Open orders'))
+    expect(column).toBeGreaterThan(0)
+    await expect.poll(() => row.locator('td').nth(column).textContent(), slow).toBe('2')
+
+    // Nothing of the table is cut off at 1400 px: its last column is in view without scrolling sideways.
+    const fits = await page.getByTestId('members').evaluate((table) => {
+      const scroller = table.parentElement!
+      return { table: Math.ceil(table.getBoundingClientRect().right), scroller: Math.floor(scroller.getBoundingClientRect().right), overflow: scroller.scrollWidth - scroller.clientWidth }
+    })
+    expect(fits.overflow).toBeLessThanOrEqual(0)
+    const block = await row.getByTestId('member-block').boundingBox()
+    expect(block!.x + block!.width).toBeLessThanOrEqual(1400)
   })
 })

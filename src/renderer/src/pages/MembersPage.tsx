@@ -26,6 +26,13 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
 
 export function MembersPage({ client, members, status }: MembersPageProps) {
   const now = useNow(15_000)
+  // The list is loaded when the app starts, and events keep names and presence current but not the
+  // figures the market moves (open orders, trades) nor when an online member was last heard from:
+  // read it again when the page opens and every 15 seconds while it is open.
+  const { reload } = members
+  useEffect(() => {
+    reload()
+  }, [reload, now])
   const [selected, setSelected] = useState<string>()
   const [actionError, setActionError] = useState<string>()
   const byPeer = new Map(members.members.map((member) => [member.peerId, member]))
@@ -140,7 +147,7 @@ function MemberRow({ member, now, reputation, selected, onProfile, onBlock }: { 
           </span>
         </span>
       </td>
-      <td>
+      <td className="last-seen">
         <span className="visually-hidden">{statusLabels[member.status]}, </span>
         {member.self ? 'now' : formatLastSeen(member.lastSeen, now)}
       </td>

@@ -288,9 +288,11 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
 function History({ history, buyer }: { history: NegotiationHistory | null | undefined; buyer: boolean }) {
   if (history === undefined) return <p className="muted">Loading the offers…</p>
   if (history === null || history.offers.length === 0) return <p className="muted">No offers recorded on this node yet.</p>
+  // In the order they were made (the node lists each order's offers together); a stable sort keeps ties as listed.
+  const offers = [...history.offers].sort((a, b) => a.at - b.at)
   return (
     <ol className="offer-history" data-testid="offer-history">
-      {history.offers.map((offer, index) => {
+      {offers.map((offer, index) => {
         const mineOffer = (offer.by === 'buyer') === buyer
         return (
           <li key={`${offer.amendment ?? offer.source}-${index}`} className={mineOffer ? 'offer-mine' : 'offer-theirs'} data-testid="offer" data-by={offer.by}>

@@ -333,7 +333,15 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
         <div className="form-grid">
           <label>
             Start
-            <input type="datetime-local" value={form.start} disabled={form.startNow} onChange={(event) => update({ start: event.target.value })} data-testid="order-start" {...invalid('start')} />
+            {/* A spot order starts when it is placed: the field shows that time, moving on with the clock. */}
+            <input
+              type="datetime-local"
+              value={form.startNow ? toLocalInput(now) : form.start}
+              disabled={form.startNow}
+              onChange={(event) => update({ start: event.target.value })}
+              data-testid="order-start"
+              {...invalid('start')}
+            />
             {errorFor('start')}
           </label>
           <label>
@@ -342,8 +350,18 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
             {errorFor('end')}
           </label>
           <label>
-            Expires (default: the window's end)
-            <input type="datetime-local" value={form.expires} onChange={(event) => update({ expires: event.target.value })} data-testid="order-expires" {...invalid('expires')} />
+            Expires (empty: at the window's end)
+            <input
+              type="datetime-local"
+              value={form.expires}
+              onChange={(event) => update({ expires: event.target.value })}
+              data-testid="order-expires"
+              {...invalid('expires')}
+              aria-describedby={errorField === 'expires' ? `${formId}-expires-error` : `${formId}-expires-hint`}
+            />
+            <span className="hint" id={`${formId}-expires-hint`} data-testid="order-expires-hint">
+              The book keeps an order two hours past its last sign of life; this node renews that every 30 minutes while it runs, so the order lasts until then only while the node does.
+            </span>
             {errorFor('expires')}
           </label>
         </div>
