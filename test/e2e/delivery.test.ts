@@ -5,7 +5,9 @@
 // the job and the receipt it signed. Then page views: the buyer sends the sample site from the Deals
 // page, an HTTP client counts views to the limit and gets 410 Gone, and the buyer's page shows the
 // views the seller's gossiped receipts count. The buyer also runs their own .wasm file, chosen in the
-// page, and an endless loop of theirs is stopped by its budget. Screenshots in test-results/.
+// page, and an endless loop of theirs is stopped by its budget. The job form says, before running, how
+// the seller would charge the job (its counted FLOP), and the receipt charges that; a job the seller's
+// hours refuse leaves the deal open, waiting. Screenshots in test-results/.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -111,8 +113,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await row.getByTestId('deal-open').click()
     const panel = page.getByTestId('job-panel')
     await panel.getByTestId('job-sample').selectOption('pi')
-    // Enough samples for tens of milliseconds of CPU: the thread CPU clock can read 0 for a job of a
-    // few milliseconds, and the charge is CPU time at the seller's rate.
+    // Before it runs, the form says how the seller would charge it: its counted FLOP (the seller can instrument pi).
+    await expect.poll(() => panel.getByTestId('job-metering').getAttribute('data-metering'), slow).toBe('counted')
+    expect(await panel.getByTestId('job-metering').textContent()).toMatch(/^Charged by its counted FLOP: /)
     await panel.getByTestId('job-args').fill('3000000')
     await panel.getByTestId('job-budget').fill('2')
     await panel.getByTestId('job-submit').click()
@@ -123,10 +126,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     expect(await panel.getByTestId('job-exit').textContent()).toBe('Exit status: 0')
     expect(await panel.getByTestId('receipt-status').textContent()).toBe('completed')
     expect(await panel.getByTestId('receipt-id').textContent()).toMatch(/^bafyrei[a-z2-7]{52}$/)
-    // The progress bar shows what the receipt charged, no more than the budget.
+    // The progress bar shows what the receipt charged: the counted 5 FLOP per sample, 0.015 GFLOP.
     const charged = await panel.getByTestId('job-progress').evaluate((bar: HTMLProgressElement) => bar.value)
-    expect(charged).toBeGreaterThan(0)
-    expect(charged).toBeLessThanOrEqual(2)
+    expect(charged).toBe(0.015)
     // The deal is now being delivered, by its receipts.
     await expect.poll(() => row.getByTestId('deal-state').getAttribute('data-state'), slow).toBe('delivering')
     await page.screenshot({ path: await screenshotPath('delivery-buyer-pi'), fullPage: true })
@@ -155,6 +157,31 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await sellerPage.close()
     await page.close()
   }, 180_000)
+
+  it('a job the seller\'s hours refuse leaves the deal open, waiting, with when the seller runs jobs again; the seller\'s reputation is not lowered', async () => {
+    const agreement = await agree('flop', 5)
+    // Hours that leave out the seller's present hour (and the next one).
+    const hour = new Date().getHours()
+    await call(seller, 'delivery.setPolicy', { hours: { start: (hour + 2) % 24, end: (hour + 3) % 24 } })
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${agreement}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('job-panel')
+    await panel.getByTestId('job-sample').selectOption('pi')
+    await panel.getByTestId('job-args').fill('1000')
+    await panel.getByTestId('job-budget').fill('1')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('refused')
+    // The deal is not failed: it waits for the seller, and says until when.
+    await expect.poll(() => row.getByTestId('deal-state').getAttribute('data-state'), slow).toBe('confirmed')
+    expect(await row.getByTestId('deal-wait-reason').textContent()).toMatch(/^Waiting for the seller: the seller lends only from \d+:00 to \d+:00 \(its local time\); it runs jobs again from \d{4}-.*Z; the agreement stays open$/)
+    const ledger = await call<{ reputation: { peer: string; refusals: number }[] }>(buyer, 'delivery.ledger')
+    expect(ledger.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0).toBe(0)
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-waiting'), fullPage: true })
+    await call(seller, 'delivery.setPolicy', { hours: null })
+    await page.close()
+  }, 120_000)
 
   it('the buyer runs their own .wasm file with its stdin; an endless loop of theirs is stopped with the reason, and the seller serves the next job', async () => {
     const agreement = await agree('flop', 20)
