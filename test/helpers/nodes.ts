@@ -21,6 +21,8 @@ export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: 
     pingIntervalMs: 500,
     connectionLimits: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
     ...overrides,
+    // Orders carry no proof of work in tests unless one asks for it (test/integration/order-work.test.ts).
+    market: { orderWorkBits: 0, ...overrides.market },
   })
 }
 

@@ -72,6 +72,8 @@ export interface OrderFact {
   range?: number
   createdAt: number
   expiresAt: number
+  /** Proof of work (order-work.ts): a value that gives the order's id the market's number of leading zero bits. */
+  nonce?: number
 }
 
 /** Replaces the terms of an order: the highest `seq` wins. Quantity may only shrink below the order's. */

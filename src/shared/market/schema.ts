@@ -194,7 +194,7 @@ function parseCounterparties(value: unknown, path: string): Counterparties {
 
 const orderFields = [
   'kind', 'owner', 'side', 'unit', 'quantity', 'price', 'window', 'requirements', 'capabilities',
-  'counterparties', 'range', 'createdAt', 'expiresAt',
+  'counterparties', 'range', 'createdAt', 'expiresAt', 'nonce',
 ] as const
 
 function parseOrder(object: Plain, path: string): OrderFact {
@@ -232,6 +232,7 @@ function parseOrder(object: Plain, path: string): OrderFact {
     order.range = integer(object, 'range', path, 'micro-credits')
     checkRange(side, order.price, order.range, path)
   }
+  if (present(object, 'nonce')) order.nonce = integer(object, 'nonce', path, 'tries')
   return order
 }
 

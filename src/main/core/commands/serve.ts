@@ -7,6 +7,7 @@ import { ConfigError, defaultRelayService, type RelayServiceConfig } from '../co
 import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
 import { createNode } from '../node'
+import { defaultOrderWorkBits, maxOrderWorkBits } from '../../../shared/market/order-work'
 import { apiEndpointFileName } from './order'
 
 export const defaultHttpPort = 7420
@@ -29,6 +30,8 @@ Options:
   --relay-max-reservations N   nodes that may hold a reservation at once; default ${defaultRelayService.maxReservations}
   --relay-max-mib N   MiB one relayed connection may carry each way; default ${defaultRelayService.dataLimitBytes / 2 ** 20}
   --relay-max-minutes N        how long one relayed connection may last; default ${defaultRelayService.durationLimitMs / 60_000}
+  --order-work-bits N the proof of work every order must carry: leading zero bits of its id, a
+                      market parameter every node of one market shares; default ${defaultOrderWorkBits}
   -h, --help          show this help`
 
 export interface ServeOptions {
@@ -43,6 +46,8 @@ export interface ServeOptions {
   announce: string[]
   /** Set when the node offers relay service. */
   relay: RelayServiceConfig | undefined
+  /** The market's order work (order-work.ts); undefined: the default. */
+  orderWorkBits: number | undefined
 }
 
 function positiveInteger(text: string | undefined, flag: string): number | undefined {
@@ -74,6 +79,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       'relay-max-reservations': { type: 'string' },
       'relay-max-mib': { type: 'string' },
       'relay-max-minutes': { type: 'string' },
+      'order-work-bits': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -89,6 +95,10 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
   const limitsGiven = maxReservations !== undefined || maxMib !== undefined || maxMinutes !== undefined
   if (limitsGiven && !values.relay) {
     throw new ConfigError('the --relay-max-* limits apply to a relay; add --relay to offer one', { path: 'relay' })
+  }
+  const workText = values['order-work-bits']
+  if (workText !== undefined && (!/^\d+$/.test(workText) || Number(workText) > maxOrderWorkBits)) {
+    throw new ConfigError(`--order-work-bits must be a whole number from 0 to ${maxOrderWorkBits}, not '${workText}'`, { path: 'order-work-bits' })
   }
   const relay: RelayServiceConfig | undefined = values.relay
     ? {
@@ -107,6 +117,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     upnp: values['no-upnp'] ? false : values.upnp ? true : undefined,
     announce: values.announce ?? [],
     relay,
+    orderWorkBits: workText === undefined ? undefined : Number(workText),
   }
 }
 
@@ -147,6 +158,7 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     ...(options.upnp !== undefined ? { upnp: options.upnp } : {}),
     announce: options.announce,
     ...(options.relay ? { relay: options.relay } : {}),
+    ...(options.orderWorkBits !== undefined ? { market: { orderWorkBits: options.orderWorkBits } } : {}),
   })
   let server
   try {

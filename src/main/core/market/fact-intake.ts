@@ -10,6 +10,7 @@
 import {
   decodeSignedFact,
   orderTtlMs,
+  workOfId,
   type Fact,
   type FactVerifier,
   type MarketBook,
@@ -36,6 +37,8 @@ export interface FactIntakeInit {
   perPeer?: { ratePerSecond: number; burst: number }
   /** Per owner of the facts (gossip): default 20 facts/s, bursts of 100. */
   perOwner?: { ratePerSecond: number; burst: number }
+  /** The proof of work every order must carry (order-work.ts): leading zero bits of its id. Default 0. */
+  orderWorkBits?: number
 }
 
 export interface FactIntakeComponents {
@@ -83,6 +86,7 @@ export class FactIntake {
   private readonly maxClockSkewMs: number
   private readonly budget: IngestBudget
   private readonly perOwner: RateLimiter
+  private readonly orderWorkBits: number
 
   constructor(
     private readonly components: FactIntakeComponents,
@@ -96,6 +100,7 @@ export class FactIntake {
         { ...init.budget, perPeer: init.budget?.perPeer ?? init.perPeer },
       )
     this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 20, burst: 100 })
+    this.orderWorkBits = init.orderWorkBits ?? 0
   }
 
   check(bytes: Uint8Array, arrival: Arrival): Verdict {
@@ -115,6 +120,10 @@ export class FactIntake {
       return { outcome: 'reject', reason: `a ${fact.kind} does not belong on ${arrival.topic}`, code: 'ERR_WRONG_TOPIC' }
     }
     if (this.components.factLog.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
+    // The order's price (order-work.ts): its id must start with the market's number of zero bits.
+    if (fact.kind === 'order' && this.orderWorkBits > 0 && workOfId(signed.id) < this.orderWorkBits) {
+      return { outcome: 'reject', reason: `the order carries ${workOfId(signed.id)} bits of work; this market asks ${this.orderWorkBits}`, code: 'ERR_ORDER_WORK' }
+    }
     // Only an owner's latest refresh counts (older ones are pruned), so an older one is not news.
     if (fact.kind === 'refresh' && fact.createdAt <= (this.components.book.latestRefreshOf(fact.owner) ?? -1)) {
       return { outcome: 'ignore', reason: 'a newer refresh of this owner is known' }

@@ -11,6 +11,7 @@ import type { ApiEvent } from '../../../shared/api/contract'
 import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
 import { NotRunningError } from '../../../shared/errors'
 import {
+  defaultOrderWorkBits,
   isLive,
   MarketBook,
   orderTtlMs,
@@ -46,6 +47,11 @@ export interface MarketServiceInit extends DealDeskInit {
   epochMs?: number
   /** How often this node refreshes its orders while it has any; default a quarter of orderTtlMs. */
   refreshEveryMs?: number
+  /**
+   * The proof of work every order carries (order-work.ts): a market parameter, the same on every node
+   * of one market; this node mines it for its own orders and refuses orders without it. Default 18.
+   */
+  orderWorkBits?: number
   intake?: FactIntakeInit
 }
 
@@ -159,7 +165,7 @@ class Market implements MarketService {
     this.me = components.signer.owner
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
-      { maxClockSkewMs: init.clockSkewMs ?? 10_000, ...init.intake },
+      { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, ...init.intake },
     )
     this.agreementLog = new AgreementLog(this.book, this.me)
     this.desk = new DealDesk(
@@ -181,6 +187,7 @@ class Market implements MarketService {
       facts: () => this.components.factLog.all(),
       publish: (fact) => this.publishOwn(fact),
       hasDeclined: (bid, ask) => this.desk.hasDeclined(bid, ask),
+      orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits,
     })
     this.news = new EpochNews({
       book: this.book,

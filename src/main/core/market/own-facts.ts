@@ -4,7 +4,23 @@
 // group member lists. Each is checked here, then signed, stored durably and published by the market.
 import type { OrderDraft, OrderView } from '../../../shared/api/market'
 import { ValidationError } from '../../../shared/errors'
-import { canonicalize, factIdOfBody, type BookOrder, type Fact, type FactId, type GroupFact, type MarketBook, type PeerId, type SignedFact } from '../../../shared/market'
+import {
+  canonicalize,
+  factIdOfBody,
+  firstNonce,
+  mineOrder,
+  mineOrderSteps,
+  parseFact,
+  type MiningProgress,
+  type BookOrder,
+  type Fact,
+  type FactId,
+  type GroupFact,
+  type MarketBook,
+  type OrderFact,
+  type PeerId,
+  type SignedFact,
+} from '../../../shared/market'
 import { nodeSha256 } from '../market-crypto'
 import { orderView } from './order-views'
 
@@ -18,9 +34,18 @@ export interface OwnFactsComponents {
   publish(fact: Fact): Promise<SignedFact>
   /** Whether this node already declined the pair. */
   hasDeclined(bid: FactId, ask: FactId): boolean
+  /** The work each order must carry (order-work.ts). */
+  orderWorkBits: number
 }
 
+/** Orders mined lately, by draft and time: a retried publish asks again for the same one. */
+const minedKept = 64
+/** Tries between two turns of the event loop while mining: about 40 ms of one core here. */
+const miningStep = 20_000
+
 export class OwnFacts {
+  private readonly mined = new Map<string, OrderFact>()
+
   constructor(private readonly components: OwnFactsComponents) {}
 
   private ownOrder(orderId: FactId): BookOrder {
@@ -36,7 +61,7 @@ export class OwnFacts {
 
   async place(draft: OrderDraft, createdAt?: number): Promise<OrderView> {
     const now = this.components.now()
-    const signed = await this.components.publish(this.orderFact(draft, createdAt ?? now))
+    const signed = await this.components.publish(await this.minedOrderFact(draft, createdAt ?? now))
     return this.viewOf(signed.id, now)
   }
 
@@ -50,16 +75,56 @@ export class OwnFacts {
     return this.components.book.order(id) ? this.viewOf(id, this.components.now()) : undefined
   }
 
-  /** The order fact this node signs for a draft. */
-  private orderFact(draft: OrderDraft, createdAt: number): Fact {
+  /** The order fact of a draft, before its proof of work; undefined `valid` when it is no valid order. */
+  private unminedOrder(draft: OrderDraft, createdAt: number): { order: OrderFact; key: string; valid: OrderFact | undefined } {
     const window = draft.window as { end?: unknown } | undefined
-    return {
+    const order = {
       ...draft,
       kind: 'order',
       owner: this.components.me,
       createdAt,
       expiresAt: draft.expiresAt ?? (typeof window?.end === 'number' ? window.end : undefined),
-    } as unknown as Fact
+    } as unknown as OrderFact
+    let valid: OrderFact | undefined
+    try {
+      valid = parseFact(order) as OrderFact
+    } catch {
+      valid = undefined
+    }
+    return { order, key: JSON.stringify(order), valid }
+  }
+
+  private remember(key: string, mined: OrderFact): OrderFact {
+    this.mined.set(key, mined)
+    if (this.mined.size > minedKept) this.mined.delete(this.mined.keys().next().value!)
+    return mined
+  }
+
+  /**
+   * The order fact this node signs for a draft, with its proof of work: mining starts from the same
+   * nonce every time, so one draft and time always give one order (what `placed` relies on). A draft
+   * that is no valid order is returned as it is, for the publish to refuse with the field at fault.
+   */
+  private orderFact(draft: OrderDraft, createdAt: number): Fact {
+    const { order, key, valid } = this.unminedOrder(draft, createdAt)
+    if (valid === undefined) return order
+    return this.mined.get(key) ?? this.remember(key, mineOrder(valid, this.components.orderWorkBits, nodeSha256).order)
+  }
+
+  /** The same, mined in steps that leave the event loop free between them (gossip, sync, the API). */
+  private async minedOrderFact(draft: OrderDraft, createdAt: number): Promise<Fact> {
+    const { order, key, valid } = this.unminedOrder(draft, createdAt)
+    if (valid === undefined) return order
+    const known = this.mined.get(key)
+    if (known !== undefined) return known
+    let progress: MiningProgress = { next: firstNonce, tries: 0 }
+    for (;;) {
+      const step = mineOrderSteps(valid, this.components.orderWorkBits, nodeSha256, progress, miningStep)
+      if ('order' in step) return this.remember(key, step.order)
+      if (step.next > Number.MAX_SAFE_INTEGER) throw new Error(`no nonce gives ${this.components.orderWorkBits} zero bits`)
+      progress = step
+      await new Promise((resolve) => setImmediate(resolve))
+    }
   }
 
   async amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView> {
