@@ -6,6 +6,9 @@
 //   3. an order placed while the node is down says plainly that it waits in the Outbox, and goes out;
 //   6. after an agreement the dialog offers no more moves; Decline asks first and says so once;
 //   7. what is set in the collapsed Requirements section shows on its summary line;
+//   8. the spot start shows the time now, Expires says how long the book keeps an order, the dialog's
+//      offers are in time order and an online counterparty is "online now", not "seen 4 min ago";
+//   9. the Members page shows open orders on its first visit, and its table fits 1400 px;
 //  10. input mistakes are said in the user's words next to the field; a price of 0 and an absurd
 //      quantity are refused; an order far from the market is placed only on a second click.
 import { createServer } from 'node:net'
@@ -311,6 +314,10 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await page.getByTestId('open-negotiation-notice').click()
     await expect.poll(() => page.getByTestId('offer').count(), slow).toBe(2)
     expect(await page.getByTestId('offer').evaluateAll((offers) => offers.map((offer) => offer.getAttribute('data-by')))).toEqual(['seller', 'buyer'])
+    // The counterparty is online: the card says so, with no "seen … ago" as old as the list it was given.
+    const card = page.getByTestId('negotiation-dialog').getByTestId('member-card')
+    await expect.poll(() => card.textContent(), slow).toContain('online now')
+    expect(await card.textContent()).not.toContain('seen')
   })
 
   it('item 9: the Members page shows the open orders of a member on its first visit, and its table fits 1400 px', async () => {

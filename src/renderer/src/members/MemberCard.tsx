@@ -31,7 +31,9 @@ export function MemberCard({ member, peerId, now, reputation }: { member: Member
       <p className="member-card-name">
         <StatusDot status={member.status} /> <strong>{memberName(member, member.peerId)}</strong>{' '}
         <span className="muted">
-          {statusLabels[member.status].toLowerCase()}, {formatLastSeen(member.lastSeen, now)}
+          {/* Online or away means heard from within its last few heartbeats; the view's lastSeen is as old as
+              the list this card was given, so only an offline member's is worth saying. */}
+          {member.status === 'offline' ? `${statusLabels[member.status].toLowerCase()}, ${formatLastSeen(member.lastSeen, now)}` : `${statusLabels[member.status].toLowerCase()} now`}
         </span>
       </p>
       <dl className="fields fields-compact">
