@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { jobIsolation, liveJobProcessCount, runJob, type JobLimits, type JobOutcome } from '../../../src/main/core/delivery/job-runner'
+import { jobIsolation, jobProcessSource, liveJobProcessCount, runJob, type JobLimits, type JobOutcome } from '../../../src/main/core/delivery/job-runner'
 import { prepareJobModule } from '../../../src/shared/delivery/wasm-module'
 import { compileWat } from '../../../scripts/build-samples'
 import { hostileModule } from './fixtures/hostile'
@@ -113,6 +113,15 @@ describe('a job\'s process', () => {
       // Node 22's permission model does not cover the network: without a namespace, only WASI's lack of sockets keeps a job off it.
       console.warn('[isolation] no network namespace on this machine: a job process could open a socket')
     }
+  }, 30_000)
+
+  it('runs no job where the permission model is not in force (a runtime that ignores --permission fails closed)', async () => {
+    // job-process.js started as the runner would, but without --permission: it must refuse the job.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', jobProcessSource()], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'advanced', env: { CYCLEX_JOB_PROCESS: '1' } })
+    const answer = new Promise<{ type: string; message?: string }>((resolve) => child.once('message', resolve))
+    child.send({ type: 'run', name: 'pi', module: new Uint8Array(), args: [], stdin: new Uint8Array(), maxOutputBytes: 1024, counterExport: 'cyclex_flops' })
+    expect(await answer).toEqual({ type: 'crashed', message: "Node's permission model is not in force in the job's process; the seller runs no job without it" })
+    await new Promise((resolve) => child.once('exit', resolve))
   }, 30_000)
 
   it.runIf(posix)('leads its own process group, runs as nobody when the node is root, and is gone with its whole group once stopped', async () => {

@@ -53,7 +53,20 @@ function send(message: FromJobProcess, then?: () => void): void {
   process.send(message, undefined, undefined, () => then?.())
 }
 
+/**
+ * Fail closed: a runtime that takes `--permission` but does not enforce it (an Electron build that
+ * ignores Node's flags, or a runner started without them) runs no job.
+ */
+function permissionModelMissing(): string | null {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission
+  if (!permission) return "Node's permission model is not in force in the job's process"
+  for (const scope of ['fs.read', 'fs.write', 'child', 'worker']) if (permission.has(scope)) return `the job's process is allowed ${scope}`
+  return null
+}
+
 async function run(message: RunJobMessage): Promise<void> {
+  const missing = permissionModelMissing()
+  if (missing !== null) throw new Error(`${missing}; the seller runs no job without it`)
   const startCpu = process.cpuUsage()
   send({ type: 'ready', cpuMicros: startCpu.user + startCpu.system })
   const stdout = new Output(message.maxOutputBytes)
