@@ -5,8 +5,8 @@
 // blocked.
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createNodeFactSigner } from '../../src/main/core/market-crypto'
-import { signFact, type SignedFact } from '../../src/shared/market'
+import { createNodeFactSigner, nodeSha256 } from '../../src/main/core/market-crypto'
+import { mineOrder, signFact, type SignedFact } from '../../src/shared/market'
 import { makeTempDir, removeDir } from '../helpers/nodes'
 import { startRawPeer, type RawPeer } from '../helpers/raw-peer'
 import { api as call, browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
@@ -15,6 +15,7 @@ const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the void-agreement end-to-end test: ${unavailable}`)
 
 const hour = 3_600_000
+const workBits = 8
 
 describe.skipIf(unavailable !== undefined)('a void agreement on the Deals page', () => {
   let browser: Browser
@@ -43,7 +44,8 @@ describe.skipIf(unavailable !== undefined)('a void agreement on the Deals page',
 
     const now = Date.now()
     const window = { start: now - hour, end: now + 4 * hour }
-    const ask = await mallory.publish({ kind: 'order', owner: mallory.key.owner, side: 'ask', unit: 'flop', quantity: 10, price: 9, window, createdAt: now, expiresAt: now + 4 * hour })
+    // Orders carry the market's proof of work (the harness serves with --order-work-bits 8).
+    const ask = await mallory.publish(mineOrder({ kind: 'order', owner: mallory.key.owner, side: 'ask', unit: 'flop', quantity: 10, price: 9, window, createdAt: now, expiresAt: now + 4 * hour }, workBits, nodeSha256).order)
     await expect.poll(async () => (await call<{ orders: { id: string }[] }>(buyer!, 'market.book')).orders.some((order) => order.id === ask.id), { timeout: 20_000 }).toBe(true)
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
@@ -67,7 +69,7 @@ describe.skipIf(unavailable !== undefined)('a void agreement on the Deals page',
 
     // An accomplice's bid and take of the same ask, confirmed by Mallory dated before the buyer's confirm.
     const accomplice = createNodeFactSigner(new Uint8Array(32).fill(99))
-    const accompliceBid = signFact({ kind: 'order', owner: accomplice.owner, side: 'bid', unit: 'flop', quantity: 10, price: 12, window: { start: now, end: now + hour }, createdAt: now, expiresAt: now + hour }, accomplice)
+    const accompliceBid = signFact(mineOrder({ kind: 'order', owner: accomplice.owner, side: 'bid', unit: 'flop', quantity: 10, price: 12, window: { start: now, end: now + hour }, createdAt: now, expiresAt: now + hour }, workBits, nodeSha256).order, accomplice)
     const accompliceTake = signFact({ kind: 'take', owner: accomplice.owner, bid: accompliceBid.id, ask: ask.id, quantity: 10, price: 9, validUntil: now + 60_000, createdAt: now }, accomplice)
     for (const signed of [accompliceBid, accompliceTake]) await mallory.relay(signed)
     await mallory.publish({ kind: 'confirm', owner: mallory.key.owner, take: accompliceTake.id, createdAt: confirmedAt - 1 })
