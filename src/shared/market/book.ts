@@ -7,6 +7,7 @@
 // built from scratch, and property tests hold the two equal (and equal to a plain reference matcher).
 import { AgreementIndex, type AgreementStatus, type OverCommitment } from './binding'
 import { admitsAnyone } from './compatibility'
+import type { PruningLookup } from './pruning'
 import type { BookOrder } from './book-order'
 import type {
   AmendFact,
@@ -45,7 +46,7 @@ export class MarketBook {
   private readonly amendsByOrder = new Map<FactId, IdentifiedFact<AmendFact>[]>()
   private readonly cancelsByOrder = new Map<FactId, CancelFact[]>()
   /** Takes, confirms and declines, and which agreements bind (binding.ts). */
-  private readonly agreements = new AgreementIndex((id) => this.orderFacts.get(id))
+  private agreements = new AgreementIndex((id) => this.orderFacts.get(id))
   private readonly declinesByBid = new Map<FactId, DeclineFact[]>()
   private readonly groupFacts = new Map<GroupId, IdentifiedFact<GroupFact>>()
   private readonly ordersByOwner = new Map<PeerId, FactId[]>()
@@ -60,11 +61,37 @@ export class MarketBook {
   private readonly changedOrders = new Map<FactId, BookOrder>()
   private readonly newlyDeclinedBids = new Set<FactId>()
   private groupsChanged = false
-  private readonly engine = new MatchingEngine({
-    groupMembers: (group) => this.groupMembers().get(group),
-    declinedAsks: (bid) => this.declinedAsks(bid),
-    mayHaveDeclines: (bid) => this.declinesByBid.has(bid),
-  })
+  private engine = this.newEngine()
+
+  private newEngine(): MatchingEngine {
+    return new MatchingEngine({
+      groupMembers: (group) => this.groupMembers().get(group),
+      declinedAsks: (bid) => this.declinedAsks(bid),
+      mayHaveDeclines: (bid) => this.declinesByBid.has(bid),
+    })
+  }
+
+  /**
+   * Hold exactly `facts` from now on: what a node does after pruning (pruning.ts), since the state is
+   * otherwise grow-only. Every index is built again and the next match walks every bid.
+   */
+  reset(facts: Iterable<IdentifiedFact>): void {
+    for (const map of [this.orderFacts, this.amendsByOrder, this.cancelsByOrder, this.declinesByBid, this.groupFacts, this.ordersByOwner, this.latestRefresh, this.resolved, this.changedOrders]) map.clear()
+    for (const set of [this.factIds, this.dirtyOrders, this.newlyDeclinedBids]) set.clear()
+    this.agreements = new AgreementIndex((id) => this.orderFacts.get(id))
+    this.groupMembersCache = undefined
+    this.groupsChanged = false
+    this.engine = this.newEngine()
+    this.addAll(facts)
+  }
+
+  /** What pruning reads of the state (pruning.ts). */
+  readonly pruning: PruningLookup = {
+    order: (id) => this.orderFacts.get(id),
+    take: (id) => this.agreements.take(id),
+    isAgreement: (take) => this.agreements.isAgreement(take),
+    hasAgreement: (order) => this.agreements.takesOf(order).some((take) => this.agreements.isAgreement(take)),
+  }
 
   /** Build a book holding `facts`. */
   static from(facts: Iterable<IdentifiedFact>): MarketBook {
