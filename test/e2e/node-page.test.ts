@@ -1,4 +1,6 @@
 // The headless node end to end: `cyclex serve` in its own process, its page in Chromium.
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Browser } from 'playwright-core'
 import type { NodeStatus } from '../../src/shared/api/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,10 +15,10 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
   const nodes: ServedNode[] = []
   const dirs: string[] = []
 
-  async function serve(): Promise<ServedNode> {
+  async function serve(extraArgs: string[] = []): Promise<ServedNode> {
     const dir = await makeTempDir('cyclex-e2e-')
     dirs.push(dir)
-    const node = await serveNode(dir)
+    const node = await serveNode(dir, extraArgs)
     nodes.push(node)
     return node
   }
@@ -68,6 +70,18 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
     const bobPage = await browser.newPage()
     await bobPage.goto(bob.url)
     await expect.poll(() => bobPage.getByTestId('peer-list').textContent(), { timeout: 10_000 }).toContain(alice.peerId)
+  })
+
+  it('says that it has no peer and keeps dialling its bootstrap peer', async () => {
+    // A bootstrap peer that is not there: nothing listens on port 1.
+    const absent = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const node = await serve(['--bootstrap', `/ip4/127.0.0.1/tcp/1/p2p/${absent}`])
+    const page = await browser.newPage()
+    await page.goto(node.url)
+    await expect.poll(() => page.getByTestId('peer-list').textContent(), { timeout: 15_000 }).toContain('No peers connected')
+    await expect.poll(() => page.getByTestId('no-peers').textContent(), { timeout: 15_000 }).toMatch(/keeps dialling the peer it knows/)
+    await expect.poll(() => page.getByTestId('redialing').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Trying bootstrap peer ${absent.slice(0, 8)}.*attempt`))
+    await page.screenshot({ path: await screenshotPath('node-page-redialing') })
   })
 
   it('keeps two nodes\' pages working side by side in one browser', async () => {

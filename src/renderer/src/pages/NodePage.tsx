@@ -30,8 +30,8 @@ export function NodePage({ client, node }: { client: ApiClient; node: NodeStatus
         <>
           <IdentitySection status={status} />
           <ReachabilitySection status={status} />
-          <RelaySetting client={client} offering={status.reachability.relayService !== null} />
           <PeersSection client={client} peers={status.peers} redialing={status.redialing} onConnected={node.refresh} />
+          <RelaySetting client={client} offering={status.reachability.relayService !== null} />
         </>
       )}
     </>
@@ -96,6 +96,14 @@ function ReachabilitySection({ status }: { status: NodeStatus }) {
     <section className="panel" aria-labelledby="reachability-heading">
       <h2 id="reachability-heading">Reachability</h2>
       <p data-testid="reachability">{reachabilityText(status)}</p>
+      {status.peers.length === 0 && (
+        <p className="error" role="status" data-testid="no-peers">
+          No peer is connected, so this node sees no market.{' '}
+          {status.redialing.length > 0
+            ? `It keeps dialling the ${status.redialing.length === 1 ? 'peer' : `${status.redialing.length} peers`} it knows (listed under Connected peers).`
+            : 'Connect to a peer below, or start the node with a bootstrap peer.'}
+        </p>
+      )}
       {reachability.relayAddresses.length > 0 && (
         <ul className="address-list" data-testid="relay-addresses">
           {reachability.relayAddresses.map((address) => (
