@@ -161,6 +161,8 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
 
     const node = await serve(dir, ['--port', String(port)])
     await expect.poll(async () => (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map((order) => order.quantity), slow).toEqual([15])
+    // The form's line follows the order: it says it has now been placed.
+    await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('has been placed')
     await page.getByTestId('nav-orders').click()
     await expect.poll(() => page.getByTestId('outbox').count(), slow).toBe(0)
     await expect.poll(() => page.getByTestId('my-order').count(), slow).toBe(1)

@@ -43,7 +43,8 @@ type Status =
   | { kind: 'idle' }
   | { kind: 'busy' }
   | { kind: 'placed'; order: OrderView; extras: string[]; policy?: { ok: true } | { ok: false; message: string } }
-  | { kind: 'queued' }
+  /** Waiting in the outbox as entry `id`: what the line says follows the entry there. */
+  | { kind: 'queued'; id: string }
   | { kind: 'saved'; where: 'node' | 'page'; name: string; replaced: boolean }
   /** The price is far from the market: placing it again, unchanged, places it. */
   | { kind: 'far'; key: string; far: FarFromMarket; price: number }
@@ -88,6 +89,17 @@ function OrderPreviewText({ check, now }: { check: DraftCheck | undefined; now: 
             ? `If placed now: ${preview}`
             : 'Working out what the matcher would do…'
           : 'The preview appears once the order is complete.'}
+    </p>
+  )
+}
+
+/** An order placed while the node was unreachable: waiting in the outbox, then sent, or refused. */
+function QueuedText({ entry }: { entry: DraftsView['outbox'][number] | undefined }) {
+  if (entry === undefined) return <p className="success">The node is back: the order waiting in the Outbox has been placed (see My orders).</p>
+  if (entry.state === 'failed') return <p className="error">The node is back but refused the order from the Outbox: {inUserWords(entry.message ?? '')}</p>
+  return (
+    <p className="warning-text">
+      Not placed yet: the node cannot be reached. The order waits in the Outbox (My orders) and is placed when the node is back; keep this page open, or open it again then.
     </p>
   )
 }
@@ -225,7 +237,8 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
     setStatus({ kind: 'busy' })
     try {
       // Each placing has its own outbox entry, so two orders placed offline from one form both go out.
-      const outcome = await drafts.place(newDraftId(), order)
+      const outboxId = newDraftId()
+      const outcome = await drafts.place(outboxId, order)
       if (outcome.kind === 'invalid') {
         setStatus({ kind: 'failed', message: outcome.message, path: outcome.path })
         return
@@ -246,7 +259,7 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
           }
         }
         setStatus({ kind: 'placed', order: outcome.order, extras: placedExtras, ...(policyOutcome ? { policy: policyOutcome } : {}) })
-      } else setStatus({ kind: 'queued' })
+      } else setStatus({ kind: 'queued', id: outboxId })
       // A saved draft stays a draft: placing an order from the form does not spend it (it is deleted
       // or published from My orders), so nothing saved is lost to an order, online or not.
       setTouched(false)
@@ -512,11 +525,7 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
           </p>
         )}
         {status.kind === 'placed' && status.policy && !status.policy.ok && <p className="error">The order is placed, but its auto-negotiation policy was not set: {status.policy.message}</p>}
-        {status.kind === 'queued' && (
-          <p className="warning-text">
-            Not placed yet: the node cannot be reached. The order waits in the Outbox (My orders) and is placed when the node is back; keep this page open, or open it again then.
-          </p>
-        )}
+        {status.kind === 'queued' && <QueuedText entry={drafts.outbox.find((entry) => entry.id === status.id)} />}
         {status.kind === 'saved' && (
           <p className="success">
             {`Draft “${status.name || 'Untitled draft'}” `}
