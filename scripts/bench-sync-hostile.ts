@@ -2,7 +2,7 @@
 // 127.0.0.1 with real libp2p hosts and the node's default sync policy, each with the bound off
 // ("before": the bound set out of reach) and on ("after", the defaults):
 //   - draw per request: bytes of envelopes one 40-byte wantRanges of the whole key space draws from a
-//     node holding 25,000 orders, asked by a peer that says it holds facts;
+//     node holding 25,000 orders, asked by a peer that says it holds as many;
 //   - draw per peer: bytes one peer draws in 8 s of back-to-back late-joiner sessions (each a
 //     wantRanges of everything);
 //   - outbound stall: four peers answer every session with an empty frame that is not the last one,
@@ -66,7 +66,7 @@ async function drawPerRequest(init: FactSyncInit, facts: ReturnType<typeof makeO
   const node = await startSyncPeer({ intervalMs: 3_600_000, ...init }, facts)
   const host = await bareHost()
   await connect({ host }, node)
-  const bytes = await drawEverything(host, node, 5)
+  const bytes = await drawEverything(host, node, facts.length)
   await node.stop()
   return bytes
 }
@@ -162,7 +162,7 @@ const runs = [
 for (const [label, init] of runs.filter(([label]) => process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === label)) {
   console.log(`\n${label} (${label === 'before' ? 'bounds out of reach' : 'default policy'}):`)
   const perRequest = await drawPerRequest(init, facts)
-  console.log(`  one 40-byte wantRanges from a peer holding facts draws ${mb(perRequest)}`)
+  console.log(`  one 40-byte wantRanges from a peer holding as many facts draws ${mb(perRequest)}`)
   const perPeer = await drawPerPeer(init, facts, 8)
   console.log(`  one peer, back-to-back late-joiner sessions for 8 s: ${mb(perPeer.bytes)} in ${perPeer.sessions} sessions served`)
   const stall = await outboundStall(init)

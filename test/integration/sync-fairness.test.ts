@@ -208,16 +208,18 @@ async function drawWholeSpace(node: SyncPeer, helloCount: number): Promise<{ env
 }
 
 describe('what one request, and one peer, may draw', () => {
-  it('answers a wantRanges of a peer that holds facts with at most maxWantRangesBytes, and a late joiner in full', async () => {
+  it('answers a wantRanges of a peer about as far along with at most maxWantRangesBytes, and a late joiner in full', async () => {
     const node = await syncPeer({ intervalMs: 60_000 }, makeOrders(3_000, 7))
     const all = makeOrders(3_000, 7).reduce((total, fact) => total + encodeSignedFact(fact).length, 0)
 
-    const holder = await drawWholeSpace(node, 5)
+    // A peer that says it holds as many facts as the node: it has no business fetching whole ranges.
+    const holder = await drawWholeSpace(node, 3_000)
     expect(holder.more).toBe(true)
     expect(holder.envelopeBytes).toBeLessThan(factsFrameTargetBytes + 17_000)
     expect(holder.envelopeBytes).toBeLessThan(all / 2)
 
-    const joiner = await drawWholeSpace(node, 0)
+    // One that holds fewer is catching up, and gets every fact at once.
+    const joiner = await drawWholeSpace(node, 1_000)
     expect(joiner.more).toBe(false)
     expect(joiner.facts).toBe(3_000)
     expect(joiner.envelopeBytes).toBe(all)

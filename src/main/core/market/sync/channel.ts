@@ -62,9 +62,9 @@ export class SyncChannel {
     this.options.onMessage?.(message, 'sent')
   }
 
-  /** The next message; null when the peer closed its side cleanly between frames. */
-  async receive(): Promise<SyncMessage | null> {
-    const frame = await this.timed('read a frame', (signal) => this.readFrame(signal))
+  /** The next message; null when the peer closed its side cleanly between frames. `timeoutMs` replaces the I/O deadline. */
+  async receive(timeoutMs = this.options.ioTimeoutMs): Promise<SyncMessage | null> {
+    const frame = await this.timed('read a frame', (signal) => this.readFrame(signal), timeoutMs)
     if (frame === null) return null
     const message = decodeSyncMessage(frame)
     this.options.onMessage?.(message, 'received')
@@ -146,15 +146,15 @@ export class SyncChannel {
     return out
   }
 
-  private async timed<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async timed<T>(what: string, run: (signal: AbortSignal) => Promise<T>, timeoutMs = this.options.ioTimeoutMs): Promise<T> {
     const session = this.options.signal
     session.throwIfAborted()
     const controller = new AbortController()
     const onAbort = (): void => controller.abort(session.reason)
     session.addEventListener('abort', onAbort, { once: true })
     const timer = setTimeout(
-      () => controller.abort(new SyncTimeoutError(`the peer did not let this node ${what} within ${this.options.ioTimeoutMs} ms`)),
-      this.options.ioTimeoutMs,
+      () => controller.abort(new SyncTimeoutError(`the peer did not let this node ${what} within ${timeoutMs} ms`)),
+      timeoutMs,
     )
     try {
       return await run(controller.signal)

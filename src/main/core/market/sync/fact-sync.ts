@@ -68,7 +68,7 @@ export interface FactSyncInit {
   servedBytesPerSecond?: number
   /** ...and at once: default 8 MiB (a late joiner's first 25,000 facts). Frames past it wait. */
   servedBytesBurst?: number
-  /** Bytes one `wantRanges` may draw when the initiator holds facts already (not a late joiner). Default 256 KiB. */
+  /** Bytes one `wantRanges` may draw when the initiator holds at least as many facts as this node (no late joiner). Default 256 KiB. */
   maxWantRangesBytes?: number
   /**
    * Until one session has ended reconciled or in sync (the node has caught up with some peer once), what
@@ -777,6 +777,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
         envelopeOf: (id) => this.components.factLog.envelope(id),
         maxFactsPerSession: this.settings.maxFactsPerSession,
         maxWantRangesBytes: this.settings.maxWantRangesBytes,
+        requestTimeoutMs: this.settings.sessionTimeoutMs,
         onPeerDiffers: () => this.syncTriggered(peerId),
       })
       served.requests = result.requests
@@ -785,7 +786,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     } catch (error) {
       served.error = error as Error
       stream.abort(error as Error)
-      this.noteFault(peer, error)
+      // A slow initiator is no offender: an honest late joiner validating what it was sent can take
+      // longer than the read deadline before its next request. Its slot is free again either way.
+      if (!(error instanceof SyncTimeoutError)) this.noteFault(peer, error)
     } finally {
       deadline.dispose()
       this.openStreams.delete(stream)

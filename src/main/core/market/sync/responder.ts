@@ -15,11 +15,18 @@ export interface ResponderContext {
   envelopeOf(id: FactId): Uint8Array | undefined
   maxFactsPerSession: number
   /**
-   * Bytes of envelopes one `wantRanges` may draw when the initiator holds facts already; the answer is
-   * cut there with `more`, and the initiator goes on with queries. Only a late joiner (count 0 at its
-   * hello) fetches whole ranges at once, paced by the serving budget.
+   * Bytes of envelopes one `wantRanges` may draw when the initiator holds at least as many facts as this
+   * node; the answer is cut there with `more`, and the initiator goes on with queries. A node catching
+   * up (fewer facts, by its hello: a late joiner) fetches whole ranges at once, paced by the serving
+   * budget: a peer could claim to be one, so that budget, not this cap, bounds what any peer draws.
    */
   maxWantRangesBytes: number
+  /**
+   * How long to wait for the initiator's next request, in place of the I/O deadline: it may be
+   * validating a large answer first (a late joiner's 25,000 facts take seconds). The slot it holds
+   * goes to another peer that waits for one, so waiting costs nobody. Default: the I/O deadline.
+   */
+  requestTimeoutMs?: number
   /** Called once if the initiator's state differs from this node's: it may lack what the initiator has. */
   onPeerDiffers(): void
 }
@@ -64,10 +71,11 @@ export async function serveSession(channel: SyncChannel, context: ResponderConte
   await channel.send({ type: 'hello', version: syncProtocolVersion, root, count: context.set.size })
   served.differed = !hello.root.every((byte, index) => root[index] === byte)
   if (served.differed) context.onPeerDiffers()
-  const rangesByteCap = hello.count === 0 ? Number.POSITIVE_INFINITY : context.maxWantRangesBytes
+  const lateJoiner = hello.count < context.set.size
+  const rangesByteCap = lateJoiner ? Number.POSITIVE_INFINITY : context.maxWantRangesBytes
 
   for (;;) {
-    const request = await channel.receive()
+    const request = await channel.receive(context.requestTimeoutMs)
     if (request === null || request.type === 'done') return served
     served.requests++
     if (served.requests > maxRequestsPerSession) {
