@@ -373,7 +373,7 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
               aria-describedby={errorField === 'expires' ? `${formId}-expires-error` : `${formId}-expires-hint`}
             />
             <span className="hint" id={`${formId}-expires-hint`} data-testid="order-expires-hint">
-              The book keeps an order two hours past its last sign of life; this node renews that every 30 minutes while it runs, so the order lasts until then only while the node does.
+              While this node runs it renews its orders every 30 minutes, up to this time; if it stops, they leave the book two hours later at most.
             </span>
             {errorFor('expires')}
           </label>
