@@ -125,9 +125,14 @@ function held(node: Inside, facts: SignedFact[]): number {
  */
 async function joined(node: Inside): Promise<void> {
   const honest = await start()
-  await honest.api.call('node.connect', { address: node.status().listenAddresses[0] })
-  await waitFor(() => node.sync.stats().sessionsInSync + node.sync.stats().sessionsReconciled > 0, 'the node to catch up with an honest peer', 20_000)
   const now = Date.now()
+  await honest.api.call('market.place', { order: { side: 'bid', unit: 'pageview', quantity: 1, price: 4, window: { start: now, end: now + hour } } })
+  let caughtUp = false
+  node.sync.addEventListener('outcome', ({ detail }) => {
+    if (detail.peerCount > 0 && (detail.status === 'in-sync' || detail.status === 'reconciled')) caughtUp = true
+  })
+  await honest.api.call('node.connect', { address: node.status().listenAddresses[0] })
+  await waitFor(() => caughtUp, 'the node to catch up with an honest peer', 20_000)
   const order = (await node.api.call('market.place', { order: { side: 'ask', unit: 'pageview', quantity: 1, price: 5, window: { start: now, end: now + hour } } })) as OrderView
   expect(node.market.book.has(order.id)).toBe(true)
 }

@@ -600,7 +600,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     }
     outcome.durationMs = Date.now() - startedAt
     if (!budgeted) this.fetchedWhileJoining.set(peer, (this.fetchedWhileJoining.get(peer) ?? 0) + outcome.factsReceived)
-    if (outcome.status === 'in-sync' || (outcome.status === 'reconciled' && outcome.deferred === 0)) {
+    // Caught up with a peer that holds something (two empty nodes agreeing is no catching up).
+    if (outcome.peerCount > 0 && (outcome.status === 'in-sync' || (outcome.status === 'reconciled' && outcome.deferred === 0))) {
       this.joined = true
       this.fetchedWhileJoining.clear()
     }
