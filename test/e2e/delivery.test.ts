@@ -7,7 +7,8 @@
 // views the seller's gossiped receipts count. The buyer also runs their own .wasm file, chosen in the
 // page, and an endless loop of theirs is stopped by its budget. The job form says, before running, how
 // the seller would charge the job (its counted FLOP), and the receipt charges that; a job the seller's
-// hours refuse leaves the deal open, waiting. Screenshots in test-results/.
+// hours refuse leaves the deal open, waiting; the buyer cancels a running job and the seller stops
+// one. Screenshots in test-results/.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -180,6 +181,36 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     expect(ledger.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0).toBe(0)
     await page.screenshot({ path: await screenshotPath('delivery-buyer-waiting'), fullPage: true })
     await call(seller, 'delivery.setPolicy', { hours: null })
+    await page.close()
+  }, 120_000)
+
+  it('the buyer cancels a running job from the Deals page, and the seller stops one from its own', async () => {
+    const agreement = await agree('flop', 20)
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${agreement}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('job-panel')
+    const runLongPi = async (): Promise<void> => {
+      await panel.getByTestId('job-sample').selectOption('pi')
+      await panel.getByTestId('job-args').fill('2000000000')
+      await panel.getByTestId('job-budget').fill('5')
+      await panel.getByTestId('job-submit').click()
+      await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('running')
+    }
+    await runLongPi()
+    await panel.getByTestId('job-cancel').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('stopped')
+    expect(await panel.getByTestId('receipt-status').textContent()).toBe('stopped')
+    expect(await panel.locator('.job-status').textContent()).toContain('cancelled by the buyer')
+
+    await runLongPi()
+    const sellerPage = await openPage(browser, seller, 'deals')
+    await expect.poll(() => sellerPage.getByTestId('seller-job-stop').count(), slow).toBe(1)
+    await sellerPage.getByTestId('seller-job-stop').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('stopped')
+    expect(await panel.locator('.job-status').textContent()).toContain('stopped by the seller')
+    await sellerPage.close()
     await page.close()
   }, 120_000)
 

@@ -9,7 +9,7 @@ import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
-import type { JobQuote, JobResult } from '../../src/shared/api/delivery'
+import type { JobQuote, JobResult, JobView } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
 import { signedReceiptFromJson, type SignedReceiptJson } from '../../src/shared/delivery/receipt'
 import { compileWat, tarOf } from '../../scripts/build-samples'
@@ -96,6 +96,45 @@ describe('delivery of GFLOP', () => {
     expect(receipt.metering).toBe('cpu')
     expect(receipt.flopCount).toBeUndefined()
   })
+
+  /** Starts a long pi job and answers its id once it computes on the seller, and the buyer's pending result. */
+  async function longJob(): Promise<{ job: string; result: Promise<JobResult> }> {
+    const result = buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['2000000000'], gflopBudget: 5 }) as Promise<JobResult>
+    let job = ''
+    await waitFor(async () => {
+      const { jobs } = (await seller.api.call('delivery.jobs', {})) as { jobs: JobView[] }
+      const running = jobs.find((each) => each.role === 'seller' && each.agreement === agreement.id && each.state === 'running')
+      job = running?.job ?? ''
+      return (running?.cpuMs ?? 0) > 50
+    }, 'the job to compute on the seller', 20_000)
+    return { job, result }
+  }
+
+  async function jobsStoppedOfSeller(): Promise<number> {
+    const { reputation } = (await buyer.api.call('delivery.ledger', {})) as { reputation: { peer: string; jobsStopped: number }[] }
+    return reputation.find((each) => each.peer === seller.peerId)?.jobsStopped ?? 0
+  }
+
+  it('the buyer cancels a running job: the seller stops it at once, signs a stopped receipt saying so, and it does not count against the seller', async () => {
+    const { job, result } = await longJob()
+    const before = await jobsStoppedOfSeller()
+    expect(await buyer.api.call('delivery.stopJob', { job })).toEqual({ job, role: 'buyer' })
+    const done = await result
+    expect(done).toMatchObject({ state: 'stopped', reason: 'cancelled by the buyer' })
+    expect(verified(done.receipt)).toMatchObject({ status: 'stopped', stoppedBy: 'buyer', reason: 'cancelled by the buyer' })
+    expect(await jobsStoppedOfSeller()).toBe(before)
+  }, 60_000)
+
+  it('the seller stops a running job by hand: the buyer gets a stopped receipt saying so, and it counts against the seller', async () => {
+    const { job, result } = await longJob()
+    const before = await jobsStoppedOfSeller()
+    expect(await seller.api.call('delivery.stopJob', { job })).toEqual({ job, role: 'seller' })
+    const done = await result
+    expect(done).toMatchObject({ state: 'stopped', reason: 'stopped by the seller' })
+    expect(verified(done.receipt)).toMatchObject({ status: 'stopped', stoppedBy: 'seller' })
+    expect(await jobsStoppedOfSeller()).toBe(before + 1)
+    await expect(buyer.api.call('delivery.stopJob', { job })).rejects.toMatchObject({ code: 'ERR_VALIDATION' })
+  }, 60_000)
 
   it('refuses a job whose budget is more than the agreement has left, with the reason', async () => {
     const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', gflopBudget: 25 })) as JobResult

@@ -354,6 +354,7 @@ class Node implements CyclexNode {
       'drafts.publish': async ({ ids }) => ({ outcomes: await this.drafts.publish(ids) }),
       'delivery.submitJob': async (params) => this.delivery.submitJob(params),
       'delivery.quoteJob': async (params) => this.delivery.quoteJob(params),
+      'delivery.stopJob': async (params) => this.delivery.stopJob(params),
       'delivery.submitSite': async (params) => this.delivery.submitSite(params),
       'delivery.jobs': async () => this.delivery.jobs(),
       'delivery.receipts': async ({ agreement }) => ({ receipts: await this.delivery.receipts(agreement) }),

@@ -188,6 +188,14 @@ export const deliveryCommands = {
       .refine((params) => (params.module === undefined) !== (params.sample === undefined), { message: 'give either module or sample', path: ['module'] }),
     result: JobQuoteSchema,
   },
+  /**
+   * Stop a running job: this node's job as buyer is cancelled (the seller stops it and signs a stopped
+   * receipt saying the buyer cancelled it); a job running on this node as seller is stopped.
+   */
+  'delivery.stopJob': {
+    params: z.object({ job: jobId }).strict(),
+    result: z.object({ job: jobId, role: z.enum(['buyer', 'seller']) }),
+  },
   /** Send a static site bundle (tar, tar.gz or zip, base64) to the seller of a pageview agreement. */
   'delivery.submitSite': {
     params: z.object({ agreement: factId, bundle: base64Text }).strict(),

@@ -33,7 +33,7 @@ export interface PeerReputation {
   jobsCompleted: number
   /** The module trapped, ran out of memory or output, or was malformed. */
   jobsFailed: number
-  /** The seller stopped the job (CPU limit, its policy, its shutdown). */
+  /** The seller stopped the job (CPU limit, its policy, its shutdown, by hand); a job the buyer cancelled is not counted. */
   jobsStopped: number
   /**
    * The seller refused the job or site for what was asked (budget, module). Refusals by its lending
@@ -131,7 +131,7 @@ export function reputationOf(agreements: readonly LedgerAgreement[], receipts: r
     const seller = entry(receipt.owner)
     if (receipt.status === 'completed') seller.jobsCompleted++
     else if (receipt.status === 'failed') seller.jobsFailed++
-    else if (receipt.status === 'stopped') seller.jobsStopped++
+    else if (receipt.status === 'stopped' && receipt.stoppedBy !== 'buyer') seller.jobsStopped++
     else if (receipt.status === 'refused' && receipt.refusedFor !== 'policy') seller.refusals++
   }
   for (const reputation of byPeer.values()) {

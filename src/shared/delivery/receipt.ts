@@ -64,6 +64,8 @@ export const ReceiptSchema = z
     refusedFor: z.enum(['policy', 'request']).optional(),
     /** For a refusal by the seller's hours: when they next begin, ms since the epoch. */
     lendsAgainAt: whole.optional(),
+    /** Who stopped a stopped job when it was a party, not a limit or the policy: the buyer cancelled it, or the seller stopped it by hand. */
+    stoppedBy: z.enum(['buyer', 'seller']).optional(),
     /** sha2-256 of the job's stdout, hex: the output the buyer got is the one receipted. */
     outputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     /** When the seller signed, ms since the epoch. */

@@ -164,6 +164,8 @@ export interface DeliveryService extends Startable {
   submitJob(params: SubmitJobParams): Promise<JobResult>
   /** How the agreement's seller would charge this module: its counted FLOP, or CPU time at its rate. */
   quoteJob(params: { agreement: string; module?: string; sample?: string }): Promise<JobQuote>
+  /** Stop a running job: the buyer's cancels it (the seller is told over the job's stream), the seller's stops it. */
+  stopJob(params: { job: string }): Promise<{ job: string; role: 'buyer' | 'seller' }>
   submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }>
   jobs(): { jobs: JobView[]; sites: SiteView[] }
   receipts(agreement?: string): Promise<SignedReceiptJson[]>
@@ -180,6 +182,8 @@ interface SellerJob {
   budgetMilliGflop: number
   rateMflops: number
   pausedByPolicy: boolean
+  /** Stop it at the seller's own request (delivery.stopJob). */
+  stopBySeller?: () => void
 }
 
 /** A site this node serves as seller; its record is kept in level (site-store.ts). */
@@ -252,6 +256,8 @@ class Delivery implements DeliveryService {
   private currentPolicy: DeliveryPolicy = defaultDeliveryPolicy
   private readonly jobViews = new Map<string, JobView>()
   private readonly running = new Map<string, SellerJob>()
+  /** The streams of this node's jobs as buyer, while they run: a cancel goes to the seller on them. */
+  private readonly buyerChannels = new Map<string, JobChannel>()
   /** milli-GFLOP or views delivered per agreement, from receipts (seller side). */
   private readonly delivered = new Map<string, number>()
   /** milli-GFLOP reserved by running jobs per agreement. */
@@ -589,6 +595,21 @@ class Delivery implements DeliveryService {
     started.run = run
     const sellerJob: SellerJob = { view, run, budgetMilliGflop: budget, rateMflops, pausedByPolicy: false }
     this.running.set(job, sellerJob)
+    // The buyer may cancel while the job runs; a buyer that is gone (the stream closed) does not keep the core busy either.
+    let stoppedBy: 'buyer' | 'seller' | undefined
+    sellerJob.stopBySeller = () => {
+      stoppedBy ??= 'seller'
+      run.stop('stopped by the seller')
+    }
+    void channel
+      .receive(limitMs + (this.init.wallSlackMs ?? 60_000) + (this.init.maxPauseMs ?? 15 * 60_000))
+      .then((message) => {
+        if (message === null || message.type === 'cancel') {
+          stoppedBy ??= 'buyer'
+          run.stop(message === null ? 'the buyer closed the job stream' : 'cancelled by the buyer')
+        }
+      })
+      .catch(() => undefined)
     const outcome = await run.outcome
     this.running.delete(job)
     this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) - budget)
@@ -608,6 +629,7 @@ class Delivery implements DeliveryService {
       metering: chargedBy,
       ...(outcome.exitCode !== null ? { exitCode: outcome.exitCode } : {}),
       ...(outcome.reason ? { reason: outcome.reason.slice(0, 512) } : {}),
+      ...(outcome.end === 'stopped' && stoppedBy ? { stoppedBy } : {}),
       outputSha256: sha256Hex(outcome.stdout),
     })
     Object.assign(view, { state: outcome.end, gflopDelivered: gflopOf(charged), cpuMs: outcome.cpuMicros / 1000, endedAt: this.now(), reason: outcome.reason ?? null })
@@ -851,6 +873,18 @@ class Delivery implements DeliveryService {
     }
   }
 
+  async stopJob(params: { job: string }): Promise<{ job: string; role: 'buyer' | 'seller' }> {
+    const sold = this.running.get(params.job)
+    if (sold?.stopBySeller) {
+      sold.stopBySeller()
+      return { job: params.job, role: 'seller' }
+    }
+    const channel = this.buyerChannels.get(params.job)
+    if (!channel) throw new ValidationError(`no job ${params.job} of this node's is running`, { path: 'job' })
+    await channel.send({ type: 'cancel' })
+    return { job: params.job, role: 'buyer' }
+  }
+
   async submitJob(params: SubmitJobParams): Promise<JobResult> {
     const agreement = this.buyerAgreement(params.agreement, 'flop')
     const name = params.sample ?? 'module'
@@ -861,6 +895,7 @@ class Delivery implements DeliveryService {
     this.remember(view)
     this.emitProgress(view, 0)
     const channel = await this.open(agreement, (this.init.maxOutputBytes ?? 4 * 2 ** 20) * 2 + maxFrameOverhead)
+    this.buyerChannels.set(job, channel)
     const end = (state: JobView['state'], reason: string | null): void => {
       Object.assign(view, { state, reason, endedAt: this.now() })
       this.emitProgress(view, 0)
@@ -920,6 +955,7 @@ class Delivery implements DeliveryService {
       channel.stream.abort(error as Error)
       throw explained
     } finally {
+      this.buyerChannels.delete(job)
       await channel.stream.close().catch(() => undefined)
     }
   }

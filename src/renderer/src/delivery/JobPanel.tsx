@@ -1,7 +1,7 @@
 // The buyer's side of a flop agreement: pick a sample or a .wasm file, its arguments, stdin and a GFLOP
 // budget, see how the seller would charge it (delivery.quoteJob: counted FLOP or CPU time), run it on
-// the seller on those terms, watch its progress (delivery.progress events), and get its output, exit
-// status and the seller's signed receipt.
+// the seller on those terms, watch its progress (delivery.progress events) or cancel it
+// (delivery.stopJob), and get its output, exit status and the seller's signed receipt.
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { sampleJobs, type DeliveryProgress, type JobQuote, type JobResult } from '../../../shared/api/delivery'
@@ -133,6 +133,11 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
             </span>{' '}
             {live?.reason ?? result?.reason ?? ''}
           </p>
+          {running && live && (live.state === 'running' || live.state === 'paused') && (
+            <button type="button" className="button" data-testid="job-cancel" onClick={() => void client.call('delivery.stopJob', { job: live.job }).catch(() => undefined)}>
+              Cancel the job
+            </button>
+          )}
           <progress className="delivery-progress" data-testid="job-progress" max={budgetGflop} value={Math.min(delivered, budgetGflop)} aria-label="GFLOP delivered of the job's budget" />
           <p className="hint" data-testid="job-delivered">
             {delivered.toFixed(3)} of {budgetGflop} GFLOP{live ? `, ${(live.cpuMs / 1000).toFixed(2)} s of CPU` : ''}

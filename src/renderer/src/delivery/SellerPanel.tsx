@@ -1,10 +1,23 @@
-// The seller's side: the jobs and sites running on this machine for buyers, and the receipts this
-// node signed.
+// The seller's side: the jobs and sites running on this machine for buyers (a running job can be
+// stopped), and the receipts this node signed.
+import { useState } from 'react'
 import type { DeliveryProgress, JobView, SiteView } from '../../../shared/api/delivery'
 import type { SignedReceiptJson } from '../../../shared/delivery/receipt'
 import { formatTime, shortPeer } from '../market/market-format'
 
-export function SellerJobs({ jobs, sites, progress }: { jobs: readonly JobView[]; sites: readonly SiteView[]; progress: ReadonlyMap<string, DeliveryProgress> }) {
+export function SellerJobs({
+  jobs,
+  sites,
+  progress,
+  onStop,
+}: {
+  jobs: readonly JobView[]
+  sites: readonly SiteView[]
+  progress: ReadonlyMap<string, DeliveryProgress>
+  /** Stop a running job (delivery.stopJob); its buyer gets a stopped receipt saying the seller stopped it. */
+  onStop?: (job: string) => Promise<void>
+}) {
+  const [stopError, setStopError] = useState<string>()
   const sold = jobs.filter((job) => job.role === 'seller')
   const hosted = sites.filter((site) => site.role === 'seller')
   if (sold.length === 0 && hosted.length === 0) {
@@ -15,56 +28,73 @@ export function SellerJobs({ jobs, sites, progress }: { jobs: readonly JobView[]
     )
   }
   return (
-    <table className="data-table" data-testid="seller-jobs">
-      <thead>
-        <tr>
-          <th scope="col">Started</th>
-          <th scope="col">Buyer</th>
-          <th scope="col">Work</th>
-          <th scope="col">State</th>
-          <th scope="col">Progress</th>
-        </tr>
-      </thead>
-      <tbody>
-        {sold.map((job) => {
-          const live = progress.get(job.job)
-          const delivered = job.endedAt === null && live ? live.gflopDelivered : job.gflopDelivered
-          return (
-            <tr key={job.job} data-testid="seller-job" data-state={live?.state ?? job.state}>
-              <td>{formatTime(job.submittedAt)}</td>
+    <>
+      <table className="data-table" data-testid="seller-jobs">
+        <thead>
+          <tr>
+            <th scope="col">Started</th>
+            <th scope="col">Buyer</th>
+            <th scope="col">Work</th>
+            <th scope="col">State</th>
+            <th scope="col">Progress</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sold.map((job) => {
+            const live = progress.get(job.job)
+            const delivered = job.endedAt === null && live ? live.gflopDelivered : job.gflopDelivered
+            return (
+              <tr key={job.job} data-testid="seller-job" data-state={live?.state ?? job.state}>
+                <td>{formatTime(job.submittedAt)}</td>
+                <td>
+                  <code title={job.peer}>{shortPeer(job.peer)}</code>
+                </td>
+                <td>{job.name}</td>
+                <td>
+                  <span className="badge">{job.endedAt === null ? (live?.state ?? job.state) : job.state}</span> {job.reason ?? ''}
+                  {onStop && job.endedAt === null && (
+                    <button
+                      type="button"
+                      className="button"
+                      data-testid="seller-job-stop"
+                      onClick={() => void onStop(job.job).catch((error: unknown) => setStopError(error instanceof Error ? error.message : String(error)))}
+                    >
+                      Stop
+                    </button>
+                  )}
+                </td>
+                <td>
+                  <progress className="delivery-progress" max={job.gflopBudget} value={Math.min(delivered, job.gflopBudget)} aria-label="GFLOP delivered of the job's budget" />{' '}
+                  {delivered.toFixed(3)} / {job.gflopBudget} GFLOP
+                </td>
+              </tr>
+            )
+          })}
+          {hosted.map((site) => (
+            <tr key={site.site} data-testid="seller-site" data-state={site.state}>
+              <td>—</td>
+              <td>—</td>
               <td>
-                <code title={job.peer}>{shortPeer(job.peer)}</code>
+                <a href={site.url} target="_blank" rel="noreferrer noopener">
+                  site {site.site.slice(0, 8)}
+                </a>
               </td>
-              <td>{job.name}</td>
               <td>
-                <span className="badge">{job.endedAt === null ? (live?.state ?? job.state) : job.state}</span> {job.reason ?? ''}
+                <span className="badge">{site.state}</span>
               </td>
               <td>
-                <progress className="delivery-progress" max={job.gflopBudget} value={Math.min(delivered, job.gflopBudget)} aria-label="GFLOP delivered of the job's budget" />{' '}
-                {delivered.toFixed(3)} / {job.gflopBudget} GFLOP
+                <progress className="delivery-progress" max={site.quantity} value={Math.min(site.views, site.quantity)} aria-label="Views served of the agreed views" /> {site.views} / {site.quantity} views
               </td>
             </tr>
-          )
-        })}
-        {hosted.map((site) => (
-          <tr key={site.site} data-testid="seller-site" data-state={site.state}>
-            <td>—</td>
-            <td>—</td>
-            <td>
-              <a href={site.url} target="_blank" rel="noreferrer noopener">
-                site {site.site.slice(0, 8)}
-              </a>
-            </td>
-            <td>
-              <span className="badge">{site.state}</span>
-            </td>
-            <td>
-              <progress className="delivery-progress" max={site.quantity} value={Math.min(site.views, site.quantity)} aria-label="Views served of the agreed views" /> {site.views} / {site.quantity} views
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+          ))}
+        </tbody>
+      </table>
+      {stopError !== undefined && (
+        <p className="error" data-testid="seller-job-stop-error">
+          Could not stop the job: {stopError}
+        </p>
+      )}
+    </>
   )
 }
 

@@ -123,7 +123,7 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
       )}
       <section className="panel" aria-labelledby="on-this-machine-title">
         <h2 id="on-this-machine-title">Running on this machine</h2>
-        <SellerJobs jobs={delivery.jobs} sites={delivery.sites} progress={delivery.progress} />
+        <SellerJobs jobs={delivery.jobs} sites={delivery.sites} progress={delivery.progress} onStop={(job) => client.call('delivery.stopJob', { job }).then(() => undefined)} />
         <h3>Receipts you signed</h3>
         <SignedReceipts receipts={delivery.receipts} me={me} />
         {delivery.error && <p className="error">Cannot read deliveries: {delivery.error.message}</p>}
