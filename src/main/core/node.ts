@@ -5,6 +5,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Connection } from '@libp2p/interface'
 import packageJson from '../../../package.json'
 import type { ApiHandlers, ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
+import type { AgreementView } from '../../shared/api/market'
 import { createApiService } from '../../shared/api/service'
 import type { FactSigner } from '../../shared/market/encoding'
 import { ConnectionError, ValidationError } from '../../shared/errors'
@@ -155,6 +156,7 @@ class Node implements CyclexNode {
       emit: (event) => this.events.emit(event),
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
       onLeftToSync: (peer) => this.sync.pullSoon(peer),
+      keptAgreements: store.jsonSublevel<AgreementView>('kept-agreements'),
       // A party the state proves over-committed is blocked unless the user turned that off.
       onOverCommitment: ({ party }) => {
         if (!this.settings.get().blockOverCommitted) return

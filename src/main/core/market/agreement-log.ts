@@ -30,6 +30,11 @@ type AgreementTerms = Omit<AgreementView, 'status' | 'voidReason' | 'voidExplana
 
 export class AgreementLog {
   private readonly terms = new Map<FactId, AgreementTerms>()
+  /**
+   * This node's agreements whose facts were pruned (pruning.ts): their parties keep them, as they were
+   * last seen, for the Deals page, receipts and the ledger; nobody else needs them.
+   */
+  private readonly kept = new Map<FactId, AgreementView>()
   /** Takes whose bid or ask the state does not hold yet, by the missing order. */
   private readonly awaitingOrders = new Map<FactId, Set<FactId>>()
   private fresh: FactId[] = []
@@ -105,16 +110,51 @@ export class AgreementLog {
 
   /** Whether the take is an agreement (binding or void). */
   has(takeId: FactId): boolean {
-    return this.terms.has(takeId)
+    return this.terms.has(takeId) || this.kept.has(takeId)
   }
 
   get(takeId: FactId): AgreementView | undefined {
     const terms = this.terms.get(takeId)
-    return terms && this.view(terms)
+    return terms ? this.view(terms) : this.kept.get(takeId)
   }
 
   all(): AgreementView[] {
-    return [...this.terms.values()].map((terms) => this.view(terms)).sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))
+    const views = [...this.terms.values()].map((terms) => this.view(terms))
+    for (const view of this.kept.values()) if (!this.terms.has(view.id)) views.push(view)
+    return views.sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))
+  }
+
+  /** Agreements of this node kept from before their facts were pruned (from the store, at start). */
+  restore(views: Iterable<AgreementView>): void {
+    for (const view of views) if (!this.terms.has(view.id)) this.kept.set(view.id, view)
+  }
+
+  /**
+   * Facts about to be pruned: forget the agreements they held, but return (and keep) this node's own,
+   * as they are now, before the book forgets them.
+   */
+  forget(pruned: ReadonlySet<FactId>): AgreementView[] {
+    const mine: AgreementView[] = []
+    for (const [id, terms] of this.terms) {
+      if (!pruned.has(id)) continue
+      if (terms.role !== null) {
+        const view = this.view(terms)
+        this.kept.set(id, view)
+        mine.push(view)
+      }
+      this.terms.delete(id)
+      this.mineBound.delete(id)
+    }
+    for (const [order, waiting] of this.awaitingOrders) {
+      for (const take of waiting) if (pruned.has(take)) waiting.delete(take)
+      if (pruned.has(order) || waiting.size === 0) this.awaitingOrders.delete(order)
+    }
+    for (const order of pruned) {
+      this.proofs.delete(order)
+      this.suspects.delete(order)
+    }
+    this.fresh = this.fresh.filter((id) => !pruned.has(id))
+    return mine
   }
 
   /** Every proof of over-commitment the state holds, one per order. */

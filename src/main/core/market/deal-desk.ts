@@ -84,6 +84,19 @@ export class DealDesk {
     return this.myDeclines.has(pairKey(bid, ask))
   }
 
+  /** Facts pruned (pruning.ts): forget the takes, and the lapses and declines of pairs whose bid went. */
+  forget(pruned: ReadonlySet<FactId>): void {
+    for (const [bid, takes] of this.takesByBid) {
+      if (pruned.has(bid)) this.takesByBid.delete(bid)
+      else this.takesByBid.set(bid, takes.filter((take) => !pruned.has(take.id)))
+    }
+    this.unlapsedTakes.splice(0, this.unlapsedTakes.length, ...this.unlapsedTakes.filter((take) => !pruned.has(take.id)))
+    for (const take of this.lapsedTakes) if (pruned.has(take)) this.lapsedTakes.delete(take)
+    for (const pairs of [this.lapses, this.myDeclines]) {
+      for (const pair of pairs.keys()) if (pruned.has(pair.split('|')[0]!)) pairs.delete(pair)
+    }
+  }
+
   /** One epoch's deals: declines of silent pairs, takes of this node's proposals, a second look at takes of its asks. */
   async act(result: MatchResult, now: number): Promise<void> {
     const { book, me } = this.components

@@ -9,6 +9,7 @@
 //   accept  new and valid: the caller stores it
 import {
   decodeSignedFact,
+  isPrunable,
   orderTtlMs,
   workOfId,
   type Fact,
@@ -39,6 +40,8 @@ export interface FactIntakeInit {
   perOwner?: { ratePerSecond: number; burst: number }
   /** The proof of work every order must carry (order-work.ts): leading zero bits of its id. Default 0. */
   orderWorkBits?: number
+  /** A fact past its horizon plus this is refused (pruning.ts), so that sync never brings back what was pruned. Default: never. */
+  pruneGraceMs?: number
 }
 
 export interface FactIntakeComponents {
@@ -87,6 +90,7 @@ export class FactIntake {
   private readonly budget: IngestBudget
   private readonly perOwner: RateLimiter
   private readonly orderWorkBits: number
+  private readonly pruneGraceMs: number
 
   constructor(
     private readonly components: FactIntakeComponents,
@@ -101,6 +105,7 @@ export class FactIntake {
       )
     this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 20, burst: 100 })
     this.orderWorkBits = init.orderWorkBits ?? 0
+    this.pruneGraceMs = init.pruneGraceMs ?? Number.POSITIVE_INFINITY
   }
 
   check(bytes: Uint8Array, arrival: Arrival): Verdict {
@@ -120,6 +125,10 @@ export class FactIntake {
       return { outcome: 'reject', reason: `a ${fact.kind} does not belong on ${arrival.topic}`, code: 'ERR_WRONG_TOPIC' }
     }
     if (this.components.factLog.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
+    // Pruned, or about to be, on every node: taking it would only bring it back (pruning.ts).
+    if (isPrunable(signed.id, fact, this.components.book.pruning, arrival.now, this.pruneGraceMs)) {
+      return { outcome: 'ignore', reason: 'the fact is past its horizon: the market has pruned it' }
+    }
     // The order's price (order-work.ts): its id must start with the market's number of zero bits.
     if (fact.kind === 'order' && this.orderWorkBits > 0 && workOfId(signed.id) < this.orderWorkBits) {
       return { outcome: 'reject', reason: `the order carries ${workOfId(signed.id)} bits of work; this market asks ${this.orderWorkBits}`, code: 'ERR_ORDER_WORK' }

@@ -12,7 +12,9 @@ import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderD
 import { NotRunningError } from '../../../shared/errors'
 import {
   defaultOrderWorkBits,
+  defaultPruneGraceMs,
   isLive,
+  isPrunable,
   MarketBook,
   orderTtlMs,
   signFact,
@@ -31,6 +33,7 @@ import { nodeSha256 } from '../market-crypto'
 import { AgreementLog } from './agreement-log'
 import { DealDesk, type DealDeskInit } from './deal-desk'
 import { EpochNews } from './epoch-news'
+import type { Sublevel } from '../store'
 import type { FactLog } from './fact-log'
 import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
 import type { IngestBudget } from './ingest-budget'
@@ -52,6 +55,13 @@ export interface MarketServiceInit extends DealDeskInit {
    * of one market; this node mines it for its own orders and refuses orders without it. Default 18.
    */
   orderWorkBits?: number
+  /**
+   * How long after its horizon a fact is pruned (pruning.ts): a market parameter, the same on every
+   * node of one market, since roots are compared over what is left. Default a day.
+   */
+  pruneGraceMs?: number
+  /** How often the node prunes; default 10 minutes. */
+  pruneEveryMs?: number
   intake?: FactIntakeInit
 }
 
@@ -72,6 +82,8 @@ export interface MarketServiceComponents {
   policyDeadline?(order: FactId): number | undefined
   /** The state proves a party over-committed an order, for the first time (the node may block it). */
   onOverCommitment?(proof: OverCommitment): void
+  /** Where this node keeps its own agreements once their facts are pruned (they survive restarts). */
+  keptAgreements?: Sublevel<AgreementView>
 }
 
 export interface MarketService extends Startable {
@@ -114,6 +126,8 @@ export interface MarketService extends Startable {
   publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>>
   /** Run one epoch now (tests; the loop runs them on its own). */
   runEpoch(): Promise<void>
+  /** Drop the facts past their horizon plus the grace now (the loop does it on its own); how many went. */
+  prune(): Promise<number>
 }
 
 /**
@@ -152,6 +166,9 @@ class Market implements MarketService {
   private bookTimer: ReturnType<typeof setTimeout> | undefined
   private lastBookEventAt = -Infinity
   private timer: ReturnType<typeof setInterval> | undefined
+  private pruneTimer: ReturnType<typeof setInterval> | undefined
+  private readonly pruneGraceMs: number
+  private readonly pruneEveryMs: number
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
   private writes: Promise<unknown> = Promise.resolve()
@@ -161,11 +178,13 @@ class Market implements MarketService {
     init: MarketServiceInit,
   ) {
     this.epochMs = init.epochMs ?? 1_000
+    this.pruneGraceMs = init.pruneGraceMs ?? defaultPruneGraceMs
+    this.pruneEveryMs = init.pruneEveryMs ?? 10 * 60_000
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
-      { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, ...init.intake },
+      { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, pruneGraceMs: this.pruneGraceMs, ...init.intake },
     )
     this.agreementLog = new AgreementLog(this.book, this.me)
     this.desk = new DealDesk(
@@ -216,6 +235,10 @@ class Market implements MarketService {
     this.refreshTimer = setInterval(() => {
       void this.refreshIfTrading().catch((error: unknown) => console.error('refreshing orders failed:', error))
     }, this.refreshEveryMs)
+    this.pruneTimer = setInterval(() => {
+      void this.prune().catch((error: unknown) => console.error('pruning the market state failed:', error))
+    }, this.pruneEveryMs)
+    void this.restoreKeptAgreements().catch((error: unknown) => console.error('reading the kept agreements failed:', error))
     this.timer = setInterval(() => {
       void this.runEpoch().catch((error: unknown) => console.error('market epoch failed:', error))
     }, this.epochMs)
@@ -224,6 +247,7 @@ class Market implements MarketService {
   async stop(): Promise<void> {
     this.running = false
     clearInterval(this.timer)
+    clearInterval(this.pruneTimer)
     clearInterval(this.refreshTimer)
     clearTimeout(this.bookTimer)
     this.bookTimer = undefined
@@ -446,6 +470,44 @@ class Market implements MarketService {
     this.news.announce(result, this.negotiations())
     await this.desk.act(result, now)
     this.emitBookIfChanged()
+  }
+
+  // -- pruning -------------------------------------------------------------------------------------
+
+  async prune(): Promise<number> {
+    let pruned = 0
+    await this.queued(async () => {
+      const now = this.now()
+      const doomed = new Set<FactId>()
+      for (const { id, fact } of this.components.factLog.all()) if (isPrunable(id, fact, this.book.pruning, now, this.pruneGraceMs)) doomed.add(id)
+      if (doomed.size === 0) return
+      // This node's own agreements are kept, as they are now, before the book forgets them.
+      const mine = this.agreementLog.forget(doomed)
+      const kept = this.components.keptAgreements
+      if (kept && mine.length > 0) await kept.batch(mine.map((view) => ({ type: 'put' as const, key: view.id, value: view })))
+      await this.components.factLog.remove([...doomed])
+      this.book.reset(this.components.factLog.all())
+      this.desk.forget(doomed)
+      for (const id of doomed) {
+        this.orderIds.delete(id)
+        this.confirmsByTake.delete(id)
+        this.liveOrders.touch(id)
+      }
+      for (const [take, confirms] of this.confirmsByTake) this.confirmsByTake.set(take, confirms.filter((confirm) => !doomed.has(confirm.id)))
+      for (const [owner, latest] of this.latestRefreshes) if (doomed.has(latest.id)) this.latestRefreshes.delete(owner)
+      this.orderVersions.forget(doomed)
+      pruned = doomed.size
+    })
+    if (pruned > 0) this.bookChanged()
+    return pruned
+  }
+
+  private async restoreKeptAgreements(): Promise<void> {
+    const kept = this.components.keptAgreements
+    if (!kept) return
+    const views: AgreementView[] = []
+    for await (const view of kept.values()) views.push(view)
+    this.agreementLog.restore(views)
   }
 
   /** Run `task` after every write queued before it; later writes wait for it. */

@@ -25,6 +25,11 @@ export class OrderVersions {
     if (this.log.length > 2 * this.latest.size + 1024) this.compact()
   }
 
+  /** Orders pruned: they leave the versions (and the log at its next compaction). */
+  forget(ids: Iterable<FactId>): void {
+    for (const id of ids) this.latest.delete(id)
+  }
+
   /** The orders whose views changed after version `since`, each once. */
   changedSince(since: number): FactId[] {
     const log = this.log
