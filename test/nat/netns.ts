@@ -27,6 +27,8 @@ export interface Home {
 }
 
 export const publicNodeAddress = '198.18.0.10'
+/** A second public host, for a relay of its own (addPublicHost). */
+export const secondPublicAddress = '198.18.0.11'
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -131,9 +133,21 @@ export class NatLab {
     })
   }
 
-  /** Bytes the public host's interface has sent and received so far (for the relay's traffic). */
-  publicInterfaceBytes(): { received: number; sent: number } {
-    const text = execFileSync('ip', ['netns', 'exec', this.publicNamespace, 'cat', '/proc/net/dev'], { encoding: 'utf8' })
+  /** Another host on the internet at `address` (in 198.18.0.0/24); returns its namespace. */
+  addPublicHost(address: string): string {
+    const index = this.namespaces.length
+    const namespace = `cx${this.id}-p${index}`
+    this.addNamespace(namespace)
+    ip('-n', this.internet, 'link', 'add', `p${index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace)
+    ip('-n', this.internet, 'link', 'set', `p${index}`, 'master', 'br0', 'up')
+    ip('-n', namespace, 'addr', 'add', `${address}/24`, 'dev', 'eth0')
+    ip('-n', namespace, 'link', 'set', 'eth0', 'up')
+    return namespace
+  }
+
+  /** Bytes a host's interface has sent and received so far (the public host's by default). */
+  publicInterfaceBytes(namespace = this.publicNamespace): { received: number; sent: number } {
+    const text = execFileSync('ip', ['netns', 'exec', namespace, 'cat', '/proc/net/dev'], { encoding: 'utf8' })
     const line = text.split('\n').find((each) => each.trim().startsWith('eth0:'))
     const fields = line?.split(':')[1]?.trim().split(/\s+/).map(Number) ?? []
     return { received: fields[0] ?? 0, sent: fields[8] ?? 0 }
@@ -166,8 +180,9 @@ export class NamespacedNode {
     this.exited = exited
   }
 
-  static start(namespace: string, config: NodeConfig, timeoutMs = 60_000): Promise<NamespacedNode> {
-    const agent = new URL('./agent.ts', import.meta.url).pathname
+  /** Start `script` (default: the Cyclex agent) in the namespace with `config`. */
+  static start(namespace: string, config: NodeConfig | { listen: string[] }, timeoutMs = 60_000, script = 'agent.ts'): Promise<NamespacedNode> {
+    const agent = new URL(`./${script}`, import.meta.url).pathname
     const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', agent], {
       env: { ...process.env, CYCLEX_AGENT_CONFIG: JSON.stringify(config) },
       stdio: ['pipe', 'pipe', 'pipe'],
