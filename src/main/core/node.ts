@@ -14,6 +14,7 @@ import { ConfigError, defaultRelayService, resolveConfig, type NodeConfig, type 
 import { deliveryService, type DeliveryService } from './delivery/delivery-service'
 import { draftsService, type DraftsService } from './drafts/drafts-service'
 import { createEventHub } from './event-hub'
+import { Lifecycle, type Part } from './lifecycle'
 import { createHost, type Host } from './libp2p-host'
 import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
 import { openFactLog, type FactLog } from './market/fact-log'
@@ -96,6 +97,7 @@ class Node implements CyclexNode {
   private readonly reachability: ReachabilityMonitor
   private readonly redial: PeerRedial
   private readonly events = createEventHub()
+  private readonly lifecycle = new Lifecycle()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
   private snapshotTimer: ReturnType<typeof setInterval> | undefined
@@ -408,22 +410,8 @@ class Node implements CyclexNode {
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      clearTimeout(this.statusTimer)
-      this.statusTimer = undefined
-      clearInterval(this.snapshotTimer)
-      await this.members.stop()
-      await this.redial.stop()
-      await this.reachability.stop()
-      await this.latency.stop()
-      await this.autoNegotiation.stop()
-      await this.sync.stop()
-      await this.market.stop()
-      await this.negotiationHistory.stop()
-      await this.delivery.stop()
-      await this.benchmark.stop()
-      this.host.removeEventListener('connection:open', this.statusChanged)
-      this.host.removeEventListener('connection:close', this.statusChanged)
-      this.host.removeEventListener('self:peer:update', this.statusChanged)
+      // Every part stops, newest first, whatever one of them throws; then libp2p and the store.
+      await this.lifecycle.stop().catch((error: unknown) => console.error('stopping the node:', error))
       await this.host.stop()
       // Nothing adds facts any more: the next start reads them from the snapshot...
       await this.writeSnapshot(1)
@@ -434,23 +422,45 @@ class Node implements CyclexNode {
     return this.stopped
   }
 
+  /** The node's parts in the order they start; they stop in the reverse order (lifecycle.ts). */
+  private parts(): Part[] {
+    const statusEvents = ['connection:open', 'connection:close', 'self:peer:update'] as const
+    return [
+      {
+        name: 'peer status events',
+        start: () => {
+          for (const event of statusEvents) this.host.addEventListener(event, this.statusChanged)
+        },
+        stop: () => {
+          clearTimeout(this.statusTimer)
+          this.statusTimer = undefined
+          for (const event of statusEvents) this.host.removeEventListener(event, this.statusChanged)
+        },
+      },
+      { name: 'latency', start: () => this.latency.start(), stop: () => this.latency.stop() },
+      { name: 'reachability', start: () => this.reachability.start(), stop: () => this.reachability.stop() },
+      { name: 'redial', start: () => this.redial.start(), stop: () => this.redial.stop() },
+      // The history listens before the first epoch announces negotiations.
+      { name: 'negotiation history', start: () => this.negotiationHistory.start(), stop: () => this.negotiationHistory.stop() },
+      { name: 'market', start: () => this.market.start(), stop: () => this.market.stop() },
+      { name: 'sync', start: () => this.sync.start(), stop: () => this.sync.stop() },
+      { name: 'auto-negotiation', start: () => this.autoNegotiation.start(), stop: () => this.autoNegotiation.stop() },
+      { name: 'benchmark', start: () => this.benchmark.start(), stop: () => this.benchmark.stop() },
+      { name: 'members', start: () => this.members.start(), stop: () => this.members.stop() },
+      { name: 'delivery', start: () => this.delivery.start(), stop: () => this.delivery.stop() },
+      {
+        name: 'snapshots',
+        start: () => {
+          this.snapshotTimer = setInterval(() => void this.writeSnapshot(snapshotAfterChanges), snapshotEveryMs)
+          this.snapshotTimer.unref()
+        },
+        stop: () => clearInterval(this.snapshotTimer),
+      },
+    ]
+  }
+
   async start(): Promise<void> {
-    this.host.addEventListener('connection:open', this.statusChanged)
-    this.host.addEventListener('connection:close', this.statusChanged)
-    this.host.addEventListener('self:peer:update', this.statusChanged)
-    this.latency.start()
-    this.reachability.start()
-    this.redial.start()
-    // The history listens before the first epoch announces negotiations.
-    await this.negotiationHistory.start()
-    this.market.start()
-    await this.sync.start()
-    await this.autoNegotiation.start()
-    await this.benchmark.start()
-    await this.members.start()
-    await this.delivery.start()
-    this.snapshotTimer = setInterval(() => void this.writeSnapshot(snapshotAfterChanges), snapshotEveryMs)
-    this.snapshotTimer.unref()
+    await this.lifecycle.start(this.parts(), (error) => console.error('stopping the parts that had started failed:', error))
   }
 
   /** A snapshot only speeds up the next start, so failing to write one is reported, not fatal. */
