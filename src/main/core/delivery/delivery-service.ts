@@ -19,6 +19,7 @@ import type { ApiEvent } from '../../../shared/api/contract'
 import {
   DeliveryPolicySchema,
   defaultDeliveryPolicy,
+  JobViewSchema,
   type BalanceView,
   type DeliveryPolicy,
   type ReputationView,
@@ -269,6 +270,10 @@ class Delivery implements DeliveryService {
   /** The sites this node bought, by agreement: where each is served, as its seller last said. Kept in 'delivery-buyer-sites'. */
   private readonly buyerSites = new Map<string, SiteView>()
   private readonly buyerSitesDb: Sublevel<SiteView>
+  /** The job history, both roles, kept in 'delivery-jobs' so it survives restarts (the latest maxKeptJobs). */
+  private readonly jobsDb: Sublevel<JobView>
+  /** Writes of jobsDb one after another, so the last view of a job is the one stored. */
+  private jobWrites: Promise<unknown> = Promise.resolve()
   /** Writes of buyerSitesDb one after another, so the last view of a site is the one stored. */
   private buyerSiteWrites: Promise<unknown> = Promise.resolve()
   private readonly siteServer: SiteServer
@@ -283,6 +288,7 @@ class Delivery implements DeliveryService {
   ) {
     this.policyDb = components.store.jsonSublevel('delivery-policy')
     this.buyerSitesDb = components.store.jsonSublevel('delivery-buyer-sites')
+    this.jobsDb = components.store.jsonSublevel('delivery-jobs')
     this.siteStore = new SiteStore(components.store)
     this.idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
     this.receiptLedger = receiptLedger({ ...init.receiptIntake, ...(init.receiptRefusals ? { refusals: init.receiptRefusals } : {}) })({
@@ -326,6 +332,7 @@ class Delivery implements DeliveryService {
     }
     await this.restoreSites()
     await this.restoreBuyerSites()
+    await this.restoreJobs()
     await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
       maxInboundStreams: 8,
       maxOutboundStreams: 8,
@@ -350,6 +357,7 @@ class Delivery implements DeliveryService {
     await this.siteServer.stop()
     await this.siteStore.flush().catch(() => undefined)
     await this.buyerSiteWrites
+    await this.jobWrites
     await this.receiptSync.stop()
     await this.receiptLedger.stop()
   }
@@ -633,6 +641,7 @@ class Delivery implements DeliveryService {
       outputSha256: sha256Hex(outcome.stdout),
     })
     Object.assign(view, { state: outcome.end, gflopDelivered: gflopOf(charged), cpuMs: outcome.cpuMicros / 1000, endedAt: this.now(), reason: outcome.reason ?? null })
+    this.saveJob(view)
     this.emitProgress(view, outcome.stdout.length)
     await writes
     await channel.send({ type: 'result', stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode, receipt: encodeSignedReceipt(receipt) })
@@ -809,10 +818,38 @@ class Delivery implements DeliveryService {
 
   private remember(view: JobView): void {
     this.jobViews.set(view.job, view)
+    this.saveJob(view)
     if (this.jobViews.size > maxKeptJobs) {
       const oldest = [...this.jobViews.values()].filter((each) => each.endedAt !== null).sort((a, b) => a.submittedAt - b.submittedAt)[0]
-      if (oldest) this.jobViews.delete(oldest.job)
+      if (oldest) {
+        this.jobViews.delete(oldest.job)
+        this.jobWrites = this.jobWrites.then(() => this.jobsDb.del(oldest.job)).catch((error: unknown) => console.error(`forgetting job ${oldest.job} failed:`, error))
+      }
     }
+  }
+
+  /** Keep the job's view as it is now in the store (the job history survives restarts). */
+  private saveJob(view: JobView): void {
+    const copy = { ...view }
+    this.jobWrites = this.jobWrites.then(() => this.jobsDb.put(copy.job, copy)).catch((error: unknown) => console.error(`storing job ${copy.job} failed:`, error))
+  }
+
+  /** The job history as stored; a job that was running when the node stopped ended with it. */
+  private async restoreJobs(): Promise<void> {
+    const now = this.now()
+    const kept: JobView[] = []
+    for await (const [id, stored] of this.jobsDb.iterator()) {
+      const view = JobViewSchema.safeParse(stored)
+      if (!view.success || view.data.job !== id) {
+        console.warn(`a stored job ${id} is damaged and was skipped`)
+        continue
+      }
+      kept.push(view.data.endedAt === null ? { ...view.data, state: 'failed', endedAt: now, reason: 'the node stopped while this job ran' } : view.data)
+    }
+    kept.sort((a, b) => a.submittedAt - b.submittedAt)
+    const forgotten = kept.slice(0, Math.max(0, kept.length - maxKeptJobs))
+    for (const view of kept.slice(forgotten.length)) this.jobViews.set(view.job, view)
+    for (const view of forgotten) await this.jobsDb.del(view.job)
   }
 
   private emitProgress(view: JobView, stdoutBytes: number): void {
@@ -898,6 +935,7 @@ class Delivery implements DeliveryService {
     this.buyerChannels.set(job, channel)
     const end = (state: JobView['state'], reason: string | null): void => {
       Object.assign(view, { state, reason, endedAt: this.now() })
+      this.saveJob(view)
       this.emitProgress(view, 0)
     }
     try {
