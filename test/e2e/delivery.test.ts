@@ -125,6 +125,10 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     const estimate = Number(/^pi=(\d\.\d{6}) samples=3000000 hits=\d+\n?$/.exec(stdout)?.[1])
     expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.01)
     expect(await panel.getByTestId('job-exit').textContent()).toBe('Exit status: 0')
+    // The output downloads as a file, byte for byte.
+    const [download] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('job-download').click()])
+    expect(download.suggestedFilename()).toBe('pi-output.txt')
+    expect(await readFile((await download.path())!, 'utf8')).toBe(stdout)
     expect(await panel.getByTestId('receipt-status').textContent()).toBe('completed')
     expect(await panel.getByTestId('receipt-id').textContent()).toMatch(/^bafyrei[a-z2-7]{52}$/)
     // The progress bar shows what the receipt charged: the counted 5 FLOP per sample, 0.015 GFLOP.

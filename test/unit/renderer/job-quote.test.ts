@@ -1,6 +1,8 @@
-// What the job form tells a buyer, before running, about how the seller would charge the job.
+// What the job form tells a buyer, before running, about how the seller would charge the job, and the
+// name a job's output is downloaded under.
 import { describe, expect, it } from 'vitest'
 import { meteringText } from '../../../src/renderer/src/delivery/metering-text'
+import { outputFileName } from '../../../src/renderer/src/delivery/OutputView'
 
 describe('the job form\'s charging terms', () => {
   it('says a counted job is charged its counted FLOP, whatever the CPU time', () => {
@@ -11,5 +13,14 @@ describe('the job form\'s charging terms', () => {
     expect(meteringText({ metering: 'cpu', reason: 'opcode 0xfd (SIMD, exceptions, GC or unknown) is not instrumented', rateMflops: 1_557, marginPercent: 10 })).toBe(
       "Charged by CPU time at the seller's benchmarked rate of 1,557 MFLOPS, because the seller cannot count this program's FLOP (opcode 0xfd (SIMD, exceptions, GC or unknown) is not instrumented).",
     )
+  })
+})
+
+describe('the downloaded output\'s file name', () => {
+  it('is the program\'s name and an extension for what the output holds', () => {
+    expect(outputFileName('pi', new TextEncoder().encode('pi=3.14\n'))).toBe('pi-output.txt')
+    expect(outputFileName('mandelbrot', new TextEncoder().encode('P5 1 1 255\n\u0000'))).toBe('mandelbrot-output.pgm')
+    expect(outputFileName('my job.wasm', Uint8Array.of(0xff, 0xfe, 0x00))).toBe('my-job-output.bin')
+    expect(outputFileName('../../etc/passwd', new Uint8Array())).toBe('etc-passwd-output.txt')
   })
 })

@@ -150,7 +150,7 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
           {result && (
             <>
               <p data-testid="job-exit">Exit status: {result.exitCode === null ? 'none (the job did not exit by itself)' : result.exitCode}</p>
-              {output && <OutputView stdout={output.stdout} stderr={output.stderr} />}
+              {output && <OutputView stdout={output.stdout} stderr={output.stderr} program={choice === 'file' ? (file?.name ?? 'module') : choice} />}
               {result.receipt && <ReceiptView signed={result.receipt} />}
             </>
           )}
