@@ -2,23 +2,13 @@
 // buyer declines the pair (docs/protocol.md §4). The decline comes only once every take of the pair has
 // lapsed, so no confirm signed in a take's lifetime can be dated after it, and no take of the pair
 // follows it (the node once signed a fourth take 0.2 s before its decline).
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { OrderView } from '../../src/shared/api/market'
-import type { MarketService } from '../../src/main/core/market/market-service'
-import type { CyclexNode } from '../../src/main/core/node'
 import type { DeclineFact, SignedFact, TakeFact } from '../../src/shared/market'
-import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
-import { startRawPeer, type RawPeer } from '../helpers/raw-peer'
+import { marketKit } from '../helpers/market-kit'
+import { waitFor } from '../helpers/nodes'
 
-const running: CyclexNode[] = []
-const rawPeers: RawPeer[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(rawPeers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(running.splice(0).map((node) => node.stop()))
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
+const kit = marketKit()
 
 const hour = 3_600_000
 const takeTtlMs = 400
@@ -26,12 +16,8 @@ const clockSkewMs = 300
 
 describe('a silent seller', () => {
   it('gets three takes of a pair, each after the last lapsed, then a decline after the last lapse and no take after it', async () => {
-    const dataDir = await makeTempDir()
-    dirs.push(dataDir)
-    const buyer = (await startTestNode({ dataDir, market: { epochMs: 100, takeTtlMs, clockSkewMs, lapsesBeforeDecline: 3 } })) as CyclexNode & { market: MarketService }
-    running.push(buyer)
-    const seller = await startRawPeer()
-    rawPeers.push(seller)
+    const buyer = await kit.node({ epochMs: 100, takeTtlMs, clockSkewMs, lapsesBeforeDecline: 3 })
+    const seller = await kit.rawPeer()
     await seller.join([buyer])
 
     const now = Date.now()

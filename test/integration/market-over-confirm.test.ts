@@ -4,40 +4,22 @@
 // the second buyer's first and the first buyer's after, backdated. Every honest node binds exactly one
 // agreement (the earlier confirm), voids the other, tells the buyer whose agreement turned void, holds
 // the proof against Mallory, and blocks her (the default setting).
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ApiEvent } from '../../src/shared/api/contract'
 import type { AgreementView, OrderView } from '../../src/shared/api/market'
-import type { MarketService } from '../../src/main/core/market/market-service'
-import type { CyclexNode } from '../../src/main/core/node'
 import type { TakeFact } from '../../src/shared/market'
-import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
-import { startRawPeer, type RawPeer } from '../helpers/raw-peer'
+import { marketKit, type MarketNode } from '../helpers/market-kit'
+import { waitFor } from '../helpers/nodes'
 
-type Inside = CyclexNode & { market: MarketService }
-
-const running: CyclexNode[] = []
-const rawPeers: RawPeer[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(rawPeers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(running.splice(0).map((node) => node.stop()))
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
+const kit = marketKit()
 
 const hour = 3_600_000
 /** Long enough for Mallory to hold both takes, on a loaded machine, before either lapses. */
 const takeTtlMs = 30_000
 
-async function start(): Promise<Inside> {
-  const dataDir = await makeTempDir()
-  dirs.push(dataDir)
-  const node = await startTestNode({ dataDir, market: { epochMs: 200, takeTtlMs, clockSkewMs: 1_000, lapsesBeforeDecline: 100 } })
-  running.push(node)
-  return node as Inside
-}
+const start = () => kit.node({ epochMs: 200, takeTtlMs, clockSkewMs: 1_000, lapsesBeforeDecline: 100 })
 
-const agreementsOf = (node: Inside): AgreementView[] => node.market.agreements()
+const agreementsOf = (node: MarketNode): AgreementView[] => node.market.agreements()
 
 describe('a seller that confirms more than its ask', () => {
   it('binds one agreement on every node, voids the other, tells the buyer, and is proven and blocked everywhere', async () => {
@@ -47,8 +29,7 @@ describe('a seller that confirms more than its ask', () => {
     await bob.api.call('node.connect', { address: carol.status().listenAddresses[0] })
     await carol.api.call('node.connect', { address: alice.status().listenAddresses[0] })
 
-    const mallory = await startRawPeer()
-    rawPeers.push(mallory)
+    const mallory = await kit.rawPeer()
     const { key, publish } = mallory
     await mallory.join(honest)
     const takeOf = (bid: string) => mallory.received.find((signed) => signed.fact.kind === 'take' && signed.fact.bid === bid) as (typeof mallory.received)[number] & { fact: TakeFact } | undefined

@@ -1,43 +1,24 @@
 // The price of an order across nodes: in a market that asks 12 bits of work, two nodes mine their
 // orders and trade as usual, while an order without the work, from a raw peer, is held by nobody.
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgreementView, OrderView } from '../../src/shared/api/market'
-import type { MarketService } from '../../src/main/core/market/market-service'
 import { nodeSha256 } from '../../src/main/core/market-crypto'
-import type { CyclexNode } from '../../src/main/core/node'
 import { factIdOf, mineOrder, workOfId, type OrderFact } from '../../src/shared/market'
-import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
-import { startRawPeer, type RawPeer } from '../helpers/raw-peer'
+import { marketKit } from '../helpers/market-kit'
+import { waitFor } from '../helpers/nodes'
 
-type Inside = CyclexNode & { market: MarketService }
-
-const running: CyclexNode[] = []
-const rawPeers: RawPeer[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(rawPeers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(running.splice(0).map((node) => node.stop()))
-  await Promise.all(dirs.splice(0).map(removeDir))
-})
+const kit = marketKit()
 
 const hour = 3_600_000
 const bits = 12
 
-async function start(): Promise<Inside> {
-  const dataDir = await makeTempDir()
-  dirs.push(dataDir)
-  const node = (await startTestNode({ dataDir, market: { epochMs: 200, takeTtlMs: 5_000, clockSkewMs: 1_000, orderWorkBits: bits } })) as Inside
-  running.push(node)
-  return node
-}
+const start = () => kit.node({ epochMs: 200, takeTtlMs: 5_000, clockSkewMs: 1_000, orderWorkBits: bits })
 
 describe('a market that asks work of every order', () => {
   it('mines its own orders and trades, and holds no order that lacks the work', async () => {
     const [seller, buyer] = [await start(), await start()]
     await buyer.api.call('node.connect', { address: seller.status().listenAddresses[0] })
-    const mallory = await startRawPeer()
-    rawPeers.push(mallory)
+    const mallory = await kit.rawPeer()
     await mallory.join([seller, buyer])
 
     const now = Date.now()
