@@ -291,6 +291,8 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     const url = (await panel.getByTestId('site-url').getAttribute('href'))!
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/sites\/[0-9a-f]{16}\/$/)
     expect(await panel.getByTestId('site-views').getAttribute('data-views')).toBe('0')
+    // The cadence the seller states, not "every few views".
+    expect(await panel.getByTestId('site-views').textContent()).toContain('signed every 2 views and at the end')
 
     const statuses: number[] = []
     for (let view = 0; view < 4; view++) {

@@ -9,7 +9,7 @@ import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import type { CyclexNode } from '../../src/main/core/node'
-import type { JobQuote, JobResult, JobView } from '../../src/shared/api/delivery'
+import type { JobQuote, JobResult, JobView, SiteView } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
 import { signedReceiptFromJson, type SignedReceiptJson } from '../../src/shared/delivery/receipt'
 import { compileWat, tarOf } from '../../scripts/build-samples'
@@ -245,6 +245,25 @@ describe('delivery of page views', () => {
       ['ended', 5],
     ])
   }, 30_000)
+})
+
+describe('page views as they are served', () => {
+  it('the buyer sees the seller\'s live count within seconds, and how often the seller signs receipts, long before a receipt comes', async () => {
+    await seller.api.call('delivery.setPolicy', { receiptEveryViews: 100 })
+    try {
+      const agreement = await tradeToAgreement(seller, buyer, 'pageview', 500)
+      const { url } = await submitSampleSite(buyer, agreement.id)
+      for (let view = 0; view < 3; view++) await (await fetch(url)).arrayBuffer()
+      const buyerSite = async (): Promise<SiteView | undefined> =>
+        ((await buyer.api.call('delivery.jobs', {})) as { sites: SiteView[] }).sites.find((site) => site.agreement === agreement.id && site.role === 'buyer')
+      await waitFor(async () => (await buyerSite())?.views === 3, 'the buyer to hear of 3 views', 15_000)
+      expect(await buyerSite()).toMatchObject({ views: 3, quantity: 500, receiptEveryViews: 100, state: 'serving' })
+      // No receipt yet: the count came from the seller's notices.
+      expect((await receiptsOf(buyer, agreement.id)).filter((each) => each.receipt.status !== 'refused')).toEqual([])
+    } finally {
+      await seller.api.call('delivery.setPolicy', { receiptEveryViews: 2 })
+    }
+  }, 60_000)
 })
 
 describe('receipts gossiped and the ledger', () => {

@@ -119,6 +119,8 @@ export const SiteViewSchema = z.object({
   views: z.number().int(),
   quantity: z.number().int(),
   state: z.enum(['serving', 'ended']),
+  /** How often the seller signs a receipt for the site's views, as it says (every this many views, and at the end). */
+  receiptEveryViews: z.number().int().positive().optional(),
 })
 export type SiteView = z.infer<typeof SiteViewSchema>
 

@@ -85,6 +85,11 @@ function siteUrlOf(value: unknown): string | undefined {
   }
 }
 
+/** The receipt cadence a seller states for a site: a whole number of views at least 1, or nothing. */
+function receiptCadence(value: unknown): { receiptEveryViews?: number } {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? { receiptEveryViews: value } : {}
+}
+
 /** A count in a peer's message: a finite number that is not negative, or 0. */
 function peerCount(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
@@ -113,6 +118,8 @@ export interface DeliveryInit {
   bundleLimits?: BundleLimits
   /** stdout and stderr of a job, each; default 4 MiB. */
   maxOutputBytes?: number
+  /** How soon a site's buyer is told its live view count after a view; default 1 s. */
+  viewNoticeMs?: number
   /** How often the policy is checked while jobs run; default 2 s. */
   policyCheckMs?: number
   /** Wall time a job may take beyond its CPU limit (waiting for a core; time paused does not count); default 60 s. */
@@ -280,6 +287,8 @@ class Delivery implements DeliveryService {
   private readonly siteAnnouncer: SiteAnnouncer
   private readonly idleSource: IdleSource
   private policyTimer: ReturnType<typeof setInterval> | undefined
+  /** Sites whose buyer is told the live view count soon (at most once a second each): receipts come only every receiptEveryViews. */
+  private readonly viewNotices = new Map<string, ReturnType<typeof setTimeout>>()
   private started = false
 
   constructor(
@@ -351,6 +360,8 @@ class Delivery implements DeliveryService {
     this.started = false
     this.siteAnnouncer.stop()
     clearInterval(this.policyTimer)
+    for (const timer of this.viewNotices.values()) clearTimeout(timer)
+    this.viewNotices.clear()
     await this.components.libp2p.unhandle(jobProtocol)
     for (const job of this.running.values()) job.run.stop('the seller\'s node is shutting down')
     await Promise.all([...this.running.values()].map((job) => job.run.outcome))
@@ -714,7 +725,7 @@ class Delivery implements DeliveryService {
     this.siteOfAgreement.set(agreement.id, hosted)
     this.sellerSites.set(site, hosted)
     this.siteServer.host(hosted)
-    await channel.send({ type: 'serving', site, url: this.siteServer.urlOf(site), quantity: agreement.quantity, views: viewsSoFar })
+    await channel.send({ type: 'serving', site, url: this.siteServer.urlOf(site), quantity: agreement.quantity, views: viewsSoFar, receiptEveryViews: this.currentPolicy.receiptEveryViews })
   }
 
   /** What a site's buyer is told after a restart (site-announcer.ts): only a site still served, and the agreement's current one. */
@@ -723,7 +734,7 @@ class Delivery implements DeliveryService {
     if (!site || site.ended || site.views >= site.quantity || this.siteOfAgreement.get(site.agreementId) !== site || !this.siteServer.running) return undefined
     return {
       buyer: site.buyer,
-      message: { type: 'serving', agreement: site.agreementId, site: site.id, url: this.siteServer.urlOf(site.id), quantity: site.quantity, views: site.views },
+      message: { type: 'serving', agreement: site.agreementId, site: site.id, url: this.siteServer.urlOf(site.id), quantity: site.quantity, views: site.views, receiptEveryViews: this.currentPolicy.receiptEveryViews },
     }
   }
 
@@ -766,9 +777,24 @@ class Delivery implements DeliveryService {
     if (this.sellerSites.size > 0) await this.startSiteServer()
   }
 
+  /**
+   * Tell the site's buyer the views served so far within a second (the same `serving` notice a
+   * restarted seller sends, site-announcer.ts): receipts are signed only every receiptEveryViews views.
+   */
+  private tellViewsSoon(site: string): void {
+    if (this.viewNotices.has(site) || !this.started) return
+    const timer = setTimeout(() => {
+      this.viewNotices.delete(site)
+      this.siteAnnouncer.announce([site])
+    }, this.init.viewNoticeMs ?? 1_000)
+    timer.unref?.()
+    this.viewNotices.set(site, timer)
+  }
+
   private async siteViewed(site: HostedSite, count: number): Promise<void> {
     const hosted = this.sellerSites.get(site.id)
     if (!hosted) return
+    this.tellViewsSoon(hosted.id)
     const every = this.currentPolicy.receiptEveryViews
     const atEnd = count >= hosted.quantity
     if (!atEnd && count % every !== 0) return
@@ -1032,7 +1058,7 @@ class Delivery implements DeliveryService {
     }
     if (site === undefined || (known !== undefined && known.site !== site)) return refuse(`site ${peerText(notice.site, '?')} is not the one this node sent for agreement ${id}`)
     if (url === undefined) return refuse('the site URL is not an http or https URL')
-    this.showBuyerSite({ site, agreement: id, role: 'buyer', url, views: Math.min(peerCount(notice.views), agreement.quantity), quantity: agreement.quantity, state: 'serving' })
+    this.showBuyerSite({ site, agreement: id, role: 'buyer', url, views: Math.min(peerCount(notice.views), agreement.quantity), quantity: agreement.quantity, state: 'serving', ...receiptCadence(notice.receiptEveryViews) })
     await channel.send({ type: 'noted' })
   }
 
@@ -1052,7 +1078,7 @@ class Delivery implements DeliveryService {
       if (message.type !== 'serving') throw new DeliveryRefusedError('the seller gave an answer this node does not understand')
       const url = siteUrlOf(message.url)
       if (url === undefined) throw new DeliveryRefusedError('the seller answered with a site URL that is not an http or https URL')
-      this.showBuyerSite({ site, agreement: agreement.id, role: 'buyer', url, views: Math.min(peerCount(message.views), agreement.quantity), quantity: agreement.quantity, state: 'serving' })
+      this.showBuyerSite({ site, agreement: agreement.id, role: 'buyer', url, views: Math.min(peerCount(message.views), agreement.quantity), quantity: agreement.quantity, state: 'serving', ...receiptCadence(message.receiptEveryViews) })
       return { site, url, quantity: agreement.quantity }
     } finally {
       await channel.stream.close().catch(() => undefined)

@@ -5,7 +5,9 @@
 // connected then, and to the others when they connect. Once per run and site, whether the URL changed
 // or not (the buyer may have missed an earlier notice). A buyer that answers, `noted` or `refused`, has
 // been told; one that cannot be reached is told at its next connection. The URL goes only to the
-// buyer, over its own connection: anyone who has it can use up the agreed views.
+// buyer, over its own connection: anyone who has it can use up the agreed views. The same notice
+// carries the views served so far, so the seller also sends it within a second of views being served
+// (delivery-service.ts, tellViewsSoon): the buyer sees a live count between receipts.
 import type { Libp2p, PeerId, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { JobChannel } from './job-channel'
@@ -13,7 +15,7 @@ import { JobChannel } from './job-channel'
 /** What to tell a site's buyer now. */
 export interface SiteNotice {
   buyer: string
-  message: { type: 'serving'; agreement: string; site: string; url: string; quantity: number; views: number }
+  message: { type: 'serving'; agreement: string; site: string; url: string; quantity: number; views: number; receiptEveryViews?: number }
 }
 
 export interface SiteAnnouncerComponents {
@@ -31,6 +33,8 @@ export class SiteAnnouncer implements Startable {
   /** Sites whose buyer has not been told this run. */
   private readonly untold = new Set<string>()
   private readonly sending = new Set<string>()
+  /** Sites announced again while a notice of theirs was on its way: the buyer is told once more after it. */
+  private readonly again = new Set<string>()
   private readonly streams = new Set<Stream>()
   private stopping = new AbortController()
   private running = false
@@ -58,7 +62,10 @@ export class SiteAnnouncer implements Startable {
 
   /** Tell the buyers of these sites where they are served now: at once if connected, else when they connect. */
   announce(sites: Iterable<string>): void {
-    for (const site of sites) this.untold.add(site)
+    for (const site of sites) {
+      this.untold.add(site)
+      if (this.sending.has(site)) this.again.add(site)
+    }
     const connected = new Set(this.components.libp2p.getPeers().map((peer) => peer.toString()))
     for (const buyer of connected) this.tellBuyer(buyer)
   }
@@ -93,6 +100,10 @@ export class SiteAnnouncer implements Startable {
     } finally {
       this.sending.delete(site)
       if (stream) this.streams.delete(stream)
+      if (this.again.delete(site)) {
+        this.untold.add(site)
+        this.tellBuyer(notice.buyer)
+      }
     }
   }
 }

@@ -13,6 +13,12 @@ async function bundleOfFolder(files: FileList): Promise<Uint8Array> {
   return tarOfEntries(entries, Math.floor(Date.now() / 1000))
 }
 
+/** How often the seller signs receipts for a site, as it said; older sellers do not say. */
+export function receiptCadenceText(receiptEveryViews: number | undefined): string {
+  if (receiptEveryViews === undefined) return 'signed now and then and at the end'
+  return receiptEveryViews === 1 ? 'signed for every view' : `signed every ${receiptEveryViews.toLocaleString('en-US')} views and at the end`
+}
+
 export function SitePanel({ client, agreement, site, viewsFromReceipts }: { client: ApiClient; agreement: AgreementView; site: SiteView | undefined; viewsFromReceipts: number }) {
   const [sending, setSending] = useState<Sending>({ kind: 'idle' })
   const [answer, setAnswer] = useState<{ site: string; url: string; quantity: number }>()
@@ -74,8 +80,13 @@ export function SitePanel({ client, agreement, site, viewsFromReceipts }: { clie
         )}
         <progress className="delivery-progress" max={agreement.quantity} value={Math.min(viewsFromReceipts, agreement.quantity)} aria-label="Views counted by the seller's receipts" />
         <p className="hint" data-testid="site-views" data-views={viewsFromReceipts}>
-          {viewsFromReceipts.toLocaleString('en-US')} of {agreement.quantity.toLocaleString('en-US')} views counted by the seller's receipts (signed every few views and at the end)
+          {viewsFromReceipts.toLocaleString('en-US')} of {agreement.quantity.toLocaleString('en-US')} views counted by the seller's receipts ({receiptCadenceText(site?.receiptEveryViews)})
         </p>
+        {site && site.views > viewsFromReceipts && (
+          <p className="hint" data-testid="site-live-views" data-views={site.views}>
+            {site.views.toLocaleString('en-US')} served so far, as the seller says between receipts
+          </p>
+        )}
       </div>
     </div>
   )
