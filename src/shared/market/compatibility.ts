@@ -41,6 +41,7 @@ export function requirementsMet(requirements: Requirements | undefined, capabili
   if (!atLeast(offered.gflopsPerCore, requirements.gflopsPerCore)) return false
   if (!atLeast(offered.cores, requirements.cores)) return false
   if (!atLeast(offered.bandwidthMbps, requirements.bandwidthMbps)) return false
+  if (requirements.reachable === true && offered.reachable !== true) return false
   if (requirements.os !== undefined) {
     const os = offered.os
     if (os === undefined) return false

@@ -29,6 +29,11 @@ export interface Capabilities {
   gflopsPerCore?: number
   cores?: number
   bandwidthMbps?: number
+  /**
+   * The seller's node can be reached from the internet (claim 40: its network interface), so that
+   * the visitors of a site it serves can reach it; left out otherwise (never false).
+   */
+  reachable?: true
 }
 
 /** What a bid needs: numeric minimums, and a list of acceptable operating systems. */
@@ -39,6 +44,8 @@ export interface Requirements {
   gflopsPerCore?: number
   cores?: number
   bandwidthMbps?: number
+  /** Only a seller whose node can be reached from the internet (a page-view buyer's visitors must reach it). */
+  reachable?: true
 }
 
 /** Preferred counterparties: absent (or both lists empty) admits anyone. */

@@ -69,6 +69,8 @@ export class AskEntry extends OrderEntry {
   readonly gflopsPerCore: number
   readonly cores: number
   readonly bandwidthMbps: number
+  /** Its node can be reached from the internet (a capability the trees do not summarise). */
+  readonly reachable: boolean
   /** Its OS family's bit, or noOsBit. */
   readonly osBit: number
   readonly osFamily: string | undefined
@@ -95,6 +97,7 @@ export class AskEntry extends OrderEntry {
     this.gflopsPerCore = capabilities?.gflopsPerCore ?? notStated
     this.cores = capabilities?.cores ?? notStated
     this.bandwidthMbps = capabilities?.bandwidthMbps ?? notStated
+    this.reachable = capabilities?.reachable === true
     this.osBit = capabilities?.os === undefined ? noOsBit : osFamilyBits.get(capabilities.os.family)!
     this.osFamily = capabilities?.os?.family
   }
@@ -161,8 +164,10 @@ export class BidEntry extends OrderEntry {
   readonly bandwidthMbps: number
   /** The OS bits it accepts: anyOsMask without an OS requirement. */
   readonly osMask: number
-  /** Some OS requirement has a minVersion, which only the exact check (meetsMinVersion) can compare. */
+  /** Some OS requirement has a minVersion, which only the exact check (meetsExactRequirements) can compare. */
   readonly needsVersionCheck: boolean
+  /** It requires a reachable seller, which only the exact check compares (the trees do not summarise it). */
+  readonly requiresReachable: boolean
   /** When needsVersionCheck: per OS family accepted, the minimum version of its first entry (parsed), as requirementsMet reads them. */
   private readonly minimumVersions: ReadonlyMap<string, readonly number[] | undefined> | undefined
   /** Some requirement on storage, GFLOPS, cores or bandwidth: only then does a search read capabilities. */
@@ -195,6 +200,7 @@ export class BidEntry extends OrderEntry {
       for (const entry of requirements.os) osMask |= osFamilyBits.get(entry.family)!
     }
     this.osMask = osMask
+    this.requiresReachable = requirements?.reachable === true
     this.needsVersionCheck = requirements?.os?.some((entry) => entry.minVersion !== undefined) ?? false
     if (this.needsVersionCheck) {
       const minimumVersions = new Map<string, readonly number[] | undefined>()
@@ -207,10 +213,12 @@ export class BidEntry extends OrderEntry {
   }
 
   /**
-   * The ask's OS version meets the bid's minimum for its family: what requirementsMet checks beyond
-   * the numbers and the OS bits, which the trees and the list checks compare before this is asked.
+   * What requirementsMet checks beyond the numbers and the OS bits, which the trees and the list checks
+   * compare before this is asked: the ask's OS version meets the bid's minimum for its family, and the
+   * ask's node is reachable when the bid requires it.
    */
-  meetsMinVersion(ask: AskEntry): boolean {
+  meetsExactRequirements(ask: AskEntry): boolean {
+    if (this.requiresReachable && !ask.reachable) return false
     if (this.minimumVersions === undefined) return true
     if (ask.osFamily === undefined) return false
     const minimum = this.minimumVersions.get(ask.osFamily)

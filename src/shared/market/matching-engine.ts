@@ -632,14 +632,14 @@ export class MatchingEngine {
       ask.owner !== bid.owner &&
       (ask.counterparties === undefined || admits(ask.counterparties, bid.owner, groupMembers)) &&
       (bid.counterparties === undefined || admits(bid.counterparties, ask.owner, groupMembers)) &&
-      bid.meetsMinVersion(ask)
+      bid.meetsExactRequirements(ask)
     )
   }
 
   /** The leaf check of a tree search for the bid being walked (the tree compared the numbers). */
   private readonly acceptsFromTree = (bid: BidEntry, ask: AskEntry): boolean =>
     ask.owner !== bid.owner &&
-    bid.meetsMinVersion(ask) &&
+    bid.meetsExactRequirements(ask) &&
     (this.declined === undefined || !this.declined.has(ask.id))
 
   /** Everything of step 2 and "something left", for asks found through a list rather than the tree. */

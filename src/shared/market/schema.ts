@@ -140,8 +140,14 @@ function uniqueStrings(values: readonly unknown[], path: string, check: (value: 
   })
 }
 
+/** A flag that is stated only when it holds: `true`, or left out (so that one meaning has one encoding). */
+function onlyTrue(object: Plain, field: string, path: string): true {
+  if (object[field] !== true) fail(join(path, field), `must be true when stated (leave it out otherwise), not ${describeValue(object[field])}`)
+  return true
+}
+
 function parseCapabilities(value: unknown, path: string): Capabilities {
-  const object = record(value, path, ['storageGb', 'os', 'gflopsPerCore', 'cores', 'bandwidthMbps'])
+  const object = record(value, path, ['storageGb', 'os', 'gflopsPerCore', 'cores', 'bandwidthMbps', 'reachable'])
   const capabilities: Capabilities = {}
   if (present(object, 'storageGb')) capabilities.storageGb = integer(object, 'storageGb', path, 'GB')
   if (present(object, 'os')) {
@@ -153,11 +159,12 @@ function parseCapabilities(value: unknown, path: string): Capabilities {
   if (present(object, 'gflopsPerCore')) capabilities.gflopsPerCore = integer(object, 'gflopsPerCore', path, 'GFLOPS')
   if (present(object, 'cores')) capabilities.cores = integer(object, 'cores', path, 'cores')
   if (present(object, 'bandwidthMbps')) capabilities.bandwidthMbps = integer(object, 'bandwidthMbps', path, 'Mbit/s')
+  if (present(object, 'reachable')) capabilities.reachable = onlyTrue(object, 'reachable', path)
   return capabilities
 }
 
 function parseRequirements(value: unknown, path: string): Requirements {
-  const object = record(value, path, ['storageGb', 'os', 'gflopsPerCore', 'cores', 'bandwidthMbps'])
+  const object = record(value, path, ['storageGb', 'os', 'gflopsPerCore', 'cores', 'bandwidthMbps', 'reachable'])
   const requirements: Requirements = {}
   if (present(object, 'storageGb')) requirements.storageGb = integer(object, 'storageGb', path, 'GB')
   if (present(object, 'os')) {
@@ -177,6 +184,7 @@ function parseRequirements(value: unknown, path: string): Requirements {
   if (present(object, 'gflopsPerCore')) requirements.gflopsPerCore = integer(object, 'gflopsPerCore', path, 'GFLOPS')
   if (present(object, 'cores')) requirements.cores = integer(object, 'cores', path, 'cores')
   if (present(object, 'bandwidthMbps')) requirements.bandwidthMbps = integer(object, 'bandwidthMbps', path, 'Mbit/s')
+  if (present(object, 'reachable')) requirements.reachable = onlyTrue(object, 'reachable', path)
   return requirements
 }
 

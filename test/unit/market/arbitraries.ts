@@ -55,6 +55,9 @@ const orderArbitrary = fc
     if (isAsk && o.stated > 0) {
       fact.capabilities = o.stated < 3 ? { storageGb: o.storageGb } : o.stated < 5 ? { os: { family: o.os } } : { storageGb: o.storageGb, os: { family: o.os } }
     }
+    // Reachability (claim 40): one ask in three is reachable; one bid in five requires it.
+    if (isAsk && o.quantity % 3 === 0) fact.capabilities = { ...fact.capabilities, reachable: true }
+    if (!isAsk && o.quantity % 5 === 0) fact.requirements = { ...fact.requirements, reachable: true }
     if (o.preferredPeer !== undefined || o.preferredGroup !== undefined) {
       fact.counterparties = {}
       if (o.preferredPeer !== undefined) fact.counterparties.peers = [peer(o.preferredPeer)]

@@ -92,6 +92,7 @@ export function describeExtras(form: OrderForm): string[] {
     const value = form.terms[field].trim()
     if (value !== '') said.push(bid ? `at least ${text(value)}` : text(value))
   }
+  if (form.reachable) said.push(bid ? 'a seller reachable from the internet' : 'reachable from the internet')
   const count = (text: string): number => text.split(/[\n,]/).filter((line) => line.trim() !== '').length
   const peers = count(form.peers)
   const groups = count(form.groups)
@@ -102,7 +103,7 @@ export function describeExtras(form: OrderForm): string[] {
 
 /** The form with the section's fields empty again. */
 export function withoutExtras(form: OrderForm): OrderForm {
-  return { ...form, requiredOs: [], requiredOsMinVersion: '', os: '', osVersion: '', terms: { storageGb: '', gflopsPerCore: '', cores: '', bandwidthMbps: '' }, peers: '', groups: '' }
+  return { ...form, requiredOs: [], requiredOsMinVersion: '', os: '', osVersion: '', terms: { storageGb: '', gflopsPerCore: '', cores: '', bandwidthMbps: '' }, reachable: false, peers: '', groups: '' }
 }
 
 /** How far an order's price is from the market before the form places it without asking twice. */

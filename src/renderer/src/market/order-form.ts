@@ -34,6 +34,8 @@ export interface OrderForm {
   os: OsFamily | ''
   osVersion: string
   terms: MachineTerms
+  /** A bid: only sellers reachable from the internet; an ask: this node can be reached (claim 40). */
+  reachable: boolean
   /** One peer ID or group ID per line. */
   peers: string
   groups: string
@@ -57,6 +59,7 @@ export function emptyForm(side: 'bid' | 'ask', unit: 'flop' | 'pageview', now: n
     os: '',
     osVersion: '',
     terms: emptyTerms,
+    reachable: false,
     peers: '',
     groups: '',
   }
@@ -122,9 +125,11 @@ export function draftOfForm(form: OrderForm, now: number): OrderDraft {
       const minVersion = form.requiredOsMinVersion.trim()
       terms.os = form.requiredOs.map((family) => (minVersion === '' ? { family } : { family, minVersion }))
     }
+    if (form.reachable) terms.reachable = true
     if (Object.keys(terms).length > 0) draft.requirements = terms
   } else {
     if (form.os !== '') terms.os = form.osVersion.trim() === '' ? { family: form.os } : { family: form.os, version: form.osVersion.trim() }
+    if (form.reachable) terms.reachable = true
     if (Object.keys(terms).length > 0) draft.capabilities = terms
   }
   const peers = lines(form.peers)
@@ -159,6 +164,7 @@ export function formOfDraft(draft: OrderDraft, now: number): OrderForm {
     cores: text(terms.cores),
     bandwidthMbps: text(terms.bandwidthMbps),
   }
+  form.reachable = terms.reachable === true
   if (side === 'bid' && Array.isArray(terms.os)) {
     const entries = terms.os as { family?: string; minVersion?: string }[]
     form.requiredOs = entries.flatMap((entry) => ((osFamilies as readonly string[]).includes(entry.family ?? '') ? [entry.family as OsFamily] : []))

@@ -451,6 +451,20 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
             </label>
           ))}
         </div>
+        <label className="checkbox" data-testid="order-reachable-label">
+          <input
+            type="checkbox"
+            checked={form.reachable}
+            disabled={form.side === 'ask' && !form.reachable && reachability !== 'public'}
+            onChange={(event) => update({ reachable: event.target.checked })}
+            data-testid="order-reachable"
+          />
+          {form.side === 'bid'
+            ? 'Only a seller reachable from the internet (what a site’s visitors need)'
+            : reachability === 'public'
+              ? 'This node can be reached from the internet'
+              : 'This node can be reached from the internet (not confirmed: it is behind a NAT or no peer has confirmed it yet)'}
+        </label>
         <div className="form-grid">
           <label>
             Preferred {form.side === 'bid' ? 'sellers' : 'buyers'} (peer IDs, one a line)
