@@ -136,7 +136,8 @@ describe('the seller\'s policy on running jobs', () => {
 
     machine.hour = 16
     const from = progress.length
-    const result = submit(40_000_000)
+    // Seconds of CPU, so that it is still running when the test looks (a job's process takes a few hundred ms to start).
+    const result = submit(400_000_000)
     await waitFor(async () => ((await sellerJob())?.cpuMs ?? 0) > 100, 'the job to run on the seller', 20_000)
     machine.hour = 17
     await waitFor(() => buyerEvents(from).some((event) => event.state === 'paused'), 'the buyer to be told the job is paused', 10_000)
