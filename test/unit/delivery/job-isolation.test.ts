@@ -180,11 +180,11 @@ setInterval(() => {}, 1000)`
   }, 30_000)
 
   it.runIf(posix)('is killed by the kernel at its CPU limit (ulimit -t) when the watchdog does not act', async () => {
-    const run = runJob({ name: 'spin', module: new Uint8Array(), args: [], stdin: new Uint8Array(), limits: { ...limits, cpuMs: 100 }, processSource: 'for (;;) {}', pollMs: 600_000 })
+    const run = runJob({ name: 'spin', module: new Uint8Array(), args: [], stdin: new Uint8Array(), limits: { ...limits, cpuMs: 100, wallMs: 600_000 }, processSource: 'for (;;) {}', pollMs: 600_000 })
     const outcome = await run.outcome
     expect(outcome.end).toBe('failed')
     expect(outcome.reason).toMatch(/CPU time limit of 100 ms \(the OS stopped it\)/)
-  }, 60_000)
+  }, 180_000)
 
   it.runIf(process.platform === 'linux')('cannot grow its memory past the OS limit on its data, even with no cap in the binary, and the node stays up', async () => {
     // Not prepared: the module's memory may grow to 4 GiB as far as the binary says; the kernel's limit stops it.
