@@ -2,7 +2,7 @@
 // writes its own facts with LevelDB's `sync` (the log fsynced), and facts from peers without it
 // (they can be fetched again). A process kill is covered by crash-points.test.ts; a power cut cannot be
 // staged here, so these tests check that the write asks for the fsync, at the layer that does it.
-import { ClassicLevel } from 'classic-level'
+import { Level } from 'level'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { nodeSha256 } from '../../src/main/core/market-crypto'
 import { openFactLog } from '../../src/main/core/market/fact-log'
@@ -40,7 +40,7 @@ describe('durable writes', () => {
       const log = await openFactLog(store)
       const market = syntheticMarket({ seed: 3, day0: Date.now() })
       const [mine, theirs] = [market.nextOrder(), market.nextOrder()].map((fact) => signFact(fact, market.signers.get(fact.owner)!, { sha256: nodeSha256 }))
-      const batch = vi.spyOn(ClassicLevel.prototype, 'batch')
+      const batch = vi.spyOn(Level.prototype, 'batch')
       await log.add([mine!], { durable: true })
       await log.add([theirs!])
       expect(syncOfBatchesWriting(batch, mine!.id)).toEqual([true])
@@ -51,7 +51,7 @@ describe('durable writes', () => {
   })
 
   it('an order the node places is fsynced before market.place answers', async () => {
-    const batch = vi.spyOn(ClassicLevel.prototype, 'batch')
+    const batch = vi.spyOn(Level.prototype, 'batch')
     const node = await createNode({ dataDir: await dataDir(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, inMemoryStore: false })
     try {
       const now = Date.now()

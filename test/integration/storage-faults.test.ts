@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ClassicLevel } from 'classic-level'
+import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadOrCreateApiToken, apiTokenFileName } from '../../src/main/core/api-token'
@@ -76,7 +76,7 @@ describe('storage faults', () => {
   it('a truncated fact record, or one stored under another fact\'s key: the node refuses to start and names the record', async () => {
     for (const damage of ['truncate', 'misfile'] as const) {
       const { dataDir, orderId } = await usedDataDir()
-      const db = new ClassicLevel<string, string>(join(dataDir, storeDirectoryName))
+      const db = new Level<string, string>(join(dataDir, storeDirectoryName))
       const facts = db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
       const envelope = (await facts.get(orderId))!
       if (damage === 'truncate') {
@@ -127,7 +127,7 @@ describe('storage faults', () => {
     const { dataDir } = await usedDataDir()
     const holder = spawn(
       process.execPath,
-      ['--input-type=module', '-e', "import { ClassicLevel } from 'classic-level'; const db = new ClassicLevel(process.argv[1]); await db.open(); console.log('open'); setInterval(() => {}, 1000)", join(dataDir, storeDirectoryName)],
+      ['--input-type=module', '-e', "import { Level } from 'level'; const db = new Level(process.argv[1]); await db.open(); console.log('open'); setInterval(() => {}, 1000)", join(dataDir, storeDirectoryName)],
       { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
     )
     children.push(holder)

@@ -1,8 +1,10 @@
-// The node's store: one level database (classic-level on disk, memory-level in tests) split into
+// The node's store: one level database (the `level` package, which is classic-level in Node, on disk;
+// memory-level in tests) split into
 // sublevels per kind of record. Writes that belong together go in one batch on the root database.
 import { join } from 'node:path'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
-import { ClassicLevel } from 'classic-level'
+import type { ClassicLevel } from 'classic-level'
+import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { ConfigError } from './config'
 
@@ -44,7 +46,8 @@ function describeOpenFailure(error: unknown, location: string): ConfigError {
 
 export async function openStore(options: { dataDir: string; inMemory: boolean }): Promise<Store> {
   const location = join(options.dataDir, storeDirectoryName)
-  const classic = options.inMemory ? undefined : new ClassicLevel<string, string>(location)
+  // `level` is classic-level in Node (its compactRange, below, is classic-level's own).
+  const classic = options.inMemory ? undefined : (new Level<string, string>(location) as unknown as ClassicLevel<string, string>)
   const db: RootDatabase = classic ?? new MemoryLevel<string, string>()
   try {
     await db.open()
