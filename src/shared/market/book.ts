@@ -62,6 +62,11 @@ export class MarketBook {
   private readonly newlyDeclinedBids = new Set<FactId>()
   private groupsChanged = false
   private engine = this.newEngine()
+  /** The last match's result, kept for an epoch in which nothing changed. */
+  private lastResult: MatchResult | undefined
+  /** How many matches returned the last result without a run (nothing had changed). */
+  quietRuns = 0
+  private lastWasQuiet = false
 
   private newEngine(): MatchingEngine {
     return new MatchingEngine({
@@ -82,6 +87,7 @@ export class MarketBook {
     this.groupMembersCache = undefined
     this.groupsChanged = false
     this.engine = this.newEngine()
+    this.lastResult = undefined
     this.addAll(facts)
   }
 
@@ -297,24 +303,35 @@ export class MarketBook {
    */
   match(now: number): MatchResult {
     this.refresh()
+    // A quiet epoch (no fact, and no order's expiry or window end since the last) has the last result.
+    if (this.lastResult !== undefined && this.changedOrders.size === 0 && this.newlyDeclinedBids.size === 0 && !this.groupsChanged && this.engine.unchangedAt(now)) {
+      this.quietRuns++
+      this.lastWasQuiet = true
+      return this.lastResult
+    }
+    this.lastWasQuiet = false
     const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
     const result = this.engine.match(now, changes, () => this.resolved.values())
     this.forgetChanges()
+    this.lastResult = result
     return result
   }
 
   /** The same result as `match`, walking every bid (for measuring, and for checking the incremental path). */
   matchFromScratch(now: number): MatchResult {
+    this.lastWasQuiet = false
     this.refresh()
     const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
     const result = this.engine.match(now, changes, () => this.resolved.values(), true)
     this.forgetChanges()
+    this.lastResult = result
     return result
   }
 
   /** How much the last match walked. */
   get lastRunStatistics(): RunStatistics {
-    return this.engine.statistics
+    const statistics = this.engine.statistics
+    return this.lastWasQuiet ? { ...statistics, full: false, walkedBids: 0 } : statistics
   }
 
   private forgetChanges(): void {

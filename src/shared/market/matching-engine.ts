@@ -208,6 +208,17 @@ export class MatchingEngine {
     }
   }
 
+  /**
+   * Whether a run at `now` would give the last run's result given no change to the state: time has not
+   * gone back, and no live order's expiry or window end has come since (liveness is all that time
+   * changes). The heap may hold orders that left; they only make this answer no more often.
+   */
+  unchangedAt(now: number): boolean {
+    if (this.lastNow === undefined || now < this.lastNow) return false
+    const next = this.byDeathTime.peek()
+    return next === undefined || next.deathTime > now
+  }
+
   /** Match from scratch over `orders` (every order that can still trade; the live ones are kept). */
   matchAll(orders: Iterable<BookOrder>, now: number): MatchResult {
     this.entries.clear()

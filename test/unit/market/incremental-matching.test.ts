@@ -87,3 +87,29 @@ describe('incremental matching', () => {
     expect(booked.lastRunStatistics.full).toBe(false)
   })
 })
+
+describe('a quiet epoch', () => {
+  // Within the orders' two hours of life since they were signed (orderTtlMs).
+  const minute = 60_000
+
+  it('gives the last result without a run while no fact arrives and no order ends, and runs again once one ends', () => {
+    const seller = ask({ owner: peer(2), price: 900, quantity: 10, expiresAt: day0 + 90 * minute })
+    const buyer = bid({ owner: peer(1), price: 1000, quantity: 5, window: { start: day0 + 2 * hour, end: day0 + 4 * hour } })
+    const book = MarketBook.from([seller, buyer])
+    const first = book.match(day0 + 30 * minute)
+    expect(first.proposals).toHaveLength(1)
+    expect(book.match(day0 + 60 * minute)).toBe(first)
+    expect(book.quietRuns).toBe(1)
+    expect(book.lastRunStatistics).toMatchObject({ full: false, walkedBids: 0 })
+    // The ask's expiry passes: a run, and the proposal is gone, as the reference says.
+    const later = book.match(day0 + 90 * minute)
+    expect(book.quietRuns).toBe(1)
+    expect(later).toEqual(referenceMatch([seller, buyer], day0 + 90 * minute))
+    expect(later.proposals).toEqual([])
+    // A new fact ends the quiet too; time going back never keeps it.
+    book.add(cancel(buyer))
+    expect(book.match(day0 + 91 * minute)).toEqual(referenceMatch([seller, buyer, cancel(buyer)], day0 + 91 * minute))
+    expect(book.match(day0)).toEqual(referenceMatch([seller, buyer, cancel(buyer)], day0))
+    expect(book.quietRuns).toBe(1)
+  })
+})

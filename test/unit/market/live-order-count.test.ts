@@ -17,10 +17,12 @@ function countedBook() {
     () => orderIds,
   )
   const add = ({ id, fact }: IdentifiedFact): void => {
-    book.add({ id, fact })
+    // A take or confirm can void or restore agreements of other orders of the same bid: the book says which.
+    const rejudged = book.add({ id, fact })
     facts.set(id, fact)
     if (fact.kind === 'order') orderIds.add(id)
     for (const order of ordersTouchedBy(fact, id, { ordersOf: (owner) => book.ordersOf(owner), take: (take) => facts.get(take) })) counter.touch(order)
+    for (const order of rejudged) counter.touch(order)
   }
   const counted = (now: number): number => [...orderIds].filter((id) => {
     const order = book.order(id)
