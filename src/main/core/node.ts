@@ -123,7 +123,11 @@ class Node implements CyclexNode {
     })({
       libp2p: host,
       relayReservations: () => host.services.relay?.reservations.size ?? 0,
-      onChange: this.statusChanged,
+      // The member profile says whether this node can be reached: published again when that changes.
+      onChange: () => {
+        this.statusChanged()
+        this.profileReachabilityChanged()
+      },
     })
     // A node behind a NAT cannot be dialled, so it is the one that comes back to its peers.
     this.redial = peerRedial(config.redial)({ libp2p: host, targets: () => this.redialTargets(), onChange: this.statusChanged })
@@ -203,6 +207,7 @@ class Node implements CyclexNode {
       dataDir: config.dataDir,
       displayName: () => this.settings.get().displayName,
       benchmarkProfile: () => this.benchmark.profile(),
+      reachable: () => this.reachability.status().status === 'public',
       market: this.market,
       emit: (event) => this.events.emit(event),
     })
@@ -269,6 +274,16 @@ class Node implements CyclexNode {
       if (!targets.some((target) => target.peerId === relay.peerId)) targets.push(relay)
     }
     return targets
+  }
+
+  private lastProfileReachable: boolean | undefined
+
+  private profileReachabilityChanged(): void {
+    const reachable = this.reachability.status().status === 'public'
+    if (reachable === this.lastProfileReachable) return
+    this.lastProfileReachable = reachable
+    // refreshProfile publishes only what changed, and nothing before the members service runs.
+    this.members?.refreshProfile().catch((error: unknown) => console.error('publishing the member profile failed:', error))
   }
 
   /** Coalesce bursts of libp2p events into one status event for the UI. */

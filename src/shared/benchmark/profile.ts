@@ -74,6 +74,12 @@ export const ProfileRecordSchema = z
     publishedAt: whole.optional(),
     /** Group ids (`<owner>/<name>`) the owner is in, sorted; the groups' own signed member lists decide matching. */
     groups: z.array(z.string().max(128).refine(isGroupId, 'must be a group id: <owner peer ID>/<name>')).max(maxProfileGroups).optional(),
+    /**
+     * The node can be reached from the internet (claim 40: its network interface), as it found out
+     * (docs/scaling.md §3): what a seller of page views needs, since the buyer's visitors dial it.
+     * Stated only when true.
+     */
+    reachable: z.literal(true).optional(),
     /** The machine's network: how many external interfaces it has and the fastest link speed reported. */
     network: z
       .object({ interfaces: z.number().int().nonnegative().max(256), linkSpeedMbps: whole.optional() })
@@ -160,6 +166,7 @@ export function capabilitiesOf(profile: MemberProfile): Capabilities {
   }
   if (profile.os) capabilities.os = { ...profile.os }
   if (profile.bandwidthMbps !== undefined) capabilities.bandwidthMbps = profile.bandwidthMbps
+  if (profile.reachable === true) capabilities.reachable = true
   return capabilities
 }
 

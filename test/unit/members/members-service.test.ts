@@ -43,6 +43,7 @@ let store: Store
 let pubsub: StubPubSub
 let events: ApiEvent[]
 let displayName: string
+let reachable: boolean
 const services: MembersService[] = []
 
 async function startService(): Promise<MembersService> {
@@ -56,6 +57,7 @@ async function startService(): Promise<MembersService> {
     dataDir: tmpdir(),
     displayName: () => displayName,
     benchmarkProfile: async () => undefined,
+    reachable: () => reachable,
     market: {
       book: { groupMembers: () => new Map() } as never,
       liveOrderCount: () => 0,
@@ -92,6 +94,7 @@ beforeEach(async () => {
   pubsub = new StubPubSub()
   events = []
   displayName = 'Me'
+  reachable = false
 })
 
 afterEach(async () => {
@@ -117,6 +120,21 @@ describe('the members service', () => {
     await service.refreshProfile()
     const last = decodeMemberMessage(pubsub.published.at(-1)!, verifier)
     expect(last).toMatchObject({ kind: 'profile', signed: { profile: { displayName: 'Renamed' } } })
+  })
+
+  it('says in its profile that the node can be reached from the internet, once it can, and no more once it cannot', async () => {
+    const service = await startService()
+    const lastProfile = () => {
+      const message = decodeMemberMessage(pubsub.published.filter((bytes) => decodeMemberMessage(bytes, verifier).kind === 'profile').at(-1)!, verifier)
+      return message.kind === 'profile' ? message.signed.profile : undefined
+    }
+    expect(lastProfile()).not.toHaveProperty('reachable')
+    reachable = true
+    await service.refreshProfile()
+    expect(lastProfile()).toMatchObject({ reachable: true })
+    reachable = false
+    await service.refreshProfile()
+    expect(lastProfile()).not.toHaveProperty('reachable')
   })
 
   it('follows a member\'s heartbeats: online, away, offline after three intervals, and offline at once on goodbye', async () => {

@@ -14,7 +14,7 @@ const now = Date.UTC(2025, 0, 1)
 describe('pre-filling a new ask from the benchmark profile', () => {
   it('states what the profile measured', () => {
     // sampleRun: f64 one core 2.75 GFLOPS, all cores 16.4 on 8 (2.05 each) -> 2; 512.7 GB free; best peer min(940.2, 901.7).
-    expect(fields).toEqual({ os: 'linux', osVersion: '12', terms: { gflopsPerCore: '2', cores: '8', storageGb: '512', bandwidthMbps: '901' } })
+    expect(fields).toEqual({ os: 'linux', osVersion: '12', reachable: false, terms: { gflopsPerCore: '2', cores: '8', storageGb: '512', bandwidthMbps: '901' } })
   })
 
   it('fills the empty fields of a new ask', () => {
@@ -34,5 +34,15 @@ describe('pre-filling a new ask from the benchmark profile', () => {
     const prefilled = prefillCapabilities(emptyForm('ask', 'flop', now), fields)
     const edited = { ...prefilled, side: 'bid' as const, terms: { ...prefilled.terms, cores: '4' } }
     expect(withoutPrefill(edited, fields)).toMatchObject({ os: '', osVersion: '', terms: { gflopsPerCore: '', cores: '4', storageGb: '', bandwidthMbps: '' } })
+  })
+
+  it('states that the node can be reached when its profile says so, and takes it back for a bid', () => {
+    const reachable = capabilityFieldsOf(capabilitiesOf({ ...profileFromRun(sampleRun(), signer.owner, 'Seller'), reachable: true }))
+    expect(reachable.reachable).toBe(true)
+    const ask = prefillCapabilities(emptyForm('ask', 'pageview', now), reachable)
+    expect(ask.reachable).toBe(true)
+    expect(withoutPrefill({ ...ask, side: 'bid' }, reachable).reachable).toBe(false)
+    // A profile that does not say it fills nothing in: the box stays as the user left it.
+    expect(prefillCapabilities({ ...emptyForm('ask', 'pageview', now), reachable: true }, fields).reachable).toBe(true)
   })
 })

@@ -56,6 +56,8 @@ export interface MembersServiceComponents {
   displayName(): string
   /** This node's profile from its latest benchmark run, if it has run one. */
   benchmarkProfile(): Promise<SignedProfileJson | undefined>
+  /** Whether the node can be reached from the internet now; the profile says so, and changes with it. */
+  reachable?(): boolean
   market: Pick<MarketService, 'book' | 'liveOrderCount' | 'agreements' | 'overCommitments' | 'publishGroup'>
   emit(event: ApiEvent): void
   now?(): number
@@ -321,6 +323,8 @@ class Members implements MembersService {
     if (groups.length > 0) profile.groups = groups
     else delete profile.groups
     if (this.network) profile.network = { ...this.network }
+    if (this.components.reachable?.() === true) profile.reachable = true
+    else delete profile.reachable
     return profile
   }
 

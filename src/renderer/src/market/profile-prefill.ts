@@ -5,7 +5,7 @@
 import type { Capabilities } from '../../../shared/market/facts'
 import type { MachineTerms, OrderForm } from './order-form'
 
-export type CapabilityFields = Pick<OrderForm, 'os' | 'osVersion'> & { terms: MachineTerms }
+export type CapabilityFields = Pick<OrderForm, 'os' | 'osVersion' | 'reachable'> & { terms: MachineTerms }
 
 const text = (value: number | undefined): string => (value === undefined ? '' : String(value))
 
@@ -14,6 +14,7 @@ export function capabilityFieldsOf(capabilities: Capabilities): CapabilityFields
   return {
     os: capabilities.os?.family ?? '',
     osVersion: capabilities.os?.version ?? '',
+    reachable: capabilities.reachable === true,
     terms: {
       storageGb: text(capabilities.storageGb),
       gflopsPerCore: text(capabilities.gflopsPerCore),
@@ -35,6 +36,7 @@ export function prefillCapabilities(form: OrderForm, fields: CapabilityFields): 
     ...form,
     os: form.os === '' ? fields.os : form.os,
     osVersion: takeOs && form.osVersion === '' ? fields.osVersion : form.osVersion,
+    reachable: form.reachable || fields.reachable,
     terms,
   }
 }
@@ -47,6 +49,7 @@ export function withoutPrefill(form: OrderForm, fields: CapabilityFields): Order
     ...form,
     os: form.os === fields.os ? '' : form.os,
     osVersion: form.osVersion === fields.osVersion ? '' : form.osVersion,
+    reachable: fields.reachable ? false : form.reachable,
     terms,
   }
 }
