@@ -25,8 +25,12 @@ export interface RawPeer {
   stop(): Promise<void>
 }
 
-export async function startRawPeer(): Promise<RawPeer> {
-  const config = {
+/**
+ * A bare libp2p host on 127.0.0.1 with the market's own services and gossip settings (createHost),
+ * and the fact signer of its key: what tests of hostile or partial peers build on.
+ */
+export async function startRawHost(): Promise<{ host: Host; key: FactSigner }> {
+  const config: ResolvedConfig = {
     dataDir: '/nonexistent',
     listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
     bootstrap: [],
@@ -36,10 +40,14 @@ export async function startRawPeer(): Promise<RawPeer> {
     connectionLimits: {},
     pingIntervalMs: 1000,
     market: {},
-  } as unknown as ResolvedConfig
+  }
   const privateKey = await generateKeyPair('Ed25519')
   const host = await createHost({ privateKey, config, savedPeers: [] })
-  const key = createNodeFactSigner(privateKey.raw.subarray(0, 32))
+  return { host, key: createNodeFactSigner(privateKey.raw.subarray(0, 32)) }
+}
+
+export async function startRawPeer(): Promise<RawPeer> {
+  const { host, key } = await startRawHost()
   const verifier = createNodeFactVerifier()
   const received: SignedFact[] = []
   const pubsub = host.services.pubsub

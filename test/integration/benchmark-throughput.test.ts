@@ -1,27 +1,14 @@
 // The throughput protocol's limits between two real libp2p hosts on 127.0.0.1: a peer may not ask
 // for more than the answering node allows, nor keep a stream open past its timeout.
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import { throughput, throughputProtocol } from '../../src/main/core/benchmark/throughput'
-import type { ResolvedConfig } from '../../src/main/core/config'
-import { createHost, type Host } from '../../src/main/core/libp2p-host'
+import type { Host } from '../../src/main/core/libp2p-host'
+import { startRawHost } from '../helpers/raw-peer'
 
 const hosts: Host[] = []
 
 async function host(): Promise<Host> {
-  const config: ResolvedConfig = {
-    dataDir: '/nonexistent',
-    listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
-    bootstrap: [],
-    swarmKey: undefined,
-    mdns: false,
-    inMemoryStore: true,
-    connectionLimits: {},
-    pingIntervalMs: 1000,
-    market: {},
-  }
-  const created = await createHost({ privateKey: await generateKeyPair('Ed25519'), config, savedPeers: [] })
+  const { host: created } = await startRawHost()
   hosts.push(created)
   return created
 }

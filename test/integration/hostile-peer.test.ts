@@ -7,12 +7,10 @@
 import { randomBytes } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OrderView } from '../../src/shared/api/market'
-import type { ResolvedConfig } from '../../src/main/core/config'
-import { createHost, type Host } from '../../src/main/core/libp2p-host'
+import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactSigner } from '../../src/main/core/market-crypto'
 import { scoreThresholds } from '../../src/main/core/market/gossip'
 import type { MarketService } from '../../src/main/core/market/market-service'
@@ -21,6 +19,7 @@ import { membersTopic } from '../../src/main/core/members/wire'
 import type { CyclexNode } from '../../src/main/core/node'
 import { encodeFactBody, encodeSignedFact, factIdOfBody, signFact, signingMessage, type Fact, type FactSigner, type OrderFact } from '../../src/shared/market'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+import { startRawHost } from '../helpers/raw-peer'
 
 /** What the test reads inside a node: its host (scores, meshes) and its market (the facts it holds). */
 type Inside = CyclexNode & { host: Host; market: MarketService }
@@ -58,21 +57,9 @@ async function connect(from: CyclexNode, to: CyclexNode): Promise<void> {
 }
 
 async function startMallory(): Promise<{ host: Host; key: FactSigner }> {
-  const config: ResolvedConfig = {
-    dataDir: '/nonexistent',
-    listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
-    bootstrap: [],
-    swarmKey: undefined,
-    mdns: false,
-    inMemoryStore: true,
-    connectionLimits: {},
-    pingIntervalMs: 1000,
-    market: {},
-  }
-  const privateKey = await generateKeyPair('Ed25519')
-  const host = await createHost({ privateKey, config, savedPeers: [] })
-  hosts.push(host)
-  return { host, key: createNodeFactSigner(privateKey.raw.subarray(0, 32)) }
+  const mallory = await startRawHost()
+  hosts.push(mallory.host)
+  return mallory
 }
 
 function order(owner: string, side: 'bid' | 'ask', price: number, overrides: Partial<OrderFact> = {}): OrderFact {

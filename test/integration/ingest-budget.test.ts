@@ -3,12 +3,10 @@
 // fetch it from that peer later — and, if it keeps on, is scored down and disconnected; a relay of a
 // busy market (200 facts a second from many owners) passes whole under the default budget.
 import type { GossipSub } from '@chainsafe/libp2p-gossipsub'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OrderView } from '../../src/shared/api/market'
-import type { ResolvedConfig } from '../../src/main/core/config'
-import { createHost, type Host } from '../../src/main/core/libp2p-host'
+import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactSigner } from '../../src/main/core/market-crypto'
 import type { FactIntakeInit } from '../../src/main/core/market/fact-intake'
 import { openFactLog } from '../../src/main/core/market/fact-log'
@@ -19,6 +17,7 @@ import type { CyclexNode } from '../../src/main/core/node'
 import { openStore, type Store } from '../../src/main/core/store'
 import { encodeSignedFact, signFact, type OrderFact, type SignedFact } from '../../src/shared/market'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+import { startRawHost } from '../helpers/raw-peer'
 
 /** What the test reads inside a node (private fields, read through a cast). */
 type Inside = CyclexNode & { host: Host; market: MarketService; sync: FactSync }
@@ -72,18 +71,7 @@ function freshOrders(count: number, seed: number): SignedFact<OrderFact>[] {
  * (so that a victim could pull from it what it refused by gossip).
  */
 async function startPeer(facts: SignedFact[]): Promise<{ host: Host; sync: FactSync; store: Store }> {
-  const config: ResolvedConfig = {
-    dataDir: '/nonexistent',
-    listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
-    bootstrap: [],
-    swarmKey: undefined,
-    mdns: false,
-    inMemoryStore: true,
-    connectionLimits: {},
-    pingIntervalMs: 1000,
-    market: {},
-  }
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), config, savedPeers: [] })
+  const { host } = await startRawHost()
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
   const log = await openFactLog(store)
   await log.add(facts)

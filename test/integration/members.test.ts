@@ -1,17 +1,16 @@
 // Members across real nodes on 127.0.0.1: signed profiles and presence heartbeats spread over the
 // members topic, a stopped node turns offline, the list survives a restart, and a forged profile
 // from a raw libp2p peer is refused while that peer's own honest profile is taken.
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MemberView } from '../../src/shared/api/members'
 import { signProfile, profileFromSystem, encodeSignedProfile } from '../../src/shared/benchmark/profile'
-import type { ResolvedConfig } from '../../src/main/core/config'
-import { createHost, type Host } from '../../src/main/core/libp2p-host'
+import type { Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactSigner } from '../../src/main/core/market-crypto'
 import { membersTopic } from '../../src/main/core/members/wire'
 import type { CyclexNode } from '../../src/main/core/node'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
+import { startRawHost } from '../helpers/raw-peer'
 
 const running: CyclexNode[] = []
 const hosts: Host[] = []
@@ -114,25 +113,12 @@ describe('members across nodes', () => {
 
   it('refuses a profile signed by someone other than its owner, and takes the sender\'s honest one', async () => {
     const node = await start('Honest')
-    const config: ResolvedConfig = {
-      dataDir: '/nonexistent',
-      listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
-      bootstrap: [],
-      swarmKey: undefined,
-      mdns: false,
-      inMemoryStore: true,
-      connectionLimits: {},
-      pingIntervalMs: 1000,
-      market: {},
-    }
-    const malloryPrivateKey = await generateKeyPair('Ed25519')
-    const mallory = await createHost({ privateKey: malloryPrivateKey, config, savedPeers: [] })
+    const { host: mallory, key: malloryKey } = await startRawHost()
     hosts.push(mallory)
     mallory.services.pubsub.subscribe(membersTopic)
     await mallory.dial(multiaddr(node.status().listenAddresses[0]!))
     await waitFor(() => mallory.services.pubsub.getSubscribers(membersTopic).length > 0, 'the node to subscribe for Mallory', settleMs)
 
-    const malloryKey = createNodeFactSigner(malloryPrivateKey.raw.subarray(0, 32))
     const victim = createNodeFactSigner(new Uint8Array(32).fill(7))
     // The body names the victim as its owner; the signature is Mallory's.
     const claimed = profileFromSystem(victim.owner, 'Victim (forged)', { cores: 64 })
