@@ -309,21 +309,23 @@ export class MarketBook {
       this.lastWasQuiet = true
       return this.lastResult
     }
-    this.lastWasQuiet = false
-    const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
-    const result = this.engine.match(now, changes, () => this.resolved.values())
-    this.forgetChanges()
-    this.lastResult = result
-    return result
+    return this.run(now, false)
   }
 
   /** The same result as `match`, walking every bid (for measuring, and for checking the incremental path). */
   matchFromScratch(now: number): MatchResult {
-    this.lastWasQuiet = false
     this.refresh()
+    return this.run(now, true)
+  }
+
+  /** Hand the engine what changed since the last run, and keep its result for a quiet epoch. */
+  private run(now: number, walkEveryBid: boolean): MatchResult {
+    this.lastWasQuiet = false
     const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
-    const result = this.engine.match(now, changes, () => this.resolved.values(), true)
-    this.forgetChanges()
+    const result = this.engine.match(now, changes, () => this.resolved.values(), walkEveryBid)
+    this.changedOrders.clear()
+    this.newlyDeclinedBids.clear()
+    this.groupsChanged = false
     this.lastResult = result
     return result
   }
@@ -332,12 +334,6 @@ export class MarketBook {
   get lastRunStatistics(): RunStatistics {
     const statistics = this.engine.statistics
     return this.lastWasQuiet ? { ...statistics, full: false, walkedBids: 0 } : statistics
-  }
-
-  private forgetChanges(): void {
-    this.changedOrders.clear()
-    this.newlyDeclinedBids.clear()
-    this.groupsChanged = false
   }
 }
 
