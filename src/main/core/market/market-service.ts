@@ -212,7 +212,8 @@ class Market implements MarketService {
       book: this.book,
       me: this.me,
       emit: (event) => this.components.emit(event),
-      agreed: (bid, ask) => this.agreementLog.all().some((agreement) => agreement.bid === bid && agreement.ask === ask && agreement.status === 'binding'),
+      // Read off the book's takes of the bid, not by building every agreement's view.
+      agreed: (bid, ask) => this.book.takesOf(bid).some((take) => this.book.take(take)?.ask === ask && this.book.agreementStatus(take)?.binds === true),
     })
     for (const fact of components.factLog.all()) this.index(fact)
     // Agreements already in the store are not news.
