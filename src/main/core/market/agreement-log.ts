@@ -169,8 +169,12 @@ export class AgreementLog {
     this.fresh = []
     const voided: AgreementView[] = []
     for (const view of fresh) if (view.role !== null) this.mineBound.set(view.id, view.status === 'binding')
+    // Only an agreement whose bid or ask a fact touched since the last look can have changed status
+    // (the book names every order it re-judges), so a store of an unrelated fact looks at none.
     for (const [id, bound] of this.mineBound) {
-      const view = this.view(this.terms.get(id)!)
+      const terms = this.terms.get(id)!
+      if (!this.suspects.has(terms.bid) && !this.suspects.has(terms.ask)) continue
+      const view = this.view(terms)
       const binds = view.status === 'binding'
       if (bound && !binds) voided.push(view)
       this.mineBound.set(id, binds)
