@@ -56,6 +56,11 @@ export class AccessDeniedError extends CyclexError {
   static override readonly code: string = 'ERR_ACCESS_DENIED'
 }
 
+/** The node's configuration is wrong: the message names the setting and the fix. */
+export class ConfigError extends CyclexError {
+  static override readonly code: string = 'ERR_CONFIG'
+}
+
 /** A fault inside the node that is not the caller's: the message says what failed. */
 export class InternalError extends CyclexError {
   static override readonly code: string = 'ERR_INTERNAL'
@@ -77,6 +82,7 @@ for (const errorClass of [
   NotRunningError,
   ConnectionError,
   AccessDeniedError,
+  ConfigError,
   InternalError,
 ]) {
   registerErrorClass(errorClass)

@@ -5,7 +5,7 @@
 import { hash } from 'node:crypto'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConfigError } from '../../src/main/core/config'
+import { ConfigError } from '../../src/shared/errors'
 import { openFactLog } from '../../src/main/core/market/fact-log'
 import type { RootDatabase, Store, Sublevel } from '../../src/main/core/store'
 import { encodeSignedFact, signFact, type Fact, type OrderFact, type SignedFact } from '../../src/shared/market'

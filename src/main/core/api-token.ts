@@ -3,7 +3,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ConfigError } from './config'
+import { ConfigError } from '../../shared/errors'
 
 export const apiTokenFileName = 'api-token'
 const tokenPattern = /^[A-Za-z0-9_-]{43}$/

@@ -3,7 +3,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { ConfigError } from './config'
+import { ConfigError } from '../../shared/errors'
 
 export interface CliIo {
   stdin: NodeJS.ReadableStream

@@ -6,7 +6,7 @@ import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { ClassicLevel } from 'classic-level'
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
-import { ConfigError } from './config'
+import { ConfigError } from '../../shared/errors'
 
 export type RootDatabase = AbstractLevel<string | Uint8Array, string, string>
 export type Sublevel<Value> = AbstractSublevel<RootDatabase, string | Uint8Array, string, Value>

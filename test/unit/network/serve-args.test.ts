@@ -1,7 +1,8 @@
 // cyclex serve's network flags: --relay and its limits, --announce.
 import { describe, expect, it } from 'vitest'
 import { parseServeArgs } from '../../../src/main/core/commands/serve'
-import { ConfigError, resolveConfig } from '../../../src/main/core/config'
+import { resolveConfig } from '../../../src/main/core/config'
+import { ConfigError } from '../../../src/shared/errors'
 import { makeTempDir, removeDir } from '../../helpers/nodes'
 
 describe('cyclex serve network flags', () => {

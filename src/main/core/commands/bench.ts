@@ -5,9 +5,8 @@ import { stageTitles } from '../../../shared/benchmark/stages'
 import type { BenchmarkOutcome, BenchmarkRun } from '../../../shared/benchmark/schema'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import { BenchmarkCancelledError } from '../../../shared/benchmark/errors'
-import { errorFromJSON } from '../../../shared/errors'
+import { ConfigError, errorFromJSON } from '../../../shared/errors'
 import { type CliCommand, type CliIo, defaultDataDir, parseFlags } from '../cli-command'
-import { ConfigError } from '../config'
 import { createNode } from '../node'
 
 const usage = `Usage: cyclex bench [options]

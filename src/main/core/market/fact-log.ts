@@ -33,7 +33,7 @@ import {
   type FactId,
   type SignedFact,
 } from '../../../shared/market'
-import { ConfigError } from '../config'
+import { ConfigError } from '../../../shared/errors'
 import { nodeSha256 } from '../market-crypto'
 import type { Store, Sublevel } from '../store'
 import { factKey, keyLength, SetFingerprint } from './set-fingerprint'
