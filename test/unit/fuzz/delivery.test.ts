@@ -216,7 +216,7 @@ describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => 
 const maxFrameBytes = 8 * 1024
 const siteTar = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../resources/samples/site.tar')))
 
-/** What a buyer and a seller send each other on /cyclex/job/1.0.0 (delivery-service.ts). */
+/** What a buyer and a seller send each other on /cyclex/job/1.0.0 (job-protocol.ts). */
 const jobMessages: Record<string, unknown>[] = [
   { type: 'job', agreement: 'take-1', job: '0123456789abcdef', name: 'pi', module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), args: ['1000'], stdin: new Uint8Array(0), budgetMilliGflop: 1500 },
   { type: 'site', agreement: 'take-2', site: 'fedcba9876543210', bundle: siteTar },

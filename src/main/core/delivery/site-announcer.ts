@@ -7,7 +7,7 @@
 // been told; one that cannot be reached is told at its next connection. The URL goes only to the
 // buyer, over its own connection: anyone who has it can use up the agreed views. The same notice
 // carries the views served so far, so the seller also sends it within a second of views being served
-// (delivery-service.ts, tellViewsSoon): the buyer sees a live count between receipts.
+// (seller-sites.ts, tellViewsSoon): the buyer sees a live count between receipts.
 import type { Libp2p, PeerId, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { JobChannel } from './job-channel'

@@ -1,0 +1,55 @@
+// The ledger as the API shows it: each seller's reputation and this node's balance per counterparty,
+// computed from the receipts held (src/shared/delivery/ledger.ts) over the agreements that bind.
+import type { BalanceView, ReputationView } from '../../../shared/api/delivery'
+import { balancesOf, ledgerCsv, reputationOf, type LedgerAgreement } from '../../../shared/delivery/ledger'
+import { gflopOf } from '../../../shared/delivery/metering'
+import type { DeliveryComponents } from './delivery-init'
+import type { ReceiptLedger } from './receipt-ledger'
+
+export class LedgerViews {
+  constructor(
+    private readonly components: Pick<DeliveryComponents, 'market' | 'signer'>,
+    private readonly receipts: ReceiptLedger,
+    private readonly now: () => number,
+  ) {}
+
+  private figures() {
+    // A void agreement binds nothing: its receipts count neither for the seller nor in any balance.
+    const agreements: LedgerAgreement[] = this.components.market.agreements().filter((agreement) => agreement.status === 'binding')
+    const receipts = this.receipts.all().map((signed) => signed.receipt)
+    return { reputation: reputationOf(agreements, receipts), balances: balancesOf(this.components.signer.owner, agreements, receipts), receipts: receipts.length }
+  }
+
+  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
+    const { reputation, balances, receipts } = this.figures()
+    // Proofs that a seller over-committed count against it beside what it delivered.
+    const overCommitted = new Map<string, number>()
+    for (const proof of this.components.market.overCommitments()) overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
+    return {
+      reputation: reputation.map((each) => ({
+        peer: each.peer,
+        agreementsAsSeller: each.agreementsAsSeller,
+        agreedGflop: gflopOf(each.agreedMilliGflop),
+        deliveredGflop: gflopOf(each.deliveredMilliGflop),
+        agreedViews: each.agreedViews,
+        deliveredViews: each.deliveredViews,
+        agreedValue: String(each.agreedValue),
+        deliveredValue: String(each.deliveredValue),
+        deliveryRatio: each.deliveryRatio,
+        jobsCompleted: each.jobsCompleted,
+        jobsFailed: each.jobsFailed,
+        jobsStopped: each.jobsStopped,
+        refusals: each.refusals,
+        overCommitted: overCommitted.get(each.peer) ?? 0,
+      })),
+      balances: balances.map((each) => ({ peer: each.peer, agreements: each.agreements, earned: String(each.earned), spent: String(each.spent), balance: String(each.balance) })),
+      receipts,
+    }
+  }
+
+  ledgerCsv(): { csv: string; filename: string } {
+    const { reputation, balances } = this.figures()
+    const day = new Date(this.now()).toISOString().slice(0, 10)
+    return { csv: ledgerCsv(reputation, balances), filename: `cyclex-ledger-${day}.csv` }
+  }
+}
