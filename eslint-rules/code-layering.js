@@ -51,6 +51,7 @@ export const packageRuntimes = {
   multiformats: 'portable',
   '@noble/hashes': 'portable',
   'it-byte-stream': 'portable',
+  'lru-cache': 'portable',
   'fast-check': 'portable',
   // build-time only: scripts/build-samples.ts compiles the sample jobs' WebAssembly text with it
   wabt: 'node',

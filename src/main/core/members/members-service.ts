@@ -4,8 +4,6 @@
 // heartbeats arrive, offline after three of its intervals without one (or at once when it says
 // goodbye). Groups (claim 36) are the market's own group facts, published through the market service,
 // so that the matcher admits their members. docs/members.md has the wire formats and the rules.
-import { availableParallelism } from 'node:os'
-import { statfs } from 'node:fs/promises'
 import type { Libp2p, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -25,15 +23,16 @@ import {
   type SystemFacts,
 } from '../../../shared/benchmark/profile'
 import type { FactSigner, FactVerifier } from '../../../shared/market/encoding'
-import { isEd25519PeerId } from '../../../shared/market/peer-id'
 import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
 import type { MarketService } from '../market/market-service'
 import type { Store } from '../store'
-import { probeNetworkInterfaces, probeSystem } from '../benchmark/system-probe'
 import type { Blocklist } from './blocklist'
+import { checkPeerId, MemberGroups } from './member-groups'
 import { MemberIntake, type MemberIntakeInit } from './member-intake'
 import { openMemberStore, type MemberStore, type SavedMember } from './member-store'
+import { PresenceTable } from './presence-table'
+import { probeSystemFacts } from './system-facts'
 import { encodeMemberMessage, maxHeartbeatMs, membersTopic, minHeartbeatMs, signPresence, type PresenceStatus } from './wire'
 
 export interface MembersServiceInit {
@@ -78,21 +77,6 @@ export interface MembersService extends Startable {
   groups(): GroupView[]
 }
 
-interface Presence {
-  status: PresenceStatus
-  at: number
-  /** By this node's clock: past it, with no newer heartbeat, the member is offline. */
-  expiresAt: number
-  receivedAt: number
-}
-
-/** At most this many owners' heartbeats are tracked; beyond it, expired ones are forgotten first. */
-const maxTrackedPresence = 10_000
-
-function checkPeerId(peerId: string, path: string): void {
-  if (!isEd25519PeerId(peerId)) throw new ValidationError(`'${peerId.slice(0, 80)}' is not a peer ID (12D3KooW...)`, { path })
-}
-
 function contentKey(profile: ProfileRecord): string {
   return Buffer.from(dagCbor.encode(profile)).toString('hex')
 }
@@ -101,10 +85,11 @@ class Members implements MembersService {
   private readonly heartbeatMs: number
   private readonly republishDelayMs: number
   private readonly intake: MemberIntake
+  private readonly memberGroups: MemberGroups
   private readonly memberStore: MemberStore
   private readonly me: string
   private readonly profiles = new Map<string, SavedMember>()
-  private readonly presence = new Map<string, Presence>()
+  private readonly presence = new PresenceTable()
   private readonly reportedStatus = new Map<string, MemberStatus>()
   private own: SignedProfile<ProfileRecord> | undefined
   private ownContent = ''
@@ -116,9 +101,8 @@ class Members implements MembersService {
   private sweepTimer: ReturnType<typeof setInterval> | undefined
   private republishTimer: ReturnType<typeof setTimeout> | undefined
   private running = false
-  /** Writes to the store, and group changes, happen one after another. */
+  /** Writes to the store happen one after another. */
   private writes: Promise<unknown> = Promise.resolve()
-  private groupChanges: Promise<unknown> = Promise.resolve()
   /** Profile refreshes run one at a time, and stop waits for the one in flight. */
   private refreshing: Promise<unknown> = Promise.resolve()
 
@@ -130,11 +114,14 @@ class Members implements MembersService {
     this.republishDelayMs = init.republishDelayMs ?? 500
     this.me = components.signer.owner
     this.memberStore = openMemberStore(components.store, components.verifier)
+    this.memberGroups = new MemberGroups(this.me, components.market, () => {
+      void this.refreshProfile(false).catch((error: unknown) => console.error('publishing the member profile failed:', error))
+    })
     this.intake = new MemberIntake(
       components.verifier,
       {
         profilePublishedAt: (owner) => this.profiles.get(owner)?.signed.profile.publishedAt,
-        presenceAt: (owner) => this.presence.get(owner)?.at,
+        presenceAt: (owner) => this.presence.at(owner),
         isBlocked: (peerId) => components.blocklist.has(peerId),
       },
       init.intake,
@@ -150,7 +137,9 @@ class Members implements MembersService {
       if (saved.signed.profile.owner === this.me) this.own = saved.signed
       else this.profiles.set(saved.signed.profile.owner, saved)
     }
-    this.systemFacts = await this.probeSystemFacts()
+    const probed = await probeSystemFacts(this.components.dataDir)
+    this.systemFacts = probed.facts
+    this.network = probed.network
     const { pubsub } = this.components
     pubsub.topicValidators.set(membersTopic, (peer, message) => this.validate(peer, message))
     pubsub.subscribe(membersTopic)
@@ -177,7 +166,7 @@ class Members implements MembersService {
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     pubsub.unsubscribe(membersTopic)
     pubsub.topicValidators.delete(membersTopic)
-    await this.groupChanges.catch(() => undefined)
+    await this.memberGroups.settled()
     await this.refreshing
     await this.writes.catch(() => undefined)
     await this.memberStore.saveAll([...this.profiles.values()]).catch((error: unknown) => console.error('saving members failed:', error))
@@ -213,30 +202,21 @@ class Members implements MembersService {
   private applyPresence(record: { owner: string; status: PresenceStatus; at: number; intervalMs: number }, now: number): void {
     if (record.owner === this.me) return
     const interval = Math.min(maxHeartbeatMs, Math.max(minHeartbeatMs, record.intervalMs))
-    if (this.presence.size >= maxTrackedPresence && !this.presence.has(record.owner)) this.forgetExpiredPresence(now)
     // Back from offline (or first heard): it may have missed this node's profile while away.
     if (record.status !== 'offline' && this.statusOf(record.owner, now) === 'offline') this.scheduleRepublish()
-    this.presence.set(record.owner, { status: record.status, at: record.at, expiresAt: now + 3 * interval, receivedAt: now })
+    this.presence.record(record.owner, record, interval, now)
     const saved = this.profiles.get(record.owner)
     if (saved) saved.lastSeen = now
     this.reportStatus(record.owner)
   }
 
-  private forgetExpiredPresence(now: number): void {
-    for (const [owner, presence] of this.presence) if (presence.expiresAt < now) this.presence.delete(owner)
-    if (this.presence.size >= maxTrackedPresence) this.presence.delete(this.presence.keys().next().value!)
-  }
-
   private statusOf(peerId: string, now: number): MemberStatus {
-    if (peerId === this.me) return this.ownStatus
-    const presence = this.presence.get(peerId)
-    if (!presence || presence.status === 'offline' || now > presence.expiresAt) return 'offline'
-    return presence.status
+    return peerId === this.me ? this.ownStatus : this.presence.statusOf(peerId, now)
   }
 
   private lastSeenOf(peerId: string): number | null {
     if (peerId === this.me) return this.now()
-    const fromPresence = this.presence.get(peerId)?.receivedAt
+    const fromPresence = this.presence.receivedAt(peerId)
     const fromProfile = this.profiles.get(peerId)?.lastSeen ?? null
     return fromPresence === undefined ? fromProfile : Math.max(fromPresence, fromProfile ?? 0)
   }
@@ -251,7 +231,7 @@ class Members implements MembersService {
   }
 
   private sweep(): void {
-    for (const peerId of this.presence.keys()) this.reportStatus(peerId)
+    for (const peerId of [...this.presence.owners()]) this.reportStatus(peerId)
   }
 
   // -- out -----------------------------------------------------------------------------------------
@@ -288,30 +268,6 @@ class Members implements MembersService {
     this.publish(signPresence(presence, this.components.signer))
   }
 
-  private async probeSystemFacts(): Promise<SystemFacts> {
-    const facts: SystemFacts = { cores: availableParallelism() }
-    try {
-      const system = await probeSystem()
-      facts.os = { family: system.os.family, version: system.os.version }
-    } catch {
-      // Without the OS the profile says nothing of it.
-    }
-    try {
-      const volume = await statfs(this.components.dataDir)
-      facts.storageFreeBytes = volume.bavail * volume.bsize
-    } catch {
-      // Likewise for the storage figure.
-    }
-    try {
-      const external = (await probeNetworkInterfaces()).filter((networkInterface) => !networkInterface.internal)
-      const speeds = external.map((networkInterface) => networkInterface.linkSpeedMbps).filter((speed): speed is number => speed !== null)
-      this.network = { interfaces: external.length, ...(speeds.length > 0 ? { linkSpeedMbps: Math.max(...speeds) } : {}) }
-    } catch {
-      this.network = undefined
-    }
-    return facts
-  }
-
   /** What this node's profile says now, without publishedAt. */
   private async currentProfile(): Promise<ProfileRecord> {
     const displayName = this.components.displayName()
@@ -319,7 +275,7 @@ class Members implements MembersService {
     const base: ProfileRecord = benchmarked ? { ...benchmarked.profile, displayName } : profileFromSystem(this.me, displayName, this.systemFacts)
     const profile: ProfileRecord = { ...base, owner: this.me }
     delete profile.publishedAt
-    const groups = this.groupIdsOf(this.me).slice(0, maxProfileGroups)
+    const groups = this.memberGroups.idsOf(this.me).slice(0, maxProfileGroups)
     if (groups.length > 0) profile.groups = groups
     else delete profile.groups
     if (this.network) profile.network = { ...this.network }
@@ -370,12 +326,6 @@ class Members implements MembersService {
 
   // -- views ---------------------------------------------------------------------------------------
 
-  private groupIdsOf(peerId: string): string[] {
-    const ids: string[] = []
-    for (const [groupId, members] of this.components.market.book.groupMembers()) if (members.has(peerId)) ids.push(groupId)
-    return ids.sort()
-  }
-
   /** Views of the given members: trades counted in one pass over the agreements, open orders from each member's own orders in the book. */
   private views(peerIds: string[]): MemberView[] {
     const now = this.now()
@@ -403,7 +353,7 @@ class Members implements MembersService {
         storageGb: profile.storageGb ?? null,
         bandwidthMbps: profile.bandwidthMbps ?? null,
         network: profile.network ? { ...profile.network } : null,
-        groups: this.groupIdsOf(peerId),
+        groups: this.memberGroups.idsOf(peerId),
         status: this.statusOf(peerId, now),
         lastSeen: this.lastSeenOf(peerId),
         openOrders: this.components.market.liveOrderCount(peerId),
@@ -457,68 +407,22 @@ class Members implements MembersService {
       .map(({ peerId, blockedAt }) => ({ peerId, blockedAt, displayName: this.profiles.get(peerId)?.signed.profile.displayName ?? null, overCommitted: overCommitted.get(peerId) ?? 0 }))
   }
 
-  // -- groups --------------------------------------------------------------------------------------
-
-  private groupView(groupId: string, members: ReadonlySet<string>): GroupView {
-    const slash = groupId.indexOf('/')
-    const owner = groupId.slice(0, slash)
-    return {
-      id: groupId,
-      owner,
-      name: groupId.slice(slash + 1),
-      members: [...members].sort(),
-      mine: owner === this.me,
-      memberOf: members.has(this.me),
-    }
-  }
+  // -- groups (member-groups.ts) -------------------------------------------------------------------
 
   groups(): GroupView[] {
-    const views: GroupView[] = []
-    for (const [groupId, members] of this.components.market.book.groupMembers()) {
-      const view = this.groupView(groupId, members)
-      if (view.mine || view.memberOf) views.push(view)
-    }
-    return views.sort((a, b) => Number(b.mine) - Number(a.mine) || a.id.localeCompare(b.id))
-  }
-
-  /** One group change at a time, so two changes cannot both read the same list and publish the same seq. */
-  private changeGroup(name: string, change: (current: ReadonlySet<string> | undefined) => string[] | undefined): Promise<GroupView> {
-    const result = this.groupChanges.then(async () => {
-      const groupId = `${this.me}/${name}`
-      const current = this.components.market.book.groupMembers().get(groupId)
-      const next = change(current)
-      if (next !== undefined) await this.components.market.publishGroup(name, next)
-      void this.refreshProfile(false).catch((error: unknown) => console.error('publishing the member profile failed:', error))
-      return this.groupView(groupId, this.components.market.book.groupMembers().get(groupId) ?? new Set(next ?? []))
-    })
-    this.groupChanges = result.catch(() => undefined)
-    return result
+    return this.memberGroups.list()
   }
 
   createGroup(name: string, members: string[]): Promise<GroupView> {
-    members.forEach((peerId, index) => checkPeerId(peerId, `members[${index}]`))
-    return this.changeGroup(name, (current) => {
-      if (current !== undefined) {
-        throw new ValidationError(`This node already has a group '${name}'; change its members with groups.addMember and groups.removeMember`, { path: 'name' })
-      }
-      return [...new Set(members)]
-    })
+    return this.memberGroups.create(name, members)
   }
 
   addGroupMember(name: string, peerId: string): Promise<GroupView> {
-    checkPeerId(peerId, 'peerId')
-    return this.changeGroup(name, (current) => {
-      if (current === undefined) throw new ValidationError(`This node has no group '${name}'; create it with groups.create`, { path: 'name' })
-      return current.has(peerId) ? undefined : [...current, peerId]
-    })
+    return this.memberGroups.addMember(name, peerId)
   }
 
   removeGroupMember(name: string, peerId: string): Promise<GroupView> {
-    checkPeerId(peerId, 'peerId')
-    return this.changeGroup(name, (current) => {
-      if (current === undefined) throw new ValidationError(`This node has no group '${name}'; create it with groups.create`, { path: 'name' })
-      return current.has(peerId) ? [...current].filter((member) => member !== peerId) : undefined
-    })
+    return this.memberGroups.removeMember(name, peerId)
   }
 }
 
