@@ -9,13 +9,13 @@ import { useSettings } from './hooks/use-settings'
 import { NegotiationDialog } from './market/components/NegotiationDialog'
 import { NegotiationNotice } from './market/components/NegotiationNotice'
 import { formOfDraft, type OrderForm } from './market/order-form'
-import { pageStorage } from './market/page-storage'
+import { newDraftId, pageStorage } from './market/page-storage'
 import { useDrafts } from './market/use-drafts'
 import { useMarket } from './market/use-market'
 import { cpuPlacementOf } from './benchmark/cpu-placement'
 import { peerFigures } from './benchmark/peer-figures'
 import { useMembers } from './members/use-members'
-import { routes, type RouteId } from './lib/routes'
+import { landingRoute, routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
 import { BenchmarkPage } from './pages/BenchmarkPage'
 import { DealsPage } from './pages/DealsPage'
@@ -24,6 +24,8 @@ import { MembersPage } from './pages/MembersPage'
 import { NodePage } from './pages/NodePage'
 import { OrdersPage } from './pages/OrdersPage'
 import { SettingsPage } from './pages/SettingsPage'
+import { FirstRunGuide } from './start/FirstRunGuide'
+import { useFirstRunDone } from './start/use-first-run-done'
 
 interface AppProps {
   api: PageApi
@@ -37,7 +39,10 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const connection = useConnection(api.connection)
   const node = useNodeStatus(client, connection.generation)
   const settingsView = useSettings(client, connection.generation)
-  const route = useHashRoute()
+  const firstRunDone = settingsView.settings?.firstRunDone === true
+  const route = useHashRoute(landingRoute(firstRunDone))
+  // Until the settings say which page to open on, an address naming no page shows none.
+  const choosingLanding = settingsView.settings === undefined && settingsView.error === undefined && !routes.some((each) => window.location.hash.startsWith(each.hash))
   const theme = settingsView.settings?.theme ?? initialTheme
   const market = useMarket(client, connection.generation)
   const members = useMembers(client, connection.generation)
@@ -47,6 +52,8 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const drafts = useDrafts(client, connection.state, connection.generation, storage)
   const [openedDraft, setOpenedDraft] = useState<{ id: string; form: OrderForm; label: string }>()
   const [negotiationKey, setNegotiationKey] = useState<string>()
+  const cpuPlacement = cpuPlacementOf(client.transport, window.location.search)
+  useFirstRunDone(settingsView, market.myOrders.length > 0)
   const [noticeKey, setNoticeKey] = useState<string>()
 
   // A new negotiation for one of my orders raises a notice on whatever page is open (claim 14).
@@ -95,7 +102,23 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
         </ul>
       </nav>
       <main className="content">
-        {route === 'node' && <NodePage client={client} node={node} />}
+        {choosingLanding && <p className="panel loading">Opening…</p>}
+        {!choosingLanding && route === 'node' && settingsView.settings && !firstRunDone && (
+          <FirstRunGuide
+            client={client}
+            generation={connection.generation}
+            settings={settingsView.settings}
+            update={settingsView.update}
+            cpuPlacement={cpuPlacement}
+            book={market.book}
+            agreements={market.agreements}
+            onOpenOrder={(form) => {
+              setOpenedDraft({ id: newDraftId(), form, label: '' })
+              window.location.hash = '#/market'
+            }}
+          />
+        )}
+        {!choosingLanding && route === 'node' && <NodePage client={client} node={node} />}
         {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} reachability={node.status?.reachability.status} opened={openedDraft} groups={myGroups} />}
         {route === 'orders' && (
           <OrdersPage
@@ -114,7 +137,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
         {route === 'deals' && <DealsPage market={market} client={client} generation={connection.generation} me={node.status?.peerId} />}
         {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
         {route === 'benchmark' && (
-          <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} defaultCpuPlacement={cpuPlacementOf(client.transport, window.location.search)} />
+          <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} defaultCpuPlacement={cpuPlacement} />
         )}
         {route === 'settings' && <SettingsPage view={settingsView} client={client} generation={connection.generation} />}
       </main>

@@ -97,6 +97,12 @@ export const SettingsSchema = z
     relayMaxReservations: z.number().int().min(1).max(10_000).optional(),
     /** Block a party as soon as the market's state proves it committed an order beyond its quantity. */
     blockOverCommitted: z.boolean(),
+    /**
+     * The user went through the first-run guide (named the node, ran the benchmark, placed a first
+     * order) or skipped it: the app then opens on the Market page instead of the guide. Kept by the
+     * node, so it holds in every browser and across restarts; absent is not done.
+     */
+    firstRunDone: z.boolean().optional(),
   })
   .strict()
 export type Settings = z.infer<typeof SettingsSchema>

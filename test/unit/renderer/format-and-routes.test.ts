@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatAge, formatLatency, formatPeerCount } from '../../../src/renderer/src/lib/format'
-import { routeFromHash, routes } from '../../../src/renderer/src/lib/routes'
+import { landingRoute, routeFromHash, routes } from '../../../src/renderer/src/lib/routes'
 
 describe('figures', () => {
   it('shows a latency with a precision that suits its size, and a dash before the first ping', () => {
@@ -42,5 +42,13 @@ describe('routes', () => {
     expect(routeFromHash('#/node')).toBe('node')
     expect(routeFromHash('')).toBe('node')
     expect(routeFromHash('#/nowhere')).toBe('node')
+  })
+
+  it('lands on the Node page (the first-run guide) until the guide is done, then on the Market', () => {
+    expect(routeFromHash('', landingRoute(undefined))).toBe('node')
+    expect(routeFromHash('', landingRoute(false))).toBe('node')
+    expect(routeFromHash('', landingRoute(true))).toBe('market')
+    expect(routeFromHash('#/nowhere', landingRoute(true))).toBe('market')
+    expect(routeFromHash('#/node', landingRoute(true))).toBe('node')
   })
 })

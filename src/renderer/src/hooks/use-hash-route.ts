@@ -6,7 +6,7 @@ function subscribe(onChange: () => void): () => void {
   return () => window.removeEventListener('hashchange', onChange)
 }
 
-/** The page the address bar's hash names, updated on every hash change. */
-export function useHashRoute(): RouteId {
-  return useSyncExternalStore(subscribe, () => routeFromHash(window.location.hash))
+/** The page the address bar's hash names (`landing` when it names none), updated on every hash change. */
+export function useHashRoute(landing: RouteId): RouteId {
+  return useSyncExternalStore(subscribe, () => routeFromHash(window.location.hash, landing))
 }

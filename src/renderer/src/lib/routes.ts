@@ -16,8 +16,16 @@ export type RouteId = (typeof routes)[number]['id']
 
 export const defaultRoute: RouteId = 'node'
 
-/** The page a hash names; the default page for an empty or unknown hash. */
-export function routeFromHash(hash: string): RouteId {
+/**
+ * The page the app opens on: the Node page, where the first-run guide is, until the guide is done
+ * (a setting the node keeps); the Market after that.
+ */
+export function landingRoute(firstRunDone: boolean | undefined): RouteId {
+  return firstRunDone === true ? 'market' : defaultRoute
+}
+
+/** The page a hash names; the landing page for an empty or unknown hash. */
+export function routeFromHash(hash: string, landing: RouteId = defaultRoute): RouteId {
   const withoutTrailingSlash = hash.replace(/\/+$/, '')
-  return routes.find((route) => route.hash === withoutTrailingSlash)?.id ?? defaultRoute
+  return routes.find((route) => route.hash === withoutTrailingSlash)?.id ?? landing
 }
