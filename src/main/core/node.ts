@@ -2,13 +2,12 @@
 // build a node here, so a part that is missing or misconfigured fails the same way everywhere: at
 // start, with a message that says what to fix.
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { Connection } from '@libp2p/interface'
 import packageJson from '../../../package.json'
-import type { ApiHandlers, ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
+import type { ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
 import type { AgreementView } from '../../shared/api/market'
 import { createApiService } from '../../shared/api/service'
 import type { FactSigner } from '../../shared/market/encoding'
-import { ConfigError, ConnectionError, ValidationError } from '../../shared/errors'
+import { ConfigError } from '../../shared/errors'
 import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-service'
 import { defaultRelayService, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
 import { deliveryService, type DeliveryService } from './delivery/delivery-service'
@@ -19,17 +18,19 @@ import { createHost, type Host } from './libp2p-host'
 import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
 import { openFactLog, type FactLog } from './market/fact-log'
 import { IngestBudget, peerAddressLookup } from './market/ingest-budget'
+import { PrecheckedVerifier } from './market/prechecked-verifier'
+import { SignaturePool } from './market/signature-pool'
 import { autoNegotiation, levelPolicyStore, policyMarket, type AutoNegotiationService } from './market/auto-negotiation'
 import { marketService, type MarketService, type MarketServiceInit } from './market/market-service'
 import { PeerPenalties } from './market/peer-penalties'
 import { factSync, type FactSync } from './market/sync'
 import { openBlocklist, type Blocklist } from './members/blocklist'
 import { membersService, type MembersService } from './members/members-service'
-import { createSwarmKeyFile, readSwarmKeyFile } from './members/swarm-key'
 import { negotiationHistory, type NegotiationHistoryService } from './market/negotiation-history'
 import { reachabilityMonitor, type ReachabilityMonitor } from './network/reachability'
 import { peerRedial, type PeerRedial, type RedialTarget } from './network/redial'
-import { acceptOffer, counterOffer } from './market/negotiation-offers'
+import { nodeApiHandlers } from './node-api'
+import { connectedPeers, connectToPeer } from './peer-connections'
 import { loadOrCreatePeerKey } from './peer-key'
 import { peerLatency, type PeerLatency } from './peer-latency'
 import { openSettingsStore, type SettingsStore } from './settings-store'
@@ -48,55 +49,27 @@ export interface CyclexNode {
   stop(): Promise<void>
 }
 
-const dialTimeoutMs = 10_000
 /** How often the fact log's snapshot is rewritten while the node runs, when enough has changed (fact-log.ts). */
 const snapshotEveryMs = 10 * 60_000
 const snapshotAfterChanges = 1_000
 /** Status changes that arrive within this window are sent to the UI as one event. */
 const statusCoalesceMs = 50
 
-function summarizeConnections(peerId: string, connections: Connection[], latencyMs: number | null, reachability: ReachabilityMonitor): PeerConnection {
-  const open = connections.filter((connection) => connection.status === 'open')
-  if (open.length === 0) throw new ConnectionError(`The connection to ${peerId} closed as soon as it opened; try again`)
-  const first = open.reduce((oldest, connection) => (connection.timeline.open < oldest.timeline.open ? connection : oldest))
-  // libp2p prefers an unlimited connection for new streams, so that one says how the peer is reached.
-  const best = open.find((connection) => reachability.kindOf(connection) !== 'relayed') ?? first
-  return {
-    peerId,
-    addresses: open.map((connection) => connection.remoteAddr.toString()),
-    direction: first.direction,
-    latencyMs,
-    connectedAt: first.timeline.open,
-    kind: reachability.kindOf(best),
-    relay: reachability.relayOf(best),
-  }
-}
-
-function parsePeerAddress(text: string): Multiaddr {
-  try {
-    return multiaddr(text.trim())
-  } catch (error) {
-    throw new ValidationError(
-      `'${text}' is not a multiaddr (${(error as Error).message}); a peer's address looks like /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW...`,
-      { path: 'address' },
-    )
-  }
-}
-
 class Node implements CyclexNode {
   readonly api: ApiService
-  private readonly latency: PeerLatency
-  private readonly benchmark: BenchmarkService
+  readonly latency: PeerLatency
+  readonly benchmark: BenchmarkService
   readonly market: MarketService
-  private readonly members: MembersService
+  readonly members: MembersService
   private readonly sync: FactSync
-  private readonly negotiationHistory: NegotiationHistoryService
-  private readonly autoNegotiation: AutoNegotiationService
-  private readonly drafts: DraftsService
-  private readonly delivery: DeliveryService
-  private readonly reachability: ReachabilityMonitor
+  private readonly signaturePool: SignaturePool
+  readonly negotiationHistory: NegotiationHistoryService
+  readonly autoNegotiation: AutoNegotiationService
+  readonly drafts: DraftsService
+  readonly delivery: DeliveryService
+  readonly reachability: ReachabilityMonitor
   private readonly redial: PeerRedial
-  private readonly events = createEventHub()
+  readonly events = createEventHub()
   private readonly lifecycle = new Lifecycle()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -106,7 +79,7 @@ class Node implements CyclexNode {
   constructor(
     readonly config: ResolvedConfig,
     private readonly store: Store,
-    private readonly settings: SettingsStore,
+    readonly settings: SettingsStore,
     /** The libp2p host; public for tests that read gossipsub scores and meshes. */
     readonly host: Host,
     signer: FactSigner,
@@ -153,12 +126,17 @@ class Node implements CyclexNode {
       },
       { ...marketInit.intake?.budget, perPeer: marketInit.intake?.budget?.perPeer ?? marketInit.intake?.perPeer },
     )
+    // Signature checks of facts fetched by sync run on every core (signature-pool.ts); the market's
+    // validation finds them done.
+    const signaturePool = new SignaturePool()
+    this.signaturePool = signaturePool
+    const verifier = new PrecheckedVerifier(createNodeFactVerifier(), signaturePool)
     this.market = marketService(marketInit)({
       pubsub: host.services.pubsub,
       ingestBudget,
       factLog,
       signer,
-      verifier: createNodeFactVerifier(),
+      verifier,
       emit: (event) => this.events.emit(event),
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
       onLeftToSync: (peer) => this.sync.pullSoon(peer),
@@ -173,7 +151,13 @@ class Node implements CyclexNode {
     this.sync = factSync(config.sync)({
       libp2p: host,
       factLog,
-      ingest: (envelopes, from, options) => this.market.ingest(envelopes, from, options),
+      ingest: async (envelopes, from, options) => {
+        await verifier.precheck(envelopes)
+        // The intake validates the whole batch before its first await, so nothing else meets the prechecks.
+        const ingested = this.market.ingest(envelopes, from, options)
+        verifier.clear()
+        return ingested
+      },
       allowance: (peer) => ingestBudget.allowance(peer, Date.now()),
       onMisbehaviour: (peer) => penalties.penalize(peer),
     })
@@ -223,7 +207,7 @@ class Node implements CyclexNode {
       onSyncMisbehaviour: (peer) => penalties.penalize(peer),
       isBlocked: (peer) => blocklist.has(peer),
     })
-    this.api = createApiService(this.handlers(), this.events)
+    this.api = createApiService(nodeApiHandlers(this), this.events)
   }
 
   get peerId(): string {
@@ -231,15 +215,7 @@ class Node implements CyclexNode {
   }
 
   status(): NodeStatus {
-    const byPeer = new Map<string, Connection[]>()
-    for (const connection of this.host.getConnections()) {
-      if (connection.status !== 'open') continue
-      const peer = connection.remotePeer.toString()
-      byPeer.set(peer, [...(byPeer.get(peer) ?? []), connection])
-    }
-    const peers = [...byPeer]
-      .map(([peer, connections]) => summarizeConnections(peer, connections, this.latency.latencyOf(peer), this.reachability))
-      .sort((a, b) => a.connectedAt - b.connectedAt || a.peerId.localeCompare(b.peerId))
+    const peers = connectedPeers(this.host, this.latency, this.reachability)
     return {
       peerId: this.peerId,
       version: packageJson.version,
@@ -295,132 +271,10 @@ class Node implements CyclexNode {
     }, statusCoalesceMs)
   }
 
-  private handlers(): ApiHandlers {
-    return {
-      'node.status': async () => this.status(),
-      'node.connect': async ({ address, remember }) => this.connect(address, remember ?? false),
-      'settings.get': async () => this.settings.get(),
-      'settings.update': async (patch) => {
-        if (patch.savedPeers) {
-          patch.savedPeers.forEach((text, index) => {
-            try {
-              parsePeerAddress(text)
-            } catch (error) {
-              throw new ValidationError((error as Error).message, { path: `savedPeers[${index}]` })
-            }
-          })
-        }
-        const next = await this.settings.update(patch)
-        this.events.emit({ type: 'settings.changed', data: next })
-        // A new display name goes out in a new signed profile.
-        void this.members.refreshProfile().catch((error: unknown) => console.error('publishing the member profile failed:', error))
-        return next
-      },
-      'benchmark.start': async (params) => this.benchmark.startRun(params),
-      'benchmark.record': async (params) => this.benchmark.recordRun(params),
-      'benchmark.cancel': async () => ({ cancelled: this.benchmark.cancel() }),
-      'benchmark.history': async ({ limit }) => ({
-        runs: await this.benchmark.history(limit),
-        runningId: this.benchmark.runningId ?? null,
-      }),
-      'benchmark.profile': async () => (await this.benchmark.profile()) ?? null,
-      'market.place': async ({ order }) => this.market.place(order),
-      'market.amend': async ({ order, ...change }) => this.market.amend(order, change),
-      'market.cancel': async ({ order }) => this.market.cancel(order),
-      'market.refresh': async () => this.market.refresh(),
-      'market.decline': async ({ bid, ask }) => {
-        await this.market.decline(bid, ask)
-        return { declined: true as const }
-      },
-      'market.book': async ({ unit }) => ({ orders: this.market.bookOrders(unit), at: Date.now(), version: this.market.bookVersion() }),
-      'market.bookChanges': async ({ since }) => ({ ...this.market.bookChanges(since), at: Date.now() }),
-      'market.myOrders': async () => ({ orders: this.market.myOrders() }),
-      'market.negotiations': async () => ({ negotiations: this.market.negotiations() }),
-      'market.agreements': async () => ({ agreements: this.market.agreements() }),
-      'market.overCommitments': async () => ({ overCommitments: this.market.overCommitments() }),
-      'market.takes': async () => ({ takes: this.market.takes(), at: Date.now() }),
-      'market.summary': async () => this.market.summary(),
-      'market.confirms': async ({ take }) => ({ confirms: this.market.confirms(take) }),
-      'members.list': async () => ({ members: this.members.list() }),
-      'members.profile': async ({ peerId }) => this.members.profile(peerId),
-      'presence.set': async ({ status }) => ({ status: await this.members.setPresence(status) }),
-      'members.block': async ({ peerId }) => ({ blocked: await this.members.block(peerId) }),
-      'members.unblock': async ({ peerId }) => ({ unblocked: await this.members.unblock(peerId) }),
-      'members.blocked': async () => ({ peers: this.members.blocked() }),
-      'groups.create': async ({ name, members }) => this.members.createGroup(name, members),
-      'groups.addMember': async ({ name, peerId }) => this.members.addGroupMember(name, peerId),
-      'groups.removeMember': async ({ name, peerId }) => this.members.removeGroupMember(name, peerId),
-      'groups.list': async () => ({ groups: this.members.groups() }),
-      'network.createSwarmKey': async ({ overwrite }) => ({
-        ...(await createSwarmKeyFile(this.config.dataDir, overwrite ?? false)),
-        privateNetwork: this.config.swarmKey !== undefined,
-        restartRequired: true,
-      }),
-      'network.swarmKey': async () => ({
-        privateNetwork: this.config.swarmKey !== undefined,
-        // The key the node runs with (its file may be anywhere), else the one in the data directory.
-        key: this.config.swarmKey ? { file: null, text: Buffer.from(this.config.swarmKey).toString('utf8') } : await readSwarmKeyFile(this.config.dataDir),
-      }),
-      'market.counterOffer': async ({ bid, ask, price }) => counterOffer(this.market, bid, ask, price),
-      'market.acceptOffer': async ({ bid, ask }) => acceptOffer(this.market, bid, ask),
-      'market.negotiationHistory': async ({ bid, ask }) => this.negotiationHistory.history(bid, ask),
-      'market.setPolicy': async (params) => this.autoNegotiation.setPolicy(params),
-      'market.clearPolicy': async ({ order }) => ({ cleared: await this.autoNegotiation.clearPolicy(order) }),
-      'market.policies': async () => ({ policies: this.autoNegotiation.policies() }),
-      'drafts.save': async ({ draft }) => this.drafts.save(draft),
-      'drafts.list': async () => ({ drafts: await this.drafts.list() }),
-      'drafts.delete': async ({ ids }) => ({ deleted: await this.drafts.delete(ids) }),
-      'drafts.publish': async ({ ids }) => ({ outcomes: await this.drafts.publish(ids) }),
-      'delivery.submitJob': async (params) => this.delivery.submitJob(params),
-      'delivery.quoteJob': async (params) => this.delivery.quoteJob(params),
-      'delivery.stopJob': async (params) => this.delivery.stopJob(params),
-      'delivery.submitSite': async (params) => this.delivery.submitSite(params),
-      'delivery.jobs': async () => this.delivery.jobs(),
-      'delivery.receipts': async ({ agreement }) => ({ receipts: await this.delivery.receipts(agreement) }),
-      'delivery.ledger': async () => this.delivery.ledger(),
-      'delivery.ledgerCsv': async () => this.delivery.ledgerCsv(),
-      'delivery.policy': async () => this.delivery.policy(),
-      'delivery.setPolicy': async (patch) => this.delivery.setPolicy(patch),
-    }
-  }
-
-  private async connect(text: string, remember: boolean): Promise<PeerConnection> {
-    const address = parsePeerAddress(text)
-    const target = address.getPeerId()
-    if (target === this.peerId) {
-      throw new ValidationError('That address is this node itself; give the address of another node', {
-        path: 'address',
-      })
-    }
-    let connection: Connection
-    try {
-      connection = await this.host.dial(address, { signal: AbortSignal.timeout(dialTimeoutMs) })
-    } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${dialTimeoutMs / 1000} s` : (error as Error).message
-      throw new ConnectionError(`Could not connect to ${address.toString()}: ${reason}`, { cause: error })
-    }
-    const peer = connection.remotePeer.toString()
-    let latencyMs: number | null = null
-    try {
-      latencyMs = await this.host.services.ping.ping(connection.remotePeer, { signal: AbortSignal.timeout(dialTimeoutMs) })
-    } catch {
-      // Connected but the ping did not answer: the periodic ping will fill the figure in.
-    }
-    if (remember) {
-      const withPeerId = target === null ? address.encapsulate(`/p2p/${peer}`) : address
-      const saved = this.settings.get().savedPeers
-      if (!saved.includes(withPeerId.toString())) {
-        const next = await this.settings.update({ savedPeers: [...saved, withPeerId.toString()] })
-        this.events.emit({ type: 'settings.changed', data: next })
-      }
-    }
+  async connect(address: string, remember: boolean): Promise<PeerConnection> {
+    const connection = await connectToPeer(address, remember, this)
     this.statusChanged()
-    return summarizeConnections(
-      peer,
-      this.host.getConnections(connection.remotePeer),
-      latencyMs ?? this.latency.latencyOf(peer),
-      this.reachability,
-    )
+    return connection
   }
 
   stop(): Promise<void> {
@@ -457,6 +311,8 @@ class Node implements CyclexNode {
       { name: 'redial', start: () => this.redial.start(), stop: () => this.redial.stop() },
       // The history listens before the first epoch announces negotiations.
       { name: 'negotiation history', start: () => this.negotiationHistory.start(), stop: () => this.negotiationHistory.stop() },
+      // Stops after the market and sync, whose validation may be waiting for it.
+      { name: 'signature pool', start: () => undefined, stop: () => this.signaturePool.stop() },
       { name: 'market', start: () => this.market.start(), stop: () => this.market.stop() },
       { name: 'sync', start: () => this.sync.start(), stop: () => this.sync.stop() },
       { name: 'auto-negotiation', start: () => this.autoNegotiation.start(), stop: () => this.autoNegotiation.stop() },
