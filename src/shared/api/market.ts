@@ -11,7 +11,8 @@ const peerId = z.string().min(1).max(128)
 export const OrderDraftSchema = z.record(z.string(), z.unknown())
 export type OrderDraft = z.infer<typeof OrderDraftSchema>
 
-export const orderStatuses = ['live', 'filled', 'cancelled', 'expired', 'ended'] as const
+/** `capped`: live but beyond its owner's cap on live orders (docs/matcher.md §2b), so not matched for now. */
+export const orderStatuses = ['live', 'filled', 'cancelled', 'expired', 'ended', 'capped'] as const
 
 export const OrderViewSchema = z.object({
   id: factId,

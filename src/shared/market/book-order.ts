@@ -24,14 +24,21 @@ export interface BookOrder {
   agreedQuantity: number
   cancelled: boolean
   counterparties: Counterparties | undefined
+  /** One of its owner's live orders past the market's cap, at the last match (live-order-cap.ts): not matched. */
+  beyondCap: boolean
 }
 
 export function remainingQuantity(order: BookOrder): number {
   return order.agreedQuantity >= order.quantity ? 0 : order.quantity - order.agreedQuantity
 }
 
-/** Live at `now`: not cancelled, not expired, its window not over, something left to trade. */
+/** Live at `now`: not cancelled, not expired, its window not over, something left to trade, within its owner's cap. */
 export function isLive(order: BookOrder, now: number): boolean {
+  return !order.beyondCap && isLiveBeforeCap(order, now)
+}
+
+/** Live at `now` by every rule but the cap on its owner's live orders (what the cap counts). */
+export function isLiveBeforeCap(order: BookOrder, now: number): boolean {
   return !order.cancelled && now < order.expiresAt && now < order.fact.window.end && order.agreedQuantity < order.quantity
 }
 

@@ -23,6 +23,7 @@ import type {
   TakeFact,
 } from './facts'
 import { groupIdOf, orderTtlMs } from './facts'
+import { defaultMaxLiveOrders, ordersBeyondCap } from './live-order-cap'
 import type { MatchResult } from './matcher'
 import { MatchingEngine, type RunStatistics } from './matching-engine'
 
@@ -40,7 +41,14 @@ function supersedes(candidate: { id: FactId; seq: number }, current: { id: FactI
   return current === undefined || candidate.seq > current.seq || (candidate.seq === current.seq && candidate.id < current.id)
 }
 
+/** The market parameters the state's meaning depends on, the same on every node of one market. */
+export interface MarketBookInit {
+  /** How many of one owner's live orders are matched at once (live-order-cap.ts); default defaultMaxLiveOrders. */
+  maxLiveOrders?: number
+}
+
 export class MarketBook {
+  readonly maxLiveOrders: number
   private readonly factIds = new Set<FactId>()
   private readonly orderFacts = new Map<FactId, OrderFact>()
   private readonly amendsByOrder = new Map<FactId, IdentifiedFact<AmendFact>[]>()
@@ -54,6 +62,12 @@ export class MarketBook {
   private readonly latestRefresh = new Map<PeerId, number>()
 
   private readonly resolved = new Map<FactId, BookOrder>()
+  /** Owners with more orders in the state than the cap: only theirs can be beyond it. */
+  private readonly crowdedOwners = new Set<PeerId>()
+  /** The orders beyond their owner's cap at the last match. */
+  private beyondCapOrders = new Set<FactId>()
+  /** Orders that went beyond the cap or came back within it, since takeCapChanges was last called. */
+  private capChanges = new Set<FactId>()
   private readonly dirtyOrders = new Set<FactId>()
   private groupMembersCache: Map<GroupId, ReadonlySet<PeerId>> | undefined
 
@@ -67,6 +81,10 @@ export class MarketBook {
   /** How many matches returned the last result without a run (nothing had changed). */
   quietRuns = 0
   private lastWasQuiet = false
+
+  constructor(init: MarketBookInit = {}) {
+    this.maxLiveOrders = init.maxLiveOrders ?? defaultMaxLiveOrders
+  }
 
   private newEngine(): MatchingEngine {
     return new MatchingEngine({
@@ -82,7 +100,7 @@ export class MarketBook {
    */
   reset(facts: Iterable<IdentifiedFact>): void {
     for (const map of [this.orderFacts, this.amendsByOrder, this.cancelsByOrder, this.declinesByBid, this.groupFacts, this.ordersByOwner, this.latestRefresh, this.resolved, this.changedOrders]) map.clear()
-    for (const set of [this.factIds, this.dirtyOrders, this.newlyDeclinedBids]) set.clear()
+    for (const set of [this.factIds, this.dirtyOrders, this.newlyDeclinedBids, this.crowdedOwners, this.beyondCapOrders]) set.clear()
     this.agreements = new AgreementIndex((id) => this.orderFacts.get(id))
     this.groupMembersCache = undefined
     this.groupsChanged = false
@@ -100,8 +118,8 @@ export class MarketBook {
   }
 
   /** Build a book holding `facts`. */
-  static from(facts: Iterable<IdentifiedFact>): MarketBook {
-    const book = new MarketBook()
+  static from(facts: Iterable<IdentifiedFact>, init: MarketBookInit = {}): MarketBook {
+    const book = new MarketBook(init)
     book.addAll(facts)
     return book
   }
@@ -134,6 +152,7 @@ export class MarketBook {
       case 'order': {
         this.orderFacts.set(id, fact)
         pushTo(this.ordersByOwner, fact.owner, id)
+        if (this.ordersByOwner.get(fact.owner)!.length > this.maxLiveOrders) this.crowdedOwners.add(fact.owner)
         this.dirtyOrders.add(id)
         return this.dirty(this.agreements.addOrder(id))
       }
@@ -273,6 +292,7 @@ export class MarketBook {
       agreedQuantity: this.agreements.agreedQuantity(id, fact),
       cancelled: (this.cancelsByOrder.get(id) ?? none).some((cancel) => cancel.owner === fact.owner),
       counterparties: admitsAnyone(fact.counterparties) ? undefined : fact.counterparties,
+      beyondCap: this.beyondCapOrders.has(id),
     }
   }
 
@@ -303,6 +323,7 @@ export class MarketBook {
    */
   match(now: number): MatchResult {
     this.refresh()
+    this.applyCap(now)
     // A quiet epoch (no fact, and no order's expiry or window end since the last) has the last result.
     if (this.lastResult !== undefined && this.changedOrders.size === 0 && this.newlyDeclinedBids.size === 0 && !this.groupsChanged && this.engine.unchangedAt(now)) {
       this.quietRuns++
@@ -315,7 +336,43 @@ export class MarketBook {
   /** The same result as `match`, walking every bid (for measuring, and for checking the incremental path). */
   matchFromScratch(now: number): MatchResult {
     this.refresh()
+    this.applyCap(now)
     return this.run(now, true)
+  }
+
+  /**
+   * Which orders are beyond their owner's cap at `now` (live-order-cap.ts); those whose side of it
+   * changed are resolved again, so the engine hears of them as of any other change.
+   */
+  private applyCap(now: number): void {
+    const beyond = new Set<FactId>()
+    for (const owner of this.crowdedOwners) {
+      const orders: BookOrder[] = []
+      for (const id of this.ordersByOwner.get(owner) ?? none) {
+        const order = this.resolved.get(id)
+        if (order !== undefined) orders.push(order)
+      }
+      for (const id of ordersBeyondCap(orders, now, this.maxLiveOrders)) beyond.add(id)
+    }
+    if (beyond.size === 0 && this.beyondCapOrders.size === 0) return
+    const changed: FactId[] = []
+    for (const id of beyond) if (!this.beyondCapOrders.has(id)) changed.push(id)
+    for (const id of this.beyondCapOrders) if (!beyond.has(id)) changed.push(id)
+    if (changed.length === 0) return
+    for (const id of changed) {
+      this.dirtyOrders.add(id)
+      this.capChanges.add(id)
+    }
+    this.beyondCapOrders = beyond
+    this.refresh()
+  }
+
+  /** The orders whose side of the cap changed at the matches since the last call (their views changed). */
+  takeCapChanges(): FactId[] {
+    if (this.capChanges.size === 0) return []
+    const changed = [...this.capChanges]
+    this.capChanges.clear()
+    return changed
   }
 
   /** Hand the engine what changed since the last run, and keep its result for a quiet epoch. */
@@ -338,6 +395,6 @@ export class MarketBook {
 }
 
 /** The matcher as a pure function of a set of facts and a time. */
-export function matchFacts(facts: Iterable<IdentifiedFact>, now: number): MatchResult {
-  return MarketBook.from(facts).match(now)
+export function matchFacts(facts: Iterable<IdentifiedFact>, now: number, init: MarketBookInit = {}): MatchResult {
+  return MarketBook.from(facts, init).match(now)
 }

@@ -38,6 +38,14 @@ export class FactIdMismatchError extends ValidationError {
   static override readonly code: string = 'ERR_FACT_ID_MISMATCH'
 }
 
+/**
+ * This node already has as many live orders as the market matches per owner (its `maxLiveOrders`,
+ * docs/matcher.md §2b): a further order would not be matched, so it is not signed.
+ */
+export class LiveOrderCapError extends ValidationError {
+  static override readonly code: string = 'ERR_LIVE_ORDER_CAP'
+}
+
 for (const errorClass of [
   InvalidFactError,
   MalformedEncodingError,
@@ -46,6 +54,7 @@ for (const errorClass of [
   InvalidPeerIdError,
   SignatureMismatchError,
   FactIdMismatchError,
+  LiveOrderCapError,
 ]) {
   registerErrorClass(errorClass)
 }

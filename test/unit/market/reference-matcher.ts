@@ -3,6 +3,7 @@
 // predicates (compatibility.ts, tested on their own) with the code under test.
 import {
   admits,
+  defaultMaxLiveOrders,
   groupIdOf,
   orderTtlMs,
   requirementsMet,
@@ -28,7 +29,8 @@ interface Terms {
   cancelled: boolean
 }
 
-export function referenceMatch(facts: readonly IdentifiedFact[], now: number): MatchResult {
+/** `maxLiveOrders`: the market's cap on each owner's live orders (docs/matcher.md §2b); default the book's. */
+export function referenceMatch(facts: readonly IdentifiedFact[], now: number, maxLiveOrders = defaultMaxLiveOrders): MatchResult {
   const unique = new Map(facts.map((fact) => [fact.id, fact.fact]))
   const all = [...unique.entries()]
   const ofKind = <K extends string>(kind: K) => all.filter(([, fact]) => fact.kind === kind) as [string, Extract<typeof all[number][1], { kind: K }>][]
@@ -67,12 +69,21 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number): M
   const latestRefresh = new Map<string, number>()
   for (const [, refresh] of ofKind('refresh')) latestRefresh.set(refresh.owner, Math.max(latestRefresh.get(refresh.owner) ?? 0, refresh.createdAt))
   const lastSignOfLife = (order: Terms) => Math.max(order.time, latestRefresh.get(order.fact.owner) ?? 0)
-  const live = (order: Terms) =>
+  const liveBeforeCap = (order: Terms) =>
     !order.cancelled &&
     now < order.fact.expiresAt &&
     now < lastSignOfLife(order) + orderTtlMs &&
     now < order.fact.window.end &&
     order.remaining > 0
+  // The cap: of each owner's orders live by the rules above, the first maxLiveOrders by the order
+  // fact's createdAt, then id.
+  const withinCap = new Set<string>()
+  for (const owner of new Set([...terms.values()].map((order) => order.fact.owner))) {
+    const ofOwner = [...terms.values()].filter((order) => order.fact.owner === owner && liveBeforeCap(order))
+    ofOwner.sort((a, b) => a.fact.createdAt - b.fact.createdAt || (a.id < b.id ? -1 : 1))
+    for (const order of ofOwner.slice(0, maxLiveOrders)) withinCap.add(order.id)
+  }
+  const live = (order: Terms) => withinCap.has(order.id)
   const declined = (bid: Terms, ask: Terms) =>
     (ofKind('decline') as [string, DeclineFact][]).some(
       ([, decline]) => decline.bid === bid.id && decline.ask === ask.id && (decline.owner === bid.fact.owner || decline.owner === ask.fact.owner),

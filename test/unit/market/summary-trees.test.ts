@@ -45,6 +45,7 @@ function bookOrder(fact: OrderFact, index: number, agreedQuantity = 0): BookOrde
     agreedQuantity,
     cancelled: false,
     counterparties: fact.counterparties,
+    beyondCap: false,
   }
 }
 

@@ -9,6 +9,7 @@ import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
 import { createNode } from '../node'
 import { defaultOrderWorkBits, maxOrderWorkBits } from '../../../shared/market/order-work'
+import { defaultMaxLiveOrders } from '../../../shared/market/live-order-cap'
 import { apiEndpointFileName } from './order'
 
 export const defaultHttpPort = 7420
@@ -33,6 +34,8 @@ Options:
   --relay-max-minutes N        how long one relayed connection may last; default ${defaultRelayService.durationLimitMs / 60_000}
   --order-work-bits N the proof of work every order must carry: leading zero bits of its id, a
                       market parameter every node of one market shares; default ${defaultOrderWorkBits}
+  --max-live-orders N how many of one owner's live orders the market matches at once, a market
+                      parameter every node of one market shares; default ${defaultMaxLiveOrders}
   -h, --help          show this help`
 
 export interface ServeOptions {
@@ -49,6 +52,8 @@ export interface ServeOptions {
   relay: RelayServiceConfig | undefined
   /** The market's order work (order-work.ts); undefined: the default. */
   orderWorkBits: number | undefined
+  /** The market's cap on each owner's live orders (live-order-cap.ts); undefined: the default. */
+  maxLiveOrders: number | undefined
 }
 
 function positiveInteger(text: string | undefined, flag: string): number | undefined {
@@ -81,6 +86,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       'relay-max-mib': { type: 'string' },
       'relay-max-minutes': { type: 'string' },
       'order-work-bits': { type: 'string' },
+      'max-live-orders': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -119,6 +125,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     announce: values.announce ?? [],
     relay,
     orderWorkBits: workText === undefined ? undefined : Number(workText),
+    maxLiveOrders: positiveInteger(values['max-live-orders'], '--max-live-orders'),
   }
 }
 
@@ -159,7 +166,10 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     ...(options.upnp !== undefined ? { upnp: options.upnp } : {}),
     announce: options.announce,
     ...(options.relay ? { relay: options.relay } : {}),
-    ...(options.orderWorkBits !== undefined ? { market: { orderWorkBits: options.orderWorkBits } } : {}),
+    market: {
+      ...(options.orderWorkBits !== undefined ? { orderWorkBits: options.orderWorkBits } : {}),
+      ...(options.maxLiveOrders !== undefined ? { maxLiveOrders: options.maxLiveOrders } : {}),
+    },
   })
   let server
   try {

@@ -5,130 +5,40 @@
 // Every node applies the agreements (take + confirm) it receives; the book counts those that bind under
 // the one rule all nodes apply (src/shared/market/binding.ts), and the agreement log tells this node's
 // user of agreements that turned void and of parties the state proves over-committed.
-import type { Message, PeerId, Startable } from '@libp2p/interface'
+import type { Message, PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
-import type { ApiEvent } from '../../../shared/api/contract'
 import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
 import { NotRunningError } from '../../../shared/errors'
 import {
   defaultOrderWorkBits,
   defaultPruneGraceMs,
-  isLive,
-  isPrunable,
   MarketBook,
   orderTtlMs,
   signFact,
   encodeSignedFact,
   type Fact,
   type FactId,
-  type FactSigner,
-  type FactVerifier,
   type GroupFact,
   type MatchResult,
-  type OverCommitment,
   type SignedFact,
   type TakeFact,
 } from '../../../shared/market'
 import { nodeSha256 } from '../market-crypto'
 import { AgreementLog } from './agreement-log'
-import { DealDesk, type DealDeskInit } from './deal-desk'
+import { ConfirmIndex } from './confirm-index'
+import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
-import type { Sublevel } from '../store'
-import type { FactLog } from './fact-log'
-import { FactIntake, type FactIntakeInit, type Verdict } from './fact-intake'
-import type { IngestBudget } from './ingest-budget'
-import type { MarketPubSub } from './gossip'
+import { FactIntake, type Verdict } from './fact-intake'
+import { LatestRefreshes } from './latest-refreshes'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
+import type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
+import { MarketViews } from './market-views'
 import { OrderVersions } from './order-versions'
-import { compareLadder, orderView } from './order-views'
 import { OwnFacts } from './own-facts'
-import { describeNegotiation } from './negotiation-view'
+import { StatePruning } from './state-pruning'
 import { topicOf, topics, type Topic } from './topics'
 
-export interface MarketServiceInit extends DealDeskInit {
-  /** How often the matcher runs; default 1 s. */
-  epochMs?: number
-  /** How often this node refreshes its orders while it has any; default a quarter of orderTtlMs. */
-  refreshEveryMs?: number
-  /**
-   * The proof of work every order carries (order-work.ts): a market parameter, the same on every node
-   * of one market; this node mines it for its own orders and refuses orders without it. Default 18.
-   */
-  orderWorkBits?: number
-  /**
-   * How long after its horizon a fact is pruned (pruning.ts): a market parameter, the same on every
-   * node of one market, since roots are compared over what is left. Default a day.
-   */
-  pruneGraceMs?: number
-  /** How often the node prunes; default 10 minutes. */
-  pruneEveryMs?: number
-  intake?: FactIntakeInit
-}
-
-export interface MarketServiceComponents {
-  pubsub: MarketPubSub
-  factLog: FactLog
-  signer: FactSigner
-  verifier: FactVerifier
-  emit(event: ApiEvent): void
-  /** Told when a peer sent a fact that had to be rejected (for scoring and logs). */
-  onRejected?(peer: string, reason: string): void
-  /** A fact's owner was over its rate: the facts the peer offered are left to anti-entropy, which should pull from it soon. */
-  onLeftToSync?(peer: string): void
-  /** The node's ingest budget per peer and per address, shared with sync (default: one of the intake's own). */
-  ingestBudget?: IngestBudget
-  now?(): number
-  /** The deadline of this node's auto-negotiation policy on one of its orders, if it has an active one. */
-  policyDeadline?(order: FactId): number | undefined
-  /** The state proves a party over-committed an order, for the first time (the node may block it). */
-  onOverCommitment?(proof: OverCommitment): void
-  /** Where this node keeps its own agreements once their facts are pruned (they survive restarts). */
-  keptAgreements?: Sublevel<AgreementView>
-}
-
-export interface MarketService extends Startable {
-  readonly book: MarketBook
-  /**
-   * Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped;
-   * charged to the peer's ingest budget unless `budgeted` is false (a late joiner's first fetch).
-   */
-  ingest(envelopes: Uint8Array[], from: string, options?: { budgeted?: boolean }): Promise<{ accepted: number; rejected: number }>
-  /** Sign, store and publish an order, created at `createdAt` (default now). */
-  place(draft: OrderDraft, options?: { createdAt?: number }): Promise<OrderView>
-  /**
-   * The order placed from this draft at this createdAt, if the state holds it: the same draft and
-   * time make the same fact (and id), so a publish retried after a crash finds what it stored.
-   */
-  placed(draft: OrderDraft, createdAt: number): OrderView | undefined
-  amend(orderId: FactId, change: { price?: number; quantity?: number; range?: number }): Promise<OrderView>
-  cancel(orderId: FactId): Promise<OrderView>
-  /** Sign a refresh: every order of this node stays live for another orderTtlMs. */
-  refresh(): Promise<{ refreshedAt: number; liveOrders: number }>
-  decline(bid: FactId, ask: FactId): Promise<void>
-  bookOrders(unit?: 'flop' | 'pageview'): OrderView[]
-  /** How many live orders one owner has: what bookOrders would list of theirs, without building the views. */
-  liveOrderCount(owner: string): number
-  /** The book's version: it grows whenever a fact changes an order's view (new, amended, cancelled, traded). */
-  bookVersion(): number
-  /** Every order whose view changed after version `since`, whatever its status now, and the version now. */
-  bookChanges(since: number): { version: number; orders: OrderView[] }
-  myOrders(): OrderView[]
-  negotiations(): NegotiationView[]
-  agreements(): AgreementView[]
-  /** Every proof of over-commitment the state holds, one per order. */
-  overCommitments(): OverCommitmentView[]
-  /** The takes this node is a party to that are neither confirmed nor lapsed, the soonest to lapse first. */
-  takes(): TakeView[]
-  /** The confirms this node holds, of one take or of all, oldest first. */
-  confirms(take?: FactId): ConfirmView[]
-  summary(): MarketSummary
-  /** Publish this node's member list of group `name` (claim 36): a higher seq replaces the earlier list. */
-  publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>>
-  /** Run one epoch now (tests; the loop runs them on its own). */
-  runEpoch(): Promise<void>
-  /** Drop the facts past their horizon plus the grace now (the loop does it on its own); how many went. */
-  prune(): Promise<number>
-}
+export type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
 
 /**
  * Book events are at least this far apart: the first fact of a quiet spell is announced at once, the
@@ -139,7 +49,7 @@ const bookEventCoalesceMs = 25
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
 class Market implements MarketService {
-  readonly book = new MarketBook()
+  readonly book: MarketBook
   private readonly intake: FactIntake
   private readonly epochMs: number
   private readonly refreshEveryMs: number
@@ -149,14 +59,14 @@ class Market implements MarketService {
     (id) => this.book.order(id),
     () => this.orderIds,
   )
-  private readonly confirmsByTake = new Map<FactId, SignedFact[]>()
+  private readonly confirmIndex = new ConfirmIndex()
   private readonly agreementLog: AgreementLog
   private readonly desk: DealDesk
   private readonly news: EpochNews
   private readonly own: OwnFacts
-  private readonly latestRefreshes = new Map<string, { id: FactId; createdAt: number }>()
-  /** Refresh facts that a newer refresh of the same owner replaced; removed from the log after each write. */
-  private supersededRefreshes: FactId[] = []
+  private readonly views: MarketViews
+  private readonly pruning: StatePruning
+  private readonly latestRefreshes = new LatestRefreshes()
   private refreshTimer: ReturnType<typeof setInterval> | undefined
   private lastResult: MatchResult = { proposals: [], negotiations: [] }
   private epoch = 0
@@ -167,7 +77,6 @@ class Market implements MarketService {
   private lastBookEventAt = -Infinity
   private timer: ReturnType<typeof setInterval> | undefined
   private pruneTimer: ReturnType<typeof setInterval> | undefined
-  private readonly pruneGraceMs: number
   private readonly pruneEveryMs: number
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
@@ -178,13 +87,14 @@ class Market implements MarketService {
     init: MarketServiceInit,
   ) {
     this.epochMs = init.epochMs ?? 1_000
-    this.pruneGraceMs = init.pruneGraceMs ?? defaultPruneGraceMs
+    this.book = new MarketBook({ maxLiveOrders: init.maxLiveOrders })
+    const pruneGraceMs = init.pruneGraceMs ?? defaultPruneGraceMs
     this.pruneEveryMs = init.pruneEveryMs ?? 10 * 60_000
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
-      { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, pruneGraceMs: this.pruneGraceMs, ...init.intake },
+      { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, pruneGraceMs, ...init.intake },
     )
     this.agreementLog = new AgreementLog(this.book, this.me)
     this.desk = new DealDesk(
@@ -215,6 +125,19 @@ class Market implements MarketService {
       // Read off the book's takes of the bid, not by building every agreement's view.
       agreed: (bid, ask) => this.book.takesOf(bid).some((take) => this.book.take(take)?.ask === ask && this.book.agreementStatus(take)?.binds === true),
     })
+    this.views = new MarketViews({
+      book: this.book,
+      me: this.me,
+      now: () => this.now(),
+      orderIds: this.orderIds,
+      orderVersions: this.orderVersions,
+      lastResult: () => this.lastResult,
+      policyDeadline: components.policyDeadline,
+    })
+    this.pruning = new StatePruning(
+      { factLog: components.factLog, book: this.book, agreementLog: this.agreementLog, keptAgreements: components.keptAgreements, forget: (doomed) => this.forget(doomed) },
+      pruneGraceMs,
+    )
     for (const fact of components.factLog.all()) this.index(fact)
     // Agreements already in the store are not news.
     this.agreementLog.changes()
@@ -239,7 +162,7 @@ class Market implements MarketService {
     this.pruneTimer = setInterval(() => {
       void this.prune().catch((error: unknown) => console.error('pruning the market state failed:', error))
     }, this.pruneEveryMs)
-    void this.restoreKeptAgreements().catch((error: unknown) => console.error('reading the kept agreements failed:', error))
+    void this.pruning.restoreKeptAgreements().catch((error: unknown) => console.error('reading the kept agreements failed:', error))
     this.timer = setInterval(() => {
       void this.runEpoch().catch((error: unknown) => console.error('market epoch failed:', error))
     }, this.epochMs)
@@ -315,10 +238,8 @@ class Market implements MarketService {
   }
 
   private async pruneSupersededRefreshes(): Promise<void> {
-    if (this.supersededRefreshes.length === 0) return
-    const superseded = this.supersededRefreshes
-    this.supersededRefreshes = []
-    await this.components.factLog.remove(superseded)
+    const superseded = this.latestRefreshes.takeSuperseded()
+    if (superseded.length > 0) await this.components.factLog.remove(superseded)
   }
 
   /** Tell the UI as soon as facts arrive, not only at the next epoch; bursts make one event. */
@@ -357,26 +278,15 @@ class Market implements MarketService {
       case 'take':
         this.desk.noteTake(signed as SignedFact<TakeFact>)
         return
-      case 'confirm': {
-        const confirms = this.confirmsByTake.get(fact.take) ?? []
-        confirms.push(signed)
-        this.confirmsByTake.set(fact.take, confirms)
+      case 'confirm':
+        this.confirmIndex.add(signed)
         return
-      }
       case 'decline':
         this.desk.noteDecline(fact)
         return
-      case 'refresh': {
-        // Only the latest refresh of an owner matters: the older one leaves the state (and the sync set).
-        const previous = this.latestRefreshes.get(fact.owner)
-        if (previous && previous.createdAt >= fact.createdAt) {
-          this.supersededRefreshes.push(id)
-          return
-        }
-        if (previous) this.supersededRefreshes.push(previous.id)
-        this.latestRefreshes.set(fact.owner, { id, createdAt: fact.createdAt })
+      case 'refresh':
+        this.latestRefreshes.note(id, fact)
         return
-      }
       default:
         return
     }
@@ -467,6 +377,10 @@ class Market implements MarketService {
     const now = this.now()
     this.epoch++
     const result = this.book.match(now)
+    // Orders that went beyond their owner's cap, or came back within it, changed view and liveness.
+    const capped = this.book.takeCapChanges()
+    this.orderVersions.touch(capped)
+    for (const order of capped) this.liveOrders.touch(order)
     this.lastResult = result
     this.news.announce(result, this.negotiations())
     await this.desk.act(result, now)
@@ -478,37 +392,22 @@ class Market implements MarketService {
   async prune(): Promise<number> {
     let pruned = 0
     await this.queued(async () => {
-      const now = this.now()
-      const doomed = new Set<FactId>()
-      for (const { id, fact } of this.components.factLog.all()) if (isPrunable(id, fact, this.book.pruning, now, this.pruneGraceMs)) doomed.add(id)
-      if (doomed.size === 0) return
-      // This node's own agreements are kept, as they are now, before the book forgets them.
-      const mine = this.agreementLog.forget(doomed)
-      const kept = this.components.keptAgreements
-      if (kept && mine.length > 0) await kept.batch(mine.map((view) => ({ type: 'put' as const, key: view.id, value: view })))
-      await this.components.factLog.remove([...doomed])
-      this.book.reset(this.components.factLog.all())
-      this.desk.forget(doomed)
-      for (const id of doomed) {
-        this.orderIds.delete(id)
-        this.confirmsByTake.delete(id)
-        this.liveOrders.touch(id)
-      }
-      for (const [take, confirms] of this.confirmsByTake) this.confirmsByTake.set(take, confirms.filter((confirm) => !doomed.has(confirm.id)))
-      for (const [owner, latest] of this.latestRefreshes) if (doomed.has(latest.id)) this.latestRefreshes.delete(owner)
-      this.orderVersions.forget(doomed)
-      pruned = doomed.size
+      pruned = await this.pruning.prune(this.now())
     })
     if (pruned > 0) this.bookChanged()
     return pruned
   }
 
-  private async restoreKeptAgreements(): Promise<void> {
-    const kept = this.components.keptAgreements
-    if (!kept) return
-    const views: AgreementView[] = []
-    for await (const view of kept.values()) views.push(view)
-    this.agreementLog.restore(views)
+  /** Pruned facts leave every index the market keeps beside the book. */
+  private forget(doomed: ReadonlySet<FactId>): void {
+    this.desk.forget(doomed)
+    for (const id of doomed) {
+      this.orderIds.delete(id)
+      this.liveOrders.touch(id)
+    }
+    this.confirmIndex.forget(doomed)
+    this.latestRefreshes.forget(doomed)
+    this.orderVersions.forget(doomed)
   }
 
   /** Run `task` after every write queued before it; later writes wait for it. */
@@ -534,24 +433,11 @@ class Market implements MarketService {
   // -- views ---------------------------------------------------------------------------------------
 
   bookOrders(unit?: 'flop' | 'pageview'): OrderView[] {
-    const now = this.now()
-    const live: OrderView[] = []
-    for (const id of this.orderIds) {
-      const order = this.book.order(id)
-      if (!order || !isLive(order, now) || (unit && order.unit !== unit)) continue
-      live.push(orderView(order, now, this.me))
-    }
-    return live.sort(compareLadder)
+    return this.views.bookOrders(unit)
   }
 
   liveOrderCount(owner: string): number {
-    const now = this.now()
-    let live = 0
-    for (const id of this.book.ordersOf(owner)) {
-      const order = this.book.order(id)
-      if (order && isLive(order, now)) live++
-    }
-    return live
+    return this.views.liveOrderCount(owner)
   }
 
   bookVersion(): number {
@@ -559,36 +445,15 @@ class Market implements MarketService {
   }
 
   bookChanges(since: number): { version: number; orders: OrderView[] } {
-    const now = this.now()
-    const orders: OrderView[] = []
-    for (const id of this.orderVersions.changedSince(since)) {
-      const order = this.book.order(id)
-      if (order) orders.push(orderView(order, now, this.me))
-    }
-    return { version: this.orderVersions.version, orders }
+    return this.views.bookChanges(since)
   }
 
   myOrders(): OrderView[] {
-    const now = this.now()
-    const mine: OrderView[] = []
-    // The owner's own list, not every order in the book (the UI reads this after changes to mine).
-    for (const id of this.book.ordersOf(this.me)) {
-      const order = this.book.order(id)
-      if (order !== undefined) mine.push(orderView(order, now, this.me))
-    }
-    return mine.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
+    return this.views.myOrders()
   }
 
   negotiations(): NegotiationView[] {
-    const views: NegotiationView[] = []
-    for (const { bid: bidId, ask: askId } of this.lastResult.negotiations) {
-      const bid = this.book.order(bidId)
-      const ask = this.book.order(askId)
-      if (!bid || !ask || (bid.owner !== this.me && ask.owner !== this.me)) continue
-      const mine = bid.owner === this.me ? bid : ask
-      views.push(describeNegotiation(bid, ask, this.me, this.components.policyDeadline?.(mine.id)))
-    }
-    return views
+    return this.views.negotiations()
   }
 
   agreements(): AgreementView[] {
@@ -604,14 +469,7 @@ class Market implements MarketService {
   }
 
   confirms(take?: FactId): ConfirmView[] {
-    const lists = take === undefined ? [...this.confirmsByTake.values()] : [this.confirmsByTake.get(take) ?? []]
-    const views: ConfirmView[] = []
-    for (const list of lists) {
-      for (const { id, fact } of list) {
-        if (fact.kind === 'confirm') views.push({ id, take: fact.take, owner: fact.owner, createdAt: fact.createdAt })
-      }
-    }
-    return views.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+    return this.confirmIndex.views(take)
   }
 
   summary(): MarketSummary {

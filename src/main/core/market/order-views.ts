@@ -7,6 +7,7 @@ export function orderStatus(order: BookOrder, now: number): OrderView['status'] 
   if (order.agreedQuantity >= order.quantity) return 'filled'
   if (now >= order.expiresAt) return 'expired'
   if (now >= order.fact.window.end) return 'ended'
+  if (order.beyondCap) return 'capped'
   return 'live'
 }
 

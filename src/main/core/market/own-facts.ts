@@ -8,6 +8,8 @@ import {
   canonicalize,
   factIdOfBody,
   firstNonce,
+  isLiveBeforeCap,
+  LiveOrderCapError,
   mineOrder,
   mineOrderSteps,
   parseFact,
@@ -61,8 +63,27 @@ export class OwnFacts {
 
   async place(draft: OrderDraft, createdAt?: number): Promise<OrderView> {
     const now = this.components.now()
+    this.checkLiveOrderCap(now)
     const signed = await this.components.publish(await this.minedOrderFact(draft, createdAt ?? now))
     return this.viewOf(signed.id, now)
+  }
+
+  /**
+   * The market matches at most `maxLiveOrders` live orders of one owner (docs/matcher.md §2b): one
+   * more would only wait beyond the cap, so it is refused before any work is spent or anything signed.
+   */
+  private checkLiveOrderCap(now: number): void {
+    const { book, me } = this.components
+    let live = 0
+    for (const id of book.ordersOf(me)) {
+      const order = book.order(id)
+      if (order !== undefined && isLiveBeforeCap(order, now)) live++
+    }
+    if (live < book.maxLiveOrders) return
+    throw new LiveOrderCapError(
+      `This node already has ${live} live orders, the most this market matches for one owner (its maxLiveOrders, ${book.maxLiveOrders}); cancel one, or wait for one to fill, expire or end, before placing another`,
+      { path: 'order' },
+    )
   }
 
   placed(draft: OrderDraft, createdAt: number): OrderView | undefined {

@@ -24,6 +24,7 @@ const statusText: Record<OrderView['status'], string> = {
   cancelled: 'Cancelled',
   expired: 'Expired',
   ended: 'Window over',
+  capped: 'Over the live-order cap: not matched until an earlier order ends',
 }
 
 /** The agreements that filled some of an order: what "Filled" is made of. */

@@ -1,0 +1,84 @@
+// What the API reads of the market: the book's live orders, one owner's live count, the orders whose
+// view changed since a version, this node's orders and negotiations. Read-only over the MarketBook,
+// at the time the caller passes; the market service answers its API calls with these.
+import type { NegotiationView, OrderView } from '../../../shared/api/market'
+import { isLive, type FactId, type MarketBook, type MatchResult, type PeerId } from '../../../shared/market'
+import { describeNegotiation } from './negotiation-view'
+import type { OrderVersions } from './order-versions'
+import { compareLadder, orderView } from './order-views'
+
+export interface MarketViewsComponents {
+  book: MarketBook
+  me: PeerId
+  now(): number
+  /** Every order the state holds. */
+  orderIds: ReadonlySet<FactId>
+  orderVersions: OrderVersions
+  /** The last epoch's match. */
+  lastResult(): MatchResult
+  /** The deadline of this node's auto-negotiation policy on one of its orders, if it has an active one. */
+  policyDeadline?(order: FactId): number | undefined
+}
+
+export class MarketViews {
+  constructor(private readonly components: MarketViewsComponents) {}
+
+  bookOrders(unit?: 'flop' | 'pageview'): OrderView[] {
+    const { book, me } = this.components
+    const now = this.components.now()
+    const live: OrderView[] = []
+    for (const id of this.components.orderIds) {
+      const order = book.order(id)
+      if (!order || !isLive(order, now) || (unit && order.unit !== unit)) continue
+      live.push(orderView(order, now, me))
+    }
+    return live.sort(compareLadder)
+  }
+
+  liveOrderCount(owner: string): number {
+    const { book } = this.components
+    const now = this.components.now()
+    let live = 0
+    for (const id of book.ordersOf(owner)) {
+      const order = book.order(id)
+      if (order && isLive(order, now)) live++
+    }
+    return live
+  }
+
+  bookChanges(since: number): { version: number; orders: OrderView[] } {
+    const { book, me, orderVersions } = this.components
+    const now = this.components.now()
+    const orders: OrderView[] = []
+    for (const id of orderVersions.changedSince(since)) {
+      const order = book.order(id)
+      if (order) orders.push(orderView(order, now, me))
+    }
+    return { version: orderVersions.version, orders }
+  }
+
+  myOrders(): OrderView[] {
+    const { book, me } = this.components
+    const now = this.components.now()
+    const mine: OrderView[] = []
+    // The owner's own list, not every order in the book (the UI reads this after changes to mine).
+    for (const id of book.ordersOf(me)) {
+      const order = book.order(id)
+      if (order !== undefined) mine.push(orderView(order, now, me))
+    }
+    return mine.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
+  }
+
+  negotiations(): NegotiationView[] {
+    const { book, me } = this.components
+    const views: NegotiationView[] = []
+    for (const { bid: bidId, ask: askId } of this.components.lastResult().negotiations) {
+      const bid = book.order(bidId)
+      const ask = book.order(askId)
+      if (!bid || !ask || (bid.owner !== me && ask.owner !== me)) continue
+      const mine = bid.owner === me ? bid : ask
+      views.push(describeNegotiation(bid, ask, me, this.components.policyDeadline?.(mine.id)))
+    }
+    return views
+  }
+}
