@@ -5,8 +5,10 @@
 //   home N    198.19.N.0/24   the router at .1, the home's node at .2 with the router as its gateway
 //
 // Each router masquerades its home behind its internet address and forwards nothing inbound that the
-// home did not start: a home router's NAT. `symmetric` adds --random-fully: every new connection
-// from the home leaves from a fresh random port, as a symmetric NAT does, so no one can predict it.
+// home did not start: a home router's NAT, which keeps the source port when it can (a cone NAT to a
+// hole punch) and drops unasked packets silently, as most do. `symmetric` adds --random-fully: every
+// new connection from the home leaves from a fresh random port, as a symmetric NAT does, so no one
+// can predict it.
 // Nothing is done in the host's own namespace; remove() deletes every namespace (and so every link).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -129,6 +131,11 @@ export class NatLab {
       // Only answers come in: a connection from the internet to the home is dropped at the router.
       inNamespace(router, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
       inNamespace(router, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-j', 'DROP')
+      // ...and the router itself drops what it did not ask for, without a word (a consumer router's
+      // "stealth" default). A router that answers an unexpected SYN with a reset instead kills a TCP
+      // hole punch whose first SYN arrives before the other side's has left (docs/scaling.md §3).
+      inNamespace(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
+      inNamespace(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-j', 'DROP')
       this.homes.push({ index, kind, namespace, router, address: `198.19.${index}.2`, publicAddress })
     })
   }

@@ -9,6 +9,7 @@ import type { MarketServiceInit } from './market/market-service'
 import type { FactSyncInit } from './market/sync'
 import type { MembersServiceInit } from './members/members-service'
 import type { DeliveryInit } from './delivery/delivery-service'
+import { parsePublicRange } from './network/public-ranges'
 import type { RedialInit } from './network/redial'
 
 export interface NodeConfig {
@@ -56,6 +57,11 @@ export interface NodeConfig {
    */
   upnp?: boolean
   upnpGateways?: string[]
+  /**
+   * IPv4 ranges (CIDR) to take for public when trading addresses for a hole punch, beside libp2p's
+   * own judgement: a carrier-grade NAT's shared range, or a lab's "internet" (network/public-ranges.ts).
+   */
+  publicRanges?: string[]
 }
 
 export interface RelayServiceConfig {
@@ -92,6 +98,7 @@ export interface ResolvedConfig {
   redial?: RedialInit
   upnp?: boolean
   upnpGateways?: string[]
+  publicRanges?: string[]
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -202,6 +209,14 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
       }
     }
   }
+  const publicRanges = config.publicRanges ?? []
+  publicRanges.forEach((range, index) => {
+    try {
+      parsePublicRange(range)
+    } catch (error) {
+      throw new ConfigError(`publicRanges[${index}]: ${(error as Error).message}`, { path: `publicRanges[${index}]` })
+    }
+  })
   return {
     dataDir,
     listen,
@@ -220,5 +235,6 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     redial: config.redial ?? {},
     upnp: config.upnp ?? config.mdns ?? true,
     upnpGateways: config.upnpGateways ?? [],
+    publicRanges,
   }
 }

@@ -1,13 +1,12 @@
 // The libp2p host of a node: TCP and circuit relay v2 transports, noise, yamux, identify and ping,
-// AutoNAT and DCUtR (hole punching), gossipsub for the market, mDNS and bootstrap discovery, the
-// relay service when the node offers one, and the pre-shared-key protector when the node runs in a
+// AutoNAT and hole punching (DCUtR's protocol, network/hole-punch.ts), gossipsub for the market, mDNS
+// and bootstrap discovery, the relay service when the node offers one, and the pre-shared-key protector when the node runs in a
 // closed peer group.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { autoNAT } from '@libp2p/autonat'
 import { bootstrap } from '@libp2p/bootstrap'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import { dcutr } from '@libp2p/dcutr'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
@@ -19,6 +18,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { ResolvedConfig } from './config'
 import { marketGossip, type MarketGossipInit, type MarketPubSub } from './market/gossip'
+import { holePunch } from './network/hole-punch'
 import { announceFilter } from './network/reachability'
 import { relayRouting } from './network/relay-routing'
 
@@ -69,7 +69,7 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
     ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
     pubsub: marketGossip(gossip),
     autoNAT: autoNAT(),
-    dcutr: dcutr(),
+    dcutr: holePunch({ publicRanges: config.publicRanges ?? [] }),
   }
   // A forwarded port makes a home node directly reachable; AutoNAT then confirms the router's address.
   if (config.upnp) {

@@ -1,4 +1,4 @@
-// cyclex serve's network flags: --relay and its limits, --announce.
+// cyclex serve's network flags: --relay and its limits, --announce, --public-range.
 import { describe, expect, it } from 'vitest'
 import { parseServeArgs } from '../../../src/main/core/commands/serve'
 import { resolveConfig } from '../../../src/main/core/config'
@@ -33,6 +33,20 @@ describe('cyclex serve network flags', () => {
       expect((await resolveConfig({ dataDir, mdns: false })).upnp).toBe(false)
       expect((await resolveConfig({ dataDir })).upnp).toBe(true)
       expect((await resolveConfig({ dataDir, mdns: false, upnp: true })).upnp).toBe(true)
+    } finally {
+      await removeDir(dataDir)
+    }
+  })
+
+  it('passes --public-range on, and the config refuses a range that is not IPv4 CIDR, naming it', async () => {
+    expect(parseServeArgs([])).toMatchObject({ publicRanges: [] })
+    expect(parseServeArgs(['--public-range', '100.64.0.0/10', '--public-range', '198.18.0.0/24'])).toMatchObject({ publicRanges: ['100.64.0.0/10', '198.18.0.0/24'] })
+    const dataDir = await makeTempDir()
+    try {
+      expect((await resolveConfig({ dataDir, publicRanges: ['100.64.0.0/10'] })).publicRanges).toEqual(['100.64.0.0/10'])
+      const refused = resolveConfig({ dataDir, publicRanges: ['100.64.0.0/10', '100.64.0.0'] })
+      await expect(refused).rejects.toThrow(ConfigError)
+      await expect(refused).rejects.toThrow(/publicRanges\[1\].*'100.64.0.0' is not an IPv4 range in CIDR notation/)
     } finally {
       await removeDir(dataDir)
     }

@@ -28,6 +28,8 @@ Options:
   --upnp, --no-upnp   ask the home router to forward a port to this node (UPnP); default: as mDNS
   --announce ADDR     tell peers this address instead of the listen addresses (repeatable): a public
                       node's public address, e.g. /ip4/203.0.113.7/tcp/4001
+  --public-range CIDR take this IPv4 range for public when trading addresses for a hole punch
+                      (repeatable), e.g. a carrier-grade NAT's 100.64.0.0/10
   --relay             offer circuit relay v2 to nodes behind NATs (a public node's job)
   --relay-max-reservations N   nodes that may hold a reservation at once; default ${defaultRelayService.maxReservations}
   --relay-max-mib N   MiB one relayed connection may carry each way; default ${defaultRelayService.dataLimitBytes / 2 ** 20}
@@ -48,6 +50,8 @@ export interface ServeOptions {
   /** undefined: as mdns. */
   upnp: boolean | undefined
   announce: string[]
+  /** Ranges taken for public in hole punching (network/public-ranges.ts). */
+  publicRanges: string[]
   /** Set when the node offers relay service. */
   relay: RelayServiceConfig | undefined
   /** The market's order work (order-work.ts); undefined: the default. */
@@ -81,6 +85,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       upnp: { type: 'boolean' },
       'no-upnp': { type: 'boolean' },
       announce: { type: 'string', multiple: true },
+      'public-range': { type: 'string', multiple: true },
       relay: { type: 'boolean' },
       'relay-max-reservations': { type: 'string' },
       'relay-max-mib': { type: 'string' },
@@ -123,6 +128,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     mdns: !values['no-mdns'],
     upnp: values['no-upnp'] ? false : values.upnp ? true : undefined,
     announce: values.announce ?? [],
+    publicRanges: values['public-range'] ?? [],
     relay,
     orderWorkBits: workText === undefined ? undefined : Number(workText),
     maxLiveOrders: positiveInteger(values['max-live-orders'], '--max-live-orders'),
@@ -165,6 +171,7 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
     mdns: options.mdns,
     ...(options.upnp !== undefined ? { upnp: options.upnp } : {}),
     announce: options.announce,
+    publicRanges: options.publicRanges,
     ...(options.relay ? { relay: options.relay } : {}),
     market: {
       ...(options.orderWorkBits !== undefined ? { orderWorkBits: options.orderWorkBits } : {}),

@@ -1,0 +1,46 @@
+// Which IP addresses count as public when two peers trade addresses for a hole punch.
+//
+// libp2p's own test (@libp2p/utils' isPrivateIp, used by identify and DCUtR) is a fixed list of
+// private and reserved ranges. An operator may know better: a lab whose "internet" is a benchmark
+// range (198.18.0.0/15, the only one our NAT tests may use), or a carrier-grade NAT (100.64.0.0/10)
+// whose shared addresses peers on the same carrier reach each other at. `cyclex serve --public-range
+// CIDR` names such ranges; an address in one counts as public, and every other address keeps
+// libp2p's verdict.
+import { isIPv4 } from 'node:net'
+import { isPrivateIp } from '@libp2p/utils/private-ip'
+
+export class PublicRangeError extends Error {
+  override name = 'PublicRangeError'
+}
+
+interface Ipv4Range {
+  network: number
+  mask: number
+}
+
+function ipv4Number(address: string): number {
+  return address.split('.').reduce((value, part) => value * 256 + Number(part), 0)
+}
+
+/** An IPv4 range in CIDR notation (198.18.0.0/24); only IPv4 is supported. */
+export function parsePublicRange(text: string): Ipv4Range {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(text.trim())
+  const bits = match === null ? NaN : Number(match[2])
+  if (match === null || !isIPv4(match[1]!) || bits > 32) {
+    throw new PublicRangeError(`'${text}' is not an IPv4 range in CIDR notation; expected something like 100.64.0.0/10`)
+  }
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
+  return { network: (ipv4Number(match[1]!) & mask) >>> 0, mask }
+}
+
+/** A test "is this host public?" that treats the given ranges as public and asks libp2p about the rest. */
+export function publicHostTest(ranges: readonly string[]): (host: string) => boolean {
+  const parsed = ranges.map(parsePublicRange)
+  return (host) => {
+    if (isIPv4(host)) {
+      const value = ipv4Number(host)
+      if (parsed.some((range) => ((value & range.mask) >>> 0) === range.network)) return true
+    }
+    return isPrivateIp(host) === false
+  }
+}
