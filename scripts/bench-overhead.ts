@@ -103,7 +103,15 @@ try {
       try {
         for (const { host } of peers) {
           for (const topic of Object.values(topics)) host.services.pubsub.subscribe(topic)
-          await host.dial(multiaddr(address))
+          // A loaded machine may miss the dial's deadline: try a few times.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await host.dial(multiaddr(address), { signal: AbortSignal.timeout(30_000) })
+              break
+            } catch (error) {
+              if (attempt >= 5) throw error
+            }
+          }
         }
         const subscribed = () => peers.every(({ host }) => host.services.pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId))
         for (let waited = 0; !subscribed(); waited += 50) {
@@ -129,10 +137,16 @@ try {
         const remaining = seconds * 1000 - (performance.now() - started)
         if (remaining > 0) await sleep(remaining)
         // A node that fell behind (a busy machine) finishes the facts in flight: their cost is the load's.
-        for (let waited = 0; waited < 60_000; waited += 250) {
+        // Gossip may also have dropped some (a peer's outbound queue is bounded; these peers run no
+        // sync to repair it), so the wait ends once nothing more arrives for 3 s.
+        let last = -1
+        for (let quiet = 0; quiet < 3_000; ) {
           const stored = nextMessage<{ type: 'facts'; facts: number }>(child, 'facts')
           child.send({ type: 'facts' })
-          if ((await stored).facts >= batch.length) break
+          const { facts } = await stored
+          if (facts >= batch.length) break
+          quiet = facts === last ? quiet + 250 : 0
+          last = facts
           await sleep(250)
         }
         const ended = nextMessage<Ended>(child, 'ended')
@@ -149,7 +163,7 @@ try {
             `RSS ${(figures.rssBytes / 2 ** 20).toFixed(0)} MiB; load average ${loadAverage.toFixed(2)}`,
         )
       } finally {
-        await Promise.all(peers.map(({ host }) => host.stop()))
+        for (const { host } of peers) await host.stop()
       }
       // The node exits on its own after 'stop' (a CPU profile is written at its exit).
       const exited = new Promise((resolve) => child.once('exit', resolve))

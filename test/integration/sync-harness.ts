@@ -1,12 +1,15 @@
 // Minimal sync nodes for tests and the bench: a real libp2p host on 127.0.0.1 (TCP, noise, yamux,
 // identify), a memory-level store, a FactLog, and the sync service with an ingest that validates as
-// gossip would (decodeSignedFact with the node's verifier) and adds the valid facts to the log.
+// gossip would (decodeSignedFact with the node's verifier, its signatures checked ahead on the
+// signature pool's threads as a node does) and adds the valid facts to the log.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { openFactLog, type FactLog } from '../../src/main/core/market/fact-log'
+import { PrecheckedVerifier } from '../../src/main/core/market/prechecked-verifier'
+import { SignaturePool } from '../../src/main/core/market/signature-pool'
 import { factSync, type FactSync, type FactSyncInit, type Misbehaviour } from '../../src/main/core/market/sync'
 import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../src/main/core/market-crypto'
 import { openStore, type Store } from '../../src/main/core/store'
@@ -21,6 +24,9 @@ export interface SyncPeer {
   peerId: string
   stop(): Promise<void>
 }
+
+/** One pool for every sync peer of the process; its threads do not keep the process alive. */
+const signaturePool = new SignaturePool()
 
 export async function createSyncHost(): Promise<Libp2p> {
   return createLibp2p({
@@ -41,12 +47,13 @@ export async function startSyncPeer(
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
   const log = await openFactLog(store)
   if (facts.length > 0) await log.add(facts)
-  const verifier = createNodeFactVerifier()
+  const verifier = new PrecheckedVerifier(createNodeFactVerifier(), signaturePool)
   const misbehaviours: SyncPeer['misbehaviours'] = []
   const sync = factSync(init)({
     libp2p: host,
     factLog: log,
     async ingest(envelopes) {
+      await verifier.precheck(envelopes)
       const valid: SignedFact[] = []
       let rejected = 0
       for (const envelope of envelopes) {
@@ -56,6 +63,7 @@ export async function startSyncPeer(
           rejected++
         }
       }
+      verifier.clear()
       const added = await log.add(valid)
       return { accepted: added.length, rejected }
     },

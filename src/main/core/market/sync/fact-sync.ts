@@ -10,346 +10,23 @@
 // checked against the questions; fetched facts go through the market's validation (`ingest`); one
 // outbound and one inbound session per peer, a few at a time overall; inbound sessions are rate-limited
 // per peer. A peer that breaks the protocol has its stream reset and is reported (`onMisbehaviour`).
-import { TypedEventEmitter, type AbortOptions, type IncomingStreamData, type Libp2p, type PeerId, type Startable, type Stream } from '@libp2p/interface'
+//
+// Its contract (options, components, outcomes) is in fact-sync-contract.ts, the session guards
+// (deadlines, progress watch, slots) in session-guards.ts.
+import { TypedEventEmitter, type AbortOptions, type IncomingStreamData, type PeerId, type Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { FactId } from '../../../../shared/market'
-import type { ReconcilableSet } from '../set-fingerprint'
 import { SyncChannel } from './channel'
 import { SyncPreemptedError, SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
+import { emptyStats, type FactSync, type FactSyncComponents, type FactSyncEvents, type FactSyncInit, type ServedOutcome, type SyncOutcome, type SyncStats } from './fact-sync-contract'
 import { FetchClaims } from './fetch-claims'
-import { runSession, type IngestResult, type SessionStatus } from './initiator'
+import { runSession } from './initiator'
 import { defaultSyncPolicy, factsFrameTargetBytes, syncProtocol } from './limits'
-import type { SyncMessage } from './messages'
 import { PeerRateLimiter } from './rate-limiter'
 import { serveSession } from './responder'
 import { ServeBudget } from './serve-budget'
+import { deadlineSignal, isProgress, ProgressWatch, sleep, Slots, type HeldSlot } from './session-guards'
 
-export interface FactSyncInit {
-  /** The protocol id; default /cyclex/sync/1.0.0. Another set of signed records (receipts) syncs under its own. */
-  protocol?: string
-  /** How often to start a round with the next connected peers. Default 2,000 ms. */
-  intervalMs?: number
-  /** Peers synced per round, taken round-robin. Default 2. */
-  peersPerRound?: number
-  /** Deadline of each frame read or write. Default 10,000 ms. */
-  ioTimeoutMs?: number
-  /** Deadline of a whole session. Default 120,000 ms. */
-  sessionTimeoutMs?: number
-  /** Facts fetched, or served, in one session; a node with more to fetch starts another at once. Default 25,000. */
-  maxFactsPerSession?: number
-  /** Outbound sessions at once, over all peers. Default 4. */
-  maxOutboundSessions?: number
-  /** Inbound sessions at once, over all peers; more are answered `busy`. Default 8. */
-  maxInboundSessions?: number
-  /**
-   * Inbound sessions a peer may open per second on average... Default: twice what an honest peer
-   * with these settings can open (one round and four triggered sessions per interval), at least 2:
-   * 5 at the 2 s interval.
-   */
-  inboundSessionsPerSecond?: number
-  /** ...and at once after a quiet spell. Default four times the rate, at least 10. */
-  inboundSessionBurst?: number
-  /** A session a peer's difference triggers is skipped if one started with it this recently. Default intervalMs / 4. */
-  minTriggeredGapMs?: number
-  /** After a peer misbehaves, no sessions with it either way for this long. Default 60,000 ms. */
-  misbehaviourPenaltyMs?: number
-  /**
-   * An outbound session must make progress — an answer, or a frame with facts — at least this often, or
-   * it is cut and the peer reported (`timeout`): an empty frame that is not the last of its answer is
-   * no progress. Default 5,000 ms.
-   */
-  progressTimeoutMs?: number
-  /**
-   * When every slot of a direction is taken and another peer waits for one, the session that has held
-   * its slot longest is ended for it (not the peer's fault), once it has held it this long. Default 2,000 ms.
-   */
-  minSlotHoldMs?: number
-  /** What one peer may draw from this node by sync, on average: default 2 MiB/s... */
-  servedBytesPerSecond?: number
-  /** ...and at once: default 8 MiB (a late joiner's first 25,000 facts). Frames past it wait. */
-  servedBytesBurst?: number
-  /** Bytes one `wantRanges` may draw when the initiator holds at least as many facts as this node (no late joiner). Default 256 KiB. */
-  maxWantRangesBytes?: number
-  /**
-   * Until one session has ended reconciled or in sync (the node has caught up with some peer once), what
-   * sync fetches is not charged to the peers' ingest budgets (`allowance`), up to this many facts from
-   * each peer: a late joiner has to take the market's state from someone. Default 200,000.
-   */
-  joinFacts?: number
-}
-
-/** What the service reads and writes of the node. */
-export interface FactSyncComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
-  /**
-   * The node's facts (a FactLog fits). `fetchBasis`, when given, is the set compared with `peer`'s when
-   * pulling from it, in place of `fingerprint`: what the node holds plus what it will not fetch from
-   * that peer (the receipts sync's refusals). Default: `fingerprint`.
-   */
-  factLog: { readonly fingerprint: ReconcilableSet; envelope(id: FactId): Uint8Array | undefined; fetchBasis?(peer: string): ReconcilableSet }
-  /**
-   * Validate fetched envelopes as gossip does and store the valid ones, without re-gossiping them.
-   * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one. `budgeted` is
-   * false for a late joiner's first fetch (this node held nothing when the session began).
-   */
-  ingest(envelopes: Uint8Array[], from: string, options: { budgeted: boolean }): Promise<IngestResult>
-  /**
-   * How many facts `peer` may still deliver (its ingest budget, gossip and sync together): a session
-   * asks it for no more, so what it offers past its budget is not fetched from it. Default: no limit.
-   */
-  allowance?(peer: string): number
-  /** Told when a peer breaks the protocol, so that gossip can score it down. */
-  onMisbehaviour?(peer: string, misbehaviour: Misbehaviour): void
-}
-
-export type SyncOutcomeStatus = SessionStatus | 'failed'
-
-export interface SyncOutcome {
-  peer: string
-  status: SyncOutcomeStatus
-  /** Requests after the hello. */
-  requests: number
-  factsReceived: number
-  accepted: number
-  rejected: number
-  /** Facts another of this node's sessions was already fetching. */
-  deferred: number
-  /** The peer's fact count at its hello (0 if the session failed before it). */
-  peerCount: number
-  bytesSent: number
-  bytesReceived: number
-  durationMs: number
-  /** Why the session failed. */
-  error?: Error
-}
-
-export interface ServedOutcome {
-  peer: string
-  requests: number
-  factsServed: number
-  bytesSent: number
-  bytesReceived: number
-  /** Set when the session ended with an error (the initiator's or the transport's). */
-  error?: Error
-}
-
-export interface SyncStats {
-  sessionsStarted: number
-  sessionsInSync: number
-  sessionsReconciled: number
-  sessionsPartial: number
-  sessionsBusy: number
-  sessionsFailed: number
-  factsFetched: number
-  factsAccepted: number
-  factsRejected: number
-  inboundSessions: number
-  /** Inbound sessions answered `busy` (per-peer or global concurrency). */
-  inboundBusy: number
-  /** Inbound streams reset by the per-peer rate limit. */
-  inboundRateLimited: number
-  /** Inbound streams reset because the peer is serving a misbehaviour penalty. */
-  inboundRefused: number
-  /** Sessions ended to give their slot to a waiting peer (outbound and inbound). */
-  sessionsPreempted: number
-  /** Outbound sessions cut for making no progress. */
-  sessionsStalled: number
-  factsServed: number
-  /** Bytes of frames, both roles. */
-  bytesSent: number
-  bytesReceived: number
-  misbehaviours: number
-}
-
-export interface FactSyncEvents {
-  /** After every outbound session. */
-  outcome: CustomEvent<SyncOutcome>
-  /** After every inbound session. */
-  served: CustomEvent<ServedOutcome>
-  misbehaviour: CustomEvent<{ peer: string } & Misbehaviour>
-}
-
-export interface FactSync extends Startable, TypedEventEmitter<FactSyncEvents> {
-  /** Run one session with `peer` now (or join the one running). Resolves with its outcome; never rejects for the peer's faults. */
-  syncWith(peer: PeerId | string, options?: AbortOptions): Promise<SyncOutcome>
-  /**
-   * `peer` offered facts this node left for sync (gossip over a rate limit): pull from it soon, without
-   * waiting for a round; at most one such session per minTriggeredGapMs, and one more after a session
-   * running now (it may have compared its sets before those facts came).
-   */
-  pullSoon(peer: string): void
-  stats(): SyncStats
-}
-
-/** A deadline and a parent signal as one signal, with its timer cleared by dispose. */
-function deadlineSignal(parents: AbortSignal[], timeoutMs: number, what: string): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController()
-  const onAbort = (event: Event): void => controller.abort((event.target as AbortSignal).reason)
-  for (const parent of parents) {
-    if (parent.aborted) controller.abort(parent.reason)
-    else parent.addEventListener('abort', onAbort, { once: true })
-  }
-  const timer = setTimeout(() => controller.abort(new SyncTimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs)
-  return {
-    signal: controller.signal,
-    dispose() {
-      clearTimeout(timer)
-      for (const parent of parents) parent.removeEventListener('abort', onAbort)
-    },
-  }
-}
-
-/** A session holding a slot: since when, and how to end it for a waiting peer. */
-interface HeldSlot {
-  since: number
-  preempt: AbortController
-  /** The outbound session's progress watch. */
-  watch?: ProgressWatch
-}
-
-/**
- * Ends a session that makes no progress: `kick` on every message that counts, and `signal` aborts with
- * a SyncTimeoutError when none came for `timeoutMs`. One timer, re-armed only when it fires.
- */
-class ProgressWatch {
-  private readonly controller = new AbortController()
-  private last = Date.now()
-  private timer: ReturnType<typeof setTimeout> | undefined
-  /** Work of this node's own (validating and storing what came) is not the peer's delay. */
-  private ownWork = 0
-
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly what: string,
-  ) {
-    this.arm(timeoutMs)
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal
-  }
-
-  kick(): void {
-    this.last = Date.now()
-  }
-
-  /** How long the peer has made no progress (0 while this node works on what came). */
-  get idleMs(): number {
-    return this.ownWork > 0 ? 0 : Date.now() - this.last
-  }
-
-  /** End the session now as one that makes no progress. */
-  stall(why: string): void {
-    this.controller.abort(new SyncTimeoutError(`${this.what} ${why}`))
-  }
-
-  async whileOwnWork<T>(work: () => Promise<T>): Promise<T> {
-    this.ownWork++
-    try {
-      return await work()
-    } finally {
-      this.ownWork--
-      this.kick()
-    }
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer)
-  }
-
-  private arm(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      const idle = Date.now() - this.last
-      if (this.ownWork > 0) this.arm(this.timeoutMs)
-      else if (idle >= this.timeoutMs) this.controller.abort(new SyncTimeoutError(`${this.what} made no progress for ${idle} ms`))
-      else this.arm(this.timeoutMs - idle)
-    }, delayMs)
-  }
-}
-
-/** Progress for an initiator: any answer except an empty frame of facts that is not the last of its answer. */
-function isProgress(message: SyncMessage): boolean {
-  return message.type !== 'facts' || message.end || message.envelopes.length > 0
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted()
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** Waiters for a fixed number of slots. */
-class Slots {
-  private used = 0
-  private readonly waiting: Array<() => void> = []
-
-  constructor(private readonly capacity: number) {}
-
-  get free(): number {
-    return this.capacity - this.used
-  }
-
-  get waiters(): number {
-    return this.waiting.length
-  }
-
-  async acquire(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted()
-    if (this.used < this.capacity) {
-      this.used++
-      return
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = (): void => {
-        signal.removeEventListener('abort', onAbort)
-        resolve()
-      }
-      const onAbort = (): void => {
-        this.waiting.splice(this.waiting.indexOf(grant), 1)
-        reject(signal.reason)
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.waiting.push(grant)
-    })
-  }
-
-  release(): void {
-    const next = this.waiting.shift()
-    if (next) next()
-    else this.used--
-  }
-}
-
-const emptyStats = (): SyncStats => ({
-  sessionsStarted: 0,
-  sessionsInSync: 0,
-  sessionsReconciled: 0,
-  sessionsPartial: 0,
-  sessionsBusy: 0,
-  sessionsFailed: 0,
-  factsFetched: 0,
-  factsAccepted: 0,
-  factsRejected: 0,
-  inboundSessions: 0,
-  inboundBusy: 0,
-  inboundRateLimited: 0,
-  inboundRefused: 0,
-  sessionsPreempted: 0,
-  sessionsStalled: 0,
-  factsServed: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  misbehaviours: 0,
-})
+export type { FactSync, FactSyncComponents, FactSyncEvents, FactSyncInit, ServedOutcome, SyncOutcome, SyncOutcomeStatus, SyncStats } from './fact-sync-contract'
 
 class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactSync {
   private readonly settings: Required<FactSyncInit>
@@ -568,13 +245,13 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       const set = this.components.factLog.fetchBasis?.(peer) ?? this.components.factLog.fingerprint
       // A late joiner's first full fetch is not charged to the peer's budget, up to joinFacts from it.
       budgeted = this.joined || (this.fetchedWhileJoining.get(peer) ?? 0) >= this.settings.joinFacts
-      const allowance = this.components.allowance
+      const { components } = this
       const result = await runSession(channel, {
         set,
         claims: this.claims,
         peer,
         maxFactsPerSession: this.settings.maxFactsPerSession,
-        allowance: budgeted && allowance ? () => allowance(peer) : undefined,
+        allowance: budgeted && components.allowance ? () => components.allowance?.(peer) ?? Number.POSITIVE_INFINITY : undefined,
         ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted })),
       })
       Object.assign(outcome, result)

@@ -1,7 +1,9 @@
 // The initiator's side of a session: exchange hellos; if the roots differ, reconcile range by range
 // and pull what the peer has and this node lacks, fact envelopes first checked to be ones it asked
-// for, then handed to `ingest` (the market's validation) frame by frame.
-import * as dagCbor from '@ipld/dag-cbor'
+// for, then handed to `ingest` (the market's validation) frame by frame. Fetching and validating
+// overlap: while one frame is validated (its signatures on the other cores), the next is read; a frame
+// that fails validation still ends the session, one frame later at most.
+import { splitSignedFact } from '../../../../shared/market'
 import { nodeSha256 } from '../../market-crypto'
 import { hasPrefix, type ReconcilableSet } from '../set-fingerprint'
 import type { SyncChannel } from './channel'
@@ -56,16 +58,17 @@ export interface SessionResult {
   peerCount: number
 }
 
-/** The key of an envelope: sha2-256 of its body. Anything that is not an envelope is an invalid fact. */
+/**
+ * The key of an envelope: sha2-256 of its body, read in place from a canonical envelope (decoded only
+ * otherwise). Anything that is not an envelope is an invalid fact.
+ */
 function keyOfEnvelope(envelope: Uint8Array): Uint8Array {
-  let decoded: unknown
+  let body: Uint8Array
   try {
-    decoded = dagCbor.decode(envelope)
-  } catch {
-    throw new SyncProtocolError('the peer sent a fact that is not dag-cbor', { misbehaviour: 'invalid-fact' })
+    body = splitSignedFact(envelope).body
+  } catch (error) {
+    throw new SyncProtocolError(`the peer sent a fact that is not a signed fact: ${(error as Error).message}`, { misbehaviour: 'invalid-fact' })
   }
-  const body = (decoded as { body?: unknown } | null)?.body
-  if (!(body instanceof Uint8Array)) throw new SyncProtocolError('the peer sent a fact without a body', { misbehaviour: 'invalid-fact' })
   return nodeSha256(body)
 }
 
@@ -87,31 +90,51 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
   if (hello.count > 0) plan.begin()
   const budgetLeft = () => Math.min(context.maxFactsPerSession - result.factsReceived, Math.floor(context.allowance?.() ?? Number.POSITIVE_INFINITY))
 
-  /** Read `facts` frames up to the one marked `end`, checking each envelope with `expected`. */
+  /**
+   * Read `facts` frames up to the one marked `end`, checking each envelope with `expected`. A frame is
+   * validated while the next one is read; at most one waits behind the one being validated.
+   */
   const receiveFacts = async (expected: (key: Uint8Array) => boolean, limit: number): Promise<boolean> => {
     let received = 0
-    for (;;) {
-      const message = await channel.expect()
-      if (message.type !== 'facts') throw new SyncProtocolError(`the answer to a fact request must be facts, not ${message.type}`)
-      received += message.envelopes.length
-      if (received > limit) throw new SyncProtocolError(`the peer sent more facts than the ${limit} asked for`, { misbehaviour: 'unrequested-fact' })
-      for (const envelope of message.envelopes) {
-        if (!expected(keyOfEnvelope(envelope))) {
-          throw new SyncProtocolError('the peer sent a fact that was not asked for, or sent one twice', { misbehaviour: 'unrequested-fact' })
+    let validating: Promise<void> = Promise.resolve()
+    try {
+      for (;;) {
+        const message = await channel.expect()
+        if (message.type !== 'facts') throw new SyncProtocolError(`the answer to a fact request must be facts, not ${message.type}`)
+        received += message.envelopes.length
+        if (received > limit) throw new SyncProtocolError(`the peer sent more facts than the ${limit} asked for`, { misbehaviour: 'unrequested-fact' })
+        for (const envelope of message.envelopes) {
+          if (!expected(keyOfEnvelope(envelope))) {
+            throw new SyncProtocolError('the peer sent a fact that was not asked for, or sent one twice', { misbehaviour: 'unrequested-fact' })
+          }
+        }
+        if (message.envelopes.length > 0) {
+          const before = validating
+          const frame = ingestFrame(message.envelopes)
+          validating = before.then(() => frame)
+          // The frame before this one must be done before a third is read.
+          await before
+        }
+        if (message.end) {
+          await validating
+          return message.more
         }
       }
-      if (message.envelopes.length > 0) {
-        const outcome = await context.ingest(message.envelopes)
-        result.factsReceived += message.envelopes.length
-        result.accepted += outcome.accepted
-        result.rejected += outcome.rejected
-        if (outcome.rejected > 0) {
-          throw new SyncProtocolError(`${outcome.rejected} of the ${message.envelopes.length} facts the peer sent failed validation`, {
-            misbehaviour: 'invalid-fact',
-          })
-        }
-      }
-      if (message.end) return message.more
+    } finally {
+      // A frame still being validated when the session fails is not left to reject unheard.
+      validating.catch(() => undefined)
+    }
+  }
+
+  const ingestFrame = async (envelopes: Uint8Array[]): Promise<void> => {
+    const outcome = await context.ingest(envelopes)
+    result.factsReceived += envelopes.length
+    result.accepted += outcome.accepted
+    result.rejected += outcome.rejected
+    if (outcome.rejected > 0) {
+      throw new SyncProtocolError(`${outcome.rejected} of the ${envelopes.length} facts the peer sent failed validation`, {
+        misbehaviour: 'invalid-fact',
+      })
     }
   }
 
