@@ -33,25 +33,37 @@ function atLeast(capability: number | undefined, minimum: number | undefined): b
   return minimum === undefined || (capability !== undefined && capability >= minimum)
 }
 
+/** A requirement a bid can state, by the name of its field (`os` covers the family and its minimum version). */
+export type RequirementName = 'storageGb' | 'gflopsPerCore' | 'cores' | 'bandwidthMbps' | 'reachable' | 'os'
+
+/**
+ * The bid's requirements the ask's capabilities do not meet, in the order of the fields (empty: all met).
+ * A capability the ask does not state meets no requirement on it.
+ */
+export function unmetRequirements(requirements: Requirements | undefined, capabilities: Capabilities | undefined): RequirementName[] {
+  const unmet: RequirementName[] = []
+  if (requirements === undefined) return unmet
+  const offered = capabilities ?? {}
+  if (!atLeast(offered.storageGb, requirements.storageGb)) unmet.push('storageGb')
+  if (!atLeast(offered.gflopsPerCore, requirements.gflopsPerCore)) unmet.push('gflopsPerCore')
+  if (!atLeast(offered.cores, requirements.cores)) unmet.push('cores')
+  if (!atLeast(offered.bandwidthMbps, requirements.bandwidthMbps)) unmet.push('bandwidthMbps')
+  if (requirements.reachable === true && offered.reachable !== true) unmet.push('reachable')
+  if (requirements.os !== undefined && !osAccepted(requirements.os, offered.os)) unmet.push('os')
+  return unmet
+}
+
+function osAccepted(accepted: NonNullable<Requirements['os']>, os: Capabilities['os']): boolean {
+  if (os === undefined) return false
+  const entry = accepted.find((each) => each.family === os.family)
+  if (entry === undefined) return false
+  if (entry.minVersion === undefined) return true
+  return os.version !== undefined && compareVersions(os.version, entry.minVersion) >= 0
+}
+
 /** Every stated requirement is met; a capability the ask does not state meets no requirement on it. */
 export function requirementsMet(requirements: Requirements | undefined, capabilities: Capabilities | undefined): boolean {
-  if (requirements === undefined) return true
-  const offered = capabilities ?? {}
-  if (!atLeast(offered.storageGb, requirements.storageGb)) return false
-  if (!atLeast(offered.gflopsPerCore, requirements.gflopsPerCore)) return false
-  if (!atLeast(offered.cores, requirements.cores)) return false
-  if (!atLeast(offered.bandwidthMbps, requirements.bandwidthMbps)) return false
-  if (requirements.reachable === true && offered.reachable !== true) return false
-  if (requirements.os !== undefined) {
-    const os = offered.os
-    if (os === undefined) return false
-    const accepted = requirements.os.find((entry) => entry.family === os.family)
-    if (accepted === undefined) return false
-    if (accepted.minVersion !== undefined) {
-      if (os.version === undefined || compareVersions(os.version, accepted.minVersion) < 0) return false
-    }
-  }
-  return true
+  return unmetRequirements(requirements, capabilities).length === 0
 }
 
 /** True when the order states no preference: it admits anyone. */

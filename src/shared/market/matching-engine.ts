@@ -21,7 +21,8 @@
 // not-yet-visited bids may still be the last run's; a search only reads fills before the current bid.
 // Group membership changes (admission of any pair) and time going backwards fall back to a full run.
 import { compareAsks, compareBids, isLive, remainingQuantity, type BookOrder } from './book-order'
-import { admits, type GroupMembers } from './compatibility'
+import type { GroupMembers } from './compatibility'
+import { partiesObstacle } from './pair-obstacles'
 import type { FactId, GroupId, PeerId, Unit } from './facts'
 import { AskLists, AskListsMerge } from './ask-lists'
 import { AskEntry, BidEntry, noFills, samePlaceInBook, type Fill } from './match-entries'
@@ -638,13 +639,7 @@ export class MatchingEngine {
 
   /** Step 2 apart from the numbers the trees compare, the declines and what the ask has left. */
   private isCandidate(bid: BidEntry, ask: AskEntry): boolean {
-    const groupMembers = this.context.groupMembers
-    return (
-      ask.owner !== bid.owner &&
-      (ask.counterparties === undefined || admits(ask.counterparties, bid.owner, groupMembers)) &&
-      (bid.counterparties === undefined || admits(bid.counterparties, ask.owner, groupMembers)) &&
-      bid.meetsExactRequirements(ask)
-    )
+    return partiesObstacle(bid.owner, bid.counterparties, ask.owner, ask.counterparties, this.context.groupMembers) === undefined && bid.meetsExactRequirements(ask)
   }
 
   /** The leaf check of a tree search for the bid being walked (the tree compared the numbers). */
