@@ -6,7 +6,7 @@ import { lengthPrefix, SyncChannel } from '../../../src/main/core/market/sync/ch
 import { SyncClosedError, SyncProtocolError, SyncTimeoutError } from '../../../src/main/core/market/sync/errors'
 import { FetchClaims } from '../../../src/main/core/market/sync/fetch-claims'
 import { encodeSyncMessage } from '../../../src/main/core/market/sync/messages'
-import { PeerRateLimiter } from '../../../src/main/core/market/sync/rate-limiter'
+import { RateLimiter } from '../../../src/main/core/market/rate-limiter'
 
 /** A stream whose incoming side yields `chunks` (then ends, unless `hang`), and that records writes. */
 function stubStream(chunks: Uint8Array[], options: { hang?: boolean } = {}): { stream: Stream; written: Uint8Array[] } {
@@ -106,13 +106,13 @@ describe('sync framing', () => {
 
 describe('per-peer rate limit', () => {
   it('allows a burst, then the steady rate', () => {
-    const limiter = new PeerRateLimiter(2, 3)
+    const limiter = new RateLimiter({ ratePerSecond: 2, burst: 3 })
     expect([0, 0, 0, 0].map(() => limiter.take('a', 0))).toEqual([true, true, true, false])
     expect(limiter.take('b', 0)).toBe(true)
     expect(limiter.take('a', 400)).toBe(false)
     expect(limiter.take('a', 500)).toBe(true)
     limiter.prune(10_000)
-    expect(limiter.trackedPeers).toBe(0)
+    expect(limiter.trackedKeys).toBe(0)
   })
 })
 

@@ -1,12 +1,12 @@
-// The per-peer serving budget and the fetch claims' contention report, with time passed in.
+// The per-peer serving budget (the rate limiter's charge) and the fetch claims' contention report, with time passed in.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FetchClaims } from '../../../src/main/core/market/sync/fetch-claims'
-import { ServeBudget } from '../../../src/main/core/market/sync/serve-budget'
+import { RateLimiter } from '../../../src/main/core/market/rate-limiter'
 
-describe('ServeBudget', () => {
+describe('the serving budget: RateLimiter.charge', () => {
   it('lets a burst through at once, then makes each frame wait for the rate to pay for it', () => {
-    const budget = new ServeBudget(1000, 5000)
+    const budget = new RateLimiter({ ratePerSecond: 1000, burst: 5000 })
     expect(budget.charge('a', 5000, 0)).toBe(0)
     expect(budget.charge('a', 1000, 0)).toBe(1000)
     // Another peer has its own bucket.
@@ -18,7 +18,7 @@ describe('ServeBudget', () => {
       fc.property(fc.array(fc.integer({ min: 1, max: 300_000 }), { minLength: 1, maxLength: 200 }), (frames) => {
         const rate = 100_000
         const burst = 400_000
-        const budget = new ServeBudget(rate, burst)
+        const budget = new RateLimiter({ ratePerSecond: rate, burst })
         let now = 0
         let drawn = 0
         for (const bytes of frames) {
@@ -31,12 +31,12 @@ describe('ServeBudget', () => {
   })
 
   it('forgets peers whose bucket has refilled', () => {
-    const budget = new ServeBudget(1000, 5000)
+    const budget = new RateLimiter({ ratePerSecond: 1000, burst: 5000 })
     budget.charge('a', 3000, 0)
     budget.prune(1000)
-    expect(budget.trackedPeers).toBe(1)
+    expect(budget.trackedKeys).toBe(1)
     budget.prune(3000)
-    expect(budget.trackedPeers).toBe(0)
+    expect(budget.trackedKeys).toBe(0)
   })
 })
 

@@ -14,8 +14,10 @@
 //   copy       from that peer only, until forgotten: an id is the hash of the body alone, so a forged
 //              copy must not hide the genuine receipt that another peer holds under the same id
 // Memory is bounded: past `maxRemembered` receipts, or `maxPeers` x `maxCopiesPerPeer` copies, the
-// oldest refusal is forgotten, which costs at most one more fetch of it. Nothing here decides what is
+// refusal made least recently is forgotten (LRUs from lru-cache, ordered by refusal only: reading a
+// refusal does not renew it), which costs at most one more fetch of it. Nothing here decides what is
 // accepted: a released or forgotten receipt goes through the intake again.
+import { LRUCache } from 'lru-cache'
 import { bucketCount, SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
 import type { RefusalHold } from './receipt-intake'
 
@@ -50,9 +52,10 @@ interface Refusal {
 
 export class ReceiptRefusals {
   private readonly basis = new SetFingerprint()
-  /** Insertion order is refusal order: the first entry is the one forgotten next. */
-  private readonly refused = new Map<string, Refusal>()
-  private readonly copies = new Map<string, Set<string>>()
+  /** Recency is refusal order: the entry refused least recently is the one forgotten next. */
+  private readonly refused: LRUCache<string, Refusal>
+  /** The copies refused from each peer: the peers, and each peer's copies, by last refusal. */
+  private readonly copies: LRUCache<string, LRUCache<string, true>>
   private readonly maxRemembered: number
   private readonly maxPeers: number
   private readonly maxCopiesPerPeer: number
@@ -68,6 +71,14 @@ export class ReceiptRefusals {
     this.maxCopiesPerPeer = init.maxCopiesPerPeer ?? 1_000
     this.firstRetryMs = init.firstRetryMs ?? 60_000
     this.maxRetryMs = init.maxRetryMs ?? 3_600_000
+    this.refused = new LRUCache({
+      max: this.maxRemembered,
+      // A forgotten refusal that still held the receipt out of the sync lets it be fetched again.
+      dispose: (refusal, id, reason) => {
+        if (reason === 'evict' && refusal.active) this.basis.remove(id)
+      },
+    })
+    this.copies = new LRUCache({ max: this.maxPeers })
   }
 
   /** A receipt this node holds: the sync never needs it again, and a refusal of it is over. */
@@ -82,17 +93,11 @@ export class ReceiptRefusals {
       this.refuseCopy(id, peer)
       return
     }
-    const previous = this.refused.get(id)
+    const previous = this.refused.peek(id)
     const attempts = hold.kind === 'agreement' && previous?.hold.kind === 'agreement' ? previous.attempts + 1 : 0
     const retryAt = hold.kind === 'agreement' ? this.conditions.now() + Math.min(this.firstRetryMs * 2 ** attempts, this.maxRetryMs) : Infinity
-    this.refused.delete(id)
-    this.refused.set(id, { hold, active: true, attempts, retryAt })
     this.basis.add(id)
-    for (const [oldest, refusal] of this.refused) {
-      if (this.refused.size <= this.maxRemembered) break
-      this.refused.delete(oldest)
-      if (refusal.active) this.basis.remove(oldest)
-    }
+    this.refused.set(id, { hold, active: true, attempts, retryAt })
   }
 
   /**
@@ -101,32 +106,23 @@ export class ReceiptRefusals {
    */
   basisFor(peer: string): ReconcilableSet {
     this.release()
-    const copies = this.copies.get(peer)
+    const copies = this.copies.peek(peer)
     if (copies === undefined) return this.basis
     // Only a peer that sent invalid receipts has copies here (and the sync shuns it for a while after
     // each): a set of its own, built for the session, keeps `basis` shared by every other peer.
     const set = new SetFingerprint()
     for (let bucket = 0; bucket < bucketCount; bucket++) for (const [id, key] of this.basis.bucketEntries(bucket)) set.add(id, key)
-    for (const id of copies) set.add(id)
+    for (const id of copies.keys()) set.add(id)
     return set
   }
 
   private refuseCopy(id: string, peer: string): void {
     let ids = this.copies.get(peer)
     if (ids === undefined) {
-      ids = new Set()
+      ids = new LRUCache({ max: this.maxCopiesPerPeer })
       this.copies.set(peer, ids)
-      for (const [oldest] of this.copies) {
-        if (this.copies.size <= this.maxPeers) break
-        this.copies.delete(oldest)
-      }
     }
-    ids.delete(id)
-    ids.add(id)
-    for (const oldest of ids) {
-      if (ids.size <= this.maxCopiesPerPeer) break
-      ids.delete(oldest)
-    }
+    ids.set(id, true)
   }
 
   private release(): void {
@@ -140,7 +136,7 @@ export class ReceiptRefusals {
       }
       return answer
     }
-    for (const [id, refusal] of this.refused) {
+    for (const [id, refusal] of [...this.refused.entries()]) {
       if (!refusal.active) continue
       const { hold } = refusal
       let over: boolean

@@ -21,9 +21,8 @@ import { emptyStats, type FactSync, type FactSyncComponents, type FactSyncEvents
 import { FetchClaims } from './fetch-claims'
 import { runSession } from './initiator'
 import { defaultSyncPolicy, factsFrameTargetBytes, syncProtocol } from './limits'
-import { PeerRateLimiter } from './rate-limiter'
+import { RateLimiter } from '../rate-limiter'
 import { serveSession } from './responder'
-import { ServeBudget } from './serve-budget'
 import { deadlineSignal, isProgress, ProgressWatch, sleep, Slots, type HeldSlot } from './session-guards'
 
 export type { FactSync, FactSyncComponents, FactSyncEvents, FactSyncInit, ServedOutcome, SyncOutcome, SyncOutcomeStatus, SyncStats } from './fact-sync-contract'
@@ -40,13 +39,13 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   /** Peers pullSoon was asked for, and the timer of the session it will start. */
   private readonly pulls = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly claims = new FetchClaims((holder) => this.claimContended(holder))
-  private readonly limiter: PeerRateLimiter
+  private readonly limiter: RateLimiter
   private readonly outboundSlots: Slots
   private readonly penalisedUntil = new Map<string, number>()
   private readonly outboundHeld = new Map<string, HeldSlot>()
   private readonly inboundHeld = new Map<string, HeldSlot>()
   private preemptRetry: ReturnType<typeof setTimeout> | undefined
-  private readonly serveBudget: ServeBudget
+  private readonly serveBudget: RateLimiter
   private lastPicked: string | undefined
   /** Whether a session has ended reconciled or in sync: from then on, every fetch is charged to the peer's budget. */
   private joined = false
@@ -88,8 +87,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       maxWantRangesBytes: init.maxWantRangesBytes ?? factsFrameTargetBytes,
       joinFacts: init.joinFacts ?? 200_000,
     }
-    this.serveBudget = new ServeBudget(this.settings.servedBytesPerSecond, this.settings.servedBytesBurst)
-    this.limiter = new PeerRateLimiter(this.settings.inboundSessionsPerSecond, this.settings.inboundSessionBurst)
+    this.serveBudget = new RateLimiter({ ratePerSecond: this.settings.servedBytesPerSecond, burst: this.settings.servedBytesBurst })
+    this.limiter = new RateLimiter({ ratePerSecond: this.settings.inboundSessionsPerSecond, burst: this.settings.inboundSessionBurst })
     this.outboundSlots = new Slots(this.settings.maxOutboundSessions)
   }
 
