@@ -13,7 +13,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
-import { uPnPNAT } from '@libp2p/upnp-nat'
+import { uPnPNAT, type UPnPNAT } from '@libp2p/upnp-nat'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { ResolvedConfig } from './config'
@@ -31,7 +31,7 @@ export type HostServices = {
   /** Present when the node offers circuit relay to others (config.relay). */
   relay?: CircuitRelayService
   /** Present when the node asks the home router to forward a port (config.upnp). */
-  upnp?: unknown
+  upnp?: UPnPNAT
 }
 export type Host = Libp2p<HostServices>
 

@@ -28,6 +28,7 @@ import { openBlocklist, type Blocklist } from './members/blocklist'
 import { membersService, type MembersService } from './members/members-service'
 import { negotiationHistory, type NegotiationHistoryService } from './market/negotiation-history'
 import { reachabilityMonitor, type ReachabilityMonitor } from './network/reachability'
+import { firstGateway, sitePortMapping } from './network/site-port-mapping'
 import { peerRedial, type PeerRedial, type RedialTarget } from './network/redial'
 import { nodeApiHandlers } from './node-api'
 import { connectedPeers, connectToPeer } from './peer-connections'
@@ -206,6 +207,11 @@ class Node implements CyclexNode {
       emit: (event) => this.events.emit(event),
       onSyncMisbehaviour: (peer) => penalties.penalize(peer),
       isBlocked: (peer) => blocklist.has(peer),
+      // Sites served through the home router where UPnP made this node reachable (site-port-mapping.ts).
+      publicSiteAddress: sitePortMapping({
+        libp2pPortMapped: () => config.upnp === true && (config.announce ?? []).length === 0 && this.reachability.status().status === 'public',
+        gateway: () => firstGateway(host.services.upnp?.portMappingClient, config.upnpGateways ?? []),
+      }),
     })
     this.api = createApiService(nodeApiHandlers(this), this.events)
   }

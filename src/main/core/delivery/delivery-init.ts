@@ -66,6 +66,8 @@ export interface DeliveryComponents {
   isBlocked?(peer: string): boolean
   idleSource?: IdleSource
   now?(): number
+  /** Where visitors from the internet reach the site server (a port the home router forwards); null: nowhere but its own address. */
+  publicSiteAddress?(listen: { host: string; port: number }): Promise<{ host: string; port: number } | null>
 }
 
 /** Room in a frame for the fields around its largest bytes. */

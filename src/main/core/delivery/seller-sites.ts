@@ -48,10 +48,11 @@ export class SellerSites {
   /** Sites whose buyer is told the live view count soon (at most once a second each): receipts come only every receiptEveryViews. */
   private readonly viewNotices = new Map<string, ReturnType<typeof setTimeout>>()
   private running = false
+  private publicSiteAddress: { host: string; port: number } | null = null
 
   constructor(
     private readonly context: SellerContext,
-    components: Pick<DeliveryComponents, 'libp2p' | 'store'>,
+    private readonly components: Pick<DeliveryComponents, 'libp2p' | 'store' | 'publicSiteAddress'>,
     private readonly init: DeliveryInit,
   ) {
     this.store = new SiteStore(components.store)
@@ -150,9 +151,20 @@ export class SellerSites {
   }
 
   private async startServer(): Promise<void> {
-    if (this.server.running) return
-    await this.server.start(await this.store.lastPort())
-    await this.store.rememberPort(this.server.port)
+    if (!this.server.running) {
+      await this.server.start(await this.store.lastPort())
+      await this.store.rememberPort(this.server.port)
+    }
+    // Visitors from the internet reach the server through the home router when it forwards a port
+    // here; asked each time until it does (the node may find itself reachable later).
+    if (this.publicSiteAddress === null && this.components.publicSiteAddress) {
+      const listen = { host: this.init.siteHost ?? '127.0.0.1', port: this.server.port }
+      this.publicSiteAddress = await this.components.publicSiteAddress(listen).catch((error: unknown) => {
+        console.warn(`sites stay served at ${listen.host}:${listen.port} only: ${(error as Error).message}`)
+        return null
+      })
+      if (this.publicSiteAddress !== null) this.server.announceAt(this.publicSiteAddress)
+    }
   }
 
   /**

@@ -50,6 +50,8 @@ const contentTypes: Record<string, string> = {
 export class SiteServer {
   private server: Server | undefined
   private readonly sites = new Map<string, HostedSite>()
+  /** Where visitors from the internet reach this server (a router's mapped port), when it is known. */
+  private publicAddress: { host: string; port: number } | null = null
 
   constructor(private readonly init: SiteServerInit) {}
 
@@ -90,9 +92,14 @@ export class SiteServer {
     return this.server !== undefined
   }
 
+  /** URLs name `address` from now on (a port the router forwards here; site-port-mapping.ts). */
+  announceAt(address: { host: string; port: number }): void {
+    this.publicAddress = address
+  }
+
   urlOf(id: string): string {
-    const port = (this.server!.address() as AddressInfo).port
-    const host = this.init.announceHost ?? this.init.host
+    const port = this.publicAddress?.port ?? (this.server!.address() as AddressInfo).port
+    const host = this.publicAddress?.host ?? this.init.announceHost ?? this.init.host
     return `http://${host.includes(':') ? `[${host}]` : host}:${port}/sites/${id}/`
   }
 
