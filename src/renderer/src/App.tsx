@@ -15,6 +15,7 @@ import { useMarket } from './market/use-market'
 import { cpuPlacementOf } from './benchmark/cpu-placement'
 import { peerFigures } from './benchmark/peer-figures'
 import { useMembers } from './members/use-members'
+import { DirectoryContext, directoryOf } from './members/directory'
 import { landingRoute, routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
 import { BenchmarkPage } from './pages/BenchmarkPage'
@@ -48,6 +49,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const members = useMembers(client, connection.generation)
   const myGroups = useMemo(() => members.groups.filter((group) => group.mine || group.memberOf), [members.groups])
   const benchmarkPeers = useMemo(() => peerFigures(members.members), [members.members])
+  const directory = useMemo(() => directoryOf(members.members, members.groups), [members.members, members.groups])
   const storage = useMemo(() => pageStorage(themeStorage), [themeStorage])
   const drafts = useDrafts(client, connection.state, connection.generation, storage)
   const [openedDraft, setOpenedDraft] = useState<{ id: string; form: OrderForm; label: string }>()
@@ -80,6 +82,8 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   useFocusOnPageChange(route)
 
   return (
+    // Every page names counterparties by their profiles' names (PeerName) and reads groups as the matcher does.
+    <DirectoryContext.Provider value={directory}>
     <div className="app">
       <nav className="sidebar" aria-label="Main">
         <div className="brand">
@@ -165,6 +169,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
       )}
       <StatusBar state={connection.state} transport={client.transport} version={node.status?.version} />
     </div>
+    </DirectoryContext.Provider>
   )
 }
 

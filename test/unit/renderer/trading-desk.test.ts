@@ -120,9 +120,31 @@ describe('the preview', () => {
     const book = [order('ask', 10, 50), order('ask', 10, 30, { id: 'bafyreiother'.padEnd(59, 'b'), owner: '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq' }), order('ask', 20, 100)]
     const bid = checkDraft({ side: 'bid', unit: 'flop', quantity: 100, price: 12, window }, buyer, now)
     if (!bid.ok) throw new Error(bid.message)
-    const preview = previewOrder(book, bid.fact, now)
+    const preview = previewOrder(book, bid.fact, now, () => undefined)
     expect(preview.filledQuantity).toBe(80)
     expect(describePreview(preview, bid.fact, (peer) => peer.slice(-4))).toBe('fills 80 GFLOP at 10 from 2 sellers; negotiates the rest with nXTN (asks 20)')
+  })
+
+  it('fills from a group-only ask when the buyer is in the group, at that ask’s price (issue 18, item 5)', () => {
+    const friends = `${seller}/friends`
+    const book = [order('ask', 8, 20, { counterparties: { groups: [friends] } }), order('ask', 9, 20)]
+    const bid = checkDraft({ side: 'bid', unit: 'flop', quantity: 20, price: 10, window }, buyer, now)
+    if (!bid.ok) throw new Error(bid.message)
+    const members = new Map([[friends, new Set([buyer])]])
+    const inGroup = previewOrder(book, bid.fact, now, (group) => members.get(group))
+    expect(describePreview(inGroup, bid.fact, (peer) => peer.slice(-4))).toBe('fills 20 GFLOP at 8 from 1 seller')
+    // Outside the group, the ask at 8 is said not to match, and why.
+    const outside = previewOrder(book, bid.fact, now, () => undefined)
+    expect(describePreview(outside, bid.fact, (peer) => peer.slice(-4))).toBe(
+      'fills 20 GFLOP at 9 from 1 seller; does not match the ask at 8 from nXTN: the ask trades only with its preferred buyers or groups, and this buyer is not among them',
+    )
+  })
+
+  it('keeps an order whose terms are older than two hours live, as its owner’s refreshes do on the node', () => {
+    const old = order('ask', 8, 20, { priorityTime: now - 3 * 3_600_000, createdAt: now - 3 * 3_600_000 })
+    const bid = checkDraft({ side: 'bid', unit: 'flop', quantity: 20, price: 10, window }, buyer, now)
+    if (!bid.ok) throw new Error(bid.message)
+    expect(previewOrder([old], bid.fact, now, () => undefined).filledQuantity).toBe(20)
   })
 })
 

@@ -5,8 +5,15 @@ type CopyState = 'idle' | 'copied' | 'failed'
 
 const feedbackMs = 1500
 
-/** A button that copies `text` to the clipboard and says for a moment whether it worked. */
-export function CopyButton({ text, label, testId }: { text: string; label: string; testId?: string }) {
+const wordTexts = { idle: 'Copy', copied: 'Copied', failed: 'Copy failed' }
+/** For a button beside a name in a table row: a glyph, the words in its label. */
+const compactTexts = { idle: '⧉', copied: '✓', failed: '✗' }
+
+/**
+ * A button that copies `text` to the clipboard and says for a moment whether it worked. `compact`
+ * shows a glyph rather than the word (its accessible name is `label` either way).
+ */
+export function CopyButton({ text, label, testId, compact = false }: { text: string; label: string; testId?: string; compact?: boolean }) {
   const [state, setState] = useState<CopyState>('idle')
 
   useEffect(() => {
@@ -26,8 +33,8 @@ export function CopyButton({ text, label, testId }: { text: string; label: strin
   }
 
   return (
-    <button type="button" className="button button-small" aria-label={label} data-testid={testId} onClick={() => void copy()}>
-      <StableLabel texts={{ idle: 'Copy', copied: 'Copied', failed: 'Copy failed' }} current={state} />
+    <button type="button" className={compact ? 'button button-small button-glyph' : 'button button-small'} aria-label={label} title={compact ? label : undefined} data-testid={testId} onClick={() => void copy()}>
+      <StableLabel texts={compact ? compactTexts : wordTexts} current={state} />
       <span className="visually-hidden" role="status">
         {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : ''}
       </span>

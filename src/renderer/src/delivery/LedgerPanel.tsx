@@ -3,8 +3,9 @@
 import { useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { BalanceView, ReputationView } from '../../../shared/api/delivery'
-import { formatCredits, shortPeer } from '../market/market-format'
+import { formatCredits } from '../market/market-format'
 import { reputationText } from './reputation-format'
+import { PeerName } from '../components/PeerName'
 
 function download(filename: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }))
@@ -51,7 +52,7 @@ export function LedgerPanel({ client, reputation, balances }: { client: ApiClien
             {balances.map((balance) => (
               <tr key={balance.peer} data-testid="ledger-balance" data-peer={balance.peer}>
                 <td>
-                  <code title={balance.peer}>{shortPeer(balance.peer)}</code>
+                  <PeerName peer={balance.peer} />
                 </td>
                 <td className="numeric">{balance.agreements}</td>
                 <td className="numeric">{formatCredits(balance.earned)}</td>
@@ -83,7 +84,7 @@ export function LedgerPanel({ client, reputation, balances }: { client: ApiClien
               .map((each) => (
                 <tr key={each.peer} data-testid="reputation-row" data-peer={each.peer}>
                   <td>
-                    <code title={each.peer}>{shortPeer(each.peer)}</code>
+                    <PeerName peer={each.peer} />
                   </td>
                   <td className="numeric">{each.agreementsAsSeller}</td>
                   <td>{reputationText(each)}</td>

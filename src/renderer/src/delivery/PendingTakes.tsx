@@ -3,7 +3,8 @@
 // counts down to that moment and leaves when the take lapses (or, through the hook, when it binds).
 import type { TakeView } from '../../../shared/api/market'
 import { useNow } from '../hooks/use-now'
-import { formatClock, formatInteger, formatPrice, shortPeer, unitLabels } from '../market/market-format'
+import { formatClock, formatInteger, formatPrice, unitLabels } from '../market/market-format'
+import { PeerName } from '../components/PeerName'
 
 /** '4 s left', '2 min 05 s left': a take lives seconds, so the countdown shows them. */
 export function timeLeftText(validUntil: number, now: number): string {
@@ -46,7 +47,7 @@ export function PendingTakesSection({ takes, now }: { takes: readonly TakeView[]
                 {ofRole.map((take) => (
                   <tr key={take.id} data-testid="pending-take-row" data-take={take.id} data-role={role} data-unit={take.unit}>
                     <td>
-                      <code title={counterpartyOf(take)}>{shortPeer(counterpartyOf(take))}</code>
+                      <PeerName peer={counterpartyOf(take)} />
                     </td>
                     <td className="numeric">
                       {formatInteger(take.quantity)} {unitLabels[take.unit]}

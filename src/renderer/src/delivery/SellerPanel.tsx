@@ -3,7 +3,8 @@
 import { useState } from 'react'
 import type { DeliveryProgress, JobView, SiteView } from '../../../shared/api/delivery'
 import type { SignedReceiptJson } from '../../../shared/delivery/receipt'
-import { formatTime, shortPeer } from '../market/market-format'
+import { formatTime } from '../market/market-format'
+import { PeerName } from '../components/PeerName'
 
 export function SellerJobs({
   jobs,
@@ -47,7 +48,7 @@ export function SellerJobs({
               <tr key={job.job} data-testid="seller-job" data-state={live?.state ?? job.state}>
                 <td>{formatTime(job.submittedAt)}</td>
                 <td>
-                  <code title={job.peer}>{shortPeer(job.peer)}</code>
+                  <PeerName peer={job.peer} />
                 </td>
                 <td>{job.name}</td>
                 <td>
@@ -117,7 +118,7 @@ export function SignedReceipts({ receipts, me }: { receipts: readonly SignedRece
           <tr key={signed.id} data-testid="signed-receipt">
             <td>{formatTime(signed.receipt.issuedAt)}</td>
             <td>
-              <code title={signed.receipt.buyer}>{shortPeer(signed.receipt.buyer)}</code>
+              <PeerName peer={signed.receipt.buyer} />
             </td>
             <td>
               {signed.receipt.status}

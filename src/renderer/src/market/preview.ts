@@ -1,8 +1,12 @@
 // What the matcher would do with a draft: the live book as this node sees it, plus the draft as if
-// placed now, through the market core's own MarketBook. The result is only a preview — other
-// orders may arrive or fill before the next epoch — but it is the same walk every node runs.
+// placed now, through the market core's own MarketBook, with the member lists of the groups the orders
+// name (so a group-only ask is matched, or not, as the node's matcher will). The result is only a
+// preview — other orders may arrive or fill before the next epoch — but it is the same walk every
+// node runs. The crossing orders it will not pair with the draft are listed with why (pairObstacles).
 import type { OrderView } from '../../../shared/api/market'
-import { MarketBook, type IdentifiedFact, type OrderFact } from '../../../shared/market'
+import { MarketBook, type GroupFact, type GroupMembers, type IdentifiedFact, type OrderFact } from '../../../shared/market'
+import { blockedCounterparts, sidesByPrice, type BlockedCounterpart } from './crossing'
+import { obstaclesWords } from './pair-words'
 
 /** Sorts after every real fact id (bafyrei…), so an equal-priority real order goes first, as it would. */
 export const previewOrderId = '~draft'
@@ -22,6 +26,8 @@ export interface OrderPreview {
   negotiation: { counterparty: string; theirPrice: number; theirRange: number } | undefined
   /** What would be left on the book after the fills. */
   restingQuantity: number
+  /** Orders whose prices cross the draft's that the matcher will not pair with it, best price first. */
+  blocked: BlockedCounterpart[]
 }
 
 /** The order fact a book row stands for: its terms in force and what it has left. */
@@ -45,18 +51,43 @@ function factOfView(view: OrderView): IdentifiedFact {
 }
 
 /**
- * Run the matcher on `book` plus `draft` (a checked order fact) at `now`. Group preferences cannot be
- * resolved here (the book view carries no group lists), so an order limited to groups matches no one
- * in the preview; the node's matcher knows the groups.
+ * The group facts the matcher needs for the groups `orders` name, with the members the page knows
+ * (members.list and groups.list): one list per group, as the node's book keeps the one in force.
  */
-export function previewOrder(book: readonly OrderView[], draft: OrderFact, now: number): OrderPreview {
+function groupFactsFor(orders: readonly Pick<OrderFact, 'counterparties'>[], groupMembers: GroupMembers): IdentifiedFact<GroupFact>[] {
+  const named = new Set<string>()
+  for (const order of orders) for (const group of order.counterparties?.groups ?? []) named.add(group)
+  const facts: IdentifiedFact<GroupFact>[] = []
+  for (const group of named) {
+    const members = groupMembers(group)
+    const slash = group.indexOf('/')
+    if (members === undefined || slash < 0) continue
+    facts.push({ id: `group:${group}`, fact: { kind: 'group', owner: group.slice(0, slash), name: group.slice(slash + 1), seq: 0, members: [...members], createdAt: 0 } })
+  }
+  return facts
+}
+
+/**
+ * Run the matcher on `book` plus `draft` (a checked order fact) at `now`, with the members of the
+ * groups the orders name as `groupMembers` has them. A group the page knows no members of admits no
+ * one, as an unknown group does on the node.
+ */
+export function previewOrder(book: readonly OrderView[], draft: OrderFact, now: number, groupMembers: GroupMembers): OrderPreview {
   const marketBook = new MarketBook()
   const owners = new Map<string, OrderView>()
+  const facts: IdentifiedFact[] = []
   for (const view of book) {
     if (view.remaining <= 0) continue
-    marketBook.add(factOfView(view))
+    const fact = factOfView(view)
+    facts.push(fact)
     owners.set(view.id, view)
   }
+  // The node lists only live orders, but the book judges liveness again from the facts: an order
+  // whose terms are older than the two-hour sign-of-life is live by its owner's refreshes, which the
+  // views do not carry. Each owner's sign of life at `now` stands for them.
+  for (const owner of new Set(book.map((view) => view.owner))) facts.push({ id: `refresh:${owner}`, fact: { kind: 'refresh', owner, createdAt: now } })
+  marketBook.addAll(facts)
+  marketBook.addAll(groupFactsFor([...book.map((view) => ({ counterparties: view.counterparties as OrderFact['counterparties'] })), draft], groupMembers))
   marketBook.add({ id: previewOrderId, fact: draft })
   const result = marketBook.match(now)
   const fills: PreviewFill[] = []
@@ -79,7 +110,8 @@ export function previewOrder(book: readonly OrderView[], draft: OrderFact, now: 
     }
   }
   const filledQuantity = fills.reduce((sum, fill) => sum + fill.quantity, 0)
-  return { fills, filledQuantity, negotiation, restingQuantity: Math.max(0, draft.quantity - filledQuantity) }
+  const blocked = blockedCounterparts(draft, sidesByPrice(book), groupMembers)
+  return { fills, filledQuantity, negotiation, restingQuantity: Math.max(0, draft.quantity - filledQuantity), blocked }
 }
 
 const unitNames = { flop: 'GFLOP', pageview: 'page views' } as const
@@ -106,6 +138,12 @@ export function describePreview(preview: OrderPreview, draft: Pick<OrderFact, 's
     } else {
       parts.push(`${preview.restingQuantity.toLocaleString('en-US')} ${unit} ${preview.fills.length > 0 ? 'rest' : 'rests'} on the book`)
     }
+  }
+  const blocked = preview.blocked[0]
+  if (blocked !== undefined) {
+    const theirs = draft.side === 'bid' ? 'the ask' : 'the bid'
+    const more = preview.blocked.length > 1 ? ` (and ${preview.blocked.length - 1} more crossing ${draft.side === 'bid' ? 'asks' : 'bids'} that will not match)` : ''
+    parts.push(`does not match ${theirs} at ${blocked.view.price.toLocaleString('en-US')} from ${shortPeer(blocked.view.owner)}: ${obstaclesWords(blocked.obstacles)}${more}`)
   }
   return parts.join('; ')
 }

@@ -10,6 +10,7 @@ import { RunsChart } from '../benchmark/RunsChart'
 import { useBenchmark, type BenchmarkView, type WindowCpu } from '../benchmark/use-benchmark'
 import { describeBrowser } from '../benchmark/web-worker-runner'
 import { PageHeader } from './PageHeader'
+import { PeerName } from '../components/PeerName'
 
 function gigabytes(bytes: number): string {
   return `${(bytes / 1e9).toFixed(1)} GB`
@@ -96,13 +97,13 @@ function Results({ run }: { run: BenchmarkRun }) {
         <ul className="address-list" data-testid="result-throughput">
           {network.peers.map((peer) => (
             <li key={peer.peerId}>
-              <span className="peer-id">{peer.peerId}</span> up <span className="figure">{peer.uploadMbps.toFixed(0)}</span> Mbit/s, down{' '}
+              <PeerName peer={peer.peerId} /> up <span className="figure">{peer.uploadMbps.toFixed(0)}</span> Mbit/s, down{' '}
               <span className="figure">{peer.downloadMbps.toFixed(0)}</span> Mbit/s
             </li>
           ))}
           {network.failures.map((failure) => (
             <li key={failure.peerId}>
-              <span className="peer-id">{failure.peerId}</span> <span className="error">not measured: {failure.reason}</span>
+              <PeerName peer={failure.peerId} /> <span className="error">not measured: {failure.reason}</span>
             </li>
           ))}
         </ul>

@@ -6,7 +6,7 @@
 import { useMemo, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { balancesByCounterparty } from '../market/balances'
-import { formatCredits, formatInteger, formatPrice, formatTime, shortPeer, unitLabels } from '../market/market-format'
+import { formatCredits, formatInteger, formatPrice, formatTime, unitLabels } from '../market/market-format'
 import type { MarketView } from '../market/use-market'
 import { usePendingTakes } from '../market/use-pending-takes'
 import { dealProgress, dealStateLabels, deliveredText } from '../delivery/deal-state'
@@ -17,6 +17,7 @@ import { SellerJobs, SignedReceipts } from '../delivery/SellerPanel'
 import { SitePanel } from '../delivery/SitePanel'
 import { useDelivery } from '../delivery/use-delivery'
 import { PageHeader } from './PageHeader'
+import { PeerName } from '../components/PeerName'
 
 export function DealsPage({ market, client, generation, me }: { market: MarketView; client: ApiClient; generation: number; me: string | undefined }) {
   const delivery = useDelivery(client, generation)
@@ -64,7 +65,7 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                     <td>{formatTime(agreement.agreedAt)}</td>
                     <td>{agreement.role === 'buyer' ? 'Buyer' : 'Seller'}</td>
                     <td>
-                      <code title={agreement.role === 'buyer' ? agreement.seller : agreement.buyer}>{shortPeer(agreement.role === 'buyer' ? agreement.seller : agreement.buyer)}</code>
+                      <PeerName peer={agreement.role === 'buyer' ? agreement.seller : agreement.buyer} />
                     </td>
                     <td className="numeric">
                       {formatInteger(agreement.quantity)} {unitLabels[agreement.unit]}
@@ -106,7 +107,7 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
         <section className="panel" aria-labelledby="delivery-title" data-testid="delivery">
           <h2 id="delivery-title">
             {open.role === 'buyer' ? 'Use' : 'Deliver'} {formatInteger(open.quantity)} {unitLabels[open.unit]} {open.role === 'buyer' ? 'from' : 'to'}{' '}
-            <code>{shortPeer(open.role === 'buyer' ? open.seller : open.buyer)}</code>
+            <PeerName peer={open.role === 'buyer' ? open.seller : open.buyer} />
           </h2>
           {open.role === 'buyer' && open.unit === 'flop' && (
             <JobPanel key={open.id} client={client} agreement={open} leftGflop={(openProgress.total - openProgress.delivered) / 1000} progress={delivery.progress} />
@@ -147,7 +148,7 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
               {balances.map((balance) => (
                 <tr key={balance.peer}>
                   <td>
-                    <code title={balance.peer}>{shortPeer(balance.peer)}</code>
+                    <PeerName peer={balance.peer} />
                   </td>
                   <td className="numeric">{balance.deals}</td>
                   <td className="numeric">{formatCredits(balance.toPay)}</td>

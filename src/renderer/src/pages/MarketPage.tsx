@@ -1,20 +1,24 @@
 // The book for one unit: filters, the ladder, the depth chart, the prices of recent agreements, and
 // order entry beside them. Every figure comes from the node; nothing is shown that it did not send.
-import { useCallback, useMemo, useRef, useState } from 'react'
+import { useCallback, useContext, useMemo, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { DepthChart } from '../market/components/DepthChart'
 import { OrderEntry, type OrderEntryProps } from '../market/components/OrderEntry'
 import { OrderLadder } from '../market/components/OrderLadder'
+import { CrossingWhy } from '../market/components/CrossingWhy'
+import { crossingOfBook } from '../market/crossing'
+import { DirectoryContext } from '../members/directory'
 import { PriceHistory } from '../market/components/PriceHistory'
 import { filterBook, isFilterEmpty, type BookFilter } from '../market/filters'
 import { buildLadder, groupingTicks } from '../market/ladder'
-import { formatCredits, formatInteger, formatPrice, formatTime, shortPeer, unitLabels, unitTitles } from '../market/market-format'
+import { formatCredits, formatInteger, formatPrice, formatTime, unitLabels, unitTitles } from '../market/market-format'
 import { LiveBookContext } from '../market/live-book'
 import { fromLocalInput } from '../market/order-form'
 import type { DraftsView } from '../market/use-drafts'
 import type { MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
 import { osFamilies } from '../../../shared/market'
+import { PeerName } from '../components/PeerName'
 
 interface MarketPageProps {
   client: ApiClient
@@ -56,6 +60,10 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
   const fullLadder = useMemo(() => buildLadder(unitBook), [unitBook])
   const ladder = useMemo(() => (shown === unitBook && tick === 1 ? fullLadder : buildLadder(shown, tick)), [shown, unitBook, tick, fullLadder])
   const ticks = useMemo(() => groupingTicks(fullLadder.mid), [fullLadder.mid])
+  const { groupMembers } = useContext(DirectoryContext)
+  // Only a crossed book is judged pair by pair: the spread row must not promise what the matcher will not do.
+  const crossed = ladder.spread !== undefined && ladder.spread < 0
+  const crossing = useMemo(() => (crossed ? crossingOfBook(shown, groupMembers) : undefined), [crossed, shown, groupMembers])
   const unitAgreements = useMemo(() => market.agreements.filter((agreement) => agreement.unit === unit), [market.agreements, unit])
   const unitLabel = unitLabels[unit]
   const pickPrice = useCallback((price: number, side: 'bid' | 'ask') => setPicked({ price, side, nonce: Date.now() }), [])
@@ -142,7 +150,8 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
       </form>
       <div className="market-grid">
         <section className="panel book-panel" aria-label="Order book">
-          <OrderLadder ladder={ladder} unitLabel={unitLabel} resetKey={`${unit}/${tick}`} onPickPrice={pickPrice} />
+          <OrderLadder ladder={ladder} unitLabel={unitLabel} resetKey={`${unit}/${tick}`} crossing={crossing} onPickPrice={pickPrice} />
+          <CrossingWhy crossing={crossing} />
         </section>
         <div className="market-charts">
           <section className="panel" aria-labelledby="depth-title">
@@ -181,7 +190,7 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
                   <td className="numeric">{formatInteger(agreement.quantity)}</td>
                   <td className="numeric">{formatCredits(agreement.total)}</td>
                   <td>
-                    <code title={agreement.seller}>{shortPeer(agreement.seller)}</code> → <code title={agreement.buyer}>{shortPeer(agreement.buyer)}</code>
+                    <PeerName peer={agreement.seller} /> → <PeerName peer={agreement.buyer} />
                   </td>
                 </tr>
               ))}

@@ -1,14 +1,18 @@
 // My orders, my drafts and the outbox, and my open negotiations. Each order shows its state as the
 // node reports it; an order placed while this node has no gossip peers says so, since nobody else
 // has seen it yet (the market keeps it, and anti-entropy delivers it when a peer appears).
-import { useMemo, useState } from 'react'
+import { useContext, useMemo, useState } from 'react'
 import type { AgreementView, OrderView } from '../../../shared/api/market'
 import type { ApiClient } from '../../../shared/api/contract'
-import { formatClock, formatInteger, formatPrice, formatTime, shortPeer, unitLabels } from '../market/market-format'
+import { formatClock, formatInteger, formatPrice, formatTime, unitLabels } from '../market/market-format'
 import type { DraftsView } from '../market/use-drafts'
 import { inUserWords } from '../market/user-words'
 import type { MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
+import { PeerName } from '../components/PeerName'
+import { blockedCounterparts, sidesByPrice, termsOfView, type BlockedCounterpart } from '../market/crossing'
+import { obstaclesWords } from '../market/pair-words'
+import { DirectoryContext } from '../members/directory'
 
 interface OrdersPageProps {
   client: ApiClient
@@ -26,6 +30,8 @@ const statusText: Record<OrderView['status'], string> = {
   ended: 'Window over',
   capped: 'Over the live-order cap: not matched until an earlier order ends',
 }
+
+const noneBlocked: readonly BlockedCounterpart[] = []
 
 /** The agreements that filled some of an order: what "Filled" is made of. */
 function fillsText(fills: readonly AgreementView[]): string | undefined {
@@ -48,11 +54,26 @@ interface OrderRowProps {
   order: OrderView
   fills: readonly AgreementView[]
   alone: boolean
+  /** Orders on the book whose prices cross this one's but that the matcher will not pair with it. */
+  blocked: readonly BlockedCounterpart[]
   /** Read my orders again once an action is done. */
   reload(): void
 }
 
-function OrderRow({ client, order, fills, alone, reload }: OrderRowProps) {
+/** "Crosses the ask at 8 (Alice), which will not match: the bid's window ends after the ask's (…)". */
+function BlockedNote({ side, blocked }: { side: 'bid' | 'ask'; blocked: readonly BlockedCounterpart[] }) {
+  const first = blocked[0]
+  if (first === undefined) return null
+  const theirs = side === 'bid' ? 'ask' : 'bid'
+  return (
+    <span className="cell-note" data-testid="my-order-blocked">
+      Crosses the {theirs} at {formatPrice(first.view.price)} (<PeerName peer={first.view.owner} copy={false} />), which will not match: {obstaclesWords(first.obstacles)}
+      {blocked.length > 1 && ` (and ${blocked.length - 1} more crossing ${theirs}s that will not)`}
+    </span>
+  )
+}
+
+function OrderRow({ client, order, fills, alone, blocked, reload }: OrderRowProps) {
   const [price, setPrice] = useState(String(order.price))
   const [message, setMessage] = useState<{ error: boolean; text: string }>()
   const [busy, setBusy] = useState(false)
@@ -95,6 +116,7 @@ function OrderRow({ client, order, fills, alone, reload }: OrderRowProps) {
           {statusText[order.status]}
         </span>
         {live && alone && <span className="hint"> not seen by peers yet: no gossip peers</span>}
+        {live && <BlockedNote side={order.side} blocked={blocked} />}
       </td>
       <td>{formatTime(order.createdAt)}</td>
       <td data-testid="my-order-expires">{live ? formatClock(order.expiresAt) : '—'}</td>
@@ -148,6 +170,15 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
     return fills
   }, [market.agreements])
   const liveOrders = market.myOrders.filter((order) => order.status === 'live').length
+  const { groupMembers } = useContext(DirectoryContext)
+  const blockedByOrder = useMemo(() => {
+    const blocked = new Map<string, BlockedCounterpart[]>()
+    const sides = sidesByPrice(market.book)
+    for (const order of market.myOrders) {
+      if (order.status === 'live') blocked.set(order.id, blockedCounterparts({ ...termsOfView(order), side: order.side }, sides, groupMembers, order.id))
+    }
+    return blocked
+  }, [market.myOrders, market.book, groupMembers])
 
   /** Sign a refresh: every live order of mine stays live for another two hours from now. */
   async function refreshOrders(): Promise<void> {
@@ -208,7 +239,7 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
               const myPrice = negotiation.role === 'buyer' ? negotiation.bidPrice : negotiation.askPrice
               return (
                 <li key={key}>
-                  {negotiation.role === 'buyer' ? 'Seller' : 'Buyer'} <code>{shortPeer(negotiation.role === 'buyer' ? negotiation.seller : negotiation.buyer)}</code> at {formatPrice(theirPrice)}, you at {formatPrice(myPrice)}{' '}
+                  {negotiation.role === 'buyer' ? 'Seller' : 'Buyer'} <PeerName peer={negotiation.role === 'buyer' ? negotiation.seller : negotiation.buyer} /> at {formatPrice(theirPrice)}, you at {formatPrice(myPrice)}{' '}
                   <button type="button" className="button button-small" onClick={() => onOpenNegotiation(key)} data-testid="open-negotiation">
                     Negotiate
                   </button>
@@ -239,7 +270,7 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
               </thead>
               <tbody>
                 {market.myOrders.map((order) => (
-                  <OrderRow key={order.id} client={client} order={order} fills={fillsByOrder.get(order.id) ?? []} alone={alone} reload={market.refreshMine} />
+                  <OrderRow key={order.id} client={client} order={order} fills={fillsByOrder.get(order.id) ?? []} alone={alone} blocked={blockedByOrder.get(order.id) ?? noneBlocked} reload={market.refreshMine} />
                 ))}
               </tbody>
             </table>

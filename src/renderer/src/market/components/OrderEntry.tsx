@@ -9,7 +9,7 @@ import type { GroupView } from '../../../../shared/api/members'
 import { capabilitiesOf } from '../../../../shared/benchmark/profile'
 import { osFamilies } from '../../../../shared/market'
 import { StableLabel } from '../../components/StableLabel'
-import { formatPrice, shortPeer, unitLabels } from '../market-format'
+import { formatPrice, unitLabels } from '../market-format'
 import { checkDraft, draftOfForm, emptyForm, fieldOfPath, toLocalInput, type MachineTerms, type OrderForm } from '../order-form'
 import { checkForm, describeExtras, farFromMarket, withoutExtras, type FarFromMarket, type FormProblem } from '../form-checks'
 import { inUserWords } from '../user-words'
@@ -19,6 +19,8 @@ import { defaultPolicyForm, policyParams, type PolicyForm } from '../policy-form
 import { PolicyFields } from './NegotiationDialog'
 import { LiveBookContext } from '../live-book'
 import { describePreview, previewOrder } from '../preview'
+import { DirectoryContext } from '../../members/directory'
+import { nameOfPeer } from '../../components/PeerName'
 import type { DraftsView } from '../use-drafts'
 
 export interface OrderEntryProps {
@@ -73,13 +75,14 @@ function farRatio(ratio: number): string {
  */
 function OrderPreviewText({ check, now }: { check: DraftCheck | undefined; now: number }) {
   const book = useContext(LiveBookContext)
+  const directory = useContext(DirectoryContext)
   const deferredCheck = useDeferredValue(check)
   const deferredBook = useDeferredValue(book)
   const preview = useMemo(() => {
     if (!deferredCheck?.ok) return undefined
-    const result = previewOrder(deferredBook, deferredCheck.fact, now)
-    return describePreview(result, deferredCheck.fact, shortPeer)
-  }, [deferredCheck, deferredBook, now])
+    const result = previewOrder(deferredBook, deferredCheck.fact, now, directory.groupMembers)
+    return describePreview(result, deferredCheck.fact, (peer) => nameOfPeer(directory.names, peer))
+  }, [deferredCheck, deferredBook, now, directory])
   return (
     <p className="order-preview" aria-live="polite" data-testid="order-preview">
       {check === undefined

@@ -2,6 +2,8 @@
 // bar as wide as its share of the deepest level and a fainter bar for the cumulative quantity. Rows
 // have a fixed height and the two halves a fixed viewport, so updates never move the layout.
 import { memo } from 'react'
+import type { Crossing } from '../../../../shared/market'
+import type { ViewTerms } from '../crossing'
 import type { Ladder, PriceLevel } from '../ladder'
 import { formatInteger, formatPrice } from '../market-format'
 import { VirtualList } from './VirtualList'
@@ -13,7 +15,19 @@ interface OrderLadderProps {
   ladder: Ladder
   unitLabel: string
   resetKey: string
+  /** When prices cross: which crossing pairs the matcher may trade (crossingOfBook). */
+  crossing: Crossing<ViewTerms> | undefined
   onPickPrice(price: number, side: 'bid' | 'ask'): void
+}
+
+/** The spread row's words: a crossed book promises a match only when some crossing pair can trade. */
+export function spreadWords(ladder: Ladder, crossing: Crossing<ViewTerms> | undefined): string {
+  if (ladder.spread === undefined) return 'No spread: one side is empty'
+  if (ladder.spread >= 0) return `Spread ${formatPrice(ladder.spread)}${ladder.mid ? ` (${((ladder.spread / ladder.mid) * 100).toFixed(2)} %)` : ''}`
+  const crossed = `Crossed by ${formatPrice(-ladder.spread)}`
+  if (crossing === undefined || crossing.tradable === 0) return `${crossed}, but none of these can trade (see why below)`
+  if (crossing.tradable === crossing.pairs) return `${crossed}: the next epoch matches these`
+  return `${crossed}: the next epoch matches ${crossing.tradable} of ${crossing.pairs} crossing pairs (the others: see why below)`
 }
 
 interface LevelRowProps {
@@ -65,14 +79,9 @@ function sameRow(before: LevelRowProps, after: LevelRowProps): boolean {
   )
 }
 
-export function OrderLadder({ ladder, unitLabel, resetKey, onPickPrice }: OrderLadderProps) {
+export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice }: OrderLadderProps) {
   const asksTopDown = [...ladder.asks].reverse()
-  const spreadText =
-    ladder.spread === undefined
-      ? 'No spread: one side is empty'
-      : ladder.spread < 0
-        ? `Crossed by ${formatPrice(-ladder.spread)}: the next epoch matches these`
-        : `Spread ${formatPrice(ladder.spread)}${ladder.mid ? ` (${((ladder.spread / ladder.mid) * 100).toFixed(2)} %)` : ''}`
+  const spreadText = spreadWords(ladder, crossing)
   return (
     <div className="ladder" role="table" aria-label={`Order book, ${unitLabel}`} data-testid="ladder">
       <div className="ladder-head" role="row">
