@@ -32,6 +32,12 @@ export interface MarketServiceInit extends DealDeskInit {
    * the same on every node of one market; this node refuses to place one more of its own. Default 1,000.
    */
   maxLiveOrders?: number
+  /**
+   * The market's clock, in ms since the epoch; default Date.now. Everything the market dates or judges
+   * by time reads it (its facts, their staleness, epochs, pruning): the soak bench runs a week on an
+   * accelerated one.
+   */
+  now?: () => number
   /** How often the node prunes; default 10 minutes. */
   pruneEveryMs?: number
   intake?: FactIntakeInit

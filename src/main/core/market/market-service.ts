@@ -29,10 +29,11 @@ import { ConfirmIndex } from './confirm-index'
 import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
 import { FactIntake, type Verdict } from './fact-intake'
-import { LatestRefreshes } from './latest-refreshes'
+import { LatestVersions } from './latest-versions'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
 import { MarketViews } from './market-views'
+import { OneAtATime } from './one-at-a-time'
 import { OrderVersions } from './order-versions'
 import { OwnFacts } from './own-facts'
 import { StatePruning } from './state-pruning'
@@ -66,7 +67,7 @@ class Market implements MarketService {
   private readonly own: OwnFacts
   private readonly views: MarketViews
   private readonly pruning: StatePruning
-  private readonly latestRefreshes = new LatestRefreshes()
+  private readonly latestVersions = new LatestVersions()
   private refreshTimer: ReturnType<typeof setInterval> | undefined
   private lastResult: MatchResult = { proposals: [], negotiations: [] }
   private epoch = 0
@@ -78,15 +79,18 @@ class Market implements MarketService {
   private timer: ReturnType<typeof setInterval> | undefined
   private pruneTimer: ReturnType<typeof setInterval> | undefined
   private readonly pruneEveryMs: number
+  private readonly clock: () => number
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
   private writes: Promise<unknown> = Promise.resolve()
+  private readonly epochs = new OneAtATime()
 
   constructor(
     private readonly components: MarketServiceComponents,
     init: MarketServiceInit,
   ) {
     this.epochMs = init.epochMs ?? 1_000
+    this.clock = init.now ?? Date.now
     this.book = new MarketBook({ maxLiveOrders: init.maxLiveOrders })
     const pruneGraceMs = init.pruneGraceMs ?? defaultPruneGraceMs
     this.pruneEveryMs = init.pruneEveryMs ?? 10 * 60_000
@@ -144,7 +148,7 @@ class Market implements MarketService {
   }
 
   private now(): number {
-    return this.components.now?.() ?? Date.now()
+    return this.components.now?.() ?? this.clock()
   }
 
   start(): void {
@@ -164,6 +168,7 @@ class Market implements MarketService {
     }, this.pruneEveryMs)
     void this.pruning.restoreKeptAgreements().catch((error: unknown) => console.error('reading the kept agreements failed:', error))
     this.timer = setInterval(() => {
+      if (this.epochs.busy) return
       void this.runEpoch().catch((error: unknown) => console.error('market epoch failed:', error))
     }, this.epochMs)
   }
@@ -225,7 +230,7 @@ class Market implements MarketService {
     const write = this.writes.then(async () => {
       const added = await this.components.factLog.add(facts, { durable })
       for (const fact of added) this.index(fact)
-      await this.pruneSupersededRefreshes()
+      await this.pruneSuperseded()
       return added
     })
     this.writes = write.catch(() => undefined)
@@ -237,8 +242,8 @@ class Market implements MarketService {
     })
   }
 
-  private async pruneSupersededRefreshes(): Promise<void> {
-    const superseded = this.latestRefreshes.takeSuperseded()
+  private async pruneSuperseded(): Promise<void> {
+    const superseded = this.latestVersions.takeSuperseded()
     if (superseded.length > 0) await this.components.factLog.remove(superseded)
   }
 
@@ -285,7 +290,8 @@ class Market implements MarketService {
         this.desk.noteDecline(fact)
         return
       case 'refresh':
-        this.latestRefreshes.note(id, fact)
+      case 'group':
+        this.latestVersions.note(id, fact)
         return
       default:
         return
@@ -371,7 +377,12 @@ class Market implements MarketService {
 
   // -- the epoch -----------------------------------------------------------------------------------
 
-  async runEpoch(): Promise<void> {
+  /** One at a time (a tick skips while one runs): two at once would each take one proposal, beyond the bid. */
+  runEpoch(): Promise<void> {
+    return this.epochs.run(() => this.epochOnce())
+  }
+
+  private async epochOnce(): Promise<void> {
     if (!this.running) return
     await this.writes
     const now = this.now()
@@ -406,7 +417,7 @@ class Market implements MarketService {
       this.liveOrders.touch(id)
     }
     this.confirmIndex.forget(doomed)
-    this.latestRefreshes.forget(doomed)
+    this.latestVersions.forget(doomed)
     this.orderVersions.forget(doomed)
   }
 
