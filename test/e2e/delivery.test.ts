@@ -128,7 +128,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     // The output downloads as a file, byte for byte.
     const [download] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('job-download').click()])
     expect(download.suggestedFilename()).toBe('pi-output.txt')
-    expect(await readFile((await download.path())!, 'utf8')).toBe(stdout)
+    expect(await readFile(await download.path(), 'utf8')).toBe(stdout)
     expect(await panel.getByTestId('receipt-status').textContent()).toBe('completed')
     expect(await panel.getByTestId('receipt-id').textContent()).toMatch(/^bafyrei[a-z2-7]{52}$/)
     // The progress bar shows what the receipt charged: the counted 5 FLOP per sample, 0.015 GFLOP.
@@ -190,26 +190,48 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
 
   it('the buyer cancels a running job from the Deals page, and the seller stops one from its own', async () => {
     const agreement = await agree('flop', 20)
+    // A job that outlasts any click: it sleeps 100 ms at a time (WASI poll_oneoff) and never ends by
+    // itself. Sleeping uses no CPU, so its CPU limit is never reached and only the seller's wall limit
+    // (CPU limit + 60 s) would end it, with another reason than the one asserted below. (A pi job under
+    // its 5 GFLOP budget ran about 3 s of CPU and sometimes ended before the seller's Stop was clicked.)
+    const sleeper = await compileWat(
+      'sleeper',
+      `(module
+        (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func (export "_start")
+          ;; One clock subscription at 0: monotonic clock (id 1 at 16), 100 ms relative (timeout at 24).
+          (i32.store (i32.const 16) (i32.const 1))
+          (i64.store (i32.const 24) (i64.const 100000000))
+          (loop $forever
+            (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+            (br $forever))))`,
+      '.',
+    )
+    const folder = await makeTempDir('cyclex-e2e-sleeper-')
+    dirs.push(folder)
+    await writeFile(join(folder, 'sleeper.wasm'), sleeper)
+    // The seller's page is open before its job starts: only the click is left to do while it runs.
+    const sellerPage = await openPage(browser, seller, 'deals')
     const page = await openPage(browser, buyer, 'deals')
     const row = page.locator(`[data-testid=deal-row][data-agreement="${agreement}"]`)
     await expect.poll(() => row.count(), slow).toBe(1)
     await row.getByTestId('deal-open').click()
     const panel = page.getByTestId('job-panel')
-    const runLongPi = async (): Promise<void> => {
-      await panel.getByTestId('job-sample').selectOption('pi')
-      await panel.getByTestId('job-args').fill('2000000000')
+    const runSleeper = async (): Promise<void> => {
+      await panel.getByTestId('job-sample').selectOption('file')
+      await panel.getByTestId('job-file').setInputFiles(join(folder, 'sleeper.wasm'))
       await panel.getByTestId('job-budget').fill('5')
       await panel.getByTestId('job-submit').click()
       await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('running')
     }
-    await runLongPi()
+    await runSleeper()
     await panel.getByTestId('job-cancel').click()
     await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('stopped')
     expect(await panel.getByTestId('receipt-status').textContent()).toBe('stopped')
     expect(await panel.locator('.job-status').textContent()).toContain('cancelled by the buyer')
 
-    await runLongPi()
-    const sellerPage = await openPage(browser, seller, 'deals')
+    await runSleeper()
     await expect.poll(() => sellerPage.getByTestId('seller-job-stop').count(), slow).toBe(1)
     await sellerPage.getByTestId('seller-job-stop').click()
     await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('stopped')

@@ -33,6 +33,8 @@ export function useDelivery(client: ApiClient, generation: number): DeliveryView
   const [error, setError] = useState<Error>()
   const mounted = useRef(true)
   const reading = useRef({ inFlight: false, again: false })
+  /** The jobs listed: a progress event of another one (a job that started since) reloads the lists. */
+  const listed = useRef(new Set<string>())
 
   const load = useCallback(() => {
     const state = reading.current
@@ -45,6 +47,7 @@ export function useDelivery(client: ApiClient, generation: number): DeliveryView
     Promise.all([client.call('delivery.jobs', {}), client.call('delivery.receipts', {}), client.call('delivery.ledger', {})])
       .then(([jobList, receiptList, ledgerData]) => {
         if (!mounted.current) return
+        listed.current = new Set(jobList.jobs.map((job) => job.job))
         setJobs(jobList.jobs)
         setSites(jobList.sites)
         setReceipts(receiptList.receipts)
@@ -66,8 +69,9 @@ export function useDelivery(client: ApiClient, generation: number): DeliveryView
     const unsubscribe = client.subscribe((event) => {
       if (event.type === 'delivery.progress') {
         setProgress((previous) => new Map(previous).set(event.data.job, event.data))
-        // A job that starts or ends changes the lists; progress in between does not.
-        if (event.data.state !== 'running') load()
+        // A job that starts or ends changes the lists; progress in between does not. A seller's job is
+        // first heard of running, so a job not listed yet reloads them too.
+        if (event.data.state !== 'running' || !listed.current.has(event.data.job)) load()
       } else if (event.type === 'delivery.receipt' || event.type === 'delivery.site' || event.type === 'market.agreement') {
         load()
       }
