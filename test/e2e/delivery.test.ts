@@ -8,7 +8,7 @@
 // page, and an endless loop of theirs is stopped by its budget. The job form says, before running, how
 // the seller would charge the job (its counted FLOP), and the receipt charges that; a job the seller's
 // hours refuse leaves the deal open, waiting; the buyer cancels a running job and the seller stops
-// one. Screenshots in test-results/.
+// one; the buyer checks a job on a second seller and sees "checked". Screenshots in test-results/.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -50,8 +50,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
   let buyer: ServedNode
   const dirs: string[] = []
 
-  /** An ask on the seller and a crossing bid on the buyer; answers the agreement once both hold it. */
-  async function agree(unit: 'flop' | 'pageview', quantity: number): Promise<string> {
+  /** An ask on the seller (or `from`) and a crossing bid on the buyer; answers the agreement once both hold it. */
+  async function agree(unit: 'flop' | 'pageview', quantity: number, from: ServedNode = seller): Promise<string> {
+    const seller = from
     const window = { start: Date.now() - 1000, end: Date.now() + 60 * 60 * 1000 }
     const ask = await call<{ id: string }>(seller, 'market.place', { order: { side: 'ask', unit, quantity, price: 1_000, window } })
     await waitUntil('the ask reaches the buyer', async () => (await call<{ orders: { id: string }[] }>(buyer, 'market.book', {})).orders.some((order) => order.id === ask.id))
@@ -83,9 +84,12 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await call(seller, 'delivery.setPolicy', { receiptEveryViews: 2 })
   }, 180_000)
 
+  /** Nodes a test starts besides the seller and the buyer (a second seller). */
+  const others: ServedNode[] = []
+
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
+    await Promise.all([seller, buyer, ...others].filter(Boolean).map((node) => node.stop()))
     await Promise.all(dirs.map(removeDir))
   })
 
@@ -301,6 +305,45 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await page.close()
   }, 180_000)
 
+  it('the buyer checks a completed job on a second seller: the same output, byte for byte, and the page says "checked"', async () => {
+    const secondDir = await makeTempDir('cyclex-e2e-delivery-second-')
+    dirs.push(secondDir)
+    const second = await serveNode(secondDir)
+    others.push(second)
+    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
+    await call(second, 'node.connect', { address: buyerStatus.listenAddresses[0] })
+    await waitUntil('the second seller gossips with a peer', async () => (await call<{ gossipPeers: number }>(second, 'market.summary')).gossipPeers > 0)
+    await call(second, 'benchmark.start', { quick: true, maxWorkers: 1 })
+    await waitUntil('the second seller has a benchmark profile', async () => (await call<unknown>(second, 'benchmark.profile')) !== null, 120_000)
+    await call(second, 'delivery.setPolicy', { requireIdle: false })
+    const first = await agree('flop', 20)
+    const checking = await agree('flop', 20, second)
+
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${first}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('job-panel')
+    await panel.getByTestId('job-sample').selectOption('pi')
+    await panel.getByTestId('job-args').fill('100000')
+    await panel.getByTestId('job-budget').fill('1')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
+    // The job is offered for a check on the other seller the buyer has an agreement with.
+    await expect.poll(() => panel.getByTestId('job-check-agreement').locator(`option[value="${checking}"]`).count(), slow).toBe(1)
+    await panel.getByTestId('job-check-agreement').selectOption(checking)
+    await panel.getByTestId('job-check').click()
+    await expect.poll(() => panel.getByTestId('job-check-state').getAttribute('data-state'), slow).toBe('checked')
+    expect(await panel.getByTestId('job-check-result').textContent()).toContain('the same output, byte for byte')
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-job-checked'), fullPage: true })
+    // The node keeps the check in the job's history, and nobody's reputation has a dispute.
+    const jobs = await call<{ jobs: { role: string; agreement: string; check?: { state: string; peer: string } }[] }>(buyer, 'delivery.jobs')
+    expect(jobs.jobs.find((each) => each.role === 'buyer' && each.agreement === first)?.check).toMatchObject({ state: 'checked', peer: second.peerId })
+    const ledger = await call<{ reputation: { peer: string; disputes: number }[] }>(buyer, 'delivery.ledger')
+    expect(ledger.reputation.every((each) => each.disputes === 0)).toBe(true)
+    await page.close()
+  }, 240_000)
+
   it('the buyer sends the sample site; an HTTP client counts views to the limit, then 410; the page shows the receipted views', async () => {
     const agreement = await agree('pageview', 4)
     const page = await openPage(browser, buyer, 'deals')
@@ -339,13 +382,16 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await page.getByTestId('ledger-download').click()
     const file = await download
     expect(file.suggestedFilename()).toMatch(/^cyclex-ledger-\d{4}-\d\d-\d\d\.csv$/)
-    const csv = await readFile((await file.path())!, 'utf8')
-    const sellerRow = csv.split('\r\n').find((line) => line.startsWith(`${seller.peerId},`))!.split(',')
+    const csv = await readFile(await file.path(), 'utf8')
+    const [header, ...rows] = csv.split('\r\n').map((line) => line.split(','))
+    const sellerRow = rows.find((row) => row[0] === seller.peerId)!
+    const column = (name: string): string | undefined => sellerRow[header!.indexOf(name)]
     // 4 views at 1,000 µcr each were delivered to this node, and the GFLOP the jobs used.
-    expect(sellerRow[5]).toBe('4')
-    expect(BigInt(sellerRow[13]!)).toBeGreaterThanOrEqual(4_000n)
+    expect(column('delivered_views')).toBe('4')
+    expect(BigInt(column('spent_microcredits')!)).toBeGreaterThanOrEqual(4_000n)
     const { balances } = await call<{ balances: { peer: string; spent: string }[] }>(buyer, 'delivery.ledger')
-    expect(sellerRow[13]).toBe(balances.find((each) => each.peer === seller.peerId)!.spent)
+    expect(column('spent_microcredits')).toBe(balances.find((each) => each.peer === seller.peerId)!.spent)
+    expect(column('disputes')).toBe('0')
 
     // The Members page shows the seller's delivery record.
     await page.goto(`${buyer.origin}/#/members`)

@@ -110,6 +110,7 @@ export function nodeApiHandlers(node: NodeApiParts): ApiHandlers {
     'drafts.publish': async ({ ids }) => ({ outcomes: await node.drafts.publish(ids) }),
     'delivery.submitJob': async (params) => node.delivery.submitJob(params),
     'delivery.quoteJob': async (params) => node.delivery.quoteJob(params),
+    'delivery.checkJob': async (params) => node.delivery.checkJob(params),
     'delivery.stopJob': async (params) => node.delivery.stopJob(params),
     'delivery.submitSite': async (params) => node.delivery.submitSite(params),
     'delivery.jobs': async () => node.delivery.jobs(),

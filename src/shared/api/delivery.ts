@@ -55,6 +55,30 @@ export const defaultDeliveryPolicy: DeliveryPolicy = {
 
 export const jobStates = ['submitted', 'running', 'paused', 'completed', 'failed', 'stopped', 'refused'] as const
 
+/**
+ * A completed job run again on another seller to check it (delivery.checkJob): 'checked', the same
+ * output hash; 'disputed', another, and this node signed a dispute naming both receipts.
+ */
+export const JobCheckSchema = z.object({
+  state: z.enum(['checked', 'disputed']),
+  /** The check job, and the seller that ran it. */
+  job: jobId,
+  peer: z.string(),
+  /** The dispute's id, when disputed. */
+  dispute: z.string().nullable(),
+})
+export type JobCheck = z.infer<typeof JobCheckSchema>
+
+export const JobCheckResultSchema = z.object({
+  job: jobId,
+  checkJob: jobId,
+  /** 'inconclusive': the check job did not complete, so there was nothing to compare (reason says why). */
+  state: z.enum(['checked', 'disputed', 'inconclusive']),
+  dispute: z.string().nullable(),
+  reason: z.string().nullable(),
+})
+export type JobCheckResult = z.infer<typeof JobCheckResultSchema>
+
 export const JobViewSchema = z.object({
   job: jobId,
   agreement: factId,
@@ -73,6 +97,8 @@ export const JobViewSchema = z.object({
   reason: z.string().nullable(),
   /** How the job is charged, once the seller has accepted it. */
   metering: z.enum(jobMeterings).optional(),
+  /** Its check on another seller, once checked (buyer side). */
+  check: JobCheckSchema.optional(),
 })
 export type JobView = z.infer<typeof JobViewSchema>
 
@@ -145,6 +171,8 @@ export const ReputationViewSchema = z.object({
   refusals: z.number().int(),
   /** Orders the market's state proves the peer committed beyond their quantity (docs/matcher.md §2a). */
   overCommitted: z.number().int(),
+  /** Disputes held of its receipts: a buyer ran the job again on another seller and got other output (docs/delivery.md, Checked results). */
+  disputes: z.number().int(),
 })
 export type ReputationView = z.infer<typeof ReputationViewSchema>
 
@@ -194,6 +222,15 @@ export const deliveryCommands = {
    * Stop a running job: this node's job as buyer is cancelled (the seller stops it and signs a stopped
    * receipt saying the buyer cancelled it); a job running on this node as seller is stopped.
    */
+  /**
+   * Check a completed job of this node's: run it again, the same module, arguments and stdin, on the
+   * seller of another flop agreement this node bought, and compare the output hashes; a mismatch
+   * signs and publishes a dispute naming both receipts. Answers when the check job ends.
+   */
+  'delivery.checkJob': {
+    params: z.object({ job: jobId, agreement: factId }).strict(),
+    result: JobCheckResultSchema,
+  },
   'delivery.stopJob': {
     params: z.object({ job: jobId }).strict(),
     result: z.object({ job: jobId, role: z.enum(['buyer', 'seller']) }),

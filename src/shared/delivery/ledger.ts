@@ -41,6 +41,11 @@ export interface PeerReputation {
    * open for later, and a seller is not marked down for keeping its machine for its owner.
    */
   refusals: number
+  /**
+   * Disputes of its receipts (src/shared/delivery/dispute.ts): a buyer ran the job again on another
+   * seller, got other output, and signed a dispute naming both receipts. Counted once per receipt.
+   */
+  disputes: number
 }
 
 export interface CounterpartyBalance {
@@ -98,11 +103,15 @@ function emptyReputation(peer: string): PeerReputation {
     jobsFailed: 0,
     jobsStopped: 0,
     refusals: 0,
+    disputes: 0,
   }
 }
 
-/** Every seller's reputation, by peer ID, sorted by peer. */
-export function reputationOf(agreements: readonly LedgerAgreement[], receipts: readonly Receipt[]): PeerReputation[] {
+/**
+ * Every seller's reputation, by peer ID, sorted by peer. `disputed`: the receipts disputes name as
+ * disputed (each dispute's own checks have passed: dispute-intake.ts).
+ */
+export function reputationOf(agreements: readonly LedgerAgreement[], receipts: readonly Receipt[], disputed: readonly Receipt[] = []): PeerReputation[] {
   const delivered = deliveredByAgreement(agreements, receipts)
   const byPeer = new Map<string, PeerReputation>()
   const entry = (peer: string): PeerReputation => {
@@ -133,6 +142,10 @@ export function reputationOf(agreements: readonly LedgerAgreement[], receipts: r
     else if (receipt.status === 'failed') seller.jobsFailed++
     else if (receipt.status === 'stopped' && receipt.stoppedBy !== 'buyer') seller.jobsStopped++
     else if (receipt.status === 'refused' && receipt.refusedFor !== 'policy') seller.refusals++
+  }
+  for (const receipt of disputed) {
+    const agreement = byId.get(receipt.agreement)
+    if (agreement && receipt.owner === agreement.seller && receipt.buyer === agreement.buyer) entry(receipt.owner).disputes++
   }
   for (const reputation of byPeer.values()) {
     reputation.deliveryRatio = reputation.agreedValue > 0n ? Number((reputation.deliveredValue * 1_000_000n) / reputation.agreedValue) / 1_000_000 : null
@@ -181,6 +194,7 @@ export const ledgerCsvColumns = [
   'jobs_failed',
   'jobs_stopped',
   'refusals',
+  'disputes',
   'counterparty_agreements',
   'earned_microcredits',
   'spent_microcredits',
@@ -207,6 +221,7 @@ export function ledgerCsv(reputations: readonly PeerReputation[], balances: read
       String(reputation.jobsFailed),
       String(reputation.jobsStopped),
       String(reputation.refusals),
+      String(reputation.disputes),
       String(balance?.agreements ?? 0),
       String(balance?.earned ?? 0n),
       String(balance?.spent ?? 0n),

@@ -68,6 +68,11 @@ export const ReceiptSchema = z
     stoppedBy: z.enum(['buyer', 'seller']).optional(),
     /** sha2-256 of the job's stdout, hex: the output the buyer got is the one receipted. */
     outputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    /**
+     * sha2-256 of the job's input, hex: dag-cbor `{ args, stdin, module }` with the module as the buyer
+     * sent it (jobInputBytes in dispute.ts). Two receipts of the same input must name the same output.
+     */
+    inputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     /** When the seller signed, ms since the epoch. */
     issuedAt: whole,
   })

@@ -37,6 +37,15 @@ describe('the delivery ledger', () => {
     expect(reputationOf([flop, views, back], [...receipts, byPolicy, ofRequest]).find((each) => each.peer === alice)!.refusals).toBe(before.refusals + 1)
   })
 
+  it('counts a dispute against the seller of the disputed receipt, and none naming a receipt its agreement\'s seller did not sign', () => {
+    const before = reputationOf([flop, views, back], receipts)
+    const after = reputationOf([flop, views, back], receipts, [receipts[0]!, receipt(flop, { owner: carol, job: 'x' })])
+    expect(before.find((each) => each.peer === alice)!.disputes).toBe(0)
+    expect(after.find((each) => each.peer === alice)!.disputes).toBe(1)
+    expect(after.find((each) => each.peer === carol)).toBeUndefined()
+    expect(after.find((each) => each.peer === bob)!.disputes).toBe(0)
+  })
+
   it('takes each agreement\'s highest running total, capped at its quantity, from its seller\'s receipts only', () => {
     const forged = receipt(flop, { owner: carol, job: 'x', agreementDelivered: 9_000 })
     const overstated = receipt(back, { job: 'k2', agreementDelivered: 99_000 })
@@ -111,8 +120,8 @@ describe('the delivery ledger', () => {
     const lines = csv.split('\r\n')
     expect(lines[0]).toBe(ledgerCsvColumns.join(','))
     expect(lines).toHaveLength(4)
-    expect(lines[1]).toBe(`${alice},2,20.000,2.250,10,10,0.134146,1,1,1,1,0,0,0,0`)
-    expect(lines[2]).toBe(`${bob},1,5.000,5.000,0,0,1.000000,1,0,0,0,3,2750,15000,-12250`)
+    expect(lines[1]).toBe(`${alice},2,20.000,2.250,10,10,0.134146,1,1,1,1,0,0,0,0,0`)
+    expect(lines[2]).toBe(`${bob},1,5.000,5.000,0,0,1.000000,1,0,0,0,0,3,2750,15000,-12250`)
     expect(lines[3]).toBe('')
     expect(milliText(5)).toBe('0.005')
   })

@@ -93,9 +93,10 @@ describe('deal states from real data', () => {
   })
 
   it('says in a seller\'s reputation how many orders it was proven to over-commit', () => {
-    const reputation: ReputationView = { peer: 'S', agreementsAsSeller: 2, agreedGflop: 20, deliveredGflop: 5, agreedViews: 0, deliveredViews: 0, agreedValue: '200', deliveredValue: '50', deliveryRatio: 0.25, jobsCompleted: 1, jobsFailed: 0, jobsStopped: 0, refusals: 0, overCommitted: 0 }
+    const reputation: ReputationView = { peer: 'S', agreementsAsSeller: 2, agreedGflop: 20, deliveredGflop: 5, agreedViews: 0, deliveredViews: 0, agreedValue: '200', deliveredValue: '50', deliveryRatio: 0.25, jobsCompleted: 1, jobsFailed: 0, jobsStopped: 0, refusals: 0, overCommitted: 0, disputes: 0 }
     expect(reputationText(reputation)).toBe('25% of agreed value (5.000 of 20 GFLOP)')
     expect(reputationText({ ...reputation, overCommitted: 2 })).toBe('25% of agreed value (5.000 of 20 GFLOP); over-committed 2 orders')
+    expect(reputationText({ ...reputation, disputes: 1 })).toBe('25% of agreed value (5.000 of 20 GFLOP); 1 result disputed by a check on another seller')
   })
 
   it('is void, with the reason and nothing delivered, when the agreement does not bind', () => {

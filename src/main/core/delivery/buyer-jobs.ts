@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { JobQuote, JobResult, JobView } from '../../../shared/api/delivery'
+import type { AgreementView } from '../../../shared/api/market'
+import { jobInputBytes } from '../../../shared/delivery/dispute'
 import { chargeBeyondAgreement, gflopOf, type JobMetering } from '../../../shared/delivery/metering'
-import { signedReceiptToJson } from '../../../shared/delivery/receipt'
+import { signedReceiptToJson, type SignedReceipt } from '../../../shared/delivery/receipt'
 import { ConnectionError, ValidationError } from '../../../shared/errors'
 import { explainCut } from '../network/route-errors'
 import { maxFrameOverhead } from './delivery-init'
@@ -48,9 +50,34 @@ export function decodeBase64(text: string, path: string): Uint8Array {
   }
 }
 
+/** What a job runs: the module as the buyer sends it, its arguments and stdin, and its budget. */
+export interface JobInput {
+  name: string
+  module: Uint8Array
+  args: string[]
+  stdin: Uint8Array
+  budgetMilliGflop: number
+  metering?: JobMetering
+}
+
+/** A job that completed, with what it ran: it can be run again elsewhere to check it (job-check.ts). */
+export interface CheckableJob {
+  job: string
+  agreement: string
+  seller: string
+  input: JobInput
+  receipt: SignedReceipt
+}
+
+/** The completed jobs kept for a check: the latest 16, at most 64 MiB of modules and stdin. */
+const maxCheckableJobs = 16
+const maxCheckableBytes = 64 * 2 ** 20
+
 export class BuyerJobs {
   /** The streams of this node's jobs as buyer, while they run: a cancel goes to the seller on them. */
   private readonly channels = new Map<string, JobChannel>()
+  /** Completed jobs, oldest first, with their input (keepForCheck). */
+  private readonly completed = new Map<string, CheckableJob>()
 
   constructor(
     private readonly context: BuyerContext,
@@ -80,6 +107,21 @@ export class BuyerJobs {
     }
   }
 
+  /** A completed job this node can still check: its input is kept in memory, for the latest jobs of this run. */
+  checkable(job: string): CheckableJob | undefined {
+    return this.completed.get(job)
+  }
+
+  private keepForCheck(done: CheckableJob): void {
+    this.completed.set(done.job, done)
+    let bytes = [...this.completed.values()].reduce((sum, each) => sum + each.input.module.length + each.input.stdin.length, 0)
+    for (const [job, each] of this.completed) {
+      if (this.completed.size <= maxCheckableJobs && bytes <= maxCheckableBytes) break
+      this.completed.delete(job)
+      bytes -= each.input.module.length + each.input.stdin.length
+    }
+  }
+
   /** Cancel a job of this node's that runs: false when none runs under that id. */
   async cancel(job: string): Promise<boolean> {
     const channel = this.channels.get(job)
@@ -89,11 +131,23 @@ export class BuyerJobs {
   }
 
   async submit(params: SubmitJobParams): Promise<JobResult> {
-    const { history } = this.context
     const agreement = buyerAgreement(this.context.agreements(), params.agreement, 'flop')
-    const name = params.sample ?? 'module'
-    const module = await this.module(params)
-    const budget = Math.round(params.gflopBudget * 1000)
+    const input: JobInput = {
+      name: params.sample ?? 'module',
+      module: await this.module(params),
+      args: params.args ?? [],
+      stdin: params.stdin ? decodeBase64(params.stdin, 'stdin') : new Uint8Array(),
+      budgetMilliGflop: Math.round(params.gflopBudget * 1000),
+      ...(params.metering ? { metering: params.metering } : {}),
+    }
+    return (await this.run(agreement, input)).result
+  }
+
+  /** Run `input` under `agreement` and follow it to its end: the result, and the seller's receipt when it signed one. */
+  async run(agreement: AgreementView, input: JobInput): Promise<{ result: JobResult; receipt: SignedReceipt | null }> {
+    const { history } = this.context
+    const { name, module, budgetMilliGflop: budget } = input
+    const inputSha256 = sha256Hex(jobInputBytes(input))
     const job = newJobId()
     const view: JobView = { job, agreement: agreement.id, role: 'buyer', peer: agreement.seller, name, state: 'submitted', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.context.now(), endedAt: null, reason: null }
     history.remember(view)
@@ -107,7 +161,7 @@ export class BuyerJobs {
     }
     try {
       await channel.send(
-        { type: 'job', agreement: agreement.id, job, name, module, args: params.args ?? [], stdin: params.stdin ? decodeBase64(params.stdin, 'stdin') : new Uint8Array(), budgetMilliGflop: budget, ...(params.metering ? { metering: params.metering } : {}) },
+        { type: 'job', agreement: agreement.id, job, name, module, args: input.args, stdin: input.stdin, budgetMilliGflop: budget, ...(input.metering ? { metering: input.metering } : {}) },
         60_000,
       )
       for (;;) {
@@ -118,7 +172,7 @@ export class BuyerJobs {
         if (answer.type === 'refused') {
           const receipt = await this.context.keepReceipt(answer.receipt)
           end('refused', answer.message)
-          return { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason: answer.message }
+          return { result: { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason: answer.message }, receipt }
         }
         if (answer.type === 'accepted' || answer.type === 'resumed') Object.assign(view, { state: 'running', reason: null })
         else if (answer.type === 'paused') Object.assign(view, { state: 'paused', reason: answer.reason })
@@ -133,12 +187,14 @@ export class BuyerJobs {
             throw new DeliveryRefusedError('the seller answered without a receipt for this job, signed by itself')
           }
           if (receipt.receipt.outputSha256 !== sha256Hex(answer.stdout)) throw new DeliveryRefusedError("the output does not match the receipt's hash")
-          const unfairCharge = chargeBeyondAgreement(receipt.receipt, params.metering)
+          if (receipt.receipt.inputSha256 !== undefined && receipt.receipt.inputSha256 !== inputSha256) throw new DeliveryRefusedError("the receipt's input hash is not that of the job this node sent")
+          const unfairCharge = chargeBeyondAgreement(receipt.receipt, input.metering)
           if (unfairCharge) throw new DeliveryRefusedError(unfairCharge)
           const state = receipt.receipt.status as JobView['state']
           Object.assign(view, { gflopDelivered: gflopOf(receipt.receipt.delivered), cpuMs: (receipt.receipt.cpuMicros ?? 0) / 1000 })
           end(state, receipt.receipt.reason ?? null)
-          return {
+          if (state === 'completed') this.keepForCheck({ job, agreement: agreement.id, seller: agreement.seller, input, receipt })
+          const result: JobResult = {
             job,
             state,
             exitCode: answer.exitCode,
@@ -147,6 +203,7 @@ export class BuyerJobs {
             receipt: signedReceiptToJson(receipt),
             reason: receipt.receipt.reason ?? null,
           }
+          return { result, receipt }
         }
         history.tell(view, 0)
       }

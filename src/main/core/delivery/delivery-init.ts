@@ -9,6 +9,8 @@ import type { BookOrder } from '../../../shared/market/book-order'
 import type { MarketPubSub } from '../market/gossip'
 import type { FactSyncInit } from '../market/sync'
 import type { Store } from '../store'
+import type { DisputeIntakeInit } from './dispute-intake'
+import type { RunJobOptions, RunningJob } from './job-runner'
 import type { IdleSource } from './machine-state'
 import type { ReceiptIntakeInit } from './receipt-intake'
 import type { ReceiptRefusalsInit } from './receipt-refusals'
@@ -48,6 +50,13 @@ export interface DeliveryInit {
   receiptSync?: Omit<FactSyncInit, 'protocol'>
   /** How much the receipts sync remembers of the receipts this node refused, and the back-off of those waiting for their agreement. */
   receiptRefusals?: ReceiptRefusalsInit
+  /** Rate limit, clock skew and cap of the disputes topic. */
+  disputeIntake?: DisputeIntakeInit
+  /**
+   * What runs a job's module on this seller; default runJob (job-runner.ts: its own OS process under
+   * caps). Tests pass one that wraps it, e.g. a seller that lies about the output.
+   */
+  jobRunner?: (options: RunJobOptions) => RunningJob
 }
 
 export interface DeliveryComponents {

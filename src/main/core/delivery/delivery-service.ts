@@ -10,7 +10,7 @@
 // every node; the reputation and balances are computed from them (ledger-views.ts); the job history
 // is kept in 'delivery-jobs' (job-history.ts), the policy in 'delivery-policy'.
 import type { Startable, Stream } from '@libp2p/interface'
-import { DeliveryPolicySchema, defaultDeliveryPolicy, type BalanceView, type DeliveryPolicy, type JobQuote, type JobResult, type JobView, type ReputationView, type SiteView } from '../../../shared/api/delivery'
+import { DeliveryPolicySchema, defaultDeliveryPolicy, type BalanceView, type DeliveryPolicy, type JobCheckResult, type JobQuote, type JobResult, type JobView, type ReputationView, type SiteView } from '../../../shared/api/delivery'
 import { parseWith } from '../../../shared/api/schema'
 import { signedReceiptToJson, type SignedReceiptJson } from '../../../shared/delivery/receipt'
 import { ValidationError } from '../../../shared/errors'
@@ -19,7 +19,9 @@ import type { Sublevel } from '../store'
 import { BuyerJobs, type SubmitJobParams } from './buyer-jobs'
 import { BuyerSites } from './buyer-sites'
 import { deliveryLimits, maxFrameOverhead, type DeliveryComponents, type DeliveryInit } from './delivery-init'
+import { DisputeBook } from './dispute-book'
 import { JobChannel } from './job-channel'
+import { JobChecker } from './job-check'
 import { JobHistory } from './job-history'
 import { DeliveryRefusedError, jobProtocol, readMessage, StreamRequestSchema } from './job-protocol'
 import { LedgerViews } from './ledger-views'
@@ -40,6 +42,8 @@ export interface DeliveryService extends Startable {
   submitJob(params: SubmitJobParams): Promise<JobResult>
   /** How the agreement's seller would charge this module: its counted FLOP, or CPU time at its rate. */
   quoteJob(params: { agreement: string; module?: string; sample?: string }): Promise<JobQuote>
+  /** Run a completed job again on another seller and compare the outputs; a mismatch signs and publishes a dispute. */
+  checkJob(params: { job: string; agreement: string }): Promise<JobCheckResult>
   /** Stop a running job: the buyer's cancels it (the seller is told over the job's stream), the seller's stops it. */
   stopJob(params: { job: string }): Promise<{ job: string; role: 'buyer' | 'seller' }>
   submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }>
@@ -64,6 +68,8 @@ class Delivery implements DeliveryService {
   private readonly sellerJobs: SellerJobs
   private readonly sellerSites: SellerSites
   private readonly ledgerViews: LedgerViews
+  private readonly disputeBook: DisputeBook
+  private readonly checker: JobChecker
   private policyTimer: ReturnType<typeof setInterval> | undefined
   private started = false
 
@@ -89,10 +95,23 @@ class Delivery implements DeliveryService {
     })
     this.receiptIssuer = new ReceiptIssuer(this.receiptLedger, components.signer, now)
     this.history = new JobHistory(components.store, components.emit, now)
-    this.ledgerViews = new LedgerViews(components, this.receiptLedger, now)
+    this.disputeBook = new DisputeBook(
+      {
+        store: components.store,
+        verifier: components.verifier,
+        ...(components.pubsub ? { pubsub: components.pubsub } : {}),
+        ...(components.isBlocked ? { isBlocked: components.isBlocked } : {}),
+        agreement: (id) => components.market.agreements().find((each) => each.id === id && each.status === 'binding'),
+        owner: components.signer.owner,
+        now,
+      },
+      init.disputeIntake,
+    )
+    this.ledgerViews = new LedgerViews(components, this.receiptLedger, this.disputeBook, now)
     const buyer = buyerContext(components, { receipts: this.receiptIssuer, history: this.history, running: () => this.started, now })
     this.buyerJobs = new BuyerJobs(buyer, { ...(init.samplesDir ? { samplesDir: init.samplesDir } : {}), maxOutputBytes: deliveryLimits(init).outputBytes })
     this.buyerSites = new BuyerSites(buyer, components.store, components.emit)
+    this.checker = new JobChecker(buyer, this.buyerJobs, this.disputeBook, this.history, components.signer)
     const seller = sellerContext(components, { receipts: this.receiptIssuer, ledger: this.receiptLedger, history: this.history, policy: () => this.currentPolicy, now })
     const idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
     this.sellerJobs = new SellerJobs(seller, components, idleSource, init)
@@ -103,6 +122,7 @@ class Delivery implements DeliveryService {
     const stored = await this.policyDb.get('policy')
     if (stored !== undefined) this.currentPolicy = parseWith(DeliveryPolicySchema, { ...defaultDeliveryPolicy, ...stored }, 'delivery policy')
     await this.receiptLedger.start()
+    await this.disputeBook.start()
     this.receiptIssuer.restore()
     await this.sellerSites.restore()
     await this.buyerSites.restore()
@@ -128,6 +148,7 @@ class Delivery implements DeliveryService {
     await this.buyerSites.flush()
     await this.history.flush()
     await this.receiptSync.stop()
+    await this.disputeBook.stop()
     await this.receiptLedger.stop()
   }
 
@@ -191,6 +212,10 @@ class Delivery implements DeliveryService {
 
   submitJob(params: SubmitJobParams): Promise<JobResult> {
     return this.buyerJobs.submit(params)
+  }
+
+  checkJob(params: { job: string; agreement: string }): Promise<JobCheckResult> {
+    return this.checker.check(params)
   }
 
   async stopJob(params: { job: string }): Promise<{ job: string; role: 'buyer' | 'seller' }> {

@@ -4,12 +4,14 @@ import type { BalanceView, ReputationView } from '../../../shared/api/delivery'
 import { balancesOf, ledgerCsv, reputationOf, type LedgerAgreement } from '../../../shared/delivery/ledger'
 import { gflopOf } from '../../../shared/delivery/metering'
 import type { DeliveryComponents } from './delivery-init'
+import type { DisputeBook } from './dispute-book'
 import type { ReceiptLedger } from './receipt-ledger'
 
 export class LedgerViews {
   constructor(
     private readonly components: Pick<DeliveryComponents, 'market' | 'signer'>,
     private readonly receipts: ReceiptLedger,
+    private readonly disputes: DisputeBook,
     private readonly now: () => number,
   ) {}
 
@@ -17,7 +19,8 @@ export class LedgerViews {
     // A void agreement binds nothing: its receipts count neither for the seller nor in any balance.
     const agreements: LedgerAgreement[] = this.components.market.agreements().filter((agreement) => agreement.status === 'binding')
     const receipts = this.receipts.all().map((signed) => signed.receipt)
-    return { reputation: reputationOf(agreements, receipts), balances: balancesOf(this.components.signer.owner, agreements, receipts), receipts: receipts.length }
+    const disputed = this.disputes.all().map((signed) => signed.disputed.receipt)
+    return { reputation: reputationOf(agreements, receipts, disputed), balances: balancesOf(this.components.signer.owner, agreements, receipts), receipts: receipts.length }
   }
 
   ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
@@ -40,6 +43,7 @@ export class LedgerViews {
         jobsFailed: each.jobsFailed,
         jobsStopped: each.jobsStopped,
         refusals: each.refusals,
+        disputes: each.disputes,
         overCommitted: overCommitted.get(each.peer) ?? 0,
       })),
       balances: balances.map((each) => ({ peer: each.peer, agreements: each.agreements, earned: String(each.earned), spent: String(each.spent), balance: String(each.balance) })),

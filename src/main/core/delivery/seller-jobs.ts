@@ -6,6 +6,7 @@ import type { DeliveryPolicy, JobView } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
 import { chargeForJob, cpuLimitMs, gflopOf, meteredMilliGflop, meteringOf, meteringRateMflops, remainingMilliGflop, type JobMetering } from '../../../shared/delivery/metering'
 import { lendingResumesAt, policyRefusal } from '../../../shared/delivery/policy'
+import { jobInputBytes } from '../../../shared/delivery/dispute'
 import { encodeSignedReceipt } from '../../../shared/delivery/receipt'
 import { prepareJobModule, wasmPageBytes, type PreparedModule } from '../../../shared/delivery/wasm-module'
 import type { DeliveryComponents, DeliveryInit } from './delivery-init'
@@ -152,10 +153,12 @@ export class SellerJobs {
     }
     let stdin: Uint8Array
     let prepared: PreparedModule
+    let inputSha256: string
     const memoryMb = Math.floor(policy.maxMemoryMb / policy.maxCores)
     try {
       const moduleBytes = withinLimit(request.module, 'the module', this.limits.moduleBytes)
       stdin = withinLimit(request.stdin ?? new Uint8Array(), 'stdin', this.limits.stdinBytes)
+      inputSha256 = sha256Hex(jobInputBytes({ module: moduleBytes, args: request.args, stdin }))
       prepared = prepareUnderPolicy(moduleBytes, policy)
     } catch (error) {
       return refusal(`the module is refused: ${(error as Error).message}`)
@@ -178,7 +181,7 @@ export class SellerJobs {
     }
     const wallSlackMs = this.init.wallSlackMs ?? 60_000
     const maxPausedMs = this.init.maxPauseMs ?? 15 * 60_000
-    const run = runJob({
+    const run = (this.init.jobRunner ?? runJob)({
       name,
       module: prepared.bytes,
       args: request.args,
@@ -236,6 +239,7 @@ export class SellerJobs {
       ...(outcome.reason ? { reason: outcome.reason.slice(0, 512) } : {}),
       ...(outcome.end === 'stopped' && stoppedBy ? { stoppedBy } : {}),
       outputSha256: sha256Hex(outcome.stdout),
+      inputSha256,
     })
     Object.assign(view, { state: outcome.end, gflopDelivered: gflopOf(charged), cpuMs: outcome.cpuMicros / 1000, endedAt: context.now(), reason: outcome.reason ?? null })
     context.history.save(view)

@@ -6,6 +6,7 @@ import { gossipsub, type GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import { createPeerScoreParams, createTopicScoreParams } from '@chainsafe/libp2p-gossipsub/score'
 import type { PubSub } from '@libp2p/interface'
 import { membersTopic } from '../members/wire'
+import { disputesTopic } from '../delivery/dispute-intake'
 import { receiptsTopic } from '../delivery/receipt-intake'
 import { topics } from './topics'
 
@@ -89,7 +90,7 @@ export function marketGossip(init: MarketGossipInit = {}): ReturnType<typeof gos
     // Facts are at most 16 KiB; nothing larger is read off the wire.
     maxInboundDataLength: 64 * 1024,
     scoreParams: createPeerScoreParams({
-      topics: Object.fromEntries([...Object.values(topics), membersTopic, receiptsTopic].map((topic) => [topic, topicScore])),
+      topics: Object.fromEntries([...Object.values(topics), membersTopic, receiptsTopic, disputesTopic].map((topic) => [topic, topicScore])),
       appSpecificScore: (peerId) => init.appSpecificScore?.(peerId) ?? 0,
       appSpecificWeight: 1,
       // Many peers behind one address is normal on a LAN or in tests; do not punish it.

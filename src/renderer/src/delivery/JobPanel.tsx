@@ -1,11 +1,13 @@
 // The buyer's side of a flop agreement: pick a sample or a .wasm file, its arguments, stdin and a GFLOP
 // budget, see how the seller would charge it (delivery.quoteJob: counted FLOP or CPU time), run it on
 // the seller on those terms, watch its progress (delivery.progress events) or cancel it
-// (delivery.stopJob), and get its output, exit status and the seller's signed receipt.
+// (delivery.stopJob), get its output, exit status and the seller's signed receipt, and check a
+// completed one on another seller (JobCheck.tsx).
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { sampleJobs, type DeliveryProgress, type JobQuote, type JobResult } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
+import { JobCheck } from './JobCheck'
 import { meteringText } from './metering-text'
 import { OutputView } from './OutputView'
 import { ReceiptView } from './ReceiptView'
@@ -152,6 +154,7 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
               <p data-testid="job-exit">Exit status: {result.exitCode === null ? 'none (the job did not exit by itself)' : result.exitCode}</p>
               {output && <OutputView stdout={output.stdout} stderr={output.stderr} program={choice === 'file' ? (file?.name ?? 'module') : choice} />}
               {result.receipt && <ReceiptView signed={result.receipt} />}
+              {result.state === 'completed' && <JobCheck key={result.job} client={client} agreement={agreement} job={result.job} />}
             </>
           )}
         </div>

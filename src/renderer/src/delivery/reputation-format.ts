@@ -9,7 +9,8 @@ export function reputationText(reputation: ReputationView): string {
   if (reputation.agreedViews > 0) parts.push(`${reputation.deliveredViews.toLocaleString('en-US')} of ${reputation.agreedViews.toLocaleString('en-US')} views`)
   const ratio = reputation.deliveryRatio === null ? 'nothing of value agreed' : `${Math.round(reputation.deliveryRatio * 100)}% of agreed value`
   const cheated = reputation.overCommitted > 0 ? `; over-committed ${reputation.overCommitted} ${reputation.overCommitted === 1 ? 'order' : 'orders'}` : ''
-  return `${ratio} (${parts.join(', ')})${cheated}`
+  const disputed = reputation.disputes > 0 ? `; ${reputation.disputes} ${reputation.disputes === 1 ? 'result' : 'results'} disputed by a check on another seller` : ''
+  return `${ratio} (${parts.join(', ')})${cheated}${disputed}`
 }
 
 /** Failures a buyer would care about: jobs that failed, were stopped or refused. */
