@@ -1,8 +1,8 @@
 // A new user's first hour, nothing misleading and nothing left to guess (issue 18, items 4, 5 and 11),
 // in Chromium against two `cyclex serve` nodes, a seller and a buyer, each from the steps the issue gives:
 //   4. orders whose prices cross but that will never match (a bid whose window ends after the ask's,
-//      one owner's bid and ask): the ladder does not promise a match, and the book, the order form's
-//      preview and My orders say why;
+//      requirements the ask does not meet, an ask for other counterparties, one owner's bid and ask):
+//      the ladder does not promise a match, and the book, the order form's preview and My orders say why;
 //   5. a group-only ask at 8 below an open ask at 9: the preview says the fill the matcher makes (at 8);
 //  11. counterparties by their display names, with the full ID on hover and a copy button, in Deals,
 //      Recent agreements, Open negotiations and the benchmark's network list.
@@ -80,13 +80,19 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, said p
   it('item 4: a crossed book whose pairs cannot trade says why, on the ladder, in the preview and on My orders', async () => {
     await introduce()
     const now = Date.now()
-    // The seller's ask at 8 ends in 30 minutes; the buyer's bid at 12 needs three hours: the prices
-    // cross by 4, but the ask's window does not contain the bid's. The buyer's own ask at 11 crosses
-    // its own bid too.
+    // Prices cross by 4 (best bid 12, best ask 8), and no crossing pair can trade, each for one reason:
+    //   the buyer's bid at 12 needs three hours, the seller's ask at 8 ends in 30 minutes (window);
+    //   the buyer's bid at 9 requires 64 cores, the ask at 8 states none (requirements);
+    //   the seller's ask at 10 prefers a counterparty other than the buyer (counterparties);
+    //   the buyer's own ask at 11 crosses its own bid at 12 (same owner).
     const ask = await place(seller, { side: 'ask', quantity: 20, price: 8, window: { start: now - hour, end: now + 30 * minute } })
+    const picky = await place(seller, { side: 'ask', quantity: 5, price: 10, window: { start: now - hour, end: now + 4 * hour }, counterparties: { peers: [seller.peerId] } })
     const bid = await place(buyer, { side: 'bid', quantity: 20, price: 12, window: { start: now, end: now + 3 * hour } })
+    const needy = await place(buyer, { side: 'bid', quantity: 5, price: 9, window: { start: now, end: now + 20 * minute }, requirements: { cores: 64 } })
     const ownAsk = await place(buyer, { side: 'ask', quantity: 5, price: 11, window: { start: now, end: now + 3 * hour } })
-    await expect.poll(async () => (await call<{ orders: OrderView[] }>(buyer, 'market.book', { unit: 'flop' })).orders.map((order) => order.id).sort(), slow).toEqual([ask.id, bid.id, ownAsk.id].sort())
+    await expect
+      .poll(async () => (await call<{ orders: OrderView[] }>(buyer, 'market.book', { unit: 'flop' })).orders.map((order) => order.id).sort(), slow)
+      .toEqual([ask.id, picky.id, bid.id, needy.id, ownAsk.id].sort())
 
     const page = await open(buyer, 'market')
     const spread = page.getByTestId('ladder-spread')
@@ -94,10 +100,12 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, said p
     expect(await spread.textContent()).toContain('none of these can trade')
     expect(await spread.textContent()).not.toContain('the next epoch matches')
     const why = page.getByTestId('crossing-blocked')
-    await expect.poll(() => why.count(), slow).toBe(2)
+    await expect.poll(() => why.count(), slow).toBe(4)
     const reasons = (await why.allTextContents()).join('\n')
     expect(reasons).toMatch(/Bid 12 \(Bob Buyer\) and ask 8 \(Sally Seller\): the bid's window ends after the ask's/)
+    expect(reasons).toMatch(/Bid 12 \(Bob Buyer\) and ask 10 \(Sally Seller\): the ask trades only with its preferred buyers or groups, and this buyer is not among them/)
     expect(reasons).toMatch(/Bid 12 \(Bob Buyer\) and ask 11 \(Bob Buyer\): both orders are one owner’s/)
+    expect(reasons).toMatch(/Bid 9 \(Bob Buyer\) and ask 8 \(Sally Seller\): the ask does not meet the bid's requirements \(cores\)/)
 
     // The order form: a bid at 12 for the form's default hour says it will not match the ask at 8, and why.
     await page.getByTestId('side-bid').check()
@@ -110,7 +118,10 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, said p
     // My orders: each row says what crosses it and will not match.
     await page.getByTestId('nav-orders').click()
     const row = (id: string) => page.locator(`[data-testid=my-order][data-order="${id}"] [data-testid=my-order-blocked]`)
-    await expect.poll(() => row(bid.id).textContent(), slow).toMatch(/Crosses the ask at 8 \(Sally Seller\), which will not match: the bid's window ends after the ask's/)
+    await expect
+      .poll(() => row(bid.id).textContent(), slow)
+      .toMatch(/Crosses the ask at 8 \(Sally Seller\), which will not match: the bid's window ends after the ask's .*\(and 2 more crossing asks that will not\)/)
+    await expect.poll(() => row(needy.id).textContent(), slow).toMatch(/Crosses the ask at 8 \(Sally Seller\), which will not match: the ask does not meet the bid's requirements \(cores\)/)
     await expect.poll(() => row(ownAsk.id).textContent(), slow).toMatch(/Crosses the bid at 12 \(Bob Buyer\), which will not match: both orders are one owner’s/)
 
     // And indeed the matcher makes nothing of them: no agreement after several epochs.
