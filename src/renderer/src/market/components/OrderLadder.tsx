@@ -1,7 +1,7 @@
 // The ladder: asks above (best ask lowest, next to the spread), bids below, each level with a depth
 // bar as wide as its share of the deepest level and a fainter bar for the cumulative quantity. Rows
 // have a fixed height and the two halves a fixed viewport, so updates never move the layout.
-import { memo } from 'react'
+import { memo, type KeyboardEvent } from 'react'
 import type { Crossing } from '../../../../shared/market'
 import type { ViewTerms } from '../crossing'
 import type { Ladder, PriceLevel } from '../ladder'
@@ -32,13 +32,15 @@ export function spreadWords(ladder: Ladder, crossing: Crossing<ViewTerms> | unde
 
 interface LevelRowProps {
   level: PriceLevel
+  unitLabel: string
   /** The scale of the depth bars: the ladder's largest level and deepest side. */
   largestLevel: number
   deepestSide: number
   onPickPrice(price: number, side: 'bid' | 'ask'): void
 }
 
-const LevelRow = memo(function LevelRow({ level, largestLevel, deepestSide, onPickPrice }: LevelRowProps) {
+// Each level is a button (Tab reaches it, Enter or Space picks its price); the ladder's arrow keys move between them.
+const LevelRow = memo(function LevelRow({ level, unitLabel, largestLevel, deepestSide, onPickPrice }: LevelRowProps) {
   const share = largestLevel === 0 ? 0 : level.quantity / largestLevel
   const cumulativeShare = deepestSide === 0 ? 0 : level.cumulative / deepestSide
   return (
@@ -52,16 +54,44 @@ const LevelRow = memo(function LevelRow({ level, largestLevel, deepestSide, onPi
     >
       <span className="depth-bar depth-bar-cumulative" style={{ width: `${cumulativeShare * 100}%` }} />
       <span className="depth-bar" style={{ width: `${share * 100}%` }} />
-      <span role="cell" className="ladder-price">
+      {/* The hidden words name each figure for a screen reader, which reads the row as one sentence. */}
+      <span className="ladder-cell ladder-price">
+        <span className="visually-hidden">{level.side === 'ask' ? 'Ask' : 'Bid'} </span>
         {formatPrice(level.price)}
-        {level.mine && <span className="mine-mark" title="One of these orders is yours" aria-label="yours"> •</span>}
+        <span className="visually-hidden"> µcr</span>
+        {level.mine && (
+          <span className="mine-mark" title="One of these orders is yours">
+            {' '}•<span className="visually-hidden"> yours</span>
+          </span>
+        )}
       </span>
-      <span role="cell" className="numeric">{formatInteger(level.quantity)}</span>
-      <span role="cell" className="numeric">{formatInteger(level.cumulative)}</span>
-      <span role="cell" className="numeric muted">{level.orders}</span>
+      <span className="ladder-cell numeric">
+        <span className="visually-hidden">, </span>
+        {formatInteger(level.quantity)}
+        <span className="visually-hidden"> {unitLabel}</span>
+      </span>
+      <span className="ladder-cell numeric">
+        <span className="visually-hidden">, in total </span>
+        {formatInteger(level.cumulative)}
+      </span>
+      <span className="ladder-cell numeric muted">
+        <span className="visually-hidden">, orders </span>
+        {level.orders}
+      </span>
     </button>
   )
 }, sameRow)
+
+/** ArrowUp and ArrowDown move from a level to the one above or below it, across the spread. */
+function moveAlongLadder(event: KeyboardEvent<HTMLDivElement>): void {
+  if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return
+  const rows = [...event.currentTarget.querySelectorAll<HTMLElement>('.ladder-row')]
+  const index = rows.indexOf(document.activeElement as HTMLElement)
+  if (index === -1) return
+  // The key never scrolls the list itself: focusing the next row scrolls it into view.
+  event.preventDefault()
+  rows[index + (event.key === 'ArrowDown' ? 1 : -1)]?.focus()
+}
 
 /** Levels are rebuilt on every update; a row needs drawing again only when its figures moved. */
 function sameRow(before: LevelRowProps, after: LevelRowProps): boolean {
@@ -73,6 +103,7 @@ function sameRow(before: LevelRowProps, after: LevelRowProps): boolean {
     a.orders === b.orders &&
     a.cumulative === b.cumulative &&
     a.mine === b.mine &&
+    before.unitLabel === after.unitLabel &&
     before.largestLevel === after.largestLevel &&
     before.deepestSide === after.deepestSide &&
     before.onPickPrice === after.onPickPrice
@@ -83,12 +114,13 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
   const asksTopDown = [...ladder.asks].reverse()
   const spreadText = spreadWords(ladder, crossing)
   return (
-    <div className="ladder" role="table" aria-label={`Order book, ${unitLabel}`} data-testid="ladder">
-      <div className="ladder-head" role="row">
-        <span role="columnheader">Price (µcr)</span>
-        <span role="columnheader" className="numeric">{unitLabel}</span>
-        <span role="columnheader" className="numeric">Total</span>
-        <span role="columnheader" className="numeric">Orders</span>
+    <div className="ladder" role="group" aria-label={`Order book, ${unitLabel}`} onKeyDown={moveAlongLadder} data-testid="ladder">
+      {/* The column titles are for the eye; each row's hidden words name its figures. */}
+      <div className="ladder-head" aria-hidden="true">
+        <span>Price (µcr)</span>
+        <span className="numeric">{unitLabel}</span>
+        <span className="numeric">Total</span>
+        <span className="numeric">Orders</span>
       </div>
       <VirtualList
         items={asksTopDown}
@@ -99,12 +131,15 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
         label="Asks, best at the bottom"
         testId="ladder-asks"
         rowKey={(level) => level.price}
-        renderRow={(level) => <LevelRow level={level} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
+        renderRow={(level) => <LevelRow level={level} unitLabel={unitLabel} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
         empty={<p className="ladder-empty">No asks</p>}
       />
-      <div className="ladder-spread" role="row" data-testid="ladder-spread">
-        <span role="cell">{ladder.mid === undefined ? '—' : formatPrice(Math.round(ladder.mid))}</span>
-        <span role="cell" className="muted">{spreadText}</span>
+      <div className="ladder-spread" data-testid="ladder-spread">
+        <span>
+          <span className="visually-hidden">Mid price </span>
+          {ladder.mid === undefined ? '—' : formatPrice(Math.round(ladder.mid))}
+        </span>
+        <span className="muted">{spreadText}</span>
       </div>
       <VirtualList
         items={ladder.bids}
@@ -114,7 +149,7 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
         label="Bids, best at the top"
         testId="ladder-bids"
         rowKey={(level) => level.price}
-        renderRow={(level) => <LevelRow level={level} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
+        renderRow={(level) => <LevelRow level={level} unitLabel={unitLabel} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
         empty={<p className="ladder-empty">No bids</p>}
       />
     </div>

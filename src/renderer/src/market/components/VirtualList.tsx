@@ -57,7 +57,7 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
   for (let index = start; index < end; index++) {
     const item = items[index]!
     rows.push(
-      <div key={rowKey(item, index)} role="row" className="virtual-row" style={{ top: index * rowHeight, height: rowHeight }}>
+      <div key={rowKey(item, index)} role="listitem" className="virtual-row" style={{ top: index * rowHeight, height: rowHeight }}>
         {renderRow(item, index)}
       </div>,
     )
@@ -71,7 +71,8 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
       style={{ height }}
       onScroll={onScroll}
       tabIndex={0}
-      role="rowgroup"
+      // A list of its rows; with none, only the empty message, which is no list item.
+      role={items.length === 0 ? 'group' : 'list'}
       aria-label={label}
       data-testid={testId}
       data-rows={items.length}
