@@ -123,8 +123,30 @@ export function signFact<F extends Fact>(fact: F, signer: FactSigner, options: F
   return { id: factIdOfBody(body, options.sha256), fact: checked as F, body, signature }
 }
 
+/** The header of a dag-cbor byte string of `length` bytes, in its shortest form. */
+function byteStringHeader(length: number): Uint8Array {
+  if (length < 24) return Uint8Array.of(0x40 | length)
+  if (length < 0x100) return Uint8Array.of(0x58, length)
+  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff)
+  return Uint8Array.of(0x5a, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff)
+}
+
+/**
+ * The canonical envelope, written byte by byte rather than through the dag-cbor encoder (every stored
+ * and published fact is one): map(2) "body" <bytes> "signature" <bytes>, the keys in dag-cbor's order.
+ * The same bytes as dagCbor.encode({ body, signature }) (test/unit/market/encoding.test.ts).
+ */
 export function encodeSignedFact(signed: Pick<SignedFact, 'body' | 'signature'>): Uint8Array {
-  return dagCbor.encode({ body: signed.body, signature: signed.signature })
+  const { body, signature } = signed
+  const bodyHeader = byteStringHeader(body.length)
+  const signatureHeader = byteStringHeader(signature.length)
+  const bytes = new Uint8Array(envelopeBodyKey.length + bodyHeader.length + body.length + envelopeSignatureKey.length + signatureHeader.length + signature.length)
+  let offset = 0
+  for (const part of [envelopeBodyKey, bodyHeader, body, envelopeSignatureKey, signatureHeader, signature]) {
+    bytes.set(part, offset)
+    offset += part.length
+  }
+  return bytes
 }
 
 function verifySignature(fact: Fact, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier, path: string): void {
