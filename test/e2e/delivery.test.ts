@@ -335,6 +335,8 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await panel.getByTestId('job-check').click()
     await expect.poll(() => panel.getByTestId('job-check-state').getAttribute('data-state'), slow).toBe('checked')
     expect(await panel.getByTestId('job-check-result').textContent()).toContain('the same output, byte for byte')
+    // The agreement's job list says it per job.
+    await expect.poll(() => panel.locator('[data-testid=buyer-job-check][data-state=checked]').count(), slow).toBe(1)
     await page.screenshot({ path: await screenshotPath('delivery-buyer-job-checked'), fullPage: true })
     // The node keeps the check in the job's history, and nobody's reputation has a dispute.
     const jobs = await call<{ jobs: { role: string; agreement: string; check?: { state: string; peer: string } }[] }>(buyer, 'delivery.jobs')

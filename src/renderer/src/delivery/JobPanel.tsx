@@ -5,8 +5,9 @@
 // completed one on another seller (JobCheck.tsx).
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
-import { sampleJobs, type DeliveryProgress, type JobQuote, type JobResult } from '../../../shared/api/delivery'
+import { sampleJobs, type DeliveryProgress, type JobQuote, type JobResult, type JobView } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
+import { BuyerJobList } from './BuyerJobList'
 import { JobCheck } from './JobCheck'
 import { meteringText } from './metering-text'
 import { OutputView } from './OutputView'
@@ -28,7 +29,20 @@ interface Submission {
   error?: string
 }
 
-export function JobPanel({ client, agreement, leftGflop, progress }: { client: ApiClient; agreement: AgreementView; leftGflop: number; progress: ReadonlyMap<string, DeliveryProgress> }) {
+export function JobPanel({
+  client,
+  agreement,
+  leftGflop,
+  progress,
+  jobs,
+}: {
+  client: ApiClient
+  agreement: AgreementView
+  leftGflop: number
+  progress: ReadonlyMap<string, DeliveryProgress>
+  /** The job history (delivery.jobs): this agreement's jobs are listed with their checks. */
+  jobs: readonly JobView[]
+}) {
   const [choice, setChoice] = useState<Sample | 'file'>('pi')
   const [file, setFile] = useState<File>()
   const [args, setArgs] = useState(sampleHints.pi.args)
@@ -159,6 +173,7 @@ export function JobPanel({ client, agreement, leftGflop, progress }: { client: A
           )}
         </div>
       )}
+      <BuyerJobList jobs={jobs} agreement={agreement.id} />
     </div>
   )
 }

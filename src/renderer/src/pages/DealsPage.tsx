@@ -110,7 +110,7 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
             <PeerName peer={open.role === 'buyer' ? open.seller : open.buyer} />
           </h2>
           {open.role === 'buyer' && open.unit === 'flop' && (
-            <JobPanel key={open.id} client={client} agreement={open} leftGflop={(openProgress.total - openProgress.delivered) / 1000} progress={delivery.progress} />
+            <JobPanel key={open.id} client={client} agreement={open} leftGflop={(openProgress.total - openProgress.delivered) / 1000} progress={delivery.progress} jobs={delivery.jobs} />
           )}
           {open.role === 'buyer' && open.unit === 'pageview' && (
             <SitePanel key={open.id} client={client} agreement={open} site={delivery.sites.find((site) => site.agreement === open.id && site.role === 'buyer')} viewsFromReceipts={openProgress.delivered} />
