@@ -60,7 +60,7 @@ export class HolePunchError extends Error {
 }
 
 /** A peer's CONNECT may list many addresses; this node dials at most this many of them. */
-const maxAddressesDialled = 4
+export const maxAddressesDialled = 4
 /** How long an observation of our public IP counts; a laptop moves between networks. */
 const observationTtlMs = 30 * 60_000
 /** After a punch, how long the relayed connection is kept for the streams still on it. */
@@ -88,6 +88,31 @@ function tcpHost(address: Multiaddr): string | null {
   if (ip === undefined || (ip.name !== 'ip4' && ip.name !== 'ip6') || tcp?.name !== 'tcp') return null
   if (rest.length > 1 || (rest.length === 1 && rest[0]!.name !== 'p2p')) return null
   return ip.value ?? null
+}
+
+/**
+ * The addresses of a peer's CONNECT this node will dial: TCP, public by `isPublicHost`, dialable, not
+ * naming another peer (each then names `peer`), at most maxAddressesDialled of them. What a hostile
+ * peer can make this node dial is bounded here (docs/reliability.md §2f).
+ */
+export function punchTargets(addresses: readonly Uint8Array[], peer: string, isPublicHost: (host: string) => boolean, canDial: (address: Multiaddr) => boolean): Multiaddr[] {
+  const out: Multiaddr[] = []
+  for (const bytes of addresses) {
+    let address: Multiaddr
+    try {
+      address = multiaddr(bytes)
+    } catch {
+      continue
+    }
+    const host = tcpHost(address)
+    if (host === null || !isPublicHost(host) || !canDial(address)) continue
+    const named = address.getPeerId()
+    if (named !== null && named !== peer) continue
+    out.push(named === null ? address.encapsulate(`/p2p/${peer}`) : address)
+    if (out.length === maxAddressesDialled) break
+  }
+  if (out.length === 0) throw new HolePunchError(`${peer} offered no public TCP address to punch to`)
+  return out
 }
 
 class HolePunch implements Startable {
@@ -126,6 +151,11 @@ class HolePunch implements Startable {
     await this.components.registrar.handle(
       holePunchProtocol,
       ({ stream, connection }) => {
+        // A punch only upgrades a relayed connection; on a direct one it could only make us dial.
+        if (!isRelayed(connection)) {
+          stream.abort(new HolePunchProtocolError('a hole punch is asked on a relayed connection only'))
+          return
+        }
         void this.answer(stream, connection).catch((error: unknown) => {
           this.log('hole punch asked by %p failed: %s', connection.remotePeer, (error as Error).message)
           stream.abort(error as Error)
@@ -238,25 +268,8 @@ class HolePunch implements Startable {
     return [...predicted, ...own].slice(0, maxAddressesDialled).map((address) => address.bytes)
   }
 
-  /** The TCP addresses in a CONNECT that this node takes for public, each naming the peer. */
   private dialable(addresses: Uint8Array[], peer: PeerId): Multiaddr[] {
-    const out: Multiaddr[] = []
-    for (const bytes of addresses) {
-      let address: Multiaddr
-      try {
-        address = multiaddr(bytes)
-      } catch {
-        continue
-      }
-      const host = tcpHost(address)
-      if (host === null || !this.isPublicHost(host) || this.components.transportManager.dialTransportForMultiaddr(address) === undefined) continue
-      const named = address.getPeerId()
-      if (named !== null && named !== peer.toString()) continue
-      out.push(named === null ? address.encapsulate(`/p2p/${peer.toString()}`) : address)
-      if (out.length === maxAddressesDialled) break
-    }
-    if (out.length === 0) throw new HolePunchError(`${peer.toString()} offered no public TCP address to punch to`)
-    return out
+    return punchTargets(addresses, peer.toString(), this.isPublicHost, (address) => this.components.transportManager.dialTransportForMultiaddr(address) !== undefined)
   }
 
   /** Dial each target from `localPort` until one connects; `initiator: false` makes us the responder. */
