@@ -6,6 +6,8 @@ import { checkDraft, draftOfForm, emptyForm, fieldOfPath, formOfDraft } from '..
 import { pageStorage } from '../../../src/renderer/src/market/page-storage'
 import { describePreview, previewOrder } from '../../../src/renderer/src/market/preview'
 import { visibleRows } from '../../../src/renderer/src/market/virtual-window'
+import { spreadWords } from '../../../src/renderer/src/market/components/OrderLadder'
+import { crossingOfBook } from '../../../src/renderer/src/market/crossing'
 import { balancesByCounterparty } from '../../../src/renderer/src/market/balances'
 import { formatCredits } from '../../../src/renderer/src/market/market-format'
 
@@ -115,6 +117,22 @@ describe('the order form', () => {
   })
 })
 
+describe('the spread row', () => {
+  const nobody = () => undefined
+  const words = (book: OrderView[]) => spreadWords(buildLadder(book), crossingOfBook(book, nobody))
+
+  it('promises a match only when the crossing pairs can trade, and says so when none can (issue 18, item 4)', () => {
+    expect(words([order('ask', 10, 5), order('bid', 9, 5)])).toBe('Spread 1 (10.53 %)')
+    expect(words([order('ask', 8, 5), order('bid', 12, 5)])).toBe('Crossed by 4: the next epoch matches these')
+    const longBid = order('bid', 12, 5, { window: { start: now, end: now + 3 * 3_600_000 } })
+    expect(words([order('ask', 8, 5), longBid])).toBe('Crossed by 4, but none of these can trade (see why below)')
+    expect(words([order('ask', 8, 5), longBid, order('bid', 11, 5)])).toBe('Crossed by 4: the next epoch matches 1 of 2 crossing pairs (the others: see why below)')
+    expect(words([order('ask', 8, 5, { status: 'capped' }), order('bid', 12, 5)])).toBe(
+      "Crossed by 4, but only by orders over their owners' live-order cap, which are not matched for now",
+    )
+  })
+})
+
 describe('the preview', () => {
   it('walks the book as the matcher does: lowest asks first, then a negotiation for the rest', () => {
     const book = [order('ask', 10, 50), order('ask', 10, 30, { id: 'bafyreiother'.padEnd(59, 'b'), owner: '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq' }), order('ask', 20, 100)]
@@ -138,6 +156,13 @@ describe('the preview', () => {
     expect(describePreview(outside, bid.fact, (peer) => peer.slice(-4))).toBe(
       'fills 20 GFLOP at 9 from 1 seller; does not match the ask at 8 from nXTN: the ask trades only with its preferred buyers or groups, and this buyer is not among them',
     )
+  })
+
+  it('fills from no order over its owner’s live-order cap, which the matcher does not match for now', () => {
+    const capped = order('ask', 8, 20, { status: 'capped' })
+    const bid = checkDraft({ side: 'bid', unit: 'flop', quantity: 20, price: 10, window }, buyer, now)
+    if (!bid.ok) throw new Error(bid.message)
+    expect(describePreview(previewOrder([capped, order('ask', 9, 20)], bid.fact, now, () => undefined), bid.fact, (peer) => peer.slice(-4))).toBe('fills 20 GFLOP at 9 from 1 seller')
   })
 
   it('keeps an order whose terms are older than two hours live, as its owner’s refreshes do on the node', () => {

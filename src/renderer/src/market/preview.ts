@@ -77,7 +77,8 @@ export function previewOrder(book: readonly OrderView[], draft: OrderFact, now: 
   const owners = new Map<string, OrderView>()
   const facts: IdentifiedFact[] = []
   for (const view of book) {
-    if (view.remaining <= 0) continue
+    // An order over its owner's live-order cap ('capped') is on the book but not matched for now.
+    if (view.status !== 'live' || view.remaining <= 0) continue
     const fact = factOfView(view)
     facts.push(fact)
     owners.set(view.id, view)

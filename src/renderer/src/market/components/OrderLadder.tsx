@@ -25,6 +25,8 @@ export function spreadWords(ladder: Ladder, crossing: Crossing<ViewTerms> | unde
   if (ladder.spread === undefined) return 'No spread: one side is empty'
   if (ladder.spread >= 0) return `Spread ${formatPrice(ladder.spread)}${ladder.mid ? ` (${((ladder.spread / ladder.mid) * 100).toFixed(2)} %)` : ''}`
   const crossed = `Crossed by ${formatPrice(-ladder.spread)}`
+  // Live orders are judged; an order over its owner's live-order cap is on the ladder but not matched.
+  if (crossing !== undefined && crossing.pairs === 0) return `${crossed}, but only by orders over their owners' live-order cap, which are not matched for now`
   if (crossing === undefined || crossing.tradable === 0) return `${crossed}, but none of these can trade (see why below)`
   if (crossing.tradable === crossing.pairs) return `${crossed}: the next epoch matches these`
   return `${crossed}: the next epoch matches ${crossing.tradable} of ${crossing.pairs} crossing pairs (the others: see why below)`
