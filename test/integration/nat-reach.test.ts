@@ -164,11 +164,20 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
 
   it("two homes behind cone NATs: the relayed connection is hole-punched and the buyer's job runs on the direct one", async () => {
     const now = Date.now()
-    const ask = await seller.call<OrderView>('market.place', { order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } } })
+    // Room for the neighbour's bid even if a bid of the buyer's is still open (the test before failed).
+    const ask = await seller.call<OrderView>('market.place', { order: { side: 'ask', unit: 'flop', quantity: 40, price: 9, window: { start: now - hour, end: now + 4 * hour } } })
     await waitFor(async () => (await neighbour.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id), 'the ask to reach the neighbour', 60_000)
     await neighbour.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } } })
-    const agreementOf = async (node: NamespacedNode) => (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements.find((each) => each.ask === ask.id)
-    await waitFor(async () => (await agreementOf(seller)) !== undefined && (await agreementOf(neighbour)) !== undefined, 'the agreement on both homes', 60_000)
+    const agreements = async (node: NamespacedNode) => (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements
+    let bought: AgreementView | undefined
+    await waitFor(
+      async () => {
+        bought = (await agreements(neighbour)).find((each) => each.ask === ask.id && each.role === 'buyer')
+        return bought !== undefined && (await agreements(seller)).some((each) => each.id === bought!.id)
+      },
+      'the agreement on both homes',
+      60_000,
+    )
 
     // The neighbour knows the seller only through the relay; the seller, dialled through it, starts
     // the punch (network/hole-punch.ts).
@@ -182,7 +191,7 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
     expect((await sellerSeen())?.addresses.some((address) => address.startsWith(`/ip4/${lab.homes[0]!.publicAddress}/tcp/`))).toBe(true)
     expect((await status(seller)).peers.find((peer) => peer.peerId === neighbour.peerId)?.kind).toBe('hole-punched')
 
-    const result = await neighbour.call<JobResult>('delivery.submitJob', { agreement: (await agreementOf(neighbour))!.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
+    const result = await neighbour.call<JobResult>('delivery.submitJob', { agreement: bought!.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
     expect(result.state, result.reason ?? '').toBe('completed')
     expect(Buffer.from(result.stdout, 'base64').toString('utf8')).toMatch(/^pi=\d\.\d{6} samples=200000 hits=\d+\n$/)
     const after = await sellerSeen()

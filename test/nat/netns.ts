@@ -6,7 +6,7 @@
 //
 // Each router masquerades its home behind its internet address and forwards nothing inbound that the
 // home did not start: a home router's NAT, which keeps the source port when it can (a cone NAT to a
-// hole punch) and drops unasked packets silently, as most do. `symmetric` adds --random-fully: every
+// hole punch) and drops unasked packets silently, as many do. `symmetric` adds --random-fully: every
 // new connection from the home leaves from a fresh random port, as a symmetric NAT does, so no one
 // can predict it.
 // Nothing is done in the host's own namespace; remove() deletes every namespace (and so every link).
@@ -132,7 +132,7 @@ export class NatLab {
       inNamespace(router, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
       inNamespace(router, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-j', 'DROP')
       // ...and the router itself drops what it did not ask for, without a word (a consumer router's
-      // "stealth" default). A router that answers an unexpected SYN with a reset instead kills a TCP
+      // "stealth" mode). A router that answers an unexpected SYN with a reset instead kills a TCP
       // hole punch whose first SYN arrives before the other side's has left (docs/scaling.md §3).
       inNamespace(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
       inNamespace(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-j', 'DROP')
