@@ -12,6 +12,7 @@ import { MemberCard, OverCommittedBadge, StatusDot } from '../members/MemberCard
 import { formatBandwidth, formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, memberName, statusLabels } from '../members/member-format'
 import type { MembersView } from '../members/use-members'
 import { PageHeader } from './PageHeader'
+import { PresenceChoice } from '../members/PresenceChoice'
 import type { ReputationView } from '../../../shared/api/delivery'
 import { failureCount, reputationText } from '../delivery/reputation-format'
 import { useReputation } from '../delivery/use-ledger'
@@ -56,6 +57,7 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
             {status.privateNetwork ? 'Private network' : 'Public market'}
           </span>
         )}
+        <PresenceChoice client={client} current={members.members.find((member) => member.self)?.status} />
       </PageHeader>
       {members.error && (
         <p className="panel error-panel" role="alert">

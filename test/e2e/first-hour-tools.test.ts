@@ -1,0 +1,85 @@
+// The tools a new user looked for in the first hour (issue 18, item 13), in Chromium against two
+// `cyclex serve` nodes connected on 127.0.0.1, each from the issue's steps:
+//   - presence: the user sets "away" on the Members page; both nodes' Members pages show it.
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MemberView } from '../../src/shared/api/members'
+import { makeTempDir, removeDir } from '../helpers/nodes'
+import { api as call, browserUnavailableReason, launchChromium, serveNode, type ServedNode } from './harness'
+
+const unavailable = browserUnavailableReason()
+if (unavailable) console.warn(`Skipping the first-hour tools tests: ${unavailable}`)
+
+const slow = { timeout: 30_000, interval: 250 }
+
+/** Poll outside a test (expect.poll works only inside one). */
+async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium against two cyclex serve nodes', () => {
+  let browser: Browser
+  let seller: ServedNode
+  let buyer: ServedNode
+  const dirs: string[] = []
+
+  beforeAll(async () => {
+    browser = await launchChromium()
+    for (let index = 0; index < 2; index++) dirs.push(await makeTempDir('cyclex-first-hour-tools-'))
+    seller = await serveNode(dirs[0]!)
+    buyer = await serveNode(dirs[1]!)
+    await call(seller, 'settings.update', { displayName: 'Sally Seller' })
+    await call(buyer, 'settings.update', { displayName: 'Bob Buyer' })
+    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
+    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
+    for (const [node, other] of [
+      [seller, buyer],
+      [buyer, seller],
+    ] as const) {
+      await waitUntil('each node lists the other', async () => (await call<{ members: MemberView[] }>(node, 'members.list')).members.some((member) => member.peerId === other.peerId && member.status === 'online'))
+    }
+  }, 90_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
+    await Promise.all(dirs.map(removeDir))
+  })
+
+  async function open(node: ServedNode, route: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
+    await page.goto(node.url)
+    await page.goto(`${node.origin}/#/${route}`)
+    await page.locator('[data-page-heading]').waitFor()
+    return page
+  }
+
+  const statusOn = (node: ServedNode, peerId: string) => async (): Promise<string | undefined> =>
+    (await call<{ members: MemberView[] }>(node, 'members.list')).members.find((member) => member.peerId === peerId)?.status
+
+  it('presence: "away" set on the Members page is published, and both Members pages show it', async () => {
+    const sellerPage = await open(seller, 'members')
+    const buyerPage = await open(buyer, 'members')
+    const ownRow = sellerPage.locator(`[data-testid=member-row][data-peer="${seller.peerId}"]`)
+    const sellerOnBuyer = buyerPage.locator(`[data-testid=member-row][data-peer="${seller.peerId}"]`)
+    await expect.poll(() => sellerOnBuyer.getAttribute('data-status'), slow).toBe('online')
+    expect(await sellerPage.getByTestId('presence-online').isChecked()).toBe(true)
+
+    await sellerPage.getByTestId('presence-away').check()
+    await expect.poll(() => ownRow.getAttribute('data-status'), slow).toBe('away')
+    await expect.poll(statusOn(buyer, seller.peerId), slow).toBe('away')
+    await expect.poll(() => sellerOnBuyer.getAttribute('data-status'), slow).toBe('away')
+    expect(await sellerOnBuyer.textContent()).toContain('Away')
+
+    // And back.
+    await sellerPage.getByTestId('presence-online').check()
+    await expect.poll(statusOn(buyer, seller.peerId), slow).toBe('online')
+    await expect.poll(() => sellerOnBuyer.getAttribute('data-status'), slow).toBe('online')
+    await sellerPage.close()
+    await buyerPage.close()
+  }, 90_000)
+})
