@@ -83,6 +83,8 @@ class Market implements MarketService {
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
   private writes: Promise<unknown> = Promise.resolve()
+  /** Facts gossip accepted in this turn of the event loop, stored together at its end. */
+  private gossiped: SignedFact[] = []
   private readonly epochs = new OneAtATime()
 
   constructor(
@@ -185,6 +187,7 @@ class Market implements MarketService {
       pubsub.unsubscribe(topic)
       pubsub.topicValidators.delete(topic)
     }
+    this.flushGossiped()
     await this.writes.catch(() => undefined)
   }
 
@@ -198,7 +201,7 @@ class Market implements MarketService {
   private act(verdict: Verdict, from: string): TopicValidatorResult {
     switch (verdict.outcome) {
       case 'accept':
-        void this.store([verdict.fact]).catch((error: unknown) => console.error('storing a fact failed:', error))
+        this.storeGossiped(verdict.fact)
         return TopicValidatorResult.Accept
       case 'ignore':
         if (verdict.leftToSync) this.components.onLeftToSync?.(from)
@@ -207,6 +210,22 @@ class Market implements MarketService {
         this.components.onRejected?.(from, verdict.reason)
         return TopicValidatorResult.Reject
     }
+  }
+
+  /**
+   * Facts accepted from gossip are stored together: those validated in one turn of the event loop (a
+   * burst, or what arrived while a write was running) make one batch, one level write and one book event.
+   */
+  private storeGossiped(fact: SignedFact): void {
+    this.gossiped.push(fact)
+    if (this.gossiped.length === 1) setImmediate(() => this.flushGossiped())
+  }
+
+  private flushGossiped(): void {
+    const facts = this.gossiped
+    if (facts.length === 0) return
+    this.gossiped = []
+    void this.store(facts).catch((error: unknown) => console.error('storing facts failed:', error))
   }
 
   async ingest(envelopes: Uint8Array[], from: string, options: { budgeted?: boolean } = {}): Promise<{ accepted: number; rejected: number }> {

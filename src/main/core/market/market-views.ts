@@ -72,7 +72,14 @@ export class MarketViews {
   negotiations(): NegotiationView[] {
     const { book, me } = this.components
     const views: NegotiationView[] = []
-    for (const { bid: bidId, ask: askId } of this.components.lastResult().negotiations) {
+    // Every epoch asks (epoch news): the market's tens of thousands of negotiations are tested against
+    // this node's own orders by id, and only its own pairs are looked up in the book.
+    const mine = book.ordersOf(me)
+    if (mine.length === 0) return views
+    const isMine = new Set<FactId>(mine)
+    for (const negotiation of this.components.lastResult().negotiations) {
+      const { bid: bidId, ask: askId } = negotiation
+      if (!isMine.has(bidId) && !isMine.has(askId)) continue
       const bid = book.order(bidId)
       const ask = book.order(askId)
       if (!bid || !ask || (bid.owner !== me && ask.owner !== me)) continue
