@@ -1,8 +1,10 @@
 // The tools a new user looked for in the first hour (issue 18, item 13), in Chromium against two
 // `cyclex serve` nodes connected on 127.0.0.1, each from the issue's steps:
-//   - presence: the user sets "away" on the Members page; both nodes' Members pages show it.
+//   - presence: the user sets "away" on the Members page; both nodes' Members pages show it;
+//   - negotiations: ten at once are ten entries of an inbox with a count badge, each opening its own.
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { NegotiationView, OrderView } from '../../src/shared/api/market'
 import type { MemberView } from '../../src/shared/api/members'
 import { makeTempDir, removeDir } from '../helpers/nodes'
 import { api as call, browserUnavailableReason, launchChromium, serveNode, type ServedNode } from './harness'
@@ -82,4 +84,41 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
     await sellerPage.close()
     await buyerPage.close()
   }, 90_000)
+
+  it('negotiations: ten at once are ten entries of the inbox, with a count badge, each opening its negotiation', async () => {
+    const page = await open(buyer, 'market')
+    const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
+    await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 500, price: 1_000, window } })
+    await expect.poll(async () => (await call<{ orders: OrderView[] }>(buyer, 'market.book', {})).orders.filter((order) => order.side === 'ask').length, slow).toBe(1)
+    const bids: OrderView[] = []
+    for (let index = 0; index < 10; index++) {
+      bids.push(await call<OrderView>(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 800 + index, window } }))
+    }
+    await expect.poll(async () => (await call<{ negotiations: NegotiationView[] }>(buyer, 'market.negotiations', {})).negotiations.length, slow).toBe(10)
+
+    const count = page.getByTestId('negotiation-count')
+    await expect.poll(() => count.getAttribute('data-open'), slow).toBe('10')
+    expect(await count.getAttribute('data-new')).toBe('10')
+    await page.getByTestId('negotiation-inbox-toggle').click()
+    await expect.poll(() => page.getByTestId('negotiation-entry').count(), slow).toBe(10)
+    expect(await page.getByTestId('negotiation-entry').first().textContent()).toContain('Buying from Sally Seller')
+    // Looking at the list makes them seen.
+    await expect.poll(() => count.getAttribute('data-new'), slow).toBe('0')
+
+    // The seventh bid's entry opens the seventh bid's negotiation.
+    const seventh = bids[6]!
+    await page.locator(`[data-testid=negotiation-entry][data-bid="${seventh.id}"]`).click()
+    await expect.poll(() => page.getByTestId('negotiation-dialog').isVisible(), slow).toBe(true)
+    expect(await page.getByTestId('my-price').textContent()).toContain('806')
+    expect(await page.getByTestId('their-price').textContent()).toContain('1,000')
+    await page.keyboard.press('Escape')
+    await expect.poll(() => page.getByTestId('negotiation-dialog').count(), slow).toBe(0)
+    // Another from the list, on another page.
+    await page.getByTestId('nav-members').click()
+    await page.getByTestId('negotiation-inbox-toggle').click()
+    await page.locator(`[data-testid=negotiation-entry][data-bid="${bids[2]!.id}"]`).click()
+    await expect.poll(() => page.getByTestId('negotiation-dialog').isVisible(), slow).toBe(true)
+    expect(await page.getByTestId('my-price').textContent()).toContain('802')
+    await page.close()
+  }, 120_000)
 })

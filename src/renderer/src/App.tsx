@@ -8,6 +8,7 @@ import { useNodeStatus } from './hooks/use-node-status'
 import { useSettings } from './hooks/use-settings'
 import { NegotiationDialog } from './market/components/NegotiationDialog'
 import { NegotiationNotice } from './market/components/NegotiationNotice'
+import { NegotiationInbox } from './market/components/NegotiationInbox'
 import { formOfDraft, type OrderForm } from './market/order-form'
 import { newDraftId, pageStorage } from './market/page-storage'
 import { useDrafts } from './market/use-drafts'
@@ -104,6 +105,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
             </li>
           ))}
         </ul>
+        <NegotiationInbox negotiations={market.negotiations} onOpen={setNegotiationKey} />
       </nav>
       <main className="content">
         {choosingLanding && <p className="panel loading">Opening…</p>}

@@ -1,0 +1,90 @@
+// Every open negotiation of this node's orders, in the sidebar on every page: a count badge (and how
+// many arrived since the list was last looked at), and a list whose entries each open their
+// negotiation's dialog. The one-at-a-time notice says a negotiation started; this is where ten of
+// them are found.
+import { useEffect, useRef, useState } from 'react'
+import type { NegotiationView } from '../../../../shared/api/market'
+import { PeerName } from '../../components/PeerName'
+import { formatInteger, formatPrice } from '../market-format'
+
+interface NegotiationInboxProps {
+  negotiations: readonly NegotiationView[]
+  onOpen(key: string): void
+}
+
+export const negotiationKey = (negotiation: Pick<NegotiationView, 'bid' | 'ask'>): string =>
+  `${negotiation.bid}|${negotiation.ask}`
+
+export function NegotiationInbox({ negotiations, onOpen }: NegotiationInboxProps) {
+  const details = useRef<HTMLDetailsElement>(null)
+  const [open, setOpen] = useState(false)
+  // Negotiations the user has seen listed; the others are new.
+  const [seen, setSeen] = useState<ReadonlySet<string>>(() => new Set())
+  const keys = negotiations.map(negotiationKey)
+  const fresh = keys.filter((key) => !seen.has(key)).length
+
+  useEffect(() => {
+    if (open) setSeen((current) => (keys.every((key) => current.has(key)) ? current : new Set([...current, ...keys])))
+  }, [open, keys])
+
+  const badge = `${negotiations.length} open${fresh > 0 ? `, ${fresh} new` : ''}`
+  return (
+    <details
+      ref={details}
+      className="inbox"
+      onToggle={(event) => setOpen(event.currentTarget.open)}
+      data-testid="negotiation-inbox"
+    >
+      <summary className="inbox-summary" data-testid="negotiation-inbox-toggle">
+        Negotiations{' '}
+        <span
+          className={`count${fresh > 0 ? ' count-new' : ''}`}
+          data-testid="negotiation-count"
+          data-open={negotiations.length}
+          data-new={fresh}
+        >
+          {negotiations.length}
+          <span className="visually-hidden"> ({badge})</span>
+        </span>
+      </summary>
+      <div className="inbox-panel">
+        {negotiations.length === 0 ? (
+          <p className="muted">None open. A bid and an ask whose prices do not meet start one.</p>
+        ) : (
+          <ul className="inbox-list" aria-label="Open negotiations">
+            {negotiations.map((negotiation) => {
+              const key = negotiationKey(negotiation)
+              const buying = negotiation.role === 'buyer'
+              return (
+                <li key={key}>
+                  <button
+                    type="button"
+                    className="inbox-entry"
+                    onClick={() => {
+                      if (details.current) details.current.open = false
+                      onOpen(key)
+                    }}
+                    data-testid="negotiation-entry"
+                    data-bid={negotiation.bid}
+                    data-ask={negotiation.ask}
+                  >
+                    <span>
+                      {buying ? 'Buying from' : 'Selling to'}{' '}
+                      <PeerName peer={buying ? negotiation.seller : negotiation.buyer} copy={false} />
+                      {!seen.has(key) && <span className="badge inbox-new"> new</span>}
+                    </span>
+                    <span className="muted">
+                      {formatInteger(negotiation.quantity)} {negotiation.unit === 'flop' ? 'GFLOP' : 'views'}: they{' '}
+                      {buying ? 'ask' : 'bid'} {formatPrice(buying ? negotiation.askPrice : negotiation.bidPrice)}, you{' '}
+                      {formatPrice(buying ? negotiation.bidPrice : negotiation.askPrice)} µcr
+                    </span>
+                  </button>
+                </li>
+              )
+            })}
+          </ul>
+        )}
+      </div>
+    </details>
+  )
+}
