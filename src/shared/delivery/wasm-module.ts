@@ -11,6 +11,7 @@
 // (WebAssembly.validate), and what comes out is validated again: a fuzz property
 // (test/unit/fuzz/wasm-module.test.ts) holds that any bytes give a WasmModuleError or a module that
 // validates and keeps its exports.
+import { canonicalizeNan, nanMakingOps } from './nan-canonical'
 import { CyclexError, registerErrorClass } from '../errors'
 //
 // The counter: a new mutable i64 global, exported as `cyclex_flops`. Float operations are counted per
@@ -405,14 +406,21 @@ function counterUpdate(globalIndex: number, count: number): number[] {
   return [0x23, ...u32Bytes(globalIndex), 0x42, ...s64Bytes(count), 0x7c, 0x24, ...u32Bytes(globalIndex)]
 }
 
-function instrumentBody(body: Uint8Array, globalIndex: number): Uint8Array {
+/**
+ * The function body counting its float operations and with canonical NaNs (nan-canonical.ts): two
+ * locals are added after the function's own, an f32 and an f64, to hold a value being canonicalized.
+ */
+function instrumentBody(body: Uint8Array, globalIndex: number, parameters: number): Uint8Array {
   const reader = new Reader(body)
   const localGroups = reader.u32()
+  const groupsStart = reader.offset
+  let locals = parameters
   for (let index = 0; index < localGroups; index++) {
-    reader.u32()
+    locals += reader.u32()
     skipValueOrReferenceType(reader)
   }
-  const parts: (Uint8Array | number[])[] = [body.subarray(0, reader.offset)]
+  const temps = { f32: u32Bytes(locals), f64: u32Bytes(locals + 1) }
+  const parts: (Uint8Array | number[])[] = [u32Bytes(localGroups + 2), body.subarray(groupsStart, reader.offset), [0x01, 0x7d, 0x01, 0x7c]]
   let copiedFrom = reader.offset
   let pending = 0
   while (!reader.done) {
@@ -425,6 +433,11 @@ function instrumentBody(body: Uint8Array, globalIndex: number): Uint8Array {
     }
     if (countedFloatOps.has(opcode)) pending++
     skipImmediates(reader, opcode)
+    const nanType = nanMakingOps.get(opcode)
+    if (nanType !== undefined) {
+      parts.push(body.subarray(copiedFrom, reader.offset), canonicalizeNan(nanType, temps[nanType]))
+      copiedFrom = reader.offset
+    }
   }
   parts.push(body.subarray(copiedFrom))
   return concat(parts)
@@ -473,13 +486,42 @@ export function appendEntry(section: Section | undefined, id: number, entry: num
   return { id, content: concat([u32Bytes(count + 1), section.content.subarray(reader.offset), entry]) }
 }
 
-function rewriteCode(section: Section, globalIndex: number): Section {
+/**
+ * The parameter count of each function the module defines, in code section order: the temporaries
+ * instrumentBody adds are the function's first locals after its parameters and its own locals.
+ */
+function parameterCounts(sections: readonly Section[]): number[] {
+  const paramsOfType: number[] = []
+  const types = sections.find((section) => section.id === 1)
+  if (types) {
+    const reader = new Reader(types.content)
+    const count = reader.u32()
+    for (let index = 0; index < count; index++) {
+      if (reader.byte() !== 0x60) throw new NotInstrumentableError('the module has types other than function types (GC), which are not instrumented')
+      const params = reader.u32()
+      for (let param = 0; param < params; param++) skipValueOrReferenceType(reader)
+      const results = reader.u32()
+      for (let result = 0; result < results; result++) skipValueOrReferenceType(reader)
+      paramsOfType.push(params)
+    }
+  }
+  const functions = sections.find((section) => section.id === 3)
+  const counts: number[] = []
+  if (functions) {
+    const reader = new Reader(functions.content)
+    const count = reader.u32()
+    for (let index = 0; index < count; index++) counts.push(paramsOfType[reader.u32()] ?? 0)
+  }
+  return counts
+}
+
+function rewriteCode(section: Section, globalIndex: number, parameters: readonly number[]): Section {
   const reader = new Reader(section.content)
   const count = reader.u32()
   const parts: (Uint8Array | number[])[] = [u32Bytes(count)]
   for (let index = 0; index < count; index++) {
     const size = reader.u32()
-    const body = instrumentBody(reader.take(size), globalIndex)
+    const body = instrumentBody(reader.take(size), globalIndex, parameters[index] ?? 0)
     parts.push(u32Bytes(body.length), body)
   }
   return { id: 10, content: concat(parts) }
@@ -526,7 +568,8 @@ export function prepareJobModule(bytes: Uint8Array, options: PrepareOptions): Pr
     const globalIndex = countImportedGlobals(sections) + definedGlobals
     const code = sections.find((section) => section.id === 10)
     if (!code) return { bytes: capped, instrumented: false, notInstrumentedReason: 'the module has no code' }
-    sections = sections.map((section) => (section.id === 10 ? rewriteCode(section, globalIndex) : section))
+    const parameters = parameterCounts(sections)
+    sections = sections.map((section) => (section.id === 10 ? rewriteCode(section, globalIndex, parameters) : section))
     // A mutable i64 initialised by `i64.const 0; end`.
     const globalEntry = [0x7e, 0x01, 0x42, 0x00, 0x0b]
     const nameBytes = Array.from(new TextEncoder().encode(flopCounterExport))
