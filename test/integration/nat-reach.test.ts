@@ -202,7 +202,9 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
   it('a home behind the symmetric NAT stays relayed: its punch cannot predict the port', async () => {
     await waitFor(async () => (await status(buyer)).reachability.relays.includes(publicNode.peerId), 'the buyer to hold a reservation', 60_000)
     await buyer.call('node.connect', { address: `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}/p2p-circuit/p2p/${seller.peerId}` }).catch(() => undefined)
-    // Three tries of 5 s each at most (hole-punch.ts); give them time to fail.
+    // The seller tried to punch when the buyer's job came through the relay, and failed; it leaves this
+    // peer's relayed connections alone for 5 minutes after that (hole-punch.ts). Were it to try, three
+    // tries take 5 s each at most; this waits for them.
     await new Promise((resolve) => setTimeout(resolve, 20_000))
     const kind = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)?.kind
     note(`hole punch from a ${lab.homes[1]!.kind} NAT to a cone NAT`, kind === 'hole-punched' ? 'succeeded' : `not made (${kind ?? 'no connection'})`)

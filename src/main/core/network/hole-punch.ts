@@ -48,7 +48,10 @@ export interface HolePunchComponents {
     dial(address: Multiaddr, options: AbortOptions & Record<string, unknown>): Promise<Connection>
     dialTransportForMultiaddr(address: Multiaddr): unknown
   }
-  connectionManager: { openConnection(addresses: Multiaddr[], options: AbortOptions & { force: boolean }): Promise<Connection> }
+  connectionManager: {
+    openConnection(addresses: Multiaddr[], options: AbortOptions & { force: boolean }): Promise<Connection>
+    getConnections(peerId?: PeerId): Connection[]
+  }
   peerStore: Pick<PeerStore, 'get'>
   addressManager: { getAddresses(): Multiaddr[] }
   events: TypedEventTarget<Libp2pEvents>
@@ -63,6 +66,11 @@ export class HolePunchError extends Error {
 export const maxAddressesDialled = 4
 /** How long an observation of our public IP counts; a laptop moves between networks. */
 const observationTtlMs = 30 * 60_000
+/**
+ * After a punch to a peer failed, how long its relayed connections are left alone: its NAT (or ours)
+ * is likely symmetric, and libp2p opens a new relayed connection for many streams to such a peer.
+ */
+const failedPunchQuietMs = 5 * 60_000
 /** After a punch, how long the relayed connection is kept for the streams still on it. */
 const relayedDrainMs = 10 * 60_000
 
@@ -124,6 +132,9 @@ class HolePunch implements Startable {
   private readonly observedIps = new Map<string, number>()
   private readonly drains = new Set<ReturnType<typeof setInterval>>()
   private topologyId: string | undefined
+  /** Peers a punch is under way with (one at a time each), and when a punch to a peer last failed. */
+  private readonly punching = new Set<string>()
+  private readonly failedAt = new Map<string, number>()
   private started = false
   private readonly onIdentify = (event: CustomEvent<{ observedAddr?: Multiaddr; connection: Connection }>): void => {
     const { observedAddr, connection } = event.detail
@@ -156,7 +167,12 @@ class HolePunch implements Startable {
           stream.abort(new HolePunchProtocolError('a hole punch is asked on a relayed connection only'))
           return
         }
-        void this.answer(stream, connection).catch((error: unknown) => {
+        // B decides whether to try again after a failure; A answers each of its attempts.
+        if (!this.worthPunching(connection.remotePeer, false)) {
+          stream.abort(new HolePunchProtocolError('a hole punch with this peer is under way, or a direct connection is open'))
+          return
+        }
+        void this.once(connection.remotePeer, () => this.answer(stream, connection), false).catch((error: unknown) => {
           this.log('hole punch asked by %p failed: %s', connection.remotePeer, (error as Error).message)
           stream.abort(error as Error)
         })
@@ -167,8 +183,8 @@ class HolePunch implements Startable {
       notifyOnLimitedConnection: true,
       // The peer that was dialled through the relay starts the punch (B in the spec).
       onConnect: (peerId, connection) => {
-        if (!isRelayed(connection) || connection.direction !== 'inbound') return
-        void this.punch(connection).catch((error: unknown) => this.log('hole punch to %p failed: %s', peerId, (error as Error).message))
+        if (!isRelayed(connection) || connection.direction !== 'inbound' || !this.worthPunching(peerId, true)) return
+        void this.once(peerId, () => this.punch(connection), true).catch((error: unknown) => this.log('hole punch to %p failed: %s', peerId, (error as Error).message))
       },
     })
   }
@@ -180,6 +196,32 @@ class HolePunch implements Startable {
     this.drains.clear()
     if (this.topologyId !== undefined) this.components.registrar.unregister(this.topologyId)
     await this.components.registrar.unhandle(holePunchProtocol)
+  }
+
+  /** No punch while one runs with the peer, with a direct connection open, or (to start one) lately failed. */
+  private worthPunching(peer: PeerId, starting: boolean): boolean {
+    const key = peer.toString()
+    if (this.punching.has(key)) return false
+    if (starting && Date.now() - (this.failedAt.get(key) ?? -Infinity) < failedPunchQuietMs) return false
+    return !this.components.connectionManager.getConnections(peer).some((connection) => connection.status === 'open' && !isRelayed(connection))
+  }
+
+  private async once(peer: PeerId, run: () => Promise<void>, recordFailure: boolean): Promise<void> {
+    const key = peer.toString()
+    this.punching.add(key)
+    try {
+      await run()
+      this.failedAt.delete(key)
+    } catch (error) {
+      if (recordFailure) {
+        const now = Date.now()
+        for (const [peerKey, at] of this.failedAt) if (now - at >= failedPunchQuietMs) this.failedAt.delete(peerKey)
+        this.failedAt.set(key, now)
+      }
+      throw error
+    } finally {
+      this.punching.delete(key)
+    }
   }
 
   /** B: open the exchange on the relayed connection, then dial A half a round trip after SYNC. */
