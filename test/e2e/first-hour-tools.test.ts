@@ -1,7 +1,8 @@
 // The tools a new user looked for in the first hour (issue 18, item 13), in Chromium against two
 // `cyclex serve` nodes connected on 127.0.0.1, each from the issue's steps:
 //   - presence: the user sets "away" on the Members page; both nodes' Members pages show it;
-//   - negotiations: ten at once are ten entries of an inbox with a count badge, each opening its own.
+//   - negotiations: ten at once are ten entries of an inbox with a count badge, each opening its own;
+//   - preferred sellers are picked from the member list by name, not pasted as peer IDs.
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NegotiationView, OrderView } from '../../src/shared/api/market'
@@ -121,4 +122,25 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
     expect(await page.getByTestId('my-price').textContent()).toContain('802')
     await page.close()
   }, 120_000)
+
+  it('preferred sellers: picked from the member list by name, the bid names the seller', async () => {
+    const page = await open(buyer, 'market')
+    await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
+    await page.getByTestId('side-bid').check()
+    await page.getByTestId('order-quantity').fill('5')
+    await page.getByTestId('order-price').fill('3')
+    await page.getByTestId('order-more-summary').click()
+    const pick = page.locator(`[data-testid=order-member][data-peer="${seller.peerId}"]`)
+    await expect.poll(() => pick.count(), slow).toBe(1)
+    // By name, with no entry for this node itself.
+    expect(await page.getByTestId('order-members').textContent()).toContain('Sally Seller')
+    expect(await page.locator(`[data-testid=order-member][data-peer="${buyer.peerId}"]`).count()).toBe(0)
+    await pick.check()
+    await page.getByTestId('place-order').click()
+    await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('Placed')
+    const mine = await call<{ orders: OrderView[] }>(buyer, 'market.myOrders', {})
+    const placed = mine.orders.find((order) => order.side === 'bid' && order.price === 3)
+    expect(placed?.counterparties).toEqual({ peers: [seller.peerId] })
+    await page.close()
+  }, 90_000)
 })

@@ -9,6 +9,8 @@ import type { GroupMembers } from '../../../shared/market'
 export interface Directory {
   names: ReadonlyMap<string, string>
   groupMembers: GroupMembers
+  /** Every member this node knows, as members.list gives them (the order form picks from them). */
+  members: readonly MemberView[]
 }
 
 export function directoryOf(members: readonly MemberView[], groups: readonly GroupView[]): Directory {
@@ -24,7 +26,7 @@ export function directoryOf(members: readonly MemberView[], groups: readonly Gro
     for (const group of member.groups) add(group, member.peerId)
   }
   for (const group of groups) for (const peer of group.members) add(group.id, peer)
-  return { names, groupMembers: (group) => lists.get(group) }
+  return { names, groupMembers: (group) => lists.get(group), members }
 }
 
-export const DirectoryContext = createContext<Directory>({ names: new Map(), groupMembers: () => undefined })
+export const DirectoryContext = createContext<Directory>({ names: new Map(), groupMembers: () => undefined, members: [] })

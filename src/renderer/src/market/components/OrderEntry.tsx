@@ -16,6 +16,7 @@ import { inUserWords } from '../user-words'
 import { newDraftId } from '../page-storage'
 import { capabilityFieldsOf, prefillCapabilities, withoutPrefill, type CapabilityFields } from '../profile-prefill'
 import { defaultPolicyForm, policyParams, type PolicyForm } from '../policy-form'
+import { MemberPicker } from './MemberPicker'
 import { PolicyFields } from './NegotiationDialog'
 import { LiveBookContext } from '../live-book'
 import { describePreview, previewOrder } from '../preview'
@@ -480,6 +481,7 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
             {errorFor('groups')}
           </label>
         </div>
+        <MemberPicker peers={form.peers} onChange={(peers) => update({ peers })} side={form.side} me={me} />
         {groups.length > 0 && (
           <fieldset className="group-choices" data-testid="order-groups">
             <legend>My groups</legend>
