@@ -66,7 +66,7 @@ function api<T>(node: ServedNode, command: string, params: unknown = {}): Promis
             if (response.statusCode !== 200 || answer.error) reject(new Error(`${command} failed: ${answer.error?.message ?? response.statusCode}`))
             else resolve(answer.result as T)
           } catch (error) {
-            reject(error as Error)
+            reject(error instanceof Error ? error : new Error(String(error)))
           }
         })
         response.on('error', reject)
@@ -105,7 +105,7 @@ function listen(served: ServedNode, member: Omit<Member, 'socket'>): Promise<Web
   })
   socket.on('message', (data) => {
     const at = performance.now()
-    const event = JSON.parse(String(data)) as { type: string; data: MarketSummary }
+    const event = JSON.parse((data as Buffer).toString('utf8')) as { type: string; data: MarketSummary }
     if (event.type !== 'market.book') return
     member.lastFacts = Math.max(member.lastFacts, event.data.facts)
     for (const waiter of member.waiters.splice(0)) {

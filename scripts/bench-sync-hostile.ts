@@ -171,7 +171,7 @@ for (const [label, init] of runs.filter(([label]) => process.env.BENCH_ONLY === 
   console.log(`  8 peers querying every ${attackGapMs / 1000} s: a late joiner (2,000 facts) synced in ${time(hold)}`)
   results[label] = { perRequestBytes: perRequest, perPeerBytes8s: perPeer.bytes, perPeerSessions8s: perPeer.sessions, outboundStallMs: stall, inboundHoldMs: hold }
 }
-await Promise.all(hosts.map((host) => host.stop()))
+await Promise.all(hosts.map(async (host) => host.stop()))
 
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(

@@ -20,7 +20,7 @@ export class CyclexError extends Error {
   constructor(message: string, options: { code?: string; path?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
-    this.code = options.code ?? (new.target as typeof CyclexError).code
+    this.code = options.code ?? new.target.code
     this.path = options.path
   }
 

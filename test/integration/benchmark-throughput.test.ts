@@ -14,7 +14,7 @@ async function host(): Promise<Host> {
 }
 
 afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((each) => each.stop()))
+  await Promise.all(hosts.splice(0).map(async (each) => each.stop()))
 })
 
 describe('/cyclex/throughput/1.0.0', () => {

@@ -48,7 +48,7 @@ beforeAll(async () => {
   seller = await nodes.start({ delivery: { idleSource, policyCheckMs: 100 } })
   buyer = await nodes.start()
   buyer.api.subscribe((event) => {
-    if (event.type === 'delivery.progress') progress.push(event.data as Progress)
+    if (event.type === 'delivery.progress') progress.push(event.data)
   })
   await connectAndMesh(buyer, seller)
   await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
@@ -172,7 +172,7 @@ describe('the seller\'s policy on running jobs', () => {
   it('refuses a malformed policy with the field at fault and keeps the stored one', async () => {
     const before = await seller.api.call('delivery.policy', {})
     await expect(seller.api.call('delivery.setPolicy', { hours: { start: 25, end: 3 } })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/hours/) })
-    await expect(seller.api.call('delivery.setPolicy', { whenBusy: 'sleep' } as never)).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/whenBusy/) })
+    await expect(seller.api.call('delivery.setPolicy', { whenBusy: 'sleep' })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/whenBusy/) })
     expect(await seller.api.call('delivery.policy', {})).toEqual(before)
   })
 })

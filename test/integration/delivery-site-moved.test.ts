@@ -91,7 +91,7 @@ describe('a site whose port is taken when the seller restarts', () => {
       return answer
     }
     stranger = await createSyncHost()
-    await stranger.dial(multiaddr(buyer.status().listenAddresses[0]!))
+    await stranger.dial(multiaddr(buyer.status().listenAddresses[0]))
     expect(await notify(stranger, {})).toMatchObject({ type: 'refused', code: 'ERR_DELIVERY_REFUSED', message: `this node buys no page views from ${stranger.peerId.toString()} under agreement ${agreementId}` })
     // The seller's own libp2p host (public on the node for tests), to speak as the agreement's seller.
     const sellerHost = (seller as unknown as { host: Libp2p }).host

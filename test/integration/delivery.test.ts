@@ -317,7 +317,7 @@ describe('a hostile seller', () => {
       })()
     })
     const progress: Array<{ cpuMs: number }> = []
-    const unsubscribe = buyer.api.subscribe((event) => event.type === 'delivery.progress' && progress.push(event.data as { cpuMs: number }))
+    const unsubscribe = buyer.api.subscribe((event) => event.type === 'delivery.progress' && progress.push(event.data))
     const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['1000'], gflopBudget: 1 })) as JobResult
     unsubscribe()
     expect(result).toMatchObject({ state: 'refused', reason: 'refused by the seller', receipt: null })

@@ -29,7 +29,7 @@ const hosts: Host[] = []
 const dirs: string[] = []
 
 afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((host) => host.stop()))
+  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
   await Promise.all(running.splice(0).map((node) => node.stop()))
   await Promise.all(dirs.splice(0).map(removeDir))
 })
@@ -107,7 +107,7 @@ describe('a hostile peer in the mesh', () => {
     const captured: Uint8Array[] = []
     pubsub.addEventListener('message', (event) => captured.push(event.detail.data))
     for (const topic of Object.values(topics)) pubsub.subscribe(topic)
-    for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]!))
+    for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]))
     const malloryId = mallory.peerId.toString()
     await waitFor(
       () => honest.every((node) => Object.values(topics).every((topic) => gossip(node).getMeshPeers(topic).includes(malloryId))),
@@ -202,7 +202,7 @@ describe('a hostile peer in the mesh', () => {
     const { host: mallory } = await startMallory()
     const pubsub = mallory.services.pubsub
     pubsub.subscribe(membersTopic)
-    for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]!))
+    for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]))
     const malloryId = mallory.peerId.toString()
     await waitFor(() => honest.every((node) => gossip(node).getMeshPeers(membersTopic).includes(malloryId)), 'Mallory in the members mesh of both nodes', 20_000)
     for (const node of honest) expect(gossip(node).getScore(malloryId)).toBeGreaterThanOrEqual(0)
@@ -216,7 +216,7 @@ describe('a hostile peer in the mesh', () => {
 function factIdOf(envelope: Uint8Array): string {
   if (envelope[0] !== 0xa2) return ''
   try {
-    const { body } = (dagCbor.decode(envelope) ?? {}) as { body?: Uint8Array }
+    const body = dagCbor.decode<{ body?: Uint8Array } | null>(envelope)?.body
     return body instanceof Uint8Array ? factIdOfBody(body) : ''
   } catch {
     return ''

@@ -87,7 +87,7 @@ async function startPeer(facts: SignedFact[]): Promise<{ host: Host; sync: FactS
 }
 
 async function joinMesh(peer: Host, node: Inside): Promise<void> {
-  await peer.dial(multiaddr(node.status().listenAddresses[0]!))
+  await peer.dial(multiaddr(node.status().listenAddresses[0]))
   const id = peer.peerId.toString()
   const gossip = node.host.services.pubsub as unknown as GossipSub
   await waitFor(() => gossip.getMeshPeers(topics.orders).includes(id), 'the peer in the node\'s orders mesh', 20_000)

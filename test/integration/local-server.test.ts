@@ -181,7 +181,7 @@ describe('the headless server', () => {
 
     const own = await openEvents(server.port, { Cookie: `cyclex_token_${server.port}=${token}`, Origin: `http://127.0.0.1:${server.port}` })
     expect(own.status).toBeUndefined()
-    const received = new Promise<ApiEvent>((resolve) => own.socket.once('message', (data) => resolve(JSON.parse(String(data)))))
+    const received = new Promise<ApiEvent>((resolve) => own.socket.once('message', (data) => resolve(JSON.parse((data as Buffer).toString('utf8')))))
     hub.emit({ type: 'settings.changed', data: { ...defaultSettings, displayName: 'Bench' } })
     expect(await received).toEqual({ type: 'settings.changed', data: { ...defaultSettings, displayName: 'Bench' } })
     own.socket.close()

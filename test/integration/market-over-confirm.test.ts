@@ -71,7 +71,7 @@ describe('a seller that confirms more than its ask', () => {
     }
     // Bob is told his agreement turned void, and why; his node refuses to run a job on it.
     await waitFor(() => bobEvents.some((event) => event.type === 'market.agreementVoided'), "Bob's node telling him the agreement is void")
-    const voided = bobEvents.find((event) => event.type === 'market.agreementVoided')!.data as AgreementView
+    const voided = bobEvents.find((event) => event.type === 'market.agreementVoided')!.data
     expect(voided).toMatchObject({ id: bobTake.id, role: 'buyer', status: 'void', voidReason: 'ask-overfilled' })
     expect(voided.voidExplanation).toContain('confirmed more than its ask')
     // Every honest node blocks Mallory on its own (the default setting), and lists why.

@@ -18,7 +18,7 @@ const dirs: string[] = []
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((node) => node.stop()))
-  await Promise.all(hosts.splice(0).map((host) => host.stop()))
+  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
   await Promise.all(dirs.splice(0).map(removeDir))
 })
 
@@ -116,7 +116,7 @@ describe('members across nodes', () => {
     const { host: mallory, key: malloryKey } = await startRawHost()
     hosts.push(mallory)
     mallory.services.pubsub.subscribe(membersTopic)
-    await mallory.dial(multiaddr(node.status().listenAddresses[0]!))
+    await mallory.dial(multiaddr(node.status().listenAddresses[0]))
     await waitFor(() => mallory.services.pubsub.getSubscribers(membersTopic).length > 0, 'the node to subscribe for Mallory', settleMs)
 
     const victim = createNodeFactSigner(new Uint8Array(32).fill(7))

@@ -132,7 +132,7 @@ describe('storage faults', () => {
     )
     children.push(holder)
     await new Promise<void>((resolve, reject) => {
-      holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve())
+      holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('open') && resolve())
       holder.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)))
     })
     const error = await startFailure(dataDir)
@@ -171,7 +171,7 @@ describe('a full disk (simulated)', () => {
   it('a batch of facts that cannot be written is not half-written: neither the store nor the log holds any of it, and later writes work', async () => {
     const { db, state } = fullDiskLevel()
     await db.open()
-    const log = await openFactLog(storeOver(db as unknown as RootDatabase))
+    const log = await openFactLog(storeOver(db))
     const signer = createNodeFactSigner(new Uint8Array(32).fill(5))
     const now = Date.now()
     const facts = Array.from({ length: 20 }, (_, index) => {
@@ -191,7 +191,7 @@ describe('a full disk (simulated)', () => {
     expect(log.fingerprint.root()).toEqual(fingerprintBefore)
 
     state.full = false
-    const reopened = await openFactLog(storeOver(db as unknown as RootDatabase))
+    const reopened = await openFactLog(storeOver(db))
     expect(reopened.size).toBe(5)
     expect(await log.add(facts.slice(5))).toHaveLength(15)
     expect((await openFactLog(storeOver(db as unknown as RootDatabase))).size).toBe(20)

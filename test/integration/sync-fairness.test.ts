@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const controller of stopping) controller.abort()
   stopping.clear()
   await Promise.all(peers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(hosts.splice(0).map((host) => host.stop()))
+  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
 })
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

@@ -17,7 +17,7 @@ const hosts: Libp2p[] = []
 
 afterEach(async () => {
   await Promise.all(peers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(hosts.splice(0).map((host) => host.stop()))
+  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
 })
 
 async function honest(facts = makeOrders(300, 7)): Promise<SyncPeer> {

@@ -196,7 +196,7 @@ export class NamespacedNode {
     })
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     const log: string[] = []
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk))
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL')
@@ -207,7 +207,7 @@ export class NamespacedNode {
         clearTimeout(timer)
         if (!node) reject(new Error(`the node in ${namespace} exited with ${code}: ${log.join('').slice(-2000)}`))
       })
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         let message: { ready?: string; id?: number; result?: unknown; error?: { name: string; message: string } }
         try {
           message = JSON.parse(line) as typeof message
@@ -218,7 +218,7 @@ export class NamespacedNode {
           clearTimeout(timer)
           node = new NamespacedNode(message.ready, child, exited)
           node.log.push(...log)
-          child.stderr!.on('data', (chunk: string) => node!.log.push(chunk))
+          child.stderr.on('data', (chunk: string) => node!.log.push(chunk))
           resolve(node)
           return
         }

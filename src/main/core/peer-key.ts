@@ -43,5 +43,5 @@ export async function loadOrCreatePeerKey(dataDir: string): Promise<Ed25519Priva
   }
   // A key copied in from elsewhere may have looser permissions; nobody else should read it.
   await chmod(file, 0o600)
-  return key as Ed25519PrivateKey
+  return key
 }

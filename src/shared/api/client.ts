@@ -23,13 +23,13 @@ export type CallAnswer = { result: unknown } | { error: unknown }
 
 export function decodeAnswer<Name extends CommandName>(name: Name, answer: unknown): CommandResult<Name> {
   if (typeof answer === 'object' && answer !== null && 'error' in answer) {
-    const error = (answer as { error: unknown }).error
+    const error = answer.error
     throw isSerializedError(error) ? errorFromJSON(error) : new CyclexError(`${name} failed`)
   }
   if (typeof answer !== 'object' || answer === null || !('result' in answer)) {
     throw new CyclexError(`The node's answer to ${name} has neither a result nor an error`)
   }
-  return parseWith(commands[name].result, (answer as { result: unknown }).result, `${name} result`) as CommandResult<Name>
+  return parseWith(commands[name].result, answer.result, `${name} result`) as CommandResult<Name>
 }
 
 export function decodeEvent(raw: unknown): ApiEvent | undefined {

@@ -92,10 +92,10 @@ export function mineOrder(order: OrderFact, bits: number, sha256: Sha256): Mined
 export function mineOrderSteps(order: OrderFact, bits: number, sha256: Sha256, from: MiningProgress, maxTries: number): MinedOrder | MiningProgress {
   const { nonce: _unused, ...unmined } = order
   if (bits <= 0) {
-    const id = factIdOfBody(encodeFactBody(unmined as OrderFact), sha256)
-    return { order: unmined as OrderFact, id, tries: 0 }
+    const id = factIdOfBody(encodeFactBody(unmined), sha256)
+    return { order: unmined, id, tries: 0 }
   }
-  const body = encodeFactBody({ ...unmined, nonce: firstNonce } as OrderFact)
+  const body = encodeFactBody({ ...unmined, nonce: firstNonce })
   const marker = new Uint8Array(9)
   writeNonce(marker, 0, firstNonce)
   let at = -1

@@ -153,7 +153,7 @@ console.log(run.pid)
 setInterval(() => {}, 1000)`
     const node = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
     const jobPid = await new Promise<number>((resolve, reject) => {
-      node.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
+      node.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())))
       node.once('exit', (code) => reject(new Error(`the node exited first (${code})`)))
     })
     const running = (): boolean => {

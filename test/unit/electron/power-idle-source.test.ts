@@ -2,7 +2,7 @@
 // the hour and the load from the base source, and the policy refuses jobs while someone uses the
 // machine or it runs on battery.
 import { describe, expect, it } from 'vitest'
-import { policyRefusal, type MachineState } from '../../../src/shared/delivery/policy'
+import { policyRefusal } from '../../../src/shared/delivery/policy'
 import { defaultDeliveryPolicy } from '../../../src/shared/api/delivery'
 import type { IdleSource } from '../../../src/main/core/delivery/machine-state'
 import { powerMonitorIdleSource, type PowerMonitorLike } from '../../../src/main/electron/power-idle-source'
@@ -76,7 +76,7 @@ describe('powerMonitorIdleSource', () => {
   it('makes the default policy refuse jobs while the user is active or on battery, and allow them when idle on mains', async () => {
     const monitor = new StubPowerMonitor()
     const source = powerMonitorIdleSource(monitor, base)
-    const refusal = async (): Promise<string | null> => policyRefusal(defaultDeliveryPolicy, (await source.state(0)) as MachineState)
+    const refusal = async (): Promise<string | null> => policyRefusal(defaultDeliveryPolicy, (await source.state(0)))
     monitor.idleSeconds = 3
     expect(await refusal()).toMatch(/someone is using it/)
     monitor.idleSeconds = 300

@@ -71,8 +71,8 @@ describe('fuzzing the API service (createApiService.call)', () => {
   })
 
   it('regression: a command name whose toString throws is an UnknownCommandError, not a TypeError', async () => {
-    await expect(service.call(Object.create(null) as never, {} as never)).rejects.toBeInstanceOf(UnknownCommandError)
-    await expect(service.call([Object.create(null)] as never, {} as never)).rejects.toBeInstanceOf(UnknownCommandError)
+    await expect(service.call(Object.create(null) as never, {})).rejects.toBeInstanceOf(UnknownCommandError)
+    await expect(service.call([Object.create(null)] as never, {})).rejects.toBeInstanceOf(UnknownCommandError)
   })
 })
 

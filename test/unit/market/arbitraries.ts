@@ -95,4 +95,4 @@ export const nowArbitrary = fc.integer({ min: 0, max: 5 }).map((h) => day0 + h *
 /** A book whose orders are followed by many facts about them: material for a sequence of epochs. */
 export const eventfulBookArbitrary = fc
   .array(orderArbitrary, { minLength: 4, maxLength: 40, size: 'medium' })
-  .chain((orders) => factsAbout(orders, 40).map((others) => ({ orders: orders as IdentifiedFact[], others })))
+  .chain((orders) => factsAbout(orders, 40).map((others) => ({ orders, others })))

@@ -95,7 +95,7 @@ describe('canonical signed facts', () => {
     const unsortedError = errorOf(() => decodeSignedFact(encodeSignedFact({ body: unsortedBody, signature: cancelSigned.signature }), verifier))
     expect(unsortedError).toBeInstanceOf(NonCanonicalEncodingError)
     // A float where a whole number belongs is a field error, not an encoding one.
-    const floatBody = dagCbor.encode({ ...(dagCbor.decode(body) as object), price: 1.5 })
+    const floatBody = dagCbor.encode({ ...dagCbor.decode<object>(body), price: 1.5 })
     const floatError = errorOf(() => decodeSignedFact(encodeSignedFact({ body: floatBody, signature: signed.signature }), verifier))
     expect(floatError.message).toBe('price must be a whole number of micro-credits')
   })
@@ -139,7 +139,7 @@ describe('reading the envelope', () => {
     const slowVerdict = (bytes: Uint8Array): string => {
       // The rule the fast path must agree with: decode, require { body, signature }, re-encode identically.
       try {
-        const decoded = dagCbor.decode(bytes) as Record<string, unknown>
+        const decoded = dagCbor.decode<Record<string, unknown>>(bytes)
         const same = Buffer.from(dagCbor.encode({ body: decoded.body, signature: decoded.signature })).equals(Buffer.from(bytes))
         return same && Object.keys(decoded).length === 2 ? 'canonical' : 'refused'
       } catch {

@@ -9,8 +9,6 @@ import {
   requirementsMet,
   windowContains,
   type AmendFact,
-  type CancelFact,
-  type DeclineFact,
   type GroupFact,
   type IdentifiedFact,
   type MatchResult,
@@ -34,7 +32,7 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
   const unique = new Map(facts.map((fact) => [fact.id, fact.fact]))
   const all = [...unique.entries()]
   const ofKind = <K extends string>(kind: K) => all.filter(([, fact]) => fact.kind === kind) as [string, Extract<typeof all[number][1], { kind: K }>][]
-  const orders = new Map(ofKind('order').map(([id, fact]) => [id, fact as OrderFact]))
+  const orders = new Map(ofKind('order').map(([id, fact]) => [id, fact]))
   const groups = new Map<string, { id: string; fact: GroupFact }>()
   for (const [id, fact] of ofKind('group')) {
     const current = groups.get(groupIdOf(fact))
@@ -46,7 +44,7 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
   const terms = new Map<string, Terms>()
   for (const [id, fact] of orders) {
     let best: [string, AmendFact] | undefined
-    for (const [amendId, amend] of ofKind('amend') as [string, AmendFact][]) {
+    for (const [amendId, amend] of ofKind('amend')) {
       if (amend.order !== id || amend.owner !== fact.owner || amend.createdAt < fact.createdAt || amend.quantity > fact.quantity) continue
       if (amend.range !== undefined && (fact.side === 'bid' ? amend.range < amend.price : amend.range > amend.price)) continue
       if (!best || amend.seq > best[1].seq || (amend.seq === best[1].seq && amendId < best[0])) best = [amendId, amend]
@@ -61,7 +59,7 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
       range: inForce.range ?? inForce.price,
       time: inForce.createdAt,
       remaining: Math.max(0, inForce.quantity - agreed),
-      cancelled: (ofKind('cancel') as [string, CancelFact][]).some(([, cancel]) => cancel.order === id && cancel.owner === fact.owner),
+      cancelled: ofKind('cancel').some(([, cancel]) => cancel.order === id && cancel.owner === fact.owner),
     })
   }
   // An owner's latest refresh keeps its orders alive for orderTtlMs after it (as does the order's own
@@ -85,7 +83,7 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
   }
   const live = (order: Terms) => withinCap.has(order.id)
   const declined = (bid: Terms, ask: Terms) =>
-    (ofKind('decline') as [string, DeclineFact][]).some(
+    ofKind('decline').some(
       ([, decline]) => decline.bid === bid.id && decline.ask === ask.id && (decline.owner === bid.fact.owner || decline.owner === ask.fact.owner),
     )
 

@@ -77,7 +77,7 @@ beforeEach(() => {
 })
 
 afterEach(async () => {
-  await Promise.all(services.map((created) => created.stop()))
+  await Promise.all(services.map(async (created) => created.stop()))
   services = []
   vi.useRealTimers()
 })

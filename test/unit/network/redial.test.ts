@@ -39,30 +39,30 @@ describe('peerRedial', () => {
     vi.useRealTimers()
   })
 
-  function start(targets: RedialTarget[]) {
+  async function start(targets: RedialTarget[]) {
     const libp2p = new StubLibp2p()
     const redial = peerRedial({ initialDelayMs: 1_000, maxDelayMs: 8_000, checkEveryMs: 250 })({
       libp2p: libp2p as unknown as RedialComponents['libp2p'],
       targets: () => targets,
       onChange: () => {},
     })
-    redial.start()
+    await redial.start()
     return { libp2p, redial }
   }
 
   it('dials a missing peer at once, then waits 1, 2, 4 and 8 s between failed dials, and keeps at 8 s', async () => {
-    const { libp2p, redial } = start([target(peerA)])
+    const { libp2p, redial } = await start([target(peerA)])
     await vi.advanceTimersByTimeAsync(60_000)
     const gaps = libp2p.dials.slice(1).map((dial, index) => dial.at - libp2p.dials[index]!.at)
     // Each gap is the wait plus up to one check interval.
     expect(gaps.slice(0, 4).map((gap) => Math.floor(gap / 1000))).toEqual([1, 2, 4, 8])
     expect(gaps.slice(4).every((gap) => gap >= 8_000 && gap < 8_500)).toBe(true)
     expect(redial.pending()).toMatchObject([{ peerId: peerA, reason: 'bootstrap', lastError: 'connection refused' }])
-    redial.stop()
+    await redial.stop()
   })
 
   it('stops dialling a peer once it is connected, and leaves connected peers alone', async () => {
-    const { libp2p, redial } = start([target(peerA), target(peerB, 'saved')])
+    const { libp2p, redial } = await start([target(peerA), target(peerB, 'saved')])
     libp2p.connected.add(peerB)
     await vi.advanceTimersByTimeAsync(5_000)
     expect(libp2p.dials.every((dial) => dial.peer === peerA)).toBe(true)
@@ -72,12 +72,12 @@ describe('peerRedial', () => {
     await vi.advanceTimersByTimeAsync(30_000)
     expect(libp2p.dials.length).toBe(dialsWhenConnected)
     expect(redial.pending()).toEqual([])
-    redial.stop()
+    await redial.stop()
   })
 
   it('dials nothing after stop', async () => {
-    const { libp2p, redial } = start([target(peerA)])
-    redial.stop()
+    const { libp2p, redial } = await start([target(peerA)])
+    await redial.stop()
     await vi.advanceTimersByTimeAsync(30_000)
     expect(libp2p.dials).toEqual([])
   })

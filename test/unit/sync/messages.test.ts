@@ -30,7 +30,7 @@ describe('sync messages', () => {
   it('has the documented wire form', () => {
     expect(dagCbor.decode(encodeSyncMessage({ type: 'hello', version: 1, root: key(1), count: 12 }))).toEqual({ t: 'hello', v: 1, root: key(1), count: 12 })
     expect(dagCbor.decode(encodeSyncMessage({ type: 'want', keys: [key(5), key(6)] }))).toEqual({ t: 'want', keys: Uint8Array.of(...key(5), ...key(6)) })
-    const split = dagCbor.decode(encodeSyncMessage(examples[4]!)) as { answers: unknown[][] }
+    const split = dagCbor.decode<{ answers: unknown[][] }>(encodeSyncMessage(examples[4]!))
     expect(split.answers[0]).toEqual([0])
     expect(split.answers[1]).toEqual([1, Uint8Array.of(...key(3), ...key(4)), false])
     expect(split.answers[2]![0]).toBe(2)

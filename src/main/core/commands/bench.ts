@@ -129,7 +129,7 @@ export async function bench(options: BenchOptions, io: CliIo, signal: AbortSigna
       })
       node.api.call('benchmark.start', { quick: options.quick, ...(options.workers ? { maxWorkers: options.workers } : {}) }).catch((error: unknown) => {
         unsubscribe()
-        reject(error)
+        reject(error instanceof Error ? error : new Error(String(error)))
       })
     })
     if (outcome.outcome === 'cancelled') throw new BenchmarkCancelledError('The benchmark was cancelled')

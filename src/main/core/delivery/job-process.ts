@@ -99,11 +99,11 @@ async function run(message: RunJobMessage): Promise<void> {
   imports.fd_write = (descriptor, iovs, count, writtenPointer) => {
     if (descriptor !== 1 && descriptor !== 2) return errnoBadDescriptor
     let written = 0
-    for (const bytes of iovecs(iovs!, count!)) {
+    for (const bytes of iovecs(iovs, count)) {
       ;(descriptor === 1 ? stdout : stderr).write(bytes)
       written += bytes.length
     }
-    new DataView(memory!.buffer).setUint32(writtenPointer!, written, true)
+    new DataView(memory!.buffer).setUint32(writtenPointer, written, true)
     const now = Date.now()
     if (now - lastOutputReport >= outputReportMs) {
       lastOutputReport = now
@@ -114,14 +114,14 @@ async function run(message: RunJobMessage): Promise<void> {
   imports.fd_read = (descriptor, iovs, count, readPointer) => {
     if (descriptor !== 0) return errnoBadDescriptor
     let read = 0
-    for (const target of iovecs(iovs!, count!)) {
+    for (const target of iovecs(iovs, count)) {
       const chunk = message.stdin.subarray(stdinOffset, stdinOffset + target.length)
       target.set(chunk)
       stdinOffset += chunk.length
       read += chunk.length
       if (chunk.length < target.length) break
     }
-    new DataView(memory!.buffer).setUint32(readPointer!, read, true)
+    new DataView(memory!.buffer).setUint32(readPointer, read, true)
     return errnoSuccess
   }
 

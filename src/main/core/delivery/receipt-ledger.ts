@@ -56,7 +56,7 @@ export interface ReceiptLedger extends Startable {
 /** The id of a fetched envelope, from its body: the sync checked it has one before handing it over. */
 function idOfEnvelope(envelope: Uint8Array): string | undefined {
   try {
-    const body = (dagCbor.decode(envelope) as { body?: unknown } | null)?.body
+    const body = dagCbor.decode<{ body?: unknown } | null>(envelope)?.body
     return body instanceof Uint8Array ? factIdOfBody(body, nodeSha256) : undefined
   } catch {
     return undefined

@@ -9,7 +9,7 @@
 import type { Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { NegotiationHistory, NegotiationOffer, NegotiationView } from '../../../shared/api/market'
-import type { AmendFact, FactId, MarketBook, PeerId, SignedFact } from '../../../shared/market'
+import type { FactId, MarketBook, PeerId, SignedFact } from '../../../shared/market'
 import type { Store, Sublevel } from '../store'
 import type { FactLog } from './fact-log'
 
@@ -184,7 +184,7 @@ class History implements NegotiationHistoryService {
   private onFacts(facts: readonly SignedFact[]): void {
     for (const signed of facts) {
       if (signed.fact.kind !== 'amend') continue
-      const amend = signed.fact as AmendFact
+      const amend = signed.fact
       for (const key of this.openByOrder.get(amend.order) ?? []) {
         const record = this.records.get(key)!
         const by = amend.order === record.bid ? 'buyer' : 'seller'

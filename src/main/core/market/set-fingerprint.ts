@@ -110,7 +110,7 @@ export class SetFingerprint implements ReconcilableSet {
   private readonly counts = new Uint32Array(bucketCount)
   private readonly xors = new Uint8Array(bucketCount * keyLength)
   /** The keys of each bucket, for reconciling one bucket at a time. */
-  private readonly members: Array<Map<FactId, Uint8Array>> = Array.from({ length: bucketCount }, () => new Map())
+  private readonly members: Array<Map<FactId, Uint8Array>> = Array.from({ length: bucketCount }, () => new Map<FactId, Uint8Array>())
   private cachedRoot: Uint8Array | undefined
 
   get size(): number {

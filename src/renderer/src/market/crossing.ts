@@ -2,7 +2,7 @@
 // core), over the order views the page holds: what the ladder, the order form and My orders say when
 // prices cross but the orders will not trade.
 import type { OrderView } from '../../../shared/api/market'
-import { crossingPairs, pairObstacles, type Crossing, type GroupMembers, type OrderFact, type PairObstacle, type PricedTerms } from '../../../shared/market'
+import { crossingPairs, pairObstacles, type Crossing, type GroupMembers, type PairObstacle, type PricedTerms } from '../../../shared/market'
 
 /** A book order's terms as step 2 reads them, with the view it came from. */
 export interface ViewTerms extends PricedTerms {
@@ -17,9 +17,9 @@ export function termsOfView(view: OrderView): ViewTerms {
     owner: view.owner,
     unit: view.unit,
     window: view.window,
-    requirements: view.requirements as OrderFact['requirements'],
-    capabilities: view.capabilities as OrderFact['capabilities'],
-    counterparties: view.counterparties as OrderFact['counterparties'],
+    requirements: view.requirements,
+    capabilities: view.capabilities,
+    counterparties: view.counterparties,
   }
 }
 

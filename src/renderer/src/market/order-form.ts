@@ -140,12 +140,17 @@ export function draftOfForm(form: OrderForm, now: number): OrderDraft {
   return draft
 }
 
+/** A field of a draft written by hand, as text: a string, number or boolean as it is; anything else as nothing. */
+export function draftText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : ''
+}
+
 /** The form that shows a saved draft again (a draft written by hand may not map back in full). */
 export function formOfDraft(draft: OrderDraft, now: number): OrderForm {
   const side = draft.side === 'ask' ? 'ask' : 'bid'
   const unit = draft.unit === 'pageview' ? 'pageview' : 'flop'
   const form = emptyForm(side, unit, now)
-  const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value))
+  const text = draftText
   const window = (draft.window ?? {}) as { start?: unknown; end?: unknown }
   form.quantity = text(draft.quantity)
   form.price = text(draft.price)

@@ -44,9 +44,9 @@ function factOfView(view: OrderView): IdentifiedFact {
     expiresAt: view.expiresAt,
   }
   if (view.range !== view.price) fact.range = view.range
-  if (view.requirements) fact.requirements = view.requirements as OrderFact['requirements']
-  if (view.capabilities) fact.capabilities = view.capabilities as OrderFact['capabilities']
-  if (view.counterparties) fact.counterparties = view.counterparties as OrderFact['counterparties']
+  if (view.requirements) fact.requirements = view.requirements
+  if (view.capabilities) fact.capabilities = view.capabilities
+  if (view.counterparties) fact.counterparties = view.counterparties
   return { id: view.id, fact }
 }
 
@@ -88,7 +88,7 @@ export function previewOrder(book: readonly OrderView[], draft: OrderFact, now: 
   // views do not carry. Each owner's sign of life at `now` stands for them.
   for (const owner of new Set(book.map((view) => view.owner))) facts.push({ id: `refresh:${owner}`, fact: { kind: 'refresh', owner, createdAt: now } })
   marketBook.addAll(facts)
-  marketBook.addAll(groupFactsFor([...book.map((view) => ({ counterparties: view.counterparties as OrderFact['counterparties'] })), draft], groupMembers))
+  marketBook.addAll(groupFactsFor([...book.map((view) => ({ counterparties: view.counterparties })), draft], groupMembers))
   marketBook.add({ id: previewOrderId, fact: draft })
   const result = marketBook.match(now)
   const fills: PreviewFill[] = []

@@ -6,6 +6,7 @@ import type { AgreementView, OrderView } from '../../../shared/api/market'
 import type { ApiClient } from '../../../shared/api/contract'
 import { formatClock, formatInteger, formatPrice, formatTime, unitLabels } from '../market/market-format'
 import type { DraftsView } from '../market/use-drafts'
+import { draftText } from '../market/order-form'
 import { inUserWords } from '../market/user-words'
 import type { MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
@@ -317,7 +318,7 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
                       data-testid="draft-select"
                     />
                     <span>
-                      <strong>{draft.label || 'Untitled draft'}</strong> {String(draft.order.side ?? '')} {String(draft.order.quantity ?? '')} at {String(draft.order.price ?? '')} ·{' '}
+                      <strong>{draft.label || 'Untitled draft'}</strong> {draftText(draft.order.side)} {draftText(draft.order.quantity)} at {draftText(draft.order.price)} ·{' '}
                       saved {formatTime(draft.savedAt)} · {draft.pageOnly ? <span className="warning-text">in this page only, moves to the node on reconnect</span> : 'on the node'}
                     </span>
                   </label>{' '}

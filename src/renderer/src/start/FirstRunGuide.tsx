@@ -79,7 +79,7 @@ export function FirstRunGuide({ client, generation, settings, update, cpuPlaceme
               className={`button${benchmarked ? '' : ' button-primary'}`}
               disabled={running}
               aria-busy={running}
-              onClick={() => benchmark.start(true, cpuPlacement).catch((reason: unknown) => setFailure(messageOf(reason)))}
+              onClick={() => void benchmark.start(true, cpuPlacement).catch((reason: unknown) => setFailure(messageOf(reason)))}
               data-testid="first-run-benchmark"
             >
               {running ? `Measuring… (${stagesDone} of ${benchmarkStages.length} stages)` : benchmarked ? 'Run it again' : 'Run a quick benchmark'}
@@ -119,7 +119,7 @@ export function FirstRunGuide({ client, generation, settings, update, cpuPlaceme
           {failure}
         </p>
       )}
-      <button type="button" className="button button-small first-run-skip" onClick={() => update({ firstRunDone: true }).catch((reason: unknown) => setFailure(messageOf(reason)))} data-testid="first-run-skip">
+      <button type="button" className="button button-small first-run-skip" onClick={() => void update({ firstRunDone: true }).catch((reason: unknown) => setFailure(messageOf(reason)))} data-testid="first-run-skip">
         Skip the guide
       </button>
     </section>
