@@ -30,6 +30,7 @@ export const packageRuntimes = {
   '@libp2p/dcutr': 'node',
   '@libp2p/upnp-nat': 'node',
   '@libp2p/utils': 'node',
+  '@libp2p/logger': 'node',
   '@chainsafe/libp2p-noise': 'node',
   '@chainsafe/libp2p-yamux': 'node',
   '@chainsafe/libp2p-gossipsub': 'node',

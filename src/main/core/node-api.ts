@@ -1,5 +1,6 @@
 // The node's API: each command of the contract (src/shared/api/contract.ts) handed to the part of the
 // node that does it. createNode builds the parts; this file only routes to them.
+import type { Logger } from '@libp2p/interface'
 import type { ApiHandlers, NodeStatus, PeerConnection } from '../../shared/api/contract'
 import { ValidationError } from '../../shared/errors'
 import type { BenchmarkService } from './benchmark/benchmark-service'
@@ -19,6 +20,7 @@ import type { SettingsStore } from './settings-store'
 /** What the handlers reach: the node's parts, and its own status and connect. */
 export interface NodeApiParts {
   readonly config: ResolvedConfig
+  readonly log: Logger
   readonly settings: SettingsStore
   readonly events: EventHub
   readonly benchmark: BenchmarkService
@@ -50,7 +52,7 @@ export function nodeApiHandlers(node: NodeApiParts): ApiHandlers {
       const next = await node.settings.update(patch)
       node.events.emit({ type: 'settings.changed', data: next })
       // A new display name goes out in a new signed profile.
-      void node.members.refreshProfile().catch((error: unknown) => console.error('publishing the member profile failed:', error))
+      void node.members.refreshProfile().catch((error: unknown) => node.log.error('publishing the member profile failed - %e', error))
       return next
     },
     'benchmark.start': async (params) => node.benchmark.startRun(params),

@@ -2,6 +2,7 @@
 // build a node here, so a part that is missing or misconfigured fails the same way everywhere: at
 // start, with a message that says what to fix.
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from '@libp2p/interface'
 import packageJson from '../../../package.json'
 import type { ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
 import type { AgreementView } from '../../shared/api/market'
@@ -58,6 +59,7 @@ const statusCoalesceMs = 50
 
 class Node implements CyclexNode {
   readonly api: ApiService
+  readonly log: Logger
   readonly latency: PeerLatency
   readonly benchmark: BenchmarkService
   readonly market: MarketService
@@ -89,6 +91,7 @@ class Node implements CyclexNode {
     blocklist: Blocklist,
     penalties: PeerPenalties,
   ) {
+    this.log = host.logger.forComponent('cyclex:node')
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
     const relay = config.relay ?? null
     this.reachability = reachabilityMonitor({
@@ -145,7 +148,7 @@ class Node implements CyclexNode {
       // A party the state proves over-committed is blocked unless the user turned that off.
       onOverCommitment: ({ party }) => {
         if (!this.settings.get().blockOverCommitted) return
-        void this.members.block(party).catch((error: unknown) => console.error('blocking an over-committed party failed:', error))
+        void this.members.block(party).catch((error: unknown) => this.log.error('blocking an over-committed party failed - %e', error))
       },
     })
     // Anti-entropy: a late joiner or a healed partition fetches exactly the facts it lacks.
@@ -195,6 +198,7 @@ class Node implements CyclexNode {
       reachable: () => this.reachability.status().status === 'public',
       market: this.market,
       emit: (event) => this.events.emit(event),
+      logger: host.logger,
     })
     this.delivery = deliveryService(config.delivery)({
       libp2p: host,
@@ -265,7 +269,7 @@ class Node implements CyclexNode {
     if (reachable === this.lastProfileReachable) return
     this.lastProfileReachable = reachable
     // refreshProfile publishes only what changed, and nothing before the members service runs.
-    this.members?.refreshProfile().catch((error: unknown) => console.error('publishing the member profile failed:', error))
+    this.members?.refreshProfile().catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
   }
 
   /** Coalesce bursts of libp2p events into one status event for the UI. */
@@ -286,12 +290,12 @@ class Node implements CyclexNode {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       // Every part stops, newest first, whatever one of them throws; then libp2p and the store.
-      await this.lifecycle.stop().catch((error: unknown) => console.error('stopping the node:', error))
+      await this.lifecycle.stop().catch((error: unknown) => this.log.error('stopping the node - %e', error))
       await this.host.stop()
       // Nothing adds facts any more: the next start reads them from the snapshot...
       await this.writeSnapshot(1)
       // ...without replaying level's log of them first.
-      await this.store.flush().catch((error: unknown) => console.error('flushing the store failed (the next start replays its log):', error))
+      await this.store.flush().catch((error: unknown) => this.log.error('flushing the store failed (the next start replays its log) - %e', error))
       await this.store.close()
     })()
     return this.stopped
@@ -337,7 +341,7 @@ class Node implements CyclexNode {
   }
 
   async start(): Promise<void> {
-    await this.lifecycle.start(this.parts(), (error) => console.error('stopping the parts that had started failed:', error))
+    await this.lifecycle.start(this.parts(), (error) => this.log.error('stopping the parts that had started failed - %e', error))
   }
 
   /** A snapshot only speeds up the next start, so failing to write one is reported, not fatal. */
@@ -346,7 +350,7 @@ class Node implements CyclexNode {
     try {
       await this.factLog.writeSnapshot()
     } catch (error) {
-      console.error('writing the fact log snapshot failed (the next start decodes every fact):', error)
+      this.log.error('writing the fact log snapshot failed (the next start decodes every fact) - %e', error)
     }
   }
 }

@@ -2,6 +2,7 @@
 // messages to the registered validator, a market with no orders, an in-memory store) on a fake clock:
 // status follows the heartbeats and their intervals, a goodbye is offline at once, the profile is
 // republished when it changes, and the list survives a restart of the service.
+import { defaultLogger } from '@libp2p/logger'
 import { tmpdir } from 'node:os'
 import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -35,7 +36,7 @@ class StubPubSub {
   }
   deliver(data: Uint8Array): TopicValidatorResult {
     const validate = this.topicValidators.get(membersTopic)!
-    return validate(peerIdFromString(bob.owner), { type: 'unsigned', topic: membersTopic, data } as Message)
+    return validate(peerIdFromString(bob.owner), { type: 'unsigned', topic: membersTopic, data })
   }
 }
 
@@ -68,6 +69,7 @@ async function startService(): Promise<MembersService> {
       },
     },
     emit: (event) => events.push(event),
+    logger: defaultLogger(),
   }
   const service = membersService({ heartbeatMs })(components)
   await service.start()
@@ -98,7 +100,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(services.splice(0).map((service) => service.stop()))
+  await Promise.all(services.splice(0).map(async (service) => service.stop()))
   await store.close()
   vi.useRealTimers()
 })

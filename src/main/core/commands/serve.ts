@@ -8,6 +8,7 @@ import { ConfigError } from '../../../shared/errors'
 import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
 import { createNode } from '../node'
+import { enableNodeLog } from '../node-log'
 import { defaultOrderWorkBits, maxOrderWorkBits } from '../../../shared/market/order-work'
 import { defaultMaxLiveOrders } from '../../../shared/market/live-order-cap'
 import { apiEndpointFileName } from './order'
@@ -38,6 +39,8 @@ Options:
                       market parameter every node of one market shares; default ${defaultOrderWorkBits}
   --max-live-orders N how many of one owner's live orders the market matches at once, a market
                       parameter every node of one market shares; default ${defaultMaxLiveOrders}
+  --verbose           log what the node's parts do (and libp2p's errors) to stderr; without it, only
+                      their errors
   -h, --help          show this help`
 
 export interface ServeOptions {
@@ -58,6 +61,8 @@ export interface ServeOptions {
   orderWorkBits: number | undefined
   /** The market's cap on each owner's live orders (live-order-cap.ts); undefined: the default. */
   maxLiveOrders: number | undefined
+  /** Log every line of the node's components, not only their errors (node-log.ts). */
+  verbose: boolean
 }
 
 function positiveInteger(text: string | undefined, flag: string): number | undefined {
@@ -84,6 +89,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       'no-mdns': { type: 'boolean' },
       upnp: { type: 'boolean' },
       'no-upnp': { type: 'boolean' },
+      verbose: { type: 'boolean' },
       announce: { type: 'string', multiple: true },
       'public-range': { type: 'string', multiple: true },
       relay: { type: 'boolean' },
@@ -132,6 +138,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     relay,
     orderWorkBits: workText === undefined ? undefined : Number(workText),
     maxLiveOrders: positiveInteger(values['max-live-orders'], '--max-live-orders'),
+    verbose: values.verbose ?? false,
   }
 }
 
@@ -163,6 +170,7 @@ function waitForShutdown(signal: AbortSignal): Promise<string> {
 
 export async function serve(options: ServeOptions, io: CliIo, signal: AbortSignal, rendererDir: string): Promise<number> {
   await ensureRendererBuilt(rendererDir)
+  enableNodeLog({ verbose: options.verbose })
   const node = await createNode({
     dataDir: options.dataDir,
     ...(options.listen ? { listen: options.listen } : {}),

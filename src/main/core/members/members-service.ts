@@ -4,7 +4,7 @@
 // heartbeats arrive, offline after three of its intervals without one (or at once when it says
 // goodbye). Groups (claim 36) are the market's own group facts, published through the market service,
 // so that the matcher admits their members. docs/members.md has the wire formats and the rules.
-import type { Libp2p, Message, PeerId, Startable } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p, Logger, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -59,6 +59,7 @@ export interface MembersServiceComponents {
   reachable?(): boolean
   market: Pick<MarketService, 'book' | 'liveOrderCount' | 'agreements' | 'overCommitments' | 'publishGroup'>
   emit(event: ApiEvent): void
+  logger: ComponentLogger
   now?(): number
 }
 
@@ -85,6 +86,7 @@ class Members implements MembersService {
   private readonly heartbeatMs: number
   private readonly republishDelayMs: number
   private readonly intake: MemberIntake
+  private readonly log: Logger
   private readonly memberGroups: MemberGroups
   private readonly memberStore: MemberStore
   private readonly me: string
@@ -113,9 +115,10 @@ class Members implements MembersService {
     this.heartbeatMs = Math.min(maxHeartbeatMs, Math.max(minHeartbeatMs, init.heartbeatMs ?? 10_000))
     this.republishDelayMs = init.republishDelayMs ?? 500
     this.me = components.signer.owner
+    this.log = components.logger.forComponent('cyclex:members')
     this.memberStore = openMemberStore(components.store, components.verifier)
     this.memberGroups = new MemberGroups(this.me, components.market, () => {
-      void this.refreshProfile(false).catch((error: unknown) => console.error('publishing the member profile failed:', error))
+      void this.refreshProfile(false).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
     })
     this.intake = new MemberIntake(
       components.verifier,
@@ -149,7 +152,7 @@ class Members implements MembersService {
     this.heartbeat()
     this.heartbeatTimer = setInterval(() => {
       this.heartbeat()
-      void this.refreshProfile(false).catch((error: unknown) => console.error('publishing the member profile failed:', error))
+      void this.refreshProfile(false).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
     }, this.heartbeatMs)
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.floor(this.heartbeatMs / 2)))
   }
@@ -169,7 +172,7 @@ class Members implements MembersService {
     await this.memberGroups.settled()
     await this.refreshing
     await this.writes.catch(() => undefined)
-    await this.memberStore.saveAll([...this.profiles.values()]).catch((error: unknown) => console.error('saving members failed:', error))
+    await this.memberStore.saveAll([...this.profiles.values()]).catch((error: unknown) => this.log.error('saving members failed - %e', error))
   }
 
   // -- in ------------------------------------------------------------------------------------------
@@ -195,7 +198,7 @@ class Members implements MembersService {
     this.profiles.set(owner, saved)
     this.writes = this.writes
       .then(() => this.memberStore.save(saved))
-      .catch((error: unknown) => console.error(`saving the profile of ${owner} failed:`, error))
+      .catch((error: unknown) => this.log.error('saving the profile of %s failed - %e', owner, error))
     if (this.running) this.components.emit({ type: 'members.changed', data: this.views([owner])[0]! })
   }
 
@@ -248,7 +251,7 @@ class Members implements MembersService {
       this.republishTimer = undefined
       if (!this.running) return
       this.heartbeat()
-      void this.refreshProfile(true).catch((error: unknown) => console.error('publishing the member profile failed:', error))
+      void this.refreshProfile(true).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
     }, this.republishDelayMs)
   }
 
@@ -310,7 +313,7 @@ class Members implements MembersService {
     this.own = signed
     this.writes = this.writes
       .then(() => this.memberStore.save({ signed, lastSeen: null }))
-      .catch((error: unknown) => console.error('saving this node\'s profile failed:', error))
+      .catch((error: unknown) => this.log.error("saving this node's profile failed - %e", error))
     this.publish(signed)
     this.components.emit({ type: 'members.changed', data: this.views([this.me])[0]! })
   }
