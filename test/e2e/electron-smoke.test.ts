@@ -1,9 +1,9 @@
 // The desktop app starts: Electron runs the built main process (out/main/electron.js), which starts
 // the node and opens the window, and the window shows the node's peer ID through the IPC bridge.
 //
-// It needs Electron's binary, which `npm install` downloads. Where there is none (a machine that
-// cannot reach Electron's download server, or a Linux machine without a display), the test is
-// skipped and says why.
+// It needs Electron's binary, which the electron package downloads on first use. Where there is
+// none (a machine that cannot reach Electron's download server, or a Linux machine without a
+// display), the test is skipped and says why.
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -19,7 +19,7 @@ const builtMain = join(projectRoot, 'out', 'main', 'electron.js')
 function findElectron(): { path: string } | { reason: string } {
   let path: unknown
   try {
-    // The electron package's main export is the path of the binary it downloaded at install time.
+    // The electron package's main export is the path of its binary, downloaded here on first use.
     path = createRequire(import.meta.url)('electron')
   } catch (error) {
     return { reason: `the electron package has no binary (${(error as Error).message.split('\n')[0]})` }
