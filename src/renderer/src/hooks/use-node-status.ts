@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient, NodeStatus } from '../../../shared/api/contract'
+import type { NodeQueryOptions } from '../data/node-query'
+import { useNodeQuery } from '../data/use-node-query'
 
 export interface NodeStatusView {
   /** Undefined until the first answer. */
@@ -10,53 +11,19 @@ export interface NodeStatusView {
   refresh(): void
 }
 
+const nodeStatus: NodeQueryOptions<NodeStatus> = {
+  read: (client) => client.call('node.status', {}),
+  // Each event carries the whole status, at least as new as a request in flight, whose answer is dropped.
+  onEvent(event, query) {
+    if (event.type === 'node.status') query.replace(event.data)
+  },
+}
+
 /**
  * The node's status: loaded when the page opens and after every reconnect (`generation`), and kept
  * current by node.status events, each of which carries the whole status.
  */
 export function useNodeStatus(client: ApiClient, generation: number): NodeStatusView {
-  const [status, setStatus] = useState<NodeStatus>()
-  const [error, setError] = useState<Error>()
-  // An event that arrives while a request is in flight is at least as new as the request's answer,
-  // so that answer is dropped rather than let it overwrite the event.
-  const eventsSeen = useRef(0)
-  const mounted = useRef(true)
-
-  useEffect(() => {
-    mounted.current = true
-    return () => {
-      mounted.current = false
-    }
-  }, [])
-
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type !== 'node.status') return
-        eventsSeen.current++
-        setStatus(event.data)
-        setError(undefined)
-      }),
-    [client],
-  )
-
-  const refresh = useCallback(() => {
-    const eventsBefore = eventsSeen.current
-    client.call('node.status', {}).then(
-      (next) => {
-        if (!mounted.current || eventsSeen.current !== eventsBefore) return
-        setStatus(next)
-        setError(undefined)
-      },
-      (reason: unknown) => {
-        if (mounted.current) setError(reason instanceof Error ? reason : new Error(String(reason)))
-      },
-    )
-  }, [client])
-
-  useEffect(() => {
-    refresh()
-  }, [refresh, generation])
-
-  return { status, error, refresh }
+  const { data, error, refetch } = useNodeQuery(client, generation, nodeStatus)
+  return { status: data, error, refresh: refetch }
 }

@@ -1,5 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback } from 'react'
 import type { ApiClient, Settings } from '../../../shared/api/contract'
+import type { NodeQueryOptions } from '../data/node-query'
+import { useNodeQuery } from '../data/use-node-query'
 
 export interface SettingsView {
   readonly settings: Settings | undefined
@@ -11,57 +13,30 @@ export interface SettingsView {
   update(patch: Partial<Settings>): Promise<Settings>
 }
 
+const settingsQuery: NodeQueryOptions<Settings> = {
+  read: (client) => client.call('settings.get', {}),
+  onEvent(event, query) {
+    if (event.type === 'settings.changed') query.update(() => event.data)
+  },
+}
+
 export function useSettings(client: ApiClient, generation: number): SettingsView {
-  const [settings, setSettings] = useState<Settings>()
-  const [error, setError] = useState<Error>()
-  const mounted = useRef(true)
-
-  useEffect(() => {
-    mounted.current = true
-    return () => {
-      mounted.current = false
-    }
-  }, [])
-
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type === 'settings.changed') setSettings(event.data)
-      }),
-    [client],
-  )
-
-  const reload = useCallback(() => {
-    client.call('settings.get', {}).then(
-      (next) => {
-        if (!mounted.current) return
-        setSettings(next)
-        setError(undefined)
-      },
-      (reason: unknown) => {
-        if (mounted.current) setError(reason instanceof Error ? reason : new Error(String(reason)))
-      },
-    )
-  }, [client])
-
-  useEffect(() => {
-    reload()
-  }, [reload, generation])
+  const { data, error, update: updateInHand, refetch } = useNodeQuery(client, generation, settingsQuery)
 
   const update = useCallback(
     async (patch: Partial<Settings>) => {
-      setSettings((current) => (current ? { ...current, ...patch } : current))
+      updateInHand((current) => (current ? { ...current, ...patch } : current))
       try {
         const next = await client.call('settings.update', patch)
-        if (mounted.current) setSettings(next)
+        updateInHand(() => next)
         return next
       } catch (reason) {
-        reload()
+        refetch()
         throw reason
       }
     },
-    [client, reload],
+    [client, updateInHand, refetch],
   )
 
-  return { settings, error, update }
+  return { settings: data, error, update }
 }

@@ -2,10 +2,10 @@
 // again after each market.book event (a take or a confirm is a new fact), and without a take as soon
 // as its agreement is announced. A lapse is no fact and has no event: the page hides a take once its
 // validUntil passes on the node's clock (estimated from the answer's `at`).
-import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { TakeView } from '../../../shared/api/market'
-import { useCoalesced } from './use-market'
+import type { NodeQueryOptions } from '../data/node-query'
+import { useNodeQuery } from '../data/use-node-query'
 
 export interface PendingTakes {
   takes: readonly TakeView[]
@@ -14,45 +14,22 @@ export interface PendingTakes {
   error: Error | undefined
 }
 
-export function usePendingTakes(client: ApiClient, generation: number): PendingTakes {
-  const [takes, setTakes] = useState<readonly TakeView[]>([])
-  const [clockOffset, setClockOffset] = useState(0)
-  const [error, setError] = useState<Error>()
-  const mounted = useRef(true)
-
-  useEffect(() => {
-    mounted.current = true
-    return () => {
-      mounted.current = false
-    }
-  }, [])
-
-  const read = useCallback(async () => {
+const pendingTakes: NodeQueryOptions<Omit<PendingTakes, 'error'>> = {
+  async read(client) {
     const answer = await client.call('market.takes', {})
-    if (!mounted.current) return
-    setClockOffset(answer.at - Date.now())
-    setTakes(answer.takes)
-    setError(undefined)
-  }, [client])
-  const onError = useCallback((reason: Error) => setError(reason), [])
-  const refresh = useCoalesced(read, onError, mounted)
-
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type === 'market.book') refresh()
-        else if (event.type === 'market.agreement') {
-          const agreed = event.data.id
-          setTakes((current) => current.filter((take) => take.id !== agreed))
-          refresh()
-        }
-      }),
-    [client, refresh],
-  )
-
-  useEffect(() => {
-    refresh()
-  }, [refresh, generation])
-
-  return { takes, clockOffset, error }
+    return { takes: answer.takes, clockOffset: answer.at - Date.now() }
+  },
+  refetchOn: ['market.book', 'market.agreement'],
+  onEvent(event, query) {
+    if (event.type !== 'market.agreement') return
+    const agreed = event.data.id
+    query.update((current) => current && { ...current, takes: current.takes.filter((take) => take.id !== agreed) })
+  },
 }
+
+export function usePendingTakes(client: ApiClient, generation: number): PendingTakes {
+  const { data, error } = useNodeQuery(client, generation, pendingTakes)
+  return { takes: data?.takes ?? noTakes, clockOffset: data?.clockOffset ?? 0, error }
+}
+
+const noTakes: readonly TakeView[] = []

@@ -3,9 +3,11 @@
 // Blocking has no event, so the lists reload after each block or unblock, and when the market proves a
 // party over-committed (the node may have blocked it on its own); groups reload after each change made
 // here and when a member's groups change.
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { BlockedPeerView, GroupView, MemberView } from '../../../shared/api/members'
+import type { NodeQueryOptions } from '../data/node-query'
+import { useNodeQuery } from '../data/use-node-query'
 
 export type BlockedPeer = BlockedPeerView
 
@@ -30,65 +32,39 @@ export function upsertMember(list: readonly MemberView[], member: MemberView): M
   return next.sort((a, b) => Number(b.self) - Number(a.self))
 }
 
-export function useMembers(client: ApiClient, generation: number): MembersView {
-  const [members, setMembers] = useState<readonly MemberView[]>([])
-  const [groups, setGroups] = useState<readonly GroupView[]>([])
-  const [blocked, setBlocked] = useState<readonly BlockedPeer[]>([])
-  const [loaded, setLoaded] = useState(false)
-  const [error, setError] = useState<Error>()
-  const mounted = useRef(true)
+interface MemberLists {
+  members: readonly MemberView[]
+  groups: readonly GroupView[]
+  blocked: readonly BlockedPeer[]
+}
 
-  useEffect(() => {
-    mounted.current = true
-    return () => {
-      mounted.current = false
+const memberLists: NodeQueryOptions<MemberLists> = {
+  async read(client) {
+    const [list, groupList, blockList] = await Promise.all([client.call('members.list', {}), client.call('groups.list', {}), client.call('members.blocked', {})])
+    return { members: list.members, groups: groupList.groups, blocked: blockList.peers }
+  },
+  refetchOn: ['market.overCommitment'],
+  onEvent(event, query) {
+    if (event.type === 'members.changed') {
+      const member = event.data
+      query.update((current) => current && { ...current, members: upsertMember(current.members, member) })
+      // Its groups may have changed (a group fact names it), which groups.list reflects.
+      query.client.call('groups.list', {}).then(
+        (answer) => query.update((current) => current && { ...current, groups: answer.groups }),
+        () => undefined,
+      )
+    } else if (event.type === 'member.status') {
+      const { peerId, status, lastSeen } = event.data
+      query.update((current) => current && { ...current, members: current.members.map((each) => (each.peerId === peerId ? { ...each, status, lastSeen } : each)) })
     }
-  }, [])
+  },
+}
 
-  const reload = useCallback(() => {
-    Promise.all([client.call('members.list', {}), client.call('groups.list', {}), client.call('members.blocked', {})]).then(
-      ([list, groupList, blockList]) => {
-        if (!mounted.current) return
-        setMembers(list.members)
-        setGroups(groupList.groups)
-        setBlocked(blockList.peers)
-        setLoaded(true)
-        setError(undefined)
-      },
-      (reason: unknown) => {
-        if (mounted.current) setError(reason instanceof Error ? reason : new Error(String(reason)))
-      },
-    )
-  }, [client])
+const noLists: MemberLists = { members: [], groups: [], blocked: [] }
 
-  const reloadGroups = useCallback(() => {
-    client.call('groups.list', {}).then(
-      (answer) => mounted.current && setGroups(answer.groups),
-      () => undefined,
-    )
-  }, [client])
-
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type === 'members.changed') {
-          const member = event.data
-          setMembers((current) => upsertMember(current, member))
-          // Its groups may have changed (a group fact names it), which groups.list reflects.
-          reloadGroups()
-        } else if (event.type === 'member.status') {
-          const { peerId, status, lastSeen } = event.data
-          setMembers((current) => current.map((each) => (each.peerId === peerId ? { ...each, status, lastSeen } : each)))
-        } else if (event.type === 'market.overCommitment') {
-          reload()
-        }
-      }),
-    [client, reload, reloadGroups],
-  )
-
-  useEffect(() => {
-    reload()
-  }, [reload, generation])
+export function useMembers(client: ApiClient, generation: number): MembersView {
+  const { data = noLists, loaded, error, refetch: reload } = useNodeQuery(client, generation, memberLists)
+  const { members, groups, blocked } = data
 
   const block = useCallback(
     async (peerId: string) => {
