@@ -25,6 +25,7 @@ import {
 } from '../../../shared/market'
 import { nodeSha256 } from '../market-crypto'
 import { AgreementLog } from './agreement-log'
+import { BookEvents } from './book-events'
 import { ConfirmIndex } from './confirm-index'
 import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
@@ -40,12 +41,6 @@ import { StatePruning } from './state-pruning'
 import { topicOf, topics, type Topic } from './topics'
 
 export type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
-
-/**
- * Book events are at least this far apart: the first fact of a quiet spell is announced at once, the
- * ones that follow within the window together at its end.
- */
-const bookEventCoalesceMs = 25
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
@@ -71,11 +66,9 @@ class Market implements MarketService {
   private refreshTimer: ReturnType<typeof setInterval> | undefined
   private lastResult: MatchResult = { proposals: [], negotiations: [] }
   private epoch = 0
-  private lastDigest = ''
   /** For the UI's incremental book: the version at which each order's view last changed. */
   private readonly orderVersions = new OrderVersions()
-  private bookTimer: ReturnType<typeof setTimeout> | undefined
-  private lastBookEventAt = -Infinity
+  private readonly bookEvents = new BookEvents({ summary: () => this.summary(), emit: (data) => this.components.emit({ type: 'market.book', data }) })
   private timer: ReturnType<typeof setInterval> | undefined
   private pruneTimer: ReturnType<typeof setInterval> | undefined
   private readonly pruneEveryMs: number
@@ -180,8 +173,7 @@ class Market implements MarketService {
     clearInterval(this.timer)
     clearInterval(this.pruneTimer)
     clearInterval(this.refreshTimer)
-    clearTimeout(this.bookTimer)
-    this.bookTimer = undefined
+    this.bookEvents.stop()
     const { pubsub } = this.components
     for (const topic of Object.values(topics)) {
       pubsub.unsubscribe(topic)
@@ -266,27 +258,9 @@ class Market implements MarketService {
     if (superseded.length > 0) await this.components.factLog.remove(superseded)
   }
 
-  /** Tell the UI as soon as facts arrive, not only at the next epoch; bursts make one event. */
+  /** Tell the UI as soon as facts arrive, not only at the next epoch; bursts make one event (book-events.ts). */
   private bookChanged(): void {
-    if (this.bookTimer !== undefined || !this.running) return
-    const wait = this.lastBookEventAt + bookEventCoalesceMs - performance.now()
-    if (wait <= 0) {
-      this.lastBookEventAt = performance.now()
-      this.emitBookIfChanged()
-      return
-    }
-    this.bookTimer = setTimeout(() => {
-      this.bookTimer = undefined
-      this.lastBookEventAt = performance.now()
-      this.emitBookIfChanged()
-    }, wait)
-  }
-
-  private emitBookIfChanged(): void {
-    const summary = this.summary()
-    if (summary.digest === this.lastDigest) return
-    this.lastDigest = summary.digest
-    this.components.emit({ type: 'market.book', data: summary })
+    if (this.running) this.bookEvents.changed()
   }
 
   private index(signed: SignedFact): void {
@@ -414,7 +388,7 @@ class Market implements MarketService {
     this.lastResult = result
     this.news.announce(result, this.negotiations())
     await this.desk.act(result, now)
-    this.emitBookIfChanged()
+    this.bookEvents.emitIfChanged()
   }
 
   // -- pruning -------------------------------------------------------------------------------------
