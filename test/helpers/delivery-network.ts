@@ -82,10 +82,11 @@ export async function placeCrossingOrders(seller: CyclexNode, buyer: CyclexNode,
 
 /** Trade `quantity` of `unit` from seller to buyer, wait until both nodes hold the new agreement, and return it. */
 export async function tradeToAgreement(seller: CyclexNode, buyer: CyclexNode, unit: 'flop' | 'pageview', quantity: number): Promise<AgreementView> {
-  const before = (await agreementsOf(buyer)).length
   const ask = await placeCrossingOrders(seller, buyer, unit, quantity)
-  await waitFor(async () => (await agreementsOf(seller)).length > before && (await agreementsOf(buyer)).length > before, 'the agreement on both nodes', 15_000)
-  return (await agreementsOf(buyer)).find((each) => each.ask === ask.id)!
+  // The agreement on this ask, not any new one: a node also learns other parties' agreements by sync.
+  const onAsk = async (node: CyclexNode) => (await agreementsOf(node)).find((each) => each.ask === ask.id)
+  await waitFor(async () => (await onAsk(seller)) !== undefined && (await onAsk(buyer)) !== undefined, 'the agreement on both nodes', 15_000)
+  return (await onAsk(buyer))!
 }
 
 /** The receipts the node holds; one agreement's when given. */
