@@ -3,6 +3,7 @@
 import { useCallback, useContext, useMemo, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { DepthChart } from '../market/components/DepthChart'
+import { EarningsChart } from '../market/components/EarningsChart'
 import { OrderEntry, type OrderEntryProps } from '../market/components/OrderEntry'
 import { OrderLadder } from '../market/components/OrderLadder'
 import { CrossingWhy } from '../market/components/CrossingWhy'
@@ -159,8 +160,12 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
             <DepthChart ladder={ladder} unitLabel={unitLabel} />
           </section>
           <section className="panel" aria-labelledby="history-title">
-            <h2 id="history-title">Agreed prices</h2>
+            <h2 id="history-title">Agreed prices and volume</h2>
             <PriceHistory agreements={unitAgreements} />
+          </section>
+          <section className="panel" aria-labelledby="earnings-title">
+            <h2 id="earnings-title">Your earnings</h2>
+            <EarningsChart agreements={market.agreements} />
           </section>
         </div>
         <LiveBookContext.Provider value={market.book}>
