@@ -37,7 +37,7 @@ const agreements: Record<string, { seller: string; buyer: string }> = {
 }
 
 function intake(overrides: Partial<DisputeIntakeState> = {}): DisputeIntake {
-  return new DisputeIntake(verifier, { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0, ...overrides })
+  return new DisputeIntake(verifier, { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0, countOf: () => 0, ...overrides })
 }
 
 describe('a dispute', () => {
@@ -134,10 +134,34 @@ describe('the disputes topic intake', () => {
   })
 
   it('ignores a peer over its rate, and its own disputes are never rate limited', () => {
-    const limited = new DisputeIntake(verifier, { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0 }, { perPeer: { ratePerSecond: 1, burst: 1 } })
+    const limited = new DisputeIntake(verifier, { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0, countOf: () => 0 }, { perPeer: { ratePerSecond: 1, burst: 1 } })
     expect(limited.check(dispute, arrival).outcome).toBe('accept')
     expect(limited.check(dispute, arrival)).toMatchObject({ outcome: 'ignore' })
     expect(limited.check(dispute, { ...arrival, own: true }).outcome).toBe('accept')
+  })
+
+  it('keeps at most maxDisputes in all and maxPerBuyer of one buyer', () => {
+    const capped = (held: number, ofBuyer: number): DisputeIntake =>
+      new DisputeIntake(verifier, { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => held, countOf: (owner) => (owner === buyer.owner ? ofBuyer : 0) }, { maxDisputes: 5, maxPerBuyer: 2 })
+    expect(capped(4, 1).check(dispute, arrival).outcome).toBe('accept')
+    expect(capped(5, 0).check(dispute, arrival)).toMatchObject({ outcome: 'ignore', reason: expect.stringMatching(/at most 5 disputes/) })
+    expect(capped(1, 2).check(dispute, arrival)).toMatchObject({ outcome: 'ignore', reason: expect.stringMatching(/at most 2 disputes of one buyer/) })
+  })
+
+  it('fetched by the disputes sync: no rate limit, a future dispute ignored until its time, and every refusal says how long it holds', () => {
+    const synced = { ...arrival, via: 'sync' as const }
+    const limited = new DisputeIntake(verifier, { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0, countOf: () => 0 }, { perPeer: { ratePerSecond: 1, burst: 1 } })
+    for (let round = 0; round < 5; round++) expect(limited.check(dispute, synced).outcome).toBe('accept')
+    const forged = dispute.slice()
+    forged[forged.length - 1]! ^= 1
+    expect(intake().check(forged, synced)).toMatchObject({ outcome: 'reject', code: 'ERR_SIGNATURE_MISMATCH', hold: { kind: 'copy' } })
+    const future = encodeSignedDispute(signDispute(receipt(), receipt(honest), buyer, now + 60_000, nodeSha256))
+    expect(intake().check(future, synced)).toMatchObject({ outcome: 'ignore', hold: { kind: 'time', at: now + 30_000 } })
+    expect(intake({ agreement: (id) => (id === 'agreement-honest' ? undefined : agreements[id]) }).check(dispute, synced)).toMatchObject({ outcome: 'ignore', hold: { kind: 'agreement', agreement: 'agreement-honest' } })
+    expect(intake({ isBlocked: (peer) => peer === buyer.owner }).check(dispute, synced)).toMatchObject({ outcome: 'ignore', hold: { kind: 'blocked', owner: buyer.owner } })
+    expect(intake({ agreement: (id) => (id === 'agreement-liar' ? { seller: stranger.owner, buyer: buyer.owner } : agreements[id]) }).check(dispute, synced)).toMatchObject({ outcome: 'reject', code: 'ERR_NOT_SELLER', hold: { kind: 'final' } })
+    expect(intake({ disputes: () => true }).check(dispute, synced)).toMatchObject({ outcome: 'ignore', hold: { kind: 'final' } })
+    expect(intake({ has: () => true }).check(dispute, synced)).toEqual({ outcome: 'ignore', reason: 'already known' })
   })
 
   it('checks the receipts inside the same way as receipts on their own topic', () => {

@@ -50,8 +50,12 @@ export interface DeliveryInit {
   receiptSync?: Omit<FactSyncInit, 'protocol'>
   /** How much the receipts sync remembers of the receipts this node refused, and the back-off of those waiting for their agreement. */
   receiptRefusals?: ReceiptRefusalsInit
-  /** Rate limit, clock skew and cap of the disputes topic. */
+  /** Rate limit, clock skew and caps of the disputes topic. */
   disputeIntake?: DisputeIntakeInit
+  /** The disputes sync's settings (interval, limits); default a round every 5 s. */
+  disputeSync?: Omit<FactSyncInit, 'protocol'>
+  /** How much the disputes sync remembers of the disputes this node refused (as receiptRefusals). */
+  disputeRefusals?: ReceiptRefusalsInit
   /**
    * What runs a job's module on this seller; default runJob (job-runner.ts: its own OS process under
    * caps). Tests pass one that wraps it, e.g. a seller that lies about the output.
@@ -69,7 +73,7 @@ export interface DeliveryComponents {
   emit(event: ApiEvent): void
   /** The receipts topic; without it receipts are kept but not gossiped. */
   pubsub?: MarketPubSub
-  /** Told when a peer breaks the receipts sync protocol (gossip scores it down). */
+  /** Told when a peer breaks the receipts or disputes sync protocol (gossip scores it down). */
   onSyncMisbehaviour?(peer: string): void
   /** The blocklist: receipts signed by a blocked peer are refused. Absent: nobody is blocked. */
   isBlocked?(peer: string): boolean

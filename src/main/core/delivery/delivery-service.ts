@@ -7,7 +7,8 @@
 // site is hosted (site-server.ts); both answer with signed receipts (receipt-issuer.ts). The messages
 // on the stream are read by the job protocol's schemas (job-protocol.ts). Receipts are kept by the
 // receipt ledger (receipt-ledger.ts: the 'delivery-receipts' sublevel, and the receipts topic) on
-// every node; the reputation and balances are computed from them (ledger-views.ts); the job history
+// every node, and synced to late joiners (receipt-sync.ts), as disputes are (dispute-book.ts,
+// dispute-sync.ts); the reputation and balances are computed from them (ledger-views.ts); the job history
 // is kept in 'delivery-jobs' (job-history.ts), the policy in 'delivery-policy'.
 import type { Startable, Stream } from '@libp2p/interface'
 import { DeliveryPolicySchema, defaultDeliveryPolicy, type BalanceView, type DeliveryPolicy, type JobCheckResult, type JobQuote, type JobResult, type JobView, type ReputationView, type SiteView } from '../../../shared/api/delivery'
@@ -20,6 +21,7 @@ import { BuyerJobs, type SubmitJobParams } from './buyer-jobs'
 import { BuyerSites } from './buyer-sites'
 import { deliveryLimits, maxFrameOverhead, type DeliveryComponents, type DeliveryInit } from './delivery-init'
 import { DisputeBook } from './dispute-book'
+import { disputeSync } from './dispute-sync'
 import { JobChannel } from './job-channel'
 import { JobChecker } from './job-check'
 import { JobHistory } from './job-history'
@@ -69,6 +71,7 @@ class Delivery implements DeliveryService {
   private readonly sellerSites: SellerSites
   private readonly ledgerViews: LedgerViews
   private readonly disputeBook: DisputeBook
+  private readonly disputeSync: FactSync
   private readonly checker: JobChecker
   private policyTimer: ReturnType<typeof setInterval> | undefined
   private started = false
@@ -105,8 +108,13 @@ class Delivery implements DeliveryService {
         owner: components.signer.owner,
         now,
       },
-      init.disputeIntake,
+      { ...init.disputeIntake, ...(init.disputeRefusals ? { refusals: init.disputeRefusals } : {}) },
     )
+    this.disputeSync = disputeSync(init.disputeSync)({
+      libp2p: components.libp2p,
+      book: this.disputeBook,
+      ...(components.onSyncMisbehaviour ? { onMisbehaviour: components.onSyncMisbehaviour } : {}),
+    })
     this.ledgerViews = new LedgerViews(components, this.receiptLedger, this.disputeBook, now)
     const buyer = buyerContext(components, { receipts: this.receiptIssuer, history: this.history, running: () => this.started, now })
     this.buyerJobs = new BuyerJobs(buyer, { ...(init.samplesDir ? { samplesDir: init.samplesDir } : {}), maxOutputBytes: deliveryLimits(init).outputBytes })
@@ -134,6 +142,7 @@ class Delivery implements DeliveryService {
       runOnLimitedConnection: true,
     })
     await this.receiptSync.start()
+    await this.disputeSync.start()
     this.policyTimer = setInterval(() => void this.sellerJobs.applyPolicy(), this.init.policyCheckMs ?? 2_000)
     this.started = true
     this.sellerSites.announce()
@@ -148,6 +157,7 @@ class Delivery implements DeliveryService {
     await this.buyerSites.flush()
     await this.history.flush()
     await this.receiptSync.stop()
+    await this.disputeSync.stop()
     await this.disputeBook.stop()
     await this.receiptLedger.stop()
   }

@@ -1,16 +1,42 @@
 // The disputes this node holds, its own and those heard on the disputes topic: kept in the
 // 'delivery-disputes' sublevel, checked on the way in (dispute-intake.ts), and counted in each
-// seller's reputation (ledger-views.ts). A dispute this node signs is published on the topic.
+// seller's reputation (ledger-views.ts). A dispute this node signs is published on the topic. The ids
+// held are also kept in a set fingerprint, so that the disputes sync (dispute-sync.ts) can bring a node
+// that was offline the disputes it missed; what the sync fetched and this node refused is remembered for
+// a while, as for receipts (receipt-refusals.ts), so that it is not fetched again at every round.
 import type { Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import { decodeSignedDispute, encodeSignedDispute, type SignedDispute } from '../../../shared/delivery/dispute'
-import type { FactVerifier } from '../../../shared/market/encoding'
+import { factIdOfBody, splitSignedFact, type FactVerifier } from '../../../shared/market/encoding'
 import { ValidationError } from '../../../shared/errors'
 import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
+import { SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
+import type { IngestResult } from '../market/sync'
 import type { Store, Sublevel } from '../store'
 import { DisputeIntake, disputesTopic, type DisputeIntakeInit } from './dispute-intake'
+import { ReceiptRefusals, type ReceiptRefusalsInit } from './receipt-refusals'
+
+export interface DisputeBookInit extends DisputeIntakeInit {
+  /** How much the disputes sync remembers of what it refused, and its back-off (the receipts sync's memory, its own instance). */
+  refusals?: ReceiptRefusalsInit
+}
+
+/** What the disputes sync's ingest did with a frame, and why it refused each dispute it refused. */
+export interface DisputeIngestResult extends IngestResult {
+  /** Every rejection (the peer's fault: the sync reports it) and ignore, with the named error's code for a rejection. */
+  refusals: { id: string | undefined; outcome: 'reject' | 'ignore'; code?: string; reason: string }[]
+}
+
+/** The id of a fetched envelope, from its body; undefined for bytes that are no envelope. */
+function idOfEnvelope(envelope: Uint8Array): string | undefined {
+  try {
+    return factIdOfBody(splitSignedFact(envelope).body, nodeSha256)
+  } catch {
+    return undefined
+  }
+}
 
 export interface DisputeBookComponents {
   store: Store
@@ -29,12 +55,17 @@ export class DisputeBook implements Startable {
   private readonly byId = new Map<string, SignedDispute>()
   /** Disputed receipt id -> dispute id. */
   private readonly byReceipt = new Map<string, string>()
+  /** Disputes held per buyer (their signer). */
+  private readonly countOfBuyer = new Map<string, number>()
+  /** The ids held, for the disputes sync. */
+  readonly fingerprint = new SetFingerprint()
+  private readonly refusals: ReceiptRefusals
   private writes: Promise<unknown> = Promise.resolve()
   private subscribed = false
 
   constructor(
     private readonly components: DisputeBookComponents,
-    init: DisputeIntakeInit = {},
+    init: DisputeBookInit = {},
   ) {
     this.db = components.store.jsonSublevel('delivery-disputes')
     this.intake = new DisputeIntake(
@@ -44,9 +75,18 @@ export class DisputeBook implements Startable {
         has: (id) => this.byId.has(id),
         disputes: (receiptId) => this.byReceipt.has(receiptId),
         count: () => this.byId.size,
+        countOf: (buyer) => this.countOfBuyer.get(buyer) ?? 0,
         ...(components.isBlocked ? { isBlocked: components.isBlocked } : {}),
       },
       init,
+    )
+    this.refusals = new ReceiptRefusals(
+      {
+        agreementKnown: (agreement) => components.agreement(agreement) !== undefined,
+        isBlocked: (peer) => components.isBlocked?.(peer) ?? false,
+        now: () => components.now(),
+      },
+      init.refusals,
     )
   }
 
@@ -100,7 +140,49 @@ export class DisputeBook implements Startable {
     }
   }
 
+  has(id: string): boolean {
+    return this.byId.has(id)
+  }
+
+  /** What the sync compares with `peer`'s set when it pulls from it: the ids held and those refused (receipt-refusals.ts). */
+  fetchBasis(peer: string): ReconcilableSet {
+    return this.refusals.basisFor(peer)
+  }
+
+  envelope(id: string): Uint8Array | undefined {
+    const signed = this.byId.get(id)
+    return signed ? encodeSignedDispute(signed) : undefined
+  }
+
+  /** Disputes fetched by the disputes sync: checked as gossiped ones are (dispute-intake.ts, sync mode), kept, not published. */
+  async ingest(envelopes: Uint8Array[], from: string): Promise<DisputeIngestResult> {
+    const result: DisputeIngestResult = { accepted: 0, rejected: 0, refusals: [] }
+    const now = this.components.now()
+    for (const envelope of envelopes) {
+      const verdict = this.intake.check(envelope, { from, now, via: 'sync' })
+      if (verdict.outcome !== 'accept') {
+        const id = idOfEnvelope(envelope)
+        if (verdict.outcome === 'reject') {
+          result.rejected++
+          result.refusals.push({ id, outcome: 'reject', code: verdict.code, reason: verdict.reason })
+        } else result.refusals.push({ id, outcome: 'ignore', reason: verdict.reason })
+        if (verdict.hold && id !== undefined) this.refusals.refuse(id, from, verdict.hold)
+        continue
+      }
+      this.index(verdict.signed)
+      await this.persist(verdict.signed)
+      result.accepted++
+    }
+    return result
+  }
+
   private index(signed: SignedDispute): void {
+    if (!this.byId.has(signed.id)) {
+      const buyer = signed.dispute.owner
+      this.countOfBuyer.set(buyer, (this.countOfBuyer.get(buyer) ?? 0) + 1)
+      this.fingerprint.add(signed.id)
+      this.refusals.held(signed.id)
+    }
     this.byId.set(signed.id, signed)
     this.byReceipt.set(signed.disputed.id, signed.id)
   }

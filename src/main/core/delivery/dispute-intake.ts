@@ -6,18 +6,31 @@
 //           signer's jobs), future-dated, or naming a receipt signed by anyone but its agreement's
 //           seller, or another buyer than the agreement's
 //   ignore  a duplicate, a second dispute of the same receipt, one whose agreements this node does not
-//           know, one signed by a blocked peer, or traffic over a rate limit or the cap
+//           know, one signed by a blocked peer, or traffic over a rate limit or a cap (all disputes,
+//           or one buyer's)
 //   accept  the caller keeps it
+//
+// Disputes fetched by the disputes sync (dispute-sync.ts) pass the same checks with two differences, as
+// fetched receipts do (receipt-intake.ts): no rate limit (the sync bounds its own sessions), and a
+// future-dated dispute is ignored rather than rejected (the peer that holds it may have accepted it under
+// its own clock). A refusal there also says how long it holds (`hold`, receipt-refusals.ts's RefusalHold),
+// so that the sync does not fetch the dispute again every round.
 import type { CyclexError } from '../../../shared/errors'
 import { decodeSignedDispute, type SignedDispute } from '../../../shared/delivery/dispute'
 import type { FactVerifier } from '../../../shared/market/encoding'
 import { nodeSha256 } from '../market-crypto'
 import { RateLimiter } from '../market/rate-limiter'
+import type { RefusalHold } from './receipt-intake'
 
 /** The disputes topic, versioned like the market's. */
 export const disputesTopic = '/cyclex/disputes/1'
 
-export type DisputeVerdict = { outcome: 'accept'; signed: SignedDispute } | { outcome: 'ignore'; reason: string } | { outcome: 'reject'; reason: string; code: string }
+export type DisputeVerdict =
+  | { outcome: 'accept'; signed: SignedDispute }
+  // `hold`, set on every refusal of a dispute fetched by the sync but a duplicate, says how long the sync
+  // should leave the dispute alone.
+  | { outcome: 'ignore'; reason: string; hold?: RefusalHold }
+  | { outcome: 'reject'; reason: string; code: string; hold?: RefusalHold }
 
 export interface DisputeIntakeInit {
   /** How far in the future a dispute's issuedAt may be. Default 30 s. */
@@ -26,6 +39,16 @@ export interface DisputeIntakeInit {
   perPeer?: { ratePerSecond: number; burst: number }
   /** Disputes kept in all; more are ignored. Default 10,000. */
   maxDisputes?: number
+  /** Disputes kept of one buyer (their signer), so that one buyer cannot fill the whole cap. Default 1,000. */
+  maxPerBuyer?: number
+}
+
+/** How a dispute arrived: on the topic, fetched by the disputes sync, or signed by this node. */
+export interface DisputeArrival {
+  from: string
+  now: number
+  own?: boolean
+  via?: 'gossip' | 'sync'
 }
 
 export interface DisputeIntakeState {
@@ -35,6 +58,8 @@ export interface DisputeIntakeState {
   /** Whether a dispute of this receipt (by its id) is held. */
   disputes(receiptId: string): boolean
   count(): number
+  /** How many disputes signed by this buyer are held. */
+  countOf(buyer: string): number
   isBlocked?(peer: string): boolean
 }
 
@@ -42,6 +67,7 @@ export class DisputeIntake {
   private readonly maxClockSkewMs: number
   private readonly perPeer: RateLimiter
   private readonly maxDisputes: number
+  private readonly maxPerBuyer: number
 
   constructor(
     private readonly verifier: FactVerifier,
@@ -51,31 +77,38 @@ export class DisputeIntake {
     this.maxClockSkewMs = init.maxClockSkewMs ?? 30_000
     this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 10, burst: 20 })
     this.maxDisputes = init.maxDisputes ?? 10_000
+    this.maxPerBuyer = init.maxPerBuyer ?? 1_000
   }
 
   /** `from` is the peer that sent it (this node itself for its own disputes, which no rate limits). */
-  check(bytes: Uint8Array, arrival: { from: string; now: number; own?: boolean }): DisputeVerdict {
-    if (!arrival.own && !this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+  check(bytes: Uint8Array, arrival: DisputeArrival): DisputeVerdict {
+    const synced = arrival.via === 'sync'
+    if (!arrival.own && !synced && !this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
     let signed: SignedDispute
     try {
       signed = decodeSignedDispute(bytes, this.verifier, nodeSha256)
     } catch (error) {
-      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION' }
+      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION', hold: { kind: 'copy' } }
     }
-    if (signed.dispute.issuedAt > arrival.now + this.maxClockSkewMs) {
-      return { outcome: 'reject', reason: `the dispute is ${Math.round((signed.dispute.issuedAt - arrival.now) / 1000)} s in the future`, code: 'ERR_FUTURE_RECORD' }
+    const { owner, issuedAt } = signed.dispute
+    if (issuedAt > arrival.now + this.maxClockSkewMs) {
+      const reason = `the dispute is ${Math.round((issuedAt - arrival.now) / 1000)} s in the future`
+      if (synced) return { outcome: 'ignore', reason, hold: { kind: 'time', at: issuedAt - this.maxClockSkewMs } }
+      return { outcome: 'reject', reason, code: 'ERR_FUTURE_RECORD' }
     }
-    if (this.state.isBlocked?.(signed.dispute.owner)) return { outcome: 'ignore', reason: `${signed.dispute.owner} is blocked on this node` }
+    if (this.state.isBlocked?.(owner)) return { outcome: 'ignore', reason: `${owner} is blocked on this node`, hold: { kind: 'blocked', owner } }
     for (const { receipt } of [signed.disputed, signed.check]) {
       const agreement = this.state.agreement(receipt.agreement)
-      if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here` }
+      if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here`, hold: { kind: 'agreement', agreement: receipt.agreement } }
       if (agreement.seller !== receipt.owner || agreement.buyer !== receipt.buyer) {
-        return { outcome: 'reject', reason: `a receipt of agreement ${receipt.agreement} is not signed by its seller for its buyer`, code: 'ERR_NOT_SELLER' }
+        return { outcome: 'reject', reason: `a receipt of agreement ${receipt.agreement} is not signed by its seller for its buyer`, code: 'ERR_NOT_SELLER', hold: { kind: 'final' } }
       }
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
-    if (this.state.disputes(signed.disputed.id)) return { outcome: 'ignore', reason: `receipt ${signed.disputed.id} is disputed already` }
-    if (this.state.count() >= this.maxDisputes) return { outcome: 'ignore', reason: `this node keeps at most ${this.maxDisputes} disputes` }
+    // Disputes are never dropped, so what follows holds for good: the first dispute of a receipt stays, a full cap stays full.
+    if (this.state.disputes(signed.disputed.id)) return { outcome: 'ignore', reason: `receipt ${signed.disputed.id} is disputed already`, hold: { kind: 'final' } }
+    if (this.state.count() >= this.maxDisputes) return { outcome: 'ignore', reason: `this node keeps at most ${this.maxDisputes} disputes`, hold: { kind: 'final' } }
+    if (this.state.countOf(owner) >= this.maxPerBuyer) return { outcome: 'ignore', reason: `this node keeps at most ${this.maxPerBuyer} disputes of one buyer`, hold: { kind: 'final' } }
     return { outcome: 'accept', signed }
   }
 }
