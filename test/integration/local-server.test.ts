@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commands, type ApiEvent, type ApiHandlers, type ApiService } from '../../src/shared/api/contract'
 import { createApiService } from '../../src/shared/api/service'
 import { createEventHub } from '../../src/main/core/event-hub'
+import { recordingLogger } from '../helpers/recording-logger'
 import { apiTokenFileName, loadOrCreateApiToken } from '../../src/main/core/api-token'
 import { startLocalServer, type LocalServer } from '../../src/main/core/http-server'
 import { ConnectionError } from '../../src/shared/errors'
@@ -51,7 +52,7 @@ describe('the headless server', () => {
   let dataDir: string
   let server: LocalServer
   let token: string
-  const hub = createEventHub()
+  const hub = createEventHub(recordingLogger().logger.forComponent('cyclex:node'))
   const calls: unknown[] = []
 
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 // Fans the node's API events out to every subscriber (the IPC bridge, each WebSocket). A listener
-// that throws is the transport's fault, not the node's: it is reported and the others still hear.
+// that throws is the transport's fault, not the node's: it is logged and the others still hear.
+import type { Logger } from '@libp2p/interface'
 import type { ApiEvent } from '../../shared/api/contract'
 
 export interface EventHub {
@@ -8,7 +9,8 @@ export interface EventHub {
   readonly subscriberCount: number
 }
 
-export function createEventHub(onListenerError: (error: unknown) => void = console.error): EventHub {
+/** `log`: where a listener's error is written (the node's `cyclex:node` log). */
+export function createEventHub(log: Pick<Logger, 'error'>): EventHub {
   const listeners = new Set<(event: ApiEvent) => void>()
   return {
     emit(event) {
@@ -16,7 +18,7 @@ export function createEventHub(onListenerError: (error: unknown) => void = conso
         try {
           listener(event)
         } catch (error) {
-          onListenerError(error)
+          log.error('an event listener failed - %e', error)
         }
       }
     },

@@ -72,7 +72,7 @@ class Node implements CyclexNode {
   readonly delivery: DeliveryService
   readonly reachability: ReachabilityMonitor
   private readonly redial: PeerRedial
-  readonly events = createEventHub()
+  readonly events = createEventHub({ error: (...args) => this.log.error(...args) })
   private readonly lifecycle = new Lifecycle()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -145,6 +145,7 @@ class Node implements CyclexNode {
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
       onLeftToSync: (peer) => this.sync.pullSoon(peer),
       keptAgreements: store.jsonSublevel<AgreementView>('kept-agreements'),
+      logger: host.logger,
       // A party the state proves over-committed is blocked unless the user turned that off.
       onOverCommitment: ({ party }) => {
         if (!this.settings.get().blockOverCommitted) return
@@ -172,12 +173,14 @@ class Node implements CyclexNode {
       events: this.events,
       emit: (event) => this.events.emit(event),
       me: signer.owner,
+      logger: host.logger,
     })
     this.autoNegotiation = autoNegotiation()({
       market: policyMarket(this.market),
       policies: levelPolicyStore(store),
       me: signer.owner,
       emit: (event) => this.events.emit(event),
+      logger: host.logger,
     })
     this.drafts = draftsService({
       sublevel: store.jsonSublevel<unknown>('drafts'),

@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalServer, type LocalServer } from '../../../src/main/core/http-server'
 import { createEventHub } from '../../../src/main/core/event-hub'
+import { recordingLogger } from '../../helpers/recording-logger'
 import { commands, type ApiHandlers, type CommandName } from '../../../src/shared/api/contract'
 import { createApiService } from '../../../src/shared/api/service'
 import { CyclexError, UnknownCommandError, ValidationError } from '../../../src/shared/errors'
@@ -26,7 +27,7 @@ const handlers = Object.fromEntries(
     },
   ]),
 ) as unknown as ApiHandlers
-const service = createApiService(handlers, createEventHub())
+const service = createApiService(handlers, createEventHub(recordingLogger().logger.forComponent('cyclex:node')))
 
 /** Valid-ish starting points: the shapes the renderer sends. */
 const paramSeeds: unknown[] = [

@@ -3,6 +3,7 @@
 // order trades or is cancelled, and when it is stopped.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ApiEvent } from '../../../src/shared/api/contract'
+import { recordingLogger } from '../../helpers/recording-logger'
 import type { NegotiationPolicy } from '../../../src/shared/api/market'
 import {
   autoNegotiation,
@@ -67,7 +68,7 @@ function bidState(price: number, range = price): PolicyOrderState {
 let services: AutoNegotiationService[] = []
 
 function service(market: StubMarket, store = new MemoryPolicyStore(), events: ApiEvent[] = []): AutoNegotiationService {
-  const created = autoNegotiation()({ market, policies: store, me, emit: (event) => events.push(event) })
+  const created = autoNegotiation()({ market, policies: store, me, emit: (event) => events.push(event), logger: recordingLogger().logger })
   services.push(created)
   return created
 }

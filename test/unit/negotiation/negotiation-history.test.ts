@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { NegotiationView } from '../../../src/shared/api/market'
 import { createEventHub } from '../../../src/main/core/event-hub'
+import { recordingLogger } from '../../helpers/recording-logger'
 import { negotiationHistory } from '../../../src/main/core/market/negotiation-history'
 import { openStore, type Store } from '../../../src/main/core/store'
 
@@ -37,7 +38,8 @@ afterEach(async () => {
 async function setUp() {
   const store = await openStore({ dataDir: '/nonexistent', inMemory: true })
   stores.push(store)
-  const events = createEventHub()
+  const { logger } = recordingLogger()
+  const events = createEventHub(logger.forComponent('cyclex:node'))
   let current: NegotiationView[] = [view]
   let asked = 0
   const history = negotiationHistory()({
@@ -53,6 +55,7 @@ async function setUp() {
     events,
     emit: () => undefined,
     me: buyer,
+    logger,
   })
   await history.start()
   const book = (epoch: number): void => events.emit({ type: 'market.book', data: { facts: 1, digest: '00', liveOrders: 1, epoch, gossipPeers: 0 } })

@@ -9,7 +9,7 @@
 //   - a step that would not concede over the order's current price publishes nothing;
 //   - the policy finishes after its last step, at its deadline (or the order's end, if earlier), or
 //     when the order trades, is cancelled, expires or is gone.
-import type { Startable } from '@libp2p/interface'
+import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { NegotiationPolicy, NegotiationView } from '../../../shared/api/market'
 import { ValidationError } from '../../../shared/errors'
@@ -50,6 +50,8 @@ export interface AutoNegotiationComponents {
   policies: PolicyStore
   me: PeerId
   emit(event: ApiEvent): void
+  /** The node's logger (node-log.ts): the service writes as `cyclex:auto-negotiation`. */
+  logger: ComponentLogger
   now?(): number
 }
 
@@ -116,7 +118,11 @@ class AutoNegotiation implements AutoNegotiationService {
   private readonly inFlight = new Set<Promise<void>>()
   private running = false
 
-  constructor(private readonly components: AutoNegotiationComponents) {}
+  private readonly log: Logger
+
+  constructor(private readonly components: AutoNegotiationComponents) {
+    this.log = components.logger.forComponent('cyclex:auto-negotiation')
+  }
 
   private now(): number {
     return this.components.now?.() ?? Date.now()
@@ -213,7 +219,7 @@ class AutoNegotiation implements AutoNegotiationService {
     const due = Math.min((policy.lastStepAt ?? policy.setAt) + policy.intervalMs, policy.deadline)
     const timer = setTimeout(() => {
       this.timers.delete(policy.order)
-      const tick = this.tick(policy).catch((error: unknown) => console.error('auto-negotiation step failed:', error))
+      const tick = this.tick(policy).catch((error: unknown) => this.log.error('auto-negotiation step failed - %e', error))
       this.inFlight.add(tick)
       void tick.finally(() => this.inFlight.delete(tick))
     }, Math.max(0, due - this.now()))

@@ -7,6 +7,7 @@
 //     it has lapsed, the buyer declines the pair, and takes nothing of it after.
 // The desk keeps the takes it has seen and the lapses it counted; the market gives it the book, a way
 // to publish, and its write queue.
+import type { Logger } from '@libp2p/interface'
 import type { TakeView } from '../../../shared/api/market'
 import {
   admits,
@@ -45,6 +46,8 @@ export interface DealDeskComponents {
   queue(task: () => Promise<void>): Promise<void>
   /** Sign this node's confirm of a take, store it durably, then publish it (called inside the queue). */
   confirm(take: FactId, now: number): Promise<void>
+  /** The market service's log. */
+  log: Logger
 }
 
 const pairKey = (bid: FactId, ask: FactId): string => `${bid}|${ask}`
@@ -189,7 +192,7 @@ export class DealDesk {
         if (fact.price < ask.range || fact.quantity > remainingQuantity(ask)) return
         await this.components.confirm(take.id, now)
       })
-      .catch((error: unknown) => console.error('confirming a take failed:', error))
+      .catch((error: unknown) => this.components.log.error('confirming a take failed - %e', error))
   }
 
   /** The takes this node is a party to that are neither confirmed nor lapsed, the soonest to lapse first. */

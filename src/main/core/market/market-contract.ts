@@ -1,7 +1,7 @@
 // What the market service is to the rest of the node: its options (market parameters among them, the
 // same on every node of one market), the components it needs, and the API it offers. The service
 // itself is market-service.ts.
-import type { Startable } from '@libp2p/interface'
+import type { ComponentLogger, Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
 import type { FactId, FactSigner, FactVerifier, GroupFact, MarketBook, OverCommitment, SignedFact } from '../../../shared/market'
@@ -49,6 +49,8 @@ export interface MarketServiceComponents {
   signer: FactSigner
   verifier: FactVerifier
   emit(event: ApiEvent): void
+  /** The node's logger (node-log.ts): the service writes as `cyclex:market`. */
+  logger: ComponentLogger
   /** Told when a peer sent a fact that had to be rejected (for scoring and logs). */
   onRejected?(peer: string, reason: string): void
   /** A fact's owner was over its rate: the facts the peer offered are left to anti-entropy, which should pull from it soon. */

@@ -5,7 +5,7 @@
 // Every node applies the agreements (take + confirm) it receives; the book counts those that bind under
 // the one rule all nodes apply (src/shared/market/binding.ts), and the agreement log tells this node's
 // user of agreements that turned void and of parties the state proves over-committed.
-import type { Message, PeerId } from '@libp2p/interface'
+import type { Logger, Message, PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
 import { NotRunningError } from '../../../shared/errors'
@@ -58,6 +58,7 @@ class Market implements MarketService {
   private readonly confirmIndex = new ConfirmIndex()
   private readonly agreementLog: AgreementLog
   private readonly desk: DealDesk
+  private readonly log: Logger
   private readonly news: EpochNews
   private readonly own: OwnFacts
   private readonly views: MarketViews
@@ -91,6 +92,7 @@ class Market implements MarketService {
     this.pruneEveryMs = init.pruneEveryMs ?? 10 * 60_000
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
+    this.log = components.logger.forComponent('cyclex:market')
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
       { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, pruneGraceMs, ...init.intake },
@@ -105,6 +107,7 @@ class Market implements MarketService {
         publish: (fact) => this.publishOwn(fact),
         queue: (task) => this.queued(task),
         confirm: (take, now) => this.storeOwnConfirm(take, now),
+        log: this.log,
       },
       init,
     )
@@ -154,17 +157,17 @@ class Market implements MarketService {
     }
     this.running = true
     // Back online after a while: show signs of life at once, then at every quarter of the TTL.
-    void this.refreshIfTrading().catch((error: unknown) => console.error('refreshing orders failed:', error))
+    void this.refreshIfTrading().catch((error: unknown) => this.log.error('refreshing orders failed - %e', error))
     this.refreshTimer = setInterval(() => {
-      void this.refreshIfTrading().catch((error: unknown) => console.error('refreshing orders failed:', error))
+      void this.refreshIfTrading().catch((error: unknown) => this.log.error('refreshing orders failed - %e', error))
     }, this.refreshEveryMs)
     this.pruneTimer = setInterval(() => {
-      void this.prune().catch((error: unknown) => console.error('pruning the market state failed:', error))
+      void this.prune().catch((error: unknown) => this.log.error('pruning the market state failed - %e', error))
     }, this.pruneEveryMs)
-    void this.pruning.restoreKeptAgreements().catch((error: unknown) => console.error('reading the kept agreements failed:', error))
+    void this.pruning.restoreKeptAgreements().catch((error: unknown) => this.log.error('reading the kept agreements failed - %e', error))
     this.timer = setInterval(() => {
       if (this.epochs.busy) return
-      void this.runEpoch().catch((error: unknown) => console.error('market epoch failed:', error))
+      void this.runEpoch().catch((error: unknown) => this.log.error('market epoch failed - %e', error))
     }, this.epochMs)
   }
 
@@ -217,7 +220,7 @@ class Market implements MarketService {
     const facts = this.gossiped
     if (facts.length === 0) return
     this.gossiped = []
-    void this.store(facts).catch((error: unknown) => console.error('storing facts failed:', error))
+    void this.store(facts).catch((error: unknown) => this.log.error('storing facts failed - %e', error))
   }
 
   async ingest(envelopes: Uint8Array[], from: string, options: { budgeted?: boolean } = {}): Promise<{ accepted: number; rejected: number }> {

@@ -6,7 +6,7 @@
 // market.negotiationEnded closes it. After a restart the first epoch's book event closes the records
 // of pairs that stopped negotiating while the node was down. The pairs that negotiate change only at
 // an epoch, so that check runs once per epoch, not on each of the book events that facts cause.
-import type { Startable } from '@libp2p/interface'
+import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { NegotiationHistory, NegotiationOffer, NegotiationView } from '../../../shared/api/market'
 import type { FactId, MarketBook, PeerId, SignedFact } from '../../../shared/market'
@@ -25,6 +25,8 @@ export interface NegotiationHistoryComponents {
   events: { subscribe(listener: (event: ApiEvent) => void): () => void }
   emit(event: ApiEvent): void
   me: PeerId
+  /** The node's logger (node-log.ts): the service writes as `cyclex:negotiation-history`. */
+  logger: ComponentLogger
   now?(): number
 }
 
@@ -46,7 +48,10 @@ class History implements NegotiationHistoryService {
   /** The epoch whose negotiations the open records were last compared with. */
   private checkedEpoch = 0
 
+  private readonly log: Logger
+
   constructor(private readonly components: NegotiationHistoryComponents) {
+    this.log = components.logger.forComponent('cyclex:negotiation-history')
     this.sublevel = components.store.jsonSublevel<NegotiationHistory>(negotiationsSublevel)
   }
 
@@ -98,7 +103,7 @@ class History implements NegotiationHistoryService {
   private save(key: string, record: NegotiationHistory): void {
     const snapshot = structuredClone(record)
     const write = this.writes.then(() => this.sublevel.put(key, snapshot))
-    this.writes = write.catch((error: unknown) => console.error('storing a negotiation history failed:', error))
+    this.writes = write.catch((error: unknown) => this.log.error('storing a negotiation history failed - %e', error))
   }
 
   private onEvent(event: ApiEvent): void {

@@ -2,6 +2,7 @@
 // the member was last heard of, under its peer ID), so the list of members survives a restart.
 // Presence itself is not kept: after a restart every member is offline until it is heard again.
 import { base64 } from 'multiformats/bases/base64'
+import type { Logger } from '@libp2p/interface'
 import type { ProfileRecord, SignedProfile } from '../../../shared/benchmark/profile'
 import type { FactVerifier } from '../../../shared/market/encoding'
 import type { Store } from '../store'
@@ -30,7 +31,7 @@ function toStored({ signed, lastSeen }: SavedMember): StoredMember {
   return { envelope: base64.baseEncode(encodeMemberMessage(signed)), lastSeen }
 }
 
-export function openMemberStore(store: Store, verifier: FactVerifier): MemberStore {
+export function openMemberStore(store: Store, verifier: FactVerifier, log: Logger): MemberStore {
   const sublevel = store.jsonSublevel<StoredMember>('members')
   return {
     async load() {
@@ -41,7 +42,7 @@ export function openMemberStore(store: Store, verifier: FactVerifier): MemberSto
           if (message.kind !== 'profile' || message.signed.profile.owner !== peerId) continue
           members.push({ signed: message.signed, lastSeen: typeof stored.lastSeen === 'number' ? stored.lastSeen : null })
         } catch (error) {
-          console.error(`skipping the stored profile of ${peerId}: ${(error as Error).message}`)
+          log.error('skipping the stored profile of %s - %s', peerId, (error as Error).message)
         }
       }
       return members

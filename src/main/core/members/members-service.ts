@@ -116,7 +116,7 @@ class Members implements MembersService {
     this.republishDelayMs = init.republishDelayMs ?? 500
     this.me = components.signer.owner
     this.log = components.logger.forComponent('cyclex:members')
-    this.memberStore = openMemberStore(components.store, components.verifier)
+    this.memberStore = openMemberStore(components.store, components.verifier, this.log)
     this.memberGroups = new MemberGroups(this.me, components.market, () => {
       void this.refreshProfile(false).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
     })
