@@ -13,6 +13,7 @@ import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../
 import { SetFingerprint } from '../../src/main/core/market/set-fingerprint'
 import { factSync, type Misbehaviour, type SyncOutcome } from '../../src/main/core/market/sync'
 import { openStore } from '../../src/main/core/store'
+import { recordingLogger } from '../helpers/recording-logger'
 import { disputeRecordKind, encodeSignedDispute, jobInputBytes, signDispute, type Dispute, type SignedDispute } from '../../src/shared/delivery/dispute'
 import { encodeSignedReceipt, signReceipt, type Receipt, type SignedReceipt } from '../../src/shared/delivery/receipt'
 import { encodeSignedFact, signingMessage } from '../../src/shared/market'
@@ -59,7 +60,7 @@ async function connect(from: { host: Libp2p }, to: { host: Libp2p }): Promise<vo
 async function startNode() {
   const host = await createSyncHost()
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
-  const book = new DisputeBook({ store, verifier, agreement: (id) => agreements.get(id), owner: createNodeFactSigner(new Uint8Array(32).fill(9)).owner, now: () => Date.now() })
+  const book = new DisputeBook({ store, verifier, agreement: (id) => agreements.get(id), owner: createNodeFactSigner(new Uint8Array(32).fill(9)).owner, now: () => Date.now(), log: recordingLogger().logger.forComponent('cyclex:delivery') })
   await book.start()
   const ingests: Array<{ from: string; fetched: number; result: DisputeIngestResult }> = []
   const recorded = {

@@ -12,6 +12,7 @@ import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../
 import { SetFingerprint } from '../../src/main/core/market/set-fingerprint'
 import { factSync, type FactSync, type SyncOutcome } from '../../src/main/core/market/sync'
 import { openStore, type Store } from '../../src/main/core/store'
+import { recordingLogger } from '../helpers/recording-logger'
 import { encodeSignedReceipt, signReceipt, type Receipt, type SignedReceipt } from '../../src/shared/delivery/receipt'
 import { encodeSignedFact, signingMessage } from '../../src/shared/market'
 import { waitFor } from '../helpers/nodes'
@@ -57,6 +58,7 @@ async function startPeer(options: { agreements: Record<string, Parties>; maxPerA
     verifier,
     agreement: (id) => agreements.get(id),
     emit: () => undefined,
+    logger: recordingLogger().logger,
     now: () => Date.now() + offset.value,
   })
   await ledger.start()

@@ -205,6 +205,7 @@ class Node implements CyclexNode {
     })
     this.delivery = deliveryService(config.delivery)({
       libp2p: host,
+      logger: host.logger,
       pubsub: host.services.pubsub,
       store,
       signer,

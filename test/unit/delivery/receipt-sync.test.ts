@@ -8,6 +8,7 @@ import { receiptLedger, type ReceiptLedger } from '../../../src/main/core/delive
 import { ReceiptIntake } from '../../../src/main/core/delivery/receipt-intake'
 import { createNodeFactSigner, createNodeFactVerifier } from '../../../src/main/core/market-crypto'
 import { openStore, type Store } from '../../../src/main/core/store'
+import { recordingLogger } from '../../helpers/recording-logger'
 import { encodeSignedReceipt, signReceipt, type Receipt } from '../../../src/shared/delivery/receipt'
 
 const seller = createNodeFactSigner(new Uint8Array(32).fill(1))
@@ -30,7 +31,7 @@ afterEach(async () => {
 
 async function ledger(init = {}, isBlocked?: (peer: string) => boolean): Promise<ReceiptLedger> {
   store ??= await openStore({ dataDir: '/nonexistent', inMemory: true })
-  const made = receiptLedger(init)({ store, verifier, agreement: (id) => known[id as 'a1'], emit: () => undefined, now: () => now, ...(isBlocked ? { isBlocked } : {}) })
+  const made = receiptLedger(init)({ store, verifier, agreement: (id) => known[id as 'a1'], emit: () => undefined, logger: recordingLogger().logger, now: () => now, ...(isBlocked ? { isBlocked } : {}) })
   await made.start()
   return made
 }

@@ -1,14 +1,16 @@
 // The seller's stored sites: a record and its bundle are written together, the stored view count never
 // goes down whatever order concurrent writes finish in, a used-up or replaced site loses its bundle,
-// a damaged record is skipped and left alone; and the site server counts a view before sending the
+// a damaged record is skipped, left alone and logged; and the site server counts a view before sending the
 // page (a view it cannot record is answered 503 and still counted, never served for free).
 import { afterEach, describe, expect, it } from 'vitest'
 import { SiteServer, type HostedSite } from '../../../src/main/core/delivery/site-server'
 import { SiteStore, type StoredSite } from '../../../src/main/core/delivery/site-store'
 import { openStore, type Store } from '../../../src/main/core/store'
+import { recordingLogger, type LoggedError } from '../../helpers/recording-logger'
 
 let store: Store | undefined
 let server: SiteServer | undefined
+let logged: LoggedError[] = []
 afterEach(async () => {
   await server?.stop()
   await store?.close()
@@ -22,7 +24,9 @@ function record(fields: Partial<StoredSite> = {}): StoredSite {
 
 async function siteStore(): Promise<SiteStore> {
   store = await openStore({ dataDir: '/nonexistent', inMemory: true })
-  return new SiteStore(store)
+  const { logger, errors } = recordingLogger()
+  logged = errors
+  return new SiteStore(store, logger.forComponent('cyclex:delivery'))
 }
 
 describe('the site store', () => {
@@ -61,6 +65,7 @@ describe('the site store', () => {
     const sites = await siteStore()
     await store!.jsonSublevel('delivery-sites').put('0123456789abcdef', { site: '0123456789abcdef', views: -1 })
     expect(await sites.list()).toEqual([])
+    expect(logged).toEqual([{ component: 'cyclex:delivery', args: [expect.stringContaining('is not readable'), '0123456789abcdef'] }])
     expect(await store!.jsonSublevel('delivery-sites').get('0123456789abcdef')).toEqual({ site: '0123456789abcdef', views: -1 })
     await expect(sites.add(record({ site: '../../etc' }), Uint8Array.of(1))).rejects.toThrow()
     expect(await sites.bundle('../../etc')).toBeUndefined()

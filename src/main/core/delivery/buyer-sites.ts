@@ -1,6 +1,7 @@
 // The buyer side of sites: send a bundle to the agreement's seller, and know where each site this
 // node bought is served, from the seller's answer and from its notices (after a restart, and with the
 // live view count between receipts). Kept in 'delivery-buyer-sites', one record per agreement.
+import type { Logger } from '@libp2p/interface'
 import type { SiteView } from '../../../shared/api/delivery'
 import { SiteViewSchema } from '../../../shared/api/delivery'
 import type { ApiEvent } from '../../../shared/api/contract'
@@ -24,6 +25,7 @@ export class BuyerSites {
     private readonly context: BuyerContext,
     store: Store,
     private readonly emit: (event: ApiEvent) => void,
+    private readonly log: Logger,
   ) {
     this.db = store.jsonSublevel('delivery-buyer-sites')
   }
@@ -78,7 +80,7 @@ export class BuyerSites {
     for await (const [agreement, stored] of this.db.iterator()) {
       const view = SiteViewSchema.safeParse(stored)
       if (view.success && view.data.role === 'buyer' && view.data.agreement === agreement) this.sites.set(agreement, view.data)
-      else console.warn(`a stored site of agreement ${agreement} is damaged and was skipped`)
+      else this.log.error('a stored site of agreement %s is damaged and was skipped', agreement)
     }
   }
 
@@ -88,7 +90,7 @@ export class BuyerSites {
 
   private show(view: SiteView): void {
     this.sites.set(view.agreement, view)
-    this.writes = this.writes.then(() => this.db.put(view.agreement, view)).catch((error: unknown) => console.error(`storing where site ${view.site} is served failed:`, error))
+    this.writes = this.writes.then(() => this.db.put(view.agreement, view)).catch((error: unknown) => this.log.error('storing where site %s is served failed - %e', view.site, error))
     this.emit({ type: 'delivery.site', data: view })
   }
 }

@@ -1,6 +1,6 @@
 // What the delivery service is given (its options and the components it uses), shared by its parts:
 // the buyer side, the seller side and the facade (delivery-service.ts).
-import type { Libp2p } from '@libp2p/interface'
+import type { ComponentLogger, Libp2p } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { AgreementView, OverCommitmentView } from '../../../shared/api/market'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
@@ -66,6 +66,8 @@ export interface DeliveryInit {
 export interface DeliveryComponents {
   libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
   store: Store
+  /** The node's logger (node-log.ts): the service writes as `cyclex:delivery`, its receipts as `cyclex:receipts`. */
+  logger: ComponentLogger
   signer: FactSigner
   verifier: FactVerifier
   market: { agreements(): AgreementView[]; overCommitments(): OverCommitmentView[]; book: { order(id: string): BookOrder | undefined } }

@@ -89,6 +89,7 @@ class Delivery implements DeliveryService {
       ...(components.isBlocked ? { isBlocked: components.isBlocked } : {}),
       agreement: (id) => components.market.agreements().find((each) => each.id === id),
       emit: components.emit,
+      logger: components.logger,
       ...(components.now ? { now: components.now } : {}),
     })
     this.receiptSync = receiptSync(init.receiptSync)({
@@ -97,7 +98,8 @@ class Delivery implements DeliveryService {
       ...(components.onSyncMisbehaviour ? { onMisbehaviour: components.onSyncMisbehaviour } : {}),
     })
     this.receiptIssuer = new ReceiptIssuer(this.receiptLedger, components.signer, now)
-    this.history = new JobHistory(components.store, components.emit, now)
+    const log = components.logger.forComponent('cyclex:delivery')
+    this.history = new JobHistory(components.store, components.emit, now, log)
     this.disputeBook = new DisputeBook(
       {
         store: components.store,
@@ -107,6 +109,7 @@ class Delivery implements DeliveryService {
         agreement: (id) => components.market.agreements().find((each) => each.id === id && each.status === 'binding'),
         owner: components.signer.owner,
         now,
+        log,
       },
       { ...init.disputeIntake, ...(init.disputeRefusals ? { refusals: init.disputeRefusals } : {}) },
     )
@@ -118,7 +121,7 @@ class Delivery implements DeliveryService {
     this.ledgerViews = new LedgerViews(components, this.receiptLedger, this.disputeBook, now)
     const buyer = buyerContext(components, { receipts: this.receiptIssuer, history: this.history, running: () => this.started, now })
     this.buyerJobs = new BuyerJobs(buyer, { ...(init.samplesDir ? { samplesDir: init.samplesDir } : {}), maxOutputBytes: deliveryLimits(init).outputBytes })
-    this.buyerSites = new BuyerSites(buyer, components.store, components.emit)
+    this.buyerSites = new BuyerSites(buyer, components.store, components.emit, log)
     this.checker = new JobChecker(buyer, this.buyerJobs, this.disputeBook, this.history, components.signer)
     const seller = sellerContext(components, { receipts: this.receiptIssuer, ledger: this.receiptLedger, history: this.history, policy: () => this.currentPolicy, now })
     const idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()

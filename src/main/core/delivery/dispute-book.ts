@@ -4,7 +4,7 @@
 // held are also kept in a set fingerprint, so that the disputes sync (dispute-sync.ts) can bring a node
 // that was offline the disputes it missed; what the sync fetched and this node refused is remembered for
 // a while, as for receipts (receipt-refusals.ts), so that it is not fetched again at every round.
-import type { Message, PeerId, Startable } from '@libp2p/interface'
+import type { Logger, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import { decodeSignedDispute, encodeSignedDispute, type SignedDispute } from '../../../shared/delivery/dispute'
@@ -47,6 +47,8 @@ export interface DisputeBookComponents {
   isBlocked?(peer: string): boolean
   owner: string
   now(): number
+  /** The delivery service's log. */
+  log: Logger
 }
 
 export class DisputeBook implements Startable {
@@ -95,7 +97,7 @@ export class DisputeBook implements Startable {
       try {
         this.index(decodeSignedDispute(base64.baseDecode(value.envelope), this.components.verifier, nodeSha256))
       } catch (error) {
-        console.warn(`a stored dispute ${id} is damaged and was skipped: ${(error as Error).message}`)
+        this.components.log.error('a stored dispute %s is damaged and was skipped - %s', id, (error as Error).message)
       }
     }
     const { pubsub } = this.components
@@ -136,7 +138,7 @@ export class DisputeBook implements Startable {
     }
     if (this.subscribed) {
       // Nobody to hear it yet is not an error: the dispute is kept.
-      await this.components.pubsub?.publish(disputesTopic, encodeSignedDispute(signed)).catch((error: unknown) => console.error('publishing a dispute failed:', (error as Error).message))
+      await this.components.pubsub?.publish(disputesTopic, encodeSignedDispute(signed)).catch((error: unknown) => this.components.log.error('publishing a dispute failed - %s', (error as Error).message))
     }
   }
 
@@ -189,7 +191,7 @@ export class DisputeBook implements Startable {
 
   private persist(signed: SignedDispute): Promise<void> {
     const write = this.writes.then(() => this.db.put(signed.id, { envelope: base64.baseEncode(encodeSignedDispute(signed)) }))
-    this.writes = write.catch((error: unknown) => console.error('keeping a dispute failed:', error))
+    this.writes = write.catch((error: unknown) => this.components.log.error('keeping a dispute failed - %e', error))
     return write
   }
 

@@ -1,6 +1,7 @@
 // The jobs this node bought or ran, both roles, as the Deals page lists them: kept in the
 // 'delivery-jobs' sublevel so the history survives restarts (the latest maxKeptJobs), and told to the
 // page as `delivery.progress` events.
+import type { Logger } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import { JobViewSchema, type JobView } from '../../../shared/api/delivery'
 import type { Store, Sublevel } from '../store'
@@ -17,6 +18,7 @@ export class JobHistory {
     store: Store,
     private readonly emit: (event: ApiEvent) => void,
     private readonly now: () => number,
+    private readonly log: Logger,
   ) {
     this.db = store.jsonSublevel('delivery-jobs')
   }
@@ -42,7 +44,7 @@ export class JobHistory {
       const oldest = [...this.views.values()].filter((each) => each.endedAt !== null).sort((a, b) => a.submittedAt - b.submittedAt)[0]
       if (oldest) {
         this.views.delete(oldest.job)
-        this.writes = this.writes.then(() => this.db.del(oldest.job)).catch((error: unknown) => console.error(`forgetting job ${oldest.job} failed:`, error))
+        this.writes = this.writes.then(() => this.db.del(oldest.job)).catch((error: unknown) => this.log.error('forgetting job %s failed - %e', oldest.job, error))
       }
     }
   }
@@ -50,7 +52,7 @@ export class JobHistory {
   /** Keep the job's view as it is now in the store. */
   save(view: JobView): void {
     const copy = { ...view }
-    this.writes = this.writes.then(() => this.db.put(copy.job, copy)).catch((error: unknown) => console.error(`storing job ${copy.job} failed:`, error))
+    this.writes = this.writes.then(() => this.db.put(copy.job, copy)).catch((error: unknown) => this.log.error('storing job %s failed - %e', copy.job, error))
   }
 
   /** Tell the page how the job stands. */
@@ -68,7 +70,7 @@ export class JobHistory {
     for await (const [id, stored] of this.db.iterator()) {
       const view = JobViewSchema.safeParse(stored)
       if (!view.success || view.data.job !== id) {
-        console.warn(`a stored job ${id} is damaged and was skipped`)
+        this.log.error('a stored job %s is damaged and was skipped', id)
         continue
       }
       kept.push(view.data.endedAt === null ? { ...view.data, state: 'failed', endedAt: now, reason: 'the node stopped while this job ran' } : view.data)

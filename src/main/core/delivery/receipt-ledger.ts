@@ -7,7 +7,7 @@
 // receipts it missed, and what the sync fetched and this node refused is remembered for a while
 // (receipt-refusals.ts), so that it is not fetched again at every round.
 import * as dagCbor from '@ipld/dag-cbor'
-import type { Message, PeerId, Startable } from '@libp2p/interface'
+import type { ComponentLogger, Logger, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import type { ApiEvent } from '../../../shared/api/contract'
@@ -35,6 +35,8 @@ export interface ReceiptLedgerComponents {
   /** Receipts signed by a blocked peer are refused; absent: nobody is blocked. */
   isBlocked?(peer: string): boolean
   emit(event: ApiEvent): void
+  /** The node's logger (node-log.ts): the ledger writes as `cyclex:receipts`. */
+  logger: ComponentLogger
   now?(): number
 }
 
@@ -68,6 +70,7 @@ function storageKey(signed: SignedReceipt): string {
 }
 
 class Ledger implements ReceiptLedger {
+  private readonly log: Logger
   private readonly db: Sublevel<{ envelope: string }>
   private readonly intake: ReceiptIntake
   private readonly refusals: ReceiptRefusals
@@ -82,6 +85,7 @@ class Ledger implements ReceiptLedger {
     private readonly components: ReceiptLedgerComponents,
     init: ReceiptLedgerInit,
   ) {
+    this.log = components.logger.forComponent('cyclex:receipts')
     this.db = components.store.jsonSublevel('delivery-receipts')
     const isBlocked = (peer: string): boolean => components.isBlocked?.(peer) ?? false
     this.intake = new ReceiptIntake(
@@ -145,7 +149,7 @@ class Ledger implements ReceiptLedger {
     }
     if (options.publish && this.subscribed) {
       // Nobody to hear it yet is not an error: the receipt is kept, and gossip carries later ones.
-      await this.components.pubsub?.publish(receiptsTopic, encodeSignedReceipt(signed)).catch((error: unknown) => console.error('publishing a receipt failed:', (error as Error).message))
+      await this.components.pubsub?.publish(receiptsTopic, encodeSignedReceipt(signed)).catch((error: unknown) => this.log.error('publishing a receipt failed - %s', (error as Error).message))
     }
   }
 
@@ -192,7 +196,7 @@ class Ledger implements ReceiptLedger {
 
   private persist(signed: SignedReceipt): Promise<void> {
     const write = this.writes.then(() => this.db.put(storageKey(signed), { envelope: base64.baseEncode(encodeSignedReceipt(signed)) }))
-    this.writes = write.catch((error: unknown) => console.error('keeping a receipt failed:', error))
+    this.writes = write.catch((error: unknown) => this.log.error('keeping a receipt failed - %e', error))
     return write
   }
 

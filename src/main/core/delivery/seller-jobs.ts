@@ -52,7 +52,7 @@ export class SellerJobs {
 
   constructor(
     private readonly context: SellerContext,
-    private readonly components: Pick<DeliveryComponents, 'benchmarkProfile'>,
+    private readonly components: Pick<DeliveryComponents, 'benchmarkProfile' | 'logger'>,
     private readonly idleSource: IdleSource,
     private readonly init: DeliveryInit,
   ) {
@@ -257,7 +257,7 @@ export class SellerJobs {
       reason = policyRefusal(policy, await this.idleSource.state(this.running.size))
     } catch (error) {
       // A machine state that cannot be read leaves running jobs as they are; new jobs are refused.
-      console.error('reading the machine state failed:', (error as Error).message)
+      this.components.logger.forComponent('cyclex:delivery').error('reading the machine state failed - %s', (error as Error).message)
       return
     }
     for (const job of this.running.values()) {

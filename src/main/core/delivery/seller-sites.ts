@@ -2,6 +2,7 @@
 // views are counted, receipts signed every receiptEveryViews views and at the end, and the site's buyer
 // is told where it is served and how many views it got, within a second of views and after a restart
 // (site-announcer.ts). Sites whose window has not ended are served again after a restart.
+import type { Logger } from '@libp2p/interface'
 import type { SiteView } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
 import { encodeSignedReceipt } from '../../../shared/delivery/receipt'
@@ -43,6 +44,7 @@ export class SellerSites {
   private readonly siteOfAgreement = new Map<string, SellerSite>()
   private readonly sites = new Map<string, SellerSite>()
   private readonly store: SiteStore
+  private readonly log: Logger
   private readonly server: SiteServer
   private readonly announcer: SiteAnnouncer
   /** Sites whose buyer is told the live view count soon (at most once a second each): receipts come only every receiptEveryViews. */
@@ -52,10 +54,11 @@ export class SellerSites {
 
   constructor(
     private readonly context: SellerContext,
-    private readonly components: Pick<DeliveryComponents, 'libp2p' | 'store' | 'publicSiteAddress'>,
+    private readonly components: Pick<DeliveryComponents, 'libp2p' | 'store' | 'logger' | 'publicSiteAddress'>,
     private readonly init: DeliveryInit,
   ) {
-    this.store = new SiteStore(components.store)
+    this.log = components.logger.forComponent('cyclex:delivery')
+    this.store = new SiteStore(components.store, this.log)
     this.server = new SiteServer({
       host: init.siteHost ?? '127.0.0.1',
       port: init.sitePort ?? 0,
@@ -65,9 +68,9 @@ export class SellerSites {
         const hosted = this.sites.get(site.id)
         if (hosted) await this.store.save(() => siteRecord(hosted))
       },
-      onView: (site, count) => void this.viewed(site, count).catch((error: unknown) => console.error('signing a site receipt failed:', error)),
+      onView: (site, count) => void this.viewed(site, count).catch((error: unknown) => this.log.error('signing a site receipt failed - %e', error)),
     })
-    this.announcer = new SiteAnnouncer({ libp2p: components.libp2p, protocol: jobProtocol, notice: (site) => this.notice(site) })
+    this.announcer = new SiteAnnouncer({ libp2p: components.libp2p, protocol: jobProtocol, notice: (site) => this.notice(site), log: this.log })
   }
 
   /** Tell the buyers of the sites served again where they are served now (after restore). */
@@ -160,7 +163,7 @@ export class SellerSites {
     if (this.publicSiteAddress === null && this.components.publicSiteAddress) {
       const listen = { host: this.init.siteHost ?? '127.0.0.1', port: this.server.port }
       this.publicSiteAddress = await this.components.publicSiteAddress(listen).catch((error: unknown) => {
-        console.warn(`sites stay served at ${listen.host}:${listen.port} only: ${(error as Error).message}`)
+        this.log.error('sites stay served at %s:%d only - %s', listen.host, listen.port, (error as Error).message)
         return null
       })
       if (this.publicSiteAddress !== null) this.server.announceAt(this.publicSiteAddress)
@@ -188,7 +191,7 @@ export class SellerSites {
           if (bundle === undefined) throw new Error('its bundle is missing from the store')
           files = unpackBundle(bundle, this.init.bundleLimits ?? defaultBundleLimits)
         } catch (error) {
-          console.error(`site ${record.site} of agreement ${record.agreement} cannot be served again: ${(error as Error).message}`)
+          this.log.error('site %s of agreement %s cannot be served again - %s', record.site, record.agreement, (error as Error).message)
           continue
         }
       }

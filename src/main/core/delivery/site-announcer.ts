@@ -8,7 +8,7 @@
 // buyer, over its own connection: anyone who has it can use up the agreed views. The same notice
 // carries the views served so far, so the seller also sends it within a second of views being served
 // (seller-sites.ts, tellViewsSoon): the buyer sees a live count between receipts.
-import type { Libp2p, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { JobChannel } from './job-channel'
 
@@ -25,6 +25,8 @@ export interface SiteAnnouncerComponents {
   notice(site: string): SiteNotice | undefined
   /** Deadline of the dial and of each frame. Default 15 s. */
   timeoutMs?: number
+  /** The delivery service's log. */
+  log: Logger
 }
 
 const maxAnswerBytes = 64 * 1024
@@ -96,7 +98,7 @@ export class SiteAnnouncer implements Startable {
       await stream.close().catch(() => undefined)
     } catch (error) {
       stream?.abort(error as Error)
-      if (this.running) console.warn(`telling buyer ${notice.buyer} where site ${site} is served failed (${(error as Error).message}); it is told at its next connection`)
+      if (this.running) this.components.log.error('telling buyer %s where site %s is served failed (%s); it is told at its next connection', notice.buyer, site, (error as Error).message)
     } finally {
       this.sending.delete(site)
       if (stream) this.streams.delete(stream)

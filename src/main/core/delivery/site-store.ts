@@ -5,6 +5,7 @@
 // the same checks; nothing is ever extracted to disk). A record and its bundle are written in one batch.
 // The view count is written before each page is sent (site-server.ts), one write after another, each
 // with the count at the time it runs, so the stored count never goes down.
+import type { Logger } from '@libp2p/interface'
 import { z } from 'zod'
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level'
 import type { RootDatabase, Store, Sublevel } from '../store'
@@ -40,7 +41,10 @@ export class SiteStore {
   private readonly server: Sublevel<{ port: number }>
   private writes: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {
     this.records = store.jsonSublevel('delivery-sites')
     this.bundles = store.db.sublevel<string, Uint8Array>('delivery-site-bundles', { valueEncoding: 'view' })
     this.server = store.jsonSublevel('delivery-site-server')
@@ -52,7 +56,7 @@ export class SiteStore {
     for await (const [key, value] of this.records.iterator()) {
       const parsed = StoredSiteSchema.safeParse(value)
       if (parsed.success && parsed.data.site === key) out.push(parsed.data)
-      else console.error(`the stored site record ${key} is not readable; it is left in the store and not served`)
+      else this.log.error('the stored site record %s is not readable; it is left in the store and not served', key)
     }
     return out
   }
