@@ -5,7 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const [major] = process.versions.node.split('.').map(Number)
 if (major < 22) {
-  console.error(`Cyclex needs Node.js 22 or newer; this is ${process.version}. Run it through npm (npx cyclex, npm run serve), which uses the project's own Node 22.`)
+  console.error(
+    `Cyclex needs Node.js 22 or newer; this is ${process.version}. Run it through npm (npx cyclex, npm run serve), which uses the project's own Node 22.`,
+  )
   process.exit(1)
 }
 const cli = fileURLToPath(new URL('../out/main/cli.js', import.meta.url))

@@ -96,7 +96,8 @@ export const codeLayering = {
     docs: { description: 'Keep each source folder to the modules its runtime provides' },
     schema: [{ type: 'object', properties: { root: { type: 'string' } }, additionalProperties: false }],
     messages: {
-      runtime: "'{{specifier}}' is a {{runtime}} module; code in the {{layer}} layer may only import {{allowed}} modules.",
+      runtime:
+        "'{{specifier}}' is a {{runtime}} module; code in the {{layer}} layer may only import {{allowed}} modules.",
       unclassified:
         "'{{specifier}}' is not classified as node, dom, electron or portable; add it to eslint-rules/code-layering.js.",
       layer: "The {{layer}} layer may not import from the {{target}} layer ('{{specifier}}').",

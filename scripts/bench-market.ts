@@ -39,7 +39,9 @@ const identified = (fact: OrderFact): IdentifiedFact => ({ id: factIdOf(fact, no
 
 console.log('making a book of 100,000 orders...')
 const book100k: IdentifiedFact[] = [...groups, ...Array.from({ length: 100_000 }, () => identified(syntheticOrder()))]
-const epochs: IdentifiedFact[][] = Array.from({ length: runs + 1 }, () => Array.from({ length: 1000 }, () => identified(syntheticOrder())))
+const epochs: IdentifiedFact[][] = Array.from({ length: runs + 1 }, () =>
+  Array.from({ length: 1000 }, () => identified(syntheticOrder())),
+)
 const now = day0
 
 // 1. Full match: building the book (indexes, priority order, a first match) and a match that walks
@@ -82,7 +84,8 @@ for (let run = 0; run <= runs; run++) {
 }
 const lastEpoch = epochBook.match(now)
 const fromScratch = MarketBook.from([...book100k, ...epochs.flat()]).match(now)
-if (JSON.stringify(lastEpoch) !== JSON.stringify(fromScratch)) throw new Error('the incremental result differs from the full one')
+if (JSON.stringify(lastEpoch) !== JSON.stringify(fromScratch))
+  throw new Error('the incremental result differs from the full one')
 
 // 3. Validation of received orders against raw Ed25519 verification, on the same signed orders.
 console.log('signing 4,000 orders...')
@@ -93,12 +96,20 @@ const signed = Array.from({ length: 4000 }, (_, index) => {
 })
 const envelopes = signed.map(encodeSignedFact)
 const rawKeys = signers.map((_, index) => {
-  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), ownerSeed(index)]), format: 'der', type: 'pkcs8' })
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), ownerSeed(index)]),
+    format: 'der',
+    type: 'pkcs8',
+  })
   return createPublicKey(privateKey)
 })
 const rawMessages = signed.map((fact) => Buffer.concat([Buffer.from('cyclex/fact/v1\n'), fact.body]))
 const rawSignatures = signed.map((fact, index) => {
-  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), ownerSeed(index % signers.length)]), format: 'der', type: 'pkcs8' })
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), ownerSeed(index % signers.length)]),
+    format: 'der',
+    type: 'pkcs8',
+  })
   return sign(null, rawMessages[index]!, privateKey)
 })
 const verifier = createNodeFactVerifier()
@@ -113,7 +124,8 @@ for (let offset = 0; offset < envelopes.length; offset += 1024) frames.push(enve
 for (let run = 0; run < runs; run++) {
   let start = performance.now()
   for (let index = 0; index < rawMessages.length; index++) {
-    if (!verify(null, rawMessages[index]!, rawKeys[index % rawKeys.length]!, rawSignatures[index]!)) throw new Error('raw verify failed')
+    if (!verify(null, rawMessages[index]!, rawKeys[index % rawKeys.length]!, rawSignatures[index]!))
+      throw new Error('raw verify failed')
   }
   rawRates.push(rawMessages.length / ((performance.now() - start) / 1000))
   start = performance.now()
@@ -144,7 +156,14 @@ const figures = {
     bookBuildMedianCpuMs: median(buildCpu),
     ...fullResult,
   },
-  epoch: { addedOrders: 1000, bookOrders: 100_000, medianMs: median(epochTimes), medianCpuMs: median(epochCpu), goalMs: 10, medianBidsWalked: median(walkedPerEpoch) },
+  epoch: {
+    addedOrders: 1000,
+    bookOrders: 100_000,
+    medianMs: median(epochTimes),
+    medianCpuMs: median(epochCpu),
+    goalMs: 10,
+    medianBidsWalked: median(walkedPerEpoch),
+  },
   validation: {
     medianOrdersPerSecond: median(validationRates),
     goalOrdersPerSecond: 10_000,
@@ -159,15 +178,29 @@ const figures = {
 }
 
 const mark = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal')
-console.log(`\nmedians of ${runs} runs on ${figures.machine.cpu} (${figures.machine.cores} cores), Node ${process.version}`)
+console.log(
+  `\nmedians of ${runs} runs on ${figures.machine.cpu} (${figures.machine.cores} cores), Node ${process.version}`,
+)
 const cpu = (ms: number) => `(CPU ${ms.toFixed(1)} ms)`
-console.log(`full match, 100,000 live orders:  ${figures.fullMatch.medianMs.toFixed(1)} ms ${cpu(figures.fullMatch.medianCpuMs)}  (goal <= 100 ms: ${mark(figures.fullMatch.medianMs <= 100)}); ${fullResult.proposals} proposals, ${fullResult.negotiations} negotiations`)
-console.log(`  building the book from facts:   ${figures.fullMatch.bookBuildMedianMs.toFixed(1)} ms ${cpu(figures.fullMatch.bookBuildMedianCpuMs)}  (once per node; epochs reuse it)`)
-console.log(`epoch, +1,000 orders on 100,000:  ${figures.epoch.medianMs.toFixed(1)} ms ${cpu(figures.epoch.medianCpuMs)}  (goal <= 10 ms: ${mark(figures.epoch.medianMs <= 10)}); ${figures.epoch.medianBidsWalked} bids walked again`)
-console.log(`validation:                       ${Math.round(figures.validation.medianOrdersPerSecond)} orders/s  (goal >= 10,000: ${mark(figures.validation.medianOrdersPerSecond >= 10_000)})`)
+console.log(
+  `full match, 100,000 live orders:  ${figures.fullMatch.medianMs.toFixed(1)} ms ${cpu(figures.fullMatch.medianCpuMs)}  (goal <= 100 ms: ${mark(figures.fullMatch.medianMs <= 100)}); ${fullResult.proposals} proposals, ${fullResult.negotiations} negotiations`,
+)
+console.log(
+  `  building the book from facts:   ${figures.fullMatch.bookBuildMedianMs.toFixed(1)} ms ${cpu(figures.fullMatch.bookBuildMedianCpuMs)}  (once per node; epochs reuse it)`,
+)
+console.log(
+  `epoch, +1,000 orders on 100,000:  ${figures.epoch.medianMs.toFixed(1)} ms ${cpu(figures.epoch.medianCpuMs)}  (goal <= 10 ms: ${mark(figures.epoch.medianMs <= 10)}); ${figures.epoch.medianBidsWalked} bids walked again`,
+)
+console.log(
+  `validation:                       ${Math.round(figures.validation.medianOrdersPerSecond)} orders/s  (goal >= 10,000: ${mark(figures.validation.medianOrdersPerSecond >= 10_000)})`,
+)
 console.log(`raw node:crypto Ed25519 verify:   ${Math.round(figures.validation.rawEd25519VerifyMedianPerSecond)} /s`)
-console.log(`validation / raw verify:          ${figures.validation.ratio.toFixed(2)}  (goal >= 0.7: ${mark(figures.validation.ratio >= 0.7)})`)
-console.log(`ingest on every core (${pool.size} workers): ${Math.round(figures.validation.pooledMedianOrdersPerSecond)} orders/s = ${figures.validation.pooledRatio.toFixed(2)} x raw one-core verify  (goal >= 1.6: ${mark(figures.validation.pooledRatio >= 1.6)})`)
+console.log(
+  `validation / raw verify:          ${figures.validation.ratio.toFixed(2)}  (goal >= 0.7: ${mark(figures.validation.ratio >= 0.7)})`,
+)
+console.log(
+  `ingest on every core (${pool.size} workers): ${Math.round(figures.validation.pooledMedianOrdersPerSecond)} orders/s = ${figures.validation.pooledRatio.toFixed(2)} x raw one-core verify  (goal >= 1.6: ${mark(figures.validation.pooledRatio >= 1.6)})`,
+)
 
 mkdirSync('bench-results', { recursive: true })
 writeFileSync('bench-results/market.json', `${JSON.stringify(figures, null, 2)}\n`)

@@ -54,7 +54,11 @@ function api<T>(node: ServedNode, command: string, params: unknown = {}): Promis
         method: 'POST',
         agent: false,
         timeout: 30_000,
-        headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: {
+          Authorization: `Bearer ${node.token}`,
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+        },
       },
       (response) => {
         let text = ''
@@ -63,7 +67,8 @@ function api<T>(node: ServedNode, command: string, params: unknown = {}): Promis
         response.on('end', () => {
           try {
             const answer = JSON.parse(text) as { result?: T; error?: { message: string } }
-            if (response.statusCode !== 200 || answer.error) reject(new Error(`${command} failed: ${answer.error?.message ?? response.statusCode}`))
+            if (response.statusCode !== 200 || answer.error)
+              reject(new Error(`${command} failed: ${answer.error?.message ?? response.statusCode}`))
             else resolve(answer.result as T)
           } catch (error) {
             reject(error instanceof Error ? error : new Error(String(error)))
@@ -122,7 +127,10 @@ function listen(served: ServedNode, member: Omit<Member, 'socket'>): Promise<Web
 /** When the member's book event shows at least `facts` facts (the bench's clock). */
 function factsSeen(member: Member, facts: number, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no book event with ${facts} facts within ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`no book event with ${facts} facts within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     member.waiters.push({
       facts,
       resolve: (at) => {
@@ -169,8 +177,20 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 function quietOrder(random: SeededRandom): Record<string, unknown> {
   const now = Date.now()
   return random.next() < 0.5
-    ? { side: 'ask', unit: 'flop', quantity: random.int(1, 100), price: random.int(1_000, 1_999), window: { start: now - hour, end: now + 8 * hour } }
-    : { side: 'bid', unit: 'flop', quantity: random.int(1, 100), price: random.int(1, 499), window: { start: now + 60_000, end: now + hour } }
+    ? {
+        side: 'ask',
+        unit: 'flop',
+        quantity: random.int(1, 100),
+        price: random.int(1_000, 1_999),
+        window: { start: now - hour, end: now + 8 * hour },
+      }
+    : {
+        side: 'bid',
+        unit: 'flop',
+        quantity: random.int(1, 100),
+        price: random.int(1, 499),
+        window: { start: now + 60_000, end: now + hour },
+      }
 }
 
 interface RunResult {
@@ -198,7 +218,9 @@ async function cpuPercentPerNode(members: Member[], during: () => Promise<void>)
   const startedAt = performance.now()
   await during()
   const seconds = (performance.now() - startedAt) / 1000
-  return members.map((member, index) => ((cpuTicks(member.served.process.pid!) - before[index]!) / clockTicksPerSecond / seconds) * 100)
+  return members.map(
+    (member, index) => ((cpuTicks(member.served.process.pid!) - before[index]!) / clockTicksPerSecond / seconds) * 100,
+  )
 }
 
 async function runOnce(count: number, seed: number): Promise<RunResult> {
@@ -222,12 +244,20 @@ async function runOnce(count: number, seed: number): Promise<RunResult> {
       )
     }
     const startMs = performance.now() - startedAt
-    const addresses = await Promise.all(members.map(async (member) => (await api<{ listenAddresses: string[] }>(member.served, 'node.status')).listenAddresses[0]!))
+    const addresses = await Promise.all(
+      members.map(
+        async (member) => (await api<{ listenAddresses: string[] }>(member.served, 'node.status')).listenAddresses[0]!,
+      ),
+    )
     const dials = sparseTopology(count, random)
     for (const [from, to] of dials) await connect(members[from]!.served, addresses[to]!)
     const degree = members.map((_, index) => dials.filter(([from, to]) => from === index || to === index).length)
     const meshDeadline = Date.now() + 60_000
-    while (!(await Promise.all(members.map((member) => api<MarketSummary>(member.served, 'market.summary')))).every((summary, index) => summary.gossipPeers >= degree[index]!)) {
+    while (
+      !(await Promise.all(members.map((member) => api<MarketSummary>(member.served, 'market.summary')))).every(
+        (summary, index) => summary.gossipPeers >= degree[index]!,
+      )
+    ) {
       if (Date.now() > meshDeadline) throw new Error('the gossip mesh did not form within 60 s')
       await sleep(200)
     }
@@ -242,7 +272,9 @@ async function runOnce(count: number, seed: number): Promise<RunResult> {
     for (let sample = 0; sample < latencySamples; sample++) {
       const origin = random.int(0, count - 1)
       facts++
-      const seen = Promise.all(members.filter((_, index) => index !== origin).map((member) => factsSeen(member, facts, 20_000)))
+      const seen = Promise.all(
+        members.filter((_, index) => index !== origin).map((member) => factsSeen(member, facts, 20_000)),
+      )
       const placedAt = performance.now()
       await api<OrderView>(members[origin]!.served, 'market.place', { order: quietOrder(random) })
       const arrivals = await seen
@@ -257,7 +289,8 @@ async function runOnce(count: number, seed: number): Promise<RunResult> {
     await Promise.all(
       members.map(async (member, index) => {
         const share = Math.floor(burstSize / count) + (index < burstSize % count ? 1 : 0)
-        for (let order = 0; order < share; order++) await api(member.served, 'market.place', { order: quietOrder(random) })
+        for (let order = 0; order < share; order++)
+          await api(member.served, 'market.place', { order: quietOrder(random) })
       }),
     )
     const burstEnd = performance.now()
@@ -279,13 +312,19 @@ async function runOnce(count: number, seed: number): Promise<RunResult> {
         const due = Math.floor(((performance.now() - begin) / 1000) * rateOrdersPerSecond)
         while (placed < due) {
           // Failures are collected at once (a rejection nobody awaits yet would end the process).
-          pending.push(api(members[placed % count]!.served, 'market.place', { order: quietOrder(random) }).then(() => undefined, (error: unknown) => failures.push(error)))
+          pending.push(
+            api(members[placed % count]!.served, 'market.place', { order: quietOrder(random) }).then(
+              () => undefined,
+              (error: unknown) => failures.push(error),
+            ),
+          )
           placed++
         }
         await sleep(5)
       }
       await Promise.all(pending)
-      if (failures.length > 0) throw new Error(`${failures.length} orders failed at 200/s; the first: ${(failures[0] as Error).message}`)
+      if (failures.length > 0)
+        throw new Error(`${failures.length} orders failed at 200/s; the first: ${(failures[0] as Error).message}`)
     })
     return {
       nodes: count,
@@ -349,14 +388,23 @@ for (const count of sizes) {
 }
 
 console.log('')
-console.log(`medians of ${runs} runs; orders spread over all nodes (each receiver allows one owner 20 facts/s, bursts of 100)`)
+console.log(
+  `medians of ${runs} runs; orders spread over all nodes (each receiver allows one owner 20 facts/s, bursts of 100)`,
+)
 for (const summary of summaries) {
   const n = summary.nodes!
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED')
   console.log(`N = ${n}`)
-  console.log(`  publish to all: p50 ${summary.latencyEventP50} ms, p99 ${summary.latencyEventP99} ms (load average ${summary.latencyLoadAverage})` + (n === 20 ? `  goal p99 <= 50 ms: ${verdict(summary.latencyEventP99! <= 50)}` : ''))
-  console.log(`  2,000-order burst: placed in ${summary.burstPlaceMs} ms; identical digests ${summary.burstConvergeMs} ms after it  goal <= 2,000 ms (2 epochs): ${verdict(summary.burstConvergeMs! <= 2_000)}`)
-  console.log(`  CPU per node at ${rateOrdersPerSecond} orders/s: median ${summary.cpuPercentMedian}%, max ${summary.cpuPercentMax}% of one core (idle ${summary.idleCpuPercent}%)  goal <= 25%: ${verdict(summary.cpuPercentMax! <= 25)}`)
+  console.log(
+    `  publish to all: p50 ${summary.latencyEventP50} ms, p99 ${summary.latencyEventP99} ms (load average ${summary.latencyLoadAverage})` +
+      (n === 20 ? `  goal p99 <= 50 ms: ${verdict(summary.latencyEventP99! <= 50)}` : ''),
+  )
+  console.log(
+    `  2,000-order burst: placed in ${summary.burstPlaceMs} ms; identical digests ${summary.burstConvergeMs} ms after it  goal <= 2,000 ms (2 epochs): ${verdict(summary.burstConvergeMs! <= 2_000)}`,
+  )
+  console.log(
+    `  CPU per node at ${rateOrdersPerSecond} orders/s: median ${summary.cpuPercentMedian}%, max ${summary.cpuPercentMax}% of one core (idle ${summary.idleCpuPercent}%)  goal <= 25%: ${verdict(summary.cpuPercentMax! <= 25)}`,
+  )
 }
 
 mkdirSync('bench-results', { recursive: true })

@@ -29,7 +29,13 @@ process.once('message', (start: Start) => {
     })
     const summary = async () => (await node.api.call('market.summary', {})) as MarketSummary
     const first = await summary()
-    send({ type: 'ready', address: node.status().listenAddresses[0], peerId: node.peerId, facts: first.facts, liveOrders: first.liveOrders })
+    send({
+      type: 'ready',
+      address: node.status().listenAddresses[0],
+      peerId: node.peerId,
+      facts: first.facts,
+      liveOrders: first.liveOrders,
+    })
     let began = { cpu: process.cpuUsage(), wall: performance.now(), facts: 0, epoch: 0 }
     const profileDir = process.env.BENCH_CPU_PROF
     const profiler = profileDir ? new Session() : undefined

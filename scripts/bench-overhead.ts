@@ -78,14 +78,23 @@ try {
   {
     const store = await openStore({ dataDir: seedDir, inMemory: false })
     const log = await openFactLog(store)
-    const facts: SignedFact[] = [...market.groups.map(sign), ...Array.from({ length: orders }, () => sign(market.nextOrder()))]
+    const facts: SignedFact[] = [
+      ...market.groups.map(sign),
+      ...Array.from({ length: orders }, () => sign(market.nextOrder())),
+    ]
     for (let offset = 0; offset < facts.length; offset += 10_000) await log.add(facts.slice(offset, offset + 10_000))
     await log.writeSnapshot()
     await store.close()
   }
   const perRun = Math.ceil(rate * seconds)
-  console.log(`mining (${workBits} bits) and signing ${(perRun * runs).toLocaleString('en')} new orders for the peers...`)
-  const news: Uint8Array[][] = Array.from({ length: runs }, () => Array.from({ length: perRun }, () => encodeSignedFact(sign(mineOrder(market.nextOrder(), workBits, nodeSha256).order))))
+  console.log(
+    `mining (${workBits} bits) and signing ${(perRun * runs).toLocaleString('en')} new orders for the peers...`,
+  )
+  const news: Uint8Array[][] = Array.from({ length: runs }, () =>
+    Array.from({ length: perRun }, () =>
+      encodeSignedFact(sign(mineOrder(market.nextOrder(), workBits, nodeSha256).order)),
+    ),
+  )
 
   const results: (Ended & { offered: number; corePercent: number; cpuMsPerFact: number; loadAverage: number })[] = []
   for (let run = 0; run < runs; run++) {
@@ -93,12 +102,20 @@ try {
     cpSync(seedDir, dataDir, { recursive: true })
     if (profileDir) mkdirSync(profileDir, { recursive: true })
     const execArgv = ['--import', 'tsx']
-    const child = fork(join(import.meta.dirname, 'bench-overhead-node.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(join(import.meta.dirname, 'bench-overhead-node.ts'), [], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     try {
-      const ready = nextMessage<{ type: 'ready'; address: string; peerId: string; facts: number; liveOrders: number }>(child, 'ready')
+      const ready = nextMessage<{ type: 'ready'; address: string; peerId: string; facts: number; liveOrders: number }>(
+        child,
+        'ready',
+      )
       child.send({ dataDir, orderWorkBits: workBits })
       const { address, peerId, facts, liveOrders } = await ready
-      console.log(`run ${run + 1}: node up with ${facts.toLocaleString('en')} facts, ${liveOrders.toLocaleString('en')} live orders`)
+      console.log(
+        `run ${run + 1}: node up with ${facts.toLocaleString('en')} facts, ${liveOrders.toLocaleString('en')} live orders`,
+      )
       const peers = await Promise.all(Array.from({ length: peerCount }, () => startRawHost()))
       try {
         for (const { host } of peers) {
@@ -113,7 +130,10 @@ try {
             }
           }
         }
-        const subscribed = () => peers.every(({ host }) => host.services.pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId))
+        const subscribed = () =>
+          peers.every(({ host }) =>
+            host.services.pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId),
+          )
         for (let waited = 0; !subscribed(); waited += 50) {
           if (waited > 30_000) throw new Error('the node did not subscribe to the peers within 30 s')
           await sleep(50)
@@ -140,7 +160,7 @@ try {
         // Gossip may also have dropped some (a peer's outbound queue is bounded; these peers run no
         // sync to repair it), so the wait ends once nothing more arrives for 3 s.
         let last = -1
-        for (let quiet = 0; quiet < 3_000; ) {
+        for (let quiet = 0; quiet < 3_000;) {
           const stored = nextMessage<{ type: 'facts'; facts: number }>(child, 'facts')
           child.send({ type: 'facts' })
           const { facts } = await stored
@@ -181,11 +201,19 @@ try {
     rssMiB: median(results.map((result) => result.rssBytes / 2 ** 20)),
   }
   const mark = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal')
-  console.log(`\nmedians of ${runs} runs of ${seconds} s at ${rate} facts/s on ${orders.toLocaleString('en')} live orders (${cpus().length} cores, Node ${process.version}):`)
-  console.log(`CPU per second of wall time: ${summary.corePercent.toFixed(1)}% of one core  (goal <= ${goal.corePercent}%: ${mark(summary.corePercent <= goal.corePercent)})`)
-  console.log(`CPU per fact:                ${summary.cpuMsPerFact.toFixed(3)} ms  (goal <= ${goal.cpuMsPerFact} ms: ${mark(summary.cpuMsPerFact <= goal.cpuMsPerFact)})`)
+  console.log(
+    `\nmedians of ${runs} runs of ${seconds} s at ${rate} facts/s on ${orders.toLocaleString('en')} live orders (${cpus().length} cores, Node ${process.version}):`,
+  )
+  console.log(
+    `CPU per second of wall time: ${summary.corePercent.toFixed(1)}% of one core  (goal <= ${goal.corePercent}%: ${mark(summary.corePercent <= goal.corePercent)})`,
+  )
+  console.log(
+    `CPU per fact:                ${summary.cpuMsPerFact.toFixed(3)} ms  (goal <= ${goal.cpuMsPerFact} ms: ${mark(summary.cpuMsPerFact <= goal.cpuMsPerFact)})`,
+  )
   console.log(`RSS:                         ${summary.rssMiB.toFixed(0)} MiB`)
-  console.log(`load average (1 min) at the runs' ends: ${results.map((result) => result.loadAverage.toFixed(2)).join(', ')}`)
+  console.log(
+    `load average (1 min) at the runs' ends: ${results.map((result) => result.loadAverage.toFixed(2)).join(', ')}`,
+  )
   mkdirSync('bench-results', { recursive: true })
   writeFileSync(
     'bench-results/overhead.json',

@@ -68,7 +68,12 @@ function dirBytes(dir: string): number {
 
 async function startNode(dataDir: string): Promise<{ node: SoakNode; startMs: number }> {
   const started = performance.now()
-  const node = (await startTestNode({ dataDir, inMemoryStore: false, market: marketInit, sync: { intervalMs: 500 } })) as SoakNode
+  const node = (await startTestNode({
+    dataDir,
+    inMemoryStore: false,
+    market: marketInit,
+    sync: { intervalMs: 500 },
+  })) as SoakNode
   return { node, startMs: performance.now() - started }
 }
 
@@ -104,9 +109,19 @@ async function trade(node: SoakNode, index: number): Promise<void> {
   for (let order = 0; order < ordersPerStep; order++) {
     const side = (order + index) % 2 === 0 ? 'ask' : 'bid'
     const startIn = Math.floor(random() * 3) * hour
-    const window = side === 'ask' ? { start: now + startIn, end: now + startIn + 4 * hour } : { start: now + startIn + hour, end: now + startIn + 2 * hour }
+    const window =
+      side === 'ask'
+        ? { start: now + startIn, end: now + startIn + 4 * hour }
+        : { start: now + startIn + hour, end: now + startIn + 2 * hour }
     const price = side === 'ask' ? 95 + Math.floor(random() * 10) : 98 + Math.floor(random() * 10)
-    await node.market.place({ side, unit: 'flop', quantity: 5 + Math.floor(random() * 20), price, window, expiresAt: window.end })
+    await node.market.place({
+      side,
+      unit: 'flop',
+      quantity: 5 + Math.floor(random() * 20),
+      price,
+      window,
+      expiresAt: window.end,
+    })
   }
   const live = node.market.myOrders().filter((order: OrderView) => order.status === 'live')
   if (live.length > 0) {
@@ -143,7 +158,9 @@ async function main(): Promise<void> {
   for (let index = 1; index < nodeCount; index++) await connect(nodes[index]!, nodes.slice(0, index))
   const figures: DayFigures[] = []
   const gc = (globalThis as { gc?: () => void }).gc
-  console.log(`soak: ${nodeCount} nodes, ${days} simulated days in steps of ${stepMs / 60_000} min, ${ordersPerStep} orders per node per step${gc ? '' : ' (no --expose-gc: RSS without a GC first)'}`)
+  console.log(
+    `soak: ${nodeCount} nodes, ${days} simulated days in steps of ${stepMs / 60_000} min, ${ordersPerStep} orders per node per step${gc ? '' : ' (no --expose-gc: RSS without a GC first)'}`,
+  )
   try {
     for (let day = 1; day <= days; day++) {
       for (let step = 0; step < stepsPerDay; step++) {
@@ -203,7 +220,9 @@ async function main(): Promise<void> {
   const change = (pick: (row: DayFigures) => number | undefined) => {
     const before = first && pick(first)
     const after = last && pick(last)
-    return before === undefined || after === undefined || before === 0 ? undefined : Math.round(((after - before) / before) * 1000) / 10
+    return before === undefined || after === undefined || before === 0
+      ? undefined
+      : Math.round(((after - before) / before) * 1000) / 10
   }
   const changes = {
     factsPerNode: change((row) => row.factsPerNode),
@@ -213,11 +232,25 @@ async function main(): Promise<void> {
     startMs: change((row) => row.startMs),
     syncMs: change((row) => row.syncMs),
   }
-  if (first && last) console.log(`steady state, day ${first.day} to day ${last.day}, change in %: ${JSON.stringify(changes)}`)
+  if (first && last)
+    console.log(`steady state, day ${first.day} to day ${last.day}, change in %: ${JSON.stringify(changes)}`)
   mkdirSync('bench-results', { recursive: true })
   writeFileSync(
     join('bench-results', 'soak.json'),
-    JSON.stringify({ measuredAt: new Date().toISOString(), nodes: nodeCount, days, stepMinutes: stepMs / 60_000, ordersPerStep, tradeMs, figures, steadyStateChangePercent: changes }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        nodes: nodeCount,
+        days,
+        stepMinutes: stepMs / 60_000,
+        ordersPerStep,
+        tradeMs,
+        figures,
+        steadyStateChangePercent: changes,
+      },
+      null,
+      2,
+    ) + '\n',
   )
 }
 

@@ -45,8 +45,12 @@ try {
   // Orders made an hour before now and alive for a day, so that every one is live when the node loads.
   const market = syntheticMarket({ seed: 42, day0: Date.now() })
   console.log(`signing ${orders} orders...`)
-  const sign = (fact: Parameters<typeof signFact>[0]) => signFact(fact, market.signers.get(fact.owner)!, { sha256: nodeSha256 })
-  const facts: SignedFact[] = [...market.groups.map(sign), ...Array.from({ length: orders }, () => sign(market.nextOrder()))]
+  const sign = (fact: Parameters<typeof signFact>[0]) =>
+    signFact(fact, market.signers.get(fact.owner)!, { sha256: nodeSha256 })
+  const facts: SignedFact[] = [
+    ...market.groups.map(sign),
+    ...Array.from({ length: orders }, () => sign(market.nextOrder())),
+  ]
   const writing = await openStore({ dataDir, inMemory: false })
   const log = await openFactLog(writing)
   for (let offset = 0; offset < facts.length; offset += 10_000) await log.add(facts.slice(offset, offset + 10_000))
@@ -76,7 +80,10 @@ try {
     const opened = performance.now()
     const factLog = await openFactLog(store)
     const read = performance.now()
-    if (factLog.loaded.decoded > 0) throw new Error(`${factLog.loaded.decoded} facts were decoded: the snapshot was not used (${factLog.loaded.snapshotIgnored})`)
+    if (factLog.loaded.decoded > 0)
+      throw new Error(
+        `${factLog.loaded.decoded} facts were decoded: the snapshot was not used (${factLog.loaded.snapshotIgnored})`,
+      )
     const result = MarketBook.from(factLog.all()).match(Date.now())
     const built = performance.now()
     await store.close()
@@ -96,10 +103,18 @@ try {
   }
   const load = median(openMs.map((open, index) => open + readMs[index]! + bookMs[index]!))
   const verdict = (ms: number) => (ms < goalMs ? 'met' : 'missed')
-  console.log(`\n${orders} orders from disk to a matched book: median ${load.toFixed(0)} ms (goal < ${goalMs} ms: ${verdict(load)})`)
-  console.log(`  open ${median(openMs).toFixed(0)} ms, read from the snapshot and check ${median(readMs).toFixed(0)} ms, book + first match ${median(bookMs).toFixed(0)} ms`)
-  console.log(`  without a snapshot (every envelope decoded): ${coldMs.toFixed(0)} ms, one run; writing the snapshot ${snapshotWriteMs.toFixed(0)} ms`)
-  console.log(`node start with that state: median ${median(nodeMs).toFixed(0)} ms (${verdict(median(nodeMs))}); with an empty store ${median(emptyNodeMs).toFixed(0)} ms`)
+  console.log(
+    `\n${orders} orders from disk to a matched book: median ${load.toFixed(0)} ms (goal < ${goalMs} ms: ${verdict(load)})`,
+  )
+  console.log(
+    `  open ${median(openMs).toFixed(0)} ms, read from the snapshot and check ${median(readMs).toFixed(0)} ms, book + first match ${median(bookMs).toFixed(0)} ms`,
+  )
+  console.log(
+    `  without a snapshot (every envelope decoded): ${coldMs.toFixed(0)} ms, one run; writing the snapshot ${snapshotWriteMs.toFixed(0)} ms`,
+  )
+  console.log(
+    `node start with that state: median ${median(nodeMs).toFixed(0)} ms (${verdict(median(nodeMs))}); with an empty store ${median(emptyNodeMs).toFixed(0)} ms`,
+  )
   mkdirSync('bench-results', { recursive: true })
   writeFileSync(
     'bench-results/store.json',
@@ -109,7 +124,14 @@ try {
         liveOrders,
         runs,
         goalMs,
-        medianMs: { load, open: median(openMs), read: median(readMs), book: median(bookMs), nodeStart: median(nodeMs), emptyNodeStart: median(emptyNodeMs) },
+        medianMs: {
+          load,
+          open: median(openMs),
+          read: median(readMs),
+          book: median(bookMs),
+          nodeStart: median(nodeMs),
+          emptyNodeStart: median(emptyNodeMs),
+        },
         withoutSnapshotMs: coldMs,
         snapshotWriteMs,
       },

@@ -16,7 +16,14 @@ import type { Libp2p } from '@libp2p/interface'
 import { SyncChannel } from '../src/main/core/market/sync/channel'
 import { syncProtocol } from '../src/main/core/market/sync/limits'
 import type { FactSyncInit } from '../src/main/core/market/sync'
-import { connect, createSyncHost, makeOrders, rootText, startSyncPeer, type SyncPeer } from '../test/integration/sync-harness'
+import {
+  connect,
+  createSyncHost,
+  makeOrders,
+  rootText,
+  startSyncPeer,
+  type SyncPeer,
+} from '../test/integration/sync-harness'
 
 const unbounded: FactSyncInit = {
   progressTimeoutMs: 3_600_000,
@@ -71,7 +78,11 @@ async function drawPerRequest(init: FactSyncInit, facts: ReturnType<typeof makeO
   return bytes
 }
 
-async function drawPerPeer(init: FactSyncInit, facts: ReturnType<typeof makeOrders>, seconds: number): Promise<{ bytes: number; sessions: number }> {
+async function drawPerPeer(
+  init: FactSyncInit,
+  facts: ReturnType<typeof makeOrders>,
+  seconds: number,
+): Promise<{ bytes: number; sessions: number }> {
   const node = await startSyncPeer({ intervalMs: 3_600_000, ...init }, facts)
   const host = await bareHost()
   await connect({ host }, node)
@@ -133,7 +144,10 @@ async function inboundHold(init: FactSyncInit, facts: ReturnType<typeof makeOrde
     const summary = node.log.fingerprint.summary(new Uint8Array(0))
     void (async () => {
       while (!stop.signal.aborted) {
-        await channel.send({ type: 'query', ranges: [{ prefix: new Uint8Array(0), count: summary.count, fingerprint: summary.fingerprint }] })
+        await channel.send({
+          type: 'query',
+          ranges: [{ prefix: new Uint8Array(0), count: summary.count, fingerprint: summary.fingerprint }],
+        })
         await channel.expect()
         await sleep(attackGapMs)
       }
@@ -159,17 +173,29 @@ const runs = [
   ['after', {}],
 ] as const
 // BENCH_ONLY=after skips the slow "before" run.
-for (const [label, init] of runs.filter(([label]) => process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === label)) {
+for (const [label, init] of runs.filter(
+  ([label]) => process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === label,
+)) {
   console.log(`\n${label} (${label === 'before' ? 'bounds out of reach' : 'default policy'}):`)
   const perRequest = await drawPerRequest(init, facts)
   console.log(`  one 40-byte wantRanges from a peer holding as many facts draws ${mb(perRequest)}`)
   const perPeer = await drawPerPeer(init, facts, 8)
-  console.log(`  one peer, back-to-back late-joiner sessions for 8 s: ${mb(perPeer.bytes)} in ${perPeer.sessions} sessions served`)
+  console.log(
+    `  one peer, back-to-back late-joiner sessions for 8 s: ${mb(perPeer.bytes)} in ${perPeer.sessions} sessions served`,
+  )
   const stall = await outboundStall(init)
-  console.log(`  4 peers sending an empty frame every ${attackGapMs / 1000} s: a new honest peer's fact pulled in ${time(stall)}`)
+  console.log(
+    `  4 peers sending an empty frame every ${attackGapMs / 1000} s: a new honest peer's fact pulled in ${time(stall)}`,
+  )
   const hold = await inboundHold(init, makeOrders(2_000, 9))
   console.log(`  8 peers querying every ${attackGapMs / 1000} s: a late joiner (2,000 facts) synced in ${time(hold)}`)
-  results[label] = { perRequestBytes: perRequest, perPeerBytes8s: perPeer.bytes, perPeerSessions8s: perPeer.sessions, outboundStallMs: stall, inboundHoldMs: hold }
+  results[label] = {
+    perRequestBytes: perRequest,
+    perPeerBytes8s: perPeer.bytes,
+    perPeerSessions8s: perPeer.sessions,
+    outboundStallMs: stall,
+    inboundHoldMs: hold,
+  }
 }
 await Promise.all(hosts.map(async (host) => host.stop()))
 

@@ -25,12 +25,17 @@ interface Measure {
 async function waitForRoot(joiner: SyncPeer, veteran: SyncPeer, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (rootText(joiner) !== rootText(veteran)) {
-    if (Date.now() > deadline) throw new Error(`no convergence within ${timeoutMs} ms (${joiner.log.size} of ${veteran.log.size})`)
+    if (Date.now() > deadline)
+      throw new Error(`no convergence within ${timeoutMs} ms (${joiner.log.size} of ${veteran.log.size})`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
 
-async function measure(veteran: SyncPeer, joinerFacts: Parameters<typeof startSyncPeer>[1], total: number): Promise<Measure> {
+async function measure(
+  veteran: SyncPeer,
+  joinerFacts: Parameters<typeof startSyncPeer>[1],
+  total: number,
+): Promise<Measure> {
   // The default round interval: a session that fails is retried at the next round, as in a node.
   const joiner = await startSyncPeer({ intervalMs: 2000 }, joinerFacts)
   const outcomes: SyncOutcome[] = []

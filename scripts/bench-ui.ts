@@ -15,7 +15,14 @@ import { join } from 'node:path'
 import { makeTempDir, removeDir } from '../test/helpers/nodes'
 import { percentile } from './bench-stats'
 import type { Browser } from 'playwright-core'
-import { api as call, browserUnavailableReason, launchChromium, projectRoot, serveNode, type ServedNode } from '../test/e2e/harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  launchChromium,
+  projectRoot,
+  serveNode,
+  type ServedNode,
+} from '../test/e2e/harness'
 
 const bookSize = Number(process.env.BENCH_UI_ORDERS ?? 10_000)
 const samples = Number(process.env.BENCH_UI_SAMPLES ?? 30)
@@ -61,7 +68,9 @@ async function main(): Promise<void> {
           const index = next++
           const side = index % 2 === 0 ? 'bid' : 'ask'
           const price = side === 'bid' ? 4_000 - (index % 3_000) : 6_000 + (index % 3_000)
-          await call(served, 'market.place', { order: { side, unit: 'flop', quantity: 10 + (index % 90), price, window } })
+          await call(served, 'market.place', {
+            order: { side, unit: 'flop', quantity: 10 + (index % 90), price, window },
+          })
           if ((index + 1) % 2_000 === 0) console.log(`  ${index + 1} placed`)
         }
       }),
@@ -82,7 +91,11 @@ async function main(): Promise<void> {
     await page.goto(node.url)
     const loadStart = performance.now()
     await page.goto(`${node.origin}/#/market`)
-    await page.waitForFunction((text) => document.querySelector('[data-testid=book-count]')?.textContent === text, `${bookSize.toLocaleString('en-US')} live orders`, { timeout: 120_000 })
+    await page.waitForFunction(
+      (text) => document.querySelector('[data-testid=book-count]')?.textContent === text,
+      `${bookSize.toLocaleString('en-US')} live orders`,
+      { timeout: 120_000 },
+    )
     const firstLoadMs = Math.round(performance.now() - loadStart)
     console.log(`the page showed the ${bookSize}-order book ${firstLoadMs} ms after opening`)
 
@@ -114,7 +127,12 @@ async function main(): Promise<void> {
       await call(served, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 5, price, window } })
       const paintedAt = await Promise.race([
         painted,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`sample ${sample}: the ask at ${price} was not painted within 30 s`)), 30_000)),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`sample ${sample}: the ask at ${price} was not painted within 30 s`)),
+            30_000,
+          ),
+        ),
       ])
       nodeToPaint.push(paintedAt - placedAt)
       const event = bookEvents.slice(eventsBefore).find((time) => time >= placedAt)
@@ -123,7 +141,10 @@ async function main(): Promise<void> {
         eventToPaint.push(paintedAt - event)
       }
       // The last change read answered before the paint: the one that brought the row.
-      const answer = changesAnswered.slice(answersBefore).filter((time) => time <= paintedAt).at(-1)
+      const answer = changesAnswered
+        .slice(answersBefore)
+        .filter((time) => time <= paintedAt)
+        .at(-1)
       if (answer !== undefined) {
         answerToPaint.push(paintedAt - answer)
         if (event !== undefined && answer >= event) eventToAnswer.push(answer - event)
@@ -143,11 +164,21 @@ async function main(): Promise<void> {
       note: 'the node announces market.book within 25 ms of a fact; the page then reads only the changed orders (market.bookChanges)',
     }
     console.log(`book: ${bookSize} orders, ${samples} samples`)
-    console.log(`node receives order → renderer paints it: median ${figures.nodeToPaintMs.median} ms, p95 ${figures.nodeToPaintMs.p95} ms, max ${figures.nodeToPaintMs.max} ms`)
-    console.log(`  of which market.place → market.book event at the page (the node's part): median ${figures.nodeToEventMs.median} ms, p95 ${figures.nodeToEventMs.p95} ms`)
-    console.log(`market.book event at the page → paint:    median ${figures.eventToPaintMs.median} ms, p95 ${figures.eventToPaintMs.p95} ms, max ${figures.eventToPaintMs.max} ms`)
-    console.log(`  of which event → bookChanges answered: median ${figures.eventToChangesAnsweredMs.median} ms, p95 ${figures.eventToChangesAnsweredMs.p95} ms`)
-    console.log(`  and bookChanges answered → paint:      median ${figures.changesAnsweredToPaintMs.median} ms, p95 ${figures.changesAnsweredToPaintMs.p95} ms`)
+    console.log(
+      `node receives order → renderer paints it: median ${figures.nodeToPaintMs.median} ms, p95 ${figures.nodeToPaintMs.p95} ms, max ${figures.nodeToPaintMs.max} ms`,
+    )
+    console.log(
+      `  of which market.place → market.book event at the page (the node's part): median ${figures.nodeToEventMs.median} ms, p95 ${figures.nodeToEventMs.p95} ms`,
+    )
+    console.log(
+      `market.book event at the page → paint:    median ${figures.eventToPaintMs.median} ms, p95 ${figures.eventToPaintMs.p95} ms, max ${figures.eventToPaintMs.max} ms`,
+    )
+    console.log(
+      `  of which event → bookChanges answered: median ${figures.eventToChangesAnsweredMs.median} ms, p95 ${figures.eventToChangesAnsweredMs.p95} ms`,
+    )
+    console.log(
+      `  and bookChanges answered → paint:      median ${figures.changesAnsweredToPaintMs.median} ms, p95 ${figures.changesAnsweredToPaintMs.p95} ms`,
+    )
     console.log(`goal: p95 <= ${goalP95Ms} ms`)
     const out = join(projectRoot, 'bench-results')
     await mkdir(out, { recursive: true })

@@ -23,7 +23,17 @@ for (const bits of difficulties) {
   const hashRates: number[] = []
   let tries = 0
   for (let index = 0; index < ordersPerDifficulty; index++) {
-    const order: OrderFact = { kind: 'order', owner, side: 'bid', unit: 'flop', quantity: 10 + index, price: 1000, window: { start: now, end: now + 3_600_000 }, createdAt: now + index, expiresAt: now + 3_600_000 }
+    const order: OrderFact = {
+      kind: 'order',
+      owner,
+      side: 'bid',
+      unit: 'flop',
+      quantity: 10 + index,
+      price: 1000,
+      window: { start: now, end: now + 3_600_000 },
+      createdAt: now + index,
+      expiresAt: now + 3_600_000,
+    }
     const started = performance.now()
     const mined = mineOrder(order, bits, nodeSha256)
     const ms = performance.now() - started
@@ -33,9 +43,21 @@ for (const bits of difficulties) {
   }
   const ms = median(msPerOrder)
   const perHourOneCore = Math.round(3_600_000 / ms)
-  const row = { bits, hashesPerSecond: Math.round(median(hashRates)), meanTries: Math.round(tries / ordersPerDifficulty), medianMsPerOrder: Number(ms.toFixed(1)), ordersPerHourOneCore: perHourOneCore, ordersPerHourTwoCores: 2 * perHourOneCore }
+  const row = {
+    bits,
+    hashesPerSecond: Math.round(median(hashRates)),
+    meanTries: Math.round(tries / ordersPerDifficulty),
+    medianMsPerOrder: Number(ms.toFixed(1)),
+    ordersPerHourOneCore: perHourOneCore,
+    ordersPerHourTwoCores: 2 * perHourOneCore,
+  }
   results.push(row)
-  console.log(`${bits} bits: ${row.medianMsPerOrder} ms per order (median of ${ordersPerDifficulty}), ${row.hashesPerSecond.toLocaleString('en-US')} hashes/s, mean ${row.meanTries.toLocaleString('en-US')} tries; ${perHourOneCore.toLocaleString('en-US')} orders/hour on one core, ${row.ordersPerHourTwoCores.toLocaleString('en-US')} on two`)
+  console.log(
+    `${bits} bits: ${row.medianMsPerOrder} ms per order (median of ${ordersPerDifficulty}), ${row.hashesPerSecond.toLocaleString('en-US')} hashes/s, mean ${row.meanTries.toLocaleString('en-US')} tries; ${perHourOneCore.toLocaleString('en-US')} orders/hour on one core, ${row.ordersPerHourTwoCores.toLocaleString('en-US')} on two`,
+  )
 }
 mkdirSync('bench-results', { recursive: true })
-writeFileSync(join('bench-results', 'work.json'), JSON.stringify({ measuredAt: new Date().toISOString(), ordersPerDifficulty, results }, null, 2) + '\n')
+writeFileSync(
+  join('bench-results', 'work.json'),
+  JSON.stringify({ measuredAt: new Date().toISOString(), ordersPerDifficulty, results }, null, 2) + '\n',
+)

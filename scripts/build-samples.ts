@@ -42,7 +42,9 @@ export async function buildSample(name: string): Promise<Uint8Array> {
 export async function buildSiteBundle(dir: string): Promise<Uint8Array> {
   const files: { path: string; bytes: Uint8Array }[] = []
   const walk = async (relative: string): Promise<void> => {
-    for (const entry of (await readdir(join(dir, relative), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of (await readdir(join(dir, relative), { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`
       if (entry.isDirectory()) await walk(path)
       else if (entry.isFile()) files.push({ path, bytes: new Uint8Array(await readFile(join(dir, path))) })
@@ -53,7 +55,9 @@ export async function buildSiteBundle(dir: string): Promise<Uint8Array> {
 }
 
 /** A plain ustar archive of regular files (used for the sample site and by tests to make bundles). */
-export function tarOf(files: readonly { path: string; bytes: Uint8Array; type?: string; linkTarget?: string }[]): Uint8Array {
+export function tarOf(
+  files: readonly { path: string; bytes: Uint8Array; type?: string; linkTarget?: string }[],
+): Uint8Array {
   const blocks: Uint8Array[] = []
   const encoder = new TextEncoder()
   const field = (header: Uint8Array, offset: number, length: number, text: string): void => {

@@ -65,9 +65,7 @@ function drawIcon(size: number): Uint8Array {
       const markShare = squareSamples === 0 ? 0 : markSamples / squareSamples
       const offset = (row * size + column) * 4
       for (let channel = 0; channel < 3; channel++) {
-        pixels[offset + channel] = Math.round(
-          background[channel]! * (1 - markShare) + foreground[channel]! * markShare,
-        )
+        pixels[offset + channel] = Math.round(background[channel]! * (1 - markShare) + foreground[channel]! * markShare)
       }
       pixels[offset + 3] = Math.round(alpha * 255)
     }

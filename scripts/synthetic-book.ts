@@ -34,7 +34,9 @@ export function syntheticMarket(options: { seed: number; day0: number; owners?: 
   const generator = seededRandom(options.seed)
   const random = generator.next
   const between = generator.int
-  const signerList = Array.from({ length: options.owners ?? 5000 }, (_, index) => createNodeFactSigner(ownerSeed(index)))
+  const signerList = Array.from({ length: options.owners ?? 5000 }, (_, index) =>
+    createNodeFactSigner(ownerSeed(index)),
+  )
   const owners = signerList.map((signer) => signer.owner)
   const groups: GroupFact[] = Array.from({ length: 50 }, (_, index) => ({
     kind: 'group',
@@ -55,21 +57,48 @@ export function syntheticMarket(options: { seed: number; day0: number; owners?: 
         ? (() => {
             const start = day0 + between(0, 12 * 60) * minute
             return {
-              kind: 'order', owner, side, unit: random() < 0.8 ? 'flop' : 'pageview', quantity: between(100, 10_000), price: between(980, 1200),
-              window: { start, end: start + between(4 * 60, 12 * 60) * minute }, createdAt, expiresAt: day0 + 24 * hour,
-              capabilities: { storageGb: between(10, 2000), os: { family: osFamilies[between(0, 2)]!, version: `${between(10, 15)}.${between(0, 9)}` }, gflopsPerCore: between(5, 80), cores: between(1, 64), bandwidthMbps: between(10, 10_000) },
+              kind: 'order',
+              owner,
+              side,
+              unit: random() < 0.8 ? 'flop' : 'pageview',
+              quantity: between(100, 10_000),
+              price: between(980, 1200),
+              window: { start, end: start + between(4 * 60, 12 * 60) * minute },
+              createdAt,
+              expiresAt: day0 + 24 * hour,
+              capabilities: {
+                storageGb: between(10, 2000),
+                os: { family: osFamilies[between(0, 2)]!, version: `${between(10, 15)}.${between(0, 9)}` },
+                gflopsPerCore: between(5, 80),
+                cores: between(1, 64),
+                bandwidthMbps: between(10, 10_000),
+              },
             } satisfies OrderFact
           })()
         : (() => {
             const start = day0 + between(0, 20 * 60) * minute
             return {
-              kind: 'order', owner, side, unit: random() < 0.8 ? 'flop' : 'pageview', quantity: between(10, 5000), price: between(800, 1020),
-              window: { start, end: start + between(15, 4 * 60) * minute }, createdAt, expiresAt: day0 + 24 * hour,
+              kind: 'order',
+              owner,
+              side,
+              unit: random() < 0.8 ? 'flop' : 'pageview',
+              quantity: between(10, 5000),
+              price: between(800, 1020),
+              window: { start, end: start + between(15, 4 * 60) * minute },
+              createdAt,
+              expiresAt: day0 + 24 * hour,
             } satisfies OrderFact
           })()
     if (random() < 0.2) order.range = side === 'bid' ? order.price + between(0, 100) : order.price - between(0, 100)
     if (side === 'bid' && random() < 0.2) {
-      order.requirements = random() < 0.5 ? { storageGb: between(10, 1000), cores: between(1, 16) } : { os: [{ family: 'linux', minVersion: '12' }], gflopsPerCore: between(5, 40), bandwidthMbps: between(10, 1000) }
+      order.requirements =
+        random() < 0.5
+          ? { storageGb: between(10, 1000), cores: between(1, 16) }
+          : {
+              os: [{ family: 'linux', minVersion: '12' }],
+              gflopsPerCore: between(5, 40),
+              bandwidthMbps: between(10, 1000),
+            }
     }
     if (random() < 0.1) {
       if (random() < 0.5) {

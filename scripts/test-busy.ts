@@ -17,10 +17,16 @@ const multiNodeSuites = [
 const suites = process.argv.length > 2 ? process.argv.slice(2) : multiNodeSuites
 const hogs = startCpuHogs()
 console.log(`test:busy: ${hogs.count} busy loops beside ${suites.length} suites`)
-const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', 'integration', ...suites], { stdio: 'inherit' })
+const vitest = spawn(
+  process.execPath,
+  ['node_modules/vitest/vitest.mjs', 'run', '--project', 'integration', ...suites],
+  { stdio: 'inherit' },
+)
 const code = await new Promise<number>((resolve) => vitest.once('exit', (exitCode) => resolve(exitCode ?? 1)))
 const spun = hogs.cpuSeconds()
 const allRunning = hogs.allRunning()
 await hogs.stop()
-console.log(`test:busy: the busy loops used ${spun === undefined ? 'an unknown amount of' : spun.toFixed(0)} CPU seconds${allRunning ? '' : ' (one stopped early)'}; vitest exited ${code}`)
+console.log(
+  `test:busy: the busy loops used ${spun === undefined ? 'an unknown amount of' : spun.toFixed(0)} CPU seconds${allRunning ? '' : ' (one stopped early)'}; vitest exited ${code}`,
+)
 process.exit(allRunning ? code : 1)

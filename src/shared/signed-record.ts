@@ -5,7 +5,14 @@
 // messages, its size limit and its field checks.
 import * as dagCbor from '@ipld/dag-cbor'
 import { base64 } from 'multiformats/bases/base64'
-import { encodeSignedFact, factIdOfBody, signingMessage, type FactSigner, type FactVerifier, type Sha256 } from './market/encoding'
+import {
+  encodeSignedFact,
+  factIdOfBody,
+  signingMessage,
+  type FactSigner,
+  type FactVerifier,
+  type Sha256,
+} from './market/encoding'
 import { MalformedEncodingError, NonCanonicalEncodingError, SignatureMismatchError } from './market/errors'
 
 export interface SignedRecordKind<Record extends { owner: string }> {
@@ -42,11 +49,15 @@ export function signRecord<Record extends { owner: string }>(
 ): SignedRecord<Record> {
   const checked = kind.parse(record)
   if (checked.owner !== signer.owner) {
-    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, { path: 'owner' })
+    throw new SignatureMismatchError(`owner must be the signer ${signer.owner}, not ${checked.owner}`, {
+      path: 'owner',
+    })
   }
   const body = dagCbor.encode(checked)
   if (body.length > kind.maxBodyBytes) {
-    throw new MalformedEncodingError(`a ${kind.noun} may be at most ${kind.maxBodyBytes} bytes encoded; this one is ${body.length}`)
+    throw new MalformedEncodingError(
+      `a ${kind.noun} may be at most ${kind.maxBodyBytes} bytes encoded; this one is ${body.length}`,
+    )
   }
   return { id: factIdOfBody(body, sha256), record: checked, body, signature: signer.sign(signingMessage(body)) }
 }
@@ -61,7 +72,9 @@ export interface OpenedEnvelope {
 /** The first receipt checks: size, the { body, signature } envelope, and a body that decodes. */
 export function openEnvelope(bytes: Uint8Array, noun: string, maxEnvelopeBytes: number): OpenedEnvelope {
   if (bytes.length > maxEnvelopeBytes) {
-    throw new MalformedEncodingError(`a signed ${noun} may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`)
+    throw new MalformedEncodingError(
+      `a signed ${noun} may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`,
+    )
   }
   let envelope: unknown
   try {
@@ -69,14 +82,19 @@ export function openEnvelope(bytes: Uint8Array, noun: string, maxEnvelopeBytes: 
   } catch (error) {
     throw new MalformedEncodingError(`not a dag-cbor signed ${noun}: ${(error as Error).message}`, { cause: error })
   }
-  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as { [field: string]: unknown }
+  const { body, signature, ...rest } = (typeof envelope === 'object' && envelope !== null ? envelope : {}) as {
+    [field: string]: unknown
+  }
   if (Object.keys(rest).length > 0 || !(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
     throw new MalformedEncodingError(`a signed ${noun} must be a map { body: bytes, signature: bytes }`)
   }
   try {
     return { body, signature, decoded: dagCbor.decode(body) }
   } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
+    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, {
+      path: 'body',
+      cause: error,
+    })
   }
 }
 
@@ -90,7 +108,9 @@ export function checkEnvelope<Record extends { owner: string }>(
 ): SignedRecord<Record> {
   const { body, signature } = opened
   if (body.length > kind.maxBodyBytes) {
-    throw new MalformedEncodingError(`a ${kind.noun} may be at most ${kind.maxBodyBytes} bytes encoded; this one is ${body.length}`)
+    throw new MalformedEncodingError(
+      `a ${kind.noun} may be at most ${kind.maxBodyBytes} bytes encoded; this one is ${body.length}`,
+    )
   }
   const record = kind.parse(opened.decoded)
   if (!sameBytes(dagCbor.encode(record), body) || !sameBytes(encodeSignedFact({ body, signature }), bytes)) {
@@ -101,9 +121,16 @@ export function checkEnvelope<Record extends { owner: string }>(
 }
 
 /** The owner's Ed25519 signature over the signing domain and the body, or a SignatureMismatchError. */
-export function verifyRecordSignature(owner: string, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier): void {
+export function verifyRecordSignature(
+  owner: string,
+  body: Uint8Array,
+  signature: Uint8Array,
+  verifier: FactVerifier,
+): void {
   if (signature.length !== ed25519SignatureLength) {
-    throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, { path: 'signature' })
+    throw new SignatureMismatchError(`signature must be 64 bytes (Ed25519), not ${signature.length}`, {
+      path: 'signature',
+    })
   }
   if (!verifier.verify(owner, signingMessage(body), signature)) {
     throw new SignatureMismatchError(`signature does not match owner ${owner}`, { path: 'signature' })
@@ -117,7 +144,13 @@ export function decodeSignedRecord<Record extends { owner: string }>(
   verifier: FactVerifier,
   sha256?: Sha256,
 ): SignedRecord<Record> {
-  return checkEnvelope(kind, openEnvelope(bytes, kind.noun, kind.maxBodyBytes + envelopeOverheadBytes), bytes, verifier, sha256)
+  return checkEnvelope(
+    kind,
+    openEnvelope(bytes, kind.noun, kind.maxBodyBytes + envelopeOverheadBytes),
+    bytes,
+    verifier,
+    sha256,
+  )
 }
 
 /**
@@ -134,7 +167,8 @@ export function signedRecordFromJson<Record extends { owner: string }>(
 ): SignedRecord<Record> {
   const body = dagCbor.encode(record)
   const id = factIdOfBody(body, sha256)
-  if (id !== statedId) throw new SignatureMismatchError(`id is not the hash of this ${kind.noun}: it should be ${id}`, { path: 'id' })
+  if (id !== statedId)
+    throw new SignatureMismatchError(`id is not the hash of this ${kind.noun}: it should be ${id}`, { path: 'id' })
   let signature: Uint8Array
   try {
     signature = base64.baseDecode(signatureText)

@@ -26,14 +26,23 @@ interface AxeViolation {
 
 /** axe-core's serious and critical violations in the page as it is now, one line each. */
 async function seriousViolations(page: Page): Promise<string[]> {
-  if ((await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe)) === 'undefined') await page.addScriptTag({ path: axeSource })
+  if ((await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe)) === 'undefined')
+    await page.addScriptTag({ path: axeSource })
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe
+    const axe = (
+      window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }
+    ).axe
     return (await axe.run(document, { resultTypes: ['violations'] })).violations
   })
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.impact} ${violation.id} (${violation.help}): ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 5).join(', ')}`)
+    .map(
+      (violation) =>
+        `${violation.impact} ${violation.id} (${violation.help}): ${violation.nodes
+          .map((node) => node.target.join(' '))
+          .slice(0, 5)
+          .join(', ')}`,
+    )
 }
 
 /** Press Tab until the focused element matches `selector`; at most `limit` presses. */
@@ -53,7 +62,8 @@ async function waitUntil(what: string, condition: () => Promise<boolean>, timeou
   }
 }
 
-const focusedTestId = (page: Page): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)
+const focusedTestId = (page: Page): Promise<string | null> =>
+  page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)
 
 describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chromium against cyclex serve', () => {
   let browser: Browser
@@ -71,20 +81,30 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await waitUntil('both nodes gossip orders with a peer', async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0)
+      await waitUntil(
+        'both nodes gossip orders with a peer',
+        async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
+      )
     }
     // One trade (an agreement on both Deals pages), then a pair that negotiates (a bid under an ask).
     const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
-    const bookSize = async (node: ServedNode): Promise<number> => (await call<{ orders: unknown[] }>(node, 'market.book', {})).orders.length
+    const bookSize = async (node: ServedNode): Promise<number> =>
+      (await call<{ orders: unknown[] }>(node, 'market.book', {})).orders.length
     await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 100, price: 10, window } })
     await waitUntil('the ask reaches the buyer', async () => (await bookSize(buyer)) === 1)
     await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 100, price: 12, window } })
-    await waitUntil('the pair agrees', async () => (await call<{ agreements: unknown[] }>(seller, 'market.agreements', {})).agreements.length === 1)
+    await waitUntil(
+      'the pair agrees',
+      async () => (await call<{ agreements: unknown[] }>(seller, 'market.agreements', {})).agreements.length === 1,
+    )
     await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 50, price: 1_000, window } })
     await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 40, price: 1_200, window } })
     await waitUntil('the asks reach the buyer', async () => (await bookSize(buyer)) === 2)
     await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 50, price: 800, window } })
-    await waitUntil('a negotiation opens', async () => (await call<{ negotiations: unknown[] }>(buyer, 'market.negotiations', {})).negotiations.length > 0)
+    await waitUntil(
+      'a negotiation opens',
+      async () => (await call<{ negotiations: unknown[] }>(buyer, 'market.negotiations', {})).negotiations.length > 0,
+    )
   }, 120_000)
 
   afterAll(async () => {
@@ -126,7 +146,10 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
         await page.locator('[data-page-heading]').waitFor()
         // Let each page load what it shows (tables, the ladder) before the check.
         await page.waitForLoadState('networkidle')
-        if (route.id === 'market') await expect.poll(() => page.getByTestId('ladder-asks').locator('[data-price]').count(), slow).toBeGreaterThan(0)
+        if (route.id === 'market')
+          await expect
+            .poll(() => page.getByTestId('ladder-asks').locator('[data-price]').count(), slow)
+            .toBeGreaterThan(0)
         if (route.id === 'deals') await expect.poll(() => page.getByTestId('deal-row').count(), slow).toBeGreaterThan(0)
         if (route.id === 'members') await expect.poll(() => page.getByTestId('member-row').count(), slow).toBe(2)
         const violations = await seriousViolations(page)
@@ -152,7 +175,9 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
         await page.keyboard.press(key)
         const inside = await page.evaluate(() => {
           const active = document.activeElement
-          return active === document.body || active === null || (active.closest('[data-testid=negotiation-dialog]') !== null)
+          return (
+            active === document.body || active === null || active.closest('[data-testid=negotiation-dialog]') !== null
+          )
         })
         expect(inside).toBe(true)
       }
@@ -195,7 +220,11 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
     await page.keyboard.type('2000')
     await page.keyboard.press('Enter')
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('Placed')
-    const mine = await call<{ orders: { side: string; quantity: number; price: number }[] }>(buyer, 'market.myOrders', {})
+    const mine = await call<{ orders: { side: string; quantity: number; price: number }[] }>(
+      buyer,
+      'market.myOrders',
+      {},
+    )
     expect(mine.orders.some((order) => order.side === 'ask' && order.quantity === 7 && order.price === 2000)).toBe(true)
   }, 60_000)
 })

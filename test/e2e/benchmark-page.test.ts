@@ -41,16 +41,32 @@ describe.skipIf(unavailable !== undefined)('the Benchmark page in Chromium again
     await page.goto(node.url)
     await page.getByTestId('nav-benchmark').click()
     await expect.poll(() => page.getByTestId('bench-empty').textContent()).toContain('No run yet')
-    await expect.poll(() => page.getByTestId('market-empty').textContent()).toContain('No other member has published benchmark figures yet')
+    await expect
+      .poll(() => page.getByTestId('market-empty').textContent())
+      .toContain('No other member has published benchmark figures yet')
 
     await page.getByTestId('bench-start').click()
-    await expect.poll(async () => Number(await page.getByTestId('stage-cpu-f64-single').getAttribute('data-fraction')), { timeout: 10_000 }).toBeGreaterThan(0)
+    await expect
+      .poll(async () => Number(await page.getByTestId('stage-cpu-f64-single').getAttribute('data-fraction')), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(0)
     await page.getByTestId('bench-cancel').click()
     await expect.poll(() => page.getByTestId('bench-outcome').textContent(), { timeout: 10_000 }).toContain('cancelled')
 
     await page.getByTestId('bench-start-quick').click()
-    await expect.poll(() => page.getByTestId('result-f64Single').textContent(), { timeout: 30_000 }).toMatch(/\d+\.\d\d GFLOPS/)
-    for (const stage of ['cpu-f64-single', 'cpu-f64-multi', 'cpu-f32-single', 'cpu-f32-multi', 'storage', 'system', 'network']) {
+    await expect
+      .poll(() => page.getByTestId('result-f64Single').textContent(), { timeout: 30_000 })
+      .toMatch(/\d+\.\d\d GFLOPS/)
+    for (const stage of [
+      'cpu-f64-single',
+      'cpu-f64-multi',
+      'cpu-f32-single',
+      'cpu-f32-multi',
+      'storage',
+      'system',
+      'network',
+    ]) {
       expect(await page.getByTestId(`stage-${stage}`).getAttribute('data-fraction')).toBe('1')
     }
     expect(await page.getByTestId('result-f32Multi').textContent()).toMatch(/GFLOPS/)
@@ -98,28 +114,46 @@ describe.skipIf(unavailable !== undefined)('the Benchmark page in Chromium again
 
     // A full run, cancelled in its first stage: the page's worker is terminated, the node records nothing.
     await page.getByTestId('bench-start').click()
-    await expect.poll(async () => Number(await page.getByTestId('stage-cpu-f64-single').getAttribute('data-fraction')), { timeout: 10_000 }).toBeGreaterThan(0)
+    await expect
+      .poll(async () => Number(await page.getByTestId('stage-cpu-f64-single').getAttribute('data-fraction')), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(0)
     expect(page.workers().length).toBe(1)
     await page.getByTestId('bench-cancel').click()
     await expect.poll(() => page.getByTestId('bench-outcome').textContent(), { timeout: 10_000 }).toContain('cancelled')
     await expect.poll(() => page.workers().length, { timeout: 5_000 }).toBe(0)
-    expect((await call<{ runs: BenchmarkRun[]; runningId: string | null }>(page, 'benchmark.history')).runs).toHaveLength(before.runs.length)
+    expect(
+      (await call<{ runs: BenchmarkRun[]; runningId: string | null }>(page, 'benchmark.history')).runs,
+    ).toHaveLength(before.runs.length)
 
     // A quick run: 1 + N + 1 + N Web Workers from the bundled worker file, then the node's stages.
     workersStarted.length = 0
     await page.getByTestId('bench-start-quick').click()
     // An error the page shows (the node refusing the figures, say) fails the poll with its text.
     const runtimeOrError = async (): Promise<string | null> =>
-      (await page.getByTestId('bench-error').count()) > 0 ? `error: ${await page.getByTestId('bench-error').textContent()}` : page.getByTestId('result-runtime').textContent()
+      (await page.getByTestId('bench-error').count()) > 0
+        ? `error: ${await page.getByTestId('bench-error').textContent()}`
+        : page.getByTestId('result-runtime').textContent()
     // Generous: on a shared, loaded two-core machine a quick run once did not finish within 30 s.
     await expect.poll(runtimeOrError, { timeout: 60_000 }).toMatch(/^Web Workers in Chrome \d/)
     expect(workersStarted).toHaveLength(2 + 2 * cores)
     for (const url of workersStarted) expect(url).toMatch(/\/assets\/cpu\.worker-[\w-]+\.js$/)
     expect(page.workers()).toHaveLength(0)
-    for (const stage of ['cpu-f64-single', 'cpu-f64-multi', 'cpu-f32-single', 'cpu-f32-multi', 'storage', 'system', 'network']) {
+    for (const stage of [
+      'cpu-f64-single',
+      'cpu-f64-multi',
+      'cpu-f32-single',
+      'cpu-f32-multi',
+      'storage',
+      'system',
+      'network',
+    ]) {
       expect(await page.getByTestId(`stage-${stage}`).getAttribute('data-fraction')).toBe('1')
     }
-    expect(await page.getByTestId('result-f64Multi').textContent()).toMatch(new RegExp(`\\d+\\.\\d\\d GFLOPS.* on ${cores} worker`))
+    expect(await page.getByTestId('result-f64Multi').textContent()).toMatch(
+      new RegExp(`\\d+\\.\\d\\d GFLOPS.* on ${cores} worker`),
+    )
     expect(await page.getByTestId('result-storage-free').textContent()).toMatch(/GB/)
     await page.screenshot({ path: await screenshotPath('benchmark-window-run'), fullPage: true })
 
@@ -142,7 +176,9 @@ describe.skipIf(unavailable !== undefined)('the Benchmark page in Chromium again
     await page.getByTestId('nav-market').click()
     await page.getByTestId('side-ask').check()
     const { profile } = signed
-    await expect.poll(() => page.getByTestId('order-term-gflopsPerCore').inputValue()).toBe(String(profile.gflopsPerCore))
+    await expect
+      .poll(() => page.getByTestId('order-term-gflopsPerCore').inputValue())
+      .toBe(String(profile.gflopsPerCore))
     expect(await page.getByTestId('order-term-cores').inputValue()).toBe(String(profile.cores))
     expect(await page.getByTestId('order-term-storageGb').inputValue()).toBe(String(profile.storageGb))
     expect(await page.getByTestId('order-os').inputValue()).toBe(profile.os?.family ?? '')

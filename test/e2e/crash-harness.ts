@@ -64,15 +64,22 @@ export async function connect(from: ServedNode, to: ServedNode): Promise<void> {
 /** Both nodes hold the same state, and it holds still for a few epochs. */
 export async function waitForSameState(a: ServedNode, b: ServedNode, timeoutMs = 60_000): Promise<void> {
   let settled: { digest: string; since: number } | undefined
-  await waitFor(async () => {
-    const [first, second] = await Promise.all([api<MarketSummary>(a, 'market.summary'), api<MarketSummary>(b, 'market.summary')])
-    if (first.digest !== second.digest) {
-      settled = undefined
-      return false
-    }
-    if (settled?.digest !== first.digest) settled = { digest: first.digest, since: Date.now() }
-    return Date.now() - settled.since >= 3_000
-  }, 'both nodes to hold the same state', timeoutMs)
+  await waitFor(
+    async () => {
+      const [first, second] = await Promise.all([
+        api<MarketSummary>(a, 'market.summary'),
+        api<MarketSummary>(b, 'market.summary'),
+      ])
+      if (first.digest !== second.digest) {
+        settled = undefined
+        return false
+      }
+      if (settled?.digest !== first.digest) settled = { digest: first.digest, since: Date.now() }
+      return Date.now() - settled.since >= 3_000
+    },
+    'both nodes to hold the same state',
+    timeoutMs,
+  )
 }
 
 /** An order's terms, which must come back unchanged after a crash. */
@@ -85,7 +92,8 @@ export const terms = (order: Pick<OrderView, 'side' | 'unit' | 'quantity' | 'pri
 })
 
 /** Every order a node knows, whatever its status. */
-export const allOrders = async (node: ServedNode) => (await api<{ orders: OrderView[] }>(node, 'market.bookChanges', { since: 0 })).orders
+export const allOrders = async (node: ServedNode) =>
+  (await api<{ orders: OrderView[] }>(node, 'market.bookChanges', { since: 0 })).orders
 
 /** A failed invariant, with what broke it; an empty list is a safe state. */
 export type Violations = string[]
@@ -95,21 +103,32 @@ export async function marketViolations(node: ServedNode, seller: string): Promis
   const violations: Violations = []
   const { confirms } = await api<{ confirms: ConfirmView[] }>(node, 'market.confirms')
   const bySeller = new Map<string, number>()
-  for (const confirm of confirms) if (confirm.owner === seller) bySeller.set(confirm.take, (bySeller.get(confirm.take) ?? 0) + 1)
-  for (const [take, count] of bySeller) if (count > 1) violations.push(`take ${take} has ${count} confirms by the seller`)
+  for (const confirm of confirms)
+    if (confirm.owner === seller) bySeller.set(confirm.take, (bySeller.get(confirm.take) ?? 0) + 1)
+  for (const [take, count] of bySeller)
+    if (count > 1) violations.push(`take ${take} has ${count} confirms by the seller`)
   const orders = await allOrders(node)
   const quantity = new Map(orders.map((order) => [order.id, order.quantity]))
   const agreed = new Map<string, number>()
   for (const agreement of (await api<{ agreements: AgreementView[] }>(node, 'market.agreements')).agreements) {
     // Honest nodes, however they crash, never sign what the binding rule would void (docs/matcher.md §2a).
-    if (agreement.status !== 'binding') violations.push(`agreement ${agreement.id} is ${agreement.status}: ${agreement.voidExplanation}`)
+    if (agreement.status !== 'binding')
+      violations.push(`agreement ${agreement.id} is ${agreement.status}: ${agreement.voidExplanation}`)
     agreed.set(agreement.bid, (agreed.get(agreement.bid) ?? 0) + agreement.quantity)
     agreed.set(agreement.ask, (agreed.get(agreement.ask) ?? 0) + agreement.quantity)
   }
-  for (const [order, sum] of agreed) if (sum > (quantity.get(order) ?? 0)) violations.push(`order ${order} has agreements for ${sum} of ${quantity.get(order)}`)
-  for (const order of orders) if (order.agreedQuantity > order.quantity) violations.push(`order ${order.id} counts ${order.agreedQuantity} agreed of ${order.quantity}`)
-  const { overCommitments } = await api<{ overCommitments: { party: string; order: string }[] }>(node, 'market.overCommitments')
-  for (const proof of overCommitments) violations.push(`${proof.party} is proven over-committed on order ${proof.order}`)
+  for (const [order, sum] of agreed)
+    if (sum > (quantity.get(order) ?? 0))
+      violations.push(`order ${order} has agreements for ${sum} of ${quantity.get(order)}`)
+  for (const order of orders)
+    if (order.agreedQuantity > order.quantity)
+      violations.push(`order ${order.id} counts ${order.agreedQuantity} agreed of ${order.quantity}`)
+  const { overCommitments } = await api<{ overCommitments: { party: string; order: string }[] }>(
+    node,
+    'market.overCommitments',
+  )
+  for (const proof of overCommitments)
+    violations.push(`${proof.party} is proven over-committed on order ${proof.order}`)
   return violations
 }
 

@@ -15,7 +15,15 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileWat } from '../../scripts/build-samples'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, projectRoot, screenshotPath, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  launchChromium,
+  projectRoot,
+  screenshotPath,
+  serveNode,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the delivery end-to-end tests: ${unavailable}`)
@@ -54,12 +62,18 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
   async function agree(unit: 'flop' | 'pageview', quantity: number, from: ServedNode = seller): Promise<string> {
     const seller = from
     const window = { start: Date.now() - 1000, end: Date.now() + 60 * 60 * 1000 }
-    const ask = await call<{ id: string }>(seller, 'market.place', { order: { side: 'ask', unit, quantity, price: 1_000, window } })
-    await waitUntil('the ask reaches the buyer', async () => (await call<{ orders: { id: string }[] }>(buyer, 'market.book', {})).orders.some((order) => order.id === ask.id))
+    const ask = await call<{ id: string }>(seller, 'market.place', {
+      order: { side: 'ask', unit, quantity, price: 1_000, window },
+    })
+    await waitUntil('the ask reaches the buyer', async () =>
+      (await call<{ orders: { id: string }[] }>(buyer, 'market.book', {})).orders.some((order) => order.id === ask.id),
+    )
     await call(buyer, 'market.place', { order: { side: 'bid', unit, quantity, price: 1_000, window } })
     let id = ''
     await waitUntil('both nodes hold the agreement', async () => {
-      const [onSeller, onBuyer] = await Promise.all([seller, buyer].map((node) => call<{ agreements: (Agreement & { ask: string })[] }>(node, 'market.agreements')))
+      const [onSeller, onBuyer] = await Promise.all(
+        [seller, buyer].map((node) => call<{ agreements: (Agreement & { ask: string })[] }>(node, 'market.agreements')),
+      )
       const found = onBuyer!.agreements.find((each) => each.ask === ask.id)
       id = found?.id ?? ''
       return found !== undefined && onSeller!.agreements.some((each) => each.id === id)
@@ -75,11 +89,18 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await waitUntil('both nodes gossip with a peer', async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0)
+      await waitUntil(
+        'both nodes gossip with a peer',
+        async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
+      )
     }
     // The seller meters jobs by its benchmark profile.
     await call(seller, 'benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitUntil('the seller has a benchmark profile', async () => (await call<unknown>(seller, 'benchmark.profile')) !== null, 120_000)
+    await waitUntil(
+      'the seller has a benchmark profile',
+      async () => (await call<unknown>(seller, 'benchmark.profile')) !== null,
+      120_000,
+    )
     // Page-view receipts every 2 views (not a setting the form shows).
     await call(seller, 'delivery.setPolicy', { receiptEveryViews: 2 })
   }, 180_000)
@@ -103,7 +124,12 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await policy.getByTestId('policy-memory').fill('0.25')
     await policy.getByTestId('policy-save').click()
     await expect.poll(() => policy.getByTestId('policy-saved').count(), slow).toBe(1)
-    const saved = await call<{ requireIdle: boolean; maxMemoryMb: number; maxCores: number; receiptEveryViews: number }>(seller, 'delivery.policy')
+    const saved = await call<{
+      requireIdle: boolean
+      maxMemoryMb: number
+      maxCores: number
+      receiptEveryViews: number
+    }>(seller, 'delivery.policy')
     expect(saved).toMatchObject({ requireIdle: false, maxMemoryMb: 256, maxCores: 1, receiptEveryViews: 2 })
     await policy.screenshot({ path: await screenshotPath('delivery-settings-lending') })
     await page.close()
@@ -167,7 +193,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await page.close()
   }, 180_000)
 
-  it('a job the seller\'s hours refuse leaves the deal open, waiting, with when the seller runs jobs again; the seller\'s reputation is not lowered', async () => {
+  it("a job the seller's hours refuse leaves the deal open, waiting, with when the seller runs jobs again; the seller's reputation is not lowered", async () => {
     const agreement = await agree('flop', 5)
     // Hours that leave out the seller's present hour (and the next one).
     const hour = new Date().getHours()
@@ -184,7 +210,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('refused')
     // The deal is not failed: it waits for the seller, and says until when.
     await expect.poll(() => row.getByTestId('deal-state').getAttribute('data-state'), slow).toBe('confirmed')
-    expect(await row.getByTestId('deal-wait-reason').textContent()).toMatch(/^Waiting for the seller: the seller lends only from \d+:00 to \d+:00 \(its local time\); it runs jobs again from \d{4}-.*Z; the agreement stays open$/)
+    expect(await row.getByTestId('deal-wait-reason').textContent()).toMatch(
+      /^Waiting for the seller: the seller lends only from \d+:00 to \d+:00 \(its local time\); it runs jobs again from \d{4}-.*Z; the agreement stays open$/,
+    )
     const ledger = await call<{ reputation: { peer: string; refusals: number }[] }>(buyer, 'delivery.ledger')
     expect(ledger.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0).toBe(0)
     await page.screenshot({ path: await screenshotPath('delivery-buyer-waiting'), fullPage: true })
@@ -263,7 +291,11 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
           (drop (call $fd_write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 400)))))`,
       '.',
     )
-    const endless = await compileWat('endless', '(module (memory (export "memory") 1) (func (export "_start") (loop $forever (br $forever))))', '.')
+    const endless = await compileWat(
+      'endless',
+      '(module (memory (export "memory") 1) (func (export "_start") (loop $forever (br $forever))))',
+      '.',
+    )
     const folder = await makeTempDir('cyclex-e2e-own-wasm-')
     dirs.push(folder)
     await writeFile(join(folder, 'echo.wasm'), echo)
@@ -300,7 +332,11 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await panel.getByTestId('job-budget').fill('1')
     await panel.getByTestId('job-submit').click()
     await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
-    const estimate = Number(/^pi=(\d\.\d{6}) samples=100000 hits=\d+\n?$/.exec((await panel.getByTestId('job-stdout').textContent()) ?? '')?.[1])
+    const estimate = Number(
+      /^pi=(\d\.\d{6}) samples=100000 hits=\d+\n?$/.exec(
+        (await panel.getByTestId('job-stdout').textContent()) ?? '',
+      )?.[1],
+    )
     expect(Math.abs(estimate - Math.PI)).toBeLessThan(0.02)
     await page.close()
   }, 180_000)
@@ -312,9 +348,16 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     others.push(second)
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(second, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    await waitUntil('the second seller gossips with a peer', async () => (await call<{ gossipPeers: number }>(second, 'market.summary')).gossipPeers > 0)
+    await waitUntil(
+      'the second seller gossips with a peer',
+      async () => (await call<{ gossipPeers: number }>(second, 'market.summary')).gossipPeers > 0,
+    )
     await call(second, 'benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitUntil('the second seller has a benchmark profile', async () => (await call<unknown>(second, 'benchmark.profile')) !== null, 120_000)
+    await waitUntil(
+      'the second seller has a benchmark profile',
+      async () => (await call<unknown>(second, 'benchmark.profile')) !== null,
+      120_000,
+    )
     await call(second, 'delivery.setPolicy', { requireIdle: false })
     const first = await agree('flop', 20)
     const checking = await agree('flop', 20, second)
@@ -330,7 +373,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await panel.getByTestId('job-submit').click()
     await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
     // The job is offered for a check on the other seller the buyer has an agreement with.
-    await expect.poll(() => panel.getByTestId('job-check-agreement').locator(`option[value="${checking}"]`).count(), slow).toBe(1)
+    await expect
+      .poll(() => panel.getByTestId('job-check-agreement').locator(`option[value="${checking}"]`).count(), slow)
+      .toBe(1)
     await panel.getByTestId('job-check-agreement').selectOption(checking)
     await panel.getByTestId('job-check').click()
     await expect.poll(() => panel.getByTestId('job-check-state').getAttribute('data-state'), slow).toBe('checked')
@@ -339,8 +384,14 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await expect.poll(() => panel.locator('[data-testid=buyer-job-check][data-state=checked]').count(), slow).toBe(1)
     await page.screenshot({ path: await screenshotPath('delivery-buyer-job-checked'), fullPage: true })
     // The node keeps the check in the job's history, and nobody's reputation has a dispute.
-    const jobs = await call<{ jobs: { role: string; agreement: string; check?: { state: string; peer: string } }[] }>(buyer, 'delivery.jobs')
-    expect(jobs.jobs.find((each) => each.role === 'buyer' && each.agreement === first)?.check).toMatchObject({ state: 'checked', peer: second.peerId })
+    const jobs = await call<{ jobs: { role: string; agreement: string; check?: { state: string; peer: string } }[] }>(
+      buyer,
+      'delivery.jobs',
+    )
+    expect(jobs.jobs.find((each) => each.role === 'buyer' && each.agreement === first)?.check).toMatchObject({
+      state: 'checked',
+      peer: second.peerId,
+    })
     const ledger = await call<{ reputation: { peer: string; disputes: number }[] }>(buyer, 'delivery.ledger')
     expect(ledger.reputation.every((each) => each.disputes === 0)).toBe(true)
     await page.close()
@@ -379,7 +430,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await page.screenshot({ path: await screenshotPath('delivery-buyer-site'), fullPage: true })
 
     // The ledger: the seller's reputation and this node's spending, downloadable as CSV.
-    await expect.poll(() => page.locator(`[data-testid=reputation-row][data-peer="${seller.peerId}"]`).count(), slow).toBe(1)
+    await expect
+      .poll(() => page.locator(`[data-testid=reputation-row][data-peer="${seller.peerId}"]`).count(), slow)
+      .toBe(1)
     const download = page.waitForEvent('download')
     await page.getByTestId('ledger-download').click()
     const file = await download

@@ -74,7 +74,12 @@ describe('the desktop app', () => {
         process: typeof scope.process,
       }
     })
-    expect(globals).toEqual({ bridgeFrozen: true, bridgeKeys: ['call', 'onEvent'], require: 'undefined', process: 'undefined' })
+    expect(globals).toEqual({
+      bridgeFrozen: true,
+      bridgeKeys: ['call', 'onEvent'],
+      require: 'undefined',
+      process: 'undefined',
+    })
 
     // The node keeps its data where the app was told to.
     expect(existsSync(join(userData, 'node'))).toBe(true)

@@ -25,7 +25,7 @@ async function waitUntil(what: string, condition: () => Promise<boolean>, timeou
   }
 }
 
-describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium against two cyclex serve nodes', () => {
+describe.skipIf(unavailable !== undefined)("the first hour's tools, in Chromium against two cyclex serve nodes", () => {
   let browser: Browser
   let seller: ServedNode
   let buyer: ServedNode
@@ -44,7 +44,11 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
       [seller, buyer],
       [buyer, seller],
     ] as const) {
-      await waitUntil('each node lists the other', async () => (await call<{ members: MemberView[] }>(node, 'members.list')).members.some((member) => member.peerId === other.peerId && member.status === 'online'))
+      await waitUntil('each node lists the other', async () =>
+        (await call<{ members: MemberView[] }>(node, 'members.list')).members.some(
+          (member) => member.peerId === other.peerId && member.status === 'online',
+        ),
+      )
     }
   }, 90_000)
 
@@ -63,7 +67,8 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
   }
 
   const statusOn = (node: ServedNode, peerId: string) => async (): Promise<string | undefined> =>
-    (await call<{ members: MemberView[] }>(node, 'members.list')).members.find((member) => member.peerId === peerId)?.status
+    (await call<{ members: MemberView[] }>(node, 'members.list')).members.find((member) => member.peerId === peerId)
+      ?.status
 
   it('presence: "away" set on the Members page is published, and both Members pages show it', async () => {
     const sellerPage = await open(seller, 'members')
@@ -91,12 +96,29 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
     const page = await open(buyer, 'market')
     const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
     await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 500, price: 1_000, window } })
-    await expect.poll(async () => (await call<{ orders: OrderView[] }>(buyer, 'market.book', {})).orders.filter((order) => order.side === 'ask').length, slow).toBe(1)
+    await expect
+      .poll(
+        async () =>
+          (await call<{ orders: OrderView[] }>(buyer, 'market.book', {})).orders.filter((order) => order.side === 'ask')
+            .length,
+        slow,
+      )
+      .toBe(1)
     const bids: OrderView[] = []
     for (let index = 0; index < 10; index++) {
-      bids.push(await call<OrderView>(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 800 + index, window } }))
+      bids.push(
+        await call<OrderView>(buyer, 'market.place', {
+          order: { side: 'bid', unit: 'flop', quantity: 10, price: 800 + index, window },
+        }),
+      )
     }
-    await expect.poll(async () => (await call<{ negotiations: NegotiationView[] }>(buyer, 'market.negotiations', {})).negotiations.length, slow).toBe(10)
+    await expect
+      .poll(
+        async () =>
+          (await call<{ negotiations: NegotiationView[] }>(buyer, 'market.negotiations', {})).negotiations.length,
+        slow,
+      )
+      .toBe(10)
 
     const count = page.getByTestId('negotiation-count')
     await expect.poll(() => count.getAttribute('data-open'), slow).toBe('10')
@@ -140,7 +162,8 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
     await page.getByTestId('place-order').click()
     // After the earlier tests' asks at 1,000 a bid at 3 is far from the market: the form asks for a second click.
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toMatch(/Placed|far from the market/)
-    if (/far from the market/.test((await page.getByTestId('order-status').textContent()) ?? '')) await page.getByTestId('place-order').click()
+    if (/far from the market/.test((await page.getByTestId('order-status').textContent()) ?? ''))
+      await page.getByTestId('place-order').click()
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('Placed')
     const mine = await call<{ orders: OrderView[] }>(buyer, 'market.myOrders', {})
     const placed = mine.orders.find((order) => order.side === 'bid' && order.price === 3)
@@ -151,9 +174,20 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
   it('charts: earnings over time and agreed prices with volume, from the agreements the node has', async () => {
     // Two sales of page views (a book of their own): 20 and 30 views at 5 µcr.
     const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
-    const ask = await call<OrderView>(seller, 'market.place', { order: { side: 'ask', unit: 'pageview', quantity: 100, price: 5, window } })
-    await expect.poll(async () => (await call<{ orders: OrderView[] }>(buyer, 'market.book', {})).orders.some((order) => order.id === ask.id), slow).toBe(true)
-    const sales = async (): Promise<AgreementView[]> => (await call<{ agreements: AgreementView[] }>(seller, 'market.agreements', {})).agreements.filter((each) => each.role === 'seller' && each.status === 'binding')
+    const ask = await call<OrderView>(seller, 'market.place', {
+      order: { side: 'ask', unit: 'pageview', quantity: 100, price: 5, window },
+    })
+    await expect
+      .poll(
+        async () =>
+          (await call<{ orders: OrderView[] }>(buyer, 'market.book', {})).orders.some((order) => order.id === ask.id),
+        slow,
+      )
+      .toBe(true)
+    const sales = async (): Promise<AgreementView[]> =>
+      (await call<{ agreements: AgreementView[] }>(seller, 'market.agreements', {})).agreements.filter(
+        (each) => each.role === 'seller' && each.status === 'binding',
+      )
     await call(buyer, 'market.place', { order: { side: 'bid', unit: 'pageview', quantity: 20, price: 5, window } })
     await expect.poll(async () => (await sales()).length, slow).toBe(1)
     await call(buyer, 'market.place', { order: { side: 'bid', unit: 'pageview', quantity: 30, price: 5, window } })
@@ -169,7 +203,9 @@ describe.skipIf(unavailable !== undefined)('the first hour\'s tools, in Chromium
     // Agreed prices with their volume: a bar per agreement in the page-view market.
     await sellerPage.getByTestId('unit-pageview').click()
     await expect.poll(() => sellerPage.getByTestId('volume-bar').count(), slow).toBe(2)
-    expect(await sellerPage.getByTestId('price-history').locator('svg').getAttribute('aria-label')).toContain('50 units in all')
+    expect(await sellerPage.getByTestId('price-history').locator('svg').getAttribute('aria-label')).toContain(
+      '50 units in all',
+    )
     // The buyer sold nothing: its chart says so rather than draw anything.
     const buyerPage = await open(buyer, 'market')
     await expect.poll(() => buyerPage.getByTestId('earnings-empty').count(), slow).toBe(1)

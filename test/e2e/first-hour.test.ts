@@ -102,7 +102,9 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('saved on the node')
 
     const saved = async (): Promise<string[]> =>
-      (await call<{ drafts: Draft[] }>(node, 'drafts.list')).drafts.map((draft) => `${draft.label}:${String(draft.order.quantity)}`).sort()
+      (await call<{ drafts: Draft[] }>(node, 'drafts.list')).drafts
+        .map((draft) => `${draft.label}:${String(draft.order.quantity)}`)
+        .sort()
     await expect.poll(saved, slow).toEqual(['A1:10', 'A2:20'])
 
     // Saving again under the same name updates that draft rather than adding a third.
@@ -135,9 +137,23 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     const node = await serve(dir, ['--port', String(port)])
     // Both drafts are on the node, each as saved, and the order went out.
     await expect
-      .poll(async () => (await call<{ drafts: Draft[] }>(node, 'drafts.list')).drafts.map((draft) => `${draft.label}:${String(draft.order.quantity)}`).sort(), slow)
+      .poll(
+        async () =>
+          (await call<{ drafts: Draft[] }>(node, 'drafts.list')).drafts
+            .map((draft) => `${draft.label}:${String(draft.order.quantity)}`)
+            .sort(),
+        slow,
+      )
       .toEqual(['B1:40', 'B2:50'])
-    await expect.poll(async () => (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map((order) => order.quantity), slow).toEqual([50])
+    await expect
+      .poll(
+        async () =>
+          (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map(
+            (order) => order.quantity,
+          ),
+        slow,
+      )
+      .toEqual([50])
     await page.getByTestId('nav-orders').click()
     await expect.poll(() => page.getByTestId('draft-row').count(), slow).toBe(2)
   })
@@ -160,7 +176,15 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     expect(said).toMatch(/when the node is back/i)
 
     const node = await serve(dir, ['--port', String(port)])
-    await expect.poll(async () => (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map((order) => order.quantity), slow).toEqual([15])
+    await expect
+      .poll(
+        async () =>
+          (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map(
+            (order) => order.quantity,
+          ),
+        slow,
+      )
+      .toEqual([15])
     // The form's line follows the order: it says it has now been placed.
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('has been placed')
     await page.getByTestId('nav-orders').click()
@@ -189,8 +213,16 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await expect.poll(() => summary.textContent(), slow).not.toContain('cores')
     await summary.click()
     await page.getByTestId('place-order').click()
-    await expect.poll(async () => (await call<{ orders: { quantity: number; requirements?: unknown }[] }>(node, 'market.myOrders')).orders.length, slow).toBe(2)
-    const orders = (await call<{ orders: { quantity: number; requirements?: unknown }[] }>(node, 'market.myOrders')).orders
+    await expect
+      .poll(
+        async () =>
+          (await call<{ orders: { quantity: number; requirements?: unknown }[] }>(node, 'market.myOrders')).orders
+            .length,
+        slow,
+      )
+      .toBe(2)
+    const orders = (await call<{ orders: { quantity: number; requirements?: unknown }[] }>(node, 'market.myOrders'))
+      .orders
     expect(orders.find((order) => order.quantity === 11)?.requirements).toBeUndefined()
   })
 
@@ -234,7 +266,9 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     expect((await call<{ orders: unknown[] }>(node, 'market.myOrders')).orders.length).toBe(1)
     await page.getByTestId('place-order').click()
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('Placed')
-    await expect.poll(async () => (await call<{ orders: unknown[] }>(node, 'market.myOrders')).orders.length, slow).toBe(2)
+    await expect
+      .poll(async () => (await call<{ orders: unknown[] }>(node, 'market.myOrders')).orders.length, slow)
+      .toBe(2)
   })
 
   it('item 6: after an agreement the dialog offers no moves; Decline asks first, and its message appears once', async () => {
@@ -243,15 +277,27 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await expect.poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow).toBeGreaterThan(0)
+      await expect
+        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
+        .toBeGreaterThan(0)
     }
     const page = await openMarket(browser, buyer)
     const window = { start: Date.now(), end: Date.now() + hour }
     const negotiate = async (askPrice: number, bidPrice: number, quantity: number): Promise<void> => {
       await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity, price: askPrice, window } })
-      await expect.poll(async () => (await call<{ orders: { price: number }[] }>(buyer, 'market.book', {})).orders.some((order) => order.price === askPrice), slow).toBe(true)
+      await expect
+        .poll(
+          async () =>
+            (await call<{ orders: { price: number }[] }>(buyer, 'market.book', {})).orders.some(
+              (order) => order.price === askPrice,
+            ),
+          slow,
+        )
+        .toBe(true)
       await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity, price: bidPrice, window } })
-      await expect.poll(() => page.getByTestId('negotiation-notice').textContent(), slow).toContain(askPrice.toLocaleString('en-US'))
+      await expect
+        .poll(() => page.getByTestId('negotiation-notice').textContent(), slow)
+        .toContain(askPrice.toLocaleString('en-US'))
       await page.getByTestId('open-negotiation-notice').click()
       await expect.poll(() => page.getByTestId('negotiation-dialog').isVisible(), slow).toBe(true)
     }
@@ -264,7 +310,9 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await expect.poll(() => page.getByTestId('negotiation-message').textContent(), slow).toMatch(/\S/)
     expect(await page.getByTestId('negotiation-message').textContent()).not.toMatch(/market\.\w+/)
     await page.getByTestId('accept-price').click()
-    await expect.poll(() => page.getByTestId('negotiation-ended').textContent(), slow).toContain('Agreed: 100 GFLOP at 1,000 µcr')
+    await expect
+      .poll(() => page.getByTestId('negotiation-ended').textContent(), slow)
+      .toContain('Agreed: 100 GFLOP at 1,000 µcr')
     // Nothing is left to do in this negotiation: no counter-offer, Accept or Decline.
     await expect.poll(() => dialog.getByTestId('counter-offer').count(), slow).toBe(0)
     expect(await dialog.getByTestId('accept-price').count()).toBe(0)
@@ -280,7 +328,9 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await page.getByTestId('confirm-decline').click()
     await expect.poll(() => page.getByTestId('negotiation-ended').textContent(), slow).toContain('Declined')
     // Give a second copy of the message time to appear, then count.
-    await expect.poll(async () => (await dialog.textContent())?.split('Declined').length ?? 0, { timeout: 3_000 }).toBe(2)
+    await expect
+      .poll(async () => (await dialog.textContent())?.split('Declined').length ?? 0, { timeout: 3_000 })
+      .toBe(2)
     await page.waitForTimeout(1_000)
     expect(((await dialog.textContent()) ?? '').split('Declined').length - 1).toBe(1)
     expect(await dialog.getByTestId('decline-negotiation').count()).toBe(0)
@@ -292,7 +342,9 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await expect.poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow).toBeGreaterThan(0)
+      await expect
+        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
+        .toBeGreaterThan(0)
     }
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
     // The page's clock runs on command, so "later" needs no waiting.
@@ -309,13 +361,17 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     // The ask is placed first and the bid a second later: the dialog lists the ask's opening offer first.
     const window = { start: Date.now(), end: Date.now() + hour }
     await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 10, price: 1_000, window } })
-    await expect.poll(async () => (await call<{ orders: unknown[] }>(buyer, 'market.book', {})).orders.length, slow).toBe(1)
+    await expect
+      .poll(async () => (await call<{ orders: unknown[] }>(buyer, 'market.book', {})).orders.length, slow)
+      .toBe(1)
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 800, window } })
     await expect.poll(() => page.getByTestId('negotiation-notice').count(), slow).toBe(1)
     await page.getByTestId('open-negotiation-notice').click()
     await expect.poll(() => page.getByTestId('offer').count(), slow).toBe(2)
-    expect(await page.getByTestId('offer').evaluateAll((offers) => offers.map((offer) => offer.getAttribute('data-by')))).toEqual(['seller', 'buyer'])
+    expect(
+      await page.getByTestId('offer').evaluateAll((offers) => offers.map((offer) => offer.getAttribute('data-by'))),
+    ).toEqual(['seller', 'buyer'])
     // The counterparty is online: the card says so, with no "seen … ago" as old as the list it was given.
     const card = page.getByTestId('negotiation-dialog').getByTestId('member-card')
     await expect.poll(() => card.textContent(), slow).toContain('online now')
@@ -332,26 +388,45 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     // The app opens on the Node page and loads the members there, before the seller has any order.
     await page.locator('[data-page-heading]').waitFor()
     await expect
-      .poll(async () => (await call<{ members: { peerId: string }[] }>(buyer, 'members.list')).members.some((member) => member.peerId === seller.peerId), slow)
+      .poll(
+        async () =>
+          (await call<{ members: { peerId: string }[] }>(buyer, 'members.list')).members.some(
+            (member) => member.peerId === seller.peerId,
+          ),
+        slow,
+      )
       .toBe(true)
     await page.waitForTimeout(1_000)
     const window = { start: Date.now(), end: Date.now() + hour }
-    for (const price of [100, 110]) await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 10, price, window } })
+    for (const price of [100, 110])
+      await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 10, price, window } })
     await expect
-      .poll(async () => (await call<{ members: { peerId: string; openOrders: number }[] }>(buyer, 'members.list')).members.find((member) => member.peerId === seller.peerId)?.openOrders, slow)
+      .poll(
+        async () =>
+          (await call<{ members: { peerId: string; openOrders: number }[] }>(buyer, 'members.list')).members.find(
+            (member) => member.peerId === seller.peerId,
+          )?.openOrders,
+        slow,
+      )
       .toBe(2)
 
     await page.getByTestId('nav-members').click()
     const row = page.locator(`[data-testid=member-row][data-peer="${seller.peerId}"]`)
     await expect.poll(() => row.count(), slow).toBe(1)
-    const column = await page.locator('[data-testid=members] thead th').evaluateAll((cells) => cells.findIndex((cell) => cell.textContent === 'Open orders'))
+    const column = await page
+      .locator('[data-testid=members] thead th')
+      .evaluateAll((cells) => cells.findIndex((cell) => cell.textContent === 'Open orders'))
     expect(column).toBeGreaterThan(0)
     await expect.poll(() => row.locator('td').nth(column).textContent(), slow).toBe('2')
 
     // Nothing of the table is cut off at 1400 px: its last column is in view without scrolling sideways.
     const fits = await page.getByTestId('members').evaluate((table) => {
       const scroller = table.parentElement!
-      return { table: Math.ceil(table.getBoundingClientRect().right), scroller: Math.floor(scroller.getBoundingClientRect().right), overflow: scroller.scrollWidth - scroller.clientWidth }
+      return {
+        table: Math.ceil(table.getBoundingClientRect().right),
+        scroller: Math.floor(scroller.getBoundingClientRect().right),
+        overflow: scroller.scrollWidth - scroller.clientWidth,
+      }
     })
     expect(fits.overflow).toBeLessThanOrEqual(0)
     const block = await row.getByTestId('member-block').boundingBox()

@@ -8,7 +8,14 @@ import type { AgreementView } from '../../src/shared/api/market'
 import type { Settings } from '../../src/shared/api/contract'
 import type { SignedProfileJson } from '../../src/shared/benchmark/profile'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  launchChromium,
+  screenshotPath,
+  serveNode,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the first-run test: ${unavailable}`)
@@ -46,11 +53,21 @@ describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chro
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await expect.poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow).toBeGreaterThan(0)
+      await expect
+        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
+        .toBeGreaterThan(0)
     }
     // Another member wants 500 GFLOP within the next half hour, at 9 µcr per GFLOP.
     const now = Date.now()
-    await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 500, price: 9, window: { start: now + 2 * minute, end: now + 30 * minute } } })
+    await call(buyer, 'market.place', {
+      order: {
+        side: 'bid',
+        unit: 'flop',
+        quantity: 500,
+        price: 9,
+        window: { start: now + 2 * minute, end: now + 30 * minute },
+      },
+    })
 
     // Opening the app: the guide, on the page a new node opens on.
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
@@ -68,17 +85,26 @@ describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chro
 
     // 2. Run the benchmark.
     await page.getByTestId('first-run-benchmark').click()
-    await expect.poll(() => page.getByTestId('first-run-step-benchmark').getAttribute('data-done'), { timeout: 60_000, interval: 500 }).toBe('true')
+    await expect
+      .poll(() => page.getByTestId('first-run-step-benchmark').getAttribute('data-done'), {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe('true')
     const profile = (await call<SignedProfileJson | null>(seller, 'benchmark.profile'))!.profile
     expect(profile.displayName).toBe('Attic PC')
 
     // 3. Sell: the ask is this machine's cores for the form's hour, at the best bid in the book.
-    await expect.poll(() => page.getByTestId('first-run-sell-summary').textContent(), slow).toContain('the best bid in the book')
+    await expect
+      .poll(() => page.getByTestId('first-run-sell-summary').textContent(), slow)
+      .toContain('the best bid in the book')
     await page.screenshot({ path: await screenshotPath('first-run-guide') })
     await page.getByTestId('first-run-sell').click()
     await expect.poll(() => page.locator('[data-page-heading]').textContent(), slow).toBe('Market')
     expect(await page.getByTestId('side-ask').isChecked()).toBe(true)
-    expect(await page.getByTestId('order-quantity').inputValue()).toBe(String(Math.floor((profile.benchmark.f64MultiMflops / 1000) * 3600)))
+    expect(await page.getByTestId('order-quantity').inputValue()).toBe(
+      String(Math.floor((profile.benchmark.f64MultiMflops / 1000) * 3600)),
+    )
     expect(await page.getByTestId('order-price').inputValue()).toBe('9')
     await page.getByTestId('order-more-summary').click()
     expect(await page.getByTestId('order-os').inputValue()).toBe(profile.os?.family ?? '')
@@ -89,7 +115,13 @@ describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chro
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('Placed')
     // A first sale: the buyer's bid is filled from the new ask.
     await expect
-      .poll(async () => (await call<{ agreements: AgreementView[] }>(seller, 'market.agreements', {})).agreements.filter((each) => each.role === 'seller').map((each) => each.quantity), slow)
+      .poll(
+        async () =>
+          (await call<{ agreements: AgreementView[] }>(seller, 'market.agreements', {})).agreements
+            .filter((each) => each.role === 'seller')
+            .map((each) => each.quantity),
+        slow,
+      )
       .toEqual([500])
     await expect.poll(async () => (await call<Settings>(seller, 'settings.get')).firstRunDone, slow).toBe(true)
 

@@ -13,7 +13,8 @@ export const artifactsDir = join(projectRoot, 'test-results')
 
 /** Why the browser tests cannot run here, or undefined when they can. */
 export function browserUnavailableReason(): string | undefined {
-  if (!existsSync(chromiumPath)) return `Debian's Chromium is not installed at ${chromiumPath} (apt-get install -y chromium)`
+  if (!existsSync(chromiumPath))
+    return `Debian's Chromium is not installed at ${chromiumPath} (apt-get install -y chromium)`
   if (!existsSync(builtCli)) return `the app is not built (${builtCli} is missing; run npm run build)`
   return undefined
 }
@@ -43,7 +44,8 @@ export async function api<T>(node: ServedNode, command: string, params: unknown 
     signal: AbortSignal.timeout(timeoutMs),
   })
   const body = (await response.json()) as { result?: T; error?: { code: string; message: string } }
-  if (!response.ok || body.error) throw new ApiCallError(`${command} failed: ${body.error?.code ?? response.status} ${body.error?.message ?? ''}`)
+  if (!response.ok || body.error)
+    throw new ApiCallError(`${command} failed: ${body.error?.code ?? response.status} ${body.error?.message ?? ''}`)
   return body.result as T
 }
 
@@ -62,9 +64,17 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<num
 }
 
 /** Start `command args` and wait for the ready line. */
-export function startServing(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ServedNode> {
+export function startServing(
+  command: string,
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<ServedNode> {
   // Its own process group, so that stop() reaches the node even under `npm run` and a shell.
-  const child = spawn(command, args, { cwd: options.cwd ?? projectRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
   let output = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -85,7 +95,8 @@ export function startServing(command: string, args: string[], options: { cwd?: s
         process: child,
         output: () => output,
         stop: () => {
-          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+            process.kill(-child.pid, 'SIGTERM')
           return waitForExit(child, 10_000)
         },
       })

@@ -6,7 +6,14 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  launchChromium,
+  screenshotPath,
+  serveNode,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the negotiation desk end-to-end tests: ${unavailable}`)
@@ -45,7 +52,10 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await waitUntil('both nodes gossip orders with a peer', async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0)
+      await waitUntil(
+        'both nodes gossip orders with a peer',
+        async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
+      )
     }
   }, 90_000)
 
@@ -78,12 +88,15 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
   it('a bid under an ask negotiates through both dialogs and ends in one agreement on both Deals pages', async () => {
     const sellerPage = await openPage(browser, seller, 'market')
     const buyerPage = await openPage(browser, buyer, 'market')
-    for (const page of [sellerPage, buyerPage]) await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
+    for (const page of [sellerPage, buyerPage])
+      await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
 
     const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
     await call(seller, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 100, price: 1_000, window } })
     // The bid is placed once the ask is in the buyer's book, so the two meet in the same epoch on both nodes.
-    await expect.poll(async () => (await call<{ orders: unknown[] }>(buyer, 'market.book', {})).orders.length, slow).toBe(1)
+    await expect
+      .poll(async () => (await call<{ orders: unknown[] }>(buyer, 'market.book', {})).orders.length, slow)
+      .toBe(1)
     await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 100, price: 800, window } })
 
     // Both pages raise the notice, and both open the dialog from it.
@@ -98,7 +111,9 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
     expect(await sellerPage.getByTestId('their-price').textContent()).toContain('800')
     expect(await buyerPage.getByTestId('negotiation-deadline').textContent()).toMatch(/expires|window ends/)
     // The counterparty's member profile is in the dialog.
-    await expect.poll(() => buyerPage.getByTestId('negotiation-dialog').getByTestId('member-card').textContent(), slow).toContain('Seller lab')
+    await expect
+      .poll(() => buyerPage.getByTestId('negotiation-dialog').getByTestId('member-card').textContent(), slow)
+      .toContain('Seller lab')
     await buyerPage.screenshot({ path: await screenshotPath('negotiation-dialog-buyer') })
 
     // The node refuses a counter-offer past the seller's price, with its own message.
@@ -109,7 +124,9 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
 
     await buyerPage.getByTestId('counter-price').fill('900')
     await buyerPage.getByTestId('counter-offer').click()
-    await expect.poll(() => buyerPage.getByTestId('negotiation-message').textContent(), slow).toContain('Counter-offer sent: your bid is now 900')
+    await expect
+      .poll(() => buyerPage.getByTestId('negotiation-message').textContent(), slow)
+      .toContain('Counter-offer sent: your bid is now 900')
     // The seller's dialog sees the amendment: the buyer's new price, and a third offer in the history.
     await expect.poll(() => sellerPage.getByTestId('their-price').textContent(), slow).toContain('900')
     await expect.poll(() => sellerPage.getByTestId('offer').count(), slow).toBe(3)
@@ -119,9 +136,13 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
     await sellerPage.screenshot({ path: await screenshotPath('negotiation-dialog-seller-dark') })
 
     await sellerPage.getByTestId('accept-price').click()
-    await expect.poll(() => sellerPage.getByTestId('negotiation-message').textContent(), slow).toContain('You accepted 900')
+    await expect
+      .poll(() => sellerPage.getByTestId('negotiation-message').textContent(), slow)
+      .toContain('You accepted 900')
     for (const page of [buyerPage, sellerPage]) {
-      await expect.poll(() => page.getByTestId('negotiation-ended').textContent(), slow).toContain('Agreed: 100 GFLOP at 900 µcr')
+      await expect
+        .poll(() => page.getByTestId('negotiation-ended').textContent(), slow)
+        .toContain('Agreed: 100 GFLOP at 900 µcr')
       await page.getByTestId('close-negotiation').click()
     }
 

@@ -78,13 +78,19 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
     const node = await serve(['--bootstrap', `/ip4/127.0.0.1/tcp/1/p2p/${absent}`])
     const page = await browser.newPage()
     await page.goto(node.url)
-    await expect.poll(() => page.getByTestId('peer-list').textContent(), { timeout: 15_000 }).toContain('No peers connected')
-    await expect.poll(() => page.getByTestId('no-peers').textContent(), { timeout: 15_000 }).toMatch(/keeps dialling the peer it knows/)
-    await expect.poll(() => page.getByTestId('redialing').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Trying bootstrap peer ${absent.slice(0, 8)}.*attempt`))
+    await expect
+      .poll(() => page.getByTestId('peer-list').textContent(), { timeout: 15_000 })
+      .toContain('No peers connected')
+    await expect
+      .poll(() => page.getByTestId('no-peers').textContent(), { timeout: 15_000 })
+      .toMatch(/keeps dialling the peer it knows/)
+    await expect
+      .poll(() => page.getByTestId('redialing').textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`Trying bootstrap peer ${absent.slice(0, 8)}.*attempt`))
     await page.screenshot({ path: await screenshotPath('node-page-redialing') })
   })
 
-  it('keeps two nodes\' pages working side by side in one browser', async () => {
+  it("keeps two nodes' pages working side by side in one browser", async () => {
     const [alice, bob] = nodes as [ServedNode, ServedNode]
     const context = await browser.newContext()
     const alicePage = await context.newPage()
@@ -110,7 +116,11 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
     // A request from another origin is refused even when it carries the token.
     const foreign = await fetch(`${alice.origin}/api/call/node.status`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${alice.token}`, 'Content-Type': 'application/json', Origin: 'http://attacker.test' },
+      headers: {
+        Authorization: `Bearer ${alice.token}`,
+        'Content-Type': 'application/json',
+        Origin: 'http://attacker.test',
+      },
       body: '{}',
     })
     expect(foreign.status).toBe(403)

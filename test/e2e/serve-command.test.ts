@@ -20,9 +20,25 @@ async function tempDir(): Promise<string> {
 describe('cyclex serve', () => {
   it('`npm run serve -- --data DIR --port 0` builds, prints the ready line and stops on SIGTERM', async () => {
     const dataDir = await tempDir()
-    const node = await startServing('npm', ['run', '--silent', 'serve', '--', '--data', dataDir, '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'], {
-      timeoutMs: 120_000,
-    })
+    const node = await startServing(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'serve',
+        '--',
+        '--data',
+        dataDir,
+        '--port',
+        '0',
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--no-mdns',
+      ],
+      {
+        timeoutMs: 120_000,
+      },
+    )
     expect(node.peerId).toMatch(/^12D3KooW/)
     const page = await fetch(node.url, { redirect: 'manual' })
     expect(page.status).toBe(303)
@@ -32,7 +48,17 @@ describe('cyclex serve', () => {
 
   it('exits by itself after SIGTERM: nothing is left holding the event loop', async () => {
     const dataDir = await tempDir()
-    const node = await startServing(process.execPath, [builtCli, 'serve', '--data', dataDir, '--port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
+    const node = await startServing(process.execPath, [
+      builtCli,
+      'serve',
+      '--data',
+      dataDir,
+      '--port',
+      '0',
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--no-mdns',
+    ])
     expect(await node.stop()).toBe(0)
     expect(node.output()).toContain('Cyclex node stopped')
   })

@@ -4,7 +4,14 @@ import { createServer } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, screenshotPath, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  launchChromium,
+  screenshotPath,
+  serveNode,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the trading desk end-to-end tests: ${unavailable}`)
@@ -58,7 +65,11 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
     const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
     await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
     for (const node of [seller, buyer]) {
-      await expect.poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, { timeout: 20_000 }).toBeGreaterThan(0)
+      await expect
+        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, {
+          timeout: 20_000,
+        })
+        .toBeGreaterThan(0)
     }
 
     const sellerPage = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
@@ -77,7 +88,9 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
     await buyerPage.getByTestId('order-price').fill('12')
     // The preview is the matcher's walk over the book on screen: the ask is older, so its price holds.
     // Given time as the ladder's wait is: on a loaded CI machine the page took over expect.poll's default 1 s.
-    await expect.poll(() => buyerPage.getByTestId('order-preview').textContent(), { timeout: 10_000 }).toContain('fills 100 GFLOP at 10 from 1 seller')
+    await expect
+      .poll(() => buyerPage.getByTestId('order-preview').textContent(), { timeout: 10_000 })
+      .toContain('fills 100 GFLOP at 10 from 1 seller')
     await buyerPage.screenshot({ path: await screenshotPath('desk-market-preview') })
     await placeThroughForm(buyerPage, 'bid', '100', '12')
 
@@ -123,7 +136,13 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
 
     node = await serve(dir, ['--port', String(port)])
     // The page reconnects by itself and hands the draft to the node.
-    await expect.poll(async () => (await call<{ drafts: { label: string }[] }>(node, 'drafts.list')).drafts.map((draft) => draft.label), { timeout: 20_000 }).toEqual(['offline ask'])
+    await expect
+      .poll(
+        async () =>
+          (await call<{ drafts: { label: string }[] }>(node, 'drafts.list')).drafts.map((draft) => draft.label),
+        { timeout: 20_000 },
+      )
+      .toEqual(['offline ask'])
     await expect.poll(() => page.getByTestId('draft-row').getAttribute('data-page-only')).toBe('false')
 
     // The node keeps it across a restart.

@@ -25,7 +25,8 @@ function cpuSecondsOf(pid: number): number | undefined {
 
 export function startCpuHogs(count = availableParallelism()): CpuHogs {
   const children: ChildProcess[] = []
-  for (let index = 0; index < count; index++) children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }))
+  for (let index = 0; index < count; index++)
+    children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }))
   return {
     count,
     allRunning: () => children.every((child) => child.exitCode === null && child.signalCode === null),

@@ -72,26 +72,54 @@ export async function connectAndMesh(from: CyclexNode, to: CyclexNode): Promise<
 }
 
 /** The seller asks `quantity` at 9; once the buyer sees the ask, the buyer bids 10 for as much. Returns the ask. */
-export async function placeCrossingOrders(seller: CyclexNode, buyer: CyclexNode, unit: 'flop' | 'pageview', quantity: number): Promise<OrderView> {
+export async function placeCrossingOrders(
+  seller: CyclexNode,
+  buyer: CyclexNode,
+  unit: 'flop' | 'pageview',
+  quantity: number,
+): Promise<OrderView> {
   const now = Date.now()
-  const ask = (await seller.api.call('market.place', { order: { side: 'ask', unit, quantity, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
-  await waitFor(async () => ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer')
-  await buyer.api.call('market.place', { order: { side: 'bid', unit, quantity, price: 10, window: { start: now - 1000, end: now + hour } } })
+  const ask = (await seller.api.call('market.place', {
+    order: { side: 'ask', unit, quantity, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+  })) as OrderView
+  await waitFor(
+    async () =>
+      ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some(
+        (order) => order.id === ask.id,
+      ),
+    'the ask to reach the buyer',
+  )
+  await buyer.api.call('market.place', {
+    order: { side: 'bid', unit, quantity, price: 10, window: { start: now - 1000, end: now + hour } },
+  })
   return ask
 }
 
 /** Trade `quantity` of `unit` from seller to buyer, wait until both nodes hold the new agreement, and return it. */
-export async function tradeToAgreement(seller: CyclexNode, buyer: CyclexNode, unit: 'flop' | 'pageview', quantity: number): Promise<AgreementView> {
+export async function tradeToAgreement(
+  seller: CyclexNode,
+  buyer: CyclexNode,
+  unit: 'flop' | 'pageview',
+  quantity: number,
+): Promise<AgreementView> {
   const ask = await placeCrossingOrders(seller, buyer, unit, quantity)
   // The agreement on this ask, not any new one: a node also learns other parties' agreements by sync.
   const onAsk = async (node: CyclexNode) => (await agreementsOf(node)).find((each) => each.ask === ask.id)
-  await waitFor(async () => (await onAsk(seller)) !== undefined && (await onAsk(buyer)) !== undefined, 'the agreement on both nodes', 15_000)
+  await waitFor(
+    async () => (await onAsk(seller)) !== undefined && (await onAsk(buyer)) !== undefined,
+    'the agreement on both nodes',
+    15_000,
+  )
   return (await onAsk(buyer))!
 }
 
 /** The receipts the node holds; one agreement's when given. */
 export async function receiptsOf(node: CyclexNode, agreement?: string): Promise<SignedReceiptJson[]> {
-  return ((await node.api.call('delivery.receipts', agreement === undefined ? {} : { agreement })) as { receipts: SignedReceiptJson[] }).receipts
+  return (
+    (await node.api.call('delivery.receipts', agreement === undefined ? {} : { agreement })) as {
+      receipts: SignedReceiptJson[]
+    }
+  ).receipts
 }
 
 /** The node's site in the given role (the one a test serves or buys), if it has one. */
@@ -100,9 +128,15 @@ export async function siteOf(node: CyclexNode, role: SiteView['role']): Promise<
 }
 
 /** The buyer sends the sample site (resources/samples/site.tar) for the agreement; the seller serves it. */
-export async function submitSampleSite(buyer: CyclexNode, agreement: string): Promise<CommandResult<'delivery.submitSite'>> {
+export async function submitSampleSite(
+  buyer: CyclexNode,
+  agreement: string,
+): Promise<CommandResult<'delivery.submitSite'>> {
   const bundle = await readFile(join(samples, 'site.tar'))
-  return (await buyer.api.call('delivery.submitSite', { agreement, bundle: bundle.toString('base64') })) as CommandResult<'delivery.submitSite'>
+  return (await buyer.api.call('delivery.submitSite', {
+    agreement,
+    bundle: bundle.toString('base64'),
+  })) as CommandResult<'delivery.submitSite'>
 }
 
 /** Load the page at `url` `views` times, one after another: each load is a page view. */

@@ -47,13 +47,16 @@ export class MarketNodes {
 }
 
 export const summary = async (node: CyclexNode) => (await node.api.call('market.summary', {})) as MarketSummary
-export const agreements = async (node: CyclexNode) => ((await node.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements
+export const agreements = async (node: CyclexNode) =>
+  ((await node.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements
 /** Every order the node knows, whatever its status (filled orders leave market.book). */
-const allOrders = async (node: CyclexNode) => ((await node.api.call('market.bookChanges', { since: 0 })) as { orders: OrderView[] }).orders
+const allOrders = async (node: CyclexNode) =>
+  ((await node.api.call('market.bookChanges', { since: 0 })) as { orders: OrderView[] }).orders
 
 /** Dial along the given edges, then wait until each node gossips with at least its neighbours. */
 export async function connectAlong(nodes: CyclexNode[], dials: Array<[number, number]>): Promise<void> {
-  for (const [from, to] of dials) await nodes[from]!.api.call('node.connect', { address: nodes[to]!.status().listenAddresses[0] })
+  for (const [from, to] of dials)
+    await nodes[from]!.api.call('node.connect', { address: nodes[to]!.status().listenAddresses[0] })
   const degree = nodes.map((_, index) => dials.filter(([from, to]) => from === index || to === index).length)
   await waitFor(
     async () => (await Promise.all(nodes.map(summary))).every((each, index) => each.gossipPeers >= degree[index]!),
@@ -71,7 +74,13 @@ export interface Placed {
   owner: string
 }
 
-export async function place(node: CyclexNode, side: 'bid' | 'ask', quantity: number, price: number, unit: 'flop' | 'pageview' = 'flop'): Promise<Placed> {
+export async function place(
+  node: CyclexNode,
+  side: 'bid' | 'ask',
+  quantity: number,
+  price: number,
+  unit: 'flop' | 'pageview' = 'flop',
+): Promise<Placed> {
   const now = Date.now()
   // Every bid's window lies inside every ask's, so price and quantity alone decide a match.
   const window = side === 'ask' ? { start: now - hour, end: now + 8 * hour } : { start: now + 60_000, end: now + hour }
@@ -84,7 +93,12 @@ export async function place(node: CyclexNode, side: 'bid' | 'ask', quantity: num
  * so that about half the bids cross some ask, an ask fills several bids, and a big bid takes from
  * several asks. Now and then a pause, so that matching runs while orders still arrive.
  */
-export async function placeRandomOrders(nodes: CyclexNode[], random: SeededRandom, count: number, placed: Map<string, Placed>): Promise<void> {
+export async function placeRandomOrders(
+  nodes: CyclexNode[],
+  random: SeededRandom,
+  count: number,
+  placed: Map<string, Placed>,
+): Promise<void> {
   for (let index = 0; index < count; index++) {
     const node = random.pick(nodes)
     const order =
@@ -110,9 +124,10 @@ export async function expectNoOverfill(node: CyclexNode, placed: Map<string, Pla
     expect(agreement.price, `agreement ${agreement.id} is within both prices`).toBeLessThanOrEqual(bid!.price)
   }
   for (const [order, quantity] of filled) {
-    expect(quantity, `order ${order} on node ${node.peerId}: agreed ${quantity} of ${placed.get(order)!.quantity}`).toBeLessThanOrEqual(
-      placed.get(order)!.quantity,
-    )
+    expect(
+      quantity,
+      `order ${order} on node ${node.peerId}: agreed ${quantity} of ${placed.get(order)!.quantity}`,
+    ).toBeLessThanOrEqual(placed.get(order)!.quantity)
   }
   for (const order of await allOrders(node)) {
     expect(order.agreedQuantity, `order ${order.id} on node ${node.peerId}`).toBeLessThanOrEqual(order.quantity)
@@ -126,7 +141,11 @@ export const agreementKey = (agreement: AgreementView): string =>
  * Wait until every node holds the same state and it has not changed for `quietMs`, checking on every
  * poll, on every node, that no order is over-filled. Returns the agreements they all hold.
  */
-export async function expectConvergence(nodes: CyclexNode[], placed: Map<string, Placed>, timeoutMs: number): Promise<AgreementView[]> {
+export async function expectConvergence(
+  nodes: CyclexNode[],
+  placed: Map<string, Placed>,
+  timeoutMs: number,
+): Promise<AgreementView[]> {
   let settled: { digest: string; since: number } | undefined
   await waitFor(
     async () => {
@@ -136,7 +155,8 @@ export async function expectConvergence(nodes: CyclexNode[], placed: Map<string,
         settled = undefined
         return false
       }
-      const now = settled !== undefined && settled.digest === digests[0] ? settled : { digest: digests[0]!, since: Date.now() }
+      const now =
+        settled !== undefined && settled.digest === digests[0] ? settled : { digest: digests[0]!, since: Date.now() }
       settled = now
       return Date.now() - now.since >= quietMs
     },
@@ -144,8 +164,13 @@ export async function expectConvergence(nodes: CyclexNode[], placed: Map<string,
     timeoutMs,
   ).catch(async (error: unknown) => {
     // Say where each node stood: facts held, digest, agreements.
-    const states = await Promise.all(nodes.map(async (node) => ({ summary: await summary(node), agreements: (await agreements(node)).length })))
-    const lines = states.map(({ summary: each, agreements: count }, index) => `  node ${index}: ${each.facts} facts, digest ${each.digest.slice(0, 12)}, ${count} agreements`)
+    const states = await Promise.all(
+      nodes.map(async (node) => ({ summary: await summary(node), agreements: (await agreements(node)).length })),
+    )
+    const lines = states.map(
+      ({ summary: each, agreements: count }, index) =>
+        `  node ${index}: ${each.facts} facts, digest ${each.digest.slice(0, 12)}, ${count} agreements`,
+    )
     throw new Error(`${(error as Error).message}\n${lines.join('\n')}`)
   })
   const lists = await Promise.all(nodes.map(agreements))
@@ -158,7 +183,8 @@ export async function expectConvergence(nodes: CyclexNode[], placed: Map<string,
     agreed.set(agreement.ask, (agreed.get(agreement.ask) ?? 0) + agreement.quantity)
   }
   for (const node of nodes) {
-    for (const order of await allOrders(node)) expect(order.agreedQuantity, `order ${order.id}'s agreed quantity`).toBe(agreed.get(order.id) ?? 0)
+    for (const order of await allOrders(node))
+      expect(order.agreedQuantity, `order ${order.id}'s agreed quantity`).toBe(agreed.get(order.id) ?? 0)
   }
   return lists[0]!
 }

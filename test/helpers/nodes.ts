@@ -27,7 +27,11 @@ export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: 
 }
 
 /** Poll `check` until it returns true or `timeoutMs` passes; fails with `what` in the message. */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await check()) return

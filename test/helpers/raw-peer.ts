@@ -8,7 +8,14 @@ import { createHost, type Host } from '../../src/main/core/libp2p-host'
 import { createNodeFactSigner, createNodeFactVerifier } from '../../src/main/core/market-crypto'
 import { topicOf, topics } from '../../src/main/core/market/topics'
 import type { CyclexNode } from '../../src/main/core/node'
-import { decodeSignedFact, encodeSignedFact, signFact, type Fact, type FactSigner, type SignedFact } from '../../src/shared/market'
+import {
+  decodeSignedFact,
+  encodeSignedFact,
+  signFact,
+  type Fact,
+  type FactSigner,
+  type SignedFact,
+} from '../../src/shared/market'
 import { waitFor } from './nodes'
 
 export interface RawPeer {
@@ -70,10 +77,15 @@ export async function startRawPeer(): Promise<RawPeer> {
       await pubsub.publish(topicOf(signed.fact.kind), encodeSignedFact(signed))
     },
     async join(nodes) {
-      const targets = nodes.map((node) => ('status' in node ? { address: node.status().listenAddresses[0]!, peerId: node.status().peerId } : node))
+      const targets = nodes.map((node) =>
+        'status' in node ? { address: node.status().listenAddresses[0]!, peerId: node.status().peerId } : node,
+      )
       for (const { address } of targets) await host.dial(multiaddr(address))
       await waitFor(
-        () => targets.every(({ peerId }) => pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId)),
+        () =>
+          targets.every(({ peerId }) =>
+            pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId),
+          ),
         'every node subscribed to the raw peer',
         20_000,
       )

@@ -26,7 +26,9 @@ describe('/cyclex/throughput/1.0.0', () => {
     await measuring.dial(answering.getMultiaddrs()[0]!)
 
     const fractions: number[] = []
-    const measured = await client.measure(answering.peerId, 1 << 20, { onProgress: (fraction) => fractions.push(fraction) })
+    const measured = await client.measure(answering.peerId, 1 << 20, {
+      onProgress: (fraction) => fractions.push(fraction),
+    })
     expect(measured.bytes).toBe(1 << 20)
     expect(measured.uploadMbps).toBeGreaterThan(0)
     expect(measured.downloadMbps).toBeGreaterThan(0)
@@ -44,12 +46,14 @@ describe('/cyclex/throughput/1.0.0', () => {
     const header = new Uint8Array(5)
     header[0] = 1
     new DataView(header.buffer).setUint32(1, 1000)
-    void stream.sink(
-      (async function* () {
-        yield header
-        await new Promise(() => {})
-      })(),
-    ).catch(() => {})
+    void stream
+      .sink(
+        (async function* () {
+          yield header
+          await new Promise(() => {})
+        })(),
+      )
+      .catch(() => {})
     const started = Date.now()
     const ended = (async () => {
       try {

@@ -49,8 +49,18 @@ describe('the benchmark through the API', () => {
     const { outcome, events } = await runToEnd(alice)
     expect(outcome.outcome).toBe('completed')
     const run = (outcome as { run: BenchmarkRun }).run
-    const stages = [...new Set(events.filter((event) => event.type === 'benchmark.progress').map((event) => event.data.stage))]
-    expect(stages).toEqual(['cpu-f64-single', 'cpu-f64-multi', 'cpu-f32-single', 'cpu-f32-multi', 'storage', 'system', 'network'])
+    const stages = [
+      ...new Set(events.filter((event) => event.type === 'benchmark.progress').map((event) => event.data.stage)),
+    ]
+    expect(stages).toEqual([
+      'cpu-f64-single',
+      'cpu-f64-multi',
+      'cpu-f32-single',
+      'cpu-f32-multi',
+      'storage',
+      'system',
+      'network',
+    ])
 
     expect(run.cpu.f64Single.gflops).toBeGreaterThan(0)
     expect(run.storage.freeBytes).toBeGreaterThan(0)
@@ -64,7 +74,12 @@ describe('the benchmark through the API', () => {
     expect(history).toEqual({ runs: [run], runningId: null })
     const signed = (await alice.api.call('benchmark.profile', {})) as SignedProfileJson
     const verified = signedProfileFromJson(signed, createNodeFactVerifier())
-    expect(verified.profile).toMatchObject({ owner: alice.peerId, displayName: 'Alice', measuredAt: run.measuredAt, cores: run.cpu.logicalCores })
+    expect(verified.profile).toMatchObject({
+      owner: alice.peerId,
+      displayName: 'Alice',
+      measuredAt: run.measuredAt,
+      cores: run.cpu.logicalCores,
+    })
     expect(verified.profile.bandwidthMbps).toBeGreaterThan(0)
 
     // A new display name is signed into the same figures.
@@ -72,17 +87,25 @@ describe('the benchmark through the API', () => {
     const renamed = (await alice.api.call('benchmark.profile', {})) as SignedProfileJson
     expect(renamed.profile.displayName).toBe('Alice B')
     expect(renamed.id).not.toBe(signed.id)
-    expect(signedProfileFromJson(renamed, createNodeFactVerifier()).profile.benchmark).toEqual(verified.profile.benchmark)
+    expect(signedProfileFromJson(renamed, createNodeFactVerifier()).profile.benchmark).toEqual(
+      verified.profile.benchmark,
+    )
   })
 
   it('answers benchmark.cancel, and refuses a bad parameter with a ValidationError', async () => {
     const node = await start()
     const ended = runToEnd(node)
-    await waitFor(async () => (await node.api.call('benchmark.history', {}) as { runningId: string | null }).runningId !== null, 'the run to start')
+    await waitFor(
+      async () => ((await node.api.call('benchmark.history', {})) as { runningId: string | null }).runningId !== null,
+      'the run to start',
+    )
     expect(await node.api.call('benchmark.cancel', {})).toEqual({ cancelled: true })
     expect((await ended).outcome.outcome).toBe('cancelled')
     expect(await node.api.call('benchmark.cancel', {})).toEqual({ cancelled: false })
-    await expect(node.api.call('benchmark.start', { maxWorkers: 0 })).rejects.toMatchObject({ name: 'ValidationError', path: 'maxWorkers' })
+    await expect(node.api.call('benchmark.start', { maxWorkers: 0 })).rejects.toMatchObject({
+      name: 'ValidationError',
+      path: 'maxWorkers',
+    })
   })
 
   it('keeps the runs and the profile across a restart', async () => {

@@ -5,7 +5,16 @@
 // connected to the buyer only, which blocks the seller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CyclexNode } from '../../src/main/core/node'
-import { agreementsOf, connect, NodePool, placeCrossingOrders, receiptsOf, submitSampleSite, viewPage, waitForGossipPeers } from '../helpers/delivery-network'
+import {
+  agreementsOf,
+  connect,
+  NodePool,
+  placeCrossingOrders,
+  receiptsOf,
+  submitSampleSite,
+  viewPage,
+  waitForGossipPeers,
+} from '../helpers/delivery-network'
 import { waitFor } from '../helpers/nodes'
 
 const nodes = new NodePool({ delivery: { receiptSync: { intervalMs: 300 } } })
@@ -15,7 +24,9 @@ async function ids(node: CyclexNode): Promise<string> {
 }
 
 async function deliveredViews(node: CyclexNode, seller: string): Promise<number | undefined> {
-  const { reputation } = (await node.api.call('delivery.ledger', {})) as { reputation: { peer: string; deliveredViews: number }[] }
+  const { reputation } = (await node.api.call('delivery.ledger', {})) as {
+    reputation: { peer: string; deliveredViews: number }[]
+  }
   return reputation.find((each) => each.peer === seller)?.deliveredViews
 }
 
@@ -41,13 +52,21 @@ describe('receipts of a blocked peer', () => {
     await observer.api.call('members.block', { peerId: seller.peerId })
     await placeCrossingOrders(seller, buyer, 'pageview', 3)
     // The blocked peer's market facts still reach the observer: the market state is everyone's.
-    await waitFor(async () => (await agreementsOf(buyer)).length > 0 && (await agreementsOf(observer)).length > 0, 'the agreement on the buyer and the observer', 15_000)
+    await waitFor(
+      async () => (await agreementsOf(buyer)).length > 0 && (await agreementsOf(observer)).length > 0,
+      'the agreement on the buyer and the observer',
+      15_000,
+    )
     const agreement = (await agreementsOf(buyer))[0]!
 
     const { url } = await submitSampleSite(buyer, agreement.id)
     await viewPage(url, 3)
-    await waitFor(async () => (await receiptsOf(seller)).length === 3, 'the seller\'s three receipts')
-    await waitFor(async () => (await ids(buyer)) === (await ids(seller)), 'the buyer to hold them (gossip and sync)', 15_000)
+    await waitFor(async () => (await receiptsOf(seller)).length === 3, "the seller's three receipts")
+    await waitFor(
+      async () => (await ids(buyer)) === (await ids(seller)),
+      'the buyer to hold them (gossip and sync)',
+      15_000,
+    )
     expect(await deliveredViews(buyer, seller.peerId)).toBe(3)
 
     // Several receipts-sync rounds later the observer still holds none of them.
@@ -56,7 +75,11 @@ describe('receipts of a blocked peer', () => {
     expect(await deliveredViews(observer, seller.peerId)).toBe(0)
 
     await observer.api.call('members.unblock', { peerId: seller.peerId })
-    await waitFor(async () => (await ids(observer)) === (await ids(seller)), 'the receipts sync to bring them once unblocked', 15_000)
+    await waitFor(
+      async () => (await ids(observer)) === (await ids(seller)),
+      'the receipts sync to bring them once unblocked',
+      15_000,
+    )
     expect(await deliveredViews(observer, seller.peerId)).toBe(3)
   }, 90_000)
 })

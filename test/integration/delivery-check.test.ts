@@ -4,7 +4,12 @@
 // receipts): the check finds another output hash, the buyer signs a dispute naming both receipts,
 // keeps and gossips it, and every node's reputation of the liar counts it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { liveJobProcessCount, runJob, type RunJobOptions, type RunningJob } from '../../src/main/core/delivery/job-runner'
+import {
+  liveJobProcessCount,
+  runJob,
+  type RunJobOptions,
+  type RunningJob,
+} from '../../src/main/core/delivery/job-runner'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { JobCheckResult, JobResult, JobView, ReputationView } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
@@ -21,7 +26,11 @@ let lying = false
 /** The real runner, whose outcome the lying seller replaces with a plausible wrong answer. */
 function lyingRunner(options: RunJobOptions): RunningJob {
   const run = runJob(options)
-  const outcome = run.outcome.then((real) => (lying && real.end === 'completed' ? { ...real, stdout: new TextEncoder().encode('pi=3.000000 samples=200000 hits=150000\n') } : real))
+  const outcome = run.outcome.then((real) =>
+    lying && real.end === 'completed'
+      ? { ...real, stdout: new TextEncoder().encode('pi=3.000000 samples=200000 hits=150000\n') }
+      : real,
+  )
   return {
     outcome,
     get pid() {
@@ -37,7 +46,9 @@ function lyingRunner(options: RunJobOptions): RunningJob {
 }
 
 async function reputationOf(node: CyclexNode, peer: string): Promise<ReputationView | undefined> {
-  return ((await node.api.call('delivery.ledger', {})) as { reputation: ReputationView[] }).reputation.find((each) => each.peer === peer)
+  return ((await node.api.call('delivery.ledger', {})) as { reputation: ReputationView[] }).reputation.find(
+    (each) => each.peer === peer,
+  )
 }
 
 async function jobView(node: CyclexNode, job: string): Promise<JobView | undefined> {
@@ -53,7 +64,11 @@ beforeAll(async () => {
   await connectAndMesh(liar, honest)
   for (const seller of [honest, liar]) {
     await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, "the seller's benchmark profile", 60_000)
+    await waitFor(
+      async () => (await seller.api.call('benchmark.profile', {})) !== null,
+      "the seller's benchmark profile",
+      60_000,
+    )
     await seller.api.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
   }
 }, 180_000)
@@ -67,7 +82,12 @@ describe('checked results', () => {
   let fromHonest: AgreementView
   let fromLiar: AgreementView
   const runPi = async (agreement: AgreementView): Promise<JobResult> =>
-    (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })) as JobResult
+    (await buyer.api.call('delivery.submitJob', {
+      agreement: agreement.id,
+      sample: 'pi',
+      args: ['200000'],
+      gflopBudget: 1,
+    })) as JobResult
 
   beforeAll(async () => {
     fromHonest = await tradeToAgreement(honest, buyer, 'flop', 20)
@@ -78,9 +98,17 @@ describe('checked results', () => {
     const job = await runPi(fromHonest)
     expect(job.state).toBe('completed')
     expect(job.receipt?.receipt.inputSha256).toMatch(/^[0-9a-f]{64}$/)
-    const check = (await buyer.api.call('delivery.checkJob', { job: job.job, agreement: fromLiar.id })) as JobCheckResult
+    const check = (await buyer.api.call('delivery.checkJob', {
+      job: job.job,
+      agreement: fromLiar.id,
+    })) as JobCheckResult
     expect(check).toMatchObject({ job: job.job, state: 'checked', dispute: null })
-    expect((await jobView(buyer, job.job))?.check).toMatchObject({ state: 'checked', job: check.checkJob, peer: liar.peerId, dispute: null })
+    expect((await jobView(buyer, job.job))?.check).toMatchObject({
+      state: 'checked',
+      job: check.checkJob,
+      peer: liar.peerId,
+      dispute: null,
+    })
   }, 60_000)
 
   it('signs and gossips a dispute naming both receipts when a seller lies, and every node counts it against the liar', async () => {
@@ -90,20 +118,35 @@ describe('checked results', () => {
     // The liar's receipt is consistent with what it sent: the buyer cannot tell from one run.
     expect(job.state).toBe('completed')
     expect(Buffer.from(job.stdout, 'base64').toString()).toBe('pi=3.000000 samples=200000 hits=150000\n')
-    const check = (await buyer.api.call('delivery.checkJob', { job: job.job, agreement: fromHonest.id })) as JobCheckResult
+    const check = (await buyer.api.call('delivery.checkJob', {
+      job: job.job,
+      agreement: fromHonest.id,
+    })) as JobCheckResult
     expect(check.state).toBe('disputed')
     expect(check.dispute).toMatch(/^bafyrei/)
-    expect((await jobView(buyer, job.job))?.check).toMatchObject({ state: 'disputed', peer: honest.peerId, dispute: check.dispute })
+    expect((await jobView(buyer, job.job))?.check).toMatchObject({
+      state: 'disputed',
+      peer: honest.peerId,
+      dispute: check.dispute,
+    })
     expect((await reputationOf(buyer, liar.peerId))?.disputes).toBe(1)
     expect((await reputationOf(buyer, honest.peerId))?.disputes ?? 0).toBe(0)
     // The honest seller heard the dispute on the disputes topic, checked both receipts' signatures, and counts it too.
-    await waitFor(async () => (await reputationOf(honest, liar.peerId))?.disputes === 1, "the dispute on the honest seller's node", 30_000)
+    await waitFor(
+      async () => (await reputationOf(honest, liar.peerId))?.disputes === 1,
+      "the dispute on the honest seller's node",
+      30_000,
+    )
     expect((await reputationOf(honest, honest.peerId))?.disputes ?? 0).toBe(0)
   }, 60_000)
 
   it('refuses a check on the same seller, and of a job it holds no input of, with a named error', async () => {
     const job = await runPi(fromHonest)
-    await expect(buyer.api.call('delivery.checkJob', { job: job.job, agreement: fromHonest.id })).rejects.toThrow(/same seller/)
-    await expect(buyer.api.call('delivery.checkJob', { job: '0123456789abcdef', agreement: fromLiar.id })).rejects.toMatchObject({ code: 'ERR_VALIDATION' })
+    await expect(buyer.api.call('delivery.checkJob', { job: job.job, agreement: fromHonest.id })).rejects.toThrow(
+      /same seller/,
+    )
+    await expect(
+      buyer.api.call('delivery.checkJob', { job: '0123456789abcdef', agreement: fromLiar.id }),
+    ).rejects.toMatchObject({ code: 'ERR_VALIDATION' })
   }, 60_000)
 })

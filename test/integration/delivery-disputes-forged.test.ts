@@ -14,7 +14,14 @@ import { SetFingerprint } from '../../src/main/core/market/set-fingerprint'
 import { factSync, type Misbehaviour, type SyncOutcome } from '../../src/main/core/market/sync'
 import { openStore } from '../../src/main/core/store'
 import { recordingLogger } from '../helpers/recording-logger'
-import { disputeRecordKind, encodeSignedDispute, jobInputBytes, signDispute, type Dispute, type SignedDispute } from '../../src/shared/delivery/dispute'
+import {
+  disputeRecordKind,
+  encodeSignedDispute,
+  jobInputBytes,
+  signDispute,
+  type Dispute,
+  type SignedDispute,
+} from '../../src/shared/delivery/dispute'
 import { encodeSignedReceipt, signReceipt, type Receipt, type SignedReceipt } from '../../src/shared/delivery/receipt'
 import { encodeSignedFact, signingMessage } from '../../src/shared/market'
 import { signRecord } from '../../src/shared/signed-record'
@@ -28,7 +35,9 @@ const mallory = createNodeFactSigner(new Uint8Array(32).fill(4))
 const verifier = createNodeFactVerifier()
 const roundMs = 100
 const hex = (bytes: Uint8Array): string => Buffer.from(nodeSha256(bytes)).toString('hex')
-const input = hex(jobInputBytes({ module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), args: ['1000'], stdin: new Uint8Array() }))
+const input = hex(
+  jobInputBytes({ module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), args: ['1000'], stdin: new Uint8Array() }),
+)
 const agreements = new Map([
   ['agreement-liar', { seller: liar.owner, buyer: buyer.owner }],
   ['agreement-honest', { seller: honest.owner, buyer: buyer.owner }],
@@ -36,15 +45,42 @@ const agreements = new Map([
 
 function receipt(signer: typeof honest, output: string): SignedReceipt {
   const agreement = signer === liar ? 'agreement-liar' : 'agreement-honest'
-  const body: Receipt = { kind: 'receipt', owner: signer.owner, agreement, buyer: buyer.owner, unit: 'flop', job: `job-${agreement}`, seq: 0, status: 'completed', delivered: 15, agreementDelivered: 15, exitCode: 0, outputSha256: hex(new TextEncoder().encode(output)), inputSha256: input, issuedAt: Date.now() - 5000 }
+  const body: Receipt = {
+    kind: 'receipt',
+    owner: signer.owner,
+    agreement,
+    buyer: buyer.owner,
+    unit: 'flop',
+    job: `job-${agreement}`,
+    seq: 0,
+    status: 'completed',
+    delivered: 15,
+    agreementDelivered: 15,
+    exitCode: 0,
+    outputSha256: hex(new TextEncoder().encode(output)),
+    inputSha256: input,
+    issuedAt: Date.now() - 5000,
+  }
   return signReceipt(body, signer, nodeSha256)
 }
 
-const genuine: SignedDispute = signDispute(receipt(liar, 'pi=3.000000\n'), receipt(honest, 'pi=3.141592\n'), buyer, Date.now() - 1000, nodeSha256)
+const genuine: SignedDispute = signDispute(
+  receipt(liar, 'pi=3.000000\n'),
+  receipt(honest, 'pi=3.141592\n'),
+  buyer,
+  Date.now() - 1000,
+  nodeSha256,
+)
 /** The genuine body under mallory's signature: the same id as the genuine dispute. */
 const forged = encodeSignedFact({ body: genuine.body, signature: mallory.sign(signingMessage(genuine.body)) })
 /** Signed by the buyer, but both receipts name the same output: nothing is disputed. signDispute refuses to sign it; signRecord does not look. */
-const agreeing: Dispute = { kind: 'dispute', owner: buyer.owner, disputed: encodeSignedReceipt(receipt(liar, 'pi=3.141592\n')), check: encodeSignedReceipt(receipt(honest, 'pi=3.141592\n')), issuedAt: Date.now() - 1000 }
+const agreeing: Dispute = {
+  kind: 'dispute',
+  owner: buyer.owner,
+  disputed: encodeSignedReceipt(receipt(liar, 'pi=3.141592\n')),
+  check: encodeSignedReceipt(receipt(honest, 'pi=3.141592\n')),
+  issuedAt: Date.now() - 1000,
+}
 const unfounded = signRecord(disputeRecordKind, agreeing, buyer, nodeSha256)
 
 const cleanups: Array<() => Promise<void>> = []
@@ -60,7 +96,14 @@ async function connect(from: { host: Libp2p }, to: { host: Libp2p }): Promise<vo
 async function startNode() {
   const host = await createSyncHost()
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
-  const book = new DisputeBook({ store, verifier, agreement: (id) => agreements.get(id), owner: createNodeFactSigner(new Uint8Array(32).fill(9)).owner, now: () => Date.now(), log: recordingLogger().logger.forComponent('cyclex:delivery') })
+  const book = new DisputeBook({
+    store,
+    verifier,
+    agreement: (id) => agreements.get(id),
+    owner: createNodeFactSigner(new Uint8Array(32).fill(9)).owner,
+    now: () => Date.now(),
+    log: recordingLogger().logger.forComponent('cyclex:delivery'),
+  })
   await book.start()
   const ingests: Array<{ from: string; fetched: number; result: DisputeIngestResult }> = []
   const recorded = {
@@ -75,7 +118,11 @@ async function startNode() {
   }
   const misbehaviours: Array<{ peer: string } & Misbehaviour> = []
   // No penalty after an invalid dispute: every round runs, so a dispute fetched again would show.
-  const sync = disputeSync({ intervalMs: roundMs, misbehaviourPenaltyMs: 0 })({ libp2p: host, book: recorded, onMisbehaviour: (peer, misbehaviour) => misbehaviours.push({ peer, ...misbehaviour }) })
+  const sync = disputeSync({ intervalMs: roundMs, misbehaviourPenaltyMs: 0 })({
+    libp2p: host,
+    book: recorded,
+    onMisbehaviour: (peer, misbehaviour) => misbehaviours.push({ peer, ...misbehaviour }),
+  })
   const outcomes: SyncOutcome[] = []
   sync.addEventListener('outcome', (event) => outcomes.push(event.detail))
   await sync.start()
@@ -90,7 +137,8 @@ async function startNode() {
     book,
     ingests,
     misbehaviours,
-    fetchedFrom: (peer: string) => ingests.filter((each) => each.from === peer).reduce((sum, each) => sum + each.fetched, 0),
+    fetchedFrom: (peer: string) =>
+      ingests.filter((each) => each.from === peer).reduce((sum, each) => sum + each.fetched, 0),
     sessions: (peer: string) => outcomes.filter((outcome) => outcome.peer === peer).length,
   }
 }
@@ -126,10 +174,18 @@ describe('disputes served through the disputes sync', () => {
     expect(refusals).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ id: genuine.id, outcome: 'reject', code: 'ERR_SIGNATURE_MISMATCH' }),
-        expect.objectContaining({ id: unfounded.id, outcome: 'reject', code: 'ERR_DISPUTE_UNFOUNDED', reason: expect.stringMatching(/same output/) }),
+        expect.objectContaining({
+          id: unfounded.id,
+          outcome: 'reject',
+          code: 'ERR_DISPUTE_UNFOUNDED',
+          reason: expect.stringMatching(/same output/),
+        }),
       ]),
     )
-    await waitFor(() => node.misbehaviours.some((each) => each.peer === hostile.peerId && each.kind === 'invalid-fact'), 'the hostile peer to be reported')
+    await waitFor(
+      () => node.misbehaviours.some((each) => each.peer === hostile.peerId && each.kind === 'invalid-fact'),
+      'the hostile peer to be reported',
+    )
     expect(node.book.all()).toEqual([])
     expect(node.book.fingerprint.size).toBe(0)
 

@@ -4,11 +4,23 @@
 // (the market sync brings the agreements, the receipts sync the receipts, the disputes sync the dispute:
 // gossip does not repeat it). The lying seller is a wrapped job runner, as in delivery-check.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { liveJobProcessCount, runJob, type RunJobOptions, type RunningJob } from '../../src/main/core/delivery/job-runner'
+import {
+  liveJobProcessCount,
+  runJob,
+  type RunJobOptions,
+  type RunningJob,
+} from '../../src/main/core/delivery/job-runner'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { JobCheckResult, JobResult, ReputationView } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
-import { agreementsOf, connect, connectAndMesh, NodePool, receiptsOf, tradeToAgreement } from '../helpers/delivery-network'
+import {
+  agreementsOf,
+  connect,
+  connectAndMesh,
+  NodePool,
+  receiptsOf,
+  tradeToAgreement,
+} from '../helpers/delivery-network'
 import { waitFor } from '../helpers/nodes'
 
 // Short receipts and disputes sync rounds, so that what was held back for an agreement not yet known is fetched soon.
@@ -17,7 +29,11 @@ const nodes = new NodePool({ delivery: { receiptSync: { intervalMs: 1_000 }, dis
 /** A seller whose every completed job prints a plausible wrong answer. */
 function lyingRunner(options: RunJobOptions): RunningJob {
   const run = runJob(options)
-  const outcome = run.outcome.then((real) => (real.end === 'completed' ? { ...real, stdout: new TextEncoder().encode('pi=3.000000 samples=200000 hits=150000\n') } : real))
+  const outcome = run.outcome.then((real) =>
+    real.end === 'completed'
+      ? { ...real, stdout: new TextEncoder().encode('pi=3.000000 samples=200000 hits=150000\n') }
+      : real,
+  )
   return {
     outcome,
     get pid() {
@@ -33,7 +49,9 @@ function lyingRunner(options: RunJobOptions): RunningJob {
 }
 
 async function reputationOf(node: CyclexNode, peer: string): Promise<ReputationView | undefined> {
-  return ((await node.api.call('delivery.ledger', {})) as { reputation: ReputationView[] }).reputation.find((each) => each.peer === peer)
+  return ((await node.api.call('delivery.ledger', {})) as { reputation: ReputationView[] }).reputation.find(
+    (each) => each.peer === peer,
+  )
 }
 
 async function receiptIds(node: CyclexNode): Promise<string> {
@@ -57,7 +75,11 @@ beforeAll(async () => {
   await connectAndMesh(liar, honest)
   for (const seller of [honest, liar]) {
     await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, "the seller's benchmark profile", 60_000)
+    await waitFor(
+      async () => (await seller.api.call('benchmark.profile', {})) !== null,
+      "the seller's benchmark profile",
+      60_000,
+    )
     await seller.api.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
   }
 }, 180_000)
@@ -71,12 +93,28 @@ describe('disputes sync', () => {
   it('a node stopped while a dispute was gossiped gets it from the one peer it meets and counts the same reputation for the seller', async () => {
     const fromHonest: AgreementView = await tradeToAgreement(honest, buyer, 'flop', 20)
     const fromLiar: AgreementView = await tradeToAgreement(liar, buyer, 'flop', 20)
-    const job = (await buyer.api.call('delivery.submitJob', { agreement: fromLiar.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })) as JobResult
+    const job = (await buyer.api.call('delivery.submitJob', {
+      agreement: fromLiar.id,
+      sample: 'pi',
+      args: ['200000'],
+      gflopBudget: 1,
+    })) as JobResult
     expect(job.state).toBe('completed')
-    const check = (await buyer.api.call('delivery.checkJob', { job: job.job, agreement: fromHonest.id })) as JobCheckResult
+    const check = (await buyer.api.call('delivery.checkJob', {
+      job: job.job,
+      agreement: fromHonest.id,
+    })) as JobCheckResult
     expect(check.state).toBe('disputed')
-    await waitFor(async () => (await reputationOf(honest, liar.peerId))?.disputes === 1, "the dispute on the honest seller's node", 30_000)
-    await waitFor(async () => (await receiptIds(honest)) === (await receiptIds(buyer)), 'the honest seller to hold the buyer\'s receipts', 30_000)
+    await waitFor(
+      async () => (await reputationOf(honest, liar.peerId))?.disputes === 1,
+      "the dispute on the honest seller's node",
+      30_000,
+    )
+    await waitFor(
+      async () => (await receiptIds(honest)) === (await receiptIds(buyer)),
+      "the honest seller to hold the buyer's receipts",
+      30_000,
+    )
     const expected = JSON.stringify(await reputationOf(buyer, liar.peerId))
     expect(JSON.stringify(await reputationOf(honest, liar.peerId))).toBe(expected)
 
@@ -89,8 +127,16 @@ describe('disputes sync', () => {
       return held.has(fromHonest.id) && held.has(fromLiar.id)
     }
     await waitFor(bothAgreements, 'the market sync to bring both agreements', 30_000)
-    await waitFor(async () => (await reputationOf(late, liar.peerId))?.disputes === 1, 'the disputes sync to bring the dispute', 30_000)
-    await waitFor(async () => JSON.stringify(await reputationOf(late, liar.peerId)) === expected, 'the same reputation of the liar as the buyer\'s', 30_000)
+    await waitFor(
+      async () => (await reputationOf(late, liar.peerId))?.disputes === 1,
+      'the disputes sync to bring the dispute',
+      30_000,
+    )
+    await waitFor(
+      async () => JSON.stringify(await reputationOf(late, liar.peerId)) === expected,
+      "the same reputation of the liar as the buyer's",
+      30_000,
+    )
     expect(await reputationOf(late, liar.peerId)).toMatchObject({ disputes: 1 })
     expect((await reputationOf(late, honest.peerId))?.disputes ?? 0).toBe(0)
     // It met no one but the honest seller: the dispute came through the sync, not from its signer.

@@ -20,7 +20,11 @@ beforeAll(async () => {
   buyer = await nodes.start({ inMemoryStore: false })
   await connectAndMesh(buyer, seller)
   await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-  await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, 'the seller\'s benchmark profile', 30_000)
+  await waitFor(
+    async () => (await seller.api.call('benchmark.profile', {})) !== null,
+    "the seller's benchmark profile",
+    30_000,
+  )
   await seller.api.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
 }, 60_000)
 
@@ -29,8 +33,17 @@ afterAll(() => nodes.stopAll())
 describe('the job history across restarts', () => {
   it('lists, after both nodes restart, the jobs each bought or ran and how they ended', async () => {
     const agreement = await tradeToAgreement(seller, buyer, 'flop', 5)
-    const completed = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['1000'], gflopBudget: 1 })) as JobResult
-    const refused = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', gflopBudget: 50 })) as JobResult
+    const completed = (await buyer.api.call('delivery.submitJob', {
+      agreement: agreement.id,
+      sample: 'pi',
+      args: ['1000'],
+      gflopBudget: 1,
+    })) as JobResult
+    const refused = (await buyer.api.call('delivery.submitJob', {
+      agreement: agreement.id,
+      sample: 'pi',
+      gflopBudget: 50,
+    })) as JobResult
     expect([completed.state, refused.state]).toEqual(['completed', 'refused'])
     const before = { buyer: await jobsOf(buyer), seller: await jobsOf(seller) }
     expect(before.seller.map((job) => job.state).sort()).toEqual(['completed', 'refused'])
@@ -40,7 +53,17 @@ describe('the job history across restarts', () => {
     const after = { buyer: await jobsOf(buyer), seller: await jobsOf(seller) }
     expect(after.seller).toEqual(before.seller)
     expect(after.buyer).toEqual(before.buyer)
-    expect(after.seller.find((job) => job.job === completed.job)).toMatchObject({ role: 'seller', state: 'completed', peer: buyer.peerId, name: 'pi' })
-    expect(after.buyer.find((job) => job.job === completed.job)).toMatchObject({ role: 'buyer', state: 'completed', peer: seller.peerId, agreement: agreement.id })
+    expect(after.seller.find((job) => job.job === completed.job)).toMatchObject({
+      role: 'seller',
+      state: 'completed',
+      peer: buyer.peerId,
+      name: 'pi',
+    })
+    expect(after.buyer.find((job) => job.job === completed.job)).toMatchObject({
+      role: 'buyer',
+      state: 'completed',
+      peer: seller.peerId,
+      agreement: agreement.id,
+    })
   }, 90_000)
 })

@@ -28,7 +28,12 @@ type Progress = { job: string; agreement: string; state: JobView['state']; cpuMs
 const progress: Progress[] = []
 
 function submit(samples: number, gflopBudget = 20): Promise<JobResult> {
-  return buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: [String(samples)], gflopBudget }) as Promise<JobResult>
+  return buyer.api.call('delivery.submitJob', {
+    agreement: agreement.id,
+    sample: 'pi',
+    args: [String(samples)],
+    gflopBudget,
+  }) as Promise<JobResult>
 }
 
 /** The seller's view of its one running job. */
@@ -52,8 +57,18 @@ beforeAll(async () => {
   })
   await connectAndMesh(buyer, seller)
   await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-  await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, 'the seller\'s benchmark profile', 30_000)
-  await seller.api.call('delivery.setPolicy', { requireIdle: true, idleLoadPerCore: 0.5, requireAcPower: true, whenBusy: 'pause', maxMemoryMb: 64 })
+  await waitFor(
+    async () => (await seller.api.call('benchmark.profile', {})) !== null,
+    "the seller's benchmark profile",
+    30_000,
+  )
+  await seller.api.call('delivery.setPolicy', {
+    requireIdle: true,
+    idleLoadPerCore: 0.5,
+    requireAcPower: true,
+    whenBusy: 'pause',
+    maxMemoryMb: 64,
+  })
   agreement = await tradeToAgreement(seller, buyer, 'flop', 200)
 }, 90_000)
 
@@ -62,7 +77,7 @@ afterAll(async () => {
   expect(liveJobProcessCount()).toBe(0)
 })
 
-describe('the seller\'s policy on running jobs', () => {
+describe("the seller's policy on running jobs", () => {
   it('pauses a running job when the machine is no longer idle (no CPU used while paused), tells the buyer why, and resumes it to the right result', async () => {
     Object.assign(machine, { hour: 12, loadPerCore: 0, onAcPower: true })
     const from = progress.length
@@ -72,9 +87,15 @@ describe('the seller\'s policy on running jobs', () => {
     const result = submit(samples)
     await waitFor(async () => ((await sellerJob())?.cpuMs ?? 0) > 100, 'the job to run on the seller', 20_000)
     machine.loadPerCore = 3
-    await waitFor(() => buyerEvents(from).some((event) => event.state === 'paused'), 'the buyer to be told the job is paused', 10_000)
+    await waitFor(
+      () => buyerEvents(from).some((event) => event.state === 'paused'),
+      'the buyer to be told the job is paused',
+      10_000,
+    )
     const paused = buyerEvents(from).find((event) => event.state === 'paused')!
-    expect(paused.reason).toMatch(/^paused by the seller's policy: the seller lends only while its machine is idle, and its load is 3\.00 per core/)
+    expect(paused.reason).toMatch(
+      /^paused by the seller's policy: the seller lends only while its machine is idle, and its load is 3\.00 per core/,
+    )
     expect((await sellerJob())?.state).toBe('paused')
     const cpuAtPause = (await sellerJob())!.cpuMs
     // Paused means the job's process is stopped: its CPU time stands still (running, it would add ~1 s).
@@ -90,7 +111,9 @@ describe('the seller\'s policy on running jobs', () => {
     const pausedAt = events.findIndex((event) => event.state === 'paused')
     expect(events.slice(pausedAt).some((event) => event.state === 'running' && event.reason === null)).toBe(true)
     expect(done).toMatchObject({ state: 'completed', exitCode: 0 })
-    expect(Buffer.from(done.stdout, 'base64').toString()).toMatch(new RegExp(`^pi=3\\.14\\d{4} samples=${samples} hits=\\d+\\n$`))
+    expect(Buffer.from(done.stdout, 'base64').toString()).toMatch(
+      new RegExp(`^pi=3\\.14\\d{4} samples=${samples} hits=\\d+\\n$`),
+    )
     const receipt = signedReceiptFromJson(done.receipt, verifier).receipt
     expect(receipt).toMatchObject({ status: 'completed', flopCount: samples * 5 })
     // It was paused in the middle of its computation, not at its final write: most of it ran after the resume.
@@ -105,7 +128,7 @@ describe('the seller\'s policy on running jobs', () => {
     await waitFor(async () => ((await sellerJob())?.cpuMs ?? 0) > 100, 'the job to run on the seller', 20_000)
     machine.onAcPower = false
     const done = await result
-    const reason = 'stopped by the seller\'s policy: the seller lends only on mains power, and its machine is on battery'
+    const reason = "stopped by the seller's policy: the seller lends only on mains power, and its machine is on battery"
     expect(done).toMatchObject({ state: 'stopped', reason })
     const receipt = signedReceiptFromJson(done.receipt, verifier).receipt
     expect(receipt).toMatchObject({ owner: seller.peerId, status: 'stopped', reason })
@@ -119,12 +142,16 @@ describe('the seller\'s policy on running jobs', () => {
   it('refuses a new job outside the set hours, and pauses a running one when the hours end', async () => {
     await seller.api.call('delivery.setPolicy', { whenBusy: 'pause', hours: { start: 9, end: 17 } })
     Object.assign(machine, { hour: 20, loadPerCore: 0, onAcPower: true })
-    const refusalsBefore = (await buyer.api.call('delivery.ledger', {})) as { reputation: { peer: string; refusals: number }[] }
+    const refusalsBefore = (await buyer.api.call('delivery.ledger', {})) as {
+      reputation: { peer: string; refusals: number }[]
+    }
     const askedAt = Date.now()
     const refused = await submit(1000, 1)
     expect(refused.state).toBe('refused')
     // Refused for now, not failed: the receipt says it was the policy and when the hours begin again (13 hours after 20:00).
-    expect(refused.reason).toMatch(/^the seller lends only from 9:00 to 17:00 \(its local time\); it runs jobs again from \d{4}-\d\d-\d\dT\d\d:00:00\.000Z; the agreement stays open$/)
+    expect(refused.reason).toMatch(
+      /^the seller lends only from 9:00 to 17:00 \(its local time\); it runs jobs again from \d{4}-\d\d-\d\dT\d\d:00:00\.000Z; the agreement stays open$/,
+    )
     const receipt = signedReceiptFromJson(refused.receipt, verifier).receipt
     expect(receipt).toMatchObject({ status: 'refused', refusedFor: 'policy' })
     const hourMs = 3_600_000
@@ -132,7 +159,9 @@ describe('the seller\'s policy on running jobs', () => {
     expect(receipt.lendsAgainAt).toBeLessThanOrEqual(Math.floor(Date.now() / hourMs) * hourMs + 13 * hourMs)
     // It does not lower the seller's reputation as the buyer computes it.
     const refusalsAfter = (await buyer.api.call('delivery.ledger', {})) as typeof refusalsBefore
-    expect(refusalsAfter.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0).toBe(refusalsBefore.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0)
+    expect(refusalsAfter.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0).toBe(
+      refusalsBefore.reputation.find((each) => each.peer === seller.peerId)?.refusals ?? 0,
+    )
 
     machine.hour = 16
     const from = progress.length
@@ -140,8 +169,14 @@ describe('the seller\'s policy on running jobs', () => {
     const result = submit(400_000_000)
     await waitFor(async () => ((await sellerJob())?.cpuMs ?? 0) > 100, 'the job to run on the seller', 20_000)
     machine.hour = 17
-    await waitFor(() => buyerEvents(from).some((event) => event.state === 'paused'), 'the buyer to be told the job is paused', 10_000)
-    expect(buyerEvents(from).find((event) => event.state === 'paused')!.reason).toBe("paused by the seller's policy: the seller lends only from 9:00 to 17:00 (its local time)")
+    await waitFor(
+      () => buyerEvents(from).some((event) => event.state === 'paused'),
+      'the buyer to be told the job is paused',
+      10_000,
+    )
+    expect(buyerEvents(from).find((event) => event.state === 'paused')!.reason).toBe(
+      "paused by the seller's policy: the seller lends only from 9:00 to 17:00 (its local time)",
+    )
     machine.hour = 9
     expect(await result).toMatchObject({ state: 'completed', exitCode: 0 })
     await seller.api.call('delivery.setPolicy', { hours: null })
@@ -150,8 +185,16 @@ describe('the seller\'s policy on running jobs', () => {
   it('pauses any module, even one whose start function loops without a WASI call: the OS suspends its process', async () => {
     Object.assign(machine, { hour: 12, loadPerCore: 0, onAcPower: true })
     // A start function runs while the module is instantiated: nothing inside the module could ever check for a pause.
-    const module = await compileWat('started', `(module (memory (export "memory") 1) (func $init (loop $forever (br $forever))) (start $init) (func (export "_start")))`, '.')
-    const result = buyer.api.call('delivery.submitJob', { agreement: agreement.id, module: Buffer.from(module).toString('base64'), gflopBudget: 20 }) as Promise<JobResult>
+    const module = await compileWat(
+      'started',
+      `(module (memory (export "memory") 1) (func $init (loop $forever (br $forever))) (start $init) (func (export "_start")))`,
+      '.',
+    )
+    const result = buyer.api.call('delivery.submitJob', {
+      agreement: agreement.id,
+      module: Buffer.from(module).toString('base64'),
+      gflopBudget: 20,
+    }) as Promise<JobResult>
     await waitFor(async () => ((await sellerJob())?.cpuMs ?? 0) > 100, 'the job to run on the seller', 20_000)
     machine.loadPerCore = 3
     await waitFor(async () => (await sellerJob())?.state === 'paused', 'the job to be paused', 20_000)
@@ -171,8 +214,14 @@ describe('the seller\'s policy on running jobs', () => {
 
   it('refuses a malformed policy with the field at fault and keeps the stored one', async () => {
     const before = await seller.api.call('delivery.policy', {})
-    await expect(seller.api.call('delivery.setPolicy', { hours: { start: 25, end: 3 } })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/hours/) })
-    await expect(seller.api.call('delivery.setPolicy', { whenBusy: 'sleep' })).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringMatching(/whenBusy/) })
+    await expect(seller.api.call('delivery.setPolicy', { hours: { start: 25, end: 3 } })).rejects.toMatchObject({
+      code: 'ERR_VALIDATION',
+      message: expect.stringMatching(/hours/),
+    })
+    await expect(seller.api.call('delivery.setPolicy', { whenBusy: 'sleep' })).rejects.toMatchObject({
+      code: 'ERR_VALIDATION',
+      message: expect.stringMatching(/whenBusy/),
+    })
     expect(await seller.api.call('delivery.policy', {})).toEqual(before)
   })
 })

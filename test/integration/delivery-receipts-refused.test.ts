@@ -27,7 +27,20 @@ type Parties = { seller: string; buyer: string; unit: 'pageview' }
 const sold: Parties = { seller: seller.owner, buyer: buyer.owner, unit: 'pageview' }
 
 function receipt(fields: Partial<Receipt>, signer = seller): SignedReceipt {
-  const body: Receipt = { kind: 'receipt', owner: signer.owner, agreement: 'a1', buyer: buyer.owner, unit: 'pageview', job: 'site-1', seq: 1, status: 'serving', delivered: 1, agreementDelivered: 1, issuedAt: Date.now() - 1000, ...fields }
+  const body: Receipt = {
+    kind: 'receipt',
+    owner: signer.owner,
+    agreement: 'a1',
+    buyer: buyer.owner,
+    unit: 'pageview',
+    job: 'site-1',
+    seq: 1,
+    status: 'serving',
+    delivered: 1,
+    agreementDelivered: 1,
+    issuedAt: Date.now() - 1000,
+    ...fields,
+  }
   return signReceipt(body, signer, nodeSha256)
 }
 
@@ -48,7 +61,11 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
 })
 
-async function startPeer(options: { agreements: Record<string, Parties>; maxPerAgreement?: number; clockOffsetMs?: { value: number } }): Promise<ReceiptPeer> {
+async function startPeer(options: {
+  agreements: Record<string, Parties>
+  maxPerAgreement?: number
+  clockOffsetMs?: { value: number }
+}): Promise<ReceiptPeer> {
   const host = await createSyncHost()
   const store: Store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
   const agreements = new Map(Object.entries(options.agreements))
@@ -123,9 +140,15 @@ describe('receipts the sync fetched and this node refused', () => {
   it('are fetched once, not at every round; those that become acceptable are fetched again and kept', async () => {
     // The holder's view: four agreements. The node's: a2 is not known yet, a3 has another seller, and it
     // keeps at most two receipts per agreement; one receipt is dated 10 minutes in its future.
-    const holder = await startPeer({ agreements: { a1: sold, a2: sold, a3: { ...sold, seller: mallory.owner }, a4: sold } })
+    const holder = await startPeer({
+      agreements: { a1: sold, a2: sold, a3: { ...sold, seller: mallory.owner }, a4: sold },
+    })
     const clock = { value: 0 }
-    const node = await startPeer({ agreements: { a1: sold, a3: sold, a4: sold }, maxPerAgreement: 2, clockOffsetMs: clock })
+    const node = await startPeer({
+      agreements: { a1: sold, a3: sold, a4: sold },
+      maxPerAgreement: 2,
+      clockOffsetMs: clock,
+    })
     const overCap = [1, 2, 3].map((seq) => receipt({ seq, delivered: seq, agreementDelivered: seq }))
     const unknownAgreement = receipt({ agreement: 'a2' })
     const notTheSeller = receipt({ agreement: 'a3' }, mallory)

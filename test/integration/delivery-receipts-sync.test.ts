@@ -4,7 +4,16 @@
 // too) and so compute the same reputation as the other two, from receipts alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CyclexNode } from '../../src/main/core/node'
-import { agreementsOf, connect, connectAndMesh, NodePool, receiptsOf, submitSampleSite, tradeToAgreement, viewPage } from '../helpers/delivery-network'
+import {
+  agreementsOf,
+  connect,
+  connectAndMesh,
+  NodePool,
+  receiptsOf,
+  submitSampleSite,
+  tradeToAgreement,
+  viewPage,
+} from '../helpers/delivery-network'
 import { waitFor } from '../helpers/nodes'
 
 // A short receipts-sync round, so that a receipt held back for an agreement not yet known is fetched soon.
@@ -37,8 +46,12 @@ describe('receipts sync', () => {
     const { url } = await submitSampleSite(buyer, agreement.id)
     await viewPage(url, 4)
     // A receipt per view (seq 1..4, the last one 'ended'): all on the seller, and on the buyer by gossip.
-    await waitFor(async () => (await receiptIds(seller)).length === 4, 'the seller\'s four receipts')
-    await waitFor(async () => JSON.stringify(await receiptIds(buyer)) === JSON.stringify(await receiptIds(seller)), 'the buyer to hold the same receipts', 15_000)
+    await waitFor(async () => (await receiptIds(seller)).length === 4, "the seller's four receipts")
+    await waitFor(
+      async () => JSON.stringify(await receiptIds(buyer)) === JSON.stringify(await receiptIds(seller)),
+      'the buyer to hold the same receipts',
+      15_000,
+    )
     const expected = await reputation(seller)
     expect(await reputation(buyer)).toBe(expected)
     expect(expected).toContain('"deliveredViews":4')
@@ -47,10 +60,24 @@ describe('receipts sync', () => {
     const late = await nodes.start()
     expect(await receiptIds(late)).toEqual([])
     await connect(late, buyer)
-    await waitFor(async () => (await agreementsOf(late)).some((each) => each.id === agreement.id), 'the market sync to bring the agreement', 20_000)
-    await waitFor(async () => JSON.stringify(await receiptIds(late)) === JSON.stringify(await receiptIds(seller)), 'the receipts sync to bring every receipt', 20_000)
+    await waitFor(
+      async () => (await agreementsOf(late)).some((each) => each.id === agreement.id),
+      'the market sync to bring the agreement',
+      20_000,
+    )
+    await waitFor(
+      async () => JSON.stringify(await receiptIds(late)) === JSON.stringify(await receiptIds(seller)),
+      'the receipts sync to bring every receipt',
+      20_000,
+    )
     expect(await reputation(late)).toBe(expected)
-    const onLate = (await late.api.call('delivery.ledger', {})) as { reputation: { peer: string; deliveredViews: number; agreedViews: number; deliveryRatio: number }[] }
-    expect(onLate.reputation.find((each) => each.peer === seller.peerId)).toMatchObject({ agreedViews: 4, deliveredViews: 4, deliveryRatio: 1 })
+    const onLate = (await late.api.call('delivery.ledger', {})) as {
+      reputation: { peer: string; deliveredViews: number; agreedViews: number; deliveryRatio: number }[]
+    }
+    expect(onLate.reputation.find((each) => each.peer === seller.peerId)).toMatchObject({
+      agreedViews: 4,
+      deliveredViews: 4,
+      deliveryRatio: 1,
+    })
   }, 90_000)
 })

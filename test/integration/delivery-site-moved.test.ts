@@ -11,7 +11,14 @@ import { jobProtocol } from '../../src/main/core/delivery/delivery-service'
 import { JobChannel } from '../../src/main/core/delivery/job-channel'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { SiteView } from '../../src/shared/api/delivery'
-import { connect, connectAndMesh, NodePool, siteOf, submitSampleSite, tradeToAgreement } from '../helpers/delivery-network'
+import {
+  connect,
+  connectAndMesh,
+  NodePool,
+  siteOf,
+  submitSampleSite,
+  tradeToAgreement,
+} from '../helpers/delivery-network'
 import { waitFor } from '../helpers/nodes'
 import { createSyncHost } from './sync-harness'
 
@@ -73,7 +80,17 @@ describe('a site whose port is taken when the seller restarts', () => {
     await connect(buyer, seller)
     await waitFor(async () => (await siteOf(buyer, 'buyer'))?.url === moved.url, 'the buyer to learn the new URL')
     unsubscribe()
-    expect(told).toEqual([expect.objectContaining({ site: sent.site, agreement: agreement.id, role: 'buyer', url: moved.url, views: 1, quantity: 5, state: 'serving' })])
+    expect(told).toEqual([
+      expect.objectContaining({
+        site: sent.site,
+        agreement: agreement.id,
+        role: 'buyer',
+        url: moved.url,
+        views: 1,
+        quantity: 5,
+        state: 'serving',
+      }),
+    ])
     const url = (await siteOf(buyer, 'buyer'))!.url
     expect(await get(url)).toEqual(first)
     expect(await siteOf(seller, 'seller')).toMatchObject({ views: 2 })
@@ -85,18 +102,36 @@ describe('a site whose port is taken when the seller restarts', () => {
     const notify = async (from: Libp2p, fields: Record<string, unknown>): Promise<Record<string, unknown> | null> => {
       const stream = await from.dialProtocol(peerIdFromString(buyer.peerId), jobProtocol)
       const channel = new JobChannel(stream, 64 * 1024)
-      await channel.send({ type: 'serving', agreement: agreementId, site: siteId, url: 'http://127.0.0.1:1/sites/x/', quantity: 5, views: 0, ...fields })
+      await channel.send({
+        type: 'serving',
+        agreement: agreementId,
+        site: siteId,
+        url: 'http://127.0.0.1:1/sites/x/',
+        quantity: 5,
+        views: 0,
+        ...fields,
+      })
       const answer = await channel.receive(5_000)
       await stream.close()
       return answer
     }
     stranger = await createSyncHost()
     await stranger.dial(multiaddr(buyer.status().listenAddresses[0]))
-    expect(await notify(stranger, {})).toMatchObject({ type: 'refused', code: 'ERR_DELIVERY_REFUSED', message: `this node buys no page views from ${stranger.peerId.toString()} under agreement ${agreementId}` })
+    expect(await notify(stranger, {})).toMatchObject({
+      type: 'refused',
+      code: 'ERR_DELIVERY_REFUSED',
+      message: `this node buys no page views from ${stranger.peerId.toString()} under agreement ${agreementId}`,
+    })
     // The seller's own libp2p host (public on the node for tests), to speak as the agreement's seller.
     const sellerHost = (seller as unknown as { host: Libp2p }).host
-    expect(await notify(sellerHost, { site: '0123456789abcdef' })).toMatchObject({ type: 'refused', message: `site 0123456789abcdef is not the one this node sent for agreement ${agreementId}` })
-    expect(await notify(sellerHost, { url: 'javascript:alert(1)' })).toMatchObject({ type: 'refused', message: 'the site URL is not an http or https URL' })
+    expect(await notify(sellerHost, { site: '0123456789abcdef' })).toMatchObject({
+      type: 'refused',
+      message: `site 0123456789abcdef is not the one this node sent for agreement ${agreementId}`,
+    })
+    expect(await notify(sellerHost, { url: 'javascript:alert(1)' })).toMatchObject({
+      type: 'refused',
+      message: 'the site URL is not an http or https URL',
+    })
     expect(await siteOf(buyer, 'buyer')).toEqual(before)
   }, 30_000)
 })

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CyclexNode } from '../../src/main/core/node'
 import type { SiteView } from '../../src/shared/api/delivery'
 import { tarOf } from '../../scripts/build-samples'
-import { connectAndMesh, NodePool, receiptsOf, siteOf, submitSampleSite, tradeToAgreement } from '../helpers/delivery-network'
+import {
+  connectAndMesh,
+  NodePool,
+  receiptsOf,
+  siteOf,
+  submitSampleSite,
+  tradeToAgreement,
+} from '../helpers/delivery-network'
 import { waitFor } from '../helpers/nodes'
 
 const nodes = new NodePool()
@@ -43,7 +50,15 @@ describe('a served site across a seller restart', () => {
     // A hostile bundle for the same agreement is refused and does not replace, or damage, the stored site.
     const html = new TextEncoder().encode('<html></html>')
     await expect(
-      buyer.api.call('delivery.submitSite', { agreement: agreement.id, bundle: Buffer.from(tarOf([{ path: 'index.html', bytes: html }, { path: '../escape.html', bytes: html }])).toString('base64') }),
+      buyer.api.call('delivery.submitSite', {
+        agreement: agreement.id,
+        bundle: Buffer.from(
+          tarOf([
+            { path: 'index.html', bytes: html },
+            { path: '../escape.html', bytes: html },
+          ]),
+        ).toString('base64'),
+      }),
     ).rejects.toMatchObject({ code: 'ERR_DELIVERY_REFUSED', message: expect.stringMatching(/path traversal/) })
 
     seller = await nodes.restart(seller)
@@ -56,8 +71,14 @@ describe('a served site across a seller restart', () => {
     // 2 before the restart + 3 after = the 5 agreed: the next is Gone.
     expect((await get(url)).status).toBe(410)
     expect(await sellerSite()).toMatchObject({ views: 5, state: 'ended' })
-    await waitFor(async () => (await receiptsOf(seller, agreement.id)).some((each) => each.receipt.status === 'ended'), 'the final receipt')
-    const served = (await receiptsOf(seller, agreement.id)).map((each) => each.receipt).filter((each) => each.status !== 'refused').sort((a, b) => a.seq - b.seq)
+    await waitFor(
+      async () => (await receiptsOf(seller, agreement.id)).some((each) => each.receipt.status === 'ended'),
+      'the final receipt',
+    )
+    const served = (await receiptsOf(seller, agreement.id))
+      .map((each) => each.receipt)
+      .filter((each) => each.status !== 'refused')
+      .sort((a, b) => a.seq - b.seq)
     // One receipt per view, seq and count continuing across the restart.
     expect(served.map((each) => [each.seq, each.status, each.delivered])).toEqual([
       [1, 'serving', 1],

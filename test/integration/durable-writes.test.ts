@@ -39,7 +39,9 @@ describe('durable writes', () => {
     try {
       const log = await openFactLog(store)
       const market = syntheticMarket({ seed: 3, day0: Date.now() })
-      const [mine, theirs] = [market.nextOrder(), market.nextOrder()].map((fact) => signFact(fact, market.signers.get(fact.owner)!, { sha256: nodeSha256 }))
+      const [mine, theirs] = [market.nextOrder(), market.nextOrder()].map((fact) =>
+        signFact(fact, market.signers.get(fact.owner)!, { sha256: nodeSha256 }),
+      )
       const batch = vi.spyOn(Level.prototype, 'batch')
       await log.add([mine!], { durable: true })
       await log.add([theirs!])
@@ -52,10 +54,17 @@ describe('durable writes', () => {
 
   it('an order the node places is fsynced before market.place answers', async () => {
     const batch = vi.spyOn(Level.prototype, 'batch')
-    const node = await createNode({ dataDir: await dataDir(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, inMemoryStore: false })
+    const node = await createNode({
+      dataDir: await dataDir(),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      mdns: false,
+      inMemoryStore: false,
+    })
     try {
       const now = Date.now()
-      const order = (await node.api.call('market.place', { order: { side: 'ask', unit: 'flop', quantity: 5, price: 3, window: { start: now, end: now + 3_600_000 } } })) as OrderView
+      const order = (await node.api.call('market.place', {
+        order: { side: 'ask', unit: 'flop', quantity: 5, price: 3, window: { start: now, end: now + 3_600_000 } },
+      })) as OrderView
       expect(syncOfBatchesWriting(batch, order.id)).toEqual([true])
     } finally {
       await node.stop()

@@ -9,7 +9,19 @@ import { ConfigError } from '../../src/shared/errors'
 import { openFactLog } from '../../src/main/core/market/fact-log'
 import type { RootDatabase, Store, Sublevel } from '../../src/main/core/store'
 import { encodeSignedFact, signFact, type Fact, type OrderFact, type SignedFact } from '../../src/shared/market'
-import { agreement, ask, amend, bid, cancel, decline, group, refresh, signerOf, day0, hour } from '../unit/market/helpers'
+import {
+  agreement,
+  ask,
+  amend,
+  bid,
+  cancel,
+  decline,
+  group,
+  refresh,
+  signerOf,
+  day0,
+  hour,
+} from '../unit/market/helpers'
 
 const databases: RootDatabase[] = []
 
@@ -21,7 +33,12 @@ async function memoryStore(): Promise<Store> {
   const db = new MemoryLevel<string, string>() as unknown as RootDatabase
   await db.open()
   databases.push(db)
-  return { db, jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }), flush: async () => undefined, close: () => db.close() }
+  return {
+    db,
+    jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
+    flush: async () => undefined,
+    close: () => db.close(),
+  }
 }
 
 const signerByOwner = new Map([1, 2, 3].map((index) => [signerOf(index).owner, signerOf(index)]))
@@ -39,12 +56,24 @@ function expectSameFact(read: SignedFact | undefined, fact: SignedFact): void {
 function everyKind(): SignedFact[] {
   const buyer = bid({
     range: 1100,
-    requirements: { storageGb: 20, os: [{ family: 'linux', minVersion: '12' }], gflopsPerCore: 5, cores: 2, bandwidthMbps: 100 },
+    requirements: {
+      storageGb: 20,
+      os: [{ family: 'linux', minVersion: '12' }],
+      gflopsPerCore: 5,
+      cores: 2,
+      bandwidthMbps: 100,
+    },
     counterparties: { peers: [signerOf(2).owner], groups: [`${signerOf(3).owner}/lab`] },
   })
   const seller = ask({
     range: 900,
-    capabilities: { storageGb: 500, os: { family: 'linux', version: '13.1' }, gflopsPerCore: 20, cores: 8, bandwidthMbps: 1000 },
+    capabilities: {
+      storageGb: 500,
+      os: { family: 'linux', version: '13.1' },
+      gflopsPerCore: 20,
+      cores: 8,
+      bandwidthMbps: 1000,
+    },
   })
   const other = ask({ unit: 'pageview', quantity: 5000, price: 3, window: { start: day0, end: day0 + 2 * hour } })
   const [take, confirm] = agreement(buyer, seller, 40)
@@ -62,8 +91,10 @@ function everyKind(): SignedFact[] {
   ].map(({ fact }) => signed(fact))
 }
 
-const snapshotsOf = (store: Store): Sublevel<Uint8Array> => store.db.sublevel<string, Uint8Array>('snapshots', { valueEncoding: 'view' })
-const envelopesOf = (store: Store): Sublevel<Uint8Array> => store.db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
+const snapshotsOf = (store: Store): Sublevel<Uint8Array> =>
+  store.db.sublevel<string, Uint8Array>('snapshots', { valueEncoding: 'view' })
+const envelopesOf = (store: Store): Sublevel<Uint8Array> =>
+  store.db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
 
 /** The ConfigError a start fails with, or undefined if it started. */
 /** A store holding every kind of fact and a snapshot of them in parts of 3: what the damage tests start from. */
@@ -108,7 +139,10 @@ describe('the fact log snapshot', () => {
       expect(Uint8Array.from(reopened.envelope(fact.id)!)).toEqual(Uint8Array.from(encodeSignedFact(fact)))
     }
     expect(reopened.fingerprint.root()).toEqual(log.fingerprint.root())
-    for (let bucket = 0; bucket < 256; bucket++) expect([...reopened.fingerprint.bucketEntries(bucket)].sort()).toEqual([...log.fingerprint.bucketEntries(bucket)].sort())
+    for (let bucket = 0; bucket < 256; bucket++)
+      expect([...reopened.fingerprint.bucketEntries(bucket)].sort()).toEqual(
+        [...log.fingerprint.bucketEntries(bucket)].sort(),
+      )
   })
 
   it('facts added or pruned after the snapshot: the added ones are decoded, the pruned ones stay gone, and both count as changes', async () => {
@@ -132,7 +166,12 @@ describe('the fact log snapshot', () => {
       expect(reopened.has(id)).toBe(false)
       expect(reopened.envelope(id)).toBeUndefined()
     }
-    expect([...reopened.all()].map((fact) => fact.id).sort()).toEqual(facts.map((fact) => fact.id).filter((id) => !pruned.includes(id)).sort())
+    expect([...reopened.all()].map((fact) => fact.id).sort()).toEqual(
+      facts
+        .map((fact) => fact.id)
+        .filter((id) => !pruned.includes(id))
+        .sort(),
+    )
     for (const fact of facts) if (!pruned.includes(fact.id)) expectSameFact(reopened.get(fact.id), fact)
     expect(reopened.fingerprint.root()).toEqual(log.fingerprint.root())
   })
@@ -145,7 +184,13 @@ describe('the fact log snapshot', () => {
     await log.writeSnapshot()
     await log.remove(facts.slice(4).map((fact) => fact.id))
     await log.writeSnapshot()
-    expect((await snapshotsOf(store).keys().all()).sort()).toEqual(['facts', 'facts/0', 'facts/0/bytes', 'facts/1', 'facts/1/bytes'])
+    expect((await snapshotsOf(store).keys().all()).sort()).toEqual([
+      'facts',
+      'facts/0',
+      'facts/0/bytes',
+      'facts/1',
+      'facts/1/bytes',
+    ])
     const reopened = await openFactLog(store, { factsPerPart: 3 })
     expect(reopened.loaded).toEqual({ fromSnapshot: 4, decoded: 0 })
   })
@@ -155,7 +200,13 @@ describe('the fact log snapshot', () => {
     const store = await memoryStore()
     const [, seller] = everyKind()
     const fact = seller!.fact as OrderFact
-    const unusual = { ...seller!, fact: { ...fact, capabilities: { ...fact.capabilities!, os: { family: 'linux' as const, version: 'ÿ é € 𝄞 \u2028 "\\' } } } }
+    const unusual = {
+      ...seller!,
+      fact: {
+        ...fact,
+        capabilities: { ...fact.capabilities!, os: { family: 'linux' as const, version: 'ÿ é € 𝄞 \u2028 "\\' } },
+      },
+    }
     const log = await openFactLog(store)
     await log.add([unusual])
     await log.writeSnapshot()
@@ -175,14 +226,22 @@ describe('the fact log snapshot', () => {
     await snapshots.put('facts/0', damaged)
 
     let reopened = await openFactLog(store, { factsPerPart: 3 })
-    expect(reopened.loaded).toEqual({ fromSnapshot: facts.length - 3, decoded: 3, snapshotIgnored: 'part 1 of 4: its checksum does not match' })
+    expect(reopened.loaded).toEqual({
+      fromSnapshot: facts.length - 3,
+      decoded: 3,
+      snapshotIgnored: 'part 1 of 4: its checksum does not match',
+    })
     for (const fact of facts) expectSameFact(reopened.get(fact.id), fact)
     expect(reopened.changesSinceSnapshot).toBe(3)
 
     await snapshots.put('facts/0', part)
     await snapshots.del('facts/2/bytes')
     reopened = await openFactLog(store, { factsPerPart: 3 })
-    expect(reopened.loaded).toEqual({ fromSnapshot: facts.length - 3, decoded: 3, snapshotIgnored: 'part 3 of 4: it is missing' })
+    expect(reopened.loaded).toEqual({
+      fromSnapshot: facts.length - 3,
+      decoded: 3,
+      snapshotIgnored: 'part 3 of 4: it is missing',
+    })
     for (const fact of facts) expectSameFact(reopened.get(fact.id), fact)
   })
 
@@ -198,16 +257,26 @@ describe('the fact log snapshot', () => {
     for (const damaged of [miscounted, head.subarray(0, 10)]) {
       await snapshots.put('facts', damaged)
       const reopened = await openFactLog(store, { factsPerPart: 3 })
-      expect(reopened.loaded).toEqual({ fromSnapshot: 0, decoded: facts.length, snapshotIgnored: 'its checksum does not match' })
+      expect(reopened.loaded).toEqual({
+        fromSnapshot: 0,
+        decoded: facts.length,
+        snapshotIgnored: 'its checksum does not match',
+      })
       for (const fact of facts) expectSameFact(reopened.get(fact.id), fact)
       expect(reopened.changesSinceSnapshot).toBe(facts.length)
     }
 
     // Version 1's single record, under the same key: the checksum holds, the version does not.
-    const json = new TextEncoder().encode(JSON.stringify({ version: 1, facts: facts.map((fact) => [fact.id, fact.fact]) }))
+    const json = new TextEncoder().encode(
+      JSON.stringify({ version: 1, facts: facts.map((fact) => [fact.id, fact.fact]) }),
+    )
     await snapshots.put('facts', Buffer.concat([hash('sha256', json, 'buffer'), json]))
     const reopened = await openFactLog(store, { factsPerPart: 3 })
-    expect(reopened.loaded).toEqual({ fromSnapshot: 0, decoded: facts.length, snapshotIgnored: 'it is not a version 2 snapshot' })
+    expect(reopened.loaded).toEqual({
+      fromSnapshot: 0,
+      decoded: facts.length,
+      snapshotIgnored: 'it is not a version 2 snapshot',
+    })
     // The next snapshot written replaces it, and the start after takes every fact from it.
     await reopened.writeSnapshot()
     expect((await openFactLog(store, { factsPerPart: 3 })).loaded).toEqual({ fromSnapshot: facts.length, decoded: 0 })
@@ -219,7 +288,9 @@ describe('the fact log snapshot', () => {
     for (const damage of ['truncate', 'swap'] as const) {
       const damagedCopy = (fact: SignedFact) => {
         const envelope = encodeSignedFact(fact)
-        return damage === 'truncate' ? envelope.subarray(0, envelope.length - 7) : encodeSignedFact(fact === first ? second! : first!)
+        return damage === 'truncate'
+          ? envelope.subarray(0, envelope.length - 7)
+          : encodeSignedFact(fact === first ? second! : first!)
       }
       const store = await memoryStore()
       const log = await openFactLog(store, { factsPerPart: 3 })
@@ -237,14 +308,17 @@ describe('the fact log snapshot', () => {
       // The same damage once that part is damaged too: its facts are read from the store.
       const snapshots = snapshotsOf(store)
       const partOfFirst = await (async () => {
-        for (const key of ['facts/0/bytes', 'facts/1/bytes', 'facts/2/bytes']) if (Buffer.from((await snapshots.get(key))!).includes(first!.id)) return key
+        for (const key of ['facts/0/bytes', 'facts/1/bytes', 'facts/2/bytes'])
+          if (Buffer.from((await snapshots.get(key))!).includes(first!.id)) return key
         throw new Error('no part holds the first fact')
       })()
       const record = (await snapshots.get(partOfFirst))!
       await snapshots.put(partOfFirst, record.subarray(0, record.length - 1))
       let error = await startError(store)
       expect(error, `a ${damage}d envelope was accepted`).toBeDefined()
-      expect(error!.message).toContain(damage === 'truncate' ? `under ${first!.id}` : `the store holds fact ${second!.id} under the key ${first!.id}`)
+      expect(error!.message).toContain(
+        damage === 'truncate' ? `under ${first!.id}` : `the store holds fact ${second!.id} under the key ${first!.id}`,
+      )
       await snapshots.put(partOfFirst, record)
       await envelopes.put(first!.id, encodeSignedFact(first!))
 
@@ -253,7 +327,11 @@ describe('the fact log snapshot', () => {
       await envelopes.put(facts[9]!.id, damagedCopy(facts[9]!))
       error = await startError(store)
       expect(error, `a ${damage}d envelope was accepted`).toBeDefined()
-      expect(error!.message).toContain(damage === 'truncate' ? `under ${facts[9]!.id}` : `the store holds fact ${first!.id} under the key ${facts[9]!.id}`)
+      expect(error!.message).toContain(
+        damage === 'truncate'
+          ? `under ${facts[9]!.id}`
+          : `the store holds fact ${first!.id} under the key ${facts[9]!.id}`,
+      )
     }
   })
 

@@ -17,7 +17,16 @@ import type { MarketService } from '../../src/main/core/market/market-service'
 import { topics } from '../../src/main/core/market/topics'
 import { membersTopic } from '../../src/main/core/members/wire'
 import type { CyclexNode } from '../../src/main/core/node'
-import { encodeFactBody, encodeSignedFact, factIdOfBody, signFact, signingMessage, type Fact, type FactSigner, type OrderFact } from '../../src/shared/market'
+import {
+  encodeFactBody,
+  encodeSignedFact,
+  factIdOfBody,
+  signFact,
+  signingMessage,
+  type Fact,
+  type FactSigner,
+  type OrderFact,
+} from '../../src/shared/market'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
 import { startRawHost } from '../helpers/raw-peer'
 
@@ -64,7 +73,18 @@ async function startMallory(): Promise<{ host: Host; key: FactSigner }> {
 
 function order(owner: string, side: 'bid' | 'ask', price: number, overrides: Partial<OrderFact> = {}): OrderFact {
   const now = Date.now()
-  return { kind: 'order', owner, side, unit: 'flop', quantity: 10, price, window: { start: now, end: now + hour }, createdAt: now, expiresAt: now + 2 * hour, ...overrides }
+  return {
+    kind: 'order',
+    owner,
+    side,
+    unit: 'flop',
+    quantity: 10,
+    price,
+    window: { start: now, end: now + hour },
+    createdAt: now,
+    expiresAt: now + 2 * hour,
+    ...overrides,
+  }
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -78,7 +98,11 @@ async function timedOrder(node: Inside, others: Inside[], price: number): Promis
     order: { side: 'ask', unit: 'pageview', quantity: 5, price, window: { start: now, end: now + hour } },
   })) as OrderView
   const started = performance.now()
-  await waitFor(() => others.every((other) => other.market.book.has(placed.id)), `order ${placed.id} to reach every honest node`, 15_000)
+  await waitFor(
+    () => others.every((other) => other.market.book.has(placed.id)),
+    `order ${placed.id} to reach every honest node`,
+    15_000,
+  )
   return performance.now() - started
 }
 
@@ -92,15 +116,30 @@ describe('a hostile peer in the mesh', () => {
 
     // An honest trade first, so that Mallory has a real take to confirm and real orders to take.
     const now = Date.now()
-    const ask = (await bob.api.call('market.place', { order: { side: 'ask', unit: 'flop', quantity: 100, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
+    const ask = (await bob.api.call('market.place', {
+      order: { side: 'ask', unit: 'flop', quantity: 100, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+    })) as OrderView
     await waitFor(() => alice.market.book.has(ask.id), 'the ask to reach Alice', 15_000)
-    const bid = (await alice.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 40, price: 10, window: { start: now, end: now + hour } } })) as OrderView
-    await waitFor(() => honest.every((node) => node.market.agreements().length === 1), 'the agreement on every honest node', 20_000)
+    const bid = (await alice.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 40, price: 10, window: { start: now, end: now + hour } },
+    })) as OrderView
+    await waitFor(
+      () => honest.every((node) => node.market.agreements().length === 1),
+      'the agreement on every honest node',
+      20_000,
+    )
     const agreement = alice.market.agreements()[0]!
 
     // Baseline latency of honest orders with nobody misbehaving.
     const baseline: number[] = []
-    for (let index = 0; index < 6; index++) baseline.push(await timedOrder(honest[index % 3]!, honest.filter((_, other) => other !== index % 3), 100 + index))
+    for (let index = 0; index < 6; index++)
+      baseline.push(
+        await timedOrder(
+          honest[index % 3]!,
+          honest.filter((_, other) => other !== index % 3),
+          100 + index,
+        ),
+      )
 
     const { host: mallory, key: malloryKey } = await startMallory()
     const pubsub = mallory.services.pubsub
@@ -110,13 +149,18 @@ describe('a hostile peer in the mesh', () => {
     for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]))
     const malloryId = mallory.peerId.toString()
     await waitFor(
-      () => honest.every((node) => Object.values(topics).every((topic) => gossip(node).getMeshPeers(topic).includes(malloryId))),
-      'Mallory in every honest node\'s mesh on both market topics',
+      () =>
+        honest.every((node) =>
+          Object.values(topics).every((topic) => gossip(node).getMeshPeers(topic).includes(malloryId)),
+        ),
+      "Mallory in every honest node's mesh on both market topics",
       20_000,
     )
     for (const node of honest) expect(gossip(node).getScore(malloryId)).toBeGreaterThan(scoreThresholds.gossipThreshold)
     // An honest order placed now reaches Mallory too: the capture for the replay.
-    const replayed = (await carol.api.call('market.place', { order: { side: 'bid', unit: 'pageview', quantity: 3, price: 2, window: { start: now, end: now + hour } } })) as OrderView
+    const replayed = (await carol.api.call('market.place', {
+      order: { side: 'bid', unit: 'pageview', quantity: 3, price: 2, window: { start: now, end: now + hour } },
+    })) as OrderView
     await waitFor(() => captured.length > 0, 'Mallory to receive an honest fact to replay')
 
     const victim = createNodeFactSigner(new Uint8Array(32).fill(77))
@@ -127,13 +171,54 @@ describe('a hostile peer in the mesh', () => {
     }
     // Forged: the victim's order with Mallory's signature over it.
     const forgedBody = encodeFactBody(order(victim.owner, 'ask', 1))
-    bad.set('forged signature', { topic: topics.orders, data: encodeSignedFact({ body: forgedBody, signature: malloryKey.sign(signingMessage(forgedBody)) }) })
-    add('expired order', topics.orders, order(malloryKey.owner, 'ask', 2, { createdAt: now - 3 * hour, expiresAt: now - hour, window: { start: now - 3 * hour, end: now - 2 * hour } }), malloryKey)
-    add('future-dated order', topics.orders, order(malloryKey.owner, 'ask', 3, { createdAt: now + hour, expiresAt: now + 3 * hour }), malloryKey)
+    bad.set('forged signature', {
+      topic: topics.orders,
+      data: encodeSignedFact({ body: forgedBody, signature: malloryKey.sign(signingMessage(forgedBody)) }),
+    })
+    add(
+      'expired order',
+      topics.orders,
+      order(malloryKey.owner, 'ask', 2, {
+        createdAt: now - 3 * hour,
+        expiresAt: now - hour,
+        window: { start: now - 3 * hour, end: now - 2 * hour },
+      }),
+      malloryKey,
+    )
+    add(
+      'future-dated order',
+      topics.orders,
+      order(malloryKey.owner, 'ask', 3, { createdAt: now + hour, expiresAt: now + 3 * hour }),
+      malloryKey,
+    )
     add('order on the deals topic', topics.deals, order(malloryKey.owner, 'ask', 4), malloryKey)
-    add('take of Alice\'s bid', topics.deals, { kind: 'take', owner: malloryKey.owner, bid: bid.id, ask: ask.id, quantity: 10, price: 9, validUntil: now + 60_000, createdAt: now }, malloryKey)
-    add('confirm of Alice\'s take of Bob\'s ask', topics.deals, { kind: 'confirm', owner: malloryKey.owner, take: agreement.id, createdAt: now }, malloryKey)
-    add('cancel of Bob\'s ask', topics.orders, { kind: 'cancel', owner: malloryKey.owner, order: ask.id, createdAt: now }, malloryKey)
+    add(
+      "take of Alice's bid",
+      topics.deals,
+      {
+        kind: 'take',
+        owner: malloryKey.owner,
+        bid: bid.id,
+        ask: ask.id,
+        quantity: 10,
+        price: 9,
+        validUntil: now + 60_000,
+        createdAt: now,
+      },
+      malloryKey,
+    )
+    add(
+      "confirm of Alice's take of Bob's ask",
+      topics.deals,
+      { kind: 'confirm', owner: malloryKey.owner, take: agreement.id, createdAt: now },
+      malloryKey,
+    )
+    add(
+      "cancel of Bob's ask",
+      topics.orders,
+      { kind: 'cancel', owner: malloryKey.owner, order: ask.id, createdAt: now },
+      malloryKey,
+    )
     bad.set('oversized message (40 KiB)', { topic: topics.orders, data: randomBytes(40 * 1024) })
 
     for (const { topic, data } of bad.values()) await pubsub.publish(topic, data)
@@ -148,40 +233,62 @@ describe('a hostile peer in the mesh', () => {
       const started = Date.now()
       for (let sent = 0; sent < total; sent++) {
         const body = encodeFactBody(order(victim.owner, 'ask', 1000 + sent))
-        await pubsub.publish(topics.orders, encodeSignedFact({ body, signature: malloryKey.sign(signingMessage(body)) })).catch(() => undefined)
+        await pubsub
+          .publish(topics.orders, encodeSignedFact({ body, signature: malloryKey.sign(signingMessage(body)) }))
+          .catch(() => undefined)
         // Keep to the rate: 1,000 a second, sent in bursts of 50 every 50 ms.
-        if (sent % 50 === 49) await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + ((sent + 1) / floodPerSecond) * 1000 - Date.now())))
+        if (sent % 50 === 49)
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.max(0, started + ((sent + 1) / floodPerSecond) * 1000 - Date.now())),
+          )
       }
       return { total, seconds: (Date.now() - started) / 1000 }
     })()
     const honestOrders = (async () => {
-      for (let index = 0; index < 6; index++) during.push(await timedOrder(honest[index % 3]!, honest.filter((_, other) => other !== index % 3), 200 + index))
+      for (let index = 0; index < 6; index++)
+        during.push(
+          await timedOrder(
+            honest[index % 3]!,
+            honest.filter((_, other) => other !== index % 3),
+            200 + index,
+          ),
+        )
     })()
     const [floodFigures] = await Promise.all([flood, honestOrders])
 
     // Every honest node scores Mallory below the graylist threshold and drops her from its meshes.
     await waitFor(
       () => honest.every((node) => gossip(node).getScore(malloryId) < scoreThresholds.graylistThreshold),
-      'Mallory\'s score to fall below the graylist threshold on every honest node',
+      "Mallory's score to fall below the graylist threshold on every honest node",
       15_000,
     )
     await waitFor(
-      () => honest.every((node) => Object.values(topics).every((topic) => !gossip(node).getMeshPeers(topic).includes(malloryId))),
-      'Mallory to be pruned from every honest node\'s mesh',
+      () =>
+        honest.every((node) =>
+          Object.values(topics).every((topic) => !gossip(node).getMeshPeers(topic).includes(malloryId)),
+        ),
+      "Mallory to be pruned from every honest node's mesh",
       15_000,
     )
     const scores = honest.map((node) => Math.round(gossip(node).getScore(malloryId)))
 
     // None of her facts is held anywhere; the replay changed nothing; the honest trade stands.
     for (const node of honest) {
-      for (const [name, { data }] of bad) expect(node.market.book.has(factIdOf(data)), `${name} held by a node`).toBe(false)
+      for (const [name, { data }] of bad)
+        expect(node.market.book.has(factIdOf(data)), `${name} held by a node`).toBe(false)
       expect(node.market.book.has(replayed.id)).toBe(true)
       expect(node.market.agreements()).toHaveLength(1)
       // Bob's ask is still live: Mallory's cancel of it counted for nothing.
       const book = (await node.api.call('market.book', { unit: 'flop' })) as { orders: OrderView[] }
-      expect(book.orders.find((held) => held.id === ask.id)).toMatchObject({ owner: bob.peerId, status: 'live', agreedQuantity: 40 })
+      expect(book.orders.find((held) => held.id === ask.id)).toMatchObject({
+        owner: bob.peerId,
+        status: 'live',
+        agreedQuantity: 40,
+      })
     }
-    const digests = await Promise.all(honest.map(async (node) => ((await node.api.call('market.summary', {})) as { digest: string }).digest))
+    const digests = await Promise.all(
+      honest.map(async (node) => ((await node.api.call('market.summary', {})) as { digest: string }).digest),
+    )
     expect(new Set(digests).size).toBe(1)
 
     baseline.sort((a, b) => a - b)
@@ -204,11 +311,19 @@ describe('a hostile peer in the mesh', () => {
     pubsub.subscribe(membersTopic)
     for (const node of honest) await mallory.dial(multiaddr(node.status().listenAddresses[0]))
     const malloryId = mallory.peerId.toString()
-    await waitFor(() => honest.every((node) => gossip(node).getMeshPeers(membersTopic).includes(malloryId)), 'Mallory in the members mesh of both nodes', 20_000)
+    await waitFor(
+      () => honest.every((node) => gossip(node).getMeshPeers(membersTopic).includes(malloryId)),
+      'Mallory in the members mesh of both nodes',
+      20_000,
+    )
     for (const node of honest) expect(gossip(node).getScore(malloryId)).toBeGreaterThanOrEqual(0)
     // Records that are not member messages at all: each is a Reject on the members topic.
     for (let index = 0; index < 5; index++) await pubsub.publish(membersTopic, randomBytes(200))
-    await waitFor(() => honest.every((node) => gossip(node).getScore(malloryId) < 0), 'Mallory\'s score to fall below zero on both nodes', 10_000)
+    await waitFor(
+      () => honest.every((node) => gossip(node).getScore(malloryId) < 0),
+      "Mallory's score to fall below zero on both nodes",
+      10_000,
+    )
   }, 60_000)
 })
 

@@ -75,7 +75,11 @@ async function startPeer(facts: SignedFact[]): Promise<{ host: Host; sync: FactS
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
   const log = await openFactLog(store)
   await log.add(facts)
-  const sync = factSync({ intervalMs: 3_600_000 })({ libp2p: host, factLog: log, ingest: async () => ({ accepted: 0, rejected: 0 }) })
+  const sync = factSync({ intervalMs: 3_600_000 })({
+    libp2p: host,
+    factLog: log,
+    ingest: async () => ({ accepted: 0, rejected: 0 }),
+  })
   await sync.start()
   cleanups.push(async () => {
     await sync.stop()
@@ -90,7 +94,7 @@ async function joinMesh(peer: Host, node: Inside): Promise<void> {
   await peer.dial(multiaddr(node.status().listenAddresses[0]))
   const id = peer.peerId.toString()
   const gossip = node.host.services.pubsub as unknown as GossipSub
-  await waitFor(() => gossip.getMeshPeers(topics.orders).includes(id), 'the peer in the node\'s orders mesh', 20_000)
+  await waitFor(() => gossip.getMeshPeers(topics.orders).includes(id), "the peer in the node's orders mesh", 20_000)
 }
 
 /** Publish `facts` on the orders topic at `perSecond`, in bursts every 50 ms. */
@@ -114,14 +118,18 @@ function held(node: Inside, facts: SignedFact[]): number {
 async function joined(node: Inside): Promise<void> {
   const honest = await start()
   const now = Date.now()
-  await honest.api.call('market.place', { order: { side: 'bid', unit: 'pageview', quantity: 1, price: 4, window: { start: now, end: now + hour } } })
+  await honest.api.call('market.place', {
+    order: { side: 'bid', unit: 'pageview', quantity: 1, price: 4, window: { start: now, end: now + hour } },
+  })
   let caughtUp = false
   node.sync.addEventListener('outcome', ({ detail }) => {
     if (detail.peerCount > 0 && (detail.status === 'in-sync' || detail.status === 'reconciled')) caughtUp = true
   })
   await honest.api.call('node.connect', { address: node.status().listenAddresses[0] })
   await waitFor(() => caughtUp, 'the node to catch up with an honest peer', 20_000)
-  const order = (await node.api.call('market.place', { order: { side: 'ask', unit: 'pageview', quantity: 1, price: 5, window: { start: now, end: now + hour } } })) as OrderView
+  const order = (await node.api.call('market.place', {
+    order: { side: 'ask', unit: 'pageview', quantity: 1, price: 5, window: { start: now, end: now + hour } },
+  })) as OrderView
   expect(node.market.book.has(order.id)).toBe(true)
 }
 
@@ -142,16 +150,22 @@ describe('ingest budgets', () => {
     const elapsedSeconds = (Date.now() - startedAt) / 1000
     const taken = held(victim, flood)
     const bound = budget.burst + budget.ratePerSecond * elapsedSeconds
-    console.log(`[ingest-budget] ${flood.length} valid facts of fresh identities from one peer at 1,000/s: ${taken} taken in ${elapsedSeconds.toFixed(1)} s (budget bound ${Math.round(bound)})`)
+    console.log(
+      `[ingest-budget] ${flood.length} valid facts of fresh identities from one peer at 1,000/s: ${taken} taken in ${elapsedSeconds.toFixed(1)} s (budget bound ${Math.round(bound)})`,
+    )
     expect(taken).toBeGreaterThan(0)
     expect(taken).toBeLessThanOrEqual(bound)
     expect(taken).toBeLessThan(flood.length)
     // Still connected, still synced with: what it holds past its budget was simply not asked for.
-    expect(victim.host.getConnections().some((connection) => connection.remotePeer.equals(mallory.host.peerId))).toBe(true)
+    expect(victim.host.getConnections().some((connection) => connection.remotePeer.equals(mallory.host.peerId))).toBe(
+      true,
+    )
   }, 90_000)
 
   it('scores down, then disconnects, a peer that keeps sending past its budget', async () => {
-    const victim = await start({ budget: { perPeer: { ratePerSecond: 100, burst: 200 }, refusalsPerPenalty: 100, penaltiesBeforeDisconnect: 3 } })
+    const victim = await start({
+      budget: { perPeer: { ratePerSecond: 100, burst: 200 }, refusalsPerPenalty: 100, penaltiesBeforeDisconnect: 3 },
+    })
     await joined(victim)
     const flood = freshOrders(1_500, 2)
     const mallory = await startPeer([])
@@ -159,10 +173,16 @@ describe('ingest budgets', () => {
     const malloryId = mallory.host.peerId.toString()
     // The part of her gossip score the node sets itself (its penalties), read where gossipsub reads it:
     // gossipsub's own figure for a peer is cached and, once it is gone, kept only for a while.
-    const appScore = (victim.host.services.pubsub as unknown as { score: { params: { appSpecificScore(id: string): number } } }).score.params
+    const appScore = (
+      victim.host.services.pubsub as unknown as { score: { params: { appSpecificScore(id: string): number } } }
+    ).score.params
     expect(appScore.appSpecificScore(malloryId)).toBe(0)
     await publishAt(mallory.host, flood, 1_000)
-    await waitFor(() => victim.host.getConnections().every((connection) => !connection.remotePeer.equals(mallory.host.peerId)), 'the victim to disconnect the peer', 30_000)
+    await waitFor(
+      () => victim.host.getConnections().every((connection) => !connection.remotePeer.equals(mallory.host.peerId)),
+      'the victim to disconnect the peer',
+      30_000,
+    )
     expect(appScore.appSpecificScore(malloryId)).toBeLessThan(0)
     expect(held(victim, flood)).toBeLessThan(flood.length)
   }, 90_000)
@@ -194,7 +214,17 @@ describe('ingest budgets', () => {
     const market = Array.from({ length: 1_000 }, (_, index) => {
       const signer = owners[index % owners.length]!
       return signFact<OrderFact>(
-        { kind: 'order', owner: signer.owner, side: index % 2 === 0 ? 'bid' : 'ask', unit: 'flop', quantity: 1, price: 2_000 + index, window: { start: now, end: now + hour }, createdAt: now + index, expiresAt: now + 2 * hour },
+        {
+          kind: 'order',
+          owner: signer.owner,
+          side: index % 2 === 0 ? 'bid' : 'ask',
+          unit: 'flop',
+          quantity: 1,
+          price: 2_000 + index,
+          window: { start: now, end: now + hour },
+          createdAt: now + index,
+          expiresAt: now + 2 * hour,
+        },
         signer,
       )
     })
@@ -204,6 +234,8 @@ describe('ingest budgets', () => {
     await waitFor(() => held(victim, market) === market.length, 'the victim to take every relayed fact', 30_000)
     const gossip = victim.host.services.pubsub as unknown as GossipSub
     expect(gossip.getScore(relay.host.peerId.toString())).toBeGreaterThanOrEqual(0)
-    expect(victim.host.getConnections().some((connection) => connection.remotePeer.equals(relay.host.peerId))).toBe(true)
+    expect(victim.host.getConnections().some((connection) => connection.remotePeer.equals(relay.host.peerId))).toBe(
+      true,
+    )
   }, 90_000)
 })

@@ -21,14 +21,26 @@ interface Answer {
   body: string
 }
 
-function send(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function send(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { Host: `127.0.0.1:${port}`, ...options.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { Host: `127.0.0.1:${port}`, ...options.headers },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        )
       },
     )
     req.on('error', reject)
@@ -63,7 +75,9 @@ describe('the headless server', () => {
     const notUsed = async (): Promise<never> => {
       throw new Error('not used by these tests')
     }
-    const unusedHandlers = Object.fromEntries(Object.keys(commands).map((name) => [name, notUsed])) as unknown as ApiHandlers
+    const unusedHandlers = Object.fromEntries(
+      Object.keys(commands).map((name) => [name, notUsed]),
+    ) as unknown as ApiHandlers
     const api: ApiService = createApiService(
       {
         ...unusedHandlers,
@@ -84,7 +98,10 @@ describe('the headless server', () => {
     await removeDir(dataDir)
   })
 
-  const bearer = (): Record<string, string> => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' })
+  const bearer = (): Record<string, string> => ({
+    Authorization: `Bearer ${token}`,
+    'Content-Type': 'application/json',
+  })
 
   it('keeps its token in a file only this user can read', async () => {
     expect((await stat(join(dataDir, apiTokenFileName))).mode & 0o777).toBe(0o600)
@@ -94,10 +111,18 @@ describe('the headless server', () => {
 
   it('answers 401 without the token, for the page and for the API', async () => {
     expect((await send(server.port, '/')).status).toBe(401)
-    const answer = await send(server.port, '/api/call/settings.get', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
+    const answer = await send(server.port, '/api/call/settings.get', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    })
     expect(answer.status).toBe(401)
     expect(JSON.parse(answer.body)).toMatchObject({ error: { name: 'AccessDeniedError' } })
-    const wrong = await send(server.port, '/api/call/settings.get', { method: 'POST', headers: { Authorization: 'Bearer wrong', 'Content-Type': 'application/json' }, body: '{}' })
+    const wrong = await send(server.port, '/api/call/settings.get', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer wrong', 'Content-Type': 'application/json' },
+      body: '{}',
+    })
     expect(wrong.status).toBe(401)
     expect((await send(server.port, '/?token=wrong')).status).toBe(401)
   })
@@ -119,7 +144,9 @@ describe('the headless server', () => {
   it('answers 403 to a foreign Host (DNS rebinding) even with the token', async () => {
     const answer = await send(server.port, '/', { headers: { ...bearer(), Host: `evil.example:${server.port}` } })
     expect(answer.status).toBe(403)
-    expect((await send(server.port, '/', { headers: { ...bearer(), Host: `localhost:${server.port}` } })).status).toBe(200)
+    expect((await send(server.port, '/', { headers: { ...bearer(), Host: `localhost:${server.port}` } })).status).toBe(
+      200,
+    )
   })
 
   it('answers 403 to a foreign Origin even with the token', async () => {
@@ -148,41 +175,78 @@ describe('the headless server', () => {
   })
 
   it('answers API calls with results and with the named errors of the contract', async () => {
-    const ok = await send(server.port, '/api/call/settings.update', { method: 'POST', headers: bearer(), body: '{"theme":"dark"}' })
+    const ok = await send(server.port, '/api/call/settings.update', {
+      method: 'POST',
+      headers: bearer(),
+      body: '{"theme":"dark"}',
+    })
     expect(ok.status).toBe(200)
     expect(JSON.parse(ok.body)).toEqual({ result: { ...defaultSettings, theme: 'dark' } })
 
-    const invalid = await send(server.port, '/api/call/settings.update', { method: 'POST', headers: bearer(), body: '{"theme":"blue"}' })
+    const invalid = await send(server.port, '/api/call/settings.update', {
+      method: 'POST',
+      headers: bearer(),
+      body: '{"theme":"blue"}',
+    })
     expect(invalid.status).toBe(400)
     expect(JSON.parse(invalid.body)).toEqual({
-      error: { name: 'ValidationError', code: 'ERR_VALIDATION', message: 'theme must be one of system, light, dark', path: 'theme' },
+      error: {
+        name: 'ValidationError',
+        code: 'ERR_VALIDATION',
+        message: 'theme must be one of system, light, dark',
+        path: 'theme',
+      },
     })
 
-    const notJson = await send(server.port, '/api/call/settings.update', { method: 'POST', headers: bearer(), body: '{theme' })
+    const notJson = await send(server.port, '/api/call/settings.update', {
+      method: 'POST',
+      headers: bearer(),
+      body: '{theme',
+    })
     expect(notJson.status).toBe(400)
     expect(JSON.parse(notJson.body).error.message).toMatch(/not JSON/)
 
-    const unknown = await send(server.port, '/api/call/node.selfDestruct', { method: 'POST', headers: bearer(), body: '{}' })
+    const unknown = await send(server.port, '/api/call/node.selfDestruct', {
+      method: 'POST',
+      headers: bearer(),
+      body: '{}',
+    })
     expect(unknown.status).toBe(404)
     expect(JSON.parse(unknown.body).error.name).toBe('UnknownCommandError')
 
-    const unreachable = await send(server.port, '/api/call/node.connect', { method: 'POST', headers: bearer(), body: '{"address":"/ip4/127.0.0.1/tcp/1"}' })
+    const unreachable = await send(server.port, '/api/call/node.connect', {
+      method: 'POST',
+      headers: bearer(),
+      body: '{"address":"/ip4/127.0.0.1/tcp/1"}',
+    })
     expect(unreachable.status).toBe(502)
     expect(JSON.parse(unreachable.body).error.name).toBe('ConnectionError')
 
-    const form = await send(server.port, '/api/call/settings.get', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain' }, body: '{}' })
+    const form = await send(server.port, '/api/call/settings.get', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain' },
+      body: '{}',
+    })
     expect(form.status).toBe(415)
   })
 
   it('refuses a WebSocket from a foreign origin or without the token, and streams events to its own page', async () => {
-    const foreign = await openEvents(server.port, { Cookie: `cyclex_token_${server.port}=${token}`, Origin: 'http://evil.example' })
+    const foreign = await openEvents(server.port, {
+      Cookie: `cyclex_token_${server.port}=${token}`,
+      Origin: 'http://evil.example',
+    })
     expect(foreign.status).toBe(403)
     const anonymous = await openEvents(server.port, { Origin: `http://127.0.0.1:${server.port}` })
     expect(anonymous.status).toBe(401)
 
-    const own = await openEvents(server.port, { Cookie: `cyclex_token_${server.port}=${token}`, Origin: `http://127.0.0.1:${server.port}` })
+    const own = await openEvents(server.port, {
+      Cookie: `cyclex_token_${server.port}=${token}`,
+      Origin: `http://127.0.0.1:${server.port}`,
+    })
     expect(own.status).toBeUndefined()
-    const received = new Promise<ApiEvent>((resolve) => own.socket.once('message', (data) => resolve(JSON.parse((data as Buffer).toString('utf8')))))
+    const received = new Promise<ApiEvent>((resolve) =>
+      own.socket.once('message', (data) => resolve(JSON.parse((data as Buffer).toString('utf8')))),
+    )
     hub.emit({ type: 'settings.changed', data: { ...defaultSettings, displayName: 'Bench' } })
     expect(await received).toEqual({ type: 'settings.changed', data: { ...defaultSettings, displayName: 'Bench' } })
     own.socket.close()

@@ -21,23 +21,44 @@ describe('a silent seller', () => {
     await seller.join([buyer])
 
     const now = Date.now()
-    const ask = await seller.publish({ kind: 'order', owner: seller.key.owner, side: 'ask', unit: 'flop', quantity: 10, price: 9, window: { start: now - hour, end: now + 4 * hour }, createdAt: now, expiresAt: now + 4 * hour })
+    const ask = await seller.publish({
+      kind: 'order',
+      owner: seller.key.owner,
+      side: 'ask',
+      unit: 'flop',
+      quantity: 10,
+      price: 9,
+      window: { start: now - hour, end: now + 4 * hour },
+      createdAt: now,
+      expiresAt: now + 4 * hour,
+    })
     await waitFor(() => buyer.market.book.has(ask.id), 'the ask at the buyer')
-    const bid = (await buyer.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 10, window: { start: now, end: now + hour } } })) as OrderView
+    const bid = (await buyer.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 10, price: 10, window: { start: now, end: now + hour } },
+    })) as OrderView
 
     const ofKind = <K extends 'take' | 'decline'>(kind: K) =>
-      seller.received.filter((signed) => signed.fact.kind === kind && signed.fact.bid === bid.id) as SignedFact<K extends 'take' ? TakeFact : DeclineFact>[]
+      seller.received.filter((signed) => signed.fact.kind === kind && signed.fact.bid === bid.id) as SignedFact<
+        K extends 'take' ? TakeFact : DeclineFact
+      >[]
     await waitFor(() => ofKind('decline').length === 1, "the buyer's decline of the silent pair", 30_000)
     // Many epochs more: a take after the decline would have been signed by now.
     await new Promise((resolve) => setTimeout(resolve, 20 * 100 + takeTtlMs + clockSkewMs))
 
-    const takes = ofKind('take').map((signed) => signed.fact).sort((a, b) => a.createdAt - b.createdAt)
+    const takes = ofKind('take')
+      .map((signed) => signed.fact)
+      .sort((a, b) => a.createdAt - b.createdAt)
     const [decline] = ofKind('decline').map((signed) => signed.fact)
     expect(takes).toHaveLength(3)
     for (const [index, take] of takes.entries()) {
       expect(take.ask).toBe(ask.id)
-      expect(decline!.createdAt, `the decline after take ${index + 1} lapsed`).toBeGreaterThan(take.validUntil + clockSkewMs)
-      if (index > 0) expect(take.createdAt, `take ${index + 1} after take ${index} lapsed`).toBeGreaterThan(takes[index - 1]!.validUntil + clockSkewMs)
+      expect(decline!.createdAt, `the decline after take ${index + 1} lapsed`).toBeGreaterThan(
+        take.validUntil + clockSkewMs,
+      )
+      if (index > 0)
+        expect(take.createdAt, `take ${index + 1} after take ${index} lapsed`).toBeGreaterThan(
+          takes[index - 1]!.validUntil + clockSkewMs,
+        )
     }
     expect(ofKind('decline')).toHaveLength(1)
     expect(buyer.market.book.declinedAsks(buyer.market.book.order(bid.id)!)?.has(ask.id)).toBe(true)

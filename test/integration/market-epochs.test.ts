@@ -13,12 +13,19 @@ const hour = 3_600_000
 describe('the market epoch', () => {
   it('takes a proposal once when several epochs are asked for at once', async () => {
     // Epochs only when the test asks (a minute apart on the timer).
-    const [seller, buyer] = [await kit.node({ epochMs: 60_000, takeTtlMs: 10_000 }), await kit.node({ epochMs: 60_000, takeTtlMs: 10_000 })]
+    const [seller, buyer] = [
+      await kit.node({ epochMs: 60_000, takeTtlMs: 10_000 }),
+      await kit.node({ epochMs: 60_000, takeTtlMs: 10_000 }),
+    ]
     await buyer.api.call('node.connect', { address: seller.status().listenAddresses[0] })
     const now = Date.now()
-    const ask = (await seller.api.call('market.place', { order: { side: 'ask', unit: 'flop', quantity: 100, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
+    const ask = (await seller.api.call('market.place', {
+      order: { side: 'ask', unit: 'flop', quantity: 100, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+    })) as OrderView
     await waitFor(() => buyer.market.book.has(ask.id), 'the ask on the buyer', 30_000)
-    const bid = (await buyer.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 50, price: 10, window: { start: now, end: now + hour } } })) as OrderView
+    const bid = (await buyer.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 50, price: 10, window: { start: now, end: now + hour } },
+    })) as OrderView
     await Promise.all([buyer.market.runEpoch(), buyer.market.runEpoch(), buyer.market.runEpoch()])
     expect(buyer.market.book.takesOf(bid.id)).toHaveLength(1)
     expect(buyer.market.book.overCommitment(bid.id)).toBeUndefined()

@@ -32,17 +32,37 @@ describe('a seller that confirms more than its ask', () => {
     const mallory = await kit.rawPeer()
     const { key, publish } = mallory
     await mallory.join(honest)
-    const takeOf = (bid: string) => mallory.received.find((signed) => signed.fact.kind === 'take' && signed.fact.bid === bid) as (typeof mallory.received)[number] & { fact: TakeFact } | undefined
+    const takeOf = (bid: string) =>
+      mallory.received.find((signed) => signed.fact.kind === 'take' && signed.fact.bid === bid) as
+        ((typeof mallory.received)[number] & { fact: TakeFact }) | undefined
 
     const now = Date.now()
-    const ask = await publish({ kind: 'order', owner: key.owner, side: 'ask', unit: 'flop', quantity: 10, price: 9, window: { start: now - hour, end: now + 4 * hour }, createdAt: now, expiresAt: now + 4 * hour })
-    await waitFor(() => honest.every((node) => node.market.book.has(ask.id)), "Mallory's ask on every honest node", 20_000)
+    const ask = await publish({
+      kind: 'order',
+      owner: key.owner,
+      side: 'ask',
+      unit: 'flop',
+      quantity: 10,
+      price: 9,
+      window: { start: now - hour, end: now + 4 * hour },
+      createdAt: now,
+      expiresAt: now + 4 * hour,
+    })
+    await waitFor(
+      () => honest.every((node) => node.market.book.has(ask.id)),
+      "Mallory's ask on every honest node",
+      20_000,
+    )
 
     // Alice takes the ask; Mallory holds the take. Then Bob outbids Alice and takes the same ask.
     const window = { start: now, end: now + hour }
-    const aliceBid = (await alice.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 10, window } })) as OrderView
+    const aliceBid = (await alice.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 10, price: 10, window },
+    })) as OrderView
     await waitFor(() => takeOf(aliceBid.id) !== undefined, "Alice's take reaching Mallory", 20_000)
-    const bobBid = (await bob.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 11, window } })) as OrderView
+    const bobBid = (await bob.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 10, price: 11, window },
+    })) as OrderView
     await waitFor(() => takeOf(bobBid.id) !== undefined, "Bob's take reaching Mallory", 20_000)
     const aliceTake = takeOf(aliceBid.id)!
     const bobTake = takeOf(bobBid.id)!
@@ -53,11 +73,24 @@ describe('a seller that confirms more than its ask', () => {
     // Bob's take is confirmed first: it binds everywhere.
     const confirmedAt = Date.now()
     await publish({ kind: 'confirm', owner: key.owner, take: bobTake.id, createdAt: confirmedAt })
-    await waitFor(() => honest.every((node) => agreementsOf(node).some((a) => a.id === bobTake.id && a.status === 'binding')), "Bob's agreement binding on every node", 20_000)
+    await waitFor(
+      () => honest.every((node) => agreementsOf(node).some((a) => a.id === bobTake.id && a.status === 'binding')),
+      "Bob's agreement binding on every node",
+      20_000,
+    )
 
     // Then Alice's, backdated before Bob's (inside Alice's take's lifetime): 20 confirmed on an ask of 10.
-    await publish({ kind: 'confirm', owner: key.owner, take: aliceTake.id, createdAt: Math.max(aliceTake.fact.createdAt, confirmedAt - 1) })
-    await waitFor(() => honest.every((node) => agreementsOf(node).length === 2), 'both agreements on every node', 20_000)
+    await publish({
+      kind: 'confirm',
+      owner: key.owner,
+      take: aliceTake.id,
+      createdAt: Math.max(aliceTake.fact.createdAt, confirmedAt - 1),
+    })
+    await waitFor(
+      () => honest.every((node) => agreementsOf(node).length === 2),
+      'both agreements on every node',
+      20_000,
+    )
 
     for (const node of honest) {
       const byId = new Map(agreementsOf(node).map((a) => [a.id, a]))
@@ -70,14 +103,19 @@ describe('a seller that confirms more than its ask', () => {
       expect(proofs[0]).toMatchObject({ party: key.owner, order: ask.id, side: 'ask', quantity: 10, committed: 20 })
     }
     // Bob is told his agreement turned void, and why; his node refuses to run a job on it.
-    await waitFor(() => bobEvents.some((event) => event.type === 'market.agreementVoided'), "Bob's node telling him the agreement is void")
+    await waitFor(
+      () => bobEvents.some((event) => event.type === 'market.agreementVoided'),
+      "Bob's node telling him the agreement is void",
+    )
     const voided = bobEvents.find((event) => event.type === 'market.agreementVoided')!.data
     expect(voided).toMatchObject({ id: bobTake.id, role: 'buyer', status: 'void', voidReason: 'ask-overfilled' })
     expect(voided.voidExplanation).toContain('confirmed more than its ask')
     // Every honest node blocks Mallory on its own (the default setting), and lists why.
     await waitFor(async () => {
       for (const node of honest) {
-        const { peers } = (await node.api.call('members.blocked', {})) as { peers: { peerId: string; overCommitted: number }[] }
+        const { peers } = (await node.api.call('members.blocked', {})) as {
+          peers: { peerId: string; overCommitted: number }[]
+        }
         if (!peers.some((peer) => peer.peerId === key.owner && peer.overCommitted === 1)) return false
       }
       return true

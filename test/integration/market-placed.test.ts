@@ -21,7 +21,13 @@ describe('market.placed', () => {
     const node = (await startTestNode({ dataDir })) as CyclexNode & { market: MarketService }
     running.push(node)
     const now = Date.now()
-    const draft: OrderDraft = { side: 'bid', unit: 'flop', quantity: 7, price: 12, window: { start: now, end: now + 3_600_000 } }
+    const draft: OrderDraft = {
+      side: 'bid',
+      unit: 'flop',
+      quantity: 7,
+      price: 12,
+      window: { start: now, end: now + 3_600_000 },
+    }
     const createdAt = now - 5
 
     expect(node.market.placed(draft, createdAt)).toBeUndefined()

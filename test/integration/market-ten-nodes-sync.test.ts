@@ -3,7 +3,16 @@
 // halves that trade apart converge when the partition heals. All end with the same digest and the same
 // agreements, and no order is ever over-filled on any node (test/helpers/market-network.ts).
 import { afterEach, describe, expect, it } from 'vitest'
-import { agreementKey, connectAlong, expectConvergence, MarketNodes, place, placeRandomOrders, summary, type Placed } from '../helpers/market-network'
+import {
+  agreementKey,
+  connectAlong,
+  expectConvergence,
+  MarketNodes,
+  place,
+  placeRandomOrders,
+  summary,
+  type Placed,
+} from '../helpers/market-network'
 import { seededRandom, sparseTopology } from '../helpers/seeded-random'
 import { waitFor } from '../helpers/nodes'
 
@@ -27,11 +36,17 @@ describe('ten nodes through a late join and a partition', () => {
     const late = await network.start()
     await late.api.call('node.connect', { address: random.pick(nodes).status().listenAddresses[0] })
     const everyone = [...nodes, late]
-    await waitFor(async () => (await summary(late)).digest === (await summary(nodes[0]!)).digest, 'the late joiner to fetch the whole state', 20_000)
+    await waitFor(
+      async () => (await summary(late)).digest === (await summary(nodes[0]!)).digest,
+      'the late joiner to fetch the whole state',
+      20_000,
+    )
     const bid = await place(late, 'bid', 20, 75, 'pageview')
     placed.set(bid.id, bid)
     const list = await expectConvergence(everyone, placed, 30_000)
-    expect(list.filter((agreement) => agreement.bid === bid.id)).toMatchObject([{ ask: fresh.id, quantity: 20, buyer: late.peerId }])
+    expect(list.filter((agreement) => agreement.bid === bid.id)).toMatchObject([
+      { ask: fresh.id, quantity: 20, buyer: late.peerId },
+    ])
   })
 
   it('two halves trade apart, then converge through sync when the partition heals', { timeout: 60_000 }, async () => {
@@ -54,7 +69,9 @@ describe('ten nodes through a late join and a partition', () => {
 
     // Heal across two random edges.
     for (let edge = 0; edge < 2; edge++) {
-      await random.pick(halves[0]!).api.call('node.connect', { address: random.pick(halves[1]!).status().listenAddresses[0] })
+      await random
+        .pick(halves[0]!)
+        .api.call('node.connect', { address: random.pick(halves[1]!).status().listenAddresses[0] })
     }
     const list = await expectConvergence(nodes, placed, 45_000)
     for (const side of apart) {

@@ -5,7 +5,15 @@
 //
 // Every run is seeded (the seed is in the test's name). CYCLEX_LONG=1 runs more seeds.
 import { afterEach, describe, expect, it } from 'vitest'
-import { expectConvergence, expectPartialFills, connectAlong, MarketNodes, placeRandomOrders, summary, type Placed } from '../helpers/market-network'
+import {
+  expectConvergence,
+  expectPartialFills,
+  connectAlong,
+  MarketNodes,
+  placeRandomOrders,
+  summary,
+  type Placed,
+} from '../helpers/market-network'
 import { seededRandom, sparseTopology } from '../helpers/seeded-random'
 
 const long = process.env.CYCLEX_LONG === '1'

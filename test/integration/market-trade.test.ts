@@ -28,7 +28,10 @@ async function summary(node: CyclexNode): Promise<MarketSummary> {
 /** Connect, and wait until each gossips the market's topics with the other. */
 async function connect(from: CyclexNode, to: CyclexNode): Promise<void> {
   await from.api.call('node.connect', { address: to.status().listenAddresses[0] })
-  await waitFor(async () => (await summary(from)).gossipPeers > 0 && (await summary(to)).gossipPeers > 0, 'the gossip mesh')
+  await waitFor(
+    async () => (await summary(from)).gossipPeers > 0 && (await summary(to)).gossipPeers > 0,
+    'the gossip mesh',
+  )
 }
 
 const hour = 3_600_000
@@ -46,12 +49,22 @@ describe('the market across nodes', () => {
     const ask = (await seller.api.call('market.place', {
       order: { side: 'ask', unit: 'flop', quantity: 500, price: 9, window: { start: now - hour, end: now + 4 * hour } },
     })) as OrderView
-    await waitFor(async () => ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer')
+    await waitFor(
+      async () =>
+        ((await buyer.api.call('market.book', {})) as { orders: OrderView[] }).orders.some(
+          (order) => order.id === ask.id,
+        ),
+      'the ask to reach the buyer',
+    )
     const bid = (await buyer.api.call('market.place', {
       order: { side: 'bid', unit: 'flop', quantity: 200, price: 10, window: { start: now, end: now + hour } },
     })) as OrderView
 
-    await waitFor(async () => (await agreements(seller)).length === 1 && (await agreements(buyer)).length === 1, 'the agreement on both nodes', 15_000)
+    await waitFor(
+      async () => (await agreements(seller)).length === 1 && (await agreements(buyer)).length === 1,
+      'the agreement on both nodes',
+      15_000,
+    )
     const [onSeller] = await agreements(seller)
     const [onBuyer] = await agreements(buyer)
     expect(onSeller).toMatchObject({ bid: bid.id, ask: ask.id, quantity: 200, price: 9, role: 'seller', total: '1800' })
@@ -66,14 +79,21 @@ describe('the market across nodes', () => {
     }, 'both nodes to hold the same four facts (order, order, take, confirm)')
   })
 
-  it('refuses a malformed order with the core\'s own message and path', async () => {
+  it("refuses a malformed order with the core's own message and path", async () => {
     const node = await start()
     const now = Date.now()
     await expect(
-      node.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 5, window: { start: now + hour, end: now } } }),
-    ).rejects.toMatchObject({ path: 'window.end', message: expect.stringMatching(/window.end must be after window.start/) })
+      node.api.call('market.place', {
+        order: { side: 'bid', unit: 'flop', quantity: 10, price: 5, window: { start: now + hour, end: now } },
+      }),
+    ).rejects.toMatchObject({
+      path: 'window.end',
+      message: expect.stringMatching(/window.end must be after window.start/),
+    })
     await expect(
-      node.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 10, price: 5.5, window: { start: now, end: now + hour } } }),
+      node.api.call('market.place', {
+        order: { side: 'bid', unit: 'flop', quantity: 10, price: 5.5, window: { start: now, end: now + hour } },
+      }),
     ).rejects.toMatchObject({ path: 'price', message: expect.stringMatching(/whole number of micro-credits/) })
   })
 })

@@ -45,7 +45,8 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
   let homesReadyAt = 0
 
   const status = (node: NamespacedNode) => node.call<NodeStatus>('node.status')
-  const connectedTo = async (node: NamespacedNode, peerId: string) => (await status(node)).peers.some((peer) => peer.peerId === peerId)
+  const connectedTo = async (node: NamespacedNode, peerId: string) =>
+    (await status(node)).peers.some((peer) => peer.peerId === peerId)
   const startNode = async (namespace: string, config: NodeConfig): Promise<NamespacedNode> => {
     const node = await NamespacedNode.start(namespace, config)
     nodes.push(node)
@@ -113,51 +114,95 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
     const { reachability } = await status(publicNode)
     expect(reachability.status).toBe('public')
     expect(reachability.relayService?.reservations).toBe(3)
-    expect((await status(seller)).reachability.relayAddresses.some((address) => address.includes(`/p2p/${publicNode.peerId}/p2p-circuit`))).toBe(true)
+    expect(
+      (await status(seller)).reachability.relayAddresses.some((address) =>
+        address.includes(`/p2p/${publicNode.peerId}/p2p-circuit`),
+      ),
+    ).toBe(true)
   }, 90_000)
 
-  it('the homes agree on a trade through the public node, and the buyer\'s job runs on the seller', async () => {
+  it("the homes agree on a trade through the public node, and the buyer's job runs on the seller", async () => {
     for (const home of [seller, buyer]) {
-      await waitFor(async () => (await home.call<MarketSummary>('market.summary')).gossipPeers >= 1, 'a home to gossip with the public node', 60_000)
+      await waitFor(
+        async () => (await home.call<MarketSummary>('market.summary')).gossipPeers >= 1,
+        'a home to gossip with the public node',
+        60_000,
+      )
     }
     const now = Date.now()
-    const ask = await seller.call<OrderView>('market.place', { order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } } })
-    await waitFor(async () => (await buyer.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer', 60_000)
+    const ask = await seller.call<OrderView>('market.place', {
+      order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+    })
+    await waitFor(
+      async () =>
+        (await buyer.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id),
+      'the ask to reach the buyer',
+      60_000,
+    )
     // From the public node's spawn: three processes start, the homes dial it, reserve, join the mesh.
     note('start to first book across NATs (ms)', Date.now() - startedAt)
     note('homes started to first book (ms)', Date.now() - homesReadyAt)
     await seller.call('benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitFor(async () => (await seller.call('benchmark.profile')) !== null, "the seller's benchmark profile", 90_000)
+    await waitFor(
+      async () => (await seller.call('benchmark.profile')) !== null,
+      "the seller's benchmark profile",
+      90_000,
+    )
     await seller.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
-    await buyer.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } } })
-    const agreementOf = async (node: NamespacedNode) => (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements.find((each) => each.ask === ask.id)
-    await waitFor(async () => (await agreementOf(seller)) !== undefined && (await agreementOf(buyer)) !== undefined, 'the agreement on both homes', 60_000)
+    await buyer.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } },
+    })
+    const agreementOf = async (node: NamespacedNode) =>
+      (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements.find(
+        (each) => each.ask === ask.id,
+      )
+    await waitFor(
+      async () => (await agreementOf(seller)) !== undefined && (await agreementOf(buyer)) !== undefined,
+      'the agreement on both homes',
+      60_000,
+    )
     const agreement = (await agreementOf(buyer))!
 
     const before = lab.publicInterfaceBytes()
     const jobStartedAt = Date.now()
-    const result = await buyer.call<JobResult>('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
+    const result = await buyer.call<JobResult>('delivery.submitJob', {
+      agreement: agreement.id,
+      sample: 'pi',
+      args: ['200000'],
+      gflopBudget: 1,
+    })
     const after = lab.publicInterfaceBytes()
     // The same time again with no job: what gossip and pings cost meanwhile, to take off.
     await new Promise((resolve) => setTimeout(resolve, Date.now() - jobStartedAt))
     const idle = lab.publicInterfaceBytes()
     expect(result.state, result.reason ?? '').toBe('completed')
     expect(Buffer.from(result.stdout, 'base64').toString('utf8')).toMatch(/^pi=\d\.\d{6} samples=200000 hits=\d+\n$/)
-    note('bytes through the public host during the job (both ways)', after.received - before.received + after.sent - before.sent)
+    note(
+      'bytes through the public host during the job (both ways)',
+      after.received - before.received + after.sent - before.sent,
+    )
     const jobBytes = after.received - before.received + after.sent - before.sent
-    note('bytes through the public host during the job, less as long idle after it (the relayed job)', jobBytes - (idle.received - after.received + idle.sent - after.sent))
+    note(
+      'bytes through the public host during the job, less as long idle after it (the relayed job)',
+      jobBytes - (idle.received - after.received + idle.sent - after.sent),
+    )
 
     const sellerSeen = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)
     expect(sellerSeen?.kind).toBeDefined()
-    note(`buyer (${lab.homes[1]!.kind} NAT) to seller (${lab.homes[0]!.kind} NAT) connection`, sellerSeen?.kind ?? 'none')
+    note(
+      `buyer (${lab.homes[1]!.kind} NAT) to seller (${lab.homes[0]!.kind} NAT) connection`,
+      sellerSeen?.kind ?? 'none',
+    )
 
     // A job past the relay's data limit cannot get through the relayed connection: the buyer is told
     // so, in words that name the relay, instead of waiting. (Not a valid module: it never arrives.)
     const module = Buffer.alloc(4 * relayDataLimitBytes, 1).toString('base64')
-    const outcome = await buyer.call<JobResult>('delivery.submitJob', { agreement: agreement.id, module, gflopBudget: 1 }).then(
-      (tooLarge) => tooLarge.reason ?? `ended ${tooLarge.state}`,
-      (error: unknown) => (error as Error).message,
-    )
+    const outcome = await buyer
+      .call<JobResult>('delivery.submitJob', { agreement: agreement.id, module, gflopBudget: 1 })
+      .then(
+        (tooLarge) => tooLarge.reason ?? `ended ${tooLarge.state}`,
+        (error: unknown) => (error as Error).message,
+      )
     console.log(`[nat-figures] a job past the relay's limit: ${outcome}`)
     expect(outcome).toMatch(/relay/)
   }, 240_000)
@@ -165,10 +210,20 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
   it("two homes behind cone NATs: the relayed connection is hole-punched and the buyer's job runs on the direct one", async () => {
     const now = Date.now()
     // Room for the neighbour's bid even if a bid of the buyer's is still open (the test before failed).
-    const ask = await seller.call<OrderView>('market.place', { order: { side: 'ask', unit: 'flop', quantity: 40, price: 9, window: { start: now - hour, end: now + 4 * hour } } })
-    await waitFor(async () => (await neighbour.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id), 'the ask to reach the neighbour', 60_000)
-    await neighbour.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } } })
-    const agreements = async (node: NamespacedNode) => (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements
+    const ask = await seller.call<OrderView>('market.place', {
+      order: { side: 'ask', unit: 'flop', quantity: 40, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+    })
+    await waitFor(
+      async () =>
+        (await neighbour.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id),
+      'the ask to reach the neighbour',
+      60_000,
+    )
+    await neighbour.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } },
+    })
+    const agreements = async (node: NamespacedNode) =>
+      (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements
     let bought: AgreementView | undefined
     await waitFor(
       async () => {
@@ -183,15 +238,32 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
     // the punch (network/hole-punch.ts).
     const sellerSeen = async () => (await status(neighbour)).peers.find((peer) => peer.peerId === seller.peerId)
     const relayedAt = Date.now()
-    await neighbour.call('node.connect', { address: `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}/p2p-circuit/p2p/${seller.peerId}` })
-    await waitFor(async () => (await sellerSeen())?.kind === 'hole-punched', 'the relayed connection to be hole-punched', 60_000)
+    await neighbour.call('node.connect', {
+      address: `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}/p2p-circuit/p2p/${seller.peerId}`,
+    })
+    await waitFor(
+      async () => (await sellerSeen())?.kind === 'hole-punched',
+      'the relayed connection to be hole-punched',
+      60_000,
+    )
     note('relayed connection to hole-punched, cone NAT to cone NAT (ms)', Date.now() - relayedAt)
     // The relayed connection closes once nothing runs on it; only the direct one is left.
-    await waitFor(async () => (await sellerSeen())?.addresses.every((address) => !address.includes('/p2p-circuit')) === true, 'the relayed connection to close', 30_000)
-    expect((await sellerSeen())?.addresses.some((address) => address.startsWith(`/ip4/${lab.homes[0]!.publicAddress}/tcp/`))).toBe(true)
+    await waitFor(
+      async () => (await sellerSeen())?.addresses.every((address) => !address.includes('/p2p-circuit')) === true,
+      'the relayed connection to close',
+      30_000,
+    )
+    expect(
+      (await sellerSeen())?.addresses.some((address) => address.startsWith(`/ip4/${lab.homes[0]!.publicAddress}/tcp/`)),
+    ).toBe(true)
     expect((await status(seller)).peers.find((peer) => peer.peerId === neighbour.peerId)?.kind).toBe('hole-punched')
 
-    const result = await neighbour.call<JobResult>('delivery.submitJob', { agreement: bought!.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
+    const result = await neighbour.call<JobResult>('delivery.submitJob', {
+      agreement: bought!.id,
+      sample: 'pi',
+      args: ['200000'],
+      gflopBudget: 1,
+    })
     expect(result.state, result.reason ?? '').toBe('completed')
     expect(Buffer.from(result.stdout, 'base64').toString('utf8')).toMatch(/^pi=\d\.\d{6} samples=200000 hits=\d+\n$/)
     const after = await sellerSeen()
@@ -200,28 +272,56 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
   }, 240_000)
 
   it('a home behind the symmetric NAT stays relayed: its punch cannot predict the port', async () => {
-    await waitFor(async () => (await status(buyer)).reachability.relays.includes(publicNode.peerId), 'the buyer to hold a reservation', 60_000)
-    await buyer.call('node.connect', { address: `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}/p2p-circuit/p2p/${seller.peerId}` }).catch(() => undefined)
+    await waitFor(
+      async () => (await status(buyer)).reachability.relays.includes(publicNode.peerId),
+      'the buyer to hold a reservation',
+      60_000,
+    )
+    await buyer
+      .call('node.connect', {
+        address: `/ip4/${publicNodeAddress}/tcp/${port}/p2p/${publicNode.peerId}/p2p-circuit/p2p/${seller.peerId}`,
+      })
+      .catch(() => undefined)
     // The seller tried to punch when the buyer's job came through the relay, and failed; it leaves this
     // peer's relayed connections alone for 5 minutes after that (hole-punch.ts). Were it to try, three
     // tries take 5 s each at most; this waits for them.
     await new Promise((resolve) => setTimeout(resolve, 20_000))
     const kind = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)?.kind
-    note(`hole punch from a ${lab.homes[1]!.kind} NAT to a cone NAT`, kind === 'hole-punched' ? 'succeeded' : `not made (${kind ?? 'no connection'})`)
+    note(
+      `hole punch from a ${lab.homes[1]!.kind} NAT to a cone NAT`,
+      kind === 'hole-punched' ? 'succeeded' : `not made (${kind ?? 'no connection'})`,
+    )
     expect(kind).toBe('relayed')
   }, 120_000)
 
   it('after the public node restarts, every home is connected to it again within 30 s', async () => {
     await publicNode.stop()
     nodes.splice(nodes.indexOf(publicNode), 1)
-    for (const home of [seller, buyer, neighbour]) await waitFor(async () => !(await connectedTo(home, publicNode.peerId)), 'a home to notice the public node gone', 60_000)
+    for (const home of [seller, buyer, neighbour])
+      await waitFor(
+        async () => !(await connectedTo(home, publicNode.peerId)),
+        'a home to notice the public node gone',
+        60_000,
+      )
     const restartedAt = Date.now()
     publicNode = await startNode(lab.publicNamespace, publicConfig)
-    await Promise.all([seller, buyer, neighbour].map((home) => waitFor(async () => connectedTo(home, publicNode.peerId), 'a home to reconnect to the restarted public node', 30_000)))
+    await Promise.all(
+      [seller, buyer, neighbour].map((home) =>
+        waitFor(
+          async () => connectedTo(home, publicNode.peerId),
+          'a home to reconnect to the restarted public node',
+          30_000,
+        ),
+      ),
+    )
     note('public node restart to every home reconnected (ms, after its start)', Date.now() - restartedAt)
     // ...and they hold relay reservations on it again.
     for (const home of [seller, buyer]) {
-      await waitFor(async () => (await status(home)).reachability.relays.includes(publicNode.peerId), 'a home to reserve on the restarted relay', 60_000)
+      await waitFor(
+        async () => (await status(home)).reachability.relays.includes(publicNode.peerId),
+        'a home to reserve on the restarted relay',
+        60_000,
+      )
     }
   }, 180_000)
 })

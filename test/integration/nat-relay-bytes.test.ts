@@ -18,7 +18,7 @@ const hour = 3_600_000
 const market = { epochMs: 200, takeTtlMs: 3_000, clockSkewMs: 1_000 }
 const jobs = 3
 
-describe.skipIf(unavailable !== null)('a relay\'s bytes per job', () => {
+describe.skipIf(unavailable !== null)("a relay's bytes per job", () => {
   let lab: NatLab
   let relayNamespace: string
   const dirs: string[] = []
@@ -28,7 +28,11 @@ describe.skipIf(unavailable !== null)('a relay\'s bytes per job', () => {
   let buyer: NamespacedNode
 
   const status = (node: NamespacedNode) => node.call<NodeStatus>('node.status')
-  const start = async (namespace: string, config: NodeConfig | { listen: string[] }, script?: string): Promise<NamespacedNode> => {
+  const start = async (
+    namespace: string,
+    config: NodeConfig | { listen: string[] },
+    script?: string,
+  ): Promise<NamespacedNode> => {
     const node = await NamespacedNode.start(namespace, config, 60_000, script)
     nodes.push(node)
     return node
@@ -47,10 +51,28 @@ describe.skipIf(unavailable !== null)('a relay\'s bytes per job', () => {
     lab = NatLab.create(['cone', 'cone'])
     process.once('exit', () => lab.remove())
     relayNamespace = lab.addPublicHost(secondPublicAddress)
-    const hub = await start(lab.publicNamespace, { dataDir: await dir(), listen: ['/ip4/0.0.0.0/tcp/4001'], announce: [`/ip4/${publicNodeAddress}/tcp/4001`], mdns: false, inMemoryStore: true, market })
+    const hub = await start(lab.publicNamespace, {
+      dataDir: await dir(),
+      listen: ['/ip4/0.0.0.0/tcp/4001'],
+      announce: [`/ip4/${publicNodeAddress}/tcp/4001`],
+      mdns: false,
+      inMemoryStore: true,
+      market,
+    })
     relay = await start(relayNamespace, { listen: ['/ip4/0.0.0.0/tcp/4002'] }, 'bare-relay.ts')
-    const bootstrap = [`/ip4/${publicNodeAddress}/tcp/4001/p2p/${hub.peerId}`, `/ip4/${secondPublicAddress}/tcp/4002/p2p/${relay.peerId}`]
-    const home = async (index: number) => start(lab.homes[index]!.namespace, { dataDir: await dir(), listen: ['/ip4/0.0.0.0/tcp/4001'], bootstrap, mdns: false, inMemoryStore: true, market })
+    const bootstrap = [
+      `/ip4/${publicNodeAddress}/tcp/4001/p2p/${hub.peerId}`,
+      `/ip4/${secondPublicAddress}/tcp/4002/p2p/${relay.peerId}`,
+    ]
+    const home = async (index: number) =>
+      start(lab.homes[index]!.namespace, {
+        dataDir: await dir(),
+        listen: ['/ip4/0.0.0.0/tcp/4001'],
+        bootstrap,
+        mdns: false,
+        inMemoryStore: true,
+        market,
+      })
     ;[seller, buyer] = await Promise.all([home(0), home(1)])
   }, 180_000)
 
@@ -60,20 +82,48 @@ describe.skipIf(unavailable !== null)('a relay\'s bytes per job', () => {
     await Promise.all(dirs.map(removeDir))
   }, 60_000)
 
-  it('counts the bytes through the relay\'s host while the buyer runs jobs on the seller through it', async () => {
+  it("counts the bytes through the relay's host while the buyer runs jobs on the seller through it", async () => {
     for (const home of [seller, buyer]) {
-      await waitFor(async () => (await status(home)).reachability.relays.includes(relay.peerId), 'a home to reserve on the bare relay', 60_000)
-      await waitFor(async () => (await home.call<MarketSummary>('market.summary')).gossipPeers >= 1, 'a home to gossip with the hub', 60_000)
+      await waitFor(
+        async () => (await status(home)).reachability.relays.includes(relay.peerId),
+        'a home to reserve on the bare relay',
+        60_000,
+      )
+      await waitFor(
+        async () => (await home.call<MarketSummary>('market.summary')).gossipPeers >= 1,
+        'a home to gossip with the hub',
+        60_000,
+      )
     }
     await seller.call('benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitFor(async () => (await seller.call('benchmark.profile')) !== null, "the seller's benchmark profile", 90_000)
+    await waitFor(
+      async () => (await seller.call('benchmark.profile')) !== null,
+      "the seller's benchmark profile",
+      90_000,
+    )
     await seller.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
     const now = Date.now()
-    const ask = await seller.call<OrderView>('market.place', { order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } } })
-    await waitFor(async () => (await buyer.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id), 'the ask to reach the buyer', 60_000)
-    await buyer.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } } })
-    const agreementOf = async (node: NamespacedNode) => (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements.find((each) => each.ask === ask.id)
-    await waitFor(async () => (await agreementOf(seller)) !== undefined && (await agreementOf(buyer)) !== undefined, 'the agreement on both homes', 60_000)
+    const ask = await seller.call<OrderView>('market.place', {
+      order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+    })
+    await waitFor(
+      async () =>
+        (await buyer.call<{ orders: OrderView[] }>('market.book')).orders.some((order) => order.id === ask.id),
+      'the ask to reach the buyer',
+      60_000,
+    )
+    await buyer.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now - 1000, end: now + hour } },
+    })
+    const agreementOf = async (node: NamespacedNode) =>
+      (await node.call<{ agreements: AgreementView[] }>('market.agreements')).agreements.find(
+        (each) => each.ask === ask.id,
+      )
+    await waitFor(
+      async () => (await agreementOf(seller)) !== undefined && (await agreementOf(buyer)) !== undefined,
+      'the agreement on both homes',
+      60_000,
+    )
     const agreement = (await agreementOf(buyer))!
 
     // The relay's own traffic with nothing relayed: pings and identify with the two homes.
@@ -86,11 +136,18 @@ describe.skipIf(unavailable !== null)('a relay\'s bytes per job', () => {
     for (let job = 1; job <= jobs; job++) {
       const before = bytes()
       const startedAt = Date.now()
-      const result = await buyer.call<JobResult>('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['200000'], gflopBudget: 1 })
+      const result = await buyer.call<JobResult>('delivery.submitJob', {
+        agreement: agreement.id,
+        sample: 'pi',
+        args: ['200000'],
+        gflopBudget: 1,
+      })
       const tookMs = Date.now() - startedAt
       expect(result.state, result.reason ?? '').toBe('completed')
       const relayed = bytes() - before - idlePerMs * tookMs
-      console.log(`[nat-figures] relay bytes for job ${job}${job === 1 ? ' (the first: opens a relayed connection)' : ''}: ${Math.round(relayed)} B in ${tookMs} ms`)
+      console.log(
+        `[nat-figures] relay bytes for job ${job}${job === 1 ? ' (the first: opens a relayed connection)' : ''}: ${Math.round(relayed)} B in ${tookMs} ms`,
+      )
     }
     const sellerSeen = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)
     expect(sellerSeen).toMatchObject({ kind: 'relayed', relay: relay.peerId })

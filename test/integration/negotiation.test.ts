@@ -31,7 +31,11 @@ interface TestNode {
 async function start(options: { dataDir?: string; onDisk?: boolean } = {}): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await makeTempDir())
   if (!dirs.includes(dataDir)) dirs.push(dataDir)
-  const node = await startTestNode({ dataDir, inMemoryStore: !options.onDisk, market: { epochMs: 200, takeTtlMs: 3_000 } })
+  const node = await startTestNode({
+    dataDir,
+    inMemoryStore: !options.onDisk,
+    market: { epochMs: 200, takeTtlMs: 3_000 },
+  })
   running.push(node)
   const events: ApiEvent[] = []
   node.api.subscribe((event) => events.push(event))
@@ -49,7 +53,10 @@ async function summary(node: CyclexNode): Promise<MarketSummary> {
 
 async function connect(from: CyclexNode, to: CyclexNode): Promise<void> {
   await from.api.call('node.connect', { address: to.status().listenAddresses[0] })
-  await waitFor(async () => (await summary(from)).gossipPeers > 0 && (await summary(to)).gossipPeers > 0, 'the gossip mesh')
+  await waitFor(
+    async () => (await summary(from)).gossipPeers > 0 && (await summary(to)).gossipPeers > 0,
+    'the gossip mesh',
+  )
 }
 
 async function sameState(a: CyclexNode, b: CyclexNode): Promise<boolean> {
@@ -90,12 +97,15 @@ async function bidUnderAsk(
 }
 
 function negotiationEvents(events: ApiEvent[], bid: string, ask: string): NegotiationView[] {
-  return events.flatMap((event) => (event.type === 'market.negotiation' && event.data.bid === bid && event.data.ask === ask ? [event.data] : []))
+  return events.flatMap((event) =>
+    event.type === 'market.negotiation' && event.data.bid === bid && event.data.ask === ask ? [event.data] : [],
+  )
 }
 
 function endedOutcome(events: ApiEvent[], bid: string, ask: string): string | undefined {
   for (const event of events) {
-    if (event.type === 'market.negotiationEnded' && event.data.bid === bid && event.data.ask === ask) return event.data.outcome
+    if (event.type === 'market.negotiationEnded' && event.data.bid === bid && event.data.ask === ask)
+      return event.data.outcome
   }
   return undefined
 }
@@ -115,7 +125,9 @@ async function policies(node: CyclexNode): Promise<NegotiationPolicy[]> {
 /** Both nodes told of the pair, each with its own side as `mine`. */
 async function bothTold(seller: TestNode, buyer: TestNode, bid: OrderView, ask: OrderView): Promise<void> {
   await waitFor(
-    () => negotiationEvents(seller.events, bid.id, ask.id).length > 0 && negotiationEvents(buyer.events, bid.id, ask.id).length > 0,
+    () =>
+      negotiationEvents(seller.events, bid.id, ask.id).length > 0 &&
+      negotiationEvents(buyer.events, bid.id, ask.id).length > 0,
     'the negotiation event on both nodes',
   )
 }
@@ -146,20 +158,34 @@ describe('negotiation across nodes', () => {
       deadline,
     })
 
-    await expect(buyer.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 1001 })).rejects.toMatchObject({
+    await expect(
+      buyer.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 1001 }),
+    ).rejects.toMatchObject({
       path: 'price',
       message: expect.stringMatching(/past the ask's price 1000/),
     })
-    await expect(seller.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 1001 })).rejects.toMatchObject({
+    await expect(
+      seller.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 1001 }),
+    ).rejects.toMatchObject({
       path: 'price',
       message: expect.stringMatching(/your ask is at 1000, so offer less/),
     })
 
-    const raised = (await buyer.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 950 })) as OrderView
+    const raised = (await buyer.node.api.call('market.counterOffer', {
+      bid: bid.id,
+      ask: ask.id,
+      price: 950,
+    })) as OrderView
     expect(raised).toMatchObject({ id: bid.id, price: 950 })
     // The seller sees the counter-offer as a new offer in the pair's history, and the pair still negotiates.
     await waitFor(
-      () => seller.events.some((event) => event.type === 'market.negotiationOffer' && event.data.offer.price === 950 && event.data.offer.by === 'buyer'),
+      () =>
+        seller.events.some(
+          (event) =>
+            event.type === 'market.negotiationOffer' &&
+            event.data.offer.price === 950 &&
+            event.data.offer.by === 'buyer',
+        ),
       'the counter-offer to reach the seller',
     )
     expect(await agreements(seller.node)).toEqual([])
@@ -170,10 +196,27 @@ describe('negotiation across nodes', () => {
       'the agreement on both nodes',
       15_000,
     )
-    expect((await agreements(buyer.node))[0]).toMatchObject({ bid: bid.id, ask: ask.id, quantity: 40, price: 1000, role: 'buyer' })
-    expect((await agreements(seller.node))[0]).toMatchObject({ bid: bid.id, ask: ask.id, quantity: 40, price: 1000, role: 'seller' })
+    expect((await agreements(buyer.node))[0]).toMatchObject({
+      bid: bid.id,
+      ask: ask.id,
+      quantity: 40,
+      price: 1000,
+      role: 'buyer',
+    })
+    expect((await agreements(seller.node))[0]).toMatchObject({
+      bid: bid.id,
+      ask: ask.id,
+      quantity: 40,
+      price: 1000,
+      role: 'seller',
+    })
     // Each node tells of the end at its next epoch, which may come after the confirm reached it.
-    await waitFor(() => endedOutcome(seller.events, bid.id, ask.id) !== undefined && endedOutcome(buyer.events, bid.id, ask.id) !== undefined, 'the negotiation to end on both nodes')
+    await waitFor(
+      () =>
+        endedOutcome(seller.events, bid.id, ask.id) !== undefined &&
+        endedOutcome(buyer.events, bid.id, ask.id) !== undefined,
+      'the negotiation to end on both nodes',
+    )
     expect(endedOutcome(seller.events, bid.id, ask.id)).toBe('matched')
     expect(endedOutcome(buyer.events, bid.id, ask.id)).toBe('matched')
 
@@ -190,7 +233,7 @@ describe('negotiation across nodes', () => {
     }
   })
 
-  it('the seller accepts the buyer\'s offer: its ask moves to the bid\'s price and the pair trades there', async () => {
+  it("the seller accepts the buyer's offer: its ask moves to the bid's price and the pair trades there", async () => {
     const seller = await start()
     const buyer = await start()
     await connect(buyer.node, seller.node)
@@ -220,9 +263,10 @@ describe('negotiation across nodes', () => {
     await seller.node.api.call('market.setPolicy', { order: ask.id, steps: 2, intervalMs: 500, deadline, limit: 1000 })
     // While the buyer's policy is active, the negotiation's deadline is the policy's.
     await waitFor(async () => {
-      const views = ((await buyer.node.api.call('market.negotiations', {})) as { negotiations: NegotiationView[] }).negotiations
+      const views = ((await buyer.node.api.call('market.negotiations', {})) as { negotiations: NegotiationView[] })
+        .negotiations
       return views.some((view) => view.deadline === deadline && view.deadlineReason === 'policy')
-    }, 'the policy deadline in the buyer\'s negotiation view')
+    }, "the policy deadline in the buyer's negotiation view")
 
     await waitFor(
       async () => (await agreements(seller.node)).length === 1 && (await agreements(buyer.node)).length === 1,
@@ -235,7 +279,9 @@ describe('negotiation across nodes', () => {
       if (offer.by === 'buyer') expect(offer.price).toBeLessThanOrEqual(1000)
       else expect(offer.price).toBeGreaterThanOrEqual(1000)
     }
-    expect(record.offers.filter((offer) => offer.source === 'amendment').map((offer) => [offer.by, offer.price])).toEqual(
+    expect(
+      record.offers.filter((offer) => offer.source === 'amendment').map((offer) => [offer.by, offer.price]),
+    ).toEqual(
       expect.arrayContaining([
         ['buyer', 950],
         ['seller', 1050],
@@ -243,7 +289,11 @@ describe('negotiation across nodes', () => {
         ['seller', 1000],
       ]),
     )
-    await waitFor(async () => (await policies(buyer.node))[0]?.state === 'finished' && (await policies(seller.node))[0]?.state === 'finished', 'both policies to finish')
+    await waitFor(
+      async () =>
+        (await policies(buyer.node))[0]?.state === 'finished' && (await policies(seller.node))[0]?.state === 'finished',
+      'both policies to finish',
+    )
   })
 
   it('a decline removes the pair: no later negotiation or proposal for it, even when the prices cross', async () => {
@@ -255,7 +305,9 @@ describe('negotiation across nodes', () => {
 
     await buyer.node.api.call('market.decline', { bid: bid.id, ask: ask.id })
     await waitFor(
-      () => endedOutcome(seller.events, bid.id, ask.id) === 'declined' && endedOutcome(buyer.events, bid.id, ask.id) === 'declined',
+      () =>
+        endedOutcome(seller.events, bid.id, ask.id) === 'declined' &&
+        endedOutcome(buyer.events, bid.id, ask.id) === 'declined',
       'the negotiation to end as declined on both nodes',
     )
     const mark = { seller: seller.events.length, buyer: buyer.events.length }
@@ -270,11 +322,18 @@ describe('negotiation across nodes', () => {
       [buyer.events, mark.buyer],
     ] as const) {
       const later = events.slice(from)
-      expect(later.filter((event) => (event.type === 'market.negotiation' || event.type === 'market.proposal') && event.data.bid === bid.id)).toEqual([])
+      expect(
+        later.filter(
+          (event) =>
+            (event.type === 'market.negotiation' || event.type === 'market.proposal') && event.data.bid === bid.id,
+        ),
+      ).toEqual([])
     }
     expect(await agreements(seller.node)).toEqual([])
     expect(await agreements(buyer.node)).toEqual([])
-    await expect(buyer.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 950 })).rejects.toMatchObject({
+    await expect(
+      buyer.node.api.call('market.counterOffer', { bid: bid.id, ask: ask.id, price: 950 }),
+    ).rejects.toMatchObject({
       message: expect.stringMatching(/are not negotiating on this node/),
     })
     expect(await history(buyer.node, bid.id, ask.id)).toMatchObject({ outcome: 'declined' })
@@ -286,8 +345,18 @@ describe('negotiation across nodes', () => {
     let buyer = await start({ dataDir: buyerDir, onDisk: true })
     await connect(buyer.node, seller.node)
     const { bid, ask } = await bidUnderAsk(seller.node, buyer.node, { bidPrice: 900, askPrice: 1000 })
-    await buyer.node.api.call('market.setPolicy', { order: bid.id, steps: 4, intervalMs: 700, deadline: Date.now() + 120_000, limit: 1000 })
-    await waitFor(async () => ((await history(buyer.node, bid.id, ask.id))?.offers.length ?? 0) >= 3, 'the policy\'s first step in the history', 15_000)
+    await buyer.node.api.call('market.setPolicy', {
+      order: bid.id,
+      steps: 4,
+      intervalMs: 700,
+      deadline: Date.now() + 120_000,
+      limit: 1000,
+    })
+    await waitFor(
+      async () => ((await history(buyer.node, bid.id, ask.id))?.offers.length ?? 0) >= 3,
+      "the policy's first step in the history",
+      15_000,
+    )
 
     const historyBefore = (await history(buyer.node, bid.id, ask.id))!
     const [policyBefore] = await policies(buyer.node)
@@ -317,6 +386,9 @@ describe('negotiation across nodes', () => {
       25_000,
     )
     expect((await agreements(buyer.node))[0]).toMatchObject({ bid: bid.id, ask: ask.id, price: 1000 })
-    await waitFor(async () => (await history(buyer.node, bid.id, ask.id))?.outcome === 'matched', 'the history to close as matched')
+    await waitFor(
+      async () => (await history(buyer.node, bid.id, ask.id))?.outcome === 'matched',
+      'the history to close as matched',
+    )
   }, 60_000)
 })

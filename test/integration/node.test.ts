@@ -42,7 +42,10 @@ describe('createNode', () => {
     const connection = await alice.api.call('node.connect', { address })
     expect(connection).toMatchObject({ peerId: bob.peerId, direction: 'outbound' })
 
-    await waitFor(async () => (await status(bob)).peers.some((peer) => peer.peerId === alice.peerId), 'bob to list alice')
+    await waitFor(
+      async () => (await status(bob)).peers.some((peer) => peer.peerId === alice.peerId),
+      'bob to list alice',
+    )
     await waitFor(
       async () => (await status(alice)).peers.some((peer) => peer.peerId === bob.peerId && peer.latencyMs !== null),
       'alice to measure her latency to bob',
@@ -117,9 +120,9 @@ describe('createNode with a bad configuration', () => {
   })
 
   it('asks for a peer ID on a bootstrap address', async () => {
-    await expect(
-      startTestNode({ dataDir: await tempDir(), bootstrap: ['/ip4/127.0.0.1/tcp/4001'] }),
-    ).rejects.toThrow(/bootstrap\[0\] '\/ip4\/127\.0\.0\.1\/tcp\/4001' has no peer ID/)
+    await expect(startTestNode({ dataDir: await tempDir(), bootstrap: ['/ip4/127.0.0.1/tcp/4001'] })).rejects.toThrow(
+      /bootstrap\[0\] '\/ip4\/127\.0\.0\.1\/tcp\/4001' has no peer ID/,
+    )
   })
 
   it('refuses a data directory that is a file', async () => {
@@ -146,7 +149,9 @@ describe('createNode with a bad configuration', () => {
   it('refuses a peer key that is not Ed25519', async () => {
     const dataDir = await tempDir()
     await writeFile(join(dataDir, peerKeyFileName), privateKeyToProtobuf(await generateKeyPair('secp256k1')))
-    await expect(startTestNode({ dataDir })).rejects.toThrow(/holds a secp256k1 key; Cyclex signs orders with Ed25519 keys only/)
+    await expect(startTestNode({ dataDir })).rejects.toThrow(
+      /holds a secp256k1 key; Cyclex signs orders with Ed25519 keys only/,
+    )
   })
 
   it('tightens a copied-in key file to mode 0600', async () => {

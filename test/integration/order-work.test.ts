@@ -22,21 +22,43 @@ describe('a market that asks work of every order', () => {
     await mallory.join([seller, buyer])
 
     const now = Date.now()
-    const ask = (await seller.api.call('market.place', { order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } } })) as OrderView
-    const bid = (await buyer.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now, end: now + hour } } })) as OrderView
+    const ask = (await seller.api.call('market.place', {
+      order: { side: 'ask', unit: 'flop', quantity: 20, price: 9, window: { start: now - hour, end: now + 4 * hour } },
+    })) as OrderView
+    const bid = (await buyer.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 20, price: 10, window: { start: now, end: now + hour } },
+    })) as OrderView
     for (const id of [ask.id, bid.id]) expect(workOfId(id)).toBeGreaterThanOrEqual(bits)
     await waitFor(
-      async () => ((await buyer.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements.some((a) => a.bid === bid.id && a.status === 'binding'),
+      async () =>
+        ((await buyer.api.call('market.agreements', {})) as { agreements: AgreementView[] }).agreements.some(
+          (a) => a.bid === bid.id && a.status === 'binding',
+        ),
       'the agreement on the buyer',
       20_000,
     )
 
     // Mallory's orders: one without the work, then the same order mined. Only the mined one is held.
-    let lacking: OrderFact = { kind: 'order', owner: mallory.key.owner, side: 'ask', unit: 'flop', quantity: 5, price: 8, window: { start: now - hour, end: now + 4 * hour }, createdAt: now, expiresAt: now + 4 * hour }
-    for (let quantity = 6; workOfId(factIdOf(lacking, nodeSha256)) >= bits; quantity++) lacking = { ...lacking, quantity }
+    let lacking: OrderFact = {
+      kind: 'order',
+      owner: mallory.key.owner,
+      side: 'ask',
+      unit: 'flop',
+      quantity: 5,
+      price: 8,
+      window: { start: now - hour, end: now + 4 * hour },
+      createdAt: now,
+      expiresAt: now + 4 * hour,
+    }
+    for (let quantity = 6; workOfId(factIdOf(lacking, nodeSha256)) >= bits; quantity++)
+      lacking = { ...lacking, quantity }
     const refused = await mallory.publish(lacking)
     const mined = await mallory.publish(mineOrder({ ...lacking, price: 7 }, bits, nodeSha256).order)
-    await waitFor(() => [seller, buyer].every((node) => node.market.book.has(mined.id)), 'the mined order on both nodes', 20_000)
+    await waitFor(
+      () => [seller, buyer].every((node) => node.market.book.has(mined.id)),
+      'the mined order on both nodes',
+      20_000,
+    )
     for (const node of [seller, buyer]) expect(node.market.book.has(refused.id)).toBe(false)
   })
 })

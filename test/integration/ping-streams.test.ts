@@ -29,7 +29,11 @@ describe('pings on one connection', () => {
     await a.api.call('node.connect', { address: b.status().listenAddresses[0] })
     await waitFor(() => a.status().peers.length === 1, 'the connection')
     const peer = a.host.getConnections()[0]!.remotePeer
-    const rtts = await Promise.all([a.host.services.ping.ping(peer), a.host.services.ping.ping(peer), a.host.services.ping.ping(peer)])
+    const rtts = await Promise.all([
+      a.host.services.ping.ping(peer),
+      a.host.services.ping.ping(peer),
+      a.host.services.ping.ping(peer),
+    ])
     expect(rtts.every((rtt) => rtt >= 0)).toBe(true)
     expect(a.status().peers.map((each) => each.peerId)).toEqual([b.peerId])
   })

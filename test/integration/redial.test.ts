@@ -35,21 +35,36 @@ describe('redial', () => {
 
     const node = await startTestNode({ dataDir: nodeDir, bootstrap: [address] })
     running.push(node)
-    await waitFor(async () => connected(await status(node), bootstrap.peerId), 'the node to connect to its bootstrap peer', 20_000)
+    await waitFor(
+      async () => connected(await status(node), bootstrap.peerId),
+      'the node to connect to its bootstrap peer',
+      20_000,
+    )
 
     await bootstrap.stop()
     running.splice(running.indexOf(bootstrap), 1)
-    await waitFor(async () => !connected(await status(node), bootstrap.peerId), 'the node to see its bootstrap peer gone', 20_000)
+    await waitFor(
+      async () => !connected(await status(node), bootstrap.peerId),
+      'the node to see its bootstrap peer gone',
+      20_000,
+    )
     // While the peer is away the status says the node keeps dialling it, and why.
     await waitFor(
-      async () => (await status(node)).redialing.some((entry) => entry.peerId === bootstrap.peerId && entry.reason === 'bootstrap' && entry.attempts > 0),
+      async () =>
+        (await status(node)).redialing.some(
+          (entry) => entry.peerId === bootstrap.peerId && entry.reason === 'bootstrap' && entry.attempts > 0,
+        ),
       'the status to list the bootstrap peer among those being redialled',
       20_000,
     )
 
     bootstrap = await startTestNode({ dataDir: bootstrapDir, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
     running.push(bootstrap)
-    await waitFor(async () => connected(await status(node), bootstrap.peerId), 'the node to reconnect to the restarted bootstrap peer', 30_000)
+    await waitFor(
+      async () => connected(await status(node), bootstrap.peerId),
+      'the node to reconnect to the restarted bootstrap peer',
+      30_000,
+    )
     expect((await status(node)).redialing).toEqual([])
   }, 90_000)
 })

@@ -24,11 +24,19 @@ beforeAll(async () => {
   const address = (await status(relay)).listenAddresses[0]!
   seller = await nodes.start({ bootstrap: [address] })
   buyer = await nodes.start({ bootstrap: [address] })
-  await waitFor(async () => (await status(seller)).reachability.relays.includes(relay.peerId), 'the seller to reserve a slot on the relay', 30_000)
+  await waitFor(
+    async () => (await status(seller)).reachability.relays.includes(relay.peerId),
+    'the seller to reserve a slot on the relay',
+    30_000,
+  )
   await waitForGossipPeers(seller, 1, 'the seller to gossip with the relay node')
   await waitForGossipPeers(buyer, 1, 'the buyer to gossip with the relay node')
   await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-  await waitFor(async () => (await seller.api.call('benchmark.profile', {})) !== null, "the seller's benchmark profile", 60_000)
+  await waitFor(
+    async () => (await seller.api.call('benchmark.profile', {})) !== null,
+    "the seller's benchmark profile",
+    60_000,
+  )
   await seller.api.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
   agreement = await tradeToAgreement(seller, buyer, 'flop', 20)
 }, 120_000)
@@ -38,7 +46,12 @@ afterAll(() => nodes.stopAll(), 30_000)
 describe('delivery through a relay', () => {
   it('the buyer, with no address of the seller, runs its job on the seller through the relay', async () => {
     expect((await status(buyer)).peers.some((peer) => peer.peerId === seller.peerId)).toBe(false)
-    const result = (await buyer.api.call('delivery.submitJob', { agreement: agreement.id, sample: 'pi', args: ['1000'], gflopBudget: 1 })) as JobResult
+    const result = (await buyer.api.call('delivery.submitJob', {
+      agreement: agreement.id,
+      sample: 'pi',
+      args: ['1000'],
+      gflopBudget: 1,
+    })) as JobResult
     expect(result.state, result.reason ?? '').toBe('completed')
     const sellerSeen = (await status(buyer)).peers.find((peer) => peer.peerId === seller.peerId)
     expect(['relayed', 'hole-punched']).toContain(sellerSeen?.kind)

@@ -25,5 +25,8 @@ it('offers relay from the next start once the setting is on', async () => {
 
   const second = await startTestNode({ dataDir, inMemoryStore: false })
   running.push(second)
-  expect(((await second.api.call('node.status', {})) as NodeStatus).reachability.relayService).toEqual({ maxReservations: 5, reservations: 0 })
+  expect(((await second.api.call('node.status', {})) as NodeStatus).reachability.relayService).toEqual({
+    maxReservations: 5,
+    reservations: 0,
+  })
 })

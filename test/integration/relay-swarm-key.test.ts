@@ -40,9 +40,18 @@ it('a member reserves on the member relay only, and a relay outside the group ne
   })
   running.push(member)
 
-  await waitFor(async () => (await status(member)).reachability.relays.includes(memberRelay.peerId), 'the member to reserve on the member relay', 30_000)
+  await waitFor(
+    async () => (await status(member)).reachability.relays.includes(memberRelay.peerId),
+    'the member to reserve on the member relay',
+    30_000,
+  )
   // The redial keeps trying the public relay; give it a few rounds.
-  await waitFor(async () => ((await status(member)).redialing.find((entry) => entry.peerId === publicRelay.peerId)?.attempts ?? 0) >= 3, 'a few dials of the public relay', 30_000)
+  await waitFor(
+    async () =>
+      ((await status(member)).redialing.find((entry) => entry.peerId === publicRelay.peerId)?.attempts ?? 0) >= 3,
+    'a few dials of the public relay',
+    30_000,
+  )
   const view = await status(member)
   expect(view.peers.map((peer) => peer.peerId)).toEqual([memberRelay.peerId])
   expect(view.reachability.relays).toEqual([memberRelay.peerId])

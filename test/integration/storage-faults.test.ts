@@ -42,7 +42,9 @@ async function usedDataDir(): Promise<{ dataDir: string; orderId: string }> {
   dirs.push(dataDir)
   const node = await diskNode(dataDir)
   const now = Date.now()
-  const order = (await node.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 5, price: 3, window: { start: now, end: now + hour } } })) as OrderView
+  const order = (await node.api.call('market.place', {
+    order: { side: 'bid', unit: 'flop', quantity: 5, price: 3, window: { start: now, end: now + hour } },
+  })) as OrderView
   await node.stop()
   return { dataDir, orderId: order.id }
 }
@@ -59,7 +61,7 @@ async function startFailure(dataDir: string): Promise<ConfigError> {
 }
 
 describe('storage faults', () => {
-  it('garbage in the store\'s files: the node refuses to start, saying the store cannot be opened', async () => {
+  it("garbage in the store's files: the node refuses to start, saying the store cannot be opened", async () => {
     const { dataDir } = await usedDataDir()
     const store = join(dataDir, storeDirectoryName)
     for (const file of await readdir(store)) {
@@ -73,7 +75,7 @@ describe('storage faults', () => {
     expect((await readFile(join(store, 'CURRENT'))).toString('latin1')).toMatch(/garbage/)
   })
 
-  it('a truncated fact record, or one stored under another fact\'s key: the node refuses to start and names the record', async () => {
+  it("a truncated fact record, or one stored under another fact's key: the node refuses to start and names the record", async () => {
     for (const damage of ['truncate', 'misfile'] as const) {
       const { dataDir, orderId } = await usedDataDir()
       const db = new Level<string, string>(join(dataDir, storeDirectoryName))
@@ -85,7 +87,9 @@ describe('storage faults', () => {
         // The snapshot written at the clean stop holds the order, intact: the start takes it from there
         // and does not read the damaged record (fact-log.ts).
         const node = await diskNode(dataDir)
-        expect(((await node.api.call('market.myOrders', {})) as { orders: OrderView[] }).orders.map((order) => order.id)).toEqual([orderId])
+        expect(
+          ((await node.api.call('market.myOrders', {})) as { orders: OrderView[] }).orders.map((order) => order.id),
+        ).toEqual([orderId])
         await node.stop()
         // Without the snapshot (say it is damaged too), the record is read, and refused.
         await db.open()
@@ -97,7 +101,9 @@ describe('storage faults', () => {
       const error = await startFailure(dataDir)
       expect(error).toMatchObject({ code: 'ERR_CONFIG', path: 'dataDir' })
       expect(error.message).toMatch(/^The store is damaged: /)
-      expect(error.message).toContain(damage === 'truncate' ? orderId : 'under the key bafyreibqyr7ei2cpg3sddsqpu6naxmxe2ltrf6pndllgsiusxwn55yyvga')
+      expect(error.message).toContain(
+        damage === 'truncate' ? orderId : 'under the key bafyreibqyr7ei2cpg3sddsqpu6naxmxe2ltrf6pndllgsiusxwn55yyvga',
+      )
     }
   })
 
@@ -114,12 +120,15 @@ describe('storage faults', () => {
     }
   })
 
-  it('a damaged API token: a clear error, and the file is not replaced behind the user\'s back', async () => {
+  it("a damaged API token: a clear error, and the file is not replaced behind the user's back", async () => {
     const dataDir = await makeTempDir()
     dirs.push(dataDir)
     const file = join(dataDir, apiTokenFileName)
     await writeFile(file, 'short\n', { mode: 0o600 })
-    await expect(loadOrCreateApiToken(dataDir)).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/API token file .* is damaged/) })
+    await expect(loadOrCreateApiToken(dataDir)).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/API token file .* is damaged/),
+    })
     expect(await readFile(file, 'utf8')).toBe('short\n')
   })
 
@@ -127,7 +136,12 @@ describe('storage faults', () => {
     const { dataDir } = await usedDataDir()
     const holder = spawn(
       process.execPath,
-      ['--input-type=module', '-e', "import { Level } from 'level'; const db = new Level(process.argv[1]); await db.open(); console.log('open'); setInterval(() => {}, 1000)", join(dataDir, storeDirectoryName)],
+      [
+        '--input-type=module',
+        '-e',
+        "import { Level } from 'level'; const db = new Level(process.argv[1]); await db.open(); console.log('open'); setInterval(() => {}, 1000)",
+        join(dataDir, storeDirectoryName),
+      ],
       { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
     )
     children.push(holder)
@@ -164,7 +178,12 @@ function fullDiskLevel(): { db: MemoryLevel<string, string>; state: { full: bool
 }
 
 function storeOver(db: RootDatabase): Store {
-  return { db, jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }), flush: async () => undefined, close: () => db.close() }
+  return {
+    db,
+    jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
+    flush: async () => undefined,
+    close: () => db.close(),
+  }
 }
 
 describe('a full disk (simulated)', () => {
@@ -175,7 +194,17 @@ describe('a full disk (simulated)', () => {
     const signer = createNodeFactSigner(new Uint8Array(32).fill(5))
     const now = Date.now()
     const facts = Array.from({ length: 20 }, (_, index) => {
-      const fact: OrderFact = { kind: 'order', owner: signer.owner, side: 'ask', unit: 'flop', quantity: 1 + index, price: 5, window: { start: now, end: now + hour }, createdAt: now, expiresAt: now + hour }
+      const fact: OrderFact = {
+        kind: 'order',
+        owner: signer.owner,
+        side: 'ask',
+        unit: 'flop',
+        quantity: 1 + index,
+        price: 5,
+        window: { start: now, end: now + hour },
+        createdAt: now,
+        expiresAt: now + hour,
+      }
       return signFact(fact, signer)
     })
     await log.add(facts.slice(0, 5))

@@ -33,28 +33,43 @@ describe('the store', () => {
     const dir = await dataDir()
     const store = await openStore({ dataDir: dir, inMemory: false })
     const records = store.jsonSublevel<{ index: number }>('records')
-    await records.batch(Array.from({ length: 100 }, (_, index) => ({ type: 'put' as const, key: `record-${index}`, value: { index } })))
+    await records.batch(
+      Array.from({ length: 100 }, (_, index) => ({ type: 'put' as const, key: `record-${index}`, value: { index } })),
+    )
     expect(await logBytes(dir)).toBeGreaterThan(0)
     await store.flush()
     expect(await logBytes(dir)).toBe(0)
     await store.close()
 
     const reopened = await openStore({ dataDir: dir, inMemory: false })
-    expect((await reopened.jsonSublevel<{ index: number }>('records').values().all()).map(({ index }) => index).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, index) => index))
+    expect(
+      (await reopened.jsonSublevel<{ index: number }>('records').values().all())
+        .map(({ index }) => index)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 100 }, (_, index) => index))
     await reopened.close()
   })
 
-  it('a node\'s stop flushes it, after the fact log\'s snapshot', async () => {
+  it("a node's stop flushes it, after the fact log's snapshot", async () => {
     const dir = await dataDir()
     const node = await createNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, inMemoryStore: false })
     const now = Date.now()
-    const order = (await node.api.call('market.place', { order: { side: 'bid', unit: 'flop', quantity: 5, price: 3, window: { start: now, end: now + 3_600_000 } } })) as OrderView
+    const order = (await node.api.call('market.place', {
+      order: { side: 'bid', unit: 'flop', quantity: 5, price: 3, window: { start: now, end: now + 3_600_000 } },
+    })) as OrderView
     await node.stop()
     expect(await logBytes(dir)).toBe(0)
 
-    const restarted = await createNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, inMemoryStore: false })
+    const restarted = await createNode({
+      dataDir: dir,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      mdns: false,
+      inMemoryStore: false,
+    })
     try {
-      expect(((await restarted.api.call('market.myOrders', {})) as { orders: OrderView[] }).orders.map((view) => view.id)).toEqual([order.id])
+      expect(
+        ((await restarted.api.call('market.myOrders', {})) as { orders: OrderView[] }).orders.map((view) => view.id),
+      ).toEqual([order.id])
     } finally {
       await restarted.stop()
     }

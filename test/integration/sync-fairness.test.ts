@@ -33,7 +33,9 @@ async function syncPeer(...args: Parameters<typeof startSyncPeer>): Promise<Sync
 }
 
 /** A host that answers every sync stream with `behave` until the test ends; counts the streams it got. */
-async function responder(behave: (channel: SyncChannel, signal: AbortSignal) => Promise<void>): Promise<{ host: Libp2p; sessions: number }> {
+async function responder(
+  behave: (channel: SyncChannel, signal: AbortSignal) => Promise<void>,
+): Promise<{ host: Libp2p; sessions: number }> {
   const host = await createSyncHost()
   hosts.push(host)
   const record = { host, sessions: 0 }
@@ -87,7 +89,7 @@ async function leisurelyQuerier(node: SyncPeer, everyMs: number): Promise<{ host
   await connect(node, { host })
   const controller = new AbortController()
   stopping.add(controller)
-  await waitFor(() => host.getConnections(node.host.peerId).length > 0, 'the querier to see the node\'s connection')
+  await waitFor(() => host.getConnections(node.host.peerId).length > 0, "the querier to see the node's connection")
   const stream: Stream = await host.getConnections(node.host.peerId)[0]!.newStream(syncProtocol)
   const channel = new SyncChannel(stream, { ioTimeoutMs: 30_000, signal: controller.signal })
   const root = node.log.fingerprint.root()
@@ -98,7 +100,10 @@ async function leisurelyQuerier(node: SyncPeer, everyMs: number): Promise<{ host
   const ended = (async () => {
     try {
       while (!controller.signal.aborted) {
-        await channel.send({ type: 'query', ranges: [{ prefix: new Uint8Array(0), count: summary.count, fingerprint: summary.fingerprint }] })
+        await channel.send({
+          type: 'query',
+          ranges: [{ prefix: new Uint8Array(0), count: summary.count, fingerprint: summary.fingerprint }],
+        })
         await channel.expect()
         await sleep(everyMs)
       }
@@ -113,12 +118,21 @@ describe('fair anti-entropy', () => {
   it('cuts outbound sessions that answer with empty frames, so a new honest peer is pulled from', async () => {
     // A late joiner (its first request is a wantRanges), long sessions and no preemption: only the
     // progress watch can free the slots.
-    const node = await syncPeer(
-      { intervalMs: 2_000, maxOutboundSessions: 4, ioTimeoutMs: 5_000, sessionTimeoutMs: 120_000, progressTimeoutMs: 1_000, minSlotHoldMs: 120_000 },
-    )
+    const node = await syncPeer({
+      intervalMs: 2_000,
+      maxOutboundSessions: 4,
+      ioTimeoutMs: 5_000,
+      sessionTimeoutMs: 120_000,
+      progressTimeoutMs: 1_000,
+      minSlotHoldMs: 120_000,
+    })
     const stallers = await Promise.all(Array.from({ length: 4 }, () => responder(emptyFrames(300))))
     for (const staller of stallers) await connect(node, staller)
-    await waitFor(() => stallers.every((staller) => staller.sessions > 0), 'the node to open a session to every staller', 15_000)
+    await waitFor(
+      () => stallers.every((staller) => staller.sessions > 0),
+      'the node to open a session to every staller',
+      15_000,
+    )
 
     const honest = await syncPeer({ intervalMs: 60_000 }, makeOrders(20, 11))
     const onlyThere = makeOrders(20, 11)[19]!.id
@@ -132,7 +146,14 @@ describe('fair anti-entropy', () => {
 
   it('ends the outbound session that has held the slot longest when a new peer waits, though it makes progress', async () => {
     // One slot, held by a peer that sends a valid fact every 200 ms: progress, so only preemption frees it.
-    const node = await syncPeer({ intervalMs: 2_000, maxOutboundSessions: 1, ioTimeoutMs: 5_000, sessionTimeoutMs: 120_000, progressTimeoutMs: 10_000, minSlotHoldMs: 1_000 })
+    const node = await syncPeer({
+      intervalMs: 2_000,
+      maxOutboundSessions: 1,
+      ioTimeoutMs: 5_000,
+      sessionTimeoutMs: 120_000,
+      progressTimeoutMs: 10_000,
+      minSlotHoldMs: 1_000,
+    })
     const trickler = await responder(trickle(makeOrders(400, 20), 200))
     await connect(node, trickler)
     await waitFor(() => node.log.size >= 2, 'the trickler to hold the slot', 15_000)
@@ -149,40 +170,60 @@ describe('fair anti-entropy', () => {
 
   it('ends a session that keeps a range claimed from other sessions for long, though it makes progress', async () => {
     // Slots to spare, but the trickler's session has claimed the whole key space of this late joiner.
-    const node = await syncPeer({ intervalMs: 2_000, maxOutboundSessions: 4, ioTimeoutMs: 5_000, sessionTimeoutMs: 120_000, progressTimeoutMs: 10_000, minSlotHoldMs: 500 })
+    const node = await syncPeer({
+      intervalMs: 2_000,
+      maxOutboundSessions: 4,
+      ioTimeoutMs: 5_000,
+      sessionTimeoutMs: 120_000,
+      progressTimeoutMs: 10_000,
+      minSlotHoldMs: 500,
+    })
     const trickler = await responder(trickle(makeOrders(400, 20), 200))
     await connect(node, trickler)
     await waitFor(() => node.log.size >= 2, 'the trickler to claim the key space', 15_000)
 
     const honest = await syncPeer({ intervalMs: 60_000 }, makeOrders(20, 11))
     await connect(node, honest)
-    await waitFor(() => makeOrders(20, 11).every((fact) => node.log.has(fact.id)), 'the node to pull every fact of the new honest peer', 30_000)
+    await waitFor(
+      () => makeOrders(20, 11).every((fact) => node.log.has(fact.id)),
+      'the node to pull every fact of the new honest peer',
+      30_000,
+    )
 
     expect(node.sync.stats().sessionsPreempted).toBeGreaterThanOrEqual(1)
     expect(node.misbehaviours).toEqual([])
   }, 60_000)
 
   it('serves a late joiner while eight peers hold every inbound slot with a query now and then', async () => {
-    const node = await syncPeer({ intervalMs: 60_000, maxInboundSessions: 8, ioTimeoutMs: 10_000, minSlotHoldMs: 500 }, makeOrders(300, 7))
+    const node = await syncPeer(
+      { intervalMs: 60_000, maxInboundSessions: 8, ioTimeoutMs: 10_000, minSlotHoldMs: 500 },
+      makeOrders(300, 7),
+    )
     const queriers = []
     for (let index = 0; index < 8; index++) queriers.push(await leisurelyQuerier(node, 300))
     const busyBefore = node.sync.stats().inboundBusy
 
     const joiner = await syncPeer({ intervalMs: 1_000 })
     await connect(joiner, node)
-    await waitFor(() => rootText(joiner) === rootText(node), 'the late joiner to reach the node\'s state', 30_000)
+    await waitFor(() => rootText(joiner) === rootText(node), "the late joiner to reach the node's state", 30_000)
 
     expect(node.sync.stats().sessionsPreempted).toBeGreaterThanOrEqual(1)
     expect(node.sync.stats().inboundBusy).toBeGreaterThanOrEqual(busyBefore)
     expect(joiner.misbehaviours).toEqual([])
     // A querier was cut to make room.
-    const cut = await Promise.race([Promise.race(queriers.map((querier) => querier.ended)).then(() => 'cut'), sleep(10_000).then(() => 'none')])
+    const cut = await Promise.race([
+      Promise.race(queriers.map((querier) => querier.ended)).then(() => 'cut'),
+      sleep(10_000).then(() => 'none'),
+    ])
     expect(cut).toBe('cut')
   }, 60_000)
 })
 
 /** Ask `node` for every fact (one wantRanges of the whole space) from a bare host; the bytes of envelopes that came. */
-async function drawWholeSpace(node: SyncPeer, helloCount: number): Promise<{ envelopeBytes: number; facts: number; more: boolean; elapsedMs: number }> {
+async function drawWholeSpace(
+  node: SyncPeer,
+  helloCount: number,
+): Promise<{ envelopeBytes: number; facts: number; more: boolean; elapsedMs: number }> {
   const host = await createSyncHost()
   hosts.push(host)
   await connect({ host }, node)
@@ -228,7 +269,10 @@ describe('what one request, and one peer, may draw', () => {
   it('paces what a peer draws to its serving budget, across sessions', async () => {
     const bytesPerSecond = 100_000
     const burst = 100_000
-    const node = await syncPeer({ intervalMs: 60_000, servedBytesPerSecond: bytesPerSecond, servedBytesBurst: burst }, makeOrders(1_000, 7))
+    const node = await syncPeer(
+      { intervalMs: 60_000, servedBytesPerSecond: bytesPerSecond, servedBytesBurst: burst },
+      makeOrders(1_000, 7),
+    )
     const host = await createSyncHost()
     hosts.push(host)
     await connect({ host }, node)
@@ -259,7 +303,7 @@ describe('what one request, and one peer, may draw', () => {
 })
 
 describe('what sync fetches from a peer past its ingest budget', () => {
-  it('fetches a late joiner\'s whole state uncharged, then no more than the peer\'s allowance', async () => {
+  it("fetches a late joiner's whole state uncharged, then no more than the peer's allowance", async () => {
     const veteran = await syncPeer({ intervalMs: 60_000 }, makeOrders(500, 7))
     // The peer's budget is spent: an allowance of 0 facts.
     const joiner = await syncPeer({ intervalMs: 500 }, [], { allowance: () => 0 })

@@ -96,7 +96,9 @@ export function rootText(peer: SyncPeer): string {
 
 const day0 = 1_735_689_600_000
 const hour = 3_600_000
-const signers: FactSigner[] = Array.from({ length: 16 }, (_, index) => createNodeFactSigner(new Uint8Array(32).fill(index + 1)))
+const signers: FactSigner[] = Array.from({ length: 16 }, (_, index) =>
+  createNodeFactSigner(new Uint8Array(32).fill(index + 1)),
+)
 
 /** `count` distinct signed orders; `series` keeps the sets of different calls apart. */
 export function makeOrders(count: number, series = 0): SignedFact<OrderFact>[] {

@@ -27,7 +27,9 @@ async function honest(facts = makeOrders(300, 7)): Promise<SyncPeer> {
 }
 
 /** A host that answers sync streams with `behave`, and records whether its streams were reset. */
-async function hostile(behave: (channel: SyncChannel, stream: Stream) => Promise<void>): Promise<{ host: Libp2p; resets: number }> {
+async function hostile(
+  behave: (channel: SyncChannel, stream: Stream) => Promise<void>,
+): Promise<{ host: Libp2p; resets: number }> {
   const host = await createSyncHost()
   hosts.push(host)
   const record = { host, resets: 0 }
@@ -94,7 +96,9 @@ const cases: Case[] = [
       await channel.send(evilHello)
       const request = await channel.expect()
       if (request.type !== 'wantRanges') throw new Error(`expected wantRanges, got ${request.type}`)
-      const forged = makeOrders(10, 8).map((fact) => encodeSignedFact({ body: fact.body, signature: new Uint8Array(64).fill(1) }))
+      const forged = makeOrders(10, 8).map((fact) =>
+        encodeSignedFact({ body: fact.body, signature: new Uint8Array(64).fill(1) }),
+      )
       await channel.send({ type: 'facts', envelopes: forged, end: true, more: false })
       await channel.receive()
     },
@@ -110,7 +114,9 @@ const cases: Case[] = [
       // Claim a key in the first range, then send another fact instead of it.
       const claimed = new Uint8Array(32).fill(0x42)
       claimed.set(query.ranges[0]!.prefix)
-      const answers: RangeAnswer[] = query.ranges.map((_, index) => (index === 0 ? { kind: 'keys', keys: [claimed], more: false } : { kind: 'same' }))
+      const answers: RangeAnswer[] = query.ranges.map((_, index) =>
+        index === 0 ? { kind: 'keys', keys: [claimed], more: false } : { kind: 'same' },
+      )
       await channel.send({ type: 'ranges', answers })
       await channel.expect()
       const other = makeOrders(1, 9)[0]!
@@ -152,34 +158,37 @@ const cases: Case[] = [
 ]
 
 describe('fact sync against hostile peers', () => {
-  it.each(cases.map((testCase) => [testCase.name, testCase] as const))('a peer that %s is cut off; the honest node keeps its state', async (_name, testCase) => {
-    const node = await honest(testCase.joiner ? [] : undefined)
-    const rootBefore = rootText(node)
-    const sizeBefore = node.log.size
-    const evil = await hostile(testCase.behave)
-    const outcomes: SyncOutcome[] = []
-    node.sync.addEventListener('outcome', (event) => outcomes.push(event.detail))
+  it.each(cases.map((testCase) => [testCase.name, testCase] as const))(
+    'a peer that %s is cut off; the honest node keeps its state',
+    async (_name, testCase) => {
+      const node = await honest(testCase.joiner ? [] : undefined)
+      const rootBefore = rootText(node)
+      const sizeBefore = node.log.size
+      const evil = await hostile(testCase.behave)
+      const outcomes: SyncOutcome[] = []
+      node.sync.addEventListener('outcome', (event) => outcomes.push(event.detail))
 
-    await connect(node, { host: evil.host })
-    await waitFor(() => node.misbehaviours.length > 0, 'the honest node to report the hostile peer', 10_000)
+      await connect(node, { host: evil.host })
+      await waitFor(() => node.misbehaviours.length > 0, 'the honest node to report the hostile peer', 10_000)
 
-    expect(node.misbehaviours[0]).toMatchObject({ peer: evil.host.peerId.toString(), kind: testCase.kind })
-    expect(outcomes[0]).toMatchObject({ peer: evil.host.peerId.toString(), status: 'failed' })
-    expect(rootText(node)).toBe(rootBefore)
-    expect(node.log.size).toBe(sizeBefore)
+      expect(node.misbehaviours[0]).toMatchObject({ peer: evil.host.peerId.toString(), kind: testCase.kind })
+      expect(outcomes[0]).toMatchObject({ peer: evil.host.peerId.toString(), status: 'failed' })
+      expect(rootText(node)).toBe(rootBefore)
+      expect(node.log.size).toBe(sizeBefore)
 
-    // Cut off for a while: a new session is refused without a stream.
-    const retry = await node.sync.syncWith(evil.host.peerId)
-    expect(retry.status).toBe('failed')
-    expect(retry.error?.name).toBe('SyncRefusedError')
+      // Cut off for a while: a new session is refused without a stream.
+      const retry = await node.sync.syncWith(evil.host.peerId)
+      expect(retry.status).toBe('failed')
+      expect(retry.error?.name).toBe('SyncRefusedError')
 
-    // And the honest node still syncs with an honest peer.
-    const other = await startSyncPeer({ intervalMs: 60_000 }, makeOrders(50, 10))
-    peers.push(other)
-    await connect(node, other)
-    await waitFor(() => rootText(node) === rootText(other), 'the honest node to sync with an honest peer', 10_000)
-    expect(node.log.size).toBe(sizeBefore + 50)
-  })
+      // And the honest node still syncs with an honest peer.
+      const other = await startSyncPeer({ intervalMs: 60_000 }, makeOrders(50, 10))
+      peers.push(other)
+      await connect(node, other)
+      await waitFor(() => rootText(node) === rootText(other), 'the honest node to sync with an honest peer', 10_000)
+      expect(node.log.size).toBe(sizeBefore + 50)
+    },
+  )
 
   it('resets a peer that sends garbage as the initiator, and refuses it afterwards', async () => {
     const node = await honest()
@@ -207,7 +216,10 @@ describe('fact sync against hostile peers', () => {
 
   it('rate-limits a peer that opens sessions too fast', async () => {
     // A burst of 5, then one every 2 s: 12 quick sessions cannot all be served, even on a slow machine.
-    const node = await startSyncPeer({ intervalMs: 60_000, inboundSessionsPerSecond: 0.5, inboundSessionBurst: 5 }, makeOrders(300, 7))
+    const node = await startSyncPeer(
+      { intervalMs: 60_000, inboundSessionsPerSecond: 0.5, inboundSessionBurst: 5 },
+      makeOrders(300, 7),
+    )
     peers.push(node)
     const chatty = await createSyncHost()
     hosts.push(chatty)
@@ -229,7 +241,9 @@ describe('fact sync against hostile peers', () => {
     }
     expect(answered).toBeGreaterThanOrEqual(5)
     expect(reset).toBeGreaterThanOrEqual(1)
-    expect(node.misbehaviours.some((entry) => entry.kind === 'rate-limit' && entry.peer === chatty.peerId.toString())).toBe(true)
+    expect(
+      node.misbehaviours.some((entry) => entry.kind === 'rate-limit' && entry.peer === chatty.peerId.toString()),
+    ).toBe(true)
     expect(node.sync.stats().inboundRateLimited).toBeGreaterThanOrEqual(1)
   })
 })

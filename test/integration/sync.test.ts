@@ -35,7 +35,14 @@ describe('fact sync', () => {
 
     expect(idsOf(joiner)).toEqual(idsOf(veteran))
     const fetching = outcomes.find((outcome) => outcome.factsReceived > 0)!
-    expect(fetching).toMatchObject({ peer: veteran.peerId, status: 'reconciled', requests: 1, factsReceived: 2500, accepted: 2500, rejected: 0 })
+    expect(fetching).toMatchObject({
+      peer: veteran.peerId,
+      status: 'reconciled',
+      requests: 1,
+      factsReceived: 2500,
+      accepted: 2500,
+      rejected: 0,
+    })
     // Every fact crossed the wire once; the bytes are the envelopes plus a little framing.
     expect(joiner.sync.stats().factsFetched).toBe(2500)
     const envelopeBytes = facts.reduce((total, fact) => total + fact.body.length + fact.signature.length + 20, 0)
@@ -70,8 +77,14 @@ describe('fact sync', () => {
     const shared = makeOrders(1200, 2)
     const [leftNew, rightNew] = [makeOrders(400, 3), makeOrders(400, 4)]
     const init = { intervalMs: 300 }
-    const left = [await start(init, [...shared, ...leftNew.slice(0, 300)]), await start(init, [...shared, ...leftNew.slice(300)])]
-    const right = [await start(init, [...shared, ...rightNew.slice(0, 250)]), await start(init, [...shared, ...rightNew.slice(250)])]
+    const left = [
+      await start(init, [...shared, ...leftNew.slice(0, 300)]),
+      await start(init, [...shared, ...leftNew.slice(300)]),
+    ]
+    const right = [
+      await start(init, [...shared, ...rightNew.slice(0, 250)]),
+      await start(init, [...shared, ...rightNew.slice(250)]),
+    ]
 
     // Each half converges on its own.
     await connect(left[0]!, left[1]!)
@@ -85,7 +98,11 @@ describe('fact sync', () => {
     // The partition heals through one link; every node ends with the union.
     await connect(left[1]!, right[0]!)
     const all = [...left, ...right]
-    await waitFor(() => all.every((peer) => rootText(peer) === rootText(left[0]!) && peer.log.size === 2000), 'all four nodes to converge', 20_000)
+    await waitFor(
+      () => all.every((peer) => rootText(peer) === rootText(left[0]!) && peer.log.size === 2000),
+      'all four nodes to converge',
+      20_000,
+    )
     const union = [...shared, ...leftNew, ...rightNew].map((fact) => fact.id).sort()
     for (const peer of all) expect(idsOf(peer)).toEqual(union)
     // Each missing fact was fetched exactly once by each node that lacked it: within the halves

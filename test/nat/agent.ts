@@ -34,6 +34,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   node.api
     .call(request.command as never, (request.params ?? {}) as never)
     .then((result) => write({ id: request.id, result }))
-    .catch((error: unknown) => write({ id: request.id, error: { name: (error as Error).name, message: (error as Error).message } }))
+    .catch((error: unknown) =>
+      write({ id: request.id, error: { name: (error as Error).name, message: (error as Error).message } }),
+    )
 }
 await stop()

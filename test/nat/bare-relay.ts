@@ -20,7 +20,9 @@ const node = await createLibp2p({
   services: {
     identify: identify(),
     ping: ping(),
-    relay: circuitRelayServer({ reservations: { maxReservations: 16, defaultDataLimit: BigInt(16 * 2 ** 20), defaultDurationLimit: 10 * 60_000 } }),
+    relay: circuitRelayServer({
+      reservations: { maxReservations: 16, defaultDataLimit: BigInt(16 * 2 ** 20), defaultDurationLimit: 10 * 60_000 },
+    }),
   },
 })
 process.stdout.write(`${JSON.stringify({ ready: node.peerId.toString() })}\n`)

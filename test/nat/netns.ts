@@ -127,14 +127,54 @@ export class NatLab {
       ip('-n', namespace, 'route', 'add', 'default', 'via', `198.19.${index}.1`)
 
       inNamespace(router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
-      inNamespace(router, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE', ...(kind === 'symmetric' ? ['--random-fully'] : []))
+      inNamespace(
+        router,
+        'iptables',
+        '-t',
+        'nat',
+        '-A',
+        'POSTROUTING',
+        '-o',
+        'wan',
+        '-j',
+        'MASQUERADE',
+        ...(kind === 'symmetric' ? ['--random-fully'] : []),
+      )
       // Only answers come in: a connection from the internet to the home is dropped at the router.
-      inNamespace(router, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
+      inNamespace(
+        router,
+        'iptables',
+        '-A',
+        'FORWARD',
+        '-i',
+        'wan',
+        '-o',
+        'lan',
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'ESTABLISHED,RELATED',
+        '-j',
+        'ACCEPT',
+      )
       inNamespace(router, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-o', 'lan', '-j', 'DROP')
       // ...and the router itself drops what it did not ask for, without a word (a consumer router's
       // "stealth" mode). A router that answers an unexpected SYN with a reset instead kills a TCP
       // hole punch whose first SYN arrives before the other side's has left (docs/scaling.md §3).
-      inNamespace(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
+      inNamespace(
+        router,
+        'iptables',
+        '-A',
+        'INPUT',
+        '-i',
+        'wan',
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'ESTABLISHED,RELATED',
+        '-j',
+        'ACCEPT',
+      )
       inNamespace(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-j', 'DROP')
       this.homes.push({ index, kind, namespace, router, address: `198.19.${index}.2`, publicAddress })
     })
@@ -188,7 +228,12 @@ export class NamespacedNode {
   }
 
   /** Start `script` (default: the Cyclex agent) in the namespace with `config`. */
-  static start(namespace: string, config: NodeConfig | { listen: string[] }, timeoutMs = 60_000, script = 'agent.ts'): Promise<NamespacedNode> {
+  static start(
+    namespace: string,
+    config: NodeConfig | { listen: string[] },
+    timeoutMs = 60_000,
+    script = 'agent.ts',
+  ): Promise<NamespacedNode> {
     const agent = new URL(`./${script}`, import.meta.url).pathname
     const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', agent], {
       env: { ...process.env, CYCLEX_AGENT_CONFIG: JSON.stringify(config) },

@@ -25,7 +25,16 @@ describe('the lifecycle of a node’s parts', () => {
     await lifecycle.start(parts(log))
     await lifecycle.stop()
     await lifecycle.stop()
-    expect(log).toEqual(['start store', 'start market', 'start sync', 'start delivery', 'stop delivery', 'stop sync', 'stop market', 'stop store'])
+    expect(log).toEqual([
+      'start store',
+      'start market',
+      'start sync',
+      'start delivery',
+      'stop delivery',
+      'stop sync',
+      'stop market',
+      'stop store',
+    ])
   })
 
   it('stops what started, newest first, when a later part fails to start, and passes the start’s own error on', async () => {
@@ -49,7 +58,9 @@ describe('the lifecycle of a node’s parts', () => {
   it('unwinds a failed start even when a stop of the rollback throws, and reports both failures', async () => {
     const log: string[] = []
     const rollback: unknown[] = []
-    const failure = await new Lifecycle().start(parts(log, { start: 'delivery', stop: 'market' }), (error) => rollback.push(error)).catch((error: unknown) => error)
+    const failure = await new Lifecycle()
+      .start(parts(log, { start: 'delivery', stop: 'market' }), (error) => rollback.push(error))
+      .catch((error: unknown) => error)
     expect((failure as Error).message).toBe('port taken')
     expect(rollback.map((error) => (error as Error).message)).toEqual(['market did not stop: stuck'])
     expect(log).toEqual(['start store', 'start market', 'start sync', 'stop sync', 'stop store'])

@@ -59,7 +59,10 @@ describe("a part's faults reach the component logger", () => {
       const members = openMemberStore(store, createNodeFactVerifier(), logger.forComponent('cyclex:members'))
       expect(await members.load()).toEqual([])
       expect(errors).toHaveLength(1)
-      expect(errors[0]).toMatchObject({ component: 'cyclex:members', args: [expect.stringContaining('skipping the stored profile'), '12D3KooWdamaged', expect.any(String)] })
+      expect(errors[0]).toMatchObject({
+        component: 'cyclex:members',
+        args: [expect.stringContaining('skipping the stored profile'), '12D3KooWdamaged', expect.any(String)],
+      })
       expect(console).not.toHaveBeenCalled()
     } finally {
       await store.close()

@@ -13,9 +13,12 @@ export async function loadOrCreateApiToken(dataDir: string): Promise<string> {
   try {
     const token = (await readFile(file, 'utf8')).trim()
     if (!tokenPattern.test(token)) {
-      throw new ConfigError(`The API token file ${file} is damaged; delete it and a new token is made at the next start`, {
-        path: 'dataDir',
-      })
+      throw new ConfigError(
+        `The API token file ${file} is damaged; delete it and a new token is made at the next start`,
+        {
+          path: 'dataDir',
+        },
+      )
     }
     await chmod(file, 0o600)
     return token

@@ -43,7 +43,11 @@ export async function runCli(argv: string[], io: CliIo, signal: AbortSignal): Pr
 // Run when this file is the program (out/main/cli.js), not when a test imports it.
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   const controller = new AbortController()
-  runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, controller.signal).then(
+  runCli(
+    process.argv.slice(2),
+    { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    controller.signal,
+  ).then(
     (code) => {
       process.exitCode = code
     },

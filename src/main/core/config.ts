@@ -150,10 +150,10 @@ async function prepareDataDir(dataDir: string): Promise<string> {
     try {
       await mkdir(absolute, { recursive: true, mode: 0o700 })
     } catch (mkdirError) {
-      throw new ConfigError(
-        `The data directory ${absolute} cannot be created: ${(mkdirError as Error).message}`,
-        { path: 'dataDir', cause: mkdirError },
-      )
+      throw new ConfigError(`The data directory ${absolute} cannot be created: ${(mkdirError as Error).message}`, {
+        path: 'dataDir',
+        cause: mkdirError,
+      })
     }
   }
   try {
@@ -205,7 +205,9 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     relay = { ...defaultRelayService, ...config.relay }
     for (const [name, value] of Object.entries(relay)) {
       if (!Number.isSafeInteger(value) || value < 1) {
-        throw new ConfigError(`relay.${name} must be a whole number, at least 1, not ${String(value)}`, { path: `relay.${name}` })
+        throw new ConfigError(`relay.${name} must be a whole number, at least 1, not ${String(value)}`, {
+          path: `relay.${name}`,
+        })
       }
     }
   }

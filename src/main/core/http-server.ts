@@ -44,7 +44,6 @@ const contentTypes: Record<string, string> = {
   '.wasm': 'application/wasm',
 }
 
-
 const commonHeaders = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
@@ -100,7 +99,10 @@ class Guard {
       return `Host '${host ?? ''}' is not this server; open it as http://127.0.0.1:${this.port}/`
     }
     const origin = request.headers.origin
-    if (origin !== undefined && !this.allowedHosts.map((allowed) => `http://${allowed}`).includes(origin.toLowerCase())) {
+    if (
+      origin !== undefined &&
+      !this.allowedHosts.map((allowed) => `http://${allowed}`).includes(origin.toLowerCase())
+    ) {
       return `Requests from origin '${origin}' are not accepted; the Cyclex UI is only served to its own page`
     }
     return undefined
@@ -178,13 +180,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       const body = await readBody(request)
       params = body.trim() === '' ? {} : JSON.parse(body)
     } catch (error) {
-      const message = error instanceof ValidationError ? error.message : `The request body is not JSON: ${(error as Error).message}`
+      const message =
+        error instanceof ValidationError ? error.message : `The request body is not JSON: ${(error as Error).message}`
       sendError(response, 400, new ValidationError(message).toJSON())
       return
     }
     try {
       const command = decodePathSegment(name)
-      if (command === undefined) throw new ValidationError(`The command name in ${httpCallPrefix}${name.slice(0, 80)} is not valid percent-encoding`)
+      if (command === undefined)
+        throw new ValidationError(
+          `The command name in ${httpCallPrefix}${name.slice(0, 80)} is not valid percent-encoding`,
+        )
       const result = await options.api.call(command, params)
       sendJson(response, 200, { result })
     } catch (error) {
@@ -213,7 +219,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       return
     }
     const type = contentTypes[extname(file)] ?? 'application/octet-stream'
-    const headers: Record<string, string | number> = { ...commonHeaders, 'Content-Type': type, 'Content-Length': content.length }
+    const headers: Record<string, string | number> = {
+      ...commonHeaders,
+      'Content-Type': type,
+      'Content-Length': content.length,
+    }
     if (type.startsWith('text/html')) headers['Content-Security-Policy'] = contentSecurityPolicy
     response.writeHead(200, headers)
     response.end(content)
@@ -232,7 +242,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     if (request.method === 'GET' && url.searchParams.has('token')) {
       if (!guard.tokenInQuery(url)) {
-        sendText(response, 401, 'That token is not this node\'s; open the URL the node printed when it started')
+        sendText(response, 401, "That token is not this node's; open the URL the node printed when it started")
         return
       }
       // Keep the token out of the address bar and the history: a cookie carries it from now on.
@@ -250,7 +260,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         sendError(response, 401, {
           name: 'AccessDeniedError',
           code: 'ERR_ACCESS_DENIED',
-          message: 'This API needs the node\'s token: send Authorization: Bearer <token> (the token is in the data directory\'s api-token file)',
+          message:
+            "This API needs the node's token: send Authorization: Bearer <token> (the token is in the data directory's api-token file)",
         })
       } else {
         sendText(response, 401, 'Open the URL the node printed when it started (it ends in ?token=...)')
@@ -270,14 +281,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-    socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`)
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`,
+    )
   }
 
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
     const foreign = guard.foreignReason(request)
     if (foreign) return refuseUpgrade(socket, 403, foreign)
-    if (!guard.authorized(request)) return refuseUpgrade(socket, 401, 'The event stream needs the node\'s token')
+    if (!guard.authorized(request)) return refuseUpgrade(socket, 401, "The event stream needs the node's token")
     const url = URL.parse(request.url ?? '/', 'http://127.0.0.1')
     if (url?.pathname !== httpEventsPath) return refuseUpgrade(socket, 404, `Events are at ${httpEventsPath}`)
     webSockets.handleUpgrade(request, socket, head, (webSocket) => {

@@ -37,7 +37,9 @@ export class Lifecycle {
       try {
         await part.stop()
       } catch (error) {
-        errors.push(new Error(`${part.name} did not stop: ${(error as Error)?.message ?? String(error)}`, { cause: error }))
+        errors.push(
+          new Error(`${part.name} did not stop: ${(error as Error)?.message ?? String(error)}`, { cause: error }),
+        )
       }
     }
     if (errors.length > 0) throw new AggregateError(errors, errors.map((error) => error.message).join('; '))

@@ -7,7 +7,24 @@ import { peerIdFromPublicKey, publicKeyFromPeerId } from '../../shared/market/pe
 /** SubjectPublicKeyInfo DER prefix of an Ed25519 key (RFC 8410); the 32 raw key bytes follow. */
 const ed25519SpkiPrefix = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00)
 /** PKCS #8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
-const ed25519Pkcs8Prefix = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20)
+const ed25519Pkcs8Prefix = Uint8Array.of(
+  0x30,
+  0x2e,
+  0x02,
+  0x01,
+  0x00,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x04,
+  0x22,
+  0x04,
+  0x20,
+)
 
 function concat(prefix: Uint8Array, rest: Uint8Array): Buffer {
   return Buffer.concat([prefix, rest])
@@ -25,7 +42,11 @@ export function createNodeFactVerifier(init: NodeFactVerifierInit = {}): FactVer
     verify(owner, message, signature) {
       let key = keys.get(owner)
       if (key === undefined) {
-        key = createPublicKey({ key: concat(ed25519SpkiPrefix, publicKeyFromPeerId(owner)), format: 'der', type: 'spki' })
+        key = createPublicKey({
+          key: concat(ed25519SpkiPrefix, publicKeyFromPeerId(owner)),
+          format: 'der',
+          type: 'spki',
+        })
         if (keys.size >= maxCachedKeys) keys.clear()
         keys.set(owner, key)
       }

@@ -52,7 +52,9 @@ export function nodeApiHandlers(node: NodeApiParts): ApiHandlers {
       const next = await node.settings.update(patch)
       node.events.emit({ type: 'settings.changed', data: next })
       // A new display name goes out in a new signed profile.
-      void node.members.refreshProfile().catch((error: unknown) => node.log.error('publishing the member profile failed - %e', error))
+      void node.members
+        .refreshProfile()
+        .catch((error: unknown) => node.log.error('publishing the member profile failed - %e', error))
       return next
     },
     'benchmark.start': async (params) => node.benchmark.startRun(params),
@@ -71,7 +73,11 @@ export function nodeApiHandlers(node: NodeApiParts): ApiHandlers {
       await node.market.decline(bid, ask)
       return { declined: true as const }
     },
-    'market.book': async ({ unit }) => ({ orders: node.market.bookOrders(unit), at: Date.now(), version: node.market.bookVersion() }),
+    'market.book': async ({ unit }) => ({
+      orders: node.market.bookOrders(unit),
+      at: Date.now(),
+      version: node.market.bookVersion(),
+    }),
     'market.bookChanges': async ({ since }) => ({ ...node.market.bookChanges(since), at: Date.now() }),
     'market.myOrders': async () => ({ orders: node.market.myOrders() }),
     'market.negotiations': async () => ({ negotiations: node.market.negotiations() }),
@@ -98,7 +104,9 @@ export function nodeApiHandlers(node: NodeApiParts): ApiHandlers {
     'network.swarmKey': async () => ({
       privateNetwork: node.config.swarmKey !== undefined,
       // The key the node runs with (its file may be anywhere), else the one in the data directory.
-      key: node.config.swarmKey ? { file: null, text: Buffer.from(node.config.swarmKey).toString('utf8') } : await readSwarmKeyFile(node.config.dataDir),
+      key: node.config.swarmKey
+        ? { file: null, text: Buffer.from(node.config.swarmKey).toString('utf8') }
+        : await readSwarmKeyFile(node.config.dataDir),
     }),
     'market.counterOffer': async ({ bid, ask, price }) => counterOffer(node.market, bid, ask, price),
     'market.acceptOffer': async ({ bid, ask }) => acceptOffer(node.market, bid, ask),

@@ -107,7 +107,11 @@ class Node implements CyclexNode {
       },
     })
     // A node behind a NAT cannot be dialled, so it is the one that comes back to its peers.
-    this.redial = peerRedial(config.redial)({ libp2p: host, targets: () => this.redialTargets(), onChange: this.statusChanged })
+    this.redial = peerRedial(config.redial)({
+      libp2p: host,
+      targets: () => this.redialTargets(),
+      onChange: this.statusChanged,
+    })
     this.benchmark = benchmarkService()({
       dataDir: config.dataDir,
       store,
@@ -125,7 +129,8 @@ class Node implements CyclexNode {
         penalize: (peer) => penalties.penalize(peer),
         disconnect: (peer) => {
           const connections = host.getConnections().filter((connection) => connection.remotePeer.toString() === peer)
-          for (const connection of connections) void connection.close().catch(() => connection.abort(new Error('over its ingest budget')))
+          for (const connection of connections)
+            void connection.close().catch(() => connection.abort(new Error('over its ingest budget')))
         },
       },
       { ...marketInit.intake?.budget, perPeer: marketInit.intake?.budget?.perPeer ?? marketInit.intake?.perPeer },
@@ -149,7 +154,9 @@ class Node implements CyclexNode {
       // A party the state proves over-committed is blocked unless the user turned that off.
       onOverCommitment: ({ party }) => {
         if (!this.settings.get().blockOverCommitted) return
-        void this.members.block(party).catch((error: unknown) => this.log.error('blocking an over-committed party failed - %e', error))
+        void this.members
+          .block(party)
+          .catch((error: unknown) => this.log.error('blocking an over-committed party failed - %e', error))
       },
     })
     // Anti-entropy: a late joiner or a healed partition fetches exactly the facts it lacks.
@@ -217,7 +224,10 @@ class Node implements CyclexNode {
       isBlocked: (peer) => blocklist.has(peer),
       // Sites served through the home router where UPnP made this node reachable (site-port-mapping.ts).
       publicSiteAddress: sitePortMapping({
-        libp2pPortMapped: () => config.upnp === true && (config.announce ?? []).length === 0 && this.reachability.status().status === 'public',
+        libp2pPortMapped: () =>
+          config.upnp === true &&
+          (config.announce ?? []).length === 0 &&
+          this.reachability.status().status === 'public',
         gateway: () => firstGateway(host.services.upnp?.portMappingClient, config.upnpGateways ?? []),
       }),
     })
@@ -273,7 +283,9 @@ class Node implements CyclexNode {
     if (reachable === this.lastProfileReachable) return
     this.lastProfileReachable = reachable
     // refreshProfile publishes only what changed, and nothing before the members service runs.
-    this.members?.refreshProfile().catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
+    this.members
+      ?.refreshProfile()
+      .catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
   }
 
   /** Coalesce bursts of libp2p events into one status event for the UI. */
@@ -299,7 +311,11 @@ class Node implements CyclexNode {
       // Nothing adds facts any more: the next start reads them from the snapshot...
       await this.writeSnapshot(1)
       // ...without replaying level's log of them first.
-      await this.store.flush().catch((error: unknown) => this.log.error('flushing the store failed (the next start replays its log) - %e', error))
+      await this.store
+        .flush()
+        .catch((error: unknown) =>
+          this.log.error('flushing the store failed (the next start replays its log) - %e', error),
+        )
       await this.store.close()
     })()
     return this.stopped
@@ -324,7 +340,11 @@ class Node implements CyclexNode {
       { name: 'reachability', start: () => this.reachability.start(), stop: () => this.reachability.stop() },
       { name: 'redial', start: () => this.redial.start(), stop: () => this.redial.stop() },
       // The history listens before the first epoch announces negotiations.
-      { name: 'negotiation history', start: () => this.negotiationHistory.start(), stop: () => this.negotiationHistory.stop() },
+      {
+        name: 'negotiation history',
+        start: () => this.negotiationHistory.start(),
+        stop: () => this.negotiationHistory.stop(),
+      },
       // Stops after the market and sync, whose validation may be waiting for it.
       { name: 'signature pool', start: () => undefined, stop: () => this.signaturePool.stop() },
       { name: 'market', start: () => this.market.start(), stop: () => this.market.stop() },
@@ -345,7 +365,9 @@ class Node implements CyclexNode {
   }
 
   async start(): Promise<void> {
-    await this.lifecycle.start(this.parts(), (error) => this.log.error('stopping the parts that had started failed - %e', error))
+    await this.lifecycle.start(this.parts(), (error) =>
+      this.log.error('stopping the parts that had started failed - %e', error),
+    )
   }
 
   /** A snapshot only speeds up the next start, so failing to write one is reported, not fatal. */
@@ -369,7 +391,10 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     // The app's setting offers the relay where the command line did not (cyclex serve --relay).
     const { offerRelay, relayMaxReservations } = settings.get()
     if ((resolved.relay ?? null) === null && offerRelay) {
-      resolved.relay = { ...defaultRelayService, maxReservations: relayMaxReservations ?? defaultRelayService.maxReservations }
+      resolved.relay = {
+        ...defaultRelayService,
+        maxReservations: relayMaxReservations ?? defaultRelayService.maxReservations,
+      }
     }
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.

@@ -21,10 +21,17 @@ export interface ConnectContext {
   readonly reachability: ReachabilityMonitor
 }
 
-export function summarizeConnections(peerId: string, connections: Connection[], latencyMs: number | null, reachability: ReachabilityMonitor): PeerConnection {
+export function summarizeConnections(
+  peerId: string,
+  connections: Connection[],
+  latencyMs: number | null,
+  reachability: ReachabilityMonitor,
+): PeerConnection {
   const open = connections.filter((connection) => connection.status === 'open')
   if (open.length === 0) throw new ConnectionError(`The connection to ${peerId} closed as soon as it opened; try again`)
-  const first = open.reduce((oldest, connection) => (connection.timeline.open < oldest.timeline.open ? connection : oldest))
+  const first = open.reduce((oldest, connection) =>
+    connection.timeline.open < oldest.timeline.open ? connection : oldest,
+  )
   // libp2p prefers an unlimited connection for new streams, so that one says how the peer is reached.
   const best = open.find((connection) => reachability.kindOf(connection) !== 'relayed') ?? first
   return {
@@ -78,13 +85,16 @@ export async function connectToPeer(text: string, remember: boolean, node: Conne
   try {
     connection = await node.host.dial(address, { signal: AbortSignal.timeout(dialTimeoutMs) })
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${dialTimeoutMs / 1000} s` : (error as Error).message
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${dialTimeoutMs / 1000} s` : (error as Error).message
     throw new ConnectionError(`Could not connect to ${address.toString()}: ${reason}`, { cause: error })
   }
   const peer = connection.remotePeer.toString()
   let latencyMs: number | null = null
   try {
-    latencyMs = await node.host.services.ping.ping(connection.remotePeer, { signal: AbortSignal.timeout(dialTimeoutMs) })
+    latencyMs = await node.host.services.ping.ping(connection.remotePeer, {
+      signal: AbortSignal.timeout(dialTimeoutMs),
+    })
   } catch {
     // Connected but the ping did not answer: the periodic ping will fill the figure in.
   }

@@ -18,7 +18,10 @@ export interface PeerLatencyInit {
 }
 
 export interface PeerLatencyComponents {
-  libp2p: Pick<Libp2p<{ ping: Ping }>, 'services' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<
+    Libp2p<{ ping: Ping }>,
+    'services' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'
+  >
   /** Told after every change: a peer measured, connected or gone. */
   onChange(): void
 }
@@ -91,7 +94,10 @@ class PeerLatencyMonitor implements PeerLatency {
   }
 
   private async measure(peer: PeerId): Promise<void> {
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.init.timeoutMs ?? this.init.intervalMs)])
+    const signal = AbortSignal.any([
+      this.stopping.signal,
+      AbortSignal.timeout(this.init.timeoutMs ?? this.init.intervalMs),
+    ])
     try {
       const rtt = await this.components.libp2p.services.ping.ping(peer, { signal })
       if (this.stopping.signal.aborted) return

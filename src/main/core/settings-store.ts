@@ -16,7 +16,9 @@ export async function openSettingsStore(store: Store): Promise<SettingsStore> {
   const saved = await sublevel.get(settingsKey)
   // A record from an older version may lack newer fields: defaults fill them in.
   let current: Settings =
-    saved === undefined ? defaultSettings : parseWith(SettingsSchema, { ...defaultSettings, ...(saved as object) }, 'stored settings')
+    saved === undefined
+      ? defaultSettings
+      : parseWith(SettingsSchema, { ...defaultSettings, ...(saved as object) }, 'stored settings')
   return {
     get: () => current,
     async update(patch) {

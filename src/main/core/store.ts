@@ -47,7 +47,9 @@ function describeOpenFailure(error: unknown, location: string): ConfigError {
 export async function openStore(options: { dataDir: string; inMemory: boolean }): Promise<Store> {
   const location = join(options.dataDir, storeDirectoryName)
   // `level` is classic-level in Node (its compactRange, below, is classic-level's own).
-  const classic = options.inMemory ? undefined : (new Level<string, string>(location) as unknown as ClassicLevel<string, string>)
+  const classic = options.inMemory
+    ? undefined
+    : (new Level<string, string>(location) as unknown as ClassicLevel<string, string>)
   const db: RootDatabase = classic ?? new MemoryLevel<string, string>()
   try {
     await db.open()

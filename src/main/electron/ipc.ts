@@ -31,7 +31,11 @@ export interface IpcBridgeInit {
   logInternalError?: (error: unknown) => void
 }
 
-export function createIpcCallHandler({ api, checkSender, logInternalError = console.error }: IpcBridgeInit): IpcCallHandler {
+export function createIpcCallHandler({
+  api,
+  checkSender,
+  logInternalError = console.error,
+}: IpcBridgeInit): IpcCallHandler {
   return async (event, name, params) => {
     try {
       checkSender(event)

@@ -144,7 +144,10 @@ async function start(): Promise<void> {
   hardenSession()
 
   // The seller's policy reads idleness and power from the desktop (docs/delivery.md, seller policy).
-  nodeStarting = createNode({ dataDir: join(app.getPath('userData'), 'node'), delivery: { idleSource: powerMonitorIdleSource(powerMonitor) } })
+  nodeStarting = createNode({
+    dataDir: join(app.getPath('userData'), 'node'),
+    delivery: { idleSource: powerMonitorIdleSource(powerMonitor) },
+  })
   let node: CyclexNode
   try {
     node = await nodeStarting

@@ -20,7 +20,10 @@ export interface PowerIdleSource extends IdleSource {
   close(): void
 }
 
-export function powerMonitorIdleSource(powerMonitor: PowerMonitorLike, base: IdleSource = loadAverageIdleSource()): PowerIdleSource {
+export function powerMonitorIdleSource(
+  powerMonitor: PowerMonitorLike,
+  base: IdleSource = loadAverageIdleSource(),
+): PowerIdleSource {
   let onAcPower: boolean | null
   try {
     onAcPower = !powerMonitor.isOnBatteryPower()

@@ -29,7 +29,8 @@ export function rendererUrlMatcher(rendererUrl: string): (url: string) => boolea
     } catch {
       return false
     }
-    if (expected.protocol === 'file:') return url.protocol === 'file:' && url.host === expected.host && url.pathname === expected.pathname
+    if (expected.protocol === 'file:')
+      return url.protocol === 'file:' && url.host === expected.host && url.pathname === expected.pathname
     return url.origin === expected.origin
   }
 }

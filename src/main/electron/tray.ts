@@ -39,7 +39,10 @@ export function trayView(status: NodeStatus | undefined, actions: TrayActions): 
  * tray shows changes. node.status events arrive on every latency measurement, and rebuilding the
  * menu each time would close it under the user's pointer on some desktops.
  */
-export function trayUpdater(apply: (view: TrayView) => void, actions: TrayActions): (status: NodeStatus | undefined) => void {
+export function trayUpdater(
+  apply: (view: TrayView) => void,
+  actions: TrayActions,
+): (status: NodeStatus | undefined) => void {
   let shown: string | undefined
   return (status) => {
     const view = trayView(status, actions)

@@ -44,7 +44,10 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const firstRunDone = settingsView.settings?.firstRunDone === true
   const route = useHashRoute(landingRoute(firstRunDone))
   // Until the settings say which page to open on, an address naming no page shows none.
-  const choosingLanding = settingsView.settings === undefined && settingsView.error === undefined && !routes.some((each) => window.location.hash.startsWith(each.hash))
+  const choosingLanding =
+    settingsView.settings === undefined &&
+    settingsView.error === undefined &&
+    !routes.some((each) => window.location.hash.startsWith(each.hash))
   const theme = settingsView.settings?.theme ?? initialTheme
   const market = useMarket(client, connection.generation)
   const members = useMembers(client, connection.generation)
@@ -85,92 +88,118 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   return (
     // Every page names counterparties by their profiles' names (PeerName) and reads groups as the matcher does.
     <DirectoryContext.Provider value={directory}>
-    <div className="app">
-      <nav className="sidebar" aria-label="Main">
-        <div className="brand">
-          <Logo size={28} />
-          <span>Cyclex</span>
-        </div>
-        <ul className="nav-list">
-          {routes.map((item) => (
-            <li key={item.id}>
-              <a
-                href={item.hash}
-                className="nav-link"
-                data-testid={`nav-${item.id}`}
-                aria-current={item.id === route ? 'page' : undefined}
-              >
-                {item.title}
-              </a>
-            </li>
-          ))}
-        </ul>
-        <NegotiationInbox negotiations={market.negotiations} onOpen={setNegotiationKey} />
-      </nav>
-      <main className="content">
-        {choosingLanding && <p className="panel loading">Opening…</p>}
-        {!choosingLanding && route === 'node' && settingsView.settings && !firstRunDone && (
-          <FirstRunGuide
-            client={client}
-            generation={connection.generation}
-            settings={settingsView.settings}
-            update={settingsView.update}
-            cpuPlacement={cpuPlacement}
-            book={market.book}
-            agreements={market.agreements}
-            onOpenOrder={(form) => {
-              setOpenedDraft({ id: newDraftId(), form, label: '' })
-              window.location.hash = '#/market'
+      <div className="app">
+        <nav className="sidebar" aria-label="Main">
+          <div className="brand">
+            <Logo size={28} />
+            <span>Cyclex</span>
+          </div>
+          <ul className="nav-list">
+            {routes.map((item) => (
+              <li key={item.id}>
+                <a
+                  href={item.hash}
+                  className="nav-link"
+                  data-testid={`nav-${item.id}`}
+                  aria-current={item.id === route ? 'page' : undefined}
+                >
+                  {item.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <NegotiationInbox negotiations={market.negotiations} onOpen={setNegotiationKey} />
+        </nav>
+        <main className="content">
+          {choosingLanding && <p className="panel loading">Opening…</p>}
+          {!choosingLanding && route === 'node' && settingsView.settings && !firstRunDone && (
+            <FirstRunGuide
+              client={client}
+              generation={connection.generation}
+              settings={settingsView.settings}
+              update={settingsView.update}
+              cpuPlacement={cpuPlacement}
+              book={market.book}
+              agreements={market.agreements}
+              onOpenOrder={(form) => {
+                setOpenedDraft({ id: newDraftId(), form, label: '' })
+                window.location.hash = '#/market'
+              }}
+            />
+          )}
+          {!choosingLanding && route === 'node' && <NodePage client={client} node={node} />}
+          {route === 'market' && (
+            <MarketPage
+              client={client}
+              market={market}
+              drafts={drafts}
+              me={node.status?.peerId}
+              reachability={node.status?.reachability.status}
+              opened={openedDraft}
+              groups={myGroups}
+            />
+          )}
+          {route === 'orders' && (
+            <OrdersPage
+              client={client}
+              market={market}
+              drafts={drafts}
+              onOpenDraft={(id) => {
+                const draft = drafts.drafts.find((each) => each.id === id)
+                if (!draft) return
+                setOpenedDraft({ id, form: formOfDraft(draft.order, Date.now()), label: draft.label })
+                window.location.hash = '#/market'
+              }}
+              onOpenNegotiation={setNegotiationKey}
+            />
+          )}
+          {route === 'deals' && (
+            <DealsPage market={market} client={client} generation={connection.generation} me={node.status?.peerId} />
+          )}
+          {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
+          {route === 'benchmark' && (
+            <BenchmarkPage
+              client={client}
+              generation={connection.generation}
+              peers={benchmarkPeers}
+              defaultCpuPlacement={cpuPlacement}
+            />
+          )}
+          {route === 'settings' && (
+            <SettingsPage view={settingsView} client={client} generation={connection.generation} />
+          )}
+        </main>
+        {notice && negotiationKey === undefined && (
+          <NegotiationNotice
+            negotiation={notice}
+            onOpen={() => {
+              setNegotiationKey(noticeKey)
+              setNoticeKey(undefined)
             }}
+            onDismiss={() => setNoticeKey(undefined)}
           />
         )}
-        {!choosingLanding && route === 'node' && <NodePage client={client} node={node} />}
-        {route === 'market' && <MarketPage client={client} market={market} drafts={drafts} me={node.status?.peerId} reachability={node.status?.reachability.status} opened={openedDraft} groups={myGroups} />}
-        {route === 'orders' && (
-          <OrdersPage
+        {dialogNegotiation && (
+          <NegotiationDialog
+            key={negotiationKey}
             client={client}
-            market={market}
-            drafts={drafts}
-            onOpenDraft={(id) => {
-              const draft = drafts.drafts.find((each) => each.id === id)
-              if (!draft) return
-              setOpenedDraft({ id, form: formOfDraft(draft.order, Date.now()), label: draft.label })
-              window.location.hash = '#/market'
-            }}
-            onOpenNegotiation={setNegotiationKey}
+            negotiation={dialogNegotiation}
+            myOrder={market.myOrders.find(
+              (order) =>
+                order.id === (dialogNegotiation.role === 'buyer' ? dialogNegotiation.bid : dialogNegotiation.ask),
+            )}
+            counterpartyMember={members.members.find(
+              (member) => member.peerId === dialogNegotiation.counterparty.owner,
+            )}
+            ended={openNegotiation === undefined}
+            agreement={market.agreements.find(
+              (agreement) => agreement.bid === dialogNegotiation.bid && agreement.ask === dialogNegotiation.ask,
+            )}
+            onClose={() => setNegotiationKey(undefined)}
           />
         )}
-        {route === 'deals' && <DealsPage market={market} client={client} generation={connection.generation} me={node.status?.peerId} />}
-        {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
-        {route === 'benchmark' && (
-          <BenchmarkPage client={client} generation={connection.generation} peers={benchmarkPeers} defaultCpuPlacement={cpuPlacement} />
-        )}
-        {route === 'settings' && <SettingsPage view={settingsView} client={client} generation={connection.generation} />}
-      </main>
-      {notice && negotiationKey === undefined && (
-        <NegotiationNotice
-          negotiation={notice}
-          onOpen={() => {
-            setNegotiationKey(noticeKey)
-            setNoticeKey(undefined)
-          }}
-          onDismiss={() => setNoticeKey(undefined)}
-        />
-      )}
-      {dialogNegotiation && (
-        <NegotiationDialog
-          key={negotiationKey}
-          client={client}
-          negotiation={dialogNegotiation}
-          myOrder={market.myOrders.find((order) => order.id === (dialogNegotiation.role === 'buyer' ? dialogNegotiation.bid : dialogNegotiation.ask))}
-          counterpartyMember={members.members.find((member) => member.peerId === dialogNegotiation.counterparty.owner)}
-          ended={openNegotiation === undefined}
-          agreement={market.agreements.find((agreement) => agreement.bid === dialogNegotiation.bid && agreement.ask === dialogNegotiation.ask)}
-          onClose={() => setNegotiationKey(undefined)}
-        />
-      )}
-      <StatusBar state={connection.state} transport={client.transport} version={node.status?.version} />
-    </div>
+        <StatusBar state={connection.state} transport={client.transport} version={node.status?.version} />
+      </div>
     </DirectoryContext.Provider>
   )
 }

@@ -53,7 +53,9 @@ export const ReachabilitySchema = z.object({
   /** The relays holding a reservation for this node. */
   relays: z.array(peerId),
   /** This node's own circuit relay service, when it offers one (cyclex serve --relay). */
-  relayService: z.object({ maxReservations: z.number().int().nonnegative(), reservations: z.number().int().nonnegative() }).nullable(),
+  relayService: z
+    .object({ maxReservations: z.number().int().nonnegative(), reservations: z.number().int().nonnegative() })
+    .nullable(),
 })
 export type Reachability = z.infer<typeof ReachabilitySchema>
 

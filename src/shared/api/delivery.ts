@@ -22,7 +22,10 @@ export const DeliveryPolicySchema = z
     /** Run jobs only on mains power, where the system tells (a machine that does not tell counts as on mains). */
     requireAcPower: z.boolean(),
     /** Local hours in which jobs may run, [start, end); null for any time. end < start wraps past midnight. */
-    hours: z.object({ start: z.number().int().min(0).max(23), end: z.number().int().min(0).max(24) }).strict().nullable(),
+    hours: z
+      .object({ start: z.number().int().min(0).max(23), end: z.number().int().min(0).max(24) })
+      .strict()
+      .nullable(),
     /** Jobs at once (each uses one core). */
     maxCores: z.number().int().min(1).max(1024),
     /** Memory for all running jobs together, MiB; each job gets maxMemoryMb / maxCores. */
@@ -197,14 +200,20 @@ export const deliveryCommands = {
         sample: z.enum(sampleJobs).optional(),
         args: z.array(z.string().max(4096)).max(64).optional(),
         /** stdin, base64. */
-        stdin: z.string().max(8 * 2 ** 20).optional(),
+        stdin: z
+          .string()
+          .max(8 * 2 ** 20)
+          .optional(),
         /** The most GFLOP this job may use; the seller refuses a budget over what the agreement has left. */
         gflopBudget: z.number().positive().max(1e9),
         /** How the buyer agreed to be charged (from delivery.quoteJob); the seller refuses the job if it would charge otherwise. */
         metering: z.enum(jobMeterings).optional(),
       })
       .strict()
-      .refine((params) => (params.module === undefined) !== (params.sample === undefined), { message: 'give either module or sample', path: ['module'] }),
+      .refine((params) => (params.module === undefined) !== (params.sample === undefined), {
+        message: 'give either module or sample',
+        path: ['module'],
+      }),
     result: JobResultSchema,
   },
   /**
@@ -215,7 +224,10 @@ export const deliveryCommands = {
     params: z
       .object({ agreement: factId, module: base64Text.optional(), sample: z.enum(sampleJobs).optional() })
       .strict()
-      .refine((params) => (params.module === undefined) !== (params.sample === undefined), { message: 'give either module or sample', path: ['module'] }),
+      .refine((params) => (params.module === undefined) !== (params.sample === undefined), {
+        message: 'give either module or sample',
+        path: ['module'],
+      }),
     result: JobQuoteSchema,
   },
   /**
@@ -240,7 +252,10 @@ export const deliveryCommands = {
     params: z.object({ agreement: factId, bundle: base64Text }).strict(),
     result: z.object({ site: jobId, url: z.string(), quantity: z.number().int() }),
   },
-  'delivery.jobs': { params: z.object({}).strict(), result: z.object({ jobs: z.array(JobViewSchema), sites: z.array(SiteViewSchema) }) },
+  'delivery.jobs': {
+    params: z.object({}).strict(),
+    result: z.object({ jobs: z.array(JobViewSchema), sites: z.array(SiteViewSchema) }),
+  },
   /** Receipts this node holds (as seller or buyer), newest first; one agreement's when given. */
   'delivery.receipts': {
     params: z.object({ agreement: factId.optional() }).strict(),
@@ -249,7 +264,11 @@ export const deliveryCommands = {
   /** Every seller's reputation and this node's balance per counterparty, computed here from receipts. */
   'delivery.ledger': {
     params: z.object({}).strict(),
-    result: z.object({ reputation: z.array(ReputationViewSchema), balances: z.array(BalanceViewSchema), receipts: z.number().int() }),
+    result: z.object({
+      reputation: z.array(ReputationViewSchema),
+      balances: z.array(BalanceViewSchema),
+      receipts: z.number().int(),
+    }),
   },
   /** The same as CSV text (one row per peer), and a file name to save it under. */
   'delivery.ledgerCsv': { params: z.object({}).strict(), result: z.object({ csv: z.string(), filename: z.string() }) },

@@ -55,7 +55,13 @@ export const NegotiationSideSchema = z.object({
 })
 export type NegotiationSide = z.infer<typeof NegotiationSideSchema>
 
-export const negotiationDeadlineReasons = ['bid-expires', 'bid-window-ends', 'ask-expires', 'ask-window-ends', 'policy'] as const
+export const negotiationDeadlineReasons = [
+  'bid-expires',
+  'bid-window-ends',
+  'ask-expires',
+  'ask-window-ends',
+  'policy',
+] as const
 
 export const NegotiationViewSchema = z.object({
   bid: factId,

@@ -7,7 +7,10 @@ import { SignedProfileRecordJsonSchema } from '../benchmark/profile'
 const peerId = z.string().min(1).max(128)
 const groupName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1 to 64 letters, digits, . _ or -, starting with a letter or digit')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'must be 1 to 64 letters, digits, . _ or -, starting with a letter or digit',
+  )
 const whole = z.number().int().nonnegative()
 
 export const memberStatuses = ['online', 'away', 'offline'] as const
@@ -117,7 +120,10 @@ export const membersCommands = {
   /** The swarm key this node runs with (text to share), or the one in its data directory; null when neither. */
   'network.swarmKey': {
     params: noParams,
-    result: z.object({ privateNetwork: z.boolean(), key: SwarmKeySchema.extend({ file: z.string().nullable() }).nullable() }),
+    result: z.object({
+      privateNetwork: z.boolean(),
+      key: SwarmKeySchema.extend({ file: z.string().nullable() }).nullable(),
+    }),
   },
 } as const
 

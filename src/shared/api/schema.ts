@@ -20,9 +20,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `'${key}'`).join(', ')}`
     case 'invalid_type':
-      return issue.input === undefined
-        ? 'is required'
-        : `must be ${articles[issue.expected] ?? `a ${issue.expected}`}`
+      return issue.input === undefined ? 'is required' : `must be ${articles[issue.expected] ?? `a ${issue.expected}`}`
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => String(value)).join(', ')}`
     case 'too_big':
@@ -49,11 +47,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * what is wrong with it ("address must be a string", path "address"), or the subject when the
  * whole value is wrong ("node.connect parameters has unknown field 'extra'").
  */
-export function parseWith<Schema extends z.ZodType>(
-  schema: Schema,
-  input: unknown,
-  subject: string,
-): z.output<Schema> {
+export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unknown, subject: string): z.output<Schema> {
   const result = schema.safeParse(input, { reportInput: true })
   if (result.success) return result.data
   const issue = result.error.issues[0]

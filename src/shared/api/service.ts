@@ -13,7 +13,9 @@ export function createApiService(handlers: ApiHandlers, eventSource: EventSource
     async call(name, params) {
       if (!isCommandName(name)) {
         // Not String(name): a value from outside may be an object whose toString throws.
-        throw new UnknownCommandError(`There is no command '${typeof name === 'string' ? name.slice(0, 80) : typeof name}' in the Cyclex API`)
+        throw new UnknownCommandError(
+          `There is no command '${typeof name === 'string' ? name.slice(0, 80) : typeof name}' in the Cyclex API`,
+        )
       }
       const command = commands[name]
       const validated = parseWith(command.params, params ?? {}, `${name} parameters`)

@@ -16,4 +16,5 @@ export class BenchmarkFailedError extends CyclexError {
   static override readonly code: string = 'ERR_BENCHMARK_FAILED'
 }
 
-for (const errorClass of [BenchmarkCancelledError, BenchmarkBusyError, BenchmarkFailedError]) registerErrorClass(errorClass)
+for (const errorClass of [BenchmarkCancelledError, BenchmarkBusyError, BenchmarkFailedError])
+  registerErrorClass(errorClass)

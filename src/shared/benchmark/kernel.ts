@@ -44,7 +44,8 @@ export function multiplyBlocked(a: Matrix, b: Matrix, c: Matrix, size: number, b
   if (a.length !== size * size || b.length !== size * size || c.length !== size * size) {
     throw new RangeError(`matrices must have ${size * size} elements for size ${size}`)
   }
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be a whole number >= 1, not ${blockSize}`)
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new RangeError(`blockSize must be a whole number >= 1, not ${blockSize}`)
   c.fill(0)
   for (let iBlock = 0; iBlock < size; iBlock += blockSize) {
     const iEnd = Math.min(iBlock + blockSize, size)

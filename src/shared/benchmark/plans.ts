@@ -14,6 +14,20 @@ export interface BenchmarkPlan {
 
 /** Quick is for tests and a first look: a few seconds in all. */
 export const benchmarkPlans: Readonly<Record<BenchmarkMode, BenchmarkPlan>> = {
-  quick: { matrixSize: 128, blockSize: 32, cpuBudgetMs: 300, storageBytes: 8 << 20, networkBytes: 1 << 20, maxPeersMeasured: 3 },
-  full: { matrixSize: 256, blockSize: 64, cpuBudgetMs: 3000, storageBytes: 128 << 20, networkBytes: 16 << 20, maxPeersMeasured: 5 },
+  quick: {
+    matrixSize: 128,
+    blockSize: 32,
+    cpuBudgetMs: 300,
+    storageBytes: 8 << 20,
+    networkBytes: 1 << 20,
+    maxPeersMeasured: 3,
+  },
+  full: {
+    matrixSize: 256,
+    blockSize: 64,
+    cpuBudgetMs: 3000,
+    storageBytes: 128 << 20,
+    networkBytes: 16 << 20,
+    maxPeersMeasured: 5,
+  },
 }

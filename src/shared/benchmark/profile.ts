@@ -46,7 +46,10 @@ export const ProfileRecordSchema = z
     kind: z.literal('profile'),
     owner: z.string().refine(isEd25519PeerId, 'must be the peer ID of an Ed25519 key (12D3KooW...)'),
     displayName: z.string().max(64),
-    os: z.object({ family: z.enum(osFamilies), version: z.string().regex(dottedVersion).optional() }).strict().optional(),
+    os: z
+      .object({ family: z.enum(osFamilies), version: z.string().regex(dottedVersion).optional() })
+      .strict()
+      .optional(),
     /** Whole GFLOPS one core sustains in float64: the figure asks advertise and deliveries are metered by. */
     gflopsPerCore: whole.optional(),
     cores: z.number().int().positive().max(1024).optional(),
@@ -73,7 +76,10 @@ export const ProfileRecordSchema = z
     /** When the owner signed this profile, ms since the epoch: the latest of an owner's profiles is in force. */
     publishedAt: whole.optional(),
     /** Group ids (`<owner>/<name>`) the owner is in, sorted; the groups' own signed member lists decide matching. */
-    groups: z.array(z.string().max(128).refine(isGroupId, 'must be a group id: <owner peer ID>/<name>')).max(maxProfileGroups).optional(),
+    groups: z
+      .array(z.string().max(128).refine(isGroupId, 'must be a group id: <owner peer ID>/<name>'))
+      .max(maxProfileGroups)
+      .optional(),
     /**
      * The node can be reached from the internet (claim 40: its network interface), as it found out
      * (docs/scaling.md §3): what a seller of page views needs, since the buyer's visitors dial it.
@@ -107,10 +113,14 @@ export interface SignedProfile<Profile extends ProfileRecord = MemberProfile> {
 }
 
 /** The JSON form the API carries: the profile, its id, and the signature in base64. */
-export const SignedProfileJsonSchema = z.object({ id: z.string(), profile: MemberProfileSchema, signature: z.string() }).strict()
+export const SignedProfileJsonSchema = z
+  .object({ id: z.string(), profile: MemberProfileSchema, signature: z.string() })
+  .strict()
 export type SignedProfileJson = z.infer<typeof SignedProfileJsonSchema>
 /** The same for any member's profile, figures or not. */
-export const SignedProfileRecordJsonSchema = z.object({ id: z.string(), profile: ProfileRecordSchema, signature: z.string() }).strict()
+export const SignedProfileRecordJsonSchema = z
+  .object({ id: z.string(), profile: ProfileRecordSchema, signature: z.string() })
+  .strict()
 export type SignedProfileRecordJson = z.infer<typeof SignedProfileRecordJsonSchema>
 
 /** Largest canonical profile body; the envelope adds at most 96 bytes. */
@@ -152,7 +162,9 @@ export function profileFromRun(run: BenchmarkRun, owner: string, displayName: st
     if (system.os.version !== null && dottedVersion.test(system.os.version)) profile.os.version = system.os.version
   }
   if (network.peers.length > 0) {
-    profile.bandwidthMbps = floorWhole(Math.max(...network.peers.map((peer) => Math.min(peer.uploadMbps, peer.downloadMbps))))
+    profile.bandwidthMbps = floorWhole(
+      Math.max(...network.peers.map((peer) => Math.min(peer.uploadMbps, peer.downloadMbps))),
+    )
   }
   return parseProfile(profile)
 }
@@ -210,7 +222,11 @@ export const profileRecordKind: SignedRecordKind<ProfileRecord> = {
   parse: parseProfileRecord,
 }
 
-export function signProfile<Profile extends ProfileRecord>(profile: Profile, signer: FactSigner, sha256?: Sha256): SignedProfile<Profile> {
+export function signProfile<Profile extends ProfileRecord>(
+  profile: Profile,
+  signer: FactSigner,
+  sha256?: Sha256,
+): SignedProfile<Profile> {
   const { id, record, body, signature } = signRecord(profileRecordKind, profile, signer, sha256)
   return { id, profile: record as Profile, body, signature }
 }
@@ -221,7 +237,11 @@ export function encodeSignedProfile(signed: Pick<SignedProfile, 'body' | 'signat
 }
 
 /** Everything a received profile must pass: size, decoding, fields, canonical bytes, signature. */
-export function decodeSignedProfile(bytes: Uint8Array, verifier: FactVerifier, sha256?: Sha256): SignedProfile<ProfileRecord> {
+export function decodeSignedProfile(
+  bytes: Uint8Array,
+  verifier: FactVerifier,
+  sha256?: Sha256,
+): SignedProfile<ProfileRecord> {
   const { id, record, body, signature } = decodeSignedRecord(profileRecordKind, bytes, verifier, sha256)
   return { id, profile: record, body, signature }
 }
@@ -236,6 +256,13 @@ export function signedProfileToJson<Profile extends ProfileRecord = MemberProfil
 export function signedProfileFromJson(value: unknown, verifier: FactVerifier, sha256?: Sha256): SignedProfile {
   const json = parseWith(SignedProfileJsonSchema, value, 'signed profile')
   const profile = parseProfile(json.profile)
-  const { id, body, signature } = signedRecordFromJson(profileRecordKind, profile, json.id, json.signature, verifier, sha256)
+  const { id, body, signature } = signedRecordFromJson(
+    profileRecordKind,
+    profile,
+    json.id,
+    json.signature,
+    verifier,
+    sha256,
+  )
   return { id, profile, body, signature }
 }

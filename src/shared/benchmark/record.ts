@@ -20,7 +20,11 @@ export const BenchmarkRecordParamsSchema = z
     cpu: z
       .object({
         /** Where the kernel ran, e.g. `Web Workers in Chrome 138`. */
-        runtime: z.string().min(1).max(120).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
+        runtime: z
+          .string()
+          .min(1)
+          .max(120)
+          .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
         f64Single: RecordedFigureSchema,
         f64Multi: RecordedFigureSchema,
         f32Single: RecordedFigureSchema,
@@ -35,21 +39,31 @@ export type BenchmarkRecordParams = z.infer<typeof BenchmarkRecordParamsSchema>
 const clockToleranceMs = 1
 
 /** Throws a ValidationError naming the first figure that the plan and the node's cores do not support. */
-export function checkRecordedCpu(cpu: CpuFigures, plan: Pick<BenchmarkPlan, 'matrixSize' | 'blockSize' | 'cpuBudgetMs'>, logicalCores: number): void {
+export function checkRecordedCpu(
+  cpu: CpuFigures,
+  plan: Pick<BenchmarkPlan, 'matrixSize' | 'blockSize' | 'cpuBudgetMs'>,
+  logicalCores: number,
+): void {
   for (const { key, multi } of cpuStages) {
     const figure = cpu[key]
     const refuse = (field: string, message: string): never => {
       throw new ValidationError(`cpu.${key}.${field} ${message}`, { path: `cpu.${key}.${field}` })
     }
-    if (figure.matrixSize !== plan.matrixSize) refuse('matrixSize', `must be ${plan.matrixSize}, the plan's matrix size, not ${figure.matrixSize}`)
-    if (figure.blockSize !== plan.blockSize) refuse('blockSize', `must be ${plan.blockSize}, the plan's block size, not ${figure.blockSize}`)
+    if (figure.matrixSize !== plan.matrixSize)
+      refuse('matrixSize', `must be ${plan.matrixSize}, the plan's matrix size, not ${figure.matrixSize}`)
+    if (figure.blockSize !== plan.blockSize)
+      refuse('blockSize', `must be ${plan.blockSize}, the plan's block size, not ${figure.blockSize}`)
     if (!multi && figure.workers !== 1) refuse('workers', `must be 1 for a one-core stage, not ${figure.workers}`)
-    if (multi && figure.workers > logicalCores) refuse('workers', `must be at most ${logicalCores}, this node's logical cores, not ${figure.workers}`)
-    if (figure.multiplies < figure.workers) refuse('multiplies', `must be at least one product per worker (${figure.workers})`)
+    if (multi && figure.workers > logicalCores)
+      refuse('workers', `must be at most ${logicalCores}, this node's logical cores, not ${figure.workers}`)
+    if (figure.multiplies < figure.workers)
+      refuse('multiplies', `must be at least one product per worker (${figure.workers})`)
     const exact = figure.multiplies * flopsPerMultiply(figure.matrixSize)
     if (figure.flops !== exact) refuse('flops', `must be exactly multiplies x 2 n^3 = ${exact}, not ${figure.flops}`)
-    if (figure.seconds * 1000 < plan.cpuBudgetMs - clockToleranceMs) refuse('seconds', `must cover the plan's budget of ${plan.cpuBudgetMs} ms, not ${figure.seconds * 1000} ms`)
+    if (figure.seconds * 1000 < plan.cpuBudgetMs - clockToleranceMs)
+      refuse('seconds', `must cover the plan's budget of ${plan.cpuBudgetMs} ms, not ${figure.seconds * 1000} ms`)
     const gflops = figure.flops / figure.seconds / 1e9
-    if (Math.abs(figure.gflops - gflops) > gflops * 1e-9) refuse('gflops', `must be flops / seconds / 10^9 = ${gflops}, not ${figure.gflops}`)
+    if (Math.abs(figure.gflops - gflops) > gflops * 1e-9)
+      refuse('gflops', `must be flops / seconds / 10^9 = ${gflops}, not ${figure.gflops}`)
   }
 }

@@ -128,7 +128,12 @@ export const BenchmarkProgressSchema = z.object({
 })
 export type BenchmarkProgress = z.infer<typeof BenchmarkProgressSchema>
 
-const SerializedErrorSchema = z.object({ name: z.string(), code: z.string(), message: z.string(), path: z.string().optional() })
+const SerializedErrorSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  path: z.string().optional(),
+})
 
 /** How a run ended: with its figures, or cancelled, or failed with the error. */
 export const BenchmarkOutcomeSchema = z.discriminatedUnion('outcome', [

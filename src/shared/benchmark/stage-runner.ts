@@ -52,7 +52,8 @@ function cancelledError(): BenchmarkCancelledError {
 export async function runComputeStage(options: ComputeStageOptions): Promise<ComputeFigure> {
   const { signal, precision } = options
   if (signal?.aborted) throw cancelledError()
-  if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`workers must be a whole number >= 1, not ${options.workers}`)
+  if (!Number.isInteger(options.workers) || options.workers < 1)
+    throw new RangeError(`workers must be a whole number >= 1, not ${options.workers}`)
 
   const handles: ComputeWorkerHandle[] = []
   const elapsedOf = new Array<number>(options.workers).fill(0)
@@ -74,7 +75,14 @@ export async function runComputeStage(options: ComputeStageOptions): Promise<Com
       const onAbort = (): void => settle(() => reject(cancelledError()))
       signal?.addEventListener('abort', onAbort, { once: true })
       const fail = (description: string, cause?: unknown): void =>
-        settle(() => reject(new BenchmarkFailedError(`A ${precision} compute worker ${description}`, cause === undefined ? {} : { cause })))
+        settle(() =>
+          reject(
+            new BenchmarkFailedError(
+              `A ${precision} compute worker ${description}`,
+              cause === undefined ? {} : { cause },
+            ),
+          ),
+        )
 
       const listenerFor = (index: number): ComputeWorkerListener => ({
         failure: fail,
@@ -140,12 +148,13 @@ export async function runComputeStage(options: ComputeStageOptions): Promise<Com
 export type CpuFigureKey = 'f64Single' | 'f64Multi' | 'f32Single' | 'f32Multi'
 
 /** The four CPU stages, in the order a run has them. */
-export const cpuStages: readonly { stage: BenchmarkStage; precision: Precision; multi: boolean; key: CpuFigureKey }[] = [
-  { stage: 'cpu-f64-single', precision: 'f64', multi: false, key: 'f64Single' },
-  { stage: 'cpu-f64-multi', precision: 'f64', multi: true, key: 'f64Multi' },
-  { stage: 'cpu-f32-single', precision: 'f32', multi: false, key: 'f32Single' },
-  { stage: 'cpu-f32-multi', precision: 'f32', multi: true, key: 'f32Multi' },
-]
+export const cpuStages: readonly { stage: BenchmarkStage; precision: Precision; multi: boolean; key: CpuFigureKey }[] =
+  [
+    { stage: 'cpu-f64-single', precision: 'f64', multi: false, key: 'f64Single' },
+    { stage: 'cpu-f64-multi', precision: 'f64', multi: true, key: 'f64Multi' },
+    { stage: 'cpu-f32-single', precision: 'f32', multi: false, key: 'f32Single' },
+    { stage: 'cpu-f32-multi', precision: 'f32', multi: true, key: 'f32Multi' },
+  ]
 
 export type CpuFigures = Record<CpuFigureKey, ComputeFigure>
 

@@ -8,7 +8,10 @@ import type { FromWorker, PrepareMessage, ToWorker } from './worker-protocol'
 /** Progress messages at most this often, so reporting costs nothing next to the products. */
 const progressIntervalMs = 100
 
-export function createKernelWorker(send: (message: FromWorker) => void, now: () => number): (message: ToWorker) => void {
+export function createKernelWorker(
+  send: (message: FromWorker) => void,
+  now: () => number,
+): (message: ToWorker) => void {
   let prepared: { workspace: KernelWorkspace; message: PrepareMessage } | undefined
   return (message) => {
     try {

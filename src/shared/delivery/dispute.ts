@@ -74,20 +74,39 @@ export function checkMismatch(disputed: SignedReceipt, check: SignedReceipt, buy
   const fail = (message: string): never => {
     throw new DisputeUnfoundedError(message)
   }
-  for (const [name, { receipt }] of [['disputed', disputed], ['check', check]] as const) {
-    if (receipt.buyer !== buyer) fail(`the ${name} receipt names buyer ${receipt.buyer}, not the dispute's owner ${buyer}`)
-    if (receipt.unit !== 'flop' || receipt.status !== 'completed') fail(`the ${name} receipt is not of a completed job (${receipt.unit}, ${receipt.status})`)
-    if (receipt.inputSha256 === undefined || receipt.outputSha256 === undefined) fail(`the ${name} receipt states no input or output hash`)
+  for (const [name, { receipt }] of [
+    ['disputed', disputed],
+    ['check', check],
+  ] as const) {
+    if (receipt.buyer !== buyer)
+      fail(`the ${name} receipt names buyer ${receipt.buyer}, not the dispute's owner ${buyer}`)
+    if (receipt.unit !== 'flop' || receipt.status !== 'completed')
+      fail(`the ${name} receipt is not of a completed job (${receipt.unit}, ${receipt.status})`)
+    if (receipt.inputSha256 === undefined || receipt.outputSha256 === undefined)
+      fail(`the ${name} receipt states no input or output hash`)
   }
   if (disputed.receipt.owner === check.receipt.owner) fail('both receipts are signed by the same seller')
   if (disputed.receipt.inputSha256 !== check.receipt.inputSha256) fail('the two receipts are of different inputs')
-  if (disputed.receipt.outputSha256 === check.receipt.outputSha256) fail('the two receipts name the same output: nothing is disputed')
+  if (disputed.receipt.outputSha256 === check.receipt.outputSha256)
+    fail('the two receipts name the same output: nothing is disputed')
 }
 
 /** Sign a dispute of `disputed` against `check`; refuses one the receipts do not found. */
-export function signDispute(disputed: SignedReceipt, check: SignedReceipt, signer: FactSigner, issuedAt: number, sha256?: Sha256): SignedDispute {
+export function signDispute(
+  disputed: SignedReceipt,
+  check: SignedReceipt,
+  signer: FactSigner,
+  issuedAt: number,
+  sha256?: Sha256,
+): SignedDispute {
   checkMismatch(disputed, check, signer.owner)
-  const dispute: Dispute = { kind: 'dispute', owner: signer.owner, disputed: encodeSignedFact(disputed), check: encodeSignedFact(check), issuedAt }
+  const dispute: Dispute = {
+    kind: 'dispute',
+    owner: signer.owner,
+    disputed: encodeSignedFact(disputed),
+    check: encodeSignedFact(check),
+    issuedAt,
+  }
   const { id, record, body, signature } = signRecord(disputeRecordKind, dispute, signer, sha256)
   return { id, dispute: record, disputed, check, body, signature }
 }

@@ -75,12 +75,21 @@ export function valueOfDelivered(agreement: LedgerAgreement, delivered: number):
  * seller's receipts (the running total the seller signs), capped at the agreement's quantity.
  * Receipts not signed by the agreement's seller, or naming another buyer or unit, do not count.
  */
-export function deliveredByAgreement(agreements: readonly LedgerAgreement[], receipts: readonly Receipt[]): Map<string, number> {
+export function deliveredByAgreement(
+  agreements: readonly LedgerAgreement[],
+  receipts: readonly Receipt[],
+): Map<string, number> {
   const byId = new Map(agreements.map((agreement) => [agreement.id, agreement]))
   const delivered = new Map<string, number>()
   for (const receipt of receipts) {
     const agreement = byId.get(receipt.agreement)
-    if (!agreement || receipt.owner !== agreement.seller || receipt.buyer !== agreement.buyer || receipt.unit !== agreement.unit) continue
+    if (
+      !agreement ||
+      receipt.owner !== agreement.seller ||
+      receipt.buyer !== agreement.buyer ||
+      receipt.unit !== agreement.unit
+    )
+      continue
     if (receipt.status === 'refused') continue
     const capped = Math.min(receipt.agreementDelivered, receiptUnitsOf(agreement))
     delivered.set(agreement.id, Math.max(delivered.get(agreement.id) ?? 0, capped))
@@ -111,7 +120,11 @@ function emptyReputation(peer: string): PeerReputation {
  * Every seller's reputation, by peer ID, sorted by peer. `disputed`: the receipts disputes name as
  * disputed (each dispute's own checks have passed: dispute-intake.ts).
  */
-export function reputationOf(agreements: readonly LedgerAgreement[], receipts: readonly Receipt[], disputed: readonly Receipt[] = []): PeerReputation[] {
+export function reputationOf(
+  agreements: readonly LedgerAgreement[],
+  receipts: readonly Receipt[],
+  disputed: readonly Receipt[] = [],
+): PeerReputation[] {
   const delivered = deliveredByAgreement(agreements, receipts)
   const byPeer = new Map<string, PeerReputation>()
   const entry = (peer: string): PeerReputation => {
@@ -145,16 +158,24 @@ export function reputationOf(agreements: readonly LedgerAgreement[], receipts: r
   }
   for (const receipt of disputed) {
     const agreement = byId.get(receipt.agreement)
-    if (agreement && receipt.owner === agreement.seller && receipt.buyer === agreement.buyer) entry(receipt.owner).disputes++
+    if (agreement && receipt.owner === agreement.seller && receipt.buyer === agreement.buyer)
+      entry(receipt.owner).disputes++
   }
   for (const reputation of byPeer.values()) {
-    reputation.deliveryRatio = reputation.agreedValue > 0n ? Number((reputation.deliveredValue * 1_000_000n) / reputation.agreedValue) / 1_000_000 : null
+    reputation.deliveryRatio =
+      reputation.agreedValue > 0n
+        ? Number((reputation.deliveredValue * 1_000_000n) / reputation.agreedValue) / 1_000_000
+        : null
   }
   return [...byPeer.values()].sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
 }
 
 /** This node's (`me`) balance with each counterparty: what was delivered each way, at agreement prices. */
-export function balancesOf(me: string, agreements: readonly LedgerAgreement[], receipts: readonly Receipt[]): CounterpartyBalance[] {
+export function balancesOf(
+  me: string,
+  agreements: readonly LedgerAgreement[],
+  receipts: readonly Receipt[],
+): CounterpartyBalance[] {
   const delivered = deliveredByAgreement(agreements, receipts)
   const byPeer = new Map<string, CounterpartyBalance>()
   for (const agreement of agreements) {

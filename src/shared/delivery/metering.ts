@@ -41,7 +41,13 @@ export function meteringOf(prepared: { instrumented: boolean }): JobMetering {
  * count (killed at its limit or stopped: its process could not report one) is charged by CPU time,
  * and says so. Never more than the budget.
  */
-export function chargeForJob(job: { metering: JobMetering; flops: bigint | null; cpuMicros: number; rateMflops: number; budgetMilliGflop: number }): {
+export function chargeForJob(job: {
+  metering: JobMetering
+  flops: bigint | null
+  cpuMicros: number
+  rateMflops: number
+  budgetMilliGflop: number
+}): {
   milliGflop: number
   metering: JobMetering
 } {
@@ -56,7 +62,10 @@ export function chargeForJob(job: { metering: JobMetering; flops: bigint | null;
  * counted charge must not exceed the count (rounded down to whole MFLOP), and a job agreed to be
  * counted that ended with a count (completed or failed) must be charged by it.
  */
-export function chargeBeyondAgreement(receipt: Pick<Receipt, 'status' | 'delivered' | 'flopCount' | 'metering'>, agreed: JobMetering | undefined): string | null {
+export function chargeBeyondAgreement(
+  receipt: Pick<Receipt, 'status' | 'delivered' | 'flopCount' | 'metering'>,
+  agreed: JobMetering | undefined,
+): string | null {
   if (receipt.metering === 'counted') {
     if (receipt.flopCount === undefined) return 'the seller charged by a FLOP count its receipt does not give'
     if (receipt.delivered > Math.floor(receipt.flopCount / 1_000_000)) {
@@ -78,7 +87,11 @@ export function cpuLimitMs(budgetMilliGflop: number, rateMflops: number, marginP
 }
 
 /** milli-GFLOP an agreement of `quantityGflop` has left after `deliveredMilliGflop` and `reservedMilliGflop`. */
-export function remainingMilliGflop(quantityGflop: number, deliveredMilliGflop: number, reservedMilliGflop = 0): number {
+export function remainingMilliGflop(
+  quantityGflop: number,
+  deliveredMilliGflop: number,
+  reservedMilliGflop = 0,
+): number {
   return Math.max(0, quantityGflop * 1000 - deliveredMilliGflop - reservedMilliGflop)
 }
 

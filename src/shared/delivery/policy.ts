@@ -38,9 +38,11 @@ export function policyRefusal(policy: DeliveryPolicy, state: MachineState): stri
   if (policy.hours && !withinHours(policy.hours, state.hour)) {
     return `the seller lends only from ${policy.hours.start}:00 to ${policy.hours.end}:00 (its local time)`
   }
-  if (policy.requireAcPower && state.onAcPower === false) return 'the seller lends only on mains power, and its machine is on battery'
+  if (policy.requireAcPower && state.onAcPower === false)
+    return 'the seller lends only on mains power, and its machine is on battery'
   if (policy.requireIdle) {
-    if (state.idleSeconds !== null && state.idleSeconds < desktopIdleSeconds) return 'the seller lends only while its machine is idle, and someone is using it'
+    if (state.idleSeconds !== null && state.idleSeconds < desktopIdleSeconds)
+      return 'the seller lends only while its machine is idle, and someone is using it'
     if (state.loadPerCore !== null && state.loadPerCore > policy.idleLoadPerCore) {
       return `the seller lends only while its machine is idle, and its load is ${state.loadPerCore.toFixed(2)} per core (the limit is ${policy.idleLoadPerCore})`
     }

@@ -54,7 +54,12 @@ export const ReceiptSchema = z
      * rounded down; 'cpu', cpuMicros x rateMflops. Absent on receipts from before the field (cpu).
      */
     metering: z.enum(['counted', 'cpu']).optional(),
-    exitCode: z.number().int().min(-(2 ** 31)).max(2 ** 32).optional(),
+    exitCode: z
+      .number()
+      .int()
+      .min(-(2 ** 31))
+      .max(2 ** 32)
+      .optional(),
     reason: z.string().max(512).optional(),
     /**
      * Why a refused job did not run: 'policy', the seller's lending policy refused it for now (not
@@ -67,12 +72,18 @@ export const ReceiptSchema = z
     /** Who stopped a stopped job when it was a party, not a limit or the policy: the buyer cancelled it, or the seller stopped it by hand. */
     stoppedBy: z.enum(['buyer', 'seller']).optional(),
     /** sha2-256 of the job's stdout, hex: the output the buyer got is the one receipted. */
-    outputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    outputSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     /**
      * sha2-256 of the job's input, hex: dag-cbor `{ args, stdin, module }` with the module as the buyer
      * sent it (jobInputBytes in dispute.ts). Two receipts of the same input must name the same output.
      */
-    inputSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    inputSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     /** When the seller signed, ms since the epoch. */
     issuedAt: whole,
   })
@@ -86,7 +97,9 @@ export interface SignedReceipt {
   signature: Uint8Array
 }
 
-export const SignedReceiptJsonSchema = z.object({ id: z.string(), receipt: ReceiptSchema, signature: z.string() }).strict()
+export const SignedReceiptJsonSchema = z
+  .object({ id: z.string(), receipt: ReceiptSchema, signature: z.string() })
+  .strict()
 export type SignedReceiptJson = z.infer<typeof SignedReceiptJsonSchema>
 
 export const maxReceiptBodyBytes = 2048
@@ -100,7 +113,11 @@ export function encodeReceiptBody(receipt: Receipt): Uint8Array {
 }
 
 /** Receipts as signed records (src/shared/signed-record.ts), signed by the seller. */
-export const receiptRecordKind: SignedRecordKind<Receipt> = { noun: 'receipt', maxBodyBytes: maxReceiptBodyBytes, parse: parseReceipt }
+export const receiptRecordKind: SignedRecordKind<Receipt> = {
+  noun: 'receipt',
+  maxBodyBytes: maxReceiptBodyBytes,
+  parse: parseReceipt,
+}
 
 /** Check, encode canonically and sign with the seller's key. */
 export function signReceipt(receipt: Receipt, signer: FactSigner, sha256?: Sha256): SignedReceipt {
@@ -126,6 +143,13 @@ export function signedReceiptToJson(signed: SignedReceipt): SignedReceiptJson {
 export function signedReceiptFromJson(value: unknown, verifier: FactVerifier, sha256?: Sha256): SignedReceipt {
   const json = parseWith(SignedReceiptJsonSchema, value, 'signed receipt')
   const receipt = parseReceipt(json.receipt)
-  const { id, body, signature } = signedRecordFromJson(receiptRecordKind, receipt, json.id, json.signature, verifier, sha256)
+  const { id, body, signature } = signedRecordFromJson(
+    receiptRecordKind,
+    receipt,
+    json.id,
+    json.signature,
+    verifier,
+    sha256,
+  )
   return { id, receipt, body, signature }
 }

@@ -154,7 +154,10 @@ export function readSections(bytes: Uint8Array): Section[] {
 }
 
 export function writeModule(sections: readonly Section[]): Uint8Array {
-  return concat([magic, ...sections.flatMap((section) => [[section.id, ...u32Bytes(section.content.length)], section.content])])
+  return concat([
+    magic,
+    ...sections.flatMap((section) => [[section.id, ...u32Bytes(section.content.length)], section.content]),
+  ])
 }
 
 export interface WasmImport {
@@ -244,13 +247,18 @@ export function checkJobModule(bytes: Uint8Array): ModuleSummary {
   const summary = summarizeModule(bytes)
   for (const entry of summary.imports) {
     if (entry.module !== wasiNamespace) {
-      throw new WasmModuleError(`the module imports ${entry.module}.${entry.name}; a job may import only from ${wasiNamespace}`)
+      throw new WasmModuleError(
+        `the module imports ${entry.module}.${entry.name}; a job may import only from ${wasiNamespace}`,
+      )
     }
     if (entry.kind !== 'function') {
-      throw new WasmModuleError(`the module imports a ${entry.kind} (${entry.module}.${entry.name}); a job may import only WASI functions`)
+      throw new WasmModuleError(
+        `the module imports a ${entry.kind} (${entry.module}.${entry.name}); a job may import only WASI functions`,
+      )
     }
   }
-  if (summary.memories.length > 1) throw new WasmModuleError('the module declares more than one memory; a job may have one')
+  if (summary.memories.length > 1)
+    throw new WasmModuleError('the module declares more than one memory; a job may have one')
   return summary
 }
 
@@ -276,13 +284,17 @@ function capLimits(section: Section, caps: CapOptions): Section {
     const cap = section.id === 4 ? caps.maxTableEntries : caps.maxMemoryPages
     const limits = readLimits(reader, what)
     if (limits.min > cap) {
-      const unit = section.id === 4 ? 'entries' : `pages of 64 KiB (${Math.round((limits.min * wasmPageBytes) / 2 ** 20)} MiB)`
-      throw new WasmModuleError(`the module's ${what} starts at ${limits.min} ${unit}, more than the ${cap} this job may use`)
+      const unit =
+        section.id === 4 ? 'entries' : `pages of 64 KiB (${Math.round((limits.min * wasmPageBytes) / 2 ** 20)} MiB)`
+      throw new WasmModuleError(
+        `the module's ${what} starts at ${limits.min} ${unit}, more than the ${cap} this job may use`,
+      )
     }
     const max = Math.min(limits.max ?? cap, cap)
     out.push(0x01, ...u32Bytes(limits.min), ...u32Bytes(max))
   }
-  if (!reader.done) throw new WasmModuleError(`the ${section.id === 4 ? 'table' : 'memory'} section has bytes after its entries`)
+  if (!reader.done)
+    throw new WasmModuleError(`the ${section.id === 4 ? 'table' : 'memory'} section has bytes after its entries`)
   return { id: section.id, content: Uint8Array.from(out) }
 }
 
@@ -370,7 +382,9 @@ export function skipImmediates(reader: Reader, opcode: number): void {
     case 0xfc:
       return skipMiscImmediates(reader)
     default:
-      throw new NotInstrumentableError(`opcode 0x${opcode.toString(16)} (SIMD, exceptions, GC or unknown) is not instrumented`)
+      throw new NotInstrumentableError(
+        `opcode 0x${opcode.toString(16)} (SIMD, exceptions, GC or unknown) is not instrumented`,
+      )
   }
 }
 
@@ -420,7 +434,11 @@ function instrumentBody(body: Uint8Array, globalIndex: number, parameters: numbe
     skipValueOrReferenceType(reader)
   }
   const temps = { f32: u32Bytes(locals), f64: u32Bytes(locals + 1) }
-  const parts: (Uint8Array | number[])[] = [u32Bytes(localGroups + 2), body.subarray(groupsStart, reader.offset), [0x01, 0x7d, 0x01, 0x7c]]
+  const parts: (Uint8Array | number[])[] = [
+    u32Bytes(localGroups + 2),
+    body.subarray(groupsStart, reader.offset),
+    [0x01, 0x7d, 0x01, 0x7c],
+  ]
   let copiedFrom = reader.offset
   let pending = 0
   while (!reader.done) {
@@ -497,7 +515,10 @@ function parameterCounts(sections: readonly Section[]): number[] {
     const reader = new Reader(types.content)
     const count = reader.u32()
     for (let index = 0; index < count; index++) {
-      if (reader.byte() !== 0x60) throw new NotInstrumentableError('the module has types other than function types (GC), which are not instrumented')
+      if (reader.byte() !== 0x60)
+        throw new NotInstrumentableError(
+          'the module has types other than function types (GC), which are not instrumented',
+        )
       const params = reader.u32()
       for (let param = 0; param < params; param++) skipValueOrReferenceType(reader)
       const results = reader.u32()
@@ -558,10 +579,16 @@ export function prepareJobModule(bytes: Uint8Array, options: PrepareOptions): Pr
   if (summary.exports.some((entry) => entry.name === flopCounterExport)) {
     throw new WasmModuleError(`the module already exports '${flopCounterExport}', a name the seller's metering uses`)
   }
-  let sections = readSections(bytes).map((section) => (section.id === 4 || section.id === 5 ? capLimits(section, options) : section))
+  let sections = readSections(bytes).map((section) =>
+    section.id === 4 || section.id === 5 ? capLimits(section, options) : section,
+  )
   const capped = writeModule(sections)
-  if (!validates(capped)) throw new WasmModuleError('capping the memory and tables of this module gave an invalid module; the seller cannot run it')
-  if (!options.instrument) return { bytes: capped, instrumented: false, notInstrumentedReason: 'the seller does not instrument modules' }
+  if (!validates(capped))
+    throw new WasmModuleError(
+      'capping the memory and tables of this module gave an invalid module; the seller cannot run it',
+    )
+  if (!options.instrument)
+    return { bytes: capped, instrumented: false, notInstrumentedReason: 'the seller does not instrument modules' }
   try {
     const globalsSection = sections.find((section) => section.id === 6)
     const definedGlobals = globalsSection ? new Reader(globalsSection.content).u32() : 0
@@ -582,10 +609,17 @@ export function prepareJobModule(bytes: Uint8Array, options: PrepareOptions): Pr
       ? withGlobal.map((section) => (section.id === 7 ? appendEntry(section, 7, exportEntry) : section))
       : insertInOrder(withGlobal, appendEntry(undefined, 7, exportEntry))
     const instrumented = writeModule(withExport)
-    if (!validates(instrumented)) return { bytes: capped, instrumented: false, notInstrumentedReason: 'instrumenting this module gave an invalid module (a fault of the seller\'s instrumentation)' }
+    if (!validates(instrumented))
+      return {
+        bytes: capped,
+        instrumented: false,
+        notInstrumentedReason:
+          "instrumenting this module gave an invalid module (a fault of the seller's instrumentation)",
+      }
     return { bytes: instrumented, instrumented: true }
   } catch (error) {
-    if (error instanceof NotInstrumentableError) return { bytes: capped, instrumented: false, notInstrumentedReason: error.message }
+    if (error instanceof NotInstrumentableError)
+      return { bytes: capped, instrumented: false, notInstrumentedReason: error.message }
     throw error
   }
 }

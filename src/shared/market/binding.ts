@@ -68,11 +68,22 @@ interface AskSide {
   statuses: Map<FactId, AgreementStatus>
 }
 
-const byTime = <T>(time: (item: T) => number, id: (item: T) => FactId) => (left: T, right: T) =>
-  time(left) - time(right) || (id(left) < id(right) ? -1 : id(left) > id(right) ? 1 : 0)
-const byTake = byTime<Agreement>((a) => a.take.createdAt, (a) => a.takeId)
-const byConfirm = byTime<Agreement>((a) => a.confirmedAt, (a) => a.confirm)
-const byTakeFact = byTime<IdentifiedFact<TakeFact>>((t) => t.fact.createdAt, (t) => t.id)
+const byTime =
+  <T>(time: (item: T) => number, id: (item: T) => FactId) =>
+  (left: T, right: T) =>
+    time(left) - time(right) || (id(left) < id(right) ? -1 : id(left) > id(right) ? 1 : 0)
+const byTake = byTime<Agreement>(
+  (a) => a.take.createdAt,
+  (a) => a.takeId,
+)
+const byConfirm = byTime<Agreement>(
+  (a) => a.confirmedAt,
+  (a) => a.confirm,
+)
+const byTakeFact = byTime<IdentifiedFact<TakeFact>>(
+  (t) => t.fact.createdAt,
+  (t) => t.id,
+)
 
 const emptyBid: BidSide = { committed: 0, overfilled: new Set() }
 const emptyAsk: AskSide = { bound: 0, statuses: new Map() }
@@ -217,9 +228,12 @@ export class AgreementIndex {
     for (let last = 0; last < takes.length; last++) {
       const signedAt = takes[last]!.fact.createdAt
       let committed = takes[last]!.fact.quantity
-      for (let earlier = 0; earlier < last; earlier++) if (signedAt <= takes[earlier]!.fact.validUntil) committed += takes[earlier]!.fact.quantity
+      for (let earlier = 0; earlier < last; earlier++)
+        if (signedAt <= takes[earlier]!.fact.validUntil) committed += takes[earlier]!.fact.quantity
       if (committed <= bid.quantity) continue
-      const facts = takes.filter((take, index) => index === last || (index < last && signedAt <= take.fact.validUntil)).map((take) => take.id)
+      const facts = takes
+        .filter((take, index) => index === last || (index < last && signedAt <= take.fact.validUntil))
+        .map((take) => take.id)
       return { party: bid.owner, order: id, side: 'bid', quantity: bid.quantity, committed, facts }
     }
     return undefined
@@ -234,7 +248,11 @@ export class AgreementIndex {
     let earliest: IdentifiedFact<ConfirmFact> | undefined
     for (const confirm of this.confirmsByTake.get(takeId) ?? []) {
       if (confirm.fact.owner !== ask.owner || confirm.fact.createdAt > take.validUntil) continue
-      if (earliest === undefined || confirm.fact.createdAt < earliest.fact.createdAt || (confirm.fact.createdAt === earliest.fact.createdAt && confirm.id < earliest.id)) {
+      if (
+        earliest === undefined ||
+        confirm.fact.createdAt < earliest.fact.createdAt ||
+        (confirm.fact.createdAt === earliest.fact.createdAt && confirm.id < earliest.id)
+      ) {
         earliest = confirm
       }
     }
@@ -276,7 +294,12 @@ export class AgreementIndex {
     side = { bound: 0, statuses: new Map() }
     let total = 0
     for (const agreement of this.agreementsAs('ask', id).sort(byConfirm)) {
-      const status: AgreementStatus = { take: agreement.takeId, confirm: agreement.confirm, confirmedAt: agreement.confirmedAt, binds: false }
+      const status: AgreementStatus = {
+        take: agreement.takeId,
+        confirm: agreement.confirm,
+        confirmedAt: agreement.confirmedAt,
+        binds: false,
+      }
       side.statuses.set(agreement.takeId, status)
       if (this.bidSide(agreement.take.bid).overfilled.has(agreement.takeId)) {
         status.voidReason = 'bid-overfilled'

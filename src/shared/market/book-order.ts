@@ -39,7 +39,9 @@ export function isLive(order: BookOrder, now: number): boolean {
 
 /** Live at `now` by every rule but the cap on its owner's live orders (what the cap counts). */
 export function isLiveBeforeCap(order: BookOrder, now: number): boolean {
-  return !order.cancelled && now < order.expiresAt && now < order.fact.window.end && order.agreedQuantity < order.quantity
+  return (
+    !order.cancelled && now < order.expiresAt && now < order.fact.window.end && order.agreedQuantity < order.quantity
+  )
 }
 
 /** Bids: price descending, then older first, then id (claim 44). */

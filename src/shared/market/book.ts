@@ -38,7 +38,9 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 /** Whether `candidate` should be in force rather than `current`: higher seq, then smaller id. */
 function supersedes(candidate: { id: FactId; seq: number }, current: { id: FactId; seq: number } | undefined): boolean {
-  return current === undefined || candidate.seq > current.seq || (candidate.seq === current.seq && candidate.id < current.id)
+  return (
+    current === undefined || candidate.seq > current.seq || (candidate.seq === current.seq && candidate.id < current.id)
+  )
 }
 
 /** The market parameters the state's meaning depends on, the same on every node of one market. */
@@ -106,8 +108,26 @@ export class MarketBook {
    * otherwise grow-only. Every index is built again and the next match walks every bid.
    */
   reset(facts: Iterable<IdentifiedFact>): void {
-    for (const map of [this.orderFacts, this.amendsByOrder, this.cancelsByOrder, this.declinesByBid, this.groupFacts, this.ordersByOwner, this.latestRefresh, this.resolved, this.changedOrders]) map.clear()
-    for (const set of [this.factIds, this.dirtyOrders, this.newlyDeclinedBids, this.crowdedOwners, this.beyondCapOrders]) set.clear()
+    for (const map of [
+      this.orderFacts,
+      this.amendsByOrder,
+      this.cancelsByOrder,
+      this.declinesByBid,
+      this.groupFacts,
+      this.ordersByOwner,
+      this.latestRefresh,
+      this.resolved,
+      this.changedOrders,
+    ])
+      map.clear()
+    for (const set of [
+      this.factIds,
+      this.dirtyOrders,
+      this.newlyDeclinedBids,
+      this.crowdedOwners,
+      this.beyondCapOrders,
+    ])
+      set.clear()
     this.agreements = new AgreementIndex((id) => this.orderFacts.get(id))
     this.groupMembersCache = undefined
     this.groupsChanged = false
@@ -281,7 +301,8 @@ export class MarketBook {
     let inForce: IdentifiedFact<AmendFact> | undefined
     for (const amend of this.amendsByOrder.get(id) ?? none) {
       if (!this.amendmentApplies(fact, amend.fact)) continue
-      if (supersedes({ id: amend.id, seq: amend.fact.seq }, inForce && { id: inForce.id, seq: inForce.fact.seq })) inForce = amend
+      if (supersedes({ id: amend.id, seq: amend.fact.seq }, inForce && { id: inForce.id, seq: inForce.fact.seq }))
+        inForce = amend
     }
     const terms = inForce?.fact ?? fact
     return {
@@ -295,7 +316,10 @@ export class MarketBook {
       range: terms.range ?? terms.price,
       priorityTime: terms.createdAt,
       // Live until its own expiry, or orderTtlMs after the owner's last sign of life, whichever is first.
-      expiresAt: Math.min(fact.expiresAt, Math.max(terms.createdAt, this.latestRefresh.get(fact.owner) ?? 0) + orderTtlMs),
+      expiresAt: Math.min(
+        fact.expiresAt,
+        Math.max(terms.createdAt, this.latestRefresh.get(fact.owner) ?? 0) + orderTtlMs,
+      ),
       agreedQuantity: this.agreements.agreedQuantity(id, fact),
       cancelled: (this.cancelsByOrder.get(id) ?? none).some((cancel) => cancel.owner === fact.owner),
       counterparties: admitsAnyone(fact.counterparties) ? undefined : fact.counterparties,
@@ -306,7 +330,8 @@ export class MarketBook {
   /** An amendment counts only if the owner signed it, it is not older than the order, it does not grow
    *  the quantity, and its range is on the right side of its price. */
   private amendmentApplies(order: OrderFact, amend: AmendFact): boolean {
-    if (amend.owner !== order.owner || amend.createdAt < order.createdAt || amend.quantity > order.quantity) return false
+    if (amend.owner !== order.owner || amend.createdAt < order.createdAt || amend.quantity > order.quantity)
+      return false
     if (amend.range === undefined) return true
     return order.side === 'bid' ? amend.range >= amend.price : amend.range <= amend.price
   }
@@ -332,7 +357,13 @@ export class MarketBook {
     this.refresh()
     this.applyCap(now)
     // A quiet epoch (no fact, and no order's expiry or window end since the last) has the last result.
-    if (this.lastResult !== undefined && this.changedOrders.size === 0 && this.newlyDeclinedBids.size === 0 && !this.groupsChanged && this.engine.unchangedAt(now)) {
+    if (
+      this.lastResult !== undefined &&
+      this.changedOrders.size === 0 &&
+      this.newlyDeclinedBids.size === 0 &&
+      !this.groupsChanged &&
+      this.engine.unchangedAt(now)
+    ) {
       this.quietRuns++
       this.lastWasQuiet = true
       return this.lastResult
@@ -390,7 +421,11 @@ export class MarketBook {
   /** Hand the engine what changed since the last run, and keep its result for a quiet epoch. */
   private run(now: number, walkEveryBid: boolean): MatchResult {
     this.lastWasQuiet = false
-    const changes = { orders: this.changedOrders.values(), declinedBids: this.newlyDeclinedBids, groupsChanged: this.groupsChanged }
+    const changes = {
+      orders: this.changedOrders.values(),
+      declinedBids: this.newlyDeclinedBids,
+      groupsChanged: this.groupsChanged,
+    }
     const result = this.engine.match(now, changes, () => this.resolved.values(), walkEveryBid)
     this.changedOrders.clear()
     this.newlyDeclinedBids.clear()

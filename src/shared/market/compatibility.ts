@@ -40,7 +40,10 @@ export type RequirementName = 'storageGb' | 'gflopsPerCore' | 'cores' | 'bandwid
  * The bid's requirements the ask's capabilities do not meet, in the order of the fields (empty: all met).
  * A capability the ask does not state meets no requirement on it.
  */
-export function unmetRequirements(requirements: Requirements | undefined, capabilities: Capabilities | undefined): RequirementName[] {
+export function unmetRequirements(
+  requirements: Requirements | undefined,
+  capabilities: Capabilities | undefined,
+): RequirementName[] {
   const unmet: RequirementName[] = []
   if (requirements === undefined) return unmet
   const offered = capabilities ?? {}
@@ -62,13 +65,19 @@ function osAccepted(accepted: NonNullable<Requirements['os']>, os: Capabilities[
 }
 
 /** Every stated requirement is met; a capability the ask does not state meets no requirement on it. */
-export function requirementsMet(requirements: Requirements | undefined, capabilities: Capabilities | undefined): boolean {
+export function requirementsMet(
+  requirements: Requirements | undefined,
+  capabilities: Capabilities | undefined,
+): boolean {
   return unmetRequirements(requirements, capabilities).length === 0
 }
 
 /** True when the order states no preference: it admits anyone. */
 export function admitsAnyone(counterparties: Counterparties | undefined): boolean {
-  return counterparties === undefined || ((counterparties.peers?.length ?? 0) === 0 && (counterparties.groups?.length ?? 0) === 0)
+  return (
+    counterparties === undefined ||
+    ((counterparties.peers?.length ?? 0) === 0 && (counterparties.groups?.length ?? 0) === 0)
+  )
 }
 
 /** Lookup of a group's members as they are in the state (the highest seq of each group). */

@@ -140,7 +140,14 @@ export function encodeSignedFact(signed: Pick<SignedFact, 'body' | 'signature'>)
   const { body, signature } = signed
   const bodyHeader = byteStringHeader(body.length)
   const signatureHeader = byteStringHeader(signature.length)
-  const bytes = new Uint8Array(envelopeBodyKey.length + bodyHeader.length + body.length + envelopeSignatureKey.length + signatureHeader.length + signature.length)
+  const bytes = new Uint8Array(
+    envelopeBodyKey.length +
+      bodyHeader.length +
+      body.length +
+      envelopeSignatureKey.length +
+      signatureHeader.length +
+      signature.length,
+  )
   let offset = 0
   for (const part of [envelopeBodyKey, bodyHeader, body, envelopeSignatureKey, signatureHeader, signature]) {
     bytes.set(part, offset)
@@ -149,10 +156,18 @@ export function encodeSignedFact(signed: Pick<SignedFact, 'body' | 'signature'>)
   return bytes
 }
 
-function verifySignature(fact: Fact, body: Uint8Array, signature: Uint8Array, verifier: FactVerifier, path: string): void {
+function verifySignature(
+  fact: Fact,
+  body: Uint8Array,
+  signature: Uint8Array,
+  verifier: FactVerifier,
+  path: string,
+): void {
   const signaturePath = path === '' ? 'signature' : `${path}.signature`
   if (signature.length !== ed25519SignatureLength) {
-    throw new SignatureMismatchError(`${signaturePath} must be 64 bytes (Ed25519), not ${signature.length}`, { path: signaturePath })
+    throw new SignatureMismatchError(`${signaturePath} must be 64 bytes (Ed25519), not ${signature.length}`, {
+      path: signaturePath,
+    })
   }
   if (!verifier.verify(fact.owner, signingMessage(body), signature)) {
     throw new SignatureMismatchError(`signature does not match owner ${fact.owner}`, { path: signaturePath })
@@ -177,7 +192,8 @@ function canonicalByteString(bytes: Uint8Array, offset: number): [number, number
   let start: number
   if (info < 24) [length, start] = [info, offset + 1]
   else if (info === 24 && offset + 1 < bytes.length) [length, start] = [bytes[offset + 1]!, offset + 2]
-  else if (info === 25 && offset + 2 < bytes.length) [length, start] = [(bytes[offset + 1]! << 8) | bytes[offset + 2]!, offset + 3]
+  else if (info === 25 && offset + 2 < bytes.length)
+    [length, start] = [(bytes[offset + 1]! << 8) | bytes[offset + 2]!, offset + 3]
   else return undefined
   const shortest = info < 24 || (info === 24 && length >= 24) || (info === 25 && length >= 256)
   if (!shortest || start + length > bytes.length) return undefined
@@ -202,7 +218,11 @@ function splitCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signatur
  * Everything a received fact must pass: size, decoding, the body's fields, canonical bytes (decode,
  * re-encode, identical), and the owner's signature. Returns the typed fact with its id.
  */
-export function decodeSignedFact(bytes: Uint8Array, verifier: FactVerifier, options: FactCodecOptions = {}): SignedFact {
+export function decodeSignedFact(
+  bytes: Uint8Array,
+  verifier: FactVerifier,
+  options: FactCodecOptions = {},
+): SignedFact {
   if (bytes.length > maxEnvelopeBytes) {
     throw new FactTooLargeError(`a signed fact may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`)
   }
@@ -212,12 +232,17 @@ export function decodeSignedFact(bytes: Uint8Array, verifier: FactVerifier, opti
   try {
     decodedBody = dagCbor.decode(body)
   } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, { path: 'body', cause: error })
+    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, {
+      path: 'body',
+      cause: error,
+    })
   }
   const fact = parseFact(decodedBody)
   checkBodySize(fact.kind, body.length, '')
   if (!sameBytes(encodeFactBody(fact), body)) {
-    throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', { path: 'body' })
+    throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', {
+      path: 'body',
+    })
   }
   if (canonicalEnvelope === undefined && !sameBytes(encodeSignedFact({ body, signature }), bytes)) {
     throw new NonCanonicalEncodingError('the signed fact is not in canonical dag-cbor form')
@@ -248,10 +273,14 @@ function decodeEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8
   const { body, signature, ...rest } = envelope as Record<string, unknown>
   const unknownField = Object.keys(rest)[0]
   if (unknownField !== undefined) {
-    throw new MalformedEncodingError(`a signed fact has only body and signature, not '${unknownField}'`, { path: unknownField })
+    throw new MalformedEncodingError(`a signed fact has only body and signature, not '${unknownField}'`, {
+      path: unknownField,
+    })
   }
-  if (!(body instanceof Uint8Array)) throw new MalformedEncodingError('body must be bytes (the canonical fact)', { path: 'body' })
-  if (!(signature instanceof Uint8Array)) throw new MalformedEncodingError('signature must be bytes', { path: 'signature' })
+  if (!(body instanceof Uint8Array))
+    throw new MalformedEncodingError('body must be bytes (the canonical fact)', { path: 'body' })
+  if (!(signature instanceof Uint8Array))
+    throw new MalformedEncodingError('signature must be bytes', { path: 'signature' })
   return { body, signature }
 }
 
@@ -292,7 +321,8 @@ export function factFromJson(value: unknown, path = '', options: FactFromJsonOpt
     throw new FactIdMismatchError(`${at('id')} is not the hash of this fact: it should be ${id}`, { path: at('id') })
   }
   if (statedSignature === undefined) {
-    if (options.requireSignature) throw new InvalidFactError(`${at('signature')} is required`, { path: at('signature') })
+    if (options.requireSignature)
+      throw new InvalidFactError(`${at('signature')} is required`, { path: at('signature') })
     return { id, fact }
   }
   if (typeof statedSignature !== 'string') {
@@ -302,7 +332,9 @@ export function factFromJson(value: unknown, path = '', options: FactFromJsonOpt
   try {
     signature = base64.baseDecode(statedSignature)
   } catch {
-    throw new InvalidFactError(`${at('signature')} must be base64 text (RFC 4648, no padding)`, { path: at('signature') })
+    throw new InvalidFactError(`${at('signature')} must be base64 text (RFC 4648, no padding)`, {
+      path: at('signature'),
+    })
   }
   if (options.verifier === undefined) {
     throw new InvalidFactError(`${at('signature')} cannot be checked here (no verifier)`, { path: at('signature') })

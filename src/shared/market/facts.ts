@@ -160,7 +160,16 @@ export const orderTtlMs = 2 * 3_600_000
 
 export type Fact = OrderFact | AmendFact | CancelFact | DeclineFact | TakeFact | ConfirmFact | GroupFact | RefreshFact
 export type FactKind = Fact['kind']
-export const factKinds = ['order', 'amend', 'cancel', 'decline', 'take', 'confirm', 'group', 'refresh'] as const satisfies readonly FactKind[]
+export const factKinds = [
+  'order',
+  'amend',
+  'cancel',
+  'decline',
+  'take',
+  'confirm',
+  'group',
+  'refresh',
+] as const satisfies readonly FactKind[]
 
 /** A fact with its content address. */
 export interface IdentifiedFact<F extends Fact = Fact> {

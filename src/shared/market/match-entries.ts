@@ -205,11 +205,16 @@ export class BidEntry extends OrderEntry {
     if (this.needsVersionCheck) {
       const minimumVersions = new Map<string, readonly number[] | undefined>()
       for (const entry of requirements!.os!) {
-        if (!minimumVersions.has(entry.family)) minimumVersions.set(entry.family, entry.minVersion === undefined ? undefined : versionParts(entry.minVersion))
+        if (!minimumVersions.has(entry.family))
+          minimumVersions.set(entry.family, entry.minVersion === undefined ? undefined : versionParts(entry.minVersion))
       }
       this.minimumVersions = minimumVersions
     }
-    this.requiresCapabilities = this.storageGb !== notStated || this.gflopsPerCore !== notStated || this.cores !== notStated || this.bandwidthMbps !== notStated
+    this.requiresCapabilities =
+      this.storageGb !== notStated ||
+      this.gflopsPerCore !== notStated ||
+      this.cores !== notStated ||
+      this.bandwidthMbps !== notStated
   }
 
   /**

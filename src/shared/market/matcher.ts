@@ -67,4 +67,3 @@ export function negotiatedPrice(bid: WalkTerms, ask: WalkTerms): number {
   // low + floor((high - low) / 2) is floor((low + high) / 2) without ever passing 2^53.
   return low + Math.floor((high - low) / 2)
 }
-

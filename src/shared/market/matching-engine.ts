@@ -26,7 +26,15 @@ import { partiesObstacle } from './pair-obstacles'
 import type { FactId, GroupId, PeerId, Unit } from './facts'
 import { AskLists, AskListsMerge } from './ask-lists'
 import { AskEntry, BidEntry, noFills, samePlaceInBook, type Fill } from './match-entries'
-import { crossingPrice, negotiatedPrice, rangesOverlap, type MatchInput, type MatchResult, type Negotiation, type Proposal } from './matcher'
+import {
+  crossingPrice,
+  negotiatedPrice,
+  rangesOverlap,
+  type MatchInput,
+  type MatchResult,
+  type Negotiation,
+  type Proposal,
+} from './matcher'
 import { MinHeap } from './min-heap'
 import { AskTree, BidTree } from './summary-trees'
 
@@ -94,7 +102,11 @@ function compareAskEntries(left: AskEntry, right: AskEntry): number {
 }
 
 /** `sorted` without its removed entries, with `additions` merged in: O(n + k log k), no full sort. */
-function mergeInto<T extends BidEntry | AskEntry>(sorted: readonly T[], additions: T[], compare: (left: T, right: T) => number): T[] {
+function mergeInto<T extends BidEntry | AskEntry>(
+  sorted: readonly T[],
+  additions: T[],
+  compare: (left: T, right: T) => number,
+): T[] {
   additions.sort(compare)
   // Indexed loops here and in the other once-a-run passes over every entry: a for-of runs as calls to
   // the iterator, one allocation per step, until V8 optimizes the function, and these are called too
@@ -112,7 +124,8 @@ function mergeInto<T extends BidEntry | AskEntry>(sorted: readonly T[], addition
   for (let index = 0; index < sorted.length; index++) {
     const entry = sorted[index]!
     if (entry.removed) continue
-    while (additionIndex < additions.length && compare(additions[additionIndex]!, entry) < 0) place(additions[additionIndex++]!)
+    while (additionIndex < additions.length && compare(additions[additionIndex]!, entry) < 0)
+      place(additions[additionIndex++]!)
     place(entry)
   }
   while (additionIndex < additions.length) place(additions[additionIndex++]!)
@@ -281,7 +294,8 @@ export class MatchingEngine {
 
   private createEntry(order: BookOrder): BidEntry | AskEntry {
     const entry = order.side === 'bid' ? new BidEntry(order) : new AskEntry(order)
-    if (entry instanceof BidEntry && this.context.mayHaveDeclines !== undefined) entry.mayHaveDeclines = this.context.mayHaveDeclines(order.id)
+    if (entry instanceof BidEntry && this.context.mayHaveDeclines !== undefined)
+      entry.mayHaveDeclines = this.context.mayHaveDeclines(order.id)
     this.entries.set(order.id, entry)
     this.byDeathTime.push(entry)
     return entry
@@ -310,7 +324,11 @@ export class MatchingEngine {
 
   /** Orders whose expiry or window end has come. */
   private expire(now: number, epoch: EpochChanges): void {
-    for (let next = this.byDeathTime.peek(); next !== undefined && next.deathTime <= now; next = this.byDeathTime.peek()) {
+    for (
+      let next = this.byDeathTime.peek();
+      next !== undefined && next.deathTime <= now;
+      next = this.byDeathTime.peek()
+    ) {
       this.byDeathTime.pop()
       if (this.entries.get(next.id) === next) this.removeEntry(next, epoch)
     }
@@ -337,7 +355,8 @@ export class MatchingEngine {
 
   /** Put the added entries in priority order and renumber positions. */
   private reorder(epoch: EpochChanges): void {
-    if (epoch.addedBids.length > 0 || epoch.removedBids.length > 0) this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries)
+    if (epoch.addedBids.length > 0 || epoch.removedBids.length > 0)
+      this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries)
     for (const bid of epoch.addedBids) {
       this.listBid(bid)
       if (this.bidsNamingPeerMade && bid.counterparties !== undefined) {
@@ -438,14 +457,17 @@ export class MatchingEngine {
     for (const unit of units) {
       this.unitBids[unit] = this.bids.filter((bid) => bid.unit === unit)
       // A bid that has not walked, or saw every candidate, may look at any ask.
-      this.bidTrees[unit].build(this.unitBids[unit], (bid) => (bid.stop === undefined ? Infinity : this.askRank(bid.stop)))
+      this.bidTrees[unit].build(this.unitBids[unit], (bid) =>
+        bid.stop === undefined ? Infinity : this.askRank(bid.stop),
+      )
     }
     const queue = this.queue
     queue.clear()
     for (const bid of epoch.addedBids) this.enqueue(bid)
     for (const bid of epoch.bidsToWalk) if (!bid.removed) this.enqueue(bid)
     for (const removed of epoch.removedBids) {
-      if (removed.fills.length > 0) queue.push({ kind: 'removed bid', at: countBefore(this.bids, removed.order) - 0.5, fills: removed.fills })
+      if (removed.fills.length > 0)
+        queue.push({ kind: 'removed bid', at: countBefore(this.bids, removed.order) - 0.5, fills: removed.fills })
     }
     for (const ask of epoch.addedAsks) this.startDivergence(ask, -1, 0, ask.initialRemaining)
     for (const ask of epoch.removedAsks) this.startDivergence(ask, -1, ask.initialRemaining, 0)
@@ -487,7 +509,8 @@ export class MatchingEngine {
     this.walk(bid)
     const position = bid.position
     const fills = bid.fills
-    for (const previous of previousFills) this.diverge(previous.ask, position, previous.proposal.quantity, quantityFrom(fills, previous.ask))
+    for (const previous of previousFills)
+      this.diverge(previous.ask, position, previous.proposal.quantity, quantityFrom(fills, previous.ask))
     for (const fill of fills) {
       if (quantityFrom(previousFills, fill.ask) === 0) this.diverge(fill.ask, position, 0, fill.proposal.quantity)
     }
@@ -530,7 +553,8 @@ export class MatchingEngine {
   }
 
   private scheduleNextViewer(ask: AskEntry, from: number): void {
-    const position = ask.counterparties === undefined ? this.findOpenViewer(from, ask) : this.findAdmittedViewer(from, ask)
+    const position =
+      ask.counterparties === undefined ? this.findOpenViewer(from, ask) : this.findAdmittedViewer(from, ask)
     if (position < 0) return
     ask.nextViewerAt = position
     this.queue.push({ kind: 'viewer', at: position, ask })
@@ -596,7 +620,8 @@ export class MatchingEngine {
       if (found >= 0) first = found
     }
     for (const peer of ask.counterparties!.peers ?? []) consider(peer)
-    for (const group of ask.counterparties!.groups ?? []) for (const member of this.context.groupMembers(group) ?? []) consider(member)
+    for (const group of ask.counterparties!.groups ?? [])
+      for (const member of this.context.groupMembers(group) ?? []) consider(member)
     return first
   }
 
@@ -639,7 +664,10 @@ export class MatchingEngine {
 
   /** Step 2 apart from the numbers the trees compare, the declines and what the ask has left. */
   private isCandidate(bid: BidEntry, ask: AskEntry): boolean {
-    return partiesObstacle(bid.owner, bid.counterparties, ask.owner, ask.counterparties, this.context.groupMembers) === undefined && bid.meetsExactRequirements(ask)
+    return (
+      partiesObstacle(bid.owner, bid.counterparties, ask.owner, ask.counterparties, this.context.groupMembers) ===
+        undefined && bid.meetsExactRequirements(ask)
+    )
   }
 
   /** The leaf check of a tree search for the bid being walked (the tree compared the numbers). */
@@ -713,7 +741,11 @@ export class MatchingEngine {
     }
     const fromTree = this.treeNext
     const listMerge = this.listMerge
-    for (let ask = listMerge.peek(); ask !== undefined && (fromTree === undefined || ask.position < fromTree.position); ask = listMerge.peek()) {
+    for (
+      let ask = listMerge.peek();
+      ask !== undefined && (fromTree === undefined || ask.position < fromTree.position);
+      ask = listMerge.peek()
+    ) {
       listMerge.advance()
       if (this.fitsFromList(bid, ask)) return ask
     }
@@ -771,7 +803,13 @@ export class MatchingEngine {
   /** The fill, reusing the last run's object when it is the same (most walks repeat, and the output holds them). */
   private fillOf(bid: BidEntry, ask: AskEntry, quantity: number, price: number, index: number): Fill {
     const previous = bid.fills[index]
-    if (previous !== undefined && previous.ask === ask && previous.proposal.quantity === quantity && previous.proposal.price === price) return previous
+    if (
+      previous !== undefined &&
+      previous.ask === ask &&
+      previous.proposal.quantity === quantity &&
+      previous.proposal.price === price
+    )
+      return previous
     return { ask, proposal: { bid: bid.id, ask: ask.id, quantity, price } }
   }
 

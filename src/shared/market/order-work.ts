@@ -89,7 +89,13 @@ export function mineOrder(order: OrderFact, bits: number, sha256: Sha256): Mined
  * steps so that its event loop keeps serving peers meanwhile. The nonces are tried in the same order
  * as mineOrder's, so both find the same one.
  */
-export function mineOrderSteps(order: OrderFact, bits: number, sha256: Sha256, from: MiningProgress, maxTries: number): MinedOrder | MiningProgress {
+export function mineOrderSteps(
+  order: OrderFact,
+  bits: number,
+  sha256: Sha256,
+  from: MiningProgress,
+  maxTries: number,
+): MinedOrder | MiningProgress {
   const { nonce: _unused, ...unmined } = order
   if (bits <= 0) {
     const id = factIdOfBody(encodeFactBody(unmined), sha256)

@@ -72,8 +72,10 @@ export function pairObstacles(bid: PairTerms, ask: PairTerms, context: PairConte
   if (unmet.length > 0) obstacles.push({ kind: 'requirements', unmet })
   if (parties !== 'same-owner') {
     // Both preferences are reported, not only the first the matcher stops at.
-    if (ask.counterparties !== undefined && !admits(ask.counterparties, bid.owner, context.groupMembers)) obstacles.push({ kind: 'ask-counterparties' })
-    if (bid.counterparties !== undefined && !admits(bid.counterparties, ask.owner, context.groupMembers)) obstacles.push({ kind: 'bid-counterparties' })
+    if (ask.counterparties !== undefined && !admits(ask.counterparties, bid.owner, context.groupMembers))
+      obstacles.push({ kind: 'ask-counterparties' })
+    if (bid.counterparties !== undefined && !admits(bid.counterparties, ask.owner, context.groupMembers))
+      obstacles.push({ kind: 'bid-counterparties' })
   }
   if (context.declined === true) obstacles.push({ kind: 'declined' })
   return obstacles
@@ -106,11 +108,22 @@ export interface Crossing<T extends PricedTerms> {
  * candidates cheapest first, so nothing before that ask can end its walk in a negotiation; the ask is
  * reached, or used up by a fill, or the bid fills first. `limit` bounds the pairs examined per side.
  */
-export function crossingPairs<T extends PricedTerms>(bids: readonly T[], asks: readonly T[], context: Omit<PairContext, 'declined'>, limit = 200): Crossing<T> {
+export function crossingPairs<T extends PricedTerms>(
+  bids: readonly T[],
+  asks: readonly T[],
+  context: Omit<PairContext, 'declined'>,
+  limit = 200,
+): Crossing<T> {
   const bestAsk = Math.min(...asks.map((ask) => ask.price))
   const bestBid = Math.max(...bids.map((bid) => bid.price))
-  const crossingBids = bids.filter((bid) => bid.price >= bestAsk).sort((a, b) => b.price - a.price || compareIds(a.id, b.id)).slice(0, limit)
-  const crossingAsks = asks.filter((ask) => ask.price <= bestBid).sort((a, b) => a.price - b.price || compareIds(a.id, b.id)).slice(0, limit)
+  const crossingBids = bids
+    .filter((bid) => bid.price >= bestAsk)
+    .sort((a, b) => b.price - a.price || compareIds(a.id, b.id))
+    .slice(0, limit)
+  const crossingAsks = asks
+    .filter((ask) => ask.price <= bestBid)
+    .sort((a, b) => a.price - b.price || compareIds(a.id, b.id))
+    .slice(0, limit)
   const result: Crossing<T> = { tradable: 0, blocked: [], pairs: 0 }
   for (const bid of crossingBids) {
     for (const ask of crossingAsks) {

@@ -23,7 +23,10 @@ export function publicKeyFromPeerId(peerId: string, path?: string): Uint8Array {
   const cached = publicKeyCache.get(peerId)
   if (cached !== undefined) return cached
   const fail = (why: string): never => {
-    throw new InvalidPeerIdError(`${path ?? 'peer ID'} '${describe(peerId)}' ${why}`, path === undefined ? {} : { path })
+    throw new InvalidPeerIdError(
+      `${path ?? 'peer ID'} '${describe(peerId)}' ${why}`,
+      path === undefined ? {} : { path },
+    )
   }
   if (!peerId.startsWith('12D3KooW')) fail('is not the peer ID of an Ed25519 key (it should start with 12D3KooW)')
   let bytes: Uint8Array

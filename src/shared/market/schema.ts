@@ -72,7 +72,8 @@ function integer(object: Plain, field: string, path: string, noun: string, min =
   const at = join(path, field)
   if (value === undefined) fail(at, 'is required')
   if (typeof value === 'bigint') fail(at, `must be at most ${Number.MAX_SAFE_INTEGER}`)
-  if (typeof value !== 'number' || Number.isNaN(value)) fail(at, `must be a whole number of ${noun}, not ${describeValue(value)}`)
+  if (typeof value !== 'number' || Number.isNaN(value))
+    fail(at, `must be a whole number of ${noun}, not ${describeValue(value)}`)
   if (!Number.isInteger(value)) fail(at, `must be a whole number of ${noun}`)
   if (value > Number.MAX_SAFE_INTEGER) fail(at, `must be at most ${Number.MAX_SAFE_INTEGER}`)
   if (value < min) fail(at, `must be at least ${min}`)
@@ -111,7 +112,8 @@ function peerId(value: unknown, path: string): string {
 
 function factId(object: Plain, field: string, path: string): string {
   const value = text(object, field, path)
-  if (!factIdPattern.test(value)) fail(join(path, field), `must be a fact id (bafyrei... , 59 characters), not '${value.slice(0, 70)}'`)
+  if (!factIdPattern.test(value))
+    fail(join(path, field), `must be a fact id (bafyrei... , 59 characters), not '${value.slice(0, 70)}'`)
   return value
 }
 
@@ -120,17 +122,23 @@ function groupId(value: unknown, path: string): string {
   const slash = value.indexOf('/')
   if (slash < 0) fail(path, `must be a group ID (<owner peer ID>/<name>), not '${value.slice(0, 80)}'`)
   peerId(value.slice(0, slash), path)
-  if (!groupNamePattern.test(value.slice(slash + 1))) fail(path, 'has an invalid group name (letters, digits, . _ -, at most 64)')
+  if (!groupNamePattern.test(value.slice(slash + 1)))
+    fail(path, 'has an invalid group name (letters, digits, . _ -, at most 64)')
   return value
 }
 
 function version(object: Plain, field: string, path: string): string {
   const value = text(object, field, path)
-  if (!versionPattern.test(value)) fail(join(path, field), `must be dotted numbers such as 22.04, not '${value.slice(0, 40)}'`)
+  if (!versionPattern.test(value))
+    fail(join(path, field), `must be dotted numbers such as 22.04, not '${value.slice(0, 40)}'`)
   return value
 }
 
-function uniqueStrings(values: readonly unknown[], path: string, check: (value: unknown, path: string) => string): string[] {
+function uniqueStrings(
+  values: readonly unknown[],
+  path: string,
+  check: (value: unknown, path: string) => string,
+): string[] {
   const seen = new Set<string>()
   return values.map((value, index) => {
     const checked = check(value, join(path, index))
@@ -142,7 +150,8 @@ function uniqueStrings(values: readonly unknown[], path: string, check: (value: 
 
 /** A flag that is stated only when it holds: `true`, or left out (so that one meaning has one encoding). */
 function onlyTrue(object: Plain, field: string, path: string): true {
-  if (object[field] !== true) fail(join(path, field), `must be true when stated (leave it out otherwise), not ${describeValue(object[field])}`)
+  if (object[field] !== true)
+    fail(join(path, field), `must be true when stated (leave it out otherwise), not ${describeValue(object[field])}`)
   return true
 }
 
@@ -192,17 +201,37 @@ function parseCounterparties(value: unknown, path: string): Counterparties {
   const object = record(value, path, ['peers', 'groups'])
   const counterparties: Counterparties = {}
   if (present(object, 'peers')) {
-    counterparties.peers = uniqueStrings(list(object, 'peers', path, maxPreferredCounterparties), join(path, 'peers'), peerId)
+    counterparties.peers = uniqueStrings(
+      list(object, 'peers', path, maxPreferredCounterparties),
+      join(path, 'peers'),
+      peerId,
+    )
   }
   if (present(object, 'groups')) {
-    counterparties.groups = uniqueStrings(list(object, 'groups', path, maxPreferredCounterparties), join(path, 'groups'), groupId)
+    counterparties.groups = uniqueStrings(
+      list(object, 'groups', path, maxPreferredCounterparties),
+      join(path, 'groups'),
+      groupId,
+    )
   }
   return counterparties
 }
 
 const orderFields = [
-  'kind', 'owner', 'side', 'unit', 'quantity', 'price', 'window', 'requirements', 'capabilities',
-  'counterparties', 'range', 'createdAt', 'expiresAt', 'nonce',
+  'kind',
+  'owner',
+  'side',
+  'unit',
+  'quantity',
+  'price',
+  'window',
+  'requirements',
+  'capabilities',
+  'counterparties',
+  'range',
+  'createdAt',
+  'expiresAt',
+  'nonce',
 ] as const
 
 function parseOrder(object: Plain, path: string): OrderFact {
@@ -247,10 +276,16 @@ function parseOrder(object: Plain, path: string): OrderFact {
 /** A bid's range is the highest ask it accepts (>= price); an ask's, the lowest bid it accepts (<= price). */
 export function checkRange(side: 'bid' | 'ask', price: number, range: number, path = ''): void {
   if (side === 'bid' && range < price) {
-    fail(join(path, 'range'), `must be at least ${join(path, 'price')} on a bid: it is the highest ask the buyer accepts`)
+    fail(
+      join(path, 'range'),
+      `must be at least ${join(path, 'price')} on a bid: it is the highest ask the buyer accepts`,
+    )
   }
   if (side === 'ask' && range > price) {
-    fail(join(path, 'range'), `must be at most ${join(path, 'price')} on an ask: it is the lowest bid the seller accepts`)
+    fail(
+      join(path, 'range'),
+      `must be at most ${join(path, 'price')} on an ask: it is the lowest bid the seller accepts`,
+    )
   }
 }
 
@@ -333,7 +368,8 @@ const maxGroupMembers = 256
 function parseGroup(object: Plain, path: string): GroupFact {
   record(object, path, ['kind', 'owner', 'name', 'seq', 'members', 'createdAt'])
   const name = text(object, 'name', path)
-  if (!groupNamePattern.test(name)) fail(join(path, 'name'), 'must be 1 to 64 letters, digits, . _ or -, starting with a letter or digit')
+  if (!groupNamePattern.test(name))
+    fail(join(path, 'name'), 'must be 1 to 64 letters, digits, . _ or -, starting with a letter or digit')
   return {
     kind: 'group',
     owner: peerId(object.owner, join(path, 'owner')),

@@ -29,7 +29,8 @@ export function parseMarketState(value: unknown, options: FactFromJsonOptions = 
   const unknownField = Object.keys(rest)[0]
   if (unknownField !== undefined) fail(unknownField, 'is not a known field of a market state (now, facts)')
   if (now === undefined) fail('now', 'is required: the time to match at, in ms since the epoch')
-  if (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0) fail('now', 'must be a whole number of milliseconds since the epoch')
+  if (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0)
+    fail('now', 'must be a whole number of milliseconds since the epoch')
   if (!Array.isArray(facts)) fail('facts', 'must be a list of facts')
   return { now, facts: facts.map((fact, index) => factFromJson(fact, `facts[${index}]`, options)) }
 }

@@ -77,7 +77,8 @@ function nextSubtree(node: number): number {
 /** Room for `count` summaries with every field at `empty[field]` (what matches nothing): `reused` when it is large enough. */
 function emptySummaries(reused: Summaries, count: number, empty: readonly number[]): Summaries {
   const length = count * stride
-  const summaries = reused.length >= length ? reused : new Float64Array(Math.max(length, Math.ceil(reused.length * 1.25)))
+  const summaries =
+    reused.length >= length ? reused : new Float64Array(Math.max(length, Math.ceil(reused.length * 1.25)))
   for (let field = 0; field < stride; field++) {
     const value = empty[field]!
     for (let index = field; index < length; index += stride) summaries[index] = value
@@ -98,7 +99,8 @@ const foldAskCore: Fold = (target, into, source, from) => {
 }
 
 const foldAskCapabilities: Fold = (target, into, source, from) => {
-  for (let field = 0; field < stride; field++) target[into + field] = Math.max(target[into + field]!, source[from + field]!)
+  for (let field = 0; field < stride; field++)
+    target[into + field] = Math.max(target[into + field]!, source[from + field]!)
 }
 
 const foldBidCore: Fold = (target, into, source, from) => {
@@ -162,7 +164,11 @@ export class AskTree {
     const leafCount = leafCountFor(asks.length)
     this.leafCount = leafCount
     const core = (this.askCore = emptySummaries(this.askCore, asks.length, askCoreEmpty))
-    const capabilities = (this.askCapabilities = emptySummaries(this.askCapabilities, asks.length, askCapabilitiesEmpty))
+    const capabilities = (this.askCapabilities = emptySummaries(
+      this.askCapabilities,
+      asks.length,
+      askCapabilitiesEmpty,
+    ))
     for (let index = 0; index < asks.length; index++) {
       const ask = asks[index]!
       // An ask that names its counterparties is found through them (ask-lists.ts): it stays empty here.
@@ -226,7 +232,8 @@ export class AskTree {
     const length = 2 * leafCount * endSteps
     const ends = (this.nodeEnds = this.nodeEnds.length >= length ? this.nodeEnds : new Float64Array(length))
     ends.fill(-Infinity, 0, length)
-    const firstSteps = (this.firstEndStep = this.firstEndStep.length >= askCount ? this.firstEndStep : new Int8Array(Math.ceil(askCount * 1.25)))
+    const firstSteps = (this.firstEndStep =
+      this.firstEndStep.length >= askCount ? this.firstEndStep : new Int8Array(Math.ceil(askCount * 1.25)))
     for (let index = 0; index < askCount; index++) {
       const base = index * stride
       if (core[base + askAliveUntil] === -Infinity) {
@@ -320,7 +327,8 @@ export class AskTree {
     const bucketStart = index & ~(bucketSize - 1)
     const bucketEnd = Math.min(this.asks.length, bucketStart + bucketSize)
     let value = -Infinity
-    for (let other = bucketStart; other < bucketEnd; other++) value = Math.max(value, core[other * stride + askAliveUntil]!)
+    for (let other = bucketStart; other < bucketEnd; other++)
+      value = Math.max(value, core[other * stride + askAliveUntil]!)
     const nodes = this.nodeCore
     for (let node = this.leafCount + (index >> bucketBits); node >= 1; node >>= 1) {
       if (nodes[node * stride + askAliveUntil] === value) break
@@ -333,7 +341,12 @@ export class AskTree {
    * The first ask at index >= `from` that has something left for the bid at `bidPosition`, contains its
    * window, has every capability it requires, and passes `accept` (the checks no summary holds); -1 if none.
    */
-  findCandidate(from: number, bid: BidEntry, bidPosition: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
+  findCandidate(
+    from: number,
+    bid: BidEntry,
+    bidPosition: number,
+    accept: (bid: BidEntry, ask: AskEntry) => boolean,
+  ): number {
     const askCount = this.asks.length
     if (from >= askCount) return -1
     const leafCount = this.leafCount
@@ -366,7 +379,13 @@ export class AskTree {
           continue
         }
         const bucketStart = (node - leafCount) << bucketBits
-        const found = this.searchBucket(bucketStart, Math.min(askCount, bucketStart + bucketSize), bid, bidPosition, accept)
+        const found = this.searchBucket(
+          bucketStart,
+          Math.min(askCount, bucketStart + bucketSize),
+          bid,
+          bidPosition,
+          accept,
+        )
         if (found >= 0) return found
       }
       node = nextSubtree(node)
@@ -374,7 +393,13 @@ export class AskTree {
     return -1
   }
 
-  private searchBucket(from: number, to: number, bid: BidEntry, bidPosition: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
+  private searchBucket(
+    from: number,
+    to: number,
+    bid: BidEntry,
+    bidPosition: number,
+    accept: (bid: BidEntry, ask: AskEntry) => boolean,
+  ): number {
     const core = this.askCore
     const windowStart = bid.windowStart
     const windowEnd = bid.windowEnd
@@ -426,7 +451,11 @@ export class BidTree {
     const leafCount = leafCountFor(bids.length)
     this.leafCount = leafCount
     const core = (this.bidCore = emptySummaries(this.bidCore, bids.length, bidCoreEmpty))
-    const requirements = (this.bidRequirements = emptySummaries(this.bidRequirements, bids.length, bidRequirementsEmpty))
+    const requirements = (this.bidRequirements = emptySummaries(
+      this.bidRequirements,
+      bids.length,
+      bidRequirementsEmpty,
+    ))
     for (let index = 0; index < bids.length; index++) {
       const bid = bids[index]!
       // A bid that names its counterparties is found through the peers it admits (matching-engine.ts): it stays empty here.
@@ -483,7 +512,13 @@ export class BidTree {
     return -1
   }
 
-  private searchBucket(from: number, to: number, ask: AskEntry, askRank: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
+  private searchBucket(
+    from: number,
+    to: number,
+    ask: AskEntry,
+    askRank: number,
+    accept: (bid: BidEntry, ask: AskEntry) => boolean,
+  ): number {
     const core = this.bidCore
     const requirements = this.bidRequirements
     for (let index = from; index < to; index++) {

@@ -2,7 +2,15 @@
 import type { BenchmarkRun, ComputeFigure } from '../../../src/shared/benchmark/schema'
 
 function figure(gflops: number, workers = 1): ComputeFigure {
-  return { gflops, flops: 40 * 33_554_432, seconds: (40 * 33_554_432) / gflops / 1e9, multiplies: 40, workers, matrixSize: 256, blockSize: 64 }
+  return {
+    gflops,
+    flops: 40 * 33_554_432,
+    seconds: (40 * 33_554_432) / gflops / 1e9,
+    multiplies: 40,
+    workers,
+    matrixSize: 256,
+    blockSize: 64,
+  }
 }
 
 export function sampleRun(overrides: Partial<BenchmarkRun> = {}): BenchmarkRun {
@@ -21,13 +29,30 @@ export function sampleRun(overrides: Partial<BenchmarkRun> = {}): BenchmarkRun {
       f32Single: figure(2.1),
       f32Multi: figure(15.9, 8),
     },
-    storage: { path: '/data', freeBytes: 512.7e9, totalBytes: 1e12, bytesTested: 8 << 20, writeMBps: 812.4, readMBps: 2400.9 },
+    storage: {
+      path: '/data',
+      freeBytes: 512.7e9,
+      totalBytes: 1e12,
+      bytesTested: 8 << 20,
+      writeMBps: 812.4,
+      readMBps: 2400.9,
+    },
     system: {
-      os: { family: 'linux', version: '12', name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0-18-amd64', arch: 'x64' },
+      os: {
+        family: 'linux',
+        version: '12',
+        name: 'Debian GNU/Linux 12 (bookworm)',
+        kernel: '6.1.0-18-amd64',
+        arch: 'x64',
+      },
       memory: { totalBytes: 16e9, freeBytes: 8e9 },
       hostname: 'test',
     },
-    network: { interfaces: [], peers: [{ peerId: '12D3KooWpeer', uploadMbps: 940.2, downloadMbps: 901.7, bytes: 1 << 20 }], failures: [] },
+    network: {
+      interfaces: [],
+      peers: [{ peerId: '12D3KooWpeer', uploadMbps: 940.2, downloadMbps: 901.7, bytes: 1 << 20 }],
+      failures: [],
+    },
     ...overrides,
   }
 }

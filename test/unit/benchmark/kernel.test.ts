@@ -15,14 +15,19 @@ describe('the blocked matrix multiply', () => {
   for (const precision of precisions) {
     it(`gives exactly the naive loop's ${precision} product for any size and block size`, () => {
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 48 }), fc.integer({ min: 1, max: 2 ** 31 }), (size, blockSize, seed) => {
-          const { a, b, c } = createWorkspace(precision, size, blockSize, seed)
-          multiplyBlocked(a, b, c, size, blockSize)
-          const expected = allocateMatrix(precision, size)
-          naiveMultiply(a, b, expected, size)
-          // Per element the k order is the same as the naive loop's, so the rounding is too.
-          expect(Array.from(c)).toEqual(Array.from(expected))
-        }),
+        fc.property(
+          fc.integer({ min: 1, max: 40 }),
+          fc.integer({ min: 1, max: 48 }),
+          fc.integer({ min: 1, max: 2 ** 31 }),
+          (size, blockSize, seed) => {
+            const { a, b, c } = createWorkspace(precision, size, blockSize, seed)
+            multiplyBlocked(a, b, c, size, blockSize)
+            const expected = allocateMatrix(precision, size)
+            naiveMultiply(a, b, expected, size)
+            // Per element the k order is the same as the naive loop's, so the rounding is too.
+            expect(Array.from(c)).toEqual(Array.from(expected))
+          },
+        ),
         { numRuns: 60 },
       )
     })
@@ -72,19 +77,24 @@ describe('the FLOP count', () => {
 
   it('of a budgeted run is exactly the products done x 2 n^3, whatever the clock says', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 30 }), (size, budgetMs, tickMs) => {
-        let time = 0
-        const elapsed: number[] = []
-        const run = multiplyForBudget(createWorkspace('f64', size, 4, 1), {
-          budgetMs,
-          now: () => (time += tickMs) - tickMs,
-          onMultiply: (_, elapsedMs) => elapsed.push(elapsedMs),
-        })
-        // One product per tick of the fake clock until the budget is spent, and at least one.
-        expect(run.multiplies).toBe(Math.max(1, Math.ceil(budgetMs / tickMs)))
-        expect(run.flops).toBe(run.multiplies * 2 * size ** 3)
-        expect(elapsed).toHaveLength(run.multiplies)
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 30 }),
+        (size, budgetMs, tickMs) => {
+          let time = 0
+          const elapsed: number[] = []
+          const run = multiplyForBudget(createWorkspace('f64', size, 4, 1), {
+            budgetMs,
+            now: () => (time += tickMs) - tickMs,
+            onMultiply: (_, elapsedMs) => elapsed.push(elapsedMs),
+          })
+          // One product per tick of the fake clock until the budget is spent, and at least one.
+          expect(run.multiplies).toBe(Math.max(1, Math.ceil(budgetMs / tickMs)))
+          expect(run.flops).toBe(run.multiplies * 2 * size ** 3)
+          expect(elapsed).toHaveLength(run.multiplies)
+        },
+      ),
     )
   })
 

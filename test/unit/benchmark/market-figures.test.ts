@@ -7,7 +7,14 @@ describe('summarizeFigure', () => {
   })
 
   it('gives the median and quartiles of the published figures', () => {
-    expect(summarizeFigure([4, 1, 3, 2])).toEqual({ count: 4, median: 2.5, lowerQuartile: 1.75, upperQuartile: 3.25, min: 1, max: 4 })
+    expect(summarizeFigure([4, 1, 3, 2])).toEqual({
+      count: 4,
+      median: 2.5,
+      lowerQuartile: 1.75,
+      upperQuartile: 3.25,
+      min: 1,
+      max: 4,
+    })
     expect(summarizeFigure([7])).toEqual({ count: 1, median: 7, lowerQuartile: 7, upperQuartile: 7, min: 7, max: 7 })
   })
 

@@ -54,7 +54,12 @@ describe('the member profile from a run', () => {
 
   it('gives capabilities the matcher checks requirements against', () => {
     const capabilities = capabilitiesOf(profileFromRun(sampleRun(), signer.owner, ''))
-    expect(requirementsMet({ gflopsPerCore: 2, cores: 8, storageGb: 500, os: [{ family: 'linux', minVersion: '11' }] }, capabilities)).toBe(true)
+    expect(
+      requirementsMet(
+        { gflopsPerCore: 2, cores: 8, storageGb: 500, os: [{ family: 'linux', minVersion: '11' }] },
+        capabilities,
+      ),
+    ).toBe(true)
     expect(requirementsMet({ gflopsPerCore: 3 }, capabilities)).toBe(false)
   })
 })
@@ -91,13 +96,17 @@ describe('a signed profile', () => {
     expect(() => signProfile(profile, stranger)).toThrow(SignatureMismatchError)
     const body = dagCbor.encode(profile)
     const signature = stranger.sign(new Uint8Array([...new TextEncoder().encode('cyclex/fact/v1\n'), ...body]))
-    expect(() => decodeSignedProfile(encodeSignedProfile({ body, signature }), verifier)).toThrow(SignatureMismatchError)
+    expect(() => decodeSignedProfile(encodeSignedProfile({ body, signature }), verifier)).toThrow(
+      SignatureMismatchError,
+    )
   })
 
   it('is refused with unknown fields, a float or a malformed envelope', () => {
     expect(() => signProfile({ ...profile, extra: 1 } as never, signer)).toThrow(ValidationError)
     expect(() => signProfile({ ...profile, gflopsPerCore: 2.5 }, signer)).toThrow(/gflopsPerCore/)
-    expect(() => decodeSignedProfile(dagCbor.encode({ body: new Uint8Array(1) }), verifier)).toThrow(MalformedEncodingError)
+    expect(() => decodeSignedProfile(dagCbor.encode({ body: new Uint8Array(1) }), verifier)).toThrow(
+      MalformedEncodingError,
+    )
     expect(() => decodeSignedProfile(Uint8Array.of(0xff, 0x00), verifier)).toThrow(MalformedEncodingError)
   })
 

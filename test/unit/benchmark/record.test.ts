@@ -10,7 +10,11 @@ import { openStore, type Store } from '../../../src/main/core/store'
 import { ValidationError } from '../../../src/shared/errors'
 import { flopsPerMultiply } from '../../../src/shared/benchmark/kernel'
 import { signedProfileFromJson } from '../../../src/shared/benchmark/profile'
-import { BenchmarkRecordParamsSchema, checkRecordedCpu, type BenchmarkRecordParams } from '../../../src/shared/benchmark/record'
+import {
+  BenchmarkRecordParamsSchema,
+  checkRecordedCpu,
+  type BenchmarkRecordParams,
+} from '../../../src/shared/benchmark/record'
 import type { BenchmarkOutcome, BenchmarkProgress, ComputeFigure } from '../../../src/shared/benchmark/schema'
 import { makeTempDir, removeDir } from '../../helpers/nodes'
 
@@ -18,23 +22,44 @@ const plan = { matrixSize: 32, blockSize: 16, cpuBudgetMs: 60 }
 
 function figure(multiplies: number, workers: number, seconds = 0.08): ComputeFigure {
   const flops = multiplies * flopsPerMultiply(plan.matrixSize)
-  return { gflops: flops / seconds / 1e9, flops, seconds, multiplies, workers, matrixSize: plan.matrixSize, blockSize: plan.blockSize }
+  return {
+    gflops: flops / seconds / 1e9,
+    flops,
+    seconds,
+    multiplies,
+    workers,
+    matrixSize: plan.matrixSize,
+    blockSize: plan.blockSize,
+  }
 }
 
 function windowCpu(): BenchmarkRecordParams['cpu'] {
-  return { runtime: 'Web Workers in Chrome 138', f64Single: figure(30, 1), f64Multi: figure(50, 2), f32Single: figure(31, 1), f32Multi: figure(52, 2) }
+  return {
+    runtime: 'Web Workers in Chrome 138',
+    f64Single: figure(30, 1),
+    f64Multi: figure(50, 2),
+    f32Single: figure(31, 1),
+    f32Multi: figure(52, 2),
+  }
 }
 
 describe('checkRecordedCpu', () => {
   it('accepts figures measured with the plan', () => {
     expect(() => checkRecordedCpu(windowCpu(), plan, 2)).not.toThrow()
-    expect(BenchmarkRecordParamsSchema.parse({ quick: true, cpu: windowCpu() })).toEqual({ quick: true, cpu: windowCpu() })
+    expect(BenchmarkRecordParamsSchema.parse({ quick: true, cpu: windowCpu() })).toEqual({
+      quick: true,
+      cpu: windowCpu(),
+    })
   })
 
   const refusals: [string, (cpu: BenchmarkRecordParams['cpu']) => void, string][] = [
     ['a FLOP count that is not multiplies x 2 n^3', (cpu) => (cpu.f64Single.flops += 1), 'cpu.f64Single.flops'],
     ['GFLOPS that are not flops over seconds', (cpu) => (cpu.f32Multi.gflops *= 1.01), 'cpu.f32Multi.gflops'],
-    ['another matrix size than the plan', (cpu) => (cpu.f64Multi = { ...figure(50, 2), matrixSize: 64, flops: 50 * flopsPerMultiply(64) }), 'cpu.f64Multi.matrixSize'],
+    [
+      'another matrix size than the plan',
+      (cpu) => (cpu.f64Multi = { ...figure(50, 2), matrixSize: 64, flops: 50 * flopsPerMultiply(64) }),
+      'cpu.f64Multi.matrixSize',
+    ],
     ['another block size than the plan', (cpu) => (cpu.f32Single.blockSize = 8), 'cpu.f32Single.blockSize'],
     ['a one-core stage on two workers', (cpu) => (cpu.f64Single = figure(30, 2)), 'cpu.f64Single.workers'],
     ['more workers than the node has cores', (cpu) => (cpu.f32Multi = figure(52, 3)), 'cpu.f32Multi.workers'],
@@ -56,8 +81,13 @@ describe('checkRecordedCpu', () => {
 
   it('refuses unknown fields and runtimes that are not printable text', () => {
     expect(BenchmarkRecordParamsSchema.safeParse({ cpu: { ...windowCpu(), extra: 1 } }).success).toBe(false)
-    expect(BenchmarkRecordParamsSchema.safeParse({ cpu: { ...windowCpu(), runtime: 'Web\nWorkers' } }).success).toBe(false)
-    expect(BenchmarkRecordParamsSchema.safeParse({ cpu: { ...windowCpu(), f64Single: { ...figure(30, 1), extra: 1 } } }).success).toBe(false)
+    expect(BenchmarkRecordParamsSchema.safeParse({ cpu: { ...windowCpu(), runtime: 'Web\nWorkers' } }).success).toBe(
+      false,
+    )
+    expect(
+      BenchmarkRecordParamsSchema.safeParse({ cpu: { ...windowCpu(), f64Single: { ...figure(30, 1), extra: 1 } } })
+        .success,
+    ).toBe(false)
   })
 })
 
@@ -74,10 +104,17 @@ describe('the benchmark service recording a window-measured run', () => {
     store = await openStore({ dataDir, inMemory: true })
     progress.length = 0
     outcomes.length = 0
-    service = benchmarkService({ plans: { quick: { ...plan, storageBytes: 1 << 20, networkBytes: 1 << 16, maxPeersMeasured: 1 } } })({
+    service = benchmarkService({
+      plans: { quick: { ...plan, storageBytes: 1 << 20, networkBytes: 1 << 16, maxPeersMeasured: 1 } },
+    })({
       dataDir,
       store,
-      libp2p: { handle: async () => {}, unhandle: async () => {}, dialProtocol: () => Promise.reject(new Error('no peers')), getPeers: () => [] },
+      libp2p: {
+        handle: async () => {},
+        unhandle: async () => {},
+        dialProtocol: () => Promise.reject(new Error('no peers')),
+        getPeers: () => [],
+      },
       signer,
       displayName: () => 'Window',
       onProgress: (each) => {

@@ -11,7 +11,14 @@ import type { BenchmarkOutcome, BenchmarkProgress } from '../../../src/shared/be
 import { benchmarkStages } from '../../../src/shared/benchmark/stages'
 import { makeTempDir, removeDir } from '../../helpers/nodes'
 
-const tinyPlan = { matrixSize: 32, blockSize: 16, cpuBudgetMs: 60, storageBytes: 1 << 20, networkBytes: 1 << 16, maxPeersMeasured: 1 }
+const tinyPlan = {
+  matrixSize: 32,
+  blockSize: 16,
+  cpuBudgetMs: 60,
+  storageBytes: 1 << 20,
+  networkBytes: 1 << 16,
+  maxPeersMeasured: 1,
+}
 
 describe('runCpuStage', () => {
   it('reports exactly the FLOPs of the products its workers ran', async () => {
@@ -62,7 +69,12 @@ describe('the benchmark service', () => {
       dataDir,
       store,
       // No peers: the network stage lists interfaces only.
-      libp2p: { handle: async () => {}, unhandle: async () => {}, dialProtocol: () => Promise.reject(new Error('no peers')), getPeers: () => [] },
+      libp2p: {
+        handle: async () => {},
+        unhandle: async () => {},
+        dialProtocol: () => Promise.reject(new Error('no peers')),
+        getPeers: () => [],
+      },
       signer,
       displayName: () => 'Unit',
       onProgress: (each) => progress.push(each),

@@ -38,6 +38,14 @@ describe('ProgressSequencer', () => {
   })
 
   it('knows seven stages, CPU first', () => {
-    expect(benchmarkStages).toEqual(['cpu-f64-single', 'cpu-f64-multi', 'cpu-f32-single', 'cpu-f32-multi', 'storage', 'system', 'network'])
+    expect(benchmarkStages).toEqual([
+      'cpu-f64-single',
+      'cpu-f64-multi',
+      'cpu-f32-single',
+      'cpu-f32-multi',
+      'storage',
+      'system',
+      'network',
+    ])
   })
 })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { dottedVersionOf, osFamilyOf, parseOsRelease, probeNetworkInterfaces, probeSystem } from '../../../src/main/core/benchmark/system-probe'
+import {
+  dottedVersionOf,
+  osFamilyOf,
+  parseOsRelease,
+  probeNetworkInterfaces,
+  probeSystem,
+} from '../../../src/main/core/benchmark/system-probe'
 import { SystemResultSchema, NetworkInterfaceSchema } from '../../../src/shared/benchmark/schema'
 
 describe('the system probe', () => {

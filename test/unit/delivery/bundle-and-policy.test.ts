@@ -11,8 +11,12 @@ const html = new TextEncoder().encode('<html></html>')
 
 describe('site bundles', () => {
   it('unpacks a tar and a tar.gz into memory', () => {
-    const tar = tarOf([{ path: 'index.html', bytes: html }, { path: 'a/b.css', bytes: new Uint8Array(3) }])
-    for (const bytes of [tar, new Uint8Array(gzipSync(tar))]) expect([...unpackBundle(bytes).keys()]).toEqual(['index.html', 'a/b.css'])
+    const tar = tarOf([
+      { path: 'index.html', bytes: html },
+      { path: 'a/b.css', bytes: new Uint8Array(3) },
+    ])
+    for (const bytes of [tar, new Uint8Array(gzipSync(tar))])
+      expect([...unpackBundle(bytes).keys()]).toEqual(['index.html', 'a/b.css'])
   })
 
   it.each([
@@ -27,10 +31,21 @@ describe('site bundles', () => {
   })
 
   it('refuses links, too many files and too many bytes', () => {
-    expect(() => unpackBundle(tarOf([{ path: 'index.html', bytes: html }, { path: 'l', bytes: new Uint8Array(), type: '1', linkTarget: 'index.html' }]))).toThrow(/hard link/)
+    expect(() =>
+      unpackBundle(
+        tarOf([
+          { path: 'index.html', bytes: html },
+          { path: 'l', bytes: new Uint8Array(), type: '1', linkTarget: 'index.html' },
+        ]),
+      ),
+    ).toThrow(/hard link/)
     const many = Array.from({ length: 4 }, (_, index) => ({ path: `${index}.html`, bytes: html }))
-    expect(() => unpackBundle(tarOf(many), { maxFiles: 3, maxTotalBytes: 1e6, maxRatio: 100 })).toThrow(/more than 3 files/)
-    expect(() => unpackBundle(tarOf(many), { maxFiles: 10, maxTotalBytes: 20, maxRatio: 100 })).toThrow(/more than 20 bytes/)
+    expect(() => unpackBundle(tarOf(many), { maxFiles: 3, maxTotalBytes: 1e6, maxRatio: 100 })).toThrow(
+      /more than 3 files/,
+    )
+    expect(() => unpackBundle(tarOf(many), { maxFiles: 10, maxTotalBytes: 20, maxRatio: 100 })).toThrow(
+      /more than 20 bytes/,
+    )
   })
 
   it('refuses a damaged tar and a bundle without a page', () => {
@@ -45,11 +60,15 @@ describe('job modules', () => {
   it('refuses imports beyond WASI and caps the memory', async () => {
     expect(() => checkJobModule(new Uint8Array([1, 2, 3]))).toThrow(/not a WebAssembly module/)
     await expect(hostileModule('foreignImport').then(checkJobModule)).rejects.toThrow(/env\.system/)
-    const prepared = prepareJobModule(await hostileModule('memoryBomb'), { instrument: false, maxMemoryPages: 2, maxTableEntries: 10 })
+    const prepared = prepareJobModule(await hostileModule('memoryBomb'), {
+      instrument: false,
+      maxMemoryPages: 2,
+      maxTableEntries: 10,
+    })
     const memory = new WebAssembly.Module(prepared.bytes as Uint8Array<ArrayBuffer>)
     expect(WebAssembly.Module.exports(memory).map((entry) => entry.name)).toContain('memory')
     const instance = new WebAssembly.Instance(memory)
-    const grow = (instance.exports.memory as WebAssembly.Memory)
+    const grow = instance.exports.memory as WebAssembly.Memory
     expect(() => grow.grow(2)).toThrow(RangeError)
   })
 })
@@ -64,7 +83,9 @@ describe('seller policy', () => {
     expect(policyRefusal(defaultDeliveryPolicy, { ...idle, idleSeconds: 5 })).toMatch(/someone is using it/)
     expect(policyRefusal({ ...defaultDeliveryPolicy, requireIdle: false }, { ...idle, loadPerCore: 1.5 })).toBeNull()
     expect(policyRefusal(defaultDeliveryPolicy, { ...idle, onAcPower: false })).toMatch(/battery/)
-    expect(policyRefusal({ ...defaultDeliveryPolicy, hours: { start: 22, end: 6 } }, idle)).toMatch(/from 22:00 to 6:00/)
+    expect(policyRefusal({ ...defaultDeliveryPolicy, hours: { start: 22, end: 6 } }, idle)).toMatch(
+      /from 22:00 to 6:00/,
+    )
     expect(policyRefusal({ ...defaultDeliveryPolicy, hours: { start: 22, end: 6 } }, { ...idle, hour: 23 })).toBeNull()
     expect(policyRefusal({ ...defaultDeliveryPolicy, enabled: false }, idle)).toMatch(/not lending/)
   })

@@ -21,7 +21,10 @@ function section(): string {
   return next < 0 ? doc.slice(start) : doc.slice(start, next)
 }
 
-const blocks = [...section().matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((match) => ({ language: match[1]!, text: match[2]! }))
+const blocks = [...section().matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((match) => ({
+  language: match[1]!,
+  text: match[2]!,
+}))
 
 /** Every labelled value of the text blocks: the label at the left margin, the value on the indented lines below. */
 const values = new Map<string, { stated?: number; lines: string[] }>()
@@ -69,7 +72,11 @@ describe('docs/protocol.md §8, a dispute', () => {
   it('has the checker key and the two receipts, by the seller and the checker of one input', () => {
     expect(checker.owner).toBe(textOf('checker peer ID'))
     expect(json.map((receipt) => receipt.owner)).toEqual([seller.owner, checker.owner])
-    const empty = jobInputBytes({ module: Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00), args: [], stdin: new Uint8Array() })
+    const empty = jobInputBytes({
+      module: Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00),
+      args: [],
+      stdin: new Uint8Array(),
+    })
     for (const receipt of json) expect(receipt.inputSha256).toBe(hex(nodeSha256(empty)))
   })
 
@@ -89,7 +96,11 @@ describe('docs/protocol.md §8, a dispute', () => {
     expect(hex(signed.body)).toBe(hex(bytesOf('dispute body')))
     expect(signed.id).toBe(textOf('dispute id'))
     expect(hex(signed.signature)).toBe(hex(bytesOf('dispute signature')))
-    const received = decodeSignedDispute(encodeSignedFact({ body: bytesOf('dispute body'), signature: bytesOf('dispute signature') }), verifier, nodeSha256)
+    const received = decodeSignedDispute(
+      encodeSignedFact({ body: bytesOf('dispute body'), signature: bytesOf('dispute signature') }),
+      verifier,
+      nodeSha256,
+    )
     expect(received.id).toBe(textOf('dispute id'))
     expect(received.disputed.receipt.outputSha256).not.toBe(received.check.receipt.outputSha256)
   })

@@ -4,12 +4,24 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { liveJobProcessCount, runJob, type JobProgress, type RunningJob } from '../../../src/main/core/delivery/job-runner'
+import {
+  liveJobProcessCount,
+  runJob,
+  type JobProgress,
+  type RunningJob,
+} from '../../../src/main/core/delivery/job-runner'
 import { prepareJobModule } from '../../../src/shared/delivery/wasm-module'
 import { compileWat } from '../../../scripts/build-samples'
 
 const samples = join(import.meta.dirname, '../../../resources/samples')
-const limits = { cpuMs: 60_000, wallMs: 60_000, maxPausedMs: 30_000, heapMb: 64, processMemoryMb: 512, maxOutputBytes: 1 << 20 }
+const limits = {
+  cpuMs: 60_000,
+  wallMs: 60_000,
+  maxPausedMs: 30_000,
+  heapMb: 64,
+  processMemoryMb: 512,
+  maxOutputBytes: 1 << 20,
+}
 const caps = { maxMemoryPages: 1024, maxTableEntries: 10_000 }
 
 afterAll(() => expect(liveJobProcessCount()).toBe(0))
@@ -27,10 +39,21 @@ const recursion = `(module (memory (export "memory") 1)
     (if (result i32) (i32.lt_u (local.get $n) (i32.const 2)) (then (local.get $n))
       (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
   (func (export "_start") (loop $forever (drop (call $fib (i32.const 25))) (br $forever))))`
-async function measurePause(module: Uint8Array): Promise<{ whileRunning: number; whilePaused: number; pauseSeen: boolean; resumeSeen: boolean }> {
+async function measurePause(
+  module: Uint8Array,
+): Promise<{ whileRunning: number; whilePaused: number; pauseSeen: boolean; resumeSeen: boolean }> {
   let latest: JobProgress = { cpuMs: 0, stdoutBytes: 0, paused: false }
   const events: boolean[] = []
-  const run: RunningJob = runJob({ name: 'spin', module, args: [], stdin: new Uint8Array(), limits, progressMs: 20, onProgress: (progress) => (latest = progress), onPause: (paused) => events.push(paused) })
+  const run: RunningJob = runJob({
+    name: 'spin',
+    module,
+    args: [],
+    stdin: new Uint8Array(),
+    limits,
+    progressMs: 20,
+    onProgress: (progress) => (latest = progress),
+    onPause: (paused) => events.push(paused),
+  })
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
   const until = async (check: () => boolean, what: string): Promise<void> => {
     for (let waited = 0; !check(); waited += 20) {
@@ -77,10 +100,25 @@ describe('pausing a job', () => {
 
   it('leaves what a job computes and counts unchanged when it is paused and resumed midway (pi: same output, same FLOP count)', async () => {
     const prepared = prepareJobModule(await sample('pi'), { instrument: true, ...caps })
-    const plain = await runJob({ name: 'pi', module: prepared.bytes, args: ['3000000'], stdin: new Uint8Array(), limits }).outcome
+    const plain = await runJob({
+      name: 'pi',
+      module: prepared.bytes,
+      args: ['3000000'],
+      stdin: new Uint8Array(),
+      limits,
+    }).outcome
     let cpuMs = 0
-    const run: RunningJob = runJob({ name: 'pi', module: prepared.bytes, args: ['3000000'], stdin: new Uint8Array(), limits, progressMs: 10, onProgress: (progress: JobProgress) => (cpuMs = progress.cpuMs) })
-    for (let waited = 0; cpuMs < 5 && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5))
+    const run: RunningJob = runJob({
+      name: 'pi',
+      module: prepared.bytes,
+      args: ['3000000'],
+      stdin: new Uint8Array(),
+      limits,
+      progressMs: 10,
+      onProgress: (progress: JobProgress) => (cpuMs = progress.cpuMs),
+    })
+    for (let waited = 0; cpuMs < 5 && waited < 10_000; waited += 5)
+      await new Promise((resolve) => setTimeout(resolve, 5))
     run.pause()
     await new Promise((resolve) => setTimeout(resolve, 300))
     run.resume()

@@ -2,7 +2,15 @@
 // per counterparty at agreement prices in bigint micro-credits, and the CSV export.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { balancesOf, deliveredByAgreement, ledgerCsv, ledgerCsvColumns, milliText, reputationOf, type LedgerAgreement } from '../../../src/shared/delivery/ledger'
+import {
+  balancesOf,
+  deliveredByAgreement,
+  ledgerCsv,
+  ledgerCsvColumns,
+  milliText,
+  reputationOf,
+  type LedgerAgreement,
+} from '../../../src/shared/delivery/ledger'
 import type { Receipt } from '../../../src/shared/delivery/receipt'
 
 const alice = '12D3KooWAlice'
@@ -14,7 +22,20 @@ const views: LedgerAgreement = { id: 'a-views', seller: alice, buyer: bob, unit:
 const back: LedgerAgreement = { id: 'a-back', seller: bob, buyer: alice, unit: 'flop', quantity: 5, price: 3_000 }
 
 function receipt(agreement: LedgerAgreement, fields: Partial<Receipt>): Receipt {
-  return { kind: 'receipt', owner: agreement.seller, agreement: agreement.id, buyer: agreement.buyer, unit: agreement.unit, job: 'j', seq: 0, status: 'completed', delivered: 0, agreementDelivered: 0, issuedAt: 1, ...fields }
+  return {
+    kind: 'receipt',
+    owner: agreement.seller,
+    agreement: agreement.id,
+    buyer: agreement.buyer,
+    unit: agreement.unit,
+    job: 'j',
+    seq: 0,
+    status: 'completed',
+    delivered: 0,
+    agreementDelivered: 0,
+    issuedAt: 1,
+    ...fields,
+  }
 }
 
 const receipts: Receipt[] = [
@@ -28,16 +49,25 @@ const receipts: Receipt[] = [
 ]
 
 describe('the delivery ledger', () => {
-  it('does not count a refusal by the seller\'s lending policy against it, only a refusal of the request', () => {
-    const byPolicy = receipt(flop, { job: 'p1', status: 'refused', refusedFor: 'policy', lendsAgainAt: 5, agreementDelivered: 2_250 })
+  it("does not count a refusal by the seller's lending policy against it, only a refusal of the request", () => {
+    const byPolicy = receipt(flop, {
+      job: 'p1',
+      status: 'refused',
+      refusedFor: 'policy',
+      lendsAgainAt: 5,
+      agreementDelivered: 2_250,
+    })
     const ofRequest = receipt(flop, { job: 'p2', status: 'refused', refusedFor: 'request', agreementDelivered: 2_250 })
     const before = reputationOf([flop, views, back], receipts).find((each) => each.peer === alice)!
     const after = reputationOf([flop, views, back], [...receipts, byPolicy]).find((each) => each.peer === alice)!
     expect(after).toEqual(before)
-    expect(reputationOf([flop, views, back], [...receipts, byPolicy, ofRequest]).find((each) => each.peer === alice)!.refusals).toBe(before.refusals + 1)
+    expect(
+      reputationOf([flop, views, back], [...receipts, byPolicy, ofRequest]).find((each) => each.peer === alice)!
+        .refusals,
+    ).toBe(before.refusals + 1)
   })
 
-  it('counts a dispute against the seller of the disputed receipt, and none naming a receipt its agreement\'s seller did not sign', () => {
+  it("counts a dispute against the seller of the disputed receipt, and none naming a receipt its agreement's seller did not sign", () => {
     const before = reputationOf([flop, views, back], receipts)
     const after = reputationOf([flop, views, back], receipts, [receipts[0]!, receipt(flop, { owner: carol, job: 'x' })])
     expect(before.find((each) => each.peer === alice)!.disputes).toBe(0)
@@ -46,7 +76,7 @@ describe('the delivery ledger', () => {
     expect(after.find((each) => each.peer === bob)!.disputes).toBe(0)
   })
 
-  it('takes each agreement\'s highest running total, capped at its quantity, from its seller\'s receipts only', () => {
+  it("takes each agreement's highest running total, capped at its quantity, from its seller's receipts only", () => {
     const forged = receipt(flop, { owner: carol, job: 'x', agreementDelivered: 9_000 })
     const overstated = receipt(back, { job: 'k2', agreementDelivered: 99_000 })
     const delivered = deliveredByAgreement([flop, views, back], [...receipts, forged, overstated])
@@ -55,7 +85,7 @@ describe('the delivery ledger', () => {
     expect(delivered.get('a-back')).toBe(5_000)
   })
 
-  it('computes each seller\'s delivered against agreed and counts how its jobs ended', () => {
+  it("computes each seller's delivered against agreed and counts how its jobs ended", () => {
     const [aliceRep, bobRep] = reputationOf([flop, views, back], receipts)
     expect(aliceRep).toMatchObject({
       peer: alice,
@@ -77,13 +107,24 @@ describe('the delivery ledger', () => {
   })
 
   it('gives each party the balance the other sees, negated, at agreement prices', () => {
-    expect(balancesOf(alice, [flop, views, back], receipts)).toEqual([{ peer: bob, agreements: 3, earned: 2_750n, spent: 15_000n, balance: -12_250n }])
-    expect(balancesOf(bob, [flop, views, back], receipts)).toEqual([{ peer: alice, agreements: 3, earned: 15_000n, spent: 2_750n, balance: 12_250n }])
+    expect(balancesOf(alice, [flop, views, back], receipts)).toEqual([
+      { peer: bob, agreements: 3, earned: 2_750n, spent: 15_000n, balance: -12_250n },
+    ])
+    expect(balancesOf(bob, [flop, views, back], receipts)).toEqual([
+      { peer: alice, agreements: 3, earned: 15_000n, spent: 2_750n, balance: 12_250n },
+    ])
     expect(balancesOf(carol, [flop, views, back], receipts)).toEqual([])
   })
 
   it('keeps bigint precision past 2^53 micro-credits', () => {
-    const big: LedgerAgreement = { id: 'big', seller: alice, buyer: bob, unit: 'pageview', quantity: 2 ** 40, price: 2 ** 40 }
+    const big: LedgerAgreement = {
+      id: 'big',
+      seller: alice,
+      buyer: bob,
+      unit: 'pageview',
+      quantity: 2 ** 40,
+      price: 2 ** 40,
+    }
     const [balance] = balancesOf(alice, [big], [receipt(big, { agreementDelivered: 2 ** 40 })])
     expect(balance!.earned).toBe(2n ** 80n)
   })
@@ -100,8 +141,17 @@ describe('the delivery ledger', () => {
     })
     fc.assert(
       fc.property(fc.array(agreementArb, { maxLength: 20 }), (drawn) => {
-        const agreements = drawn.map((each, index): LedgerAgreement => ({ id: `a${index}`, seller: peers[each.seller]!, buyer: peers[(each.seller + each.buyerOffset) % 3]!, unit: each.unit, quantity: each.quantity, price: each.price }))
-        const held = agreements.map((agreement, index) => receipt(agreement, { job: `j${index}`, agreementDelivered: drawn[index]!.delivered }))
+        const agreements = drawn.map((each, index): LedgerAgreement => ({
+          id: `a${index}`,
+          seller: peers[each.seller]!,
+          buyer: peers[(each.seller + each.buyerOffset) % 3]!,
+          unit: each.unit,
+          quantity: each.quantity,
+          price: each.price,
+        }))
+        const held = agreements.map((agreement, index) =>
+          receipt(agreement, { job: `j${index}`, agreementDelivered: drawn[index]!.delivered }),
+        )
         let total = 0n
         for (const me of peers) for (const balance of balancesOf(me, agreements, held)) total += balance.balance
         expect(total).toBe(0n)

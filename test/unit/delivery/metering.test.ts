@@ -5,15 +5,34 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { liveJobProcessCount, runJob, type JobOutcome } from '../../../src/main/core/delivery/job-runner'
 import fc from 'fast-check'
-import { chargeBeyondAgreement, chargeForJob, cpuLimitMs, chargedMilliGflop, meteredMilliGflop, meteringRateMflops, remainingMilliGflop } from '../../../src/shared/delivery/metering'
+import {
+  chargeBeyondAgreement,
+  chargeForJob,
+  cpuLimitMs,
+  chargedMilliGflop,
+  meteredMilliGflop,
+  meteringRateMflops,
+  remainingMilliGflop,
+} from '../../../src/shared/delivery/metering'
 import { prepareJobModule } from '../../../src/shared/delivery/wasm-module'
 import { runKernelRate } from './kernel-rate'
 
 const samples = join(import.meta.dirname, '../../../resources/samples')
-const limits = { cpuMs: 20_000, wallMs: 30_000, maxPausedMs: 30_000, heapMb: 64, processMemoryMb: 512, maxOutputBytes: 1 << 20 }
+const limits = {
+  cpuMs: 20_000,
+  wallMs: 30_000,
+  maxPausedMs: 30_000,
+  heapMb: 64,
+  processMemoryMb: 512,
+  maxOutputBytes: 1 << 20,
+}
 
 async function run(name: string, args: string[], instrument = true): Promise<JobOutcome> {
-  const prepared = prepareJobModule(new Uint8Array(await readFile(join(samples, `${name}.wasm`))), { instrument, maxMemoryPages: 1024, maxTableEntries: 10_000 })
+  const prepared = prepareJobModule(new Uint8Array(await readFile(join(samples, `${name}.wasm`))), {
+    instrument,
+    maxMemoryPages: 1024,
+    maxTableEntries: 10_000,
+  })
   expect(prepared.instrumented).toBe(instrument)
   return runJob({ name, module: prepared.bytes, args, stdin: new Uint8Array(), limits }).outcome
 }
@@ -31,41 +50,109 @@ describe('metering arithmetic', () => {
   })
 
   it('takes the lower of one core and the all-cores rate per core from the profile', () => {
-    const benchmark = { f64SingleMflops: 1_500, f64MultiMflops: 2_400, f32SingleMflops: 0, f32MultiMflops: 0, storageWriteMBps: 0, storageReadMBps: 0, memoryMb: 0, cpuModel: '' }
+    const benchmark = {
+      f64SingleMflops: 1_500,
+      f64MultiMflops: 2_400,
+      f32SingleMflops: 0,
+      f32MultiMflops: 0,
+      storageWriteMBps: 0,
+      storageReadMBps: 0,
+      memoryMb: 0,
+      cpuModel: '',
+    }
     expect(meteringRateMflops({ benchmark, cores: 2 })).toBe(1_200)
-    expect(meteringRateMflops({ benchmark: { ...benchmark, f64SingleMflops: 0, f64MultiMflops: 0 }, cores: 2 })).toBeNull()
+    expect(
+      meteringRateMflops({ benchmark: { ...benchmark, f64SingleMflops: 0, f64MultiMflops: 0 }, cores: 2 }),
+    ).toBeNull()
   })
 })
 
 describe('charging a job as agreed', () => {
   it('charges a counted job its count in milli-GFLOP, rounded down, whatever its CPU time, and never above the budget', () => {
     // The matmul of issue 17: 2,000,000,000 FLOP counted, 5.787 GFLOP by CPU time; charged 2 GFLOP.
-    expect(chargeForJob({ metering: 'counted', flops: 2_000_000_000n, cpuMicros: 10_390_000, rateMflops: 557, budgetMilliGflop: 10_000 })).toEqual({ milliGflop: 2_000, metering: 'counted' })
-    expect(chargeForJob({ metering: 'counted', flops: 25_300_000n, cpuMicros: 64_000, rateMflops: 557, budgetMilliGflop: 10_000 })).toEqual({ milliGflop: 25, metering: 'counted' })
-    expect(chargeForJob({ metering: 'counted', flops: 5_000_000_000n, cpuMicros: 1, rateMflops: 557, budgetMilliGflop: 3_000 })).toEqual({ milliGflop: 3_000, metering: 'counted' })
+    expect(
+      chargeForJob({
+        metering: 'counted',
+        flops: 2_000_000_000n,
+        cpuMicros: 10_390_000,
+        rateMflops: 557,
+        budgetMilliGflop: 10_000,
+      }),
+    ).toEqual({ milliGflop: 2_000, metering: 'counted' })
+    expect(
+      chargeForJob({
+        metering: 'counted',
+        flops: 25_300_000n,
+        cpuMicros: 64_000,
+        rateMflops: 557,
+        budgetMilliGflop: 10_000,
+      }),
+    ).toEqual({ milliGflop: 25, metering: 'counted' })
+    expect(
+      chargeForJob({
+        metering: 'counted',
+        flops: 5_000_000_000n,
+        cpuMicros: 1,
+        rateMflops: 557,
+        budgetMilliGflop: 3_000,
+      }),
+    ).toEqual({ milliGflop: 3_000, metering: 'counted' })
   })
 
   it('charges CPU time at the rate where there is no count: a cpu job, or a counted job killed before it could report one', () => {
-    expect(chargeForJob({ metering: 'cpu', flops: null, cpuMicros: 1_500_000, rateMflops: 2_000, budgetMilliGflop: 10_000 })).toEqual({ milliGflop: 3_000, metering: 'cpu' })
-    expect(chargeForJob({ metering: 'counted', flops: null, cpuMicros: 1_500_000, rateMflops: 2_000, budgetMilliGflop: 1_000 })).toEqual({ milliGflop: 1_000, metering: 'cpu' })
+    expect(
+      chargeForJob({ metering: 'cpu', flops: null, cpuMicros: 1_500_000, rateMflops: 2_000, budgetMilliGflop: 10_000 }),
+    ).toEqual({ milliGflop: 3_000, metering: 'cpu' })
+    expect(
+      chargeForJob({
+        metering: 'counted',
+        flops: null,
+        cpuMicros: 1_500_000,
+        rateMflops: 2_000,
+        budgetMilliGflop: 1_000,
+      }),
+    ).toEqual({ milliGflop: 1_000, metering: 'cpu' })
   })
 
   it('never charges a counted job more than its count (property)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 2n ** 62n }), fc.nat(), fc.integer({ min: 1, max: 100_000 }), fc.nat({ max: 2 ** 40 }), (flops, cpuMicros, rateMflops, budgetMilliGflop) => {
-        const charge = chargeForJob({ metering: 'counted', flops, cpuMicros, rateMflops, budgetMilliGflop })
-        expect(BigInt(charge.milliGflop) * 1_000_000n).toBeLessThanOrEqual(flops)
-        expect(charge.milliGflop).toBeLessThanOrEqual(budgetMilliGflop)
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 62n }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.nat({ max: 2 ** 40 }),
+        (flops, cpuMicros, rateMflops, budgetMilliGflop) => {
+          const charge = chargeForJob({ metering: 'counted', flops, cpuMicros, rateMflops, budgetMilliGflop })
+          expect(BigInt(charge.milliGflop) * 1_000_000n).toBeLessThanOrEqual(flops)
+          expect(charge.milliGflop).toBeLessThanOrEqual(budgetMilliGflop)
+        },
+      ),
     )
   })
 
   it('lets the buyer catch a receipt that charges beyond what was agreed', () => {
-    expect(chargeBeyondAgreement({ status: 'completed', delivered: 2, flopCount: 2_000_000, metering: 'counted' }, 'counted')).toBeNull()
-    expect(chargeBeyondAgreement({ status: 'completed', delivered: 3, flopCount: 2_000_000, metering: 'counted' }, 'counted')).toMatch(/charged 0.003 GFLOP for 2000000 counted FLOP/)
-    expect(chargeBeyondAgreement({ status: 'completed', delivered: 5_787, flopCount: 2_000_000_000, metering: 'cpu' }, 'counted')).toMatch(/agreed to be charged by its counted FLOP, but the seller charged 5.787 GFLOP by CPU time/)
+    expect(
+      chargeBeyondAgreement(
+        { status: 'completed', delivered: 2, flopCount: 2_000_000, metering: 'counted' },
+        'counted',
+      ),
+    ).toBeNull()
+    expect(
+      chargeBeyondAgreement(
+        { status: 'completed', delivered: 3, flopCount: 2_000_000, metering: 'counted' },
+        'counted',
+      ),
+    ).toMatch(/charged 0.003 GFLOP for 2000000 counted FLOP/)
+    expect(
+      chargeBeyondAgreement(
+        { status: 'completed', delivered: 5_787, flopCount: 2_000_000_000, metering: 'cpu' },
+        'counted',
+      ),
+    ).toMatch(/agreed to be charged by its counted FLOP, but the seller charged 5.787 GFLOP by CPU time/)
     expect(chargeBeyondAgreement({ status: 'stopped', delivered: 1_000, metering: 'cpu' }, 'counted')).toBeNull()
-    expect(chargeBeyondAgreement({ status: 'completed', delivered: 1_000, metering: 'counted' }, undefined)).toMatch(/count its receipt does not give/)
+    expect(chargeBeyondAgreement({ status: 'completed', delivered: 1_000, metering: 'counted' }, undefined)).toMatch(
+      /count its receipt does not give/,
+    )
   })
 })
 
@@ -78,7 +165,7 @@ describe('instrumented FLOP counts', () => {
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++) {
         let sum = 0
-        for (let k = 0; k < n; k++) sum += ((((i * 7 + k * 3) % 11) - 5) * (((k * 5 + j * 2) % 13) - 6))
+        for (let k = 0; k < n; k++) sum += (((i * 7 + k * 3) % 11) - 5) * (((k * 5 + j * 2) % 13) - 6)
         checksum += sum
       }
     expect(new TextDecoder().decode(outcome.stdout)).toBe(`matmul n=${n} checksum=${checksum}\n`)
@@ -109,8 +196,16 @@ describe('instrumented FLOP counts', () => {
     const meteredMflop = meteredMilliGflop(outcome.cpuMicros, rateMflops)
     const ratio = meteredMflop / exactMflop
     // What the receipt charges now that the count exists (metering 'counted'), beside CPU time x rate.
-    const counted = chargeForJob({ metering: 'counted', flops: outcome.flops, cpuMicros: outcome.cpuMicros, rateMflops, budgetMilliGflop: 1_000_000 })
-    console.log(`matmul n=${n}: exact ${exactMflop.toFixed(1)} MFLOP; CPU ${(outcome.cpuMicros / 1000).toFixed(1)} ms x ${rateMflops} MFLOPS = ${meteredMflop} MFLOP (ratio ${ratio.toFixed(2)}); charged as counted: ${counted.milliGflop} MFLOP`)
+    const counted = chargeForJob({
+      metering: 'counted',
+      flops: outcome.flops,
+      cpuMicros: outcome.cpuMicros,
+      rateMflops,
+      budgetMilliGflop: 1_000_000,
+    })
+    console.log(
+      `matmul n=${n}: exact ${exactMflop.toFixed(1)} MFLOP; CPU ${(outcome.cpuMicros / 1000).toFixed(1)} ms x ${rateMflops} MFLOPS = ${meteredMflop} MFLOP (ratio ${ratio.toFixed(2)}); charged as counted: ${counted.milliGflop} MFLOP`,
+    )
     expect(counted).toEqual({ milliGflop: Math.floor(exactMflop), metering: 'counted' })
     expect(outcome.cpuMicros).toBeGreaterThan(0)
     expect(ratio).toBeGreaterThan(0.1)

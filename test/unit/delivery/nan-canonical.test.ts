@@ -45,7 +45,11 @@ describe('canonical NaNs in instrumented modules', () => {
   })
 
   it('counts the same float operations as before (the comparisons it adds are not counted)', async () => {
-    const counted = await compileWat('count', `(module (global $sink (mut f64) (f64.const 0)) (func (export "_start") (global.set $sink (f64.sqrt (f64.add (f64.const 1) (f64.mul (f64.const 2) (f64.const 3)))))))`, '.')
+    const counted = await compileWat(
+      'count',
+      `(module (global $sink (mut f64) (f64.const 0)) (func (export "_start") (global.set $sink (f64.sqrt (f64.add (f64.const 1) (f64.mul (f64.const 2) (f64.const 3)))))))`,
+      '.',
+    )
     const prepared = prepareJobModule(counted, { instrument: true, maxMemoryPages: 16, maxTableEntries: 100 })
     const { instance } = await WebAssembly.instantiate(prepared.bytes as Uint8Array<ArrayBuffer>, {})
     ;(instance.exports._start as () => void)()

@@ -17,7 +17,23 @@ const now = 1_800_000_000_000
 const agreements = { a1: { seller: seller.owner, buyer: buyer.owner, unit: 'flop' as const } }
 
 function receipt(fields: Partial<Receipt> = {}): Receipt {
-  return { kind: 'receipt', owner: seller.owner, agreement: 'a1', buyer: buyer.owner, unit: 'flop', job: 'job-1', seq: 0, status: 'completed', delivered: 1500, agreementDelivered: 1500, cpuMicros: 3000, rateMflops: 500, exitCode: 0, issuedAt: now - 1000, ...fields }
+  return {
+    kind: 'receipt',
+    owner: seller.owner,
+    agreement: 'a1',
+    buyer: buyer.owner,
+    unit: 'flop',
+    job: 'job-1',
+    seq: 0,
+    status: 'completed',
+    delivered: 1500,
+    agreementDelivered: 1500,
+    cpuMicros: 3000,
+    rateMflops: 500,
+    exitCode: 0,
+    issuedAt: now - 1000,
+    ...fields,
+  }
 }
 
 function signed(fields: Partial<Receipt> = {}, signer: FactSigner = seller): Uint8Array {
@@ -25,7 +41,11 @@ function signed(fields: Partial<Receipt> = {}, signer: FactSigner = seller): Uin
 }
 
 function intake(overrides: Partial<ReceiptIntakeState> = {}, init = {}): ReceiptIntake {
-  return new ReceiptIntake(verifier, { agreement: (id) => agreements[id as 'a1'], has: () => false, latestSeq: () => undefined, ...overrides }, init)
+  return new ReceiptIntake(
+    verifier,
+    { agreement: (id) => agreements[id as 'a1'], has: () => false, latestSeq: () => undefined, ...overrides },
+    init,
+  )
 }
 
 const arrival = { from: 'peer-1', now }
@@ -37,7 +57,7 @@ describe('the receipts topic intake', () => {
     if (verdict.outcome === 'accept') expect(verdict.signed.receipt.delivered).toBe(1500)
   })
 
-  it('rejects a receipt signed by someone other than the agreement\'s seller, even with a valid signature', () => {
+  it("rejects a receipt signed by someone other than the agreement's seller, even with a valid signature", () => {
     const verdict = intake().check(signed({}, mallory), arrival)
     expect(verdict).toMatchObject({ outcome: 'reject', code: 'ERR_NOT_SELLER' })
     // The buyer cannot sign its own delivery either.
@@ -54,7 +74,9 @@ describe('the receipts topic intake', () => {
     const forged = encodeSignedFact({ body: good.body, signature: mallory.sign(signingMessage(good.body)) })
     expect(intake().check(forged, arrival)).toMatchObject({ outcome: 'reject', code: 'ERR_SIGNATURE_MISMATCH' })
     const changed = dagCbor.encode({ ...receipt(), delivered: 999_999 })
-    expect(intake().check(encodeSignedFact({ body: changed, signature: good.signature }), arrival).outcome).toBe('reject')
+    expect(intake().check(encodeSignedFact({ body: changed, signature: good.signature }), arrival).outcome).toBe(
+      'reject',
+    )
   })
 
   it('rejects malformed, oversized, wrong-topic and future-dated messages', () => {
@@ -64,27 +86,48 @@ describe('the receipts topic intake', () => {
     // A market fact and a member heartbeat are not receipts.
     const order = signFact({ kind: 'refresh', owner: seller.owner, createdAt: now }, seller)
     expect(intake().check(encodeSignedFact(order), arrival).outcome).toBe('reject')
-    const heartbeat = signPresence({ kind: 'presence', owner: seller.owner, status: 'online', at: now, intervalMs: 10_000 }, seller)
+    const heartbeat = signPresence(
+      { kind: 'presence', owner: seller.owner, status: 'online', at: now, intervalMs: 10_000 },
+      seller,
+    )
     expect(intake().check(encodeMemberMessage(heartbeat), arrival).outcome).toBe('reject')
-    expect(intake().check(signed({ issuedAt: now + 60_000 }), arrival)).toMatchObject({ outcome: 'reject', code: 'ERR_FUTURE_RECORD' })
+    expect(intake().check(signed({ issuedAt: now + 60_000 }), arrival)).toMatchObject({
+      outcome: 'reject',
+      code: 'ERR_FUTURE_RECORD',
+    })
     expect(intake().check(signed({ issuedAt: now + 20_000 }), arrival).outcome).toBe('accept')
   })
 
   it('ignores duplicates, site receipts no newer than the one held, and unknown agreements', () => {
-    expect(intake({ has: () => true }).check(signed(), arrival)).toMatchObject({ outcome: 'ignore', reason: 'already known' })
+    expect(intake({ has: () => true }).check(signed(), arrival)).toMatchObject({
+      outcome: 'ignore',
+      reason: 'already known',
+    })
     const site = { unit: 'pageview' as const, job: 'site-1', status: 'serving' as const }
     const pageviews = { agreement: () => ({ seller: seller.owner, buyer: buyer.owner, unit: 'pageview' as const }) }
-    expect(intake({ ...pageviews, latestSeq: () => 3 }).check(signed({ ...site, seq: 2 }), arrival).outcome).toBe('ignore')
-    expect(intake({ ...pageviews, latestSeq: () => 3 }).check(signed({ ...site, seq: 3 }), arrival).outcome).toBe('ignore')
-    expect(intake({ ...pageviews, latestSeq: () => 3 }).check(signed({ ...site, seq: 4 }), arrival).outcome).toBe('accept')
+    expect(intake({ ...pageviews, latestSeq: () => 3 }).check(signed({ ...site, seq: 2 }), arrival).outcome).toBe(
+      'ignore',
+    )
+    expect(intake({ ...pageviews, latestSeq: () => 3 }).check(signed({ ...site, seq: 3 }), arrival).outcome).toBe(
+      'ignore',
+    )
+    expect(intake({ ...pageviews, latestSeq: () => 3 }).check(signed({ ...site, seq: 4 }), arrival).outcome).toBe(
+      'accept',
+    )
     expect(intake().check(signed({ agreement: 'unknown' }), arrival)).toMatchObject({ outcome: 'ignore' })
   })
 
   it('ignores a receipt signed by a blocked peer, whoever relays it, and takes it again once unblocked', () => {
     const blocked = new Set([seller.owner])
     const blocking = intake({ isBlocked: (peer) => blocked.has(peer) })
-    expect(blocking.check(signed(), arrival)).toMatchObject({ outcome: 'ignore', reason: `${seller.owner} is blocked on this node` })
-    expect(blocking.check(signed({ job: 'job-2' }), { from: 'peer-2', now, via: 'sync' })).toMatchObject({ outcome: 'ignore', hold: { kind: 'blocked', owner: seller.owner } })
+    expect(blocking.check(signed(), arrival)).toMatchObject({
+      outcome: 'ignore',
+      reason: `${seller.owner} is blocked on this node`,
+    })
+    expect(blocking.check(signed({ job: 'job-2' }), { from: 'peer-2', now, via: 'sync' })).toMatchObject({
+      outcome: 'ignore',
+      hold: { kind: 'blocked', owner: seller.owner },
+    })
     blocked.clear()
     expect(blocking.check(signed({ job: 'job-3' }), arrival).outcome).toBe('accept')
   })
@@ -97,11 +140,23 @@ describe('the receipts topic intake', () => {
     expect(intake().check(forged, sync)).toMatchObject({ outcome: 'reject', hold: { kind: 'copy' } })
     // What the signed body says is refused from anyone.
     expect(intake().check(signed({}, mallory), sync)).toMatchObject({ outcome: 'reject', hold: { kind: 'final' } })
-    expect(intake().check(signed({ buyer: mallory.owner }), sync)).toMatchObject({ outcome: 'reject', hold: { kind: 'final' } })
-    expect(intake({ countOf: () => 10 }, { maxPerAgreement: 10 }).check(signed(), sync)).toMatchObject({ outcome: 'ignore', hold: { kind: 'final' } })
+    expect(intake().check(signed({ buyer: mallory.owner }), sync)).toMatchObject({
+      outcome: 'reject',
+      hold: { kind: 'final' },
+    })
+    expect(intake({ countOf: () => 10 }, { maxPerAgreement: 10 }).check(signed(), sync)).toMatchObject({
+      outcome: 'ignore',
+      hold: { kind: 'final' },
+    })
     // What can change: the agreement arrives, the time comes.
-    expect(intake().check(signed({ agreement: 'a2' }), sync)).toMatchObject({ outcome: 'ignore', hold: { kind: 'agreement', agreement: 'a2' } })
-    expect(intake().check(signed({ issuedAt: now + 90_000 }), sync)).toMatchObject({ outcome: 'ignore', hold: { kind: 'time', at: now + 60_000 } })
+    expect(intake().check(signed({ agreement: 'a2' }), sync)).toMatchObject({
+      outcome: 'ignore',
+      hold: { kind: 'agreement', agreement: 'a2' },
+    })
+    expect(intake().check(signed({ issuedAt: now + 90_000 }), sync)).toMatchObject({
+      outcome: 'ignore',
+      hold: { kind: 'time', at: now + 60_000 },
+    })
     // A duplicate is no refusal.
     expect(intake({ has: () => true }).check(signed(), sync)).toEqual({ outcome: 'ignore', reason: 'already known' })
   })
@@ -113,7 +168,9 @@ describe('the receipts topic intake', () => {
     // Another relay is not held back by the first one's flood.
     expect(perPeer.check(signed({ job: 'j3' }), { from: 'peer-2', now }).outcome).toBe('accept')
     const perOwner = intake({}, { perOwner: { ratePerSecond: 1, burst: 2 } })
-    const ownerOutcomes = [0, 1, 2].map((index) => perOwner.check(signed({ job: `k${index}` }), { from: `relay-${index}`, now }).outcome)
+    const ownerOutcomes = [0, 1, 2].map(
+      (index) => perOwner.check(signed({ job: `k${index}` }), { from: `relay-${index}`, now }).outcome,
+    )
     expect(ownerOutcomes).toEqual(['accept', 'accept', 'ignore'])
     // Tokens flow back in.
     expect(perOwner.check(signed({ job: 'k3' }), { from: 'relay-9', now: now + 1000 }).outcome).toBe('accept')

@@ -14,7 +14,23 @@ function ids(count: number): string[] {
   return Array.from(
     { length: count },
     (_, seq) =>
-      signReceipt({ kind: 'receipt', owner: seller.owner, agreement: 'a1', buyer: seller.owner, unit: 'pageview', job: 'site-1', seq, status: 'serving', delivered: seq, agreementDelivered: seq, issuedAt: 1_800_000_000_000 }, seller, nodeSha256).id,
+      signReceipt(
+        {
+          kind: 'receipt',
+          owner: seller.owner,
+          agreement: 'a1',
+          buyer: seller.owner,
+          unit: 'pageview',
+          job: 'site-1',
+          seq,
+          status: 'serving',
+          delivered: seq,
+          agreementDelivered: seq,
+          issuedAt: 1_800_000_000_000,
+        },
+        seller,
+        nodeSha256,
+      ).id,
   )
 }
 
@@ -30,7 +46,7 @@ function world(): RefusalConditions & { time: number; known: Set<string>; blocke
   return state
 }
 
-describe('the receipts sync\'s refusals', () => {
+describe("the receipts sync's refusals", () => {
   it('leaves a receipt whose body is refused out of every later fetch, from any peer, and a held one too', () => {
     const [held, refused] = ids(2)
     const refusals = new ReceiptRefusals(world())

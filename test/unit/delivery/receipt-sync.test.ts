@@ -19,7 +19,20 @@ const now = 1_800_000_000_000
 const known = { a1: { seller: seller.owner, buyer: buyer.owner, unit: 'pageview' as const } }
 
 function envelope(fields: Partial<Receipt> = {}, signer = seller): Uint8Array {
-  const receipt: Receipt = { kind: 'receipt', owner: signer.owner, agreement: 'a1', buyer: buyer.owner, unit: 'pageview', job: 'site-1', seq: 1, status: 'serving', delivered: 1, agreementDelivered: 1, issuedAt: now - 1000, ...fields }
+  const receipt: Receipt = {
+    kind: 'receipt',
+    owner: signer.owner,
+    agreement: 'a1',
+    buyer: buyer.owner,
+    unit: 'pageview',
+    job: 'site-1',
+    seq: 1,
+    status: 'serving',
+    delivered: 1,
+    agreementDelivered: 1,
+    issuedAt: now - 1000,
+    ...fields,
+  }
   return encodeSignedReceipt(signReceipt(receipt, signer))
 }
 
@@ -31,7 +44,15 @@ afterEach(async () => {
 
 async function ledger(init = {}, isBlocked?: (peer: string) => boolean): Promise<ReceiptLedger> {
   store ??= await openStore({ dataDir: '/nonexistent', inMemory: true })
-  const made = receiptLedger(init)({ store, verifier, agreement: (id) => known[id as 'a1'], emit: () => undefined, logger: recordingLogger().logger, now: () => now, ...(isBlocked ? { isBlocked } : {}) })
+  const made = receiptLedger(init)({
+    store,
+    verifier,
+    agreement: (id) => known[id as 'a1'],
+    emit: () => undefined,
+    logger: recordingLogger().logger,
+    now: () => now,
+    ...(isBlocked ? { isBlocked } : {}),
+  })
   await made.start()
   return made
 }
@@ -48,7 +69,9 @@ describe('receipts fetched by the receipts sync', () => {
     await first.stop()
     const reopened = await ledger()
     expect(reopened.all()).toHaveLength(2)
-    expect(Buffer.from(reopened.fingerprint.root()).toString('hex')).toBe(Buffer.from(first.fingerprint.root()).toString('hex'))
+    expect(Buffer.from(reopened.fingerprint.root()).toString('hex')).toBe(
+      Buffer.from(first.fingerprint.root()).toString('hex'),
+    )
     const kept = reopened.all()[0]!
     expect(reopened.envelope(kept.id)).toEqual(encodeSignedReceipt(kept))
   })
@@ -57,7 +80,10 @@ describe('receipts fetched by the receipts sync', () => {
     const made = await ledger()
     const forged = envelope()
     forged[forged.length - 1]! ^= 0xff
-    const result = await made.ingest([forged, Uint8Array.of(1, 2, 3), envelope({}, mallory), envelope({ buyer: mallory.owner })], 'peer-1')
+    const result = await made.ingest(
+      [forged, Uint8Array.of(1, 2, 3), envelope({}, mallory), envelope({ buyer: mallory.owner })],
+      'peer-1',
+    )
     expect(result).toEqual({ accepted: 0, rejected: 4 })
     expect(made.all()).toEqual([])
     expect(made.fingerprint.size).toBe(0)
@@ -65,7 +91,9 @@ describe('receipts fetched by the receipts sync', () => {
 
   it('leaves out, without blame, a receipt of an agreement not known yet and one from the future', async () => {
     const made = await ledger()
-    expect(await made.ingest([envelope({ agreement: 'a2' }), envelope({ issuedAt: now + 3_600_000 })], 'peer-1')).toEqual({ accepted: 0, rejected: 0 })
+    expect(
+      await made.ingest([envelope({ agreement: 'a2' }), envelope({ issuedAt: now + 3_600_000 })], 'peer-1'),
+    ).toEqual({ accepted: 0, rejected: 0 })
     expect(made.all()).toEqual([])
   })
 
@@ -75,7 +103,10 @@ describe('receipts fetched by the receipts sync', () => {
     const overCap = envelope({ seq: 2 })
     const unknownAgreement = envelope({ agreement: 'a2' })
     const foreign = envelope({}, mallory)
-    expect(await made.ingest([kept, overCap, unknownAgreement, foreign], 'peer-1')).toEqual({ accepted: 1, rejected: 1 })
+    expect(await made.ingest([kept, overCap, unknownAgreement, foreign], 'peer-1')).toEqual({
+      accepted: 1,
+      rejected: 1,
+    })
     expect(made.fingerprint.size).toBe(1)
     expect(made.fetchBasis('peer-1').size).toBe(4)
     expect(made.fetchBasis('peer-2').size).toBe(4)
@@ -95,15 +126,24 @@ describe('receipts fetched by the receipts sync', () => {
 
   it('keeps at most maxPerAgreement receipts of one agreement', async () => {
     const made = await ledger({ maxPerAgreement: 2 })
-    const result = await made.ingest([1, 2, 3].map((seq) => envelope({ seq, delivered: seq, agreementDelivered: seq })), 'peer-1')
+    const result = await made.ingest(
+      [1, 2, 3].map((seq) => envelope({ seq, delivered: seq, agreementDelivered: seq })),
+      'peer-1',
+    )
     expect(result).toEqual({ accepted: 2, rejected: 0 })
   })
 
   it('the gossip path still ignores a stale site receipt and rejects a future one, which the sync path treats as shown above', () => {
-    const intake = new ReceiptIntake(verifier, { agreement: (id) => known[id as 'a1'], has: () => false, latestSeq: () => 3 })
+    const intake = new ReceiptIntake(verifier, {
+      agreement: (id) => known[id as 'a1'],
+      has: () => false,
+      latestSeq: () => 3,
+    })
     expect(intake.check(envelope({ seq: 2 }), { from: 'p', now }).outcome).toBe('ignore')
     expect(intake.check(envelope({ seq: 2 }), { from: 'p', now, via: 'sync' }).outcome).toBe('accept')
     expect(intake.check(envelope({ seq: 4, issuedAt: now + 3_600_000 }), { from: 'p', now }).outcome).toBe('reject')
-    expect(intake.check(envelope({ seq: 4, issuedAt: now + 3_600_000 }), { from: 'p', now, via: 'sync' }).outcome).toBe('ignore')
+    expect(intake.check(envelope({ seq: 4, issuedAt: now + 3_600_000 }), { from: 'p', now, via: 'sync' }).outcome).toBe(
+      'ignore',
+    )
   })
 })

@@ -11,6 +11,8 @@ describe('samples', () => {
     })
   }
   it('rebuilding site.tar gives the committed bytes', async () => {
-    expect(Buffer.from(await buildSiteBundle(join(samplesDir, 'site')))).toEqual(await readFile(join(samplesDir, 'site.tar')))
+    expect(Buffer.from(await buildSiteBundle(join(samplesDir, 'site')))).toEqual(
+      await readFile(join(samplesDir, 'site.tar')),
+    )
   })
 })

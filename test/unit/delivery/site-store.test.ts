@@ -19,7 +19,18 @@ afterEach(async () => {
 })
 
 function record(fields: Partial<StoredSite> = {}): StoredSite {
-  return { site: '0123456789abcdef', agreement: 'a1', buyer: 'b1', quantity: 10, views: 0, windowEnd: 2e12, ended: false, seq: 0, bundleBytes: 3, ...fields }
+  return {
+    site: '0123456789abcdef',
+    agreement: 'a1',
+    buyer: 'b1',
+    quantity: 10,
+    views: 0,
+    windowEnd: 2e12,
+    ended: false,
+    seq: 0,
+    bundleBytes: 3,
+    ...fields,
+  }
 }
 
 async function siteStore(): Promise<SiteStore> {
@@ -65,13 +76,18 @@ describe('the site store', () => {
     const sites = await siteStore()
     await store!.jsonSublevel('delivery-sites').put('0123456789abcdef', { site: '0123456789abcdef', views: -1 })
     expect(await sites.list()).toEqual([])
-    expect(logged).toEqual([{ component: 'cyclex:delivery', args: [expect.stringContaining('is not readable'), '0123456789abcdef'] }])
-    expect(await store!.jsonSublevel('delivery-sites').get('0123456789abcdef')).toEqual({ site: '0123456789abcdef', views: -1 })
+    expect(logged).toEqual([
+      { component: 'cyclex:delivery', args: [expect.stringContaining('is not readable'), '0123456789abcdef'] },
+    ])
+    expect(await store!.jsonSublevel('delivery-sites').get('0123456789abcdef')).toEqual({
+      site: '0123456789abcdef',
+      views: -1,
+    })
     await expect(sites.add(record({ site: '../../etc' }), Uint8Array.of(1))).rejects.toThrow()
     expect(await sites.bundle('../../etc')).toBeUndefined()
   })
 
-  it('remembers the site server\'s port and ignores a bad stored one', async () => {
+  it("remembers the site server's port and ignores a bad stored one", async () => {
     const sites = await siteStore()
     expect(await sites.lastPort()).toBeUndefined()
     await sites.rememberPort(43_210)
@@ -81,7 +97,7 @@ describe('the site store', () => {
   })
 })
 
-describe('the site server\'s count', () => {
+describe("the site server's count", () => {
   it('counts a view before the page is sent; a view it cannot record is a 503, still counted', async () => {
     let failNext = false
     const counted: number[] = []
@@ -94,7 +110,14 @@ describe('the site server\'s count', () => {
       onView: (_site, count) => counted.push(count),
     })
     await server.start()
-    const site: HostedSite = { id: 'abc', files: new Map([['index.html', new TextEncoder().encode('<p>hi</p>')]]), quantity: 2, views: 0, windowEnd: Date.now() + 60_000, ended: false }
+    const site: HostedSite = {
+      id: 'abc',
+      files: new Map([['index.html', new TextEncoder().encode('<p>hi</p>')]]),
+      quantity: 2,
+      views: 0,
+      windowEnd: Date.now() + 60_000,
+      ended: false,
+    }
     server.host(site)
     const url = server.urlOf('abc')
     expect((await fetch(url)).status).toBe(200)

@@ -29,7 +29,8 @@ class FakeMarket {
     return view
   }
 
-  readonly placed: DraftsComponents['placed'] = (order, createdAt) => this.orders.get(JSON.stringify([order, createdAt]))
+  readonly placed: DraftsComponents['placed'] = (order, createdAt) =>
+    this.orders.get(JSON.stringify([order, createdAt]))
 }
 
 async function setup() {

@@ -50,7 +50,10 @@ function stubNode() {
   return { api, handlers, emit: (event: ApiEvent) => listeners.forEach((listener) => listener(event)), listeners }
 }
 
-const fromOurPage: IpcSenderEvent = { sender: { id: windowId }, senderFrame: { url: `${rendererFile}#/node`, parent: null } }
+const fromOurPage: IpcSenderEvent = {
+  sender: { id: windowId },
+  senderFrame: { url: `${rendererFile}#/node`, parent: null },
+}
 
 function handlerFor(node: ReturnType<typeof stubNode>): IpcCallHandler {
   return createIpcCallHandler({
@@ -84,7 +87,10 @@ describe('the IPC call handler', () => {
 
   it('refuses a call from a frame showing another URL', async () => {
     const node = stubNode()
-    const elsewhere: IpcSenderEvent = { sender: { id: windowId }, senderFrame: { url: 'https://evil.example/', parent: null } }
+    const elsewhere: IpcSenderEvent = {
+      sender: { id: windowId },
+      senderFrame: { url: 'https://evil.example/', parent: null },
+    }
     const answer = await handlerFor(node)(elsewhere, 'node.status', {})
     expect(answer).toMatchObject({ error: { name: 'AccessDeniedError' } })
     expect(node.handlers['node.status']).not.toHaveBeenCalled()
@@ -130,7 +136,11 @@ describe('the IPC call handler', () => {
     const node = stubNode()
     node.handlers['settings.get'].mockRejectedValueOnce(new Error('disk on fire'))
     const logged: unknown[] = []
-    const handler = createIpcCallHandler({ api: node.api, checkSender: () => {}, logInternalError: (error) => logged.push(error) })
+    const handler = createIpcCallHandler({
+      api: node.api,
+      checkSender: () => {},
+      logInternalError: (error) => logged.push(error),
+    })
     await expect(handler(fromOurPage, 'settings.get', {})).resolves.toEqual({
       error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'disk on fire' },
     })
@@ -197,8 +207,13 @@ describe('registerIpcBridge', () => {
     const handler = handlers.get(ipcCallChannel)
     expect(handler).toBeDefined()
     await expect(handler?.(fromOurPage, 'settings.get', {})).resolves.toEqual({ result: settings })
-    const otherWindow: IpcSenderEvent = { sender: { id: windowId + 1 }, senderFrame: { url: rendererFile, parent: null } }
-    await expect(handler?.(otherWindow, 'settings.get', {})).resolves.toMatchObject({ error: { name: 'AccessDeniedError' } })
+    const otherWindow: IpcSenderEvent = {
+      sender: { id: windowId + 1 },
+      senderFrame: { url: rendererFile, parent: null },
+    }
+    await expect(handler?.(otherWindow, 'settings.get', {})).resolves.toMatchObject({
+      error: { name: 'AccessDeniedError' },
+    })
     expect(node.listeners.size).toBe(1)
 
     close()

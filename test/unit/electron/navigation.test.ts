@@ -56,7 +56,15 @@ describe('navigation guard', () => {
 describe('permissions', () => {
   it('grants clipboard writing (the copy buttons) and nothing else', () => {
     expect(isPermissionAllowed('clipboard-sanitized-write')).toBe(true)
-    for (const permission of ['clipboard-read', 'media', 'geolocation', 'notifications', 'openExternal', 'fullscreen', 'unknown']) {
+    for (const permission of [
+      'clipboard-read',
+      'media',
+      'geolocation',
+      'notifications',
+      'openExternal',
+      'fullscreen',
+      'unknown',
+    ]) {
       expect(isPermissionAllowed(permission)).toBe(false)
     }
   })

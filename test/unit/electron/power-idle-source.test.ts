@@ -69,14 +69,16 @@ describe('powerMonitorIdleSource', () => {
     monitor.isOnBatteryPower = () => {
       throw new Error('not supported')
     }
-    const onBatteryBase: IdleSource = { state: async () => ({ hour: 3, loadPerCore: null, idleSeconds: null, onAcPower: false }) }
+    const onBatteryBase: IdleSource = {
+      state: async () => ({ hour: 3, loadPerCore: null, idleSeconds: null, onAcPower: false }),
+    }
     expect((await powerMonitorIdleSource(monitor, onBatteryBase).state(0)).onAcPower).toBe(false)
   })
 
   it('makes the default policy refuse jobs while the user is active or on battery, and allow them when idle on mains', async () => {
     const monitor = new StubPowerMonitor()
     const source = powerMonitorIdleSource(monitor, base)
-    const refusal = async (): Promise<string | null> => policyRefusal(defaultDeliveryPolicy, (await source.state(0)))
+    const refusal = async (): Promise<string | null> => policyRefusal(defaultDeliveryPolicy, await source.state(0))
     monitor.idleSeconds = 3
     expect(await refusal()).toMatch(/someone is using it/)
     monitor.idleSeconds = 300

@@ -46,7 +46,9 @@ describe('the IPC sender check', () => {
   })
 
   it('refuses a frame whose URL is not our page', () => {
-    expect(check({ sender: { id: windowId }, senderFrame: frame('https://evil.example/') })).toThrow(/https:\/\/evil\.example/)
+    expect(check({ sender: { id: windowId }, senderFrame: frame('https://evil.example/') })).toThrow(
+      /https:\/\/evil\.example/,
+    )
   })
 
   it('refuses another window', () => {

@@ -7,7 +7,16 @@ function peer(peerId: string, latencyMs: number | null = null): PeerConnection {
 }
 
 function statusWith(peers: PeerConnection[], privateNetwork = false): NodeStatus {
-  return { peerId: '12D3KooWSelf', version: '0.1.0', listenAddresses: [], peers, privateNetwork, startedAt: 1, reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null }, redialing: [] }
+  return {
+    peerId: '12D3KooWSelf',
+    version: '0.1.0',
+    listenAddresses: [],
+    peers,
+    privateNetwork,
+    startedAt: 1,
+    reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
+    redialing: [],
+  }
 }
 
 const noActions = { show: () => {}, quit: () => {} }
@@ -31,8 +40,7 @@ describe('the tray', () => {
     const show = view.menu.find((item) => item.label === 'Show Cyclex')
     const quit = view.menu.find((item) => item.label === 'Quit Cyclex')
     // Electron calls click with (menuItem, window, event); the actions ignore them.
-    const click = (item: (typeof view.menu)[number] | undefined) =>
-      (item?.click as (() => void) | undefined)?.()
+    const click = (item: (typeof view.menu)[number] | undefined) => (item?.click as (() => void) | undefined)?.()
     click(show)
     click(quit)
     expect(done).toEqual(['show', 'quit'])

@@ -36,7 +36,10 @@ const paramSeeds: unknown[] = [
   { displayName: 'Alice', savedPeers: [] },
   { order: { side: 'bid', unit: 'flop', quantity: 10, price: 5, window: { start: 1, end: 2 } } },
   { order: 'bafyreibqyr7ei2cpg3sddsqpu6naxmxe2ltrf6pndllgsiusxwn55yyvga', price: 3 },
-  { bid: 'bafyreibqyr7ei2cpg3sddsqpu6naxmxe2ltrf6pndllgsiusxwn55yyvga', ask: 'bafyreibmz5c47y2f5qb3fx3kcucgyfb77x2bm7t6gpuv3fj5zpipxblnmi' },
+  {
+    bid: 'bafyreibqyr7ei2cpg3sddsqpu6naxmxe2ltrf6pndllgsiusxwn55yyvga',
+    ask: 'bafyreibmz5c47y2f5qb3fx3kcucgyfb77x2bm7t6gpuv3fj5zpipxblnmi',
+  },
   { peerId: '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq' },
   { limit: 10 },
   { since: 0 },
@@ -49,8 +52,15 @@ describe('fuzzing the API service (createApiService.call)', () => {
     const tally = new Tally('ApiService.call')
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof({ arbitrary: fc.constantFrom(...commandNames), weight: 9 }, { arbitrary: fc.oneof(fc.string(), hostileValue), weight: 1 }),
-        fc.oneof({ arbitrary: mutatedValue(paramSeeds), weight: 3 }, { arbitrary: fc.constantFrom(...paramSeeds), weight: 1 }, { arbitrary: hostileValue, weight: 1 }),
+        fc.oneof(
+          { arbitrary: fc.constantFrom(...commandNames), weight: 9 },
+          { arbitrary: fc.oneof(fc.string(), hostileValue), weight: 1 },
+        ),
+        fc.oneof(
+          { arbitrary: mutatedValue(paramSeeds), weight: 3 },
+          { arbitrary: fc.constantFrom(...paramSeeds), weight: 1 },
+          { arbitrary: hostileValue, weight: 1 },
+        ),
         async (name, params) => {
           reached.length = 0
           const outcome = await tally.runAsync(() => service.call(name as CommandName, params as never))
@@ -83,14 +93,22 @@ interface Answer {
   body: string
 }
 
-function send(port: number, request: { method: string; path: string; headers: Record<string, string>; body?: Uint8Array }): Promise<Answer> {
+function send(
+  port: number,
+  request: { method: string; path: string; headers: Record<string, string>; body?: Uint8Array },
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // A fresh connection each time: a refused request's unread body must not break the next one's socket.
-    const req = httpRequest({ host: '127.0.0.1', port, method: request.method, path: request.path, headers: request.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
-    })
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: request.method, path: request.path, headers: request.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        )
+      },
+    )
     req.on('error', reject)
     req.end(request.body)
   })
@@ -117,8 +135,22 @@ describe('fuzzing the headless HTTP server', () => {
     const own = `127.0.0.1:${server.port}`
     const path = fc.oneof(
       fc.constantFrom(
-        '/', '/index.html', '/api/call/node.status', '/api/call/settings.update', '/api/call/market.place', '/api/call/%E0%A4%A', '/api/call/%',
-        '/api/call/no.such', '/api/call/', '/api/events', '/%', '/%E0%A4%A', '/..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/x', '/?token=%', '/?token=x',
+        '/',
+        '/index.html',
+        '/api/call/node.status',
+        '/api/call/settings.update',
+        '/api/call/market.place',
+        '/api/call/%E0%A4%A',
+        '/api/call/%',
+        '/api/call/no.such',
+        '/api/call/',
+        '/api/events',
+        '/%',
+        '/%E0%A4%A',
+        '/..%2f..%2fetc%2fpasswd',
+        '/%2e%2e/%2e%2e/x',
+        '/?token=%',
+        '/?token=x',
       ),
       fc.constantFrom(...commandNames).map((name) => `/api/call/${name}`),
       fc.webPath(),
@@ -128,7 +160,11 @@ describe('fuzzing the headless HTTP server', () => {
       fc.constant(undefined),
       fc.oneof(mutatedValue(paramSeeds), hostileValue).map((value) => {
         try {
-          return new TextEncoder().encode(JSON.stringify(value, (_, inner) => (typeof inner === 'bigint' ? Number(inner) : inner instanceof Uint8Array ? [...inner] : inner)) ?? '')
+          return new TextEncoder().encode(
+            JSON.stringify(value, (_, inner) =>
+              typeof inner === 'bigint' ? Number(inner) : inner instanceof Uint8Array ? [...inner] : inner,
+            ) ?? '',
+          )
         } catch {
           return undefined
         }
@@ -140,9 +176,27 @@ describe('fuzzing the headless HTTP server', () => {
         fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'),
         path,
         fc.record({
-          host: fc.oneof({ arbitrary: fc.constant(own), weight: 6 }, { arbitrary: fc.constantFrom(`localhost:${server.port}`, 'evil.example', `127.0.0.1:${server.port + 1}`, 'localhost'), weight: 1 }),
-          origin: fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: fc.constant(`http://${own}`), weight: 2 }, { arbitrary: fc.constantFrom('http://evil.example', 'null', `https://${own}`), weight: 1 }),
-          auth: fc.oneof({ arbitrary: fc.constant(`Bearer ${token}`), weight: 6 }, { arbitrary: fc.constantFrom('', 'Bearer', `Bearer ${token}x`, `Basic ${token}`, 'Bearer  '), weight: 1 }),
+          host: fc.oneof(
+            { arbitrary: fc.constant(own), weight: 6 },
+            {
+              arbitrary: fc.constantFrom(
+                `localhost:${server.port}`,
+                'evil.example',
+                `127.0.0.1:${server.port + 1}`,
+                'localhost',
+              ),
+              weight: 1,
+            },
+          ),
+          origin: fc.oneof(
+            { arbitrary: fc.constant(undefined), weight: 4 },
+            { arbitrary: fc.constant(`http://${own}`), weight: 2 },
+            { arbitrary: fc.constantFrom('http://evil.example', 'null', `https://${own}`), weight: 1 },
+          ),
+          auth: fc.oneof(
+            { arbitrary: fc.constant(`Bearer ${token}`), weight: 6 },
+            { arbitrary: fc.constantFrom('', 'Bearer', `Bearer ${token}x`, `Basic ${token}`, 'Bearer  '), weight: 1 },
+          ),
           contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', ''),
         }),
         body,
@@ -152,12 +206,23 @@ describe('fuzzing the headless HTTP server', () => {
           if (header.auth !== '') headers.Authorization = header.auth
           if (header.contentType !== '') headers['Content-Type'] = header.contentType
           const started = performance.now()
-          const answer = await send(server.port, { method, path: requestPath, headers, body: method === 'GET' || method === 'HEAD' ? undefined : requestBody })
+          const answer = await send(server.port, {
+            method,
+            path: requestPath,
+            headers,
+            body: method === 'GET' || method === 'HEAD' ? undefined : requestBody,
+          })
           expect(answer.status, `${method} ${requestPath} answered ${answer.status}: ${answer.body}`).not.toBe(500)
           expect(answer.status).toBeGreaterThanOrEqual(200)
           expect(answer.headers['access-control-allow-origin']).toBeUndefined()
           if (header.host !== own && header.host !== `localhost:${server.port}`) expect(answer.status).toBe(403)
-          if (method !== 'HEAD' && requestPath.startsWith('/api/call/') && answer.status >= 400 && answer.status !== 403 && answer.headers['content-type']?.includes('json')) {
+          if (
+            method !== 'HEAD' &&
+            requestPath.startsWith('/api/call/') &&
+            answer.status >= 400 &&
+            answer.status !== 403 &&
+            answer.headers['content-type']?.includes('json')
+          ) {
             const { error } = JSON.parse(answer.body) as { error: { name: string; code: string } }
             expect(error.code).toMatch(/^ERR_[A-Z_]+$/)
           }
@@ -170,10 +235,19 @@ describe('fuzzing the headless HTTP server', () => {
   })
 
   it('regression: a path that is no URL or holds a malformed percent-escape is a 400 or 404, not a 500', async () => {
-    const headers = { Host: `127.0.0.1:${server.port}`, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
+    const headers = {
+      Host: `127.0.0.1:${server.port}`,
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+    }
     expect((await send(server.port, { method: 'GET', path: '//', headers })).status).toBe(400)
     expect((await send(server.port, { method: 'GET', path: '/%E0%A4%A', headers })).status).toBe(404)
-    const call = await send(server.port, { method: 'POST', path: '/api/call/%E0%A4%A', headers, body: new TextEncoder().encode('{}') })
+    const call = await send(server.port, {
+      method: 'POST',
+      path: '/api/call/%E0%A4%A',
+      headers,
+      body: new TextEncoder().encode('{}'),
+    })
     expect(call.status).toBe(400)
     expect(JSON.parse(call.body)).toMatchObject({ error: { name: 'ValidationError', code: 'ERR_VALIDATION' } })
   })

@@ -29,7 +29,16 @@ import {
 } from '../../../src/shared/delivery/receipt'
 import { CyclexError } from '../../../src/shared/errors'
 import { factIdOfBody, SignatureMismatchError, signingMessage, type FactSigner } from '../../../src/shared/market'
-import { fuzzOptions, garbageBytes, hostileValue, mutatedBytes, mutatedValue, nonCanonicalVariant, Tally, writeCbor } from './fuzz-kit'
+import {
+  fuzzOptions,
+  garbageBytes,
+  hostileValue,
+  mutatedBytes,
+  mutatedValue,
+  nonCanonicalVariant,
+  Tally,
+  writeCbor,
+} from './fuzz-kit'
 
 const seller = createNodeFactSigner(new Uint8Array(32).fill(1))
 const buyer = createNodeFactSigner(new Uint8Array(32).fill(2))
@@ -43,14 +52,55 @@ const now = 1_800_000_000_000
 
 const seedReceipts: Receipt[] = [
   {
-    kind: 'receipt', owner: seller.owner, agreement: 'take-1', buyer: buyer.owner, unit: 'flop', job: 'job-1', seq: 0, status: 'completed',
-    delivered: 1500, agreementDelivered: 4500, cpuMicros: 3_000_000, rateMflops: 500, flopCount: 1_500_000_000, exitCode: 0,
-    outputSha256: 'a'.repeat(64), issuedAt: now - 1000,
+    kind: 'receipt',
+    owner: seller.owner,
+    agreement: 'take-1',
+    buyer: buyer.owner,
+    unit: 'flop',
+    job: 'job-1',
+    seq: 0,
+    status: 'completed',
+    delivered: 1500,
+    agreementDelivered: 4500,
+    cpuMicros: 3_000_000,
+    rateMflops: 500,
+    flopCount: 1_500_000_000,
+    exitCode: 0,
+    outputSha256: 'a'.repeat(64),
+    issuedAt: now - 1000,
   },
-  { kind: 'receipt', owner: otherSeller.owner, agreement: 'take-2', buyer: buyer.owner, unit: 'pageview', job: 'site-1', seq: 3, status: 'serving', delivered: 100, agreementDelivered: 300, issuedAt: now },
-  { kind: 'receipt', owner: seller.owner, agreement: 'take-1', buyer: buyer.owner, unit: 'flop', job: 'job-2', seq: 0, status: 'refused', delivered: 0, agreementDelivered: 4500, reason: 'the machine is busy', exitCode: -1, issuedAt: now + 5 },
+  {
+    kind: 'receipt',
+    owner: otherSeller.owner,
+    agreement: 'take-2',
+    buyer: buyer.owner,
+    unit: 'pageview',
+    job: 'site-1',
+    seq: 3,
+    status: 'serving',
+    delivered: 100,
+    agreementDelivered: 300,
+    issuedAt: now,
+  },
+  {
+    kind: 'receipt',
+    owner: seller.owner,
+    agreement: 'take-1',
+    buyer: buyer.owner,
+    unit: 'flop',
+    job: 'job-2',
+    seq: 0,
+    status: 'refused',
+    delivered: 0,
+    agreementDelivered: 4500,
+    reason: 'the machine is busy',
+    exitCode: -1,
+    issuedAt: now + 5,
+  },
 ]
-const signedReceipts = seedReceipts.map((receipt) => signReceipt(receipt, signerByOwner.get(receipt.owner)!, nodeSha256))
+const signedReceipts = seedReceipts.map((receipt) =>
+  signReceipt(receipt, signerByOwner.get(receipt.owner)!, nodeSha256),
+)
 const receiptEnvelopes = signedReceipts.map(encodeSignedReceipt)
 const decodeReceipt = (bytes: Uint8Array): SignedReceipt => decodeSignedReceipt(bytes, verifier, nodeSha256)
 
@@ -89,7 +139,14 @@ const validReceipt: fc.Arbitrary<Receipt> = fc
       unit: fc.constantFrom('flop' as const, 'pageview' as const),
       job: fc.string({ minLength: 1, maxLength: 64 }),
       seq: whole,
-      status: fc.constantFrom('completed' as const, 'failed' as const, 'stopped' as const, 'refused' as const, 'serving' as const, 'ended' as const),
+      status: fc.constantFrom(
+        'completed' as const,
+        'failed' as const,
+        'stopped' as const,
+        'refused' as const,
+        'serving' as const,
+        'ended' as const,
+      ),
       delivered: whole,
       agreementDelivered: whole,
       cpuMicros: whole,
@@ -100,14 +157,27 @@ const validReceipt: fc.Arbitrary<Receipt> = fc
       outputSha256: fc.stringMatching(/^[0-9a-f]{64}$/),
       issuedAt: whole,
     },
-    { requiredKeys: ['owner', 'agreement', 'unit', 'job', 'seq', 'status', 'delivered', 'agreementDelivered', 'issuedAt'] },
+    {
+      requiredKeys: [
+        'owner',
+        'agreement',
+        'unit',
+        'job',
+        'seq',
+        'status',
+        'delivered',
+        'agreementDelivered',
+        'issuedAt',
+      ],
+    },
   )
   .map((fields) => ({ kind: 'receipt' as const, buyer: buyer.owner, ...fields }))
 
 describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => {
   it('accepts valid receipts, generated and signed by their seller, with their ids', () => {
     const tally = new Tally('decodeSignedReceipt valid')
-    for (const [index, bytes] of receiptEnvelopes.entries()) expect(decodeReceipt(bytes).id).toBe(signedReceipts[index]!.id)
+    for (const [index, bytes] of receiptEnvelopes.entries())
+      expect(decodeReceipt(bytes).id).toBe(signedReceipts[index]!.id)
     fc.assert(
       fc.property(validReceipt, (receipt) => {
         const signed = signReceipt(receipt, signerByOwner.get(receipt.owner)!, nodeSha256)
@@ -125,10 +195,13 @@ describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => 
   it('mutated envelopes and garbage: named rejections, and only canonical receipts signed by their seller pass', () => {
     const tally = new Tally('decodeSignedReceipt mutated bytes')
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedBytes(receiptEnvelopes), weight: 4 }, { arbitrary: garbageBytes, weight: 1 }), (bytes) => {
-        const outcome = tally.run(() => decodeReceipt(bytes))
-        if (!(outcome instanceof CyclexError)) expectCanonicalReceipt(outcome, bytes)
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: mutatedBytes(receiptEnvelopes), weight: 4 }, { arbitrary: garbageBytes, weight: 1 }),
+        (bytes) => {
+          const outcome = tally.run(() => decodeReceipt(bytes))
+          if (!(outcome instanceof CyclexError)) expectCanonicalReceipt(outcome, bytes)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -137,12 +210,15 @@ describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => 
   it('mutated receipts re-signed by their owner (wrong types, huge numbers, unknown fields, nesting): the same', () => {
     const tally = new Tally('decodeSignedReceipt mutated receipts, re-signed')
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedValue(seedReceipts), weight: 5 }, { arbitrary: hostileValue, weight: 1 }), (body) => {
-        const bytes = receiptEnvelopeOf(body)
-        if (bytes === undefined) return
-        const outcome = tally.run(() => decodeReceipt(bytes))
-        if (!(outcome instanceof CyclexError)) expectCanonicalReceipt(outcome, bytes)
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: mutatedValue(seedReceipts), weight: 5 }, { arbitrary: hostileValue, weight: 1 }),
+        (body) => {
+          const bytes = receiptEnvelopeOf(body)
+          if (bytes === undefined) return
+          const outcome = tally.run(() => decodeReceipt(bytes))
+          if (!(outcome instanceof CyclexError)) expectCanonicalReceipt(outcome, bytes)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -151,23 +227,34 @@ describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => 
   it('non-canonical forms of a valid receipt or its envelope, correctly signed, never pass', () => {
     const tally = new Tally('decodeSignedReceipt non-canonical')
     fc.assert(
-      fc.property(fc.constantFrom(...signedReceipts), nonCanonicalVariant, fc.boolean(), (signed, variant, wholeEnvelope) => {
-        let bytes: Uint8Array
-        if (wholeEnvelope) {
-          // The envelope holds no numbers, so floats alone would leave it canonical.
-          bytes = writeCbor({ body: signed.body, signature: signed.signature }, variant.wide || variant.indefinite ? variant : { ...variant, reverseKeys: true })
-        } else {
-          const body = writeCbor(signed.receipt, variant)
-          bytes = dagCbor.encode({ body, signature: signerByOwner.get(signed.receipt.owner)!.sign(signingMessage(body)) })
-        }
-        expect(tally.run(() => decodeReceipt(bytes))).toBeInstanceOf(CyclexError)
-      }),
+      fc.property(
+        fc.constantFrom(...signedReceipts),
+        nonCanonicalVariant,
+        fc.boolean(),
+        (signed, variant, wholeEnvelope) => {
+          let bytes: Uint8Array
+          if (wholeEnvelope) {
+            // The envelope holds no numbers, so floats alone would leave it canonical.
+            bytes = writeCbor(
+              { body: signed.body, signature: signed.signature },
+              variant.wide || variant.indefinite ? variant : { ...variant, reverseKeys: true },
+            )
+          } else {
+            const body = writeCbor(signed.receipt, variant)
+            bytes = dagCbor.encode({
+              body,
+              signature: signerByOwner.get(signed.receipt.owner)!.sign(signingMessage(body)),
+            })
+          }
+          expect(tally.run(() => decodeReceipt(bytes))).toBeInstanceOf(CyclexError)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
   })
 
-  it('wrong signatures (random, flipped bit, short, long, another key, another receipt\'s) are always SignatureMismatchError', () => {
+  it("wrong signatures (random, flipped bit, short, long, another key, another receipt's) are always SignatureMismatchError", () => {
     const tally = new Tally('decodeSignedReceipt wrong signatures')
     const signatureArbitrary = fc.oneof(
       fc.uint8Array({ minLength: 64, maxLength: 64 }),
@@ -181,7 +268,8 @@ describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => 
         if (choice instanceof Uint8Array) signature = choice
         else if (choice === 'outsider') signature = outsider.sign(signingMessage(signed.body))
         else if (choice === 'buyer') signature = buyer.sign(signingMessage(signed.body))
-        else if (choice === 'other-receipt') signature = signedReceipts.find((other) => other.id !== signed.id)!.signature
+        else if (choice === 'other-receipt')
+          signature = signedReceipts.find((other) => other.id !== signed.id)!.signature
         else {
           signature = Uint8Array.from(signed.signature)
           signature[choice.flip >> 3]! ^= 1 << (choice.flip & 7)
@@ -194,7 +282,7 @@ describe('fuzzing receipts (decodeSignedReceipt, signedReceiptFromJson)', () => 
     tally.done()
   })
 
-  it('signedReceiptFromJson: mutated JSON forms pass only with the body\'s id and the seller\'s signature', () => {
+  it("signedReceiptFromJson: mutated JSON forms pass only with the body's id and the seller's signature", () => {
     const tally = new Tally('signedReceiptFromJson')
     const json = signedReceipts.map((signed) => JSON.parse(JSON.stringify(signedReceiptToJson(signed))) as unknown)
     fc.assert(
@@ -218,15 +306,36 @@ const siteTar = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../
 
 /** What a buyer and a seller send each other on /cyclex/job/1.0.0 (job-protocol.ts). */
 const jobMessages: Record<string, unknown>[] = [
-  { type: 'job', agreement: 'take-1', job: '0123456789abcdef', name: 'pi', module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), args: ['1000'], stdin: new Uint8Array(0), budgetMilliGflop: 1500 },
+  {
+    type: 'job',
+    agreement: 'take-1',
+    job: '0123456789abcdef',
+    name: 'pi',
+    module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0),
+    args: ['1000'],
+    stdin: new Uint8Array(0),
+    budgetMilliGflop: 1500,
+  },
   { type: 'site', agreement: 'take-2', site: 'fedcba9876543210', bundle: siteTar },
   { type: 'accepted', job: '0123456789abcdef', cpuLimitMs: 3000, memoryMb: 256, rateMflops: 500, instrumented: true },
   { type: 'progress', cpuMs: 120, deliveredMilliGflop: 60, stdoutBytes: 12 },
   { type: 'paused', reason: 'the machine is in use' },
   { type: 'resumed' },
-  { type: 'result', stdout: new TextEncoder().encode('3.14159\n'), stderr: new Uint8Array(0), exitCode: 0, receipt: receiptEnvelopes[0]! },
+  {
+    type: 'result',
+    stdout: new TextEncoder().encode('3.14159\n'),
+    stderr: new Uint8Array(0),
+    exitCode: 0,
+    receipt: receiptEnvelopes[0]!,
+  },
   { type: 'refused', code: 'ERR_DELIVERY_REFUSED', message: 'agreement take-1 ended', receipt: receiptEnvelopes[2]! },
-  { type: 'serving', site: 'fedcba9876543210', url: 'http://127.0.0.1:8080/fedcba9876543210/', quantity: 1000, views: 0 },
+  {
+    type: 'serving',
+    site: 'fedcba9876543210',
+    url: 'http://127.0.0.1:8080/fedcba9876543210/',
+    quantity: 1000,
+    views: 0,
+  },
 ]
 
 function lengthPrefix(length: number): number[] {
@@ -295,23 +404,33 @@ function encodable(value: unknown): Uint8Array | undefined {
 
 const streamBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   // valid frames in a row, then mutated (the length prefix too)
-  { arbitrary: fc.array(fc.constantFrom(...jobFrames), { minLength: 1, maxLength: 3 }).chain((frames) => mutatedBytes([joined(frames)])), weight: 4 },
+  {
+    arbitrary: fc
+      .array(fc.constantFrom(...jobFrames), { minLength: 1, maxLength: 3 })
+      .chain((frames) => mutatedBytes([joined(frames)])),
+    weight: 4,
+  },
   // a message's payload mutated, framed with its own length
   { arbitrary: mutatedBytes(jobMessages.map((message) => dagCbor.encode(message))).map(frame), weight: 2 },
   // messages edited at random places (wrong types, huge numbers, unknown fields, nesting), or any value at all
   {
-    arbitrary: fc.oneof(mutatedValue(jobMessages), hostileValue).map((value) => encodable(value) ?? new Uint8Array(0)).map(frame),
+    arbitrary: fc
+      .oneof(mutatedValue(jobMessages), hostileValue)
+      .map((value) => encodable(value) ?? new Uint8Array(0))
+      .map(frame),
     weight: 2,
   },
   // a length prefix that never ends, or one that promises more than the limit or than what follows
   {
-    arbitrary: fc.record({ continuation: fc.integer({ min: 1, max: 12 }), tail: fc.uint8Array({ maxLength: 16 }) }).map(({ continuation, tail }) =>
-      Uint8Array.of(...new Array<number>(continuation).fill(0x80), ...tail),
-    ),
+    arbitrary: fc
+      .record({ continuation: fc.integer({ min: 1, max: 12 }), tail: fc.uint8Array({ maxLength: 16 }) })
+      .map(({ continuation, tail }) => Uint8Array.of(...new Array<number>(continuation).fill(0x80), ...tail)),
     weight: 1,
   },
   {
-    arbitrary: fc.record({ length: fc.integer({ min: 0, max: 2 ** 28 - 1 }), tail: fc.uint8Array({ maxLength: 64 }) }).map(({ length, tail }) => Uint8Array.of(...lengthPrefix(length), ...tail)),
+    arbitrary: fc
+      .record({ length: fc.integer({ min: 0, max: 2 ** 28 - 1 }), tail: fc.uint8Array({ maxLength: 64 }) })
+      .map(({ length, tail }) => Uint8Array.of(...lengthPrefix(length), ...tail)),
     weight: 1,
   },
   { arbitrary: garbageBytes.map(frame), weight: 1 },
@@ -333,26 +452,31 @@ describe('fuzzing the job protocol (JobChannel.receive)', () => {
   it('random streams in random chunks: plain message maps, a clean end, or JobProtocolError / JobTimeoutError, never a hang', async () => {
     const tally = new Tally('JobChannel.receive')
     await fc.assert(
-      fc.asyncProperty(streamBytes, fc.array(fc.nat(), { maxLength: 6 }), fc.nat(19), async (bytes, cuts, stallPick) => {
-        const stall = stallPick === 0
-        const channel = new JobChannel(stubStream(chunked(bytes, cuts), stall), maxFrameBytes)
-        const messages: Record<string, unknown>[] = []
-        const outcome = await tally.runAsync(async () => {
-          // Read until the stream ends or fails; a stub that has ended can only say so.
-          for (let read = 0; read < 8; read++) {
-            const message = await channel.receive(stall ? stallTimeoutMs : 2_000)
-            if (message === null) return 'ended'
-            messages.push(message)
+      fc.asyncProperty(
+        streamBytes,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.nat(19),
+        async (bytes, cuts, stallPick) => {
+          const stall = stallPick === 0
+          const channel = new JobChannel(stubStream(chunked(bytes, cuts), stall), maxFrameBytes)
+          const messages: Record<string, unknown>[] = []
+          const outcome = await tally.runAsync(async () => {
+            // Read until the stream ends or fails; a stub that has ended can only say so.
+            for (let read = 0; read < 8; read++) {
+              const message = await channel.receive(stall ? stallTimeoutMs : 2_000)
+              if (message === null) return 'ended'
+              messages.push(message)
+            }
+            return 'read'
+          })
+          if (outcome instanceof CyclexError) {
+            expect(outcome instanceof JobProtocolError || (stall && outcome instanceof JobTimeoutError)).toBe(true)
           }
-          return 'read'
-        })
-        if (outcome instanceof CyclexError) {
-          expect(outcome instanceof JobProtocolError || (stall && outcome instanceof JobTimeoutError)).toBe(true)
-        }
-        // A map as dag-cbor decodes it (not bytes, an array or a CID). Its fields are the service's to
-        // check; they may nest deeper than dag-cbor would encode again, which the service never does.
-        for (const message of messages) expect(Object.getPrototypeOf(message)).toBe(Object.prototype)
-      }),
+          // A map as dag-cbor decodes it (not bytes, an array or a CID). Its fields are the service's to
+          // check; they may nest deeper than dag-cbor would encode again, which the service never does.
+          for (const message of messages) expect(Object.getPrototypeOf(message)).toBe(Object.prototype)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -445,12 +569,41 @@ function retyped(tar: Uint8Array, headerOffset: number, type: string): Uint8Arra
 const entryName: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom('index.html', 'about.htm', 'css/site.css', 'a/b/c.html', 'img/logo.png'), weight: 3 },
   fc.constantFrom(
-    '../x.html', 'a/../../x.html', '..', 'a/..', '/etc/passwd', '//x.html', 'C:/x.html', 'c:x.html', 'a\\..\\x.html', '..\\x.html', 'a/\u0000.html', 'a\nb.html',
-    './index.html', './../x.html', 'a/./b.html', 'a//b.html', '.', './', '', '%2e%2e/x.html', '\u2025/x.html', '.../x.html', 'a/.../b.html', '..html', 'x/',
-    'index.html', 'css/site.css', 'a/b/c/d.htm', 'x'.repeat(99), `${'a/'.repeat(255)}a.html`,
+    '../x.html',
+    'a/../../x.html',
+    '..',
+    'a/..',
+    '/etc/passwd',
+    '//x.html',
+    'C:/x.html',
+    'c:x.html',
+    'a\\..\\x.html',
+    '..\\x.html',
+    'a/\u0000.html',
+    'a\nb.html',
+    './index.html',
+    './../x.html',
+    'a/./b.html',
+    'a//b.html',
+    '.',
+    './',
+    '',
+    '%2e%2e/x.html',
+    '\u2025/x.html',
+    '.../x.html',
+    'a/.../b.html',
+    '..html',
+    'x/',
+    'index.html',
+    'css/site.css',
+    'a/b/c/d.htm',
+    'x'.repeat(99),
+    `${'a/'.repeat(255)}a.html`,
   ),
   fc.string({ maxLength: 24 }),
-  fc.array(fc.constantFrom('a', '..', '.', '', '/', 'b.html', '\\', 'C:'), { minLength: 1, maxLength: 6 }).map((parts) => parts.join('/')),
+  fc
+    .array(fc.constantFrom('a', '..', '.', '', '/', 'b.html', '\\', 'C:'), { minLength: 1, maxLength: 6 })
+    .map((parts) => parts.join('/')),
 )
 
 interface GeneratedEntry {
@@ -479,12 +632,17 @@ function generatedTar(entries: readonly GeneratedEntry[]): Uint8Array {
       const name = new TextEncoder().encode(entry.name)
       const data = entry.kind === 'pax' ? new TextEncoder().encode(`${name.length + 10} path=${entry.name}\n`) : name
       const header = tarOf([{ path: '././@LongLink', bytes: data }]).subarray(0, -1024)
-      parts.push(retyped(header, 0, entry.kind === 'pax' ? 'x' : 'L'), tarOf([{ path: 'placeholder.html', bytes }]).subarray(0, -1024))
+      parts.push(
+        retyped(header, 0, entry.kind === 'pax' ? 'x' : 'L'),
+        tarOf([{ path: 'placeholder.html', bytes }]).subarray(0, -1024),
+      )
     } else if (entry.kind === 'fifo') {
       parts.push(retyped(tarOf([{ path: entry.name, bytes: new Uint8Array(0) }]).subarray(0, -1024), 0, '6'))
     } else {
       const type = { file: undefined, dir: '5', symlink: '2', hardlink: '1' }[entry.kind]
-      parts.push(tarOf([{ path: entry.name, bytes, ...(type ? { type, linkTarget: 'index.html' } : {}) }]).subarray(0, -1024))
+      parts.push(
+        tarOf([{ path: entry.name, bytes, ...(type ? { type, linkTarget: 'index.html' } : {}) }]).subarray(0, -1024),
+      )
     }
   }
   return joined([...parts, new Uint8Array(1024)])
@@ -496,7 +654,15 @@ function generatedZip(entries: readonly GeneratedEntry[]): Uint8Array {
       name: entry.kind === 'dir' && !entry.name.endsWith('/') ? `${entry.name}/` : entry.name,
       bytes: new Uint8Array(entry.size).fill(0x3c),
       deflate: entry.deflate,
-      mode: { file: 0o100644, 'long-name': 0o100644, pax: 0, dir: 0o40755, symlink: 0o120777, hardlink: 0o100644, fifo: 0o10644 }[entry.kind],
+      mode: {
+        file: 0o100644,
+        'long-name': 0o100644,
+        pax: 0,
+        dir: 0o40755,
+        symlink: 0o120777,
+        hardlink: 0o100644,
+        fifo: 0o10644,
+      }[entry.kind],
     })),
   )
 }
@@ -552,8 +718,12 @@ describe('fuzzing site bundles (unpackBundle)', () => {
   it('mutated zip bytes of the sample site: the same', () => {
     const tally = new Tally('unpackBundle mutated zip')
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedBytes([siteZip]), weight: 5 }, { arbitrary: garbageBytes.map((bytes) => Uint8Array.of(0x50, 0x4b, ...bytes)), weight: 1 }), (bytes) =>
-        expectBundleOutcome(tally.run(() => unpackBundle(bytes, limits))),
+      fc.property(
+        fc.oneof(
+          { arbitrary: mutatedBytes([siteZip]), weight: 5 },
+          { arbitrary: garbageBytes.map((bytes) => Uint8Array.of(0x50, 0x4b, ...bytes)), weight: 1 },
+        ),
+        (bytes) => expectBundleOutcome(tally.run(() => unpackBundle(bytes, limits))),
       ),
       fuzzOptions(),
     )
@@ -563,11 +733,16 @@ describe('fuzzing site bundles (unpackBundle)', () => {
   it('generated bundles with hostile names, links, devices, long names and sizes past the limits: no path escapes', () => {
     const tally = new Tally('unpackBundle generated tar, tar.gz and zip')
     fc.assert(
-      fc.property(generatedEntries, fc.constantFrom('tar' as const, 'tar.gz' as const, 'zip' as const), (entries, format) => {
-        const tar = format === 'zip' ? undefined : generatedTar(entries)
-        const bytes = tar === undefined ? generatedZip(entries) : format === 'tar.gz' ? new Uint8Array(gzipSync(tar)) : tar
-        expectBundleOutcome(tally.run(() => unpackBundle(bytes, limits)))
-      }),
+      fc.property(
+        generatedEntries,
+        fc.constantFrom('tar' as const, 'tar.gz' as const, 'zip' as const),
+        (entries, format) => {
+          const tar = format === 'zip' ? undefined : generatedTar(entries)
+          const bytes =
+            tar === undefined ? generatedZip(entries) : format === 'tar.gz' ? new Uint8Array(gzipSync(tar)) : tar
+          expectBundleOutcome(tally.run(() => unpackBundle(bytes, limits)))
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -594,7 +769,10 @@ const agreements: Record<string, { seller: string; buyer: string; unit: 'flop' |
 const intakeState: fc.Arbitrary<ReceiptIntakeState> = fc
   .record({
     // the agreements as held, or with another seller, buyer or unit, or none
-    agreementView: fc.oneof({ arbitrary: fc.constant('held'), weight: 4 }, fc.constantFrom('swapped-seller', 'other-buyer', 'other-unit', 'unknown')),
+    agreementView: fc.oneof(
+      { arbitrary: fc.constant('held'), weight: 4 },
+      fc.constantFrom('swapped-seller', 'other-buyer', 'other-unit', 'unknown'),
+    ),
     has: fc.nat(3).map((pick) => pick === 0),
     latestSeq: fc.option(fc.integer({ min: 0, max: 5 })),
     count: fc.option(fc.constantFrom(0, 9_999, 10_000)),
@@ -603,7 +781,8 @@ const intakeState: fc.Arbitrary<ReceiptIntakeState> = fc
     agreement: (id) => {
       const held = Object.hasOwn(agreements, id) ? agreements[id] : undefined
       if (held === undefined || agreementView === 'unknown') return undefined
-      if (agreementView === 'swapped-seller') return { ...held, seller: held.seller === seller.owner ? otherSeller.owner : seller.owner }
+      if (agreementView === 'swapped-seller')
+        return { ...held, seller: held.seller === seller.owner ? otherSeller.owner : seller.owner }
       if (agreementView === 'other-buyer') return { ...held, buyer: outsider.owner }
       if (agreementView === 'other-unit') return { ...held, unit: held.unit === 'flop' ? 'pageview' : 'flop' }
       return held
@@ -614,7 +793,7 @@ const intakeState: fc.Arbitrary<ReceiptIntakeState> = fc
   }))
 
 describe('fuzzing the receipts topic (ReceiptIntake.check)', () => {
-  it('gives every message a verdict, never an exception; rejections carry a specific code; what is accepted is the seller\'s canonical receipt', () => {
+  it("gives every message a verdict, never an exception; rejections carry a specific code; what is accepted is the seller's canonical receipt", () => {
     const tally = new Tally('ReceiptIntake.check')
     const fresh = signedReceipts.map((signed) => signed.receipt)
     fc.assert(
@@ -641,11 +820,18 @@ describe('fuzzing the receipts topic (ReceiptIntake.check)', () => {
             expectCanonicalReceipt(verdict.signed, bytes)
             const { receipt } = verdict.signed
             const agreement = state.agreement(receipt.agreement)!
-            expect([receipt.owner, receipt.buyer, receipt.unit]).toEqual([agreement.seller, agreement.buyer, agreement.unit])
+            expect([receipt.owner, receipt.buyer, receipt.unit]).toEqual([
+              agreement.seller,
+              agreement.buyer,
+              agreement.unit,
+            ])
             expect(receipt.issuedAt).toBeLessThanOrEqual(at + 30_000)
             expect(state.has(verdict.signed.id)).toBe(false)
           }
-          tally.record(started, verdict.outcome === 'accept' ? 'accepted' : verdict.outcome === 'reject' ? verdict.code : 'ignore')
+          tally.record(
+            started,
+            verdict.outcome === 'accept' ? 'accepted' : verdict.outcome === 'reject' ? verdict.code : 'ignore',
+          )
         },
       ),
       fuzzOptions(),
@@ -667,13 +853,23 @@ describe('regressions the fuzzer found in the job protocol', () => {
   }
 
   it('a frame that is not dag-cbor, is empty, or is not a map is a JobProtocolError, not an Error from the decoder or a message', async () => {
-    for (const payload of [Uint8Array.of(0xff), new Uint8Array(0), Uint8Array.of(0x43, 1, 2, 3), Uint8Array.of(0x82, 1, 2), dagCbor.encode('job')]) {
+    for (const payload of [
+      Uint8Array.of(0xff),
+      new Uint8Array(0),
+      Uint8Array.of(0x43, 1, 2, 3),
+      Uint8Array.of(0x82, 1, 2),
+      dagCbor.encode('job'),
+    ]) {
       expect(await receiveAll([frame(payload)])).toBeInstanceOf(JobProtocolError)
     }
   })
 
   it('a frame cut short, a length prefix too long and a frame over the limit are JobProtocolErrors', async () => {
-    for (const bytes of [jobFrames[0]!.subarray(0, 10), Uint8Array.of(0x80, 0x80, 0x80, 0x80, 1), Uint8Array.of(...lengthPrefix(maxFrameBytes + 1))]) {
+    for (const bytes of [
+      jobFrames[0]!.subarray(0, 10),
+      Uint8Array.of(0x80, 0x80, 0x80, 0x80, 1),
+      Uint8Array.of(...lengthPrefix(maxFrameBytes + 1)),
+    ]) {
       expect(await receiveAll([bytes])).toBeInstanceOf(JobProtocolError)
     }
   })
@@ -686,7 +882,9 @@ describe('regressions the fuzzer found in the job protocol', () => {
     const limit = 4 * 2 ** 20
     const payload = dagCbor.encode({ type: 'site', bundle: new Uint8Array(limit - 64) })
     const bytes = frame(payload)
-    const chunks = Array.from({ length: Math.ceil(bytes.length / 256) }, (_, index) => bytes.subarray(index * 256, (index + 1) * 256))
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 256) }, (_, index) =>
+      bytes.subarray(index * 256, (index + 1) * 256),
+    )
     const started = performance.now()
     const message = await new JobChannel(stubStream(chunks), limit).receive(30_000)
     expect((message?.bundle as Uint8Array).length).toBe(limit - 64)

@@ -30,13 +30,25 @@ import {
 } from '../../../src/shared/market'
 import { bookArbitrary } from '../market/arbitraries'
 import { agreement, amend, ask, bid, cancel, day0, decline, group, peer, refresh, signerOf } from '../market/helpers'
-import { fuzzOptions, fuzzRuns, garbageBytes, hostileValue, mutatedBytes, mutatedValue, nonCanonicalVariant, Tally, writeCbor } from './fuzz-kit'
+import {
+  fuzzOptions,
+  fuzzRuns,
+  garbageBytes,
+  hostileValue,
+  mutatedBytes,
+  mutatedValue,
+  nonCanonicalVariant,
+  Tally,
+  writeCbor,
+} from './fuzz-kit'
 
 const verifier = createNodeFactVerifier()
 const decode = (bytes: Uint8Array): SignedFact => decodeSignedFact(bytes, verifier, { sha256: nodeSha256 })
 
 /** Test peers 0..9 by owner, so a mutated body that still names a test peer can be re-signed by it. */
-const signerByOwner = new Map<string, FactSigner>(Array.from({ length: 10 }, (_, index) => [peer(index), signerOf(index)]))
+const signerByOwner = new Map<string, FactSigner>(
+  Array.from({ length: 10 }, (_, index) => [peer(index), signerOf(index)]),
+)
 const outsider = signerOf(42)
 
 function signerFor(fact: Fact): FactSigner {
@@ -44,8 +56,15 @@ function signerFor(fact: Fact): FactSigner {
 }
 
 function seedFacts(): IdentifiedFact[] {
-  const buyer = bid({ range: 1500, requirements: { cores: 2, storageGb: 5, os: [{ family: 'linux', minVersion: '22.04' }] }, counterparties: { peers: [peer(2)] } })
-  const seller = ask({ range: 900, capabilities: { cores: 8, storageGb: 50, os: { family: 'linux', version: '24.04' }, gflopsPerCore: 20 } })
+  const buyer = bid({
+    range: 1500,
+    requirements: { cores: 2, storageGb: 5, os: [{ family: 'linux', minVersion: '22.04' }] },
+    counterparties: { peers: [peer(2)] },
+  })
+  const seller = ask({
+    range: 900,
+    capabilities: { cores: 8, storageGb: 50, os: { family: 'linux', version: '24.04' }, gflopsPerCore: 20 },
+  })
   const [take, confirm] = agreement(buyer, seller, 40)
   return [
     buyer,
@@ -118,15 +137,22 @@ describe('fuzzing signed facts (decodeSignedFact)', () => {
     tally.done()
   })
 
-  it('mutated body bytes, re-wrapped and signed by the seed\'s owner, so that the mutations reach the body: the same', () => {
+  it("mutated body bytes, re-wrapped and signed by the seed's owner, so that the mutations reach the body: the same", () => {
     const tally = new Tally('decodeSignedFact mutated body bytes, re-signed')
     const bodies = seeds.map((seed) => seed.body)
     fc.assert(
-      fc.property(fc.nat(seeds.length - 1).chain((index) => mutatedBytes([bodies[index]!]).map((body) => ({ body, signer: signerFor(seeds[index]!.fact) }))), ({ body, signer }) => {
-        const bytes = dagCbor.encode({ body, signature: signer.sign(signingMessage(body)) })
-        const outcome = tally.run(() => decode(bytes))
-        if (!(outcome instanceof CyclexError)) expectCanonical(bytes, outcome)
-      }),
+      fc.property(
+        fc
+          .nat(seeds.length - 1)
+          .chain((index) =>
+            mutatedBytes([bodies[index]!]).map((body) => ({ body, signer: signerFor(seeds[index]!.fact) })),
+          ),
+        ({ body, signer }) => {
+          const bytes = dagCbor.encode({ body, signature: signer.sign(signingMessage(body)) })
+          const outcome = tally.run(() => decode(bytes))
+          if (!(outcome instanceof CyclexError)) expectCanonical(bytes, outcome)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -148,7 +174,7 @@ describe('fuzzing signed facts (decodeSignedFact)', () => {
     tally.done()
   })
 
-  it('wrong signatures (random, flipped, short, long, another key, another fact\'s) are always SignatureMismatchError', () => {
+  it("wrong signatures (random, flipped, short, long, another key, another fact's) are always SignatureMismatchError", () => {
     const tally = new Tally('decodeSignedFact wrong signatures')
     const signatureArbitrary = fc.oneof(
       fc.uint8Array({ minLength: 64, maxLength: 64 }),
@@ -183,7 +209,10 @@ describe('fuzzing signed facts (decodeSignedFact)', () => {
         if (wholeEnvelope) {
           // The body canonical and correctly signed, the envelope around it written another way (it
           // holds no numbers, so floats alone would leave it canonical).
-          bytes = writeCbor({ body: seed.body, signature: seed.signature }, variant.wide || variant.indefinite ? variant : { ...variant, reverseKeys: true })
+          bytes = writeCbor(
+            { body: seed.body, signature: seed.signature },
+            variant.wide || variant.indefinite ? variant : { ...variant, reverseKeys: true },
+          )
         } else {
           const body = writeCbor(seed.fact, variant)
           bytes = dagCbor.encode({ body, signature: signerFor(seed.fact).sign(signingMessage(body)) })
@@ -199,11 +228,17 @@ describe('fuzzing signed facts (decodeSignedFact)', () => {
   it('bytes that never were a fact (random, hostile headers, nesting 20,000 deep) and oversized envelopes: named rejections', () => {
     const tally = new Tally('decodeSignedFact garbage and oversize')
     fc.assert(
-      fc.property(fc.oneof(garbageBytes, fc.integer({ min: 16_481, max: 200_000 }).map((length) => new Uint8Array(length).fill(0x41))), (bytes) => {
-        const outcome = tally.run(() => decode(bytes))
-        expect(outcome).toBeInstanceOf(CyclexError)
-        if (bytes.length > 16_480) expect(outcome).toBeInstanceOf(FactTooLargeError)
-      }),
+      fc.property(
+        fc.oneof(
+          garbageBytes,
+          fc.integer({ min: 16_481, max: 200_000 }).map((length) => new Uint8Array(length).fill(0x41)),
+        ),
+        (bytes) => {
+          const outcome = tally.run(() => decode(bytes))
+          expect(outcome).toBeInstanceOf(CyclexError)
+          if (bytes.length > 16_480) expect(outcome).toBeInstanceOf(FactTooLargeError)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -214,12 +249,15 @@ describe('fuzzing fact bodies and JSON (parseFact, factFromJson, parseMarketStat
   it('parseFact: mutated bodies and arbitrary values are facts with only known fields, or named rejections', () => {
     const tally = new Tally('parseFact')
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedValue(seedBodies), weight: 4 }, { arbitrary: hostileValue, weight: 1 }), (value) => {
-        const outcome = tally.run(() => parseFact(value))
-        if (outcome instanceof CyclexError) return
-        // What passes re-parses to itself: nothing unknown survives.
-        expect(parseFact(JSON.parse(JSON.stringify(outcome)))).toEqual(outcome)
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: mutatedValue(seedBodies), weight: 4 }, { arbitrary: hostileValue, weight: 1 }),
+        (value) => {
+          const outcome = tally.run(() => parseFact(value))
+          if (outcome instanceof CyclexError) return
+          // What passes re-parses to itself: nothing unknown survives.
+          expect(parseFact(JSON.parse(JSON.stringify(outcome)))).toEqual(outcome)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -227,7 +265,7 @@ describe('fuzzing fact bodies and JSON (parseFact, factFromJson, parseMarketStat
 
   const seedJson = seeds.map((seed) => JSON.parse(JSON.stringify(factToJson(seed))) as Record<string, unknown>)
 
-  it('factFromJson: mutated JSON forms (id, base64 signature, fields) pass only with a matching id and the owner\'s signature', () => {
+  it("factFromJson: mutated JSON forms (id, base64 signature, fields) pass only with a matching id and the owner's signature", () => {
     const tally = new Tally('factFromJson')
     fc.assert(
       fc.property(mutatedValue(seedJson), (value) => {
@@ -237,7 +275,9 @@ describe('fuzzing fact bodies and JSON (parseFact, factFromJson, parseMarketStat
         if (stated.id !== undefined) expect(outcome.id).toBe(stated.id)
         if (stated.signature !== undefined) {
           const signature = base64.baseDecode(stated.signature as string)
-          expect(verifier.verify(outcome.fact.owner, signingMessage(encodeFactBody(outcome.fact)), signature)).toBe(true)
+          expect(verifier.verify(outcome.fact.owner, signingMessage(encodeFactBody(outcome.fact)), signature)).toBe(
+            true,
+          )
         }
       }),
       fuzzOptions(),
@@ -249,11 +289,14 @@ describe('fuzzing fact bodies and JSON (parseFact, factFromJson, parseMarketStat
     const tally = new Tally('parseMarketState')
     const state = { now: day0 + 1000, facts: seedJson.slice(0, 6) }
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedValue([state]), weight: 4 }, { arbitrary: hostileValue, weight: 1 }), (value) => {
-        const outcome = tally.run(() => parseMarketState(value, { verifier, sha256: nodeSha256 }))
-        if (outcome instanceof CyclexError) return
-        expect(Number.isSafeInteger(outcome.now)).toBe(true)
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: mutatedValue([state]), weight: 4 }, { arbitrary: hostileValue, weight: 1 }),
+        (value) => {
+          const outcome = tally.run(() => parseMarketState(value, { verifier, sha256: nodeSha256 }))
+          if (outcome instanceof CyclexError) return
+          expect(Number.isSafeInteger(outcome.now)).toBe(true)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -280,7 +323,10 @@ describe('fuzzing the gossip intake (FactIntake.check)', () => {
         fc.integer({ min: day0 - 3_600_000, max: day0 + 3_600_000 }),
         (bytes, topic, now) => {
           // A fresh intake per case: the rate limits are not what is fuzzed here.
-          const intake = new FactIntake(components, { perPeer: { ratePerSecond: 1e9, burst: 1e9 }, perOwner: { ratePerSecond: 1e9, burst: 1e9 } })
+          const intake = new FactIntake(components, {
+            perPeer: { ratePerSecond: 1e9, burst: 1e9 },
+            perOwner: { ratePerSecond: 1e9, burst: 1e9 },
+          })
           const started = performance.now()
           const verdict = intake.check(bytes, { from: 'fuzzer', via: 'gossip', topic, now })
           if (verdict.outcome === 'reject') {
@@ -291,7 +337,10 @@ describe('fuzzing the gossip intake (FactIntake.check)', () => {
             expect(topicOf(verdict.fact.fact.kind)).toBe(topic)
             expectCanonical(bytes, verdict.fact)
           }
-          tally.record(started, verdict.outcome === 'accept' ? 'accepted' : verdict.outcome === 'reject' ? verdict.code : 'ignore')
+          tally.record(
+            started,
+            verdict.outcome === 'accept' ? 'accepted' : verdict.outcome === 'reject' ? verdict.code : 'ignore',
+          )
         },
       ),
       fuzzOptions(),

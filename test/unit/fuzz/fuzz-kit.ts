@@ -64,7 +64,9 @@ export class Tally {
       throw new Error(`${this.name}: a crash, not a named rejection: ${String(error)}`, { cause: error })
     }
     if (genericCodes.has(error.code) || error.name === 'Error' || error.name === 'CyclexError') {
-      throw new Error(`${this.name}: a rejection without a specific class or code: ${error.name} ${error.code}: ${error.message}`)
+      throw new Error(
+        `${this.name}: a rejection without a specific class or code: ${error.name} ${error.code}: ${error.message}`,
+      )
     }
     return error
   }
@@ -79,7 +81,8 @@ export class Tally {
   private checkTime(started: number): void {
     const elapsed = performance.now() - started
     if (elapsed > this.slowestMs) this.slowestMs = elapsed
-    if (elapsed > caseBoundMs) throw new Error(`${this.name}: one case took ${elapsed.toFixed(0)} ms (bound ${caseBoundMs} ms)`)
+    if (elapsed > caseBoundMs)
+      throw new Error(`${this.name}: one case took ${elapsed.toFixed(0)} ms (bound ${caseBoundMs} ms)`)
   }
 
   /** Print the figures (with CYCLEX_FUZZ_REPORT=1) and check that the property really ran. */
@@ -111,14 +114,25 @@ const hostileHeaders = [
   [0x7a, 0x7f, 0xff, 0xff, 0xff], // text of 2 GiB
   [0x9a, 0xff, 0xff, 0xff, 0xff], // array of 4 G entries
   [0xba, 0xff, 0xff, 0xff, 0xff], // map of 4 G entries
-  [0x5f], [0x7f], [0x9f], [0xbf], [0xff], // indefinite lengths, break
+  [0x5f],
+  [0x7f],
+  [0x9f],
+  [0xbf],
+  [0xff], // indefinite lengths, break
   [0xfb, 0x7f, 0xf8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], // NaN
   [0xfb, 0x7f, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], // Infinity
   [0xf9, 0x3c, 0x00], // half float 1.0
   [0xfb, 0x40, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], // 5.0 as a float
-  [0xc0], [0xc2], [0xd8, 0x2a], // tags (0, bignum, CID)
-  [0xf4], [0xf5], [0xf6], [0xf7], [0xf8, 0x20], // false, true, null, undefined, simple(32)
-  [0x18, 0x05], [0x19, 0x00, 0x05], // non-minimal integers
+  [0xc0],
+  [0xc2],
+  [0xd8, 0x2a], // tags (0, bignum, CID)
+  [0xf4],
+  [0xf5],
+  [0xf6],
+  [0xf7],
+  [0xf8, 0x20], // false, true, null, undefined, simple(32)
+  [0x18, 0x05],
+  [0x19, 0x00, 0x05], // non-minimal integers
   [0x78, 0x00], // non-minimal text length
   [0x62, 0xc3, 0x28], // invalid UTF-8 text
 ] as const
@@ -151,21 +165,39 @@ const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
     return out
   }),
   // insert random bytes
-  fc.record({ at: fc.nat(), insert: fc.uint8Array({ minLength: 1, maxLength: 16 }) }).map(({ at, insert }): Mutation => (bytes) => splice(bytes, at % (bytes.length + 1), 0, insert)),
+  fc.record({ at: fc.nat(), insert: fc.uint8Array({ minLength: 1, maxLength: 16 }) }).map(
+    ({ at, insert }): Mutation =>
+      (bytes) =>
+        splice(bytes, at % (bytes.length + 1), 0, insert),
+  ),
   // delete a run
-  fc.record({ at: fc.nat(), count: fc.integer({ min: 1, max: 32 }) }).map(({ at, count }): Mutation => (bytes) => splice(bytes, at % (bytes.length + 1), count, [])),
+  fc.record({ at: fc.nat(), count: fc.integer({ min: 1, max: 32 }) }).map(
+    ({ at, count }): Mutation =>
+      (bytes) =>
+        splice(bytes, at % (bytes.length + 1), count, []),
+  ),
   // truncate
-  fc.nat().map((keep): Mutation => (bytes) => Uint8Array.from(bytes.subarray(0, keep % (bytes.length + 1)))),
+  fc.nat().map(
+    (keep): Mutation =>
+      (bytes) =>
+        Uint8Array.from(bytes.subarray(0, keep % (bytes.length + 1))),
+  ),
   // append garbage
-  fc.uint8Array({ minLength: 1, maxLength: 8 }).map((tail): Mutation => (bytes) => splice(bytes, bytes.length, 0, tail)),
+  fc.uint8Array({ minLength: 1, maxLength: 8 }).map(
+    (tail): Mutation =>
+      (bytes) =>
+        splice(bytes, bytes.length, 0, tail),
+  ),
   // duplicate a segment in place
   fc.record({ at: fc.nat(), length: fc.integer({ min: 1, max: 64 }) }).map(({ at, length }): Mutation => (bytes) => {
     const start = at % (bytes.length + 1)
     return splice(bytes, start, 0, bytes.subarray(start, start + length))
   }),
   // put a hostile CBOR header somewhere (replacing one byte: changes a type, a length, a value)
-  fc.record({ at: fc.nat(), header: fc.constantFrom(...hostileHeaders), replace: fc.boolean() }).map(({ at, header, replace }): Mutation => (bytes) =>
-    splice(bytes, at % (bytes.length + 1), replace ? 1 : 0, header),
+  fc.record({ at: fc.nat(), header: fc.constantFrom(...hostileHeaders), replace: fc.boolean() }).map(
+    ({ at, header, replace }): Mutation =>
+      (bytes) =>
+        splice(bytes, at % (bytes.length + 1), replace ? 1 : 0, header),
   ),
   // change the major type of a byte, keeping its argument (a byte string becomes text, a map an array)
   fc.record({ at: fc.nat(), major: fc.integer({ min: 0, max: 7 }) }).map(({ at, major }): Mutation => (bytes) => {
@@ -188,13 +220,15 @@ export function mutatedBytes(seeds: readonly Uint8Array[]): fc.Arbitrary<Uint8Ar
 export const garbageBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ maxLength: 256 }),
   fc.constantFrom(...hostileHeaders).map((header) => Uint8Array.from(header)),
-  fc.record({ depth: fc.integer({ min: 100, max: 20_000 }), open: fc.constantFrom(0x81, 0x9f, 0xa1) }).map(({ depth, open }) => {
-    // nested arrays (or maps keyed by the empty text 0x60) down to one zero
-    const unit = open === 0xa1 ? [0xa1, 0x60] : [open]
-    const out = new Uint8Array(depth * unit.length + 1)
-    for (let level = 0; level < depth; level++) out.set(unit, level * unit.length)
-    return out
-  }),
+  fc
+    .record({ depth: fc.integer({ min: 100, max: 20_000 }), open: fc.constantFrom(0x81, 0x9f, 0xa1) })
+    .map(({ depth, open }) => {
+      // nested arrays (or maps keyed by the empty text 0x60) down to one zero
+      const unit = open === 0xa1 ? [0xa1, 0x60] : [open]
+      const out = new Uint8Array(depth * unit.length + 1)
+      for (let level = 0; level < depth; level++) out.set(unit, level * unit.length)
+      return out
+    }),
 )
 
 // ---- hostile values ---------------------------------------------------------------------------
@@ -203,9 +237,35 @@ export const garbageBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
 export const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   leaf: fc.oneof(
     fc.constantFrom(
-      0, -1, 1, 2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -Number.MAX_SAFE_INTEGER, 1.5, 0.1, 1e308, -1e-308,
-      '', ' ', '\u0000', 'bafyrei', '12D3KooW', 'order', 'take', 'confirm', 'bid', 'ask', 'flop', 'linux', '__proto__', 'constructor',
-      true, false, null,
+      0,
+      -1,
+      1,
+      2 ** 31,
+      2 ** 32,
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 1,
+      -Number.MAX_SAFE_INTEGER,
+      1.5,
+      0.1,
+      1e308,
+      -1e-308,
+      '',
+      ' ',
+      '\u0000',
+      'bafyrei',
+      '12D3KooW',
+      'order',
+      'take',
+      'confirm',
+      'bid',
+      'ask',
+      'flop',
+      'linux',
+      '__proto__',
+      'constructor',
+      true,
+      false,
+      null,
     ),
     fc.integer(),
     fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
@@ -216,9 +276,13 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   ),
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, tie('leaf'), tie('array'), tie('object')),
   array: fc.array(tie('value'), { maxLength: 5 }),
-  object: fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('kind', 'owner', '__proto__', 'constructor', 'toString')), tie('value'), {
-    maxKeys: 5,
-  }),
+  object: fc.dictionary(
+    fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('kind', 'owner', '__proto__', 'constructor', 'toString')),
+    tie('value'),
+    {
+      maxKeys: 5,
+    },
+  ),
 })).value
 
 function cloneJson(value: unknown, depth = 0): unknown {
@@ -228,14 +292,24 @@ function cloneJson(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((inner) => cloneJson(inner, depth + 1))
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {}
-    for (const [key, inner] of Object.entries(value)) Object.defineProperty(out, key, { value: cloneJson(inner, depth + 1), enumerable: true, writable: true, configurable: true })
+    for (const [key, inner] of Object.entries(value))
+      Object.defineProperty(out, key, {
+        value: cloneJson(inner, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
     return out
   }
   return value
 }
 
 /** Every path to a field or element of `value` down to 16 levels (past a deep nesting edit), the root included as []. */
-function paths(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+function paths(
+  value: unknown,
+  prefix: (string | number)[] = [],
+  out: (string | number)[][] = [],
+): (string | number)[][] {
   out.push(prefix)
   if (prefix.length >= 16) return out
   if (Array.isArray(value)) value.forEach((inner, index) => paths(inner, [...prefix, index], out))
@@ -255,9 +329,17 @@ type Edit =
 const editArbitrary: fc.Arbitrary<Edit> = fc.oneof(
   { arbitrary: hostileValue.map((value): Edit => ({ kind: 'replace', value })), weight: 4 },
   { arbitrary: fc.constant<Edit>({ kind: 'delete' }), weight: 2 },
-  { arbitrary: fc.record({ name: fc.string({ maxLength: 12 }), value: hostileValue }).map(({ name, value }): Edit => ({ kind: 'addField', name, value })), weight: 2 },
+  {
+    arbitrary: fc
+      .record({ name: fc.string({ maxLength: 12 }), value: hostileValue })
+      .map(({ name, value }): Edit => ({ kind: 'addField', name, value })),
+    weight: 2,
+  },
   { arbitrary: fc.integer({ min: 1, max: 2_000 }).map((depth): Edit => ({ kind: 'nest', depth })), weight: 1 },
-  { arbitrary: fc.constantFrom(-1, 1, -(2 ** 53), 2 ** 53, 0.5).map((delta): Edit => ({ kind: 'bump', delta })), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(-1, 1, -(2 ** 53), 2 ** 53, 0.5).map((delta): Edit => ({ kind: 'bump', delta })),
+    weight: 2,
+  },
 )
 
 function applyEdit(root: unknown, path: (string | number)[], edit: Edit): unknown {
@@ -270,7 +352,12 @@ function applyEdit(root: unknown, path: (string | number)[], edit: Edit): unknow
       case 'addField':
         if (typeof old === 'object' && old !== null && !Array.isArray(old) && !(old instanceof Uint8Array)) {
           const out = { ...(old as Record<string, unknown>) }
-          Object.defineProperty(out, edit.name, { value: edit.value, enumerable: true, writable: true, configurable: true })
+          Object.defineProperty(out, edit.name, {
+            value: edit.value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          })
           return out
         }
         return edit.value
@@ -338,7 +425,14 @@ function head(major: number, argument: number, wide: boolean): number[] {
   if (argument < 24) return [(major << 5) | argument]
   if (argument < 0x100) return [(major << 5) | 24, argument]
   if (argument < 0x10000) return [(major << 5) | 25, argument >> 8, argument & 0xff]
-  if (argument < 0x100000000) return [(major << 5) | 26, (argument >>> 24) & 0xff, (argument >> 16) & 0xff, (argument >> 8) & 0xff, argument & 0xff]
+  if (argument < 0x100000000)
+    return [
+      (major << 5) | 26,
+      (argument >>> 24) & 0xff,
+      (argument >> 16) & 0xff,
+      (argument >> 8) & 0xff,
+      argument & 0xff,
+    ]
   return head(major, argument, true)
 }
 
@@ -346,7 +440,8 @@ function dagKeyOrder(a: string, b: string): number {
   const left = new TextEncoder().encode(a)
   const right = new TextEncoder().encode(b)
   if (left.length !== right.length) return left.length - right.length
-  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return left[index]! - right[index]!
+  for (let index = 0; index < left.length; index++)
+    if (left[index] !== right[index]) return left[index]! - right[index]!
   return 0
 }
 

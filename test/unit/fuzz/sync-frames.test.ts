@@ -34,12 +34,16 @@ describe('fuzzing sync frames (decodeSyncMessage)', () => {
   it('mutated frames: a message that re-encodes to a well-formed frame, or SyncProtocolError', () => {
     const tally = new Tally('decodeSyncMessage mutated bytes')
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedBytes(encoded), weight: 4 }, { arbitrary: garbageBytes, weight: 1 }), (bytes) => {
-        const outcome = tally.run(() => decodeSyncMessage(bytes))
-        expectSyncRejection(outcome)
-        // Whatever passes is a message this node could itself send.
-        if (!(outcome instanceof CyclexError)) expect(() => decodeSyncMessage(encodeSyncMessage(outcome))).not.toThrow()
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: mutatedBytes(encoded), weight: 4 }, { arbitrary: garbageBytes, weight: 1 }),
+        (bytes) => {
+          const outcome = tally.run(() => decodeSyncMessage(bytes))
+          expectSyncRejection(outcome)
+          // Whatever passes is a message this node could itself send.
+          if (!(outcome instanceof CyclexError))
+            expect(() => decodeSyncMessage(encodeSyncMessage(outcome))).not.toThrow()
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -48,16 +52,19 @@ describe('fuzzing sync frames (decodeSyncMessage)', () => {
   it('mutated wire forms (wrong types, huge counts, unknown fields and tags, deep nesting): the same', () => {
     const tally = new Tally('decodeSyncMessage mutated values')
     fc.assert(
-      fc.property(fc.oneof({ arbitrary: mutatedValue(wireForms), weight: 4 }, { arbitrary: hostileValue, weight: 1 }), (value) => {
-        let bytes: Uint8Array
-        try {
-          bytes = dagCbor.encode(value)
-        } catch {
-          return
-        }
-        const outcome = tally.run(() => decodeSyncMessage(bytes))
-        expectSyncRejection(outcome)
-      }),
+      fc.property(
+        fc.oneof({ arbitrary: mutatedValue(wireForms), weight: 4 }, { arbitrary: hostileValue, weight: 1 }),
+        (value) => {
+          let bytes: Uint8Array
+          try {
+            bytes = dagCbor.encode(value)
+          } catch {
+            return
+          }
+          const outcome = tally.run(() => decodeSyncMessage(bytes))
+          expectSyncRejection(outcome)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()
@@ -97,10 +104,12 @@ const streamBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
     return fc.oneof(fc.constant(joined), mutatedBytes([joined]))
   }),
   // a length prefix that never ends, or promises more than the limit or than what follows
-  fc.record({ continuation: fc.integer({ min: 1, max: 12 }), tail: fc.uint8Array({ maxLength: 16 }) }).map(({ continuation, tail }) =>
-    Uint8Array.of(...new Array<number>(continuation).fill(0x80), ...tail),
-  ),
-  fc.record({ length: fc.integer({ min: 0, max: 2 ** 21 - 1 }), tail: fc.uint8Array({ maxLength: 64 }) }).map(({ length, tail }) => Uint8Array.of(...lengthPrefix(length), ...tail)),
+  fc
+    .record({ continuation: fc.integer({ min: 1, max: 12 }), tail: fc.uint8Array({ maxLength: 16 }) })
+    .map(({ continuation, tail }) => Uint8Array.of(...new Array<number>(continuation).fill(0x80), ...tail)),
+  fc
+    .record({ length: fc.integer({ min: 0, max: 2 ** 21 - 1 }), tail: fc.uint8Array({ maxLength: 64 }) })
+    .map(({ length, tail }) => Uint8Array.of(...lengthPrefix(length), ...tail)),
   fc.uint8Array({ maxLength: 128 }),
 )
 
@@ -109,16 +118,24 @@ describe('fuzzing sync framing (SyncChannel.receive)', () => {
     const tally = new Tally('SyncChannel.receive')
     await fc.assert(
       fc.asyncProperty(streamBytes, fc.array(fc.nat(), { maxLength: 6 }), async (bytes, cuts) => {
-        const channel = new SyncChannel(stubStream(chunked(bytes, cuts)), { ioTimeoutMs: 2_000, signal: new AbortController().signal })
-        await tally.runAsync(async () => {
-          // Read until the stream ends or fails; a stub that has ended can only say so.
-          for (let read = 0; read < 8; read++) {
-            if ((await channel.receive()) === null) return 'ended'
-          }
-          return 'read'
-        }).then((outcome) => {
-          if (outcome instanceof CyclexError) expect([SyncProtocolError, SyncClosedError].some((errorClass) => outcome instanceof errorClass)).toBe(true)
+        const channel = new SyncChannel(stubStream(chunked(bytes, cuts)), {
+          ioTimeoutMs: 2_000,
+          signal: new AbortController().signal,
         })
+        await tally
+          .runAsync(async () => {
+            // Read until the stream ends or fails; a stub that has ended can only say so.
+            for (let read = 0; read < 8; read++) {
+              if ((await channel.receive()) === null) return 'ended'
+            }
+            return 'read'
+          })
+          .then((outcome) => {
+            if (outcome instanceof CyclexError)
+              expect([SyncProtocolError, SyncClosedError].some((errorClass) => outcome instanceof errorClass)).toBe(
+                true,
+              )
+          })
       }),
       fuzzOptions(),
     )

@@ -12,14 +12,22 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { compileWat } from '../../../scripts/build-samples'
 import { CyclexError } from '../../../src/shared/errors'
-import { flopCounterExport, prepareJobModule, readSections, summarizeModule, WasmModuleError, type PreparedModule } from '../../../src/shared/delivery/wasm-module'
+import {
+  flopCounterExport,
+  prepareJobModule,
+  readSections,
+  summarizeModule,
+  WasmModuleError,
+  type PreparedModule,
+} from '../../../src/shared/delivery/wasm-module'
 import { hostileModule } from '../delivery/fixtures/hostile'
 import { fuzzOptions, mutatedBytes, Tally } from './fuzz-kit'
 
 const caps = { maxMemoryPages: 16, maxTableEntries: 1_000 }
 const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
 
-const wasi = (name: string, params: string): string => `(import "wasi_snapshot_preview1" "${name}" (func $${name} (param ${params}) (result i32)))`
+const wasi = (name: string, params: string): string =>
+  `(import "wasi_snapshot_preview1" "${name}" (func $${name} (param ${params}) (result i32)))`
 /** Modules that use what a buyer's compiler may emit, each valid. */
 const featureSources: Record<string, string> = {
   tablesAndGlobals: `(module ${wasi('fd_write', 'i32 i32 i32 i32')}
@@ -68,9 +76,15 @@ let seeds: Uint8Array[] = []
 
 beforeAll(async () => {
   const samples = join(import.meta.dirname, '../../../resources/samples')
-  const sampleModules = await Promise.all(['pi', 'matmul', 'mandelbrot'].map(async (name) => new Uint8Array(await readFile(join(samples, `${name}.wasm`)))))
-  const hostile = await Promise.all((['endlessLoop', 'memoryBomb', 'trap', 'reachesOut', 'foreignImport'] as const).map((name) => hostileModule(name)))
-  const features = await Promise.all(Object.entries(featureSources).map(([name, source]) => compileWat(name, source, '.')))
+  const sampleModules = await Promise.all(
+    ['pi', 'matmul', 'mandelbrot'].map(async (name) => new Uint8Array(await readFile(join(samples, `${name}.wasm`)))),
+  )
+  const hostile = await Promise.all(
+    (['endlessLoop', 'memoryBomb', 'trap', 'reachesOut', 'foreignImport'] as const).map((name) => hostileModule(name)),
+  )
+  const features = await Promise.all(
+    Object.entries(featureSources).map(([name, source]) => compileWat(name, source, '.')),
+  )
   seeds = [...sampleModules, ...hostile, ...features]
   for (const seed of seeds) expect(WebAssembly.validate(seed as Uint8Array<ArrayBuffer>)).toBe(true)
 })
@@ -78,7 +92,13 @@ beforeAll(async () => {
 /** A seed with one to eight bytes of its code section overwritten: most still parse, many still validate. */
 function codeMutants(): fc.Arbitrary<Uint8Array> {
   return fc
-    .record({ seed: fc.nat(), edits: fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 }) })
+    .record({
+      seed: fc.nat(),
+      edits: fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+    })
     .map(({ seed, edits }) => {
       const bytes = seeds[seed % seeds.length]!.slice()
       let codeStart = 8
@@ -109,7 +129,8 @@ function check(bytes: Uint8Array, outcome: PreparedModule | CyclexError, validIn
     expect(outcome).toBeInstanceOf(WasmModuleError)
     expect(outcome.code).toBe('ERR_WASM_MODULE')
     // A valid module is refused only for what a job may not have, never because the rewriter failed on it.
-    if (inputValid) expect(outcome.message).toMatch(/imports|more than one memory|starts at \d+|already exports|shared|64-bit/)
+    if (inputValid)
+      expect(outcome.message).toMatch(/imports|more than one memory|starts at \d+|already exports|shared|64-bit/)
     return
   }
   expect(inputValid).toBe(true)
@@ -118,7 +139,8 @@ function check(bytes: Uint8Array, outcome: PreparedModule | CyclexError, validIn
   expect(after.filter((entry) => entry.name !== flopCounterExport)).toEqual(exportsOf(bytes))
   expect(after.some((entry) => entry.name === flopCounterExport && entry.kind === 'global')).toBe(outcome.instrumented)
   expect(outcome.notInstrumentedReason ?? '').not.toMatch(/fault of the seller/)
-  for (const memory of summarizeModule(outcome.bytes).memories) expect(memory.max).toBeLessThanOrEqual(caps.maxMemoryPages)
+  for (const memory of summarizeModule(outcome.bytes).memories)
+    expect(memory.max).toBeLessThanOrEqual(caps.maxMemoryPages)
 }
 
 describe('fuzzing the module rewriter (prepareJobModule)', () => {
@@ -135,15 +157,25 @@ describe('fuzzing the module rewriter (prepareJobModule)', () => {
         check(seed, outcome, validInputs)
       }
     }
-    for (const sample of seeds.slice(0, 3)) expect(prepareJobModule(sample, { instrument: true, ...caps }).instrumented).toBe(true)
+    for (const sample of seeds.slice(0, 3))
+      expect(prepareJobModule(sample, { instrument: true, ...caps }).instrumented).toBe(true)
   })
 
   for (const [name, inputs] of [
     ['seeds mutated anywhere', () => mutatedBytes(seeds)],
     ['seeds mutated in their code', codeMutants],
     // The mutants the engine accepts: what reaches the rewriter itself.
-    ['valid mutants of the seeds', () => fc.oneof(codeMutants(), mutatedBytes(seeds)).filter((bytes) => WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>))],
-    ['random bytes after the header', () => fc.uint8Array({ maxLength: 512 }).map((rest) => Uint8Array.from([...header, ...rest]))],
+    [
+      'valid mutants of the seeds',
+      () =>
+        fc
+          .oneof(codeMutants(), mutatedBytes(seeds))
+          .filter((bytes) => WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)),
+    ],
+    [
+      'random bytes after the header',
+      () => fc.uint8Array({ maxLength: 512 }).map((rest) => Uint8Array.from([...header, ...rest])),
+    ],
     ['random bytes', () => fc.uint8Array({ maxLength: 256 })],
   ] as const) {
     it(`${name}: a WasmModuleError, or a module that validates, keeps its exports and is capped`, () => {
@@ -151,22 +183,34 @@ describe('fuzzing the module rewriter (prepareJobModule)', () => {
       const validInputs = { count: 0 }
       fc.assert(
         fc.property(inputs(), fc.boolean(), (bytes, instrument) => {
-          check(bytes, tally.run(() => prepareJobModule(bytes, { instrument, ...caps })), validInputs)
+          check(
+            bytes,
+            tally.run(() => prepareJobModule(bytes, { instrument, ...caps })),
+            validInputs,
+          )
         }),
         fuzzOptions(),
       )
       tally.done()
-      if (process.env.CYCLEX_FUZZ_REPORT === '1') console.log(`[fuzz] prepareJobModule, ${name}: ${validInputs.count} inputs were valid WebAssembly`)
+      if (process.env.CYCLEX_FUZZ_REPORT === '1')
+        console.log(`[fuzz] prepareJobModule, ${name}: ${validInputs.count} inputs were valid WebAssembly`)
     })
   }
 
   it('summarizeModule, which reads a module before validation: a WasmModuleError or a summary, for any bytes', () => {
     const tally = new Tally('summarizeModule')
     fc.assert(
-      fc.property(fc.oneof(mutatedBytes(seeds), codeMutants(), fc.uint8Array({ maxLength: 512 }).map((rest) => Uint8Array.from([...header, ...rest]))), (bytes) => {
-        const outcome = tally.run(() => summarizeModule(bytes))
-        if (outcome instanceof CyclexError) expect(outcome).toBeInstanceOf(WasmModuleError)
-      }),
+      fc.property(
+        fc.oneof(
+          mutatedBytes(seeds),
+          codeMutants(),
+          fc.uint8Array({ maxLength: 512 }).map((rest) => Uint8Array.from([...header, ...rest])),
+        ),
+        (bytes) => {
+          const outcome = tally.run(() => summarizeModule(bytes))
+          if (outcome instanceof CyclexError) expect(outcome).toBeInstanceOf(WasmModuleError)
+        },
+      ),
       fuzzOptions(),
     )
     tally.done()

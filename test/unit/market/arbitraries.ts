@@ -50,10 +50,20 @@ const orderArbitrary = fc
     if (o.rangeDelta !== undefined) fact.range = isAsk ? fact.price - o.rangeDelta : fact.price + o.rangeDelta
     // A bid states a requirement three times in eight; an ask states some capability seven times in eight.
     if (!isAsk && o.stated < 3) {
-      fact.requirements = o.stated === 0 ? { storageGb: o.storageGb } : o.stated === 1 ? { os: [{ family: o.os }] } : { storageGb: o.storageGb, os: [{ family: o.os }] }
+      fact.requirements =
+        o.stated === 0
+          ? { storageGb: o.storageGb }
+          : o.stated === 1
+            ? { os: [{ family: o.os }] }
+            : { storageGb: o.storageGb, os: [{ family: o.os }] }
     }
     if (isAsk && o.stated > 0) {
-      fact.capabilities = o.stated < 3 ? { storageGb: o.storageGb } : o.stated < 5 ? { os: { family: o.os } } : { storageGb: o.storageGb, os: { family: o.os } }
+      fact.capabilities =
+        o.stated < 3
+          ? { storageGb: o.storageGb }
+          : o.stated < 5
+            ? { os: { family: o.os } }
+            : { storageGb: o.storageGb, os: { family: o.os } }
     }
     // Reachability (claim 40): one ask in three is reachable; one bid in five requires it.
     if (isAsk && o.quantity % 3 === 0) fact.capabilities = { ...fact.capabilities, reachable: true }
@@ -71,17 +81,32 @@ function factsAbout(orders: IdentifiedFact<OrderFact>[], maxLength = 10) {
   const bids = orders.filter((o) => o.fact.side === 'bid')
   const asks = orders.filter((o) => o.fact.side === 'ask')
   const anyOrder = fc.constantFrom(...orders)
-  const pair = bids.length > 0 && asks.length > 0 ? fc.tuple(fc.constantFrom(...bids), fc.constantFrom(...asks)) : fc.constant(undefined)
+  const pair =
+    bids.length > 0 && asks.length > 0
+      ? fc.tuple(fc.constantFrom(...bids), fc.constantFrom(...asks))
+      : fc.constant(undefined)
   const related = fc.oneof(
-    fc.tuple(anyOrder, fc.integer({ min: 1, max: 3 }), fc.integer({ min: -8, max: 8 }), fc.integer({ min: 1, max: 25 }), fc.integer({ min: 0, max: 5 })).map(
-      ([order, seq, priceDelta, quantity, later]) => [amend(order, { seq, price: order.fact.price + priceDelta, quantity, createdAt: order.fact.createdAt + later })],
-    ),
+    fc
+      .tuple(
+        anyOrder,
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: -8, max: 8 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.integer({ min: 0, max: 5 }),
+      )
+      .map(([order, seq, priceDelta, quantity, later]) => [
+        amend(order, { seq, price: order.fact.price + priceDelta, quantity, createdAt: order.fact.createdAt + later }),
+      ]),
     fc.tuple(anyOrder, fc.boolean()).map(([order, byOwner]) => [cancel(order, byOwner ? order.fact.owner : peer(4))]),
     pair.map((p) => (p === undefined ? [] : [decline(p[0], p[1], p[0].fact.owner)])),
-    fc.tuple(pair, fc.integer({ min: 1, max: 15 })).map(([p, quantity]) => (p === undefined ? [] : agreement(p[0], p[1], quantity))),
+    fc
+      .tuple(pair, fc.integer({ min: 1, max: 15 }))
+      .map(([p, quantity]) => (p === undefined ? [] : agreement(p[0], p[1], quantity))),
     fc.subarray([0, 1, 2, 3, 4]).map((members) => [group(0, 'team', members, members.length)]),
     // An owner's sign of life, sometimes after the orders' TTL would have run out.
-    fc.tuple(peerIndex, fc.integer({ min: 0, max: 5 })).map(([owner, hours]) => [refresh(peer(owner), day0 + hours * hour)]),
+    fc
+      .tuple(peerIndex, fc.integer({ min: 0, max: 5 }))
+      .map(([owner, hours]) => [refresh(peer(owner), day0 + hours * hour)]),
   )
   return fc.array(related, { maxLength, size: 'medium' }).map((lists) => lists.flat())
 }

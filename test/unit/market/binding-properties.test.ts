@@ -5,7 +5,14 @@
 // always names a dishonest party.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { MarketBook, type ConfirmFact, type DeclineFact, type IdentifiedFact, type OrderFact, type TakeFact } from '../../../src/shared/market'
+import {
+  MarketBook,
+  type ConfirmFact,
+  type DeclineFact,
+  type IdentifiedFact,
+  type OrderFact,
+  type TakeFact,
+} from '../../../src/shared/market'
 import { propertyRuns } from './arbitraries'
 import { day0, hour, identify, peer } from './helpers'
 import { referenceBinding } from './reference-binding'
@@ -28,10 +35,45 @@ type Intent =
 
 const second = 1_000
 const intentArbitrary: fc.Arbitrary<Intent> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('take' as const), bid: fc.nat(), ask: fc.nat(), quantity: fc.integer({ min: 1, max: 12 }), at: fc.integer({ min: 0, max: 60 }), lifetime: fc.integer({ min: 0, max: 10 }) }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('confirm' as const), take: fc.nat(), offset: fc.integer({ min: -15, max: 3 }), late: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('decline' as const), bid: fc.nat(), ask: fc.nat(), bySeller: fc.boolean(), at: fc.integer({ min: 0, max: 70 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('stranger' as const), take: fc.nat(), by: fc.integer({ min: 0, max: peers - 1 }), at: fc.integer({ min: 0, max: 70 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('take' as const),
+      bid: fc.nat(),
+      ask: fc.nat(),
+      quantity: fc.integer({ min: 1, max: 12 }),
+      at: fc.integer({ min: 0, max: 60 }),
+      lifetime: fc.integer({ min: 0, max: 10 }),
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('confirm' as const),
+      take: fc.nat(),
+      offset: fc.integer({ min: -15, max: 3 }),
+      late: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('decline' as const),
+      bid: fc.nat(),
+      ask: fc.nat(),
+      bySeller: fc.boolean(),
+      at: fc.integer({ min: 0, max: 70 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('stranger' as const),
+      take: fc.nat(),
+      by: fc.integer({ min: 0, max: peers - 1 }),
+      at: fc.integer({ min: 0, max: 70 }),
+    }),
+  },
 )
 
 const orderArbitrary = fc.record({
@@ -83,7 +125,16 @@ const marketArbitrary: fc.Arbitrary<Market> = fc
         const ask = asks[intent.ask % asks.length]!
         const buyer = bid.fact.owner
         const at = day0 + intent.at * second
-        const take = identify<TakeFact>({ kind: 'take', owner: buyer, bid: bid.id, ask: ask.id, quantity: intent.quantity, price: ask.fact.price, validUntil: at + intent.lifetime * second, createdAt: at })
+        const take = identify<TakeFact>({
+          kind: 'take',
+          owner: buyer,
+          bid: bid.id,
+          ask: ask.id,
+          quantity: intent.quantity,
+          price: ask.fact.price,
+          validUntil: at + intent.lifetime * second,
+          createdAt: at,
+        })
         if (!liar.has(buyer)) {
           if ((taken.get(bid.id) ?? 0) + intent.quantity > bid.fact.quantity) continue
           if (declinedBy.get(pair(bid.id, ask.id))?.has(buyer)) continue
@@ -117,7 +168,12 @@ const marketArbitrary: fc.Arbitrary<Market> = fc
           const mine = takes.filter((t) => t.fact.bid === bid.id && t.fact.ask === ask.id)
           if (intent.bySeller) {
             // After every confirm it made of the pair.
-            const confirms = deals.filter((d): d is IdentifiedFact<ConfirmFact> => d.fact.kind === 'confirm' && d.fact.owner === by && mine.some((t) => t.id === (d.fact as ConfirmFact).take))
+            const confirms = deals.filter(
+              (d): d is IdentifiedFact<ConfirmFact> =>
+                d.fact.kind === 'confirm' &&
+                d.fact.owner === by &&
+                mine.some((t) => t.id === (d.fact as ConfirmFact).take),
+            )
             at = Math.max(at, ...confirms.map((c) => c.fact.createdAt + 1))
           } else {
             // After every take of the pair lapsed.
@@ -134,8 +190,10 @@ const marketArbitrary: fc.Arbitrary<Market> = fc
         const at = day0 + intent.at * second
         const stranger = peer(intent.by)
         const seller = orders.find((o) => o.id === take.fact.ask)!.fact.owner
-        if (stranger !== seller) deals.push(identify<ConfirmFact>({ kind: 'confirm', owner: stranger, take: take.id, createdAt: at }))
-        if (stranger !== take.fact.owner) deals.push(identify<TakeFact>({ ...take.fact, owner: stranger, createdAt: at }))
+        if (stranger !== seller)
+          deals.push(identify<ConfirmFact>({ kind: 'confirm', owner: stranger, take: take.id, createdAt: at }))
+        if (stranger !== take.fact.owner)
+          deals.push(identify<TakeFact>({ ...take.fact, owner: stranger, createdAt: at }))
       }
     }
     return { orders, deals, dishonest: liar }
@@ -143,18 +201,23 @@ const marketArbitrary: fc.Arbitrary<Market> = fc
 
 /** A market and a delivery order of its facts (every fact, shuffled). */
 const deliveredArbitrary = marketArbitrary.chain((market) =>
-  fc.shuffledSubarray([...market.orders, ...market.deals], { minLength: market.orders.length + market.deals.length }).map((facts) => ({ market, facts })),
+  fc
+    .shuffledSubarray([...market.orders, ...market.deals], { minLength: market.orders.length + market.deals.length })
+    .map((facts) => ({ market, facts })),
 )
 
 /** A market and some of its facts, in some order: what one node may hold at one moment. */
-const partialArbitrary = marketArbitrary.chain((market) => fc.shuffledSubarray([...market.orders, ...market.deals]).map((facts) => ({ market, facts })))
+const partialArbitrary = marketArbitrary.chain((market) =>
+  fc.shuffledSubarray([...market.orders, ...market.deals]).map((facts) => ({ market, facts })),
+)
 
 /** Add facts one at a time, asking the book about every order now and then, as a node does between epochs. */
 function deliver(facts: readonly IdentifiedFact[], askEvery = 3): MarketBook {
   const book = new MarketBook()
   facts.forEach((fact, index) => {
     book.add(fact)
-    if (index % askEvery === 0) for (const other of facts.slice(0, index + 1)) if (other.fact.kind === 'order') book.order(other.id)
+    if (index % askEvery === 0)
+      for (const other of facts.slice(0, index + 1)) if (other.fact.kind === 'order') book.order(other.id)
   })
   return book
 }
@@ -169,7 +232,9 @@ function expectSameAsReference(book: MarketBook, facts: readonly IdentifiedFact[
     if (fact.kind === 'take') {
       const expected = reference.agreements.get(id)
       const status = book.agreementStatus(id)
-      expect(status && { binds: status.binds, voidReason: status.voidReason }, `status of take ${id}`).toEqual(expected && { binds: expected.binds, voidReason: expected.voidReason })
+      expect(status && { binds: status.binds, voidReason: status.voidReason }, `status of take ${id}`).toEqual(
+        expected && { binds: expected.binds, voidReason: expected.voidReason },
+      )
     }
   }
 }
@@ -186,11 +251,17 @@ function boundQuantities(book: MarketBook, facts: readonly IdentifiedFact[]): Ma
 
 describe('binding against dishonest parties', () => {
   it('gives every node the statuses of the reference, whatever order the facts arrive in', () => {
-    fc.assert(fc.property(deliveredArbitrary, ({ facts }) => expectSameAsReference(deliver(facts), facts)), options)
+    fc.assert(
+      fc.property(deliveredArbitrary, ({ facts }) => expectSameAsReference(deliver(facts), facts)),
+      options,
+    )
   })
 
   it('gives the same statuses for any part of the facts, as a node that has not heard of everything yet', () => {
-    fc.assert(fc.property(partialArbitrary, ({ facts }) => expectSameAsReference(deliver(facts, 2), facts)), options)
+    fc.assert(
+      fc.property(partialArbitrary, ({ facts }) => expectSameAsReference(deliver(facts, 2), facts)),
+      options,
+    )
   })
 
   it('never binds more of an order than its quantity, on any node at any moment', () => {
@@ -217,11 +288,15 @@ describe('binding against dishonest parties', () => {
             if (status === undefined || status.binds) continue
             const buyer = market.orders.find((o) => o.id === fact.bid)!.fact.owner
             const seller = market.orders.find((o) => o.id === fact.ask)!.fact.owner
-            expect(market.dishonest.has(buyer) || market.dishonest.has(seller), `void (${status.voidReason}) between two honest parties`).toBe(true)
+            expect(
+              market.dishonest.has(buyer) || market.dishonest.has(seller),
+              `void (${status.voidReason}) between two honest parties`,
+            ).toBe(true)
           }
           if (fact.kind === 'order') {
             const proof = book.overCommitment(id)
-            if (proof !== undefined) expect(market.dishonest.has(proof.party), `proof against an honest ${fact.side}`).toBe(true)
+            if (proof !== undefined)
+              expect(market.dishonest.has(proof.party), `proof against an honest ${fact.side}`).toBe(true)
           }
         }
       }),
@@ -236,7 +311,8 @@ describe('binding against dishonest parties', () => {
         const before = deliver(early)
         const after = deliver(facts)
         for (const { id, fact } of early) {
-          if (fact.kind === 'take' && before.agreementStatus(id)?.voidReason === 'bid-overfilled') expect(after.agreementStatus(id)?.voidReason).toBe('bid-overfilled')
+          if (fact.kind === 'take' && before.agreementStatus(id)?.voidReason === 'bid-overfilled')
+            expect(after.agreementStatus(id)?.voidReason).toBe('bid-overfilled')
         }
       }),
       options,
@@ -248,22 +324,72 @@ describe('binding against dishonest parties', () => {
     const wild = marketArbitrary.chain((market) => {
       const ids = [...market.orders, ...market.deals].map((f) => f.id)
       const fact = fc.oneof(
-        fc.record({ owner: fc.integer({ min: 0, max: peers - 1 }), bid: anyId(ids), ask: anyId(ids), quantity: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), validUntil: fc.integer({ min: 0, max: 100 }), createdAt: fc.integer({ min: 0, max: 100 }) }).map((t) =>
-          identify<TakeFact>({ kind: 'take', owner: peer(t.owner), bid: t.bid, ask: t.ask, quantity: t.quantity, price: 1, validUntil: day0 + t.validUntil * second, createdAt: day0 + t.createdAt * second }),
-        ),
-        fc.record({ owner: fc.integer({ min: 0, max: peers - 1 }), take: anyId(ids), createdAt: fc.integer({ min: 0, max: 100 }) }).map((c) => identify<ConfirmFact>({ kind: 'confirm', owner: peer(c.owner), take: c.take, createdAt: day0 + c.createdAt * second })),
-        fc.record({ owner: fc.integer({ min: 0, max: peers - 1 }), bid: anyId(ids), ask: anyId(ids), createdAt: fc.integer({ min: 0, max: 100 }) }).map((d) => identify<DeclineFact>({ kind: 'decline', owner: peer(d.owner), bid: d.bid, ask: d.ask, createdAt: day0 + d.createdAt * second })),
+        fc
+          .record({
+            owner: fc.integer({ min: 0, max: peers - 1 }),
+            bid: anyId(ids),
+            ask: anyId(ids),
+            quantity: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+            validUntil: fc.integer({ min: 0, max: 100 }),
+            createdAt: fc.integer({ min: 0, max: 100 }),
+          })
+          .map((t) =>
+            identify<TakeFact>({
+              kind: 'take',
+              owner: peer(t.owner),
+              bid: t.bid,
+              ask: t.ask,
+              quantity: t.quantity,
+              price: 1,
+              validUntil: day0 + t.validUntil * second,
+              createdAt: day0 + t.createdAt * second,
+            }),
+          ),
+        fc
+          .record({
+            owner: fc.integer({ min: 0, max: peers - 1 }),
+            take: anyId(ids),
+            createdAt: fc.integer({ min: 0, max: 100 }),
+          })
+          .map((c) =>
+            identify<ConfirmFact>({
+              kind: 'confirm',
+              owner: peer(c.owner),
+              take: c.take,
+              createdAt: day0 + c.createdAt * second,
+            }),
+          ),
+        fc
+          .record({
+            owner: fc.integer({ min: 0, max: peers - 1 }),
+            bid: anyId(ids),
+            ask: anyId(ids),
+            createdAt: fc.integer({ min: 0, max: 100 }),
+          })
+          .map((d) =>
+            identify<DeclineFact>({
+              kind: 'decline',
+              owner: peer(d.owner),
+              bid: d.bid,
+              ask: d.ask,
+              createdAt: day0 + d.createdAt * second,
+            }),
+          ),
       )
-      return fc.array(fact, { maxLength: 30 }).chain((extra) => fc.shuffledSubarray([...market.orders, ...market.deals, ...extra], { minLength: market.orders.length + market.deals.length + extra.length }))
+      return fc.array(fact, { maxLength: 30 }).chain((extra) =>
+        fc.shuffledSubarray([...market.orders, ...market.deals, ...extra], {
+          minLength: market.orders.length + market.deals.length + extra.length,
+        }),
+      )
     })
     fc.assert(
       fc.property(wild, (facts) => {
         const book = deliver(facts)
         expectSameAsReference(book, facts)
-        for (const { id, fact } of facts) if (fact.kind === 'order') expect(book.order(id)!.agreedQuantity).toBeLessThanOrEqual(fact.quantity)
+        for (const { id, fact } of facts)
+          if (fact.kind === 'order') expect(book.order(id)!.agreedQuantity).toBeLessThanOrEqual(fact.quantity)
       }),
       options,
     )
   })
 })
-

@@ -23,7 +23,10 @@ describe('matching a bid with an ask (claims 1, 13, 43)', () => {
   it('claim 1: a bid at or above an ask is matched with it, for the capacity the seller has', () => {
     const buyer = bid({ price: 1200, quantity: 50 })
     const seller = ask({ price: 1000, quantity: 80, createdAt: day0 - 1000 })
-    expect(match(buyer, seller)).toEqual({ proposals: [{ bid: buyer.id, ask: seller.id, quantity: 50, price: 1000 }], negotiations: [] })
+    expect(match(buyer, seller)).toEqual({
+      proposals: [{ bid: buyer.id, ask: seller.id, quantity: 50, price: 1000 }],
+      negotiations: [],
+    })
   })
 
   it('claim 13: the selling computer provides a portion of its available capacity', () => {
@@ -102,7 +105,9 @@ describe('the walk of the matcher (claims 14-16, 44, 45)', () => {
     const seller = ask({ quantity: 100 })
     expect(match(first, second, seller).proposals.map((p) => p.quantity)).toEqual([60, 40])
     const [take, confirm] = agreement(first, seller, 60)
-    expect(match(first, second, seller, take, confirm).proposals).toEqual([{ bid: second.id, ask: seller.id, quantity: 40, price: 1000 }])
+    expect(match(first, second, seller, take, confirm).proposals).toEqual([
+      { bid: second.id, ask: seller.id, quantity: 40, price: 1000 },
+    ])
   })
 
   it('claim 16: a buyer not filled by one seller goes on to the next seller in the same window', () => {
@@ -134,7 +139,10 @@ describe('the indication of capacity (claims 23-31)', () => {
   const valid = bid().fact
 
   it('claim 25: a bid carries a bid amount and an ask an ask amount, in whole micro-credits', () => {
-    expect(refusal({ ...valid, price: 10.5 })).toEqual({ path: 'price', message: 'price must be a whole number of micro-credits' })
+    expect(refusal({ ...valid, price: 10.5 })).toEqual({
+      path: 'price',
+      message: 'price must be a whole number of micro-credits',
+    })
     expect(refusal({ ...valid, price: undefined }).message).toBe('price is required')
   })
 
@@ -151,7 +159,10 @@ describe('the indication of capacity (claims 23-31)', () => {
   })
 
   it('claim 28: a bid’s quantity is in GFLOP or page views', () => {
-    expect(refusal({ ...valid, unit: 'tflop' })).toEqual({ path: 'unit', message: "unit must be one of flop, pageview, not 'tflop'" })
+    expect(refusal({ ...valid, unit: 'tflop' })).toEqual({
+      path: 'unit',
+      message: "unit must be one of flop, pageview, not 'tflop'",
+    })
     expect(canonicalize({ ...valid, unit: 'pageview' }).fact).toMatchObject({ unit: 'pageview' })
   })
 

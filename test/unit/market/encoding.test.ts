@@ -39,7 +39,10 @@ describe('canonical signed facts', () => {
     fc.assert(
       fc.property(bookArbitrary, (facts) => {
         for (const { id, fact } of facts) {
-          const signed = signFact(fact, signerOf(Number([0, 1, 2, 3, 4, 9].find((index) => peer(index) === fact.owner))))
+          const signed = signFact(
+            fact,
+            signerOf(Number([0, 1, 2, 3, 4, 9].find((index) => peer(index) === fact.owner))),
+          )
           expect(signed.id).toBe(id)
           const decoded = decodeSignedFact(encodeSignedFact(signed), verifier, { sha256: nodeSha256 })
           expect(decoded.fact).toEqual(fact)
@@ -61,7 +64,12 @@ describe('canonical signed facts', () => {
 
   it('refuses a signature by anyone but the owner', () => {
     const signed = signFact(bid().fact, signerOf(1))
-    const forged = { ...signed, signature: signFact({ ...bid().fact }, signerOf(1)).signature.map((byte, index) => (index === 0 ? byte ^ 1 : byte)) }
+    const forged = {
+      ...signed,
+      signature: signFact({ ...bid().fact }, signerOf(1)).signature.map((byte, index) =>
+        index === 0 ? byte ^ 1 : byte,
+      ),
+    }
     const error = errorOf(() => decodeSignedFact(encodeSignedFact(forged), verifier))
     expect(error).toBeInstanceOf(SignatureMismatchError)
     expect(error.message).toBe(`signature does not match owner ${peer(1)}`)
@@ -73,30 +81,49 @@ describe('canonical signed facts', () => {
     // The quantity as a non-minimal integer (0x19 0x00 0x05 instead of 0x05): same value, other bytes.
     const quantityAt = body.indexOf(Buffer.from('quantity')) + 'quantity'.length
     expect(body[quantityAt]).toBe(0x05)
-    const widened = Buffer.concat([body.subarray(0, quantityAt), Buffer.of(0x19, 0x00, 0x05), body.subarray(quantityAt + 1)])
-    const error = errorOf(() => decodeSignedFact(encodeSignedFact({ body: widened, signature: signed.signature }), verifier))
+    const widened = Buffer.concat([
+      body.subarray(0, quantityAt),
+      Buffer.of(0x19, 0x00, 0x05),
+      body.subarray(quantityAt + 1),
+    ])
+    const error = errorOf(() =>
+      decodeSignedFact(encodeSignedFact({ body: widened, signature: signed.signature }), verifier),
+    )
     expect(error).toBeInstanceOf(MalformedEncodingError)
     expect(error.message).toMatch(/integer encoded in more bytes than necessary/)
     // A map with its keys out of canonical order: the strict decoder reads it, re-encoding sorts it.
     const { fact: cancelFact } = cancel(ask())
     const text = (value: string) => Buffer.concat([Buffer.of(0x60 + value.length), Buffer.from(value)])
     const longText = (value: string) => Buffer.concat([Buffer.of(0x78, value.length), Buffer.from(value)])
-    const uint64 = (value: number) => { const bytes = Buffer.alloc(9); bytes[0] = 0x1b; bytes.writeBigUInt64BE(BigInt(value), 1); return bytes }
+    const uint64 = (value: number) => {
+      const bytes = Buffer.alloc(9)
+      bytes[0] = 0x1b
+      bytes.writeBigUInt64BE(BigInt(value), 1)
+      return bytes
+    }
     const unsortedBody = Buffer.concat([
       Buffer.of(0xa4),
-      text('owner'), longText(cancelFact.owner),
-      text('kind'), text('cancel'),
-      text('order'), longText(cancelFact.order),
-      text('createdAt'), uint64(cancelFact.createdAt),
+      text('owner'),
+      longText(cancelFact.owner),
+      text('kind'),
+      text('cancel'),
+      text('order'),
+      longText(cancelFact.order),
+      text('createdAt'),
+      uint64(cancelFact.createdAt),
     ])
     const cancelSigned = signFact(cancelFact, signerOf(2))
     expect(Buffer.from(cancelSigned.body).equals(unsortedBody)).toBe(false)
     expect(dagCbor.decode(unsortedBody)).toEqual(cancelFact)
-    const unsortedError = errorOf(() => decodeSignedFact(encodeSignedFact({ body: unsortedBody, signature: cancelSigned.signature }), verifier))
+    const unsortedError = errorOf(() =>
+      decodeSignedFact(encodeSignedFact({ body: unsortedBody, signature: cancelSigned.signature }), verifier),
+    )
     expect(unsortedError).toBeInstanceOf(NonCanonicalEncodingError)
     // A float where a whole number belongs is a field error, not an encoding one.
     const floatBody = dagCbor.encode({ ...dagCbor.decode<object>(body), price: 1.5 })
-    const floatError = errorOf(() => decodeSignedFact(encodeSignedFact({ body: floatBody, signature: signed.signature }), verifier))
+    const floatError = errorOf(() =>
+      decodeSignedFact(encodeSignedFact({ body: floatBody, signature: signed.signature }), verifier),
+    )
     expect(floatError.message).toBe('price must be a whole number of micro-credits')
   })
 
@@ -114,7 +141,9 @@ describe('canonical signed facts', () => {
     expect(error.message).toBe('facts[2].window.end must be after facts[2].window.start')
     expect((error as unknown as { path: string }).path).toBe('facts[2].window.end')
     expect(errorOf(() => factFromJson({ ...bid().fact, colour: 'red' })).message).toBe('colour is not a known field')
-    expect(errorOf(() => factFromJson({ ...bid().fact, owner: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N' }))).toBeInstanceOf(InvalidPeerIdError)
+    expect(
+      errorOf(() => factFromJson({ ...bid().fact, owner: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N' })),
+    ).toBeInstanceOf(InvalidPeerIdError)
   })
 
   it('keeps the error class and fields through the API’s JSON', () => {
@@ -122,7 +151,12 @@ describe('canonical signed facts', () => {
     const rebuilt = errorFromJSON(JSON.parse(JSON.stringify(error)))
     expect(rebuilt.name).toBe('InvalidFactError')
     expect(rebuilt.constructor.name).toBe('InvalidFactError')
-    expect(rebuilt.toJSON()).toEqual({ name: 'InvalidFactError', code: 'ERR_INVALID_FACT', path: 'price', message: 'price must be a whole number of micro-credits' })
+    expect(rebuilt.toJSON()).toEqual({
+      name: 'InvalidFactError',
+      code: 'ERR_INVALID_FACT',
+      path: 'price',
+      message: 'price must be a whole number of micro-credits',
+    })
   })
 
   it('derives the owner’s public key from its peer ID and back', () => {
@@ -140,27 +174,34 @@ describe('reading the envelope', () => {
       // The rule the fast path must agree with: decode, require { body, signature }, re-encode identically.
       try {
         const decoded = dagCbor.decode<Record<string, unknown>>(bytes)
-        const same = Buffer.from(dagCbor.encode({ body: decoded.body, signature: decoded.signature })).equals(Buffer.from(bytes))
+        const same = Buffer.from(dagCbor.encode({ body: decoded.body, signature: decoded.signature })).equals(
+          Buffer.from(bytes),
+        )
         return same && Object.keys(decoded).length === 2 ? 'canonical' : 'refused'
       } catch {
         return 'refused'
       }
     }
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: envelope.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -3, max: 3 }), (at, byte, lengthChange) => {
-        const changed = new Uint8Array(Math.max(1, envelope.length + lengthChange))
-        changed.set(envelope.subarray(0, changed.length))
-        changed[Math.min(at, changed.length - 1)] = byte
-        let accepted: boolean
-        try {
-          decodeSignedFact(changed, { verify: () => true })
-          accepted = true
-        } catch (error) {
-          accepted = false
-          expect(error).toBeInstanceOf(Error)
-        }
-        if (accepted) expect(slowVerdict(changed)).toBe('canonical')
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: envelope.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: -3, max: 3 }),
+        (at, byte, lengthChange) => {
+          const changed = new Uint8Array(Math.max(1, envelope.length + lengthChange))
+          changed.set(envelope.subarray(0, changed.length))
+          changed[Math.min(at, changed.length - 1)] = byte
+          let accepted: boolean
+          try {
+            decodeSignedFact(changed, { verify: () => true })
+            accepted = true
+          } catch (error) {
+            accepted = false
+            expect(error).toBeInstanceOf(Error)
+          }
+          if (accepted) expect(slowVerdict(changed)).toBe('canonical')
+        },
+      ),
       { numRuns: propertyRuns * 20 },
     )
     expect(decodeSignedFact(envelope, verifier).id).toBe(signed.id)

@@ -9,7 +9,12 @@ let counter = 0
 function orders(count: number): IdentifiedFact[] {
   return Array.from({ length: count }, () => {
     const index = counter++
-    const options = { owner: peer(index % 40), quantity: 10 + (index % 37), price: 900 + ((index * 7919) % 200), createdAt: day0 + index }
+    const options = {
+      owner: peer(index % 40),
+      quantity: 10 + (index % 37),
+      price: 900 + ((index * 7919) % 200),
+      createdAt: day0 + index,
+    }
     return index % 2 === 0 ? bid(options) : ask(options)
   })
 }

@@ -50,7 +50,9 @@ function order(side: 'bid' | 'ask', options: OrderOptions): IdentifiedFact<Order
     unit: options.unit ?? 'flop',
     quantity: options.quantity ?? 100,
     price: options.price ?? 1000,
-    window: options.window ?? (side === 'bid' ? { start: day0 + 2 * hour, end: day0 + 3 * hour } : { start: day0, end: day0 + 24 * hour }),
+    window:
+      options.window ??
+      (side === 'bid' ? { start: day0 + 2 * hour, end: day0 + 3 * hour } : { start: day0, end: day0 + 24 * hour }),
     createdAt: options.createdAt ?? day0,
     expiresAt: options.expiresAt ?? day0 + 24 * hour,
   }
@@ -64,7 +66,10 @@ function order(side: 'bid' | 'ask', options: OrderOptions): IdentifiedFact<Order
 export const bid = (options: OrderOptions = {}): IdentifiedFact<OrderFact> => order('bid', options)
 export const ask = (options: OrderOptions = {}): IdentifiedFact<OrderFact> => order('ask', options)
 
-export function amend(target: IdentifiedFact<OrderFact>, terms: Partial<Omit<AmendFact, 'kind' | 'order' | 'owner'>>): IdentifiedFact<AmendFact> {
+export function amend(
+  target: IdentifiedFact<OrderFact>,
+  terms: Partial<Omit<AmendFact, 'kind' | 'order' | 'owner'>>,
+): IdentifiedFact<AmendFact> {
   const fact: AmendFact = {
     kind: 'amend',
     owner: target.fact.owner,
@@ -86,7 +91,11 @@ export function refresh(owner: string, createdAt: number): IdentifiedFact<Refres
   return identify({ kind: 'refresh', owner, createdAt })
 }
 
-export function decline(bidOrder: IdentifiedFact<OrderFact>, askOrder: IdentifiedFact<OrderFact>, owner = bidOrder.fact.owner): IdentifiedFact<DeclineFact> {
+export function decline(
+  bidOrder: IdentifiedFact<OrderFact>,
+  askOrder: IdentifiedFact<OrderFact>,
+  owner = bidOrder.fact.owner,
+): IdentifiedFact<DeclineFact> {
   return identify({ kind: 'decline', owner, bid: bidOrder.id, ask: askOrder.id, createdAt: day0 + 1000 })
 }
 
@@ -107,7 +116,12 @@ export function agreement(
     validUntil: day0 + 10_000,
     createdAt: day0 + 1000,
   })
-  const confirm = identify<ConfirmFact>({ kind: 'confirm', owner: askOrder.fact.owner, take: take.id, createdAt: day0 + 2000 })
+  const confirm = identify<ConfirmFact>({
+    kind: 'confirm',
+    owner: askOrder.fact.owner,
+    take: take.id,
+    createdAt: day0 + 2000,
+  })
   return [take, confirm]
 }
 

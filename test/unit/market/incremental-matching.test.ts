@@ -32,7 +32,9 @@ describe('incremental matching', () => {
   it('re-walks a later bid that finds an ask no longer used up (a bid before it took less)', () => {
     // The second bid agrees 2 elsewhere, so takes 3 from the cheap ask: 2 are left for the third bid.
     const { result } = twoEpochs(book, agreement(second, elsewhere, 2))
-    expect(result.proposals.filter((proposal) => proposal.bid === third.id)).toEqual([{ bid: third.id, ask: cheap.id, quantity: 2, price: 90 }])
+    expect(result.proposals.filter((proposal) => proposal.bid === third.id)).toEqual([
+      { bid: third.id, ask: cheap.id, quantity: 2, price: 90 },
+    ])
   })
 
   it('re-walks the later takers of an ask when one before them takes a different amount', () => {
@@ -62,12 +64,19 @@ describe('incremental matching', () => {
 
   it('gives a bid naming a group the asks its members place later, and follows the member list when it changes', () => {
     // The bid walks one list of the group's members' asks, kept from epoch to epoch and brought up to date.
-    const teamBid = bid({ owner: peer(12), quantity: 5, price: 130, createdAt: day0 + 20, counterparties: { groups: [`${peer(10)}/team`] } })
+    const teamBid = bid({
+      owner: peer(12),
+      quantity: 5,
+      price: 130,
+      createdAt: day0 + 20,
+      counterparties: { groups: [`${peer(10)}/team`] },
+    })
     const outsider = ask({ owner: peer(13), quantity: 1, price: 80, createdAt: day0 + 40 })
     const first = [...book, group(10, 'team', [2, 11]), teamBid, outsider]
     const second = [ask({ owner: peer(11), quantity: 3, price: 85, createdAt: day0 + 30 })]
     const { result, book: booked } = twoEpochs(first, second)
-    const teamFills = (matched: typeof result) => matched.proposals.filter((proposal) => proposal.bid === teamBid.id).map((proposal) => proposal.quantity)
+    const teamFills = (matched: typeof result) =>
+      matched.proposals.filter((proposal) => proposal.bid === teamBid.id).map((proposal) => proposal.quantity)
     expect(teamFills(result)).toEqual([3, 2])
     // Peer 2 leaves the group and peer 13 joins it.
     const changed = group(10, 'team', [11, 13], 1)
@@ -94,7 +103,12 @@ describe('a quiet epoch', () => {
 
   it('gives the last result without a run while no fact arrives and no order ends, and runs again once one ends', () => {
     const seller = ask({ owner: peer(2), price: 900, quantity: 10, expiresAt: day0 + 90 * minute })
-    const buyer = bid({ owner: peer(1), price: 1000, quantity: 5, window: { start: day0 + 2 * hour, end: day0 + 4 * hour } })
+    const buyer = bid({
+      owner: peer(1),
+      price: 1000,
+      quantity: 5,
+      window: { start: day0 + 2 * hour, end: day0 + 4 * hour },
+    })
     const book = MarketBook.from([seller, buyer])
     const first = book.match(day0 + 30 * minute)
     expect(first.proposals).toHaveLength(1)

@@ -7,7 +7,11 @@ function budgetWith(addresses: Record<string, string>, init: ConstructorParamete
   const penalized: string[] = []
   const disconnected: string[] = []
   const budget = new IngestBudget(
-    { addressOf: (peer) => addresses[peer], penalize: (peer) => penalized.push(peer), disconnect: (peer) => disconnected.push(peer) },
+    {
+      addressOf: (peer) => addresses[peer],
+      penalize: (peer) => penalized.push(peer),
+      disconnect: (peer) => disconnected.push(peer),
+    },
     init,
   )
   return { budget, penalized, disconnected }
@@ -47,7 +51,10 @@ describe('IngestBudget', () => {
   })
 
   it('scores a peer down for every refusalsPerPenalty refusals, and disconnects it after penaltiesBeforeDisconnect', () => {
-    const { budget, penalized, disconnected } = budgetWith({}, { refusalsPerPenalty: 10, penaltiesBeforeDisconnect: 3, penaltyWindowMs: 60_000 })
+    const { budget, penalized, disconnected } = budgetWith(
+      {},
+      { refusalsPerPenalty: 10, penaltiesBeforeDisconnect: 3, penaltyWindowMs: 60_000 },
+    )
     for (let index = 0; index < 25; index++) budget.refused('m', 1_000)
     expect(penalized).toEqual(['m', 'm'])
     expect(disconnected).toEqual([])
@@ -58,7 +65,10 @@ describe('IngestBudget', () => {
   })
 
   it('forgets penalties older than the window', () => {
-    const { budget, disconnected } = budgetWith({}, { refusalsPerPenalty: 1, penaltiesBeforeDisconnect: 2, penaltyWindowMs: 1_000 })
+    const { budget, disconnected } = budgetWith(
+      {},
+      { refusalsPerPenalty: 1, penaltiesBeforeDisconnect: 2, penaltyWindowMs: 1_000 },
+    )
     budget.refused('m', 0)
     budget.refused('m', 5_000)
     expect(disconnected).toEqual([])

@@ -40,7 +40,10 @@ describe('the cap on each owner live orders', () => {
   it('counts only orders live by every other rule: a cancelled, filled or expired one frees its place', () => {
     expect(askedOf([first, second, third, buyer, cancel(first)], now)).toEqual([third.id, second.id])
     const other = bid({ owner: peer(3), quantity: 10, price: 100, createdAt: day0 })
-    expect(askedOf([first, second, third, buyer, other, ...agreement(other, first, 10)], now)).toEqual([third.id, second.id])
+    expect(askedOf([first, second, third, buyer, other, ...agreement(other, first, 10)], now)).toEqual([
+      third.id,
+      second.id,
+    ])
     const shortLived = ask({ owner: peer(2), quantity: 10, price: 90, createdAt: day0, expiresAt: now + halfHour })
     expect(askedOf([shortLived, second, third, buyer], now)).toEqual([shortLived.id, second.id])
     expect(askedOf([shortLived, second, third, buyer], now + halfHour)).toEqual([third.id, second.id])
@@ -79,20 +82,35 @@ describe('the cap on each owner live orders', () => {
     book.match(now)
     expect(book.order(first.id)).toMatchObject({ priorityTime: day0 + 10, beyondCap: false })
     expect(book.order(second.id)).toMatchObject({ priorityTime: day0 + 1, beyondCap: true })
-    expect(ordersBeyondCap([first, second, third].map((fact) => book.order(fact.id) ?? MarketBook.from([fact]).order(fact.id)!), now, 1)).toEqual([second.id, third.id])
+    expect(
+      ordersBeyondCap(
+        [first, second, third].map((fact) => book.order(fact.id) ?? MarketBook.from([fact]).order(fact.id)!),
+        now,
+        1,
+      ),
+    ).toEqual([second.id, third.id])
   })
 
   it('gives exactly what the reference matcher gives with the same cap', () => {
-    fc.assert(fc.property(bookArbitrary, nowArbitrary, capArbitrary, (facts, at, cap) => {
-      expect(matchFacts(facts, at, { maxLiveOrders: cap })).toEqual(referenceMatch(facts, at, cap))
-    }), options)
+    fc.assert(
+      fc.property(bookArbitrary, nowArbitrary, capArbitrary, (facts, at, cap) => {
+        expect(matchFacts(facts, at, { maxLiveOrders: cap })).toEqual(referenceMatch(facts, at, cap))
+      }),
+      options,
+    )
   })
 
   it('gives an identical output under any permutation of the facts', () => {
     fc.assert(
       fc.property(bookArbitrary, nowArbitrary, capArbitrary, fc.func(fc.integer()), (facts, at, cap, key) => {
         const shuffled = facts.map((fact, index) => ({ fact, rank: key(index) })).sort((a, b) => a.rank - b.rank)
-        expect(matchFacts(shuffled.map((entry) => entry.fact), at, { maxLiveOrders: cap })).toEqual(matchFacts(facts, at, { maxLiveOrders: cap }))
+        expect(
+          matchFacts(
+            shuffled.map((entry) => entry.fact),
+            at,
+            { maxLiveOrders: cap },
+          ),
+        ).toEqual(matchFacts(facts, at, { maxLiveOrders: cap }))
       }),
       options,
     )
@@ -107,7 +125,10 @@ describe('the cap on each owner live orders', () => {
         fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 30 }),
         fc.array(fc.integer({ min: 0, max: 40 * 60 }), { minLength: 1, maxLength: 30 }),
         ({ orders, others }, cap, rank, chunkSizes, minutesForward) => {
-          const arriving = [...orders, ...others].map((fact, index) => ({ fact, rank: rank(index) })).sort((a, b) => a.rank - b.rank).map((entry) => entry.fact)
+          const arriving = [...orders, ...others]
+            .map((fact, index) => ({ fact, rank: rank(index) }))
+            .sort((a, b) => a.rank - b.rank)
+            .map((entry) => entry.fact)
           const book = new MarketBook({ maxLiveOrders: cap })
           const seen: IdentifiedFact[] = []
           let at = day0
@@ -119,7 +140,8 @@ describe('the cap on each owner live orders', () => {
             seen.push(...batch)
             at += minutesForward[epoch % minutesForward.length]! * 60_000
             const result = book.match(at)
-            if (epoch > 0 && !batch.some(({ fact }) => fact.kind === 'group')) expect(book.lastRunStatistics.full).toBe(false)
+            if (epoch > 0 && !batch.some(({ fact }) => fact.kind === 'group'))
+              expect(book.lastRunStatistics.full).toBe(false)
             expect(result).toEqual(referenceMatch(seen, at, cap))
             // No owner has more than the cap of its orders in the output.
             const matched = new Map<string, Set<string>>()
@@ -142,6 +164,9 @@ describe('cyclex serve --max-live-orders', () => {
   it('takes a whole number of at least 1, and names the flag otherwise', () => {
     expect(parseServeArgs([])).toMatchObject({ maxLiveOrders: undefined })
     expect(parseServeArgs(['--max-live-orders', '50'])).toMatchObject({ maxLiveOrders: 50 })
-    for (const bad of ['0', '-1', '1.5', 'many']) expect(() => parseServeArgs([`--max-live-orders=${bad}`])).toThrow(/--max-live-orders must be a whole number, at least 1/)
+    for (const bad of ['0', '-1', '1.5', 'many'])
+      expect(() => parseServeArgs([`--max-live-orders=${bad}`])).toThrow(
+        /--max-live-orders must be a whole number, at least 1/,
+      )
   })
 })

@@ -21,13 +21,18 @@ function countedBook() {
     const rejudged = book.add({ id, fact })
     facts.set(id, fact)
     if (fact.kind === 'order') orderIds.add(id)
-    for (const order of ordersTouchedBy(fact, id, { ordersOf: (owner) => book.ordersOf(owner), take: (take) => facts.get(take) })) counter.touch(order)
+    for (const order of ordersTouchedBy(fact, id, {
+      ordersOf: (owner) => book.ordersOf(owner),
+      take: (take) => facts.get(take),
+    }))
+      counter.touch(order)
     for (const order of rejudged) counter.touch(order)
   }
-  const counted = (now: number): number => [...orderIds].filter((id) => {
-    const order = book.order(id)
-    return order !== undefined && isLive(order, now)
-  }).length
+  const counted = (now: number): number =>
+    [...orderIds].filter((id) => {
+      const order = book.order(id)
+      return order !== undefined && isLive(order, now)
+    }).length
   return { add, counter, counted }
 }
 

@@ -17,7 +17,11 @@ async function runMatch(input: string, args: string[] = []): Promise<{ code: num
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] }
   stdout.on('data', (chunk: Buffer) => chunks.stdout.push(chunk))
   stderr.on('data', (chunk: Buffer) => chunks.stderr.push(chunk))
-  const code = await matchCommand.run(args, { stdin: Readable.from([Buffer.from(input)]), stdout, stderr }, new AbortController().signal)
+  const code = await matchCommand.run(
+    args,
+    { stdin: Readable.from([Buffer.from(input)]), stdout, stderr },
+    new AbortController().signal,
+  )
   return { code, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString() }
 }
 
@@ -42,11 +46,24 @@ function goldenBooks(): Record<string, string> {
   const declined = ask({ owner: peer(5), quantity: 100, price: 600 })
   const buyer = bid({ owner: peer(1), quantity: 150, price: 900 })
   const stranger = bid({ owner: peer(3), quantity: 10, price: 2000 })
-  const facts = [lab, seller, cancelled, cancel(cancelled), declined, decline(buyer, declined), buyer, stranger, ...agreement(buyer, seller, 60), amend(buyer, { quantity: 120, seq: 1 })]
-  const signed = [bid({ owner: peer(1), price: 1000 }), ask({ owner: peer(2), price: 950, createdAt: day0 - 10 })].map((order) => {
-    const fact = signFact(order.fact, signerOf(order.fact.owner === peer(1) ? 1 : 2))
-    return { ...fact }
-  })
+  const facts = [
+    lab,
+    seller,
+    cancelled,
+    cancel(cancelled),
+    declined,
+    decline(buyer, declined),
+    buyer,
+    stranger,
+    ...agreement(buyer, seller, 60),
+    amend(buyer, { quantity: 120, seq: 1 }),
+  ]
+  const signed = [bid({ owner: peer(1), price: 1000 }), ask({ owner: peer(2), price: 950, createdAt: day0 - 10 })].map(
+    (order) => {
+      const fact = signFact(order.fact, signerOf(order.fact.owner === peer(1) ? 1 : 2))
+      return { ...fact }
+    },
+  )
   return {
     'walk-cases': stateJson(now, walk),
     'facts-and-preferences': stateJson(now, facts),
@@ -91,7 +108,12 @@ describe('cyclex match', () => {
     const [line, json] = result.stderr.trimEnd().split('\n')
     expect(line).toBe('cyclex match: facts[1].window.end must be after facts[1].window.start')
     expect(JSON.parse(json!)).toEqual({
-      error: { name: 'InvalidFactError', code: 'ERR_INVALID_FACT', path: 'facts[1].window.end', message: 'facts[1].window.end must be after facts[1].window.start' },
+      error: {
+        name: 'InvalidFactError',
+        code: 'ERR_INVALID_FACT',
+        path: 'facts[1].window.end',
+        message: 'facts[1].window.end must be after facts[1].window.start',
+      },
     })
   })
 
@@ -105,7 +127,9 @@ describe('cyclex match', () => {
     const forged = await runMatch(JSON.stringify(state))
     expect(forged.stderr.split('\n')[0]).toBe(`cyclex match: signature does not match owner ${peer(1)}`)
     expect((await runMatch('{ now: 1')).code).toBe(1)
-    expect((await runMatch(readFileSync(join(goldenDir, 'walk-cases.state.json'), 'utf8'), ['--require-signatures'])).stderr).toMatch(/facts\[0\]\.signature is required/)
+    expect(
+      (await runMatch(readFileSync(join(goldenDir, 'walk-cases.state.json'), 'utf8'), ['--require-signatures'])).stderr,
+    ).toMatch(/facts\[0\]\.signature is required/)
     expect((await runMatch('{}', ['--fast'])).code).toBe(2)
   })
 })

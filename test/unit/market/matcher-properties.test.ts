@@ -37,9 +37,12 @@ function isCandidate(book: MarketBook, bid: BookOrder, ask: BookOrder, now: numb
 
 describe('matcher properties', () => {
   it('gives exactly what the plain transcription of DESIGN section 3 gives', () => {
-    fc.assert(fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
-      expect(matchFacts(facts, now)).toEqual(referenceMatch(facts, now))
-    }), options)
+    fc.assert(
+      fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
+        expect(matchFacts(facts, now)).toEqual(referenceMatch(facts, now))
+      }),
+      options,
+    )
   })
 
   it('gives an identical output under any permutation (and repetition) of the input facts', () => {
@@ -47,61 +50,96 @@ describe('matcher properties', () => {
       fc.property(bookArbitrary, nowArbitrary, fc.func(fc.integer()), (facts, now, key) => {
         const shuffled = [...facts, ...facts.slice(0, 3)].map((fact, index) => ({ fact, rank: key(index) }))
         shuffled.sort((a, b) => a.rank - b.rank)
-        expect(matchFacts(shuffled.map((entry) => entry.fact), now)).toEqual(matchFacts(facts, now))
+        expect(
+          matchFacts(
+            shuffled.map((entry) => entry.fact),
+            now,
+          ),
+        ).toEqual(matchFacts(facts, now))
       }),
       options,
     )
   })
 
   it('never proposes more than an order has left', () => {
-    fc.assert(fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
-      const book = MarketBook.from(facts)
-      const proposed = new Map<string, number>()
-      for (const proposal of book.match(now).proposals) {
-        expect(proposal.quantity).toBeGreaterThan(0)
-        for (const id of [proposal.bid, proposal.ask]) proposed.set(id, (proposed.get(id) ?? 0) + proposal.quantity)
-      }
-      for (const [id, quantity] of proposed) expect(quantity).toBeLessThanOrEqual(remainingQuantity(book.order(id)!))
-    }), options)
+    fc.assert(
+      fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
+        const book = MarketBook.from(facts)
+        const proposed = new Map<string, number>()
+        for (const proposal of book.match(now).proposals) {
+          expect(proposal.quantity).toBeGreaterThan(0)
+          for (const id of [proposal.bid, proposal.ask]) proposed.set(id, (proposed.get(id) ?? 0) + proposal.quantity)
+        }
+        for (const [id, quantity] of proposed) expect(quantity).toBeLessThanOrEqual(remainingQuantity(book.order(id)!))
+      }),
+      options,
+    )
   })
 
   it('prices every proposal where the orders cross, or inside both negotiating ranges', () => {
-    fc.assert(fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
-      const book = MarketBook.from(facts)
-      for (const proposal of book.match(now).proposals) {
-        const bid = book.order(proposal.bid)!
-        const ask = book.order(proposal.ask)!
-        const crosses = ask.price <= bid.price && (proposal.price === bid.price || proposal.price === ask.price)
-        const insideRanges = ask.range <= proposal.price && proposal.price <= bid.range && bid.price < proposal.price + 1 && proposal.price <= ask.price
-        expect(crosses || insideRanges).toBe(true)
-      }
-    }), options)
+    fc.assert(
+      fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
+        const book = MarketBook.from(facts)
+        for (const proposal of book.match(now).proposals) {
+          const bid = book.order(proposal.bid)!
+          const ask = book.order(proposal.ask)!
+          const crosses = ask.price <= bid.price && (proposal.price === bid.price || proposal.price === ask.price)
+          const insideRanges =
+            ask.range <= proposal.price &&
+            proposal.price <= bid.range &&
+            bid.price < proposal.price + 1 &&
+            proposal.price <= ask.price
+          expect(crosses || insideRanges).toBe(true)
+        }
+      }),
+      options,
+    )
   })
 
   it('emits a negotiation only when no remaining candidate before it crosses or overlaps', () => {
-    fc.assert(fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
-      const book = MarketBook.from(facts)
-      const result: MatchResult = book.match(now)
-      for (const negotiation of result.negotiations) {
-        const bid = book.order(negotiation.bid)!
-        const ask = book.order(negotiation.ask)!
-        expect(isCandidate(book, bid, ask, now)).toBe(true)
-        expect(ask.price > bid.price && bid.range < ask.range).toBe(true)
-        // What each ask had left once this bid's walk was over (proposals come in bid order).
-        const used = new Map<string, number>()
-        const lastOfBid = result.proposals.map((p) => p.bid).lastIndexOf(bid.id)
-        const firstAfter = lastOfBid >= 0 ? lastOfBid + 1 : result.proposals.findIndex((p) => { const other = book.order(p.bid)!; return other.price < bid.price || (other.price === bid.price && (other.priorityTime > bid.priorityTime || (other.priorityTime === bid.priorityTime && other.id > bid.id))) })
-        for (const proposal of result.proposals.slice(0, firstAfter < 0 ? result.proposals.length : firstAfter)) {
-          used.set(proposal.ask, (used.get(proposal.ask) ?? 0) + proposal.quantity)
+    fc.assert(
+      fc.property(bookArbitrary, nowArbitrary, (facts, now) => {
+        const book = MarketBook.from(facts)
+        const result: MatchResult = book.match(now)
+        for (const negotiation of result.negotiations) {
+          const bid = book.order(negotiation.bid)!
+          const ask = book.order(negotiation.ask)!
+          expect(isCandidate(book, bid, ask, now)).toBe(true)
+          expect(ask.price > bid.price && bid.range < ask.range).toBe(true)
+          // What each ask had left once this bid's walk was over (proposals come in bid order).
+          const used = new Map<string, number>()
+          const lastOfBid = result.proposals.map((p) => p.bid).lastIndexOf(bid.id)
+          const firstAfter =
+            lastOfBid >= 0
+              ? lastOfBid + 1
+              : result.proposals.findIndex((p) => {
+                  const other = book.order(p.bid)!
+                  return (
+                    other.price < bid.price ||
+                    (other.price === bid.price &&
+                      (other.priorityTime > bid.priorityTime ||
+                        (other.priorityTime === bid.priorityTime && other.id > bid.id)))
+                  )
+                })
+          for (const proposal of result.proposals.slice(0, firstAfter < 0 ? result.proposals.length : firstAfter)) {
+            used.set(proposal.ask, (used.get(proposal.ask) ?? 0) + proposal.quantity)
+          }
+          for (const id of new Set(facts.map((fact) => fact.id))) {
+            const other = book.order(id)
+            if (
+              other === undefined ||
+              other.side !== 'ask' ||
+              compareAsks(other, ask) >= 0 ||
+              !isCandidate(book, bid, other, now)
+            )
+              continue
+            const left = remainingQuantity(other) - (used.get(other.id) ?? 0)
+            if (other.price <= bid.price || bid.range >= other.range) expect(left).toBe(0)
+          }
         }
-        for (const id of new Set(facts.map((fact) => fact.id))) {
-          const other = book.order(id)
-          if (other === undefined || other.side !== 'ask' || compareAsks(other, ask) >= 0 || !isCandidate(book, bid, other, now)) continue
-          const left = remainingQuantity(other) - (used.get(other.id) ?? 0)
-          if (other.price <= bid.price || bid.range >= other.range) expect(left).toBe(0)
-        }
-      }
-    }), options)
+      }),
+      options,
+    )
   })
 
   it('matches incrementally, epoch after epoch with time moving on, exactly as the reference matcher', () => {
@@ -117,9 +155,13 @@ describe('matcher properties', () => {
         fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 30 }),
         fc.array(fc.integer({ min: 0, max: 40 * 60 }), { minLength: 1, maxLength: 30 }),
         ({ orders, others }, ordersFirst, rank, chunkSizes, minutesForward) => {
-          const shuffle = (facts: IdentifiedFact[], offset: number) => facts.map((fact, index) => ({ fact, rank: rank(index + offset) }))
+          const shuffle = (facts: IdentifiedFact[], offset: number) =>
+            facts.map((fact, index) => ({ fact, rank: rank(index + offset) }))
           const ranked = ordersFirst
-            ? [...shuffle(orders, 0).sort((a, b) => a.rank - b.rank), ...shuffle(others, orders.length).sort((a, b) => a.rank - b.rank)]
+            ? [
+                ...shuffle(orders, 0).sort((a, b) => a.rank - b.rank),
+                ...shuffle(others, orders.length).sort((a, b) => a.rank - b.rank),
+              ]
             : shuffle([...orders, ...others], 0).sort((a, b) => a.rank - b.rank)
           const arriving = ranked.map((entry) => entry.fact)
           const book = new MarketBook()
@@ -133,7 +175,8 @@ describe('matcher properties', () => {
             seen.push(...batch)
             now += minutesForward[epoch % minutesForward.length]! * 60_000
             const result = book.match(now)
-            if (epoch > 0 && !batch.some(({ fact }) => fact.kind === 'group')) expect(book.lastRunStatistics.full).toBe(false)
+            if (epoch > 0 && !batch.some(({ fact }) => fact.kind === 'group'))
+              expect(book.lastRunStatistics.full).toBe(false)
             expect(result).toEqual(referenceMatch(seen, now))
             if (epoch > 100) break
           }
@@ -145,17 +188,22 @@ describe('matcher properties', () => {
 
   it('matches incrementally, epoch after epoch, exactly as from scratch', () => {
     fc.assert(
-      fc.property(bookArbitrary, fc.array(nowArbitrary, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 6 }), (facts, nows, chunk) => {
-        const book = new MarketBook()
-        const seen: IdentifiedFact[] = []
-        for (let start = 0; start < facts.length; start += chunk) {
-          const batch = facts.slice(start, start + chunk)
-          book.addAll(batch)
-          seen.push(...batch)
-          const now = nows[start % nows.length]!
-          expect(book.match(now)).toEqual(matchFacts(seen, now))
-        }
-      }),
+      fc.property(
+        bookArbitrary,
+        fc.array(nowArbitrary, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 6 }),
+        (facts, nows, chunk) => {
+          const book = new MarketBook()
+          const seen: IdentifiedFact[] = []
+          for (let start = 0; start < facts.length; start += chunk) {
+            const batch = facts.slice(start, start + chunk)
+            book.addAll(batch)
+            seen.push(...batch)
+            const now = nows[start % nows.length]!
+            expect(book.match(now)).toEqual(matchFacts(seen, now))
+          }
+        },
+      ),
       options,
     )
   })

@@ -23,13 +23,18 @@ describe('order liveness (orderTtlMs after the last sign of life)', () => {
     expect(matchFacts(facts, justAfterTtl).proposals).toHaveLength(1)
   })
 
-  it('counts only the owner\'s refresh: another peer\'s refresh keeps nothing alive', () => {
+  it("counts only the owner's refresh: another peer's refresh keeps nothing alive", () => {
     const facts = [theBid, theAsk, refresh(peer(1), day0 + hour), refresh(peer(3), day0 + hour)]
     expect(matchFacts(facts, justAfterTtl).proposals).toEqual([])
   })
 
   it('counts an amendment as a sign of life', () => {
-    const facts = [theBid, theAsk, refresh(peer(2), day0 + hour), amend(theBid, { seq: 1, price: 1000, quantity: 100, createdAt: day0 + hour })]
+    const facts = [
+      theBid,
+      theAsk,
+      refresh(peer(2), day0 + hour),
+      amend(theBid, { seq: 1, price: 1000, quantity: 100, createdAt: day0 + hour }),
+    ]
     expect(matchFacts(facts, justAfterTtl).proposals).toHaveLength(1)
   })
 
@@ -37,12 +42,17 @@ describe('order liveness (orderTtlMs after the last sign of life)', () => {
     const book = MarketBook.from([theBid, theAsk])
     expect(book.match(justAfterTtl).proposals).toEqual([])
     book.addAll([refresh(peer(1), day0 + hour), refresh(peer(2), day0 + hour)])
-    expect(book.match(justAfterTtl + 1).proposals).toEqual(matchFacts([theBid, theAsk, refresh(peer(1), day0 + hour), refresh(peer(2), day0 + hour)], justAfterTtl + 1).proposals)
+    expect(book.match(justAfterTtl + 1).proposals).toEqual(
+      matchFacts([theBid, theAsk, refresh(peer(1), day0 + hour), refresh(peer(2), day0 + hour)], justAfterTtl + 1)
+        .proposals,
+    )
     expect(book.match(justAfterTtl + 2).proposals).toHaveLength(1)
   })
 
-  it('never outlives the order\'s own expiresAt', () => {
+  it("never outlives the order's own expiresAt", () => {
     const shortLived = bid({ price: 1000, window, expiresAt: day0 + hour })
-    expect(matchFacts([shortLived, theAsk, refresh(peer(1), day0 + 30 * 60_000)], day0 + hour + 1).proposals).toEqual([])
+    expect(matchFacts([shortLived, theAsk, refresh(peer(1), day0 + 30 * 60_000)], day0 + hour + 1).proposals).toEqual(
+      [],
+    )
   })
 })

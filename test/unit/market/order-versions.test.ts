@@ -27,20 +27,24 @@ describe('OrderVersions', () => {
     expect(versions.changedSince(1)).toEqual(['busy'])
   })
 
-  it('equals a scan of every order\'s latest version', () => {
+  it("equals a scan of every order's latest version", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 5 }), { minLength: 1, maxLength: 50 }), fc.nat(), (touches, sinceSeed) => {
-        const versions = new OrderVersions()
-        const latest = new Map<string, number>()
-        for (const orders of touches) {
-          const ids = orders.map((order) => `order-${order}`)
-          versions.touch(ids)
-          for (const id of ids) latest.set(id, versions.version)
-        }
-        const since = sinceSeed % (versions.version + 1)
-        const expected = [...latest].filter(([, version]) => version > since).map(([id]) => id)
-        expect(versions.changedSince(since).sort()).toEqual(expected.sort())
-      }),
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 5 }), { minLength: 1, maxLength: 50 }),
+        fc.nat(),
+        (touches, sinceSeed) => {
+          const versions = new OrderVersions()
+          const latest = new Map<string, number>()
+          for (const orders of touches) {
+            const ids = orders.map((order) => `order-${order}`)
+            versions.touch(ids)
+            for (const id of ids) latest.set(id, versions.version)
+          }
+          const since = sinceSeed % (versions.version + 1)
+          const expected = [...latest].filter(([, version]) => version > since).map(([id]) => id)
+          expect(versions.changedSince(since).sort()).toEqual(expected.sort())
+        },
+      ),
       { numRuns: Math.max(10, Math.round(propertyRuns / 3)) },
     )
   })

@@ -2,7 +2,18 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { nodeSha256 } from '../../../src/main/core/market-crypto'
-import { decodeSignedFact, encodeSignedFact, factIdOf, firstNonce, leadingZeroBits, mineOrder, parseFact, signFact, workOfId, type OrderFact } from '../../../src/shared/market'
+import {
+  decodeSignedFact,
+  encodeSignedFact,
+  factIdOf,
+  firstNonce,
+  leadingZeroBits,
+  mineOrder,
+  parseFact,
+  signFact,
+  workOfId,
+  type OrderFact,
+} from '../../../src/shared/market'
 import { createNodeFactVerifier } from '../../../src/main/core/market-crypto'
 import { parseServeArgs } from '../../../src/main/core/commands/serve'
 import { FactIntake, type FactIntakeComponents } from '../../../src/main/core/market/fact-intake'
@@ -31,20 +42,33 @@ describe('order work', () => {
 
   it('mines every kind of order at any difficulty up to 10 bits, replacing a nonce it already had', () => {
     fc.assert(
-      fc.property(fc.constantFrom('bid', 'ask'), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 1, max: 1_000_000 }), fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined }), (side, bits, quantity, nonce) => {
-        const base = side === 'bid' ? bid({ quantity, owner: peer(3) }).fact : ask({ quantity, owner: peer(4), capabilities: { storageGb: 3 } }).fact
-        const order: OrderFact = nonce === undefined ? base : { ...base, nonce }
-        const mined = mineOrder(order, bits, nodeSha256)
-        expect(workOfId(mined.id)).toBeGreaterThanOrEqual(bits)
-        expect(factIdOf(mined.order, nodeSha256)).toBe(mined.id)
-        if (bits === 0) expect(mined.order.nonce).toBeUndefined()
-      }),
+      fc.property(
+        fc.constantFrom('bid', 'ask'),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined }),
+        (side, bits, quantity, nonce) => {
+          const base =
+            side === 'bid'
+              ? bid({ quantity, owner: peer(3) }).fact
+              : ask({ quantity, owner: peer(4), capabilities: { storageGb: 3 } }).fact
+          const order: OrderFact = nonce === undefined ? base : { ...base, nonce }
+          const mined = mineOrder(order, bits, nodeSha256)
+          expect(workOfId(mined.id)).toBeGreaterThanOrEqual(bits)
+          expect(factIdOf(mined.order, nodeSha256)).toBe(mined.id)
+          if (bits === 0) expect(mined.order.nonce).toBeUndefined()
+        },
+      ),
       { numRuns: 60 },
     )
   })
 
   it('is asked of every order by the intake, gossip and sync alike, and of no other fact', () => {
-    const components = { factLog: { has: () => false, get: () => undefined }, book: new MarketBook(), verifier: createNodeFactVerifier() } as unknown as FactIntakeComponents
+    const components = {
+      factLog: { has: () => false, get: () => undefined },
+      book: new MarketBook(),
+      verifier: createNodeFactVerifier(),
+    } as unknown as FactIntakeComponents
     const intake = new FactIntake(components, { orderWorkBits: 10 })
     const now = day0 + 1000
     const order = { ...bid({ owner: peer(1) }).fact, createdAt: now }
@@ -53,10 +77,30 @@ describe('order work', () => {
     // An order whose id happens to have the bits is as good as mined: find one that has not.
     for (let quantity = 1; workOfId(factIdOf(unmined, nodeSha256)) >= 10; quantity++) unmined = { ...order, quantity }
     for (const via of ['gossip', 'sync'] as const) {
-      expect(intake.check(envelope(unmined), { from: 'peer', via, now, ...(via === 'gossip' ? { topic: '/cyclex/orders/1' } : {}) })).toMatchObject({ outcome: 'reject', code: 'ERR_ORDER_WORK', reason: expect.stringMatching(/this market asks 10/) })
-      expect(intake.check(envelope(mineOrder(unmined, 10, nodeSha256).order), { from: 'peer', via, now, ...(via === 'gossip' ? { topic: '/cyclex/orders/1' } : {}) })).toMatchObject({ outcome: 'accept' })
+      expect(
+        intake.check(envelope(unmined), {
+          from: 'peer',
+          via,
+          now,
+          ...(via === 'gossip' ? { topic: '/cyclex/orders/1' } : {}),
+        }),
+      ).toMatchObject({
+        outcome: 'reject',
+        code: 'ERR_ORDER_WORK',
+        reason: expect.stringMatching(/this market asks 10/),
+      })
+      expect(
+        intake.check(envelope(mineOrder(unmined, 10, nodeSha256).order), {
+          from: 'peer',
+          via,
+          now,
+          ...(via === 'gossip' ? { topic: '/cyclex/orders/1' } : {}),
+        }),
+      ).toMatchObject({ outcome: 'accept' })
     }
-    const refresh = encodeSignedFact(signFact({ kind: 'refresh', owner: peer(1), createdAt: now }, signerOf(1), { sha256: nodeSha256 }))
+    const refresh = encodeSignedFact(
+      signFact({ kind: 'refresh', owner: peer(1), createdAt: now }, signerOf(1), { sha256: nodeSha256 }),
+    )
     expect(intake.check(refresh, { from: 'peer', via: 'sync', now })).toMatchObject({ outcome: 'accept' })
   })
 })
@@ -66,6 +110,9 @@ describe('cyclex serve --order-work-bits', () => {
     expect(parseServeArgs([])).toMatchObject({ orderWorkBits: undefined })
     expect(parseServeArgs(['--order-work-bits', '0'])).toMatchObject({ orderWorkBits: 0 })
     expect(parseServeArgs(['--order-work-bits', '20'])).toMatchObject({ orderWorkBits: 20 })
-    for (const bad of ['33', '-1', '1.5', 'many']) expect(() => parseServeArgs([`--order-work-bits=${bad}`])).toThrow(/--order-work-bits must be a whole number from 0 to 32/)
+    for (const bad of ['33', '-1', '1.5', 'many'])
+      expect(() => parseServeArgs([`--order-work-bits=${bad}`])).toThrow(
+        /--order-work-bits must be a whole number from 0 to 32/,
+      )
   })
 })

@@ -39,7 +39,9 @@ describe('pairObstacles', () => {
   it('names every requirement the ask leaves unmet', () => {
     const needy = bid({ requirements: { cores: 8, os: [{ family: 'linux', minVersion: '6' }], reachable: true } })
     const offer = ask({ capabilities: { cores: 4, os: { family: 'linux', version: '5.15' } } })
-    expect(pairObstacles(needy.fact, offer.fact, { groupMembers: nobody })).toEqual([{ kind: 'requirements', unmet: ['cores', 'reachable', 'os'] }])
+    expect(pairObstacles(needy.fact, offer.fact, { groupMembers: nobody })).toEqual([
+      { kind: 'requirements', unmet: ['cores', 'reachable', 'os'] },
+    ])
     expect(unmetRequirements({ storageGb: 10 }, undefined)).toEqual(['storageGb'])
     expect(unmetRequirements(undefined, undefined)).toEqual([])
   })
@@ -47,7 +49,9 @@ describe('pairObstacles', () => {
   it('says which side’s preferred counterparties leave the other out, groups as the state has them', () => {
     const groupOnly = ask({ counterparties: { groups: [`${peer(5)}/friends`] } })
     const members = new Map([[`${peer(5)}/friends`, new Set([peer(7)])]])
-    expect(pairObstacles(bid().fact, groupOnly.fact, { groupMembers: (id) => members.get(id) })).toEqual([{ kind: 'ask-counterparties' }])
+    expect(pairObstacles(bid().fact, groupOnly.fact, { groupMembers: (id) => members.get(id) })).toEqual([
+      { kind: 'ask-counterparties' },
+    ])
     const inGroup = bid({ owner: peer(7) })
     expect(pairObstacles(inGroup.fact, groupOnly.fact, { groupMembers: (id) => members.get(id) })).toEqual([])
     const picky = bid({ counterparties: { peers: [peer(9)] } })
@@ -57,7 +61,9 @@ describe('pairObstacles', () => {
   it('says one owner’s orders never trade, and a declined pair', () => {
     const mine = ask({ owner: peer(1) })
     expect(pairObstacles(bid().fact, mine.fact, { groupMembers: nobody })).toEqual([{ kind: 'same-owner' }])
-    expect(pairObstacles(bid().fact, ask().fact, { groupMembers: nobody, declined: true })).toEqual([{ kind: 'declined' }])
+    expect(pairObstacles(bid().fact, ask().fact, { groupMembers: nobody, declined: true })).toEqual([
+      { kind: 'declined' },
+    ])
   })
 })
 
@@ -76,7 +82,9 @@ describe('crossingPairs', () => {
     const longBid = bid({ price: 12, owner: peer(3), window: { start: day0 + 2 * hour, end: day0 + 30 * hour } })
     const dearAsk = ask({ price: 11 })
     const cheapAsk = ask({ price: 9, owner: peer(4) })
-    const crossing = crossingPairs([terms(fitting), terms(longBid)], [terms(dearAsk), terms(cheapAsk)], { groupMembers: nobody })
+    const crossing = crossingPairs([terms(fitting), terms(longBid)], [terms(dearAsk), terms(cheapAsk)], {
+      groupMembers: nobody,
+    })
     // fitting×cheap trades; fitting×dear does not cross; longBid fits neither ask's window.
     expect(crossing).toMatchObject({ tradable: 1, pairs: 3 })
     expect(crossing.blocked.map((pair) => [pair.bid.price, pair.ask.price])).toEqual([
@@ -86,7 +94,11 @@ describe('crossingPairs', () => {
   })
 
   it('finds nothing in a book that does not cross', () => {
-    expect(crossingPairs([terms(bid({ price: 5 }))], [terms(ask({ price: 6 }))], { groupMembers: nobody })).toEqual({ tradable: 0, blocked: [], pairs: 0 })
+    expect(crossingPairs([terms(bid({ price: 5 }))], [terms(ask({ price: 6 }))], { groupMembers: nobody })).toEqual({
+      tradable: 0,
+      blocked: [],
+      pairs: 0,
+    })
     expect(crossingPairs([], [terms(ask())], { groupMembers: nobody }).pairs).toBe(0)
   })
 
@@ -95,7 +107,9 @@ describe('crossingPairs', () => {
     const facts = [bid({ price: 10 }), groupOnly, group(5, 'friends', [1])]
     const book = MarketBook.from(facts)
     const members = book.groupMembers()
-    const crossing = crossingPairs([terms(facts[0] as IdentifiedFact<OrderFact>)], [terms(groupOnly)], { groupMembers: (id) => members.get(id) })
+    const crossing = crossingPairs([terms(facts[0] as IdentifiedFact<OrderFact>)], [terms(groupOnly)], {
+      groupMembers: (id) => members.get(id),
+    })
     expect(crossing.tradable).toBe(1)
     expect(book.match(day0 + hour).proposals).toHaveLength(1)
   })
@@ -141,13 +155,18 @@ describe('pairObstacles against the matcher, over generated books', () => {
           asks.some(
             (askOrder) =>
               askOrder.price <= bidOrder.price &&
-              pairObstacles(bidOrder.fact, askOrder.fact, { groupMembers, declined: book.declinedAsks(bidOrder)?.has(askOrder.id) ?? false }).length === 0,
+              pairObstacles(bidOrder.fact, askOrder.fact, {
+                groupMembers,
+                declined: book.declinedAsks(bidOrder)?.has(askOrder.id) ?? false,
+              }).length === 0,
           ),
         )
         if (clear) expect(book.match(now).proposals.length).toBeGreaterThan(0)
         // Without declines in play, crossingPairs says the same.
         if (!live.some((order) => order.fact.side === 'bid' && book.declinedAsks(order) !== undefined)) {
-          expect(crossingPairs(bids.map(asPriced), asks.map(asPriced), { groupMembers }, Infinity).tradable > 0).toBe(clear)
+          expect(crossingPairs(bids.map(asPriced), asks.map(asPriced), { groupMembers }, Infinity).tradable > 0).toBe(
+            clear,
+          )
         }
       }),
       { numRuns: propertyRuns },

@@ -42,7 +42,10 @@ interface Block {
 }
 
 function codeBlocks(section: string): Block[] {
-  return [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((match) => ({ language: match[1]!, text: match[2]! }))
+  return [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((match) => ({
+    language: match[1]!,
+    text: match[2]!,
+  }))
 }
 
 interface Value {
@@ -156,16 +159,22 @@ describe('docs/protocol.md §7, worked examples', () => {
     expect(examples.map((example) => (example.json as Fact).kind)).toEqual(['order', 'order', 'take', 'confirm'])
   })
 
-  it.each(keys.map((key) => [key.name, key] as const))('the %s key gives the public key and peer ID shown', (_name, key) => {
-    expect(createNodeFactSigner(key.seed).owner).toBe(key.peerId)
-    expect(hex(publicKeyFromPeerId(key.peerId))).toBe(hex(key.publicKey))
-  })
+  it.each(keys.map((key) => [key.name, key] as const))(
+    'the %s key gives the public key and peer ID shown',
+    (_name, key) => {
+      expect(createNodeFactSigner(key.seed).owner).toBe(key.peerId)
+      expect(hex(publicKeyFromPeerId(key.peerId))).toBe(hex(key.publicKey))
+    },
+  )
 
-  it.each(keys.map((key) => [key.name, key] as const))('libp2p makes the same %s peer ID from the seed', async (_name, key) => {
-    const privateKey = await generateKeyPairFromSeed('Ed25519', key.seed)
-    expect(peerIdFromPrivateKey(privateKey).toString()).toBe(key.peerId)
-    expect(hex(privateKey.publicKey.raw)).toBe(hex(key.publicKey))
-  })
+  it.each(keys.map((key) => [key.name, key] as const))(
+    'libp2p makes the same %s peer ID from the seed',
+    async (_name, key) => {
+      const privateKey = await generateKeyPairFromSeed('Ed25519', key.seed)
+      expect(peerIdFromPrivateKey(privateKey).toString()).toBe(key.peerId)
+      expect(hex(privateKey.publicKey.raw)).toBe(hex(key.publicKey))
+    },
+  )
 
   it.each(examples.map((example) => [(example.json as Fact).kind, example] as const))(
     'a %s: body, annotated body, id, signed message, signature and envelope are what the code gives',
@@ -189,7 +198,10 @@ describe('docs/protocol.md §7, worked examples', () => {
       expect(verifier.verify(fact.owner, signingMessage(body), signature)).toBe(true)
 
       const envelopeValue = example.values.get('envelope')
-      const envelope = envelopeValue === undefined ? encodeSignedFact({ body, signature }) : bytesOf(envelopeValue, { body, signature })
+      const envelope =
+        envelopeValue === undefined
+          ? encodeSignedFact({ body, signature })
+          : bytesOf(envelopeValue, { body, signature })
       expect(hex(envelope)).toBe(hex(encodeSignedFact({ body, signature })))
       const received = decodeSignedFact(envelope, verifier)
       expect(received.id).toBe(id)
@@ -231,6 +243,8 @@ describe('docs/protocol.md §2 and matcher.md §1: what the bytes hold', () => {
     const link = CID.parse(take.bid as string)
     expect(() => parseFact({ ...take, bid: link })).toThrow('bid must be text, not an object')
     const confirm = examples[3]!.json as Record<string, unknown>
-    expect(() => parseFact({ ...confirm, take: CID.parse(confirm.take as string) })).toThrow('take must be text, not an object')
+    expect(() => parseFact({ ...confirm, take: CID.parse(confirm.take as string) })).toThrow(
+      'take must be text, not an object',
+    )
   })
 })

@@ -1,12 +1,26 @@
 // When facts stop mattering (pruning.ts), and a book that holds exactly what is left after pruning.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { horizonOf, isPrunable, MarketBook, matchFacts, orderTtlMs, orphanHorizonMs, type ConfirmFact, type IdentifiedFact, type TakeFact } from '../../../src/shared/market'
+import {
+  horizonOf,
+  isPrunable,
+  MarketBook,
+  matchFacts,
+  orderTtlMs,
+  orphanHorizonMs,
+  type ConfirmFact,
+  type IdentifiedFact,
+  type TakeFact,
+} from '../../../src/shared/market'
 import { bookArbitrary, nowArbitrary, propertyRuns } from './arbitraries'
 import { agreement, amend, ask, bid, cancel, day0, decline, group, hour, identify, peer, refresh } from './helpers'
 
 describe('the horizon of each fact', () => {
-  const theBid = bid({ owner: peer(1), expiresAt: day0 + 3 * hour, window: { start: day0 + 2 * hour, end: day0 + 5 * hour } })
+  const theBid = bid({
+    owner: peer(1),
+    expiresAt: day0 + 3 * hour,
+    window: { start: day0 + 2 * hour, end: day0 + 5 * hour },
+  })
   const theAsk = ask({ owner: peer(2), expiresAt: day0 + 20 * hour, window: { start: day0, end: day0 + 24 * hour } })
 
   it('ends an order without agreements at the earlier of its expiry and its window, and one with an agreement at its window', () => {
@@ -23,7 +37,16 @@ describe('the horizon of each fact', () => {
   })
 
   it('ends an unconfirmed take at its validUntil, and facts about an order at the order’s horizon', () => {
-    const take = identify<TakeFact>({ kind: 'take', owner: peer(1), bid: theBid.id, ask: theAsk.id, quantity: 1, price: 1000, validUntil: day0 + 7_000, createdAt: day0 + 2_000 })
+    const take = identify<TakeFact>({
+      kind: 'take',
+      owner: peer(1),
+      bid: theBid.id,
+      ask: theAsk.id,
+      quantity: 1,
+      price: 1000,
+      validUntil: day0 + 7_000,
+      createdAt: day0 + 2_000,
+    })
     const book = MarketBook.from([theBid, theAsk, take])
     expect(horizonOf(take.id, take.fact, book.pruning)).toBe(day0 + 7_000)
     const change = amend(theBid, { quantity: 5 })
@@ -34,7 +57,12 @@ describe('the horizon of each fact', () => {
 
   it('keeps orphans for orphanHorizonMs, refreshes for the order TTL, and groups for good', () => {
     const empty = new MarketBook()
-    const orphanConfirm = identify<ConfirmFact>({ kind: 'confirm', owner: peer(2), take: 'bafyreinosuchtake', createdAt: day0 })
+    const orphanConfirm = identify<ConfirmFact>({
+      kind: 'confirm',
+      owner: peer(2),
+      take: 'bafyreinosuchtake',
+      createdAt: day0,
+    })
     expect(horizonOf(orphanConfirm.id, orphanConfirm.fact, empty.pruning)).toBe(day0 + orphanHorizonMs)
     const change = amend(theBid, {})
     expect(horizonOf(change.id, change.fact, empty.pruning)).toBe(change.fact.createdAt + orphanHorizonMs)

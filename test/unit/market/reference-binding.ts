@@ -1,6 +1,13 @@
 // The binding rule of docs/matcher.md §2a transcribed as plainly as possible, with no index and no
 // cache: the oracle that src/shared/market/binding.ts is checked against. Quadratic, and fine for that.
-import type { ConfirmFact, DeclineFact, IdentifiedFact, OrderFact, TakeFact, VoidReason } from '../../../src/shared/market'
+import type {
+  ConfirmFact,
+  DeclineFact,
+  IdentifiedFact,
+  OrderFact,
+  TakeFact,
+  VoidReason,
+} from '../../../src/shared/market'
 
 export interface ReferenceAgreement {
   take: string
@@ -48,7 +55,9 @@ export function referenceBinding(facts: readonly IdentifiedFact[]): ReferenceBin
   const agreedOfBid = new Map<string, number>()
   for (const [bidId, bid] of orders) {
     if (bid.side !== 'bid') continue
-    const mine = found.filter((a) => a.take.bid === bidId).sort((a, b) => (earlier([a.take.createdAt, a.takeId], [b.take.createdAt, b.takeId]) ? -1 : 1))
+    const mine = found
+      .filter((a) => a.take.bid === bidId)
+      .sort((a, b) => (earlier([a.take.createdAt, a.takeId], [b.take.createdAt, b.takeId]) ? -1 : 1))
     let total = 0
     for (const a of mine) {
       total += a.take.quantity
@@ -63,14 +72,30 @@ export function referenceBinding(facts: readonly IdentifiedFact[]): ReferenceBin
   const overConfirmed = new Set<string>()
   for (const [askId, ask] of orders) {
     if (ask.side !== 'ask') continue
-    const mine = found.filter((a) => a.take.ask === askId).sort((a, b) => (earlier(a.confirmKey, b.confirmKey) ? -1 : 1))
+    const mine = found
+      .filter((a) => a.take.ask === askId)
+      .sort((a, b) => (earlier(a.confirmKey, b.confirmKey) ? -1 : 1))
     let total = 0
     for (const a of mine) {
-      const entry: ReferenceAgreement = { take: a.takeId, bid: a.take.bid, ask: askId, quantity: a.take.quantity, binds: false }
+      const entry: ReferenceAgreement = {
+        take: a.takeId,
+        bid: a.take.bid,
+        ask: askId,
+        quantity: a.take.quantity,
+        binds: false,
+      }
       agreements.set(a.takeId, entry)
       const bidOwner = orders.get(a.take.bid)!.owner
       if (bidOverfilled.has(a.takeId)) entry.voidReason = 'bid-overfilled'
-      else if (declines.some((d) => d.bid === a.take.bid && d.ask === askId && (d.owner === bidOwner || d.owner === ask.owner) && d.createdAt <= a.confirmKey[0]))
+      else if (
+        declines.some(
+          (d) =>
+            d.bid === a.take.bid &&
+            d.ask === askId &&
+            (d.owner === bidOwner || d.owner === ask.owner) &&
+            d.createdAt <= a.confirmKey[0],
+        )
+      )
         entry.voidReason = 'declined'
       else {
         total += a.take.quantity
@@ -92,7 +117,8 @@ export function referenceBinding(facts: readonly IdentifiedFact[]): ReferenceBin
     const mine = takes.filter(([, t]) => t.bid === bidId && t.owner === bid.owner && orders.get(t.ask)?.side === 'ask')
     for (const [lastId, last] of mine) {
       const together = mine.filter(
-        ([id, t]) => id === lastId || (earlier([t.createdAt, id], [last.createdAt, lastId]) && last.createdAt <= t.validUntil),
+        ([id, t]) =>
+          id === lastId || (earlier([t.createdAt, id], [last.createdAt, lastId]) && last.createdAt <= t.validUntil),
       )
       if (together.reduce((sum, [, t]) => sum + t.quantity, 0) > bid.quantity) overTaken.add(bidId)
     }
@@ -100,7 +126,8 @@ export function referenceBinding(facts: readonly IdentifiedFact[]): ReferenceBin
 
   return {
     agreements,
-    agreed: (order) => (orders.get(order)?.side === 'bid' ? agreedOfBid.get(order) ?? 0 : agreedOfAsk.get(order) ?? 0),
+    agreed: (order) =>
+      orders.get(order)?.side === 'bid' ? (agreedOfBid.get(order) ?? 0) : (agreedOfAsk.get(order) ?? 0),
     overCommitted: new Set([...overConfirmed, ...overTaken]),
   }
 }

@@ -28,15 +28,21 @@ interface Terms {
 }
 
 /** `maxLiveOrders`: the market's cap on each owner's live orders (docs/matcher.md §2b); default the book's. */
-export function referenceMatch(facts: readonly IdentifiedFact[], now: number, maxLiveOrders = defaultMaxLiveOrders): MatchResult {
+export function referenceMatch(
+  facts: readonly IdentifiedFact[],
+  now: number,
+  maxLiveOrders = defaultMaxLiveOrders,
+): MatchResult {
   const unique = new Map(facts.map((fact) => [fact.id, fact.fact]))
   const all = [...unique.entries()]
-  const ofKind = <K extends string>(kind: K) => all.filter(([, fact]) => fact.kind === kind) as [string, Extract<typeof all[number][1], { kind: K }>][]
+  const ofKind = <K extends string>(kind: K) =>
+    all.filter(([, fact]) => fact.kind === kind) as [string, Extract<(typeof all)[number][1], { kind: K }>][]
   const orders = new Map(ofKind('order').map(([id, fact]) => [id, fact]))
   const groups = new Map<string, { id: string; fact: GroupFact }>()
   for (const [id, fact] of ofKind('group')) {
     const current = groups.get(groupIdOf(fact))
-    if (!current || fact.seq > current.fact.seq || (fact.seq === current.fact.seq && id < current.id)) groups.set(groupIdOf(fact), { id, fact })
+    if (!current || fact.seq > current.fact.seq || (fact.seq === current.fact.seq && id < current.id))
+      groups.set(groupIdOf(fact), { id, fact })
   }
   const members = (group: string) => (groups.has(group) ? new Set(groups.get(group)!.fact.members) : undefined)
 
@@ -45,8 +51,15 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
   for (const [id, fact] of orders) {
     let best: [string, AmendFact] | undefined
     for (const [amendId, amend] of ofKind('amend')) {
-      if (amend.order !== id || amend.owner !== fact.owner || amend.createdAt < fact.createdAt || amend.quantity > fact.quantity) continue
-      if (amend.range !== undefined && (fact.side === 'bid' ? amend.range < amend.price : amend.range > amend.price)) continue
+      if (
+        amend.order !== id ||
+        amend.owner !== fact.owner ||
+        amend.createdAt < fact.createdAt ||
+        amend.quantity > fact.quantity
+      )
+        continue
+      if (amend.range !== undefined && (fact.side === 'bid' ? amend.range < amend.price : amend.range > amend.price))
+        continue
       if (!best || amend.seq > best[1].seq || (amend.seq === best[1].seq && amendId < best[0])) best = [amendId, amend]
     }
     const inForce = best?.[1] ?? fact
@@ -65,7 +78,8 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
   // An owner's latest refresh keeps its orders alive for orderTtlMs after it (as does the order's own
   // latest terms); the order's expiresAt still ends it.
   const latestRefresh = new Map<string, number>()
-  for (const [, refresh] of ofKind('refresh')) latestRefresh.set(refresh.owner, Math.max(latestRefresh.get(refresh.owner) ?? 0, refresh.createdAt))
+  for (const [, refresh] of ofKind('refresh'))
+    latestRefresh.set(refresh.owner, Math.max(latestRefresh.get(refresh.owner) ?? 0, refresh.createdAt))
   const lastSignOfLife = (order: Terms) => Math.max(order.time, latestRefresh.get(order.fact.owner) ?? 0)
   const liveBeforeCap = (order: Terms) =>
     !order.cancelled &&
@@ -84,7 +98,10 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
   const live = (order: Terms) => withinCap.has(order.id)
   const declined = (bid: Terms, ask: Terms) =>
     ofKind('decline').some(
-      ([, decline]) => decline.bid === bid.id && decline.ask === ask.id && (decline.owner === bid.fact.owner || decline.owner === ask.fact.owner),
+      ([, decline]) =>
+        decline.bid === bid.id &&
+        decline.ask === ask.id &&
+        (decline.owner === bid.fact.owner || decline.owner === ask.fact.owner),
     )
 
   const bids = [...terms.values()].filter((order) => order.fact.side === 'bid' && live(order))
@@ -108,7 +125,8 @@ export function referenceMatch(facts: readonly IdentifiedFact[], now: number, ma
       if (ask.remaining === 0 || declined(bid, ask)) continue
       let price: number
       if (ask.price <= bid.price) price = bid.time < ask.time ? bid.price : ask.price
-      else if (bid.range >= ask.range) price = Math.floor((Math.max(bid.price, ask.range) + Math.min(ask.price, bid.range)) / 2)
+      else if (bid.range >= ask.range)
+        price = Math.floor((Math.max(bid.price, ask.range) + Math.min(ask.price, bid.range)) / 2)
       else {
         result.negotiations.push({ bid: bid.id, ask: ask.id })
         break

@@ -4,14 +4,24 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
 import { ownerInBody, PrecheckedVerifier } from '../../../src/main/core/market/prechecked-verifier'
 import { SignaturePool } from '../../../src/main/core/market/signature-pool'
-import { decodeSignedFact, encodeFactBody, encodeSignedFact, publicKeyFromPeerId, signFact, signingMessage, type FactVerifier } from '../../../src/shared/market'
+import {
+  decodeSignedFact,
+  encodeFactBody,
+  encodeSignedFact,
+  publicKeyFromPeerId,
+  signFact,
+  signingMessage,
+  type FactVerifier,
+} from '../../../src/shared/market'
 import { bid, peer, signerOf } from './helpers'
 
 const pool = new SignaturePool({ workers: 2 })
 afterAll(() => pool.stop())
 
 function signedBids(count: number) {
-  return Array.from({ length: count }, (_, index) => signFact(bid({ owner: peer(index % 5), quantity: 10 + index }).fact, signerOf(index % 5), { sha256: nodeSha256 }))
+  return Array.from({ length: count }, (_, index) =>
+    signFact(bid({ owner: peer(index % 5), quantity: 10 + index }).fact, signerOf(index % 5), { sha256: nodeSha256 }),
+  )
 }
 
 /** What validating each envelope gives: the fact's id, or the error's name, code and message. */
@@ -49,7 +59,10 @@ describe('signature pool', () => {
     const facts = signedBids(60)
     const envelopes = facts.map((fact) => encodeSignedFact(fact))
     // A forged signature (another owner's key over this body).
-    envelopes[3] = encodeSignedFact({ body: facts[3]!.body, signature: signerOf(9).sign(signingMessage(facts[3]!.body)) })
+    envelopes[3] = encodeSignedFact({
+      body: facts[3]!.body,
+      signature: signerOf(9).sign(signingMessage(facts[3]!.body)),
+    })
     // A signature of the right length that is another fact's.
     envelopes[7] = encodeSignedFact({ body: facts[7]!.body, signature: facts[8]!.signature })
     // A short signature, a body that is not dag-cbor, bytes that are no envelope.

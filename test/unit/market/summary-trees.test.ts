@@ -12,7 +12,9 @@ import { propertyRuns } from './arbitraries'
 const options = { numRuns: Math.max(10, Math.round(propertyRuns / 3)) }
 const families = ['linux', 'windows', 'macos'] as const
 
-const windowArbitrary = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 8 })).map(([start, hours]) => ({ start: day0 + start * hour, end: day0 + (start + hours) * hour }))
+const windowArbitrary = fc
+  .tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 8 }))
+  .map(([start, hours]) => ({ start: day0 + start * hour, end: day0 + (start + hours) * hour }))
 
 const askArbitrary = fc.record({
   window: windowArbitrary,
@@ -55,8 +57,20 @@ type BidSpec = typeof bidArbitrary extends fc.Arbitrary<infer T> ? T : never
 function makeAsks(specs: AskSpec[]): AskEntry[] {
   return specs.map((spec, index) => {
     const fact: OrderFact = {
-      kind: 'order', owner: `owner-${index % 7}`, side: 'ask', unit: 'flop', quantity: 3, price: 100 + index, window: spec.window, createdAt: day0, expiresAt: day0 + 24 * hour,
-      capabilities: { storageGb: spec.storageGb, cores: spec.cores, ...(spec.family === undefined ? {} : { os: { family: spec.family } }) },
+      kind: 'order',
+      owner: `owner-${index % 7}`,
+      side: 'ask',
+      unit: 'flop',
+      quantity: 3,
+      price: 100 + index,
+      window: spec.window,
+      createdAt: day0,
+      expiresAt: day0 + 24 * hour,
+      capabilities: {
+        storageGb: spec.storageGb,
+        cores: spec.cores,
+        ...(spec.family === undefined ? {} : { os: { family: spec.family } }),
+      },
       ...(spec.restricted ? { counterparties: { peers: ['owner-0'] } } : {}),
     }
     const entry = new AskEntry(bookOrder(fact, index, 3 - spec.quantity))
@@ -68,8 +82,20 @@ function makeAsks(specs: AskSpec[]): AskEntry[] {
 function makeBids(specs: BidSpec[]): BidEntry[] {
   return specs.map((spec, index) => {
     const fact: OrderFact = {
-      kind: 'order', owner: `owner-${index % 7}`, side: 'bid', unit: 'flop', quantity: 3, price: 1000 - index, window: spec.window, createdAt: day0, expiresAt: day0 + 24 * hour,
-      requirements: { storageGb: spec.storageGb, cores: spec.cores, ...(spec.families === undefined ? {} : { os: spec.families.map((family) => ({ family })) }) },
+      kind: 'order',
+      owner: `owner-${index % 7}`,
+      side: 'bid',
+      unit: 'flop',
+      quantity: 3,
+      price: 1000 - index,
+      window: spec.window,
+      createdAt: day0,
+      expiresAt: day0 + 24 * hour,
+      requirements: {
+        storageGb: spec.storageGb,
+        cores: spec.cores,
+        ...(spec.families === undefined ? {} : { os: spec.families.map((family) => ({ family })) }),
+      },
     }
     const entry = new BidEntry(bookOrder(fact, index))
     entry.position = index
@@ -99,83 +125,93 @@ const accepted = (bid: BidEntry, ask: AskEntry): boolean => (bid.position * 7 + 
 describe('summary trees', () => {
   it('AskTree finds the first fitting ask at or after any index, as a scan does, while asks are used up', () => {
     fc.assert(
-      fc.property(fc.array(askArbitrary, { minLength: 20, maxLength: 300, size: 'max' }), fc.array(bidArbitrary, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 60 }), (askSpecs, bidSpecs, exhaustions) => {
-        const asks = makeAsks(askSpecs)
-        const bids = makeBids(bidSpecs)
-        const tree = new AskTree()
-        tree.build(asks)
-        const check = (fromBid = 0) => {
-          for (const bid of bids) {
-            if (bid.position < fromBid) continue
-            for (let from = 0; from <= asks.length; from += 1 + (bid.position % 5)) {
-              let expected = -1
-              for (let index = from; index < asks.length; index++) {
-                if (askFits(asks[index]!, bid, bid.position) && accepted(bid, asks[index]!)) {
-                  expected = index
-                  break
+      fc.property(
+        fc.array(askArbitrary, { minLength: 20, maxLength: 300, size: 'max' }),
+        fc.array(bidArbitrary, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        (askSpecs, bidSpecs, exhaustions) => {
+          const asks = makeAsks(askSpecs)
+          const bids = makeBids(bidSpecs)
+          const tree = new AskTree()
+          tree.build(asks)
+          const check = (fromBid = 0) => {
+            for (const bid of bids) {
+              if (bid.position < fromBid) continue
+              for (let from = 0; from <= asks.length; from += 1 + (bid.position % 5)) {
+                let expected = -1
+                for (let index = from; index < asks.length; index++) {
+                  if (askFits(asks[index]!, bid, bid.position) && accepted(bid, asks[index]!)) {
+                    expected = index
+                    break
+                  }
                 }
+                expect(tree.findCandidate(from, bid, bid.position, accepted)).toBe(expected)
               }
-              expect(tree.findCandidate(from, bid, bid.position, accepted)).toBe(expected)
             }
           }
-        }
-        check()
-        // Use asks up at some bid (the bid's fill is what a run records), and update their leaves.
-        for (const draw of exhaustions) {
-          const ask = asks[draw % asks.length]!
-          const bid = bids[draw % bids.length]!
-          ask.takers = [{ bid, quantity: ask.initialRemaining }]
-          ask.updateExhaustion()
-          tree.updateAliveUntil(ask)
-        }
-        check()
-        // A run walks bids in order: once at bid w, an ask used up at or before w is used up for every
-        // bid searched from then on, and leaves the staircase of ends. Searches for bids from w on still
-        // find what a scan finds.
-        for (const walkingAt of [0, Math.floor(bids.length / 2), bids.length - 1]) {
-          for (const ask of asks) if (ask.aliveUntil <= walkingAt) tree.retire(ask)
-          check(walkingAt)
-        }
-      }),
+          check()
+          // Use asks up at some bid (the bid's fill is what a run records), and update their leaves.
+          for (const draw of exhaustions) {
+            const ask = asks[draw % asks.length]!
+            const bid = bids[draw % bids.length]!
+            ask.takers = [{ bid, quantity: ask.initialRemaining }]
+            ask.updateExhaustion()
+            tree.updateAliveUntil(ask)
+          }
+          check()
+          // A run walks bids in order: once at bid w, an ask used up at or before w is used up for every
+          // bid searched from then on, and leaves the staircase of ends. Searches for bids from w on still
+          // find what a scan finds.
+          for (const walkingAt of [0, Math.floor(bids.length / 2), bids.length - 1]) {
+            for (const ask of asks) if (ask.aliveUntil <= walkingAt) tree.retire(ask)
+            check(walkingAt)
+          }
+        },
+      ),
       options,
     )
   })
 
   it('BidTree finds the first bid that may have looked at an ask, as a scan does', () => {
     fc.assert(
-      fc.property(fc.array(bidArbitrary, { minLength: 20, maxLength: 300, size: 'max' }), fc.array(askArbitrary, { minLength: 1, maxLength: 20 }), fc.array(fc.option(fc.integer({ min: 0, max: 25 }), { nil: undefined }), { minLength: 1 }), (bidSpecs, askSpecs, stops) => {
-        const bids = makeBids(bidSpecs)
-        const asks = makeAsks(askSpecs)
-        // A stop rank per bid: undefined is a walk that ran out of candidates; halves stand for removed asks.
-        const stopRankOf = (bid: BidEntry) => {
-          const stop = stops[bid.position % stops.length]
-          return stop === undefined ? Infinity : stop / 2
-        }
-        const tree = new BidTree()
-        tree.build(bids, stopRankOf)
-        for (const ask of asks) {
-          for (const askRank of [ask.position, ask.position - 0.5]) {
-            for (let from = 0; from <= bids.length; from += 1 + (ask.position % 7)) {
-              let expected = -1
-              for (let index = from; index < bids.length; index++) {
-                const bid = bids[index]!
-                const viewed =
-                  stopRankOf(bid) >= askRank &&
-                  ask.windowStart <= bid.windowStart &&
-                  bid.windowEnd <= ask.windowEnd &&
-                  ask.storageGb >= bid.storageGb &&
-                  ask.cores >= bid.cores &&
-                  (ask.osBit & bid.osMask) !== 0
-                if (viewed && accepted(bid, ask)) {
-                  expected = index
-                  break
+      fc.property(
+        fc.array(bidArbitrary, { minLength: 20, maxLength: 300, size: 'max' }),
+        fc.array(askArbitrary, { minLength: 1, maxLength: 20 }),
+        fc.array(fc.option(fc.integer({ min: 0, max: 25 }), { nil: undefined }), { minLength: 1 }),
+        (bidSpecs, askSpecs, stops) => {
+          const bids = makeBids(bidSpecs)
+          const asks = makeAsks(askSpecs)
+          // A stop rank per bid: undefined is a walk that ran out of candidates; halves stand for removed asks.
+          const stopRankOf = (bid: BidEntry) => {
+            const stop = stops[bid.position % stops.length]
+            return stop === undefined ? Infinity : stop / 2
+          }
+          const tree = new BidTree()
+          tree.build(bids, stopRankOf)
+          for (const ask of asks) {
+            for (const askRank of [ask.position, ask.position - 0.5]) {
+              for (let from = 0; from <= bids.length; from += 1 + (ask.position % 7)) {
+                let expected = -1
+                for (let index = from; index < bids.length; index++) {
+                  const bid = bids[index]!
+                  const viewed =
+                    stopRankOf(bid) >= askRank &&
+                    ask.windowStart <= bid.windowStart &&
+                    bid.windowEnd <= ask.windowEnd &&
+                    ask.storageGb >= bid.storageGb &&
+                    ask.cores >= bid.cores &&
+                    (ask.osBit & bid.osMask) !== 0
+                  if (viewed && accepted(bid, ask)) {
+                    expected = index
+                    break
+                  }
                 }
+                expect(tree.findViewer(from, ask, askRank, accepted)).toBe(expected)
               }
-              expect(tree.findViewer(from, ask, askRank, accepted)).toBe(expected)
             }
           }
-        }
-      }),
+        },
+      ),
       options,
     )
   })

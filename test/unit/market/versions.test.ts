@@ -31,7 +31,17 @@ describe('operating system versions', () => {
 
   it('compares them as numbers: 22.04 meets a minimum of 22.4 and of 20.10, not of 24.04', () => {
     expect(compareVersions('22.04', '22.4')).toBe(0)
-    expect(requirementsMet({ os: [{ family: 'linux', minVersion: '20.10' }] }, { os: { family: 'linux', version: '22.04' } })).toBe(true)
-    expect(requirementsMet({ os: [{ family: 'linux', minVersion: '24.04' }] }, { os: { family: 'linux', version: '22.04' } })).toBe(false)
+    expect(
+      requirementsMet(
+        { os: [{ family: 'linux', minVersion: '20.10' }] },
+        { os: { family: 'linux', version: '22.04' } },
+      ),
+    ).toBe(true)
+    expect(
+      requirementsMet(
+        { os: [{ family: 'linux', minVersion: '24.04' }] },
+        { os: { family: 'linux', version: '22.04' } },
+      ),
+    ).toBe(false)
   })
 })

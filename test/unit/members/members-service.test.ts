@@ -12,8 +12,18 @@ import { encodeSignedProfile, profileFromSystem, signProfile } from '../../../sr
 import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
 import type { MarketPubSub } from '../../../src/main/core/market/gossip'
 import { openBlocklist } from '../../../src/main/core/members/blocklist'
-import { membersService, type MembersService, type MembersServiceComponents } from '../../../src/main/core/members/members-service'
-import { decodeMemberMessage, encodeMemberMessage, membersTopic, signPresence, type PresenceStatus } from '../../../src/main/core/members/wire'
+import {
+  membersService,
+  type MembersService,
+  type MembersServiceComponents,
+} from '../../../src/main/core/members/members-service'
+import {
+  decodeMemberMessage,
+  encodeMemberMessage,
+  membersTopic,
+  signPresence,
+  type PresenceStatus,
+} from '../../../src/main/core/members/wire'
 import { openStore, type Store } from '../../../src/main/core/store'
 
 const me = createNodeFactSigner(new Uint8Array(32).fill(3))
@@ -78,15 +88,21 @@ async function startService(): Promise<MembersService> {
 }
 
 function heartbeat(status: PresenceStatus, at = Date.now()): Uint8Array {
-  return encodeMemberMessage(signPresence({ kind: 'presence', owner: bob.owner, status, at, intervalMs: heartbeatMs }, bob))
+  return encodeMemberMessage(
+    signPresence({ kind: 'presence', owner: bob.owner, status, at, intervalMs: heartbeatMs }, bob),
+  )
 }
 
 function bobProfile(name: string): Uint8Array {
-  return encodeSignedProfile(signProfile({ ...profileFromSystem(bob.owner, name, { cores: 4 }), publishedAt: Date.now() }, bob, nodeSha256))
+  return encodeSignedProfile(
+    signProfile({ ...profileFromSystem(bob.owner, name, { cores: 4 }), publishedAt: Date.now() }, bob, nodeSha256),
+  )
 }
 
 function statusEvents(peerId: string): string[] {
-  return events.flatMap((event) => (event.type === 'member.status' && event.data.peerId === peerId ? [event.data.status] : []))
+  return events.flatMap((event) =>
+    event.type === 'member.status' && event.data.peerId === peerId ? [event.data.status] : [],
+  )
 }
 
 beforeEach(async () => {
@@ -127,7 +143,10 @@ describe('the members service', () => {
   it('says in its profile that the node can be reached from the internet, once it can, and no more once it cannot', async () => {
     const service = await startService()
     const lastProfile = () => {
-      const message = decodeMemberMessage(pubsub.published.filter((bytes) => decodeMemberMessage(bytes, verifier).kind === 'profile').at(-1)!, verifier)
+      const message = decodeMemberMessage(
+        pubsub.published.filter((bytes) => decodeMemberMessage(bytes, verifier).kind === 'profile').at(-1)!,
+        verifier,
+      )
       return message.kind === 'profile' ? message.signed.profile : undefined
     }
     expect(lastProfile()).not.toHaveProperty('reachable')
@@ -139,10 +158,13 @@ describe('the members service', () => {
     expect(lastProfile()).not.toHaveProperty('reachable')
   })
 
-  it('follows a member\'s heartbeats: online, away, offline after three intervals, and offline at once on goodbye', async () => {
+  it("follows a member's heartbeats: online, away, offline after three intervals, and offline at once on goodbye", async () => {
     const service = await startService()
     expect(pubsub.deliver(bobProfile('Bob'))).toBe(TopicValidatorResult.Accept)
-    expect(service.list().find((member) => member.peerId === bob.owner)).toMatchObject({ displayName: 'Bob', status: 'offline' })
+    expect(service.list().find((member) => member.peerId === bob.owner)).toMatchObject({
+      displayName: 'Bob',
+      status: 'offline',
+    })
 
     expect(pubsub.deliver(heartbeat('online'))).toBe(TopicValidatorResult.Accept)
     expect(service.list().find((member) => member.peerId === bob.owner)?.status).toBe('online')
@@ -180,7 +202,9 @@ describe('the members service', () => {
     ])
     expect(await again.block(bob.owner)).toBe(true)
     expect(again.list().map((member) => member.displayName)).toEqual(['Me'])
-    expect(again.blocked()).toEqual([{ peerId: bob.owner, blockedAt: Date.now(), displayName: 'Bob', overCommitted: 0 }])
+    expect(again.blocked()).toEqual([
+      { peerId: bob.owner, blockedAt: Date.now(), displayName: 'Bob', overCommitted: 0 },
+    ])
     // What a blocked owner sends is ignored.
     expect(pubsub.deliver(bobProfile('Bob again'))).toBe(TopicValidatorResult.Ignore)
   })

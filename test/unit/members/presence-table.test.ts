@@ -16,7 +16,8 @@ describe('PresenceTable', () => {
 
   it(`tracks at most ${maxTrackedPresence} owners, forgetting the one heard from least recently`, () => {
     const table = new PresenceTable()
-    for (let index = 0; index < maxTrackedPresence; index++) table.record(`owner-${index}`, { status: 'online', at: index }, 10_000, 1_000)
+    for (let index = 0; index < maxTrackedPresence; index++)
+      table.record(`owner-${index}`, { status: 'online', at: index }, 10_000, 1_000)
     // owner-0 was heard first but speaks again: owner-1 is now the one heard from least recently.
     table.record('owner-0', { status: 'online', at: 1 }, 10_000, 2_000)
     table.record('newcomer', { status: 'online', at: 0 }, 10_000, 2_000)

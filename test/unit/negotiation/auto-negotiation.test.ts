@@ -62,13 +62,28 @@ class MemoryPolicyStore implements PolicyStore {
 }
 
 function bidState(price: number, range = price): PolicyOrderState {
-  return { owner: me, side: 'bid', price, range, agreedQuantity: 0, remaining: 100, cancelled: false, endsAt: start + 3_600_000 }
+  return {
+    owner: me,
+    side: 'bid',
+    price,
+    range,
+    agreedQuantity: 0,
+    remaining: 100,
+    cancelled: false,
+    endsAt: start + 3_600_000,
+  }
 }
 
 let services: AutoNegotiationService[] = []
 
 function service(market: StubMarket, store = new MemoryPolicyStore(), events: ApiEvent[] = []): AutoNegotiationService {
-  const created = autoNegotiation()({ market, policies: store, me, emit: (event) => events.push(event), logger: recordingLogger().logger })
+  const created = autoNegotiation()({
+    market,
+    policies: store,
+    me,
+    emit: (event) => events.push(event),
+    logger: recordingLogger().logger,
+  })
   services.push(created)
   return created
 }
@@ -139,7 +154,7 @@ describe('auto-negotiation', () => {
     expect(market.amendments.map((amendment) => amendment.price)).toEqual([950])
   })
 
-  it('meets the counterparty\'s price rather than passing it', async () => {
+  it("meets the counterparty's price rather than passing it", async () => {
     const market = new StubMarket(bidState(900), 940)
     const auto = service(market)
     await auto.start()
@@ -156,9 +171,15 @@ describe('auto-negotiation', () => {
     await auto.setPolicy({ order: 'order-1', steps: 10, intervalMs: 1_000, deadline: start + 3_500, limit: 1000 })
     await vi.advanceTimersByTimeAsync(60_000)
     expect(market.amendments.map((amendment) => amendment.price)).toEqual([910, 920, 930])
-    expect(auto.policies()[0]).toMatchObject({ state: 'finished', finishedBecause: 'deadline', finishedAt: start + 3_500 })
+    expect(auto.policies()[0]).toMatchObject({
+      state: 'finished',
+      finishedBecause: 'deadline',
+      finishedAt: start + 3_500,
+    })
     expect(auto.deadlineOf('order-1')).toBeUndefined()
-    expect(events.filter((event) => event.type === 'market.policy').at(-1)).toMatchObject({ data: { finishedBecause: 'deadline' } })
+    expect(events.filter((event) => event.type === 'market.policy').at(-1)).toMatchObject({
+      data: { finishedBecause: 'deadline' },
+    })
     expect(vi.getTimerCount()).toBe(0)
   })
 
@@ -206,17 +227,25 @@ describe('auto-negotiation', () => {
     const market = new StubMarket(bidState(900), 2_000)
     const auto = service(market)
     await auto.start()
-    await expect(auto.setPolicy({ order: 'order-1', steps: 2, intervalMs: 1_000, deadline: start + 60_000 })).rejects.toMatchObject({
+    await expect(
+      auto.setPolicy({ order: 'order-1', steps: 2, intervalMs: 1_000, deadline: start + 60_000 }),
+    ).rejects.toMatchObject({
       path: 'limit',
       message: expect.stringMatching(/no negotiating range to concede toward; give the policy a limit/),
     })
-    await expect(auto.setPolicy({ order: 'order-1', steps: 2, intervalMs: 1_000, deadline: start + 60_000, limit: 800 })).rejects.toMatchObject({
+    await expect(
+      auto.setPolicy({ order: 'order-1', steps: 2, intervalMs: 1_000, deadline: start + 60_000, limit: 800 }),
+    ).rejects.toMatchObject({
       path: 'limit',
     })
-    await expect(auto.setPolicy({ order: 'order-1', steps: 2, intervalMs: 1_000, deadline: start - 1, limit: 1000 })).rejects.toMatchObject({
+    await expect(
+      auto.setPolicy({ order: 'order-1', steps: 2, intervalMs: 1_000, deadline: start - 1, limit: 1000 }),
+    ).rejects.toMatchObject({
       path: 'deadline',
     })
-    await expect(auto.setPolicy({ order: 'nope', steps: 2, intervalMs: 1_000, deadline: start + 60_000, limit: 1000 })).rejects.toMatchObject({
+    await expect(
+      auto.setPolicy({ order: 'nope', steps: 2, intervalMs: 1_000, deadline: start + 60_000, limit: 1000 }),
+    ).rejects.toMatchObject({
       path: 'order',
     })
   })

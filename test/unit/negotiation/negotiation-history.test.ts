@@ -58,7 +58,8 @@ async function setUp() {
     logger,
   })
   await history.start()
-  const book = (epoch: number): void => events.emit({ type: 'market.book', data: { facts: 1, digest: '00', liveOrders: 1, epoch, gossipPeers: 0 } })
+  const book = (epoch: number): void =>
+    events.emit({ type: 'market.book', data: { facts: 1, digest: '00', liveOrders: 1, epoch, gossipPeers: 0 } })
   return {
     history,
     events,

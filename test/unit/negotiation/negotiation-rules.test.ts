@@ -21,17 +21,21 @@ describe('counter-offers', () => {
   })
 
   it('refuse standing still or backing off', () => {
-    expect(() => checkCounterOffer(bid, 1100, 900)).toThrow(/moves toward the other side: your bid is at 900, so offer more/)
+    expect(() => checkCounterOffer(bid, 1100, 900)).toThrow(
+      /moves toward the other side: your bid is at 900, so offer more/,
+    )
     expect(() => checkCounterOffer(bid, 1100, 850)).toThrow(/offer more/)
     expect(() => checkCounterOffer(ask, 900, 1200)).toThrow(/your ask is at 1100, so offer less/)
   })
 
   it('refuse passing the counterparty, pointing at acceptOffer', () => {
-    expect(() => checkCounterOffer(bid, 1100, 1101)).toThrow(/past the ask's price 1100; offer at most 1100 \(market.acceptOffer/)
+    expect(() => checkCounterOffer(bid, 1100, 1101)).toThrow(
+      /past the ask's price 1100; offer at most 1100 \(market.acceptOffer/,
+    )
     expect(() => checkCounterOffer(ask, 900, 899)).toThrow(/past the bid's price 900; offer at least 900/)
   })
 
-  it('stay within the order\'s range when it has one', () => {
+  it("stay within the order's range when it has one", () => {
     const rangedBid = { side: 'bid' as const, price: 900, range: 1000 }
     expect(() => checkCounterOffer(rangedBid, 1100, 1000)).not.toThrow()
     expect(() => checkCounterOffer(rangedBid, 1100, 1001)).toThrow(/beyond your order's negotiating range 1000/)
@@ -53,7 +57,7 @@ describe('the published range', () => {
   })
 })
 
-describe('a policy\'s schedule', () => {
+describe("a policy's schedule", () => {
   it('lands exactly on the limit at the last step, rounding toward the start before', () => {
     expect([1, 2, 3].map((step) => scheduledPrice(900, 1000, 3, step))).toEqual([933, 966, 1000])
     expect([1, 2, 3].map((step) => scheduledPrice(1100, 1000, 3, step))).toEqual([1067, 1034, 1000])
@@ -96,7 +100,13 @@ describe('a policy\'s schedule', () => {
     expect(policyOffer({ side: 'bid', price: 900, range: 900 }, schedule, 1200)).toBe(1000)
     // The owner already raised past the schedule by hand: the policy does not pull the price back.
     expect(policyOffer({ side: 'bid', price: 1000, range: 1000 }, { ...schedule, step: 1 }, 1200)).toBeUndefined()
-    expect(policyOffer({ side: 'ask', price: 1100, range: 1100 }, { startPrice: 1100, limit: 1000, steps: 2, step: 1 }, 1070)).toBe(1070)
+    expect(
+      policyOffer(
+        { side: 'ask', price: 1100, range: 1100 },
+        { startPrice: 1100, limit: 1000, steps: 2, step: 1 },
+        1070,
+      ),
+    ).toBe(1070)
   })
 
   it('needs a limit on the conceding side', () => {

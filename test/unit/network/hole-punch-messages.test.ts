@@ -1,11 +1,21 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
-import { HolePunchProtocolError, decodeHolePunch, encodeHolePunch } from '../../../src/main/core/network/hole-punch-messages'
+import {
+  HolePunchProtocolError,
+  decodeHolePunch,
+  encodeHolePunch,
+} from '../../../src/main/core/network/hole-punch-messages'
 
 describe('DCUtR messages', () => {
   it('encodes as the spec lays them out: type 100 or 300 in field 1, each address in field 2', () => {
     const address = multiaddr('/ip4/198.18.0.21/tcp/40123').bytes
-    expect([...encodeHolePunch({ type: 'CONNECT', addresses: [address] })]).toEqual([0x08, 100, 0x12, address.length, ...address])
+    expect([...encodeHolePunch({ type: 'CONNECT', addresses: [address] })]).toEqual([
+      0x08,
+      100,
+      0x12,
+      address.length,
+      ...address,
+    ])
     expect([...encodeHolePunch({ type: 'SYNC', addresses: [] })]).toEqual([0x08, 0xac, 0x02])
   })
 
@@ -13,7 +23,10 @@ describe('DCUtR messages', () => {
     const addresses = [multiaddr('/ip4/198.18.0.21/tcp/40123').bytes, multiaddr('/ip6/2001:db8::1/tcp/4001').bytes]
     const decoded = decodeHolePunch(encodeHolePunch({ type: 'CONNECT', addresses }))
     expect(decoded.type).toBe('CONNECT')
-    expect(decoded.addresses.map((bytes) => multiaddr(bytes).toString())).toEqual(['/ip4/198.18.0.21/tcp/40123', '/ip6/2001:db8::1/tcp/4001'])
+    expect(decoded.addresses.map((bytes) => multiaddr(bytes).toString())).toEqual([
+      '/ip4/198.18.0.21/tcp/40123',
+      '/ip6/2001:db8::1/tcp/4001',
+    ])
   })
 
   it('skips fields it does not know, as protobuf readers do', () => {

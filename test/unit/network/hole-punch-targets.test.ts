@@ -22,19 +22,29 @@ describe('hole punch targets', () => {
       `/ip4/8.8.8.8/tcp/4001/p2p/${peer}`,
       `/ip4/8.8.4.4/tcp/4001/p2p/${other}`,
     ].map((text) => multiaddr(text).bytes)
-    expect(punchTargets(offered, peer, isPublic, anyTransport).map(String)).toEqual([`/ip4/198.18.0.21/tcp/40143/p2p/${peer}`, `/ip4/8.8.8.8/tcp/4001/p2p/${peer}`])
+    expect(punchTargets(offered, peer, isPublic, anyTransport).map(String)).toEqual([
+      `/ip4/198.18.0.21/tcp/40143/p2p/${peer}`,
+      `/ip4/8.8.8.8/tcp/4001/p2p/${peer}`,
+    ])
   })
 
   it(`dials at most ${maxAddressesDialled} of however many a peer sends, and skips bytes that are no address`, () => {
-    const offered = [Uint8Array.from([0xff, 0xff, 0xff]), ...Array.from({ length: 100 }, (_, index) => multiaddr(`/ip4/198.18.0.${index + 1}/tcp/4001`).bytes)]
+    const offered = [
+      Uint8Array.from([0xff, 0xff, 0xff]),
+      ...Array.from({ length: 100 }, (_, index) => multiaddr(`/ip4/198.18.0.${index + 1}/tcp/4001`).bytes),
+    ]
     const targets = punchTargets(offered, peer, isPublic, anyTransport)
     expect(targets).toHaveLength(maxAddressesDialled)
     expect(targets[0]!.toString()).toBe(`/ip4/198.18.0.1/tcp/4001/p2p/${peer}`)
   })
 
   it('refuses, by name, a CONNECT with nothing to dial', () => {
-    expect(() => punchTargets([multiaddr('/ip4/198.19.1.2/tcp/4001').bytes], peer, isPublic, anyTransport)).toThrow(HolePunchError)
-    expect(() => punchTargets([multiaddr('/ip4/198.18.0.21/tcp/4001').bytes], peer, isPublic, () => false)).toThrow(/offered no public TCP address/)
+    expect(() => punchTargets([multiaddr('/ip4/198.19.1.2/tcp/4001').bytes], peer, isPublic, anyTransport)).toThrow(
+      HolePunchError,
+    )
+    expect(() => punchTargets([multiaddr('/ip4/198.18.0.21/tcp/4001').bytes], peer, isPublic, () => false)).toThrow(
+      /offered no public TCP address/,
+    )
     expect(() => punchTargets([], peer, isPublic, anyTransport)).toThrow(HolePunchError)
   })
 })

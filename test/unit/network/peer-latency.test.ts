@@ -23,7 +23,11 @@ function fakeLibp2p(connections: Array<{ status: string; rtt?: number }>) {
     addEventListener: (type: string, listener: (event: CustomEvent<PeerId>) => void) => listeners.set(type, listener),
     removeEventListener: (type: string) => listeners.delete(type),
   } as unknown as PeerLatencyComponents['libp2p']
-  return { libp2p, pings, connect: () => listeners.get('peer:connect')?.(new CustomEvent('peer:connect', { detail: peer })) }
+  return {
+    libp2p,
+    pings,
+    connect: () => listeners.get('peer:connect')?.(new CustomEvent('peer:connect', { detail: peer })),
+  }
 }
 
 let monitor: PeerLatency | undefined

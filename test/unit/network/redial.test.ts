@@ -26,8 +26,12 @@ class StubLibp2p {
     return {} as Connection
   }
 
-  getConnections = (): Connection[] => [...this.connected].map((peer) => ({ status: 'open', remotePeer: { toString: () => peer } }) as unknown as Connection)
-  addEventListener = (type: string, listener: (event: CustomEvent<PeerId>) => void): void => void this.listeners.set(type, listener)
+  getConnections = (): Connection[] =>
+    [...this.connected].map(
+      (peer) => ({ status: 'open', remotePeer: { toString: () => peer } }) as unknown as Connection,
+    )
+  addEventListener = (type: string, listener: (event: CustomEvent<PeerId>) => void): void =>
+    void this.listeners.set(type, listener)
   removeEventListener = (type: string): void => void this.listeners.delete(type)
 }
 

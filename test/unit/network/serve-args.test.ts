@@ -11,7 +11,17 @@ describe('cyclex serve network flags', () => {
   })
 
   it('turns --relay and its limits into the relay service config', () => {
-    const options = parseServeArgs(['--relay', '--relay-max-reservations', '10', '--relay-max-mib', '4', '--relay-max-minutes', '3', '--announce', '/ip4/203.0.113.7/tcp/4001'])
+    const options = parseServeArgs([
+      '--relay',
+      '--relay-max-reservations',
+      '10',
+      '--relay-max-mib',
+      '4',
+      '--relay-max-minutes',
+      '3',
+      '--announce',
+      '/ip4/203.0.113.7/tcp/4001',
+    ])
     expect(options).toMatchObject({
       relay: { maxReservations: 10, dataLimitBytes: 4 * 2 ** 20, durationLimitMs: 3 * 60_000 },
       announce: ['/ip4/203.0.113.7/tcp/4001'],
@@ -21,7 +31,9 @@ describe('cyclex serve network flags', () => {
   it('refuses a limit without --relay, and a limit that is not a whole number from 1', () => {
     expect(() => parseServeArgs(['--relay-max-mib', '4'])).toThrow(/add --relay/)
     expect(() => parseServeArgs(['--relay', '--relay-max-reservations', '0'])).toThrow(ConfigError)
-    expect(() => parseServeArgs(['--relay', '--relay-max-mib', '1.5'])).toThrow(/--relay-max-mib must be a whole number/)
+    expect(() => parseServeArgs(['--relay', '--relay-max-mib', '1.5'])).toThrow(
+      /--relay-max-mib must be a whole number/,
+    )
   })
 
   it('leaves UPnP to follow mDNS unless --upnp or --no-upnp says otherwise', async () => {
@@ -40,10 +52,14 @@ describe('cyclex serve network flags', () => {
 
   it('passes --public-range on, and the config refuses a range that is not IPv4 CIDR, naming it', async () => {
     expect(parseServeArgs([])).toMatchObject({ publicRanges: [] })
-    expect(parseServeArgs(['--public-range', '100.64.0.0/10', '--public-range', '198.18.0.0/24'])).toMatchObject({ publicRanges: ['100.64.0.0/10', '198.18.0.0/24'] })
+    expect(parseServeArgs(['--public-range', '100.64.0.0/10', '--public-range', '198.18.0.0/24'])).toMatchObject({
+      publicRanges: ['100.64.0.0/10', '198.18.0.0/24'],
+    })
     const dataDir = await makeTempDir()
     try {
-      expect((await resolveConfig({ dataDir, publicRanges: ['100.64.0.0/10'] })).publicRanges).toEqual(['100.64.0.0/10'])
+      expect((await resolveConfig({ dataDir, publicRanges: ['100.64.0.0/10'] })).publicRanges).toEqual([
+        '100.64.0.0/10',
+      ])
       const refused = resolveConfig({ dataDir, publicRanges: ['100.64.0.0/10', '100.64.0.0'] })
       await expect(refused).rejects.toThrow(ConfigError)
       await expect(refused).rejects.toThrow(/publicRanges\[1\].*'100.64.0.0' is not an IPv4 range in CIDR notation/)

@@ -2,9 +2,20 @@
 // tests); what real routers do with the request is not verified (docs/delivery.md).
 import { describe, expect, it } from 'vitest'
 import { SiteServer } from '../../../src/main/core/delivery/site-server'
-import { SitePortMappingError, firstGateway, sitePortMapping, type GatewayClient, type SiteGateway } from '../../../src/main/core/network/site-port-mapping'
+import {
+  SitePortMappingError,
+  firstGateway,
+  sitePortMapping,
+  type GatewayClient,
+  type SiteGateway,
+} from '../../../src/main/core/network/site-port-mapping'
 
-function stubGateway(answer: (port: number, host: string) => { externalHost: string; externalPort: number } = (port) => ({ externalHost: '203.0.113.7', externalPort: port })) {
+function stubGateway(
+  answer: (port: number, host: string) => { externalHost: string; externalPort: number } = (port) => ({
+    externalHost: '203.0.113.7',
+    externalPort: port,
+  }),
+) {
   const calls: Array<{ port: number; host: string; protocol: string; description: string }> = []
   const gateway: SiteGateway = {
     map: async (port, host, options) => {
@@ -39,7 +50,11 @@ describe('site port mapping', () => {
   it('asks no router while the site server listens on loopback or libp2p is not mapped', async () => {
     const { gateway, calls } = stubGateway()
     let mappedLibp2p = false
-    const publicAddress = sitePortMapping({ libp2pPortMapped: () => mappedLibp2p, gateway: async () => gateway, localAddresses: () => ['192.168.1.20'] })
+    const publicAddress = sitePortMapping({
+      libp2pPortMapped: () => mappedLibp2p,
+      gateway: async () => gateway,
+      localAddresses: () => ['192.168.1.20'],
+    })
     expect(await publicAddress({ host: '0.0.0.0', port: 8123 })).toBeNull()
     mappedLibp2p = true
     expect(await publicAddress({ host: '127.0.0.1', port: 8123 })).toBeNull()
@@ -49,10 +64,26 @@ describe('site port mapping', () => {
   })
 
   it('answers null without a router, and names the port when the router refuses', async () => {
-    expect(await sitePortMapping({ libp2pPortMapped: () => true, gateway: async () => null, localAddresses: () => ['192.168.1.20'] })({ host: '0.0.0.0', port: 8123 })).toBeNull()
-    expect(await sitePortMapping({ libp2pPortMapped: () => true, gateway: async () => stubGateway().gateway, localAddresses: () => [] })({ host: '0.0.0.0', port: 8123 })).toBeNull()
+    expect(
+      await sitePortMapping({
+        libp2pPortMapped: () => true,
+        gateway: async () => null,
+        localAddresses: () => ['192.168.1.20'],
+      })({ host: '0.0.0.0', port: 8123 }),
+    ).toBeNull()
+    expect(
+      await sitePortMapping({
+        libp2pPortMapped: () => true,
+        gateway: async () => stubGateway().gateway,
+        localAddresses: () => [],
+      })({ host: '0.0.0.0', port: 8123 }),
+    ).toBeNull()
     const refusing: SiteGateway = { map: async () => Promise.reject(new Error('ConflictInMappingEntry')) }
-    const attempt = sitePortMapping({ libp2pPortMapped: () => true, gateway: async () => refusing, localAddresses: () => ['192.168.1.20'] })({ host: '0.0.0.0', port: 8123 })
+    const attempt = sitePortMapping({
+      libp2pPortMapped: () => true,
+      gateway: async () => refusing,
+      localAddresses: () => ['192.168.1.20'],
+    })({ host: '0.0.0.0', port: 8123 })
     await expect(attempt).rejects.toThrow(SitePortMappingError)
     await expect(attempt).rejects.toThrow(/site port 8123 to 192.168.1.20: ConflictInMappingEntry/)
   })

@@ -67,7 +67,10 @@ function stubSockets() {
 }
 
 /** Timers that only fire when the test says so. */
-function manualTimers(): Timers & { pending: { callback: () => void; delayMs: number; id: number }[]; fireNext(): number } {
+function manualTimers(): Timers & {
+  pending: { callback: () => void; delayMs: number; id: number }[]
+  fireNext(): number
+} {
   const pending: { callback: () => void; delayMs: number; id: number }[] = []
   let nextId = 1
   return {
@@ -114,16 +117,32 @@ describe('HTTP transport calls', () => {
     const { fetch, requests } = stubFetch({
       status: 200,
       body: JSON.stringify({
-        result: { peerId: 'p', addresses: [], direction: 'outbound', latencyMs: null, connectedAt: 1, kind: 'direct', relay: null },
+        result: {
+          peerId: 'p',
+          addresses: [],
+          direction: 'outbound',
+          latencyMs: null,
+          connectedAt: 1,
+          kind: 'direct',
+          relay: null,
+        },
       }),
     })
     const client = createApiClient(transportWith(fetch))
     await client.call('node.connect', { address: '/ip4/10.0.0.2/tcp/4001/p2p/p', remember: true })
-    expect(JSON.parse(requests[0]?.init.body ?? '')).toEqual({ address: '/ip4/10.0.0.2/tcp/4001/p2p/p', remember: true })
+    expect(JSON.parse(requests[0]?.init.body ?? '')).toEqual({
+      address: '/ip4/10.0.0.2/tcp/4001/p2p/p',
+      remember: true,
+    })
   })
 
   it("rebuilds the node's named error, with its message and path", async () => {
-    const error = { name: 'ValidationError', code: 'ERR_VALIDATION', message: "'x' is not a multiaddr", path: 'address' }
+    const error = {
+      name: 'ValidationError',
+      code: 'ERR_VALIDATION',
+      message: "'x' is not a multiaddr",
+      path: 'address',
+    }
     const { fetch } = stubFetch({ status: 400, body: JSON.stringify({ error }) })
     const client = createApiClient(transportWith(fetch))
 

@@ -33,7 +33,11 @@ describe('IPC transport', () => {
 
   it("rebuilds the main process's error answer", async () => {
     const { bridge } = stubBridge({
-      error: { name: 'AccessDeniedError', code: 'ERR_ACCESS_DENIED', message: 'Only the Cyclex window may call the node' },
+      error: {
+        name: 'AccessDeniedError',
+        code: 'ERR_ACCESS_DENIED',
+        message: 'Only the Cyclex window may call the node',
+      },
     })
     const client = createApiClient(createIpcTransport(bridge))
     await expect(client.call('settings.get', {})).rejects.toBeInstanceOf(AccessDeniedError)

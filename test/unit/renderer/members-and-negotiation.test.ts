@@ -4,11 +4,24 @@ import { describe, expect, it } from 'vitest'
 import type { OrderView } from '../../../src/shared/api/market'
 import type { MemberView } from '../../../src/shared/api/members'
 import { peerFigures } from '../../../src/renderer/src/benchmark/peer-figures'
-import { formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, memberName } from '../../../src/renderer/src/members/member-format'
+import {
+  formatLastSeen,
+  formatNetwork,
+  formatOs,
+  formatStorage,
+  groupLabel,
+  memberName,
+} from '../../../src/renderer/src/members/member-format'
 import { upsertMember } from '../../../src/renderer/src/members/use-members'
 import { defaultPolicyForm, describeSchedule, policyParams } from '../../../src/renderer/src/market/policy-form'
 import { toLocalInput } from '../../../src/renderer/src/market/order-form'
-import { applyBookChanges, applyMyOrderChanges, bookCopyOf, compareBookOrders, dropEnded } from '../../../src/renderer/src/market/book-copy'
+import {
+  applyBookChanges,
+  applyMyOrderChanges,
+  bookCopyOf,
+  compareBookOrders,
+  dropEnded,
+} from '../../../src/renderer/src/market/book-copy'
 
 const now = Date.UTC(2026, 0, 1, 12)
 
@@ -58,7 +71,9 @@ function order(id: string, side: 'bid' | 'ask', price: number, extra: Partial<Or
 describe('member figures as read', () => {
   it('names, OS, storage, network and last seen', () => {
     expect(memberName(member('12D3KooWAbcdefghijklmnopqrstuvwxyz', { displayName: '  Ada ' }), 'x')).toBe('Ada')
-    expect(memberName(member('12D3KooWAbcdefghijklmnopqrstuvwxyz'), '12D3KooWAbcdefghijklmnopqrstuvwxyz')).toBe('12D3KooW…wxyz')
+    expect(memberName(member('12D3KooWAbcdefghijklmnopqrstuvwxyz'), '12D3KooWAbcdefghijklmnopqrstuvwxyz')).toBe(
+      '12D3KooW…wxyz',
+    )
     expect(formatOs({ family: 'linux', version: '22.4' })).toBe('Linux 22.4')
     expect(formatOs({ family: 'macos' })).toBe('macOS')
     expect(formatOs(null)).toBe('—')
@@ -85,7 +100,14 @@ describe('member figures as read', () => {
 
   it('compares this node with the other members that published figures, skipping the rest', () => {
     const figures = { gflopsPerCore: 12, cores: 8, storageGb: 500 }
-    expect(peerFigures([member('self', { self: true, ...figures }), member('b', figures), member('c'), member('d', { gflopsPerCore: 5, cores: 4, storageGb: null })])).toEqual([figures])
+    expect(
+      peerFigures([
+        member('self', { self: true, ...figures }),
+        member('b', figures),
+        member('c'),
+        member('d', { gflopsPerCore: 5, cores: 4, storageGb: null }),
+      ]),
+    ).toEqual([figures])
   })
 })
 
@@ -110,16 +132,36 @@ describe('the auto-negotiation policy form', () => {
 
   it('names the field that is wrong', () => {
     expect(policyParams({ ...defaultPolicyForm, steps: '0' }, placed, now)).toMatchObject({ ok: false, field: 'steps' })
-    expect(policyParams({ ...defaultPolicyForm, steps: '2.5' }, placed, now)).toMatchObject({ ok: false, field: 'steps' })
-    expect(policyParams({ ...defaultPolicyForm, steps: '1001' }, placed, now)).toMatchObject({ ok: false, field: 'steps' })
-    expect(policyParams({ ...defaultPolicyForm, intervalSeconds: '0.05' }, placed, now)).toMatchObject({ ok: false, field: 'intervalSeconds' })
-    expect(policyParams({ ...defaultPolicyForm, intervalSeconds: '' }, placed, now)).toMatchObject({ ok: false, field: 'intervalSeconds' })
-    expect(policyParams({ ...defaultPolicyForm, limit: 'ten' }, placed, now)).toMatchObject({ ok: false, field: 'limit' })
-    expect(policyParams({ ...defaultPolicyForm, deadline: toLocalInput(now - 60_000) }, placed, now)).toMatchObject({ ok: false, field: 'deadline' })
+    expect(policyParams({ ...defaultPolicyForm, steps: '2.5' }, placed, now)).toMatchObject({
+      ok: false,
+      field: 'steps',
+    })
+    expect(policyParams({ ...defaultPolicyForm, steps: '1001' }, placed, now)).toMatchObject({
+      ok: false,
+      field: 'steps',
+    })
+    expect(policyParams({ ...defaultPolicyForm, intervalSeconds: '0.05' }, placed, now)).toMatchObject({
+      ok: false,
+      field: 'intervalSeconds',
+    })
+    expect(policyParams({ ...defaultPolicyForm, intervalSeconds: '' }, placed, now)).toMatchObject({
+      ok: false,
+      field: 'intervalSeconds',
+    })
+    expect(policyParams({ ...defaultPolicyForm, limit: 'ten' }, placed, now)).toMatchObject({
+      ok: false,
+      field: 'limit',
+    })
+    expect(policyParams({ ...defaultPolicyForm, deadline: toLocalInput(now - 60_000) }, placed, now)).toMatchObject({
+      ok: false,
+      field: 'deadline',
+    })
   })
 
   it('describes a schedule', () => {
-    expect(describeSchedule({ steps: 1, intervalMs: 1500, limit: 1000, deadline: now }, String)).toMatch(/^1 step, one every 1\.5 s, toward 1000 µcr, until /)
+    expect(describeSchedule({ steps: 1, intervalMs: 1500, limit: 1000, deadline: now }, String)).toMatch(
+      /^1 step, one every 1\.5 s, toward 1000 µcr, until /,
+    )
   })
 })
 
@@ -128,7 +170,12 @@ describe('the incremental book', () => {
     const book = bookCopyOf([order('a', 'ask', 10), order('b', 'bid', 8)], now)
     const next = applyBookChanges(
       book,
-      [order('a', 'ask', 9), order('b', 'bid', 8, { status: 'filled', remaining: 0 }), order('c', 'bid', 7), order('d', 'ask', 12, { expiresAt: now - 1 })],
+      [
+        order('a', 'ask', 9),
+        order('b', 'bid', 8, { status: 'filled', remaining: 0 }),
+        order('c', 'bid', 7),
+        order('d', 'ask', 12, { expiresAt: now - 1 }),
+      ],
       now,
     )
     expect([...next.byId.keys()].sort()).toEqual(['a', 'c'])
@@ -144,7 +191,13 @@ describe('the incremental book', () => {
   })
 
   it('sorts as the node answers market.book: asks cheapest first, then bids dearest first, older first', () => {
-    const sorted = [order('b1', 'bid', 8), order('a2', 'ask', 11), order('b2', 'bid', 9), order('a1', 'ask', 10), order('a0', 'ask', 10, { priorityTime: now - 5000 })].sort(compareBookOrders)
+    const sorted = [
+      order('b1', 'bid', 8),
+      order('a2', 'ask', 11),
+      order('b2', 'bid', 9),
+      order('a1', 'ask', 10),
+      order('a0', 'ask', 10, { priorityTime: now - 5000 }),
+    ].sort(compareBookOrders)
     expect(sorted.map((each) => each.id)).toEqual(['a0', 'a1', 'a2', 'b2', 'b1'])
   })
 
@@ -165,14 +218,19 @@ describe('the incremental book', () => {
           // Ids repeat within a round too: an order may change twice in one read.
           const changes = round.map(({ id, side, price, age, cancelled }) =>
             // An order keeps its side; amendments move its price and its priority.
-            order(id, truth.get(id)?.side ?? side, price, { priorityTime: now - age * 1000, ...(cancelled ? { status: 'cancelled' as const } : {}) }),
+            order(id, truth.get(id)?.side ?? side, price, {
+              priorityTime: now - age * 1000,
+              ...(cancelled ? { status: 'cancelled' as const } : {}),
+            }),
           )
           for (const each of changes) {
             if (each.status === 'live') truth.set(each.id, each)
             else truth.delete(each.id)
           }
           copy = applyBookChanges(copy, changes, now)
-          expect(copy.sorted.map((each) => each.id)).toEqual([...truth.values()].sort(compareBookOrders).map((each) => each.id))
+          expect(copy.sorted.map((each) => each.id)).toEqual(
+            [...truth.values()].sort(compareBookOrders).map((each) => each.id),
+          )
           expect(copy.byId.size).toBe(truth.size)
         }
       }),
@@ -180,14 +238,24 @@ describe('the incremental book', () => {
   })
 
   it('drops orders whose expiry or window end passed, and answers the same copy when none did', () => {
-    const book = bookCopyOf([order('a', 'ask', 10, { expiresAt: now + 10 }), order('b', 'bid', 8, { window: { start: now - 1000, end: now + 20 } }), order('c', 'bid', 7)], now)
+    const book = bookCopyOf(
+      [
+        order('a', 'ask', 10, { expiresAt: now + 10 }),
+        order('b', 'bid', 8, { window: { start: now - 1000, end: now + 20 } }),
+        order('c', 'bid', 7),
+      ],
+      now,
+    )
     expect(dropEnded(book, now + 5)).toBe(book)
     expect(dropEnded(book, now + 10).sorted.map((each) => each.id)).toEqual(['b', 'c'])
     expect([...dropEnded(book, now + 20).byId.keys()]).toEqual(['c'])
   })
 
   it('folds changes to my orders into my list, newest first, without reading it again', () => {
-    const mine = [order('m2', 'ask', 10, { mine: true, createdAt: now - 10 }), order('m1', 'bid', 8, { mine: true, createdAt: now - 20 })]
+    const mine = [
+      order('m2', 'ask', 10, { mine: true, createdAt: now - 10 }),
+      order('m1', 'bid', 8, { mine: true, createdAt: now - 20 }),
+    ]
     expect(applyMyOrderChanges(mine, [order('x', 'ask', 9)])).toBe(mine)
     const next = applyMyOrderChanges(mine, [
       order('m1', 'bid', 8, { mine: true, createdAt: now - 20, status: 'filled', remaining: 0, agreedQuantity: 10 }),

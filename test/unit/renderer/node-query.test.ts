@@ -177,7 +177,11 @@ describe('NodeQuery', () => {
   it('after stop: unsubscribed, no change from a late answer or an event, no settle timer left', async () => {
     vi.useFakeTimers()
     const { read, pending } = manualRead<number>()
-    const { query, emit, listeners, changes } = queryOf<number>({ read, refetchOn: ['delivery.receipt'], settleMs: 300 })
+    const { query, emit, listeners, changes } = queryOf<number>({
+      read,
+      refetchOn: ['delivery.receipt'],
+      settleMs: 300,
+    })
     query.refetch()
     emit('delivery.receipt')
     query.stop()

@@ -13,7 +13,9 @@ describe('the order form’s reachability', () => {
       const draft = draftOfForm(form, now)
       expect(side === 'bid' ? draft.requirements : draft.capabilities).toEqual({ reachable: true })
       expect(formOfDraft(draft, now).reachable).toBe(true)
-      expect(draftOfForm({ ...form, reachable: false }, now)).not.toHaveProperty(side === 'bid' ? 'requirements' : 'capabilities')
+      expect(draftOfForm({ ...form, reachable: false }, now)).not.toHaveProperty(
+        side === 'bid' ? 'requirements' : 'capabilities',
+      )
     }
   })
 

@@ -21,14 +21,23 @@ describe('the order form’s error and status line', () => {
   })
 
   it('says a far price in ratio words and how to place it anyway', () => {
-    const html = line({ kind: 'far', key: 'bid/flop/900', price: 900, far: { ratio: 100, what: 'the best ask', reference: 9 } })
+    const html = line({
+      kind: 'far',
+      key: 'bid/flop/900',
+      price: 900,
+      far: { ratio: 100, what: 'the best ask', reference: 9 },
+    })
     expect(html).toContain('100 times the best ask')
     expect(html).toContain('Press Buy again to place it anyway.')
   })
 
   it('follows a queued order through its outbox entry', () => {
     expect(line({ kind: 'queued', id: 'q1' })).toContain('has been placed')
-    expect(line({ kind: 'queued', id: 'q1' }, [{ id: 'q1', order: {}, queuedAt: 0, state: 'failed', message: 'no' }])).toContain('refused the order')
-    expect(line({ kind: 'saved', where: 'page', name: '', replaced: false })).toContain('Draft “Untitled draft” kept in this page')
+    expect(
+      line({ kind: 'queued', id: 'q1' }, [{ id: 'q1', order: {}, queuedAt: 0, state: 'failed', message: 'no' }]),
+    ).toContain('refused the order')
+    expect(line({ kind: 'saved', where: 'page', name: '', replaced: false })).toContain(
+      'Draft “Untitled draft” kept in this page',
+    )
   })
 })

@@ -12,7 +12,20 @@ const buyer = '12D3KooWBuyerBuyerBuyerBuyerBuyer'
 const now = 1_700_000_000_000
 
 function take(overrides: Partial<TakeView>): TakeView {
-  return { id: 'a'.repeat(64), bid: 'b'.repeat(64), ask: 'c'.repeat(64), buyer: me, seller, unit: 'flop', quantity: 1200, price: 9, validUntil: now + 4_200, createdAt: now - 800, role: 'buyer', ...overrides }
+  return {
+    id: 'a'.repeat(64),
+    bid: 'b'.repeat(64),
+    ask: 'c'.repeat(64),
+    buyer: me,
+    seller,
+    unit: 'flop',
+    quantity: 1200,
+    price: 9,
+    validUntil: now + 4_200,
+    createdAt: now - 800,
+    role: 'buyer',
+    ...overrides,
+  }
 }
 
 const render = (takes: TakeView[]) => renderToStaticMarkup(createElement(PendingTakesSection, { takes, now }))
@@ -21,9 +34,18 @@ describe('the pending takes on the Deals page', () => {
   it('shows each take under its role with quantity, price, counterparty and the time left', () => {
     const html = render([
       take({}),
-      take({ id: 'd'.repeat(64), buyer, seller: me, unit: 'pageview', quantity: 50, price: 1250, validUntil: now + 95_000, role: 'seller' }),
+      take({
+        id: 'd'.repeat(64),
+        buyer,
+        seller: me,
+        unit: 'pageview',
+        quantity: 50,
+        price: 1250,
+        validUntil: now + 95_000,
+        role: 'seller',
+      }),
     ])
-    expect(html).toContain("Awaiting the seller&#x27;s confirmation")
+    expect(html).toContain('Awaiting the seller&#x27;s confirmation')
     expect(html).toContain('Awaiting your confirmation')
     const rows = html.split('data-testid="pending-take-row"').slice(1)
     expect(rows).toHaveLength(2)

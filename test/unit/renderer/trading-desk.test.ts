@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest'
 import type { OrderView } from '../../../src/shared/api/market'
 import { filterBook } from '../../../src/renderer/src/market/filters'
 import { buildLadder, depthSeries, groupingTicks } from '../../../src/renderer/src/market/ladder'
-import { checkDraft, draftOfForm, emptyForm, fieldOfPath, formOfDraft } from '../../../src/renderer/src/market/order-form'
+import {
+  checkDraft,
+  draftOfForm,
+  emptyForm,
+  fieldOfPath,
+  formOfDraft,
+} from '../../../src/renderer/src/market/order-form'
 import { pageStorage } from '../../../src/renderer/src/market/page-storage'
 import { describePreview, previewOrder } from '../../../src/renderer/src/market/preview'
 import { visibleRows } from '../../../src/renderer/src/market/virtual-window'
@@ -40,7 +46,13 @@ function order(side: 'bid' | 'ask', price: number, remaining: number, extra: Par
 
 describe('the ladder', () => {
   it('sums levels, accumulates from the best price, and finds the spread and mid', () => {
-    const ladder = buildLadder([order('ask', 12, 5), order('ask', 10, 3), order('ask', 10, 2), order('bid', 8, 4), order('bid', 9, 1)])
+    const ladder = buildLadder([
+      order('ask', 12, 5),
+      order('ask', 10, 3),
+      order('ask', 10, 2),
+      order('bid', 8, 4),
+      order('bid', 9, 1),
+    ])
     expect(ladder.asks.map((level) => [level.price, level.quantity, level.cumulative, level.orders])).toEqual([
       [10, 5, 5, 2],
       [12, 5, 10, 1],
@@ -53,7 +65,10 @@ describe('the ladder', () => {
   })
 
   it('groups asks up and bids down to the tick, so grouping never makes a price look better', () => {
-    const ladder = buildLadder([order('ask', 101, 1), order('ask', 109, 1), order('bid', 99, 1), order('bid', 91, 1)], 10)
+    const ladder = buildLadder(
+      [order('ask', 101, 1), order('ask', 109, 1), order('bid', 99, 1), order('bid', 91, 1)],
+      10,
+    )
     expect(ladder.asks.map((level) => level.price)).toEqual([110])
     expect(ladder.bids.map((level) => level.price)).toEqual([90])
     expect(groupingTicks(1_500)).toEqual([1, 10, 100, 1000])
@@ -71,7 +86,7 @@ describe('the ladder', () => {
     expect(series.bids.at(-1)).toEqual({ price: 8, cumulative: 4 })
   })
 
-  it('joins levels closer than a pixel into one step, keeping each step\'s total', () => {
+  it("joins levels closer than a pixel into one step, keeping each step's total", () => {
     // Span 100 around the mid over 10 pixels: one pixel is 20 µcr.
     const ladder = buildLadder([order('ask', 110, 3), order('ask', 115, 2), order('ask', 140, 1), order('bid', 90, 4)])
     const series = depthSeries(ladder, 100, 10)
@@ -97,21 +112,43 @@ describe('the windowing arithmetic', () => {
 })
 
 describe('the order form', () => {
-  it('shows the core\'s own message on the field it names', () => {
-    const form = { ...emptyForm('bid', 'flop', now), quantity: '100', price: '10', startNow: false, start: '2026-01-01T10:00', end: '2026-01-01T09:00' }
+  it("shows the core's own message on the field it names", () => {
+    const form = {
+      ...emptyForm('bid', 'flop', now),
+      quantity: '100',
+      price: '10',
+      startNow: false,
+      start: '2026-01-01T10:00',
+      end: '2026-01-01T09:00',
+    }
     const check = checkDraft(draftOfForm(form, now), buyer, now)
     expect(check).toEqual({ ok: false, message: 'window.end must be after window.start', path: 'window.end' })
     expect(fieldOfPath('window.end')).toBe('end')
     const text = checkDraft(draftOfForm({ ...form, end: '2026-01-01T11:00', price: 'ten' }, now), buyer, now)
     expect(text).toMatchObject({ ok: false, path: 'price' })
     const range = checkDraft(draftOfForm({ ...form, end: '2026-01-01T11:00', range: '5' }, now), buyer, now)
-    expect(range).toMatchObject({ ok: false, path: 'range', message: expect.stringContaining('highest ask the buyer accepts') })
+    expect(range).toMatchObject({
+      ok: false,
+      path: 'range',
+      message: expect.stringContaining('highest ask the buyer accepts'),
+    })
   })
 
   it('builds requirements for a bid and capabilities for an ask, and reads a draft back', () => {
-    const ask = { ...emptyForm('ask', 'flop', now), quantity: '5', price: '7', os: 'linux' as const, osVersion: '24.10', terms: { storageGb: '100', gflopsPerCore: '20', cores: '8', bandwidthMbps: '' }, groups: `${seller}/lab` }
+    const ask = {
+      ...emptyForm('ask', 'flop', now),
+      quantity: '5',
+      price: '7',
+      os: 'linux' as const,
+      osVersion: '24.10',
+      terms: { storageGb: '100', gflopsPerCore: '20', cores: '8', bandwidthMbps: '' },
+      groups: `${seller}/lab`,
+    }
     const draft = draftOfForm(ask, now)
-    expect(draft).toMatchObject({ capabilities: { os: { family: 'linux', version: '24.10' }, storageGb: 100, gflopsPerCore: 20, cores: 8 }, counterparties: { groups: [`${seller}/lab`] } })
+    expect(draft).toMatchObject({
+      capabilities: { os: { family: 'linux', version: '24.10' }, storageGb: 100, gflopsPerCore: 20, cores: 8 },
+      counterparties: { groups: [`${seller}/lab`] },
+    })
     expect(checkDraft(draft, seller, now)).toMatchObject({ ok: true })
     expect(draftOfForm(formOfDraft(draft, now), now)).toEqual(draft)
   })
@@ -126,7 +163,9 @@ describe('the spread row', () => {
     expect(words([order('ask', 8, 5), order('bid', 12, 5)])).toBe('Crossed by 4: the next epoch matches these')
     const longBid = order('bid', 12, 5, { window: { start: now, end: now + 3 * 3_600_000 } })
     expect(words([order('ask', 8, 5), longBid])).toBe('Crossed by 4, but none of these can trade (see why below)')
-    expect(words([order('ask', 8, 5), longBid, order('bid', 11, 5)])).toBe('Crossed by 4: the next epoch matches 1 of 2 crossing pairs (the others: see why below)')
+    expect(words([order('ask', 8, 5), longBid, order('bid', 11, 5)])).toBe(
+      'Crossed by 4: the next epoch matches 1 of 2 crossing pairs (the others: see why below)',
+    )
     expect(words([order('ask', 8, 5, { status: 'capped' }), order('bid', 12, 5)])).toBe(
       "Crossed by 4, but only by orders over their owners' live-order cap, which are not matched for now",
     )
@@ -135,12 +174,21 @@ describe('the spread row', () => {
 
 describe('the preview', () => {
   it('walks the book as the matcher does: lowest asks first, then a negotiation for the rest', () => {
-    const book = [order('ask', 10, 50), order('ask', 10, 30, { id: 'bafyreiother'.padEnd(59, 'b'), owner: '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq' }), order('ask', 20, 100)]
+    const book = [
+      order('ask', 10, 50),
+      order('ask', 10, 30, {
+        id: 'bafyreiother'.padEnd(59, 'b'),
+        owner: '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq',
+      }),
+      order('ask', 20, 100),
+    ]
     const bid = checkDraft({ side: 'bid', unit: 'flop', quantity: 100, price: 12, window }, buyer, now)
     if (!bid.ok) throw new Error(bid.message)
     const preview = previewOrder(book, bid.fact, now, () => undefined)
     expect(preview.filledQuantity).toBe(80)
-    expect(describePreview(preview, bid.fact, (peer) => peer.slice(-4))).toBe('fills 80 GFLOP at 10 from 2 sellers; negotiates the rest with nXTN (asks 20)')
+    expect(describePreview(preview, bid.fact, (peer) => peer.slice(-4))).toBe(
+      'fills 80 GFLOP at 10 from 2 sellers; negotiates the rest with nXTN (asks 20)',
+    )
   })
 
   it('fills from a group-only ask when the buyer is in the group, at that ask’s price (issue 18, item 5)', () => {
@@ -162,7 +210,13 @@ describe('the preview', () => {
     const capped = order('ask', 8, 20, { status: 'capped' })
     const bid = checkDraft({ side: 'bid', unit: 'flop', quantity: 20, price: 10, window }, buyer, now)
     if (!bid.ok) throw new Error(bid.message)
-    expect(describePreview(previewOrder([capped, order('ask', 9, 20)], bid.fact, now, () => undefined), bid.fact, (peer) => peer.slice(-4))).toBe('fills 20 GFLOP at 9 from 1 seller')
+    expect(
+      describePreview(
+        previewOrder([capped, order('ask', 9, 20)], bid.fact, now, () => undefined),
+        bid.fact,
+        (peer) => peer.slice(-4),
+      ),
+    ).toBe('fills 20 GFLOP at 9 from 1 seller')
   })
 
   it('keeps an order whose terms are older than two hours live, as its owner’s refreshes do on the node', () => {
@@ -199,21 +253,48 @@ describe('filters, page storage and balances', () => {
 
   it('keeps drafts and the outbox across reloads, and drops corrupt entries', () => {
     const backing = new Map<string, string>()
-    const storage = { getItem: (key: string) => backing.get(key) ?? null, setItem: (key: string, value: string) => void backing.set(key, value) }
+    const storage = {
+      getItem: (key: string) => backing.get(key) ?? null,
+      setItem: (key: string, value: string) => void backing.set(key, value),
+    }
     pageStorage(storage).keepDraft({ id: 'dabcdefgh', label: 'x', order: { side: 'bid' }, savedAt: 1 })
     pageStorage(storage).enqueue({ id: 'dq1234567', order: { side: 'ask' }, queuedAt: 2, state: 'waiting' })
-    expect(pageStorage(storage).pendingDrafts().map((draft) => draft.id)).toEqual(['dabcdefgh'])
+    expect(
+      pageStorage(storage)
+        .pendingDrafts()
+        .map((draft) => draft.id),
+    ).toEqual(['dabcdefgh'])
     expect(pageStorage(storage).outbox()).toHaveLength(1)
     backing.set('cyclex.outbox.v1', '{not json')
     expect(pageStorage(storage).outbox()).toEqual([])
   })
 
   it('sums what each counterparty is owed and owes, beyond 2^53', () => {
-    const base = { bid: 'b', ask: 'a', unit: 'flop' as const, quantity: 1, price: 1, agreedAt: 1, status: 'binding' as const, voidReason: null, voidExplanation: null }
+    const base = {
+      bid: 'b',
+      ask: 'a',
+      unit: 'flop' as const,
+      quantity: 1,
+      price: 1,
+      agreedAt: 1,
+      status: 'binding' as const,
+      voidReason: null,
+      voidExplanation: null,
+    }
     const balances = balancesByCounterparty([
       { ...base, id: '1', buyer, seller, total: '9007199254740993', role: 'buyer' },
       { ...base, id: '2', buyer, seller, total: '1000000', role: 'buyer' },
-      { ...base, id: '3', buyer, seller, total: '5', role: 'buyer', status: 'void', voidReason: 'ask-overfilled', voidExplanation: 'void' },
+      {
+        ...base,
+        id: '3',
+        buyer,
+        seller,
+        total: '5',
+        role: 'buyer',
+        status: 'void',
+        voidReason: 'ask-overfilled',
+        voidExplanation: 'void',
+      },
     ])
     expect(balances).toEqual([{ peer: seller, toPay: 9007199255740993n, toReceive: 0n, deals: 2 }])
     expect(formatCredits(1_500_000n)).toBe('1.500000 cr')

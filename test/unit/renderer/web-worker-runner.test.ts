@@ -9,7 +9,11 @@ import type { BenchmarkStage } from '../../../src/shared/benchmark/stages'
 import { createKernelWorker } from '../../../src/shared/benchmark/worker-handler'
 import type { FromWorker, ToWorker } from '../../../src/shared/benchmark/worker-protocol'
 import { cpuPlacementOf } from '../../../src/renderer/src/benchmark/cpu-placement'
-import { describeBrowser, runCpuStagesInWindow, type BrowserWorker } from '../../../src/renderer/src/benchmark/web-worker-runner'
+import {
+  describeBrowser,
+  runCpuStagesInWindow,
+  type BrowserWorker,
+} from '../../../src/renderer/src/benchmark/web-worker-runner'
 
 const plan = { matrixSize: 8, blockSize: 4, cpuBudgetMs: 100 }
 
@@ -49,7 +53,10 @@ class StubWorker implements BrowserWorker {
     this.handle =
       mode === 'kernel'
         ? createKernelWorker(send, steppingClock(10))
-        : (message) => (message.type === 'prepare' ? send({ type: 'ready' }) : send({ type: 'progress', multiplies: 1, elapsedMs: 10 }))
+        : (message) =>
+            message.type === 'prepare'
+              ? send({ type: 'ready' })
+              : send({ type: 'progress', multiplies: 1, elapsedMs: 10 })
   }
 
   get running(): boolean {
@@ -128,7 +135,13 @@ describe('runCpuStagesInWindow', () => {
 
   it('starts the all-cores workers together: none is told to run before every one is ready', async () => {
     const log: Log = []
-    await runCpuStagesInWindow({ plan, workers: 4, runtime: 'test', createWorker: stubFactory('kernel', log), now: steppingClock(1) })
+    await runCpuStagesInWindow({
+      plan,
+      workers: 4,
+      runtime: 'test',
+      createWorker: stubFactory('kernel', log),
+      now: steppingClock(1),
+    })
     // The second stage (float64 on all cores) used workers 1 to 4.
     const stage = log.filter((entry) => /^(ready|run) [1-4]$/.test(entry))
     expect(stage.slice(0, 4).sort()).toEqual(['ready 1', 'ready 2', 'ready 3', 'ready 4'])
@@ -207,14 +220,22 @@ describe('where the CPU stages run', () => {
 
   it('records which browser engine ran the kernel', () => {
     expect(
-      describeBrowser('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) cyclex/0.1.0 Chrome/138.0.7204.97 Electron/37.2.0 Safari/537.36'),
+      describeBrowser(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) cyclex/0.1.0 Chrome/138.0.7204.97 Electron/37.2.0 Safari/537.36',
+      ),
     ).toBe('Web Workers in Electron 37.2.0 (Chrome 138)')
-    expect(describeBrowser('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.7204.97 Safari/537.36')).toBe(
-      'Web Workers in Chrome 138.0.7204.97',
+    expect(
+      describeBrowser(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/138.0.7204.97 Safari/537.36',
+      ),
+    ).toBe('Web Workers in Chrome 138.0.7204.97')
+    expect(describeBrowser('Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0')).toBe(
+      'Web Workers in Firefox 140.0',
     )
-    expect(describeBrowser('Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0')).toBe('Web Workers in Firefox 140.0')
-    expect(describeBrowser('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15')).toBe(
-      'Web Workers in Safari 17.5',
-    )
+    expect(
+      describeBrowser(
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+      ),
+    ).toBe('Web Workers in Safari 17.5')
   })
 })

@@ -25,7 +25,13 @@ function stubStream(chunks: Uint8Array[], options: { hang?: boolean } = {}): { s
 
 function channelOver(chunks: Uint8Array[], options: { hang?: boolean; ioTimeoutMs?: number } = {}) {
   const { stream, written } = stubStream(chunks, options)
-  return { channel: new SyncChannel(stream, { ioTimeoutMs: options.ioTimeoutMs ?? 1000, signal: new AbortController().signal }), written }
+  return {
+    channel: new SyncChannel(stream, {
+      ioTimeoutMs: options.ioTimeoutMs ?? 1000,
+      signal: new AbortController().signal,
+    }),
+    written,
+  }
 }
 
 function frame(payload: Uint8Array): Uint8Array {
@@ -51,7 +57,10 @@ describe('sync framing', () => {
   })
 
   it('reads frames split across chunks at any byte, then a clean end', async () => {
-    const bytes = Uint8Array.of(...frame(encodeSyncMessage({ type: 'done' })), ...frame(encodeSyncMessage({ type: 'busy' })))
+    const bytes = Uint8Array.of(
+      ...frame(encodeSyncMessage({ type: 'done' })),
+      ...frame(encodeSyncMessage({ type: 'busy' })),
+    )
     for (let cut = 0; cut <= bytes.length; cut++) {
       const { channel } = channelOver([bytes.subarray(0, cut), bytes.subarray(cut)])
       expect(await channel.receive()).toEqual({ type: 'done' })

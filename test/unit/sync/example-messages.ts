@@ -8,13 +8,26 @@ export const examples: SyncMessage[] = [
   { type: 'hello', version: 1, root: key(1), count: 12 },
   { type: 'busy' },
   { type: 'done' },
-  { type: 'query', ranges: [{ prefix: Uint8Array.of(7), count: 3, fingerprint: fingerprint(2) }, { prefix: Uint8Array.of(7, 1, 2), count: 0, fingerprint: fingerprint(0) }] },
+  {
+    type: 'query',
+    ranges: [
+      { prefix: Uint8Array.of(7), count: 3, fingerprint: fingerprint(2) },
+      { prefix: Uint8Array.of(7, 1, 2), count: 0, fingerprint: fingerprint(0) },
+    ],
+  },
   {
     type: 'ranges',
     answers: [
       { kind: 'same' },
       { kind: 'keys', keys: [key(3), key(4)], more: false },
-      { kind: 'split', children: Array.from({ length: 256 }, (_, child) => (child % 2 === 0 ? { count: 0, fingerprint: new Uint8Array(0) } : { count: child, fingerprint: fingerprint(child) })) },
+      {
+        kind: 'split',
+        children: Array.from({ length: 256 }, (_, child) =>
+          child % 2 === 0
+            ? { count: 0, fingerprint: new Uint8Array(0) }
+            : { count: child, fingerprint: fingerprint(child) },
+        ),
+      },
       { kind: 'skipped' },
     ],
   },

@@ -51,7 +51,7 @@ describe('factKey', () => {
     )
   })
 
-  it('keeps CID.parse\'s errors for what is not a fact id', () => {
+  it("keeps CID.parse's errors for what is not a fact id", () => {
     expect(() => factKey('not a cid')).toThrow()
     // A CIDv1 of another codec (raw) still has a sha2-256 digest: CID.parse gives it, and so does factKey.
     const raw = CID.createV1(0x55, CID.parse(factIdOfKey(new Uint8Array(32).fill(9))).multihash).toString()

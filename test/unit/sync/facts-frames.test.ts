@@ -44,7 +44,10 @@ function responderHolding(count: number) {
 }
 
 /** The `facts` frames a responder holding `held` facts sends for one wantRanges of the whole space. */
-async function factsFrames(held: number, limit: number): Promise<Array<{ envelopes: number; end: boolean; more: boolean }>> {
+async function factsFrames(
+  held: number,
+  limit: number,
+): Promise<Array<{ envelopes: number; end: boolean; more: boolean }>> {
   const { channel, sent } = scriptedChannel([
     { type: 'hello', version: 1, root: new Uint8Array(32), count: 0 },
     { type: 'wantRanges', prefixes: [new Uint8Array(0)], limit },

@@ -23,13 +23,24 @@ function expectRejected(value: unknown, pattern: RegExp): void {
 }
 
 describe('sync messages', () => {
-  it.each(examples.map((message) => [message.type, message] as const))('decode(encode(%s)) is the same message', (_type, message) => {
-    expect(decodeSyncMessage(encodeSyncMessage(message))).toEqual(message)
-  })
+  it.each(examples.map((message) => [message.type, message] as const))(
+    'decode(encode(%s)) is the same message',
+    (_type, message) => {
+      expect(decodeSyncMessage(encodeSyncMessage(message))).toEqual(message)
+    },
+  )
 
   it('has the documented wire form', () => {
-    expect(dagCbor.decode(encodeSyncMessage({ type: 'hello', version: 1, root: key(1), count: 12 }))).toEqual({ t: 'hello', v: 1, root: key(1), count: 12 })
-    expect(dagCbor.decode(encodeSyncMessage({ type: 'want', keys: [key(5), key(6)] }))).toEqual({ t: 'want', keys: Uint8Array.of(...key(5), ...key(6)) })
+    expect(dagCbor.decode(encodeSyncMessage({ type: 'hello', version: 1, root: key(1), count: 12 }))).toEqual({
+      t: 'hello',
+      v: 1,
+      root: key(1),
+      count: 12,
+    })
+    expect(dagCbor.decode(encodeSyncMessage({ type: 'want', keys: [key(5), key(6)] }))).toEqual({
+      t: 'want',
+      keys: Uint8Array.of(...key(5), ...key(6)),
+    })
     const split = dagCbor.decode<{ answers: unknown[][] }>(encodeSyncMessage(examples[4]!))
     expect(split.answers[0]).toEqual([0])
     expect(split.answers[1]).toEqual([1, Uint8Array.of(...key(3), ...key(4)), false])
@@ -48,7 +59,13 @@ describe('sync messages', () => {
     expectRejected({ t: 'hello', v: 1, root: new Uint8Array(31), count: 1 }, /32 bytes/)
     expectRejected({ t: 'hello', v: 1, root: key(1), count: -1 }, /integer from 0/)
     expectRejected({ t: 'query', ranges: [] }, /at least 1/)
-    expectRejected({ t: 'query', ranges: Array.from({ length: maxRangesPerQuery + 1 }, () => [Uint8Array.of(1), 1, fingerprint(1)]) }, /at most 1024/)
+    expectRejected(
+      {
+        t: 'query',
+        ranges: Array.from({ length: maxRangesPerQuery + 1 }, () => [Uint8Array.of(1), 1, fingerprint(1)]),
+      },
+      /at most 1024/,
+    )
     expectRejected({ t: 'query', ranges: [[Uint8Array.of(1, 2, 3, 4), 1, fingerprint(1)]] }, /at most 3 bytes/)
     expectRejected({ t: 'want', keys: new Uint8Array(33) }, /whole number/)
     expectRejected({ t: 'want', keys: new Uint8Array(32 * (maxKeysPerWant + 1)) }, /at most 1024 keys/)
@@ -57,7 +74,10 @@ describe('sync messages', () => {
     expectRejected({ t: 'wantRanges', prefixes: [new Uint8Array(0), Uint8Array.of(9)], limit: 5 }, /overlap/)
     expectRejected({ t: 'wantRanges', prefixes: [Uint8Array.of(1)], limit: 0 }, /at least 1/)
     expectRejected({ t: 'ranges', answers: [[2, [1, 2], new Uint8Array(32)]] }, /at least 256/)
-    expectRejected({ t: 'ranges', answers: [[2, Array.from({ length: 256 }, () => 1), new Uint8Array(16)]] }, /4096 bytes/)
+    expectRejected(
+      { t: 'ranges', answers: [[2, Array.from({ length: 256 }, () => 1), new Uint8Array(16)]] },
+      /4096 bytes/,
+    )
     expectRejected({ t: 'ranges', answers: [[9]] }, /unknown tag/)
     expectRejected({ t: 'facts', facts: [1], end: true, more: false }, /must be bytes/)
     expectRejected({ t: 'facts', facts: [], end: 'yes', more: false }, /true or false/)
@@ -79,13 +99,20 @@ describe('sync messages', () => {
       fc.uint8Array({ maxLength: 256 }),
       // Valid dag-cbor of arbitrary JSON-ish values, more likely to get past the decoder.
       fc.jsonValue().map((value) => dagCbor.encode(JSON.parse(JSON.stringify(value)) as unknown)),
-      fc.record({ t: fc.constantFrom('hello', 'query', 'ranges', 'want', 'wantRanges', 'facts'), ranges: fc.anything(), answers: fc.anything(), keys: fc.uint8Array() }).map((value) => {
-        try {
-          return dagCbor.encode(value)
-        } catch {
-          return Uint8Array.of(0)
-        }
-      }),
+      fc
+        .record({
+          t: fc.constantFrom('hello', 'query', 'ranges', 'want', 'wantRanges', 'facts'),
+          ranges: fc.anything(),
+          answers: fc.anything(),
+          keys: fc.uint8Array(),
+        })
+        .map((value) => {
+          try {
+            return dagCbor.encode(value)
+          } catch {
+            return Uint8Array.of(0)
+          }
+        }),
     )
     fc.assert(
       fc.property(anyBytes, (bytes) => {

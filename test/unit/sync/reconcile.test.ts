@@ -58,8 +58,14 @@ function reconcile(initiator: SetFingerprint, responder: SetFingerprint): Reconc
       }
     } else {
       queries++
-      const { ranges } = viaWire<{ ranges: ReturnType<ReconciliationPlan['takeQuery']> }>({ type: 'query', ranges: plan.takeQuery(1024) })
-      const { answers } = viaWire<{ answers: RangeAnswer[] }>({ type: 'ranges', answers: answerQuery(responder, ranges) })
+      const { ranges } = viaWire<{ ranges: ReturnType<ReconciliationPlan['takeQuery']> }>({
+        type: 'query',
+        ranges: plan.takeQuery(1024),
+      })
+      const { answers } = viaWire<{ answers: RangeAnswer[] }>({
+        type: 'ranges',
+        answers: answerQuery(responder, ranges),
+      })
       plan.absorb(ranges, answers)
     }
   }
@@ -175,7 +181,10 @@ describe('range reconciliation', () => {
       plan.absorb(ranges, answers)
     }
     // The one key comes as a key to fetch, or inside a sub-range the initiator holds nothing of.
-    const toFetch = [...plan.keysToFetch, ...plan.rangesToFetch.flatMap((prefix) => [...responder.entriesWithPrefix(prefix)].map(([, key]) => key))]
+    const toFetch = [
+      ...plan.keysToFetch,
+      ...plan.rangesToFetch.flatMap((prefix) => [...responder.entriesWithPrefix(prefix)].map(([, key]) => key)),
+    ]
     expect(toFetch.map(keyText)).toEqual([keyText(keys[0]!)])
     expect(queries).toBeLessThanOrEqual(3)
     expect(answerBytes).toBeLessThan(16_000)
@@ -200,7 +209,10 @@ describe('range reconciliation', () => {
   })
 
   it('rejects answers that do not fit the question', () => {
-    const initiator = setOf([Uint8Array.of(0, ...keyFromNumber(1).subarray(1)), Uint8Array.of(1, ...keyFromNumber(2).subarray(1))])
+    const initiator = setOf([
+      Uint8Array.of(0, ...keyFromNumber(1).subarray(1)),
+      Uint8Array.of(1, ...keyFromNumber(2).subarray(1)),
+    ])
     const plan = new ReconciliationPlan(initiator)
     plan.begin()
     const ranges = plan.takeQuery(2)
@@ -209,11 +221,21 @@ describe('range reconciliation', () => {
     const outside = keyFromNumber(2)
     outside[0] = (ranges[0]!.prefix[0]! + 1) % 256
     expect(hasPrefix(outside, ranges[0]!.prefix)).toBe(false)
-    expect(() => plan.absorb(ranges, [{ kind: 'keys', keys: [outside], more: false }, { kind: 'same' }])).toThrow(/outside its range/)
-    const deep = { prefix: Uint8Array.of(1, 2, 3), count: 1, fingerprint: new Uint8Array(16) }
-    expect(() => plan.absorb([deep], [{ kind: 'split', children: Array.from({ length: 256 }, () => ({ count: 0, fingerprint: new Uint8Array(0) })) }])).toThrow(
-      /cannot be split/,
+    expect(() => plan.absorb(ranges, [{ kind: 'keys', keys: [outside], more: false }, { kind: 'same' }])).toThrow(
+      /outside its range/,
     )
+    const deep = { prefix: Uint8Array.of(1, 2, 3), count: 1, fingerprint: new Uint8Array(16) }
+    expect(() =>
+      plan.absorb(
+        [deep],
+        [
+          {
+            kind: 'split',
+            children: Array.from({ length: 256 }, () => ({ count: 0, fingerprint: new Uint8Array(0) })),
+          },
+        ],
+      ),
+    ).toThrow(/cannot be split/)
   })
 })
 

@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto'
 import type { Libp2p, Startable } from '@libp2p/interface'
 import { serializeError } from '../../../shared/errors'
 import { BenchmarkBusyError, BenchmarkCancelledError } from '../../../shared/benchmark/errors'
-import { profileFromRun, signedProfileToJson, signProfile, type SignedProfileJson } from '../../../shared/benchmark/profile'
+import {
+  profileFromRun,
+  signedProfileToJson,
+  signProfile,
+  type SignedProfileJson,
+} from '../../../shared/benchmark/profile'
 import type {
   BenchmarkMode,
   BenchmarkOutcome,
@@ -116,7 +121,9 @@ class NodeBenchmark implements BenchmarkService {
       (run) => this.components.onOutcome({ runId, outcome: 'completed', run }),
       (error: unknown) =>
         this.components.onOutcome(
-          error instanceof BenchmarkCancelledError ? { runId, outcome: 'cancelled' } : { runId, outcome: 'failed', error: serializeError(error) },
+          error instanceof BenchmarkCancelledError
+            ? { runId, outcome: 'cancelled' }
+            : { runId, outcome: 'failed', error: serializeError(error) },
         ),
     )
     return { runId }
@@ -149,14 +156,23 @@ class NodeBenchmark implements BenchmarkService {
     const displayName = this.components.displayName()
     if (saved.profile.displayName === displayName && saved.profile.owner === this.components.signer.owner) return saved
     // The name changed since the run: the same figures, signed again under the new name.
-    const resigned = signedProfileToJson(signProfile({ ...saved.profile, owner: this.components.signer.owner, displayName }, this.components.signer))
+    const resigned = signedProfileToJson(
+      signProfile({ ...saved.profile, owner: this.components.signer.owner, displayName }, this.components.signer),
+    )
     await this.history_.saveProfile(resigned)
     return resigned
   }
 
-  private execute(runId: string, params: BenchmarkStartParams, signal: AbortSignal | undefined, measuredCpu?: MeasuredCpu): Promise<BenchmarkRun> {
+  private execute(
+    runId: string,
+    params: BenchmarkStartParams,
+    signal: AbortSignal | undefined,
+    measuredCpu?: MeasuredCpu,
+  ): Promise<BenchmarkRun> {
     if (this.current) {
-      return Promise.reject(new BenchmarkBusyError('A benchmark is already running; wait for it to finish or cancel it'))
+      return Promise.reject(
+        new BenchmarkBusyError('A benchmark is already running; wait for it to finish or cancel it'),
+      )
     }
     const controller = new AbortController()
     const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal
@@ -167,11 +183,19 @@ class NodeBenchmark implements BenchmarkService {
     return done
   }
 
-  private async measure(runId: string, params: BenchmarkStartParams, signal: AbortSignal, measuredCpu: MeasuredCpu | undefined): Promise<BenchmarkRun> {
+  private async measure(
+    runId: string,
+    params: BenchmarkStartParams,
+    signal: AbortSignal,
+    measuredCpu: MeasuredCpu | undefined,
+  ): Promise<BenchmarkRun> {
     const mode: BenchmarkMode = params.quick ? 'quick' : 'full'
     const plan = this.planOf(mode)
     const cpu = describeCpu()
-    const workers = Math.max(1, Math.min(cpu.logicalCores, params.maxWorkers ?? Infinity, this.init.maxWorkers ?? Infinity))
+    const workers = Math.max(
+      1,
+      Math.min(cpu.logicalCores, params.maxWorkers ?? Infinity, this.init.maxWorkers ?? Infinity),
+    )
     const sequencer = new ProgressSequencer(
       (progress) => this.components.onProgress({ runId, ...progress, stageCount: benchmarkStages.length }),
       { minStep: 0.02 },
@@ -224,7 +248,9 @@ class NodeBenchmark implements BenchmarkService {
       mode,
       startedAt,
       measuredAt: Date.now(),
-      cpu: measuredCpu ? { ...cpu, ...measuredCpu } : { ...cpu, runtime: `node ${process.versions.node} worker_threads`, ...figures },
+      cpu: measuredCpu
+        ? { ...cpu, ...measuredCpu }
+        : { ...cpu, runtime: `node ${process.versions.node} worker_threads`, ...figures },
       storage,
       system,
       network,
@@ -235,7 +261,11 @@ class NodeBenchmark implements BenchmarkService {
     return run
   }
 
-  private async measureNetwork(plan: BenchmarkPlan, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<NetworkResult> {
+  private async measureNetwork(
+    plan: BenchmarkPlan,
+    signal: AbortSignal,
+    onProgress: (fraction: number) => void,
+  ): Promise<NetworkResult> {
     const interfaces = await probeNetworkInterfaces()
     const peers = this.components.libp2p.getPeers().slice(0, plan.maxPeersMeasured)
     const result: NetworkResult = { interfaces, peers: [], failures: [] }
@@ -256,6 +286,8 @@ class NodeBenchmark implements BenchmarkService {
   }
 }
 
-export function benchmarkService(init: BenchmarkServiceInit = {}): (components: BenchmarkComponents) => BenchmarkService {
+export function benchmarkService(
+  init: BenchmarkServiceInit = {},
+): (components: BenchmarkComponents) => BenchmarkService {
   return (components) => new NodeBenchmark(components, init)
 }

@@ -4,7 +4,11 @@
 import { Worker } from 'node:worker_threads'
 import { flopsPerMultiply } from '../../../shared/benchmark/kernel'
 import type { ComputeFigure } from '../../../shared/benchmark/schema'
-import { runComputeStage, type ComputeStageOptions, type StartComputeWorker } from '../../../shared/benchmark/stage-runner'
+import {
+  runComputeStage,
+  type ComputeStageOptions,
+  type StartComputeWorker,
+} from '../../../shared/benchmark/stage-runner'
 import type { FromWorker, ToWorker } from '../../../shared/benchmark/worker-protocol'
 import { cpuWorkerSource, type WorkerSource } from './cpu-worker-source'
 

@@ -6,7 +6,8 @@ import { createKernelWorker } from '../../../shared/benchmark/worker-handler'
 import type { FromWorker, ToWorker } from '../../../shared/benchmark/worker-protocol'
 
 // The marker keeps a test runner that itself runs in a worker thread from starting this by import.
-const port = (workerData as { cyclexBenchmarkWorker?: unknown } | null)?.cyclexBenchmarkWorker === true ? parentPort : null
+const port =
+  (workerData as { cyclexBenchmarkWorker?: unknown } | null)?.cyclexBenchmarkWorker === true ? parentPort : null
 if (port) {
   const handle = createKernelWorker(
     (message: FromWorker) => port.postMessage(message),

@@ -2,7 +2,18 @@
 // matcher can compare), CPU, memory and network interfaces with their link speed where the OS
 // reports it.
 import { readFile } from 'node:fs/promises'
-import { arch, availableParallelism, cpus, freemem, hostname, networkInterfaces, platform, release, totalmem, type as osType } from 'node:os'
+import {
+  arch,
+  availableParallelism,
+  cpus,
+  freemem,
+  hostname,
+  networkInterfaces,
+  platform,
+  release,
+  totalmem,
+  type as osType,
+} from 'node:os'
 import type { OsFamily } from '../../../shared/market/facts'
 import type { NetworkInterface, SystemResult } from '../../../shared/benchmark/schema'
 
@@ -26,7 +37,12 @@ export function osFamilyOf(nodePlatform: NodeJS.Platform): OsFamily | null {
 /** The leading dotted numbers of a version string: `6.1.0-18-amd64` -> `6.1.0`. */
 export function dottedVersionOf(text: string): string | null {
   const match = /^(\d+)(\.\d+){0,3}/.exec(text.trim())
-  return match ? match[0].split('.').map((part) => String(Number(part))).join('.') : null
+  return match
+    ? match[0]
+        .split('.')
+        .map((part) => String(Number(part)))
+        .join('.')
+    : null
 }
 
 /** `KEY=value` lines of /etc/os-release, quotes removed. */
@@ -72,7 +88,11 @@ export async function probeSystem(): Promise<SystemResult> {
 
 export function describeCpu(): { model: string; logicalCores: number; clockMHz: number } {
   const first = cpus()[0]
-  return { model: first?.model.trim() || 'unknown', logicalCores: availableParallelism(), clockMHz: Math.max(0, Math.round(first?.speed ?? 0)) }
+  return {
+    model: first?.model.trim() || 'unknown',
+    logicalCores: availableParallelism(),
+    clockMHz: Math.max(0, Math.round(first?.speed ?? 0)),
+  }
 }
 
 /** Linux reports a link's speed in Mbit/s; -1 or an error means down, virtual or unknown. */

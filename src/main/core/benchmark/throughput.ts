@@ -32,7 +32,11 @@ export interface ThroughputMeasurement {
 
 export interface Throughput extends Startable {
   /** Measure both directions to `peer` with `bytes` each way. */
-  measure(peer: PeerId, bytes: number, options?: { signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<ThroughputMeasurement>
+  measure(
+    peer: PeerId,
+    bytes: number,
+    options?: { signal?: AbortSignal; onProgress?: (fraction: number) => void },
+  ): Promise<ThroughputMeasurement>
 }
 
 function header(mode: number, bytes: number): Uint8Array {
@@ -44,7 +48,8 @@ function header(mode: number, bytes: number): Uint8Array {
 
 function* payload(bytes: number): Generator<Uint8Array> {
   const chunk = new Uint8Array(payloadChunkBytes)
-  for (let sent = 0; sent < bytes; sent += payloadChunkBytes) yield chunk.subarray(0, Math.min(payloadChunkBytes, bytes - sent))
+  for (let sent = 0; sent < bytes; sent += payloadChunkBytes)
+    yield chunk.subarray(0, Math.min(payloadChunkBytes, bytes - sent))
 }
 
 function megabitsPerSecond(bytes: number, milliseconds: number): number {
@@ -78,7 +83,10 @@ class ThroughputService implements Throughput {
 
   /** The answering side: read the header, then take or send the bytes asked for, within the limits. */
   private async answer(stream: Stream): Promise<void> {
-    const timer = setTimeout(() => stream.abort(new Error(`throughput stream took longer than ${this.timeoutMs} ms`)), this.timeoutMs)
+    const timer = setTimeout(
+      () => stream.abort(new Error(`throughput stream took longer than ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    )
     try {
       const head = new Uint8Array(headerBytes)
       let headLength = 0
@@ -96,7 +104,11 @@ class ThroughputService implements Throughput {
           mode = head[0] as number
           length = new DataView(head.buffer).getUint32(1)
           if ((mode !== modeUpload && mode !== modeDownload) || length > this.maxBytes) {
-            stream.abort(new Error(`refused a throughput request for ${length} bytes (mode ${mode}); the limit is ${this.maxBytes}`))
+            stream.abort(
+              new Error(
+                `refused a throughput request for ${length} bytes (mode ${mode}); the limit is ${this.maxBytes}`,
+              ),
+            )
             return
           }
           if (mode === modeDownload) break

@@ -50,7 +50,9 @@ export function parseBenchArgs(args: string[]): BenchOptions | 'help' {
   if (values.workers !== undefined) {
     workers = Number(values.workers)
     if (!/^\d+$/.test(values.workers) || workers < 1 || workers > 1024) {
-      throw new ConfigError(`--workers must be a whole number from 1 to 1024, not '${values.workers}'`, { path: 'workers' })
+      throw new ConfigError(`--workers must be a whole number from 1 to 1024, not '${values.workers}'`, {
+        path: 'workers',
+      })
     }
   }
   return {
@@ -83,21 +85,38 @@ export function formatRun(run: BenchmarkRun, profile: SignedProfileJson | null):
   text += line('sequential write', `${fixed(storage.writeMBps, 0)} MB/s (${storage.bytesTested / 2 ** 20} MiB, synced)`)
   text += line('sequential read', `${fixed(storage.readMBps, 0)} MB/s (may come from the OS cache)`)
   text += `System\n`
-  text += line('OS', `${system.os.name} (${system.os.family ?? 'unknown family'} ${system.os.version ?? ''}, ${system.os.arch})`.replace(' ,', ','))
+  text += line(
+    'OS',
+    `${system.os.name} (${system.os.family ?? 'unknown family'} ${system.os.version ?? ''}, ${system.os.arch})`.replace(
+      ' ,',
+      ',',
+    ),
+  )
   text += line('memory', `${fixed(system.memory.totalBytes / 2 ** 30, 1)} GiB`)
   text += `Network\n`
   for (const nic of network.interfaces.filter((entry) => !entry.internal)) {
-    text += line(nic.name, `${nic.linkSpeedMbps === null ? 'link speed not reported' : `${nic.linkSpeedMbps} Mbit/s link`}, ${nic.addresses.map((entry) => entry.address).join(' ')}`)
+    text += line(
+      nic.name,
+      `${nic.linkSpeedMbps === null ? 'link speed not reported' : `${nic.linkSpeedMbps} Mbit/s link`}, ${nic.addresses.map((entry) => entry.address).join(' ')}`,
+    )
   }
   for (const peer of network.peers) {
-    text += line(`peer ${peer.peerId.slice(0, 16)}...`, `up ${fixed(peer.uploadMbps, 0)} Mbit/s, down ${fixed(peer.downloadMbps, 0)} Mbit/s`)
+    text += line(
+      `peer ${peer.peerId.slice(0, 16)}...`,
+      `up ${fixed(peer.uploadMbps, 0)} Mbit/s, down ${fixed(peer.downloadMbps, 0)} Mbit/s`,
+    )
   }
-  for (const failure of network.failures) text += line(`peer ${failure.peerId.slice(0, 16)}...`, `not measured: ${failure.reason}`)
-  if (network.peers.length === 0 && network.failures.length === 0) text += line('peers', 'none connected: throughput not measured')
+  for (const failure of network.failures)
+    text += line(`peer ${failure.peerId.slice(0, 16)}...`, `not measured: ${failure.reason}`)
+  if (network.peers.length === 0 && network.failures.length === 0)
+    text += line('peers', 'none connected: throughput not measured')
   if (profile) {
     const { gflopsPerCore, cores, storageGb, bandwidthMbps, os } = profile.profile
     text += `\nProfile ${profile.id} (signed by ${profile.profile.owner})\n`
-    text += line('offers', `${gflopsPerCore} GFLOPS/core x ${cores} cores, ${storageGb} GB, ${os ? `${os.family} ${os.version ?? ''}`.trim() : 'unknown OS'}${bandwidthMbps === undefined ? '' : `, ${bandwidthMbps} Mbit/s`}`)
+    text += line(
+      'offers',
+      `${gflopsPerCore} GFLOPS/core x ${cores} cores, ${storageGb} GB, ${os ? `${os.family} ${os.version ?? ''}`.trim() : 'unknown OS'}${bandwidthMbps === undefined ? '' : `, ${bandwidthMbps} Mbit/s`}`,
+    )
   }
   return text
 }
@@ -127,15 +146,19 @@ export async function bench(options: BenchOptions, io: CliIo, signal: AbortSigna
           resolve(event.data)
         }
       })
-      node.api.call('benchmark.start', { quick: options.quick, ...(options.workers ? { maxWorkers: options.workers } : {}) }).catch((error: unknown) => {
-        unsubscribe()
-        reject(error instanceof Error ? error : new Error(String(error)))
-      })
+      node.api
+        .call('benchmark.start', { quick: options.quick, ...(options.workers ? { maxWorkers: options.workers } : {}) })
+        .catch((error: unknown) => {
+          unsubscribe()
+          reject(error instanceof Error ? error : new Error(String(error)))
+        })
     })
     if (outcome.outcome === 'cancelled') throw new BenchmarkCancelledError('The benchmark was cancelled')
     if (outcome.outcome === 'failed') throw errorFromJSON(outcome.error)
     const profile = (await node.api.call('benchmark.profile', {})) as SignedProfileJson | null
-    io.stdout.write(options.json ? `${JSON.stringify({ run: outcome.run, profile }, null, 2)}\n` : formatRun(outcome.run, profile))
+    io.stdout.write(
+      options.json ? `${JSON.stringify({ run: outcome.run, profile }, null, 2)}\n` : formatRun(outcome.run, profile),
+    )
     return 0
   } finally {
     process.off('SIGINT', onInterrupt)

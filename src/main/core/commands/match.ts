@@ -42,7 +42,11 @@ export const matchCommand: CliCommand = {
       } catch (error) {
         throw new ValidationError(`the state on stdin is not JSON: ${(error as Error).message}`)
       }
-      const state = parseMarketState(json, { verifier: createNodeFactVerifier(), sha256: nodeSha256, requireSignature: requireSignatures })
+      const state = parseMarketState(json, {
+        verifier: createNodeFactVerifier(),
+        sha256: nodeSha256,
+        requireSignature: requireSignatures,
+      })
       io.stdout.write(formatMatchResult(matchFacts(state.facts, state.now)))
       return 0
     } catch (error) {

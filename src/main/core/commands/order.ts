@@ -24,7 +24,8 @@ export async function findRunningNode(dataDir: string): Promise<NodeEndpoint> {
   } catch {
     throw new ConfigError(`No Cyclex node is serving ${dataDir}; start one with: npm run serve -- --data ${dataDir}`)
   }
-  if (typeof endpoint.port !== 'number') throw new ConfigError(`${join(dataDir, apiEndpointFileName)} is damaged; restart the node`)
+  if (typeof endpoint.port !== 'number')
+    throw new ConfigError(`${join(dataDir, apiEndpointFileName)} is damaged; restart the node`)
   const token = (await readFile(join(dataDir, apiTokenFileName), 'utf8')).trim()
   return { port: endpoint.port, token }
 }
@@ -38,7 +39,9 @@ export async function callNode<Result>(endpoint: NodeEndpoint, command: string, 
       body: JSON.stringify(params),
     })
   } catch (error) {
-    throw new CyclexError(`The node at 127.0.0.1:${endpoint.port} does not answer (${(error as Error).message}); is it still running?`)
+    throw new CyclexError(
+      `The node at 127.0.0.1:${endpoint.port} does not answer (${(error as Error).message}); is it still running?`,
+    )
   }
   const answer = (await response.json()) as { result?: unknown; error?: unknown }
   if (answer.error !== undefined) {
@@ -56,7 +59,8 @@ export function parseTime(text: string, now: number, flag: string): number {
   if (relative) return now + Number(relative[1]) * durationUnits[relative[2]!]!
   if (/^\d+$/.test(text)) return Number(text)
   const parsed = Date.parse(text)
-  if (Number.isNaN(parsed)) throw new ConfigError(`${flag} '${text}' is not a time: use now, +30m, +2h, +1d, an ISO date or ms since the epoch`)
+  if (Number.isNaN(parsed))
+    throw new ConfigError(`${flag} '${text}' is not a time: use now, +30m, +2h, +1d, an ISO date or ms since the epoch`)
   return parsed
 }
 
@@ -87,7 +91,15 @@ Options:
 function formatOrders(orders: OrderView[]): string {
   if (orders.length === 0) return 'No orders.\n'
   const rows = orders.map((order) =>
-    [order.side, order.unit, String(order.remaining), String(order.price), order.status, order.mine ? 'mine' : order.owner.slice(-8), order.id].join('\t'),
+    [
+      order.side,
+      order.unit,
+      String(order.remaining),
+      String(order.price),
+      order.status,
+      order.mine ? 'mine' : order.owner.slice(-8),
+      order.id,
+    ].join('\t'),
   )
   return `side\tunit\tleft\tprice\tstatus\towner\tid\n${rows.join('\n')}\n`
 }
@@ -95,7 +107,15 @@ function formatOrders(orders: OrderView[]): string {
 function formatAgreements(agreements: AgreementView[]): string {
   if (agreements.length === 0) return 'No agreements.\n'
   const rows = agreements.map((agreement) =>
-    [agreement.role ?? '-', agreement.unit, String(agreement.quantity), String(agreement.price), agreement.total, new Date(agreement.agreedAt).toISOString(), agreement.id].join('\t'),
+    [
+      agreement.role ?? '-',
+      agreement.unit,
+      String(agreement.quantity),
+      String(agreement.price),
+      agreement.total,
+      new Date(agreement.agreedAt).toISOString(),
+      agreement.id,
+    ].join('\t'),
   )
   return `role\tunit\tqty\tprice\ttotal\tagreed at\tid\n${rows.join('\n')}\n`
 }
@@ -158,7 +178,11 @@ async function runOrder(args: string[], io: CliIo): Promise<number> {
         }
       }
       const result = await callNode<OrderView>(endpoint, `market.${action}`, params)
-      io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${action === 'cancel' ? 'Cancelled' : 'Amended'} ${result.id} (${result.status})\n`)
+      io.stdout.write(
+        values.json
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : `${action === 'cancel' ? 'Cancelled' : 'Amended'} ${result.id} (${result.status})\n`,
+      )
       return 0
     }
     default:
@@ -184,7 +208,11 @@ export const agreementsCommand: CliCommand = {
   summary: 'list the agreements a running node knows',
   usage,
   async run(args, io) {
-    const { values } = parseFlags({ args, strict: true, options: { data: { type: 'string' }, json: { type: 'boolean' } } })
+    const { values } = parseFlags({
+      args,
+      strict: true,
+      options: { data: { type: 'string' }, json: { type: 'boolean' } },
+    })
     const endpoint = await findRunningNode(values.data ?? defaultDataDir())
     const { agreements } = await callNode<{ agreements: AgreementView[] }>(endpoint, 'market.agreements', {})
     io.stdout.write(values.json ? `${JSON.stringify(agreements, null, 2)}\n` : formatAgreements(agreements))

@@ -116,7 +116,9 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
   }
   const workText = values['order-work-bits']
   if (workText !== undefined && (!/^\d+$/.test(workText) || Number(workText) > maxOrderWorkBits)) {
-    throw new ConfigError(`--order-work-bits must be a whole number from 0 to ${maxOrderWorkBits}, not '${workText}'`, { path: 'order-work-bits' })
+    throw new ConfigError(`--order-work-bits must be a whole number from 0 to ${maxOrderWorkBits}, not '${workText}'`, {
+      path: 'order-work-bits',
+    })
   }
   const relay: RelayServiceConfig | undefined = values.relay
     ? {
@@ -168,7 +170,12 @@ function waitForShutdown(signal: AbortSignal): Promise<string> {
   })
 }
 
-export async function serve(options: ServeOptions, io: CliIo, signal: AbortSignal, rendererDir: string): Promise<number> {
+export async function serve(
+  options: ServeOptions,
+  io: CliIo,
+  signal: AbortSignal,
+  rendererDir: string,
+): Promise<number> {
   await ensureRendererBuilt(rendererDir)
   enableNodeLog({ verbose: options.verbose })
   const node = await createNode({
@@ -189,15 +196,20 @@ export async function serve(options: ServeOptions, io: CliIo, signal: AbortSigna
   let server
   try {
     const token = await loadOrCreateApiToken(node.config.dataDir)
-    server = await startLocalServer({ api: node.api, token, rendererDir, port: options.port }).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'EADDRINUSE') {
-        throw new ConfigError(`Port ${options.port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any free port`, {
-          path: 'port',
-        })
-      }
-      throw error
-    })
+    server = await startLocalServer({ api: node.api, token, rendererDir, port: options.port }).catch(
+      (error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'EADDRINUSE') {
+          throw new ConfigError(
+            `Port ${options.port} on 127.0.0.1 is in use; choose another with --port, or --port 0 for any free port`,
+            {
+              path: 'port',
+            },
+          )
+        }
+        throw error
+      },
+    )
   } catch (error) {
     await node.stop()
     throw error

@@ -101,7 +101,12 @@ export class BuyerJobs {
       if (message === null) throw new ConnectionError('the seller closed the stream without an answer')
       const answer = readMessage(QuoteAnswerSchema, message)
       if (answer.type === 'refused') throw new DeliveryRefusedError(answer.message)
-      return { metering: answer.metering, reason: answer.metering === 'counted' ? null : (answer.reason ?? 'the seller does not say why'), rateMflops: answer.rateMflops, marginPercent: answer.marginPercent }
+      return {
+        metering: answer.metering,
+        reason: answer.metering === 'counted' ? null : (answer.reason ?? 'the seller does not say why'),
+        rateMflops: answer.rateMflops,
+        marginPercent: answer.marginPercent,
+      }
     } finally {
       await channel.stream.close().catch(() => undefined)
     }
@@ -114,7 +119,10 @@ export class BuyerJobs {
 
   private keepForCheck(done: CheckableJob): void {
     this.completed.set(done.job, done)
-    let bytes = [...this.completed.values()].reduce((sum, each) => sum + each.input.module.length + each.input.stdin.length, 0)
+    let bytes = [...this.completed.values()].reduce(
+      (sum, each) => sum + each.input.module.length + each.input.stdin.length,
+      0,
+    )
     for (const [job, each] of this.completed) {
       if (this.completed.size <= maxCheckableJobs && bytes <= maxCheckableBytes) break
       this.completed.delete(job)
@@ -149,7 +157,20 @@ export class BuyerJobs {
     const { name, module, budgetMilliGflop: budget } = input
     const inputSha256 = sha256Hex(jobInputBytes(input))
     const job = newJobId()
-    const view: JobView = { job, agreement: agreement.id, role: 'buyer', peer: agreement.seller, name, state: 'submitted', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: this.context.now(), endedAt: null, reason: null }
+    const view: JobView = {
+      job,
+      agreement: agreement.id,
+      role: 'buyer',
+      peer: agreement.seller,
+      name,
+      state: 'submitted',
+      gflopBudget: gflopOf(budget),
+      gflopDelivered: 0,
+      cpuMs: 0,
+      submittedAt: this.context.now(),
+      endedAt: null,
+      reason: null,
+    }
     history.remember(view)
     history.tell(view, 0)
     const channel = await this.context.open(agreement, this.init.maxOutputBytes * 2 + maxFrameOverhead)
@@ -161,7 +182,17 @@ export class BuyerJobs {
     }
     try {
       await channel.send(
-        { type: 'job', agreement: agreement.id, job, name, module, args: input.args, stdin: input.stdin, budgetMilliGflop: budget, ...(input.metering ? { metering: input.metering } : {}) },
+        {
+          type: 'job',
+          agreement: agreement.id,
+          job,
+          name,
+          module,
+          args: input.args,
+          stdin: input.stdin,
+          budgetMilliGflop: budget,
+          ...(input.metering ? { metering: input.metering } : {}),
+        },
         60_000,
       )
       for (;;) {
@@ -172,9 +203,21 @@ export class BuyerJobs {
         if (answer.type === 'refused') {
           const receipt = await this.context.keepReceipt(answer.receipt)
           end('refused', answer.message)
-          return { result: { job, state: 'refused', exitCode: null, stdout: '', stderr: '', receipt: receipt ? signedReceiptToJson(receipt) : null, reason: answer.message }, receipt }
+          return {
+            result: {
+              job,
+              state: 'refused',
+              exitCode: null,
+              stdout: '',
+              stderr: '',
+              receipt: receipt ? signedReceiptToJson(receipt) : null,
+              reason: answer.message,
+            },
+            receipt,
+          }
         }
-        if (answer.type === 'accepted' || answer.type === 'resumed') Object.assign(view, { state: 'running', reason: null })
+        if (answer.type === 'accepted' || answer.type === 'resumed')
+          Object.assign(view, { state: 'running', reason: null })
         else if (answer.type === 'paused') Object.assign(view, { state: 'paused', reason: answer.reason })
         else if (answer.type === 'progress') {
           view.cpuMs = answer.cpuMs
@@ -183,17 +226,28 @@ export class BuyerJobs {
           continue
         } else {
           const receipt = await this.context.keepReceipt(answer.receipt)
-          if (!receipt || receipt.receipt.owner !== agreement.seller || receipt.receipt.job !== job || receipt.receipt.agreement !== agreement.id) {
+          if (
+            !receipt ||
+            receipt.receipt.owner !== agreement.seller ||
+            receipt.receipt.job !== job ||
+            receipt.receipt.agreement !== agreement.id
+          ) {
             throw new DeliveryRefusedError('the seller answered without a receipt for this job, signed by itself')
           }
-          if (receipt.receipt.outputSha256 !== sha256Hex(answer.stdout)) throw new DeliveryRefusedError("the output does not match the receipt's hash")
-          if (receipt.receipt.inputSha256 !== undefined && receipt.receipt.inputSha256 !== inputSha256) throw new DeliveryRefusedError("the receipt's input hash is not that of the job this node sent")
+          if (receipt.receipt.outputSha256 !== sha256Hex(answer.stdout))
+            throw new DeliveryRefusedError("the output does not match the receipt's hash")
+          if (receipt.receipt.inputSha256 !== undefined && receipt.receipt.inputSha256 !== inputSha256)
+            throw new DeliveryRefusedError("the receipt's input hash is not that of the job this node sent")
           const unfairCharge = chargeBeyondAgreement(receipt.receipt, input.metering)
           if (unfairCharge) throw new DeliveryRefusedError(unfairCharge)
           const state = receipt.receipt.status as JobView['state']
-          Object.assign(view, { gflopDelivered: gflopOf(receipt.receipt.delivered), cpuMs: (receipt.receipt.cpuMicros ?? 0) / 1000 })
+          Object.assign(view, {
+            gflopDelivered: gflopOf(receipt.receipt.delivered),
+            cpuMs: (receipt.receipt.cpuMicros ?? 0) / 1000,
+          })
           end(state, receipt.receipt.reason ?? null)
-          if (state === 'completed') this.keepForCheck({ job, agreement: agreement.id, seller: agreement.seller, input, receipt })
+          if (state === 'completed')
+            this.keepForCheck({ job, agreement: agreement.id, seller: agreement.seller, input, receipt })
           const result: JobResult = {
             job,
             state,

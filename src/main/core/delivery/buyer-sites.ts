@@ -34,7 +34,10 @@ export class BuyerSites {
     return [...this.sites.values()]
   }
 
-  async submit(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }> {
+  async submit(params: {
+    agreement: string
+    bundle: string
+  }): Promise<{ site: string; url: string; quantity: number }> {
     const agreement = buyerAgreement(this.context.agreements(), params.agreement, 'pageview')
     const bundle = decodeBase64(params.bundle, 'bundle')
     const site = newJobId()
@@ -48,8 +51,18 @@ export class BuyerSites {
         await this.context.keepReceipt(answer.receipt)
         throw new DeliveryRefusedError(answer.message)
       }
-      if (answer.url === undefined) throw new DeliveryRefusedError('the seller answered with a site URL that is not an http or https URL')
-      this.show({ site, agreement: agreement.id, role: 'buyer', url: answer.url, views: Math.min(answer.views, agreement.quantity), quantity: agreement.quantity, state: 'serving', ...cadence(answer) })
+      if (answer.url === undefined)
+        throw new DeliveryRefusedError('the seller answered with a site URL that is not an http or https URL')
+      this.show({
+        site,
+        agreement: agreement.id,
+        role: 'buyer',
+        url: answer.url,
+        views: Math.min(answer.views, agreement.quantity),
+        quantity: agreement.quantity,
+        state: 'serving',
+        ...cadence(answer),
+      })
       return { site, url: answer.url, quantity: agreement.quantity }
     } finally {
       await channel.stream.close().catch(() => undefined)
@@ -65,13 +78,24 @@ export class BuyerSites {
     const id = notice.agreement.slice(0, 512)
     const agreement = this.context.agreements().find((each) => each.id === id)
     const known = this.sites.get(id)
-    const refuse = (message: string): Promise<void> => channel.send({ type: 'refused', code: DeliveryRefusedError.code, message })
+    const refuse = (message: string): Promise<void> =>
+      channel.send({ type: 'refused', code: DeliveryRefusedError.code, message })
     if (!agreement || agreement.role !== 'buyer' || agreement.seller !== sender || agreement.unit !== 'pageview') {
       return refuse(`this node buys no page views from ${sender} under agreement ${id}`)
     }
-    if (notice.site === undefined || (known !== undefined && known.site !== notice.site)) return refuse(`site ${notice.site ?? '?'} is not the one this node sent for agreement ${id}`)
+    if (notice.site === undefined || (known !== undefined && known.site !== notice.site))
+      return refuse(`site ${notice.site ?? '?'} is not the one this node sent for agreement ${id}`)
     if (notice.url === undefined) return refuse('the site URL is not an http or https URL')
-    this.show({ site: notice.site, agreement: id, role: 'buyer', url: notice.url, views: Math.min(notice.views, agreement.quantity), quantity: agreement.quantity, state: 'serving', ...cadence(notice) })
+    this.show({
+      site: notice.site,
+      agreement: id,
+      role: 'buyer',
+      url: notice.url,
+      views: Math.min(notice.views, agreement.quantity),
+      quantity: agreement.quantity,
+      state: 'serving',
+      ...cadence(notice),
+    })
     await channel.send({ type: 'noted' })
   }
 
@@ -79,7 +103,8 @@ export class BuyerSites {
   async restore(): Promise<void> {
     for await (const [agreement, stored] of this.db.iterator()) {
       const view = SiteViewSchema.safeParse(stored)
-      if (view.success && view.data.role === 'buyer' && view.data.agreement === agreement) this.sites.set(agreement, view.data)
+      if (view.success && view.data.role === 'buyer' && view.data.agreement === agreement)
+        this.sites.set(agreement, view.data)
       else this.log.error('a stored site of agreement %s is damaged and was skipped', agreement)
     }
   }
@@ -90,7 +115,9 @@ export class BuyerSites {
 
   private show(view: SiteView): void {
     this.sites.set(view.agreement, view)
-    this.writes = this.writes.then(() => this.db.put(view.agreement, view)).catch((error: unknown) => this.log.error('storing where site %s is served failed - %e', view.site, error))
+    this.writes = this.writes
+      .then(() => this.db.put(view.agreement, view))
+      .catch((error: unknown) => this.log.error('storing where site %s is served failed - %e', view.site, error))
     this.emit({ type: 'delivery.site', data: view })
   }
 }

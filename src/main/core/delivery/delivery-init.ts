@@ -64,13 +64,20 @@ export interface DeliveryInit {
 }
 
 export interface DeliveryComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<
+    Libp2p,
+    'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'getConnections' | 'addEventListener' | 'removeEventListener'
+  >
   store: Store
   /** The node's logger (node-log.ts): the service writes as `cyclex:delivery`, its receipts as `cyclex:receipts`. */
   logger: ComponentLogger
   signer: FactSigner
   verifier: FactVerifier
-  market: { agreements(): AgreementView[]; overCommitments(): OverCommitmentView[]; book: { order(id: string): BookOrder | undefined } }
+  market: {
+    agreements(): AgreementView[]
+    overCommitments(): OverCommitmentView[]
+    book: { order(id: string): BookOrder | undefined }
+  }
   benchmarkProfile(): Promise<SignedProfileJson | undefined>
   emit(event: ApiEvent): void
   /** The receipts topic; without it receipts are kept but not gossiped. */

@@ -11,7 +11,18 @@
 // dispute-sync.ts); the reputation and balances are computed from them (ledger-views.ts); the job history
 // is kept in 'delivery-jobs' (job-history.ts), the policy in 'delivery-policy'.
 import type { Startable, Stream } from '@libp2p/interface'
-import { DeliveryPolicySchema, defaultDeliveryPolicy, type BalanceView, type DeliveryPolicy, type JobCheckResult, type JobQuote, type JobResult, type JobView, type ReputationView, type SiteView } from '../../../shared/api/delivery'
+import {
+  DeliveryPolicySchema,
+  defaultDeliveryPolicy,
+  type BalanceView,
+  type DeliveryPolicy,
+  type JobCheckResult,
+  type JobQuote,
+  type JobResult,
+  type JobView,
+  type ReputationView,
+  type SiteView,
+} from '../../../shared/api/delivery'
 import { parseWith } from '../../../shared/api/schema'
 import { signedReceiptToJson, type SignedReceiptJson } from '../../../shared/delivery/receipt'
 import { ValidationError } from '../../../shared/errors'
@@ -82,7 +93,10 @@ class Delivery implements DeliveryService {
   ) {
     const now = (): number => components.now?.() ?? Date.now()
     this.policyDb = components.store.jsonSublevel('delivery-policy')
-    this.receiptLedger = receiptLedger({ ...init.receiptIntake, ...(init.receiptRefusals ? { refusals: init.receiptRefusals } : {}) })({
+    this.receiptLedger = receiptLedger({
+      ...init.receiptIntake,
+      ...(init.receiptRefusals ? { refusals: init.receiptRefusals } : {}),
+    })({
       store: components.store,
       verifier: components.verifier,
       ...(components.pubsub ? { pubsub: components.pubsub } : {}),
@@ -119,11 +133,25 @@ class Delivery implements DeliveryService {
       ...(components.onSyncMisbehaviour ? { onMisbehaviour: components.onSyncMisbehaviour } : {}),
     })
     this.ledgerViews = new LedgerViews(components, this.receiptLedger, this.disputeBook, now)
-    const buyer = buyerContext(components, { receipts: this.receiptIssuer, history: this.history, running: () => this.started, now })
-    this.buyerJobs = new BuyerJobs(buyer, { ...(init.samplesDir ? { samplesDir: init.samplesDir } : {}), maxOutputBytes: deliveryLimits(init).outputBytes })
+    const buyer = buyerContext(components, {
+      receipts: this.receiptIssuer,
+      history: this.history,
+      running: () => this.started,
+      now,
+    })
+    this.buyerJobs = new BuyerJobs(buyer, {
+      ...(init.samplesDir ? { samplesDir: init.samplesDir } : {}),
+      maxOutputBytes: deliveryLimits(init).outputBytes,
+    })
     this.buyerSites = new BuyerSites(buyer, components.store, components.emit, log)
     this.checker = new JobChecker(buyer, this.buyerJobs, this.disputeBook, this.history, components.signer)
-    const seller = sellerContext(components, { receipts: this.receiptIssuer, ledger: this.receiptLedger, history: this.history, policy: () => this.currentPolicy, now })
+    const seller = sellerContext(components, {
+      receipts: this.receiptIssuer,
+      ledger: this.receiptLedger,
+      history: this.history,
+      policy: () => this.currentPolicy,
+      now,
+    })
     const idleSource = components.idleSource ?? init.idleSource ?? loadAverageIdleSource()
     this.sellerJobs = new SellerJobs(seller, components, idleSource, init)
     this.sellerSites = new SellerSites(seller, components, init)
@@ -131,19 +159,24 @@ class Delivery implements DeliveryService {
 
   async start(): Promise<void> {
     const stored = await this.policyDb.get('policy')
-    if (stored !== undefined) this.currentPolicy = parseWith(DeliveryPolicySchema, { ...defaultDeliveryPolicy, ...stored }, 'delivery policy')
+    if (stored !== undefined)
+      this.currentPolicy = parseWith(DeliveryPolicySchema, { ...defaultDeliveryPolicy, ...stored }, 'delivery policy')
     await this.receiptLedger.start()
     await this.disputeBook.start()
     this.receiptIssuer.restore()
     await this.sellerSites.restore()
     await this.buyerSites.restore()
     await this.history.restore()
-    await this.components.libp2p.handle(jobProtocol, ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()), {
-      maxInboundStreams: 8,
-      maxOutboundStreams: 8,
-      // A buyer behind a NAT that hole punching cannot open reaches the seller through a relay.
-      runOnLimitedConnection: true,
-    })
+    await this.components.libp2p.handle(
+      jobProtocol,
+      ({ stream, connection }) => void this.answer(stream, connection.remotePeer.toString()),
+      {
+        maxInboundStreams: 8,
+        maxOutboundStreams: 8,
+        // A buyer behind a NAT that hole punching cannot open reaches the seller through a relay.
+        runOnLimitedConnection: true,
+      },
+    )
     await this.receiptSync.start()
     await this.disputeSync.start()
     this.policyTimer = setInterval(() => void this.sellerJobs.applyPolicy(), this.init.policyCheckMs ?? 2_000)
@@ -168,7 +201,10 @@ class Delivery implements DeliveryService {
   /** A stream a peer opened: a job, a quote, a site, or a seller's notice about a site this node bought. */
   private async answer(stream: Stream, requester: string): Promise<void> {
     const limits = deliveryLimits(this.init)
-    const channel = new JobChannel(stream, Math.max(limits.moduleBytes + limits.stdinBytes, limits.bundleBytes) + maxFrameOverhead)
+    const channel = new JobChannel(
+      stream,
+      Math.max(limits.moduleBytes + limits.stdinBytes, limits.bundleBytes) + maxFrameOverhead,
+    )
     try {
       const message = await channel.receive(30_000)
       if (message === null) return
@@ -207,8 +243,12 @@ class Delivery implements DeliveryService {
   }
 
   async receipts(agreement?: string): Promise<SignedReceiptJson[]> {
-    const out = this.receiptLedger.all().filter((signed) => agreement === undefined || signed.receipt.agreement === agreement)
-    return out.sort((a, b) => b.receipt.issuedAt - a.receipt.issuedAt || b.receipt.seq - a.receipt.seq).map(signedReceiptToJson)
+    const out = this.receiptLedger
+      .all()
+      .filter((signed) => agreement === undefined || signed.receipt.agreement === agreement)
+    return out
+      .sort((a, b) => b.receipt.issuedAt - a.receipt.issuedAt || b.receipt.seq - a.receipt.seq)
+      .map(signedReceiptToJson)
   }
 
   ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {

@@ -130,7 +130,11 @@ export class DisputeBook implements Startable {
 
   /** Keep and publish a dispute this node signed; it passes the same intake as any other. */
   async addOwn(signed: SignedDispute): Promise<void> {
-    const verdict = this.intake.check(encodeSignedDispute(signed), { from: this.components.owner, now: this.components.now(), own: true })
+    const verdict = this.intake.check(encodeSignedDispute(signed), {
+      from: this.components.owner,
+      now: this.components.now(),
+      own: true,
+    })
     if (verdict.outcome === 'reject') throw new ValidationError(`this node's own dispute is refused: ${verdict.reason}`)
     if (verdict.outcome === 'accept') {
       this.index(verdict.signed)
@@ -138,7 +142,11 @@ export class DisputeBook implements Startable {
     }
     if (this.subscribed) {
       // Nobody to hear it yet is not an error: the dispute is kept.
-      await this.components.pubsub?.publish(disputesTopic, encodeSignedDispute(signed)).catch((error: unknown) => this.components.log.error('publishing a dispute failed - %s', (error as Error).message))
+      await this.components.pubsub
+        ?.publish(disputesTopic, encodeSignedDispute(signed))
+        .catch((error: unknown) =>
+          this.components.log.error('publishing a dispute failed - %s', (error as Error).message),
+        )
     }
   }
 
@@ -190,7 +198,9 @@ export class DisputeBook implements Startable {
   }
 
   private persist(signed: SignedDispute): Promise<void> {
-    const write = this.writes.then(() => this.db.put(signed.id, { envelope: base64.baseEncode(encodeSignedDispute(signed)) }))
+    const write = this.writes.then(() =>
+      this.db.put(signed.id, { envelope: base64.baseEncode(encodeSignedDispute(signed)) }),
+    )
     this.writes = write.catch((error: unknown) => this.components.log.error('keeping a dispute failed - %e', error))
     return write
   }

@@ -83,12 +83,18 @@ export class DisputeIntake {
   /** `from` is the peer that sent it (this node itself for its own disputes, which no rate limits). */
   check(bytes: Uint8Array, arrival: DisputeArrival): DisputeVerdict {
     const synced = arrival.via === 'sync'
-    if (!arrival.own && !synced && !this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+    if (!arrival.own && !synced && !this.perPeer.take(arrival.from, arrival.now))
+      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
     let signed: SignedDispute
     try {
       signed = decodeSignedDispute(bytes, this.verifier, nodeSha256)
     } catch (error) {
-      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION', hold: { kind: 'copy' } }
+      return {
+        outcome: 'reject',
+        reason: (error as Error).message,
+        code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION',
+        hold: { kind: 'copy' },
+      }
     }
     const { owner, issuedAt } = signed.dispute
     if (issuedAt > arrival.now + this.maxClockSkewMs) {
@@ -96,19 +102,41 @@ export class DisputeIntake {
       if (synced) return { outcome: 'ignore', reason, hold: { kind: 'time', at: issuedAt - this.maxClockSkewMs } }
       return { outcome: 'reject', reason, code: 'ERR_FUTURE_RECORD' }
     }
-    if (this.state.isBlocked?.(owner)) return { outcome: 'ignore', reason: `${owner} is blocked on this node`, hold: { kind: 'blocked', owner } }
+    if (this.state.isBlocked?.(owner))
+      return { outcome: 'ignore', reason: `${owner} is blocked on this node`, hold: { kind: 'blocked', owner } }
     for (const { receipt } of [signed.disputed, signed.check]) {
       const agreement = this.state.agreement(receipt.agreement)
-      if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here`, hold: { kind: 'agreement', agreement: receipt.agreement } }
+      if (agreement === undefined)
+        return {
+          outcome: 'ignore',
+          reason: `agreement ${receipt.agreement} is not known here`,
+          hold: { kind: 'agreement', agreement: receipt.agreement },
+        }
       if (agreement.seller !== receipt.owner || agreement.buyer !== receipt.buyer) {
-        return { outcome: 'reject', reason: `a receipt of agreement ${receipt.agreement} is not signed by its seller for its buyer`, code: 'ERR_NOT_SELLER', hold: { kind: 'final' } }
+        return {
+          outcome: 'reject',
+          reason: `a receipt of agreement ${receipt.agreement} is not signed by its seller for its buyer`,
+          code: 'ERR_NOT_SELLER',
+          hold: { kind: 'final' },
+        }
       }
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
     // Disputes are never dropped, so what follows holds for good: the first dispute of a receipt stays, a full cap stays full.
-    if (this.state.disputes(signed.disputed.id)) return { outcome: 'ignore', reason: `receipt ${signed.disputed.id} is disputed already`, hold: { kind: 'final' } }
-    if (this.state.count() >= this.maxDisputes) return { outcome: 'ignore', reason: `this node keeps at most ${this.maxDisputes} disputes`, hold: { kind: 'final' } }
-    if (this.state.countOf(owner) >= this.maxPerBuyer) return { outcome: 'ignore', reason: `this node keeps at most ${this.maxPerBuyer} disputes of one buyer`, hold: { kind: 'final' } }
+    if (this.state.disputes(signed.disputed.id))
+      return { outcome: 'ignore', reason: `receipt ${signed.disputed.id} is disputed already`, hold: { kind: 'final' } }
+    if (this.state.count() >= this.maxDisputes)
+      return {
+        outcome: 'ignore',
+        reason: `this node keeps at most ${this.maxDisputes} disputes`,
+        hold: { kind: 'final' },
+      }
+    if (this.state.countOf(owner) >= this.maxPerBuyer)
+      return {
+        outcome: 'ignore',
+        reason: `this node keeps at most ${this.maxPerBuyer} disputes of one buyer`,
+        hold: { kind: 'final' },
+      }
     return { outcome: 'accept', signed }
   }
 }

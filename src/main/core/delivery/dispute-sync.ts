@@ -17,7 +17,9 @@ export interface DisputeSyncComponents {
 }
 
 /** A round every 5 s by default, as the receipts sync (and at once toward a new peer). */
-export function disputeSync(init: Omit<FactSyncInit, 'protocol'> = {}): (components: DisputeSyncComponents) => FactSync {
+export function disputeSync(
+  init: Omit<FactSyncInit, 'protocol'> = {},
+): (components: DisputeSyncComponents) => FactSync {
   return (components) =>
     factSync({ intervalMs: 5_000, ...init, protocol: disputeSyncProtocol })({
       libp2p: components.libp2p,

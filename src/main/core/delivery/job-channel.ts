@@ -70,9 +70,11 @@ export class JobChannel {
       if (byte < 0x80) break
       if (prefixBytes === maxLengthPrefixBytes) throw new JobProtocolError('a job frame length prefix is too long')
     }
-    if (length > this.maxFrameBytes) throw new JobProtocolError(`a job frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`)
+    if (length > this.maxFrameBytes)
+      throw new JobProtocolError(`a job frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`)
     while (this.end - this.start < prefixBytes + length) {
-      if (!(await this.fill(signal, timeoutMs))) throw new JobProtocolError('the peer closed the job stream in the middle of a frame')
+      if (!(await this.fill(signal, timeoutMs)))
+        throw new JobProtocolError('the peer closed the job stream in the middle of a frame')
     }
     const payload = this.buffer.slice(this.start + prefixBytes, this.start + prefixBytes + length)
     this.start += prefixBytes + length
@@ -94,7 +96,8 @@ export class JobChannel {
     try {
       chunk = await this.bytes.read({ signal })
     } catch (error) {
-      if (signal.aborted) throw new JobTimeoutError(`the peer sent no complete job frame within ${timeoutMs} ms`, { cause: error })
+      if (signal.aborted)
+        throw new JobTimeoutError(`the peer sent no complete job frame within ${timeoutMs} ms`, { cause: error })
       throw error
     }
     if (chunk === null) return false

@@ -27,15 +27,34 @@ export class JobChecker {
   async check(params: { job: string; agreement: string }): Promise<JobCheckResult> {
     const done = this.jobs.checkable(params.job)
     if (!done) {
-      throw new ValidationError(`job ${params.job} cannot be checked: this node holds the input of its latest completed jobs as buyer of this run only`, { path: 'job' })
+      throw new ValidationError(
+        `job ${params.job} cannot be checked: this node holds the input of its latest completed jobs as buyer of this run only`,
+        { path: 'job' },
+      )
     }
     const agreement = buyerAgreement(this.context.agreements(), params.agreement, 'flop')
-    if (agreement.seller === done.seller) throw new ValidationError(`agreement ${agreement.id} is with the same seller as job ${params.job}: a check needs another seller`, { path: 'agreement' })
+    if (agreement.seller === done.seller)
+      throw new ValidationError(
+        `agreement ${agreement.id} is with the same seller as job ${params.job}: a check needs another seller`,
+        { path: 'agreement' },
+      )
     // The same input and budget; charged as the second seller charges (the buyer agreed to the first seller's metering only).
     const { module, args, stdin, budgetMilliGflop } = done.input
-    const { result, receipt } = await this.jobs.run(agreement, { name: `check of ${done.input.name}`.slice(0, 64), module, args, stdin, budgetMilliGflop })
+    const { result, receipt } = await this.jobs.run(agreement, {
+      name: `check of ${done.input.name}`.slice(0, 64),
+      module,
+      args,
+      stdin,
+      budgetMilliGflop,
+    })
     if (result.state !== 'completed' || !receipt) {
-      return { job: params.job, checkJob: result.job, state: 'inconclusive', dispute: null, reason: `the check job ended ${result.state}${result.reason ? `: ${result.reason}` : ''}` }
+      return {
+        job: params.job,
+        checkJob: result.job,
+        state: 'inconclusive',
+        dispute: null,
+        reason: `the check job ended ${result.state}${result.reason ? `: ${result.reason}` : ''}`,
+      }
     }
     let check: JobCheck
     if (receipt.receipt.outputSha256 === done.receipt.receipt.outputSha256) {

@@ -41,10 +41,14 @@ export class JobHistory {
     this.views.set(view.job, view)
     this.save(view)
     if (this.views.size > maxKeptJobs) {
-      const oldest = [...this.views.values()].filter((each) => each.endedAt !== null).sort((a, b) => a.submittedAt - b.submittedAt)[0]
+      const oldest = [...this.views.values()]
+        .filter((each) => each.endedAt !== null)
+        .sort((a, b) => a.submittedAt - b.submittedAt)[0]
       if (oldest) {
         this.views.delete(oldest.job)
-        this.writes = this.writes.then(() => this.db.del(oldest.job)).catch((error: unknown) => this.log.error('forgetting job %s failed - %e', oldest.job, error))
+        this.writes = this.writes
+          .then(() => this.db.del(oldest.job))
+          .catch((error: unknown) => this.log.error('forgetting job %s failed - %e', oldest.job, error))
       }
     }
   }
@@ -52,14 +56,24 @@ export class JobHistory {
   /** Keep the job's view as it is now in the store. */
   save(view: JobView): void {
     const copy = { ...view }
-    this.writes = this.writes.then(() => this.db.put(copy.job, copy)).catch((error: unknown) => this.log.error('storing job %s failed - %e', copy.job, error))
+    this.writes = this.writes
+      .then(() => this.db.put(copy.job, copy))
+      .catch((error: unknown) => this.log.error('storing job %s failed - %e', copy.job, error))
   }
 
   /** Tell the page how the job stands. */
   tell(view: JobView, stdoutBytes: number): void {
     this.emit({
       type: 'delivery.progress',
-      data: { job: view.job, agreement: view.agreement, state: view.state, cpuMs: view.cpuMs, gflopDelivered: view.gflopDelivered, stdoutBytes, reason: view.reason },
+      data: {
+        job: view.job,
+        agreement: view.agreement,
+        state: view.state,
+        cpuMs: view.cpuMs,
+        gflopDelivered: view.gflopDelivered,
+        stdoutBytes,
+        reason: view.reason,
+      },
     })
   }
 
@@ -73,7 +87,11 @@ export class JobHistory {
         this.log.error('a stored job %s is damaged and was skipped', id)
         continue
       }
-      kept.push(view.data.endedAt === null ? { ...view.data, state: 'failed', endedAt: now, reason: 'the node stopped while this job ran' } : view.data)
+      kept.push(
+        view.data.endedAt === null
+          ? { ...view.data, state: 'failed', endedAt: now, reason: 'the node stopped while this job ran' }
+          : view.data,
+      )
     }
     kept.sort((a, b) => a.submittedAt - b.submittedAt)
     const forgotten = kept.slice(0, Math.max(0, kept.length - maxKeptJobs))

@@ -34,7 +34,8 @@ class Output {
     this.limit = limit
   }
   write(bytes: Uint8Array): void {
-    if (this.length + bytes.length > this.limit) throw new OutputLimitError(`the job wrote more than ${this.limit} bytes of output`)
+    if (this.length + bytes.length > this.limit)
+      throw new OutputLimitError(`the job wrote more than ${this.limit} bytes of output`)
     this.chunks.push(bytes.slice())
     this.length += bytes.length
   }
@@ -60,7 +61,8 @@ function send(message: FromJobProcess, then?: () => void): void {
 function permissionModelMissing(): string | null {
   const permission = (process as { permission?: { has(scope: string): boolean } }).permission
   if (!permission) return "Node's permission model is not in force in the job's process"
-  for (const scope of ['fs.read', 'fs.write', 'child', 'worker']) if (permission.has(scope)) return `the job's process is allowed ${scope}`
+  for (const scope of ['fs.read', 'fs.write', 'child', 'worker'])
+    if (permission.has(scope)) return `the job's process is allowed ${scope}`
   return null
 }
 
@@ -75,8 +77,18 @@ async function run(message: RunJobMessage): Promise<void> {
   let stdinOffset = 0
   let memory: WebAssembly.Memory | undefined
   let lastOutputReport = 0
-  const wasi = new WASI({ version: 'preview1', args: [message.name, ...message.args], env: {}, preopens: {}, returnOnExit: true, stdin: 0, stdout: 1, stderr: 1 })
-  const base = (wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, (...args: number[]) => number> }).wasi_snapshot_preview1
+  const wasi = new WASI({
+    version: 'preview1',
+    args: [message.name, ...message.args],
+    env: {},
+    preopens: {},
+    returnOnExit: true,
+    stdin: 0,
+    stdout: 1,
+    stderr: 1,
+  })
+  const base = (wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, (...args: number[]) => number> })
+    .wasi_snapshot_preview1
 
   const iovecs = (pointer: number, count: number): Uint8Array[] => {
     const view = new DataView(memory!.buffer)
@@ -144,7 +156,10 @@ async function run(message: RunJobMessage): Promise<void> {
     }
     memory = instance.exports.memory as WebAssembly.Memory | undefined
     if (!(memory instanceof WebAssembly.Memory) || typeof instance.exports._start !== 'function') {
-      failure = { kind: 'invalid', message: 'a WASI command exports its memory and a _start function; this module does not' }
+      failure = {
+        kind: 'invalid',
+        message: 'a WASI command exports its memory and a _start function; this module does not',
+      }
       throw new Error(failure.message)
     }
     send({ type: 'started' })
@@ -173,6 +188,8 @@ async function run(message: RunJobMessage): Promise<void> {
 // Loaded anywhere else (a test runner imports it for its path), this file does nothing.
 if (process.env.CYCLEX_JOB_PROCESS === '1' && process.send) {
   process.once('message', (message: RunJobMessage) => {
-    void run(message).catch((error: unknown) => send({ type: 'crashed', message: (error as Error).message }, () => process.exit(1)))
+    void run(message).catch((error: unknown) =>
+      send({ type: 'crashed', message: (error as Error).message }, () => process.exit(1)),
+    )
   })
 }

@@ -49,7 +49,10 @@ export const JobRequestSchema = z.object({
   agreement: z.string(),
   /** The buyer's proposed job id; the seller picks another when it has used it. */
   job: proposedId,
-  name: z.string().transform((name) => name.slice(0, 64)).catch('job'),
+  name: z
+    .string()
+    .transform((name) => name.slice(0, 64))
+    .catch('job'),
   module: optionalBytes,
   args: z.array(z.string().max(4096)).max(64).catch([]),
   stdin: optionalBytes,
@@ -63,7 +66,12 @@ export type JobRequest = z.infer<typeof JobRequestSchema>
 export const QuoteRequestSchema = z.object({ type: z.literal('quote'), agreement: z.string(), module: optionalBytes })
 export type QuoteRequest = z.infer<typeof QuoteRequestSchema>
 
-export const SiteRequestSchema = z.object({ type: z.literal('site'), agreement: z.string(), site: proposedId, bundle: optionalBytes })
+export const SiteRequestSchema = z.object({
+  type: z.literal('site'),
+  agreement: z.string(),
+  site: proposedId,
+  bundle: optionalBytes,
+})
 export type SiteRequest = z.infer<typeof SiteRequestSchema>
 
 /** Where a site is served now, and its views so far: the seller's answer to `site`, and its unasked notice (site-announcer.ts). */
@@ -80,7 +88,12 @@ export type Serving = z.infer<typeof ServingSchema>
 export const CancelSchema = z.object({ type: z.literal('cancel') })
 
 /** What opens a job stream, as the seller reads it. */
-export const StreamRequestSchema = z.discriminatedUnion('type', [JobRequestSchema, QuoteRequestSchema, SiteRequestSchema, ServingSchema])
+export const StreamRequestSchema = z.discriminatedUnion('type', [
+  JobRequestSchema,
+  QuoteRequestSchema,
+  SiteRequestSchema,
+  ServingSchema,
+])
 export type StreamRequest = z.infer<typeof StreamRequestSchema>
 
 // ---- what the seller answers ----
@@ -94,7 +107,12 @@ export const RefusedSchema = z.object({
 const AcceptedSchema = z.object({ type: z.literal('accepted'), metering: metering.optional().catch(undefined) })
 const ResumedSchema = z.object({ type: z.literal('resumed') })
 const PausedSchema = z.object({ type: z.literal('paused'), reason: peerText.catch('paused by the seller') })
-const ProgressSchema = z.object({ type: z.literal('progress'), cpuMs: peerCount, deliveredMilliGflop: peerCount, stdoutBytes: peerCount })
+const ProgressSchema = z.object({
+  type: z.literal('progress'),
+  cpuMs: peerCount,
+  deliveredMilliGflop: peerCount,
+  stdoutBytes: peerCount,
+})
 const ResultSchema = z.object({
   type: z.literal('result'),
   stdout: bytes.catch(new Uint8Array()),
@@ -104,11 +122,24 @@ const ResultSchema = z.object({
 })
 
 /** Every answer on a job's stream, from `accepted` to `result` or `refused`. */
-export const JobAnswerSchema = z.discriminatedUnion('type', [AcceptedSchema, ResumedSchema, PausedSchema, ProgressSchema, ResultSchema, RefusedSchema])
+export const JobAnswerSchema = z.discriminatedUnion('type', [
+  AcceptedSchema,
+  ResumedSchema,
+  PausedSchema,
+  ProgressSchema,
+  ResultSchema,
+  RefusedSchema,
+])
 export type JobAnswer = z.infer<typeof JobAnswerSchema>
 
 export const QuoteAnswerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('quote'), metering, reason: peerText.nullable().catch('the seller does not say why'), rateMflops: peerCount, marginPercent: peerCount }),
+  z.object({
+    type: z.literal('quote'),
+    metering,
+    reason: peerText.nullable().catch('the seller does not say why'),
+    rateMflops: peerCount,
+    marginPercent: peerCount,
+  }),
   RefusedSchema,
 ])
 
@@ -120,7 +151,10 @@ export const NoticeAnswerSchema = z.discriminatedUnion('type', [z.object({ type:
  * A peer's message read by `schema`, or a JobProtocolError saying what was wrong: the message's type
  * when no schema takes it, or the first field that does not fit.
  */
-export function readMessage<Schema extends z.ZodType>(schema: Schema, message: Record<string, unknown>): z.output<Schema> {
+export function readMessage<Schema extends z.ZodType>(
+  schema: Schema,
+  message: Record<string, unknown>,
+): z.output<Schema> {
   const result = schema.safeParse(message)
   if (result.success) return result.data
   const issue = result.error.issues[0]
@@ -145,6 +179,7 @@ export async function sendRefusal(channel: JobChannel, error: unknown, receipt?:
 /** `bytes` when at most `max` long; otherwise (or absent) the refusal says what. */
 export function withinLimit(value: Uint8Array | undefined, what: string, max: number): Uint8Array {
   if (value === undefined) throw new DeliveryRefusedError(`${what} must be bytes`)
-  if (value.length > max) throw new DeliveryRefusedError(`${what} is ${value.length} bytes; the seller takes at most ${max}`)
+  if (value.length > max)
+    throw new DeliveryRefusedError(`${what} is ${value.length} bytes; the seller takes at most ${max}`)
   return value
 }

@@ -125,7 +125,11 @@ function networkNamespacePrefix(): string[] {
   networkNamespace = []
   if (process.platform !== 'linux') return networkNamespace
   const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path))
-  if (unshare && spawnSync(unshare, ['-rn', '--', '/bin/sh', '-c', 'exit 0'], { stdio: 'ignore', timeout: 5_000, ...jobUser }).status === 0) {
+  if (
+    unshare &&
+    spawnSync(unshare, ['-rn', '--', '/bin/sh', '-c', 'exit 0'], { stdio: 'ignore', timeout: 5_000, ...jobUser })
+      .status === 0
+  ) {
     networkNamespace = [unshare, '-rn', '--']
   }
   return networkNamespace
@@ -143,7 +147,14 @@ function parentDeathPrefix(): string[] {
 }
 
 /** What the job process's isolation is on this machine, for the docs and the tests. */
-export function jobIsolation(): { permissionModel: true; processGroup: boolean; osLimits: boolean; networkNamespace: boolean; diesWithNode: boolean; user: string } {
+export function jobIsolation(): {
+  permissionModel: true
+  processGroup: boolean
+  osLimits: boolean
+  networkNamespace: boolean
+  diesWithNode: boolean
+  user: string
+} {
   return {
     permissionModel: true,
     processGroup: posix,
@@ -171,13 +182,26 @@ function launch(limits: JobLimits, code: string): { command: string; args: strin
     code,
   ]
   // Electron's binary is Node only when asked to be. Nothing else of the node's environment goes in.
-  const env: NodeJS.ProcessEnv = { CYCLEX_JOB_PROCESS: '1', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
+  const env: NodeJS.ProcessEnv = {
+    CYCLEX_JOB_PROCESS: '1',
+    ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
+  }
   if (!posix) return { command: process.execPath, args: nodeArgs, env }
   // A soft CPU limit below the hard one, so the kernel's stop is SIGXCPU (told apart from any other kill).
   const limitsThenNode = 'ulimit -S -t "$1" && ulimit -H -t "$(($1 + 2))" && ulimit -d "$2" && shift 2 && exec "$@"'
   return {
     command: '/bin/sh',
-    args: ['-c', limitsThenNode, 'cyclex-job', String(osCpuSeconds(limits.cpuMs)), String(limits.processMemoryMb * 1024), ...parentDeathPrefix(), ...networkNamespacePrefix(), process.execPath, ...nodeArgs],
+    args: [
+      '-c',
+      limitsThenNode,
+      'cyclex-job',
+      String(osCpuSeconds(limits.cpuMs)),
+      String(limits.processMemoryMb * 1024),
+      ...parentDeathPrefix(),
+      ...networkNamespacePrefix(),
+      process.execPath,
+      ...nodeArgs,
+    ],
     env,
   }
 }
@@ -249,7 +273,14 @@ export function runJob(options: RunJobOptions): RunningJob {
     signalGroup('SIGKILL')
     if (posix) signalGroup('SIGCONT')
   }
-  const emptyResult = { exitCode: null, stdout: new Uint8Array(), stderr: new Uint8Array(), flops: null, memoryBytes: 0, denied: [] }
+  const emptyResult = {
+    exitCode: null,
+    stdout: new Uint8Array(),
+    stderr: new Uint8Array(),
+    flops: null,
+    memoryBytes: 0,
+    denied: [],
+  }
   const stop = (reason: string): void => {
     stopReason ??= reason
     finish({ end: 'stopped', ...emptyResult, reason: stopReason })
@@ -264,7 +295,12 @@ export function runJob(options: RunJobOptions): RunningJob {
         finish({ end: 'failed', ...emptyResult, reason: `the job's process failed: ${message.message}` })
         return
       case 'done': {
-        const reasons = [message.failure?.message, message.denied.length > 0 ? `refused calls: ${message.denied.join(', ')} (jobs have no files, sockets or processes)` : undefined]
+        const reasons = [
+          message.failure?.message,
+          message.denied.length > 0
+            ? `refused calls: ${message.denied.join(', ')} (jobs have no files, sockets or processes)`
+            : undefined,
+        ]
         const reason = reasons.filter((each) => each !== undefined).join('; ')
         finish({
           end: message.failure ? 'failed' : 'completed',
@@ -286,7 +322,9 @@ export function runJob(options: RunJobOptions): RunningJob {
         return
     }
   })
-  child.on('error', (error) => finish({ end: 'failed', ...emptyResult, reason: `the job's process could not start: ${error.message}` }))
+  child.on('error', (error) =>
+    finish({ end: 'failed', ...emptyResult, reason: `the job's process could not start: ${error.message}` }),
+  )
   // 'close' comes after the IPC channel and stderr are drained, so a 'done' sent just before exiting is seen first.
   child.once('close', (code, signal) => {
     liveProcesses.delete(child)
@@ -315,7 +353,12 @@ export function runJob(options: RunJobOptions): RunningJob {
       counterExport: flopCounterExport,
     } satisfies RunJobMessage,
     (error) => {
-      if (error) finish({ end: 'failed', ...emptyResult, reason: `the job could not be handed to its process: ${error.message}` })
+      if (error)
+        finish({
+          end: 'failed',
+          ...emptyResult,
+          reason: `the job could not be handed to its process: ${error.message}`,
+        })
     },
   )
 
@@ -327,14 +370,25 @@ export function runJob(options: RunJobOptions): RunningJob {
       const runningWall = now - startedAt - pausedBeforeMs - pausedNowMs
       const cpu = child.pid === undefined ? undefined : processCpuMicros(child.pid)
       if (process.platform !== 'linux') lastCpuMicros = Math.max(lastCpuMicros, Math.round(runningWall * 1000))
-      else if (cpu !== undefined) lastCpuMicros = Math.max(lastCpuMicros, cpu - (baselineMicros ?? startupAllowanceMicros))
-      if (lastCpuMicros / 1000 > options.limits.cpuMs) stop(`the job used its CPU time limit of ${options.limits.cpuMs} ms (its GFLOP budget at the seller's rate, plus the margin)`)
-      else if (runningWall > options.limits.wallMs) stop(`the job ran longer than its wall time limit of ${options.limits.wallMs} ms`)
-      else if (pausedNowMs > options.limits.maxPausedMs) stop(`the job stayed paused by the seller's policy longer than ${options.limits.maxPausedMs} ms`)
+      else if (cpu !== undefined)
+        lastCpuMicros = Math.max(lastCpuMicros, cpu - (baselineMicros ?? startupAllowanceMicros))
+      if (lastCpuMicros / 1000 > options.limits.cpuMs)
+        stop(
+          `the job used its CPU time limit of ${options.limits.cpuMs} ms (its GFLOP budget at the seller's rate, plus the margin)`,
+        )
+      else if (runningWall > options.limits.wallMs)
+        stop(`the job ran longer than its wall time limit of ${options.limits.wallMs} ms`)
+      else if (pausedNowMs > options.limits.maxPausedMs)
+        stop(`the job stayed paused by the seller's policy longer than ${options.limits.maxPausedMs} ms`)
     }, options.pollMs ?? 50),
   )
   if (options.onProgress) {
-    timers.push(setInterval(() => options.onProgress!({ cpuMs: lastCpuMicros / 1000, stdoutBytes, paused }), options.progressMs ?? 250))
+    timers.push(
+      setInterval(
+        () => options.onProgress!({ cpuMs: lastCpuMicros / 1000, stdoutBytes, paused }),
+        options.progressMs ?? 250,
+      ),
+    )
   }
 
   return {

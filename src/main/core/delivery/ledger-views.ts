@@ -17,17 +17,24 @@ export class LedgerViews {
 
   private figures() {
     // A void agreement binds nothing: its receipts count neither for the seller nor in any balance.
-    const agreements: LedgerAgreement[] = this.components.market.agreements().filter((agreement) => agreement.status === 'binding')
+    const agreements: LedgerAgreement[] = this.components.market
+      .agreements()
+      .filter((agreement) => agreement.status === 'binding')
     const receipts = this.receipts.all().map((signed) => signed.receipt)
     const disputed = this.disputes.all().map((signed) => signed.disputed.receipt)
-    return { reputation: reputationOf(agreements, receipts, disputed), balances: balancesOf(this.components.signer.owner, agreements, receipts), receipts: receipts.length }
+    return {
+      reputation: reputationOf(agreements, receipts, disputed),
+      balances: balancesOf(this.components.signer.owner, agreements, receipts),
+      receipts: receipts.length,
+    }
   }
 
   ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
     const { reputation, balances, receipts } = this.figures()
     // Proofs that a seller over-committed count against it beside what it delivered.
     const overCommitted = new Map<string, number>()
-    for (const proof of this.components.market.overCommitments()) overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
+    for (const proof of this.components.market.overCommitments())
+      overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
     return {
       reputation: reputation.map((each) => ({
         peer: each.peer,
@@ -46,7 +53,13 @@ export class LedgerViews {
         disputes: each.disputes,
         overCommitted: overCommitted.get(each.peer) ?? 0,
       })),
-      balances: balances.map((each) => ({ peer: each.peer, agreements: each.agreements, earned: String(each.earned), spent: String(each.spent), balance: String(each.balance) })),
+      balances: balances.map((each) => ({
+        peer: each.peer,
+        agreements: each.agreements,
+        earned: String(each.earned),
+        spent: String(each.spent),
+        balance: String(each.balance),
+      })),
       receipts,
     }
   }

@@ -97,37 +97,70 @@ export class ReceiptIntake {
 
   check(bytes: Uint8Array, arrival: ReceiptArrival): ReceiptVerdict {
     const synced = arrival.via === 'sync'
-    if (!synced && !this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+    if (!synced && !this.perPeer.take(arrival.from, arrival.now))
+      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
     let signed: SignedReceipt
     try {
       signed = decodeSignedReceipt(bytes, this.verifier, nodeSha256)
     } catch (error) {
-      return { outcome: 'reject', reason: (error as Error).message, code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION', hold: { kind: 'copy' } }
+      return {
+        outcome: 'reject',
+        reason: (error as Error).message,
+        code: (error as Partial<CyclexError>).code ?? 'ERR_VALIDATION',
+        hold: { kind: 'copy' },
+      }
     }
     const { receipt } = signed
     if (receipt.issuedAt > arrival.now + this.maxClockSkewMs) {
       const reason = `the receipt is ${Math.round((receipt.issuedAt - arrival.now) / 1000)} s in the future`
-      if (synced) return { outcome: 'ignore', reason, hold: { kind: 'time', at: receipt.issuedAt - this.maxClockSkewMs } }
+      if (synced)
+        return { outcome: 'ignore', reason, hold: { kind: 'time', at: receipt.issuedAt - this.maxClockSkewMs } }
       return { outcome: 'reject', reason, code: 'ERR_FUTURE_RECORD' }
     }
-    if (this.state.isBlocked?.(receipt.owner)) return { outcome: 'ignore', reason: `${receipt.owner} is blocked on this node`, hold: { kind: 'blocked', owner: receipt.owner } }
+    if (this.state.isBlocked?.(receipt.owner))
+      return {
+        outcome: 'ignore',
+        reason: `${receipt.owner} is blocked on this node`,
+        hold: { kind: 'blocked', owner: receipt.owner },
+      }
     const agreement = this.state.agreement(receipt.agreement)
-    if (agreement === undefined) return { outcome: 'ignore', reason: `agreement ${receipt.agreement} is not known here`, hold: { kind: 'agreement', agreement: receipt.agreement } }
+    if (agreement === undefined)
+      return {
+        outcome: 'ignore',
+        reason: `agreement ${receipt.agreement} is not known here`,
+        hold: { kind: 'agreement', agreement: receipt.agreement },
+      }
     if (receipt.owner !== agreement.seller) {
-      return { outcome: 'reject', reason: `only the seller ${agreement.seller} signs receipts of agreement ${receipt.agreement}, not ${receipt.owner}`, code: 'ERR_NOT_SELLER', hold: { kind: 'final' } }
+      return {
+        outcome: 'reject',
+        reason: `only the seller ${agreement.seller} signs receipts of agreement ${receipt.agreement}, not ${receipt.owner}`,
+        code: 'ERR_NOT_SELLER',
+        hold: { kind: 'final' },
+      }
     }
     if (receipt.buyer !== agreement.buyer || receipt.unit !== agreement.unit) {
-      return { outcome: 'reject', reason: `the receipt's buyer or unit is not agreement ${receipt.agreement}'s`, code: 'ERR_VALIDATION', hold: { kind: 'final' } }
+      return {
+        outcome: 'reject',
+        reason: `the receipt's buyer or unit is not agreement ${receipt.agreement}'s`,
+        code: 'ERR_VALIDATION',
+        hold: { kind: 'final' },
+      }
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
     if ((this.state.countOf?.(receipt.agreement) ?? 0) >= this.maxPerAgreement) {
       // Receipts are never dropped from the ledger, so a full agreement stays full.
-      return { outcome: 'ignore', reason: `this node holds the most receipts it keeps for agreement ${receipt.agreement} (${this.maxPerAgreement})`, hold: { kind: 'final' } }
+      return {
+        outcome: 'ignore',
+        reason: `this node holds the most receipts it keeps for agreement ${receipt.agreement} (${this.maxPerAgreement})`,
+        hold: { kind: 'final' },
+      }
     }
     if (synced) return { outcome: 'accept', signed }
     const held = this.state.latestSeq(receipt.owner, receipt.agreement, receipt.job)
-    if (held !== undefined && receipt.seq <= held) return { outcome: 'ignore', reason: `a receipt of ${receipt.job} no newer than the one held (seq ${held})` }
-    if (!this.perOwner.take(receipt.owner, arrival.now)) return { outcome: 'ignore', reason: `seller ${receipt.owner} is over its rate` }
+    if (held !== undefined && receipt.seq <= held)
+      return { outcome: 'ignore', reason: `a receipt of ${receipt.job} no newer than the one held (seq ${held})` }
+    if (!this.perOwner.take(receipt.owner, arrival.now))
+      return { outcome: 'ignore', reason: `seller ${receipt.owner} is over its rate` }
     return { outcome: 'accept', signed }
   }
 }

@@ -18,7 +18,8 @@ export class ReceiptIssuer {
   /** After the ledger started: what this node's own receipts say it delivered. */
   restore(): void {
     for (const signed of this.ledger.all()) {
-      if (signed.receipt.owner === this.signer.owner && signed.receipt.status !== 'refused') this.noteDelivered(signed.receipt)
+      if (signed.receipt.owner === this.signer.owner && signed.receipt.status !== 'refused')
+        this.noteDelivered(signed.receipt)
     }
   }
 
@@ -41,6 +42,9 @@ export class ReceiptIssuer {
   }
 
   private noteDelivered(receipt: Receipt): void {
-    this.deliveredByAgreement.set(receipt.agreement, Math.max(this.delivered(receipt.agreement), receipt.agreementDelivered))
+    this.deliveredByAgreement.set(
+      receipt.agreement,
+      Math.max(this.delivered(receipt.agreement), receipt.agreementDelivered),
+    )
   }
 }

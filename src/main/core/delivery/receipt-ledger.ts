@@ -11,7 +11,12 @@ import type { ComponentLogger, Logger, Message, PeerId, Startable } from '@libp2
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import type { ApiEvent } from '../../../shared/api/contract'
-import { decodeSignedReceipt, encodeSignedReceipt, signedReceiptToJson, type SignedReceipt } from '../../../shared/delivery/receipt'
+import {
+  decodeSignedReceipt,
+  encodeSignedReceipt,
+  signedReceiptToJson,
+  type SignedReceipt,
+} from '../../../shared/delivery/receipt'
 import { factIdOfBody, type FactVerifier } from '../../../shared/market/encoding'
 import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
@@ -100,7 +105,11 @@ class Ledger implements ReceiptLedger {
       init,
     )
     this.refusals = new ReceiptRefusals(
-      { agreementKnown: (agreement) => components.agreement(agreement) !== undefined, isBlocked, now: () => this.now() },
+      {
+        agreementKnown: (agreement) => components.agreement(agreement) !== undefined,
+        isBlocked,
+        now: () => this.now(),
+      },
       init.refusals,
     )
   }
@@ -110,7 +119,8 @@ class Ledger implements ReceiptLedger {
   }
 
   async start(): Promise<void> {
-    for await (const value of this.db.values()) this.index(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
+    for await (const value of this.db.values())
+      this.index(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
     const { pubsub } = this.components
     if (pubsub) {
       pubsub.topicValidators.set(receiptsTopic, this.validate)
@@ -149,7 +159,9 @@ class Ledger implements ReceiptLedger {
     }
     if (options.publish && this.subscribed) {
       // Nobody to hear it yet is not an error: the receipt is kept, and gossip carries later ones.
-      await this.components.pubsub?.publish(receiptsTopic, encodeSignedReceipt(signed)).catch((error: unknown) => this.log.error('publishing a receipt failed - %s', (error as Error).message))
+      await this.components.pubsub
+        ?.publish(receiptsTopic, encodeSignedReceipt(signed))
+        .catch((error: unknown) => this.log.error('publishing a receipt failed - %s', (error as Error).message))
     }
   }
 
@@ -195,7 +207,9 @@ class Ledger implements ReceiptLedger {
   }
 
   private persist(signed: SignedReceipt): Promise<void> {
-    const write = this.writes.then(() => this.db.put(storageKey(signed), { envelope: base64.baseEncode(encodeSignedReceipt(signed)) }))
+    const write = this.writes.then(() =>
+      this.db.put(storageKey(signed), { envelope: base64.baseEncode(encodeSignedReceipt(signed)) }),
+    )
     this.writes = write.catch((error: unknown) => this.log.error('keeping a receipt failed - %e', error))
     return write
   }

@@ -95,7 +95,10 @@ export class ReceiptRefusals {
     }
     const previous = this.refused.peek(id)
     const attempts = hold.kind === 'agreement' && previous?.hold.kind === 'agreement' ? previous.attempts + 1 : 0
-    const retryAt = hold.kind === 'agreement' ? this.conditions.now() + Math.min(this.firstRetryMs * 2 ** attempts, this.maxRetryMs) : Infinity
+    const retryAt =
+      hold.kind === 'agreement'
+        ? this.conditions.now() + Math.min(this.firstRetryMs * 2 ** attempts, this.maxRetryMs)
+        : Infinity
     this.basis.add(id)
     this.refused.set(id, { hold, active: true, attempts, retryAt })
   }
@@ -111,7 +114,8 @@ export class ReceiptRefusals {
     // Only a peer that sent invalid receipts has copies here (and the sync shuns it for a while after
     // each): a set of its own, built for the session, keeps `basis` shared by every other peer.
     const set = new SetFingerprint()
-    for (let bucket = 0; bucket < bucketCount; bucket++) for (const [id, key] of this.basis.bucketEntries(bucket)) set.add(id, key)
+    for (let bucket = 0; bucket < bucketCount; bucket++)
+      for (const [id, key] of this.basis.bucketEntries(bucket)) set.add(id, key)
     for (const id of copies.keys()) set.add(id)
     return set
   }

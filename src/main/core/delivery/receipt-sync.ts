@@ -19,7 +19,9 @@ export interface ReceiptSyncComponents {
 }
 
 /** Receipts change less often than orders: a round every 5 s by default (and at once toward a new peer). */
-export function receiptSync(init: Omit<FactSyncInit, 'protocol'> = {}): (components: ReceiptSyncComponents) => FactSync {
+export function receiptSync(
+  init: Omit<FactSyncInit, 'protocol'> = {},
+): (components: ReceiptSyncComponents) => FactSync {
   return (components) =>
     factSync({ intervalMs: 5_000, ...init, protocol: receiptSyncProtocol })({
       libp2p: components.libp2p,

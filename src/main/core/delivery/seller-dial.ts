@@ -27,9 +27,12 @@ export interface BuyerContext {
 export function buyerAgreement(agreements: AgreementView[], id: string, unit: 'flop' | 'pageview'): AgreementView {
   const agreement = agreements.find((each) => each.id === id)
   if (!agreement) throw new ValidationError(`this node holds no agreement ${id}`, { path: 'agreement' })
-  if (agreement.role !== 'buyer') throw new ValidationError(`this node is not the buyer of agreement ${id}`, { path: 'agreement' })
-  if (agreement.status === 'void') throw new ValidationError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`, { path: 'agreement' })
-  if (agreement.unit !== unit) throw new ValidationError(`agreement ${id} is for ${agreement.unit}, not ${unit}`, { path: 'agreement' })
+  if (agreement.role !== 'buyer')
+    throw new ValidationError(`this node is not the buyer of agreement ${id}`, { path: 'agreement' })
+  if (agreement.status === 'void')
+    throw new ValidationError(`agreement ${id} is ${agreement.voidExplanation ?? 'void'}`, { path: 'agreement' })
+  if (agreement.unit !== unit)
+    throw new ValidationError(`agreement ${id} is for ${agreement.unit}, not ${unit}`, { path: 'agreement' })
   return agreement
 }
 
@@ -39,7 +42,8 @@ export function buyerContext(
 ): BuyerContext {
   return {
     agreements: () => components.market.agreements(),
-    open: (agreement, maxFrameBytes) => openJobStream(components.libp2p, agreement.seller, maxFrameBytes, parts.running()),
+    open: (agreement, maxFrameBytes) =>
+      openJobStream(components.libp2p, agreement.seller, maxFrameBytes, parts.running()),
     keepReceipt: async (bytes) => {
       if (bytes === undefined) return null
       const signed = decodeSignedReceipt(bytes, components.verifier, nodeSha256)
@@ -51,11 +55,19 @@ export function buyerContext(
   }
 }
 
-async function openJobStream(libp2p: DeliveryComponents['libp2p'], sellerId: string, maxFrameBytes: number, running: boolean): Promise<JobChannel> {
+async function openJobStream(
+  libp2p: DeliveryComponents['libp2p'],
+  sellerId: string,
+  maxFrameBytes: number,
+  running: boolean,
+): Promise<JobChannel> {
   if (!running) throw new NotRunningError('the node is not running')
   try {
     const seller = peerIdFromString(sellerId)
-    const stream = await dialProtocolOnceMore(libp2p, seller, jobProtocol, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
+    const stream = await dialProtocolOnceMore(libp2p, seller, jobProtocol, {
+      signal: AbortSignal.timeout(15_000),
+      runOnLimitedConnection: true,
+    })
     noteRoute(libp2p, seller, stream)
     return new JobChannel(stream, maxFrameBytes)
   } catch (error) {

@@ -4,7 +4,16 @@
 // the module the same way and runs nothing. The lending policy pauses or stops running jobs.
 import type { DeliveryPolicy, JobView } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
-import { chargeForJob, cpuLimitMs, gflopOf, meteredMilliGflop, meteringOf, meteringRateMflops, remainingMilliGflop, type JobMetering } from '../../../shared/delivery/metering'
+import {
+  chargeForJob,
+  cpuLimitMs,
+  gflopOf,
+  meteredMilliGflop,
+  meteringOf,
+  meteringRateMflops,
+  remainingMilliGflop,
+  type JobMetering,
+} from '../../../shared/delivery/metering'
 import { lendingResumesAt, policyRefusal } from '../../../shared/delivery/policy'
 import { jobInputBytes } from '../../../shared/delivery/dispute'
 import { encodeSignedReceipt } from '../../../shared/delivery/receipt'
@@ -13,7 +22,14 @@ import type { DeliveryComponents, DeliveryInit } from './delivery-init'
 import { deliveryLimits } from './delivery-init'
 import type { JobChannel } from './job-channel'
 import { newJobId, sha256Hex } from './job-ids'
-import { CancelSchema, DeliveryRefusedError, sendRefusal, withinLimit, type JobRequest, type QuoteRequest } from './job-protocol'
+import {
+  CancelSchema,
+  DeliveryRefusedError,
+  sendRefusal,
+  withinLimit,
+  type JobRequest,
+  type QuoteRequest,
+} from './job-protocol'
 import { runJob, type RunningJob } from './job-runner'
 import type { IdleSource } from './machine-state'
 import type { SellerContext } from './seller-context'
@@ -76,7 +92,10 @@ export class SellerJobs {
   private async rateMflops(): Promise<number> {
     const profile = await this.components.benchmarkProfile()
     const rate = profile ? meteringRateMflops(profile.profile) : null
-    if (rate === null) throw new DeliveryRefusedError('the seller has no benchmark profile to meter jobs by; it must run the benchmark first')
+    if (rate === null)
+      throw new DeliveryRefusedError(
+        'the seller has no benchmark profile to meter jobs by; it must run the benchmark first',
+      )
     return rate
   }
 
@@ -92,7 +111,13 @@ export class SellerJobs {
       } catch (error) {
         throw new DeliveryRefusedError(`the module is refused: ${(error as Error).message}`)
       }
-      await channel.send({ type: 'quote', metering: meteringOf(prepared), reason: prepared.instrumented ? null : (prepared.notInstrumentedReason ?? null), rateMflops, marginPercent: policy.marginPercent })
+      await channel.send({
+        type: 'quote',
+        metering: meteringOf(prepared),
+        reason: prepared.instrumented ? null : (prepared.notInstrumentedReason ?? null),
+        rateMflops,
+        marginPercent: policy.marginPercent,
+      })
     } catch (error) {
       await sendRefusal(channel, error)
     }
@@ -108,7 +133,12 @@ export class SellerJobs {
     }
     // A job id the buyer reuses would make this job's receipt look stale to every other node.
     const proposed = request.job
-    const job = proposed !== undefined && !context.history.has(proposed) && context.latestSeq(agreement.id, proposed) === undefined ? proposed : newJobId()
+    const job =
+      proposed !== undefined &&
+      !context.history.has(proposed) &&
+      context.latestSeq(agreement.id, proposed) === undefined
+        ? proposed
+        : newJobId()
     const { name } = request
     const budget = request.budgetMilliGflop
     /** `byPolicy`: the seller's lending policy refused the job for now; the agreement stays open (docs/delivery.md). */
@@ -126,13 +156,32 @@ export class SellerJobs {
         refusedFor: byPolicy ? 'policy' : 'request',
         ...(byPolicy && byPolicy.lendsAgainAt !== null ? { lendsAgainAt: byPolicy.lendsAgainAt } : {}),
       })
-      context.history.remember({ job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'refused', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: context.now(), endedAt: context.now(), reason })
+      context.history.remember({
+        job,
+        agreement: agreement.id,
+        role: 'seller',
+        peer: requester,
+        name,
+        state: 'refused',
+        gflopBudget: gflopOf(budget),
+        gflopDelivered: 0,
+        cpuMs: 0,
+        submittedAt: context.now(),
+        endedAt: context.now(),
+        reason,
+      })
       await sendRefusal(channel, new DeliveryRefusedError(reason), encodeSignedReceipt(receipt))
     }
     if (budget < 1) return refusal('the job declares no GFLOP budget (budgetMilliGflop, a whole number above 0)')
-    const left = remainingMilliGflop(agreement.quantity, context.receipts.delivered(agreement.id), this.reserved.get(agreement.id) ?? 0)
+    const left = remainingMilliGflop(
+      agreement.quantity,
+      context.receipts.delivered(agreement.id),
+      this.reserved.get(agreement.id) ?? 0,
+    )
     if (budget > left) {
-      return refusal(`the job's budget of ${gflopOf(budget)} GFLOP is more than the ${gflopOf(left)} GFLOP agreement ${agreement.id} has left`)
+      return refusal(
+        `the job's budget of ${gflopOf(budget)} GFLOP is more than the ${gflopOf(left)} GFLOP agreement ${agreement.id} has left`,
+      )
     }
     let rateMflops: number
     try {
@@ -145,11 +194,17 @@ export class SellerJobs {
     const policyReason = policyRefusal(policy, machine)
     if (policyReason) {
       const lendsAgainAt = lendingResumesAt(policy, machine, context.now())
-      const when = lendsAgainAt === null ? 'the agreement stays open: try again when that changes' : `it runs jobs again from ${new Date(lendsAgainAt).toISOString()}; the agreement stays open`
+      const when =
+        lendsAgainAt === null
+          ? 'the agreement stays open: try again when that changes'
+          : `it runs jobs again from ${new Date(lendsAgainAt).toISOString()}; the agreement stays open`
       return refusal(`${policyReason}; ${when}`, { lendsAgainAt })
     }
     if (this.running.size >= policy.maxCores) {
-      return refusal(`the seller runs at most ${policy.maxCores} job(s) at once and is busy; the agreement stays open: try again later`, { lendsAgainAt: null })
+      return refusal(
+        `the seller runs at most ${policy.maxCores} job(s) at once and is busy; the agreement stays open: try again later`,
+        { lendsAgainAt: null },
+      )
     }
     let stdin: Uint8Array
     let prepared: PreparedModule
@@ -166,18 +221,44 @@ export class SellerJobs {
     const metering = meteringOf(prepared)
     // The buyer saw a quote (answerQuote) and agreed to it; a job this seller would charge otherwise does not run.
     if (request.metering !== undefined && request.metering !== metering) {
-      return refusal(`the buyer agreed to be charged by ${meteringText(request.metering)}, but this seller would charge this job by ${meteringText(metering)}: ${prepared.notInstrumentedReason ?? 'it can count its FLOP'}`)
+      return refusal(
+        `the buyer agreed to be charged by ${meteringText(request.metering)}, but this seller would charge this job by ${meteringText(metering)}: ${prepared.notInstrumentedReason ?? 'it can count its FLOP'}`,
+      )
     }
     const limitMs = cpuLimitMs(budget, rateMflops, policy.marginPercent)
-    const view: JobView = { job, agreement: agreement.id, role: 'seller', peer: requester, name, state: 'running', gflopBudget: gflopOf(budget), gflopDelivered: 0, cpuMs: 0, submittedAt: context.now(), endedAt: null, reason: null, metering }
+    const view: JobView = {
+      job,
+      agreement: agreement.id,
+      role: 'seller',
+      peer: requester,
+      name,
+      state: 'running',
+      gflopBudget: gflopOf(budget),
+      gflopDelivered: 0,
+      cpuMs: 0,
+      submittedAt: context.now(),
+      endedAt: null,
+      reason: null,
+      metering,
+    }
     context.history.remember(view)
     this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) + budget)
-    await channel.send({ type: 'accepted', job, cpuLimitMs: limitMs, memoryMb, rateMflops, instrumented: prepared.instrumented, metering })
+    await channel.send({
+      type: 'accepted',
+      job,
+      cpuLimitMs: limitMs,
+      memoryMb,
+      rateMflops,
+      instrumented: prepared.instrumented,
+      metering,
+    })
     let writes = Promise.resolve()
     const started: { run?: RunningJob } = {}
     const tell = (message: Record<string, unknown>): void => {
       // A buyer that no longer listens does not keep the seller's core busy.
-      writes = writes.then(() => channel.send(message)).catch(() => started.run?.stop('the buyer closed the job stream'))
+      writes = writes
+        .then(() => channel.send(message))
+        .catch(() => started.run?.stop('the buyer closed the job stream'))
     }
     const wallSlackMs = this.init.wallSlackMs ?? 60_000
     const maxPausedMs = this.init.maxPauseMs ?? 15 * 60_000
@@ -186,11 +267,23 @@ export class SellerJobs {
       module: prepared.bytes,
       args: request.args,
       stdin,
-      limits: { cpuMs: limitMs, wallMs: limitMs + wallSlackMs, maxPausedMs, heapMb: Math.max(64, Math.floor(memoryMb / 2)), processMemoryMb: memoryMb + jobRuntimeMb, maxOutputBytes: this.limits.outputBytes },
+      limits: {
+        cpuMs: limitMs,
+        wallMs: limitMs + wallSlackMs,
+        maxPausedMs,
+        heapMb: Math.max(64, Math.floor(memoryMb / 2)),
+        processMemoryMb: memoryMb + jobRuntimeMb,
+        maxOutputBytes: this.limits.outputBytes,
+      },
       onProgress: (progress) => {
         view.cpuMs = progress.cpuMs
         view.gflopDelivered = gflopOf(Math.min(budget, meteredMilliGflop(progress.cpuMs * 1000, rateMflops)))
-        tell({ type: 'progress', cpuMs: Math.round(progress.cpuMs), deliveredMilliGflop: Math.round(view.gflopDelivered * 1000), stdoutBytes: progress.stdoutBytes })
+        tell({
+          type: 'progress',
+          cpuMs: Math.round(progress.cpuMs),
+          deliveredMilliGflop: Math.round(view.gflopDelivered * 1000),
+          stdoutBytes: progress.stdoutBytes,
+        })
         context.history.tell(view, progress.stdoutBytes)
       },
       onPause: (paused) => {
@@ -221,7 +314,13 @@ export class SellerJobs {
     const outcome = await run.outcome
     this.running.delete(job)
     this.reserved.set(agreement.id, (this.reserved.get(agreement.id) ?? 0) - budget)
-    const { milliGflop: charged, metering: chargedBy } = chargeForJob({ metering, flops: outcome.flops, cpuMicros: outcome.cpuMicros, rateMflops, budgetMilliGflop: budget })
+    const { milliGflop: charged, metering: chargedBy } = chargeForJob({
+      metering,
+      flops: outcome.flops,
+      cpuMicros: outcome.cpuMicros,
+      rateMflops,
+      budgetMilliGflop: budget,
+    })
     const receipt = await context.receipts.issue({
       agreement: agreement.id,
       buyer: agreement.buyer,
@@ -233,7 +332,9 @@ export class SellerJobs {
       agreementDelivered: context.receipts.delivered(agreement.id) + charged,
       cpuMicros: Math.round(outcome.cpuMicros),
       rateMflops,
-      ...(outcome.flops !== null && outcome.flops <= BigInt(Number.MAX_SAFE_INTEGER) ? { flopCount: Number(outcome.flops) } : {}),
+      ...(outcome.flops !== null && outcome.flops <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? { flopCount: Number(outcome.flops) }
+        : {}),
       metering: chargedBy,
       ...(outcome.exitCode !== null ? { exitCode: outcome.exitCode } : {}),
       ...(outcome.reason ? { reason: outcome.reason.slice(0, 512) } : {}),
@@ -241,11 +342,23 @@ export class SellerJobs {
       outputSha256: sha256Hex(outcome.stdout),
       inputSha256,
     })
-    Object.assign(view, { state: outcome.end, gflopDelivered: gflopOf(charged), cpuMs: outcome.cpuMicros / 1000, endedAt: context.now(), reason: outcome.reason ?? null })
+    Object.assign(view, {
+      state: outcome.end,
+      gflopDelivered: gflopOf(charged),
+      cpuMs: outcome.cpuMicros / 1000,
+      endedAt: context.now(),
+      reason: outcome.reason ?? null,
+    })
     context.history.save(view)
     context.history.tell(view, outcome.stdout.length)
     await writes
-    await channel.send({ type: 'result', stdout: outcome.stdout, stderr: outcome.stderr, exitCode: outcome.exitCode, receipt: encodeSignedReceipt(receipt) })
+    await channel.send({
+      type: 'result',
+      stdout: outcome.stdout,
+      stderr: outcome.stderr,
+      exitCode: outcome.exitCode,
+      receipt: encodeSignedReceipt(receipt),
+    })
   }
 
   /** Pause, resume or stop the running jobs as the policy now says. */
@@ -257,13 +370,17 @@ export class SellerJobs {
       reason = policyRefusal(policy, await this.idleSource.state(this.running.size))
     } catch (error) {
       // A machine state that cannot be read leaves running jobs as they are; new jobs are refused.
-      this.components.logger.forComponent('cyclex:delivery').error('reading the machine state failed - %s', (error as Error).message)
+      this.components.logger
+        .forComponent('cyclex:delivery')
+        .error('reading the machine state failed - %s', (error as Error).message)
       return
     }
     for (const job of this.running.values()) {
       if (reason !== null && policy.whenBusy === 'stop') job.run.stop(`stopped by the seller's policy: ${reason}`)
       else if (reason !== null && !job.run.pausable) {
-        job.run.stop(`stopped by the seller's policy (${reason}): the policy says pause, but this system cannot suspend a job's process`)
+        job.run.stop(
+          `stopped by the seller's policy (${reason}): the policy says pause, but this system cannot suspend a job's process`,
+        )
       } else if (reason !== null && !job.pausedByPolicy) {
         job.pausedByPolicy = true
         job.view.reason = `paused by the seller's policy: ${reason}`

@@ -68,9 +68,17 @@ export class SellerSites {
         const hosted = this.sites.get(site.id)
         if (hosted) await this.store.save(() => siteRecord(hosted))
       },
-      onView: (site, count) => void this.viewed(site, count).catch((error: unknown) => this.log.error('signing a site receipt failed - %e', error)),
+      onView: (site, count) =>
+        void this.viewed(site, count).catch((error: unknown) =>
+          this.log.error('signing a site receipt failed - %e', error),
+        ),
     })
-    this.announcer = new SiteAnnouncer({ libp2p: components.libp2p, protocol: jobProtocol, notice: (site) => this.notice(site), log: this.log })
+    this.announcer = new SiteAnnouncer({
+      libp2p: components.libp2p,
+      protocol: jobProtocol,
+      notice: (site) => this.notice(site),
+      log: this.log,
+    })
   }
 
   /** Tell the buyers of the sites served again where they are served now (after restore). */
@@ -113,12 +121,23 @@ export class SellerSites {
     }
     const site = request.site ?? newJobId()
     const refusal = async (reason: string): Promise<void> => {
-      const receipt = await context.receipts.issue({ agreement: agreement.id, buyer: agreement.buyer, unit: 'pageview', job: site, seq: 0, status: 'refused', delivered: 0, agreementDelivered: context.receipts.delivered(agreement.id), reason: reason.slice(0, 512) })
+      const receipt = await context.receipts.issue({
+        agreement: agreement.id,
+        buyer: agreement.buyer,
+        unit: 'pageview',
+        job: site,
+        seq: 0,
+        status: 'refused',
+        delivered: 0,
+        agreementDelivered: context.receipts.delivered(agreement.id),
+        reason: reason.slice(0, 512),
+      })
       await sendRefusal(channel, new DeliveryRefusedError(reason), encodeSignedReceipt(receipt))
     }
     if (!context.policy().enabled) return refusal('the seller is not lending its machine now')
     const viewsSoFar = context.receipts.delivered(agreement.id)
-    if (viewsSoFar >= agreement.quantity) return refusal(`the ${agreement.quantity} page views of agreement ${agreement.id} are used`)
+    if (viewsSoFar >= agreement.quantity)
+      return refusal(`the ${agreement.quantity} page views of agreement ${agreement.id} are used`)
     let files
     let bundle: Uint8Array
     try {
@@ -128,7 +147,18 @@ export class SellerSites {
       return refusal(`the bundle is refused: ${(error as Error).message}`)
     }
     const previous = this.siteOfAgreement.get(agreement.id)
-    const hosted: SellerSite = { id: site, files, quantity: agreement.quantity, views: viewsSoFar, windowEnd, ended: false, agreementId: agreement.id, buyer: agreement.buyer, seq: previous?.seq ?? 0, bundleBytes: bundle.length }
+    const hosted: SellerSite = {
+      id: site,
+      files,
+      quantity: agreement.quantity,
+      views: viewsSoFar,
+      windowEnd,
+      ended: false,
+      agreementId: agreement.id,
+      buyer: agreement.buyer,
+      seq: previous?.seq ?? 0,
+      bundleBytes: bundle.length,
+    }
     try {
       // Kept before it is served: a restart within the window serves it again (restore).
       await this.store.add(siteRecord(hosted), bundle, previous ? siteRecord(previous) : undefined)
@@ -140,16 +170,38 @@ export class SellerSites {
     this.siteOfAgreement.set(agreement.id, hosted)
     this.sites.set(site, hosted)
     this.server.host(hosted)
-    await channel.send({ type: 'serving', site, url: this.server.urlOf(site), quantity: agreement.quantity, views: viewsSoFar, receiptEveryViews: context.policy().receiptEveryViews })
+    await channel.send({
+      type: 'serving',
+      site,
+      url: this.server.urlOf(site),
+      quantity: agreement.quantity,
+      views: viewsSoFar,
+      receiptEveryViews: context.policy().receiptEveryViews,
+    })
   }
 
   /** What a site's buyer is told (site-announcer.ts): only a site still served, and the agreement's current one. */
   private notice(siteId: string): SiteNotice | undefined {
     const site = this.sites.get(siteId)
-    if (!site || site.ended || site.views >= site.quantity || this.siteOfAgreement.get(site.agreementId) !== site || !this.server.running) return undefined
+    if (
+      !site ||
+      site.ended ||
+      site.views >= site.quantity ||
+      this.siteOfAgreement.get(site.agreementId) !== site ||
+      !this.server.running
+    )
+      return undefined
     return {
       buyer: site.buyer,
-      message: { type: 'serving', agreement: site.agreementId, site: site.id, url: this.server.urlOf(site.id), quantity: site.quantity, views: site.views, receiptEveryViews: this.context.policy().receiptEveryViews },
+      message: {
+        type: 'serving',
+        agreement: site.agreementId,
+        site: site.id,
+        url: this.server.urlOf(site.id),
+        quantity: site.quantity,
+        views: site.views,
+        receiptEveryViews: this.context.policy().receiptEveryViews,
+      },
     }
   }
 
@@ -182,7 +234,9 @@ export class SellerSites {
         await this.store.remove(record.site)
         continue
       }
-      const views = record.ended ? record.views : Math.max(record.views, this.context.receipts.delivered(record.agreement))
+      const views = record.ended
+        ? record.views
+        : Math.max(record.views, this.context.receipts.delivered(record.agreement))
       const seq = Math.max(record.seq, this.context.latestSeq(record.agreement, record.site) ?? 0)
       let files: HostedSite['files'] = new Map()
       if (!record.ended && views < record.quantity) {
@@ -191,11 +245,27 @@ export class SellerSites {
           if (bundle === undefined) throw new Error('its bundle is missing from the store')
           files = unpackBundle(bundle, this.init.bundleLimits ?? defaultBundleLimits)
         } catch (error) {
-          this.log.error('site %s of agreement %s cannot be served again - %s', record.site, record.agreement, (error as Error).message)
+          this.log.error(
+            'site %s of agreement %s cannot be served again - %s',
+            record.site,
+            record.agreement,
+            (error as Error).message,
+          )
           continue
         }
       }
-      const hosted: SellerSite = { id: record.site, files, quantity: record.quantity, views, windowEnd: record.windowEnd, ended: record.ended, agreementId: record.agreement, buyer: record.buyer, seq, bundleBytes: record.bundleBytes }
+      const hosted: SellerSite = {
+        id: record.site,
+        files,
+        quantity: record.quantity,
+        views,
+        windowEnd: record.windowEnd,
+        ended: record.ended,
+        agreementId: record.agreement,
+        buyer: record.buyer,
+        seq,
+        bundleBytes: record.bundleBytes,
+      }
       this.sites.set(hosted.id, hosted)
       if (!record.ended) this.siteOfAgreement.set(record.agreement, hosted)
       this.server.host(hosted)

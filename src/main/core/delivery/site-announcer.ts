@@ -15,7 +15,15 @@ import { JobChannel } from './job-channel'
 /** What to tell a site's buyer now. */
 export interface SiteNotice {
   buyer: string
-  message: { type: 'serving'; agreement: string; site: string; url: string; quantity: number; views: number; receiptEveryViews?: number }
+  message: {
+    type: 'serving'
+    agreement: string
+    site: string
+    url: string
+    quantity: number
+    views: number
+    receiptEveryViews?: number
+  }
 }
 
 export interface SiteAnnouncerComponents {
@@ -98,7 +106,13 @@ export class SiteAnnouncer implements Startable {
       await stream.close().catch(() => undefined)
     } catch (error) {
       stream?.abort(error as Error)
-      if (this.running) this.components.log.error('telling buyer %s where site %s is served failed (%s); it is told at its next connection', notice.buyer, site, (error as Error).message)
+      if (this.running)
+        this.components.log.error(
+          'telling buyer %s where site %s is served failed (%s); it is told at its next connection',
+          notice.buyer,
+          site,
+          (error as Error).message,
+        )
     } finally {
       this.sending.delete(site)
       if (stream) this.streams.delete(stream)

@@ -33,11 +33,15 @@ export function checkEntryPath(raw: string): string {
   const name = raw.replace(/^\.\//, '')
   if (name === '' || name.length > 512) throw new BundleRefusedError(`an entry has an empty or over-long name`)
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\\]/.test(name)) throw new BundleRefusedError(`entry '${name}' has a backslash or a control character in its name`)
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw new BundleRefusedError(`entry '${name}' is an absolute path`)
+  if (/[\u0000-\u001f\\]/.test(name))
+    throw new BundleRefusedError(`entry '${name}' has a backslash or a control character in its name`)
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name))
+    throw new BundleRefusedError(`entry '${name}' is an absolute path`)
   const segments = name.replace(/\/$/, '').split('/')
-  if (segments.some((segment) => segment === '..')) throw new BundleRefusedError(`entry '${name}' leaves the site's folder (path traversal)`)
-  if (segments.some((segment) => segment === '' || segment === '.')) throw new BundleRefusedError(`entry '${name}' has an empty or '.' segment`)
+  if (segments.some((segment) => segment === '..'))
+    throw new BundleRefusedError(`entry '${name}' leaves the site's folder (path traversal)`)
+  if (segments.some((segment) => segment === '' || segment === '.'))
+    throw new BundleRefusedError(`entry '${name}' has an empty or '.' segment`)
   return segments.join('/')
 }
 
@@ -48,7 +52,8 @@ class Collector {
 
   /** Check the size before the bytes exist (declared sizes), so a bomb is refused before it is inflated. */
   reserve(name: string, size: number): void {
-    if (this.files.size + 1 > this.limits.maxFiles) throw new BundleRefusedError(`the bundle has more than ${this.limits.maxFiles} files`)
+    if (this.files.size + 1 > this.limits.maxFiles)
+      throw new BundleRefusedError(`the bundle has more than ${this.limits.maxFiles} files`)
     if (this.total + size > this.limits.maxTotalBytes) {
       throw new BundleRefusedError(`the bundle unpacks to more than ${this.limits.maxTotalBytes} bytes (at '${name}')`)
     }
@@ -93,14 +98,16 @@ function unpackTar(bytes: Uint8Array, limits: BundleLimits): SiteFiles {
     const checksum = tarNumber(header, 148, 8, 'checksum')
     let sum = 0
     for (let index = 0; index < 512; index++) sum += index >= 148 && index < 156 ? 0x20 : header[index]!
-    if (sum !== checksum) throw new BundleRefusedError('a tar header has a wrong checksum: the bundle is damaged or not a tar')
+    if (sum !== checksum)
+      throw new BundleRefusedError('a tar header has a wrong checksum: the bundle is damaged or not a tar')
     const size = tarNumber(header, 124, 12, 'size')
     const type = String.fromCharCode(header[156]!)
     const prefix = tarString(header, 257, 6) === 'ustar' ? tarString(header, 345, 155) : ''
     const headerName = prefix === '' ? tarString(header, 0, 100) : `${prefix}/${tarString(header, 0, 100)}`
     const dataStart = offset + 512
     const dataEnd = dataStart + size
-    if (dataEnd > bytes.length) throw new BundleRefusedError(`tar entry '${headerName}' runs past the end of the bundle`)
+    if (dataEnd > bytes.length)
+      throw new BundleRefusedError(`tar entry '${headerName}' runs past the end of the bundle`)
     const data = bytes.subarray(dataStart, dataEnd)
     offset = dataStart + Math.ceil(size / 512) * 512
     if (type === 'x' || type === 'L') {
@@ -115,8 +122,12 @@ function unpackTar(bytes: Uint8Array, limits: BundleLimits): SiteFiles {
       checkEntryPath(name)
       continue
     }
-    if (type === '1' || type === '2') throw new BundleRefusedError(`entry '${name}' is a ${type === '2' ? 'symbolic' : 'hard'} link; a site may hold only files`)
-    if (type !== '0' && type !== '\0' && type !== '7') throw new BundleRefusedError(`entry '${name}' is not a regular file (tar type '${type}')`)
+    if (type === '1' || type === '2')
+      throw new BundleRefusedError(
+        `entry '${name}' is a ${type === '2' ? 'symbolic' : 'hard'} link; a site may hold only files`,
+      )
+    if (type !== '0' && type !== '\0' && type !== '7')
+      throw new BundleRefusedError(`entry '${name}' is not a regular file (tar type '${type}')`)
     const path = checkEntryPath(name)
     collector.reserve(path, size)
     collector.add(path, new Uint8Array(data))
@@ -140,7 +151,8 @@ function unpackZip(bytes: Uint8Array, limits: BundleLimits): SiteFiles {
   if (entries === 0xffff || offset === 0xffffffff) throw new BundleRefusedError('ZIP64 archives are not accepted')
   const collector = new Collector(limits)
   for (let index = 0; index < entries; index++) {
-    if (offset + 46 > bytes.length || view.getUint32(offset, true) !== 0x02014b50) throw new BundleRefusedError('the zip central directory is damaged')
+    if (offset + 46 > bytes.length || view.getUint32(offset, true) !== 0x02014b50)
+      throw new BundleRefusedError('the zip central directory is damaged')
     const made = view.getUint16(offset + 4, true) >> 8
     const flags = view.getUint16(offset + 8, true)
     const method = view.getUint16(offset + 10, true)
@@ -154,10 +166,12 @@ function unpackZip(bytes: Uint8Array, limits: BundleLimits): SiteFiles {
     const name = new TextDecoder().decode(bytes.subarray(offset + 46, offset + 46 + nameLength))
     offset += 46 + nameLength + extraLength + commentLength
     if (flags & 0x1) throw new BundleRefusedError(`entry '${name}' is encrypted`)
-    if (compressedSize === 0xffffffff || size === 0xffffffff) throw new BundleRefusedError('ZIP64 archives are not accepted')
+    if (compressedSize === 0xffffffff || size === 0xffffffff)
+      throw new BundleRefusedError('ZIP64 archives are not accepted')
     const unixMode = made === 3 ? external >>> 16 : 0
     const fileType = unixMode & 0o170000
-    if (fileType === 0o120000) throw new BundleRefusedError(`entry '${name}' is a symbolic link; a site may hold only files`)
+    if (fileType === 0o120000)
+      throw new BundleRefusedError(`entry '${name}' is a symbolic link; a site may hold only files`)
     if (name.endsWith('/')) {
       checkEntryPath(name)
       continue
@@ -165,12 +179,16 @@ function unpackZip(bytes: Uint8Array, limits: BundleLimits): SiteFiles {
     if (fileType !== 0 && fileType !== 0o100000) throw new BundleRefusedError(`entry '${name}' is not a regular file`)
     const path = checkEntryPath(name)
     if (size > 0 && size / Math.max(1, compressedSize) > limits.maxRatio) {
-      throw new BundleRefusedError(`entry '${name}' inflates ${Math.round(size / Math.max(1, compressedSize))} times its size (the limit is ${limits.maxRatio}): a zip bomb`)
+      throw new BundleRefusedError(
+        `entry '${name}' inflates ${Math.round(size / Math.max(1, compressedSize))} times its size (the limit is ${limits.maxRatio}): a zip bomb`,
+      )
     }
     collector.reserve(path, size)
-    if (localOffset + 30 > bytes.length || view.getUint32(localOffset, true) !== 0x04034b50) throw new BundleRefusedError(`entry '${name}' has no local header`)
+    if (localOffset + 30 > bytes.length || view.getUint32(localOffset, true) !== 0x04034b50)
+      throw new BundleRefusedError(`entry '${name}' has no local header`)
     const dataStart = localOffset + 30 + view.getUint16(localOffset + 26, true) + view.getUint16(localOffset + 28, true)
-    if (dataStart + compressedSize > bytes.length) throw new BundleRefusedError(`entry '${name}' runs past the end of the bundle`)
+    if (dataStart + compressedSize > bytes.length)
+      throw new BundleRefusedError(`entry '${name}' runs past the end of the bundle`)
     const compressed = bytes.subarray(dataStart, dataStart + compressedSize)
     let data: Uint8Array
     if (method === 0) data = new Uint8Array(compressed)
@@ -179,10 +197,16 @@ function unpackZip(bytes: Uint8Array, limits: BundleLimits): SiteFiles {
         // Never inflate past the declared size, whatever the stream says.
         data = new Uint8Array(inflateRawSync(compressed, { maxOutputLength: Math.max(1, size) }))
       } catch (error) {
-        throw new BundleRefusedError(`entry '${name}' does not inflate to its declared ${size} bytes: ${(error as Error).message}`)
+        throw new BundleRefusedError(
+          `entry '${name}' does not inflate to its declared ${size} bytes: ${(error as Error).message}`,
+        )
       }
-    } else throw new BundleRefusedError(`entry '${name}' uses compression method ${method}; only stored and deflate are accepted`)
-    if (data.length !== size) throw new BundleRefusedError(`entry '${name}' inflates to ${data.length} bytes, not the ${size} it declares`)
+    } else
+      throw new BundleRefusedError(
+        `entry '${name}' uses compression method ${method}; only stored and deflate are accepted`,
+      )
+    if (data.length !== size)
+      throw new BundleRefusedError(`entry '${name}' inflates to ${data.length} bytes, not the ${size} it declares`)
     collector.add(path, data)
   }
   return collector.files
@@ -208,11 +232,14 @@ export function unpackBundle(bytes: Uint8Array, limits: BundleLimits = defaultBu
       throw new BundleRefusedError(`the gzip stream does not unpack within the limits: ${(error as Error).message}`)
     }
     if (tar.length / Math.max(1, bytes.length) > limits.maxRatio * 10) {
-      throw new BundleRefusedError(`the gzip stream inflates ${Math.round(tar.length / bytes.length)} times its size: a zip bomb`)
+      throw new BundleRefusedError(
+        `the gzip stream inflates ${Math.round(tar.length / bytes.length)} times its size: a zip bomb`,
+      )
     }
     files = unpackTar(tar, limits)
   } else files = unpackTar(bytes, limits)
   if (files.size === 0) throw new BundleRefusedError('the bundle has no files')
-  if (![...files.keys()].some((path) => /\.html?$/i.test(path))) throw new BundleRefusedError('the bundle has no HTML page to serve')
+  if (![...files.keys()].some((path) => /\.html?$/i.test(path)))
+    throw new BundleRefusedError('the bundle has no HTML page to serve')
   return files
 }

@@ -126,7 +126,8 @@ export class SiteServer {
       return
     }
     const now = this.init.now?.() ?? Date.now()
-    if (site.ended || site.views >= site.quantity || now > site.windowEnd) return send(410, 'Gone: the page views bought for this site are used, or its agreement has ended')
+    if (site.ended || site.views >= site.quantity || now > site.windowEnd)
+      return send(410, 'Gone: the page views bought for this site are used, or its agreement has ended')
     let path: string
     try {
       path = decodeURIComponent(match[2].slice(1))

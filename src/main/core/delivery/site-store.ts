@@ -72,7 +72,10 @@ export class SiteStore {
       { type: 'put', sublevel: this.records, key: record.site, value: StoredSiteSchema.parse(record) },
     ]
     if (replaced) {
-      operations.push({ type: 'put', sublevel: this.records, key: replaced.site, value: { ...replaced, ended: true } }, { type: 'del', sublevel: this.bundles, key: replaced.site })
+      operations.push(
+        { type: 'put', sublevel: this.records, key: replaced.site, value: { ...replaced, ended: true } },
+        { type: 'del', sublevel: this.bundles, key: replaced.site },
+      )
     }
     return this.queue(() => this.batch(operations))
   }
@@ -102,7 +105,9 @@ export class SiteStore {
 
   async lastPort(): Promise<number | undefined> {
     const stored = await this.server.get('port')
-    return typeof stored?.port === 'number' && Number.isInteger(stored.port) && stored.port > 0 && stored.port < 65_536 ? stored.port : undefined
+    return typeof stored?.port === 'number' && Number.isInteger(stored.port) && stored.port > 0 && stored.port < 65_536
+      ? stored.port
+      : undefined
   }
 
   rememberPort(port: number): Promise<void> {

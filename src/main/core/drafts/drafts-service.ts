@@ -71,8 +71,12 @@ class Drafts implements DraftsService {
       // A page that was offline may sync an older copy after a newer save from another window.
       if (current && current.savedAt > draft.savedAt) return viewOf(current)
       // A publish cut short may have stored this order already: only a changed order is a new one.
-      const placingAt = current?.placingAt !== undefined && sameOrder(current.order, draft.order) ? current.placingAt : undefined
-      await this.components.sublevel.put(draft.id, placingAt === undefined ? draft : ({ ...draft, placingAt } satisfies StoredDraft))
+      const placingAt =
+        current?.placingAt !== undefined && sameOrder(current.order, draft.order) ? current.placingAt : undefined
+      await this.components.sublevel.put(
+        draft.id,
+        placingAt === undefined ? draft : ({ ...draft, placingAt } satisfies StoredDraft),
+      )
       await this.changed()
       return draft
     })
@@ -120,7 +124,12 @@ class Drafts implements DraftsService {
           outcomes.push({ id, outcome: 'placed', order })
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error
-          outcomes.push({ id, outcome: 'invalid', message: error.message, ...(error.path === undefined ? {} : { path: error.path }) })
+          outcomes.push({
+            id,
+            outcome: 'invalid',
+            message: error.message,
+            ...(error.path === undefined ? {} : { path: error.path }),
+          })
         }
       }
       await this.changed()

@@ -201,8 +201,14 @@ export class AgreementLog {
 
   private view(terms: AgreementTerms): AgreementView {
     const status = this.book.agreementStatus(terms.id)
-    if (status === undefined || status.binds) return { ...terms, status: 'binding', voidReason: null, voidExplanation: null }
+    if (status === undefined || status.binds)
+      return { ...terms, status: 'binding', voidReason: null, voidExplanation: null }
     const reason = status.voidReason!
-    return { ...terms, status: 'void', voidReason: reason, voidExplanation: voidExplanation(reason, terms, status.declinedBy?.owner) }
+    return {
+      ...terms,
+      status: 'void',
+      voidReason: reason,
+      voidExplanation: voidExplanation(reason, terms, status.declinedBy?.owner),
+    }
   }
 }

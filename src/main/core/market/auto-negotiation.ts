@@ -145,7 +145,9 @@ class AutoNegotiation implements AutoNegotiationService {
   }
 
   policies(): NegotiationPolicy[] {
-    return [...this.all.values()].map((policy) => ({ ...policy })).sort((a, b) => b.setAt - a.setAt || a.order.localeCompare(b.order))
+    return [...this.all.values()]
+      .map((policy) => ({ ...policy }))
+      .sort((a, b) => b.setAt - a.setAt || a.order.localeCompare(b.order))
   }
 
   deadlineOf(order: FactId): number | undefined {
@@ -160,10 +162,16 @@ class AutoNegotiation implements AutoNegotiationService {
       throw new ValidationError(`Order ${params.order} belongs to ${order.owner}, not to this node`, { path: 'order' })
     }
     if (order.cancelled || order.remaining === 0 || now >= order.endsAt) {
-      throw new ValidationError(`Order ${params.order} is no longer live (cancelled, filled, expired or its window is over)`, { path: 'order' })
+      throw new ValidationError(
+        `Order ${params.order} is no longer live (cancelled, filled, expired or its window is over)`,
+        { path: 'order' },
+      )
     }
     if (params.deadline <= now) {
-      throw new ValidationError(`The deadline ${new Date(params.deadline).toISOString()} has passed; give a time in the future`, { path: 'deadline' })
+      throw new ValidationError(
+        `The deadline ${new Date(params.deadline).toISOString()} has passed; give a time in the future`,
+        { path: 'deadline' },
+      )
     }
     if (params.limit === undefined && order.range === order.price) {
       throw new ValidationError(
@@ -217,12 +225,17 @@ class AutoNegotiation implements AutoNegotiationService {
     if (!this.running) return
     this.unschedule(policy.order)
     const due = Math.min((policy.lastStepAt ?? policy.setAt) + policy.intervalMs, policy.deadline)
-    const timer = setTimeout(() => {
-      this.timers.delete(policy.order)
-      const tick = this.tick(policy).catch((error: unknown) => this.log.error('auto-negotiation step failed - %e', error))
-      this.inFlight.add(tick)
-      void tick.finally(() => this.inFlight.delete(tick))
-    }, Math.max(0, due - this.now()))
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(policy.order)
+        const tick = this.tick(policy).catch((error: unknown) =>
+          this.log.error('auto-negotiation step failed - %e', error),
+        )
+        this.inFlight.add(tick)
+        void tick.finally(() => this.inFlight.delete(tick))
+      },
+      Math.max(0, due - this.now()),
+    )
     this.timers.set(policy.order, timer)
   }
 
@@ -252,7 +265,9 @@ class AutoNegotiation implements AutoNegotiationService {
     if (pairs.length === 0 || !order) return this.schedule(policy)
     // The counterparty's best current price: a bid meets the cheapest ask, an ask the highest bid.
     const counterpartyPrice =
-      policy.side === 'bid' ? Math.min(...pairs.map((view) => view.askPrice)) : Math.max(...pairs.map((view) => view.bidPrice))
+      policy.side === 'bid'
+        ? Math.min(...pairs.map((view) => view.askPrice))
+        : Math.max(...pairs.map((view) => view.bidPrice))
     const step = policy.stepsTaken + 1
     const price = policyOffer(
       order,

@@ -16,7 +16,11 @@ export class ConfirmIndex {
   /** Drop pruned facts: the confirms among them, and the lists of pruned takes. */
   forget(doomed: ReadonlySet<FactId>): void {
     for (const id of doomed) this.byTake.delete(id)
-    for (const [take, confirms] of this.byTake) this.byTake.set(take, confirms.filter((confirm) => !doomed.has(confirm.id)))
+    for (const [take, confirms] of this.byTake)
+      this.byTake.set(
+        take,
+        confirms.filter((confirm) => !doomed.has(confirm.id)),
+      )
   }
 
   /** The confirms of one take or of all, oldest first. */

@@ -91,9 +91,17 @@ export class DealDesk {
   forget(pruned: ReadonlySet<FactId>): void {
     for (const [bid, takes] of this.takesByBid) {
       if (pruned.has(bid)) this.takesByBid.delete(bid)
-      else this.takesByBid.set(bid, takes.filter((take) => !pruned.has(take.id)))
+      else
+        this.takesByBid.set(
+          bid,
+          takes.filter((take) => !pruned.has(take.id)),
+        )
     }
-    this.unlapsedTakes.splice(0, this.unlapsedTakes.length, ...this.unlapsedTakes.filter((take) => !pruned.has(take.id)))
+    this.unlapsedTakes.splice(
+      0,
+      this.unlapsedTakes.length,
+      ...this.unlapsedTakes.filter((take) => !pruned.has(take.id)),
+    )
     for (const take of this.lapsedTakes) if (pruned.has(take)) this.lapsedTakes.delete(take)
     for (const pairs of [this.lapses, this.myDeclines]) {
       for (const pair of pairs.keys()) if (pruned.has(pair.split('|')[0]!)) pairs.delete(pair)
@@ -129,14 +137,21 @@ export class DealDesk {
       if (book.order(take.fact.ask)?.owner !== me) continue
       if (!this.components.isAgreement(take.id) && take.fact.validUntil >= now) await this.considerTake(take)
     }
-    this.unlapsedTakes.splice(0, this.unlapsedTakes.length, ...this.unlapsedTakes.filter((take) => take.fact.validUntil >= now))
+    this.unlapsedTakes.splice(
+      0,
+      this.unlapsedTakes.length,
+      ...this.unlapsedTakes.filter((take) => take.fact.validUntil >= now),
+    )
   }
 
   /** My unconfirmed take of this pair that may still bind. */
   private outstandingTake(bid: FactId, ask: FactId, now: number): boolean {
     return (this.takesByBid.get(bid) ?? []).some(
       (take) =>
-        take.fact.ask === ask && take.fact.owner === this.components.me && !this.components.isAgreement(take.id) && now <= take.fact.validUntil + this.clockSkewMs,
+        take.fact.ask === ask &&
+        take.fact.owner === this.components.me &&
+        !this.components.isAgreement(take.id) &&
+        now <= take.fact.validUntil + this.clockSkewMs,
     )
   }
 
@@ -185,7 +200,11 @@ export class DealDesk {
         if (!ask || ask.owner !== me || !bid || bid.owner !== fact.owner) return
         if (ask.side !== 'ask' || bid.side !== 'bid' || bid.unit !== ask.unit || !isLive(ask, now)) return
         if (book.declinedAsks(bid)?.has(ask.id)) return
-        if (!windowContains(ask.fact.window, bid.fact.window) || !requirementsMet(bid.fact.requirements, ask.fact.capabilities)) return
+        if (
+          !windowContains(ask.fact.window, bid.fact.window) ||
+          !requirementsMet(bid.fact.requirements, ask.fact.capabilities)
+        )
+          return
         const groups = book.groupMembers()
         const members = (group: string) => groups.get(group)
         if (!admits(ask.counterparties, bid.owner, members) || !admits(bid.counterparties, ask.owner, members)) return

@@ -46,7 +46,9 @@ export class EpochNews {
       const [bidId = '', askId = ''] = key.split('|')
       const bid = book.order(bidId)
       if (!bid) continue
-      const matched = result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId) || this.components.agreed(bidId, askId)
+      const matched =
+        result.proposals.some((proposal) => proposal.bid === bidId && proposal.ask === askId) ||
+        this.components.agreed(bidId, askId)
       const outcome = matched ? 'matched' : book.declinedAsks(bid)?.has(askId) ? 'declined' : 'closed'
       const role = bid.owner === me ? 'buyer' : 'seller'
       emit({ type: 'market.negotiationEnded', data: { bid: bidId, ask: askId, role, outcome } })

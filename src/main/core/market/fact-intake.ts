@@ -74,12 +74,12 @@ export function staleness(fact: Fact, now: number): string | undefined {
   switch (fact.kind) {
     case 'order':
       if (now >= fact.expiresAt) return 'the order has expired'
-      if (now >= fact.window.end) return 'the order\'s delivery window is over'
+      if (now >= fact.window.end) return "the order's delivery window is over"
       return undefined
     case 'take':
       return now > fact.validUntil ? 'the take has lapsed' : undefined
     case 'refresh':
-      return now - fact.createdAt >= orderTtlMs ? 'the refresh is older than an order\'s lifetime' : undefined
+      return now - fact.createdAt >= orderTtlMs ? "the refresh is older than an order's lifetime" : undefined
     default:
       return undefined
   }
@@ -112,7 +112,11 @@ export class FactIntake {
     // Past its budget, a fact is refused, and sync will not fetch it from this peer either.
     if (arrival.budgeted !== false && !this.budget.take(arrival.from, arrival.now)) {
       if (arrival.via === 'gossip') this.budget.refused(arrival.from, arrival.now)
-      return { outcome: 'ignore', reason: `peer ${arrival.from} (or its address) is over its ingest budget`, overBudget: true }
+      return {
+        outcome: 'ignore',
+        reason: `peer ${arrival.from} (or its address) is over its ingest budget`,
+        overBudget: true,
+      }
     }
     let signed: SignedFact
     try {
@@ -122,7 +126,11 @@ export class FactIntake {
     }
     const { fact } = signed
     if (arrival.topic !== undefined && topicOf(fact.kind) !== arrival.topic) {
-      return { outcome: 'reject', reason: `a ${fact.kind} does not belong on ${arrival.topic}`, code: 'ERR_WRONG_TOPIC' }
+      return {
+        outcome: 'reject',
+        reason: `a ${fact.kind} does not belong on ${arrival.topic}`,
+        code: 'ERR_WRONG_TOPIC',
+      }
     }
     if (this.components.factLog.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
     // Pruned, or about to be, on every node: taking it would only bring it back (pruning.ts).
@@ -131,7 +139,11 @@ export class FactIntake {
     }
     // The order's price (order-work.ts): its id must start with the market's number of zero bits.
     if (fact.kind === 'order' && this.orderWorkBits > 0 && workOfId(signed.id) < this.orderWorkBits) {
-      return { outcome: 'reject', reason: `the order carries ${workOfId(signed.id)} bits of work; this market asks ${this.orderWorkBits}`, code: 'ERR_ORDER_WORK' }
+      return {
+        outcome: 'reject',
+        reason: `the order carries ${workOfId(signed.id)} bits of work; this market asks ${this.orderWorkBits}`,
+        code: 'ERR_ORDER_WORK',
+      }
     }
     // Only an owner's latest refresh counts (older ones are pruned), so an older one is not news.
     if (fact.kind === 'refresh' && fact.createdAt <= (this.components.book.latestRefreshOf(fact.owner) ?? -1)) {
@@ -163,7 +175,9 @@ export class FactIntake {
       case 'amend':
       case 'cancel': {
         const order = book.order(fact.order)
-        return order && order.owner !== fact.owner ? `only ${order.owner} may ${fact.kind} order ${fact.order}` : undefined
+        return order && order.owner !== fact.owner
+          ? `only ${order.owner} may ${fact.kind} order ${fact.order}`
+          : undefined
       }
       case 'take': {
         const bid = book.order(fact.bid)
@@ -177,7 +191,9 @@ export class FactIntake {
         if (take === undefined) return undefined
         if (take.kind !== 'take') return `confirm.take ${fact.take} is not a take`
         const ask = book.order(take.ask)
-        return ask && ask.owner !== fact.owner ? `only the ask's owner ${ask.owner} may confirm a take of it` : undefined
+        return ask && ask.owner !== fact.owner
+          ? `only the ask's owner ${ask.owner} may confirm a take of it`
+          : undefined
       }
       case 'decline': {
         const bid = book.order(fact.bid)

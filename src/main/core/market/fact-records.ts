@@ -27,7 +27,10 @@ export function readEnvelope(id: FactId, envelope: Uint8Array): SignedFact {
   try {
     fact = decodeSignedFact(envelope, ownStoreVerifier, { sha256: nodeSha256 })
   } catch (error) {
-    throw damaged(`the fact record under ${id.slice(0, 80)} is not a valid signed fact (${(error as Error).message})`, error)
+    throw damaged(
+      `the fact record under ${id.slice(0, 80)} is not a valid signed fact (${(error as Error).message})`,
+      error,
+    )
   }
   if (fact.id !== id) throw damaged(`the store holds fact ${fact.id} under the key ${id.slice(0, 80)}`)
   return fact
@@ -55,7 +58,8 @@ export async function storedIds(sublevel: Sublevel<Uint8Array>): Promise<FactId[
   const ids: FactId[] = []
   const iterator = sublevel.keys({ highWaterMarkBytes: 1 << 20 } as object)
   try {
-    for (let batch = await iterator.nextv(keyBatch); batch.length > 0; batch = await iterator.nextv(keyBatch)) for (const id of batch) ids.push(id)
+    for (let batch = await iterator.nextv(keyBatch); batch.length > 0; batch = await iterator.nextv(keyBatch))
+      for (const id of batch) ids.push(id)
   } finally {
     await iterator.close()
   }
@@ -63,7 +67,11 @@ export async function storedIds(sublevel: Sublevel<Uint8Array>): Promise<FactId[
 }
 
 /** The envelopes under `ids`, a batch at a time; the next batch is read (by level's thread) while `each` checks this one. */
-export async function readEnvelopes(sublevel: Sublevel<Uint8Array>, ids: readonly FactId[], each: (id: FactId, envelope: Uint8Array) => void): Promise<void> {
+export async function readEnvelopes(
+  sublevel: Sublevel<Uint8Array>,
+  ids: readonly FactId[],
+  each: (id: FactId, envelope: Uint8Array) => void,
+): Promise<void> {
   const read = (offset: number) => sublevel.getMany(ids.slice(offset, offset + readBatch))
   let next = read(0)
   try {

@@ -18,7 +18,10 @@ export interface FactEntry {
  * character is not ASCII, and makes a string of twice the size.
  */
 function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value).replace(
+    /[\u0080-\uffff]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 /**
@@ -54,7 +57,8 @@ export function encodePart(facts: ReadonlyArray<readonly [FactId, FactEntry]>): 
   return [json, bytes]
 }
 
-export const partChecksum = (facts: Uint8Array, bytes: Uint8Array): string => createHash('sha256').update(facts).update(bytes).digest('hex')
+export const partChecksum = (facts: Uint8Array, bytes: Uint8Array): string =>
+  createHash('sha256').update(facts).update(bytes).digest('hex')
 
 // -- the snapshot, read ---------------------------------------------------------------------------
 
@@ -91,7 +95,11 @@ export class SnapshotPart {
   }
 
   id(index: number): FactId {
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.idBounds[2 * index]!, this.idBounds[2 * index + 1]! - this.idBounds[2 * index]!).toString('utf8')
+    return Buffer.from(
+      this.bytes.buffer,
+      this.bytes.byteOffset + this.idBounds[2 * index]!,
+      this.idBounds[2 * index + 1]! - this.idBounds[2 * index]!,
+    ).toString('utf8')
   }
 
   key(index: number): Uint8Array {
@@ -100,7 +108,11 @@ export class SnapshotPart {
 
   envelope(index: number): Uint8Array {
     // A plain view: Buffer's subarray looks its species up, and costs twice as much.
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.envelopeBounds[index]!, this.envelopeBounds[index + 1]! - this.envelopeBounds[index]!)
+    return new Uint8Array(
+      this.bytes.buffer,
+      this.bytes.byteOffset + this.envelopeBounds[index]!,
+      this.envelopeBounds[index + 1]! - this.envelopeBounds[index]!,
+    )
   }
 }
 

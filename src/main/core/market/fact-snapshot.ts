@@ -30,7 +30,8 @@ async function readHead(snapshots: Sublevel<Uint8Array>): Promise<Head> {
   }
   if (record === undefined) return { ignored: 'there is none' }
   const json = record.subarray(checksumLength)
-  if (record.length < checksumLength || !hash('sha256', json, 'buffer').equals(record.subarray(0, checksumLength))) return { ignored: 'its checksum does not match' }
+  if (record.length < checksumLength || !hash('sha256', json, 'buffer').equals(record.subarray(0, checksumLength)))
+    return { ignored: 'its checksum does not match' }
   let parsed: { version?: unknown; parts?: unknown }
   try {
     parsed = JSON.parse(new TextDecoder().decode(json)) as typeof parsed
@@ -38,7 +39,10 @@ async function readHead(snapshots: Sublevel<Uint8Array>): Promise<Head> {
     return { ignored: `it is not JSON (${(error as Error).message})` }
   }
   const isPart = (part: unknown): boolean =>
-    typeof part === 'object' && part !== null && Number.isInteger((part as { facts?: unknown }).facts) && /^[0-9a-f]{64}$/.test(String((part as { sha256?: unknown }).sha256))
+    typeof part === 'object' &&
+    part !== null &&
+    Number.isInteger((part as { facts?: unknown }).facts) &&
+    /^[0-9a-f]{64}$/.test(String((part as { sha256?: unknown }).sha256))
   if (parsed.version !== snapshotVersion || !Array.isArray(parsed.parts) || !parsed.parts.every(isPart)) {
     return { ignored: `it is not a version ${snapshotVersion} snapshot` }
   }
@@ -50,7 +54,9 @@ async function readHead(snapshots: Sublevel<Uint8Array>): Promise<Head> {
  * parts are read (by level's own thread) while this one is checked and parsed; nothing of a part is
  * parsed before its checksum matched.
  */
-export async function readSnapshot(snapshots: Sublevel<Uint8Array>): Promise<{ parts: SnapshotPart[]; ignored?: string }> {
+export async function readSnapshot(
+  snapshots: Sublevel<Uint8Array>,
+): Promise<{ parts: SnapshotPart[]; ignored?: string }> {
   const head = await readHead(snapshots)
   if ('ignored' in head) return { parts: [], ignored: head.ignored }
   const read = (index: number): Promise<Array<Uint8Array | undefined> | Error> =>
@@ -80,7 +86,11 @@ export async function readSnapshot(snapshots: Sublevel<Uint8Array>): Promise<{ p
  * two ids each, rather than a map lookup; whatever the walk leaves unpaired (facts written or pruned
  * since, or ids the two orders disagree on) is paired by lookup, so the result never depends on the order.
  */
-export function pair(stored: readonly FactId[], parts: readonly SnapshotPart[], covered: (id: FactId, part: SnapshotPart, index: number) => void): { uncovered: FactId[]; pruned: number } {
+export function pair(
+  stored: readonly FactId[],
+  parts: readonly SnapshotPart[],
+  covered: (id: FactId, part: SnapshotPart, index: number) => void,
+): { uncovered: FactId[]; pruned: number } {
   const unpaired: FactId[] = []
   const skipped = new Map<FactId, { part: SnapshotPart; index: number }>()
   const skip = (part: SnapshotPart, index: number): void => {
@@ -99,7 +109,8 @@ export function pair(stored: readonly FactId[], parts: readonly SnapshotPart[], 
     if (partIndex < parts.length && order === 0) covered(id, parts[partIndex]!, index++)
     else unpaired.push(id)
   }
-  for (; partIndex < parts.length; partIndex++, index = 0) while (index < parts[partIndex]!.size) skip(parts[partIndex]!, index++)
+  for (; partIndex < parts.length; partIndex++, index = 0)
+    while (index < parts[partIndex]!.size) skip(parts[partIndex]!, index++)
   if (skipped.size === 0) return { uncovered: unpaired, pruned: 0 }
   const uncovered: FactId[] = []
   for (const id of unpaired) {
@@ -133,14 +144,23 @@ export async function writeSnapshot(
     await new Promise((resolve) => setImmediate(resolve))
   }
   const headJson = new TextEncoder().encode(
-    JSON.stringify({ version: snapshotVersion, parts: parts.map((part) => ({ facts: part.facts, sha256: partChecksum(...part.records) })) }),
+    JSON.stringify({
+      version: snapshotVersion,
+      parts: parts.map((part) => ({ facts: part.facts, sha256: partChecksum(...part.records) })),
+    }),
   )
   const head = new Uint8Array(checksumLength + headJson.length)
   head.set(hash('sha256', headJson, 'buffer'))
   head.set(headJson, checksumLength)
-  const records = parts.flatMap((part, index) => partKeys(index).map((key, which) => ({ type: 'put' as const, key, value: part.records[which]! })))
+  const records = parts.flatMap((part, index) =>
+    partKeys(index).map((key, which) => ({ type: 'put' as const, key, value: part.records[which]! })),
+  )
   const keep = new Set([headKey, ...records.map(({ key }) => key)])
   const stale = (await snapshots.keys().all()).filter((key) => !keep.has(key))
   // One batch: a start never sees a head with another snapshot's parts (their checksums would say so anyway).
-  await snapshots.batch([{ type: 'put', key: headKey, value: head }, ...records, ...stale.map((key) => ({ type: 'del' as const, key }))])
+  await snapshots.batch([
+    { type: 'put', key: headKey, value: head },
+    ...records,
+    ...stale.map((key) => ({ type: 'del' as const, key })),
+  ])
 }

@@ -20,7 +20,15 @@ export type MarketPubSub = PubSub
  */
 export function envelopeBody(data: Uint8Array): Uint8Array | undefined {
   // 0xa2 = map of 2; 0x64 'b' 'o' 'd' 'y' = text of 4
-  if (data.length < 7 || data[0] !== 0xa2 || data[1] !== 0x64 || data[2] !== 0x62 || data[3] !== 0x6f || data[4] !== 0x64 || data[5] !== 0x79) {
+  if (
+    data.length < 7 ||
+    data[0] !== 0xa2 ||
+    data[1] !== 0x64 ||
+    data[2] !== 0x62 ||
+    data[3] !== 0x6f ||
+    data[4] !== 0x64 ||
+    data[5] !== 0x79
+  ) {
     return undefined
   }
   const header = data[6]!
@@ -90,7 +98,9 @@ export function marketGossip(init: MarketGossipInit = {}): ReturnType<typeof gos
     // Facts are at most 16 KiB; nothing larger is read off the wire.
     maxInboundDataLength: 64 * 1024,
     scoreParams: createPeerScoreParams({
-      topics: Object.fromEntries([...Object.values(topics), membersTopic, receiptsTopic, disputesTopic].map((topic) => [topic, topicScore])),
+      topics: Object.fromEntries(
+        [...Object.values(topics), membersTopic, receiptsTopic, disputesTopic].map((topic) => [topic, topicScore]),
+      ),
       appSpecificScore: (peerId) => init.appSpecificScore?.(peerId) ?? 0,
       appSpecificWeight: 1,
       // Many peers behind one address is normal on a LAN or in tests; do not punish it.

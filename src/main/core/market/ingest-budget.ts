@@ -44,7 +44,12 @@ const defaults = {
 }
 
 export function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address === '0:0:0:0:0:0:0:1' || address.startsWith('::ffff:127.')
+  return (
+    address.startsWith('127.') ||
+    address === '::1' ||
+    address === '0:0:0:0:0:0:0:1' ||
+    address.startsWith('::ffff:127.')
+  )
 }
 
 export class IngestBudget {

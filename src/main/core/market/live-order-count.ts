@@ -14,7 +14,11 @@ import { MinHeap } from '../../../shared/market/min-heap'
  * order; a take's bid and ask, and a confirm's through its take; every order of a refresh's owner, whose
  * expiry it moves.
  */
-export function ordersTouchedBy(fact: Fact, id: FactId, lookup: { ordersOf(owner: PeerId): Iterable<FactId>; take(id: FactId): Fact | undefined }): FactId[] {
+export function ordersTouchedBy(
+  fact: Fact,
+  id: FactId,
+  lookup: { ordersOf(owner: PeerId): Iterable<FactId>; take(id: FactId): Fact | undefined },
+): FactId[] {
   switch (fact.kind) {
     case 'order':
       return [id]

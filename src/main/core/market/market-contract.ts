@@ -3,8 +3,25 @@
 // itself is market-service.ts.
 import type { ComponentLogger, Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
-import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
-import type { FactId, FactSigner, FactVerifier, GroupFact, MarketBook, OverCommitment, SignedFact } from '../../../shared/market'
+import type {
+  AgreementView,
+  ConfirmView,
+  MarketSummary,
+  NegotiationView,
+  OrderDraft,
+  OrderView,
+  OverCommitmentView,
+  TakeView,
+} from '../../../shared/api/market'
+import type {
+  FactId,
+  FactSigner,
+  FactVerifier,
+  GroupFact,
+  MarketBook,
+  OverCommitment,
+  SignedFact,
+} from '../../../shared/market'
 import type { Sublevel } from '../store'
 import type { DealDeskInit } from './deal-desk'
 import type { FactIntakeInit } from './fact-intake'
@@ -72,7 +89,11 @@ export interface MarketService extends Startable {
    * Facts from a sync partner: validated like gossip (old ones welcome), stored, never re-gossiped;
    * charged to the peer's ingest budget unless `budgeted` is false (a late joiner's first fetch).
    */
-  ingest(envelopes: Uint8Array[], from: string, options?: { budgeted?: boolean }): Promise<{ accepted: number; rejected: number }>
+  ingest(
+    envelopes: Uint8Array[],
+    from: string,
+    options?: { budgeted?: boolean },
+  ): Promise<{ accepted: number; rejected: number }>
   /** Sign, store and publish an order, created at `createdAt` (default now). */
   place(draft: OrderDraft, options?: { createdAt?: number }): Promise<OrderView>
   /**

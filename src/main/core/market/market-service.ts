@@ -7,7 +7,16 @@
 // user of agreements that turned void and of parties the state proves over-committed.
 import type { Logger, Message, PeerId } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
-import type { AgreementView, ConfirmView, MarketSummary, NegotiationView, OrderDraft, OrderView, OverCommitmentView, TakeView } from '../../../shared/api/market'
+import type {
+  AgreementView,
+  ConfirmView,
+  MarketSummary,
+  NegotiationView,
+  OrderDraft,
+  OrderView,
+  OverCommitmentView,
+  TakeView,
+} from '../../../shared/api/market'
 import { NotRunningError } from '../../../shared/errors'
 import {
   defaultOrderWorkBits,
@@ -69,7 +78,10 @@ class Market implements MarketService {
   private epoch = 0
   /** For the UI's incremental book: the version at which each order's view last changed. */
   private readonly orderVersions = new OrderVersions()
-  private readonly bookEvents = new BookEvents({ summary: () => this.summary(), emit: (data) => this.components.emit({ type: 'market.book', data }) })
+  private readonly bookEvents = new BookEvents({
+    summary: () => this.summary(),
+    emit: (data) => this.components.emit({ type: 'market.book', data }),
+  })
   private timer: ReturnType<typeof setInterval> | undefined
   private pruneTimer: ReturnType<typeof setInterval> | undefined
   private readonly pruneEveryMs: number
@@ -95,7 +107,12 @@ class Market implements MarketService {
     this.log = components.logger.forComponent('cyclex:market')
     this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
-      { maxClockSkewMs: init.clockSkewMs ?? 10_000, orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits, pruneGraceMs, ...init.intake },
+      {
+        maxClockSkewMs: init.clockSkewMs ?? 10_000,
+        orderWorkBits: init.orderWorkBits ?? defaultOrderWorkBits,
+        pruneGraceMs,
+        ...init.intake,
+      },
     )
     this.agreementLog = new AgreementLog(this.book, this.me)
     this.desk = new DealDesk(
@@ -125,7 +142,10 @@ class Market implements MarketService {
       me: this.me,
       emit: (event) => this.components.emit(event),
       // Read off the book's takes of the bid, not by building every agreement's view.
-      agreed: (bid, ask) => this.book.takesOf(bid).some((take) => this.book.take(take)?.ask === ask && this.book.agreementStatus(take)?.binds === true),
+      agreed: (bid, ask) =>
+        this.book
+          .takesOf(bid)
+          .some((take) => this.book.take(take)?.ask === ask && this.book.agreementStatus(take)?.binds === true),
     })
     this.views = new MarketViews({
       book: this.book,
@@ -137,7 +157,13 @@ class Market implements MarketService {
       policyDeadline: components.policyDeadline,
     })
     this.pruning = new StatePruning(
-      { factLog: components.factLog, book: this.book, agreementLog: this.agreementLog, keptAgreements: components.keptAgreements, forget: (doomed) => this.forget(doomed) },
+      {
+        factLog: components.factLog,
+        book: this.book,
+        agreementLog: this.agreementLog,
+        keptAgreements: components.keptAgreements,
+        forget: (doomed) => this.forget(doomed),
+      },
       pruneGraceMs,
     )
     for (const fact of components.factLog.all()) this.index(fact)
@@ -164,7 +190,9 @@ class Market implements MarketService {
     this.pruneTimer = setInterval(() => {
       void this.prune().catch((error: unknown) => this.log.error('pruning the market state failed - %e', error))
     }, this.pruneEveryMs)
-    void this.pruning.restoreKeptAgreements().catch((error: unknown) => this.log.error('reading the kept agreements failed - %e', error))
+    void this.pruning
+      .restoreKeptAgreements()
+      .catch((error: unknown) => this.log.error('reading the kept agreements failed - %e', error))
     this.timer = setInterval(() => {
       if (this.epochs.busy) return
       void this.runEpoch().catch((error: unknown) => this.log.error('market epoch failed - %e', error))
@@ -223,7 +251,11 @@ class Market implements MarketService {
     void this.store(facts).catch((error: unknown) => this.log.error('storing facts failed - %e', error))
   }
 
-  async ingest(envelopes: Uint8Array[], from: string, options: { budgeted?: boolean } = {}): Promise<{ accepted: number; rejected: number }> {
+  async ingest(
+    envelopes: Uint8Array[],
+    from: string,
+    options: { budgeted?: boolean } = {},
+  ): Promise<{ accepted: number; rejected: number }> {
     const accepted: SignedFact[] = []
     let rejected = 0
     const now = this.now()
@@ -426,7 +458,9 @@ class Market implements MarketService {
 
   /** Sign this node's confirm of a take, store and index it (a crash after this cannot confirm twice, and the next take of the ask sees the quantity gone), then publish it. */
   private async storeOwnConfirm(take: FactId, now: number): Promise<void> {
-    const signed = signFact({ kind: 'confirm', owner: this.me, take, createdAt: now }, this.components.signer, { sha256: nodeSha256 })
+    const signed = signFact({ kind: 'confirm', owner: this.me, take, createdAt: now }, this.components.signer, {
+      sha256: nodeSha256,
+    })
     const added = await this.components.factLog.add([signed], { durable: true })
     for (const fact of added) this.index(fact)
     try {

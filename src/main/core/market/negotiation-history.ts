@@ -146,7 +146,12 @@ class History implements NegotiationHistoryService {
       }
     }
     const record: NegotiationHistory = existing
-      ? { ...existing, closedAt: null, outcome: null, offers: [...existing.offers, opening('buyer'), opening('seller')] }
+      ? {
+          ...existing,
+          closedAt: null,
+          outcome: null,
+          offers: [...existing.offers, opening('buyer'), opening('seller')],
+        }
       : {
           bid: view.bid,
           ask: view.ask,

@@ -11,7 +11,11 @@ export interface OfferingMarket {
 }
 
 /** The pair as this node's last epoch saw it; only pairs that negotiate can be countered or accepted. */
-export function negotiatingPair(market: Pick<OfferingMarket, 'negotiations'>, bid: FactId, ask: FactId): NegotiationView {
+export function negotiatingPair(
+  market: Pick<OfferingMarket, 'negotiations'>,
+  bid: FactId,
+  ask: FactId,
+): NegotiationView {
   const view = market.negotiations().find((candidate) => candidate.bid === bid && candidate.ask === ask)
   if (!view) {
     throw new ValidationError(
@@ -27,7 +31,12 @@ function myTerms(view: NegotiationView): OfferTerms {
 }
 
 /** Amend my side of the pair to `price`, under the rules of checkCounterOffer. */
-export async function counterOffer(market: OfferingMarket, bid: FactId, ask: FactId, price: number): Promise<OrderView> {
+export async function counterOffer(
+  market: OfferingMarket,
+  bid: FactId,
+  ask: FactId,
+  price: number,
+): Promise<OrderView> {
   const view = negotiatingPair(market, bid, ask)
   const mine = myTerms(view)
   checkCounterOffer(mine, view.counterparty.price, price)

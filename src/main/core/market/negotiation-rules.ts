@@ -72,7 +72,7 @@ export function scheduledPrice(startPrice: number, limit: number, steps: number,
   // In BigInt: (limit - startPrice) * step can pass 2^53 for large prices.
   const distance = BigInt(limit) - BigInt(startPrice)
   const sign = distance < 0n ? -1n : 1n
-  const share = ((sign * distance) * BigInt(step)) / BigInt(steps)
+  const share = (sign * distance * BigInt(step)) / BigInt(steps)
   return Number(BigInt(startPrice) + sign * share)
 }
 

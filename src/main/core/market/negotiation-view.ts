@@ -4,7 +4,13 @@ import type { NegotiationSide, NegotiationView } from '../../../shared/api/marke
 import { remainingQuantity, type BookOrder, type PeerId } from '../../../shared/market'
 
 function side(order: BookOrder): NegotiationSide {
-  return { order: order.id, owner: order.owner, price: order.price, range: order.range, remaining: remainingQuantity(order) }
+  return {
+    order: order.id,
+    owner: order.owner,
+    price: order.price,
+    range: order.range,
+    remaining: remainingQuantity(order),
+  }
 }
 
 /**
@@ -12,7 +18,12 @@ function side(order: BookOrder): NegotiationSide {
  * both orders' expiries and window ends and of `policyDeadline` (this node's auto-negotiation policy
  * on its order, if any); on a tie the orders' reasons come first, bid before ask.
  */
-export function describeNegotiation(bid: BookOrder, ask: BookOrder, me: PeerId, policyDeadline?: number): NegotiationView {
+export function describeNegotiation(
+  bid: BookOrder,
+  ask: BookOrder,
+  me: PeerId,
+  policyDeadline?: number,
+): NegotiationView {
   const role = bid.owner === me ? 'buyer' : 'seller'
   const candidates: [number, NegotiationView['deadlineReason']][] = [
     [bid.expiresAt, 'bid-expires'],

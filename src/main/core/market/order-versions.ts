@@ -46,6 +46,8 @@ export class OrderVersions {
   }
 
   private compact(): void {
-    this.log = [...this.latest].map(([id, version]) => ({ version, id })).sort((left, right) => left.version - right.version)
+    this.log = [...this.latest]
+      .map(([id, version]) => ({ version, id }))
+      .sort((left, right) => left.version - right.version)
   }
 }

@@ -38,5 +38,7 @@ export function orderView(order: BookOrder, now: number, me: PeerId): OrderView 
 /** The book as a ladder reads it: asks first, cheapest first; then bids, dearest first; older first at a price. */
 export function compareLadder(a: OrderView, b: OrderView): number {
   if (a.side !== b.side) return a.side === 'ask' ? -1 : 1
-  return a.side === 'bid' ? b.price - a.price || a.priorityTime - b.priorityTime : a.price - b.price || a.priorityTime - b.priorityTime
+  return a.side === 'bid'
+    ? b.price - a.price || a.priorityTime - b.priorityTime
+    : a.price - b.price || a.priorityTime - b.priorityTime
 }

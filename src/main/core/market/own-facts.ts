@@ -53,7 +53,8 @@ export class OwnFacts {
   private ownOrder(orderId: FactId): BookOrder {
     const order = this.components.book.order(orderId)
     if (!order) throw new ValidationError(`There is no order ${orderId} in this node's state`, { path: 'order' })
-    if (order.owner !== this.components.me) throw new ValidationError(`Order ${orderId} belongs to ${order.owner}, not to this node`, { path: 'order' })
+    if (order.owner !== this.components.me)
+      throw new ValidationError(`Order ${orderId} belongs to ${order.owner}, not to this node`, { path: 'order' })
     return order
   }
 
@@ -97,7 +98,10 @@ export class OwnFacts {
   }
 
   /** The order fact of a draft, before its proof of work; undefined `valid` when it is no valid order. */
-  private unminedOrder(draft: OrderDraft, createdAt: number): { order: OrderFact; key: string; valid: OrderFact | undefined } {
+  private unminedOrder(
+    draft: OrderDraft,
+    createdAt: number,
+  ): { order: OrderFact; key: string; valid: OrderFact | undefined } {
     const window = draft.window as { end?: unknown } | undefined
     const order = {
       ...draft,
@@ -142,7 +146,8 @@ export class OwnFacts {
     for (;;) {
       const step = mineOrderSteps(valid, this.components.orderWorkBits, nodeSha256, progress, miningStep)
       if ('order' in step) return this.remember(key, step.order)
-      if (step.next > Number.MAX_SAFE_INTEGER) throw new Error(`no nonce gives ${this.components.orderWorkBits} zero bits`)
+      if (step.next > Number.MAX_SAFE_INTEGER)
+        throw new Error(`no nonce gives ${this.components.orderWorkBits} zero bits`)
       progress = step
       await new Promise((resolve) => setImmediate(resolve))
     }
@@ -189,7 +194,14 @@ export class OwnFacts {
     let live = 0
     for (const id of book.ordersOf(me)) {
       const order = book.order(id)
-      if (order && !order.cancelled && order.agreedQuantity < order.quantity && now < order.fact.expiresAt && now < order.fact.window.end) live++
+      if (
+        order &&
+        !order.cancelled &&
+        order.agreedQuantity < order.quantity &&
+        now < order.fact.expiresAt &&
+        now < order.fact.window.end
+      )
+        live++
     }
     return live
   }
@@ -207,8 +219,10 @@ export class OwnFacts {
     const { book, me } = this.components
     const bidOrder = book.order(bid)
     const askOrder = book.order(ask)
-    if (!bidOrder || bidOrder.side !== 'bid') throw new ValidationError(`${bid} is not a bid in this node's state`, { path: 'bid' })
-    if (!askOrder || askOrder.side !== 'ask') throw new ValidationError(`${ask} is not an ask in this node's state`, { path: 'ask' })
+    if (!bidOrder || bidOrder.side !== 'bid')
+      throw new ValidationError(`${bid} is not a bid in this node's state`, { path: 'bid' })
+    if (!askOrder || askOrder.side !== 'ask')
+      throw new ValidationError(`${ask} is not an ask in this node's state`, { path: 'ask' })
     if (bidOrder.owner !== me && askOrder.owner !== me) {
       throw new ValidationError('Only the owner of the bid or of the ask may decline the pair; neither is this node')
     }
@@ -220,7 +234,8 @@ export class OwnFacts {
     const { me } = this.components
     let seq = 0
     for (const signed of this.components.facts()) {
-      if (signed.fact.kind === 'group' && signed.fact.owner === me && signed.fact.name === name) seq = Math.max(seq, signed.fact.seq)
+      if (signed.fact.kind === 'group' && signed.fact.owner === me && signed.fact.name === name)
+        seq = Math.max(seq, signed.fact.seq)
     }
     const group: GroupFact = { kind: 'group', owner: me, name, seq: seq + 1, members, createdAt: this.components.now() }
     return (await this.components.publish(group)) as SignedFact<GroupFact>

@@ -14,7 +14,10 @@ export class PeerPenalties {
   private readonly pointsPerPenalty: number
   private readonly fadeMs: number
 
-  constructor(init: PeerPenaltiesInit = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    init: PeerPenaltiesInit = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.pointsPerPenalty = init.pointsPerPenalty ?? 20
     this.fadeMs = init.fadeMs ?? 300_000
   }

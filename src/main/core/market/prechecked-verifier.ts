@@ -5,7 +5,13 @@
 // errors) and its signature step finds the answer waiting. Anything the pre-check could not read, or
 // found not to match, is verified again on this thread when validation reaches it, so the pre-check
 // can only save work, never change a verdict.
-import { publicKeyFromPeerId, signingMessage, splitSignedFact, type FactVerifier, type PeerId } from '../../../shared/market'
+import {
+  publicKeyFromPeerId,
+  signingMessage,
+  splitSignedFact,
+  type FactVerifier,
+  type PeerId,
+} from '../../../shared/market'
 import type { SignatureCheck, SignaturePool } from './signature-pool'
 
 /** Batches smaller than this are verified on this thread: a worker's round trip would cost more. */

@@ -48,12 +48,16 @@ export class RateLimiter {
   available(key: string, now: number): number {
     const bucket = this.buckets.peek(key)
     if (bucket === undefined) return this.init.burst
-    return Math.min(this.init.burst, bucket.tokens + (Math.max(0, now - bucket.updatedAt) / 1000) * this.init.ratePerSecond)
+    return Math.min(
+      this.init.burst,
+      bucket.tokens + (Math.max(0, now - bucket.updatedAt) / 1000) * this.init.ratePerSecond,
+    )
   }
 
   /** Forget the keys whose buckets have refilled by `now`: they are the same as new ones. */
   prune(now: number): void {
-    for (const key of [...this.buckets.keys()]) if (this.available(key, now) >= this.init.burst) this.buckets.delete(key)
+    for (const key of [...this.buckets.keys()])
+      if (this.available(key, now) >= this.init.burst) this.buckets.delete(key)
   }
 
   get trackedKeys(): number {

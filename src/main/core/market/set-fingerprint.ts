@@ -110,7 +110,10 @@ export class SetFingerprint implements ReconcilableSet {
   private readonly counts = new Uint32Array(bucketCount)
   private readonly xors = new Uint8Array(bucketCount * keyLength)
   /** The keys of each bucket, for reconciling one bucket at a time. */
-  private readonly members: Array<Map<FactId, Uint8Array>> = Array.from({ length: bucketCount }, () => new Map<FactId, Uint8Array>())
+  private readonly members: Array<Map<FactId, Uint8Array>> = Array.from(
+    { length: bucketCount },
+    () => new Map<FactId, Uint8Array>(),
+  )
   private cachedRoot: Uint8Array | undefined
 
   get size(): number {
@@ -174,7 +177,11 @@ export class SetFingerprint implements ReconcilableSet {
 
   summary(prefix: Uint8Array): RangeSummary {
     checkPrefix(prefix, maxPrefixLength)
-    if (prefix.length === 1) return { count: this.counts[prefix[0]!]!, fingerprint: rangeFingerprint(this.counts[prefix[0]!]!, this.bucketXor(prefix[0]!)) }
+    if (prefix.length === 1)
+      return {
+        count: this.counts[prefix[0]!]!,
+        fingerprint: rangeFingerprint(this.counts[prefix[0]!]!, this.bucketXor(prefix[0]!)),
+      }
     const xor = new Uint8Array(keyLength)
     let count = 0
     if (prefix.length === 0) {
@@ -212,7 +219,10 @@ export class SetFingerprint implements ReconcilableSet {
     for (let child = 0; child < bucketCount; child++) {
       const count = counts[child]!
       // Views into one buffer rather than 256 copies: a split is computed for every differing bucket.
-      const fingerprint = count === 0 ? emptyRangeFingerprint : xors.subarray((child + 1) * keyLength - rangeFingerprintLength, (child + 1) * keyLength)
+      const fingerprint =
+        count === 0
+          ? emptyRangeFingerprint
+          : xors.subarray((child + 1) * keyLength - rangeFingerprintLength, (child + 1) * keyLength)
       summaries[child] = { count, fingerprint }
     }
     return summaries
@@ -237,5 +247,6 @@ function xorInto(target: Uint8Array, offset: number, key: Uint8Array): void {
 }
 
 function checkPrefix(prefix: Uint8Array, maxLength: number): void {
-  if (prefix.length > maxLength) throw new RangeError(`a range prefix here has at most ${maxLength} bytes, not ${prefix.length}`)
+  if (prefix.length > maxLength)
+    throw new RangeError(`a range prefix here has at most ${maxLength} bytes, not ${prefix.length}`)
 }

@@ -103,7 +103,9 @@ export class SignaturePool {
     const slices = Math.min(this.workers.length, checks.length)
     const per = Math.ceil(checks.length / Math.max(1, slices))
     const answers = await Promise.all(
-      Array.from({ length: slices }, (_, slice) => this.send(this.workers[slice]!, checks.slice(slice * per, (slice + 1) * per))),
+      Array.from({ length: slices }, (_, slice) =>
+        this.send(this.workers[slice]!, checks.slice(slice * per, (slice + 1) * per)),
+      ),
     )
     const results: boolean[] = []
     for (const answer of answers) for (const byte of answer) results.push(byte === 1)
@@ -121,7 +123,9 @@ export class SignaturePool {
     let total = 0
     for (const check of checks) {
       if (check.publicKey.length !== 32 || check.signature.length !== 64 || check.message.length > maxMessageBytes) {
-        throw new RangeError('a signature check needs a 32-byte key, a 64-byte signature and a message of at most 65,535 bytes')
+        throw new RangeError(
+          'a signature check needs a 32-byte key, a 64-byte signature and a message of at most 65,535 bytes',
+        )
       }
       total += 98 + check.message.length
     }

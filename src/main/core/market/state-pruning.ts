@@ -30,7 +30,8 @@ export class StatePruning {
     if (doomed.size === 0) return 0
     // This node's own agreements are kept, as they are now, before the book forgets them.
     const mine = agreementLog.forget(doomed)
-    if (keptAgreements && mine.length > 0) await keptAgreements.batch(mine.map((view) => ({ type: 'put' as const, key: view.id, value: view })))
+    if (keptAgreements && mine.length > 0)
+      await keptAgreements.batch(mine.map((view) => ({ type: 'put' as const, key: view.id, value: view })))
     await factLog.remove([...doomed])
     book.reset(factLog.all())
     this.components.forget(doomed)

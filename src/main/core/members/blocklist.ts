@@ -23,7 +23,8 @@ export async function openBlocklist(store: Store): Promise<Blocklist> {
   for await (const [peerId, value] of sublevel.iterator()) blocked.set(peerId, value.blockedAt)
   return {
     has: (peerId) => blocked.has(peerId),
-    list: () => [...blocked].map(([peerId, blockedAt]) => ({ peerId, blockedAt })).sort((a, b) => a.blockedAt - b.blockedAt),
+    list: () =>
+      [...blocked].map(([peerId, blockedAt]) => ({ peerId, blockedAt })).sort((a, b) => a.blockedAt - b.blockedAt),
     async add(peerId, now) {
       if (blocked.has(peerId)) return false
       await sublevel.put(peerId, { blockedAt: now })

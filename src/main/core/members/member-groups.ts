@@ -7,7 +7,8 @@ import { isEd25519PeerId } from '../../../shared/market/peer-id'
 import type { MarketService } from '../market/market-service'
 
 export function checkPeerId(peerId: string, path: string): void {
-  if (!isEd25519PeerId(peerId)) throw new ValidationError(`'${peerId.slice(0, 80)}' is not a peer ID (12D3KooW...)`, { path })
+  if (!isEd25519PeerId(peerId))
+    throw new ValidationError(`'${peerId.slice(0, 80)}' is not a peer ID (12D3KooW...)`, { path })
 }
 
 export class MemberGroups {
@@ -41,7 +42,10 @@ export class MemberGroups {
     members.forEach((peerId, index) => checkPeerId(peerId, `members[${index}]`))
     return this.change(name, (current) => {
       if (current !== undefined) {
-        throw new ValidationError(`This node already has a group '${name}'; change its members with groups.addMember and groups.removeMember`, { path: 'name' })
+        throw new ValidationError(
+          `This node already has a group '${name}'; change its members with groups.addMember and groups.removeMember`,
+          { path: 'name' },
+        )
       }
       return [...new Set(members)]
     })
@@ -50,7 +54,8 @@ export class MemberGroups {
   addMember(name: string, peerId: string): Promise<GroupView> {
     checkPeerId(peerId, 'peerId')
     return this.change(name, (current) => {
-      if (current === undefined) throw new ValidationError(`This node has no group '${name}'; create it with groups.create`, { path: 'name' })
+      if (current === undefined)
+        throw new ValidationError(`This node has no group '${name}'; create it with groups.create`, { path: 'name' })
       return current.has(peerId) ? undefined : [...current, peerId]
     })
   }
@@ -58,7 +63,8 @@ export class MemberGroups {
   removeMember(name: string, peerId: string): Promise<GroupView> {
     checkPeerId(peerId, 'peerId')
     return this.change(name, (current) => {
-      if (current === undefined) throw new ValidationError(`This node has no group '${name}'; create it with groups.create`, { path: 'name' })
+      if (current === undefined)
+        throw new ValidationError(`This node has no group '${name}'; create it with groups.create`, { path: 'name' })
       return current.has(peerId) ? [...current].filter((member) => member !== peerId) : undefined
     })
   }
@@ -81,7 +87,10 @@ export class MemberGroups {
     }
   }
 
-  private change(name: string, next: (current: ReadonlySet<string> | undefined) => string[] | undefined): Promise<GroupView> {
+  private change(
+    name: string,
+    next: (current: ReadonlySet<string> | undefined) => string[] | undefined,
+  ): Promise<GroupView> {
     const result = this.changes.then(async () => {
       const groupId = `${this.me}/${name}`
       const members = next(this.market.book.groupMembers().get(groupId))

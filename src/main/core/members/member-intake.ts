@@ -55,7 +55,8 @@ export class MemberIntake {
   }
 
   check(bytes: Uint8Array, arrival: MemberArrival): MemberVerdict {
-    if (!this.perPeer.take(arrival.from, arrival.now)) return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
+    if (!this.perPeer.take(arrival.from, arrival.now))
+      return { outcome: 'ignore', reason: `peer ${arrival.from} is over its message rate` }
     let message: MemberMessage
     try {
       message = decodeMemberMessage(bytes, this.verifier)
@@ -66,20 +67,31 @@ export class MemberIntake {
     const owner = message.kind === 'profile' ? message.signed.profile.owner : message.signed.presence.owner
     const time = message.kind === 'profile' ? message.signed.profile.publishedAt : message.signed.presence.at
     if (time === undefined) {
-      return { outcome: 'reject', reason: 'a profile on the members topic must carry publishedAt', code: 'ERR_VALIDATION' }
+      return {
+        outcome: 'reject',
+        reason: 'a profile on the members topic must carry publishedAt',
+        code: 'ERR_VALIDATION',
+      }
     }
     if (time > arrival.now + this.maxClockSkewMs) {
-      return { outcome: 'reject', reason: `the ${message.kind} is ${Math.round((time - arrival.now) / 1000)} s in the future`, code: 'ERR_FUTURE_RECORD' }
+      return {
+        outcome: 'reject',
+        reason: `the ${message.kind} is ${Math.round((time - arrival.now) / 1000)} s in the future`,
+        code: 'ERR_FUTURE_RECORD',
+      }
     }
     if (this.state.isBlocked(owner)) return { outcome: 'ignore', reason: `${owner} is blocked on this node` }
     if (message.kind === 'profile') {
       const held = this.state.profilePublishedAt(owner)
-      if (held !== undefined && time <= held) return { outcome: 'ignore', reason: time === held ? 'already known' : 'an older profile than the one held' }
+      if (held !== undefined && time <= held)
+        return { outcome: 'ignore', reason: time === held ? 'already known' : 'an older profile than the one held' }
     } else {
       const held = this.state.presenceAt(owner)
-      if (held !== undefined && time <= held) return { outcome: 'ignore', reason: time === held ? 'already known' : 'an older heartbeat than the one held' }
+      if (held !== undefined && time <= held)
+        return { outcome: 'ignore', reason: time === held ? 'already known' : 'an older heartbeat than the one held' }
       const interval = Math.min(maxHeartbeatMs, Math.max(minHeartbeatMs, message.signed.presence.intervalMs))
-      if (time < arrival.now - 3 * interval - this.maxClockSkewMs) return { outcome: 'ignore', reason: 'the heartbeat is too old to say anything' }
+      if (time < arrival.now - 3 * interval - this.maxClockSkewMs)
+        return { outcome: 'ignore', reason: 'the heartbeat is too old to say anything' }
     }
     if (!this.perOwner.take(owner, arrival.now)) return { outcome: 'ignore', reason: `owner ${owner} is over its rate` }
     return { outcome: 'accept', message }

@@ -40,7 +40,10 @@ export function openMemberStore(store: Store, verifier: FactVerifier, log: Logge
         try {
           const message = decodeMemberMessage(base64.baseDecode(stored.envelope), verifier)
           if (message.kind !== 'profile' || message.signed.profile.owner !== peerId) continue
-          members.push({ signed: message.signed, lastSeen: typeof stored.lastSeen === 'number' ? stored.lastSeen : null })
+          members.push({
+            signed: message.signed,
+            lastSeen: typeof stored.lastSeen === 'number' ? stored.lastSeen : null,
+          })
         } catch (error) {
           log.error('skipping the stored profile of %s - %s', peerId, (error as Error).message)
         }
@@ -50,7 +53,9 @@ export function openMemberStore(store: Store, verifier: FactVerifier, log: Logge
     save: (member) => sublevel.put(member.signed.profile.owner, toStored(member)),
     async saveAll(members) {
       if (members.length === 0) return
-      await sublevel.batch(members.map((member) => ({ type: 'put' as const, key: member.signed.profile.owner, value: toStored(member) })))
+      await sublevel.batch(
+        members.map((member) => ({ type: 'put' as const, key: member.signed.profile.owner, value: toStored(member) })),
+      )
     },
     remove: (peerId) => sublevel.del(peerId),
   }

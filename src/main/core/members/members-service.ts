@@ -33,7 +33,14 @@ import { MemberIntake, type MemberIntakeInit } from './member-intake'
 import { openMemberStore, type MemberStore, type SavedMember } from './member-store'
 import { PresenceTable } from './presence-table'
 import { probeSystemFacts } from './system-facts'
-import { encodeMemberMessage, maxHeartbeatMs, membersTopic, minHeartbeatMs, signPresence, type PresenceStatus } from './wire'
+import {
+  encodeMemberMessage,
+  maxHeartbeatMs,
+  membersTopic,
+  minHeartbeatMs,
+  signPresence,
+  type PresenceStatus,
+} from './wire'
 
 export interface MembersServiceInit {
   /** How often this node sends its heartbeat; default 10 s. */
@@ -118,7 +125,9 @@ class Members implements MembersService {
     this.log = components.logger.forComponent('cyclex:members')
     this.memberStore = openMemberStore(components.store, components.verifier, this.log)
     this.memberGroups = new MemberGroups(this.me, components.market, () => {
-      void this.refreshProfile(false).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
+      void this.refreshProfile(false).catch((error: unknown) =>
+        this.log.error('publishing the member profile failed - %e', error),
+      )
     })
     this.intake = new MemberIntake(
       components.verifier,
@@ -152,7 +161,9 @@ class Members implements MembersService {
     this.heartbeat()
     this.heartbeatTimer = setInterval(() => {
       this.heartbeat()
-      void this.refreshProfile(false).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
+      void this.refreshProfile(false).catch((error: unknown) =>
+        this.log.error('publishing the member profile failed - %e', error),
+      )
     }, this.heartbeatMs)
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.floor(this.heartbeatMs / 2)))
   }
@@ -164,7 +175,18 @@ class Members implements MembersService {
     clearInterval(this.sweepTimer)
     clearTimeout(this.republishTimer)
     // A goodbye, so that peers show this node offline now rather than after three intervals.
-    this.publish(signPresence({ kind: 'presence', owner: this.me, status: 'offline', at: this.nextHeartbeatTime(), intervalMs: this.heartbeatMs }, this.components.signer))
+    this.publish(
+      signPresence(
+        {
+          kind: 'presence',
+          owner: this.me,
+          status: 'offline',
+          at: this.nextHeartbeatTime(),
+          intervalMs: this.heartbeatMs,
+        },
+        this.components.signer,
+      ),
+    )
     const { pubsub } = this.components
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
     pubsub.unsubscribe(membersTopic)
@@ -172,7 +194,9 @@ class Members implements MembersService {
     await this.memberGroups.settled()
     await this.refreshing
     await this.writes.catch(() => undefined)
-    await this.memberStore.saveAll([...this.profiles.values()]).catch((error: unknown) => this.log.error('saving members failed - %e', error))
+    await this.memberStore
+      .saveAll([...this.profiles.values()])
+      .catch((error: unknown) => this.log.error('saving members failed - %e', error))
   }
 
   // -- in ------------------------------------------------------------------------------------------
@@ -202,7 +226,10 @@ class Members implements MembersService {
     if (this.running) this.components.emit({ type: 'members.changed', data: this.views([owner])[0]! })
   }
 
-  private applyPresence(record: { owner: string; status: PresenceStatus; at: number; intervalMs: number }, now: number): void {
+  private applyPresence(
+    record: { owner: string; status: PresenceStatus; at: number; intervalMs: number },
+    now: number,
+  ): void {
     if (record.owner === this.me) return
     const interval = Math.min(maxHeartbeatMs, Math.max(minHeartbeatMs, record.intervalMs))
     // Back from offline (or first heard): it may have missed this node's profile while away.
@@ -239,9 +266,14 @@ class Members implements MembersService {
 
   // -- out -----------------------------------------------------------------------------------------
 
-  private readonly onSubscriptionChange = (event: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>): void => {
+  private readonly onSubscriptionChange = (
+    event: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>,
+  ): void => {
     // A peer that just joined has heard none of this node's records: gossip carries only new ones.
-    if (event.detail.subscriptions.some((subscription) => subscription.topic === membersTopic && subscription.subscribe)) this.scheduleRepublish()
+    if (
+      event.detail.subscriptions.some((subscription) => subscription.topic === membersTopic && subscription.subscribe)
+    )
+      this.scheduleRepublish()
   }
 
   /** Republish this node's profile and a heartbeat soon; one republish covers a burst of reasons. */
@@ -251,7 +283,9 @@ class Members implements MembersService {
       this.republishTimer = undefined
       if (!this.running) return
       this.heartbeat()
-      void this.refreshProfile(true).catch((error: unknown) => this.log.error('publishing the member profile failed - %e', error))
+      void this.refreshProfile(true).catch((error: unknown) =>
+        this.log.error('publishing the member profile failed - %e', error),
+      )
     }, this.republishDelayMs)
   }
 
@@ -267,7 +301,13 @@ class Members implements MembersService {
   }
 
   private heartbeat(): void {
-    const presence = { kind: 'presence' as const, owner: this.me, status: this.ownStatus, at: this.nextHeartbeatTime(), intervalMs: this.heartbeatMs }
+    const presence = {
+      kind: 'presence' as const,
+      owner: this.me,
+      status: this.ownStatus,
+      at: this.nextHeartbeatTime(),
+      intervalMs: this.heartbeatMs,
+    }
     this.publish(signPresence(presence, this.components.signer))
   }
 
@@ -275,7 +315,9 @@ class Members implements MembersService {
   private async currentProfile(): Promise<ProfileRecord> {
     const displayName = this.components.displayName()
     const benchmarked = await this.components.benchmarkProfile()
-    const base: ProfileRecord = benchmarked ? { ...benchmarked.profile, displayName } : profileFromSystem(this.me, displayName, this.systemFacts)
+    const base: ProfileRecord = benchmarked
+      ? { ...benchmarked.profile, displayName }
+      : profileFromSystem(this.me, displayName, this.systemFacts)
     const profile: ProfileRecord = { ...base, owner: this.me }
     delete profile.publishedAt
     const groups = this.memberGroups.idsOf(this.me).slice(0, maxProfileGroups)
@@ -336,7 +378,8 @@ class Members implements MembersService {
     const trades = new Map<string, number>()
     for (const agreement of this.components.market.agreements()) {
       if (agreement.status === 'void') continue
-      for (const party of new Set([agreement.buyer, agreement.seller])) if (wanted.has(party)) trades.set(party, (trades.get(party) ?? 0) + 1)
+      for (const party of new Set([agreement.buyer, agreement.seller]))
+        if (wanted.has(party)) trades.set(party, (trades.get(party) ?? 0) + 1)
     }
     const overCommitted = new Map<string, number>()
     for (const proof of this.components.market.overCommitments()) {
@@ -373,7 +416,10 @@ class Members implements MembersService {
     const others = [...this.profiles.keys()].filter((peerId) => !blocklist.has(peerId))
     // Itself first, then the others by name.
     return this.views([this.me, ...others]).sort(
-      (a, b) => Number(b.self) - Number(a.self) || a.displayName.localeCompare(b.displayName) || a.peerId.localeCompare(b.peerId),
+      (a, b) =>
+        Number(b.self) - Number(a.self) ||
+        a.displayName.localeCompare(b.displayName) ||
+        a.peerId.localeCompare(b.peerId),
     )
   }
 
@@ -404,10 +450,14 @@ class Members implements MembersService {
 
   blocked(): { peerId: string; blockedAt: number; displayName: string | null; overCommitted: number }[] {
     const overCommitted = new Map<string, number>()
-    for (const proof of this.components.market.overCommitments()) overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
-    return this.components.blocklist
-      .list()
-      .map(({ peerId, blockedAt }) => ({ peerId, blockedAt, displayName: this.profiles.get(peerId)?.signed.profile.displayName ?? null, overCommitted: overCommitted.get(peerId) ?? 0 }))
+    for (const proof of this.components.market.overCommitments())
+      overCommitted.set(proof.party, (overCommitted.get(proof.party) ?? 0) + 1)
+    return this.components.blocklist.list().map(({ peerId, blockedAt }) => ({
+      peerId,
+      blockedAt,
+      displayName: this.profiles.get(peerId)?.signed.profile.displayName ?? null,
+      overCommitted: overCommitted.get(peerId) ?? 0,
+    }))
   }
 
   // -- groups (member-groups.ts) -------------------------------------------------------------------
@@ -429,6 +479,8 @@ class Members implements MembersService {
   }
 }
 
-export function membersService(init: MembersServiceInit = {}): (components: MembersServiceComponents) => MembersService {
+export function membersService(
+  init: MembersServiceInit = {},
+): (components: MembersServiceComponents) => MembersService {
   return (components) => new Members(components, init)
 }

@@ -37,7 +37,12 @@ export class PresenceTable {
   }
 
   record(owner: string, heartbeat: { status: PresenceStatus; at: number }, intervalMs: number, now: number): void {
-    this.presence.set(owner, { status: heartbeat.status, at: heartbeat.at, expiresAt: now + 3 * intervalMs, receivedAt: now })
+    this.presence.set(owner, {
+      status: heartbeat.status,
+      at: heartbeat.at,
+      expiresAt: now + 3 * intervalMs,
+      receivedAt: now,
+    })
   }
 
   statusOf(owner: string, now: number): MemberStatus {

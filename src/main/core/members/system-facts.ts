@@ -5,7 +5,9 @@ import { statfs } from 'node:fs/promises'
 import type { ProfileRecord, SystemFacts } from '../../../shared/benchmark/profile'
 import { probeNetworkInterfaces, probeSystem } from '../benchmark/system-probe'
 
-export async function probeSystemFacts(dataDir: string): Promise<{ facts: SystemFacts; network: ProfileRecord['network'] }> {
+export async function probeSystemFacts(
+  dataDir: string,
+): Promise<{ facts: SystemFacts; network: ProfileRecord['network'] }> {
   const facts: SystemFacts = { cores: availableParallelism() }
   let network: ProfileRecord['network']
   try {
@@ -22,7 +24,9 @@ export async function probeSystemFacts(dataDir: string): Promise<{ facts: System
   }
   try {
     const external = (await probeNetworkInterfaces()).filter((networkInterface) => !networkInterface.internal)
-    const speeds = external.map((networkInterface) => networkInterface.linkSpeedMbps).filter((speed): speed is number => speed !== null)
+    const speeds = external
+      .map((networkInterface) => networkInterface.linkSpeedMbps)
+      .filter((speed): speed is number => speed !== null)
     network = { interfaces: external.length, ...(speeds.length > 0 ? { linkSpeedMbps: Math.max(...speeds) } : {}) }
   } catch {
     network = undefined

@@ -63,7 +63,8 @@ export function encodeMemberMessage(signed: { body: Uint8Array; signature: Uint8
   return encodeSignedFact(signed)
 }
 
-export type MemberMessage = { kind: 'profile'; signed: SignedProfile<ProfileRecord> } | { kind: 'presence'; signed: SignedPresence }
+export type MemberMessage =
+  { kind: 'profile'; signed: SignedProfile<ProfileRecord> } | { kind: 'presence'; signed: SignedPresence }
 
 /**
  * Decode and verify a message of the members topic: size, envelope, body fields, canonical bytes,
@@ -77,7 +78,10 @@ export function decodeMemberMessage(bytes: Uint8Array, verifier: FactVerifier): 
     return { kind: 'profile', signed: { id, profile: record, body, signature } }
   }
   if (kind !== 'presence') {
-    throw new MalformedEncodingError(`the members topic carries profiles and presence, not '${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind}'`, { path: 'body.kind' })
+    throw new MalformedEncodingError(
+      `the members topic carries profiles and presence, not '${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind}'`,
+      { path: 'body.kind' },
+    )
   }
   const { id, record, body, signature } = checkEnvelope(presenceRecordKind, opened, bytes, verifier, nodeSha256)
   return { kind: 'presence', signed: { id, presence: record, body, signature } }

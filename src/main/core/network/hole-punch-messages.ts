@@ -61,7 +61,8 @@ class Reader {
   }
 
   take(length: number): Uint8Array {
-    if (this.offset + length > this.bytes.length) throw new HolePunchProtocolError('a hole punch message ends inside a field')
+    if (this.offset + length > this.bytes.length)
+      throw new HolePunchProtocolError('a hole punch message ends inside a field')
     const out = this.bytes.subarray(this.offset, this.offset + length)
     this.offset += length
     return out
@@ -116,7 +117,8 @@ export class HolePunchChannel {
       if (byte < 0x80) break
     }
     if (length === 0) throw new HolePunchProtocolError('an empty hole punch message')
-    if (length > maxHolePunchMessageBytes) throw new HolePunchProtocolError(`a hole punch message of ${length} bytes exceeds ${maxHolePunchMessageBytes}`)
+    if (length > maxHolePunchMessageBytes)
+      throw new HolePunchProtocolError(`a hole punch message of ${length} bytes exceeds ${maxHolePunchMessageBytes}`)
     return decodeHolePunch((await this.bytes.read({ bytes: length, ...options })).subarray())
   }
 }

@@ -23,7 +23,19 @@
 // unlimited one).
 import { createServer } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
-import { serviceDependencies, type AbortOptions, type ComponentLogger, type Connection, type Libp2pEvents, type Logger, type PeerId, type PeerStore, type Startable, type Stream, type TypedEventTarget } from '@libp2p/interface'
+import {
+  serviceDependencies,
+  type AbortOptions,
+  type ComponentLogger,
+  type Connection,
+  type Libp2pEvents,
+  type Logger,
+  type PeerId,
+  type PeerStore,
+  type Startable,
+  type Stream,
+  type TypedEventTarget,
+} from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { HolePunchChannel, HolePunchProtocolError, holePunchProtocol } from './hole-punch-messages'
 import { publicHostTest } from './public-ranges'
@@ -39,9 +51,16 @@ export interface HolePunchInit {
 
 export interface HolePunchComponents {
   registrar: {
-    handle(protocol: string, handler: (data: { stream: Stream; connection: Connection }) => void, options: { maxInboundStreams: number; maxOutboundStreams: number; runOnLimitedConnection: boolean }): Promise<void>
+    handle(
+      protocol: string,
+      handler: (data: { stream: Stream; connection: Connection }) => void,
+      options: { maxInboundStreams: number; maxOutboundStreams: number; runOnLimitedConnection: boolean },
+    ): Promise<void>
     unhandle(protocol: string): Promise<void>
-    register(protocol: string, topology: { notifyOnLimitedConnection: boolean; onConnect(peerId: PeerId, connection: Connection): void }): Promise<string>
+    register(
+      protocol: string,
+      topology: { notifyOnLimitedConnection: boolean; onConnect(peerId: PeerId, connection: Connection): void },
+    ): Promise<string>
     unregister(id: string): void
   }
   transportManager: {
@@ -80,7 +99,11 @@ function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '0.0.0.0', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new HolePunchError('no free local port'))))
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new HolePunchError('no free local port')),
+      )
     })
   })
 }
@@ -103,7 +126,12 @@ function tcpHost(address: Multiaddr): string | null {
  * naming another peer (each then names `peer`), at most maxAddressesDialled of them. What a hostile
  * peer can make this node dial is bounded here (docs/reliability.md §2f).
  */
-export function punchTargets(addresses: readonly Uint8Array[], peer: string, isPublicHost: (host: string) => boolean, canDial: (address: Multiaddr) => boolean): Multiaddr[] {
+export function punchTargets(
+  addresses: readonly Uint8Array[],
+  peer: string,
+  isPublicHost: (host: string) => boolean,
+  canDial: (address: Multiaddr) => boolean,
+): Multiaddr[] {
   const out: Multiaddr[] = []
   for (const bytes of addresses) {
     let address: Multiaddr
@@ -169,7 +197,9 @@ class HolePunch implements Startable {
         }
         // B decides whether to try again after a failure; A answers each of its attempts.
         if (!this.worthPunching(connection.remotePeer, false)) {
-          stream.abort(new HolePunchProtocolError('a hole punch with this peer is under way, or a direct connection is open'))
+          stream.abort(
+            new HolePunchProtocolError('a hole punch with this peer is under way, or a direct connection is open'),
+          )
           return
         }
         void this.once(connection.remotePeer, () => this.answer(stream, connection), false).catch((error: unknown) => {
@@ -184,7 +214,9 @@ class HolePunch implements Startable {
       // The peer that was dialled through the relay starts the punch (B in the spec).
       onConnect: (peerId, connection) => {
         if (!isRelayed(connection) || connection.direction !== 'inbound' || !this.worthPunching(peerId, true)) return
-        void this.once(peerId, () => this.punch(connection), true).catch((error: unknown) => this.log('hole punch to %p failed: %s', peerId, (error as Error).message))
+        void this.once(peerId, () => this.punch(connection), true).catch((error: unknown) =>
+          this.log('hole punch to %p failed: %s', peerId, (error as Error).message),
+        )
       },
     })
   }
@@ -203,7 +235,9 @@ class HolePunch implements Startable {
     const key = peer.toString()
     if (this.punching.has(key)) return false
     if (starting && Date.now() - (this.failedAt.get(key) ?? -Infinity) < failedPunchQuietMs) return false
-    return !this.components.connectionManager.getConnections(peer).some((connection) => connection.status === 'open' && !isRelayed(connection))
+    return !this.components.connectionManager
+      .getConnections(peer)
+      .some((connection) => connection.status === 'open' && !isRelayed(connection))
   }
 
   private async once(peer: PeerId, run: () => Promise<void>, recordFailure: boolean): Promise<void> {
@@ -277,15 +311,26 @@ class HolePunch implements Startable {
   /** The peer may be reachable as it is (a public or announced address): then no punch is needed. */
   private async dialPublicAddresses(relayed: Connection): Promise<boolean> {
     const peer = await this.components.peerStore.get(relayed.remotePeer).catch(() => undefined)
-    const addresses = (peer?.addresses ?? []).map((entry) => entry.multiaddr).filter((address) => {
-      const host = tcpHost(address)
-      return host !== null && this.isPublicHost(host) && this.components.transportManager.dialTransportForMultiaddr(address) !== undefined
-    })
+    const addresses = (peer?.addresses ?? [])
+      .map((entry) => entry.multiaddr)
+      .filter((address) => {
+        const host = tcpHost(address)
+        return (
+          host !== null &&
+          this.isPublicHost(host) &&
+          this.components.transportManager.dialTransportForMultiaddr(address) !== undefined
+        )
+      })
     if (addresses.length === 0) return false
     try {
       const peerId = relayed.remotePeer.toString()
-      const withPeer = addresses.slice(0, maxAddressesDialled).map((address) => (address.getPeerId() === null ? address.encapsulate(`/p2p/${peerId}`) : address))
-      const direct = await this.components.connectionManager.openConnection(withPeer, { force: true, signal: AbortSignal.timeout(this.timeoutMs) })
+      const withPeer = addresses
+        .slice(0, maxAddressesDialled)
+        .map((address) => (address.getPeerId() === null ? address.encapsulate(`/p2p/${peerId}`) : address))
+      const direct = await this.components.connectionManager.openConnection(withPeer, {
+        force: true,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
       if (isRelayed(direct)) return false
       this.retire(relayed)
       return true
@@ -311,7 +356,12 @@ class HolePunch implements Startable {
   }
 
   private dialable(addresses: Uint8Array[], peer: PeerId): Multiaddr[] {
-    return punchTargets(addresses, peer.toString(), this.isPublicHost, (address) => this.components.transportManager.dialTransportForMultiaddr(address) !== undefined)
+    return punchTargets(
+      addresses,
+      peer.toString(),
+      this.isPublicHost,
+      (address) => this.components.transportManager.dialTransportForMultiaddr(address) !== undefined,
+    )
   }
 
   /** Dial each target from `localPort` until one connects; `initiator: false` makes us the responder. */
@@ -321,7 +371,10 @@ class HolePunch implements Startable {
       // Not AbortSignal.timeout: the TCP transport hands the signal to the socket, which a later
       // abort would destroy, connected or not. This one is only ever aborted before the dial ends.
       const controller = new AbortController()
-      const timer = setTimeout(() => controller.abort(new HolePunchError(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs)
+      const timer = setTimeout(
+        () => controller.abort(new HolePunchError(`no answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      )
       try {
         return await this.components.transportManager.dial(target, { signal: controller.signal, localPort, initiator })
       } catch (error) {

@@ -6,7 +6,13 @@
 // any other failure, and a second one, is the caller's to report.
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
-const closingConnection = new Set(['ConnectionClosedError', 'ConnectionClosingError', 'StreamResetError', 'MuxerClosedError', 'StreamStateError'])
+const closingConnection = new Set([
+  'ConnectionClosedError',
+  'ConnectionClosingError',
+  'StreamResetError',
+  'MuxerClosedError',
+  'StreamStateError',
+])
 
 export async function dialProtocolOnceMore(
   libp2p: Pick<Libp2p, 'dialProtocol'>,

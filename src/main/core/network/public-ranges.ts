@@ -39,7 +39,7 @@ export function publicHostTest(ranges: readonly string[]): (host: string) => boo
   return (host) => {
     if (isIPv4(host)) {
       const value = ipv4Number(host)
-      if (parsed.some((range) => ((value & range.mask) >>> 0) === range.network)) return true
+      if (parsed.some((range) => (value & range.mask) >>> 0 === range.network)) return true
     }
     return isPrivateIp(host) === false
   }

@@ -96,7 +96,9 @@ class Monitor implements ReachabilityMonitor {
     const connection = event.detail
     if (this.isRelayed(connection)) return
     const peer = connection.remotePeer
-    const relayedOpen = this.components.libp2p.getConnections(peer).some((other) => other.id !== connection.id && other.status === 'open' && this.isRelayed(other))
+    const relayedOpen = this.components.libp2p
+      .getConnections(peer)
+      .some((other) => other.id !== connection.id && other.status === 'open' && this.isRelayed(other))
     if (relayedOpen) this.holePunched.add(connection.id)
   }
   private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
@@ -154,7 +156,8 @@ class Monitor implements ReachabilityMonitor {
 
   private behindNat(): boolean {
     const now = Date.now()
-    for (const [host, seenAt] of this.natObservations) if (now - seenAt > observationTtlMs) this.natObservations.delete(host)
+    for (const [host, seenAt] of this.natObservations)
+      if (now - seenAt > observationTtlMs) this.natObservations.delete(host)
     return this.natObservations.size > 0
   }
 
@@ -170,12 +173,20 @@ class Monitor implements ReachabilityMonitor {
       publicAddresses,
       relayAddresses: relayAddresses.map((address) => address.toString()),
       relays,
-      relayService: this.init.relayService === null ? null : { maxReservations: this.init.relayService.maxReservations, reservations: this.components.relayReservations() },
+      relayService:
+        this.init.relayService === null
+          ? null
+          : {
+              maxReservations: this.init.relayService.maxReservations,
+              reservations: this.components.relayReservations(),
+            },
     }
   }
 }
 
-export function reachabilityMonitor(init: ReachabilityInit): (components: ReachabilityComponents) => ReachabilityMonitor {
+export function reachabilityMonitor(
+  init: ReachabilityInit,
+): (components: ReachabilityComponents) => ReachabilityMonitor {
   return (components) => new Monitor(components, init)
 }
 

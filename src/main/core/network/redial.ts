@@ -103,13 +103,21 @@ class PeerRedialService implements PeerRedial {
     for (const [peerId, attempt] of this.attempts) {
       const reason = reasons.get(peerId)
       if (reason === undefined || this.isConnected(peerId)) continue
-      states.push({ peerId, reason, attempts: attempt.count, nextAttemptAt: attempt.nextAttemptAt, lastError: attempt.lastError })
+      states.push({
+        peerId,
+        reason,
+        attempts: attempt.count,
+        nextAttemptAt: attempt.nextAttemptAt,
+        lastError: attempt.lastError,
+      })
     }
     return states.sort((a, b) => a.peerId.localeCompare(b.peerId))
   }
 
   private isConnected(peerId: string): boolean {
-    return this.components.libp2p.getConnections().some((connection) => connection.status === 'open' && connection.remotePeer.toString() === peerId)
+    return this.components.libp2p
+      .getConnections()
+      .some((connection) => connection.status === 'open' && connection.remotePeer.toString() === peerId)
   }
 
   private check(): void {
@@ -144,7 +152,10 @@ class PeerRedialService implements PeerRedial {
       await this.components.libp2p.dial(target.addresses, { signal })
       this.attempts.delete(target.peerId)
     } catch (error) {
-      attempt.lastError = (error as Error).name === 'TimeoutError' ? `no answer within ${this.dialTimeoutMs / 1000} s` : (error as Error).message
+      attempt.lastError =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${this.dialTimeoutMs / 1000} s`
+          : (error as Error).message
       attempt.nextAttemptAt = Date.now() + attempt.delayMs
       attempt.delayMs = Math.min(attempt.delayMs * 2, this.maxDelayMs)
     } finally {

@@ -7,7 +7,14 @@
 // each relay this node is connected to. libp2p asks its peer routers only when the peer store has no
 // address for the peer, so this costs nothing for peers it already knows. Once the relayed
 // connection is open, DCUtR tries to turn it into a direct one.
-import { NotFoundError, type Connection, type PeerId, type PeerInfo, type PeerRouting, type PeerStore } from '@libp2p/interface'
+import {
+  NotFoundError,
+  type Connection,
+  type PeerId,
+  type PeerInfo,
+  type PeerRouting,
+  type PeerStore,
+} from '@libp2p/interface'
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 
 export interface RelayRoutingComponents {
@@ -25,11 +32,18 @@ class RelayRouting implements PeerRouting {
     for (const connection of this.components.connectionManager.getConnections()) {
       const relay = connection.remotePeer
       const relayId = relay.toString()
-      if (connection.status !== 'open' || connection.limits !== undefined || relayId === target || seen.has(relayId)) continue
+      if (connection.status !== 'open' || connection.limits !== undefined || relayId === target || seen.has(relayId))
+        continue
       seen.add(relayId)
-      const protocols = await this.components.peerStore.get(relay).then((peer) => peer.protocols, () => [] as string[])
+      const protocols = await this.components.peerStore.get(relay).then(
+        (peer) => peer.protocols,
+        () => [] as string[],
+      )
       if (!protocols.includes(RELAY_V2_HOP_CODEC)) continue
-      const relayAddress = connection.remoteAddr.getPeerId() === null ? connection.remoteAddr.encapsulate(`/p2p/${relayId}`) : connection.remoteAddr
+      const relayAddress =
+        connection.remoteAddr.getPeerId() === null
+          ? connection.remoteAddr.encapsulate(`/p2p/${relayId}`)
+          : connection.remoteAddr
       addresses.push(relayAddress.encapsulate(`/p2p-circuit/p2p/${target}`))
     }
     if (addresses.length === 0) throw new NotFoundError(`no connected relay to reach ${target} through`)

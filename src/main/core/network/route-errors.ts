@@ -20,7 +20,10 @@ export function noteRoute(libp2p: Pick<Libp2p, 'getConnections'>, peer: PeerId, 
   const connection = libp2p.getConnections(peer).find((each) => each.streams.includes(stream))
   if (connection?.limits === undefined) return
   const relay = relayInAddress(connection.remoteAddr) ?? 'a relay'
-  relayedRoutes.set(stream, `through relay ${relay}, which let this relayed connection carry ${describeLimits(connection)}`)
+  relayedRoutes.set(
+    stream,
+    `through relay ${relay}, which let this relayed connection carry ${describeLimits(connection)}`,
+  )
 }
 
 /** The error to give when a stream failed: unchanged unless it ran through a relay, which then is named. */
@@ -42,8 +45,11 @@ export function explainDialFailure(error: unknown): string {
   if (name === 'NoValidAddressesError') {
     return `${message}: this node knows no address of the peer and is connected to no relay that could reach it (the peer is offline, or behind a NAT and this node shares no relay with it)`
   }
-  if (/NO_RESERVATION/.test(message)) return `${message}: the relay holds no reservation for the peer (it is offline, or reserved on another relay)`
-  if (/RESOURCE_LIMIT_EXCEEDED|RESERVATION_REFUSED/.test(message)) return `${message}: the relay is full or refused the connection`
-  if (name === 'TimeoutError' || name === 'AbortError') return `no answer in time (${message}): the peer is offline or its NAT drops the connection`
+  if (/NO_RESERVATION/.test(message))
+    return `${message}: the relay holds no reservation for the peer (it is offline, or reserved on another relay)`
+  if (/RESOURCE_LIMIT_EXCEEDED|RESERVATION_REFUSED/.test(message))
+    return `${message}: the relay is full or refused the connection`
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return `no answer in time (${message}): the peer is offline or its NAT drops the connection`
   return message
 }

@@ -17,7 +17,11 @@ export interface SiteAddress {
 
 /** The part of a UPnP gateway this needs (@achingbrain/nat-port-mapper's Gateway). */
 export interface SiteGateway {
-  map(internalPort: number, internalHost: string, options: { protocol: 'TCP'; description: string }): Promise<{ externalHost: string; externalPort: number }>
+  map(
+    internalPort: number,
+    internalHost: string,
+    options: { protocol: 'TCP'; description: string },
+  ): Promise<{ externalHost: string; externalPort: number }>
 }
 
 export interface SitePortMappingComponents {
@@ -48,14 +52,19 @@ function isLoopback(host: string): boolean {
  * Where visitors from the internet reach a site server listening at `listen`, mapping its port on the
  * router; null when it cannot be served that way (see above). A refusal of the router is an error.
  */
-export function sitePortMapping(components: SitePortMappingComponents): (listen: SiteAddress) => Promise<SiteAddress | null> {
+export function sitePortMapping(
+  components: SitePortMappingComponents,
+): (listen: SiteAddress) => Promise<SiteAddress | null> {
   const mapped = new Map<string, SiteAddress>()
   return async (listen) => {
     if (isLoopback(listen.host) || !components.libp2pPortMapped()) return null
     const key = `${listen.host}:${listen.port}`
     const known = mapped.get(key)
     if (known) return known
-    const internalHost = isIPv4(listen.host) && listen.host !== '0.0.0.0' ? listen.host : (components.localAddresses ?? machineAddresses)()[0]
+    const internalHost =
+      isIPv4(listen.host) && listen.host !== '0.0.0.0'
+        ? listen.host
+        : (components.localAddresses ?? machineAddresses)()[0]
     if (internalHost === undefined) return null
     const gateway = await components.gateway()
     if (gateway === null) return null
@@ -63,7 +72,10 @@ export function sitePortMapping(components: SitePortMappingComponents): (listen:
     try {
       mapping = await gateway.map(listen.port, internalHost, { protocol: 'TCP', description: 'Cyclex sites' })
     } catch (error) {
-      throw new SitePortMappingError(`the router did not forward the site port ${listen.port} to ${internalHost}: ${(error as Error).message}`, { cause: error })
+      throw new SitePortMappingError(
+        `the router did not forward the site port ${listen.port} to ${internalHost}: ${(error as Error).message}`,
+        { cause: error },
+      )
     }
     const address = { host: mapping.externalHost, port: mapping.externalPort }
     mapped.set(key, address)
@@ -78,7 +90,10 @@ export interface GatewayClient {
 }
 
 /** The router named in `descriptors` (config.upnpGateways), else the first that answers a search within 10 s. */
-export async function firstGateway(client: GatewayClient | undefined, descriptors: readonly string[]): Promise<SiteGateway | null> {
+export async function firstGateway(
+  client: GatewayClient | undefined,
+  descriptors: readonly string[],
+): Promise<SiteGateway | null> {
   if (client === undefined) return null
   const signal = AbortSignal.timeout(10_000)
   try {

@@ -121,9 +121,7 @@ export function createHttpTransport(init: HttpTransportInit): HttpTransport {
         })
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error)
-        throw new NotRunningError(
-          `The node at ${origin} does not answer (${reason}); check that it is still running`,
-        )
+        throw new NotRunningError(`The node at ${origin} does not answer (${reason}); check that it is still running`)
       }
       const body = parseJson(await response.text())
       if (isCallAnswer(body)) return body

@@ -16,13 +16,20 @@ function round(value: number): string {
  * published in their signed profiles. Peers' profiles arrive with gossip; until one has, the panel
  * says so instead of showing anything made up.
  */
-export function MarketComparison({ own, peers }: { own: MachineFigures | undefined; peers: readonly MachineFigures[] }) {
+export function MarketComparison({
+  own,
+  peers,
+}: {
+  own: MachineFigures | undefined
+  peers: readonly MachineFigures[]
+}) {
   return (
     <section className="panel" aria-labelledby="market-heading">
       <h2 id="market-heading">This node beside the market</h2>
       {peers.length === 0 ? (
         <p className="empty-state" data-testid="market-empty">
-          No other member has published benchmark figures yet. When members benchmark their machines, the market’s median and spread show here beside this node’s figures.
+          No other member has published benchmark figures yet. When members benchmark their machines, the market’s
+          median and spread show here beside this node’s figures.
         </p>
       ) : (
         <table className="peer-table" data-testid="market-table">
@@ -43,7 +50,9 @@ export function MarketComparison({ own, peers }: { own: MachineFigures | undefin
                   <th scope="row">{figure.label}</th>
                   <td className="figure">{own ? figure.of(own) : '—'}</td>
                   <td className="figure">{summary ? round(summary.median) : '—'}</td>
-                  <td className="figure">{summary ? `${round(summary.lowerQuartile)} – ${round(summary.upperQuartile)}` : '—'}</td>
+                  <td className="figure">
+                    {summary ? `${round(summary.lowerQuartile)} – ${round(summary.upperQuartile)}` : '—'}
+                  </td>
                   <td className="figure">{summary?.count ?? 0}</td>
                 </tr>
               )

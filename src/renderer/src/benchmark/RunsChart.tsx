@@ -37,7 +37,12 @@ export function RunsChart({ runs }: { runs: readonly BenchmarkRun[] }) {
 
   return (
     <figure className="runs-chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label="GFLOPS of this run beside earlier runs" data-testid="runs-chart">
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label="GFLOPS of this run beside earlier runs"
+        data-testid="runs-chart"
+      >
         {ticks.map((tick) => (
           <g key={tick} className="chart-grid">
             <line x1={margin.left} x2={width - margin.right} y1={y(tick)} y2={y(tick)} />
@@ -66,7 +71,12 @@ export function RunsChart({ runs }: { runs: readonly BenchmarkRun[] }) {
                   </rect>
                 )
               })}
-              <text className="chart-label" x={margin.left + groupIndex * groupWidth + groupWidth / 2} y={height - margin.bottom + 18} textAnchor="middle">
+              <text
+                className="chart-label"
+                x={margin.left + groupIndex * groupWidth + groupWidth / 2}
+                y={height - margin.bottom + 18}
+                textAnchor="middle"
+              >
                 {group.label}
               </text>
             </g>
@@ -77,7 +87,9 @@ export function RunsChart({ runs }: { runs: readonly BenchmarkRun[] }) {
         </text>
       </svg>
       <figcaption className="muted">
-        {shown.length === 1 ? 'The first run: later runs appear beside it.' : `The latest run (solid) beside the ${shown.length - 1} before it, oldest first.`}
+        {shown.length === 1
+          ? 'The first run: later runs appear beside it.'
+          : `The latest run (solid) beside the ${shown.length - 1} before it, oldest first.`}
       </figcaption>
     </figure>
   )

@@ -141,7 +141,8 @@ export function useBenchmark(client: ApiClient, generation: number, windowCpu: W
       windowRun.current = controller
       setMeasuringInWindow(true)
       const sequencer = new ProgressSequencer(({ stageIndex, fraction }) => {
-        if (mounted.current && !controller.signal.aborted) setProgress((current) => withStage(current, stageIndex, fraction))
+        if (mounted.current && !controller.signal.aborted)
+          setProgress((current) => withStage(current, stageIndex, fraction))
       })
       try {
         const measured = await runCpuStagesInWindow({

@@ -13,7 +13,17 @@ const compactTexts = { idle: '⧉', copied: '✓', failed: '✗' }
  * A button that copies `text` to the clipboard and says for a moment whether it worked. `compact`
  * shows a glyph rather than the word (its accessible name is `label` either way).
  */
-export function CopyButton({ text, label, testId, compact = false }: { text: string; label: string; testId?: string; compact?: boolean }) {
+export function CopyButton({
+  text,
+  label,
+  testId,
+  compact = false,
+}: {
+  text: string
+  label: string
+  testId?: string
+  compact?: boolean
+}) {
   const [state, setState] = useState<CopyState>('idle')
 
   useEffect(() => {
@@ -33,7 +43,14 @@ export function CopyButton({ text, label, testId, compact = false }: { text: str
   }
 
   return (
-    <button type="button" className={compact ? 'button button-small button-glyph' : 'button button-small'} aria-label={label} title={compact ? label : undefined} data-testid={testId} onClick={() => void copy()}>
+    <button
+      type="button"
+      className={compact ? 'button button-small button-glyph' : 'button button-small'}
+      aria-label={label}
+      title={compact ? label : undefined}
+      data-testid={testId}
+      onClick={() => void copy()}
+    >
       <StableLabel texts={compact ? compactTexts : wordTexts} current={state} />
       <span className="visually-hidden" role="status">
         {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : ''}

@@ -32,7 +32,14 @@ export function BuyerJobList({ jobs, agreement }: { jobs: readonly JobView[]; ag
               {job.check === undefined ? (
                 '—'
               ) : (
-                <span className="badge" title={job.check.dispute === null ? `the same output as ${job.check.peer}` : `dispute ${job.check.dispute}: ${job.check.peer} printed another output`}>
+                <span
+                  className="badge"
+                  title={
+                    job.check.dispute === null
+                      ? `the same output as ${job.check.peer}`
+                      : `dispute ${job.check.dispute}: ${job.check.peer} printed another output`
+                  }
+                >
                   {job.check.state}
                 </span>
               )}

@@ -20,7 +20,13 @@ export function JobCheck({ client, agreement, job }: { client: ApiClient; agreem
     let current = true
     void client.call('market.agreements', {}).then(({ agreements }) => {
       if (!current) return
-      const candidates = agreements.filter((each) => each.role === 'buyer' && each.unit === 'flop' && each.status === 'binding' && each.seller !== agreement.seller)
+      const candidates = agreements.filter(
+        (each) =>
+          each.role === 'buyer' &&
+          each.unit === 'flop' &&
+          each.status === 'binding' &&
+          each.seller !== agreement.seller,
+      )
       setOthers(candidates)
       setChosen((previous) => previous || (candidates[0]?.id ?? ''))
     })
@@ -40,20 +46,37 @@ export function JobCheck({ client, agreement, job }: { client: ApiClient; agreem
 
   if (others === undefined) return null
   if (others.length === 0) {
-    return <p className="hint" data-testid="job-check-none">To check this result, buy GFLOP from a second seller: the job can then run there too and the outputs be compared.</p>
+    return (
+      <p className="hint" data-testid="job-check-none">
+        To check this result, buy GFLOP from a second seller: the job can then run there too and the outputs be
+        compared.
+      </p>
+    )
   }
   const result = check?.result
   return (
     <div className="job-check" data-testid="job-check-panel">
       <label htmlFor="job-check-agreement">Check this result on another seller</label>
-      <select id="job-check-agreement" data-testid="job-check-agreement" value={chosen} disabled={check?.running} onChange={(event) => setChosen(event.target.value)}>
+      <select
+        id="job-check-agreement"
+        data-testid="job-check-agreement"
+        value={chosen}
+        disabled={check?.running}
+        onChange={(event) => setChosen(event.target.value)}
+      >
         {others.map((each) => (
           <option key={each.id} value={each.id}>
             {shortPeer(each.seller)} ({each.quantity} GFLOP agreed)
           </option>
         ))}
       </select>
-      <button type="button" className="button" data-testid="job-check" disabled={check?.running || chosen === ''} onClick={() => void run()}>
+      <button
+        type="button"
+        className="button"
+        data-testid="job-check"
+        disabled={check?.running || chosen === ''}
+        onClick={() => void run()}
+      >
         {check?.running ? 'Running it again…' : 'Run it again and compare'}
       </button>
       {result && (

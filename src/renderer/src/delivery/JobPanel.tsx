@@ -5,7 +5,13 @@
 // completed one on another seller (JobCheck.tsx).
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
-import { sampleJobs, type DeliveryProgress, type JobQuote, type JobResult, type JobView } from '../../../shared/api/delivery'
+import {
+  sampleJobs,
+  type DeliveryProgress,
+  type JobQuote,
+  type JobResult,
+  type JobView,
+} from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
 import { BuyerJobList } from './BuyerJobList'
 import { JobCheck } from './JobCheck'
@@ -58,7 +64,8 @@ export function JobPanel({
     void (async () => {
       try {
         if (choice === 'file' && !file) return
-        const target = choice === 'file' ? { module: base64OfBytes(new Uint8Array(await file!.arrayBuffer())) } : { sample: choice }
+        const target =
+          choice === 'file' ? { module: base64OfBytes(new Uint8Array(await file!.arrayBuffer())) } : { sample: choice }
         const answer = await client.call('delivery.quoteJob', { agreement: agreement.id, ...target })
         if (current) setQuote({ quote: answer })
       } catch (error) {
@@ -71,7 +78,9 @@ export function JobPanel({
   }, [client, agreement.id, choice, file])
 
   const running = submission !== undefined && submission.result === undefined && submission.error === undefined
-  const live = submission ? [...progress.values()].filter((each) => each.agreement === agreement.id && !submission.known.has(each.job)).at(-1) : undefined
+  const live = submission
+    ? [...progress.values()].filter((each) => each.agreement === agreement.id && !submission.known.has(each.job)).at(-1)
+    : undefined
   const budgetGflop = Number(budget)
 
   async function run(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -79,7 +88,8 @@ export function JobPanel({
     const next: Submission = { known: new Set(progress.keys()) }
     setSubmission(next)
     try {
-      const module = choice === 'file' ? (file ? base64OfBytes(new Uint8Array(await file.arrayBuffer())) : undefined) : undefined
+      const module =
+        choice === 'file' ? (file ? base64OfBytes(new Uint8Array(await file.arrayBuffer())) : undefined) : undefined
       if (choice === 'file' && module === undefined) throw new Error('Choose a .wasm file first')
       const result = await client.call('delivery.submitJob', {
         agreement: agreement.id,
@@ -97,7 +107,10 @@ export function JobPanel({
   }
 
   const result = submission?.result
-  const output = useMemo(() => (result ? { stdout: bytesOfBase64(result.stdout), stderr: bytesOfBase64(result.stderr) } : undefined), [result])
+  const output = useMemo(
+    () => (result ? { stdout: bytesOfBase64(result.stdout), stderr: bytesOfBase64(result.stderr) } : undefined),
+    [result],
+  )
   const state = result?.state ?? live?.state ?? (running ? 'submitted' : undefined)
   const delivered = result?.receipt ? result.receipt.receipt.delivered / 1000 : (live?.gflopDelivered ?? 0)
   return (
@@ -124,19 +137,61 @@ export function JobPanel({
             <option value="file">My own .wasm file…</option>
           </select>
           {choice === 'file' && (
-            <input type="file" accept=".wasm,application/wasm" data-testid="job-file" aria-label="WebAssembly module (WASI preview 1)" onChange={(event) => setFile(event.target.files?.[0])} />
+            <input
+              type="file"
+              accept=".wasm,application/wasm"
+              data-testid="job-file"
+              aria-label="WebAssembly module (WASI preview 1)"
+              onChange={(event) => setFile(event.target.files?.[0])}
+            />
           )}
           <label htmlFor="job-args">Arguments</label>
-          <input id="job-args" data-testid="job-args" type="text" value={args} onChange={(event) => setArgs(event.target.value)} placeholder="separated by spaces" />
+          <input
+            id="job-args"
+            data-testid="job-args"
+            type="text"
+            value={args}
+            onChange={(event) => setArgs(event.target.value)}
+            placeholder="separated by spaces"
+          />
           <label htmlFor="job-stdin">Standard input</label>
-          <textarea id="job-stdin" data-testid="job-stdin" rows={2} value={stdin} onChange={(event) => setStdin(event.target.value)} />
+          <textarea
+            id="job-stdin"
+            data-testid="job-stdin"
+            rows={2}
+            value={stdin}
+            onChange={(event) => setStdin(event.target.value)}
+          />
           <label htmlFor="job-budget">Budget (GFLOP)</label>
-          <input id="job-budget" data-testid="job-budget" type="number" min={0.001} step={0.001} max={leftGflop} value={budget} onChange={(event) => setBudget(event.target.value)} />
-          <p className="hint">{leftGflop.toFixed(3)} GFLOP left in this agreement, by its receipts. The seller stops the job when its budget is used.</p>
-          <p className="hint" data-testid="job-metering" data-metering={quote?.quote?.metering}>
-            {quote?.quote ? meteringText(quote.quote) : quote?.error !== undefined ? `The seller did not say how it would charge this program: ${quote.error}` : choice === 'file' && !file ? '' : 'Asking the seller how it would charge this program…'}
+          <input
+            id="job-budget"
+            data-testid="job-budget"
+            type="number"
+            min={0.001}
+            step={0.001}
+            max={leftGflop}
+            value={budget}
+            onChange={(event) => setBudget(event.target.value)}
+          />
+          <p className="hint">
+            {leftGflop.toFixed(3)} GFLOP left in this agreement, by its receipts. The seller stops the job when its
+            budget is used.
           </p>
-          <button type="submit" className="button button-primary" data-testid="job-submit" disabled={!(budgetGflop > 0)}>
+          <p className="hint" data-testid="job-metering" data-metering={quote?.quote?.metering}>
+            {quote?.quote
+              ? meteringText(quote.quote)
+              : quote?.error !== undefined
+                ? `The seller did not say how it would charge this program: ${quote.error}`
+                : choice === 'file' && !file
+                  ? ''
+                  : 'Asking the seller how it would charge this program…'}
+          </p>
+          <button
+            type="submit"
+            className="button button-primary"
+            data-testid="job-submit"
+            disabled={!(budgetGflop > 0)}
+          >
             {running ? 'Running…' : 'Run on the seller'}
           </button>
         </fieldset>
@@ -150,11 +205,22 @@ export function JobPanel({
             {live?.reason ?? result?.reason ?? ''}
           </p>
           {running && live && (live.state === 'running' || live.state === 'paused') && (
-            <button type="button" className="button" data-testid="job-cancel" onClick={() => void client.call('delivery.stopJob', { job: live.job }).catch(() => undefined)}>
+            <button
+              type="button"
+              className="button"
+              data-testid="job-cancel"
+              onClick={() => void client.call('delivery.stopJob', { job: live.job }).catch(() => undefined)}
+            >
               Cancel the job
             </button>
           )}
-          <progress className="delivery-progress" data-testid="job-progress" max={budgetGflop} value={Math.min(delivered, budgetGflop)} aria-label="GFLOP delivered of the job's budget" />
+          <progress
+            className="delivery-progress"
+            data-testid="job-progress"
+            max={budgetGflop}
+            value={Math.min(delivered, budgetGflop)}
+            aria-label="GFLOP delivered of the job's budget"
+          />
           <p className="hint" data-testid="job-delivered">
             {delivered.toFixed(3)} of {budgetGflop} GFLOP{live ? `, ${(live.cpuMs / 1000).toFixed(2)} s of CPU` : ''}
           </p>
@@ -165,10 +231,20 @@ export function JobPanel({
           )}
           {result && (
             <>
-              <p data-testid="job-exit">Exit status: {result.exitCode === null ? 'none (the job did not exit by itself)' : result.exitCode}</p>
-              {output && <OutputView stdout={output.stdout} stderr={output.stderr} program={choice === 'file' ? (file?.name ?? 'module') : choice} />}
+              <p data-testid="job-exit">
+                Exit status: {result.exitCode === null ? 'none (the job did not exit by itself)' : result.exitCode}
+              </p>
+              {output && (
+                <OutputView
+                  stdout={output.stdout}
+                  stderr={output.stderr}
+                  program={choice === 'file' ? (file?.name ?? 'module') : choice}
+                />
+              )}
               {result.receipt && <ReceiptView signed={result.receipt} />}
-              {result.state === 'completed' && <JobCheck key={result.job} client={client} agreement={agreement} job={result.job} />}
+              {result.state === 'completed' && (
+                <JobCheck key={result.job} client={client} agreement={agreement} job={result.job} />
+              )}
             </>
           )}
         </div>

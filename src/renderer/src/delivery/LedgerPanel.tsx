@@ -16,7 +16,15 @@ function download(filename: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }
 
-export function LedgerPanel({ client, reputation, balances }: { client: ApiClient; reputation: readonly ReputationView[]; balances: readonly BalanceView[] }) {
+export function LedgerPanel({
+  client,
+  reputation,
+  balances,
+}: {
+  client: ApiClient
+  reputation: readonly ReputationView[]
+  balances: readonly BalanceView[]
+}) {
   const [failure, setFailure] = useState<string>()
   async function exportCsv(): Promise<void> {
     setFailure(undefined)
@@ -31,21 +39,37 @@ export function LedgerPanel({ client, reputation, balances }: { client: ApiClien
     <section className="panel" aria-labelledby="ledger-title">
       <div className="panel-heading-row">
         <h2 id="ledger-title">Credit and reputation, from receipts</h2>
-        <button type="button" className="button button-small" data-testid="ledger-download" onClick={() => void exportCsv()}>
+        <button
+          type="button"
+          className="button button-small"
+          data-testid="ledger-download"
+          onClick={() => void exportCsv()}
+        >
           Download CSV
         </button>
       </div>
-      <p className="hint">Computed on this node from the sellers' signed receipts (gossiped to every node) at the agreements' prices. A receipt is its seller's statement; nothing here has been paid.</p>
+      <p className="hint">
+        Computed on this node from the sellers' signed receipts (gossiped to every node) at the agreements' prices. A
+        receipt is its seller's statement; nothing here has been paid.
+      </p>
       {failure !== undefined && <p className="error">{failure}</p>}
       {balances.length > 0 && (
         <table className="data-table" data-testid="ledger-balances">
           <thead>
             <tr>
               <th scope="col">Counterparty</th>
-              <th scope="col" className="numeric">Deals</th>
-              <th scope="col" className="numeric">Earned (you delivered)</th>
-              <th scope="col" className="numeric">Spent (delivered to you)</th>
-              <th scope="col" className="numeric">Balance</th>
+              <th scope="col" className="numeric">
+                Deals
+              </th>
+              <th scope="col" className="numeric">
+                Earned (you delivered)
+              </th>
+              <th scope="col" className="numeric">
+                Spent (delivered to you)
+              </th>
+              <th scope="col" className="numeric">
+                Balance
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -72,10 +96,16 @@ export function LedgerPanel({ client, reputation, balances }: { client: ApiClien
           <thead>
             <tr>
               <th scope="col">Seller</th>
-              <th scope="col" className="numeric">Agreements</th>
+              <th scope="col" className="numeric">
+                Agreements
+              </th>
               <th scope="col">Delivered</th>
-              <th scope="col" className="numeric">Jobs completed</th>
-              <th scope="col" className="numeric">Failed / stopped / refused</th>
+              <th scope="col" className="numeric">
+                Jobs completed
+              </th>
+              <th scope="col" className="numeric">
+                Failed / stopped / refused
+              </th>
             </tr>
           </thead>
           <tbody>

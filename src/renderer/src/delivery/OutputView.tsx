@@ -5,7 +5,11 @@ import { decodePgm, greymapRgba, isPgm, type Greymap } from './pgm'
 
 /** The file name a job's output is saved under: the program's name, and .pgm, .txt or .bin by what it holds. */
 export function outputFileName(program: string, stdout: Uint8Array): string {
-  const base = program.replace(/\.wasm$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '') || 'job'
+  const base =
+    program
+      .replace(/\.wasm$/i, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[.-]+/, '') || 'job'
   if (isPgm(stdout)) return `${base}-output.pgm`
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(stdout)
@@ -15,9 +19,23 @@ export function outputFileName(program: string, stdout: Uint8Array): string {
   }
 }
 
-export function OutputView({ stdout, stderr, program = 'job' }: { stdout: Uint8Array; stderr: Uint8Array; program?: string }) {
+export function OutputView({
+  stdout,
+  stderr,
+  program = 'job',
+}: {
+  stdout: Uint8Array
+  stderr: Uint8Array
+  program?: string
+}) {
   // A blob URL for the download link, revoked when the output changes or the view goes.
-  const download = useMemo(() => ({ url: URL.createObjectURL(new Blob([stdout as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' })), name: outputFileName(program, stdout) }), [stdout, program])
+  const download = useMemo(
+    () => ({
+      url: URL.createObjectURL(new Blob([stdout as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' })),
+      name: outputFileName(program, stdout),
+    }),
+    [stdout, program],
+  )
   useEffect(() => () => URL.revokeObjectURL(download.url), [download])
   const image = useMemo((): Greymap | Error | undefined => {
     if (!isPgm(stdout)) return undefined
@@ -46,7 +64,14 @@ export function OutputView({ stdout, stderr, program = 'job' }: { stdout: Uint8A
       )}
       {image instanceof Error && <p className="error">{image.message}</p>}
       {image && !(image instanceof Error) ? (
-        <canvas ref={canvas} className="job-image" data-testid="job-image" width={image.width} height={image.height} aria-label={`The job's output: a ${image.width} x ${image.height} greymap`} />
+        <canvas
+          ref={canvas}
+          className="job-image"
+          data-testid="job-image"
+          width={image.width}
+          height={image.height}
+          aria-label={`The job's output: a ${image.width} x ${image.height} greymap`}
+        />
       ) : (
         <pre className="job-text" data-testid="job-stdout">
           {stdout.length === 0 ? '(no output)' : text(stdout)}

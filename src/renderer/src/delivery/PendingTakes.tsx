@@ -15,8 +15,14 @@ export function timeLeftText(validUntil: number, now: number): string {
 }
 
 const headings = {
-  buyer: { title: "Awaiting the seller's confirmation", hint: 'You took these offers; each binds if the seller confirms before it lapses.' },
-  seller: { title: 'Awaiting your confirmation', hint: 'Buyers took your asks; this node confirms each one that is within the ask’s terms.' },
+  buyer: {
+    title: "Awaiting the seller's confirmation",
+    hint: 'You took these offers; each binds if the seller confirms before it lapses.',
+  },
+  seller: {
+    title: 'Awaiting your confirmation',
+    hint: 'Buyers took your asks; this node confirms each one that is within the ask’s terms.',
+  },
 } as const
 
 /** The pending takes as of `now` (the node's clock): those whose validUntil passed are left out. */
@@ -38,14 +44,24 @@ export function PendingTakesSection({ takes, now }: { takes: readonly TakeView[]
               <thead>
                 <tr>
                   <th scope="col">Counterparty</th>
-                  <th scope="col" className="numeric">Quantity</th>
-                  <th scope="col" className="numeric">Price (µcr)</th>
+                  <th scope="col" className="numeric">
+                    Quantity
+                  </th>
+                  <th scope="col" className="numeric">
+                    Price (µcr)
+                  </th>
                   <th scope="col">Lapses</th>
                 </tr>
               </thead>
               <tbody>
                 {ofRole.map((take) => (
-                  <tr key={take.id} data-testid="pending-take-row" data-take={take.id} data-role={role} data-unit={take.unit}>
+                  <tr
+                    key={take.id}
+                    data-testid="pending-take-row"
+                    data-take={take.id}
+                    data-role={role}
+                    data-unit={take.unit}
+                  >
                     <td>
                       <PeerName peer={counterpartyOf(take)} />
                     </td>
@@ -54,7 +70,11 @@ export function PendingTakesSection({ takes, now }: { takes: readonly TakeView[]
                     </td>
                     <td className="numeric">{formatPrice(take.price)}</td>
                     <td>
-                      <span className="badge" data-testid="pending-take-left" title={`Valid until ${formatClock(take.validUntil)}`}>
+                      <span
+                        className="badge"
+                        data-testid="pending-take-left"
+                        title={`Valid until ${formatClock(take.validUntil)}`}
+                      >
                         {timeLeftText(take.validUntil, now)}
                       </span>
                     </td>

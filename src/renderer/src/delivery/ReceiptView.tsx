@@ -5,7 +5,8 @@ import { formatTime } from '../market/market-format'
 
 export function ReceiptView({ signed }: { signed: SignedReceiptJson }) {
   const { receipt } = signed
-  const amount = receipt.unit === 'flop' ? `${(receipt.delivered / 1000).toFixed(3)} GFLOP` : `${receipt.delivered} views`
+  const amount =
+    receipt.unit === 'flop' ? `${(receipt.delivered / 1000).toFixed(3)} GFLOP` : `${receipt.delivered} views`
   return (
     <dl className="fields receipt" data-testid="receipt" data-status={receipt.status}>
       <dt>Status</dt>
@@ -15,7 +16,9 @@ export function ReceiptView({ signed }: { signed: SignedReceiptJson }) {
       {receipt.cpuMicros !== undefined && (
         <>
           <dt>CPU time</dt>
-          <dd>{(receipt.cpuMicros / 1000).toFixed(1)} ms at {receipt.rateMflops ?? '?'} MFLOPS</dd>
+          <dd>
+            {(receipt.cpuMicros / 1000).toFixed(1)} ms at {receipt.rateMflops ?? '?'} MFLOPS
+          </dd>
         </>
       )}
       {receipt.flopCount !== undefined && (

@@ -52,20 +52,30 @@ export function SellerJobs({
                 </td>
                 <td>{job.name}</td>
                 <td>
-                  <span className="badge">{job.endedAt === null ? (live?.state ?? job.state) : job.state}</span> {job.reason ?? ''}
+                  <span className="badge">{job.endedAt === null ? (live?.state ?? job.state) : job.state}</span>{' '}
+                  {job.reason ?? ''}
                   {onStop && job.endedAt === null && (
                     <button
                       type="button"
                       className="button"
                       data-testid="seller-job-stop"
-                      onClick={() => void onStop(job.job).catch((error: unknown) => setStopError(error instanceof Error ? error.message : String(error)))}
+                      onClick={() =>
+                        void onStop(job.job).catch((error: unknown) =>
+                          setStopError(error instanceof Error ? error.message : String(error)),
+                        )
+                      }
                     >
                       Stop
                     </button>
                   )}
                 </td>
                 <td>
-                  <progress className="delivery-progress" max={job.gflopBudget} value={Math.min(delivered, job.gflopBudget)} aria-label="GFLOP delivered of the job's budget" />{' '}
+                  <progress
+                    className="delivery-progress"
+                    max={job.gflopBudget}
+                    value={Math.min(delivered, job.gflopBudget)}
+                    aria-label="GFLOP delivered of the job's budget"
+                  />{' '}
                   {delivered.toFixed(3)} / {job.gflopBudget} GFLOP
                 </td>
               </tr>
@@ -84,7 +94,13 @@ export function SellerJobs({
                 <span className="badge">{site.state}</span>
               </td>
               <td>
-                <progress className="delivery-progress" max={site.quantity} value={Math.min(site.views, site.quantity)} aria-label="Views served of the agreed views" /> {site.views} / {site.quantity} views
+                <progress
+                  className="delivery-progress"
+                  max={site.quantity}
+                  value={Math.min(site.views, site.quantity)}
+                  aria-label="Views served of the agreed views"
+                />{' '}
+                {site.views} / {site.quantity} views
               </td>
             </tr>
           ))}
@@ -109,7 +125,9 @@ export function SignedReceipts({ receipts, me }: { receipts: readonly SignedRece
           <th scope="col">Signed</th>
           <th scope="col">Buyer</th>
           <th scope="col">Status</th>
-          <th scope="col" className="numeric">Delivered</th>
+          <th scope="col" className="numeric">
+            Delivered
+          </th>
           <th scope="col">Receipt</th>
         </tr>
       </thead>
@@ -124,7 +142,11 @@ export function SignedReceipts({ receipts, me }: { receipts: readonly SignedRece
               {signed.receipt.status}
               {signed.receipt.reason ? `: ${signed.receipt.reason}` : ''}
             </td>
-            <td className="numeric">{signed.receipt.unit === 'flop' ? `${(signed.receipt.delivered / 1000).toFixed(3)} GFLOP` : `${signed.receipt.delivered} views`}</td>
+            <td className="numeric">
+              {signed.receipt.unit === 'flop'
+                ? `${(signed.receipt.delivered / 1000).toFixed(3)} GFLOP`
+                : `${signed.receipt.delivered} views`}
+            </td>
             <td>
               <code className="receipt-id" title={signed.id}>
                 {signed.id.slice(0, 14)}…

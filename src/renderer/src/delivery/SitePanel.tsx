@@ -9,24 +9,43 @@ import { base64OfBytes, pathInsideFolder, tarOfEntries } from './tar'
 type Sending = { kind: 'idle' } | { kind: 'sending' } | { kind: 'failed'; message: string }
 
 async function bundleOfFolder(files: FileList): Promise<Uint8Array> {
-  const entries = await Promise.all([...files].map(async (file) => ({ path: pathInsideFolder(file.webkitRelativePath || file.name), bytes: new Uint8Array(await file.arrayBuffer()) })))
+  const entries = await Promise.all(
+    [...files].map(async (file) => ({
+      path: pathInsideFolder(file.webkitRelativePath || file.name),
+      bytes: new Uint8Array(await file.arrayBuffer()),
+    })),
+  )
   return tarOfEntries(entries, Math.floor(Date.now() / 1000))
 }
 
 /** How often the seller signs receipts for a site, as it said; older sellers do not say. */
 export function receiptCadenceText(receiptEveryViews: number | undefined): string {
   if (receiptEveryViews === undefined) return 'signed now and then and at the end'
-  return receiptEveryViews === 1 ? 'signed for every view' : `signed every ${receiptEveryViews.toLocaleString('en-US')} views and at the end`
+  return receiptEveryViews === 1
+    ? 'signed for every view'
+    : `signed every ${receiptEveryViews.toLocaleString('en-US')} views and at the end`
 }
 
-export function SitePanel({ client, agreement, site, viewsFromReceipts }: { client: ApiClient; agreement: AgreementView; site: SiteView | undefined; viewsFromReceipts: number }) {
+export function SitePanel({
+  client,
+  agreement,
+  site,
+  viewsFromReceipts,
+}: {
+  client: ApiClient
+  agreement: AgreementView
+  site: SiteView | undefined
+  viewsFromReceipts: number
+}) {
   const [sending, setSending] = useState<Sending>({ kind: 'idle' })
   const [answer, setAnswer] = useState<{ site: string; url: string; quantity: number }>()
 
   async function send(bundle: Promise<Uint8Array>): Promise<void> {
     setSending({ kind: 'sending' })
     try {
-      setAnswer(await client.call('delivery.submitSite', { agreement: agreement.id, bundle: base64OfBytes(await bundle) }))
+      setAnswer(
+        await client.call('delivery.submitSite', { agreement: agreement.id, bundle: base64OfBytes(await bundle) }),
+      )
       setSending({ kind: 'idle' })
     } catch (error) {
       setSending({ kind: 'failed', message: error instanceof Error ? error.message : String(error) })
@@ -48,7 +67,9 @@ export function SitePanel({ client, agreement, site, viewsFromReceipts }: { clie
           multiple
           // React does not know these attributes by name; the browser does.
           {...{ webkitdirectory: '', directory: '' }}
-          onChange={(event) => event.target.files && event.target.files.length > 0 && void send(bundleOfFolder(event.target.files))}
+          onChange={(event) =>
+            event.target.files && event.target.files.length > 0 && void send(bundleOfFolder(event.target.files))
+          }
         />
         <label htmlFor="site-bundle">or a bundle (.tar, .tar.gz, .zip)</label>
         <input
@@ -61,7 +82,10 @@ export function SitePanel({ client, agreement, site, viewsFromReceipts }: { clie
             if (file) void send(file.arrayBuffer().then((buffer) => new Uint8Array(buffer)))
           }}
         />
-        <p className="hint">The seller counts every HTML page it serves as a view, up to the {agreement.quantity.toLocaleString('en-US')} agreed, then answers 410 Gone.</p>
+        <p className="hint">
+          The seller counts every HTML page it serves as a view, up to the {agreement.quantity.toLocaleString('en-US')}{' '}
+          agreed, then answers 410 Gone.
+        </p>
       </fieldset>
       <div aria-live="polite">
         {sending.kind === 'sending' && <p>Sending the bundle…</p>}
@@ -78,9 +102,15 @@ export function SitePanel({ client, agreement, site, viewsFromReceipts }: { clie
             </a>
           </p>
         )}
-        <progress className="delivery-progress" max={agreement.quantity} value={Math.min(viewsFromReceipts, agreement.quantity)} aria-label="Views counted by the seller's receipts" />
+        <progress
+          className="delivery-progress"
+          max={agreement.quantity}
+          value={Math.min(viewsFromReceipts, agreement.quantity)}
+          aria-label="Views counted by the seller's receipts"
+        />
         <p className="hint" data-testid="site-views" data-views={viewsFromReceipts}>
-          {viewsFromReceipts.toLocaleString('en-US')} of {agreement.quantity.toLocaleString('en-US')} views counted by the seller's receipts ({receiptCadenceText(site?.receiptEveryViews)})
+          {viewsFromReceipts.toLocaleString('en-US')} of {agreement.quantity.toLocaleString('en-US')} views counted by
+          the seller's receipts ({receiptCadenceText(site?.receiptEveryViews)})
         </p>
         {site && site.views > viewsFromReceipts && (
           <p className="hint" data-testid="site-live-views" data-views={site.views}>

@@ -26,22 +26,42 @@ export const dealStateLabels: Record<DealState, string> = {
 
 const failedStatuses = new Set<Receipt['status']>(['failed', 'stopped', 'refused'])
 
-export function dealProgress(agreement: AgreementView, jobs: readonly JobView[], sites: readonly SiteView[], receipts: readonly Receipt[]): DealProgress {
+export function dealProgress(
+  agreement: AgreementView,
+  jobs: readonly JobView[],
+  sites: readonly SiteView[],
+  receipts: readonly Receipt[],
+): DealProgress {
   const total = agreement.unit === 'flop' ? agreement.quantity * 1000 : agreement.quantity
   // A void agreement binds nothing: the seller's receipts for it do not count.
   if (agreement.status === 'void') return { state: 'void', delivered: 0, total, reason: agreement.voidExplanation }
   const own = receipts.filter((receipt) => receipt.agreement === agreement.id && receipt.owner === agreement.seller)
-  const delivered = Math.min(total, own.filter((receipt) => receipt.status !== 'refused').reduce((most, receipt) => Math.max(most, receipt.agreementDelivered), 0))
-  const running = jobs.some((job) => job.agreement === agreement.id && (job.state === 'submitted' || job.state === 'running' || job.state === 'paused'))
+  const delivered = Math.min(
+    total,
+    own
+      .filter((receipt) => receipt.status !== 'refused')
+      .reduce((most, receipt) => Math.max(most, receipt.agreementDelivered), 0),
+  )
+  const running = jobs.some(
+    (job) =>
+      job.agreement === agreement.id &&
+      (job.state === 'submitted' || job.state === 'running' || job.state === 'paused'),
+  )
   const serving = sites.some((site) => site.agreement === agreement.id && site.state === 'serving')
   if (delivered >= total) return { state: 'done', delivered, total, reason: null }
   if (running || serving) return { state: 'delivering', delivered, total, reason: null }
   const latest = [...own].sort((a, b) => b.issuedAt - a.issuedAt || b.seq - a.seq)[0]
   // A job the seller's policy refused for now leaves the agreement open: not a failure.
   if (latest && latest.status === 'refused' && latest.refusedFor === 'policy') {
-    return { state: delivered > 0 ? 'delivering' : 'confirmed', delivered, total, reason: `Waiting for the seller: ${latest.reason ?? 'its policy refused the job for now'}` }
+    return {
+      state: delivered > 0 ? 'delivering' : 'confirmed',
+      delivered,
+      total,
+      reason: `Waiting for the seller: ${latest.reason ?? 'its policy refused the job for now'}`,
+    }
   }
-  if (latest && failedStatuses.has(latest.status)) return { state: 'failed', delivered, total, reason: latest.reason ?? latest.status }
+  if (latest && failedStatuses.has(latest.status))
+    return { state: 'failed', delivered, total, reason: latest.reason ?? latest.status }
   return { state: delivered > 0 ? 'delivering' : 'confirmed', delivered, total, reason: null }
 }
 

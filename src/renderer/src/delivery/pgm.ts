@@ -10,7 +10,12 @@ export interface Greymap {
 
 /** Whether a job's output looks like a greymap (starts with the P5 or P2 magic number). */
 export function isPgm(bytes: Uint8Array): boolean {
-  return bytes.length > 2 && bytes[0] === 0x50 && (bytes[1] === 0x35 || bytes[1] === 0x32) && /\s/.test(String.fromCharCode(bytes[2]!))
+  return (
+    bytes.length > 2 &&
+    bytes[0] === 0x50 &&
+    (bytes[1] === 0x35 || bytes[1] === 0x32) &&
+    /\s/.test(String.fromCharCode(bytes[2]!))
+  )
 }
 
 const maxPixels = 16 * 2 ** 20
@@ -20,7 +25,8 @@ export function decodePgm(bytes: Uint8Array): Greymap {
   if (!isPgm(bytes)) throw new Error('not a PGM image (no P5 or P2 magic number)')
   const plain = bytes[1] === 0x32
   let offset = 2
-  const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0x0b || byte === 0x0c
+  const isSpace = (byte: number): boolean =>
+    byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0x0b || byte === 0x0c
   const nextNumber = (): number => {
     for (;;) {
       while (offset < bytes.length && isSpace(bytes[offset]!)) offset++
@@ -28,14 +34,16 @@ export function decodePgm(bytes: Uint8Array): Greymap {
       while (offset < bytes.length && bytes[offset] !== 0x0a) offset++
     }
     let text = ''
-    while (offset < bytes.length && bytes[offset]! >= 0x30 && bytes[offset]! <= 0x39) text += String.fromCharCode(bytes[offset++]!)
+    while (offset < bytes.length && bytes[offset]! >= 0x30 && bytes[offset]! <= 0x39)
+      text += String.fromCharCode(bytes[offset++]!)
     if (text === '') throw new Error(`the PGM header has no number at byte ${offset}`)
     return Number(text)
   }
   const width = nextNumber()
   const height = nextNumber()
   const maxValue = nextNumber()
-  if (width < 1 || height < 1 || width * height > maxPixels) throw new Error(`a ${width} x ${height} image is not drawn (at most ${maxPixels} pixels)`)
+  if (width < 1 || height < 1 || width * height > maxPixels)
+    throw new Error(`a ${width} x ${height} image is not drawn (at most ${maxPixels} pixels)`)
   if (maxValue < 1 || maxValue > 65535) throw new Error(`the PGM's maximum grey value ${maxValue} is outside 1-65535`)
   const pixels = new Uint8Array(width * height)
   const scale = (value: number): number => Math.round((Math.min(value, maxValue) * 255) / maxValue)
@@ -47,7 +55,9 @@ export function decodePgm(bytes: Uint8Array): Greymap {
   offset++
   const bytesPerPixel = maxValue > 255 ? 2 : 1
   if (bytes.length - offset < pixels.length * bytesPerPixel) {
-    throw new Error(`the PGM is cut short: ${pixels.length * bytesPerPixel} bytes of pixels expected, ${Math.max(0, bytes.length - offset)} present`)
+    throw new Error(
+      `the PGM is cut short: ${pixels.length * bytesPerPixel} bytes of pixels expected, ${Math.max(0, bytes.length - offset)} present`,
+    )
   }
   for (let index = 0; index < pixels.length; index++) {
     const at = offset + index * bytesPerPixel

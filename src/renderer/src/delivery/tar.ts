@@ -55,7 +55,8 @@ export function tarOfEntries(entries: readonly TarEntry[], mtimeSeconds = 0): Ui
   const archive = new Uint8Array(size)
   let offset = 0
   for (const entry of entries) {
-    if (entry.path === '' || entry.path.startsWith('/') || entry.path.split('/').includes('..')) throw new Error(`'${entry.path}' is not a relative path inside the folder`)
+    if (entry.path === '' || entry.path.startsWith('/') || entry.path.split('/').includes('..'))
+      throw new Error(`'${entry.path}' is not a relative path inside the folder`)
     archive.set(header(entry, mtimeSeconds), offset)
     archive.set(entry.bytes, offset + 512)
     offset += 512 + Math.ceil(entry.bytes.length / 512) * 512
@@ -72,7 +73,8 @@ export function pathInsideFolder(relativePath: string): string {
 /** Base64 of bytes, in chunks so that a large bundle does not overflow the call stack. */
 export function base64OfBytes(bytes: Uint8Array): string {
   let binary = ''
-  for (let offset = 0; offset < bytes.length; offset += 0x8000) binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000))
+  for (let offset = 0; offset < bytes.length; offset += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000))
   return btoa(binary)
 }
 

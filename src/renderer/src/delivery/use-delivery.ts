@@ -37,7 +37,11 @@ interface DeliveryLists {
 
 const deliveryLists: NodeQueryOptions<DeliveryLists> = {
   async read(client) {
-    const [jobList, receiptList, ledgerData] = await Promise.all([client.call('delivery.jobs', {}), client.call('delivery.receipts', {}), client.call('delivery.ledger', {})])
+    const [jobList, receiptList, ledgerData] = await Promise.all([
+      client.call('delivery.jobs', {}),
+      client.call('delivery.receipts', {}),
+      client.call('delivery.ledger', {}),
+    ])
     return {
       jobs: jobList.jobs,
       sites: jobList.sites,
@@ -55,7 +59,13 @@ const deliveryLists: NodeQueryOptions<DeliveryLists> = {
   },
 }
 
-const noLists: DeliveryLists = { jobs: [], sites: [], receipts: [], ledger: { reputation: [], balances: [] }, listed: new Set() }
+const noLists: DeliveryLists = {
+  jobs: [],
+  sites: [],
+  receipts: [],
+  ledger: { reputation: [], balances: [] },
+  listed: new Set(),
+}
 
 export function useDelivery(client: ApiClient, generation: number): DeliveryView {
   const { data = noLists, error, refetch } = useNodeQuery(client, generation, deliveryLists)
@@ -64,10 +74,19 @@ export function useDelivery(client: ApiClient, generation: number): DeliveryView
   useEffect(
     () =>
       client.subscribe((event) => {
-        if (event.type === 'delivery.progress') setProgress((previous) => new Map(previous).set(event.data.job, event.data))
+        if (event.type === 'delivery.progress')
+          setProgress((previous) => new Map(previous).set(event.data.job, event.data))
       }),
     [client],
   )
 
-  return { jobs: data.jobs, sites: data.sites, receipts: data.receipts, ledger: data.ledger, progress, error, refresh: refetch }
+  return {
+    jobs: data.jobs,
+    sites: data.sites,
+    receipts: data.receipts,
+    ledger: data.ledger,
+    progress,
+    error,
+    refresh: refetch,
+  }
 }

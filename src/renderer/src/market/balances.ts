@@ -3,7 +3,9 @@
 import type { AgreementView } from '../../../shared/api/market'
 
 /** Per counterparty: what I agreed to pay them (as buyer) and to be paid (as seller), in micro-credits; void agreements count nothing. */
-export function balancesByCounterparty(agreements: readonly AgreementView[]): { peer: string; toPay: bigint; toReceive: bigint; deals: number }[] {
+export function balancesByCounterparty(
+  agreements: readonly AgreementView[],
+): { peer: string; toPay: bigint; toReceive: bigint; deals: number }[] {
   const byPeer = new Map<string, { peer: string; toPay: bigint; toReceive: bigint; deals: number }>()
   for (const agreement of agreements) {
     if (agreement.role === null || agreement.status === 'void') continue

@@ -21,10 +21,15 @@ export function emptyBookCopy(): BookCopy {
 /** The order the node's market.book answers in: asks by price ascending, then bids by price descending, older first. */
 export function compareBookOrders(a: OrderView, b: OrderView): number {
   if (a.side !== b.side) return a.side === 'ask' ? -1 : 1
-  return (a.side === 'bid' ? b.price - a.price : a.price - b.price) || a.priorityTime - b.priorityTime || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  return (
+    (a.side === 'bid' ? b.price - a.price : a.price - b.price) ||
+    a.priorityTime - b.priorityTime ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  )
 }
 
-export const isLiveAt = (order: OrderView, now: number): boolean => order.status === 'live' && order.remaining > 0 && now < order.expiresAt && now < order.window.end
+export const isLiveAt = (order: OrderView, now: number): boolean =>
+  order.status === 'live' && order.remaining > 0 && now < order.expiresAt && now < order.window.end
 
 /** The first index whose order does not sort before `order`. */
 function lowerBound(sorted: readonly OrderView[], order: OrderView): number {

@@ -2,7 +2,14 @@
 // core), over the order views the page holds: what the ladder, the order form and My orders say when
 // prices cross but the orders will not trade.
 import type { OrderView } from '../../../shared/api/market'
-import { crossingPairs, pairObstacles, type Crossing, type GroupMembers, type PairObstacle, type PricedTerms } from '../../../shared/market'
+import {
+  crossingPairs,
+  pairObstacles,
+  type Crossing,
+  type GroupMembers,
+  type PairObstacle,
+  type PricedTerms,
+} from '../../../shared/market'
 
 /** A book order's terms as step 2 reads them, with the view it came from. */
 export interface ViewTerms extends PricedTerms {
@@ -74,7 +81,10 @@ export function blockedCounterparts(
     if (!crosses) break
     if (view.id === exclude || view.unit !== order.unit) continue
     const other = termsOfView(view)
-    const obstacles = order.side === 'bid' ? pairObstacles(order, other, { groupMembers }) : pairObstacles(other, order, { groupMembers })
+    const obstacles =
+      order.side === 'bid'
+        ? pairObstacles(order, other, { groupMembers })
+        : pairObstacles(other, order, { groupMembers })
     if (obstacles.length > 0) blocked.push({ view, obstacles })
   }
   return blocked

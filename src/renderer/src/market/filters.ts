@@ -37,7 +37,9 @@ function osFamiliesOf(order: OrderView): string[] | undefined {
     return os?.family === undefined ? undefined : [os.family]
   }
   const wanted = order.requirements?.os
-  return Array.isArray(wanted) ? (wanted as OsCapability[]).flatMap((entry) => (entry.family ? [entry.family] : [])) : undefined
+  return Array.isArray(wanted)
+    ? (wanted as OsCapability[]).flatMap((entry) => (entry.family ? [entry.family] : []))
+    : undefined
 }
 
 export function matchesFilter(order: OrderView, filter: BookFilter): boolean {
@@ -46,7 +48,12 @@ export function matchesFilter(order: OrderView, filter: BookFilter): boolean {
   if (filter.os) {
     const families = osFamiliesOf(order)
     // An ask must run that OS; a bid must accept it, or not care.
-    if (order.side === 'ask' ? families === undefined || !families.includes(filter.os) : families !== undefined && !families.includes(filter.os)) return false
+    if (
+      order.side === 'ask'
+        ? families === undefined || !families.includes(filter.os)
+        : families !== undefined && !families.includes(filter.os)
+    )
+      return false
   }
   const terms = order.side === 'ask' ? order.capabilities : order.requirements
   for (const [field, wanted] of [
@@ -56,7 +63,8 @@ export function matchesFilter(order: OrderView, filter: BookFilter): boolean {
     if (wanted === undefined) continue
     const stated = numberField(terms, field)
     // An ask must offer at least the minimum; a bid that requires less than it, or nothing, could use it.
-    if (order.side === 'ask' ? stated === undefined || stated < wanted : stated !== undefined && stated > wanted) return false
+    if (order.side === 'ask' ? stated === undefined || stated < wanted : stated !== undefined && stated > wanted)
+      return false
   }
   if (filter.group) {
     const groups = order.counterparties?.groups

@@ -38,22 +38,45 @@ export function checkForm(form: OrderForm, now: number): FormProblem | undefined
   const unit = unitLabels[form.unit]
   const quantityText = form.quantity.trim()
   const quantity = wholeNumber(form.quantity)
-  if (quantityText === '') return { field: 'quantity', message: `Enter a quantity: how many ${unit}, as a whole number` }
-  if (quantity === undefined || quantity < 1) return { field: 'quantity', message: `The quantity is a whole number of ${unit} above 0, like 100` }
-  if (quantity > maxOrderQuantity) return { field: 'quantity', message: `The quantity can be at most ${formatInteger(maxOrderQuantity)} ${unit}: check the number` }
+  if (quantityText === '')
+    return { field: 'quantity', message: `Enter a quantity: how many ${unit}, as a whole number` }
+  if (quantity === undefined || quantity < 1)
+    return { field: 'quantity', message: `The quantity is a whole number of ${unit} above 0, like 100` }
+  if (quantity > maxOrderQuantity)
+    return {
+      field: 'quantity',
+      message: `The quantity can be at most ${formatInteger(maxOrderQuantity)} ${unit}: check the number`,
+    }
 
   const priceText = form.price.trim()
   const price = wholeNumber(form.price)
-  if (priceText === '') return { field: 'price', message: `Enter a price: how many µcr per ${form.unit === 'flop' ? 'GFLOP' : 'page view'}` }
+  if (priceText === '')
+    return {
+      field: 'price',
+      message: `Enter a price: how many µcr per ${form.unit === 'flop' ? 'GFLOP' : 'page view'}`,
+    }
   // As amending an order refuses it: an order at 0 would give the capacity away, or ask for it free.
   if (price === undefined || price < 1) return { field: 'price', message: 'The price is a whole number of µcr above 0' }
-  if (quantity * price > Number.MAX_SAFE_INTEGER) return { field: 'price', message: 'Quantity × price is more micro-credits than the market can count: lower one of them' }
+  if (quantity * price > Number.MAX_SAFE_INTEGER)
+    return {
+      field: 'price',
+      message: 'Quantity × price is more micro-credits than the market can count: lower one of them',
+    }
 
   if (form.range.trim() !== '') {
     const range = wholeNumber(form.range)
-    if (range === undefined) return { field: 'range', message: 'The limit is a whole number of µcr, or empty to trade at your price only' }
-    if (form.side === 'bid' && range < price) return { field: 'range', message: `The highest ask you accept cannot be under your price (${formatInteger(price)})` }
-    if (form.side === 'ask' && range > price) return { field: 'range', message: `The lowest bid you accept cannot be over your price (${formatInteger(price)})` }
+    if (range === undefined)
+      return { field: 'range', message: 'The limit is a whole number of µcr, or empty to trade at your price only' }
+    if (form.side === 'bid' && range < price)
+      return {
+        field: 'range',
+        message: `The highest ask you accept cannot be under your price (${formatInteger(price)})`,
+      }
+    if (form.side === 'ask' && range > price)
+      return {
+        field: 'range',
+        message: `The lowest bid you accept cannot be over your price (${formatInteger(price)})`,
+      }
   }
 
   const start = form.startNow ? now : fromLocalInput(form.start)
@@ -63,12 +86,18 @@ export function checkForm(form: OrderForm, now: number): FormProblem | undefined
   if (end <= now) return { field: 'end', message: 'The window ends in the past: choose a later end' }
   if (end <= start) return { field: 'end', message: 'The window ends before it starts: choose an end after the start' }
   const expires = fromLocalInput(form.expires)
-  if (form.expires.trim() !== '' && expires === undefined) return { field: 'expires', message: 'The expiry is a date and time, or empty for the window’s end' }
-  if (expires !== undefined && expires <= now) return { field: 'expires', message: 'The order would expire in the past: choose a later time, or leave it empty for the window’s end' }
+  if (form.expires.trim() !== '' && expires === undefined)
+    return { field: 'expires', message: 'The expiry is a date and time, or empty for the window’s end' }
+  if (expires !== undefined && expires <= now)
+    return {
+      field: 'expires',
+      message: 'The order would expire in the past: choose a later time, or leave it empty for the window’s end',
+    }
 
   for (const field of Object.keys(termNames) as (keyof MachineTerms)[]) {
     const text = form.terms[field].trim()
-    if (text !== '' && wholeNumber(text) === undefined) return { field, message: `${termNames[field]} is a whole number, or empty` }
+    if (text !== '' && wholeNumber(text) === undefined)
+      return { field, message: `${termNames[field]} is a whole number, or empty` }
   }
   return undefined
 }
@@ -103,7 +132,17 @@ export function describeExtras(form: OrderForm): string[] {
 
 /** The form with the section's fields empty again. */
 export function withoutExtras(form: OrderForm): OrderForm {
-  return { ...form, requiredOs: [], requiredOsMinVersion: '', os: '', osVersion: '', terms: { storageGb: '', gflopsPerCore: '', cores: '', bandwidthMbps: '' }, reachable: false, peers: '', groups: '' }
+  return {
+    ...form,
+    requiredOs: [],
+    requiredOsMinVersion: '',
+    os: '',
+    osVersion: '',
+    terms: { storageGb: '', gflopsPerCore: '', cores: '', bandwidthMbps: '' },
+    reachable: false,
+    peers: '',
+    groups: '',
+  }
 }
 
 /** How far an order's price is from the market before the form places it without asking twice. */

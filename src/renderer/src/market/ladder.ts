@@ -67,8 +67,7 @@ export function buildLadder(orders: readonly OrderView[], tick = 1): Ladder {
   const bestAsk = asks[0]?.price
   const bestBid = bids[0]?.price
   const spread = bestAsk !== undefined && bestBid !== undefined ? bestAsk - bestBid : undefined
-  const mid =
-    bestAsk !== undefined && bestBid !== undefined ? (bestAsk + bestBid) / 2 : (bestAsk ?? bestBid)
+  const mid = bestAsk !== undefined && bestBid !== undefined ? (bestAsk + bestBid) / 2 : (bestAsk ?? bestBid)
   let largestLevel = 0
   for (const level of asks) largestLevel = Math.max(largestLevel, level.quantity)
   for (const level of bids) largestLevel = Math.max(largestLevel, level.quantity)
@@ -96,7 +95,11 @@ export interface DepthPoint {
  * closer to the previous step than one pixel join that step: a 10,000-order book has thousands of
  * levels, and drawing more than one step per pixel costs time and shows nothing more.
  */
-export function depthSeries(ladder: Ladder, span: number, resolution?: number): { bids: DepthPoint[]; asks: DepthPoint[]; low: number; high: number } {
+export function depthSeries(
+  ladder: Ladder,
+  span: number,
+  resolution?: number,
+): { bids: DepthPoint[]; asks: DepthPoint[]; low: number; high: number } {
   const mid = ladder.mid ?? 0
   const low = Math.max(0, mid - span)
   const high = mid + span

@@ -35,5 +35,11 @@ export function formatTime(ms: number): string {
 
 /** A time to the second, for what moves by seconds (an order's expiry after a refresh): 'Jan 5, 14:02:09'. */
 export function formatClock(ms: number): string {
-  return new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  return new Date(ms).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
 }

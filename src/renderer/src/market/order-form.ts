@@ -128,7 +128,9 @@ export function draftOfForm(form: OrderForm, now: number): OrderDraft {
     if (form.reachable) terms.reachable = true
     if (Object.keys(terms).length > 0) draft.requirements = terms
   } else {
-    if (form.os !== '') terms.os = form.osVersion.trim() === '' ? { family: form.os } : { family: form.os, version: form.osVersion.trim() }
+    if (form.os !== '')
+      terms.os =
+        form.osVersion.trim() === '' ? { family: form.os } : { family: form.os, version: form.osVersion.trim() }
     if (form.reachable) terms.reachable = true
     if (Object.keys(terms).length > 0) draft.capabilities = terms
   }
@@ -172,7 +174,9 @@ export function formOfDraft(draft: OrderDraft, now: number): OrderForm {
   form.reachable = terms.reachable === true
   if (side === 'bid' && Array.isArray(terms.os)) {
     const entries = terms.os as { family?: string; minVersion?: string }[]
-    form.requiredOs = entries.flatMap((entry) => ((osFamilies as readonly string[]).includes(entry.family ?? '') ? [entry.family as OsFamily] : []))
+    form.requiredOs = entries.flatMap((entry) =>
+      (osFamilies as readonly string[]).includes(entry.family ?? '') ? [entry.family as OsFamily] : [],
+    )
     form.requiredOsMinVersion = entries[0]?.minVersion ?? ''
   }
   if (side === 'ask' && typeof terms.os === 'object' && terms.os !== null) {

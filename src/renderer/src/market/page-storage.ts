@@ -39,11 +39,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isDraft(value: unknown): value is DraftView {
-  return isRecord(value) && typeof value.id === 'string' && typeof value.savedAt === 'number' && isRecord(value.order) && typeof value.label === 'string'
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.savedAt === 'number' &&
+    isRecord(value.order) &&
+    typeof value.label === 'string'
+  )
 }
 
 function isOutboxEntry(value: unknown): value is OutboxEntry {
-  return isRecord(value) && typeof value.id === 'string' && isRecord(value.order) && typeof value.queuedAt === 'number' && (value.state === 'waiting' || value.state === 'failed')
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    isRecord(value.order) &&
+    typeof value.queuedAt === 'number' &&
+    (value.state === 'waiting' || value.state === 'failed')
+  )
 }
 
 export interface PageStorage {
@@ -69,17 +81,26 @@ export function pageStorage(storage: KeyValueStorage | undefined): PageStorage {
     },
     forgetDrafts(ids) {
       const gone = new Set(ids)
-      write(draftsKey, drafts().filter((kept) => !gone.has(kept.id)))
+      write(
+        draftsKey,
+        drafts().filter((kept) => !gone.has(kept.id)),
+      )
     },
     outbox,
     enqueue(entry) {
       write(outboxKey, [...outbox().filter((kept) => kept.id !== entry.id), entry])
     },
     updateOutbox(id, change) {
-      write(outboxKey, outbox().map((kept) => (kept.id === id ? { ...kept, ...change } : kept)))
+      write(
+        outboxKey,
+        outbox().map((kept) => (kept.id === id ? { ...kept, ...change } : kept)),
+      )
     },
     removeFromOutbox(id) {
-      write(outboxKey, outbox().filter((kept) => kept.id !== id))
+      write(
+        outboxKey,
+        outbox().filter((kept) => kept.id !== id),
+      )
     },
   }
 }

@@ -13,7 +13,8 @@ const requirementWords: Record<RequirementName, string> = {
 }
 
 function windowWords(bid: { start: number; end: number }, ask: { start: number; end: number }): string {
-  if (bid.end > ask.end) return `the bid's window ends after the ask's (${formatTime(bid.end)}, the ask's ${formatTime(ask.end)})`
+  if (bid.end > ask.end)
+    return `the bid's window ends after the ask's (${formatTime(bid.end)}, the ask's ${formatTime(ask.end)})`
   return `the bid's window starts before the ask's (${formatTime(bid.start)}, the ask's ${formatTime(ask.start)})`
 }
 

@@ -15,7 +15,13 @@ export interface PolicyForm {
   deadline: string
 }
 
-export const defaultPolicyForm: PolicyForm = { enabled: false, steps: '5', intervalSeconds: '10', limit: '', deadline: '' }
+export const defaultPolicyForm: PolicyForm = {
+  enabled: false,
+  steps: '5',
+  intervalSeconds: '10',
+  limit: '',
+  deadline: '',
+}
 
 export interface PolicyParams {
   order: string
@@ -30,16 +36,22 @@ export type PolicyCheck = { ok: true; params: PolicyParams } | { ok: false; fiel
 const wholeNumber = (text: string): number | undefined => (/^\s*\d+\s*$/.test(text) ? Number(text) : undefined)
 
 /** market.setPolicy's parameters for `order`, or the first field that is wrong and why. */
-export function policyParams(form: PolicyForm, order: { id: string; expiresAt: number; window: { end: number } }, now: number): PolicyCheck {
+export function policyParams(
+  form: PolicyForm,
+  order: { id: string; expiresAt: number; window: { end: number } },
+  now: number,
+): PolicyCheck {
   const steps = wholeNumber(form.steps)
-  if (steps === undefined || steps < 1 || steps > 1_000) return { ok: false, field: 'steps', message: 'steps must be a whole number from 1 to 1,000' }
+  if (steps === undefined || steps < 1 || steps > 1_000)
+    return { ok: false, field: 'steps', message: 'steps must be a whole number from 1 to 1,000' }
   const seconds = Number(form.intervalSeconds.trim())
   if (form.intervalSeconds.trim() === '' || !Number.isFinite(seconds) || seconds < 0.1 || seconds > 86_400)
     return { ok: false, field: 'intervalSeconds', message: 'the interval must be from 0.1 to 86,400 seconds' }
   let limit: number | undefined
   if (form.limit.trim() !== '') {
     limit = wholeNumber(form.limit)
-    if (limit === undefined || limit < 1) return { ok: false, field: 'limit', message: 'the limit must be a whole number of µcr per unit' }
+    if (limit === undefined || limit < 1)
+      return { ok: false, field: 'limit', message: 'the limit must be a whole number of µcr per unit' }
   }
   const orderEnds = Math.min(order.expiresAt, order.window.end)
   let deadline = orderEnds
@@ -49,12 +61,30 @@ export function policyParams(form: PolicyForm, order: { id: string; expiresAt: n
     if (chosen <= now) return { ok: false, field: 'deadline', message: 'the deadline must be in the future' }
     deadline = Math.min(chosen, orderEnds)
   }
-  return { ok: true, params: { order: order.id, steps, intervalMs: Math.round(seconds * 1000), deadline, ...(limit === undefined ? {} : { limit }) } }
+  return {
+    ok: true,
+    params: {
+      order: order.id,
+      steps,
+      intervalMs: Math.round(seconds * 1000),
+      deadline,
+      ...(limit === undefined ? {} : { limit }),
+    },
+  }
 }
 
 /** How a policy reads: '5 steps, one every 10 s, toward 1,000 µcr, until 14:05'. */
-export function describeSchedule(policy: { steps: number; intervalMs: number; limit: number; deadline: number }, formatPrice: (price: number) => string): string {
-  const interval = policy.intervalMs % 1000 === 0 ? `${policy.intervalMs / 1000} s` : `${(policy.intervalMs / 1000).toFixed(1)} s`
-  const until = new Date(policy.deadline).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+export function describeSchedule(
+  policy: { steps: number; intervalMs: number; limit: number; deadline: number },
+  formatPrice: (price: number) => string,
+): string {
+  const interval =
+    policy.intervalMs % 1000 === 0 ? `${policy.intervalMs / 1000} s` : `${(policy.intervalMs / 1000).toFixed(1)} s`
+  const until = new Date(policy.deadline).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  })
   return `${policy.steps} ${policy.steps === 1 ? 'step' : 'steps'}, one every ${interval}, toward ${formatPrice(policy.limit)} µcr, until ${until}`
 }

@@ -37,7 +37,12 @@ function isUnreachable(error: unknown): boolean {
   return error instanceof NotRunningError
 }
 
-export function useDrafts(client: ApiClient, connection: ConnectionState, generation: number, storage: PageStorage): DraftsView {
+export function useDrafts(
+  client: ApiClient,
+  connection: ConnectionState,
+  generation: number,
+  storage: PageStorage,
+): DraftsView {
   const [nodeDrafts, setNodeDrafts] = useState<DraftView[]>([])
   const [pending, setPending] = useState<DraftView[]>(() => storage.pendingDrafts())
   const [outbox, setOutbox] = useState<OutboxEntry[]>(() => storage.outbox())
@@ -186,5 +191,8 @@ export function useDrafts(client: ApiClient, connection: ConnectionState, genera
   }, [pending, nodeDrafts])
 
   // One object while nothing in it changes, so that what takes it (order entry) need not re-render.
-  return useMemo(() => ({ drafts, outbox, error, save, remove, publish, place, discardOutboxEntry }), [drafts, outbox, error, save, remove, publish, place, discardOutboxEntry])
+  return useMemo(
+    () => ({ drafts, outbox, error, save, remove, publish, place, discardOutboxEntry }),
+    [drafts, outbox, error, save, remove, publish, place, discardOutboxEntry],
+  )
 }

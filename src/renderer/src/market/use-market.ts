@@ -14,7 +14,15 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { AgreementView, MarketSummary, NegotiationView, OrderView } from '../../../shared/api/market'
-import { applyBookChanges, applyMyOrderChanges, bookCopyOf, dropEnded, emptyBookCopy, nextEnd, type BookCopy } from './book-copy'
+import {
+  applyBookChanges,
+  applyMyOrderChanges,
+  bookCopyOf,
+  dropEnded,
+  emptyBookCopy,
+  nextEnd,
+  type BookCopy,
+} from './book-copy'
 
 export interface MarketData {
   book: readonly OrderView[]
@@ -36,7 +44,11 @@ export interface MarketView extends MarketData {
 }
 
 /** A coalescing reader: one read in flight, and one more after it if asked again meanwhile. */
-export function useCoalesced(read: () => Promise<void>, onError: (error: Error) => void, mounted: { current: boolean }): () => void {
+export function useCoalesced(
+  read: () => Promise<void>,
+  onError: (error: Error) => void,
+  mounted: { current: boolean },
+): () => void {
   const state = useRef({ inFlight: false, again: false })
   const run = useCallback(() => {
     const current = state.current
@@ -146,7 +158,11 @@ export function useMarket(client: ApiClient, generation: number): MarketView {
             return
           case 'market.agreement': {
             const agreement = event.data
-            setAgreements((current) => (current.some((each) => each.id === agreement.id) ? current : [agreement, ...current].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id))))
+            setAgreements((current) =>
+              current.some((each) => each.id === agreement.id)
+                ? current
+                : [agreement, ...current].sort((a, b) => b.agreedAt - a.agreedAt || a.id.localeCompare(b.id)),
+            )
             refreshBook()
             return
           }

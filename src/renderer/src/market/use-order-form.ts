@@ -49,7 +49,10 @@ export function useOrderForm(client: ApiClient, { unit, picked, opened }: OrderF
   const [now, setNow] = useState(() => Date.now())
   // No profile (or none readable) is no pre-fill; "Fill from my benchmark" reports the reason when asked.
   const profile = useNodeQuery(client, 0, benchmarkProfile).data
-  const profileFields = useMemo((): CapabilityFields | undefined => (profile ? capabilityFieldsOf(capabilitiesOf(profile.profile)) : undefined), [profile])
+  const profileFields = useMemo(
+    (): CapabilityFields | undefined => (profile ? capabilityFieldsOf(capabilitiesOf(profile.profile)) : undefined),
+    [profile],
+  )
   /** The draft this form was last saved as (or opened from), should the drafts list not have it yet. */
   const savedAs = useRef<{ id: string; label: string } | undefined>(undefined)
   /** The draft whose capabilities were pre-filled from the profile, and with what. */
@@ -115,5 +118,18 @@ export function useOrderForm(client: ApiClient, { unit, picked, opened }: OrderF
   /** The draft this form was last saved as or opened from. */
   const lastSaved = (): { id: string; label: string } | undefined => savedAs.current
 
-  return { form, update, draftId, label, setLabel, status, setStatus, touched, setTouched, now, savedAsDraft, lastSaved }
+  return {
+    form,
+    update,
+    draftId,
+    label,
+    setLabel,
+    status,
+    setStatus,
+    touched,
+    setTouched,
+    now,
+    savedAsDraft,
+    lastSaved,
+  }
 }

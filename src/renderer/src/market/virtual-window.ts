@@ -8,7 +8,13 @@ export interface RowWindow {
   end: number
 }
 
-export function visibleRows(scrollTop: number, viewportHeight: number, rowHeight: number, rowCount: number, overscan: number): RowWindow {
+export function visibleRows(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  rowCount: number,
+  overscan: number,
+): RowWindow {
   if (rowCount === 0 || rowHeight <= 0) return { start: 0, end: 0 }
   const first = Math.floor(Math.max(0, scrollTop) / rowHeight)
   const last = Math.ceil((Math.max(0, scrollTop) + Math.max(0, viewportHeight)) / rowHeight)

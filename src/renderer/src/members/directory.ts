@@ -29,4 +29,8 @@ export function directoryOf(members: readonly MemberView[], groups: readonly Gro
   return { names, groupMembers: (group) => lists.get(group), members }
 }
 
-export const DirectoryContext = createContext<Directory>({ names: new Map(), groupMembers: () => undefined, members: [] })
+export const DirectoryContext = createContext<Directory>({
+  names: new Map(),
+  groupMembers: () => undefined,
+  members: [],
+})

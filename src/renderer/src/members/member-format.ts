@@ -5,7 +5,13 @@ import { formatAge } from '../lib/format'
 
 export const statusLabels: Record<MemberStatus, string> = { online: 'Online', away: 'Away', offline: 'Offline' }
 
-const osNames: Record<string, string> = { linux: 'Linux', windows: 'Windows', macos: 'macOS', freebsd: 'FreeBSD', android: 'Android' }
+const osNames: Record<string, string> = {
+  linux: 'Linux',
+  windows: 'Windows',
+  macos: 'macOS',
+  freebsd: 'FreeBSD',
+  android: 'Android',
+}
 
 export function formatOs(os: MemberView['os']): string {
   if (!os) return '—'
@@ -34,7 +40,9 @@ export function formatBandwidth(mbps: number | null): string {
 export function formatNetwork(network: MemberView['network']): string {
   if (!network) return '—'
   const interfaces = `${network.interfaces} ${network.interfaces === 1 ? 'interface' : 'interfaces'}`
-  return network.linkSpeedMbps === undefined ? interfaces : `${interfaces}, ${formatBandwidth(network.linkSpeedMbps)} link`
+  return network.linkSpeedMbps === undefined
+    ? interfaces
+    : `${interfaces}, ${formatBandwidth(network.linkSpeedMbps)} link`
 }
 
 /** A member's name as the lists show it: its display name, or a short peer ID when it set none. */

@@ -40,7 +40,11 @@ interface MemberLists {
 
 const memberLists: NodeQueryOptions<MemberLists> = {
   async read(client) {
-    const [list, groupList, blockList] = await Promise.all([client.call('members.list', {}), client.call('groups.list', {}), client.call('members.blocked', {})])
+    const [list, groupList, blockList] = await Promise.all([
+      client.call('members.list', {}),
+      client.call('groups.list', {}),
+      client.call('members.blocked', {}),
+    ])
     return { members: list.members, groups: groupList.groups, blocked: blockList.peers }
   },
   refetchOn: ['market.overCommitment'],
@@ -55,7 +59,13 @@ const memberLists: NodeQueryOptions<MemberLists> = {
       )
     } else if (event.type === 'member.status') {
       const { peerId, status, lastSeen } = event.data
-      query.update((current) => current && { ...current, members: current.members.map((each) => (each.peerId === peerId ? { ...each, status, lastSeen } : each)) })
+      query.update(
+        (current) =>
+          current && {
+            ...current,
+            members: current.members.map((each) => (each.peerId === peerId ? { ...each, status, lastSeen } : each)),
+          },
+      )
     }
   },
 }

@@ -16,7 +16,17 @@ function gigabytes(bytes: number): string {
   return `${(bytes / 1e9).toFixed(1)} GB`
 }
 
-function Figure({ label, value, detail, testId }: { label: string; value: ReactNode; detail?: ReactNode; testId?: string }) {
+function Figure({
+  label,
+  value,
+  detail,
+  testId,
+}: {
+  label: string
+  value: ReactNode
+  detail?: ReactNode
+  testId?: string
+}) {
   return (
     <div className="bench-figure">
       <dt>{label}</dt>
@@ -62,7 +72,8 @@ function Results({ run }: { run: BenchmarkRun }) {
     <section className="panel" aria-labelledby="results-heading" data-testid="bench-results">
       <h2 id="results-heading">Latest run</h2>
       <p className="muted">
-        {run.mode === 'quick' ? 'Quick run' : 'Full run'}, {measured}. Compute ran in <span data-testid="result-runtime">{cpu.runtime}</span>.
+        {run.mode === 'quick' ? 'Quick run' : 'Full run'}, {measured}. Compute ran in{' '}
+        <span data-testid="result-runtime">{cpu.runtime}</span>.
       </p>
       <h3>Compute</h3>
       <dl className="bench-figures">
@@ -70,14 +81,36 @@ function Results({ run }: { run: BenchmarkRun }) {
         <Figure label={stageTitles['cpu-f64-multi']} {...compute(cpu.f64Multi)} testId="result-f64Multi" />
         <Figure label={stageTitles['cpu-f32-single']} {...compute(cpu.f32Single)} testId="result-f32Single" />
         <Figure label={stageTitles['cpu-f32-multi']} {...compute(cpu.f32Multi)} testId="result-f32Multi" />
-        <Figure label="Processor" value={cpu.model} detail={`${cpu.logicalCores} logical cores${cpu.clockMHz > 0 ? `, ${cpu.clockMHz} MHz` : ''}`} />
+        <Figure
+          label="Processor"
+          value={cpu.model}
+          detail={`${cpu.logicalCores} logical cores${cpu.clockMHz > 0 ? `, ${cpu.clockMHz} MHz` : ''}`}
+        />
       </dl>
       <h3>Storage and system</h3>
       <dl className="bench-figures">
-        <Figure label="Free space" value={gigabytes(storage.freeBytes)} detail={`of ${gigabytes(storage.totalBytes)} on ${storage.path}`} testId="result-storage-free" />
-        <Figure label="Sequential write" value={`${storage.writeMBps.toFixed(0)} MB/s`} detail={`${storage.bytesTested / 2 ** 20} MiB, synced to the device`} />
-        <Figure label="Sequential read" value={`${storage.readMBps.toFixed(0)} MB/s`} detail="reading back the file just written: the OS cache may answer" />
-        <Figure label="Operating system" value={system.os.name} detail={`${system.os.family ?? 'unknown family'} ${system.os.version ?? ''} · ${system.os.arch} · kernel ${system.os.kernel}`} testId="result-os" />
+        <Figure
+          label="Free space"
+          value={gigabytes(storage.freeBytes)}
+          detail={`of ${gigabytes(storage.totalBytes)} on ${storage.path}`}
+          testId="result-storage-free"
+        />
+        <Figure
+          label="Sequential write"
+          value={`${storage.writeMBps.toFixed(0)} MB/s`}
+          detail={`${storage.bytesTested / 2 ** 20} MiB, synced to the device`}
+        />
+        <Figure
+          label="Sequential read"
+          value={`${storage.readMBps.toFixed(0)} MB/s`}
+          detail="reading back the file just written: the OS cache may answer"
+        />
+        <Figure
+          label="Operating system"
+          value={system.os.name}
+          detail={`${system.os.family ?? 'unknown family'} ${system.os.version ?? ''} · ${system.os.arch} · kernel ${system.os.kernel}`}
+          testId="result-os"
+        />
         <Figure label="Memory" value={`${(system.memory.totalBytes / 2 ** 30).toFixed(1)} GiB`} />
       </dl>
       <h3>Network</h3>
@@ -86,19 +119,25 @@ function Results({ run }: { run: BenchmarkRun }) {
           .filter((entry) => !entry.internal)
           .map((entry) => (
             <li key={entry.name}>
-              <strong>{entry.name}</strong> {entry.linkSpeedMbps === null ? 'link speed not reported by the OS' : `${entry.linkSpeedMbps} Mbit/s link`}
+              <strong>{entry.name}</strong>{' '}
+              {entry.linkSpeedMbps === null
+                ? 'link speed not reported by the OS'
+                : `${entry.linkSpeedMbps} Mbit/s link`}
               <span className="muted"> {entry.addresses.map((address) => address.address).join(', ')}</span>
             </li>
           ))}
       </ul>
       {network.peers.length === 0 && network.failures.length === 0 ? (
-        <p className="muted">No peer was connected during the run, so throughput was not measured. Connect to a peer on the Node page and run again.</p>
+        <p className="muted">
+          No peer was connected during the run, so throughput was not measured. Connect to a peer on the Node page and
+          run again.
+        </p>
       ) : (
         <ul className="address-list" data-testid="result-throughput">
           {network.peers.map((peer) => (
             <li key={peer.peerId}>
-              <PeerName peer={peer.peerId} /> up <span className="figure">{peer.uploadMbps.toFixed(0)}</span> Mbit/s, down{' '}
-              <span className="figure">{peer.downloadMbps.toFixed(0)}</span> Mbit/s
+              <PeerName peer={peer.peerId} /> up <span className="figure">{peer.uploadMbps.toFixed(0)}</span> Mbit/s,
+              down <span className="figure">{peer.downloadMbps.toFixed(0)}</span> Mbit/s
             </li>
           ))}
           {network.failures.map((failure) => (
@@ -119,13 +158,21 @@ function Profile({ view }: { view: BenchmarkView }) {
   return (
     <section className="panel" aria-labelledby="profile-heading">
       <h2 id="profile-heading">Member profile</h2>
-      <p className="muted">What this node offers, from its latest run, signed with its peer key. New asks start from these capabilities.</p>
+      <p className="muted">
+        What this node offers, from its latest run, signed with its peer key. New asks start from these capabilities.
+      </p>
       <dl className="bench-figures" data-testid="bench-profile">
         <Figure label="GFLOPS per core" value={profile.gflopsPerCore} detail="whole GFLOPS, rounded down" />
         <Figure label="Cores" value={profile.cores} />
         <Figure label="Storage" value={`${profile.storageGb} GB`} />
-        <Figure label="Operating system" value={profile.os ? `${profile.os.family} ${profile.os.version ?? ''}` : 'not stated'} />
-        <Figure label="Bandwidth" value={profile.bandwidthMbps === undefined ? 'not measured' : `${profile.bandwidthMbps} Mbit/s`} />
+        <Figure
+          label="Operating system"
+          value={profile.os ? `${profile.os.family} ${profile.os.version ?? ''}` : 'not stated'}
+        />
+        <Figure
+          label="Bandwidth"
+          value={profile.bandwidthMbps === undefined ? 'not measured' : `${profile.bandwidthMbps} Mbit/s`}
+        />
         <Figure label="Display name" value={profile.displayName || 'not set'} detail="from Settings" />
       </dl>
       <p className="hint">
@@ -149,7 +196,11 @@ export function BenchmarkPage({
   defaultCpuPlacement: CpuPlacement
 }) {
   const windowCpu = useMemo<WindowCpu>(
-    () => ({ createWorker: createCpuWorker, workers: navigator.hardwareConcurrency || 1, runtime: describeBrowser(navigator.userAgent) }),
+    () => ({
+      createWorker: createCpuWorker,
+      workers: navigator.hardwareConcurrency || 1,
+      runtime: describeBrowser(navigator.userAgent),
+    }),
     [],
   )
   const view = useBenchmark(client, generation, windowCpu)
@@ -160,20 +211,39 @@ export function BenchmarkPage({
     <>
       <PageHeader title="Benchmark">
         <div className="bench-actions">
-          <button type="button" className="button button-primary" data-testid="bench-start" disabled={running} onClick={() => void view.start(false, cpuPlacement)}>
+          <button
+            type="button"
+            className="button button-primary"
+            data-testid="bench-start"
+            disabled={running}
+            onClick={() => void view.start(false, cpuPlacement)}
+          >
             Run benchmark
           </button>
-          <button type="button" className="button" data-testid="bench-start-quick" disabled={running} onClick={() => void view.start(true, cpuPlacement)}>
+          <button
+            type="button"
+            className="button"
+            data-testid="bench-start-quick"
+            disabled={running}
+            onClick={() => void view.start(true, cpuPlacement)}
+          >
             Quick run
           </button>
-          <button type="button" className="button" data-testid="bench-cancel" disabled={!running} onClick={() => void view.cancel()}>
+          <button
+            type="button"
+            className="button"
+            data-testid="bench-cancel"
+            disabled={!running}
+            onClick={() => void view.cancel()}
+          >
             Cancel
           </button>
         </div>
       </PageHeader>
       <p className="muted bench-intro">
         Measures this node as a seller: the same kernel a delivered job would run,{' '}
-        {cpuPlacement === 'window' ? 'in this window’s Web Workers' : 'on this node’s worker threads'}, then its storage, system and network.
+        {cpuPlacement === 'window' ? 'in this window’s Web Workers' : 'on this node’s worker threads'}, then its
+        storage, system and network.
       </p>
       <div className="bench-placement">
         <label className="checkbox">
@@ -186,7 +256,10 @@ export function BenchmarkPage({
           />
           Run the CPU stages in this window
         </label>
-        <p className="hint">The desktop app does. A browser tab may be another machine or engine than the node, so there the node’s own figures are the honest ones.</p>
+        <p className="hint">
+          The desktop app does. A browser tab may be another machine or engine than the node, so there the node’s own
+          figures are the honest ones.
+        </p>
       </div>
       {view.error && (
         <p className="panel error-panel" role="alert" data-testid="bench-error">
@@ -195,7 +268,9 @@ export function BenchmarkPage({
       )}
       {view.lastOutcome && (
         <p className="panel" role="status" data-testid="bench-outcome">
-          {view.lastOutcome.outcome === 'cancelled' ? 'The run was cancelled; its workers were stopped.' : `The run failed: ${view.lastOutcome.error.message}`}
+          {view.lastOutcome.outcome === 'cancelled'
+            ? 'The run was cancelled; its workers were stopped.'
+            : `The run failed: ${view.lastOutcome.error.message}`}
         </p>
       )}
       {(running || view.progress['cpu-f64-single'] > 0) && <Progress view={view} />}

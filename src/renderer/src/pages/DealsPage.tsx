@@ -19,21 +19,34 @@ import { useDelivery } from '../delivery/use-delivery'
 import { PageHeader } from './PageHeader'
 import { PeerName } from '../components/PeerName'
 
-export function DealsPage({ market, client, generation, me }: { market: MarketView; client: ApiClient; generation: number; me: string | undefined }) {
+export function DealsPage({
+  market,
+  client,
+  generation,
+  me,
+}: {
+  market: MarketView
+  client: ApiClient
+  generation: number
+  me: string | undefined
+}) {
   const delivery = useDelivery(client, generation)
   const pendingTakes = usePendingTakes(client, generation)
   const [selected, setSelected] = useState<string>()
   const mine = market.agreements.filter((agreement) => agreement.role !== null)
   const balances = balancesByCounterparty(mine)
   const receipts = useMemo(() => delivery.receipts.map((signed) => signed.receipt), [delivery.receipts])
-  const progressOf = (agreement: (typeof mine)[number]) => dealProgress(agreement, delivery.jobs, delivery.sites, receipts)
+  const progressOf = (agreement: (typeof mine)[number]) =>
+    dealProgress(agreement, delivery.jobs, delivery.sites, receipts)
   const open = mine.find((agreement) => agreement.id === selected)
   const openProgress = open ? progressOf(open) : undefined
   return (
     <div className="deals-page">
       <PageHeader title="Deals" />
       <PendingTakes takes={pendingTakes.takes} clockOffset={pendingTakes.clockOffset} />
-      {pendingTakes.error && <p className="error">Cannot read the deals awaiting a confirm: {pendingTakes.error.message}</p>}
+      {pendingTakes.error && (
+        <p className="error">Cannot read the deals awaiting a confirm: {pendingTakes.error.message}</p>
+      )}
       <section className="panel" aria-labelledby="deals-title">
         <h2 id="deals-title">Agreements</h2>
         {mine.length === 0 ? (
@@ -47,9 +60,15 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                 <th scope="col">Agreed</th>
                 <th scope="col">You</th>
                 <th scope="col">Counterparty</th>
-                <th scope="col" className="numeric">Quantity</th>
-                <th scope="col" className="numeric">Price (µcr)</th>
-                <th scope="col" className="numeric">Total</th>
+                <th scope="col" className="numeric">
+                  Quantity
+                </th>
+                <th scope="col" className="numeric">
+                  Price (µcr)
+                </th>
+                <th scope="col" className="numeric">
+                  Total
+                </th>
                 <th scope="col">State</th>
                 <th scope="col">Delivered (receipts)</th>
                 <th scope="col">
@@ -61,7 +80,14 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
               {mine.map((agreement) => {
                 const progress = progressOf(agreement)
                 return (
-                  <tr key={agreement.id} data-testid="deal-row" data-role={agreement.role} data-agreement={agreement.id} data-unit={agreement.unit} aria-selected={agreement.id === selected}>
+                  <tr
+                    key={agreement.id}
+                    data-testid="deal-row"
+                    data-role={agreement.role}
+                    data-agreement={agreement.id}
+                    data-unit={agreement.unit}
+                    aria-selected={agreement.id === selected}
+                  >
                     <td>{formatTime(agreement.agreedAt)}</td>
                     <td>{agreement.role === 'buyer' ? 'Buyer' : 'Seller'}</td>
                     <td>
@@ -73,7 +99,12 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                     <td className="numeric">{formatPrice(agreement.price)}</td>
                     <td className="numeric">{formatCredits(agreement.total)}</td>
                     <td>
-                      <span className="badge deal-state" data-testid="deal-state" data-state={progress.state} title={progress.reason ?? 'Taken by the buyer and confirmed by the seller'}>
+                      <span
+                        className="badge deal-state"
+                        data-testid="deal-state"
+                        data-state={progress.state}
+                        title={progress.reason ?? 'Taken by the buyer and confirmed by the seller'}
+                      >
                         {dealStateLabels[progress.state]}
                       </span>
                       {progress.state === 'void' && (
@@ -81,19 +112,36 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
                           {progress.reason}
                         </span>
                       )}
-                      {(progress.state === 'confirmed' || progress.state === 'delivering') && progress.reason !== null && (
-                        <span className="hint deal-wait-reason" data-testid="deal-wait-reason">
-                          {progress.reason}
-                        </span>
-                      )}
+                      {(progress.state === 'confirmed' || progress.state === 'delivering') &&
+                        progress.reason !== null && (
+                          <span className="hint deal-wait-reason" data-testid="deal-wait-reason">
+                            {progress.reason}
+                          </span>
+                        )}
                     </td>
                     <td>
-                      <progress className="delivery-progress" max={progress.total} value={progress.delivered} aria-label="Delivered of the agreed quantity, by the seller's receipts" />
-                      <span className="hint deal-delivered">{deliveredText(agreement.unit, progress.delivered, progress.total)}</span>
+                      <progress
+                        className="delivery-progress"
+                        max={progress.total}
+                        value={progress.delivered}
+                        aria-label="Delivered of the agreed quantity, by the seller's receipts"
+                      />
+                      <span className="hint deal-delivered">
+                        {deliveredText(agreement.unit, progress.delivered, progress.total)}
+                      </span>
                     </td>
                     <td>
-                      <button type="button" className="button button-small" data-testid="deal-open" onClick={() => setSelected(agreement.id === selected ? undefined : agreement.id)}>
-                        {agreement.id === selected ? 'Close' : agreement.role === 'buyer' && agreement.status === 'binding' ? 'Use' : 'Details'}
+                      <button
+                        type="button"
+                        className="button button-small"
+                        data-testid="deal-open"
+                        onClick={() => setSelected(agreement.id === selected ? undefined : agreement.id)}
+                      >
+                        {agreement.id === selected
+                          ? 'Close'
+                          : agreement.role === 'buyer' && agreement.status === 'binding'
+                            ? 'Use'
+                            : 'Details'}
                       </button>
                     </td>
                   </tr>
@@ -106,25 +154,44 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
       {open && openProgress && (
         <section className="panel" aria-labelledby="delivery-title" data-testid="delivery">
           <h2 id="delivery-title">
-            {open.role === 'buyer' ? 'Use' : 'Deliver'} {formatInteger(open.quantity)} {unitLabels[open.unit]} {open.role === 'buyer' ? 'from' : 'to'}{' '}
-            <PeerName peer={open.role === 'buyer' ? open.seller : open.buyer} />
+            {open.role === 'buyer' ? 'Use' : 'Deliver'} {formatInteger(open.quantity)} {unitLabels[open.unit]}{' '}
+            {open.role === 'buyer' ? 'from' : 'to'} <PeerName peer={open.role === 'buyer' ? open.seller : open.buyer} />
           </h2>
           {open.role === 'buyer' && open.unit === 'flop' && (
-            <JobPanel key={open.id} client={client} agreement={open} leftGflop={(openProgress.total - openProgress.delivered) / 1000} progress={delivery.progress} jobs={delivery.jobs} />
+            <JobPanel
+              key={open.id}
+              client={client}
+              agreement={open}
+              leftGflop={(openProgress.total - openProgress.delivered) / 1000}
+              progress={delivery.progress}
+              jobs={delivery.jobs}
+            />
           )}
           {open.role === 'buyer' && open.unit === 'pageview' && (
-            <SitePanel key={open.id} client={client} agreement={open} site={delivery.sites.find((site) => site.agreement === open.id && site.role === 'buyer')} viewsFromReceipts={openProgress.delivered} />
+            <SitePanel
+              key={open.id}
+              client={client}
+              agreement={open}
+              site={delivery.sites.find((site) => site.agreement === open.id && site.role === 'buyer')}
+              viewsFromReceipts={openProgress.delivered}
+            />
           )}
           {open.role === 'seller' && (
             <p className="hint">
-              {deliveredText(open.unit, openProgress.delivered, openProgress.total)} delivered so far. The buyer sends the work; it runs under your lending policy (Settings).
+              {deliveredText(open.unit, openProgress.delivered, openProgress.total)} delivered so far. The buyer sends
+              the work; it runs under your lending policy (Settings).
             </p>
           )}
         </section>
       )}
       <section className="panel" aria-labelledby="on-this-machine-title">
         <h2 id="on-this-machine-title">Running on this machine</h2>
-        <SellerJobs jobs={delivery.jobs} sites={delivery.sites} progress={delivery.progress} onStop={(job) => client.call('delivery.stopJob', { job }).then(() => undefined)} />
+        <SellerJobs
+          jobs={delivery.jobs}
+          sites={delivery.sites}
+          progress={delivery.progress}
+          onStop={(job) => client.call('delivery.stopJob', { job }).then(() => undefined)}
+        />
         <h3>Receipts you signed</h3>
         <SignedReceipts receipts={delivery.receipts} me={me} />
         {delivery.error && <p className="error">Cannot read deliveries: {delivery.error.message}</p>}
@@ -133,15 +200,25 @@ export function DealsPage({ market, client, generation, me }: { market: MarketVi
       {balances.length > 0 && (
         <section className="panel" aria-labelledby="balances-title">
           <h2 id="balances-title">Agreed value per counterparty</h2>
-          <p className="hint">What the agreements commit, delivered or not. What has been delivered is under “Credit and reputation”.</p>
+          <p className="hint">
+            What the agreements commit, delivered or not. What has been delivered is under “Credit and reputation”.
+          </p>
           <table className="data-table" data-testid="balances">
             <thead>
               <tr>
                 <th scope="col">Counterparty</th>
-                <th scope="col" className="numeric">Deals</th>
-                <th scope="col" className="numeric">You pay</th>
-                <th scope="col" className="numeric">You receive</th>
-                <th scope="col" className="numeric">Net</th>
+                <th scope="col" className="numeric">
+                  Deals
+                </th>
+                <th scope="col" className="numeric">
+                  You pay
+                </th>
+                <th scope="col" className="numeric">
+                  You receive
+                </th>
+                <th scope="col" className="numeric">
+                  Net
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -35,7 +35,8 @@ interface MarketPageProps {
 
 const noFilterText = { windowStart: '', windowEnd: '', os: '', gflops: '', storage: '', group: '' }
 
-const optionalNumber = (text: string): number | undefined => (text.trim() === '' || Number.isNaN(Number(text)) ? undefined : Number(text))
+const optionalNumber = (text: string): number | undefined =>
+  text.trim() === '' || Number.isNaN(Number(text)) ? undefined : Number(text)
 
 export function MarketPage({ client, market, drafts, me, reachability, opened, groups }: MarketPageProps) {
   const [unit, setUnit] = useState<'flop' | 'pageview'>(opened?.form.unit ?? 'flop')
@@ -59,15 +60,27 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
   // The whole book's ladder sets the grouping ticks; unfiltered and ungrouped it is also the one shown,
   // so a large book is summed once per update, not twice.
   const fullLadder = useMemo(() => buildLadder(unitBook), [unitBook])
-  const ladder = useMemo(() => (shown === unitBook && tick === 1 ? fullLadder : buildLadder(shown, tick)), [shown, unitBook, tick, fullLadder])
+  const ladder = useMemo(
+    () => (shown === unitBook && tick === 1 ? fullLadder : buildLadder(shown, tick)),
+    [shown, unitBook, tick, fullLadder],
+  )
   const ticks = useMemo(() => groupingTicks(fullLadder.mid), [fullLadder.mid])
   const { groupMembers } = useContext(DirectoryContext)
   // Only a crossed book is judged pair by pair: the spread row must not promise what the matcher will not do.
   const crossed = ladder.spread !== undefined && ladder.spread < 0
-  const crossing = useMemo(() => (crossed ? crossingOfBook(shown, groupMembers) : undefined), [crossed, shown, groupMembers])
-  const unitAgreements = useMemo(() => market.agreements.filter((agreement) => agreement.unit === unit), [market.agreements, unit])
+  const crossing = useMemo(
+    () => (crossed ? crossingOfBook(shown, groupMembers) : undefined),
+    [crossed, shown, groupMembers],
+  )
+  const unitAgreements = useMemo(
+    () => market.agreements.filter((agreement) => agreement.unit === unit),
+    [market.agreements, unit],
+  )
   const unitLabel = unitLabels[unit]
-  const pickPrice = useCallback((price: number, side: 'bid' | 'ask') => setPicked({ price, side, nonce: Date.now() }), [])
+  const pickPrice = useCallback(
+    (price: number, side: 'bid' | 'ask') => setPicked({ price, side, nonce: Date.now() }),
+    [],
+  )
   // Order entry reads the book only when it places an order; a stable reader keeps it from re-rendering on every update.
   const bookNow = useRef(market.book)
   bookNow.current = market.book
@@ -78,7 +91,15 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
       <PageHeader title="Market">
         <div className="segmented" role="tablist" aria-label="Unit">
           {(['flop', 'pageview'] as const).map((each) => (
-            <button key={each} type="button" role="tab" aria-selected={unit === each} className="segment" onClick={() => setUnit(each)} data-testid={`unit-${each}`}>
+            <button
+              key={each}
+              type="button"
+              role="tab"
+              aria-selected={unit === each}
+              className="segment"
+              onClick={() => setUnit(each)}
+              data-testid={`unit-${each}`}
+            >
               {unitTitles[each]}
             </button>
           ))}
@@ -92,15 +113,29 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
       <form className="book-filters" aria-label="Filter the book" onSubmit={(event) => event.preventDefault()}>
         <label>
           Window from
-          <input type="datetime-local" value={filterText.windowStart} onChange={(event) => setFilterText({ ...filterText, windowStart: event.target.value })} data-testid="filter-window-start" />
+          <input
+            type="datetime-local"
+            value={filterText.windowStart}
+            onChange={(event) => setFilterText({ ...filterText, windowStart: event.target.value })}
+            data-testid="filter-window-start"
+          />
         </label>
         <label>
           to
-          <input type="datetime-local" value={filterText.windowEnd} onChange={(event) => setFilterText({ ...filterText, windowEnd: event.target.value })} data-testid="filter-window-end" />
+          <input
+            type="datetime-local"
+            value={filterText.windowEnd}
+            onChange={(event) => setFilterText({ ...filterText, windowEnd: event.target.value })}
+            data-testid="filter-window-end"
+          />
         </label>
         <label>
           OS
-          <select value={filterText.os} onChange={(event) => setFilterText({ ...filterText, os: event.target.value })} data-testid="filter-os">
+          <select
+            value={filterText.os}
+            onChange={(event) => setFilterText({ ...filterText, os: event.target.value })}
+            data-testid="filter-os"
+          >
             <option value="">Any</option>
             {osFamilies.map((family) => (
               <option key={family}>{family}</option>
@@ -109,11 +144,25 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
         </label>
         <label>
           GFLOPS/core ≥
-          <input type="text" inputMode="numeric" size={5} value={filterText.gflops} onChange={(event) => setFilterText({ ...filterText, gflops: event.target.value })} data-testid="filter-gflops" />
+          <input
+            type="text"
+            inputMode="numeric"
+            size={5}
+            value={filterText.gflops}
+            onChange={(event) => setFilterText({ ...filterText, gflops: event.target.value })}
+            data-testid="filter-gflops"
+          />
         </label>
         <label>
           Storage GB ≥
-          <input type="text" inputMode="numeric" size={5} value={filterText.storage} onChange={(event) => setFilterText({ ...filterText, storage: event.target.value })} data-testid="filter-storage" />
+          <input
+            type="text"
+            inputMode="numeric"
+            size={5}
+            value={filterText.storage}
+            onChange={(event) => setFilterText({ ...filterText, storage: event.target.value })}
+            data-testid="filter-storage"
+          />
         </label>
         <label>
           Group
@@ -142,16 +191,30 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
             ))}
           </select>
         </label>
-        <button type="button" className="button button-small" onClick={() => setFilterText(noFilterText)} disabled={isFilterEmpty(filter)} data-testid="clear-filters">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => setFilterText(noFilterText)}
+          disabled={isFilterEmpty(filter)}
+          data-testid="clear-filters"
+        >
           Clear filters
         </button>
         <span className="muted book-count" data-testid="book-count">
-          {isFilterEmpty(filter) ? `${formatInteger(unitBook.length)} live orders` : `${formatInteger(shown.length)} of ${formatInteger(unitBook.length)} orders`}
+          {isFilterEmpty(filter)
+            ? `${formatInteger(unitBook.length)} live orders`
+            : `${formatInteger(shown.length)} of ${formatInteger(unitBook.length)} orders`}
         </span>
       </form>
       <div className="market-grid">
         <section className="panel book-panel" aria-label="Order book">
-          <OrderLadder ladder={ladder} unitLabel={unitLabel} resetKey={`${unit}/${tick}`} crossing={crossing} onPickPrice={pickPrice} />
+          <OrderLadder
+            ladder={ladder}
+            unitLabel={unitLabel}
+            resetKey={`${unit}/${tick}`}
+            crossing={crossing}
+            onPickPrice={pickPrice}
+          />
           <CrossingWhy crossing={crossing} />
         </section>
         <div className="market-charts">
@@ -169,7 +232,17 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
           </section>
         </div>
         <LiveBookContext.Provider value={market.book}>
-          <OrderEntry client={client} drafts={drafts} me={me} reachability={reachability} unit={unit} picked={picked} opened={opened} groups={groups} readBook={readBook} />
+          <OrderEntry
+            client={client}
+            drafts={drafts}
+            me={me}
+            reachability={reachability}
+            unit={unit}
+            picked={picked}
+            opened={opened}
+            groups={groups}
+            readBook={readBook}
+          />
         </LiveBookContext.Provider>
       </div>
       <section className="panel" aria-labelledby="recent-title">
@@ -181,9 +254,15 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
             <thead>
               <tr>
                 <th scope="col">When</th>
-                <th scope="col" className="numeric">Price (µcr)</th>
-                <th scope="col" className="numeric">{unitLabel}</th>
-                <th scope="col" className="numeric">Total</th>
+                <th scope="col" className="numeric">
+                  Price (µcr)
+                </th>
+                <th scope="col" className="numeric">
+                  {unitLabel}
+                </th>
+                <th scope="col" className="numeric">
+                  Total
+                </th>
                 <th scope="col">Seller → buyer</th>
               </tr>
             </thead>

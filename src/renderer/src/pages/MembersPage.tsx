@@ -9,7 +9,16 @@ import { CopyButton } from '../components/CopyButton'
 import { useNow } from '../hooks/use-now'
 import { formatTime, shortPeer } from '../market/market-format'
 import { MemberCard, OverCommittedBadge, StatusDot } from '../members/MemberCard'
-import { formatBandwidth, formatLastSeen, formatNetwork, formatOs, formatStorage, groupLabel, memberName, statusLabels } from '../members/member-format'
+import {
+  formatBandwidth,
+  formatLastSeen,
+  formatNetwork,
+  formatOs,
+  formatStorage,
+  groupLabel,
+  memberName,
+  statusLabels,
+} from '../members/member-format'
 import type { MembersView } from '../members/use-members'
 import { PageHeader } from './PageHeader'
 import { PresenceChoice } from '../members/PresenceChoice'
@@ -53,7 +62,15 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
     <div className="members-page">
       <PageHeader title="Members">
         {status && (
-          <span className={`badge${status.privateNetwork ? ' badge-private' : ''}`} data-testid="network-badge" title={status.privateNetwork ? 'This node runs with a swarm key: only peers holding the same key can connect' : 'This node is in the public market'}>
+          <span
+            className={`badge${status.privateNetwork ? ' badge-private' : ''}`}
+            data-testid="network-badge"
+            title={
+              status.privateNetwork
+                ? 'This node runs with a swarm key: only peers holding the same key can connect'
+                : 'This node is in the public market'
+            }
+          >
             {status.privateNetwork ? 'Private network' : 'Public market'}
           </span>
         )}
@@ -77,7 +94,8 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
           <p className="empty-state">Loading the members…</p>
         ) : members.members.length <= 1 ? (
           <p className="empty-state" data-testid="members-alone">
-            No other member has been heard from yet. Members appear here when their nodes connect to this one, or to a peer of it, and publish their profiles.
+            No other member has been heard from yet. Members appear here when their nodes connect to this one, or to a
+            peer of it, and publish their profiles.
           </p>
         ) : null}
         {members.members.length > 0 && (
@@ -88,14 +106,26 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
                   <th scope="col">Member</th>
                   <th scope="col">Last seen</th>
                   <th scope="col">OS</th>
-                  <th scope="col" className="numeric">GFLOPS/core</th>
-                  <th scope="col" className="numeric">Cores</th>
-                  <th scope="col" className="numeric">Storage</th>
-                  <th scope="col" className="numeric">Bandwidth</th>
+                  <th scope="col" className="numeric">
+                    GFLOPS/core
+                  </th>
+                  <th scope="col" className="numeric">
+                    Cores
+                  </th>
+                  <th scope="col" className="numeric">
+                    Storage
+                  </th>
+                  <th scope="col" className="numeric">
+                    Bandwidth
+                  </th>
                   <th scope="col">Network</th>
                   <th scope="col">Groups</th>
-                  <th scope="col" className="numeric">Open orders</th>
-                  <th scope="col" className="numeric">Trades</th>
+                  <th scope="col" className="numeric">
+                    Open orders
+                  </th>
+                  <th scope="col" className="numeric">
+                    Trades
+                  </th>
                   <th scope="col">Delivered as seller</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
@@ -119,7 +149,16 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
           </div>
         )}
       </section>
-      {selected && <ProfilePanel key={selected} client={client} member={byPeer.get(selected)} peerId={selected} now={now} onClose={() => setSelected(undefined)} />}
+      {selected && (
+        <ProfilePanel
+          key={selected}
+          client={client}
+          member={byPeer.get(selected)}
+          peerId={selected}
+          now={now}
+          onClose={() => setSelected(undefined)}
+        />
+      )}
       <GroupsSection members={members} nameOf={nameOf} act={act} />
       <BlockedSection members={members} now={now} act={act} />
       <SwarmKeySection client={client} privateNetwork={status?.privateNetwork} />
@@ -127,7 +166,21 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
   )
 }
 
-function MemberRow({ member, now, reputation, selected, onProfile, onBlock }: { member: MemberView; now: number; reputation: ReputationView | undefined; selected: boolean; onProfile(): void; onBlock(): void }) {
+function MemberRow({
+  member,
+  now,
+  reputation,
+  selected,
+  onProfile,
+  onBlock,
+}: {
+  member: MemberView
+  now: number
+  reputation: ReputationView | undefined
+  selected: boolean
+  onProfile(): void
+  onBlock(): void
+}) {
   return (
     <tr data-testid="member-row" data-peer={member.peerId} data-status={member.status} data-self={member.self}>
       <td>
@@ -159,24 +212,46 @@ function MemberRow({ member, now, reputation, selected, onProfile, onBlock }: { 
       <td className="numeric">{formatStorage(member.storageGb)}</td>
       <td className="numeric">{formatBandwidth(member.bandwidthMbps)}</td>
       <td className="wrap">{formatNetwork(member.network)}</td>
-      <td className="wrap">{member.groups.length === 0 ? <span className="muted">—</span> : member.groups.map((group) => <code key={group} className="group-chip">{group.split('/').at(-1)}</code>)}</td>
+      <td className="wrap">
+        {member.groups.length === 0 ? (
+          <span className="muted">—</span>
+        ) : (
+          member.groups.map((group) => (
+            <code key={group} className="group-chip">
+              {group.split('/').at(-1)}
+            </code>
+          ))
+        )}
+      </td>
       <td className="numeric">{member.openOrders}</td>
       <td className="numeric">{member.trades}</td>
       <td className="member-reputation" data-testid="member-reputation">
         {reputation && reputation.agreementsAsSeller > 0 ? (
           <span title={reputationText(reputation)}>
-            {reputation.deliveryRatio === null ? '—' : `${Math.round(reputation.deliveryRatio * 100)}%`} · {failureCount(reputation)} failed
+            {reputation.deliveryRatio === null ? '—' : `${Math.round(reputation.deliveryRatio * 100)}%`} ·{' '}
+            {failureCount(reputation)} failed
           </span>
         ) : (
           <span className="muted">—</span>
         )}
       </td>
       <td className="row-actions">
-        <button type="button" className="button button-small" aria-expanded={selected} onClick={onProfile} data-testid="member-profile">
+        <button
+          type="button"
+          className="button button-small"
+          aria-expanded={selected}
+          onClick={onProfile}
+          data-testid="member-profile"
+        >
           Profile
         </button>
         {!member.self && (
-          <button type="button" className="button button-small button-danger" onClick={onBlock} data-testid="member-block">
+          <button
+            type="button"
+            className="button button-small button-danger"
+            onClick={onBlock}
+            data-testid="member-block"
+          >
             Block
           </button>
         )}
@@ -185,16 +260,34 @@ function MemberRow({ member, now, reputation, selected, onProfile, onBlock }: { 
   )
 }
 
-type ProfileState = { kind: 'loading' } | { kind: 'none' } | { kind: 'loaded'; signed: SignedProfileRecordJson; member: MemberView } | { kind: 'failed'; message: string }
+type ProfileState =
+  | { kind: 'loading' }
+  | { kind: 'none' }
+  | { kind: 'loaded'; signed: SignedProfileRecordJson; member: MemberView }
+  | { kind: 'failed'; message: string }
 
-function ProfilePanel({ client, member, peerId, now, onClose }: { client: ApiClient; member: MemberView | undefined; peerId: string; now: number; onClose(): void }) {
+function ProfilePanel({
+  client,
+  member,
+  peerId,
+  now,
+  onClose,
+}: {
+  client: ApiClient
+  member: MemberView | undefined
+  peerId: string
+  now: number
+  onClose(): void
+}) {
   const [state, setState] = useState<ProfileState>({ kind: 'loading' })
   // Reloaded when the member publishes a new profile.
   const publishedAt = member?.publishedAt
   useEffect(() => {
     let current = true
     client.call('members.profile', { peerId }).then(
-      (answer) => current && setState(answer ? { kind: 'loaded', signed: answer.signed, member: answer.member } : { kind: 'none' }),
+      (answer) =>
+        current &&
+        setState(answer ? { kind: 'loaded', signed: answer.signed, member: answer.member } : { kind: 'none' }),
       (error: unknown) => current && setState({ kind: 'failed', message: errorText(error) }),
     )
     return () => {
@@ -230,7 +323,10 @@ function ProfilePanel({ client, member, peerId, now, onClose }: { client: ApiCli
               <>
                 <dt>Benchmark</dt>
                 <dd>
-                  {profile.benchmark.cpuModel} · float64 {profile.benchmark.f64SingleMflops.toLocaleString()} MFLOPS one core, {profile.benchmark.f64MultiMflops.toLocaleString()} all cores · storage {profile.benchmark.storageWriteMBps} MB/s write, {profile.benchmark.storageReadMBps} MB/s read · {profile.benchmark.memoryMb.toLocaleString()} MB memory
+                  {profile.benchmark.cpuModel} · float64 {profile.benchmark.f64SingleMflops.toLocaleString()} MFLOPS one
+                  core, {profile.benchmark.f64MultiMflops.toLocaleString()} all cores · storage{' '}
+                  {profile.benchmark.storageWriteMBps} MB/s write, {profile.benchmark.storageReadMBps} MB/s read ·{' '}
+                  {profile.benchmark.memoryMb.toLocaleString()} MB memory
                 </dd>
               </>
             )}
@@ -245,7 +341,15 @@ function ProfilePanel({ client, member, peerId, now, onClose }: { client: ApiCli
   )
 }
 
-function GroupsSection({ members, nameOf, act }: { members: MembersView; nameOf(peerId: string): string; act(action: () => Promise<void>): Promise<void> }) {
+function GroupsSection({
+  members,
+  nameOf,
+  act,
+}: {
+  members: MembersView
+  nameOf(peerId: string): string
+  act(action: () => Promise<void>): Promise<void>
+}) {
   const [name, setName] = useState('')
   const [chosen, setChosen] = useState<string[]>([])
   const others = members.members.filter((member) => !member.self)
@@ -264,11 +368,21 @@ function GroupsSection({ members, nameOf, act }: { members: MembersView; nameOf(
   return (
     <section className="panel" aria-labelledby="groups-heading">
       <h2 id="groups-heading">Groups</h2>
-      <p className="hint">A group is a signed list of members. Name it in an order’s preferred counterparties to trade only with its members.</p>
+      <p className="hint">
+        A group is a signed list of members. Name it in an order’s preferred counterparties to trade only with its
+        members.
+      </p>
       <form className="group-create" onSubmit={create} aria-label="Create a group">
         <label>
           New group name
-          <input type="text" value={name} maxLength={64} placeholder="lab-a" onChange={(event) => setName(event.target.value)} data-testid="group-name" />
+          <input
+            type="text"
+            value={name}
+            maxLength={64}
+            placeholder="lab-a"
+            onChange={(event) => setName(event.target.value)}
+            data-testid="group-name"
+          />
         </label>
         {others.length > 0 && (
           <fieldset className="group-pick">
@@ -278,7 +392,13 @@ function GroupsSection({ members, nameOf, act }: { members: MembersView; nameOf(
                 <input
                   type="checkbox"
                   checked={chosen.includes(member.peerId)}
-                  onChange={(event) => setChosen(event.target.checked ? [...chosen, member.peerId] : chosen.filter((kept) => kept !== member.peerId))}
+                  onChange={(event) =>
+                    setChosen(
+                      event.target.checked
+                        ? [...chosen, member.peerId]
+                        : chosen.filter((kept) => kept !== member.peerId),
+                    )
+                  }
                   data-testid="group-pick"
                 />
                 {memberName(member, member.peerId)}
@@ -286,13 +406,20 @@ function GroupsSection({ members, nameOf, act }: { members: MembersView; nameOf(
             ))}
           </fieldset>
         )}
-        <button type="submit" className="button button-primary" disabled={name.trim() === ''} data-testid="group-create">
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={name.trim() === ''}
+          data-testid="group-create"
+        >
           Create group
         </button>
       </form>
       <h3>Mine</h3>
       {mine.length === 0 ? (
-        <p className="empty-state" data-testid="groups-mine-empty">You own no group yet.</p>
+        <p className="empty-state" data-testid="groups-mine-empty">
+          You own no group yet.
+        </p>
       ) : (
         <ul className="group-list" data-testid="groups-mine">
           {mine.map((group) => (
@@ -307,7 +434,10 @@ function GroupsSection({ members, nameOf, act }: { members: MembersView; nameOf(
         <ul className="group-list" data-testid="groups-member-of">
           {memberOf.map((group) => (
             <li key={group.id} className="group-item">
-              <strong>{groupLabel(group, nameOf(group.owner))}</strong> <code className="muted">{group.id.length > 40 ? `${shortPeer(group.owner)}/${group.name}` : group.id}</code>
+              <strong>{groupLabel(group, nameOf(group.owner))}</strong>{' '}
+              <code className="muted">
+                {group.id.length > 40 ? `${shortPeer(group.owner)}/${group.name}` : group.id}
+              </code>
               <p className="muted">{group.members.map(nameOf).join(', ')}</p>
             </li>
           ))}
@@ -317,7 +447,17 @@ function GroupsSection({ members, nameOf, act }: { members: MembersView; nameOf(
   )
 }
 
-function OwnedGroup({ group, members, nameOf, act }: { group: GroupView; members: MembersView; nameOf(peerId: string): string; act(action: () => Promise<void>): Promise<void> }) {
+function OwnedGroup({
+  group,
+  members,
+  nameOf,
+  act,
+}: {
+  group: GroupView
+  members: MembersView
+  nameOf(peerId: string): string
+  act(action: () => Promise<void>): Promise<void>
+}) {
   const [adding, setAdding] = useState('')
   const candidates = members.members.filter((member) => !member.self && !group.members.includes(member.peerId))
   return (
@@ -338,7 +478,12 @@ function OwnedGroup({ group, members, nameOf, act }: { group: GroupView; members
           {group.members.map((peerId) => (
             <li key={peerId} className="chip" data-testid="group-member">
               {nameOf(peerId)}
-              <button type="button" className="chip-remove" aria-label={`Remove ${nameOf(peerId)} from ${group.name}`} onClick={() => void act(() => members.removeFromGroup(group.name, peerId))}>
+              <button
+                type="button"
+                className="chip-remove"
+                aria-label={`Remove ${nameOf(peerId)} from ${group.name}`}
+                onClick={() => void act(() => members.removeFromGroup(group.name, peerId))}
+              >
                 ×
               </button>
             </li>
@@ -356,7 +501,12 @@ function OwnedGroup({ group, members, nameOf, act }: { group: GroupView; members
           <label className="visually-hidden" htmlFor={`add-${group.id}`}>
             Add a member to {group.name}
           </label>
-          <select id={`add-${group.id}`} value={adding} onChange={(event) => setAdding(event.target.value)} data-testid="group-add-select">
+          <select
+            id={`add-${group.id}`}
+            value={adding}
+            onChange={(event) => setAdding(event.target.value)}
+            data-testid="group-add-select"
+          >
             <option value="">Add a member…</option>
             {candidates.map((member) => (
               <option key={member.peerId} value={member.peerId}>
@@ -373,21 +523,37 @@ function OwnedGroup({ group, members, nameOf, act }: { group: GroupView; members
   )
 }
 
-function BlockedSection({ members, now, act }: { members: MembersView; now: number; act(action: () => Promise<void>): Promise<void> }) {
+function BlockedSection({
+  members,
+  now,
+  act,
+}: {
+  members: MembersView
+  now: number
+  act(action: () => Promise<void>): Promise<void>
+}) {
   return (
     <section className="panel" aria-labelledby="blocked-heading">
       <h2 id="blocked-heading">
         Blocked <span className="count">{members.blocked.length}</span>
       </h2>
-      <p className="hint">A blocked peer cannot connect to this node and is hidden from the members. Its orders still reach the book through other peers: to trade only with chosen peers, name them or a group in your orders.</p>
+      <p className="hint">
+        A blocked peer cannot connect to this node and is hidden from the members. Its orders still reach the book
+        through other peers: to trade only with chosen peers, name them or a group in your orders.
+      </p>
       {members.blocked.length === 0 ? (
-        <p className="empty-state" data-testid="blocked-empty">No peer is blocked.</p>
+        <p className="empty-state" data-testid="blocked-empty">
+          No peer is blocked.
+        </p>
       ) : (
         <ul className="plain-list" data-testid="blocked">
           {members.blocked.map((peer) => (
             <li key={peer.peerId} className="blocked-row" data-testid="blocked-row" data-peer={peer.peerId}>
               <span>
-                <strong>{peer.displayName || shortPeer(peer.peerId)}</strong> <code className="muted" title={peer.peerId}>{shortPeer(peer.peerId)}</code>{' '}
+                <strong>{peer.displayName || shortPeer(peer.peerId)}</strong>{' '}
+                <code className="muted" title={peer.peerId}>
+                  {shortPeer(peer.peerId)}
+                </code>{' '}
                 <span className="muted">blocked {formatLastSeen(peer.blockedAt, now).replace(/^seen /, '')}</span>
                 {peer.overCommitted > 0 && (
                   <>
@@ -396,7 +562,12 @@ function BlockedSection({ members, now, act }: { members: MembersView; now: numb
                   </>
                 )}
               </span>
-              <button type="button" className="button button-small" onClick={() => void act(() => members.unblock(peer.peerId))} data-testid="member-unblock">
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => void act(() => members.unblock(peer.peerId))}
+                data-testid="member-unblock"
+              >
                 Unblock
               </button>
             </li>
@@ -407,7 +578,11 @@ function BlockedSection({ members, now, act }: { members: MembersView; now: numb
   )
 }
 
-type KeyState = { kind: 'idle' } | { kind: 'busy' } | { kind: 'shown'; text: string; file: string | null; created: boolean } | { kind: 'failed'; message: string; exists: boolean }
+type KeyState =
+  | { kind: 'idle' }
+  | { kind: 'busy' }
+  | { kind: 'shown'; text: string; file: string | null; created: boolean }
+  | { kind: 'failed'; message: string; exists: boolean }
 
 function SwarmKeySection({ client, privateNetwork }: { client: ApiClient; privateNetwork: boolean | undefined }) {
   const [state, setState] = useState<KeyState>({ kind: 'idle' })
@@ -427,7 +602,11 @@ function SwarmKeySection({ client, privateNetwork }: { client: ApiClient; privat
     setState({ kind: 'busy' })
     try {
       const answer = await client.call('network.swarmKey', {})
-      setState(answer.key ? { kind: 'shown', text: answer.key.text, file: answer.key.file, created: false } : { kind: 'failed', message: 'This node has no swarm key.', exists: false })
+      setState(
+        answer.key
+          ? { kind: 'shown', text: answer.key.text, file: answer.key.file, created: false }
+          : { kind: 'failed', message: 'This node has no swarm key.', exists: false },
+      )
     } catch (error) {
       setState({ kind: 'failed', message: errorText(error), exists: false })
     }
@@ -437,13 +616,26 @@ function SwarmKeySection({ client, privateNetwork }: { client: ApiClient; privat
     <section className="panel" aria-labelledby="swarm-heading">
       <h2 id="swarm-heading">Closed peer group (swarm key)</h2>
       <p className="hint">
-        Nodes that share a swarm key form a private network: they connect only to each other and trade in a market of their own. {privateNetwork ? 'This node runs with a key now.' : 'This node is in the public market now.'}
+        Nodes that share a swarm key form a private network: they connect only to each other and trade in a market of
+        their own. {privateNetwork ? 'This node runs with a key now.' : 'This node is in the public market now.'}
       </p>
       <div className="order-actions">
-        <button type="button" className="button button-primary" disabled={state.kind === 'busy'} onClick={() => void create(false)} data-testid="create-swarm-key">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={state.kind === 'busy'}
+          onClick={() => void create(false)}
+          data-testid="create-swarm-key"
+        >
           Create swarm key
         </button>
-        <button type="button" className="button" disabled={state.kind === 'busy'} onClick={() => void showCurrent()} data-testid="show-swarm-key">
+        <button
+          type="button"
+          className="button"
+          disabled={state.kind === 'busy'}
+          onClick={() => void showCurrent()}
+          data-testid="show-swarm-key"
+        >
           Show the current key
         </button>
       </div>
@@ -467,8 +659,10 @@ function SwarmKeySection({ client, privateNetwork }: { client: ApiClient; privat
           </div>
           <p className="hint">
             {state.created ? 'Written to ' : 'Kept in '}
-            {state.file ? <code>{state.file}</code> : 'memory'}. Share the text only over a channel you trust: anyone with it can join. Each member saves it to a file and restarts with{' '}
-            <code>cyclex serve --swarm-key FILE</code>. A running node does not switch networks; with the key it can no longer reach the public market.
+            {state.file ? <code>{state.file}</code> : 'memory'}. Share the text only over a channel you trust: anyone
+            with it can join. Each member saves it to a file and restarts with{' '}
+            <code>cyclex serve --swarm-key FILE</code>. A running node does not switch networks; with the key it can no
+            longer reach the public market.
           </p>
         </div>
       )}

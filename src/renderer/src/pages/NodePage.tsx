@@ -15,7 +15,10 @@ export function NodePage({ client, node }: { client: ApiClient; node: NodeStatus
     <>
       <PageHeader title="Node">
         {status && (
-          <span className="badge" title={status.privateNetwork ? 'Only peers holding the same swarm key can connect' : undefined}>
+          <span
+            className="badge"
+            title={status.privateNetwork ? 'Only peers holding the same swarm key can connect' : undefined}
+          >
             {status.privateNetwork ? 'Private network' : 'Public network'}
           </span>
         )}
@@ -116,7 +119,8 @@ function ReachabilitySection({ status }: { status: NodeStatus }) {
       )}
       {reachability.relayService && (
         <p data-testid="relay-service">
-          This node relays for others: {reachability.relayService.reservations} of {reachability.relayService.maxReservations} reservations in use.
+          This node relays for others: {reachability.relayService.reservations} of{' '}
+          {reachability.relayService.maxReservations} reservations in use.
         </p>
       )}
     </section>
@@ -139,7 +143,12 @@ function RelaySetting({ client, offering }: { client: ApiClient; offering: boole
     <section className="panel" aria-labelledby="relay-heading">
       <h2 id="relay-heading">Relay for others</h2>
       <label className="checkbox">
-        <input type="checkbox" data-testid="offer-relay" checked={wanted} onChange={(event) => save({ offerRelay: event.target.checked })} />
+        <input
+          type="checkbox"
+          data-testid="offer-relay"
+          checked={wanted}
+          onChange={(event) => save({ offerRelay: event.target.checked })}
+        />
         Let nodes behind NATs reach others through this node (for a node with a public address)
       </label>
       <label>
@@ -159,7 +168,9 @@ function RelaySetting({ client, offering }: { client: ApiClient; offering: boole
       </label>
       {wanted !== offering && (
         <p className="hint" data-testid="relay-restart">
-          {wanted ? 'The relay starts at the next start of the node.' : 'The relay stops at the next start of the node, unless it is started with --relay.'}
+          {wanted
+            ? 'The relay starts at the next start of the node.'
+            : 'The relay stops at the next start of the node, unless it is started with --relay.'}
         </p>
       )}
       {message && <p className="error">{message}</p>}
@@ -179,9 +190,10 @@ function RedialList({ redialing }: { redialing: readonly RedialState[] }) {
     <ul className="redial-list" data-testid="redialing">
       {redialing.map((entry) => (
         <li key={entry.peerId} title={entry.lastError ?? undefined}>
-          Trying {entry.reason === 'relay' ? 'relay' : entry.reason === 'saved' ? 'saved peer' : 'bootstrap peer'} <code>{shortPeer(entry.peerId)}</code> again
-          {entry.nextAttemptAt > now ? ` in ${Math.ceil((entry.nextAttemptAt - now) / 1000)} s` : ' now'} ({entry.attempts}{' '}
-          {entry.attempts === 1 ? 'attempt' : 'attempts'}
+          Trying {entry.reason === 'relay' ? 'relay' : entry.reason === 'saved' ? 'saved peer' : 'bootstrap peer'}{' '}
+          <code>{shortPeer(entry.peerId)}</code> again
+          {entry.nextAttemptAt > now ? ` in ${Math.ceil((entry.nextAttemptAt - now) / 1000)} s` : ' now'} (
+          {entry.attempts} {entry.attempts === 1 ? 'attempt' : 'attempts'}
           {entry.lastError ? `; last: ${entry.lastError}` : ''})
         </li>
       ))}
@@ -203,7 +215,10 @@ function PeersSection({
   return (
     <section className="panel" aria-labelledby="peers-heading">
       <h2 id="peers-heading">
-        Connected peers <span className="count" data-testid="peer-count">{peers.length}</span>
+        Connected peers{' '}
+        <span className="count" data-testid="peer-count">
+          {peers.length}
+        </span>
       </h2>
       <ConnectForm client={client} onConnected={onConnected} />
       <div data-testid="peer-list" className="peer-list">
@@ -287,7 +302,10 @@ function ConnectForm({ client, onConnected }: { client: ApiClient; onConnected: 
     if (state.kind === 'connecting') return
     const trimmed = address.trim()
     if (trimmed === '') {
-      setState({ kind: 'failed', message: 'Enter the address of a peer, such as /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW…' })
+      setState({
+        kind: 'failed',
+        message: 'Enter the address of a peer, such as /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW…',
+      })
       return
     }
     setState({ kind: 'connecting' })
@@ -319,8 +337,16 @@ function ConnectForm({ client, onConnected }: { client: ApiClient; onConnected: 
           aria-invalid={failed}
           aria-describedby="connect-message"
         />
-        <button type="submit" className="button button-primary" data-testid="connect-button" aria-busy={state.kind === 'connecting'}>
-          <StableLabel texts={{ idle: 'Connect', busy: 'Connecting…' }} current={state.kind === 'connecting' ? 'busy' : 'idle'} />
+        <button
+          type="submit"
+          className="button button-primary"
+          data-testid="connect-button"
+          aria-busy={state.kind === 'connecting'}
+        >
+          <StableLabel
+            texts={{ idle: 'Connect', busy: 'Connecting…' }}
+            current={state.kind === 'connecting' ? 'busy' : 'idle'}
+          />
         </button>
       </div>
       <label className="checkbox">

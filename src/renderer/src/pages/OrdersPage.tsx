@@ -46,7 +46,8 @@ function fillsText(fills: readonly AgreementView[]): string | undefined {
 /** A price a person typed: a whole, positive number of micro-credits, or why not. */
 function parsePrice(text: string): { ok: true; price: number } | { ok: false; message: string } {
   const price = Number(text.trim())
-  if (text.trim() === '' || !Number.isInteger(price) || price <= 0) return { ok: false, message: 'The price is a whole number of µcr above 0' }
+  if (text.trim() === '' || !Number.isInteger(price) || price <= 0)
+    return { ok: false, message: 'The price is a whole number of µcr above 0' }
   return { ok: true, price }
 }
 
@@ -68,7 +69,8 @@ function BlockedNote({ side, blocked }: { side: 'bid' | 'ask'; blocked: readonly
   const theirs = side === 'bid' ? 'ask' : 'bid'
   return (
     <span className="cell-note" data-testid="my-order-blocked">
-      Crosses the {theirs} at {formatPrice(first.view.price)} (<PeerName peer={first.view.owner} copy={false} />), which will not match: {obstaclesWords(first.obstacles)}
+      Crosses the {theirs} at {formatPrice(first.view.price)} (<PeerName peer={first.view.owner} copy={false} />
+      ), which will not match: {obstaclesWords(first.obstacles)}
       {blocked.length > 1 && ` (and ${blocked.length - 1} more crossing ${theirs}s that will not)`}
     </span>
   )
@@ -94,9 +96,17 @@ function OrderRow({ client, order, fills, alone, blocked, reload }: OrderRowProp
   const amendId = `amend-${order.id}`
   const filled = fillsText(fills)
   return (
-    <tr data-testid="my-order" data-order={order.id} data-status={order.status} data-side={order.side} data-price={order.price} data-expires-at={order.expiresAt}>
+    <tr
+      data-testid="my-order"
+      data-order={order.id}
+      data-status={order.status}
+      data-side={order.side}
+      data-price={order.price}
+      data-expires-at={order.expiresAt}
+    >
       <td>
-        <span className={`side-tag side-${order.side}`}>{order.side === 'bid' ? 'Bid' : 'Ask'}</span> {unitLabels[order.unit]}
+        <span className={`side-tag side-${order.side}`}>{order.side === 'bid' ? 'Bid' : 'Ask'}</span>{' '}
+        {unitLabels[order.unit]}
       </td>
       <td className="numeric" data-testid="my-order-price">
         {formatPrice(order.price)}
@@ -133,22 +143,43 @@ function OrderRow({ client, order, fills, alone, blocked, reload }: OrderRowProp
                 setMessage({ error: true, text: parsed.message })
                 return
               }
-              void run(() => client.call('market.amend', { order: order.id, price: parsed.price }), `Price amended to ${formatPrice(parsed.price)}`)
+              void run(
+                () => client.call('market.amend', { order: order.id, price: parsed.price }),
+                `Price amended to ${formatPrice(parsed.price)}`,
+              )
             }}
           >
             <label className="visually-hidden" htmlFor={amendId}>
               New price (µcr)
             </label>
-            <input id={amendId} type="text" inputMode="numeric" size={6} value={price} onChange={(event) => setPrice(event.target.value)} data-testid="amend-price" />
+            <input
+              id={amendId}
+              type="text"
+              inputMode="numeric"
+              size={6}
+              value={price}
+              onChange={(event) => setPrice(event.target.value)}
+              data-testid="amend-price"
+            />
             <button type="submit" className="button button-small" disabled={busy} data-testid="amend-order">
               Amend
             </button>
-            <button type="button" className="button button-small button-danger" disabled={busy} onClick={() => void run(() => client.call('market.cancel', { order: order.id }), 'Cancelled')} data-testid="cancel-order">
+            <button
+              type="button"
+              className="button button-small button-danger"
+              disabled={busy}
+              onClick={() => void run(() => client.call('market.cancel', { order: order.id }), 'Cancelled')}
+              data-testid="cancel-order"
+            >
               Cancel
             </button>
           </form>
         )}
-        <p className={message?.error ? 'error row-message' : 'success row-message'} role="status" data-testid="my-order-message">
+        <p
+          className={message?.error ? 'error row-message' : 'success row-message'}
+          role="status"
+          data-testid="my-order-message"
+        >
           {message?.text}
         </p>
       </td>
@@ -160,7 +191,9 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [publishReport, setPublishReport] = useState<string[]>([])
   const alone = market.summary !== undefined && market.summary.gossipPeers === 0
-  const [refreshState, setRefreshState] = useState<{ kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; text: string } | { kind: 'failed'; text: string }>({ kind: 'idle' })
+  const [refreshState, setRefreshState] = useState<
+    { kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; text: string } | { kind: 'failed'; text: string }
+  >({ kind: 'idle' })
   const fillsByOrder = useMemo(() => {
     const fills = new Map<string, AgreementView[]>()
     for (const agreement of market.agreements) {
@@ -176,7 +209,11 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
     const blocked = new Map<string, BlockedCounterpart[]>()
     const sides = sidesByPrice(market.book)
     for (const order of market.myOrders) {
-      if (order.status === 'live') blocked.set(order.id, blockedCounterparts({ ...termsOfView(order), side: order.side }, sides, groupMembers, order.id))
+      if (order.status === 'live')
+        blocked.set(
+          order.id,
+          blockedCounterparts({ ...termsOfView(order), side: order.side }, sides, groupMembers, order.id),
+        )
     }
     return blocked
   }, [market.myOrders, market.book, groupMembers])
@@ -186,7 +223,10 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
     setRefreshState({ kind: 'busy' })
     try {
       const { refreshedAt, liveOrders: kept } = await client.call('market.refresh', {})
-      setRefreshState({ kind: 'done', text: `Refreshed at ${formatClock(refreshedAt)}: ${formatInteger(kept)} live ${kept === 1 ? 'order stays' : 'orders stay'} on the book for up to two more hours (their window's end comes first)` })
+      setRefreshState({
+        kind: 'done',
+        text: `Refreshed at ${formatClock(refreshedAt)}: ${formatInteger(kept)} live ${kept === 1 ? 'order stays' : 'orders stay'} on the book for up to two more hours (their window's end comes first)`,
+      })
       // A refresh moves expiries without changing any order, so the book's change feed does not carry it.
       market.refresh()
     } catch (error) {
@@ -228,7 +268,11 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
         </button>
       </PageHeader>
       <p className={refreshState.kind === 'failed' ? 'error' : 'muted'} role="status" data-testid="refresh-status">
-        {refreshState.kind === 'done' || refreshState.kind === 'failed' ? refreshState.text : refreshState.kind === 'busy' ? 'Refreshing…' : `${formatInteger(liveOrders)} live ${liveOrders === 1 ? 'order' : 'orders'}`}
+        {refreshState.kind === 'done' || refreshState.kind === 'failed'
+          ? refreshState.text
+          : refreshState.kind === 'busy'
+            ? 'Refreshing…'
+            : `${formatInteger(liveOrders)} live ${liveOrders === 1 ? 'order' : 'orders'}`}
       </p>
       {market.negotiations.length > 0 && (
         <section className="panel" aria-labelledby="negotiations-title">
@@ -240,8 +284,15 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
               const myPrice = negotiation.role === 'buyer' ? negotiation.bidPrice : negotiation.askPrice
               return (
                 <li key={key}>
-                  {negotiation.role === 'buyer' ? 'Seller' : 'Buyer'} <PeerName peer={negotiation.role === 'buyer' ? negotiation.seller : negotiation.buyer} /> at {formatPrice(theirPrice)}, you at {formatPrice(myPrice)}{' '}
-                  <button type="button" className="button button-small" onClick={() => onOpenNegotiation(key)} data-testid="open-negotiation">
+                  {negotiation.role === 'buyer' ? 'Seller' : 'Buyer'}{' '}
+                  <PeerName peer={negotiation.role === 'buyer' ? negotiation.seller : negotiation.buyer} /> at{' '}
+                  {formatPrice(theirPrice)}, you at {formatPrice(myPrice)}{' '}
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => onOpenNegotiation(key)}
+                    data-testid="open-negotiation"
+                  >
                     Negotiate
                   </button>
                 </li>
@@ -260,9 +311,15 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
               <thead>
                 <tr>
                   <th scope="col">Order</th>
-                  <th scope="col" className="numeric">Price (µcr)</th>
-                  <th scope="col" className="numeric">Remaining</th>
-                  <th scope="col" className="numeric">Filled</th>
+                  <th scope="col" className="numeric">
+                    Price (µcr)
+                  </th>
+                  <th scope="col" className="numeric">
+                    Remaining
+                  </th>
+                  <th scope="col" className="numeric">
+                    Filled
+                  </th>
                   <th scope="col">State</th>
                   <th scope="col">Placed</th>
                   <th scope="col">Live until</th>
@@ -271,7 +328,15 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
               </thead>
               <tbody>
                 {market.myOrders.map((order) => (
-                  <OrderRow key={order.id} client={client} order={order} fills={fillsByOrder.get(order.id) ?? []} alone={alone} blocked={blockedByOrder.get(order.id) ?? noneBlocked} reload={market.refreshMine} />
+                  <OrderRow
+                    key={order.id}
+                    client={client}
+                    order={order}
+                    fills={fillsByOrder.get(order.id) ?? []}
+                    alone={alone}
+                    blocked={blockedByOrder.get(order.id) ?? noneBlocked}
+                    reload={market.refreshMine}
+                  />
                 ))}
               </tbody>
             </table>
@@ -281,13 +346,20 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
       <section className="panel" aria-labelledby="outbox-title">
         <h2 id="outbox-title">Outbox</h2>
         {drafts.outbox.length === 0 ? (
-          <p className="empty-state">Nothing waiting. Orders placed while the node cannot be reached wait here and go out on reconnect.</p>
+          <p className="empty-state">
+            Nothing waiting. Orders placed while the node cannot be reached wait here and go out on reconnect.
+          </p>
         ) : (
           <ul className="plain-list" data-testid="outbox">
             {drafts.outbox.map((entry) => (
               <li key={entry.id} data-state={entry.state}>
-                {String(entry.order.side)} {String(entry.order.quantity)} at {String(entry.order.price)} — {entry.state === 'waiting' ? 'waiting for the node' : `refused: ${entry.message ?? ''}`}{' '}
-                <button type="button" className="button button-small" onClick={() => drafts.discardOutboxEntry(entry.id)}>
+                {String(entry.order.side)} {String(entry.order.quantity)} at {String(entry.order.price)} —{' '}
+                {entry.state === 'waiting' ? 'waiting for the node' : `refused: ${entry.message ?? ''}`}{' '}
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => drafts.discardOutboxEntry(entry.id)}
+                >
                   Discard
                 </button>
               </li>
@@ -299,7 +371,9 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
         <h2 id="drafts-title">Drafts</h2>
         {drafts.error && <p className="error">{drafts.error.message}</p>}
         {drafts.drafts.length === 0 ? (
-          <p className="empty-state">No drafts. "Save draft" on the Market page keeps an order here, connected or not.</p>
+          <p className="empty-state">
+            No drafts. "Save draft" on the Market page keeps an order here, connected or not.
+          </p>
         ) : (
           <>
             <ul className="plain-list" data-testid="drafts">
@@ -318,8 +392,14 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
                       data-testid="draft-select"
                     />
                     <span>
-                      <strong>{draft.label || 'Untitled draft'}</strong> {draftText(draft.order.side)} {draftText(draft.order.quantity)} at {draftText(draft.order.price)} ·{' '}
-                      saved {formatTime(draft.savedAt)} · {draft.pageOnly ? <span className="warning-text">in this page only, moves to the node on reconnect</span> : 'on the node'}
+                      <strong>{draft.label || 'Untitled draft'}</strong> {draftText(draft.order.side)}{' '}
+                      {draftText(draft.order.quantity)} at {draftText(draft.order.price)} · saved{' '}
+                      {formatTime(draft.savedAt)} ·{' '}
+                      {draft.pageOnly ? (
+                        <span className="warning-text">in this page only, moves to the node on reconnect</span>
+                      ) : (
+                        'on the node'
+                      )}
                     </span>
                   </label>{' '}
                   <button type="button" className="button button-small" onClick={() => onOpenDraft(draft.id)}>
@@ -332,7 +412,13 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
               ))}
             </ul>
             <div className="order-actions">
-              <button type="button" className="button button-primary" disabled={selected.size === 0} onClick={() => void publish([...selected])} data-testid="publish-drafts">
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={selected.size === 0}
+                onClick={() => void publish([...selected])}
+                data-testid="publish-drafts"
+              >
                 Publish {selected.size === 0 ? 'selected' : selected.size}
               </button>
             </div>

@@ -18,7 +18,15 @@ function messageOf(error: unknown): string {
 }
 
 /** The node's settings, as the node keeps them: every change is saved at once. */
-export function SettingsPage({ view, client, generation }: { view: SettingsView; client: ApiClient; generation: number }) {
+export function SettingsPage({
+  view,
+  client,
+  generation,
+}: {
+  view: SettingsView
+  client: ApiClient
+  generation: number
+}) {
   const { settings, error, update } = view
   return (
     <>
@@ -90,7 +98,10 @@ function ProfileSection({ displayName, update }: { displayName: string; update: 
             aria-describedby="display-name-hint display-name-message"
           />
           <button type="submit" className="button button-primary" data-testid="save-display-name">
-            <StableLabel texts={{ idle: 'Save', busy: 'Saving…' }} current={state.kind === 'saving' ? 'busy' : 'idle'} />
+            <StableLabel
+              texts={{ idle: 'Save', busy: 'Saving…' }}
+              current={state.kind === 'saving' ? 'busy' : 'idle'}
+            />
           </button>
         </div>
         <p id="display-name-hint" className="hint">
@@ -118,11 +129,17 @@ function TrustSection({ blockOverCommitted, update }: { blockOverCommitted: bool
     <section className="panel" aria-labelledby="trust-heading">
       <h2 id="trust-heading">Dishonest parties</h2>
       <label className="choice">
-        <input type="checkbox" checked={blockOverCommitted} data-testid="block-overcommitted" onChange={(event) => toggle(event.target.checked)} />
+        <input
+          type="checkbox"
+          checked={blockOverCommitted}
+          data-testid="block-overcommitted"
+          onChange={(event) => toggle(event.target.checked)}
+        />
         <span className="choice-label">Block a party proven to over-commit</span>
         <span className="hint">
-          A seller whose signed confirms exceed its ask, or a buyer whose takes in force at once exceed its bid, is proven to over-commit by the facts every node holds.
-          The market already voids the excess; blocking also stops this node from connecting to the party.
+          A seller whose signed confirms exceed its ask, or a buyer whose takes in force at once exceed its bid, is
+          proven to over-commit by the facts every node holds. The market already voids the excess; blocking also stops
+          this node from connecting to the party.
         </span>
       </label>
       <div className="form-message" aria-live="polite">

@@ -37,9 +37,22 @@ function messageOf(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason)
 }
 
-export function FirstRunGuide({ client, generation, settings, update, cpuPlacement, book, agreements, onOpenOrder }: FirstRunGuideProps) {
+export function FirstRunGuide({
+  client,
+  generation,
+  settings,
+  update,
+  cpuPlacement,
+  book,
+  agreements,
+  onOpenOrder,
+}: FirstRunGuideProps) {
   const windowCpu = useMemo<WindowCpu>(
-    () => ({ createWorker: createCpuWorker, workers: navigator.hardwareConcurrency || 1, runtime: describeBrowser(navigator.userAgent) }),
+    () => ({
+      createWorker: createCpuWorker,
+      workers: navigator.hardwareConcurrency || 1,
+      runtime: describeBrowser(navigator.userAgent),
+    }),
     [],
   )
   const benchmark = useBenchmark(client, generation, windowCpu)
@@ -66,11 +79,13 @@ export function FirstRunGuide({ client, generation, settings, update, cpuPlaceme
         <li className="first-run-step" data-done={benchmarked} data-testid="first-run-step-benchmark">
           <StepTitle done={benchmarked}>Run the benchmark</StepTitle>
           <p className="hint">
-            It measures this machine (compute, storage, network) and signs a profile that buyers see; a sell order is sized from it.
+            It measures this machine (compute, storage, network) and signs a profile that buyers see; a sell order is
+            sized from it.
           </p>
           {benchmarked && profile && (
             <p data-testid="first-run-profile">
-              Measured: {formatInteger(Math.floor(profile.benchmark.f64MultiMflops / 1000))} GFLOPS on {profile.cores} cores, {formatInteger(profile.storageGb)} GB free.
+              Measured: {formatInteger(Math.floor(profile.benchmark.f64MultiMflops / 1000))} GFLOPS on {profile.cores}{' '}
+              cores, {formatInteger(profile.storageGb)} GB free.
             </p>
           )}
           <div className="button-row">
@@ -79,10 +94,16 @@ export function FirstRunGuide({ client, generation, settings, update, cpuPlaceme
               className={`button${benchmarked ? '' : ' button-primary'}`}
               disabled={running}
               aria-busy={running}
-              onClick={() => void benchmark.start(true, cpuPlacement).catch((reason: unknown) => setFailure(messageOf(reason)))}
+              onClick={() =>
+                void benchmark.start(true, cpuPlacement).catch((reason: unknown) => setFailure(messageOf(reason)))
+              }
               data-testid="first-run-benchmark"
             >
-              {running ? `Measuring… (${stagesDone} of ${benchmarkStages.length} stages)` : benchmarked ? 'Run it again' : 'Run a quick benchmark'}
+              {running
+                ? `Measuring… (${stagesDone} of ${benchmarkStages.length} stages)`
+                : benchmarked
+                  ? 'Run it again'
+                  : 'Run a quick benchmark'}
             </button>
             <a className="button button-link" href="#/benchmark">
               Full benchmark
@@ -104,14 +125,27 @@ export function FirstRunGuide({ client, generation, settings, update, cpuPlaceme
               : 'Run the benchmark first to sell: the ask is sized from what it measures. Buying needs no benchmark.'}
           </p>
           <div className="button-row">
-            <button type="button" className={`button${benchmarked ? ' button-primary' : ''}`} disabled={!benchmarked} onClick={() => onOpenOrder(ask.form)} data-testid="first-run-sell">
+            <button
+              type="button"
+              className={`button${benchmarked ? ' button-primary' : ''}`}
+              disabled={!benchmarked}
+              onClick={() => onOpenOrder(ask.form)}
+              data-testid="first-run-sell"
+            >
               Sell this machine’s capacity
             </button>
-            <button type="button" className="button" onClick={() => onOpenOrder(firstBid(book, Date.now()))} data-testid="first-run-buy">
+            <button
+              type="button"
+              className="button"
+              onClick={() => onOpenOrder(firstBid(book, Date.now()))}
+              data-testid="first-run-buy"
+            >
               Buy capacity
             </button>
           </div>
-          <p className="hint">The order opens in the form on the Market page; check it and place it there. This guide is then done.</p>
+          <p className="hint">
+            The order opens in the form on the Market page; check it and place it there. This guide is then done.
+          </p>
         </li>
       </ol>
       {failure && (
@@ -119,7 +153,12 @@ export function FirstRunGuide({ client, generation, settings, update, cpuPlaceme
           {failure}
         </p>
       )}
-      <button type="button" className="button button-small first-run-skip" onClick={() => void update({ firstRunDone: true }).catch((reason: unknown) => setFailure(messageOf(reason)))} data-testid="first-run-skip">
+      <button
+        type="button"
+        className="button button-small first-run-skip"
+        onClick={() => void update({ firstRunDone: true }).catch((reason: unknown) => setFailure(messageOf(reason)))}
+        data-testid="first-run-skip"
+      >
         Skip the guide
       </button>
     </section>
@@ -161,12 +200,24 @@ function NameForm({ current, update }: { current: string; update: SettingsView['
     <form className="first-run-name" onSubmit={save} noValidate>
       <label>
         Display name
-        <input type="text" value={name} maxLength={80} onChange={(event) => setName(event.target.value)} aria-describedby="first-run-name-message" data-testid="first-run-name" />
+        <input
+          type="text"
+          value={name}
+          maxLength={80}
+          onChange={(event) => setName(event.target.value)}
+          aria-describedby="first-run-name-message"
+          data-testid="first-run-name"
+        />
       </label>
       <button type="submit" className="button" data-testid="first-run-name-save">
         Save name
       </button>
-      <span id="first-run-name-message" className={message?.ok === false ? 'error' : 'muted'} role="status" data-testid="first-run-name-message">
+      <span
+        id="first-run-name-message"
+        className={message?.ok === false ? 'error' : 'muted'}
+        role="status"
+        data-testid="first-run-name-message"
+      >
         {message?.text}
       </span>
     </form>

@@ -24,7 +24,11 @@ export function gflopInWindow(profile: MemberProfile, form: OrderForm): number {
 }
 
 /** The price a first order in `unit` starts from, and where it came from. */
-export function marketPrice(book: readonly OrderView[], agreements: readonly AgreementView[], unit: 'flop' | 'pageview'): { price: number | undefined; source: PriceSource } {
+export function marketPrice(
+  book: readonly OrderView[],
+  agreements: readonly AgreementView[],
+  unit: 'flop' | 'pageview',
+): { price: number | undefined; source: PriceSource } {
   const bids = book.filter((order) => order.side === 'bid' && order.unit === unit && !order.mine && order.remaining > 0)
   if (bids.length > 0) return { price: Math.max(...bids.map((order) => order.price)), source: 'best-bid' }
   const agreed = agreements.filter((agreement) => agreement.unit === unit && agreement.status === 'binding')
@@ -36,19 +40,29 @@ export function marketPrice(book: readonly OrderView[], agreements: readonly Agr
 }
 
 /** An ask of this machine's measured capacity, with the profile's capabilities, at the market's price. */
-export function firstAsk(profile: MemberProfile | undefined, book: readonly OrderView[], agreements: readonly AgreementView[], now: number): FirstOrder {
+export function firstAsk(
+  profile: MemberProfile | undefined,
+  book: readonly OrderView[],
+  agreements: readonly AgreementView[],
+  now: number,
+): FirstOrder {
   const blank = emptyForm('ask', 'flop', now)
   const { price, source } = marketPrice(book, agreements, 'flop')
   const withPrice: OrderForm = { ...blank, price: price === undefined ? '' : String(price) }
   if (!profile) return { form: withPrice, priceSource: source }
   const quantity = gflopInWindow(profile, blank)
-  const form = prefillCapabilities({ ...withPrice, quantity: quantity > 0 ? String(quantity) : '' }, capabilityFieldsOf(capabilitiesOf(profile)))
+  const form = prefillCapabilities(
+    { ...withPrice, quantity: quantity > 0 ? String(quantity) : '' },
+    capabilityFieldsOf(capabilitiesOf(profile)),
+  )
   return { form, priceSource: source }
 }
 
 /** A bid for computation, at the best ask's price when the book has one. */
 export function firstBid(book: readonly OrderView[], now: number): OrderForm {
-  const asks = book.filter((order) => order.side === 'ask' && order.unit === 'flop' && !order.mine && order.remaining > 0)
+  const asks = book.filter(
+    (order) => order.side === 'ask' && order.unit === 'flop' && !order.mine && order.remaining > 0,
+  )
   const price = asks.length === 0 ? '' : String(Math.min(...asks.map((order) => order.price)))
   return { ...emptyForm('bid', 'flop', now), price }
 }

@@ -51,7 +51,8 @@ export class SyncChannel {
 
   async send(message: SyncMessage): Promise<void> {
     const payload = encodeSyncMessage(message)
-    if (payload.length > maxFrameBytes) throw new RangeError(`a ${message.type} message of ${payload.length} bytes exceeds the frame limit`)
+    if (payload.length > maxFrameBytes)
+      throw new RangeError(`a ${message.type} message of ${payload.length} bytes exceeds the frame limit`)
     const prefix = lengthPrefix(payload.length)
     const frame = new Uint8Array(prefix.length + payload.length)
     frame.set(prefix)
@@ -92,15 +93,20 @@ export class SyncChannel {
       prefixBytes++
       if (byte < 0x80) break
       if (prefixBytes === maxLengthPrefixBytes) {
-        throw new SyncProtocolError(`a frame length prefix is longer than ${maxLengthPrefixBytes} bytes`, { misbehaviour: 'oversize-message' })
+        throw new SyncProtocolError(`a frame length prefix is longer than ${maxLengthPrefixBytes} bytes`, {
+          misbehaviour: 'oversize-message',
+        })
       }
     }
     if (length > maxFrameBytes) {
-      throw new SyncProtocolError(`a frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`, { misbehaviour: 'oversize-message' })
+      throw new SyncProtocolError(`a frame of ${length} bytes exceeds the limit of ${maxFrameBytes}`, {
+        misbehaviour: 'oversize-message',
+      })
     }
     this.take(prefixBytes)
     while (this.bufferedBytes < length) {
-      if (!(await this.fill(signal))) throw new SyncClosedError('the peer closed the sync stream in the middle of a frame')
+      if (!(await this.fill(signal)))
+        throw new SyncClosedError('the peer closed the sync stream in the middle of a frame')
     }
     this.bytesReceived += prefixBytes + length
     return this.take(length)
@@ -146,7 +152,11 @@ export class SyncChannel {
     return out
   }
 
-  private async timed<T>(what: string, run: (signal: AbortSignal) => Promise<T>, timeoutMs = this.options.ioTimeoutMs): Promise<T> {
+  private async timed<T>(
+    what: string,
+    run: (signal: AbortSignal) => Promise<T>,
+    timeoutMs = this.options.ioTimeoutMs,
+  ): Promise<T> {
     const session = this.options.signal
     session.throwIfAborted()
     const controller = new AbortController()

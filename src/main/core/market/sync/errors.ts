@@ -62,6 +62,13 @@ export class SyncPreemptedError extends CyclexError {
   static override readonly code: string = 'ERR_SYNC_PREEMPTED'
 }
 
-for (const errorClass of [SyncProtocolError, SyncTimeoutError, SyncClosedError, SyncRefusedError, SyncStoppedError, SyncPreemptedError]) {
+for (const errorClass of [
+  SyncProtocolError,
+  SyncTimeoutError,
+  SyncClosedError,
+  SyncRefusedError,
+  SyncStoppedError,
+  SyncPreemptedError,
+]) {
   registerErrorClass(errorClass)
 }

@@ -69,7 +69,11 @@ export interface FactSyncComponents {
    * pulling from it, in place of `fingerprint`: what the node holds plus what it will not fetch from
    * that peer (the receipts sync's refusals). Default: `fingerprint`.
    */
-  factLog: { readonly fingerprint: ReconcilableSet; envelope(id: FactId): Uint8Array | undefined; fetchBasis?(peer: string): ReconcilableSet }
+  factLog: {
+    readonly fingerprint: ReconcilableSet
+    envelope(id: FactId): Uint8Array | undefined
+    fetchBasis?(peer: string): ReconcilableSet
+  }
   /**
    * Validate fetched envelopes as gossip does and store the valid ones, without re-gossiping them.
    * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one. `budgeted` is

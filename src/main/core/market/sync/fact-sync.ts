@@ -13,11 +13,33 @@
 //
 // Its contract (options, components, outcomes) is in fact-sync-contract.ts, the session guards
 // (deadlines, progress watch, slots) in session-guards.ts.
-import { TypedEventEmitter, type AbortOptions, type IncomingStreamData, type PeerId, type Stream } from '@libp2p/interface'
+import {
+  TypedEventEmitter,
+  type AbortOptions,
+  type IncomingStreamData,
+  type PeerId,
+  type Stream,
+} from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SyncChannel } from './channel'
-import { SyncPreemptedError, SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
-import { emptyStats, type FactSync, type FactSyncComponents, type FactSyncEvents, type FactSyncInit, type ServedOutcome, type SyncOutcome, type SyncStats } from './fact-sync-contract'
+import {
+  SyncPreemptedError,
+  SyncProtocolError,
+  SyncRefusedError,
+  SyncStoppedError,
+  SyncTimeoutError,
+  type Misbehaviour,
+} from './errors'
+import {
+  emptyStats,
+  type FactSync,
+  type FactSyncComponents,
+  type FactSyncEvents,
+  type FactSyncInit,
+  type ServedOutcome,
+  type SyncOutcome,
+  type SyncStats,
+} from './fact-sync-contract'
 import { FetchClaims } from './fetch-claims'
 import { runSession } from './initiator'
 import { defaultSyncPolicy, factsFrameTargetBytes, syncProtocol } from './limits'
@@ -25,7 +47,16 @@ import { RateLimiter } from '../rate-limiter'
 import { serveSession } from './responder'
 import { deadlineSignal, isProgress, ProgressWatch, sleep, Slots, type HeldSlot } from './session-guards'
 
-export type { FactSync, FactSyncComponents, FactSyncEvents, FactSyncInit, ServedOutcome, SyncOutcome, SyncOutcomeStatus, SyncStats } from './fact-sync-contract'
+export type {
+  FactSync,
+  FactSyncComponents,
+  FactSyncEvents,
+  FactSyncInit,
+  ServedOutcome,
+  SyncOutcome,
+  SyncOutcomeStatus,
+  SyncStats,
+} from './fact-sync-contract'
 
 class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactSync {
   private readonly settings: Required<FactSyncInit>
@@ -77,7 +108,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       maxOutboundSessions: init.maxOutboundSessions ?? 4,
       maxInboundSessions: init.maxInboundSessions ?? 8,
       inboundSessionsPerSecond: init.inboundSessionsPerSecond ?? honestInboundRate,
-      inboundSessionBurst: init.inboundSessionBurst ?? Math.max(10, 4 * (init.inboundSessionsPerSecond ?? honestInboundRate)),
+      inboundSessionBurst:
+        init.inboundSessionBurst ?? Math.max(10, 4 * (init.inboundSessionsPerSecond ?? honestInboundRate)),
       minTriggeredGapMs: init.minTriggeredGapMs ?? intervalMs / 4,
       misbehaviourPenaltyMs: init.misbehaviourPenaltyMs ?? 60_000,
       progressTimeoutMs: init.progressTimeoutMs ?? 5_000,
@@ -87,8 +119,14 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       maxWantRangesBytes: init.maxWantRangesBytes ?? factsFrameTargetBytes,
       joinFacts: init.joinFacts ?? 200_000,
     }
-    this.serveBudget = new RateLimiter({ ratePerSecond: this.settings.servedBytesPerSecond, burst: this.settings.servedBytesBurst })
-    this.limiter = new RateLimiter({ ratePerSecond: this.settings.inboundSessionsPerSecond, burst: this.settings.inboundSessionBurst })
+    this.serveBudget = new RateLimiter({
+      ratePerSecond: this.settings.servedBytesPerSecond,
+      burst: this.settings.servedBytesBurst,
+    })
+    this.limiter = new RateLimiter({
+      ratePerSecond: this.settings.inboundSessionsPerSecond,
+      burst: this.settings.inboundSessionBurst,
+    })
     this.outboundSlots = new Slots(this.settings.maxOutboundSessions)
   }
 
@@ -132,7 +170,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   }
 
   syncWith(peer: PeerId | string, options: AbortOptions = {}): Promise<SyncOutcome> {
-    if (!this.running) return Promise.reject(new SyncStoppedError('the sync service is not running: start the node first'))
+    if (!this.running)
+      return Promise.reject(new SyncStoppedError('the sync service is not running: start the node first'))
     const peerId = typeof peer === 'string' ? peerIdFromString(peer) : peer
     const key = peerId.toString()
     const running = this.outbound.get(key)
@@ -147,9 +186,12 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     const now = Date.now()
     this.limiter.prune(now)
     this.serveBudget.prune(now)
-    for (const [peer, startedAt] of this.lastOutboundStart) if (now - startedAt > 10 * this.settings.intervalMs) this.lastOutboundStart.delete(peer)
+    for (const [peer, startedAt] of this.lastOutboundStart)
+      if (now - startedAt > 10 * this.settings.intervalMs) this.lastOutboundStart.delete(peer)
     for (const [peer, until] of this.penalisedUntil) if (until <= now) this.penalisedUntil.delete(peer)
-    const peers = this.components.libp2p.getPeers().sort((left, right) => left.toString().localeCompare(right.toString()))
+    const peers = this.components.libp2p
+      .getPeers()
+      .sort((left, right) => left.toString().localeCompare(right.toString()))
     if (peers.length === 0) return
     let start = this.lastPicked === undefined ? 0 : peers.findIndex((peer) => peer.toString() > this.lastPicked!)
     if (start < 0) start = 0
@@ -219,7 +261,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     let budgeted = true
     const held: HeldSlot = { since: 0, preempt: new AbortController() }
     try {
-      if (this.isPenalised(peer)) throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
+      if (this.isPenalised(peer))
+        throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
       const acquiring = this.outboundSlots.acquire(deadline.signal)
       this.preemptOutbound()
       await acquiring
@@ -250,7 +293,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
         claims: this.claims,
         peer,
         maxFactsPerSession: this.settings.maxFactsPerSession,
-        allowance: budgeted && components.allowance ? () => components.allowance?.(peer) ?? Number.POSITIVE_INFINITY : undefined,
+        allowance:
+          budgeted && components.allowance ? () => components.allowance?.(peer) ?? Number.POSITIVE_INFINITY : undefined,
         ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted })),
       })
       Object.assign(outcome, result)
@@ -277,7 +321,10 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     outcome.durationMs = Date.now() - startedAt
     if (!budgeted) this.fetchedWhileJoining.set(peer, (this.fetchedWhileJoining.get(peer) ?? 0) + outcome.factsReceived)
     // Caught up with a peer that holds something (two empty nodes agreeing is no catching up).
-    if (outcome.peerCount > 0 && (outcome.status === 'in-sync' || (outcome.status === 'reconciled' && outcome.deferred === 0))) {
+    if (
+      outcome.peerCount > 0 &&
+      (outcome.status === 'in-sync' || (outcome.status === 'reconciled' && outcome.deferred === 0))
+    ) {
       this.joined = true
       this.fetchedWhileJoining.clear()
     }
@@ -330,7 +377,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     const heldFor = Date.now() - held.since
     if (heldFor < 4 * this.settings.minSlotHoldMs) return
     this.counters.sessionsPreempted++
-    held.preempt.abort(new SyncPreemptedError(`another session waited for facts this session had claimed for ${heldFor} ms`))
+    held.preempt.abort(
+      new SyncPreemptedError(`another session waited for facts this session had claimed for ${heldFor} ms`),
+    )
   }
 
   private pendingPreemptions(held: Map<string, HeldSlot>): number {
@@ -352,7 +401,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     const heldFor = Date.now() - oldest.since
     if (heldFor < this.settings.minSlotHoldMs) return this.settings.minSlotHoldMs - heldFor
     this.counters.sessionsPreempted++
-    oldest.preempt.abort(new SyncPreemptedError(`another peer waited for a sync slot that this session had held for ${heldFor} ms`))
+    oldest.preempt.abort(
+      new SyncPreemptedError(`another peer waited for a sync slot that this session had held for ${heldFor} ms`),
+    )
     return 0
   }
 
@@ -376,8 +427,10 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   /** Report a peer's fault; conditions (closed streams, this node stopping) are not faults. */
   private noteFault(peer: string, error: unknown): void {
     if (!this.running) return
-    if (error instanceof SyncProtocolError) this.reportMisbehaviour(peer, { kind: error.misbehaviour, message: error.message })
-    else if (error instanceof SyncTimeoutError) this.reportMisbehaviour(peer, { kind: 'timeout', message: error.message })
+    if (error instanceof SyncProtocolError)
+      this.reportMisbehaviour(peer, { kind: error.misbehaviour, message: error.message })
+    else if (error instanceof SyncTimeoutError)
+      this.reportMisbehaviour(peer, { kind: 'timeout', message: error.message })
   }
 
   private reportMisbehaviour(peer: string, misbehaviour: Misbehaviour): void {
@@ -404,10 +457,14 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     if (!this.limiter.take(peer, Date.now())) {
       this.counters.inboundRateLimited++
       stream.abort(new SyncProtocolError('too many sync sessions from this peer', { misbehaviour: 'rate-limit' }))
-      this.reportMisbehaviour(peer, { kind: 'rate-limit', message: `more than ${this.settings.inboundSessionsPerSecond} sync sessions a second` })
+      this.reportMisbehaviour(peer, {
+        kind: 'rate-limit',
+        message: `more than ${this.settings.inboundSessionsPerSecond} sync sessions a second`,
+      })
       return
     }
-    const full = (): boolean => this.inbound.size - this.pendingPreemptions(this.inboundHeld) >= this.settings.maxInboundSessions
+    const full = (): boolean =>
+      this.inbound.size - this.pendingPreemptions(this.inboundHeld) >= this.settings.maxInboundSessions
     // Every slot taken: the peer that has held one longest makes room, if it has held it long enough.
     if (this.inbound.has(peer) || (full() && this.preemptOldest(this.inboundHeld) !== 0)) {
       this.counters.inboundBusy++
@@ -422,7 +479,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.openStreams.add(stream)
     const deadline = deadlineSignal([this.stopping.signal], this.settings.ioTimeoutMs, 'answering busy')
     try {
-      await new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal }).send({ type: 'busy' })
+      await new SyncChannel(stream, { ioTimeoutMs: this.settings.ioTimeoutMs, signal: deadline.signal }).send({
+        type: 'busy',
+      })
       await stream.close({ signal: deadline.signal })
     } catch (error) {
       stream.abort(error as Error)
@@ -437,7 +496,11 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.openStreams.add(stream)
     const held: HeldSlot = { since: Date.now(), preempt: new AbortController() }
     this.inboundHeld.set(peer, held)
-    const deadline = deadlineSignal([this.stopping.signal, held.preempt.signal], this.settings.sessionTimeoutMs, `serving a sync session to ${peer}`)
+    const deadline = deadlineSignal(
+      [this.stopping.signal, held.preempt.signal],
+      this.settings.sessionTimeoutMs,
+      `serving a sync session to ${peer}`,
+    )
     const channel = new SyncChannel(stream, {
       ioTimeoutMs: this.settings.ioTimeoutMs,
       signal: deadline.signal,

@@ -18,7 +18,8 @@ export class FetchClaims {
   /** Claim all facts under `prefix` for fetching from `peer`; false when any of them is claimed already. */
   claimRange(prefix: Uint8Array, peer = ''): boolean {
     const text = keyText(prefix)
-    for (const [claimed, holder] of this.ranges) if (claimed.startsWith(text) || text.startsWith(claimed)) return this.contended(holder)
+    for (const [claimed, holder] of this.ranges)
+      if (claimed.startsWith(text) || text.startsWith(claimed)) return this.contended(holder)
     for (const [claimed, holder] of this.keys) if (claimed.startsWith(text)) return this.contended(holder)
     this.ranges.set(text, peer)
     return true

@@ -67,19 +67,30 @@ function keyOfEnvelope(envelope: Uint8Array): Uint8Array {
   try {
     body = splitSignedFact(envelope).body
   } catch (error) {
-    throw new SyncProtocolError(`the peer sent a fact that is not a signed fact: ${(error as Error).message}`, { misbehaviour: 'invalid-fact' })
+    throw new SyncProtocolError(`the peer sent a fact that is not a signed fact: ${(error as Error).message}`, {
+      misbehaviour: 'invalid-fact',
+    })
   }
   return nodeSha256(body)
 }
 
 export async function runSession(channel: SyncChannel, context: InitiatorContext): Promise<SessionResult> {
   const { set, claims } = context
-  const result: SessionResult = { status: 'reconciled', requests: 0, factsReceived: 0, accepted: 0, rejected: 0, deferred: 0, peerCount: 0 }
+  const result: SessionResult = {
+    status: 'reconciled',
+    requests: 0,
+    factsReceived: 0,
+    accepted: 0,
+    rejected: 0,
+    deferred: 0,
+    peerCount: 0,
+  }
   const root = set.root()
   await channel.send({ type: 'hello', version: syncProtocolVersion, root, count: set.size })
   const hello = await channel.expect()
   if (hello.type === 'busy') return { ...result, status: 'busy' }
-  if (hello.type !== 'hello') throw new SyncProtocolError(`the answer to hello must be hello or busy, not ${hello.type}`)
+  if (hello.type !== 'hello')
+    throw new SyncProtocolError(`the answer to hello must be hello or busy, not ${hello.type}`)
   result.peerCount = hello.count
   if (hello.root.every((byte, index) => root[index] === byte)) {
     await channel.send({ type: 'done' })
@@ -88,7 +99,11 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
 
   const plan = new ReconciliationPlan(set)
   if (hello.count > 0) plan.begin()
-  const budgetLeft = () => Math.min(context.maxFactsPerSession - result.factsReceived, Math.floor(context.allowance?.() ?? Number.POSITIVE_INFINITY))
+  const budgetLeft = () =>
+    Math.min(
+      context.maxFactsPerSession - result.factsReceived,
+      Math.floor(context.allowance?.() ?? Number.POSITIVE_INFINITY),
+    )
 
   /**
    * Read `facts` frames up to the one marked `end`, checking each envelope with `expected`. A frame is
@@ -100,12 +115,18 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
     try {
       for (;;) {
         const message = await channel.expect()
-        if (message.type !== 'facts') throw new SyncProtocolError(`the answer to a fact request must be facts, not ${message.type}`)
+        if (message.type !== 'facts')
+          throw new SyncProtocolError(`the answer to a fact request must be facts, not ${message.type}`)
         received += message.envelopes.length
-        if (received > limit) throw new SyncProtocolError(`the peer sent more facts than the ${limit} asked for`, { misbehaviour: 'unrequested-fact' })
+        if (received > limit)
+          throw new SyncProtocolError(`the peer sent more facts than the ${limit} asked for`, {
+            misbehaviour: 'unrequested-fact',
+          })
         for (const envelope of message.envelopes) {
           if (!expected(keyOfEnvelope(envelope))) {
-            throw new SyncProtocolError('the peer sent a fact that was not asked for, or sent one twice', { misbehaviour: 'unrequested-fact' })
+            throw new SyncProtocolError('the peer sent a fact that was not asked for, or sent one twice', {
+              misbehaviour: 'unrequested-fact',
+            })
           }
         }
         if (message.envelopes.length > 0) {
@@ -132,9 +153,12 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
     result.accepted += outcome.accepted
     result.rejected += outcome.rejected
     if (outcome.rejected > 0) {
-      throw new SyncProtocolError(`${outcome.rejected} of the ${envelopes.length} facts the peer sent failed validation`, {
-        misbehaviour: 'invalid-fact',
-      })
+      throw new SyncProtocolError(
+        `${outcome.rejected} of the ${envelopes.length} facts the peer sent failed validation`,
+        {
+          misbehaviour: 'invalid-fact',
+        },
+      )
     }
   }
 
@@ -195,7 +219,8 @@ export async function runSession(channel: SyncChannel, context: InitiatorContext
       const ranges = plan.takeQuery(maxRangesPerQuery)
       await channel.send({ type: 'query', ranges })
       const reply = await channel.expect()
-      if (reply.type !== 'ranges') throw new SyncProtocolError(`the answer to a query must be ranges, not ${reply.type}`)
+      if (reply.type !== 'ranges')
+        throw new SyncProtocolError(`the answer to a query must be ranges, not ${reply.type}`)
       plan.absorb(ranges, reply.answers)
     }
     if (peerHasMore) {

@@ -103,7 +103,8 @@ function malformed(message: string): SyncProtocolError {
 /** A value from a peer, for an error message: never through its own toString (a decoded map may carry one). */
 function describePeerValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 40))
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null) return `${value}`
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null)
+    return `${value}`
   return Array.isArray(value) ? 'an array' : value instanceof Uint8Array ? 'bytes' : 'a map'
 }
 
@@ -114,9 +115,12 @@ function field(map: Record<string, unknown>, name: string, what: string): unknow
 
 function bytes(value: unknown, what: string, length?: { min?: number; max?: number; exactly?: number }): Uint8Array {
   if (!(value instanceof Uint8Array)) throw malformed(`${what} must be bytes`)
-  if (length?.exactly !== undefined && value.length !== length.exactly) throw malformed(`${what} must be ${length.exactly} bytes, not ${value.length}`)
-  if (length?.min !== undefined && value.length < length.min) throw malformed(`${what} must be at least ${length.min} bytes`)
-  if (length?.max !== undefined && value.length > length.max) throw malformed(`${what} must be at most ${length.max} bytes, not ${value.length}`)
+  if (length?.exactly !== undefined && value.length !== length.exactly)
+    throw malformed(`${what} must be ${length.exactly} bytes, not ${value.length}`)
+  if (length?.min !== undefined && value.length < length.min)
+    throw malformed(`${what} must be at least ${length.min} bytes`)
+  if (length?.max !== undefined && value.length > length.max)
+    throw malformed(`${what} must be at most ${length.max} bytes, not ${value.length}`)
   return value
 }
 
@@ -167,10 +171,16 @@ function parseAnswer(value: unknown, what: string): RangeAnswer {
       return { kind: 'skipped' }
     case answerTags.keys:
       expectLength(3)
-      return { kind: 'keys', keys: keyList(parts[1], `${what}[1]`, maxKeysPerAnswer), more: boolean(parts[2], `${what}[2]`) }
+      return {
+        kind: 'keys',
+        keys: keyList(parts[1], `${what}[1]`, maxKeysPerAnswer),
+        more: boolean(parts[2], `${what}[2]`),
+      }
     case answerTags.split: {
       expectLength(3)
-      const counts = array(parts[1], `${what}[1]`, bucketCount, bucketCount).map((entry, index) => count(entry, `${what}[1][${index}]`))
+      const counts = array(parts[1], `${what}[1]`, bucketCount, bucketCount).map((entry, index) =>
+        count(entry, `${what}[1][${index}]`),
+      )
       const nonEmpty = counts.filter((entry) => entry > 0).length
       const fingerprints = bytes(parts[2], `${what}[2]`, { exactly: nonEmpty * rangeFingerprintLength })
       let next = 0
@@ -200,8 +210,12 @@ function parseRange(value: unknown, what: string): QueriedRange {
 function checkDisjoint(prefixes: readonly Uint8Array[], what: string): void {
   for (let left = 0; left < prefixes.length; left++) {
     for (let right = left + 1; right < prefixes.length; right++) {
-      const [short, long] = prefixes[left]!.length <= prefixes[right]!.length ? [prefixes[left]!, prefixes[right]!] : [prefixes[right]!, prefixes[left]!]
-      if (short.every((byte, index) => long[index] === byte)) throw malformed(`${what} overlap: entries ${left} and ${right}`)
+      const [short, long] =
+        prefixes[left]!.length <= prefixes[right]!.length
+          ? [prefixes[left]!, prefixes[right]!]
+          : [prefixes[right]!, prefixes[left]!]
+      if (short.every((byte, index) => long[index] === byte))
+        throw malformed(`${what} overlap: entries ${left} and ${right}`)
     }
   }
 }
@@ -212,7 +226,10 @@ export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
   try {
     value = dagCbor.decode(frame)
   } catch (error) {
-    throw new SyncProtocolError(`a sync frame is not dag-cbor: ${(error as Error).message}`, { misbehaviour: 'malformed-message', cause: error })
+    throw new SyncProtocolError(`a sync frame is not dag-cbor: ${(error as Error).message}`, {
+      misbehaviour: 'malformed-message',
+      cause: error,
+    })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
     throw malformed('a sync message must be a map')
@@ -223,7 +240,12 @@ export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
     case 'hello': {
       const version = count(field(map, 'v', 'hello'), 'hello.v')
       if (version !== syncProtocolVersion) throw malformed(`hello.v must be ${syncProtocolVersion}, not ${version}`)
-      return { type, version, root: bytes(field(map, 'root', 'hello'), 'hello.root', { exactly: rootLength }), count: count(field(map, 'count', 'hello'), 'hello.count') }
+      return {
+        type,
+        version,
+        root: bytes(field(map, 'root', 'hello'), 'hello.root', { exactly: rootLength }),
+        count: count(field(map, 'count', 'hello'), 'hello.count'),
+      }
     }
     case 'busy':
     case 'done':
@@ -242,17 +264,27 @@ export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
       return { type, keys }
     }
     case 'wantRanges': {
-      const prefixes = array(field(map, 'prefixes', 'wantRanges'), 'wantRanges.prefixes', maxPrefixesPerWantRanges, 1).map((entry, index) =>
-        prefix(entry, `wantRanges.prefixes[${index}]`),
-      )
+      const prefixes = array(
+        field(map, 'prefixes', 'wantRanges'),
+        'wantRanges.prefixes',
+        maxPrefixesPerWantRanges,
+        1,
+      ).map((entry, index) => prefix(entry, `wantRanges.prefixes[${index}]`))
       checkDisjoint(prefixes, 'wantRanges.prefixes')
       const limit = count(field(map, 'limit', 'wantRanges'), 'wantRanges.limit', maxWantRangesLimit)
       if (limit === 0) throw malformed('wantRanges.limit must be at least 1')
       return { type, prefixes, limit }
     }
     case 'facts': {
-      const envelopes = array(field(map, 'facts', 'facts'), 'facts.facts', maxFactsPerFrame).map((entry, index) => bytes(entry, `facts.facts[${index}]`))
-      return { type, envelopes, end: boolean(field(map, 'end', 'facts'), 'facts.end'), more: boolean(field(map, 'more', 'facts'), 'facts.more') }
+      const envelopes = array(field(map, 'facts', 'facts'), 'facts.facts', maxFactsPerFrame).map((entry, index) =>
+        bytes(entry, `facts.facts[${index}]`),
+      )
+      return {
+        type,
+        envelopes,
+        end: boolean(field(map, 'end', 'facts'), 'facts.end'),
+        more: boolean(field(map, 'more', 'facts'), 'facts.more'),
+      }
     }
     default:
       throw malformed(`unknown sync message type ${describePeerValue(type)}`)

@@ -153,7 +153,8 @@ export class ReconciliationPlan {
     if (answers.length !== ranges.length) {
       throw new SyncProtocolError(`a query of ${ranges.length} ranges was answered with ${answers.length}`)
     }
-    if (answers[0]!.kind === 'skipped') throw new SyncProtocolError('the first range of a query was skipped: every answer must make progress')
+    if (answers[0]!.kind === 'skipped')
+      throw new SyncProtocolError('the first range of a query was skipped: every answer must make progress')
     const summaries = new SummaryCache(this.set)
     answers.forEach((answer, index) => {
       const { prefix } = ranges[index]!
@@ -174,7 +175,8 @@ export class ReconciliationPlan {
           }
           return
         case 'split': {
-          if (prefix.length >= maxPrefixLength) throw new SyncProtocolError(`answer ${index} splits a ${prefix.length}-byte range, which cannot be split`)
+          if (prefix.length >= maxPrefixLength)
+            throw new SyncProtocolError(`answer ${index} splits a ${prefix.length}-byte range, which cannot be split`)
           const own = summaries.childSummaries(prefix)
           answer.children.forEach((theirs, child) => {
             if (theirs.count === 0) return

@@ -48,7 +48,8 @@ class FactsWriter {
   async add(envelope: Uint8Array): Promise<void> {
     this.pending.push(envelope)
     this.pendingBytes += envelope.length
-    if (this.pending.length >= maxFactsPerFrame || this.pendingBytes >= factsFrameTargetBytes) await this.flush(false, false)
+    if (this.pending.length >= maxFactsPerFrame || this.pendingBytes >= factsFrameTargetBytes)
+      await this.flush(false, false)
   }
 
   async finish(more: boolean): Promise<void> {
@@ -85,7 +86,13 @@ export async function serveSession(channel: SyncChannel, context: ResponderConte
   }
 }
 
-async function answer(channel: SyncChannel, context: ResponderContext, served: ServedSession, request: SyncMessage, rangesByteCap: number): Promise<void> {
+async function answer(
+  channel: SyncChannel,
+  context: ResponderContext,
+  served: ServedSession,
+  request: SyncMessage,
+  rangesByteCap: number,
+): Promise<void> {
   switch (request.type) {
     case 'query':
       await channel.send({ type: 'ranges', answers: answerQuery(context.set, request.ranges) })

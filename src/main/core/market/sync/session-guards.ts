@@ -5,14 +5,21 @@ import { SyncTimeoutError } from './errors'
 import type { SyncMessage } from './messages'
 
 /** A deadline and a parent signal as one signal, with its timer cleared by dispose. */
-export function deadlineSignal(parents: AbortSignal[], timeoutMs: number, what: string): { signal: AbortSignal; dispose(): void } {
+export function deadlineSignal(
+  parents: AbortSignal[],
+  timeoutMs: number,
+  what: string,
+): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController()
   const onAbort = (event: Event): void => controller.abort((event.target as AbortSignal).reason)
   for (const parent of parents) {
     if (parent.aborted) controller.abort(parent.reason)
     else parent.addEventListener('abort', onAbort, { once: true })
   }
-  const timer = setTimeout(() => controller.abort(new SyncTimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs)
+  const timer = setTimeout(
+    () => controller.abort(new SyncTimeoutError(`${what} took longer than ${timeoutMs} ms`)),
+    timeoutMs,
+  )
   return {
     signal: controller.signal,
     dispose() {
@@ -84,7 +91,8 @@ export class ProgressWatch {
     this.timer = setTimeout(() => {
       const idle = Date.now() - this.last
       if (this.ownWork > 0) this.arm(this.timeoutMs)
-      else if (idle >= this.timeoutMs) this.controller.abort(new SyncTimeoutError(`${this.what} made no progress for ${idle} ms`))
+      else if (idle >= this.timeoutMs)
+        this.controller.abort(new SyncTimeoutError(`${this.what} made no progress for ${idle} ms`))
       else this.arm(this.timeoutMs - idle)
     }, delayMs)
   }

@@ -15,13 +15,16 @@ export function CrossingWhy({ crossing }: { crossing: Crossing<ViewTerms> | unde
   return (
     <div className="crossing-why" data-testid="crossing-why">
       <p className="hint">
-        {crossing.tradable === 0 ? 'These prices cross, but no crossing pair can trade:' : 'Crossing pairs that will not trade:'}
+        {crossing.tradable === 0
+          ? 'These prices cross, but no crossing pair can trade:'
+          : 'Crossing pairs that will not trade:'}
       </p>
       <ul>
         {crossing.blocked.slice(0, shownPairs).map(({ bid, ask, obstacles }) => (
           <li key={`${bid.id}|${ask.id}`} data-testid="crossing-blocked">
-            Bid {formatPrice(bid.price)} (<PeerName peer={bid.owner} copy={false} />) and ask {formatPrice(ask.price)} (<PeerName peer={ask.owner} copy={false} />):{' '}
-            {obstaclesWords(obstacles)}
+            Bid {formatPrice(bid.price)} (<PeerName peer={bid.owner} copy={false} />) and ask {formatPrice(ask.price)} (
+            <PeerName peer={ask.owner} copy={false} />
+            ): {obstaclesWords(obstacles)}
           </li>
         ))}
       </ul>

@@ -26,16 +26,27 @@ function plotOf(ladder: Ladder): Plot | undefined {
   const series = depthSeries(ladder, span, width - padding.left - padding.right)
   // Each side's points rise from the mid, so its last point is its deepest.
   const top = Math.max(1, series.bids.at(-1)?.cumulative ?? 0, series.asks.at(-1)?.cumulative ?? 0)
-  const x = (price: number): number => padding.left + ((price - series.low) / (series.high - series.low || 1)) * (width - padding.left - padding.right)
-  const y = (quantity: number): number => height - padding.bottom - (quantity / top) * (height - padding.top - padding.bottom)
+  const x = (price: number): number =>
+    padding.left + ((price - series.low) / (series.high - series.low || 1)) * (width - padding.left - padding.right)
+  const y = (quantity: number): number =>
+    height - padding.bottom - (quantity / top) * (height - padding.top - padding.bottom)
   const area = (points: readonly DepthPoint[], edge: number): string => {
     if (points.length < 2) return ''
     const last = points.at(-1)!
-    const line = points.map((point, index) => `${index === 0 ? 'M' : 'L'}${x(point.price).toFixed(1)},${y(point.cumulative).toFixed(1)}`).join('')
+    const line = points
+      .map((point, index) => `${index === 0 ? 'M' : 'L'}${x(point.price).toFixed(1)},${y(point.cumulative).toFixed(1)}`)
+      .join('')
     // Carry the last level's depth on to the edge of the chart, then close along the axis.
     return `${line}L${x(edge).toFixed(1)},${y(last.cumulative).toFixed(1)}L${x(edge).toFixed(1)},${y(0)}L${x(points[0]!.price).toFixed(1)},${y(0)}Z`
   }
-  return { span, low: series.low, high: series.high, x, bidArea: area(series.bids, series.low), askArea: area(series.asks, series.high) }
+  return {
+    span,
+    low: series.low,
+    high: series.high,
+    x,
+    bidArea: area(series.bids, series.low),
+    askArea: area(series.asks, series.high),
+  }
 }
 
 export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: string }) {
@@ -95,8 +106,16 @@ export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: s
       >
         <path className="depth-area depth-area-bid" d={plot.bidArea} />
         <path className="depth-area depth-area-ask" d={plot.askArea} />
-        <line className="depth-mid" x1={x(ladder.mid)} x2={x(ladder.mid)} y1={padding.top} y2={height - padding.bottom} />
-        {cursor !== undefined && <line className="depth-cursor" x1={x(cursor)} x2={x(cursor)} y1={padding.top} y2={height - padding.bottom} />}
+        <line
+          className="depth-mid"
+          x1={x(ladder.mid)}
+          x2={x(ladder.mid)}
+          y1={padding.top}
+          y2={height - padding.bottom}
+        />
+        {cursor !== undefined && (
+          <line className="depth-cursor" x1={x(cursor)} x2={x(cursor)} y1={padding.top} y2={height - padding.bottom} />
+        )}
         <text className="depth-axis" x={padding.left} y={height - 6}>
           {formatPrice(Math.round(low))}
         </text>
@@ -110,7 +129,8 @@ export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: s
       <figcaption className="depth-caption" aria-live="polite">
         {hovered && cursor !== undefined ? (
           <>
-            At {formatPrice(cursor)} µcr: {formatInteger(hovered.cumulative)} {unitLabel} {hovered.side === 'bid' ? 'bid at or above' : 'asked at or below'}
+            At {formatPrice(cursor)} µcr: {formatInteger(hovered.cumulative)} {unitLabel}{' '}
+            {hovered.side === 'bid' ? 'bid at or above' : 'asked at or below'}
           </>
         ) : (
           <>Cumulative {unitLabel} bid (left) and asked (right) around the mid price</>

@@ -11,7 +11,9 @@ const height = 160
 const pad = { left: 8, right: 8, top: 22, bottom: 20 }
 
 export const EarningsChart = memo(function EarningsChart({ agreements }: { agreements: readonly AgreementView[] }) {
-  const sales = agreements.filter((agreement) => agreement.role === 'seller' && agreement.status === 'binding').sort((a, b) => a.agreedAt - b.agreedAt)
+  const sales = agreements
+    .filter((agreement) => agreement.role === 'seller' && agreement.status === 'binding')
+    .sort((a, b) => a.agreedAt - b.agreedAt)
   if (sales.length === 0) {
     return (
       <div className="chart-empty" style={{ aspectRatio: `${width} / ${height}` }} data-testid="earnings-empty">
@@ -29,13 +31,20 @@ export const EarningsChart = memo(function EarningsChart({ agreements }: { agree
   const first = steps[0]!.at
   const last = steps.at(-1)!.at
   const top = Number(earned)
-  const x = (time: number): number => (last === first ? width / 2 : pad.left + ((time - first) / (last - first)) * (width - pad.left - pad.right))
-  const y = (total: bigint): number => (top === 0 ? height - pad.bottom : height - pad.bottom - (Number(total) / top) * (height - pad.top - pad.bottom))
+  const x = (time: number): number =>
+    last === first ? width / 2 : pad.left + ((time - first) / (last - first)) * (width - pad.left - pad.right)
+  const y = (total: bigint): number =>
+    top === 0 ? height - pad.bottom : height - pad.bottom - (Number(total) / top) * (height - pad.top - pad.bottom)
   let path = `M${pad.left},${height - pad.bottom}H${x(first).toFixed(1)}`
   for (const step of steps) path += `V${y(step.total).toFixed(1)}H${x(step.at).toFixed(1)}`
   path += `H${width - pad.right}`
   return (
-    <figure className="earnings-chart" data-testid="earnings-chart" data-sales={steps.length} data-earned={earned.toString()}>
+    <figure
+      className="earnings-chart"
+      data-testid="earnings-chart"
+      data-sales={steps.length}
+      data-earned={earned.toString()}
+    >
       <svg
         viewBox={`0 0 ${width} ${height}`}
         width="100%"

@@ -32,7 +32,14 @@ export function MemberPicker({ peers, onChange, side, me }: MemberPickerProps) {
             <input
               type="checkbox"
               checked={listed.includes(member.peerId)}
-              onChange={(event) => onChange((event.target.checked ? [...listed, member.peerId] : listed.filter((peer) => peer !== member.peerId)).join('\n'))}
+              onChange={(event) =>
+                onChange(
+                  (event.target.checked
+                    ? [...listed, member.peerId]
+                    : listed.filter((peer) => peer !== member.peerId)
+                  ).join('\n'),
+                )
+              }
               data-testid="order-member"
               data-peer={member.peerId}
             />

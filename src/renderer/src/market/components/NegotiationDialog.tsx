@@ -7,7 +7,13 @@
 // of my order, so the matcher itself sees when the prices meet and proposes the fill.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import type { ApiClient } from '../../../../shared/api/contract'
-import type { AgreementView, NegotiationHistory, NegotiationPolicy, NegotiationView, OrderView } from '../../../../shared/api/market'
+import type {
+  AgreementView,
+  NegotiationHistory,
+  NegotiationPolicy,
+  NegotiationView,
+  OrderView,
+} from '../../../../shared/api/market'
 import type { MemberView } from '../../../../shared/api/members'
 import { useNow } from '../../hooks/use-now'
 import { formatAge } from '../../lib/format'
@@ -64,7 +70,15 @@ function timeLeft(deadline: number, now: number): string {
   return age === 'just now' ? 'in under a minute' : `in ${age}`
 }
 
-export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMember, ended, agreement, onClose }: NegotiationDialogProps) {
+export function NegotiationDialog({
+  client,
+  negotiation,
+  myOrder,
+  counterpartyMember,
+  ended,
+  agreement,
+  onClose,
+}: NegotiationDialogProps) {
   const dialog = useRef<HTMLDialogElement>(null)
   const now = useNow(10_000)
   const reputation = useReputation(client)
@@ -76,7 +90,11 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
   const [action, setAction] = useState<ActionState>({ kind: 'idle' })
   const [history, setHistory] = useState<NegotiationHistory | null>()
   const [policy, setPolicy] = useState<NegotiationPolicy>()
-  const [policyForm, setPolicyForm] = useState<PolicyForm>({ ...defaultPolicyForm, enabled: true, limit: String(theirs.price) })
+  const [policyForm, setPolicyForm] = useState<PolicyForm>({
+    ...defaultPolicyForm,
+    enabled: true,
+    limit: String(theirs.price),
+  })
   const [policyError, setPolicyError] = useState<string>()
   /** Decline was pressed once: it is for good, so it is asked again before it is sent. */
   const [confirmingDecline, setConfirmingDecline] = useState(false)
@@ -106,7 +124,14 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
   useEffect(
     () =>
       client.subscribe((event) => {
-        if ((event.type === 'market.negotiationOffer' || event.type === 'market.negotiationEnded' || event.type === 'market.negotiation') && event.data.bid === bid && event.data.ask === ask) loadHistory()
+        if (
+          (event.type === 'market.negotiationOffer' ||
+            event.type === 'market.negotiationEnded' ||
+            event.type === 'market.negotiation') &&
+          event.data.bid === bid &&
+          event.data.ask === ask
+        )
+          loadHistory()
         if (event.type === 'market.policy' && event.data.order === mine.order) setPolicy(event.data)
       }),
     [client, bid, ask, mine.order, loadHistory],
@@ -158,7 +183,9 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
       setPolicyError(check.message)
       return
     }
-    client.call('market.setPolicy', check.params).then(setPolicy, (error: unknown) => setPolicyError(inUserWords((error as Error).message)))
+    client
+      .call('market.setPolicy', check.params)
+      .then(setPolicy, (error: unknown) => setPolicyError(inUserWords((error as Error).message)))
   }
   const stopPolicy = (): void => {
     setPolicyError(undefined)
@@ -179,12 +206,29 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
       ? outcomes[outcome]
       : 'This negotiation is over: the pair is no longer open (see Deals for an agreement).'
   // Once it is over, the ending says what happened: a move's own message is not said a second time.
-  const actionText = action.kind === 'done' && over && action.text === endedText ? undefined : action.kind === 'done' || action.kind === 'failed' ? action.text : undefined
+  const actionText =
+    action.kind === 'done' && over && action.text === endedText
+      ? undefined
+      : action.kind === 'done' || action.kind === 'failed'
+        ? action.text
+        : undefined
   return (
-    <dialog ref={dialog} className="negotiation-dialog" aria-labelledby="negotiation-title" onClose={onClose} data-testid="negotiation-dialog" data-role={negotiation.role}>
+    <dialog
+      ref={dialog}
+      className="negotiation-dialog"
+      aria-labelledby="negotiation-title"
+      onClose={onClose}
+      data-testid="negotiation-dialog"
+      data-role={negotiation.role}
+    >
       <div className="dialog-head">
         <h2 id="negotiation-title">Negotiation with {buyer ? 'a seller' : 'a buyer'}</h2>
-        <button type="button" className="button button-small" onClick={() => dialog.current?.close()} data-testid="close-negotiation">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => dialog.current?.close()}
+          data-testid="close-negotiation"
+        >
           Close
         </button>
       </div>
@@ -207,11 +251,17 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
             </dd>
             <dt>Deadline</dt>
             <dd data-testid="negotiation-deadline">
-              {formatTime(negotiation.deadline)}, {timeLeft(negotiation.deadline, now)}: {deadlineReasons[negotiation.deadlineReason]}
+              {formatTime(negotiation.deadline)}, {timeLeft(negotiation.deadline, now)}:{' '}
+              {deadlineReasons[negotiation.deadlineReason]}
             </dd>
           </dl>
           <h3>Counterparty</h3>
-          <MemberCard member={counterpartyMember} peerId={theirs.owner} now={now} reputation={reputation.get(theirs.owner)} />
+          <MemberCard
+            member={counterpartyMember}
+            peerId={theirs.owner}
+            now={now}
+            reputation={reputation.get(theirs.owner)}
+          />
         </div>
         <div>
           <h3>Offers</h3>
@@ -219,7 +269,11 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
         </div>
       </div>
       {over && (
-        <p className={agreement || outcome === 'matched' ? 'success' : 'warning-text'} data-testid="negotiation-ended" role="status">
+        <p
+          className={agreement || outcome === 'matched' ? 'success' : 'warning-text'}
+          data-testid="negotiation-ended"
+          role="status"
+        >
           {endedText}
         </p>
       )}
@@ -228,15 +282,32 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
         <form className="counter-form" onSubmit={counter}>
           <label>
             Counter-offer (µcr per {perUnit}, up to their {formatPrice(theirs.price)})
-            <input type="text" inputMode="numeric" value={offer} onChange={(event) => setOffer(event.target.value)} data-testid="counter-price" />
+            <input
+              type="text"
+              inputMode="numeric"
+              value={offer}
+              onChange={(event) => setOffer(event.target.value)}
+              data-testid="counter-price"
+            />
           </label>
           {confirmingDecline ? (
             <div className="order-actions" role="group" aria-label="Confirm the decline">
               <span className="warning-text">Decline for good? This pair will not be matched again.</span>
-              <button type="button" className="button button-danger" disabled={busy} onClick={decline} data-testid="confirm-decline">
+              <button
+                type="button"
+                className="button button-danger"
+                disabled={busy}
+                onClick={decline}
+                data-testid="confirm-decline"
+              >
                 Yes, decline
               </button>
-              <button type="button" className="button" onClick={() => setConfirmingDecline(false)} data-testid="keep-negotiating">
+              <button
+                type="button"
+                className="button"
+                onClick={() => setConfirmingDecline(false)}
+                data-testid="keep-negotiating"
+              >
                 Keep negotiating
               </button>
             </div>
@@ -245,10 +316,22 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
               <button type="submit" className="button" disabled={busy} data-testid="counter-offer">
                 Send counter-offer
               </button>
-              <button type="button" className="button button-primary" disabled={busy} onClick={accept} data-testid="accept-price">
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={busy}
+                onClick={accept}
+                data-testid="accept-price"
+              >
                 Accept {formatPrice(theirs.price)}
               </button>
-              <button type="button" className="button button-danger" disabled={busy} onClick={() => setConfirmingDecline(true)} data-testid="decline-negotiation">
+              <button
+                type="button"
+                className="button button-danger"
+                disabled={busy}
+                onClick={() => setConfirmingDecline(true)}
+                data-testid="decline-negotiation"
+              >
                 Decline…
               </button>
             </div>
@@ -264,7 +347,9 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
           <div className="policy-state" data-testid="policy-state" data-state={policy.state}>
             <p>
               {describeSchedule(policy, formatPrice)} · {policy.stepsTaken} of {policy.steps} steps taken
-              {policy.state === 'finished' && policy.finishedBecause && `; finished: ${policyEndings[policy.finishedBecause]}`}
+              {policy.state === 'finished' &&
+                policy.finishedBecause &&
+                `; finished: ${policyEndings[policy.finishedBecause]}`}
             </p>
             <button type="button" className="button button-small" onClick={stopPolicy} data-testid="clear-policy">
               {policy.state === 'active' ? 'Stop the policy' : 'Remove'}
@@ -279,7 +364,11 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
             </button>
           </form>
         )}
-        {policyError && <p className="error" role="alert">{policyError}</p>}
+        {policyError && (
+          <p className="error" role="alert">
+            {policyError}
+          </p>
+        )}
       </details>
     </dialog>
   )
@@ -287,7 +376,8 @@ export function NegotiationDialog({ client, negotiation, myOrder, counterpartyMe
 
 function History({ history, buyer }: { history: NegotiationHistory | null | undefined; buyer: boolean }) {
   if (history === undefined) return <p className="muted">Loading the offers…</p>
-  if (history === null || history.offers.length === 0) return <p className="muted">No offers recorded on this node yet.</p>
+  if (history === null || history.offers.length === 0)
+    return <p className="muted">No offers recorded on this node yet.</p>
   // In the order they were made (the node lists each order's offers together); a stable sort keeps ties as listed.
   const offers = [...history.offers].sort((a, b) => a.at - b.at)
   return (
@@ -295,11 +385,18 @@ function History({ history, buyer }: { history: NegotiationHistory | null | unde
       {offers.map((offer, index) => {
         const mineOffer = (offer.by === 'buyer') === buyer
         return (
-          <li key={`${offer.amendment ?? offer.source}-${index}`} className={mineOffer ? 'offer-mine' : 'offer-theirs'} data-testid="offer" data-by={offer.by}>
+          <li
+            key={`${offer.amendment ?? offer.source}-${index}`}
+            className={mineOffer ? 'offer-mine' : 'offer-theirs'}
+            data-testid="offer"
+            data-by={offer.by}
+          >
             <span className="muted">{new Date(offer.at).toLocaleTimeString()}</span>
             <span>{mineOffer ? 'You' : offer.by === 'buyer' ? 'Buyer' : 'Seller'}</span>
             <span className="figure">{formatPrice(offer.price)}</span>
-            <span className="muted">{offer.source === 'opening' ? 'opening' : `amendment${offer.seq === undefined ? '' : ` #${offer.seq}`}`}</span>
+            <span className="muted">
+              {offer.source === 'opening' ? 'opening' : `amendment${offer.seq === undefined ? '' : ` #${offer.seq}`}`}
+            </span>
           </li>
         )
       })}
@@ -308,24 +405,56 @@ function History({ history, buyer }: { history: NegotiationHistory | null | unde
 }
 
 /** The policy's inputs, shared by the dialog and the order entry form. */
-export function PolicyFields({ form, onChange, side }: { form: PolicyForm; onChange(form: PolicyForm): void; side: 'bid' | 'ask' }) {
+export function PolicyFields({
+  form,
+  onChange,
+  side,
+}: {
+  form: PolicyForm
+  onChange(form: PolicyForm): void
+  side: 'bid' | 'ask'
+}) {
   return (
     <div className="form-grid policy-fields">
       <label>
         Steps
-        <input type="text" inputMode="numeric" value={form.steps} onChange={(event) => onChange({ ...form, steps: event.target.value })} data-testid="policy-steps" />
+        <input
+          type="text"
+          inputMode="numeric"
+          value={form.steps}
+          onChange={(event) => onChange({ ...form, steps: event.target.value })}
+          data-testid="policy-steps"
+        />
       </label>
       <label>
         Every (seconds)
-        <input type="text" inputMode="decimal" value={form.intervalSeconds} onChange={(event) => onChange({ ...form, intervalSeconds: event.target.value })} data-testid="policy-interval" />
+        <input
+          type="text"
+          inputMode="decimal"
+          value={form.intervalSeconds}
+          onChange={(event) => onChange({ ...form, intervalSeconds: event.target.value })}
+          data-testid="policy-interval"
+        />
       </label>
       <label>
         {side === 'bid' ? 'Highest price to offer' : 'Lowest price to offer'}
-        <input type="text" inputMode="numeric" value={form.limit} placeholder="your range" onChange={(event) => onChange({ ...form, limit: event.target.value })} data-testid="policy-limit" />
+        <input
+          type="text"
+          inputMode="numeric"
+          value={form.limit}
+          placeholder="your range"
+          onChange={(event) => onChange({ ...form, limit: event.target.value })}
+          data-testid="policy-limit"
+        />
       </label>
       <label>
         Until (default: the order ends)
-        <input type="datetime-local" value={form.deadline} onChange={(event) => onChange({ ...form, deadline: event.target.value })} data-testid="policy-deadline" />
+        <input
+          type="datetime-local"
+          value={form.deadline}
+          onChange={(event) => onChange({ ...form, deadline: event.target.value })}
+          data-testid="policy-deadline"
+        />
       </label>
     </div>
   )

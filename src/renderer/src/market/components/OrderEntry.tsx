@@ -44,16 +44,44 @@ export interface OrderEntryProps {
 }
 
 // Memoized: the book changes many times a second, and the form does not depend on it (its preview reads it).
-export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachability, unit, picked, opened, groups, readBook }: OrderEntryProps) {
+export const OrderEntry = memo(function OrderEntry({
+  client,
+  drafts,
+  me,
+  reachability,
+  unit,
+  picked,
+  opened,
+  groups,
+  readBook,
+}: OrderEntryProps) {
   const formId = useId()
-  const { form, update, draftId, label, setLabel, status, setStatus, touched, setTouched, now, savedAsDraft, lastSaved } = useOrderForm(client, { unit, picked, opened })
+  const {
+    form,
+    update,
+    draftId,
+    label,
+    setLabel,
+    status,
+    setStatus,
+    touched,
+    setTouched,
+    now,
+    savedAsDraft,
+    lastSaved,
+  } = useOrderForm(client, { unit, picked, opened })
   const [policy, setPolicy] = useState<PolicyForm>(defaultPolicyForm)
 
   const draft = useMemo(() => draftOfForm(form, now), [form, now])
   // The form's own checks first (in the form's words), then the market core's, as the node runs them.
   const formProblem = useMemo(() => checkForm(form, now), [form, now])
   const check = useMemo(
-    (): DraftCheck | undefined => (me === undefined ? undefined : formProblem ? { ok: false, message: formProblem.message, path: undefined } : checkDraft(draft, me, now)),
+    (): DraftCheck | undefined =>
+      me === undefined
+        ? undefined
+        : formProblem
+          ? { ok: false, message: formProblem.message, path: undefined }
+          : checkDraft(draft, me, now),
     [draft, me, now, formProblem],
   )
 
@@ -109,7 +137,12 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
             }
           }
         }
-        setStatus({ kind: 'placed', order: outcome.order, extras: placedExtras, ...(policyOutcome ? { policy: policyOutcome } : {}) })
+        setStatus({
+          kind: 'placed',
+          order: outcome.order,
+          extras: placedExtras,
+          ...(policyOutcome ? { policy: policyOutcome } : {}),
+        })
       } else setStatus({ kind: 'queued', id: outboxId })
       // A saved draft stays a draft: placing an order from the form does not spend it (it is deleted
       // or published from My orders), so nothing saved is lost to an order, online or not.
@@ -141,7 +174,11 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
     try {
       const signed = await client.call('benchmark.profile', {})
       if (!signed) {
-        setStatus({ kind: 'failed', message: 'No benchmark profile yet: run the benchmark first (Benchmark page), then fill from it', path: undefined })
+        setStatus({
+          kind: 'failed',
+          message: 'No benchmark profile yet: run the benchmark first (Benchmark page), then fill from it',
+          path: undefined,
+        })
         return
       }
       update(capabilityFieldsOf(capabilitiesOf(signed.profile)))
@@ -153,60 +190,126 @@ export const OrderEntry = memo(function OrderEntry({ client, drafts, me, reachab
   const unitLabel = unitLabels[form.unit]
   const sideWord = form.side === 'bid' ? 'Buy' : 'Sell'
   return (
-    <form className="order-entry panel" onSubmit={(event) => void place(event)} noValidate aria-labelledby={`${formId}-title`} data-testid="order-entry">
+    <form
+      className="order-entry panel"
+      onSubmit={(event) => void place(event)}
+      noValidate
+      aria-labelledby={`${formId}-title`}
+      data-testid="order-entry"
+    >
       <h2 id={`${formId}-title`}>New order</h2>
       <fieldset className="segmented" aria-label="Side">
         {(['bid', 'ask'] as const).map((side) => (
           <label key={side} className="segment" data-side={side}>
-            <input type="radio" name={`${formId}-side`} value={side} checked={form.side === side} onChange={() => update({ side })} data-testid={`side-${side}`} />
+            <input
+              type="radio"
+              name={`${formId}-side`}
+              value={side}
+              checked={form.side === side}
+              onChange={() => update({ side })}
+              data-testid={`side-${side}`}
+            />
             {side === 'bid' ? 'Buy (bid)' : 'Sell (ask)'}
           </label>
         ))}
       </fieldset>
       {form.unit === 'pageview' && form.side === 'ask' && reachability !== undefined && reachability !== 'public' && (
         <p className="hint" role="note" data-testid="pageview-unreachable">
-          {reachability === 'behind-nat' ? 'This node is behind a NAT' : 'No peer has confirmed that this node can be reached from the internet'}: the visitors of a
-          buyer’s site may not reach the pages it serves. Sell page views from a node with a public address or a forwarded port (Node page).
+          {reachability === 'behind-nat'
+            ? 'This node is behind a NAT'
+            : 'No peer has confirmed that this node can be reached from the internet'}
+          : the visitors of a buyer’s site may not reach the pages it serves. Sell page views from a node with a public
+          address or a forwarded port (Node page).
         </p>
       )}
       <div className="form-grid">
         <label>
           Quantity ({unitLabel})
-          <input type="text" inputMode="numeric" value={form.quantity} onChange={(event) => update({ quantity: event.target.value })} data-testid="order-quantity" {...invalid('quantity')} />
+          <input
+            type="text"
+            inputMode="numeric"
+            value={form.quantity}
+            onChange={(event) => update({ quantity: event.target.value })}
+            data-testid="order-quantity"
+            {...invalid('quantity')}
+          />
           {errorFor('quantity')}
         </label>
         <label>
           Price (µcr per unit)
-          <input type="text" inputMode="numeric" value={form.price} onChange={(event) => update({ price: event.target.value })} data-testid="order-price" {...invalid('price')} />
+          <input
+            type="text"
+            inputMode="numeric"
+            value={form.price}
+            onChange={(event) => update({ price: event.target.value })}
+            data-testid="order-price"
+            {...invalid('price')}
+          />
           {errorFor('price')}
         </label>
         <label>
           {form.side === 'bid' ? 'Highest ask you accept' : 'Lowest bid you accept'}
-          <input type="text" inputMode="numeric" value={form.range} placeholder="= price" title="Leave empty to trade at your price only, without negotiating" onChange={(event) => update({ range: event.target.value })} data-testid="order-range" {...invalid('range')} />
+          <input
+            type="text"
+            inputMode="numeric"
+            value={form.range}
+            placeholder="= price"
+            title="Leave empty to trade at your price only, without negotiating"
+            onChange={(event) => update({ range: event.target.value })}
+            data-testid="order-range"
+            {...invalid('range')}
+          />
           {errorFor('range')}
         </label>
       </div>
       <OrderWindowFields form={form} now={now} update={update} errors={errors} formId={formId} />
-      <OrderMoreFields form={form} update={update} errors={errors} me={me} reachability={reachability} groups={groups} fillFromProfile={() => void fillFromProfile()} />
+      <OrderMoreFields
+        form={form}
+        update={update}
+        errors={errors}
+        me={me}
+        reachability={reachability}
+        groups={groups}
+        fillFromProfile={() => void fillFromProfile()}
+      />
       <details className="order-more" open={policy.enabled}>
         <summary>Auto-negotiation</summary>
         <label className="checkbox">
-          <input type="checkbox" checked={policy.enabled} onChange={(event) => setPolicy({ ...policy, enabled: event.target.checked })} data-testid="policy-enabled" />
+          <input
+            type="checkbox"
+            checked={policy.enabled}
+            onChange={(event) => setPolicy({ ...policy, enabled: event.target.checked })}
+            data-testid="policy-enabled"
+          />
           When this order negotiates, concede step by step toward a limit
         </label>
         {policy.enabled && <PolicyFields form={policy} onChange={setPolicy} side={form.side} />}
       </details>
       <label>
         Draft name (optional)
-        <input type="text" value={label} maxLength={120} onChange={(event) => setLabel(event.target.value)} data-testid="draft-label" />
+        <input
+          type="text"
+          value={label}
+          maxLength={120}
+          onChange={(event) => setLabel(event.target.value)}
+          data-testid="draft-label"
+        />
       </label>
       <OrderPreviewText check={check} now={now} />
       {errorFor('form')}
       {errorFor('side')}
       {errorFor('unit')}
       <div className="order-actions">
-        <button type="submit" className={`button button-primary button-${form.side}`} aria-busy={status.kind === 'busy'} data-testid="place-order">
-          <StableLabel texts={{ idle: `${sideWord} ${unitLabel}`, busy: 'Sending…' }} current={status.kind === 'busy' ? 'busy' : 'idle'} />
+        <button
+          type="submit"
+          className={`button button-primary button-${form.side}`}
+          aria-busy={status.kind === 'busy'}
+          data-testid="place-order"
+        >
+          <StableLabel
+            texts={{ idle: `${sideWord} ${unitLabel}`, busy: 'Sending…' }}
+            current={status.kind === 'busy' ? 'busy' : 'idle'}
+          />
         </button>
         <button type="button" className="button" onClick={() => void saveDraft()} data-testid="save-draft">
           Save draft

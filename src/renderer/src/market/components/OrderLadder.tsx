@@ -23,11 +23,14 @@ interface OrderLadderProps {
 /** The spread row's words: a crossed book promises a match only when some crossing pair can trade. */
 export function spreadWords(ladder: Ladder, crossing: Crossing<ViewTerms> | undefined): string {
   if (ladder.spread === undefined) return 'No spread: one side is empty'
-  if (ladder.spread >= 0) return `Spread ${formatPrice(ladder.spread)}${ladder.mid ? ` (${((ladder.spread / ladder.mid) * 100).toFixed(2)} %)` : ''}`
+  if (ladder.spread >= 0)
+    return `Spread ${formatPrice(ladder.spread)}${ladder.mid ? ` (${((ladder.spread / ladder.mid) * 100).toFixed(2)} %)` : ''}`
   const crossed = `Crossed by ${formatPrice(-ladder.spread)}`
   // Live orders are judged; an order over its owner's live-order cap is on the ladder but not matched.
-  if (crossing !== undefined && crossing.pairs === 0) return `${crossed}, but only by orders over their owners' live-order cap, which are not matched for now`
-  if (crossing === undefined || crossing.tradable === 0) return `${crossed}, but none of these can trade (see why below)`
+  if (crossing !== undefined && crossing.pairs === 0)
+    return `${crossed}, but only by orders over their owners' live-order cap, which are not matched for now`
+  if (crossing === undefined || crossing.tradable === 0)
+    return `${crossed}, but none of these can trade (see why below)`
   if (crossing.tradable === crossing.pairs) return `${crossed}: the next epoch matches these`
   return `${crossed}: the next epoch matches ${crossing.tradable} of ${crossing.pairs} crossing pairs (the others: see why below)`
 }
@@ -63,7 +66,8 @@ const LevelRow = memo(function LevelRow({ level, unitLabel, largestLevel, deepes
         <span className="visually-hidden"> µcr</span>
         {level.mine && (
           <span className="mine-mark" title="One of these orders is yours">
-            {' '}•<span className="visually-hidden"> yours</span>
+            {' '}
+            •<span className="visually-hidden"> yours</span>
           </span>
         )}
       </span>
@@ -116,7 +120,13 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
   const asksTopDown = [...ladder.asks].reverse()
   const spreadText = spreadWords(ladder, crossing)
   return (
-    <div className="ladder" role="group" aria-label={`Order book, ${unitLabel}`} onKeyDown={moveAlongLadder} data-testid="ladder">
+    <div
+      className="ladder"
+      role="group"
+      aria-label={`Order book, ${unitLabel}`}
+      onKeyDown={moveAlongLadder}
+      data-testid="ladder"
+    >
       {/* The column titles are for the eye; each row's hidden words name its figures. */}
       <div className="ladder-head" aria-hidden="true">
         <span>Price (µcr)</span>
@@ -133,7 +143,15 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
         label="Asks, best at the bottom"
         testId="ladder-asks"
         rowKey={(level) => level.price}
-        renderRow={(level) => <LevelRow level={level} unitLabel={unitLabel} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
+        renderRow={(level) => (
+          <LevelRow
+            level={level}
+            unitLabel={unitLabel}
+            largestLevel={ladder.largestLevel}
+            deepestSide={ladder.deepestSide}
+            onPickPrice={onPickPrice}
+          />
+        )}
         empty={<p className="ladder-empty">No asks</p>}
       />
       <div className="ladder-spread" data-testid="ladder-spread">
@@ -151,7 +169,15 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
         label="Bids, best at the top"
         testId="ladder-bids"
         rowKey={(level) => level.price}
-        renderRow={(level) => <LevelRow level={level} unitLabel={unitLabel} largestLevel={ladder.largestLevel} deepestSide={ladder.deepestSide} onPickPrice={onPickPrice} />}
+        renderRow={(level) => (
+          <LevelRow
+            level={level}
+            unitLabel={unitLabel}
+            largestLevel={ladder.largestLevel}
+            deepestSide={ladder.deepestSide}
+            onPickPrice={onPickPrice}
+          />
+        )}
         empty={<p className="ladder-empty">No bids</p>}
       />
     </div>

@@ -26,17 +26,32 @@ interface OrderMoreFieldsProps {
   fillFromProfile(): void
 }
 
-export function OrderMoreFields({ form, update, errors, me, reachability, groups, fillFromProfile }: OrderMoreFieldsProps) {
+export function OrderMoreFields({
+  form,
+  update,
+  errors,
+  me,
+  reachability,
+  groups,
+  fillFromProfile,
+}: OrderMoreFieldsProps) {
   const { errorFor, invalid } = errors
   const extras = describeExtras(form)
   return (
     <details className="order-more">
       <summary data-testid="order-more-summary">
         {form.side === 'bid' ? 'Requirements' : 'Capabilities'} and counterparties
-        <span className={extras.length > 0 ? 'order-more-set' : 'muted'}>: {extras.length > 0 ? extras.join(', ') : 'none'}</span>
+        <span className={extras.length > 0 ? 'order-more-set' : 'muted'}>
+          : {extras.length > 0 ? extras.join(', ') : 'none'}
+        </span>
       </summary>
       {extras.length > 0 && (
-        <button type="button" className="button button-small" onClick={() => update(withoutExtras(form))} data-testid="clear-order-more">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => update(withoutExtras(form))}
+          data-testid="clear-order-more"
+        >
           Clear these
         </button>
       )}
@@ -44,7 +59,12 @@ export function OrderMoreFields({ form, update, errors, me, reachability, groups
         <div className="form-grid">
           <label>
             Operating system
-            <select value={form.os} onChange={(event) => update({ os: event.target.value as OrderForm['os'] })} data-testid="order-os" {...invalid('os')}>
+            <select
+              value={form.os}
+              onChange={(event) => update({ os: event.target.value as OrderForm['os'] })}
+              data-testid="order-os"
+              {...invalid('os')}
+            >
               <option value="">Not stated</option>
               {osFamilies.map((family) => (
                 <option key={family} value={family}>
@@ -55,9 +75,19 @@ export function OrderMoreFields({ form, update, errors, me, reachability, groups
           </label>
           <label>
             OS version
-            <input type="text" value={form.osVersion} onChange={(event) => update({ osVersion: event.target.value })} {...invalid('os')} />
+            <input
+              type="text"
+              value={form.osVersion}
+              onChange={(event) => update({ osVersion: event.target.value })}
+              {...invalid('os')}
+            />
           </label>
-          <button type="button" className="button button-small" onClick={fillFromProfile} data-testid="fill-from-profile">
+          <button
+            type="button"
+            className="button button-small"
+            onClick={fillFromProfile}
+            data-testid="fill-from-profile"
+          >
             Fill from my benchmark
           </button>
           {errorFor('os')}
@@ -71,7 +101,11 @@ export function OrderMoreFields({ form, update, errors, me, reachability, groups
                 type="checkbox"
                 checked={form.requiredOs.includes(family)}
                 onChange={(event) =>
-                  update({ requiredOs: event.target.checked ? [...form.requiredOs, family] : form.requiredOs.filter((kept) => kept !== family) })
+                  update({
+                    requiredOs: event.target.checked
+                      ? [...form.requiredOs, family]
+                      : form.requiredOs.filter((kept) => kept !== family),
+                  })
                 }
               />
               {family}
@@ -79,7 +113,12 @@ export function OrderMoreFields({ form, update, errors, me, reachability, groups
           ))}
           <label>
             Minimum version
-            <input type="text" value={form.requiredOsMinVersion} onChange={(event) => update({ requiredOsMinVersion: event.target.value })} {...invalid('os')} />
+            <input
+              type="text"
+              value={form.requiredOsMinVersion}
+              onChange={(event) => update({ requiredOsMinVersion: event.target.value })}
+              {...invalid('os')}
+            />
           </label>
           {errorFor('os')}
         </fieldset>
@@ -118,12 +157,24 @@ export function OrderMoreFields({ form, update, errors, me, reachability, groups
       <div className="form-grid">
         <label>
           Preferred {form.side === 'bid' ? 'sellers' : 'buyers'} (peer IDs, one a line)
-          <textarea rows={2} value={form.peers} onChange={(event) => update({ peers: event.target.value })} spellCheck={false} {...invalid('peers')} />
+          <textarea
+            rows={2}
+            value={form.peers}
+            onChange={(event) => update({ peers: event.target.value })}
+            spellCheck={false}
+            {...invalid('peers')}
+          />
           {errorFor('peers')}
         </label>
         <label>
           Preferred groups (owner/name, one a line)
-          <textarea rows={2} value={form.groups} onChange={(event) => update({ groups: event.target.value })} spellCheck={false} {...invalid('groups')} />
+          <textarea
+            rows={2}
+            value={form.groups}
+            onChange={(event) => update({ groups: event.target.value })}
+            spellCheck={false}
+            {...invalid('groups')}
+          />
           {errorFor('groups')}
         </label>
       </div>
@@ -139,7 +190,12 @@ export function OrderMoreFields({ form, update, errors, me, reachability, groups
                   type="checkbox"
                   checked={listed.includes(group.id)}
                   onChange={(event) =>
-                    update({ groups: (event.target.checked ? [...listed.filter(Boolean), group.id] : listed.filter((line) => line && line !== group.id)).join('\n') })
+                    update({
+                      groups: (event.target.checked
+                        ? [...listed.filter(Boolean), group.id]
+                        : listed.filter((line) => line && line !== group.id)
+                      ).join('\n'),
+                    })
                   }
                   data-testid="order-group"
                 />

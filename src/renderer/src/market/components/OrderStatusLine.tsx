@@ -14,11 +14,18 @@ function farRatio(ratio: number): string {
 
 /** An order placed while the node was unreachable: waiting in the outbox, then sent, or refused. */
 function QueuedText({ entry }: { entry: DraftsView['outbox'][number] | undefined }) {
-  if (entry === undefined) return <p className="success">The node is back: the order waiting in the Outbox has been placed (see My orders).</p>
-  if (entry.state === 'failed') return <p className="error">The node is back but refused the order from the Outbox: {inUserWords(entry.message ?? '')}</p>
+  if (entry === undefined)
+    return <p className="success">The node is back: the order waiting in the Outbox has been placed (see My orders).</p>
+  if (entry.state === 'failed')
+    return (
+      <p className="error">
+        The node is back but refused the order from the Outbox: {inUserWords(entry.message ?? '')}
+      </p>
+    )
   return (
     <p className="warning-text">
-      Not placed yet: the node cannot be reached. The order waits in the Outbox (My orders) and is placed when the node is back; keep this page open, or open it again then.
+      Not placed yet: the node cannot be reached. The order waits in the Outbox (My orders) and is placed when the node
+      is back; keep this page open, or open it again then.
     </p>
   )
 }
@@ -37,7 +44,8 @@ export function OrderStatusLine({ status, side, sideWord, outbox }: OrderStatusL
       {status.kind === 'placed' && (
         <p className="success">
           Placed: {status.order.side} {status.order.quantity} {unitLabels[status.order.unit]} at {status.order.price}
-          {status.extras.length > 0 && `, with ${status.extras.join(', ')}`}.{status.policy?.ok && ' Auto-negotiation is set.'}
+          {status.extras.length > 0 && `, with ${status.extras.join(', ')}`}.
+          {status.policy?.ok && ' Auto-negotiation is set.'}
         </p>
       )}
       {status.kind === 'far' && (
@@ -47,7 +55,11 @@ export function OrderStatusLine({ status, side, sideWord, outbox }: OrderStatusL
           {`Press ${sideWord} again to place it anyway.`}
         </p>
       )}
-      {status.kind === 'placed' && status.policy && !status.policy.ok && <p className="error">The order is placed, but its auto-negotiation policy was not set: {status.policy.message}</p>}
+      {status.kind === 'placed' && status.policy && !status.policy.ok && (
+        <p className="error">
+          The order is placed, but its auto-negotiation policy was not set: {status.policy.message}
+        </p>
+      )}
       {status.kind === 'queued' && <QueuedText entry={outbox.find((entry) => entry.id === status.id)} />}
       {status.kind === 'saved' && (
         <p className="success">

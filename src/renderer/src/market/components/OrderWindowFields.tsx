@@ -16,7 +16,12 @@ export function OrderWindowFields({ form, now, update, errors, formId }: OrderWi
     <fieldset className="window-fields">
       <legend>Window ({form.side === 'bid' ? 'when you need it' : 'when it is available'})</legend>
       <label className="checkbox">
-        <input type="checkbox" checked={form.startNow} onChange={(event) => update({ startNow: event.target.checked, start: toLocalInput(Date.now()) })} data-testid="order-start-now" />
+        <input
+          type="checkbox"
+          checked={form.startNow}
+          onChange={(event) => update({ startNow: event.target.checked, start: toLocalInput(Date.now()) })}
+          data-testid="order-start-now"
+        />
         Starts now (spot)
       </label>
       <div className="form-grid">
@@ -35,7 +40,13 @@ export function OrderWindowFields({ form, now, update, errors, formId }: OrderWi
         </label>
         <label>
           End
-          <input type="datetime-local" value={form.end} onChange={(event) => update({ end: event.target.value })} data-testid="order-end" {...invalid('end')} />
+          <input
+            type="datetime-local"
+            value={form.end}
+            onChange={(event) => update({ end: event.target.value })}
+            data-testid="order-end"
+            {...invalid('end')}
+          />
           {errorFor('end')}
         </label>
         <label>
@@ -49,7 +60,8 @@ export function OrderWindowFields({ form, now, update, errors, formId }: OrderWi
             aria-describedby={errors.field === 'expires' ? `${formId}-expires-error` : `${formId}-expires-hint`}
           />
           <span className="hint" id={`${formId}-expires-hint`} data-testid="order-expires-hint">
-            While this node runs it renews its orders every 30 minutes, up to this time; if it stops, they leave the book two hours later at most.
+            While this node runs it renews its orders every 30 minutes, up to this time; if it stops, they leave the
+            book two hours later at most.
           </span>
           {errorFor('expires')}
         </label>

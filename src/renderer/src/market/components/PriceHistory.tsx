@@ -27,25 +27,49 @@ export const PriceHistory = memo(function PriceHistory({ agreements }: { agreeme
   const low = Math.min(...prices)
   const high = Math.max(...prices)
   const biggest = Math.max(...points.map((point) => point.quantity))
-  const x = (time: number): number => (last === first ? width / 2 : pad.left + ((time - first) / (last - first)) * (width - pad.left - pad.right))
+  const x = (time: number): number =>
+    last === first ? width / 2 : pad.left + ((time - first) / (last - first)) * (width - pad.left - pad.right)
   const priceBottom = height - pad.bottom - volumeBand - 8
-  const y = (price: number): number => (high === low ? (pad.top + priceBottom) / 2 : priceBottom - ((price - low) / (high - low)) * (priceBottom - pad.top))
+  const y = (price: number): number =>
+    high === low ? (pad.top + priceBottom) / 2 : priceBottom - ((price - low) / (high - low)) * (priceBottom - pad.top)
   const volume = points.reduce((sum, point) => sum + point.quantity, 0)
-  const line = points.map((point, index) => `${index === 0 ? 'M' : 'L'}${x(point.agreedAt).toFixed(1)},${y(point.price).toFixed(1)}`).join('')
+  const line = points
+    .map((point, index) => `${index === 0 ? 'M' : 'L'}${x(point.agreedAt).toFixed(1)},${y(point.price).toFixed(1)}`)
+    .join('')
   return (
     <figure className="price-history" data-testid="price-history">
-      <svg viewBox={`0 0 ${width} ${height}`} width="100%" className="chart-svg" role="img" aria-label={`Agreed prices from ${formatPrice(low)} to ${formatPrice(high)} µcr over ${points.length} agreements, ${formatInteger(volume)} units in all`}>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        width="100%"
+        className="chart-svg"
+        role="img"
+        aria-label={`Agreed prices from ${formatPrice(low)} to ${formatPrice(high)} µcr over ${points.length} agreements, ${formatInteger(volume)} units in all`}
+      >
         {points.map((point) => {
           const barHeight = Math.max(1, (point.quantity / biggest) * volumeBand)
           return (
-            <rect key={point.id} className="volume-bar" data-testid="volume-bar" x={x(point.agreedAt) - 2} y={height - pad.bottom - barHeight} width={4} height={barHeight}>
+            <rect
+              key={point.id}
+              className="volume-bar"
+              data-testid="volume-bar"
+              x={x(point.agreedAt) - 2}
+              y={height - pad.bottom - barHeight}
+              width={4}
+              height={barHeight}
+            >
               <title>{`${formatInteger(point.quantity)} at ${formatTime(point.agreedAt)}`}</title>
             </rect>
           )
         })}
         <path className="history-line" d={line} />
         {points.map((point) => (
-          <circle key={point.id} className="history-dot" cx={x(point.agreedAt)} cy={y(point.price)} r={2 + 4 * Math.sqrt(point.quantity / biggest)}>
+          <circle
+            key={point.id}
+            className="history-dot"
+            cx={x(point.agreedAt)}
+            cy={y(point.price)}
+            r={2 + 4 * Math.sqrt(point.quantity / biggest)}
+          >
             <title>{`${formatPrice(point.price)} µcr × ${point.quantity} at ${formatTime(point.agreedAt)}`}</title>
           </circle>
         ))}

@@ -57,7 +57,12 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
   for (let index = start; index < end; index++) {
     const item = items[index]!
     rows.push(
-      <div key={rowKey(item, index)} role="listitem" className="virtual-row" style={{ top: index * rowHeight, height: rowHeight }}>
+      <div
+        key={rowKey(item, index)}
+        role="listitem"
+        className="virtual-row"
+        style={{ top: index * rowHeight, height: rowHeight }}
+      >
         {renderRow(item, index)}
       </div>,
     )
@@ -79,7 +84,15 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
     >
       {items.length === 0 && empty}
       <div className="virtual-space" style={{ height: Math.max(items.length * rowHeight, bottomAligned ? height : 0) }}>
-        <div style={bottomAligned ? { position: 'absolute', inset: 0, top: height - items.length * rowHeight } : { position: 'absolute', inset: 0 }}>{rows}</div>
+        <div
+          style={
+            bottomAligned
+              ? { position: 'absolute', inset: 0, top: height - items.length * rowHeight }
+              : { position: 'absolute', inset: 0 }
+          }
+        >
+          {rows}
+        </div>
       </div>
     </div>
   )
