@@ -189,3 +189,20 @@ export const emptyStats = (): SyncStats => ({
   bytesReceived: 0,
   misbehaviours: 0,
 })
+
+/** Add one outbound session's outcome to the service's counters. */
+export function countOutcome(counters: SyncStats, outcome: SyncOutcome): void {
+  const byStatus = {
+    'in-sync': 'sessionsInSync',
+    reconciled: 'sessionsReconciled',
+    partial: 'sessionsPartial',
+    busy: 'sessionsBusy',
+    failed: 'sessionsFailed',
+  } as const
+  counters[byStatus[outcome.status]]++
+  counters.factsFetched += outcome.factsReceived
+  counters.factsAccepted += outcome.accepted
+  counters.factsRejected += outcome.rejected
+  counters.bytesSent += outcome.bytesSent
+  counters.bytesReceived += outcome.bytesReceived
+}

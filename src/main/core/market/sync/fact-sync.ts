@@ -12,7 +12,8 @@
 // per peer. A peer that breaks the protocol has its stream reset and is reported (`onMisbehaviour`).
 //
 // Its contract (options, components, outcomes) is in fact-sync-contract.ts, the session guards
-// (deadlines, progress watch, slots) in session-guards.ts.
+// (deadlines, progress watch, slots) in session-guards.ts, who gives up a slot to a waiting peer in
+// slot-preemption.ts.
 import {
   TypedEventEmitter,
   type AbortOptions,
@@ -22,15 +23,9 @@ import {
 } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SyncChannel } from './channel'
+import { SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
 import {
-  SyncPreemptedError,
-  SyncProtocolError,
-  SyncRefusedError,
-  SyncStoppedError,
-  SyncTimeoutError,
-  type Misbehaviour,
-} from './errors'
-import {
+  countOutcome,
   emptyStats,
   type FactSync,
   type FactSyncComponents,
@@ -46,6 +41,7 @@ import { defaultSyncPolicy, factsFrameTargetBytes, syncProtocol } from './limits
 import { RateLimiter } from '../rate-limiter'
 import { serveSession } from './responder'
 import { deadlineSignal, isProgress, ProgressWatch, sleep, Slots, type HeldSlot } from './session-guards'
+import { SlotPreemption } from './slot-preemption'
 
 export type {
   FactSync,
@@ -69,13 +65,11 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private readonly lastOutboundStart = new Map<string, number>()
   /** Peers pullSoon was asked for, and the timer of the session it will start. */
   private readonly pulls = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly claims = new FetchClaims((holder) => this.claimContended(holder))
+  private readonly claims = new FetchClaims((holder) => this.preemption.claimContended(holder))
   private readonly limiter: RateLimiter
   private readonly outboundSlots: Slots
   private readonly penalisedUntil = new Map<string, number>()
-  private readonly outboundHeld = new Map<string, HeldSlot>()
-  private readonly inboundHeld = new Map<string, HeldSlot>()
-  private preemptRetry: ReturnType<typeof setTimeout> | undefined
+  private readonly preemption: SlotPreemption
   private readonly serveBudget: RateLimiter
   private lastPicked: string | undefined
   /** Whether a session has ended reconciled or in sync: from then on, every fetch is charged to the peer's budget. */
@@ -128,6 +122,12 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       burst: this.settings.inboundSessionBurst,
     })
     this.outboundSlots = new Slots(this.settings.maxOutboundSessions)
+    this.preemption = new SlotPreemption({
+      minSlotHoldMs: this.settings.minSlotHoldMs,
+      outboundSlots: this.outboundSlots,
+      running: () => this.running,
+      onPreempted: () => this.counters.sessionsPreempted++,
+    })
   }
 
   readonly [Symbol.toStringTag] = '@cyclex/fact-sync'
@@ -149,8 +149,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.running = false
     clearInterval(this.timer)
     this.timer = undefined
-    clearTimeout(this.preemptRetry)
-    this.preemptRetry = undefined
+    this.preemption.stop()
     for (const timer of this.pulls.values()) clearTimeout(timer)
     this.pulls.clear()
     this.components.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
@@ -264,11 +263,11 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       if (this.isPenalised(peer))
         throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
       const acquiring = this.outboundSlots.acquire(deadline.signal)
-      this.preemptOutbound()
+      this.preemption.preemptOutbound()
       await acquiring
       acquired = true
       held.since = Date.now()
-      this.outboundHeld.set(peer, held)
+      this.preemption.outboundHeld.set(peer, held)
       watch = new ProgressWatch(this.settings.progressTimeoutMs, `a sync session with ${peer}`)
       held.watch = watch
       const progress = watch
@@ -310,7 +309,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       watch?.dispose()
       if (stream) this.openStreams.delete(stream)
       if (acquired) {
-        if (this.outboundHeld.get(peer) === held) this.outboundHeld.delete(peer)
+        if (this.preemption.outboundHeld.get(peer) === held) this.preemption.outboundHeld.delete(peer)
         this.outboundSlots.release()
       }
     }
@@ -328,7 +327,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       this.joined = true
       this.fetchedWhileJoining.clear()
     }
-    this.count(outcome)
+    countOutcome(this.counters, outcome)
     this.safeDispatchEvent('outcome', { detail: outcome })
     if (outcome.status === 'partial' && outcome.factsReceived > 0 && this.running) {
       // More to fetch from this peer: go on at once rather than at its next turn.
@@ -338,90 +337,6 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       this.pullSoon(peer)
     }
     return outcome
-  }
-
-  /**
-   * Peers wait for outbound slots: end the sessions that have held theirs longest, one per waiter, once
-   * they have held them minSlotHoldMs; if none has yet, look again when the first one will have.
-   */
-  private preemptOutbound(): void {
-    if (!this.running) return
-    while (this.outboundSlots.waiters > this.pendingPreemptions(this.outboundHeld)) {
-      const wait = this.preemptOldest(this.outboundHeld)
-      if (wait === 0) continue
-      if (wait !== undefined && this.preemptRetry === undefined) {
-        this.preemptRetry = setTimeout(() => {
-          this.preemptRetry = undefined
-          this.preemptOutbound()
-        }, wait)
-      }
-      return
-    }
-  }
-
-  /**
-   * Another session waited for facts that `holder`'s session has claimed. If that session has made no
-   * progress for minSlotHoldMs, it is cut as stalled (while others wait, that is the progress it owes);
-   * else it is ended if it has held its slot four times minSlotHoldMs, so that a peer answering slowly
-   * cannot keep a range from every other peer. (Sooner would cut an honest peer in the middle of a late
-   * joiner's first fetch.)
-   */
-  private claimContended(holder: string): void {
-    const held = this.outboundHeld.get(holder)
-    if (held === undefined || held.preempt.signal.aborted || held.watch?.signal.aborted) return
-    const idle = held.watch?.idleMs ?? 0
-    if (idle >= this.settings.minSlotHoldMs) {
-      held.watch?.stall(`made no progress for ${idle} ms while another session waited for facts it had claimed`)
-      return
-    }
-    const heldFor = Date.now() - held.since
-    if (heldFor < 4 * this.settings.minSlotHoldMs) return
-    this.counters.sessionsPreempted++
-    held.preempt.abort(
-      new SyncPreemptedError(`another session waited for facts this session had claimed for ${heldFor} ms`),
-    )
-  }
-
-  private pendingPreemptions(held: Map<string, HeldSlot>): number {
-    let pending = 0
-    for (const slot of held.values()) if (slot.preempt.signal.aborted) pending++
-    return pending
-  }
-
-  /**
-   * End the session that has held its slot longest, if it has held it minSlotHoldMs: 0 when one was
-   * ended, else how long until one may be (undefined when no session holds a slot).
-   */
-  private preemptOldest(held: Map<string, HeldSlot>): number | undefined {
-    let oldest: HeldSlot | undefined
-    for (const slot of held.values()) {
-      if (!slot.preempt.signal.aborted && (oldest === undefined || slot.since < oldest.since)) oldest = slot
-    }
-    if (oldest === undefined) return undefined
-    const heldFor = Date.now() - oldest.since
-    if (heldFor < this.settings.minSlotHoldMs) return this.settings.minSlotHoldMs - heldFor
-    this.counters.sessionsPreempted++
-    oldest.preempt.abort(
-      new SyncPreemptedError(`another peer waited for a sync slot that this session had held for ${heldFor} ms`),
-    )
-    return 0
-  }
-
-  private count(outcome: SyncOutcome): void {
-    const counters = this.counters
-    const byStatus = {
-      'in-sync': 'sessionsInSync',
-      reconciled: 'sessionsReconciled',
-      partial: 'sessionsPartial',
-      busy: 'sessionsBusy',
-      failed: 'sessionsFailed',
-    } as const
-    counters[byStatus[outcome.status]]++
-    counters.factsFetched += outcome.factsReceived
-    counters.factsAccepted += outcome.accepted
-    counters.factsRejected += outcome.rejected
-    counters.bytesSent += outcome.bytesSent
-    counters.bytesReceived += outcome.bytesReceived
   }
 
   /** Report a peer's fault; conditions (closed streams, this node stopping) are not faults. */
@@ -464,9 +379,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       return
     }
     const full = (): boolean =>
-      this.inbound.size - this.pendingPreemptions(this.inboundHeld) >= this.settings.maxInboundSessions
+      this.inbound.size - this.preemption.pending(this.preemption.inboundHeld) >= this.settings.maxInboundSessions
     // Every slot taken: the peer that has held one longest makes room, if it has held it long enough.
-    if (this.inbound.has(peer) || (full() && this.preemptOldest(this.inboundHeld) !== 0)) {
+    if (this.inbound.has(peer) || (full() && this.preemption.preemptOldest(this.preemption.inboundHeld) !== 0)) {
       this.counters.inboundBusy++
       void this.answerBusy(stream)
       return
@@ -495,7 +410,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     this.counters.inboundSessions++
     this.openStreams.add(stream)
     const held: HeldSlot = { since: Date.now(), preempt: new AbortController() }
-    this.inboundHeld.set(peer, held)
+    this.preemption.inboundHeld.set(peer, held)
     const deadline = deadlineSignal(
       [this.stopping.signal, held.preempt.signal],
       this.settings.sessionTimeoutMs,
@@ -532,7 +447,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     } finally {
       deadline.dispose()
       this.openStreams.delete(stream)
-      if (this.inboundHeld.get(peer) === held) this.inboundHeld.delete(peer)
+      if (this.preemption.inboundHeld.get(peer) === held) this.preemption.inboundHeld.delete(peer)
     }
     served.bytesSent = channel.bytesSent
     served.bytesReceived = channel.bytesReceived
