@@ -1,12 +1,11 @@
 // The node's market: it keeps the replicated state (FactLog + MarketBook), takes facts in from gossip
-// and sync through one FactIntake, publishes this node's own facts, and every epoch runs the matcher;
-// the deal desk (deal-desk.ts) acts for this node's orders as DESIGN section 4 says (takes, confirms,
+// and sync (incoming-facts.ts), publishes this node's own facts, and every epoch runs the matcher; the
+// deal desk (deal-desk.ts) acts for this node's orders as DESIGN section 4 says (takes, confirms,
 // declines of silent pairs), and the epoch's news (epoch-news.ts) tells the user what changed.
 // Every node applies the agreements (take + confirm) it receives; the book counts those that bind under
 // the one rule all nodes apply (src/shared/market/binding.ts), and the agreement log tells this node's
 // user of agreements that turned void and of parties the state proves over-committed.
-import type { Logger, Message, PeerId } from '@libp2p/interface'
-import { TopicValidatorResult } from '@libp2p/interface'
+import type { Logger } from '@libp2p/interface'
 import type {
   AgreementView,
   ConfirmView,
@@ -38,7 +37,8 @@ import { BookEvents } from './book-events'
 import { ConfirmIndex } from './confirm-index'
 import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
-import { FactIntake, type Verdict } from './fact-intake'
+import { FactIntake } from './fact-intake'
+import { IncomingFacts } from './incoming-facts'
 import { LatestVersions } from './latest-versions'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
@@ -47,7 +47,7 @@ import { OneAtATime } from './one-at-a-time'
 import { OrderVersions } from './order-versions'
 import { OwnFacts } from './own-facts'
 import { StatePruning } from './state-pruning'
-import { topicOf, topics, type Topic } from './topics'
+import { topicOf, topics } from './topics'
 
 export type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
 
@@ -55,7 +55,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
 class Market implements MarketService {
   readonly book: MarketBook
-  private readonly intake: FactIntake
+  private readonly incoming: IncomingFacts
   private readonly epochMs: number
   private readonly refreshEveryMs: number
   private readonly me: string
@@ -89,8 +89,6 @@ class Market implements MarketService {
   private running = false
   /** Writes to the state happen one after another, so checks of what is left see every earlier write. */
   private writes: Promise<unknown> = Promise.resolve()
-  /** Facts gossip accepted in this turn of the event loop, stored together at its end. */
-  private gossiped: SignedFact[] = []
   private readonly epochs = new OneAtATime()
 
   constructor(
@@ -105,7 +103,7 @@ class Market implements MarketService {
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.log = components.logger.forComponent('cyclex:market')
-    this.intake = new FactIntake(
+    const intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
       {
         maxClockSkewMs: init.clockSkewMs ?? 10_000,
@@ -114,6 +112,15 @@ class Market implements MarketService {
         ...init.intake,
       },
     )
+    this.incoming = new IncomingFacts({
+      intake,
+      pubsub: components.pubsub,
+      now: () => this.now(),
+      store: (facts) => this.store(facts),
+      log: this.log,
+      onRejected: (peer, reason) => this.components.onRejected?.(peer, reason),
+      onLeftToSync: (peer) => this.components.onLeftToSync?.(peer),
+    })
     this.agreementLog = new AgreementLog(this.book, this.me)
     this.desk = new DealDesk(
       {
@@ -176,11 +183,7 @@ class Market implements MarketService {
   }
 
   start(): void {
-    const { pubsub } = this.components
-    for (const topic of Object.values(topics)) {
-      pubsub.topicValidators.set(topic, (peer, message) => this.validate(topic, peer, message))
-      pubsub.subscribe(topic)
-    }
+    this.incoming.subscribe()
     this.running = true
     // Back online after a while: show signs of life at once, then at every quarter of the TTL.
     void this.refreshIfTrading().catch((error: unknown) => this.log.error('refreshing orders failed - %e', error))
@@ -205,70 +208,14 @@ class Market implements MarketService {
     clearInterval(this.pruneTimer)
     clearInterval(this.refreshTimer)
     this.bookEvents.stop()
-    const { pubsub } = this.components
-    for (const topic of Object.values(topics)) {
-      pubsub.unsubscribe(topic)
-      pubsub.topicValidators.delete(topic)
-    }
-    this.flushGossiped()
+    this.incoming.unsubscribe()
     await this.writes.catch(() => undefined)
   }
 
-  // -- facts in ------------------------------------------------------------------------------------
+  // -- facts in (incoming-facts.ts) ----------------------------------------------------------------
 
-  private validate(topic: Topic, peer: PeerId, message: Message): TopicValidatorResult {
-    const verdict = this.intake.check(message.data, { from: peer.toString(), via: 'gossip', topic, now: this.now() })
-    return this.act(verdict, peer.toString())
-  }
-
-  private act(verdict: Verdict, from: string): TopicValidatorResult {
-    switch (verdict.outcome) {
-      case 'accept':
-        this.storeGossiped(verdict.fact)
-        return TopicValidatorResult.Accept
-      case 'ignore':
-        if (verdict.leftToSync) this.components.onLeftToSync?.(from)
-        return TopicValidatorResult.Ignore
-      case 'reject':
-        this.components.onRejected?.(from, verdict.reason)
-        return TopicValidatorResult.Reject
-    }
-  }
-
-  /**
-   * Facts accepted from gossip are stored together: those validated in one turn of the event loop (a
-   * burst, or what arrived while a write was running) make one batch, one level write and one book event.
-   */
-  private storeGossiped(fact: SignedFact): void {
-    this.gossiped.push(fact)
-    if (this.gossiped.length === 1) setImmediate(() => this.flushGossiped())
-  }
-
-  private flushGossiped(): void {
-    const facts = this.gossiped
-    if (facts.length === 0) return
-    this.gossiped = []
-    void this.store(facts).catch((error: unknown) => this.log.error('storing facts failed - %e', error))
-  }
-
-  async ingest(
-    envelopes: Uint8Array[],
-    from: string,
-    options: { budgeted?: boolean } = {},
-  ): Promise<{ accepted: number; rejected: number }> {
-    const accepted: SignedFact[] = []
-    let rejected = 0
-    const now = this.now()
-    for (const envelope of envelopes) {
-      const verdict = this.intake.check(envelope, { from, via: 'sync', now, budgeted: options.budgeted })
-      if (verdict.outcome === 'accept') accepted.push(verdict.fact)
-      else if (verdict.outcome === 'reject') {
-        rejected++
-        this.components.onRejected?.(from, verdict.reason)
-      }
-    }
-    await this.store(accepted)
-    return { accepted: accepted.length, rejected }
+  ingest(...args: Parameters<MarketService['ingest']>): ReturnType<MarketService['ingest']> {
+    return this.incoming.ingest(...args)
   }
 
   /** Store facts (one batch), index them, and react to the ones that concern this node; `durable` for facts this node signed. */
