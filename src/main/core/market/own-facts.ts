@@ -2,6 +2,7 @@
 // and time always make the same fact, so a publish retried after a crash finds what it stored),
 // amendments, cancels, refreshes (signs of life while it has orders that could trade), declines and
 // group member lists. Each is checked here, then signed, stored durably and published by the market.
+import { LRUCache } from 'lru-cache'
 import type { OrderDraft, OrderView } from '../../../shared/api/market'
 import { ValidationError } from '../../../shared/errors'
 import {
@@ -40,13 +41,14 @@ export interface OwnFactsComponents {
   orderWorkBits: number
 }
 
-/** Orders mined lately, by draft and time: a retried publish asks again for the same one. */
+/** How many orders mined lately are kept: a retried publish asks again for the same one. */
 const minedKept = 64
 /** Tries between two turns of the event loop while mining: about 40 ms of one core here. */
 const miningStep = 20_000
 
 export class OwnFacts {
-  private readonly mined = new Map<string, OrderFact>()
+  /** Orders mined lately, by draft and time; the least recently asked for goes first. */
+  private readonly mined = new LRUCache<string, OrderFact>({ max: minedKept })
 
   constructor(private readonly components: OwnFactsComponents) {}
 
@@ -121,7 +123,6 @@ export class OwnFacts {
 
   private remember(key: string, mined: OrderFact): OrderFact {
     this.mined.set(key, mined)
-    if (this.mined.size > minedKept) this.mined.delete(this.mined.keys().next().value!)
     return mined
   }
 
