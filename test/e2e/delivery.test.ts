@@ -8,7 +8,8 @@
 // page, and an endless loop of theirs is stopped by its budget. The job form says, before running, how
 // the seller would charge the job (its counted FLOP), and the receipt charges that; a job the seller's
 // hours refuse leaves the deal open, waiting; the buyer cancels a running job and the seller stops
-// one; the buyer checks a job on a second seller and sees "checked". Screenshots in test-results/.
+// one; the buyer checks a job on a second seller and sees "checked", and "disputed" for a job whose
+// output differs there. Screenshots in test-results/.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -107,6 +108,8 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
 
   /** Nodes a test starts besides the seller and the buyer (a second seller). */
   const others: ServedNode[] = []
+  /** The buyer's agreement with the second seller, on which jobs are checked. */
+  let checkingAgreement: string | undefined
 
   afterAll(async () => {
     await browser?.close()
@@ -361,6 +364,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await call(second, 'delivery.setPolicy', { requireIdle: false })
     const first = await agree('flop', 20)
     const checking = await agree('flop', 20, second)
+    checkingAgreement = checking
 
     const page = await openPage(browser, buyer, 'deals')
     const row = page.locator(`[data-testid=deal-row][data-agreement="${first}"]`)
@@ -455,4 +459,69 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await page.screenshot({ path: await screenshotPath('delivery-members-reputation'), fullPage: true })
     await page.close()
   }, 180_000)
+
+  it('a job whose output differs on the second seller: the page says "disputed", and every node counts the dispute against the first seller', async () => {
+    // The second seller is the one the "checked" test started. A job whose output is not a function of its
+    // input (16 bytes of WASI random_get, printed in hex) prints another output on the second seller,
+    // which is what a seller that lies looks like to the buyer: the node signs a dispute naming both
+    // receipts (docs/delivery.md says which jobs not to check for that reason).
+    expect(checkingAgreement, 'the "checked" test started the second seller').toBeDefined()
+    const second = others[0]!
+    const random = await compileWat(
+      'random-hex',
+      `(module
+        (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 64) "0123456789abcdef")
+        (func (export "_start") (local $i i32) (local $byte i32)
+          (drop (call $random (i32.const 0) (i32.const 16)))
+          (loop $each
+            (local.set $byte (i32.load8_u (local.get $i)))
+            (i32.store8 (i32.add (i32.const 128) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load8_u (i32.add (i32.const 64) (i32.shr_u (local.get $byte) (i32.const 4)))))
+            (i32.store8 (i32.add (i32.const 129) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load8_u (i32.add (i32.const 64) (i32.and (local.get $byte) (i32.const 15)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $each (i32.lt_u (local.get $i) (i32.const 16))))
+          (i32.store (i32.const 256) (i32.const 128))
+          (i32.store (i32.const 260) (i32.const 32))
+          (drop (call $fd_write (i32.const 1) (i32.const 256) (i32.const 1) (i32.const 300)))))`,
+      '.',
+    )
+    const folder = await makeTempDir('cyclex-e2e-random-')
+    dirs.push(folder)
+    await writeFile(join(folder, 'random.wasm'), random)
+    const first = await agree('flop', 20)
+
+    const page = await openPage(browser, buyer, 'deals')
+    const row = page.locator(`[data-testid=deal-row][data-agreement="${first}"]`)
+    await expect.poll(() => row.count(), slow).toBe(1)
+    await row.getByTestId('deal-open').click()
+    const panel = page.getByTestId('job-panel')
+    await panel.getByTestId('job-sample').selectOption('file')
+    await panel.getByTestId('job-file').setInputFiles(join(folder, 'random.wasm'))
+    await panel.getByTestId('job-budget').fill('1')
+    await panel.getByTestId('job-submit').click()
+    await expect.poll(() => panel.getByTestId('job-state').getAttribute('data-state'), slow).toBe('completed')
+    expect(await panel.getByTestId('job-stdout').textContent()).toMatch(/^[0-9a-f]{32}$/)
+    await panel.getByTestId('job-check-agreement').selectOption(checkingAgreement!)
+    await panel.getByTestId('job-check').click()
+    await expect.poll(() => panel.getByTestId('job-check-state').getAttribute('data-state'), slow).toBe('disputed')
+    expect(await panel.getByTestId('job-check-result').textContent()).toMatch(/signed and published dispute/)
+    await expect.poll(() => panel.locator('[data-testid=buyer-job-check][data-state=disputed]').count(), slow).toBe(1)
+    await page.screenshot({ path: await screenshotPath('delivery-buyer-job-disputed'), fullPage: true })
+
+    // The dispute is gossiped: the buyer, the first seller and the second seller each count it against
+    // the first seller, and against nobody else.
+    for (const node of [buyer, seller, second]) {
+      await waitUntil('the node counts the dispute', async () => {
+        const ledger = await call<{ reputation: { peer: string; disputes: number }[] }>(node, 'delivery.ledger')
+        return ledger.reputation.find((each) => each.peer === seller.peerId)?.disputes === 1
+      })
+      const ledger = await call<{ reputation: { peer: string; disputes: number }[] }>(node, 'delivery.ledger')
+      expect(ledger.reputation.filter((each) => each.disputes > 0).map((each) => each.peer)).toEqual([seller.peerId])
+    }
+    await page.close()
+  }, 240_000)
 })

@@ -6,15 +6,13 @@ import { useEffect, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { JobCheckResult } from '../../../shared/api/delivery'
 import type { AgreementView } from '../../../shared/api/market'
-
-function shortPeer(peer: string): string {
-  return peer.length > 16 ? `${peer.slice(0, 8)}…${peer.slice(-6)}` : peer
-}
+import { usePeerNames } from '../components/PeerName'
 
 export function JobCheck({ client, agreement, job }: { client: ApiClient; agreement: AgreementView; job: string }) {
   const [others, setOthers] = useState<AgreementView[]>()
   const [chosen, setChosen] = useState('')
   const [check, setCheck] = useState<{ running: boolean; result?: JobCheckResult; error?: string }>()
+  const nameOf = usePeerNames()
 
   useEffect(() => {
     let current = true
@@ -65,8 +63,8 @@ export function JobCheck({ client, agreement, job }: { client: ApiClient; agreem
         onChange={(event) => setChosen(event.target.value)}
       >
         {others.map((each) => (
-          <option key={each.id} value={each.id}>
-            {shortPeer(each.seller)} ({each.quantity} GFLOP agreed)
+          <option key={each.id} value={each.id} title={each.seller}>
+            {nameOf(each.seller)} ({each.quantity} GFLOP agreed)
           </option>
         ))}
       </select>
