@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import { BenchmarkCancelledError } from '../../../shared/benchmark/errors'
 import { benchmarkPlans } from '../../../shared/benchmark/plans'
 import type { SignedProfileJson } from '../../../shared/benchmark/profile'
 import type { BenchmarkOutcome, BenchmarkRun } from '../../../shared/benchmark/schema'
 import { benchmarkStages, ProgressSequencer, type BenchmarkStage } from '../../../shared/benchmark/stages'
+import type { NodeQueryOptions } from '../data/node-query'
+import { useNodeQuery } from '../data/use-node-query'
 import type { CpuPlacement } from './cpu-placement'
 import { runCpuStagesInWindow, type WindowCpuOptions } from './web-worker-runner'
 
@@ -36,6 +38,21 @@ function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason))
 }
 
+/** What the node says of its benchmark: read on open and per reconnect, kept current by its events. */
+interface BenchmarkState {
+  readonly runs?: BenchmarkRun[]
+  readonly profile?: SignedProfileJson | null
+  readonly runningId?: string
+}
+
+async function readBenchmark(client: ApiClient): Promise<BenchmarkState> {
+  const [history, profile] = await Promise.all([
+    client.call('benchmark.history', { limit: 20 }),
+    client.call('benchmark.profile', {}),
+  ])
+  return { runs: history.runs, runningId: history.runningId ?? undefined, profile }
+}
+
 /** Every earlier stage done, every later one not begun. */
 function withStage(current: StageFractions, stageIndex: number, fraction: number): StageFractions {
   const next = { ...current }
@@ -49,23 +66,56 @@ function withStage(current: StageFractions, stageIndex: number, fraction: number
 
 /**
  * The node's benchmark as the page sees it: the history and profile loaded on open and after every
- * reconnect (`generation`), and the run in progress followed through benchmark.* events. The node
- * runs one benchmark at a time, so every progress event belongs to the run in progress. When the
- * page measures the CPU stages itself, it shows their progress from its own workers, then hands the
- * figures to the node (benchmark.record), whose events carry the remaining stages.
+ * reconnect (`generation`), and the run in progress followed through benchmark.* events, through the
+ * renderer's data layer (useNodeQuery). The node runs one benchmark at a time, so every progress event
+ * belongs to the run in progress. When the page measures the CPU stages itself, it shows their progress
+ * from its own workers, then hands the figures to the node (benchmark.record), whose events carry the
+ * remaining stages.
  */
 export function useBenchmark(client: ApiClient, generation: number, windowCpu: WindowCpu): BenchmarkView {
-  const [runs, setRuns] = useState<BenchmarkRun[]>()
-  const [profile, setProfile] = useState<SignedProfileJson | null>()
-  const [runningId, setRunningId] = useState<string>()
   const [progress, setProgress] = useState<StageFractions>(noProgress)
   const [lastOutcome, setLastOutcome] = useState<BenchmarkView['lastOutcome']>()
-  const [error, setError] = useState<Error>()
+  /** Why the page's last action (or the profile read after a run) failed; a read's failure is the query's. */
+  const [actionError, setActionError] = useState<Error>()
   const [measuringInWindow, setMeasuringInWindow] = useState(false)
   const windowRun = useRef<AbortController | undefined>(undefined)
   const mounted = useRef(true)
   // Runs whose outcome already arrived: a start's answer may come after its run's last event.
   const endedRuns = useRef(new Set<string>())
+
+  const benchmarkQuery = useMemo<NodeQueryOptions<BenchmarkState>>(
+    () => ({
+      read: readBenchmark,
+      onEvent(event, query) {
+        if (event.type === 'benchmark.progress') {
+          const { stageIndex, fraction, runId } = event.data
+          query.update((current) => ({ ...current, runningId: runId }))
+          setProgress((current) => withStage(current, stageIndex, fraction))
+        } else if (event.type === 'benchmark.result') {
+          endedRuns.current.add(event.data.runId)
+          if (event.data.outcome === 'completed') {
+            const { run } = event.data
+            query.update((current) => ({
+              ...current,
+              runningId: undefined,
+              runs: [run, ...(current?.runs ?? []).filter((each) => each.runId !== run.runId)],
+            }))
+            setLastOutcome(undefined)
+            query.client.call('benchmark.profile', {}).then(
+              (profile) => query.update((current) => ({ ...current, profile })),
+              (reason: unknown) => mounted.current && setActionError(asError(reason)),
+            )
+          } else {
+            query.update((current) => ({ ...current, runningId: undefined }))
+            setLastOutcome(event.data)
+            setProgress(noProgress)
+          }
+        }
+      },
+    }),
+    [],
+  )
+  const { data, error: readError, update } = useNodeQuery(client, generation, benchmarkQuery)
 
   useEffect(() => {
     mounted.current = true
@@ -76,64 +126,24 @@ export function useBenchmark(client: ApiClient, generation: number, windowCpu: W
     }
   }, [])
 
-  const reload = useCallback(() => {
-    Promise.all([client.call('benchmark.history', { limit: 20 }), client.call('benchmark.profile', {})]).then(
-      ([history, signed]) => {
-        if (!mounted.current) return
-        setRuns(history.runs)
-        setRunningId(history.runningId ?? undefined)
-        setProfile(signed)
-        setError(undefined)
-      },
-      (reason: unknown) => {
-        if (mounted.current) setError(asError(reason))
-      },
-    )
-  }, [client])
-
-  useEffect(() => {
-    reload()
-  }, [reload, generation])
-
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type === 'benchmark.progress') {
-          const { stageIndex, fraction, runId } = event.data
-          setRunningId(runId)
-          setProgress((current) => withStage(current, stageIndex, fraction))
-        } else if (event.type === 'benchmark.result') {
-          endedRuns.current.add(event.data.runId)
-          setRunningId(undefined)
-          if (event.data.outcome === 'completed') {
-            const { run } = event.data
-            setLastOutcome(undefined)
-            setRuns((current) => [run, ...(current ?? []).filter((each) => each.runId !== run.runId)])
-            client.call('benchmark.profile', {}).then(
-              (signed) => mounted.current && setProfile(signed),
-              (reason: unknown) => mounted.current && setError(asError(reason)),
-            )
-          } else {
-            setLastOutcome(event.data)
-            setProgress(noProgress)
-          }
-        }
-      }),
-    [client],
+  const started = useCallback(
+    (runId: string) => {
+      if (!endedRuns.current.has(runId)) update((current) => ({ ...current, runningId: runId }))
+    },
+    [update],
   )
 
   const { createWorker, workers, runtime } = windowCpu
   const start = useCallback(
     async (quick: boolean, cpu: CpuPlacement) => {
-      setError(undefined)
+      setActionError(undefined)
       setLastOutcome(undefined)
       setProgress(noProgress)
       if (cpu === 'node') {
         try {
-          const { runId } = await client.call('benchmark.start', { quick })
-          if (mounted.current && !endedRuns.current.has(runId)) setRunningId(runId)
+          started((await client.call('benchmark.start', { quick })).runId)
         } catch (reason) {
-          if (mounted.current) setError(asError(reason))
+          if (mounted.current) setActionError(asError(reason))
         }
         return
       }
@@ -154,20 +164,19 @@ export function useBenchmark(client: ApiClient, generation: number, windowCpu: W
           onProgress: (stage, fraction) => sequencer.report(stage, fraction),
         })
         windowRun.current = undefined
-        const { runId } = await client.call('benchmark.record', { quick, cpu: measured })
-        if (mounted.current && !endedRuns.current.has(runId)) setRunningId(runId)
+        started((await client.call('benchmark.record', { quick, cpu: measured })).runId)
       } catch (reason) {
         if (!mounted.current) return
         if (reason instanceof BenchmarkCancelledError) {
           setLastOutcome({ runId: '', outcome: 'cancelled' })
           setProgress(noProgress)
-        } else setError(asError(reason))
+        } else setActionError(asError(reason))
       } finally {
         if (windowRun.current === controller) windowRun.current = undefined
         if (mounted.current) setMeasuringInWindow(false)
       }
     },
-    [client, createWorker, workers, runtime],
+    [client, started, createWorker, workers, runtime],
   )
 
   const cancel = useCallback(async () => {
@@ -178,9 +187,19 @@ export function useBenchmark(client: ApiClient, generation: number, windowCpu: W
     try {
       await client.call('benchmark.cancel', {})
     } catch (reason) {
-      if (mounted.current) setError(asError(reason))
+      if (mounted.current) setActionError(asError(reason))
     }
   }, [client])
 
-  return { runs, profile, runningId, measuringInWindow, progress, lastOutcome, error, start, cancel }
+  return {
+    runs: data?.runs,
+    profile: data?.profile,
+    runningId: data?.runningId,
+    measuringInWindow,
+    progress,
+    lastOutcome,
+    error: actionError ?? readError,
+    start,
+    cancel,
+  }
 }
