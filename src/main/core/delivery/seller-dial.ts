@@ -6,7 +6,7 @@ import { decodeSignedReceipt, type SignedReceipt } from '../../../shared/deliver
 import { ConnectionError, NotRunningError, ValidationError } from '../../../shared/errors'
 import { nodeSha256 } from '../market-crypto'
 import { dialProtocolOnceMore } from '../network/open-stream'
-import { explainDialFailure, noteRoute } from '../network/route-errors'
+import { explainDialFailure, noteRoute, onlyRelayTo } from '../network/route-errors'
 import type { DeliveryComponents } from './delivery-init'
 import { JobChannel } from './job-channel'
 import type { JobHistory } from './job-history'
@@ -62,8 +62,10 @@ async function openJobStream(
   running: boolean,
 ): Promise<JobChannel> {
   if (!running) throw new NotRunningError('the node is not running')
+  let relay: string | null = null
   try {
     const seller = peerIdFromString(sellerId)
+    relay = onlyRelayTo(libp2p, seller)
     const stream = await dialProtocolOnceMore(libp2p, seller, jobProtocol, {
       signal: AbortSignal.timeout(15_000),
       runOnLimitedConnection: true,
@@ -71,6 +73,8 @@ async function openJobStream(
     noteRoute(libp2p, seller, stream)
     return new JobChannel(stream, maxFrameBytes)
   } catch (error) {
-    throw new ConnectionError(`could not reach the seller ${sellerId}: ${explainDialFailure(error)}`, { cause: error })
+    throw new ConnectionError(`could not reach the seller ${sellerId}: ${explainDialFailure(error, relay)}`, {
+      cause: error,
+    })
   }
 }

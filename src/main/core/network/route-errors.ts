@@ -38,10 +38,29 @@ export function explainCut(error: unknown, stream: Stream): unknown {
   return explained
 }
 
-/** The reason a dial failed, with what the network lacked when that is the cause. */
-export function explainDialFailure(error: unknown): string {
+/**
+ * The relay this node reaches `peer` through when every open connection to it is relayed, else null
+ * (a direct connection, or none). Read before a dial, since a failed one may leave no connection.
+ */
+export function onlyRelayTo(libp2p: Pick<Libp2p, 'getConnections'>, peer: PeerId): string | null {
+  const connections = libp2p.getConnections(peer)
+  if (connections.length === 0 || connections.some((each) => each.limits === undefined)) return null
+  return relayInAddress(connections[0]!.remoteAddr) ?? 'a relay'
+}
+
+/** Failures of a connection that closed while a stream was being opened on it. */
+const closedWhileOpening = new Set(['ConnectionClosedError', 'ConnectionClosingError', 'MuxerClosedError'])
+
+/**
+ * The reason a dial failed, with what the network lacked when that is the cause. `relay` is the
+ * relay the peer was reached only through before the dial (onlyRelayTo), if so.
+ */
+export function explainDialFailure(error: unknown, relay: string | null = null): string {
   const message = (error as Error).message ?? String(error)
   const name = (error as Error).name
+  if (relay !== null && (closedWhileOpening.has(name) || /closed connection during opening/i.test(message))) {
+    return `${message}: the peer is reached only through relay ${relay}, and that relayed connection closed while the stream was opening (the relay ended it, at its limits or restarting, or the peer dropped it); no direct connection could be made (hole punching failed or the NAT does not allow it)`
+  }
   if (name === 'NoValidAddressesError') {
     return `${message}: this node knows no address of the peer and is connected to no relay that could reach it (the peer is offline, or behind a NAT and this node shares no relay with it)`
   }
