@@ -29,12 +29,16 @@ describe('dialProtocolOnceMore', () => {
     expect(libp2p.calls).toBe(2)
   })
 
-  it('reports any other failure at once, and a second closing one', async () => {
+  it('reports any other failure at once, and a third closing one', async () => {
     const other = failing(named('NoValidAddressesError'))
     await expect(dialProtocolOnceMore(other, peer, '/p', {})).rejects.toThrow('NoValidAddressesError')
     expect(other.calls).toBe(1)
-    const twice = failing(named('ConnectionClosedError'), named('ConnectionClosedError', 'again'))
-    await expect(dialProtocolOnceMore(twice, peer, '/p', {})).rejects.toThrow('again')
-    expect(twice.calls).toBe(2)
+    const thrice = failing(
+      named('ConnectionClosedError'),
+      named('ConnectionClosedError'),
+      named('ConnectionClosedError', 'again'),
+    )
+    await expect(dialProtocolOnceMore(thrice, peer, '/p', {})).rejects.toThrow('again')
+    expect(thrice.calls).toBe(3)
   })
 })

@@ -20,10 +20,14 @@ export async function dialProtocolOnceMore(
   protocol: string,
   options: AbortOptions & { runOnLimitedConnection?: boolean },
 ): Promise<Stream> {
-  try {
-    return await libp2p.dialProtocol(peer, protocol, options)
-  } catch (error) {
-    if (options.signal?.aborted || !closingConnection.has((error as Error).name)) throw error
-    return libp2p.dialProtocol(peer, protocol, options)
+  // Twice more at most, half a second apart: the NAT harness saw a second relayed connection close
+  // under the dial as the first had (docs/scaling.md §3).
+  for (let retries = 2; ; retries--) {
+    try {
+      return await libp2p.dialProtocol(peer, protocol, options)
+    } catch (error) {
+      if (retries === 0 || options.signal?.aborted || !closingConnection.has((error as Error).name)) throw error
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
   }
 }
