@@ -20,17 +20,12 @@ import { decodeSignedDispute, type SignedDispute } from '../../../shared/deliver
 import type { FactVerifier } from '../../../shared/market/encoding'
 import { nodeSha256 } from '../market-crypto'
 import { RateLimiter } from '../market/rate-limiter'
-import type { RefusalHold } from './receipt-intake'
+import type { IntakeVerdict } from './receipt-intake'
 
 /** The disputes topic, versioned like the market's. */
 export const disputesTopic = '/cyclex/disputes/1'
 
-export type DisputeVerdict =
-  | { outcome: 'accept'; signed: SignedDispute }
-  // `hold`, set on every refusal of a dispute fetched by the sync but a duplicate, says how long the sync
-  // should leave the dispute alone.
-  | { outcome: 'ignore'; reason: string; hold?: RefusalHold }
-  | { outcome: 'reject'; reason: string; code: string; hold?: RefusalHold }
+export type DisputeVerdict = IntakeVerdict<SignedDispute>
 
 export interface DisputeIntakeInit {
   /** How far in the future a dispute's issuedAt may be. Default 30 s. */

@@ -40,12 +40,15 @@ export type RefusalHold =
   /** Its owner is blocked here: acceptable once unblocked. */
   | { kind: 'blocked'; owner: string }
 
-export type ReceiptVerdict =
-  | { outcome: 'accept'; signed: SignedReceipt }
-  // `hold`, set on every refusal of a receipt fetched by the sync but a duplicate, says how long the sync
-  // should leave the receipt alone.
+/** What an intake (receipts, disputes) makes of one signed message. */
+export type IntakeVerdict<Signed> =
+  | { outcome: 'accept'; signed: Signed }
+  // `hold`, set on every refusal of a message fetched by the sync but a duplicate, says how long the
+  // sync should leave the message alone.
   | { outcome: 'ignore'; reason: string; hold?: RefusalHold }
   | { outcome: 'reject'; reason: string; code: string; hold?: RefusalHold }
+
+export type ReceiptVerdict = IntakeVerdict<SignedReceipt>
 
 export interface ReceiptIntakeInit {
   /** How far in the future a receipt's issuedAt may be. Default 30 s. */
