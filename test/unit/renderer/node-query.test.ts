@@ -1,10 +1,11 @@
 // The renderer's one data layer (src/renderer/src/data/node-query.ts) against a stub ApiClient whose
 // events the test emits and whose reads the test answers: reads are coalesced, the named events read
 // again (once per burst with settleMs), an event's whole value wins over an older read in flight,
+// change reads share the one read in flight and are applied to the value as it is when they answer,
 // errors are kept until a read succeeds, and after stop nothing changes and no listener is left.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ApiClient, ApiEvent } from '../../../src/shared/api/contract'
-import { NodeQuery, type NodeQueryOptions } from '../../../src/renderer/src/data/node-query'
+import { NodeQuery, type ChangeRead, type NodeQueryOptions } from '../../../src/renderer/src/data/node-query'
 
 interface Deferred<T> {
   resolve(value: T): void
@@ -172,6 +173,84 @@ describe('NodeQuery', () => {
     nth(pending, 2).resolve('newer answer')
     await settle()
     expect(query.state.data).toBe('newer answer')
+  })
+
+  it('applies a change read’s answer to the value as it is when the answer arrives, keeping updates made meanwhile', async () => {
+    const { read, pending } = manualRead<readonly string[]>()
+    const { query } = queryOf<readonly string[]>({ read })
+    query.refetch()
+    nth(pending, 0).resolve(['a'])
+    await settle()
+    const answers: Deferred<string>[] = []
+    const seen: (readonly string[])[] = []
+    const readTail: ChangeRead<readonly string[]> = vi.fn(async (_client, current) => {
+      seen.push(current)
+      const tail = await new Promise<string>((resolve, reject) => answers.push({ resolve, reject }))
+      return (latest: readonly string[]) => [...latest, tail]
+    })
+    query.readChange(readTail)
+    query.update((current) => current && [...current, 'b'])
+    nth(answers, 0).resolve('c')
+    await settle()
+    expect(seen).toEqual([['a']])
+    expect(query.state).toEqual({ data: ['a', 'b', 'c'], error: undefined, loaded: true })
+    expect(read).toHaveBeenCalledTimes(1)
+  })
+
+  it('shares the one read in flight with change reads: each waits once, and a whole read asked for covers them', async () => {
+    const { read, pending } = manualRead<number>()
+    const { query } = queryOf<number>({ read })
+    const answers: Deferred<number>[] = []
+    const addition: ChangeRead<number> = vi.fn(
+      () =>
+        new Promise<(latest: number) => number>((resolve, reject) =>
+          answers.push({ resolve: (n) => resolve((latest) => latest + n), reject }),
+        ),
+    )
+    // With no value in hand, a change read is a whole read.
+    query.readChange(addition)
+    expect(read).toHaveBeenCalledTimes(1)
+    query.readChange(addition)
+    query.readChange(addition)
+    nth(pending, 0).resolve(10)
+    await settle()
+    expect(addition).toHaveBeenCalledTimes(1)
+    query.readChange(addition)
+    query.refetch()
+    nth(answers, 0).resolve(1)
+    await settle()
+    expect(query.state.data).toBe(11)
+    expect(read).toHaveBeenCalledTimes(2)
+    nth(pending, 1).resolve(20)
+    await settle()
+    expect(addition).toHaveBeenCalledTimes(1)
+    expect(query.state.data).toBe(20)
+  })
+
+  it('drops a change read’s answer when an event replaced the whole value meanwhile, and keeps its error', async () => {
+    const { read, pending } = manualRead<number>()
+    const { query, emit } = queryOf<number>({
+      read,
+      onEvent(event, control) {
+        if (event.type === 'node.status') control.replace(100)
+      },
+    })
+    query.refetch()
+    nth(pending, 0).resolve(1)
+    await settle()
+    const answers: Deferred<number>[] = []
+    const addition: ChangeRead<number> = () =>
+      new Promise((resolve, reject) => answers.push({ resolve: (n) => resolve((latest) => latest + n), reject }))
+    query.readChange(addition)
+    emit('node.status')
+    nth(answers, 0).resolve(5)
+    await settle()
+    expect(query.state.data).toBe(100)
+    query.readChange(addition)
+    nth(answers, 1).reject(new Error('the node is gone'))
+    await settle()
+    expect(query.state).toMatchObject({ data: 100, loaded: true })
+    expect(query.state.error?.message).toBe('the node is gone')
   })
 
   it('after stop: unsubscribed, no change from a late answer or an event, no settle timer left', async () => {

@@ -8,6 +8,11 @@
 //   - settleMs: events of a burst within this many ms of each other cause one read, at its end.
 //   - onEvent: events that change the value in hand without a read (`update`), or carry the whole
 //     value (`replace`, which also drops the answer of a read in flight: the event is newer).
+//   - readChange: a read of part of the value (what changed since the value in hand), for a value too
+//     large to read whole on every event (the market's 10,000-order book). It shares the one read in
+//     flight; its answer is a change, applied to the value as it is when the answer arrives, so what
+//     `update` did meanwhile is kept. A whole read asked for or under way covers every change read
+//     waiting, and with no value in hand a change read is a whole read.
 // After stop() nothing changes and no listener hears anything, so an answer that arrives after the
 // page closed updates nothing; start() again (React's StrictMode does) resumes.
 import type { ApiClient, ApiEvent, EventName } from '../../../shared/api/contract'
@@ -31,7 +36,15 @@ export interface QueryControl<T> {
   replace(value: T): void
   /** Read the value again (coalesced). */
   refetch(): void
+  /** Read part of the value (coalesced with the other reads: the same `read` waits at most once). */
+  readChange(read: ChangeRead<T>): void
 }
+
+/**
+ * A read of part of a value: given the value in hand, it answers how to change the value (called once,
+ * on the value in hand when the answer arrives; it may reuse that value's parts).
+ */
+export type ChangeRead<T> = (client: ApiClient, current: T) => Promise<(latest: T) => T>
 
 export interface NodeQueryOptions<T> {
   read(client: ApiClient): Promise<T>
@@ -50,7 +63,10 @@ export class NodeQuery<T> implements QueryControl<T> {
   #unsubscribe: (() => void) | undefined
   #settleTimer: ReturnType<typeof setTimeout> | undefined
   #inFlight = false
+  /** A whole read is asked for after the one in flight. */
   #again = false
+  /** Change reads asked for after the one in flight, in the order asked. */
+  readonly #changesWaiting = new Set<ChangeRead<T>>()
   /** Counts replace() calls: a read that began before one is older than the value in hand. */
   #replaced = 0
 
@@ -83,6 +99,7 @@ export class NodeQuery<T> implements QueryControl<T> {
   stop(): void {
     this.#unsubscribe?.()
     this.#unsubscribe = undefined
+    this.#changesWaiting.clear()
     clearTimeout(this.#settleTimer)
     this.#settleTimer = undefined
   }
@@ -115,19 +132,51 @@ export class NodeQuery<T> implements QueryControl<T> {
     void this.#read()
   }
 
-  async #read(): Promise<void> {
+  readChange = (read: ChangeRead<T>): void => {
+    if (this.#inFlight) {
+      this.#changesWaiting.add(read)
+      return
+    }
+    const current = this.#state.data
+    if (current === undefined) return this.refetch()
+    void this.#read(read, current)
+  }
+
+  async #read(change?: ChangeRead<T>, current?: T): Promise<void> {
     this.#inFlight = true
-    this.#again = false
+    if (!change) {
+      this.#again = false
+      this.#changesWaiting.clear()
+    }
     const replacedBefore = this.#replaced
     try {
-      const value = await this.#options.read(this.client)
-      if (this.running && this.#replaced === replacedBefore) this.#set({ data: value, error: undefined, loaded: true })
+      if (change && current !== undefined) {
+        const apply = await change(this.client, current)
+        if (this.#answerCounts(replacedBefore) && this.#state.data !== undefined)
+          this.#set({ ...this.#state, data: apply(this.#state.data), error: undefined })
+      } else {
+        const value = await this.#options.read(this.client)
+        if (this.#answerCounts(replacedBefore)) this.#set({ data: value, error: undefined, loaded: true })
+      }
     } catch (reason) {
       if (this.running) this.#set({ ...this.#state, error: asError(reason) })
     } finally {
       this.#inFlight = false
-      if (this.#again && this.running) this.refetch()
+      if (this.running) this.#next()
     }
+  }
+
+  /** An answer counts unless the page closed or an event replaced the whole value since the read began. */
+  #answerCounts(replacedBefore: number): boolean {
+    return this.running && this.#replaced === replacedBefore
+  }
+
+  #next(): void {
+    if (this.#again) return this.refetch()
+    const [waiting] = this.#changesWaiting
+    if (waiting === undefined) return
+    this.#changesWaiting.delete(waiting)
+    this.readChange(waiting)
   }
 
   #refetchSoon(): void {

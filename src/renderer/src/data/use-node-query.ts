@@ -1,12 +1,14 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
-import { NodeQuery, type NodeQueryOptions, type QueryState } from './node-query'
+import { NodeQuery, type ChangeRead, type NodeQueryOptions, type QueryState } from './node-query'
 
 export interface QueryView<T> extends QueryState<T> {
   /** Read the value again (coalesced with a read in flight). */
   refetch(): void
   /** Change the value in hand (an action's known result) without reading it again. */
   update(change: (current: T | undefined) => T | undefined): void
+  /** Read part of the value (node-query.ts: readChange). */
+  readChange(read: ChangeRead<T>): void
 }
 
 /**
@@ -28,5 +30,8 @@ export function useNodeQuery<T>(client: ApiClient, generation: number, options: 
     query.refetch()
   }, [query, generation])
 
-  return useMemo(() => ({ ...state, refetch: query.refetch, update: query.update }), [state, query])
+  return useMemo(
+    () => ({ ...state, refetch: query.refetch, update: query.update, readChange: query.readChange }),
+    [state, query],
+  )
 }
