@@ -2,7 +2,7 @@
 // build a node here, so a part that is missing or misconfigured fails the same way everywhere: at
 // start, with a message that says what to fix.
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { Logger } from '@libp2p/interface'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 import packageJson from '../../../package.json'
 import type { ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
 import type { AgreementView } from '../../shared/api/market'
@@ -45,6 +45,8 @@ export interface CyclexNode {
   readonly config: ResolvedConfig
   /** The API both transports serve. */
   readonly api: ApiService
+  /** The node's log (libp2p's component logger, node-log.ts), for the shell that serves the API to write to as its own component. */
+  readonly logger: ComponentLogger
   /** The status as the API reports it. */
   status(): NodeStatus
   /** Stop libp2p, close the store and release every timer and socket. Safe to call twice. */
@@ -59,6 +61,7 @@ const statusCoalesceMs = 50
 
 class Node implements CyclexNode {
   readonly api: ApiService
+  readonly logger: ComponentLogger
   readonly log: Logger
   readonly latency: PeerLatency
   readonly benchmark: BenchmarkService
@@ -91,6 +94,7 @@ class Node implements CyclexNode {
     blocklist: Blocklist,
     penalties: PeerPenalties,
   ) {
+    this.logger = host.logger
     this.log = host.logger.forComponent('cyclex:node')
     this.latency = peerLatency({ intervalMs: config.pingIntervalMs })({ libp2p: host, onChange: this.statusChanged })
     const relay = config.relay ?? null

@@ -1,6 +1,9 @@
 // The IPC bridge between the window and the node: every call is checked (the channel by
 // ipcMain.handle, then the sender frame, then the payload's schema by the node's ApiService) and
-// answered `{ result }` or `{ error }`; every node event is passed on to the window.
+// answered `{ result }` or `{ error }`; every node event is passed on to the window. A fault that is
+// not the caller's (a bug, a store that failed) reaches the page as an InternalError, which the page
+// shows where the call was made, and is written to the node's log as cyclex:ipc.
+import type { Logger } from '@libp2p/interface'
 import type { CallAnswer } from '../../shared/api/client'
 import type { ApiEvent, ApiService } from '../../shared/api/contract'
 import { ipcCallChannel, ipcEventChannel } from '../../shared/api/wire'
@@ -27,15 +30,11 @@ export interface IpcBridgeInit {
   api: ApiService
   /** Throws (an AccessDeniedError) when the call does not come from our page. */
   checkSender(event: IpcSenderEvent): void
-  /** Where faults that are not the caller's are reported; they also go back to the caller. */
-  logInternalError?: (error: unknown) => void
+  /** The node's log (its component logger's `cyclex:ipc`): faults that are not the caller's are written there; they also go back to the caller. */
+  log: Pick<Logger, 'error'>
 }
 
-export function createIpcCallHandler({
-  api,
-  checkSender,
-  logInternalError = console.error,
-}: IpcBridgeInit): IpcCallHandler {
+export function createIpcCallHandler({ api, checkSender, log }: IpcBridgeInit): IpcCallHandler {
   return async (event, name, params) => {
     try {
       checkSender(event)
@@ -44,7 +43,7 @@ export function createIpcCallHandler({
       }
       return { result: await api.call(name, params) }
     } catch (error) {
-      if (!(error instanceof CyclexError)) logInternalError(error)
+      if (!(error instanceof CyclexError)) log.error('the call %s failed inside the node: %e', name, error)
       return { error: serializeError(error) }
     }
   }
@@ -74,13 +73,15 @@ export function registerIpcBridge(init: {
   api: ApiService
   contents: WindowContentsLike
   isRendererUrl: (url: string) => boolean
+  log: Pick<Logger, 'error'>
 }): () => void {
-  const { ipcMain, api, contents, isRendererUrl } = init
+  const { ipcMain, api, contents, isRendererUrl, log } = init
   ipcMain.handle(
     ipcCallChannel,
     createIpcCallHandler({
       api,
       checkSender: (event) => assertTrustedSender(event, contents.id, isRendererUrl),
+      log,
     }),
   )
   const stopForwarding = forwardEvents(api, contents, isRendererUrl)

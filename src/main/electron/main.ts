@@ -10,6 +10,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, powerMonitor, s
 import { NodeStatusSchema, SettingsSchema, type NodeStatus, type Settings } from '../../shared/api/contract'
 import { parseWith } from '../../shared/api/schema'
 import { createNode, type CyclexNode } from '../core/node'
+import { enableNodeLog } from '../core/node-log'
 import { withContentSecurityPolicy } from '../../shared/content-security-policy'
 import { registerIpcBridge } from './ipc'
 import { isPermissionAllowed, navigationGuard, windowOpenHandler } from './navigation'
@@ -89,7 +90,13 @@ async function openWindow(node: CyclexNode): Promise<void> {
   const window = new BrowserWindow(mainWindowOptions(paths, backgroundColor))
   mainWindow = window
   // The bridge is in place before the page loads: the page asks for the status at once.
-  const closeBridge = registerIpcBridge({ ipcMain, api: node.api, contents: window.webContents, isRendererUrl })
+  const closeBridge = registerIpcBridge({
+    ipcMain,
+    api: node.api,
+    contents: window.webContents,
+    isRendererUrl,
+    log: node.logger.forComponent('cyclex:ipc'),
+  })
   window.once('ready-to-show', () => window.show())
   window.on('closed', () => {
     closeBridge()
@@ -142,6 +149,9 @@ async function start(): Promise<void> {
 
   await app.whenReady()
   hardenSession()
+  // The node's parts, the IPC bridge among them, write their errors to stderr, as under `cyclex serve`
+  // without --verbose (DEBUG=cyclex* shows everything they say).
+  enableNodeLog({ verbose: false })
 
   // The seller's policy reads idleness and power from the desktop (docs/delivery.md, seller policy).
   nodeStarting = createNode({

@@ -13,6 +13,7 @@ import {
   type WindowContentsLike,
 } from '../../../src/main/electron/ipc'
 import { rendererUrlMatcher, type IpcSenderEvent } from '../../../src/main/electron/sender-check'
+import { recordingLogger } from '../../helpers/recording-logger'
 
 const rendererFile = 'file:///app/out/renderer/index.html'
 const isRendererUrl = rendererUrlMatcher(rendererFile)
@@ -63,7 +64,7 @@ function handlerFor(node: ReturnType<typeof stubNode>): IpcCallHandler {
         throw new AccessDeniedError('refused')
       }
     },
-    logInternalError: () => {},
+    log: recordingLogger().logger.forComponent('cyclex:ipc'),
   })
 }
 
@@ -132,19 +133,30 @@ describe('the IPC call handler', () => {
     })
   })
 
-  it('answers an InternalError for a fault that is not a Cyclex error, and reports it', async () => {
+  it('answers an InternalError for a fault that is not a Cyclex error, and writes it to the node’s log, not the console', async () => {
     const node = stubNode()
     node.handlers['settings.get'].mockRejectedValueOnce(new Error('disk on fire'))
-    const logged: unknown[] = []
-    const handler = createIpcCallHandler({
-      api: node.api,
-      checkSender: () => {},
-      logInternalError: (error) => logged.push(error),
-    })
-    await expect(handler(fromOurPage, 'settings.get', {})).resolves.toEqual({
-      error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'disk on fire' },
-    })
-    expect(logged).toHaveLength(1)
+    const { logger, errors } = recordingLogger()
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    try {
+      const handler = createIpcCallHandler({
+        api: node.api,
+        checkSender: () => {},
+        log: logger.forComponent('cyclex:ipc'),
+      })
+      await expect(handler(fromOurPage, 'settings.get', {})).resolves.toEqual({
+        error: { name: 'InternalError', code: 'ERR_INTERNAL', message: 'disk on fire' },
+      })
+      // The caller's own fault (a Cyclex error) is the caller's to show, not the log's.
+      await handler(fromOurPage, 'node.connect', { address: '/ip4/10.0.0.9/tcp/4001' })
+      expect(errors).toHaveLength(1)
+      expect(errors[0]?.component).toBe('cyclex:ipc')
+      expect(errors[0]?.args).toContain('settings.get')
+      expect(errors[0]?.args.some((arg) => arg instanceof Error && arg.message === 'disk on fire')).toBe(true)
+      expect(consoleError).not.toHaveBeenCalled()
+    } finally {
+      consoleError.mockRestore()
+    }
   })
 })
 
@@ -202,7 +214,13 @@ describe('registerIpcBridge', () => {
       handle: (channel: string, listener: IpcCallHandler) => void handlers.set(channel, listener),
       removeHandler: (channel: string) => void handlers.delete(channel),
     }
-    const close = registerIpcBridge({ ipcMain, api: node.api, contents, isRendererUrl })
+    const close = registerIpcBridge({
+      ipcMain,
+      api: node.api,
+      contents,
+      isRendererUrl,
+      log: recordingLogger().logger.forComponent('cyclex:ipc'),
+    })
 
     const handler = handlers.get(ipcCallChannel)
     expect(handler).toBeDefined()
