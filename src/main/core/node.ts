@@ -211,6 +211,8 @@ class Node implements CyclexNode {
       benchmarkProfile: () => this.benchmark.profile(),
       reachable: () => this.reachability.status().status === 'public',
       market: this.market,
+      savedPresence: () => this.settings.get().presence ?? 'online',
+      savePresence: (presence) => this.settings.update({ presence }),
       emit: (event) => this.events.emit(event),
       logger: host.logger,
     })

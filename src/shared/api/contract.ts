@@ -105,6 +105,11 @@ export const SettingsSchema = z
      * node, so it holds in every browser and across restarts; absent is not done.
      */
     firstRunDone: z.boolean().optional(),
+    /**
+     * The presence the user set on the Members page (presence.set keeps it here): the node says it
+     * in its heartbeats from every start on; absent is online.
+     */
+    presence: z.enum(['online', 'away']).optional(),
   })
   .strict()
 export type Settings = z.infer<typeof SettingsSchema>

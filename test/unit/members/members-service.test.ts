@@ -1,7 +1,8 @@
 // The members service against stubbed components (a pubsub that records what is published and hands
 // messages to the registered validator, a market with no orders, an in-memory store) on a fake clock:
 // status follows the heartbeats and their intervals, a goodbye is offline at once, the profile is
-// republished when it changes, and the list survives a restart of the service.
+// republished when it changes, the list survives a restart of the service, and so does the presence
+// the user chose (kept in the settings, as node.ts keeps it).
 import { defaultLogger } from '@libp2p/logger'
 import { tmpdir } from 'node:os'
 import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interface'
@@ -24,6 +25,7 @@ import {
   signPresence,
   type PresenceStatus,
 } from '../../../src/main/core/members/wire'
+import { openSettingsStore } from '../../../src/main/core/settings-store'
 import { openStore, type Store } from '../../../src/main/core/store'
 
 const me = createNodeFactSigner(new Uint8Array(32).fill(3))
@@ -57,8 +59,9 @@ let displayName: string
 let reachable: boolean
 const services: MembersService[] = []
 
-async function startService(): Promise<MembersService> {
+async function startService(presence: Partial<MembersServiceComponents> = {}): Promise<MembersService> {
   const components: MembersServiceComponents = {
+    ...presence,
     pubsub: pubsub as unknown as MarketPubSub,
     libp2p: { hangUp: async () => undefined },
     store,
@@ -207,5 +210,42 @@ describe('the members service', () => {
     ])
     // What a blocked owner sends is ignored.
     expect(pubsub.deliver(bobProfile('Bob again'))).toBe(TopicValidatorResult.Ignore)
+  })
+
+  it('keeps the presence the user chose in the settings and says it again from the first heartbeat after a restart', async () => {
+    const settings = await openSettingsStore(store)
+    const keptInSettings = {
+      savedPresence: () => settings.get().presence ?? 'online',
+      savePresence: (presence: 'online' | 'away') => settings.update({ presence }),
+    }
+    const ownHeartbeats = () =>
+      pubsub.published.flatMap((bytes) => {
+        const message = decodeMemberMessage(bytes, verifier)
+        return message.kind === 'presence' ? [message.signed.presence.status] : []
+      })
+    const first = await startService(keptInSettings)
+    expect(await first.setPresence('away')).toBe('away')
+    expect(settings.get().presence).toBe('away')
+    await first.stop()
+
+    pubsub.published.length = 0
+    // As at a new start: the settings read again from the store.
+    const reopened = await openSettingsStore(store)
+    const again = await startService({ savedPresence: () => reopened.get().presence ?? 'online' })
+    expect(ownHeartbeats()[0]).toBe('away')
+    expect(again.list()[0]).toMatchObject({ self: true, status: 'away' })
+  })
+
+  it('says no presence it could not keep: setPresence fails with the store’s error and the node stays online', async () => {
+    const service = await startService({
+      savedPresence: () => 'online',
+      savePresence: async () => {
+        throw new Error('the disk is full')
+      },
+    })
+    pubsub.published.length = 0
+    await expect(service.setPresence('away')).rejects.toThrow('the disk is full')
+    expect(service.list()[0]?.status).toBe('online')
+    expect(pubsub.published).toHaveLength(0)
   })
 })

@@ -65,15 +65,23 @@ export interface MembersServiceComponents {
   /** Whether the node can be reached from the internet now; the profile says so, and changes with it. */
   reachable?(): boolean
   market: Pick<MarketService, 'book' | 'liveOrderCount' | 'agreements' | 'overCommitments' | 'publishGroup'>
+  /** The presence the user chose last (kept in the node's settings): the first heartbeat says it. Default online. */
+  savedPresence?(): OwnPresence
+  /** Keep the presence the user chose, for the next start; setPresence waits for it and fails with it. */
+  savePresence?(status: OwnPresence): Promise<unknown>
   emit(event: ApiEvent): void
   logger: ComponentLogger
   now?(): number
 }
 
+/** What this node's user may say of themselves; offline is said by stopping. */
+export type OwnPresence = 'online' | 'away'
+
 export interface MembersService extends Startable {
   list(): MemberView[]
   profile(peerId: string): { member: MemberView; signed: SignedProfileRecordJson } | null
-  setPresence(status: 'online' | 'away'): Promise<'online' | 'away'>
+  /** Say and keep this node's presence: published at once and again at every start. */
+  setPresence(status: OwnPresence): Promise<OwnPresence>
   /** Sign and publish this node's profile if it changed since the last one (or always, with `force`). */
   refreshProfile(force?: boolean): Promise<void>
   block(peerId: string): Promise<boolean>
@@ -102,7 +110,7 @@ class Members implements MembersService {
   private readonly reportedStatus = new Map<string, MemberStatus>()
   private own: SignedProfile<ProfileRecord> | undefined
   private ownContent = ''
-  private ownStatus: 'online' | 'away' = 'online'
+  private ownStatus: OwnPresence = 'online'
   private lastHeartbeatAt = 0
   private systemFacts: SystemFacts = {}
   private network: ProfileRecord['network']
@@ -156,6 +164,7 @@ class Members implements MembersService {
     pubsub.topicValidators.set(membersTopic, (peer, message) => this.validate(peer, message))
     pubsub.subscribe(membersTopic)
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.ownStatus = this.components.savedPresence?.() ?? 'online'
     this.running = true
     await this.refreshProfile(true)
     this.heartbeat()
@@ -360,7 +369,9 @@ class Members implements MembersService {
     this.components.emit({ type: 'members.changed', data: this.views([this.me])[0]! })
   }
 
-  async setPresence(status: 'online' | 'away'): Promise<'online' | 'away'> {
+  async setPresence(status: OwnPresence): Promise<OwnPresence> {
+    // Kept before it is said: a presence that could not be kept would be lost at the next start.
+    await this.components.savePresence?.(status)
     if (status !== this.ownStatus) {
       this.ownStatus = status
       if (this.running) this.heartbeat()

@@ -1,6 +1,7 @@
 // This node's own presence, as the other members see it: online, or away (the user is not at the
 // machine). The node signs and publishes the change at once in a heartbeat, as it does every
-// presence (docs/members.md, "Presence"); the choice lasts until it is changed or the node restarts.
+// presence (docs/members.md, "Presence"), and keeps it in its settings: the choice lasts, across
+// restarts, until it is changed.
 import { useState } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { MemberStatus } from '../../../shared/api/members'
