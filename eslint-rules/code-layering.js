@@ -46,6 +46,7 @@ export const packageRuntimes = {
   // pure code that runs everywhere
   '@libp2p/crypto': 'portable',
   '@libp2p/peer-id': 'portable',
+  '@libp2p/peer-record': 'portable',
   '@libp2p/interface': 'portable',
   zod: 'portable',
   '@ipld/dag-cbor': 'portable',

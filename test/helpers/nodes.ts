@@ -1,5 +1,6 @@
-// Real nodes for multi-node tests: TCP on 127.0.0.1 only, no mDNS (so peers meet only when a test
-// connects them), a store in memory unless the test needs the disk, and a fresh data directory.
+// Real nodes for multi-node tests: TCP on 127.0.0.1 only, no mDNS and no dials to peers learned by
+// peer exchange (so peers meet only when a test connects them), a store in memory unless the test
+// needs the disk, and a fresh data directory.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +22,9 @@ export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: 
     pingIntervalMs: 500,
     connectionLimits: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
     ...overrides,
+    // Nodes dial no peer they learned of from others unless a test asks (test/integration/peer-exchange.test.ts):
+    // the multi-node tests build their own topologies, as with mDNS off.
+    peerExchange: { targetPeers: 0, ...overrides.peerExchange },
     // Orders carry no proof of work in tests unless one asks for it (test/integration/order-work.test.ts).
     market: { orderWorkBits: 0, ...overrides.market },
   })

@@ -10,6 +10,7 @@ import type { FactSyncInit } from './market/sync'
 import type { MembersServiceInit } from './members/members-service'
 import type { DeliveryInit } from './delivery/delivery-service'
 import { parsePublicRange } from './network/public-ranges'
+import type { PeerExchangeInit } from './network/peer-exchange'
 import type { RedialInit } from './network/redial'
 
 export interface NodeConfig {
@@ -50,6 +51,8 @@ export interface NodeConfig {
   relay?: RelayServiceConfig
   /** How the bootstrap peers, saved peers and relays are redialled after they drop; tests shorten it. */
   redial?: RedialInit
+  /** Learning peers from peers and dialling a few of them (network/peer-exchange.ts); tests shorten it. */
+  peerExchange?: PeerExchangeInit
   /**
    * Ask the home router (UPnP IGD) to forward a port to this node; default: as mdns, since both
    * speak multicast on the local network. `upnpGateways` names the router's description URLs instead
@@ -96,6 +99,7 @@ export interface ResolvedConfig {
   /** null or absent: the node offers no relay. */
   relay?: Required<RelayServiceConfig> | null
   redial?: RedialInit
+  peerExchange?: PeerExchangeInit
   upnp?: boolean
   upnpGateways?: string[]
   publicRanges?: string[]
@@ -235,6 +239,7 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     announce,
     relay,
     redial: config.redial ?? {},
+    peerExchange: config.peerExchange ?? {},
     upnp: config.upnp ?? config.mdns ?? true,
     upnpGateways: config.upnpGateways ?? [],
     publicRanges,

@@ -30,6 +30,7 @@ import { membersService, type MembersService } from './members/members-service'
 import { negotiationHistory, type NegotiationHistoryService } from './market/negotiation-history'
 import { reachabilityMonitor, type ReachabilityMonitor } from './network/reachability'
 import { firstGateway, sitePortMapping } from './network/site-port-mapping'
+import { peerExchange, type PeerExchange } from './network/peer-exchange'
 import { peerRedial, type PeerRedial, type RedialTarget } from './network/redial'
 import { nodeApiHandlers } from './node-api'
 import { connectedPeers, connectToPeer } from './peer-connections'
@@ -75,6 +76,7 @@ class Node implements CyclexNode {
   readonly delivery: DeliveryService
   readonly reachability: ReachabilityMonitor
   private readonly redial: PeerRedial
+  private readonly peerExchange: PeerExchange
   readonly events = createEventHub({ error: (...args) => this.log.error(...args) })
   private readonly lifecycle = new Lifecycle()
   private readonly startedAt = Date.now()
@@ -115,6 +117,11 @@ class Node implements CyclexNode {
       libp2p: host,
       targets: () => this.redialTargets(),
       onChange: this.statusChanged,
+    })
+    // Past the bootstrap list: learn the market's other nodes from the peers and connect to a few.
+    this.peerExchange = peerExchange(config.peerExchange)({
+      libp2p: host,
+      log: host.logger.forComponent('cyclex:peer-exchange'),
     })
     this.benchmark = benchmarkService()({
       dataDir: config.dataDir,
@@ -345,6 +352,7 @@ class Node implements CyclexNode {
       { name: 'latency', start: () => this.latency.start(), stop: () => this.latency.stop() },
       { name: 'reachability', start: () => this.reachability.start(), stop: () => this.reachability.stop() },
       { name: 'redial', start: () => this.redial.start(), stop: () => this.redial.stop() },
+      { name: 'peer exchange', start: () => this.peerExchange.start(), stop: () => this.peerExchange.stop() },
       // The history listens before the first epoch announces negotiations.
       {
         name: 'negotiation history',
