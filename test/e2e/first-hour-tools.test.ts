@@ -1,7 +1,8 @@
 // The tools a new user looked for in the first hour (issue 18, item 13), in Chromium against two
 // `cyclex serve` nodes connected on 127.0.0.1, each from the issue's steps:
 //   - presence: the user sets "away" on the Members page; both nodes' Members pages show it;
-//   - negotiations: ten at once are ten entries of an inbox with a count badge, each opening its own;
+//   - negotiations: ten at once are ten entries of an inbox with a count badge, each opening its own,
+//     and the ones seen stay seen after a reload;
 //   - preferred sellers are picked from the member list by name, not pasted as peer IDs;
 //   - the market page charts this node's earnings over time and the agreed prices with their volume.
 import type { Browser, Page } from 'playwright-core'
@@ -128,6 +129,12 @@ describe.skipIf(unavailable !== undefined)("the first hour's tools, in Chromium 
     expect(await page.getByTestId('negotiation-entry').first().textContent()).toContain('Buying from Sally Seller')
     // Looking at the list makes them seen.
     await expect.poll(() => count.getAttribute('data-new'), slow).toBe('0')
+    // And they stay seen after a reload (kept in the page's storage, per node).
+    await page.reload()
+    await page.locator('[data-page-heading]').waitFor()
+    await expect.poll(() => count.getAttribute('data-open'), slow).toBe('10')
+    await expect.poll(() => count.getAttribute('data-new'), slow).toBe('0')
+    await page.getByTestId('negotiation-inbox-toggle').click()
 
     // The seventh bid's entry opens the seventh bid's negotiation.
     const seventh = bids[6]!

@@ -11,6 +11,7 @@ import { NegotiationNotice } from './market/components/NegotiationNotice'
 import { NegotiationInbox } from './market/components/NegotiationInbox'
 import { formOfDraft, type OrderForm } from './market/order-form'
 import { newDraftId, pageStorage } from './market/page-storage'
+import { seenNegotiations } from './market/seen-negotiations'
 import { useDrafts } from './market/use-drafts'
 import { useMarket } from './market/use-market'
 import { cpuPlacementOf } from './benchmark/cpu-placement'
@@ -55,6 +56,8 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   const benchmarkPeers = useMemo(() => peerFigures(members.members), [members.members])
   const directory = useMemo(() => directoryOf(members.members, members.groups), [members.members, members.groups])
   const storage = useMemo(() => pageStorage(themeStorage), [themeStorage])
+  const nodeId = node.status?.peerId
+  const seenStore = useMemo(() => seenNegotiations(themeStorage, nodeId), [themeStorage, nodeId])
   const drafts = useDrafts(client, connection.state, connection.generation, storage)
   const [openedDraft, setOpenedDraft] = useState<{ id: string; form: OrderForm; label: string }>()
   const [negotiationKey, setNegotiationKey] = useState<string>()
@@ -108,7 +111,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
               </li>
             ))}
           </ul>
-          <NegotiationInbox negotiations={market.negotiations} onOpen={setNegotiationKey} />
+          <NegotiationInbox negotiations={market.negotiations} seenStore={seenStore} onOpen={setNegotiationKey} />
         </nav>
         <main className="content">
           {choosingLanding && <p className="panel loading">Opening…</p>}

@@ -1,31 +1,43 @@
 // Every open negotiation of this node's orders, in the sidebar on every page: a count badge (and how
 // many arrived since the list was last looked at), and a list whose entries each open their
 // negotiation's dialog. The one-at-a-time notice says a negotiation started; this is where ten of
-// them are found.
+// them are found. What was seen stays seen after a reload or a restart (seen-negotiations.ts).
 import { useEffect, useRef, useState } from 'react'
 import type { NegotiationView } from '../../../../shared/api/market'
 import { PeerName } from '../../components/PeerName'
 import { formatInteger, formatPrice } from '../market-format'
+import type { SeenNegotiations } from '../seen-negotiations'
 
 interface NegotiationInboxProps {
   negotiations: readonly NegotiationView[]
+  /** Where what the user has seen is kept for this node. */
+  seenStore: SeenNegotiations
   onOpen(key: string): void
 }
 
 export const negotiationKey = (negotiation: Pick<NegotiationView, 'bid' | 'ask'>): string =>
   `${negotiation.bid}|${negotiation.ask}`
 
-export function NegotiationInbox({ negotiations, onOpen }: NegotiationInboxProps) {
+export function NegotiationInbox({ negotiations, seenStore, onOpen }: NegotiationInboxProps) {
   const details = useRef<HTMLDetailsElement>(null)
   const [open, setOpen] = useState(false)
   // Negotiations the user has seen listed; the others are new.
-  const [seen, setSeen] = useState<ReadonlySet<string>>(() => new Set())
+  const [seen, setSeen] = useState<ReadonlySet<string>>(() => seenStore.load())
   const keys = negotiations.map(negotiationKey)
   const fresh = keys.filter((key) => !seen.has(key)).length
 
+  // The node's ID arrives after the first render: what was kept for it is added to what this page saw.
   useEffect(() => {
-    if (open) setSeen((current) => (keys.every((key) => current.has(key)) ? current : new Set([...current, ...keys])))
-  }, [open, keys])
+    const kept = seenStore.load()
+    if (kept.size > 0) setSeen((current) => new Set([...current, ...kept]))
+  }, [seenStore])
+
+  useEffect(() => {
+    if (!open || keys.every((key) => seen.has(key))) return
+    setSeen(new Set([...seen, ...keys]))
+    // Only the open ones are kept: a closed negotiation does not come back.
+    seenStore.save(keys)
+  }, [open, keys, seen, seenStore])
 
   const badge = `${negotiations.length} open${fresh > 0 ? `, ${fresh} new` : ''}`
   return (
