@@ -262,6 +262,7 @@ class Node implements CyclexNode {
       startedAt: this.startedAt,
       reachability: this.reachability.status(),
       redialing: this.redial.pending(),
+      publicRanges: this.config.publicRanges ?? [],
     }
   }
 
@@ -410,6 +411,8 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
         maxReservations: relayMaxReservations ?? defaultRelayService.maxReservations,
       }
     }
+    // The app's public ranges join those of the command line (cyclex serve --public-range).
+    resolved.publicRanges = [...new Set([...(resolved.publicRanges ?? []), ...(settings.get().publicRanges ?? [])])]
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)

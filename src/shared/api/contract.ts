@@ -8,6 +8,7 @@ import { draftCommands, draftEvents } from './drafts'
 import { marketCommands, marketEvents } from './market'
 import { membersCommands, membersEvents } from './members'
 import { SignedProfileJsonSchema } from '../benchmark/profile'
+import { ipv4RangeRule, parseIpv4Range } from '../ipv4-range'
 import { BenchmarkRecordParamsSchema } from '../benchmark/record'
 import {
   BenchmarkOutcomeSchema,
@@ -18,6 +19,14 @@ import {
 
 const peerId = z.string().min(1).max(128)
 const multiaddrText = z.string().min(1).max(1024)
+/** An IPv4 range in CIDR notation; what is wrong with another value is said in words (ipv4RangeRule). */
+const publicRange = z
+  .string()
+  .trim()
+  .max(64)
+  .refine((text) => parseIpv4Range(text) !== null, { message: ipv4RangeRule })
+/** Ranges the app's setting holds at most. */
+export const maxPublicRanges = 16
 
 export const PeerConnectionSchema = z.object({
   peerId,
@@ -81,6 +90,11 @@ export const NodeStatusSchema = z.object({
   reachability: ReachabilitySchema,
   /** Wanted peers (bootstrap, saved, relays) that are not connected; the node keeps dialling them. */
   redialing: z.array(RedialStateSchema),
+  /**
+   * The IPv4 ranges this node takes for public in a hole punch, since its start: cyclex serve
+   * --public-range and the app's setting publicRanges together.
+   */
+  publicRanges: z.array(z.string()),
 })
 export type NodeStatus = z.infer<typeof NodeStatusSchema>
 
@@ -97,6 +111,11 @@ export const SettingsSchema = z
     offerRelay: z.boolean().optional(),
     /** How many nodes may hold a reservation on this node's relay at once; default 64. */
     relayMaxReservations: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * IPv4 ranges (CIDR) to take for public when trading addresses for a hole punch, from the next
+     * start, beside those of cyclex serve --public-range: a carrier-grade NAT's 100.64.0.0/10, a lab.
+     */
+    publicRanges: z.array(publicRange).max(maxPublicRanges).optional(),
     /** Block a party as soon as the market's state proves it committed an order beyond its quantity. */
     blockOverCommitted: z.boolean(),
     /**

@@ -28,6 +28,7 @@ const status: NodeStatus = {
   startedAt: 1,
   reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
   redialing: [],
+  publicRanges: [],
 }
 const settings: Settings = { displayName: '', theme: 'system', savedPeers: [], blockOverCommitted: true }
 

@@ -16,6 +16,7 @@ function statusWith(peers: PeerConnection[], privateNetwork = false): NodeStatus
     startedAt: 1,
     reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
     redialing: [],
+    publicRanges: [],
   }
 }
 

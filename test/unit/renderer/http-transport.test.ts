@@ -23,6 +23,7 @@ const status: NodeStatus = {
   startedAt: 1_700_000_000_000,
   reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
   redialing: [],
+  publicRanges: [],
 }
 
 interface Request {

@@ -8,29 +8,19 @@
 // libp2p's verdict.
 import { isIPv4 } from 'node:net'
 import { isPrivateIp } from '@libp2p/utils/private-ip'
+import { ipv4Number, parseIpv4Range, type Ipv4Range } from '../../../shared/ipv4-range'
 
 export class PublicRangeError extends Error {
   override name = 'PublicRangeError'
 }
 
-interface Ipv4Range {
-  network: number
-  mask: number
-}
-
-function ipv4Number(address: string): number {
-  return address.split('.').reduce((value, part) => value * 256 + Number(part), 0)
-}
-
 /** An IPv4 range in CIDR notation (198.18.0.0/24); only IPv4 is supported. */
 export function parsePublicRange(text: string): Ipv4Range {
-  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(text.trim())
-  const bits = match === null ? NaN : Number(match[2])
-  if (match === null || !isIPv4(match[1]!) || bits > 32) {
+  const range = parseIpv4Range(text)
+  if (range === null) {
     throw new PublicRangeError(`'${text}' is not an IPv4 range in CIDR notation; expected something like 100.64.0.0/10`)
   }
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0
-  return { network: (ipv4Number(match[1]!) & mask) >>> 0, mask }
+  return range
 }
 
 /** A test "is this host public?" that treats the given ranges as public and asks libp2p about the rest. */

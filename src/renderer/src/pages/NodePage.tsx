@@ -7,6 +7,7 @@ import { useSettings } from '../hooks/use-settings'
 import { useNow } from '../hooks/use-now'
 import { formatAge, formatLatency, formatPeerCount } from '../lib/format'
 import { PageHeader } from './PageHeader'
+import { PublicRangesSetting } from './PublicRangesSetting'
 
 /** The node itself: who it is, where it listens, whom it is connected to, and a way to connect. */
 export function NodePage({ client, node }: { client: ApiClient; node: NodeStatusView }) {
@@ -35,6 +36,7 @@ export function NodePage({ client, node }: { client: ApiClient; node: NodeStatus
           <ReachabilitySection status={status} />
           <PeersSection client={client} peers={status.peers} redialing={status.redialing} onConnected={node.refresh} />
           <RelaySetting client={client} offering={status.reachability.relayService !== null} />
+          <PublicRangesSetting client={client} inEffect={status.publicRanges} />
         </>
       )}
     </>
