@@ -83,7 +83,7 @@ interface Learned extends LearnedPeer {
 
 /** Dials to learned peers in flight at once. */
 const maxDialsInFlight = 2
-/** A peer is answered at most once in this time; more asks are refused (the stream is reset). */
+/** A peer is asked, and answered, at most once in this time; more asks are refused (the stream is reset). */
 const minAnswerIntervalMs = 5_000
 const firstRetryMs = 5_000
 const lastRetryMs = 5 * 60_000
@@ -101,6 +101,8 @@ class PeerExchangeService implements PeerExchange {
   private readonly maxFailures: number
   private readonly learnedPeers = new Map<string, Learned>()
   private readonly answered = new LRUCache<string, number>({ max: 1_000 })
+  /** When each peer was last asked: identify runs again on every change of a peer's addresses. */
+  private readonly asked = new LRUCache<string, number>({ max: 1_000 })
   /** Learned peers whose dials kept failing: not taken again for a while unless their record changes. */
   private readonly gaveUp = new LRUCache<string, bigint>({ max: 1_000, ttl: 30 * 60_000 })
   private readonly stopping = new AbortController()
@@ -208,8 +210,11 @@ class PeerExchangeService implements PeerExchange {
 
   /** Asks a peer whom it knows and keeps what it says; a bad answer is logged and dropped. */
   private async ask(peerId: PeerId): Promise<void> {
-    if (this.stopping.signal.aborted) return
     const from = peerId.toString()
+    const now = Date.now()
+    const last = this.asked.get(from)
+    if (this.stopping.signal.aborted || (last !== undefined && now - last < minAnswerIntervalMs)) return
+    this.asked.set(from, now)
     let answer: SharedPeer[]
     try {
       const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.timeoutMs)])
