@@ -4,16 +4,12 @@
 // receipts): the check finds another output hash, the buyer signs a dispute naming both receipts,
 // keeps and gossips it, and every node's reputation of the liar counts it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  liveJobProcessCount,
-  runJob,
-  type RunJobOptions,
-  type RunningJob,
-} from '../../src/main/core/delivery/job-runner'
+import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { CyclexNode } from '../../src/main/core/node'
-import type { JobCheckResult, JobResult, JobView, ReputationView } from '../../src/shared/api/delivery'
+import type { JobCheckResult, JobResult, JobView } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
-import { connectAndMesh, NodePool, tradeToAgreement } from '../helpers/delivery-network'
+import { NodePool, tradeToAgreement } from '../helpers/delivery-network'
+import { reputationOf, startBuyerAndSellers } from '../helpers/lying-seller'
 import { waitFor } from '../helpers/nodes'
 
 const nodes = new NodePool()
@@ -23,54 +19,12 @@ let liar: CyclexNode
 /** Whether the lying seller lies now. */
 let lying = false
 
-/** The real runner, whose outcome the lying seller replaces with a plausible wrong answer. */
-function lyingRunner(options: RunJobOptions): RunningJob {
-  const run = runJob(options)
-  const outcome = run.outcome.then((real) =>
-    lying && real.end === 'completed'
-      ? { ...real, stdout: new TextEncoder().encode('pi=3.000000 samples=200000 hits=150000\n') }
-      : real,
-  )
-  return {
-    outcome,
-    get pid() {
-      return run.pid
-    },
-    get pausable() {
-      return run.pausable
-    },
-    pause: () => run.pause(),
-    resume: () => run.resume(),
-    stop: (reason) => run.stop(reason),
-  }
-}
-
-async function reputationOf(node: CyclexNode, peer: string): Promise<ReputationView | undefined> {
-  return ((await node.api.call('delivery.ledger', {})) as { reputation: ReputationView[] }).reputation.find(
-    (each) => each.peer === peer,
-  )
-}
-
 async function jobView(node: CyclexNode, job: string): Promise<JobView | undefined> {
   return ((await node.api.call('delivery.jobs', {})) as { jobs: JobView[] }).jobs.find((each) => each.job === job)
 }
 
 beforeAll(async () => {
-  buyer = await nodes.start()
-  honest = await nodes.start()
-  liar = await nodes.start({ delivery: { jobRunner: lyingRunner } })
-  await connectAndMesh(honest, buyer)
-  await connectAndMesh(liar, buyer)
-  await connectAndMesh(liar, honest)
-  for (const seller of [honest, liar]) {
-    await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitFor(
-      async () => (await seller.api.call('benchmark.profile', {})) !== null,
-      "the seller's benchmark profile",
-      60_000,
-    )
-    await seller.api.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
-  }
+  ;({ buyer, honest, liar } = await startBuyerAndSellers(nodes, () => lying))
 }, 180_000)
 
 afterAll(async () => {

@@ -2,57 +2,18 @@
 // dispute while a third node is stopped; the third node starts again, meets only the honest seller, and
 // must end up with the very dispute and so compute the same reputation for the liar as the other nodes
 // (the market sync brings the agreements, the receipts sync the receipts, the disputes sync the dispute:
-// gossip does not repeat it). The lying seller is a wrapped job runner, as in delivery-check.test.ts.
+// gossip does not repeat it). The lying seller is a wrapped job runner (test/helpers/lying-seller.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  liveJobProcessCount,
-  runJob,
-  type RunJobOptions,
-  type RunningJob,
-} from '../../src/main/core/delivery/job-runner'
+import { liveJobProcessCount } from '../../src/main/core/delivery/job-runner'
 import type { CyclexNode } from '../../src/main/core/node'
-import type { JobCheckResult, JobResult, ReputationView } from '../../src/shared/api/delivery'
+import type { JobCheckResult, JobResult } from '../../src/shared/api/delivery'
 import type { AgreementView } from '../../src/shared/api/market'
-import {
-  agreementsOf,
-  connect,
-  connectAndMesh,
-  NodePool,
-  receiptsOf,
-  tradeToAgreement,
-} from '../helpers/delivery-network'
+import { agreementsOf, connect, NodePool, receiptsOf, tradeToAgreement } from '../helpers/delivery-network'
+import { reputationOf, startBuyerAndSellers } from '../helpers/lying-seller'
 import { waitFor } from '../helpers/nodes'
 
 // Short receipts and disputes sync rounds, so that what was held back for an agreement not yet known is fetched soon.
 const nodes = new NodePool({ delivery: { receiptSync: { intervalMs: 1_000 }, disputeSync: { intervalMs: 1_000 } } })
-
-/** A seller whose every completed job prints a plausible wrong answer. */
-function lyingRunner(options: RunJobOptions): RunningJob {
-  const run = runJob(options)
-  const outcome = run.outcome.then((real) =>
-    real.end === 'completed'
-      ? { ...real, stdout: new TextEncoder().encode('pi=3.000000 samples=200000 hits=150000\n') }
-      : real,
-  )
-  return {
-    outcome,
-    get pid() {
-      return run.pid
-    },
-    get pausable() {
-      return run.pausable
-    },
-    pause: () => run.pause(),
-    resume: () => run.resume(),
-    stop: (reason) => run.stop(reason),
-  }
-}
-
-async function reputationOf(node: CyclexNode, peer: string): Promise<ReputationView | undefined> {
-  return ((await node.api.call('delivery.ledger', {})) as { reputation: ReputationView[] }).reputation.find(
-    (each) => each.peer === peer,
-  )
-}
 
 async function receiptIds(node: CyclexNode): Promise<string> {
   return JSON.stringify((await receiptsOf(node)).map((each) => each.id).sort())
@@ -64,24 +25,11 @@ let liar: CyclexNode
 let late: CyclexNode
 
 beforeAll(async () => {
-  buyer = await nodes.start()
-  honest = await nodes.start()
-  liar = await nodes.start({ delivery: { jobRunner: lyingRunner } })
+  // A seller whose every completed job prints a plausible wrong answer.
+  ;({ buyer, honest, liar } = await startBuyerAndSellers(nodes, () => true))
   // The late node keeps its store on disk across its restart; it is stopped before any trade.
   late = await nodes.start({ inMemoryStore: false })
   await late.stop()
-  await connectAndMesh(honest, buyer)
-  await connectAndMesh(liar, buyer)
-  await connectAndMesh(liar, honest)
-  for (const seller of [honest, liar]) {
-    await seller.api.call('benchmark.start', { quick: true, maxWorkers: 1 })
-    await waitFor(
-      async () => (await seller.api.call('benchmark.profile', {})) !== null,
-      "the seller's benchmark profile",
-      60_000,
-    )
-    await seller.api.call('delivery.setPolicy', { requireIdle: false, maxMemoryMb: 64 })
-  }
 }, 180_000)
 
 afterAll(async () => {
