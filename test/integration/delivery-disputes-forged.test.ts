@@ -9,79 +9,38 @@ import type { Libp2p } from '@libp2p/interface'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DisputeBook, type DisputeIngestResult } from '../../src/main/core/delivery/dispute-book'
 import { disputeSync, disputeSyncProtocol } from '../../src/main/core/delivery/dispute-sync'
-import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../src/main/core/market-crypto'
+import { createNodeFactSigner, nodeSha256 } from '../../src/main/core/market-crypto'
 import { SetFingerprint } from '../../src/main/core/market/set-fingerprint'
 import { factSync, type Misbehaviour, type SyncOutcome } from '../../src/main/core/market/sync'
 import { openStore } from '../../src/main/core/store'
-import { recordingLogger } from '../helpers/recording-logger'
+import { encodeSignedDispute, signDispute, type SignedDispute } from '../../src/shared/delivery/dispute'
 import {
-  disputeRecordKind,
-  encodeSignedDispute,
-  jobInputBytes,
-  signDispute,
-  type Dispute,
-  type SignedDispute,
-} from '../../src/shared/delivery/dispute'
-import { encodeSignedReceipt, signReceipt, type Receipt, type SignedReceipt } from '../../src/shared/delivery/receipt'
-import { encodeSignedFact, signingMessage } from '../../src/shared/market'
-import { signRecord } from '../../src/shared/signed-record'
+  buyer,
+  disputeAgreements,
+  forgedDispute,
+  honest,
+  jobReceipt,
+  liar,
+  unfoundedDispute,
+  verifier,
+} from '../helpers/dispute-parties'
 import { waitFor } from '../helpers/nodes'
+import { recordingLogger } from '../helpers/recording-logger'
 import { createSyncHost } from './sync-harness'
 
-const honest = createNodeFactSigner(new Uint8Array(32).fill(1))
-const liar = createNodeFactSigner(new Uint8Array(32).fill(2))
-const buyer = createNodeFactSigner(new Uint8Array(32).fill(3))
 const mallory = createNodeFactSigner(new Uint8Array(32).fill(4))
-const verifier = createNodeFactVerifier()
 const roundMs = 100
-const hex = (bytes: Uint8Array): string => Buffer.from(nodeSha256(bytes)).toString('hex')
-const input = hex(
-  jobInputBytes({ module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), args: ['1000'], stdin: new Uint8Array() }),
-)
-const agreements = new Map([
-  ['agreement-liar', { seller: liar.owner, buyer: buyer.owner }],
-  ['agreement-honest', { seller: honest.owner, buyer: buyer.owner }],
-])
-
-function receipt(signer: typeof honest, output: string): SignedReceipt {
-  const agreement = signer === liar ? 'agreement-liar' : 'agreement-honest'
-  const body: Receipt = {
-    kind: 'receipt',
-    owner: signer.owner,
-    agreement,
-    buyer: buyer.owner,
-    unit: 'flop',
-    job: `job-${agreement}`,
-    seq: 0,
-    status: 'completed',
-    delivered: 15,
-    agreementDelivered: 15,
-    exitCode: 0,
-    outputSha256: hex(new TextEncoder().encode(output)),
-    inputSha256: input,
-    issuedAt: Date.now() - 5000,
-  }
-  return signReceipt(body, signer, nodeSha256)
-}
 
 const genuine: SignedDispute = signDispute(
-  receipt(liar, 'pi=3.000000\n'),
-  receipt(honest, 'pi=3.141592\n'),
+  jobReceipt(liar, Date.now() - 5000),
+  jobReceipt(honest, Date.now() - 5000),
   buyer,
   Date.now() - 1000,
   nodeSha256,
 )
 /** The genuine body under mallory's signature: the same id as the genuine dispute. */
-const forged = encodeSignedFact({ body: genuine.body, signature: mallory.sign(signingMessage(genuine.body)) })
-/** Signed by the buyer, but both receipts name the same output: nothing is disputed. signDispute refuses to sign it; signRecord does not look. */
-const agreeing: Dispute = {
-  kind: 'dispute',
-  owner: buyer.owner,
-  disputed: encodeSignedReceipt(receipt(liar, 'pi=3.141592\n')),
-  check: encodeSignedReceipt(receipt(honest, 'pi=3.141592\n')),
-  issuedAt: Date.now() - 1000,
-}
-const unfounded = signRecord(disputeRecordKind, agreeing, buyer, nodeSha256)
+const forged = forgedDispute(genuine, mallory)
+const unfounded = unfoundedDispute(Date.now() - 1000)
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -99,7 +58,7 @@ async function startNode() {
   const book = new DisputeBook({
     store,
     verifier,
-    agreement: (id) => agreements.get(id),
+    agreement: (id) => disputeAgreements.get(id),
     owner: createNodeFactSigner(new Uint8Array(32).fill(9)).owner,
     now: () => Date.now(),
     log: recordingLogger().logger.forComponent('cyclex:delivery'),

@@ -6,69 +6,40 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DisputeIntake, type DisputeIntakeState } from '../../../src/main/core/delivery/dispute-intake'
-import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
+import { createNodeFactSigner, nodeSha256 } from '../../../src/main/core/market-crypto'
 import {
   checkMismatch,
   decodeSignedDispute,
   DisputeUnfoundedError,
   encodeSignedDispute,
-  jobInputBytes,
   signDispute,
 } from '../../../src/shared/delivery/dispute'
-import {
-  decodeSignedReceipt,
-  signReceipt,
-  type Receipt,
-  type SignedReceipt,
-} from '../../../src/shared/delivery/receipt'
+import { decodeSignedReceipt, type Receipt, type SignedReceipt } from '../../../src/shared/delivery/receipt'
 import { MalformedEncodingError, SignatureMismatchError } from '../../../src/shared/market/errors'
 import { encodeSignedFact, signingMessage } from '../../../src/shared/market'
 import { ValidationError } from '../../../src/shared/errors'
+import {
+  buyer,
+  disputeAgreements,
+  honest,
+  jobReceipt,
+  liar,
+  rightOutput,
+  unfoundedDispute,
+  verifier,
+} from '../../helpers/dispute-parties'
 
-const honest = createNodeFactSigner(new Uint8Array(32).fill(1))
-const liar = createNodeFactSigner(new Uint8Array(32).fill(2))
-const buyer = createNodeFactSigner(new Uint8Array(32).fill(3))
 const stranger = createNodeFactSigner(new Uint8Array(32).fill(4))
-const verifier = createNodeFactVerifier()
 const now = 1_800_000_000_000
-const hex = (bytes: Uint8Array): string => Buffer.from(nodeSha256(bytes)).toString('hex')
-const input = hex(
-  jobInputBytes({ module: Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0), args: ['1000'], stdin: new Uint8Array() }),
-)
-const rightOutput = hex(new TextEncoder().encode('pi=3.141592\n'))
-const wrongOutput = hex(new TextEncoder().encode('pi=4.000000\n'))
 
-function receipt(signer = liar, fields: Partial<Receipt> = {}): SignedReceipt {
-  const agreement = signer === liar ? 'agreement-liar' : 'agreement-honest'
-  const body: Receipt = {
-    kind: 'receipt',
-    owner: signer.owner,
-    agreement,
-    buyer: buyer.owner,
-    unit: 'flop',
-    job: `job-${agreement}`,
-    seq: 0,
-    status: 'completed',
-    delivered: 15,
-    agreementDelivered: 15,
-    exitCode: 0,
-    outputSha256: signer === liar ? wrongOutput : rightOutput,
-    inputSha256: input,
-    issuedAt: now - 5000,
-    ...fields,
-  }
-  for (const key of Object.keys(body) as (keyof Receipt)[]) if (body[key] === undefined) delete body[key]
-  return signReceipt(body, signer, nodeSha256)
-}
+/** A completed job's receipt by `signer` (the liar's by default), issued five seconds before now. */
+const receipt = (signer = liar, fields: Partial<Receipt> = {}): SignedReceipt => jobReceipt(signer, now - 5000, fields)
 
-const agreements: Record<string, { seller: string; buyer: string }> = {
-  'agreement-liar': { seller: liar.owner, buyer: buyer.owner },
-  'agreement-honest': { seller: honest.owner, buyer: buyer.owner },
-}
+const agreement = (id: string) => disputeAgreements.get(id)
 
 function intake(overrides: Partial<DisputeIntakeState> = {}): DisputeIntake {
   return new DisputeIntake(verifier, {
-    agreement: (id) => agreements[id],
+    agreement,
     has: () => false,
     disputes: () => false,
     count: () => 0,
@@ -192,16 +163,10 @@ describe('the disputes topic intake', () => {
       code: 'ERR_MALFORMED_ENCODING',
     })
     // The buyer signs a dispute of receipts that agree, bypassing signDispute's own check.
-    const agreeing = dagCbor.encode({
-      kind: 'dispute',
-      owner: buyer.owner,
-      disputed: encodeSignedFact(receipt(liar, { outputSha256: rightOutput })),
-      check: encodeSignedFact(receipt(honest)),
-      issuedAt: now,
+    expect(intake().check(encodeSignedDispute(unfoundedDispute(now)), arrival)).toMatchObject({
+      outcome: 'reject',
+      code: 'ERR_DISPUTE_UNFOUNDED',
     })
-    expect(
-      intake().check(encodeSignedFact({ body: agreeing, signature: buyer.sign(signingMessage(agreeing)) }), arrival),
-    ).toMatchObject({ outcome: 'reject', code: 'ERR_DISPUTE_UNFOUNDED' })
     const future = encodeSignedDispute(signDispute(receipt(), receipt(honest), buyer, now + 60_000, nodeSha256))
     expect(intake().check(future, arrival)).toMatchObject({ outcome: 'reject', code: 'ERR_FUTURE_RECORD' })
   })
@@ -209,7 +174,7 @@ describe('the disputes topic intake', () => {
   it("rejects a receipt its agreement's seller did not sign, and ignores unknown agreements and blocked buyers", () => {
     expect(
       intake({
-        agreement: (id) => (id === 'agreement-liar' ? { seller: stranger.owner, buyer: buyer.owner } : agreements[id]),
+        agreement: (id) => (id === 'agreement-liar' ? { seller: stranger.owner, buyer: buyer.owner } : agreement(id)),
       }).check(dispute, arrival),
     ).toMatchObject({ outcome: 'reject', code: 'ERR_NOT_SELLER' })
     expect(intake({ agreement: () => undefined }).check(dispute, arrival).outcome).toBe('ignore')
@@ -219,7 +184,7 @@ describe('the disputes topic intake', () => {
   it('ignores a peer over its rate, and its own disputes are never rate limited', () => {
     const limited = new DisputeIntake(
       verifier,
-      { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0, countOf: () => 0 },
+      { agreement, has: () => false, disputes: () => false, count: () => 0, countOf: () => 0 },
       { perPeer: { ratePerSecond: 1, burst: 1 } },
     )
     expect(limited.check(dispute, arrival).outcome).toBe('accept')
@@ -232,7 +197,7 @@ describe('the disputes topic intake', () => {
       new DisputeIntake(
         verifier,
         {
-          agreement: (id) => agreements[id],
+          agreement,
           has: () => false,
           disputes: () => false,
           count: () => held,
@@ -255,7 +220,7 @@ describe('the disputes topic intake', () => {
     const synced = { ...arrival, via: 'sync' as const }
     const limited = new DisputeIntake(
       verifier,
-      { agreement: (id) => agreements[id], has: () => false, disputes: () => false, count: () => 0, countOf: () => 0 },
+      { agreement, has: () => false, disputes: () => false, count: () => 0, countOf: () => 0 },
       { perPeer: { ratePerSecond: 1, burst: 1 } },
     )
     for (let round = 0; round < 5; round++) expect(limited.check(dispute, synced).outcome).toBe('accept')
@@ -272,7 +237,7 @@ describe('the disputes topic intake', () => {
       hold: { kind: 'time', at: now + 30_000 },
     })
     expect(
-      intake({ agreement: (id) => (id === 'agreement-honest' ? undefined : agreements[id]) }).check(dispute, synced),
+      intake({ agreement: (id) => (id === 'agreement-honest' ? undefined : agreement(id)) }).check(dispute, synced),
     ).toMatchObject({ outcome: 'ignore', hold: { kind: 'agreement', agreement: 'agreement-honest' } })
     expect(intake({ isBlocked: (peer) => peer === buyer.owner }).check(dispute, synced)).toMatchObject({
       outcome: 'ignore',
@@ -280,7 +245,7 @@ describe('the disputes topic intake', () => {
     })
     expect(
       intake({
-        agreement: (id) => (id === 'agreement-liar' ? { seller: stranger.owner, buyer: buyer.owner } : agreements[id]),
+        agreement: (id) => (id === 'agreement-liar' ? { seller: stranger.owner, buyer: buyer.owner } : agreement(id)),
       }).check(dispute, synced),
     ).toMatchObject({ outcome: 'reject', code: 'ERR_NOT_SELLER', hold: { kind: 'final' } })
     expect(intake({ disputes: () => true }).check(dispute, synced)).toMatchObject({
