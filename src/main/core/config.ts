@@ -4,6 +4,7 @@ import { constants } from 'node:fs'
 import { access, mkdir, readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { maxHistoryRetentionDays } from '../../shared/api/contract'
 import { ConfigError } from '../../shared/errors'
 import type { MarketServiceInit } from './market/market-service'
 import type { FactSyncInit } from './market/sync'
@@ -65,6 +66,12 @@ export interface NodeConfig {
    * own judgement: a carrier-grade NAT's shared range, or a lab's "internet" (network/public-ranges.ts).
    */
   publicRanges?: string[]
+  /**
+   * How many days this node keeps its own agreements after their window ended (cyclex serve
+   * --keep-history-days): stored as the app's setting historyRetentionDays at start, so the app shows
+   * and may change it; absent: the setting as it is (default defaultHistoryRetentionDays).
+   */
+  historyRetentionDays?: number
 }
 
 export interface RelayServiceConfig {
@@ -103,6 +110,7 @@ export interface ResolvedConfig {
   upnp?: boolean
   upnpGateways?: string[]
   publicRanges?: string[]
+  historyRetentionDays?: number
 }
 
 export const defaultListenAddresses = ['/ip4/0.0.0.0/tcp/0']
@@ -215,6 +223,18 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
       }
     }
   }
+  const { historyRetentionDays } = config
+  if (
+    historyRetentionDays !== undefined &&
+    (!Number.isInteger(historyRetentionDays) ||
+      historyRetentionDays < 1 ||
+      historyRetentionDays > maxHistoryRetentionDays)
+  ) {
+    throw new ConfigError(
+      `historyRetentionDays must be a whole number of days from 1 to ${maxHistoryRetentionDays}, not ${historyRetentionDays}`,
+      { path: 'historyRetentionDays' },
+    )
+  }
   const publicRanges = config.publicRanges ?? []
   publicRanges.forEach((range, index) => {
     try {
@@ -243,5 +263,6 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     upnp: config.upnp ?? config.mdns ?? true,
     upnpGateways: config.upnpGateways ?? [],
     publicRanges,
+    ...(historyRetentionDays !== undefined ? { historyRetentionDays } : {}),
   }
 }

@@ -4,8 +4,12 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import packageJson from '../../../package.json'
-import type { ApiService, NodeStatus, PeerConnection } from '../../shared/api/contract'
-import type { AgreementView } from '../../shared/api/market'
+import {
+  defaultHistoryRetentionDays,
+  type ApiService,
+  type NodeStatus,
+  type PeerConnection,
+} from '../../shared/api/contract'
 import { createApiService } from '../../shared/api/service'
 import type { FactSigner } from '../../shared/market/encoding'
 import { ConfigError } from '../../shared/errors'
@@ -160,7 +164,13 @@ class Node implements CyclexNode {
       emit: (event) => this.events.emit(event),
       policyDeadline: (order) => this.autoNegotiation.deadlineOf(order),
       onLeftToSync: (peer) => this.sync.pullSoon(peer),
-      keptAgreements: store.jsonSublevel<AgreementView>('kept-agreements'),
+      keptAgreements: store.jsonSublevel<unknown>('kept-agreements'),
+      historyRetentionMs: () => (this.settings.get().historyRetentionDays ?? defaultHistoryRetentionDays) * 86_400_000,
+      // What hangs on pruned facts and on agreements past their retention leaves with them.
+      onPruned: ({ agreementsDropped }) => {
+        this.negotiationHistory.forgetEnded()
+        if (agreementsDropped.length > 0) this.delivery.forgetAgreements(agreementsDropped)
+      },
       logger: host.logger,
       // A party the state proves over-committed is blocked unless the user turned that off.
       onOverCommitment: ({ party }) => {
@@ -413,6 +423,12 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     }
     // The app's public ranges join those of the command line (cyclex serve --public-range).
     resolved.publicRanges = [...new Set([...(resolved.publicRanges ?? []), ...(settings.get().publicRanges ?? [])])]
+    // cyclex serve --keep-history-days sets the app's setting, which the app then shows.
+    if (
+      resolved.historyRetentionDays !== undefined &&
+      resolved.historyRetentionDays !== settings.get().historyRetentionDays
+    )
+      await settings.update({ historyRetentionDays: resolved.historyRetentionDays })
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)

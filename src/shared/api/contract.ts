@@ -100,6 +100,9 @@ export type NodeStatus = z.infer<typeof NodeStatusSchema>
 
 export const themes = ['system', 'light', 'dark'] as const
 
+/** The longest history retention a user may choose: ten years. */
+export const maxHistoryRetentionDays = 3650
+
 export const SettingsSchema = z
   .object({
     /** The name other members see; empty until the user sets one. */
@@ -125,6 +128,12 @@ export const SettingsSchema = z
      */
     firstRunDone: z.boolean().optional(),
     /**
+     * How many days this node keeps its own agreements (the Deals page's rows, their jobs) after their
+     * delivery window ended; absent: defaultHistoryRetentionDays. `cyclex serve --keep-history-days N`
+     * sets it too.
+     */
+    historyRetentionDays: z.number().int().min(1).max(maxHistoryRetentionDays).optional(),
+    /**
      * The presence the user set on the Members page (presence.set keeps it here): the node says it
      * in its heartbeats from every start on; absent is online.
      */
@@ -132,6 +141,9 @@ export const SettingsSchema = z
   })
   .strict()
 export type Settings = z.infer<typeof SettingsSchema>
+
+/** How long a node keeps its own agreements after their window ended, unless the user chose otherwise. */
+export const defaultHistoryRetentionDays = 30
 
 export const defaultSettings: Settings = { displayName: '', theme: 'system', savedPeers: [], blockOverCommitted: true }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { type CliCommand, type CliIo, defaultDataDir, parseFlags } from '../cli-command'
 import { defaultRelayService, type RelayServiceConfig } from '../config'
 import { ConfigError } from '../../../shared/errors'
+import { defaultHistoryRetentionDays, maxHistoryRetentionDays } from '../../../shared/api/contract'
 import { loadOrCreateApiToken } from '../api-token'
 import { startLocalServer } from '../http-server'
 import { createNode } from '../node'
@@ -39,6 +40,9 @@ Options:
                       market parameter every node of one market shares; default ${defaultOrderWorkBits}
   --max-live-orders N how many of one owner's live orders the market matches at once, a market
                       parameter every node of one market shares; default ${defaultMaxLiveOrders}
+  --keep-history-days N  how many days this node keeps its own agreements (the Deals page, their
+                      jobs) after their delivery window ended; sets the app's setting of the same
+                      name; default: that setting, ${defaultHistoryRetentionDays} unless changed
   --verbose           log what the node's parts do (and libp2p's errors) to stderr; without it, only
                       their errors
   -h, --help          show this help`
@@ -61,6 +65,8 @@ export interface ServeOptions {
   orderWorkBits: number | undefined
   /** The market's cap on each owner's live orders (live-order-cap.ts); undefined: the default. */
   maxLiveOrders: number | undefined
+  /** Days this node keeps its own agreements after their window ended; undefined: the app's setting. */
+  historyRetentionDays: number | undefined
   /** Log every line of the node's components, not only their errors (node-log.ts). */
   verbose: boolean
 }
@@ -72,6 +78,16 @@ function positiveInteger(text: string | undefined, flag: string): number | undef
     throw new ConfigError(`${flag} must be a whole number, at least 1, not '${text}'`, { path: flag.slice(2) })
   }
   return value
+}
+
+function historyDays(text: string | undefined): number | undefined {
+  const days = positiveInteger(text, '--keep-history-days')
+  if (days !== undefined && days > maxHistoryRetentionDays) {
+    throw new ConfigError(`--keep-history-days must be at most ${maxHistoryRetentionDays} (ten years), not '${text}'`, {
+      path: 'keep-history-days',
+    })
+  }
+  return days
 }
 
 /** Parse and check serve's flags; throws ConfigError with the flag's name on a bad value. */
@@ -98,6 +114,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
       'relay-max-minutes': { type: 'string' },
       'order-work-bits': { type: 'string' },
       'max-live-orders': { type: 'string' },
+      'keep-history-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -140,6 +157,7 @@ export function parseServeArgs(args: string[]): ServeOptions | 'help' {
     relay,
     orderWorkBits: workText === undefined ? undefined : Number(workText),
     maxLiveOrders: positiveInteger(values['max-live-orders'], '--max-live-orders'),
+    historyRetentionDays: historyDays(values['keep-history-days']),
     verbose: values.verbose ?? false,
   }
 }
@@ -188,6 +206,7 @@ export async function serve(
     announce: options.announce,
     publicRanges: options.publicRanges,
     ...(options.relay ? { relay: options.relay } : {}),
+    ...(options.historyRetentionDays !== undefined ? { historyRetentionDays: options.historyRetentionDays } : {}),
     market: {
       ...(options.orderWorkBits !== undefined ? { orderWorkBits: options.orderWorkBits } : {}),
       ...(options.maxLiveOrders !== undefined ? { maxLiveOrders: options.maxLiveOrders } : {}),

@@ -61,6 +61,8 @@ export interface DeliveryService extends Startable {
   stopJob(params: { job: string }): Promise<{ job: string; role: 'buyer' | 'seller' }>
   submitSite(params: { agreement: string; bundle: string }): Promise<{ site: string; url: string; quantity: number }>
   jobs(): { jobs: JobView[]; sites: SiteView[] }
+  /** This node's agreements that left its history (their retention passed): their jobs go too. */
+  forgetAgreements(agreements: readonly string[]): void
   receipts(agreement?: string): Promise<SignedReceiptJson[]>
   policy(): DeliveryPolicy
   setPolicy(patch: Partial<DeliveryPolicy>): Promise<DeliveryPolicy>
@@ -240,6 +242,10 @@ class Delivery implements DeliveryService {
 
   jobs(): { jobs: JobView[]; sites: SiteView[] } {
     return { jobs: this.history.list(), sites: [...this.buyerSites.list(), ...this.sellerSites.list()] }
+  }
+
+  forgetAgreements(agreements: readonly string[]): void {
+    this.history.forgetAgreements(new Set(agreements))
   }
 
   async receipts(agreement?: string): Promise<SignedReceiptJson[]> {

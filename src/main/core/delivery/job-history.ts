@@ -1,6 +1,6 @@
 // The jobs this node bought or ran, both roles, as the Deals page lists them: kept in the
-// 'delivery-jobs' sublevel so the history survives restarts (the latest maxKeptJobs), and told to the
-// page as `delivery.progress` events.
+// 'delivery-jobs' sublevel so the history survives restarts (the latest maxKeptJobs, and only while
+// their agreement is kept: forgetAgreements), and told to the page as `delivery.progress` events.
 import type { Logger } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import { JobViewSchema, type JobView } from '../../../shared/api/delivery'
@@ -51,6 +51,21 @@ export class JobHistory {
           .catch((error: unknown) => this.log.error('forgetting job %s failed - %e', oldest.job, error))
       }
     }
+  }
+
+  /**
+   * The agreements left this node's history (their retention passed, kept-agreements.ts): their ended
+   * jobs go with them. A job still running (none should be: delivery ends with the window) stays, and
+   * the cap of maxKeptJobs forgets it later.
+   */
+  forgetAgreements(agreements: ReadonlySet<string>): number {
+    const gone = [...this.views.values()].filter((view) => view.endedAt !== null && agreements.has(view.agreement))
+    for (const view of gone) this.views.delete(view.job)
+    if (gone.length > 0)
+      this.writes = this.writes
+        .then(() => this.db.batch(gone.map((view) => ({ type: 'del' as const, key: view.job }))))
+        .catch((error: unknown) => this.log.error('forgetting the jobs of ended agreements failed - %e', error))
+    return gone.length
   }
 
   /** Keep the job's view as it is now in the store. */

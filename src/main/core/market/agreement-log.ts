@@ -4,6 +4,7 @@
 // the parties the state proves over-committed.
 import type { AgreementView } from '../../../shared/api/market'
 import type { FactId, MarketBook, OverCommitment, PeerId, SignedFact, VoidReason } from '../../../shared/market'
+import type { KeptAgreement } from './kept-agreements'
 
 /** What the user reads when an agreement does not bind. */
 export function voidExplanation(reason: VoidReason, agreement: { seller: string }, declinedBy?: PeerId): string {
@@ -131,16 +132,16 @@ export class AgreementLog {
 
   /**
    * Facts about to be pruned: forget the agreements they held, but return (and keep) this node's own,
-   * as they are now, before the book forgets them.
+   * as they are now, with the end of their delivery window (the bid's), before the book forgets them.
    */
-  forget(pruned: ReadonlySet<FactId>): AgreementView[] {
-    const mine: AgreementView[] = []
+  forget(pruned: ReadonlySet<FactId>): KeptAgreement[] {
+    const mine: KeptAgreement[] = []
     for (const [id, terms] of this.terms) {
       if (!pruned.has(id)) continue
       if (terms.role !== null) {
         const view = this.view(terms)
         this.kept.set(id, view)
-        mine.push(view)
+        mine.push({ agreement: view, windowEnd: this.book.order(terms.bid)?.fact.window.end ?? terms.agreedAt })
       }
       this.terms.delete(id)
       this.mineBound.delete(id)
@@ -155,6 +156,11 @@ export class AgreementLog {
     }
     this.fresh = this.fresh.filter((id) => !pruned.has(id))
     return mine
+  }
+
+  /** Kept agreements past their retention (kept-agreements.ts) leave this node's history. */
+  drop(ids: readonly FactId[]): void {
+    for (const id of ids) this.kept.delete(id)
   }
 
   /** Every proof of over-commitment the state holds, one per order. */

@@ -27,6 +27,7 @@ import type { DealDeskInit } from './deal-desk'
 import type { FactIntakeInit } from './fact-intake'
 import type { FactLog } from './fact-log'
 import type { MarketPubSub } from './gossip'
+import type { PruneOutcome } from './state-pruning'
 import type { IngestBudget } from './ingest-budget'
 
 export interface MarketServiceInit extends DealDeskInit {
@@ -80,7 +81,14 @@ export interface MarketServiceComponents {
   /** The state proves a party over-committed an order, for the first time (the node may block it). */
   onOverCommitment?(proof: OverCommitment): void
   /** Where this node keeps its own agreements once their facts are pruned (they survive restarts). */
-  keptAgreements?: Sublevel<AgreementView>
+  keptAgreements?: Sublevel<unknown>
+  /**
+   * How long this node keeps its own agreements after their window ended, in ms, read at every prune
+   * (the user's setting); default defaultHistoryRetentionDays.
+   */
+  historyRetentionMs?(): number
+  /** After each prune: what it removed (the node drops the history that hangs on it). */
+  onPruned?(outcome: PruneOutcome): void
 }
 
 export interface MarketService extends Startable {

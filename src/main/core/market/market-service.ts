@@ -16,6 +16,7 @@ import type {
   OverCommitmentView,
   TakeView,
 } from '../../../shared/api/market'
+import { defaultHistoryRetentionDays } from '../../../shared/api/contract'
 import { NotRunningError } from '../../../shared/errors'
 import {
   defaultOrderWorkBits,
@@ -39,6 +40,7 @@ import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
 import { FactIntake } from './fact-intake'
 import { IncomingFacts } from './incoming-facts'
+import { KeptAgreements } from './kept-agreements'
 import { LatestVersions } from './latest-versions'
 import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
 import type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
@@ -46,7 +48,7 @@ import { MarketViews } from './market-views'
 import { OneAtATime } from './one-at-a-time'
 import { OrderVersions } from './order-versions'
 import { OwnFacts } from './own-facts'
-import { StatePruning } from './state-pruning'
+import { StatePruning, type PruneOutcome } from './state-pruning'
 import { topicOf, topics } from './topics'
 
 export type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
@@ -168,7 +170,8 @@ class Market implements MarketService {
         factLog: components.factLog,
         book: this.book,
         agreementLog: this.agreementLog,
-        keptAgreements: components.keptAgreements,
+        keptAgreements: new KeptAgreements(components.keptAgreements),
+        historyRetentionMs: () => components.historyRetentionMs?.() ?? defaultHistoryRetentionDays * 86_400_000,
         forget: (doomed) => this.forget(doomed),
       },
       pruneGraceMs,
@@ -194,7 +197,7 @@ class Market implements MarketService {
       void this.prune().catch((error: unknown) => this.log.error('pruning the market state failed - %e', error))
     }, this.pruneEveryMs)
     void this.pruning
-      .restoreKeptAgreements()
+      .restoreKeptAgreements(this.now())
       .catch((error: unknown) => this.log.error('reading the kept agreements failed - %e', error))
     this.timer = setInterval(() => {
       if (this.epochs.busy) return
@@ -376,12 +379,13 @@ class Market implements MarketService {
   // -- pruning -------------------------------------------------------------------------------------
 
   async prune(): Promise<number> {
-    let pruned = 0
+    let outcome: PruneOutcome = { facts: 0, agreementsDropped: [] }
     await this.queued(async () => {
-      pruned = await this.pruning.prune(this.now())
+      outcome = await this.pruning.prune(this.now())
     })
-    if (pruned > 0) this.bookChanged()
-    return pruned
+    if (outcome.facts > 0 || outcome.agreementsDropped.length > 0) this.bookChanged()
+    this.components.onPruned?.(outcome)
+    return outcome.facts
   }
 
   /** Pruned facts leave every index the market keeps beside the book. */

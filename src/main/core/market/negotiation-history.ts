@@ -6,6 +6,11 @@
 // market.negotiationEnded closes it. After a restart the first epoch's book event closes the records
 // of pairs that stopped negotiating while the node was down. The pairs that negotiate change only at
 // an epoch, so that check runs once per epoch, not on each of the book events that facts cause.
+//
+// Retention: a closed record goes once its bid or ask has left the state (pruned a grace after its
+// horizon, docs/scaling.md "Pruning old facts"): the pair can then never negotiate again, and the page
+// shows a record only in the dialog of a pair that negotiates or has just stopped. The node calls
+// forgetEnded after each prune.
 import type { ComponentLogger, Logger, Startable } from '@libp2p/interface'
 import type { ApiEvent } from '../../../shared/api/contract'
 import type { NegotiationHistory, NegotiationOffer, NegotiationView } from '../../../shared/api/market'
@@ -34,6 +39,8 @@ export interface NegotiationHistoryService extends Startable {
   history(bid: FactId, ask: FactId): NegotiationHistory | null
   /** Resolves when every change so far is in level. */
   flush(): Promise<void>
+  /** Drop the closed records whose bid or ask the state no longer holds; how many went. */
+  forgetEnded(): number
 }
 
 const pairKey = (bid: FactId, ask: FactId): string => `${bid}|${ask}`
@@ -77,6 +84,23 @@ class History implements NegotiationHistoryService {
 
   flush(): Promise<void> {
     return this.writes.then(() => undefined)
+  }
+
+  forgetEnded(): number {
+    const { book } = this.components.market
+    const ended: string[] = []
+    for (const [key, record] of this.records) {
+      if (record.closedAt === null) continue
+      if (book.order(record.bid) === undefined || book.order(record.ask) === undefined) ended.push(key)
+    }
+    for (const key of ended) this.records.delete(key)
+    if (ended.length > 0) {
+      const write = this.writes.then(() => this.sublevel.batch(ended.map((key) => ({ type: 'del' as const, key }))))
+      this.writes = write.catch((error: unknown) =>
+        this.log.error('dropping ended negotiation histories failed - %e', error),
+      )
+    }
+    return ended.length
   }
 
   history(bid: FactId, ask: FactId): NegotiationHistory | null {
