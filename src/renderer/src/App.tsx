@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
+import { defaultHistoryRetentionDays } from '../../shared/api/contract'
 import type { PageApi } from './api/page-client'
 import { Logo } from './components/Logo'
 import { StatusBar } from './components/StatusBar'
@@ -157,7 +158,13 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
             />
           )}
           {route === 'deals' && (
-            <DealsPage market={market} client={client} generation={connection.generation} me={node.status?.peerId} />
+            <DealsPage
+              market={market}
+              client={client}
+              generation={connection.generation}
+              me={node.status?.peerId}
+              historyDays={settingsView.settings?.historyRetentionDays ?? defaultHistoryRetentionDays}
+            />
           )}
           {route === 'members' && <MembersPage client={client} members={members} status={node.status} />}
           {route === 'benchmark' && (

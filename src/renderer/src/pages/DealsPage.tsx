@@ -24,11 +24,14 @@ export function DealsPage({
   client,
   generation,
   me,
+  historyDays,
 }: {
   market: MarketView
   client: ApiClient
   generation: number
   me: string | undefined
+  /** How many days after its window ends the node keeps an agreement (the user's setting). */
+  historyDays: number
 }) {
   const delivery = useDelivery(client, generation)
   const pendingTakes = usePendingTakes(client, generation)
@@ -49,6 +52,10 @@ export function DealsPage({
       )}
       <section className="panel" aria-labelledby="deals-title">
         <h2 id="deals-title">Agreements</h2>
+        <p className="hint" data-testid="deals-retention">
+          Each agreement, with its jobs, stays here until {historyDays} {historyDays === 1 ? 'day' : 'days'} after its
+          delivery window ends; then the node drops it (Settings, History).
+        </p>
         {mine.length === 0 ? (
           <p className="empty-state" data-testid="deals-empty">
             No agreements yet. When one of your orders is matched and both sides sign, it appears here.

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import type { Settings } from '../../../shared/api/contract'
+import { defaultHistoryRetentionDays, maxHistoryRetentionDays, type Settings } from '../../../shared/api/contract'
 import type { ApiClient } from '../../../shared/api/contract'
 import { StableLabel } from '../components/StableLabel'
 import { PolicySection } from '../delivery/PolicySection'
@@ -43,6 +43,7 @@ export function SettingsPage({
           <AppearanceSection theme={settings.theme} update={update} />
           <SavedPeersSection savedPeers={settings.savedPeers} update={update} />
           <TrustSection blockOverCommitted={settings.blockOverCommitted} update={update} />
+          <HistorySection days={settings.historyRetentionDays ?? defaultHistoryRetentionDays} update={update} />
         </>
       )}
       <PolicySection client={client} generation={generation} />
@@ -145,6 +146,72 @@ function TrustSection({ blockOverCommitted, update }: { blockOverCommitted: bool
       <div className="form-message" aria-live="polite">
         {failure !== undefined && <p className="error">{failure}</p>}
       </div>
+    </section>
+  )
+}
+
+/** How long the node keeps this user's own agreements, with their jobs, once delivery is over. */
+function HistorySection({ days, update }: { days: number; update: Update }) {
+  const [draft, setDraft] = useState(String(days))
+  const [state, setState] = useState<SaveState>({ kind: 'idle' })
+  const [lastSaved, setLastSaved] = useState(days)
+  if (days !== lastSaved) {
+    setLastSaved(days)
+    setDraft(String(days))
+  }
+
+  async function save(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault()
+    const value = Number(draft)
+    if (!/^\d+$/.test(draft.trim()) || value < 1 || value > maxHistoryRetentionDays) {
+      setState({ kind: 'failed', message: `A whole number of days from 1 to ${maxHistoryRetentionDays}` })
+      return
+    }
+    setState({ kind: 'saving' })
+    try {
+      await update({ historyRetentionDays: value })
+      setState({ kind: 'saved' })
+    } catch (error) {
+      setState({ kind: 'failed', message: messageOf(error) })
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="history-heading">
+      <h2 id="history-heading">History</h2>
+      <form onSubmit={(event) => void save(event)} noValidate>
+        <label htmlFor="history-days">Keep my agreements for (days after their delivery window ends)</label>
+        <div className="connect-row">
+          <input
+            id="history-days"
+            data-testid="history-days"
+            type="number"
+            min={1}
+            max={maxHistoryRetentionDays}
+            value={draft}
+            onChange={(event) => {
+              setDraft(event.target.value)
+              setState({ kind: 'idle' })
+            }}
+            aria-describedby="history-days-hint history-days-message"
+          />
+          <button type="submit" className="button button-primary" data-testid="save-history-days">
+            <StableLabel
+              texts={{ idle: 'Save', busy: 'Saving…' }}
+              current={state.kind === 'saving' ? 'busy' : 'idle'}
+            />
+          </button>
+        </div>
+        <p id="history-days-hint" className="hint">
+          The Deals page lists each of your agreements, with its jobs, until this many days after its delivery window
+          ended; then the node drops them. Default {defaultHistoryRetentionDays} days. Delivery and checks end with the
+          window, so nothing still in use is dropped. <code>cyclex serve --keep-history-days N</code> sets the same.
+        </p>
+        <div id="history-days-message" className="form-message" aria-live="polite">
+          {state.kind === 'saved' && <p className="success">Saved</p>}
+          {state.kind === 'failed' && <p className="error">{state.message}</p>}
+        </div>
+      </form>
     </section>
   )
 }

@@ -266,6 +266,9 @@ export function NegotiationDialog({
         <div>
           <h3>Offers</h3>
           <History history={history} buyer={buyer} />
+          <p className="hint" data-testid="offer-history-retention">
+            Kept on this node until one of the two orders leaves the market, a day after it ends.
+          </p>
         </div>
       </div>
       {over && (
