@@ -92,9 +92,12 @@ export async function connectToPeer(text: string, remember: boolean, node: Conne
   const peer = connection.remotePeer.toString()
   let latencyMs: number | null = null
   try {
-    latencyMs = await node.host.services.ping.ping(connection.remotePeer, {
-      signal: AbortSignal.timeout(dialTimeoutMs),
-    })
+    // Not over a relay: libp2p's ping dials, and a dial opens one more relayed connection instead of
+    // taking this one (network/open-stream.ts); the periodic ping measures the relayed one.
+    if (connection.limits === undefined)
+      latencyMs = await node.host.services.ping.ping(connection.remotePeer, {
+        signal: AbortSignal.timeout(dialTimeoutMs),
+      })
   } catch {
     // Connected but the ping did not answer: the periodic ping will fill the figure in.
   }

@@ -6,9 +6,10 @@
 // costs both peers a protocol negotiation and a peer-store write, and with many nodes on one machine
 // the duplicate pings were a good part of the nodes' idle CPU (docs/scaling.md). It pings a peer itself
 // only when the peer connects, so that a figure shows at once, and while none of its connections has a
-// figure yet.
+// figure yet; a peer reached only through a relay, never (its relayed connection gets the monitor's).
 import type { Libp2p, PeerId, Startable } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import { hasUnlimitedConnection } from './network/open-stream'
 
 export interface PeerLatencyInit {
   /** How often the connections' figures are read (and a peer without one is pinged). */
@@ -94,6 +95,10 @@ class PeerLatencyMonitor implements PeerLatency {
   }
 
   private async measure(peer: PeerId): Promise<void> {
+    // A peer reached only through a relay waits for the connection monitor's figure: libp2p's ping
+    // service dials, and a dial never takes an open relayed connection but opens one more
+    // (network/open-stream.ts).
+    if (!hasUnlimitedConnection(this.components.libp2p, peer)) return
     const signal = AbortSignal.any([
       this.stopping.signal,
       AbortSignal.timeout(this.init.timeoutMs ?? this.init.intervalMs),

@@ -6,7 +6,7 @@ import { peerLatency, type PeerLatency, type PeerLatencyComponents } from '../..
 
 const peer = { toString: () => '12D3KooWPeer' } as unknown as PeerId
 
-function fakeLibp2p(connections: Array<{ status: string; rtt?: number }>) {
+function fakeLibp2p(connections: Array<{ status: string; rtt?: number; limits?: object }>) {
   const listeners = new Map<string, (event: CustomEvent<PeerId>) => void>()
   const pings: PeerId[] = []
   const libp2p = {
@@ -67,5 +67,20 @@ describe('peer latency', () => {
     vi.advanceTimersByTime(1_000)
     expect(pings).toHaveLength(2)
     await vi.waitFor(() => expect(monitor!.latencyOf(peer.toString())).toBe(42))
+  })
+
+  it('never pings a peer reached only through a relay: the ping would dial one more relayed connection', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const connections: Array<{ status: string; rtt?: number; limits?: object }> = [{ status: 'open', limits: {} }]
+    const { libp2p, pings, connect } = fakeLibp2p(connections)
+    monitor = peerLatency({ intervalMs: 1_000 })({ libp2p, onChange: () => undefined })
+    await monitor.start()
+    connect()
+    vi.advanceTimersByTime(1_000)
+    expect(pings).toEqual([])
+    // The connection monitor's figure on the relayed connection is taken as for any other.
+    connections[0]!.rtt = 80
+    vi.advanceTimersByTime(1_000)
+    expect(monitor.latencyOf(peer.toString())).toBe(80)
   })
 })

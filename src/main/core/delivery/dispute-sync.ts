@@ -11,7 +11,10 @@ import type { DisputeBook } from './dispute-book'
 export const disputeSyncProtocol = '/cyclex/disputes-sync/1.0.0'
 
 export interface DisputeSyncComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<
+    Libp2p,
+    'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'getPeers' | 'addEventListener' | 'removeEventListener'
+  >
   book: Pick<DisputeBook, 'fingerprint' | 'fetchBasis' | 'envelope' | 'ingest'>
   onMisbehaviour?(peer: string, misbehaviour: Misbehaviour): void
 }

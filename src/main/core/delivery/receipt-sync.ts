@@ -13,7 +13,10 @@ import type { ReceiptLedger } from './receipt-ledger'
 export const receiptSyncProtocol = '/cyclex/receipts-sync/1.0.0'
 
 export interface ReceiptSyncComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<
+    Libp2p,
+    'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'getPeers' | 'addEventListener' | 'removeEventListener'
+  >
   ledger: Pick<ReceiptLedger, 'fingerprint' | 'fetchBasis' | 'envelope' | 'ingest'>
   onMisbehaviour?(peer: string, misbehaviour: Misbehaviour): void
 }

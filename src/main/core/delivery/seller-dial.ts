@@ -5,7 +5,7 @@ import type { AgreementView } from '../../../shared/api/market'
 import { decodeSignedReceipt, type SignedReceipt } from '../../../shared/delivery/receipt'
 import { ConnectionError, NotRunningError, ValidationError } from '../../../shared/errors'
 import { nodeSha256 } from '../market-crypto'
-import { dialProtocolOnceMore } from '../network/open-stream'
+import { openStream } from '../network/open-stream'
 import { explainDialFailure, noteRoute, onlyRelayTo } from '../network/route-errors'
 import type { DeliveryComponents } from './delivery-init'
 import { JobChannel } from './job-channel'
@@ -66,7 +66,7 @@ async function openJobStream(
   try {
     const seller = peerIdFromString(sellerId)
     relay = onlyRelayTo(libp2p, seller)
-    const stream = await dialProtocolOnceMore(libp2p, seller, jobProtocol, {
+    const stream = await openStream(libp2p, seller, jobProtocol, {
       signal: AbortSignal.timeout(15_000),
       runOnLimitedConnection: true,
     })

@@ -10,6 +10,7 @@
 // (seller-sites.ts, tellViewsSoon): the buyer sees a live count between receipts.
 import type { Libp2p, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { openStream } from '../network/open-stream'
 import { JobChannel } from './job-channel'
 
 /** What to tell a site's buyer now. */
@@ -27,7 +28,7 @@ export interface SiteNotice {
 }
 
 export interface SiteAnnouncerComponents {
-  libp2p: Pick<Libp2p, 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<Libp2p, 'dialProtocol' | 'getConnections' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
   protocol: string
   /** The notice for a site as it is served now; undefined when the site needs none any more (ended, replaced). */
   notice(site: string): SiteNotice | undefined
@@ -94,7 +95,7 @@ export class SiteAnnouncer implements Startable {
     const timeoutMs = this.components.timeoutMs ?? 15_000
     let stream: Stream | undefined
     try {
-      stream = await this.components.libp2p.dialProtocol(peerIdFromString(notice.buyer), this.components.protocol, {
+      stream = await openStream(this.components.libp2p, peerIdFromString(notice.buyer), this.components.protocol, {
         signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stopping.signal]),
         runOnLimitedConnection: true,
       })

@@ -1,33 +1,67 @@
-// Opening a protocol stream to a peer, once more when the connection it picked was closing.
+// Opening a protocol stream to a peer on the connection already open to it, relayed or not.
 //
-// A relayed connection can close under a dial (the relay or the peer ended it a moment before), and
-// libp2p then answers "Remote closed connection during opening" although a new relayed connection
-// would open at once. The buyer's job should not fail for that, so the dial is tried a second time;
-// any other failure, and a second one, is the caller's to report.
-import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
+// libp2p 2.x's dial never returns a limited (relayed) connection it already holds: each dialProtocol to
+// a peer reached only through a relay opens a new relayed connection, with its own noise handshake,
+// identify, ping and hole-punch attempt. Two such dials at once share one dial, and when it ends the
+// first caller's connection manager aborts the new connection as a duplicate of the one already open
+// (every relayed connection to a peer through one relay has the same address), so the other caller
+// gets "Remote closed connection during opening"; the peer's own dials through the relay meet the
+// same fate from its side. That churn, the sync rounds' dials among it, failed the NAT harness's
+// relayed jobs (docs/scaling.md §3). So a stream that may run over a relay takes the open relayed
+// connection, as go-libp2p does, and dials only when there is none.
+import type { AbortOptions, Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
-const closingConnection = new Set([
-  'ConnectionClosedError',
-  'ConnectionClosingError',
-  'StreamResetError',
-  'MuxerClosedError',
-  'StreamStateError',
-])
+export interface OpenStreamOptions extends AbortOptions {
+  /** The protocol may run over a relayed connection, which has limits of time and data. */
+  runOnLimitedConnection?: boolean
+}
 
-export async function dialProtocolOnceMore(
-  libp2p: Pick<Libp2p, 'dialProtocol'>,
+/** The bytes a connection may still carry: a relayed one's limit, or no limit at all. */
+function bytesLeft(connection: Connection): bigint | number {
+  return connection.limits?.bytes ?? Number.POSITIVE_INFINITY
+}
+
+/**
+ * The open connection a new stream should take without dialling, or undefined to dial: none when an
+ * unlimited connection is open (libp2p's dial returns that one itself) or the protocol may not run
+ * over a relay; else the open relayed connection with the most data left.
+ */
+export function reusableRelayedConnection(
+  connections: readonly Connection[],
+  runOnLimitedConnection: boolean,
+): Connection | undefined {
+  const open = connections.filter((connection) => connection.status === 'open')
+  if (!runOnLimitedConnection || open.some((connection) => connection.limits === undefined)) return undefined
+  return open.sort((left, right) => {
+    const [leftBytes, rightBytes] = [bytesLeft(left), bytesLeft(right)]
+    return leftBytes === rightBytes ? 0 : rightBytes > leftBytes ? 1 : -1
+  })[0]
+}
+
+/** True when the peer has an open connection without limits (a direct one, punched or not). */
+export function hasUnlimitedConnection(libp2p: Pick<Libp2p, 'getConnections'>, peer: PeerId): boolean {
+  return libp2p
+    .getConnections(peer)
+    .some((connection) => connection.status === 'open' && connection.limits === undefined)
+}
+
+/**
+ * A stream for `protocol` to `peer`: on its open relayed connection when that is the only way and the
+ * protocol may run over one, else through libp2p's dial. A relayed connection that closes while the
+ * stream opens (the relay ended it, at its limits or restarting) gives way to one dial.
+ */
+export async function openStream(
+  libp2p: Pick<Libp2p, 'dialProtocol' | 'getConnections'>,
   peer: PeerId,
   protocol: string,
-  options: AbortOptions & { runOnLimitedConnection?: boolean },
+  options: OpenStreamOptions,
 ): Promise<Stream> {
-  // Twice more at most, half a second apart: the NAT harness saw a second relayed connection close
-  // under the dial as the first had (docs/scaling.md §3).
-  for (let retries = 2; ; retries--) {
-    try {
-      return await libp2p.dialProtocol(peer, protocol, options)
-    } catch (error) {
-      if (retries === 0 || options.signal?.aborted || !closingConnection.has((error as Error).name)) throw error
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
+  const relayed = reusableRelayedConnection(libp2p.getConnections(peer), options.runOnLimitedConnection === true)
+  if (relayed === undefined) return libp2p.dialProtocol(peer, protocol, options)
+  try {
+    return await relayed.newStream(protocol, options)
+  } catch (error) {
+    if (relayed.status === 'open' || options.signal?.aborted) throw error
+    return libp2p.dialProtocol(peer, protocol, options)
   }
 }

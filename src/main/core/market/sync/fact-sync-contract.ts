@@ -63,7 +63,10 @@ export interface FactSyncInit {
 
 /** What the service reads and writes of the node. */
 export interface FactSyncComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'>
+  libp2p: Pick<
+    Libp2p,
+    'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'getPeers' | 'addEventListener' | 'removeEventListener'
+  >
   /**
    * The node's facts (a FactLog fits). `fetchBasis`, when given, is the set compared with `peer`'s when
    * pulling from it, in place of `fingerprint`: what the node holds plus what it will not fetch from

@@ -22,6 +22,7 @@ import {
   type Stream,
 } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { hasUnlimitedConnection } from '../../network/open-stream'
 import { SyncChannel } from './channel'
 import { SyncProtocolError, SyncRefusedError, SyncStoppedError, SyncTimeoutError, type Misbehaviour } from './errors'
 import {
@@ -209,6 +210,10 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
 
   private syncInBackground(peer: PeerId): void {
     if (!this.running || this.outbound.has(peer.toString()) || this.isPenalised(peer.toString())) return
+    // Sync runs on direct connections only, as gossip does. Toward a peer reached only through a relay,
+    // libp2p's dial would open one more relayed connection just to refuse the stream on it, and that
+    // churn broke the jobs that do run there (network/open-stream.ts, docs/scaling.md §3).
+    if (!hasUnlimitedConnection(this.components.libp2p, peer)) return
     void this.syncWith(peer)
   }
 
