@@ -92,7 +92,10 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
       announce: announce.map((address) => address.toString()),
       announceFilter: announceFilter(announce),
     },
-    transports: [tcp(), circuitRelayTransport()],
+    // A reservation gets 15 s instead of libp2p's 2 s (its docs say 10 s): libp2p does not ask a relay
+    // again after a failed reservation until the node reconnects to it, and on a busy machine the
+    // round trip took over 2 s, which left a home with no relayed address (docs/scaling.md §3).
+    transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: 15_000 })],
     peerRouters: [relayRouting()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
