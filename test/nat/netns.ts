@@ -12,6 +12,8 @@
 // Nothing is done in the host's own namespace; remove() deletes every namespace (and so every link).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { NodeConfig } from '../../src/main/core/node'
 
@@ -242,6 +244,9 @@ export class NamespacedNode {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     const log: string[] = []
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk))
+    // CYCLEX_NAT_LOG_DIR=dir keeps each node's stderr in a file there (with DEBUG=libp2p:..., a trace).
+    const logDir = process.env.CYCLEX_NAT_LOG_DIR
+    if (logDir) child.stderr.pipe(createWriteStream(join(logDir, `${namespace}-${script}-${child.pid}.log`)))
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL')
