@@ -37,6 +37,7 @@ async function memoryStore(): Promise<Store> {
     db,
     jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
     flush: async () => undefined,
+    compact: async () => undefined,
     close: () => db.close(),
   }
 }

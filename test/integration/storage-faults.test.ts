@@ -182,6 +182,7 @@ function storeOver(db: RootDatabase): Store {
     db,
     jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
     flush: async () => undefined,
+    compact: async () => undefined,
     close: () => db.close(),
   }
 }

@@ -334,11 +334,12 @@ class Node implements CyclexNode {
       await this.host.stop()
       // Nothing adds facts any more: the next start reads them from the snapshot...
       await this.writeSnapshot(1)
-      // ...without replaying level's log of them first.
+      // ...without replaying level's log of them first, from tables without the earlier snapshots and
+      // the pruned facts (store.ts, compact).
       await this.store
-        .flush()
+        .compact()
         .catch((error: unknown) =>
-          this.log.error('flushing the store failed (the next start replays its log) - %e', error),
+          this.log.error('compacting the store failed (the next start replays its log) - %e', error),
         )
       await this.store.close()
     })()
