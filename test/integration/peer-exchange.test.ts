@@ -54,3 +54,30 @@ it('a node that knows only the bootstrap peer connects to another it learned of,
     30_000,
   )
 }, 120_000)
+
+it('a node restarted after its only bootstrap peer is gone for good finds the peer it had learned of', async () => {
+  const b = await start([])
+  const bAddress = b.status().listenAddresses[0]!
+  const a = await start([bAddress])
+  await waitFor(() => connectedTo(b, a.peerId), 'A to connect to its bootstrap peer B', 20_000)
+  const cDir = await makeTempDir()
+  dirs.push(cDir)
+  const cConfig = {
+    dataDir: cDir,
+    inMemoryStore: false,
+    bootstrap: [bAddress],
+    peerExchange: { targetPeers: 4, checkEveryMs: 200 },
+  }
+  let c = await startTestNode(cConfig)
+  running.push(c)
+  await waitFor(() => connectedTo(c, a.peerId), 'C to connect to A, learned from B', 30_000)
+
+  await c.stop()
+  running.splice(running.indexOf(c), 1)
+  await b.stop()
+  running.splice(running.indexOf(b), 1)
+  c = await startTestNode(cConfig)
+  running.push(c)
+  // Only B is on C's bootstrap list, and B is gone: A is found through what C kept of it.
+  await waitFor(() => connectedTo(c, a.peerId), 'the restarted C to connect to A', 30_000)
+}, 120_000)

@@ -126,6 +126,7 @@ class Node implements CyclexNode {
     this.peerExchange = peerExchange(config.peerExchange)({
       libp2p: host,
       log: host.logger.forComponent('cyclex:peer-exchange'),
+      store,
     })
     this.benchmark = benchmarkService()({
       dataDir: config.dataDir,

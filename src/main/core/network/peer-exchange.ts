@@ -16,6 +16,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { byteStream } from 'it-byte-stream'
 import { LRUCache } from 'lru-cache'
+import type { Store } from '../store'
+import { openKnownPeers, type KnownPeers } from './known-peers'
 import {
   decodePeerAnswer,
   encodePeerAnswer,
@@ -57,13 +59,15 @@ export interface PeerExchangeComponents {
     | 'removeEventListener'
   >
   log: Logger
+  /** Where the peers reached this way are kept across restarts (known-peers.ts); none in some tests. */
+  store?: Store
 }
 
 /** A peer this node learned of, and how its dials went. */
 export interface LearnedPeer {
   peerId: string
-  /** Who named it first. */
-  from: string
+  /** Who named it first; null for one kept from an earlier run. */
+  from: string | null
   failures: number
   nextAttemptAt: number
 }
@@ -79,6 +83,8 @@ interface Learned extends LearnedPeer {
   seq: bigint
   delayMs: number
   dialling: boolean
+  /** Kept in the store since it was last connected in this run. */
+  remembered: boolean
 }
 
 /** Dials to learned peers in flight at once. */
@@ -109,6 +115,9 @@ class PeerExchangeService implements PeerExchange {
   private checkTimer: ReturnType<typeof setInterval> | undefined
   private askTimer: ReturnType<typeof setInterval> | undefined
   private dialsInFlight = 0
+  private knownPeers: KnownPeers | undefined
+  /** Writes to the known peers still under way; stop waits for them. */
+  private readonly writes = new Set<Promise<void>>()
 
   private readonly onIdentify = (
     event: CustomEvent<{ peerId: PeerId; protocols: string[]; connection: Connection }>,
@@ -130,6 +139,11 @@ class PeerExchangeService implements PeerExchange {
   }
 
   async start(): Promise<void> {
+    if (this.components.store !== undefined) {
+      this.knownPeers = await openKnownPeers(this.components.store)
+      // Dialled first when the node is short of peers: the bootstrap peers may be gone for good.
+      for (const { peerId, addresses } of this.knownPeers.all()) this.learn(peerId, null, { addresses, seq: 0n })
+    }
     await this.components.libp2p.handle(
       peerExchangeProtocol,
       ({ stream, connection }) => void this.answer(stream, connection),
@@ -151,6 +165,7 @@ class PeerExchangeService implements PeerExchange {
     clearInterval(this.askTimer)
     this.components.libp2p.removeEventListener('peer:identify', this.onIdentify)
     await this.components.libp2p.unhandle(peerExchangeProtocol)
+    await Promise.all(this.writes)
   }
 
   learned(): LearnedPeer[] {
@@ -244,7 +259,7 @@ class PeerExchangeService implements PeerExchange {
     }
   }
 
-  private learn(peerId: string, from: string, { addresses, seq }: VerifiedRecord): void {
+  private learn(peerId: string, from: string | null, { addresses, seq }: VerifiedRecord): void {
     const held = this.learnedPeers.get(peerId)
     if (held !== undefined) {
       // A newer record of a peer already learned: its new addresses, and a fresh start.
@@ -260,6 +275,7 @@ class PeerExchangeService implements PeerExchange {
       nextAttemptAt: 0,
       delayMs: firstRetryMs,
       dialling: false,
+      remembered: false,
     })
     if (this.learnedPeers.size <= this.maxLearned) return
     const connected = this.connectedPeers()
@@ -289,11 +305,25 @@ class PeerExchangeService implements PeerExchange {
     const now = Date.now()
     let wanted = Math.min(this.targetPeers - direct.size, maxDialsInFlight) - this.dialsInFlight
     for (const entry of this.learnedPeers.values()) {
-      if (wanted <= 0) return
+      if (connected.has(entry.peerId) && !entry.remembered) this.remember(entry)
+      if (wanted <= 0) continue
       if (entry.dialling || connected.has(entry.peerId) || now < entry.nextAttemptAt) continue
       wanted -= 1
       void this.dial(entry)
     }
+  }
+
+  /** Keeps a learned peer that is connected (whoever dialled) for the next start. */
+  private remember(entry: Learned): void {
+    if (this.knownPeers === undefined) return
+    entry.remembered = true
+    const peer = { peerId: entry.peerId, addresses: entry.addresses, connectedAt: Date.now() }
+    const write = this.knownPeers.remember(peer).catch((error: unknown) => {
+      entry.remembered = false
+      this.components.log.error('keeping peer %s for the next start failed - %e', entry.peerId, error)
+    })
+    this.writes.add(write)
+    void write.finally(() => this.writes.delete(write))
   }
 
   private async dial(entry: Learned): Promise<void> {
@@ -304,6 +334,7 @@ class PeerExchangeService implements PeerExchange {
       await this.components.libp2p.dial(entry.addresses, { signal })
       entry.failures = 0
       entry.delayMs = firstRetryMs
+      this.remember(entry)
     } catch (error) {
       entry.failures += 1
       entry.nextAttemptAt = Date.now() + entry.delayMs
