@@ -90,6 +90,35 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
     await page.screenshot({ path: await screenshotPath('node-page-redialing') })
   })
 
+  it('keeps the public ranges the user types for the next start, and names a wrong one', async () => {
+    const node = await serve(['--public-range', '198.18.0.0/24'])
+    const page = await browser.newPage()
+    await page.goto(node.url)
+    await expect
+      .poll(() => page.getByTestId('public-ranges-in-effect').textContent())
+      .toBe('In effect since the node started: 198.18.0.0/24.')
+    await page.getByTestId('public-ranges').fill('100.64.0.0/10, 10.0.0/8')
+    await page.getByTestId('save-public-ranges').click()
+    await expect
+      .poll(() => page.getByTestId('public-ranges-error').textContent())
+      .toBe("'10.0.0/8' must be an IPv4 range in CIDR notation, such as 100.64.0.0/10")
+    await page.getByTestId('public-ranges').fill('100.64.0.0/10')
+    await page.getByTestId('save-public-ranges').click()
+    await expect
+      .poll(() => page.getByTestId('public-ranges-restart').textContent())
+      .toMatch(/take effect at the next start/)
+    const settings = (await (
+      await fetch(`${node.origin}/api/call/settings.get`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${node.token}`, 'Content-Type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { result: { publicRanges?: string[] } }
+    expect(settings.result.publicRanges).toEqual(['100.64.0.0/10'])
+    await page.reload()
+    await expect.poll(() => page.getByTestId('public-ranges').inputValue()).toBe('100.64.0.0/10')
+  })
+
   it("keeps two nodes' pages working side by side in one browser", async () => {
     const [alice, bob] = nodes as [ServedNode, ServedNode]
     const context = await browser.newContext()
