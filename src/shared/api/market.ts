@@ -236,6 +236,24 @@ export const MarketSummarySchema = z.object({
 })
 export type MarketSummary = z.infer<typeof MarketSummarySchema>
 
+/**
+ * The `market.book` event: the summary, and the orders whose views changed since the event before
+ * (book version `since`), so a page whose copy is at `since` applies them without a market.bookChanges
+ * round trip. Left out when more orders changed than an event carries (a burst), and in the first
+ * event after a start: the page then reads market.bookChanges as before.
+ */
+export const BookEventSchema = MarketSummarySchema.extend({
+  changes: z
+    .object({
+      since: z.number().int().nonnegative(),
+      version: z.number().int(),
+      at: z.number().int(),
+      orders: z.array(OrderViewSchema),
+    })
+    .optional(),
+})
+export type BookEvent = z.infer<typeof BookEventSchema>
+
 const orderRef = z.object({ order: factId }).strict()
 
 export const marketCommands = {
@@ -347,8 +365,8 @@ export const marketCommands = {
 } as const
 
 export const marketEvents = {
-  /** The book changed (facts arrived, an epoch ran). */
-  'market.book': MarketSummarySchema,
+  /** The book changed (facts arrived, an epoch ran): the summary, and the orders that changed when few did. */
+  'market.book': BookEventSchema,
   /** The matcher proposed a fill for one of this node's orders. */
   'market.proposal': ProposalViewSchema,
   /** The matcher paired one of this node's orders with a negotiating counterparty (claim 14). */

@@ -2,17 +2,31 @@
 // a burst makes one event. Events are at least `coalesceMs` apart: the first fact of a quiet spell is
 // announced at once, the ones that follow within the window together at its end; an event whose
 // summary (its digest) did not change is not sent.
-import type { MarketSummary } from '../../../shared/api/market'
+//
+// Each event also carries the orders whose views changed since the event before (up to
+// `maxOrdersPerEvent`), so that a page whose copy is at the previous event's version applies them at
+// once instead of asking market.bookChanges: that round trip was most of the way from an order's
+// arrival to the painted ladder.
+import type { BookEvent, MarketSummary, OrderView } from '../../../shared/api/market'
 
 export interface BookEventsComponents {
   summary(): MarketSummary
-  emit(summary: MarketSummary): void
+  /** The book's current version. */
+  version(): number
+  /** The views of the orders changed after version `since`, or undefined when more than `max` did. */
+  changesSince(since: number, max: number): { version: number; at: number; orders: OrderView[] } | undefined
+  emit(event: BookEvent): void
 }
+
+/** More changes than this in one event are left to a market.bookChanges read (a burst, a sync). */
+const maxOrdersPerEvent = 64
 
 export class BookEvents {
   private timer: ReturnType<typeof setTimeout> | undefined
   private lastEventAt = -Infinity
   private lastDigest = ''
+  /** The book version the last event brought a page to; undefined before the first event. */
+  private lastVersion: number | undefined
 
   constructor(
     private readonly components: BookEventsComponents,
@@ -35,12 +49,16 @@ export class BookEvents {
     }, wait)
   }
 
-  /** Send the summary if its digest moved since the last event. */
+  /** Send the summary, with the orders changed since the last event, if its digest moved since then. */
   emitIfChanged(): void {
     const summary = this.components.summary()
     if (summary.digest === this.lastDigest) return
     this.lastDigest = summary.digest
-    this.components.emit(summary)
+    const since = this.lastVersion
+    this.lastVersion = this.components.version()
+    if (since === undefined) return this.components.emit(summary)
+    const changes = this.components.changesSince(since, maxOrdersPerEvent)
+    this.components.emit(changes === undefined ? summary : { ...summary, changes: { since, ...changes } })
   }
 
   stop(): void {

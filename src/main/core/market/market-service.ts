@@ -82,6 +82,11 @@ class Market implements MarketService {
   private readonly orderVersions = new OrderVersions()
   private readonly bookEvents = new BookEvents({
     summary: () => this.summary(),
+    version: () => this.orderVersions.version,
+    changesSince: (since, max) => {
+      const changes = this.views.bookChanges(since, max)
+      return changes && { ...changes, at: this.now() }
+    },
     emit: (data) => this.components.emit({ type: 'market.book', data }),
   })
   private timer: ReturnType<typeof setInterval> | undefined

@@ -46,11 +46,16 @@ export class MarketViews {
     return live
   }
 
-  bookChanges(since: number): { version: number; orders: OrderView[] } {
+  /** The views of the orders changed after version `since`; undefined when more than `max` did. */
+  bookChanges(since: number): { version: number; orders: OrderView[] }
+  bookChanges(since: number, max: number): { version: number; orders: OrderView[] } | undefined
+  bookChanges(since: number, max = Infinity): { version: number; orders: OrderView[] } | undefined {
     const { book, me, orderVersions } = this.components
     const now = this.components.now()
+    const changed = orderVersions.changedSince(since)
+    if (changed.length > max) return undefined
     const orders: OrderView[] = []
-    for (const id of orderVersions.changedSince(since)) {
+    for (const id of changed) {
       const order = book.order(id)
       if (order) orders.push(orderView(order, now, me))
     }

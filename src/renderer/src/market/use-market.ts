@@ -2,9 +2,10 @@
 // and the summary, read through the data layer (useNodeQuery). Everything is read when the page opens
 // and after every reconnect; after that the page keeps its copy of the book and applies changes,
 // because reading a 10,000-order book again on every event costs far more than the event itself:
-//   market.book (the summary)        → a change read (market.bookChanges since the copy's version):
-//                                       only the orders whose views changed, folded into the book and,
-//                                       for mine, into my orders (book-copy.ts), so neither is read whole;
+//   market.book (the summary)        → the orders whose views changed, folded into the book and, for
+//                                       mine, into my orders (book-copy.ts), so neither is read whole:
+//                                       from the event itself when it carries the changes since the
+//                                       copy's version, else by a change read (market.bookChanges);
 //   market.agreement                 → the agreement is added to the list as it came, then a change read;
 //   market.agreementVoided           → it replaces the entry (a later fact showed a party cheated), then
 //                                       a change read;
@@ -79,14 +80,28 @@ const readBookChanges: ChangeRead<MarketState> = async (client, current) => {
   }
   const changes = await client.call('market.bookChanges', { since })
   const clockOffset = changes.at - Date.now()
-  return (latest) => ({
-    ...latest,
-    book: applyBookChanges(latest.book, changes.orders, changes.at),
+  return (latest) => withChanges(latest, changes, clockOffset)
+}
+
+/**
+ * The state with changed orders folded into the book copy and my orders. An answer no newer than the
+ * copy (a change read that crossed a book event's changes) brings nothing the copy lacks: it is not
+ * applied, so it cannot put back an order's older view.
+ */
+function withChanges(
+  state: MarketState,
+  changes: { version: number; at: number; orders: readonly OrderView[] },
+  clockOffset: number,
+): MarketState {
+  if (state.version !== undefined && changes.version <= state.version) return state
+  return {
+    ...state,
+    book: applyBookChanges(state.book, changes.orders, changes.at),
     version: changes.version,
     bookAt: changes.at,
     clockOffset,
-    myOrders: applyMyOrderChanges(latest.myOrders, changes.orders),
-  })
+    myOrders: applyMyOrderChanges(state.myOrders, changes.orders),
+  }
 }
 
 const readMyOrders: ChangeRead<MarketState> = async (client) => {
@@ -104,7 +119,13 @@ const market: NodeQueryOptions<MarketState> = {
   onEvent(event, query) {
     switch (event.type) {
       case 'market.book': {
-        const summary = event.data
+        const { changes, ...summary } = event.data
+        // The event carries the changes since the version the copy holds: applied here, no read.
+        if (changes !== undefined && query.state.data?.version === changes.since) {
+          const clockOffset = changes.at - Date.now()
+          query.update((current) => current && withChanges({ ...current, summary }, changes, clockOffset))
+          return
+        }
         query.update((current) => current && { ...current, summary })
         query.readChange(readBookChanges)
         return

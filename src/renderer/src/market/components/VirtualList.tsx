@@ -27,32 +27,38 @@ export function VirtualList<Item>(props: VirtualListProps<Item>) {
   const viewport = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
   // Follow the end while the person has not scrolled away from it.
-  const pinned = useRef(anchorBottom)
+  const [pinned, setPinned] = useState(anchorBottom)
   // The scrollTop this list last set itself. Its scroll event may arrive after more rows were added,
   // when the end is already further down; it must not count as the person scrolling away.
   const ownScrollTop = useRef<number | undefined>(undefined)
 
   useLayoutEffect(() => {
-    pinned.current = anchorBottom
+    setPinned(anchorBottom)
   }, [anchorBottom, resetKey])
 
+  // Pinned to the end, the rows in view follow from the list's length alone, so a row added at the end
+  // is drawn in the same render. (Reading the viewport's scrollHeight here, then rendering again for
+  // the new scrollTop, cost a forced layout and a second render on every update of a growing list.)
+  const pinnedToEnd = anchorBottom && pinned
   useLayoutEffect(() => {
     const element = viewport.current
-    if (!element || !pinned.current) return
-    element.scrollTop = element.scrollHeight
+    if (!element || !pinnedToEnd) return
+    // Past the end: the browser stops the scroll at it.
+    element.scrollTop = items.length * rowHeight
     ownScrollTop.current = element.scrollTop
-    setScrollTop(element.scrollTop)
-  }, [items.length, resetKey])
+  }, [items.length, rowHeight, pinnedToEnd, resetKey])
 
   function onScroll(event: UIEvent<HTMLDivElement>): void {
     const element = event.currentTarget
-    setScrollTop(element.scrollTop)
+    // The list's own scroll to the end: the rows it shows already follow from the pin.
     if (ownScrollTop.current !== undefined && Math.abs(element.scrollTop - ownScrollTop.current) < 1) return
     ownScrollTop.current = undefined
-    if (anchorBottom) pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < rowHeight
+    setScrollTop(element.scrollTop)
+    if (anchorBottom) setPinned(element.scrollHeight - element.scrollTop - element.clientHeight < rowHeight)
   }
 
-  const { start, end } = visibleRows(scrollTop, height, rowHeight, items.length, overscan)
+  const top = pinnedToEnd ? Math.max(0, items.length * rowHeight - height) : scrollTop
+  const { start, end } = visibleRows(top, height, rowHeight, items.length, overscan)
   const rows: ReactNode[] = []
   for (let index = start; index < end; index++) {
     const item = items[index]!
