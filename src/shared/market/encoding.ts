@@ -16,8 +16,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2'
 import { base64 } from 'multiformats/bases/base64'
-import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
 import {
   FactIdMismatchError,
   FactTooLargeError,
@@ -27,10 +25,9 @@ import {
   SignatureMismatchError,
 } from './errors'
 import type { Fact, FactId, FactKind, IdentifiedFact, PeerId, SignedFact } from './facts'
+import { factIdOfDigest } from './fact-id'
+import { decodePlainCbor, encodePlainCbor, notPlain, plainCborEquals } from './plain-cbor'
 import { parseFact } from './schema'
-
-const dagCborCode = 0x71
-const sha256Code = 0x12
 
 /** Prefixed to the body before signing, so a Cyclex signature can never be replayed as another protocol's. */
 export const signingDomain = new TextEncoder().encode('cyclex/fact/v1\n')
@@ -70,11 +67,11 @@ export interface FactCodecOptions {
 
 /** The canonical bytes of a fact body. The fact must already be valid (see parseFact). */
 export function encodeFactBody(fact: Fact): Uint8Array {
-  return dagCbor.encode(fact)
+  return encodePlainCbor(fact) ?? dagCbor.encode(fact)
 }
 
 export function factIdOfBody(body: Uint8Array, sha256: Sha256 = nobleSha256): FactId {
-  return CID.createV1(dagCborCode, Digest.create(sha256Code, sha256(body))).toString()
+  return factIdOfDigest(sha256(body))
 }
 
 /** Id of a valid fact: the hash of its canonical body. */
@@ -138,6 +135,8 @@ function byteStringHeader(length: number): Uint8Array {
  */
 export function encodeSignedFact(signed: Pick<SignedFact, 'body' | 'signature'>): Uint8Array {
   const { body, signature } = signed
+  const enclosing = enclosingEnvelope(body, signature)
+  if (enclosing !== undefined) return enclosing
   const bodyHeader = byteStringHeader(body.length)
   const signatureHeader = byteStringHeader(signature.length)
   const bytes = new Uint8Array(
@@ -205,13 +204,45 @@ function canonicalByteString(bytes: Uint8Array, offset: number): [number, number
  * map(2) "body" <bytes> "signature" <bytes>, nothing after. Anything else (undefined) takes the slow
  * path, which decodes and re-encodes and says what is wrong. Both paths accept exactly the same bytes.
  */
-function splitCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } | undefined {
+function viewCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } | undefined {
   if (!startsWithAt(bytes, 0, envelopeBodyKey)) return undefined
   const body = canonicalByteString(bytes, envelopeBodyKey.length)
   if (body === undefined || !startsWithAt(bytes, body[1], envelopeSignatureKey)) return undefined
   const signature = canonicalByteString(bytes, body[1] + envelopeSignatureKey.length)
   if (signature === undefined || signature[1] !== bytes.length) return undefined
-  return { body: bytes.slice(body[0], body[1]), signature: bytes.slice(signature[0], signature[1]) }
+  return { body: bytes.subarray(body[0], body[1]), signature: bytes.subarray(signature[0], signature[1]) }
+}
+
+function splitCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } | undefined {
+  const parts = viewCanonicalEnvelope(bytes)
+  return parts && { body: copyOf(parts.body), signature: copyOf(parts.signature) }
+}
+
+/** A copy in a buffer of its own (a Node Buffer's slice would be a view). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length)
+  copy.set(bytes)
+  return copy
+}
+
+/**
+ * The envelope `body` and `signature` lie in, where they are views into one buffer that holds exactly
+ * their canonical envelope (as decodeSignedFact leaves them): a received fact is stored and served in
+ * the bytes it came in, not copied into new ones. Undefined otherwise.
+ */
+function enclosingEnvelope(body: Uint8Array, signature: Uint8Array): Uint8Array | undefined {
+  const { buffer } = body
+  if (signature.buffer !== buffer || body.byteOffset === 0) return undefined
+  if (signature.byteOffset + signature.length !== buffer.byteLength) return undefined
+  const envelope = new Uint8Array(buffer)
+  const parts = viewCanonicalEnvelope(envelope)
+  if (parts === undefined) return undefined
+  const same =
+    parts.body.byteOffset === body.byteOffset &&
+    parts.body.length === body.length &&
+    parts.signature.byteOffset === signature.byteOffset &&
+    parts.signature.length === signature.length
+  return same ? envelope : undefined
 }
 
 /**
@@ -226,20 +257,23 @@ export function decodeSignedFact(
   if (bytes.length > maxEnvelopeBytes) {
     throw new FactTooLargeError(`a signed fact may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`)
   }
-  const canonicalEnvelope = splitCanonicalEnvelope(bytes)
+  // One copy of the envelope, which the body and signature are views into: it is what gets stored.
+  const canonicalEnvelope = viewCanonicalEnvelope(copyOf(bytes))
   const { body, signature } = canonicalEnvelope ?? decodeEnvelope(bytes)
-  let decodedBody: unknown
-  try {
-    decodedBody = dagCbor.decode(body)
-  } catch (error) {
-    throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, {
-      path: 'body',
-      cause: error,
-    })
+  let decodedBody = decodePlainCbor(body)
+  if (decodedBody === notPlain) {
+    try {
+      decodedBody = dagCbor.decode(body)
+    } catch (error) {
+      throw new MalformedEncodingError(`body is not dag-cbor: ${(error as Error).message}`, {
+        path: 'body',
+        cause: error,
+      })
+    }
   }
   const fact = parseFact(decodedBody)
   checkBodySize(fact.kind, body.length, '')
-  if (!sameBytes(encodeFactBody(fact), body)) {
+  if (!(plainCborEquals(fact, body) ?? sameBytes(dagCbor.encode(fact), body))) {
     throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', {
       path: 'body',
     })
@@ -257,6 +291,14 @@ export function decodeSignedFact(
  */
 export function splitSignedFact(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } {
   return splitCanonicalEnvelope(bytes) ?? decodeEnvelope(bytes)
+}
+
+/**
+ * splitSignedFact without copies: the body and signature of a canonical envelope are views into
+ * `bytes`, for a caller that reads them at once and keeps neither (hashing, a signature pre-check).
+ */
+export function viewSignedFact(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } {
+  return viewCanonicalEnvelope(bytes) ?? decodeEnvelope(bytes)
 }
 
 /** The slow path of decodeSignedFact's envelope: decode it and check its shape (its bytes are compared after the body's). */

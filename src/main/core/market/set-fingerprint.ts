@@ -10,8 +10,7 @@
 // last 16 bytes of the XOR of its keys; docs/protocol-sync.md defines it for other implementations.
 import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import type { FactId } from '../../../shared/market'
+import { factIdOfDigest, type FactId } from '../../../shared/market'
 
 export const keyLength = 32
 export const bucketCount = 256
@@ -66,7 +65,7 @@ function fastFactKey(id: string): Uint8Array | undefined {
 
 /** The fact id whose key this is: CIDv1, dag-cbor, sha2-256 over the key, base32. */
 export function factIdOfKey(key: Uint8Array): FactId {
-  return CID.createV1(dagCborCode, Digest.create(sha256Code, key)).toString()
+  return factIdOfDigest(key)
 }
 
 /** How many keys of a set lie in a range, and a fingerprint of which keys they are. */

@@ -3,6 +3,7 @@
 // fits the conversation (an answer per range asked, keys inside their range) is checked where the
 // conversation is (initiator.ts, responder.ts).
 import * as dagCbor from '@ipld/dag-cbor'
+import { decodePlainCbor, encodePlainCbor, notPlain } from '../../../../shared/market'
 import { bucketCount, keyLength, maxPrefixLength, rangeFingerprintLength, type RangeSummary } from '../set-fingerprint'
 import { SyncProtocolError } from './errors'
 import {
@@ -93,7 +94,10 @@ function wireForm(message: SyncMessage): Record<string, unknown> {
 }
 
 export function encodeSyncMessage(message: SyncMessage): Uint8Array {
-  return dagCbor.encode(wireForm(message))
+  // Every message is plain dag-cbor (maps, byte strings, integers, ASCII): written by hand, as a fact
+  // body is (plain-cbor.ts); the same bytes as dag-cbor's.
+  const wire = wireForm(message)
+  return encodePlainCbor(wire) ?? dagCbor.encode(wire)
 }
 
 function malformed(message: string): SyncProtocolError {
@@ -222,9 +226,9 @@ function checkDisjoint(prefixes: readonly Uint8Array[], what: string): void {
 
 /** Parse one frame from a peer. Throws SyncProtocolError (malformed-message) on anything else. */
 export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
-  let value: unknown
+  let value = decodePlainCbor(frame)
   try {
-    value = dagCbor.decode(frame)
+    if (value === notPlain) value = dagCbor.decode(frame)
   } catch (error) {
     throw new SyncProtocolError(`a sync frame is not dag-cbor: ${(error as Error).message}`, {
       misbehaviour: 'malformed-message',

@@ -1,0 +1,257 @@
+// dag-cbor for plain values, written by hand for the common case: maps with ASCII keys (sorted as
+// dag-cbor sorts them: shorter first, then bytewise), ASCII text, safe integers, byte strings, lists,
+// booleans and null. That is every fact body in practice, and every fact's receipt decodes its body
+// and re-encodes it (the canonical-bytes check): through @ipld/dag-cbor, which goes through a token
+// tree both ways, that was half of a fact's validation on the main thread (docs/scaling.md).
+//
+// Anything outside that case (a float, -0, an unsafe integer, non-ASCII text, undefined, a CID, a
+// tag, a class instance, a head longer than it needs, a repeated map key, nesting deeper than 32,
+// bytes left over) is not handled here: the encoder gives undefined and the decoder `notPlain`, and
+// the caller uses dag-cbor itself, so the bytes, values and errors are always dag-cbor's.
+// test/unit/market/plain-cbor.test.ts compares the two.
+
+const maxDepth = 32
+
+/** One buffer reused by every encoding (facts are small; it grows for a large one). */
+let scratch = new Uint8Array(4096)
+let length = 0
+
+function reserve(bytes: number): void {
+  if (length + bytes <= scratch.length) return
+  let size = scratch.length * 2
+  while (size < length + bytes) size *= 2
+  const grown = new Uint8Array(size)
+  grown.set(scratch.subarray(0, length))
+  scratch = grown
+}
+
+/** A CBOR head (major type and argument) in its shortest form. */
+function writeHead(major: number, argument: number): void {
+  reserve(9)
+  const type = major << 5
+  if (argument < 24) scratch[length++] = type | argument
+  else if (argument < 0x100) {
+    scratch[length++] = type | 24
+    scratch[length++] = argument
+  } else if (argument < 0x10000) {
+    scratch[length++] = type | 25
+    scratch[length++] = argument >> 8
+    scratch[length++] = argument & 0xff
+  } else if (argument < 0x100000000) {
+    scratch[length++] = type | 26
+    scratch[length++] = argument >>> 24
+    scratch[length++] = (argument >> 16) & 0xff
+    scratch[length++] = (argument >> 8) & 0xff
+    scratch[length++] = argument & 0xff
+  } else {
+    scratch[length++] = type | 27
+    const high = Math.floor(argument / 0x100000000)
+    const low = argument >>> 0
+    for (const word of [high, low]) {
+      scratch[length++] = word >>> 24
+      scratch[length++] = (word >> 16) & 0xff
+      scratch[length++] = (word >> 8) & 0xff
+      scratch[length++] = word & 0xff
+    }
+  }
+}
+
+function isAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 0x7f) return false
+  return true
+}
+
+function writeAscii(text: string): void {
+  writeHead(3, text.length)
+  reserve(text.length)
+  for (let index = 0; index < text.length; index++) scratch[length++] = text.charCodeAt(index)
+}
+
+/** dag-cbor's map key order for ASCII keys: the shorter first, then by character codes. */
+function compareKeys(left: string, right: string): number {
+  if (left.length !== right.length) return left.length - right.length
+  return left < right ? -1 : left > right ? 1 : 0
+}
+
+/** Write `value`; false where it is not a plain value this encoder takes. */
+function write(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      if (!isAscii(value)) return false
+      writeAscii(value)
+      return true
+    case 'number':
+      if (!Number.isSafeInteger(value) || Object.is(value, -0)) return false
+      if (value >= 0) writeHead(0, value)
+      else writeHead(1, -1 - value)
+      return true
+    case 'boolean':
+      reserve(1)
+      scratch[length++] = value ? 0xf5 : 0xf4
+      return true
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (depth >= maxDepth) return false
+  if (value === null) {
+    reserve(1)
+    scratch[length++] = 0xf6
+    return true
+  }
+  if (value instanceof Uint8Array) {
+    writeHead(2, value.length)
+    reserve(value.length)
+    scratch.set(value, length)
+    length += value.length
+    return true
+  }
+  if (Array.isArray(value)) {
+    writeHead(4, value.length)
+    for (const item of value) if (!write(item, depth + 1)) return false
+    return true
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown
+  if (prototype !== Object.prototype && prototype !== null) return false
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  for (const key of keys) if (!isAscii(key)) return false
+  keys.sort(compareKeys)
+  writeHead(5, keys.length)
+  for (const key of keys) {
+    writeAscii(key)
+    if (!write(record[key], depth + 1)) return false
+  }
+  return true
+}
+
+/** Encode into the scratch buffer: its length, or undefined where dag-cbor must do it. */
+function encodeToScratch(value: unknown): number | undefined {
+  length = 0
+  return write(value, 0) ? length : undefined
+}
+
+/** dag-cbor's bytes of `value`, or undefined where the value is not plain (use dag-cbor then). */
+export function encodePlainCbor(value: unknown): Uint8Array | undefined {
+  const encoded = encodeToScratch(value)
+  return encoded === undefined ? undefined : scratch.slice(0, encoded)
+}
+
+/**
+ * Whether dag-cbor's bytes of `value` are exactly `bytes`, without keeping an encoding; undefined where
+ * the value is not plain (encode it with dag-cbor then).
+ */
+export function plainCborEquals(value: unknown, bytes: Uint8Array): boolean | undefined {
+  const encoded = encodeToScratch(value)
+  if (encoded === undefined) return undefined
+  if (encoded !== bytes.length) return false
+  for (let index = 0; index < encoded; index++) if (scratch[index] !== bytes[index]) return false
+  return true
+}
+
+/** What decodePlainCbor gives for bytes it leaves to dag-cbor. */
+export const notPlain: unique symbol = Symbol('not plain cbor')
+
+class NotPlain extends Error {}
+const stepAside = new NotPlain()
+
+/** Reads one item at a time from `bytes`; throws stepAside wherever dag-cbor must decide. */
+class PlainReader {
+  offset = 0
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** The argument of a head with additional information `info`, which must be in its shortest form. */
+  private argument(info: number): number {
+    const { bytes } = this
+    if (info < 24) return info
+    let size: number
+    if (info === 24) size = 1
+    else if (info === 25) size = 2
+    else if (info === 26) size = 4
+    else if (info === 27) size = 8
+    else throw stepAside
+    if (this.offset + size > bytes.length) throw stepAside
+    let value = 0
+    for (let index = 0; index < size; index++) value = value * 256 + bytes[this.offset++]!
+    const shortest = size === 1 ? value >= 24 : value >= 2 ** (4 * size)
+    if (!shortest || !Number.isSafeInteger(value)) throw stepAside
+    return value
+  }
+
+  private ascii(length: number): string {
+    const { bytes } = this
+    if (this.offset + length > bytes.length) throw stepAside
+    let text = ''
+    for (let index = this.offset; index < this.offset + length; index++) {
+      const code = bytes[index]!
+      if (code > 0x7f) throw stepAside
+      text += String.fromCharCode(code)
+    }
+    this.offset += length
+    return text
+  }
+
+  item(depth: number): unknown {
+    const { bytes } = this
+    if (this.offset >= bytes.length || depth > maxDepth) throw stepAside
+    const head = bytes[this.offset++]!
+    const major = head >> 5
+    const info = head & 0x1f
+    switch (major) {
+      case 0:
+        return this.argument(info)
+      case 1: {
+        const argument = this.argument(info)
+        if (argument >= Number.MAX_SAFE_INTEGER) throw stepAside
+        return -1 - argument
+      }
+      case 2: {
+        const size = this.argument(info)
+        if (this.offset + size > bytes.length) throw stepAside
+        const value = bytes.slice(this.offset, this.offset + size)
+        this.offset += size
+        return value
+      }
+      case 3:
+        return this.ascii(this.argument(info))
+      case 4: {
+        const size = this.argument(info)
+        const list: unknown[] = []
+        for (let index = 0; index < size; index++) list.push(this.item(depth + 1))
+        return list
+      }
+      case 5: {
+        const size = this.argument(info)
+        const record: Record<string, unknown> = {}
+        for (let index = 0; index < size; index++) {
+          if (this.offset >= bytes.length || bytes[this.offset]! >> 5 !== 3) throw stepAside
+          const key = this.ascii(this.argument(bytes[this.offset++]! & 0x1f))
+          if (key === '__proto__' || Object.hasOwn(record, key)) throw stepAside
+          record[key] = this.item(depth + 1)
+        }
+        return record
+      }
+      case 7:
+        if (head === 0xf4) return false
+        if (head === 0xf5) return true
+        if (head === 0xf6) return null
+        throw stepAside
+      default:
+        throw stepAside
+    }
+  }
+}
+
+/** The value dag-cbor decodes from `bytes`, or notPlain where dag-cbor must decode them (see above). */
+export function decodePlainCbor(bytes: Uint8Array): unknown {
+  const reader = new PlainReader(bytes)
+  try {
+    const value = reader.item(0)
+    return reader.offset === bytes.length ? value : notPlain
+  } catch (error) {
+    if (error === stepAside) return notPlain
+    throw error
+  }
+}

@@ -1,0 +1,137 @@
+// The hand-written canonical encoder gives exactly dag-cbor's bytes for every value it takes, steps
+// aside (undefined) for every value it does not, and its equality check agrees with dag-cbor's bytes.
+import * as dagCbor from '@ipld/dag-cbor'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodePlainCbor, encodePlainCbor, notPlain, plainCborEquals } from '../../../src/shared/market/plain-cbor'
+import { bookArbitrary } from './arbitraries'
+
+const same = (left: Uint8Array, right: Uint8Array): boolean => Buffer.compare(left, right) === 0
+
+/** Values dag-cbor can encode, including the ones the plain encoder leaves to it. */
+const valueArbitrary = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.string({ unit: 'binary', maxLength: 30 }),
+    fc.string({ maxLength: 30 }),
+    fc.integer(),
+    fc.maxSafeInteger(),
+    fc.constantFrom(0, -1, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, -(2 ** 32), 2 ** 53 - 1, -0, 0.5),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.array(tie('value'), { maxLength: 5 }),
+    fc.dictionary(fc.string({ maxLength: 12 }), tie('value'), { maxKeys: 6 }),
+    fc.dictionary(fc.string({ unit: 'binary', maxLength: 12 }), tie('value'), { maxKeys: 6 }),
+  ),
+}))
+
+/** dag-cbor's reading of `bytes`: its value, or that it refused them. */
+function dagCborReading(bytes: Uint8Array): { value: unknown } | { refused: true } {
+  try {
+    return { value: dagCbor.decode(bytes) }
+  } catch {
+    return { refused: true }
+  }
+}
+
+describe('the plain dag-cbor decoder', () => {
+  it("reads dag-cbor's value back from the encoding of any value, or steps aside", () => {
+    fc.assert(
+      fc.property(valueArbitrary.value, (value) => {
+        const bytes = dagCbor.encode(value)
+        const plain = decodePlainCbor(bytes)
+        if (plain !== notPlain) expect(plain).toStrictEqual(dagCbor.decode(bytes))
+        // What the encoder takes, the decoder takes.
+        if (encodePlainCbor(value) !== undefined) expect(plain).not.toBe(notPlain)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('never takes bytes dag-cbor refuses, and reads the ones it takes as dag-cbor does', () => {
+    const mutated = valueArbitrary.value.chain((value) => {
+      const bytes = dagCbor.encode(value)
+      return fc
+        .array(fc.tuple(fc.nat({ max: bytes.length }), fc.integer({ min: 0, max: 255 })), { maxLength: 3 })
+        .chain((edits) =>
+          fc.constantFrom(0, 1, 2).map((tail) => {
+            const edited = Uint8Array.from([...bytes, ...new Uint8Array(tail === 2 ? 1 : 0)])
+            for (const [at, byte] of edits) if (at < edited.length) edited[at] = byte
+            return tail === 1 ? edited.subarray(0, Math.max(0, edited.length - 1)) : edited
+          }),
+        )
+    })
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 40 })), (bytes) => {
+        const plain = decodePlainCbor(bytes)
+        if (plain === notPlain) return
+        const reading = dagCborReading(bytes)
+        expect(reading).toStrictEqual({ value: plain })
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('steps aside for non-shortest heads, repeated keys, floats, tags and bytes left over', () => {
+    const cases = [
+      Uint8Array.of(0x18, 0x05), // 5 in two bytes
+      Uint8Array.of(0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02), // { a: 1, a: 2 }
+      Uint8Array.of(0xfb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0), // 0.5
+      Uint8Array.of(0xd8, 0x2a, 0x40), // tag 42
+      Uint8Array.of(0x01, 0x02), // 1, then a stray byte
+      Uint8Array.of(0x3b, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), // -(2^53)
+    ]
+    for (const bytes of cases) expect(decodePlainCbor(bytes)).toBe(notPlain)
+    expect(decodePlainCbor(Uint8Array.of(0xa1, 0x61, 0x61, 0x20))).toStrictEqual({ a: -1 })
+  })
+})
+
+describe('the plain dag-cbor encoder', () => {
+  it('gives dag-cbor bytes, or steps aside, for any value', () => {
+    fc.assert(
+      fc.property(valueArbitrary.value, (value) => {
+        const expected = dagCbor.encode(value)
+        const plain = encodePlainCbor(value)
+        if (plain !== undefined) expect(same(plain, expected)).toBe(true)
+        const equal = plainCborEquals(value, expected)
+        expect(equal === undefined || equal).toBe(true)
+        expect(plain === undefined).toBe(equal === undefined)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('takes every fact of generated books, with their bytes', () => {
+    fc.assert(
+      fc.property(bookArbitrary, (facts) => {
+        for (const { fact } of facts) {
+          const plain = encodePlainCbor(fact)
+          expect(plain).toBeDefined()
+          expect(same(plain!, dagCbor.encode(fact))).toBe(true)
+        }
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('tells other bytes apart: another length, one byte changed, keys in another order', () => {
+    const value = { kind: 'order', price: 500, window: { start: 1, end: 2 } }
+    const bytes = dagCbor.encode(value)
+    expect(plainCborEquals(value, bytes)).toBe(true)
+    expect(plainCborEquals(value, bytes.subarray(0, bytes.length - 1))).toBe(false)
+    const changed = bytes.slice()
+    changed[changed.length - 1] = changed.at(-1)! ^ 1
+    expect(plainCborEquals(value, changed)).toBe(false)
+    // The same map with its keys in insertion order rather than dag-cbor's.
+    const unsorted = Uint8Array.of(0xa2, 0x64, 0x6b, 0x69, 0x6e, 0x64, 0x01, 0x61, 0x61, 0x02)
+    expect(plainCborEquals({ kind: 1, a: 2 }, unsorted)).toBe(false)
+  })
+
+  it('steps aside for floats, -0, unsafe integers, non-ASCII text, undefined and class instances', () => {
+    for (const value of [0.5, -0, 2 ** 53, 'é', { ké: 1 }, { a: undefined }, new Date(0), 10n]) {
+      expect(encodePlainCbor(value)).toBeUndefined()
+    }
+  })
+})
