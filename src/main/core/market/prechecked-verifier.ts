@@ -8,7 +8,7 @@
 import {
   publicKeyFromPeerId,
   signingMessage,
-  splitSignedFact,
+  viewSignedFact,
   type FactVerifier,
   type PeerId,
 } from '../../../shared/market'
@@ -37,13 +37,35 @@ export function ownerInBody(body: Uint8Array): PeerId | undefined {
 }
 
 interface Verified {
+  owner: PeerId
   message: Uint8Array
   signature: Uint8Array
 }
 
+/**
+ * A map key from a signature's first six bytes, with no string built: signatures are uniformly random,
+ * so two in one batch share it only by chance, and every candidate is compared in full anyway.
+ */
+function signatureTag(signature: Uint8Array): number {
+  return (
+    signature[0]! +
+    signature[1]! * 0x100 +
+    signature[2]! * 0x10000 +
+    signature[3]! * 0x1000000 +
+    signature[4]! * 0x100000000 +
+    signature[5]! * 0x10000000000
+  )
+}
+
+const sameBytes = (left: Uint8Array, right: Uint8Array): boolean =>
+  Buffer.compare(
+    Buffer.from(left.buffer, left.byteOffset, left.length),
+    Buffer.from(right.buffer, right.byteOffset, right.length),
+  ) === 0
+
 export class PrecheckedVerifier implements FactVerifier {
-  /** Signatures the pool found to match, by owner and signature, until validation asks for them. */
-  private readonly verified = new Map<string, Verified>()
+  /** Signatures the pool found to match, by signatureTag, until validation asks for them. */
+  private readonly verified = new Map<number, Verified[]>()
 
   constructor(
     private readonly fallback: FactVerifier,
@@ -51,11 +73,19 @@ export class PrecheckedVerifier implements FactVerifier {
   ) {}
 
   verify(owner: PeerId, message: Uint8Array, signature: Uint8Array): boolean {
-    const key = this.keyOf(owner, signature)
-    const known = this.verified.get(key)
-    if (known !== undefined) {
-      this.verified.delete(key)
-      if (Buffer.compare(known.message, message) === 0) return true
+    if (signature.length === 64) {
+      const tag = signatureTag(signature)
+      const candidates = this.verified.get(tag)
+      const index =
+        candidates?.findIndex(
+          (known) =>
+            known.owner === owner && sameBytes(known.signature, signature) && sameBytes(known.message, message),
+        ) ?? -1
+      if (index >= 0) {
+        if (candidates!.length === 1) this.verified.delete(tag)
+        else candidates!.splice(index, 1)
+        return true
+      }
     }
     return this.fallback.verify(owner, message, signature)
   }
@@ -69,12 +99,19 @@ export class PrecheckedVerifier implements FactVerifier {
     if (envelopes.length < minPooledBatch) return
     const checks: SignatureCheck[] = []
     const owners: PeerId[] = []
+    // A batch holds many facts of few owners: each owner's key is read from its peer ID once.
+    const publicKeys = new Map<PeerId, Uint8Array>()
     for (const envelope of envelopes) {
       try {
-        const { body, signature } = splitSignedFact(envelope)
+        const { body, signature } = viewSignedFact(envelope)
         const owner = ownerInBody(body)
         if (owner === undefined || signature.length !== 64) continue
-        checks.push({ publicKey: publicKeyFromPeerId(owner), message: signingMessage(body), signature })
+        let publicKey = publicKeys.get(owner)
+        if (publicKey === undefined) {
+          publicKey = publicKeyFromPeerId(owner)
+          publicKeys.set(owner, publicKey)
+        }
+        checks.push({ publicKey, message: signingMessage(body), signature })
         owners.push(owner)
       } catch {
         // Malformed: validation says what is wrong with it.
@@ -89,16 +126,16 @@ export class PrecheckedVerifier implements FactVerifier {
     for (let index = 0; index < checks.length; index++) {
       if (!results[index]) continue
       const { message, signature } = checks[index]!
-      this.verified.set(this.keyOf(owners[index]!, signature), { message, signature })
+      const tag = signatureTag(signature)
+      const known: Verified = { owner: owners[index]!, message, signature }
+      const candidates = this.verified.get(tag)
+      if (candidates === undefined) this.verified.set(tag, [known])
+      else candidates.push(known)
     }
   }
 
   /** Forget what validation did not ask for (envelopes it never reached, e.g. over a budget). */
   clear(): void {
     this.verified.clear()
-  }
-
-  private keyOf(owner: PeerId, signature: Uint8Array): string {
-    return owner + Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('latin1')
   }
 }

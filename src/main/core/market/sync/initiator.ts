@@ -3,7 +3,7 @@
 // for, then handed to `ingest` (the market's validation) frame by frame. Fetching and validating
 // overlap: while one frame is validated (its signatures on the other cores), the next is read; a frame
 // that fails validation still ends the session, one frame later at most.
-import { splitSignedFact } from '../../../../shared/market'
+import { viewSignedFact } from '../../../../shared/market'
 import { nodeSha256 } from '../../market-crypto'
 import { hasPrefix, type ReconcilableSet } from '../set-fingerprint'
 import type { SyncChannel } from './channel'
@@ -65,7 +65,7 @@ export interface SessionResult {
 function keyOfEnvelope(envelope: Uint8Array): Uint8Array {
   let body: Uint8Array
   try {
-    body = splitSignedFact(envelope).body
+    body = viewSignedFact(envelope).body
   } catch (error) {
     throw new SyncProtocolError(`the peer sent a fact that is not a signed fact: ${(error as Error).message}`, {
       misbehaviour: 'invalid-fact',
