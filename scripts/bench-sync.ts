@@ -3,7 +3,9 @@
 //   - a late joiner with nothing: time from connecting to an identical root, and bytes on the wire;
 //   - a node that lacks 100 of the N facts: the same, which measures reconciliation itself.
 // The joiner validates every fact as gossip would (signature included). Figures are printed and
-// written to bench-results/sync.json.
+// written to bench-results/sync.json. Besides the wall clock, the CPU the process spent meanwhile
+// (process.cpuUsage: both hosts, the signature pool's threads, the garbage collector): on a shared
+// machine the wall clock moves with other work, the CPU far less.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import type { SyncOutcome } from '../src/main/core/market/sync'
@@ -15,6 +17,7 @@ interface Measure {
   facts: number
   missing: number
   ms: number
+  cpuMs: number
   sessions: number
   requests: number
   factsFetched: number
@@ -47,15 +50,18 @@ async function measure(
   // Let the collector settle after loading the stores, so that its pause is not counted as sync time.
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const startedAt = performance.now()
+  const cpuBefore = process.cpuUsage()
   await connect(joiner, veteran)
   await waitForRoot(joiner, veteran, 300_000)
   const ms = performance.now() - startedAt
+  const cpu = process.cpuUsage(cpuBefore)
   const stats = joiner.sync.stats()
   await joiner.stop()
   return {
     facts: total,
     missing,
     ms: Math.round(ms),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     sessions: outcomes.length,
     requests: outcomes.reduce((sum, outcome) => sum + outcome.requests, 0),
     factsFetched: stats.factsFetched,
@@ -75,20 +81,25 @@ for (const size of sizes) {
 }
 
 console.log('')
-console.log('facts     missing   time      sessions  requests  fetched   received     sent       per fact')
+console.log(
+  'facts     missing   time      cpu       sessions  requests  fetched   received     sent       per fact  cpu per fact',
+)
 for (const result of results) {
   const perFact = result.missing > 0 ? `${((result.ms * 1000) / result.missing).toFixed(1)} µs` : '-'
+  const cpuPerFact = result.missing > 0 ? `${((result.cpuMs * 1000) / result.missing).toFixed(1)} µs` : '-'
   console.log(
     [
       result.facts.toLocaleString('en').padEnd(9),
       result.missing.toLocaleString('en').padEnd(9),
       `${result.ms} ms`.padEnd(9),
+      `${result.cpuMs} ms`.padEnd(9),
       String(result.sessions).padEnd(9),
       String(result.requests).padEnd(9),
       result.factsFetched.toLocaleString('en').padEnd(9),
       `${(result.bytesReceived / 1e6).toFixed(2)} MB`.padEnd(12),
       `${(result.bytesSent / 1e3).toFixed(1)} kB`.padEnd(10),
-      perFact,
+      perFact.padEnd(9),
+      cpuPerFact,
     ].join(' '),
   )
 }
