@@ -8,8 +8,15 @@ import { createRequire } from 'node:module'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { routes } from '../../src/renderer/src/lib/routes'
-import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  connectNodes,
+  launchChromium,
+  ServedNodes,
+  waitUntil,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the accessibility tests: ${unavailable}`)
@@ -54,14 +61,6 @@ async function tabTo(page: Page, selector: string, limit = 80): Promise<void> {
   throw new Error(`${limit} presses of Tab never reached ${selector}`)
 }
 
-async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
-
 const focusedTestId = (page: Page): Promise<string | null> =>
   page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)
 
@@ -69,23 +68,15 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
   let browser: Browser
   let seller: ServedNode
   let buyer: ServedNode
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-a11y-')
 
   beforeAll(async () => {
     browser = await launchChromium()
-    for (let index = 0; index < 2; index++) dirs.push(await makeTempDir('cyclex-a11y-'))
-    seller = await serveNode(dirs[0]!)
-    buyer = await serveNode(dirs[1]!)
+    seller = await nodes.serve()
+    buyer = await nodes.serve()
     await call(seller, 'settings.update', { displayName: 'Seller lab' })
     await call(buyer, 'settings.update', { displayName: 'Buyer desk' })
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await waitUntil(
-        'both nodes gossip orders with a peer',
-        async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
-      )
-    }
+    await connectNodes(seller, buyer)
     // One trade (an agreement on both Deals pages), then a pair that negotiates (a bid under an ask).
     const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
     const bookSize = async (node: ServedNode): Promise<number> =>
@@ -109,8 +100,7 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
   async function open(node: ServedNode, hash = ''): Promise<Page> {
@@ -125,9 +115,7 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
 
   it('no page has a serious or critical axe violation, in light and dark', async () => {
     // A node that has not been through the first run yet shows the guide on its first page.
-    const fresh = await makeTempDir('cyclex-a11y-fresh-')
-    dirs.push(fresh)
-    const newcomer = await serveNode(fresh)
+    const newcomer = await nodes.serve()
     try {
       const guide = await open(newcomer)
       await guide.getByTestId('first-run').waitFor()

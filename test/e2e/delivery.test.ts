@@ -15,14 +15,16 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileWat } from '../../scripts/build-samples'
-import { makeTempDir, removeDir } from '../helpers/nodes'
 import {
   api as call,
   browserUnavailableReason,
+  connectNodes,
   launchChromium,
+  openNodePage,
   projectRoot,
   screenshotPath,
-  serveNode,
+  ServedNodes,
+  waitUntil as waitAtMost,
   type ServedNode,
 } from './harness'
 
@@ -31,21 +33,12 @@ if (unavailable) console.warn(`Skipping the delivery end-to-end tests: ${unavail
 
 const slow = { timeout: 60_000, interval: 250 }
 
-async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
+/** Jobs and benchmarks run here: each wait is given a minute unless it says otherwise. */
+const waitUntil = (what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> =>
+  waitAtMost(what, condition, timeoutMs)
 
-async function openPage(browser: Browser, node: ServedNode, route: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true })
-  await page.goto(node.url)
-  await page.goto(`${node.origin}/#/${route}`)
-  await page.locator('[data-page-heading]').waitFor()
-  return page
-}
+const openPage = (browser: Browser, node: ServedNode, route: string): Promise<Page> =>
+  openNodePage(browser, node, route, { acceptDownloads: true })
 
 interface Agreement {
   id: string
@@ -57,7 +50,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
   let browser: Browser
   let seller: ServedNode
   let buyer: ServedNode
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-e2e-delivery-')
 
   /** An ask on the seller (or `from`) and a crossing bid on the buyer; answers the agreement once both hold it. */
   async function agree(unit: 'flop' | 'pageview', quantity: number, from: ServedNode = seller): Promise<string> {
@@ -84,17 +77,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
 
   beforeAll(async () => {
     browser = await launchChromium()
-    for (let index = 0; index < 2; index++) dirs.push(await makeTempDir('cyclex-e2e-delivery-'))
-    seller = await serveNode(dirs[0]!)
-    buyer = await serveNode(dirs[1]!)
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await waitUntil(
-        'both nodes gossip with a peer',
-        async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
-      )
-    }
+    seller = await nodes.serve()
+    buyer = await nodes.serve()
+    await connectNodes(seller, buyer, 60_000)
     // The seller meters jobs by its benchmark profile.
     await call(seller, 'benchmark.start', { quick: true, maxWorkers: 1 })
     await waitUntil(
@@ -106,15 +91,13 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     await call(seller, 'delivery.setPolicy', { receiptEveryViews: 2 })
   }, 180_000)
 
-  /** Nodes a test starts besides the seller and the buyer (a second seller). */
-  const others: ServedNode[] = []
-  /** The buyer's agreement with the second seller, on which jobs are checked. */
+  /** The second seller, which the "checked" test starts, and the buyer's agreement with it, on which jobs are checked. */
+  let secondSeller: ServedNode | undefined
   let checkingAgreement: string | undefined
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([seller, buyer, ...others].filter(Boolean).map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
   it('the seller sets its lending policy on the Settings page', async () => {
@@ -243,8 +226,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
             (br $forever))))`,
       '.',
     )
-    const folder = await makeTempDir('cyclex-e2e-sleeper-')
-    dirs.push(folder)
+    const folder = await nodes.tempDir()
     await writeFile(join(folder, 'sleeper.wasm'), sleeper)
     // The seller's page is open before its job starts: only the click is left to do while it runs.
     const sellerPage = await openPage(browser, seller, 'deals')
@@ -299,8 +281,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
       '(module (memory (export "memory") 1) (func (export "_start") (loop $forever (br $forever))))',
       '.',
     )
-    const folder = await makeTempDir('cyclex-e2e-own-wasm-')
-    dirs.push(folder)
+    const folder = await nodes.tempDir()
     await writeFile(join(folder, 'echo.wasm'), echo)
     await writeFile(join(folder, 'endless.wasm'), endless)
 
@@ -345,16 +326,9 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
   }, 180_000)
 
   it('the buyer checks a completed job on a second seller: the same output, byte for byte, and the page says "checked"', async () => {
-    const secondDir = await makeTempDir('cyclex-e2e-delivery-second-')
-    dirs.push(secondDir)
-    const second = await serveNode(secondDir)
-    others.push(second)
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(second, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    await waitUntil(
-      'the second seller gossips with a peer',
-      async () => (await call<{ gossipPeers: number }>(second, 'market.summary')).gossipPeers > 0,
-    )
+    const second = await nodes.serve()
+    secondSeller = second
+    await connectNodes(second, buyer, 60_000)
     await call(second, 'benchmark.start', { quick: true, maxWorkers: 1 })
     await waitUntil(
       'the second seller has a benchmark profile',
@@ -466,7 +440,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
     // which is what a seller that lies looks like to the buyer: the node signs a dispute naming both
     // receipts (docs/delivery.md says which jobs not to check for that reason).
     expect(checkingAgreement, 'the "checked" test started the second seller').toBeDefined()
-    const second = others[0]!
+    const second = secondSeller!
     const random = await compileWat(
       'random-hex',
       `(module
@@ -489,8 +463,7 @@ describe.skipIf(unavailable !== undefined)('delivery from the Deals page against
           (drop (call $fd_write (i32.const 1) (i32.const 256) (i32.const 1) (i32.const 300)))))`,
       '.',
     )
-    const folder = await makeTempDir('cyclex-e2e-random-')
-    dirs.push(folder)
+    const folder = await nodes.tempDir()
     await writeFile(join(folder, 'random.wasm'), random)
     const first = await agree('flop', 20)
 

@@ -9,8 +9,15 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgreementView, OrderView } from '../../src/shared/api/market'
-import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  connectNodes,
+  launchChromium,
+  openNodePage,
+  ServedNodes,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the first-hour clarity tests: ${unavailable}`)
@@ -26,13 +33,12 @@ describe.skipIf(unavailable !== undefined)(
     let context: BrowserContext
     let seller: ServedNode
     let buyer: ServedNode
-    const dirs: string[] = []
+    const nodes = new ServedNodes('cyclex-clarity-')
 
     beforeAll(async () => {
       browser = await launchChromium()
-      for (const prefix of ['cyclex-clarity-seller-', 'cyclex-clarity-buyer-']) dirs.push(await makeTempDir(prefix))
-      seller = await serveNode(dirs[0]!)
-      buyer = await serveNode(dirs[1]!)
+      seller = await nodes.serve()
+      buyer = await nodes.serve()
       context = await browser.newContext({
         viewport: { width: 1440, height: 1000 },
         permissions: ['clipboard-read', 'clipboard-write'],
@@ -45,13 +51,7 @@ describe.skipIf(unavailable !== undefined)(
       introduced ??= (async () => {
         await call(seller, 'settings.update', { displayName: 'Sally Seller' })
         await call(buyer, 'settings.update', { displayName: 'Bob Buyer' })
-        const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-        await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-        for (const node of [seller, buyer]) {
-          await expect
-            .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
-            .toBeGreaterThan(0)
-        }
+        await connectNodes(seller, buyer)
         // Each node knows the other by its profile's name before a page opens.
         const nameSeenBy = async (node: ServedNode, peer: string) =>
           (await call<{ members: { peerId: string; displayName: string }[] }>(node, 'members.list')).members.find(
@@ -65,16 +65,10 @@ describe.skipIf(unavailable !== undefined)(
 
     afterAll(async () => {
       await browser?.close()
-      await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
-      await Promise.all(dirs.map(removeDir))
+      await nodes.stopAll()
     })
 
-    async function open(node: ServedNode, route: string): Promise<Page> {
-      const page = await context.newPage()
-      await page.goto(node.url)
-      await page.goto(`${node.origin}/#/${route}`)
-      return page
-    }
+    const open = (node: ServedNode, route: string): Promise<Page> => openNodePage(context, node, route)
 
     async function place(node: ServedNode, order: Record<string, unknown>): Promise<OrderView> {
       return call<OrderView>(node, 'market.place', { order: { unit: 'flop', ...order } })

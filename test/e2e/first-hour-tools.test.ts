@@ -9,38 +9,35 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgreementView, NegotiationView, OrderView } from '../../src/shared/api/market'
 import type { MemberView } from '../../src/shared/api/members'
-import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  connectNodes,
+  launchChromium,
+  openNodePage,
+  ServedNodes,
+  waitUntil,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the first-hour tools tests: ${unavailable}`)
 
 const slow = { timeout: 30_000, interval: 250 }
 
-/** Poll outside a test (expect.poll works only inside one). */
-async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
-
 describe.skipIf(unavailable !== undefined)("the first hour's tools, in Chromium against two cyclex serve nodes", () => {
   let browser: Browser
   let seller: ServedNode
   let buyer: ServedNode
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-first-hour-tools-')
 
   beforeAll(async () => {
     browser = await launchChromium()
-    for (let index = 0; index < 2; index++) dirs.push(await makeTempDir('cyclex-first-hour-tools-'))
-    seller = await serveNode(dirs[0]!)
-    buyer = await serveNode(dirs[1]!)
+    seller = await nodes.serve()
+    buyer = await nodes.serve()
     await call(seller, 'settings.update', { displayName: 'Sally Seller' })
     await call(buyer, 'settings.update', { displayName: 'Bob Buyer' })
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
+    await connectNodes(seller, buyer)
     for (const [node, other] of [
       [seller, buyer],
       [buyer, seller],
@@ -55,17 +52,10 @@ describe.skipIf(unavailable !== undefined)("the first hour's tools, in Chromium 
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
-  async function open(node: ServedNode, route: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-    await page.goto(node.url)
-    await page.goto(`${node.origin}/#/${route}`)
-    await page.locator('[data-page-heading]').waitFor()
-    return page
-  }
+  const open = (node: ServedNode, route: string): Promise<Page> => openNodePage(browser, node, route)
 
   const statusOn = (node: ServedNode, peerId: string) => async (): Promise<string | undefined> =>
     (await call<{ members: MemberView[] }>(node, 'members.list')).members.find((member) => member.peerId === peerId)

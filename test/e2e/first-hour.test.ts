@@ -11,12 +11,18 @@
 //   9. the Members page shows open orders on its first visit, and its table fits 1400 px;
 //  10. input mistakes are said in the user's words next to the field; a price of 0 and an absurd
 //      quantity are refused; an order far from the market is placed only on a second click.
-import { createServer } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toLocalInput } from '../../src/renderer/src/market/order-form'
-import { makeTempDir, removeDir } from '../helpers/nodes'
-import { api as call, browserUnavailableReason, launchChromium, serveNode, type ServedNode } from './harness'
+import {
+  api as call,
+  browserUnavailableReason,
+  connectNodes,
+  launchChromium,
+  openNodePage,
+  ServedNodes,
+  type ServedNode,
+} from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the first-hour tests: ${unavailable}`)
@@ -24,21 +30,8 @@ if (unavailable) console.warn(`Skipping the first-hour tests: ${unavailable}`)
 const slow = { timeout: 20_000, interval: 250 }
 const hour = 3_600_000
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
-
 async function openMarket(browser: Browser, node: ServedNode): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-  await page.goto(node.url)
-  await page.goto(`${node.origin}/#/market`)
+  const page = await openNodePage(browser, node, 'market')
   await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
   return page
 }
@@ -58,8 +51,7 @@ interface Draft {
 
 describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chromium against cyclex serve', () => {
   let browser: Browser
-  const nodes: ServedNode[] = []
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-first-hour-')
 
   beforeAll(async () => {
     browser = await launchChromium()
@@ -67,24 +59,10 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all(nodes.map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
-  async function serve(dir?: string, extra: string[] = []): Promise<ServedNode> {
-    const dataDir = dir ?? (await makeTempDir('cyclex-first-hour-'))
-    if (!dir) dirs.push(dataDir)
-    const node = await serveNode(dataDir, extra)
-    nodes.push(node)
-    return node
-  }
-
-  async function serveOnFixedPort(): Promise<{ dir: string; port: number; node: ServedNode }> {
-    const dir = await makeTempDir('cyclex-first-hour-offline-')
-    dirs.push(dir)
-    const port = await freePort()
-    return { dir, port, node: await serve(dir, ['--port', String(port)]) }
-  }
+  const serve = (): Promise<ServedNode> => nodes.serve()
 
   it('item 1: a draft renamed and saved again is a second draft; the first is kept as it was', async () => {
     const node = await serve()
@@ -117,7 +95,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
   })
 
   it('item 2: a draft kept in the page while the node is down survives an order placed from the same form', async () => {
-    const { dir, port, node: first } = await serveOnFixedPort()
+    const { serveAgain, node: first } = await nodes.serveOnFixedPort()
     const page = await openMarket(browser, first)
     await page.getByTestId('side-ask').check()
     await page.getByTestId('order-quantity').fill('40')
@@ -134,7 +112,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     await page.getByTestId('place-order').click()
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('Outbox')
 
-    const node = await serve(dir, ['--port', String(port)])
+    const node = await serveAgain()
     // Both drafts are on the node, each as saved, and the order went out.
     await expect
       .poll(
@@ -159,7 +137,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
   })
 
   it('item 3: an order placed while the node is down says it waits in the Outbox, and it goes out when the node is back', async () => {
-    const { dir, port, node: first } = await serveOnFixedPort()
+    const { serveAgain, node: first } = await nodes.serveOnFixedPort()
     const page = await openMarket(browser, first)
     await page.getByTestId('order-quantity').fill('15')
     await page.getByTestId('order-price').fill('30')
@@ -175,7 +153,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     expect(said).toMatch(/not placed yet/i)
     expect(said).toMatch(/when the node is back/i)
 
-    const node = await serve(dir, ['--port', String(port)])
+    const node = await serveAgain()
     await expect
       .poll(
         async () =>
@@ -274,13 +252,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
   it('item 6: after an agreement the dialog offers no moves; Decline asks first, and its message appears once', async () => {
     const seller = await serve()
     const buyer = await serve()
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await expect
-        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
-        .toBeGreaterThan(0)
-    }
+    await connectNodes(seller, buyer)
     const page = await openMarket(browser, buyer)
     const window = { start: Date.now(), end: Date.now() + hour }
     const negotiate = async (askPrice: number, bidPrice: number, quantity: number): Promise<void> => {
@@ -339,13 +311,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
   it('item 8: the spot start shows the time now, the expiry says how long the book keeps an order, and offers are in time order', async () => {
     const seller = await serve()
     const buyer = await serve()
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await expect
-        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
-        .toBeGreaterThan(0)
-    }
+    await connectNodes(seller, buyer)
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
     // The page's clock runs on command, so "later" needs no waiting.
     await page.clock.install({ time: Date.now() })

@@ -7,14 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AgreementView } from '../../src/shared/api/market'
 import type { Settings } from '../../src/shared/api/contract'
 import type { SignedProfileJson } from '../../src/shared/benchmark/profile'
-import { makeTempDir, removeDir } from '../helpers/nodes'
 import {
   api as call,
   browserUnavailableReason,
+  connectNodes,
   launchChromium,
   screenshotPath,
-  serveNode,
-  type ServedNode,
+  ServedNodes,
 } from './harness'
 
 const unavailable = browserUnavailableReason()
@@ -25,8 +24,7 @@ const minute = 60_000
 
 describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chromium against cyclex serve', () => {
   let browser: Browser
-  const nodes: ServedNode[] = []
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-first-run-')
 
   beforeAll(async () => {
     browser = await launchChromium()
@@ -34,29 +32,14 @@ describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chro
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all(nodes.map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
-  async function serve(dir: string): Promise<ServedNode> {
-    const node = await serveNode(dir)
-    nodes.push(node)
-    return node
-  }
-
   it('item 12: the guide leads from a fresh node to a first sale, then the app opens on the Market', async () => {
-    const sellerDir = await makeTempDir('cyclex-first-run-seller-')
-    const buyerDir = await makeTempDir('cyclex-first-run-buyer-')
-    dirs.push(sellerDir, buyerDir)
-    const seller = await serve(sellerDir)
-    const buyer = await serve(buyerDir)
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await expect
-        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
-        .toBeGreaterThan(0)
-    }
+    const sellerDir = await nodes.tempDir()
+    const seller = await nodes.serve({ dataDir: sellerDir })
+    const buyer = await nodes.serve()
+    await connectNodes(seller, buyer)
     // Another member wants 500 GFLOP within the next half hour, at 9 µcr per GFLOP.
     const now = Date.now()
     await call(buyer, 'market.place', {
@@ -137,17 +120,14 @@ describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chro
 
     // And so does the node after a restart.
     await seller.stop()
-    nodes.splice(nodes.indexOf(seller), 1)
-    const restarted = await serve(sellerDir)
+    const restarted = await nodes.serve({ dataDir: sellerDir })
     const again = await browser.newPage()
     await again.goto(restarted.url)
     await expect.poll(() => again.locator('[data-page-heading]').textContent(), slow).toBe('Market')
   })
 
   it('item 12: skipping the guide is kept by the node too', async () => {
-    const dir = await makeTempDir('cyclex-first-run-skip-')
-    dirs.push(dir)
-    const node = await serve(dir)
+    const node = await nodes.serve()
     const page = await browser.newPage()
     await page.goto(node.url)
     await page.getByTestId('first-run-skip').click()

@@ -3,8 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { makeTempDir, removeDir } from '../helpers/nodes'
 
 export const projectRoot = join(import.meta.dirname, '..', '..')
 export const builtCli = join(projectRoot, 'out', 'main', 'cli.js')
@@ -152,4 +154,98 @@ export async function launchChromium(): Promise<Browser> {
 export async function screenshotPath(name: string): Promise<string> {
   await mkdir(artifactsDir, { recursive: true })
   return join(artifactsDir, `${name}.png`)
+}
+
+/** Poll outside a test (expect.poll works only inside one): resolves once `condition` holds, or throws naming `what`. */
+export async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** A free TCP port on 127.0.0.1, for a node that must come back at the same address after a restart. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/**
+ * A new page of `node`'s UI at `#/route`, once its page heading shows: the URL with the token first
+ * (which sets the page's cookie), then the route. In a browser a page is 1440 x 1000 (and takes
+ * `options`); in a context, as the context says.
+ */
+export async function openNodePage(
+  opener: Browser | BrowserContext,
+  node: ServedNode,
+  route: string,
+  options: { acceptDownloads?: boolean } = {},
+): Promise<Page> {
+  const page =
+    'newContext' in opener
+      ? await opener.newPage({ viewport: { width: 1440, height: 1000 }, ...options })
+      : await opener.newPage()
+  await page.goto(node.url)
+  await page.goto(`${node.origin}/#/${route}`)
+  await page.locator('[data-page-heading]').waitFor()
+  return page
+}
+
+/** Connect `from` to `to` and wait until each gossips market facts with a peer. */
+export async function connectNodes(from: ServedNode, to: ServedNode, timeoutMs = 30_000): Promise<void> {
+  const status = await api<{ listenAddresses: string[] }>(to, 'node.status')
+  await api(from, 'node.connect', { address: status.listenAddresses[0] })
+  for (const node of [from, to]) {
+    await waitUntil(
+      'both nodes gossip market facts with a peer',
+      async () => (await api<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
+      timeoutMs,
+    )
+  }
+}
+
+/** The nodes one test file serves, each in a data directory of its own that stopAll removes. */
+export class ServedNodes {
+  private readonly nodes: ServedNode[] = []
+  private readonly dirs: string[] = []
+
+  constructor(private readonly prefix: string) {}
+
+  /** A new directory (a node's data, or a test's files), removed by stopAll. */
+  async tempDir(): Promise<string> {
+    const dir = await makeTempDir(this.prefix)
+    this.dirs.push(dir)
+    return dir
+  }
+
+  /** Serve a node from `dataDir` (a new one when not given), with `extraArgs` for cyclex serve. */
+  async serve(options: { dataDir?: string; extraArgs?: string[] } = {}): Promise<ServedNode> {
+    const node = await serveNode(options.dataDir ?? (await this.tempDir()), options.extraArgs)
+    this.nodes.push(node)
+    return node
+  }
+
+  /**
+   * A node on a UI port it takes again when served again (`serveAgain`, same data directory), so that
+   * a page left open finds it after a restart.
+   */
+  async serveOnFixedPort(): Promise<{ node: ServedNode; serveAgain(): Promise<ServedNode> }> {
+    const dataDir = await this.tempDir()
+    const port = await freePort()
+    const serveAgain = () => this.serve({ dataDir, extraArgs: ['--port', String(port)] })
+    return { node: await serveAgain(), serveAgain }
+  }
+
+  /** Stop every node served (a stopped one again is harmless), then remove the data directories. */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.splice(0).map((node) => node.stop()))
+    await Promise.all(this.dirs.splice(0).map(removeDir))
+  }
 }

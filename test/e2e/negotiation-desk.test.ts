@@ -3,15 +3,16 @@
 // open the dialog, the buyer counter-offers there, the seller accepts that price there, and the
 // agreement shows on both Deals pages. Also: the Members page lists the other node online under its
 // display name. A screenshot of every page, in light and dark, is kept in test-results/.
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTempDir, removeDir } from '../helpers/nodes'
 import {
   api as call,
   browserUnavailableReason,
+  connectNodes,
   launchChromium,
+  openNodePage,
   screenshotPath,
-  serveNode,
+  ServedNodes,
   type ServedNode,
 } from './harness'
 
@@ -20,53 +21,28 @@ if (unavailable) console.warn(`Skipping the negotiation desk end-to-end tests: $
 
 const slow = { timeout: 30_000, interval: 250 }
 
-/** Poll outside a test (expect.poll works only inside one). */
-async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
-
-async function openPage(browser: Browser, node: ServedNode, route: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-  await page.goto(node.url)
-  await page.goto(`${node.origin}/#/${route}`)
-  return page
-}
-
 describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium against two cyclex serve nodes', () => {
   let browser: Browser
   let seller: ServedNode
   let buyer: ServedNode
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-negotiation-desk-')
 
   beforeAll(async () => {
     browser = await launchChromium()
-    for (let index = 0; index < 2; index++) dirs.push(await makeTempDir('cyclex-negotiation-desk-'))
-    seller = await serveNode(dirs[0]!)
-    buyer = await serveNode(dirs[1]!)
+    seller = await nodes.serve()
+    buyer = await nodes.serve()
     await call(seller, 'settings.update', { displayName: 'Seller lab' })
     await call(buyer, 'settings.update', { displayName: 'Buyer desk' })
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await waitUntil(
-        'both nodes gossip orders with a peer',
-        async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers > 0,
-      )
-    }
+    await connectNodes(seller, buyer)
   }, 90_000)
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all([seller, buyer].filter(Boolean).map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
   it('the Members page of the seller lists the buyer online under its display name', async () => {
-    const page = await openPage(browser, seller, 'members')
+    const page = await openNodePage(browser, seller, 'members')
     const row = page.locator(`[data-testid=member-row][data-peer="${buyer.peerId}"]`)
     await expect.poll(() => row.count(), slow).toBe(1)
     await expect.poll(() => row.getAttribute('data-status'), slow).toBe('online')
@@ -86,8 +62,8 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
   }, 90_000)
 
   it('a bid under an ask negotiates through both dialogs and ends in one agreement on both Deals pages', async () => {
-    const sellerPage = await openPage(browser, seller, 'market')
-    const buyerPage = await openPage(browser, buyer, 'market')
+    const sellerPage = await openNodePage(browser, seller, 'market')
+    const buyerPage = await openNodePage(browser, buyer, 'market')
     for (const page of [sellerPage, buyerPage])
       await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
 

@@ -8,14 +8,14 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toLocalInput } from '../../src/renderer/src/market/order-form'
-import { makeTempDir, removeDir } from '../helpers/nodes'
 import {
   api as call,
   browserUnavailableReason,
+  connectNodes,
   launchChromium,
+  openNodePage,
   screenshotPath,
-  serveNode,
-  type ServedNode,
+  ServedNodes,
 } from './harness'
 
 const unavailable = browserUnavailableReason()
@@ -27,13 +27,6 @@ const slow = { timeout: 30_000, interval: 250 }
 interface PlacedOrder {
   id: string
   price: number
-}
-
-async function openPage(browser: Browser, node: ServedNode, route: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-  await page.goto(node.url)
-  await page.goto(`${node.origin}/#/${route}`)
-  return page
 }
 
 /** The prices of the ladder's rows on one side, as the page shows them. */
@@ -51,8 +44,7 @@ describe.skipIf(unavailable !== undefined)(
   'managing orders and filtering the book in Chromium against cyclex serve',
   () => {
     let browser: Browser
-    const nodes: ServedNode[] = []
-    const dirs: string[] = []
+    const nodes = new ServedNodes('cyclex-desk-orders-')
 
     beforeAll(async () => {
       browser = await launchChromium()
@@ -60,28 +52,13 @@ describe.skipIf(unavailable !== undefined)(
 
     afterAll(async () => {
       await browser?.close()
-      await Promise.all(nodes.map((node) => node.stop()))
-      await Promise.all(dirs.map(removeDir))
+      await nodes.stopAll()
     })
 
-    async function serve(): Promise<ServedNode> {
-      const dir = await makeTempDir('cyclex-desk-orders-')
-      dirs.push(dir)
-      const node = await serveNode(dir)
-      nodes.push(node)
-      return node
-    }
-
     it('shows remaining quantity and fills, and amends, cancels and refreshes orders, each shown as it now stands', async () => {
-      const seller = await serve()
-      const buyer = await serve()
-      const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-      await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-      for (const node of [seller, buyer]) {
-        await expect
-          .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, slow)
-          .toBeGreaterThan(0)
-      }
+      const seller = await nodes.serve()
+      const buyer = await nodes.serve()
+      await connectNodes(seller, buyer)
       // Windows longer than an order's two-hour life, so that a refresh has something to extend.
       const window = { start: Date.now(), end: Date.now() + 6 * hour }
       const cheap = await call<PlacedOrder>(seller, 'market.place', {
@@ -95,7 +72,7 @@ describe.skipIf(unavailable !== undefined)(
         .toBe(2)
       await call(buyer, 'market.place', { order: { side: 'bid', unit: 'flop', quantity: 40, price: 12, window } })
 
-      const page = await openPage(browser, seller, 'orders')
+      const page = await openNodePage(browser, seller, 'orders')
       // The bid fills 40 of the cheap ask: 60 of 100 remain, and the fill is listed with its price.
       await expect
         .poll(() => myOrderRow(page, cheap.id).getByTestId('my-order-remaining').textContent(), slow)
@@ -163,12 +140,12 @@ describe.skipIf(unavailable !== undefined)(
       // The Market page's ladder follows: the cancelled ask is gone, the amended one sits at 18.
       await page.getByTestId('nav-market').click()
       await expect.poll(() => ladderPrices(page, 'ask'), slow).toEqual([18])
-      const buyerPage = await openPage(browser, buyer, 'market')
+      const buyerPage = await openNodePage(browser, buyer, 'market')
       await expect.poll(() => ladderPrices(buyerPage, 'ask'), slow).toEqual([18])
     })
 
     it('narrows the ladder by window, OS, GFLOPS per core, storage and group', async () => {
-      const node = await serve()
+      const node = await nodes.serve()
       const me = (await call<{ peerId: string }>(node, 'node.status')).peerId
       const lab = (await call<{ id: string }>(node, 'groups.create', { name: 'lab', members: [me] })).id
       const someoneElse = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -211,7 +188,7 @@ describe.skipIf(unavailable !== undefined)(
       ]
       for (const order of orders) await call(node, 'market.place', { order: { unit: 'flop', quantity: 10, ...order } })
 
-      const page = await openPage(browser, node, 'market')
+      const page = await openNodePage(browser, node, 'market')
       await expect.poll(() => page.getByTestId('book-count').textContent(), slow).toBe('9 live orders')
       expect(await ladderPrices(page, 'ask')).toEqual([101, 102, 103, 104, 105])
       expect(await ladderPrices(page, 'bid')).toEqual([90, 91, 92, 93])

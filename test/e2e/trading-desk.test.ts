@@ -1,31 +1,19 @@
 // The trading desk end to end: two `cyclex serve` nodes connected on 127.0.0.1, a seller and a buyer
 // each using their own node's page in Chromium, and a draft saved while the page's node was down.
-import { createServer } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeTempDir, removeDir } from '../helpers/nodes'
 import {
   api as call,
   browserUnavailableReason,
+  connectNodes,
   launchChromium,
+  openNodePage,
   screenshotPath,
-  serveNode,
-  type ServedNode,
+  ServedNodes,
 } from './harness'
 
 const unavailable = browserUnavailableReason()
 if (unavailable) console.warn(`Skipping the trading desk end-to-end tests: ${unavailable}`)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 async function placeThroughForm(page: Page, side: 'bid' | 'ask', quantity: string, price: string): Promise<void> {
   await page.getByTestId(`side-${side}`).check()
@@ -38,8 +26,7 @@ async function placeThroughForm(page: Page, side: 'bid' | 'ask', quantity: strin
 
 describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against cyclex serve', () => {
   let browser: Browser
-  const nodes: ServedNode[] = []
-  const dirs: string[] = []
+  const nodes = new ServedNodes('cyclex-desk-')
 
   beforeAll(async () => {
     browser = await launchChromium()
@@ -47,41 +34,20 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
 
   afterAll(async () => {
     await browser?.close()
-    await Promise.all(nodes.map((node) => node.stop()))
-    await Promise.all(dirs.map(removeDir))
+    await nodes.stopAll()
   })
 
-  async function serve(dir?: string, extra: string[] = []): Promise<ServedNode> {
-    const dataDir = dir ?? (await makeTempDir('cyclex-desk-'))
-    if (!dir) dirs.push(dataDir)
-    const node = await serveNode(dataDir, extra)
-    nodes.push(node)
-    return node
-  }
-
   it('a seller asks on node A, a buyer bids on node B, both through the forms, and both pages show the agreement', async () => {
-    const seller = await serve()
-    const buyer = await serve()
-    const buyerStatus = await call<{ listenAddresses: string[] }>(buyer, 'node.status')
-    await call(seller, 'node.connect', { address: buyerStatus.listenAddresses[0] })
-    for (const node of [seller, buyer]) {
-      await expect
-        .poll(async () => (await call<{ gossipPeers: number }>(node, 'market.summary')).gossipPeers, {
-          timeout: 20_000,
-        })
-        .toBeGreaterThan(0)
-    }
+    const seller = await nodes.serve()
+    const buyer = await nodes.serve()
+    await connectNodes(seller, buyer)
 
-    const sellerPage = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-    await sellerPage.goto(seller.url)
-    await sellerPage.goto(`${seller.origin}/#/market`)
+    const sellerPage = await openNodePage(browser, seller, 'market')
     await expect.poll(() => sellerPage.getByTestId('order-preview').textContent()).not.toMatch(/Waiting for the node/)
     await sellerPage.screenshot({ path: await screenshotPath('desk-market-empty') })
     await placeThroughForm(sellerPage, 'ask', '100', '10')
 
-    const buyerPage = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-    await buyerPage.goto(buyer.url)
-    await buyerPage.goto(`${buyer.origin}/#/market`)
+    const buyerPage = await openNodePage(browser, buyer, 'market')
     // The seller's ask reached the buyer's node by gossip and shows on its ladder.
     await expect.poll(() => buyerPage.getByTestId('ladder-asks').textContent(), { timeout: 15_000 }).toContain('10')
     await buyerPage.getByTestId('order-quantity').fill('100')
@@ -114,13 +80,9 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
   })
 
   it('a draft saved while the node is down stays in the page, moves to the node on reconnect, survives a restart and is published', async () => {
-    const dir = await makeTempDir('cyclex-desk-offline-')
-    dirs.push(dir)
-    const port = await freePort()
-    let node = await serve(dir, ['--port', String(port)])
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-    await page.goto(node.url)
-    await page.goto(`${node.origin}/#/market`)
+    const { node: first, serveAgain } = await nodes.serveOnFixedPort()
+    let node = first
+    const page = await openNodePage(browser, node, 'market')
     await expect.poll(() => page.getByTestId('order-preview').textContent()).not.toMatch(/Waiting for the node/)
 
     expect(await node.stop()).toBe(0)
@@ -134,7 +96,7 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
     await expect.poll(() => page.getByTestId('draft-row').getAttribute('data-page-only')).toBe('true')
     await page.screenshot({ path: await screenshotPath('desk-drafts-offline') })
 
-    node = await serve(dir, ['--port', String(port)])
+    node = await serveAgain()
     // The page reconnects by itself and hands the draft to the node.
     await expect
       .poll(
@@ -147,7 +109,7 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
 
     // The node keeps it across a restart.
     expect(await node.stop()).toBe(0)
-    node = await serve(dir, ['--port', String(port)])
+    node = await serveAgain()
     await page.goto(`${node.origin}/#/orders`)
     await expect.poll(() => page.getByTestId('draft-row').count(), { timeout: 15_000 }).toBe(1)
     await page.getByTestId('draft-select').check()
