@@ -20,8 +20,14 @@
 //
 // The ingest budgets are widened: they bound hostile peers on wall time, while this market's facts
 // are dated on the accelerated clock, and they are not what is measured here.
+//
+// Each node keeps its own agreements BENCH_SOAK_HISTORY_DAYS (default 1) after their window ended
+// (the historyRetentionDays setting, 30 days by default in the app; kept-agreements.ts), so that the
+// retention is reached within the simulated week. The restarted node's store is also read by key
+// prefix (sublevel) while it is down: records and bytes of each, to show what grows.
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Level } from 'level'
 import { makeTempDir, removeDir, startTestNode } from '../test/helpers/nodes'
 import type { CyclexNode } from '../src/main/core/node'
 import type { MarketService } from '../src/main/core/market/market-service'
@@ -35,6 +41,7 @@ const stepMs = Number(process.env.BENCH_SOAK_STEP_MINUTES ?? 60) * 60_000
 const ordersPerStep = Number(process.env.BENCH_SOAK_ORDERS ?? 4)
 /** Wall time each step's epochs run, for takes and confirms to cross the network. */
 const tradeMs = Number(process.env.BENCH_SOAK_TRADE_MS ?? 1_200)
+const historyDays = Number(process.env.BENCH_SOAK_HISTORY_DAYS ?? 1)
 const hour = 3_600_000
 const stepsPerDay = Math.round((24 * hour) / stepMs)
 
@@ -66,11 +73,30 @@ function dirBytes(dir: string): number {
   return total
 }
 
+/** Records and bytes (key and value) per sublevel of a stopped node's store. */
+async function storeBySublevel(dataDir: string): Promise<Record<string, { records: number; bytes: number }>> {
+  const db = new Level<string, Uint8Array>(join(dataDir, 'store'), { valueEncoding: 'view' })
+  await db.open()
+  const bySublevel: Record<string, { records: number; bytes: number }> = {}
+  try {
+    for await (const [key, value] of db.iterator()) {
+      const name = /^!([^!]*)!/.exec(key)?.[1] ?? '(root)'
+      const entry = (bySublevel[name] ??= { records: 0, bytes: 0 })
+      entry.records++
+      entry.bytes += Buffer.byteLength(key) + value.byteLength
+    }
+  } finally {
+    await db.close()
+  }
+  return bySublevel
+}
+
 async function startNode(dataDir: string): Promise<{ node: SoakNode; startMs: number }> {
   const started = performance.now()
   const node = (await startTestNode({
     dataDir,
     inMemoryStore: false,
+    historyRetentionDays: historyDays,
     market: marketInit,
     sync: { intervalMs: 500 },
   })) as SoakNode
@@ -137,11 +163,15 @@ interface DayFigures {
   simulatedAt: string
   factsPerNode: number
   restartedNodeStoreBytes: number
+  /** The restarted node's live records per sublevel while it was down (what compaction has not dropped yet is not counted). */
+  restartedNodeRecords: Record<string, { records: number; bytes: number }>
   allStoresBytes: number
   rssMiB: number
   /** The JavaScript heap in use after the GC: what the nodes hold, without what V8 keeps for later. */
   heapUsedMiB: number
   startMs: number
+  /** The churned node's clean stop: its last snapshot and the store's compaction. */
+  stopMs: number
   syncMs: number | undefined
   /** How many more facts the others held than the restarted node at its start. */
   factsBehind: number
@@ -159,7 +189,7 @@ async function main(): Promise<void> {
   const figures: DayFigures[] = []
   const gc = (globalThis as { gc?: () => void }).gc
   console.log(
-    `soak: ${nodeCount} nodes, ${days} simulated days in steps of ${stepMs / 60_000} min, ${ordersPerStep} orders per node per step${gc ? '' : ' (no --expose-gc: RSS without a GC first)'}`,
+    `soak: ${nodeCount} nodes, ${days} simulated days in steps of ${stepMs / 60_000} min, ${ordersPerStep} orders per node per step, own history kept ${historyDays} days${gc ? '' : ' (no --expose-gc: RSS without a GC first)'}`,
   )
   try {
     for (let day = 1; day <= days; day++) {
@@ -170,11 +200,14 @@ async function main(): Promise<void> {
         // Each node's epochs run on their own timer; pruning is driven here, on the accelerated clock.
         for (const node of nodes) await node.market.prune()
       }
-      // Churn: one node stops (a clean stop compacts its store), misses two steps, and starts again.
+      // Churn: one node stops (a clean stop compacts its store: store.ts, compact), misses two steps, and starts again.
       const churned = day % nodeCount
       const down = nodes[churned]!
+      const stopStarted = performance.now()
       await down.stop()
+      const stopMs = Math.round(performance.now() - stopStarted)
       const restartedNodeStoreBytes = dirBytes(dirs[churned]!)
+      const restartedNodeRecords = await storeBySublevel(dirs[churned]!)
       const others = nodes.filter((_, index) => index !== churned)
       for (let step = 0; step < 2; step++) {
         for (const [index, node] of others.entries()) await trade(node, index)
@@ -196,18 +229,24 @@ async function main(): Promise<void> {
         simulatedAt: new Date(clock()).toISOString(),
         factsPerNode: Math.round(facts.reduce((sum, count) => sum + count, 0) / facts.length),
         restartedNodeStoreBytes,
+        restartedNodeRecords,
         allStoresBytes: dirs.reduce((sum, dir) => sum + dirBytes(dir), 0),
         rssMiB: Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10,
         heapUsedMiB: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10,
         startMs: Math.round(startMs),
+        stopMs,
         syncMs: syncMs === undefined ? undefined : Math.round(syncMs),
         factsBehind: missing,
         agreementsSoFar: nodes[0]!.market.agreements().length,
       }
       figures.push(row)
       console.log(
-        `day ${day}: ${row.factsPerNode.toLocaleString('en-US')} facts per node; store ${(row.restartedNodeStoreBytes / 1024).toFixed(0)} KiB (restarted node, compacted), ${(row.allStoresBytes / 1024).toFixed(0)} KiB all nodes; RSS ${row.rssMiB} MiB (heap ${row.heapUsedMiB}); start ${row.startMs} ms; sync ${row.syncMs ?? 'not reached in 120 s'} ms (${row.factsBehind} facts behind); ${row.agreementsSoFar} agreements held by node 0`,
+        `day ${day}: ${row.factsPerNode.toLocaleString('en-US')} facts per node; store ${(row.restartedNodeStoreBytes / 1024).toFixed(0)} KiB (restarted node, compacted), ${(row.allStoresBytes / 1024).toFixed(0)} KiB all nodes; RSS ${row.rssMiB} MiB (heap ${row.heapUsedMiB}); stop ${row.stopMs} ms; start ${row.startMs} ms; sync ${row.syncMs ?? 'not reached in 120 s'} ms (${row.factsBehind} facts behind); ${row.agreementsSoFar} agreements held by node 0`,
       )
+      const records = Object.entries(restartedNodeRecords)
+        .sort(([, a], [, b]) => b.bytes - a.bytes)
+        .map(([name, entry]) => `${name} ${entry.records} (${(entry.bytes / 1024).toFixed(0)} KiB)`)
+      console.log(`  restarted node's records by sublevel: ${records.join(', ')}`)
     }
   } finally {
     await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)))
@@ -245,6 +284,7 @@ async function main(): Promise<void> {
         stepMinutes: stepMs / 60_000,
         ordersPerStep,
         tradeMs,
+        historyDays,
         figures,
         steadyStateChangePercent: changes,
       },
