@@ -87,7 +87,8 @@ export const maxAddressesDialled = 4
 const observationTtlMs = 30 * 60_000
 /**
  * After a punch to a peer failed, how long its relayed connections are left alone: its NAT (or ours)
- * is likely symmetric, and libp2p opens a new relayed connection for many streams to such a peer.
+ * is likely symmetric, and a peer whose streams go through libp2p's dial opens a new relayed
+ * connection for each (this node's take the open one: open-stream.ts).
  */
 const failedPunchQuietMs = 5 * 60_000
 /** After a punch, how long the relayed connection is kept for the streams still on it. */
