@@ -75,7 +75,8 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
   it('says that it has no peer and keeps dialling its bootstrap peer', async () => {
     // A bootstrap peer that is not there: nothing listens on port 1.
     const absent = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
-    const node = await serve(['--bootstrap', `/ip4/127.0.0.1/tcp/1/p2p/${absent}`])
+    // Its public range is for the next test, which reuses this node rather than start another.
+    const node = await serve(['--bootstrap', `/ip4/127.0.0.1/tcp/1/p2p/${absent}`, '--public-range', '198.18.0.0/24'])
     const page = await browser.newPage()
     await page.goto(node.url)
     await expect
@@ -91,7 +92,8 @@ describe.skipIf(unavailable !== undefined)('the Node page in Chromium against cy
   })
 
   it('keeps the public ranges the user types for the next start, and names a wrong one', async () => {
-    const node = await serve(['--public-range', '198.18.0.0/24'])
+    const node = nodes[2]
+    if (node === undefined) throw new Error('this test reuses the node of the test before it; run the whole file')
     const page = await browser.newPage()
     await page.goto(node.url)
     await expect
