@@ -63,3 +63,41 @@ it('compact drops overwritten and deleted records from the disk and keeps the li
   )
   await reopened.close()
 })
+
+it('compact drops them too when every version is still in the in-memory table (a first session)', async () => {
+  const dir = await makeTempDir()
+  dirs.push(dir)
+  const store = await openStore({ dataDir: dir, inMemory: false })
+  const records = store.jsonSublevel<{ index: number; round: number; padding: string }>('records')
+  const padding = (index: number, round: number) =>
+    Array.from({ length: 64 }, (_, part) =>
+      ((index * 7919 + round * 104_729 + part * 15_485_863) >>> 0).toString(36),
+    ).join('')
+  // No flush between the versions: LevelDB writes the in-memory table out with every version in it,
+  // as one table that its compaction, alone at its level, never rewrites.
+  for (let round = 0; round < 3; round++)
+    await records.batch(
+      Array.from({ length: 200 }, (_, index) => ({
+        type: 'put' as const,
+        key: `record-${String(index).padStart(3, '0')}`,
+        value: { index, round, padding: padding(index, round) },
+      })),
+    )
+  await records.batch(
+    Array.from({ length: 100 }, (_, index) => ({
+      type: 'del' as const,
+      key: `record-${String(index).padStart(3, '0')}`,
+    })),
+  )
+  const writtenBytes = await storeBytes(dir)
+  await store.compact()
+  expect(await storeBytes(dir)).toBeLessThan(writtenBytes / 2)
+  await store.close()
+
+  const reopened = await openStore({ dataDir: dir, inMemory: false })
+  const live = await reopened.jsonSublevel<{ index: number; round: number }>('records').values().all()
+  expect(live.map(({ index, round }) => [index, round])).toEqual(
+    Array.from({ length: 100 }, (_, offset) => [100 + offset, 2]),
+  )
+  await reopened.close()
+})

@@ -28,7 +28,7 @@ export interface Store {
    * drops dead records only when its own compaction reaches them, which for a store under its first
    * level's 10 MiB can be never: a node's snapshots (rewritten whole) and pruned facts then stay on
    * disk, and the soak bench saw a store of 540 KiB of live records take 1.6 MiB after a week. The
-   * node compacts at a clean stop; 5 MiB took 30-110 ms here (docs/reliability.md §2g).
+   * node compacts at a clean stop (docs/reliability.md §2g).
    */
   compact(): Promise<void>
   close(): Promise<void>
@@ -69,8 +69,19 @@ export async function openStore(options: { dataDir: string; inMemory: boolean })
     jsonSublevel: <Value>(name: string) => db.sublevel<string, Value>(name, { valueEncoding: 'json' }),
     // LevelDB writes its in-memory table out before it compacts a range, even a range of no keys.
     flush: async () => await classic?.compactRange(pastEveryKey, pastEveryKey),
-    // Every key is a sublevel's, '!name!key', so '!' to pastEveryKey is the whole store.
-    compact: async () => await classic?.compactRange('!', pastEveryKey),
+    compact: async () => {
+      if (!classic) return
+      // LevelDB writes its in-memory table out with every version in it, and its compaction never
+      // rewrites a table that is alone at its level: after a node's first session (whose writes all
+      // stayed in memory) that table would keep them all. So: write the table out, write the store's
+      // first record again as it is (a small table that overlaps it), and compact every key ('!name!key':
+      // '!' to pastEveryKey), which merges the two.
+      await classic.compactRange(pastEveryKey, pastEveryKey)
+      const raw = { keyEncoding: 'view', valueEncoding: 'view' } as const
+      const [first] = await classic.iterator({ ...raw, limit: 1 }).all()
+      if (first) await classic.put(first[0], first[1], raw)
+      await classic.compactRange('!', pastEveryKey)
+    },
     close: () => db.close(),
   }
 }
