@@ -7,8 +7,10 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { openKnownPeers } from '../../../src/main/core/network/known-peers'
 import { peerExchange, type PeerExchangeComponents } from '../../../src/main/core/network/peer-exchange'
 import { encodePeerAnswer, type SharedPeer } from '../../../src/main/core/network/peer-exchange-messages'
+import { openStore } from '../../../src/main/core/store'
 
 async function sybil(port: number): Promise<SharedPeer> {
   const key = await generateKeyPair('Ed25519')
@@ -93,6 +95,34 @@ describe('peer exchange against a peer that names many peers', () => {
     expect(port).toBe(10_064)
     expect(service.learned()).toHaveLength(20)
     await service.stop()
+  })
+
+  it('keeps the peers of earlier runs, which it dials first, however many new ones are named', async () => {
+    const store = await openStore({ dataDir: '/nonexistent', inMemory: true })
+    const known = await openKnownPeers(store)
+    const earlier = await Promise.all([1, 2, 3].map((index) => sybil(40_000 + index)))
+    for (const [index, each] of earlier.entries()) {
+      const addresses = [multiaddr(`/ip4/127.0.0.1/tcp/${40_001 + index}/p2p/${each.id}`)]
+      await known.remember({ peerId: each.id, addresses, connectedAt: index })
+    }
+    let port = 10_000
+    const h = await harness(() => Promise.all(Array.from({ length: 16 }, () => sybil(port++))))
+    const service = peerExchange({ maxLearned: 20, targetPeers: 0 })({ ...h.components, store })
+    await service.start()
+    const asker = h.components.libp2p.getConnections()[0]!.remotePeer
+    for (let ask = 0; ask < 4; ask++) {
+      h.identify(asker)
+      await settle()
+      vi.advanceTimersByTime(5_000)
+    }
+    const learned = service.learned()
+    expect(learned).toHaveLength(23)
+    // The most recently connected first.
+    expect(learned.slice(0, 3).map((each) => [each.peerId, each.from])).toEqual(
+      [earlier[2]!.id, earlier[1]!.id, earlier[0]!.id].map((id) => [id, null]),
+    )
+    await service.stop()
+    await store.close()
   })
 
   it('dials two at a time while below the target, at the direct addresses, and gives a peer up after maxFailures dials', async () => {

@@ -33,7 +33,7 @@ import {
 export interface PeerExchangeInit {
   /** Below this many peers on direct connections the node dials peers it learned of; default 4. */
   targetPeers?: number
-  /** Learned peers kept at most (the oldest not connected go first); default 64. */
+  /** Peers named in this run kept at most (the oldest not connected go first), besides those kept from earlier runs; default 64. */
   maxLearned?: number
   /** How often one connected peer is asked again; default 60 s. */
   askEveryMs?: number
@@ -277,14 +277,13 @@ class PeerExchangeService implements PeerExchange {
       dialling: false,
       remembered: false,
     })
-    if (this.learnedPeers.size <= this.maxLearned) return
+    // The cap is on peers named in this run; those kept from earlier runs (from: null) have their own,
+    // in the store, and are the ones to try first after a restart.
+    const named = [...this.learnedPeers.values()].filter((entry) => entry.from !== null)
+    if (named.length <= this.maxLearned) return
     const connected = this.connectedPeers()
-    for (const [oldest, entry] of this.learnedPeers) {
-      if (!connected.has(oldest) && !entry.dialling) {
-        this.learnedPeers.delete(oldest)
-        return
-      }
-    }
+    const oldest = named.find((entry) => !connected.has(entry.peerId) && !entry.dialling)
+    if (oldest !== undefined) this.learnedPeers.delete(oldest.peerId)
   }
 
   private connectedPeers(): Set<string> {
