@@ -413,6 +413,7 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
   const privateKey = await loadOrCreatePeerKey(resolved.dataDir)
   const store = await openStore({ dataDir: resolved.dataDir, inMemory: resolved.inMemoryStore })
   let host: Host | undefined
+  let factLogRead: Promise<FactLog> | undefined
   try {
     const settings = await openSettingsStore(store)
     // The app's setting offers the relay where the command line did not (cyclex serve --relay).
@@ -435,6 +436,10 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)
     const penalties = new PeerPenalties()
+    // The fact log is read (level's thread, then this one) while libp2p starts: neither needs the other.
+    factLogRead = openFactLog(store)
+    // Its failure is thrown where it is awaited, below, not reported as unhandled meanwhile.
+    void factLogRead.catch(() => undefined)
     host = await createHost({
       privateKey,
       config: resolved,
@@ -448,7 +453,7 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
         cause: error,
       })
     })
-    const factLog = await openFactLog(store)
+    const factLog = await factLogRead
     // The peer key's 32-byte seed signs what this node publishes: its facts and its member profile.
     const signer = createNodeFactSigner(privateKey.raw.subarray(0, 32))
     const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market, blocklist, penalties)
@@ -456,6 +461,8 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     return node
   } catch (error) {
     await host?.stop()
+    // The read must end before its store closes, whether or not it failed.
+    await factLogRead?.catch(() => undefined)
     await store.close()
     throw error
   }

@@ -181,7 +181,11 @@ class Market implements MarketService {
       },
       pruneGraceMs,
     )
-    for (const fact of components.factLog.all()) this.index(fact)
+    // At start no page holds a book version yet: the stored facts touch no order's version (they are
+    // all at version 0), and each order is checked once by the first live count. Touching them fact by
+    // fact was a fifth of the market's indexing in a profile of a 100,000-order start.
+    for (const fact of components.factLog.all()) this.index(fact, { starting: true })
+    for (const id of this.orderIds) this.liveOrders.touch(id)
     // Agreements already in the store are not news.
     this.agreementLog.changes()
   }
@@ -253,9 +257,9 @@ class Market implements MarketService {
     if (this.running) this.bookEvents.changed()
   }
 
-  private index(signed: SignedFact): void {
+  private index(signed: SignedFact, { starting = false } = {}): void {
     const rejudged = this.book.add(signed)
-    this.touchOrders(signed, rejudged)
+    if (!starting) this.touchOrders(signed, rejudged)
     // Sync delivers facts in key order: takes and confirms may come before their orders; the log waits.
     this.agreementLog.note(signed, rejudged)
     const { fact, id } = signed
