@@ -46,7 +46,7 @@ describe('the plain dag-cbor decoder', () => {
         // What the encoder takes, the decoder takes.
         if (encodePlainCbor(value) !== undefined) expect(plain).not.toBe(notPlain)
       }),
-      { numRuns: 2000 },
+      { numRuns: 800 },
     )
   })
 
@@ -70,7 +70,7 @@ describe('the plain dag-cbor decoder', () => {
         const reading = dagCborReading(bytes)
         expect(reading).toStrictEqual({ value: plain })
       }),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     )
   })
 
@@ -99,7 +99,7 @@ describe('the plain dag-cbor encoder', () => {
         expect(equal === undefined || equal).toBe(true)
         expect(plain === undefined).toBe(equal === undefined)
       }),
-      { numRuns: 2000 },
+      { numRuns: 800 },
     )
   })
 
@@ -112,7 +112,7 @@ describe('the plain dag-cbor encoder', () => {
           expect(same(plain!, dagCbor.encode(fact))).toBe(true)
         }
       }),
-      { numRuns: 50 },
+      { numRuns: 25 },
     )
   })
 
