@@ -114,6 +114,7 @@ describe('the benchmark service recording a window-measured run', () => {
         unhandle: async () => {},
         dialProtocol: () => Promise.reject(new Error('no peers')),
         getPeers: () => [],
+        getConnections: () => [],
       },
       signer,
       displayName: () => 'Window',

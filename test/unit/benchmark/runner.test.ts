@@ -1,7 +1,13 @@
 // The worker_threads runner and the benchmark service on a stubbed libp2p: FLOPs reported are the
 // products run, progress arrives in stage order, and cancelling stops every worker.
 import { afterEach, describe, expect, it } from 'vitest'
-import { benchmarkService, type BenchmarkService } from '../../../src/main/core/benchmark/benchmark-service'
+import type { PeerId } from '@libp2p/interface'
+import {
+  benchmarkService,
+  throughputTargets,
+  type BenchmarkComponents,
+  type BenchmarkService,
+} from '../../../src/main/core/benchmark/benchmark-service'
 import { expectedFlops, liveWorkerCount, runCpuStage } from '../../../src/main/core/benchmark/cpu-runner'
 import { createNodeFactSigner, createNodeFactVerifier } from '../../../src/main/core/market-crypto'
 import { openStore, type Store } from '../../../src/main/core/store'
@@ -52,6 +58,28 @@ describe('runCpuStage', () => {
   })
 })
 
+describe('the throughput stage', () => {
+  it('measures peers with a direct connection and leaves out those reached only through a relay', () => {
+    const peer = (name: string) => ({ toString: () => name }) as unknown as PeerId
+    const [direct, relayOnly, punched, closedDirect] = ['direct', 'relay-only', 'punched', 'closed-direct'].map(peer)
+    const relayed = { status: 'open', limits: { bytes: 1n << 24n } }
+    const connections = new Map<unknown, object[]>([
+      [direct, [{ status: 'open' }]],
+      [relayOnly, [relayed]],
+      [punched, [relayed, { status: 'open' }]],
+      [closedDirect, [{ status: 'closed' }, relayed]],
+    ])
+    const libp2p = {
+      getPeers: () => [direct!, relayOnly!, punched!, closedDirect!],
+      getConnections: (of?: PeerId) => connections.get(of) ?? [],
+    } as unknown as Pick<BenchmarkComponents['libp2p'], 'getPeers' | 'getConnections'>
+    const targets = throughputTargets(libp2p, 8)
+    expect(targets.peers.map(String)).toEqual(['direct', 'punched'])
+    expect(targets.relayOnly.map(String)).toEqual(['relay-only', 'closed-direct'])
+    expect(throughputTargets(libp2p, 1).peers.map(String)).toEqual(['direct'])
+  })
+})
+
 describe('the benchmark service', () => {
   let store: Store
   let dataDir: string
@@ -60,7 +88,16 @@ describe('the benchmark service', () => {
   const outcomes: BenchmarkOutcome[] = []
   const signer = createNodeFactSigner(new Uint8Array(32).fill(3))
 
-  async function setUp(): Promise<void> {
+  // No peers: the network stage lists interfaces only.
+  const noPeers: BenchmarkComponents['libp2p'] = {
+    handle: async () => {},
+    unhandle: async () => {},
+    dialProtocol: () => Promise.reject(new Error('no peers')),
+    getPeers: () => [],
+    getConnections: () => [],
+  }
+
+  async function setUp(libp2p = noPeers): Promise<void> {
     dataDir = await makeTempDir('cyclex-bench-unit-')
     store = await openStore({ dataDir, inMemory: true })
     progress.length = 0
@@ -68,13 +105,7 @@ describe('the benchmark service', () => {
     service = benchmarkService({ plans: { quick: tinyPlan } })({
       dataDir,
       store,
-      // No peers: the network stage lists interfaces only.
-      libp2p: {
-        handle: async () => {},
-        unhandle: async () => {},
-        dialProtocol: () => Promise.reject(new Error('no peers')),
-        getPeers: () => [],
-      },
+      libp2p,
       signer,
       displayName: () => 'Unit',
       onProgress: (each) => progress.push(each),

@@ -4,7 +4,7 @@
 // workers. A desktop window may measure the CPU stages in its own Web Workers and hand the figures
 // over (recordRun): the node checks them against the plan, runs the other stages and records the run.
 import { randomUUID } from 'node:crypto'
-import type { Libp2p, Startable } from '@libp2p/interface'
+import type { Libp2p, PeerId, Startable } from '@libp2p/interface'
 import { serializeError } from '../../../shared/errors'
 import { BenchmarkBusyError, BenchmarkCancelledError } from '../../../shared/benchmark/errors'
 import {
@@ -33,7 +33,28 @@ import type { WorkerSource } from './cpu-worker-source'
 import { openBenchmarkHistory, type BenchmarkHistory } from './history'
 import { probeStorage } from './storage-probe'
 import { describeCpu, probeNetworkInterfaces, probeSystem } from './system-probe'
+import { hasUnlimitedConnection } from '../network/open-stream'
 import { throughput, type Throughput, type ThroughputInit } from './throughput'
+
+/** Why a peer reached only through a relay has no throughput figure. */
+export const relayOnlyReason = 'reached only through a relay; a relayed connection is not measured'
+
+/**
+ * The connected peers to measure throughput to, at most `max`, and those left out (at most `max`)
+ * because they are reached only through a relay: the dial would open one more relayed connection to
+ * such a peer (docs/scaling.md §3), the figure would be the relay's, and the bytes would come out of
+ * the relay's data limit on that connection, which the peer's jobs need.
+ */
+export function throughputTargets(
+  libp2p: Pick<Libp2p, 'getPeers' | 'getConnections'>,
+  max: number,
+): { peers: PeerId[]; relayOnly: PeerId[] } {
+  const connected = libp2p.getPeers()
+  return {
+    peers: connected.filter((peer) => hasUnlimitedConnection(libp2p, peer)).slice(0, max),
+    relayOnly: connected.filter((peer) => !hasUnlimitedConnection(libp2p, peer)).slice(0, max),
+  }
+}
 
 export interface BenchmarkServiceInit {
   /** Upper bound on workers for the all-cores stages; default: every logical core. */
@@ -48,7 +69,7 @@ export interface BenchmarkServiceInit {
 export interface BenchmarkComponents {
   dataDir: string
   store: Store
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers'>
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'getConnections'>
   signer: FactSigner
   /** The display name the profile carries (from the settings). */
   displayName(): string
@@ -267,8 +288,12 @@ class NodeBenchmark implements BenchmarkService {
     onProgress: (fraction: number) => void,
   ): Promise<NetworkResult> {
     const interfaces = await probeNetworkInterfaces()
-    const peers = this.components.libp2p.getPeers().slice(0, plan.maxPeersMeasured)
-    const result: NetworkResult = { interfaces, peers: [], failures: [] }
+    const { peers, relayOnly } = throughputTargets(this.components.libp2p, plan.maxPeersMeasured)
+    const result: NetworkResult = {
+      interfaces,
+      peers: [],
+      failures: relayOnly.map((peer) => ({ peerId: peer.toString(), reason: relayOnlyReason })),
+    }
     for (const [index, peer] of peers.entries()) {
       if (signal.aborted) break
       try {
