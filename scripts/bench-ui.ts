@@ -4,9 +4,11 @@
 // Debian's Chromium: the book is seeded through the API, then each sample places a new best ask and
 // waits for the page to paint its ladder row. Two figures per sample:
 //   node → paint: from the market.place call to the frame after the row appears (the whole path:
-//                 signing and storing the order, the market.book event (within 25 ms of the fact),
-//                 the page's market.bookChanges read, React, layout, paint);
-//   event → paint: from the market.book event reaching the page to that frame (the renderer's part);
+//                 signing and storing the order, the market.book event, which carries the changed
+//                 order (a market.bookChanges read only when it does not), React, layout, paint);
+//   event → paint: from the market.book event reaching the page to that frame (the renderer's part;
+//                 the event's time is when Playwright reports the frame, after a hop of its own, so
+//                 under load it can come after the paint);
 //   the rest, market.place → event, is the node's part (signing, storing, the 25 ms coalescing).
 // Writes bench-results/ui.json. The node, Chromium and the temp folder are removed however the run
 // ends (an error, a timeout, Ctrl-C): the node runs in its own process group, which stop() signals.
@@ -26,7 +28,8 @@ import {
 
 const bookSize = Number(process.env.BENCH_UI_ORDERS ?? 10_000)
 const samples = Number(process.env.BENCH_UI_SAMPLES ?? 30)
-const goalP95Ms = 100
+// Issue 19: one frame at 60 Hz (it was 100 ms before).
+const goalP95Ms = 16
 const seedConcurrency = 8
 
 function summarize(values: readonly number[]): { median: number; p95: number; max: number } {
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
     const eventToPaint: number[] = []
     const eventToAnswer: number[] = []
     const answerToPaint: number[] = []
+    let samplesWithRead = 0
     for (let sample = 0; sample < samples; sample++) {
       const price = 5_999 - sample
       // Resolves with Date.now() in the frame after the row for `price` is in the DOM.
@@ -146,6 +150,7 @@ async function main(): Promise<void> {
         .filter((time) => time <= paintedAt)
         .at(-1)
       if (answer !== undefined) {
+        samplesWithRead++
         answerToPaint.push(paintedAt - answer)
         if (event !== undefined && answer >= event) eventToAnswer.push(answer - event)
       }
@@ -160,8 +165,9 @@ async function main(): Promise<void> {
       eventToPaintMs: summarize(eventToPaint),
       eventToChangesAnsweredMs: summarize(eventToAnswer),
       changesAnsweredToPaintMs: summarize(answerToPaint),
+      samplesWithChangeRead: samplesWithRead,
       goalP95Ms,
-      note: 'the node announces market.book within 25 ms of a fact; the page then reads only the changed orders (market.bookChanges)',
+      note: 'the node announces market.book within 25 ms of a fact, with the changed orders; the page reads market.bookChanges only when the event does not carry them',
     }
     console.log(`book: ${bookSize} orders, ${samples} samples`)
     console.log(
@@ -173,12 +179,15 @@ async function main(): Promise<void> {
     console.log(
       `market.book event at the page → paint:    median ${figures.eventToPaintMs.median} ms, p95 ${figures.eventToPaintMs.p95} ms, max ${figures.eventToPaintMs.max} ms`,
     )
-    console.log(
-      `  of which event → bookChanges answered: median ${figures.eventToChangesAnsweredMs.median} ms, p95 ${figures.eventToChangesAnsweredMs.p95} ms`,
-    )
-    console.log(
-      `  and bookChanges answered → paint:      median ${figures.changesAnsweredToPaintMs.median} ms, p95 ${figures.changesAnsweredToPaintMs.p95} ms`,
-    )
+    console.log(`samples in which the page read market.bookChanges: ${samplesWithRead} of ${samples}`)
+    if (samplesWithRead > 0) {
+      console.log(
+        `  in those, event → bookChanges answered: median ${figures.eventToChangesAnsweredMs.median} ms, p95 ${figures.eventToChangesAnsweredMs.p95} ms`,
+      )
+      console.log(
+        `  and bookChanges answered → paint:      median ${figures.changesAnsweredToPaintMs.median} ms, p95 ${figures.changesAnsweredToPaintMs.p95} ms`,
+      )
+    }
     console.log(`goal: p95 <= ${goalP95Ms} ms`)
     const out = join(projectRoot, 'bench-results')
     await mkdir(out, { recursive: true })
