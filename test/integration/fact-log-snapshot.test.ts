@@ -38,6 +38,7 @@ async function memoryStore(): Promise<Store> {
     jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
     flush: async () => undefined,
     compact: async () => undefined,
+    tableBytes: async () => 0,
     close: () => db.close(),
   }
 }

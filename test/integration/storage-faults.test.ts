@@ -183,6 +183,7 @@ function storeOver(db: RootDatabase): Store {
     jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
     flush: async () => undefined,
     compact: async () => undefined,
+    tableBytes: async () => 0,
     close: () => db.close(),
   }
 }

@@ -28,9 +28,11 @@ export interface Store {
    * drops dead records only when its own compaction reaches them, which for a store under its first
    * level's 10 MiB can be never: a node's snapshots (rewritten whole) and pruned facts then stay on
    * disk, and the soak bench saw a store of 540 KiB of live records take 1.6 MiB after a week. The
-   * node compacts at a clean stop (docs/reliability.md §2g).
+   * node compacts a small store at a clean stop (docs/reliability.md §2g).
    */
   compact(): Promise<void>
+  /** About how many bytes the store's tables take on disk (not what is still only in its log); 0 in memory. */
+  tableBytes(): Promise<number>
   close(): Promise<void>
 }
 
@@ -82,6 +84,7 @@ export async function openStore(options: { dataDir: string; inMemory: boolean })
       if (first) await classic.put(first[0], first[1], raw)
       await classic.compactRange('!', pastEveryKey)
     },
+    tableBytes: async () => (classic ? await classic.approximateSize('!', pastEveryKey) : 0),
     close: () => db.close(),
   }
 }
