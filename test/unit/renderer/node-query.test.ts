@@ -227,6 +227,33 @@ describe('NodeQuery', () => {
     expect(query.state.data).toBe(20)
   })
 
+  it('says while a whole read is under way or asked for, whose answer will replace what update changes', async () => {
+    const { read, pending } = manualRead<number>()
+    const { query } = queryOf<number>({ read })
+    expect(query.readingWhole).toBe(false)
+    query.refetch()
+    expect(query.readingWhole).toBe(true)
+    query.update(() => 99)
+    nth(pending, 0).resolve(1)
+    await settle()
+    expect(query.state.data).toBe(1)
+    expect(query.readingWhole).toBe(false)
+    const answers: Deferred<number>[] = []
+    query.readChange(
+      () => new Promise((resolve, reject) => answers.push({ resolve: (n) => resolve((latest) => latest + n), reject })),
+    )
+    // A change read is not a whole read; one asked for behind it is.
+    expect(query.readingWhole).toBe(false)
+    query.refetch()
+    expect(query.readingWhole).toBe(true)
+    nth(answers, 0).resolve(1)
+    await settle()
+    nth(pending, 1).resolve(5)
+    await settle()
+    expect(query.readingWhole).toBe(false)
+    expect(query.state.data).toBe(5)
+  })
+
   it('drops a change read’s answer when an event replaced the whole value meanwhile, and keeps its error', async () => {
     const { read, pending } = manualRead<number>()
     const { query, emit } = queryOf<number>({

@@ -36,6 +36,12 @@ export interface QueryControl<T> {
   replace(value: T): void
   /** Read the value again (coalesced). */
   refetch(): void
+  /**
+   * A whole read is under way or asked for: its answer will replace the value, and with it what
+   * `update` changes now. An event whose change must not be lost asks for a change read instead, which
+   * runs after the whole read, on its answer.
+   */
+  readonly readingWhole: boolean
   /** Read part of the value (coalesced with the other reads: the same `read` waits at most once). */
   readChange(read: ChangeRead<T>): void
 }
@@ -63,6 +69,8 @@ export class NodeQuery<T> implements QueryControl<T> {
   #unsubscribe: (() => void) | undefined
   #settleTimer: ReturnType<typeof setTimeout> | undefined
   #inFlight = false
+  /** The read in flight is a whole read. */
+  #wholeInFlight = false
   /** A whole read is asked for after the one in flight. */
   #again = false
   /** Change reads asked for after the one in flight, in the order asked. */
@@ -80,6 +88,10 @@ export class NodeQuery<T> implements QueryControl<T> {
 
   get state(): QueryState<T> {
     return this.#state
+  }
+
+  get readingWhole(): boolean {
+    return this.#wholeInFlight || this.#again
   }
 
   get running(): boolean {
@@ -144,6 +156,7 @@ export class NodeQuery<T> implements QueryControl<T> {
 
   async #read(change?: ChangeRead<T>, current?: T): Promise<void> {
     this.#inFlight = true
+    this.#wholeInFlight = !change
     if (!change) {
       this.#again = false
       this.#changesWaiting.clear()
@@ -162,6 +175,7 @@ export class NodeQuery<T> implements QueryControl<T> {
       if (this.running) this.#set({ ...this.#state, error: asError(reason) })
     } finally {
       this.#inFlight = false
+      this.#wholeInFlight = false
       if (this.running) this.#next()
     }
   }

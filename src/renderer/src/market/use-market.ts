@@ -55,8 +55,13 @@ interface MarketState {
 }
 
 async function readMarket(client: ApiClient): Promise<MarketState> {
-  const [fullBook, mine, agreed, summary] = await Promise.all([
-    client.call('market.book', {}),
+  // The book first: my orders read after it hold every order of mine up to the book's version, and
+  // the change reads since that version bring the later ones. Read at once, an order placed after my
+  // orders were read but before the book was (the page's outbox sends its orders as the link comes
+  // back, while this read runs) was in the book's version, not in my orders, and no change read since
+  // that version brought it: My orders lacked it until the next whole read.
+  const fullBook = await client.call('market.book', {})
+  const [mine, agreed, summary] = await Promise.all([
     client.call('market.myOrders', {}),
     client.call('market.agreements', {}),
     client.call('market.summary', {}),
@@ -120,8 +125,10 @@ const market: NodeQueryOptions<MarketState> = {
     switch (event.type) {
       case 'market.book': {
         const { changes, ...summary } = event.data
-        // The event carries the changes since the version the copy holds: applied here, no read.
-        if (changes !== undefined && query.state.data?.version === changes.since) {
+        // The event carries the changes since the version the copy holds: applied here, no read. Not
+        // while a whole read runs (after a reconnect): its answer replaces the copy, so the changes
+        // are read after it instead (the page's outbox places its orders just then).
+        if (changes !== undefined && !query.readingWhole && query.state.data?.version === changes.since) {
           const clockOffset = changes.at - Date.now()
           query.update((current) => current && withChanges({ ...current, summary }, changes, clockOffset))
           return
