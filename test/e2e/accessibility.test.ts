@@ -11,7 +11,6 @@ import { routes } from '../../src/renderer/src/lib/routes'
 import {
   api as call,
   browserUnavailableReason,
-  connectNodes,
   launchChromium,
   ServedNodes,
   waitUntil,
@@ -72,11 +71,7 @@ describe.skipIf(unavailable !== undefined)('accessibility of every page, in Chro
 
   beforeAll(async () => {
     browser = await launchChromium()
-    seller = await nodes.serve()
-    buyer = await nodes.serve()
-    await call(seller, 'settings.update', { displayName: 'Seller lab' })
-    await call(buyer, 'settings.update', { displayName: 'Buyer desk' })
-    await connectNodes(seller, buyer)
+    ;({ seller, buyer } = await nodes.serveConnectedPair({ seller: 'Seller lab', buyer: 'Buyer desk' }))
     // One trade (an agreement on both Deals pages), then a pair that negotiates (a bid under an ask).
     const window = { start: Date.now(), end: Date.now() + 60 * 60 * 1000 }
     const bookSize = async (node: ServedNode): Promise<number> =>

@@ -12,7 +12,6 @@ import type { MemberView } from '../../src/shared/api/members'
 import {
   api as call,
   browserUnavailableReason,
-  connectNodes,
   launchChromium,
   openNodePage,
   ServedNodes,
@@ -33,11 +32,7 @@ describe.skipIf(unavailable !== undefined)("the first hour's tools, in Chromium 
 
   beforeAll(async () => {
     browser = await launchChromium()
-    seller = await nodes.serve()
-    buyer = await nodes.serve()
-    await call(seller, 'settings.update', { displayName: 'Sally Seller' })
-    await call(buyer, 'settings.update', { displayName: 'Bob Buyer' })
-    await connectNodes(seller, buyer)
+    ;({ seller, buyer } = await nodes.serveConnectedPair({ seller: 'Sally Seller', buyer: 'Bob Buyer' }))
     for (const [node, other] of [
       [seller, buyer],
       [buyer, seller],

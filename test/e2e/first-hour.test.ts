@@ -17,7 +17,6 @@ import { toLocalInput } from '../../src/renderer/src/market/order-form'
 import {
   api as call,
   browserUnavailableReason,
-  connectNodes,
   launchChromium,
   openNodePage,
   ServedNodes,
@@ -34,6 +33,11 @@ async function openMarket(browser: Browser, node: ServedNode): Promise<Page> {
   const page = await openNodePage(browser, node, 'market')
   await expect.poll(() => page.getByTestId('order-preview').textContent(), slow).not.toMatch(/Waiting for the node/)
   return page
+}
+
+/** The quantities of the node's own orders, newest first. */
+async function myOrderQuantities(node: ServedNode): Promise<number[]> {
+  return (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map((order) => order.quantity)
 }
 
 /** The message shown next to an input (the one its aria-describedby names), or '' when there is none. */
@@ -123,15 +127,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
         slow,
       )
       .toEqual(['B1:40', 'B2:50'])
-    await expect
-      .poll(
-        async () =>
-          (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map(
-            (order) => order.quantity,
-          ),
-        slow,
-      )
-      .toEqual([50])
+    await expect.poll(() => myOrderQuantities(node), slow).toEqual([50])
     await page.getByTestId('nav-orders').click()
     await expect.poll(() => page.getByTestId('draft-row').count(), slow).toBe(2)
   })
@@ -154,15 +150,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
     expect(said).toMatch(/when the node is back/i)
 
     const node = await serveAgain()
-    await expect
-      .poll(
-        async () =>
-          (await call<{ orders: { quantity: number }[] }>(node, 'market.myOrders')).orders.map(
-            (order) => order.quantity,
-          ),
-        slow,
-      )
-      .toEqual([15])
+    await expect.poll(() => myOrderQuantities(node), slow).toEqual([15])
     // The form's line follows the order: it says it has now been placed.
     await expect.poll(() => page.getByTestId('order-status').textContent(), slow).toContain('has been placed')
     await page.getByTestId('nav-orders').click()
@@ -250,9 +238,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
   })
 
   it('item 6: after an agreement the dialog offers no moves; Decline asks first, and its message appears once', async () => {
-    const seller = await serve()
-    const buyer = await serve()
-    await connectNodes(seller, buyer)
+    const { seller, buyer } = await nodes.serveConnectedPair()
     const page = await openMarket(browser, buyer)
     const window = { start: Date.now(), end: Date.now() + hour }
     const negotiate = async (askPrice: number, bidPrice: number, quantity: number): Promise<void> => {
@@ -309,9 +295,7 @@ describe.skipIf(unavailable !== undefined)('the first hour of a new user, in Chr
   })
 
   it('item 8: the spot start shows the time now, the expiry says how long the book keeps an order, and offers are in time order', async () => {
-    const seller = await serve()
-    const buyer = await serve()
-    await connectNodes(seller, buyer)
+    const { seller, buyer } = await nodes.serveConnectedPair()
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
     // The page's clock runs on command, so "later" needs no waiting.
     await page.clock.install({ time: Date.now() })

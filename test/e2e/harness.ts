@@ -233,6 +233,24 @@ export class ServedNodes {
   }
 
   /**
+   * A seller's node and a buyer's, connected and in each other's gossip mesh; each named in its
+   * settings first when `names` are given.
+   */
+  async serveConnectedPair(names?: {
+    seller: string
+    buyer: string
+  }): Promise<{ seller: ServedNode; buyer: ServedNode }> {
+    const seller = await this.serve()
+    const buyer = await this.serve()
+    if (names) {
+      await api(seller, 'settings.update', { displayName: names.seller })
+      await api(buyer, 'settings.update', { displayName: names.buyer })
+    }
+    await connectNodes(seller, buyer)
+    return { seller, buyer }
+  }
+
+  /**
    * A node on a UI port it takes again when served again (`serveAgain`, same data directory), so that
    * a page left open finds it after a restart.
    */

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   api as call,
   browserUnavailableReason,
-  connectNodes,
   launchChromium,
   openNodePage,
   screenshotPath,
@@ -29,11 +28,7 @@ describe.skipIf(unavailable !== undefined)('negotiation and members in Chromium 
 
   beforeAll(async () => {
     browser = await launchChromium()
-    seller = await nodes.serve()
-    buyer = await nodes.serve()
-    await call(seller, 'settings.update', { displayName: 'Seller lab' })
-    await call(buyer, 'settings.update', { displayName: 'Buyer desk' })
-    await connectNodes(seller, buyer)
+    ;({ seller, buyer } = await nodes.serveConnectedPair({ seller: 'Seller lab', buyer: 'Buyer desk' }))
   }, 90_000)
 
   afterAll(async () => {

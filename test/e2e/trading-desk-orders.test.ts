@@ -11,7 +11,6 @@ import { toLocalInput } from '../../src/renderer/src/market/order-form'
 import {
   api as call,
   browserUnavailableReason,
-  connectNodes,
   launchChromium,
   openNodePage,
   screenshotPath,
@@ -56,9 +55,7 @@ describe.skipIf(unavailable !== undefined)(
     })
 
     it('shows remaining quantity and fills, and amends, cancels and refreshes orders, each shown as it now stands', async () => {
-      const seller = await nodes.serve()
-      const buyer = await nodes.serve()
-      await connectNodes(seller, buyer)
+      const { seller, buyer } = await nodes.serveConnectedPair()
       // Windows longer than an order's two-hour life, so that a refresh has something to extend.
       const window = { start: Date.now(), end: Date.now() + 6 * hour }
       const cheap = await call<PlacedOrder>(seller, 'market.place', {

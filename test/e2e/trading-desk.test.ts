@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   api as call,
   browserUnavailableReason,
-  connectNodes,
   launchChromium,
   openNodePage,
   screenshotPath,
@@ -38,9 +37,7 @@ describe.skipIf(unavailable !== undefined)('the trading desk in Chromium against
   })
 
   it('a seller asks on node A, a buyer bids on node B, both through the forms, and both pages show the agreement', async () => {
-    const seller = await nodes.serve()
-    const buyer = await nodes.serve()
-    await connectNodes(seller, buyer)
+    const { seller, buyer } = await nodes.serveConnectedPair()
 
     const sellerPage = await openNodePage(browser, seller, 'market')
     await expect.poll(() => sellerPage.getByTestId('order-preview').textContent()).not.toMatch(/Waiting for the node/)
