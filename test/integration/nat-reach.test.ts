@@ -315,13 +315,18 @@ describe.skipIf(unavailable !== null)('across NATs', () => {
       ),
     )
     note('public node restart to every home reconnected (ms, after its start)', Date.now() - restartedAt)
-    // ...and they hold relay reservations on it again.
-    for (const home of [seller, buyer]) {
-      await waitFor(
-        async () => (await status(home)).reachability.relays.includes(publicNode.peerId),
-        'a home to reserve on the restarted relay',
-        60_000,
-      )
-    }
+    // ...and hold relay reservations on it again within 30 s: a request that fails or times out on the
+    // busy machine is asked again (network/reservation-retry.ts) instead of waiting for a reconnection.
+    const reconnectedAt = Date.now()
+    await Promise.all(
+      [seller, buyer, neighbour].map((home) =>
+        waitFor(
+          async () => (await status(home)).reachability.relays.includes(publicNode.peerId),
+          'a home to hold a reservation on the restarted relay again',
+          30_000,
+        ),
+      ),
+    )
+    note('every home reconnected to every home holding its reservation again (ms)', Date.now() - reconnectedAt)
   }, 180_000)
 })

@@ -20,7 +20,9 @@ import type { ResolvedConfig } from './config'
 import { marketGossip, type MarketGossipInit, type MarketPubSub } from './market/gossip'
 import { holePunch } from './network/hole-punch'
 import { announceFilter } from './network/reachability'
+import { relayReservations } from './network/relay-reservations'
 import { relayRouting } from './network/relay-routing'
+import type { RelayReservations } from './network/reservation-retry'
 
 export type HostServices = {
   identify: Identify
@@ -32,6 +34,8 @@ export type HostServices = {
   relay?: CircuitRelayService
   /** Present when the node asks the home router to forward a port (config.upnp). */
   upnp?: UPnPNAT
+  /** The reservations this node holds on relays; present when it is no relay itself. */
+  relayReservations?: RelayReservations
 }
 export type Host = Libp2p<HostServices>
 
@@ -76,6 +80,8 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
     const gateways = config.upnpGateways ?? []
     services.upnp = uPnPNAT({ portMappingDescription: 'Cyclex', ...(gateways.length > 0 ? { gateways } : {}) })
   }
+  // A node that needs a relay asks again when a reservation fails or is lost (network/reservation-retry.ts).
+  if (relay === null) services.relayReservations = relayReservations()
   if (relay !== null) {
     services.relay = circuitRelayServer({
       reservations: {
@@ -92,9 +98,9 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
       announce: announce.map((address) => address.toString()),
       announceFilter: announceFilter(announce),
     },
-    // A reservation gets 15 s instead of libp2p's 2 s (its docs say 10 s): libp2p does not ask a relay
-    // again after a failed reservation until the node reconnects to it, and on a busy machine the
-    // round trip took over 2 s, which left a home with no relayed address (docs/scaling.md §3).
+    // A reservation gets 15 s instead of libp2p's 2 s (its docs say 10 s): on a busy machine the round
+    // trip took over 2 s, which left a home with no relayed address until it asked again; libp2p asks a
+    // relay once per connection, so network/reservation-retry.ts asks again (docs/scaling.md §3).
     transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: 15_000 })],
     peerRouters: [relayRouting()],
     connectionEncrypters: [noise()],

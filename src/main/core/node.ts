@@ -36,6 +36,7 @@ import { reachabilityMonitor, type ReachabilityMonitor } from './network/reachab
 import { firstGateway, sitePortMapping } from './network/site-port-mapping'
 import { peerExchange, type PeerExchange } from './network/peer-exchange'
 import { peerRedial, type PeerRedial, type RedialTarget } from './network/redial'
+import { reservationRetry, type ReservationRetry } from './network/reservation-retry'
 import { nodeApiHandlers } from './node-api'
 import { connectedPeers, connectToPeer } from './peer-connections'
 import { loadOrCreatePeerKey } from './peer-key'
@@ -82,6 +83,7 @@ class Node implements CyclexNode {
   readonly delivery: DeliveryService
   readonly reachability: ReachabilityMonitor
   private readonly redial: PeerRedial
+  private readonly reservationRetry: ReservationRetry | null
   private readonly peerExchange: PeerExchange
   readonly events = createEventHub({ error: (...args) => this.log.error(...args) })
   private readonly lifecycle = new Lifecycle()
@@ -118,6 +120,19 @@ class Node implements CyclexNode {
         this.profileReachabilityChanged()
       },
     })
+    // A node that needs a relay keeps asking the relays it is connected to until one holds a
+    // reservation for it; a relay node holds none itself (no relayReservations service).
+    const reservations = host.services.relayReservations
+    this.reservationRetry =
+      reservations === undefined
+        ? null
+        : reservationRetry()({
+            libp2p: host,
+            reservations,
+            needsRelay: () => this.reachability.status().status !== 'public',
+            knownRelays: () => this.reachability.relayTargets().map((target) => target.peerId),
+            onChange: this.statusChanged,
+          })
     // A node behind a NAT cannot be dialled, so it is the one that comes back to its peers.
     this.redial = peerRedial(config.redial)({
       libp2p: host,
@@ -273,7 +288,7 @@ class Node implements CyclexNode {
       peers,
       privateNetwork: this.config.swarmKey !== undefined,
       startedAt: this.startedAt,
-      reachability: this.reachability.status(),
+      reachability: { ...this.reachability.status(), reservationRetry: this.reservationRetry?.state() ?? null },
       redialing: this.redial.pending(),
       publicRanges: this.config.publicRanges ?? [],
     }
@@ -370,6 +385,11 @@ class Node implements CyclexNode {
       { name: 'latency', start: () => this.latency.start(), stop: () => this.latency.stop() },
       { name: 'reachability', start: () => this.reachability.start(), stop: () => this.reachability.stop() },
       { name: 'redial', start: () => this.redial.start(), stop: () => this.redial.stop() },
+      {
+        name: 'reservation retry',
+        start: () => this.reservationRetry?.start(),
+        stop: () => this.reservationRetry?.stop(),
+      },
       { name: 'peer exchange', start: () => this.peerExchange.start(), stop: () => this.peerExchange.stop() },
       // The history listens before the first epoch announces negotiations.
       {

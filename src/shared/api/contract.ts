@@ -65,6 +65,18 @@ export const ReachabilitySchema = z.object({
   relayService: z
     .object({ maxReservations: z.number().int().nonnegative(), reservations: z.number().int().nonnegative() })
     .nullable(),
+  /**
+   * While the node needs a relay (it is not public), holds no reservation and is connected to a relay:
+   * the failed requests since it last held one, when it asks again, and why the last one failed.
+   * Null otherwise.
+   */
+  reservationRetry: z
+    .object({
+      attempts: z.number().int().nonnegative(),
+      nextAttemptAt: z.number().int().nonnegative(),
+      lastError: z.string().nullable(),
+    })
+    .nullable(),
 })
 export type Reachability = z.infer<typeof ReachabilitySchema>
 

@@ -26,7 +26,14 @@ const status: NodeStatus = {
   peers: [],
   privateNetwork: false,
   startedAt: 1,
-  reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
+  reachability: {
+    status: 'unknown',
+    publicAddresses: [],
+    relayAddresses: [],
+    relays: [],
+    relayService: null,
+    reservationRetry: null,
+  },
   redialing: [],
   publicRanges: [],
 }

@@ -14,7 +14,14 @@ function statusWith(peers: PeerConnection[], privateNetwork = false): NodeStatus
     peers,
     privateNetwork,
     startedAt: 1,
-    reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
+    reachability: {
+      status: 'unknown',
+      publicAddresses: [],
+      relayAddresses: [],
+      relays: [],
+      relayService: null,
+      reservationRetry: null,
+    },
     redialing: [],
     publicRanges: [],
   }

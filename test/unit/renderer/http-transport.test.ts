@@ -21,7 +21,14 @@ const status: NodeStatus = {
   peers: [],
   privateNetwork: false,
   startedAt: 1_700_000_000_000,
-  reachability: { status: 'unknown', publicAddresses: [], relayAddresses: [], relays: [], relayService: null },
+  reachability: {
+    status: 'unknown',
+    publicAddresses: [],
+    relayAddresses: [],
+    relays: [],
+    relayService: null,
+    reservationRetry: null,
+  },
   redialing: [],
   publicRanges: [],
 }

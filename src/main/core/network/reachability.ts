@@ -35,8 +35,11 @@ export interface ReachabilityComponents {
   onChange(): void
 }
 
+/** What the monitor knows; the node adds its reservation retries (network/reservation-retry.ts). */
+export type MonitoredReachability = Omit<Reachability, 'reservationRetry'>
+
 export interface ReachabilityMonitor extends Startable {
-  status(): Reachability
+  status(): MonitoredReachability
   kindOf(connection: Connection): ConnectionKind
   /** The relay a relayed connection runs through, or null. */
   relayOf(connection: Connection): string | null
@@ -161,7 +164,7 @@ class Monitor implements ReachabilityMonitor {
     return this.natObservations.size > 0
   }
 
-  status(): Reachability {
+  status(): MonitoredReachability {
     const own = this.components.libp2p.getMultiaddrs()
     const relayAddresses = own.filter(isCircuit)
     const announced = this.init.announced.map((address) => address.toString())

@@ -80,6 +80,19 @@ function shortPeer(peerId: string): string {
   return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
 }
 
+/** What the node does about holding no reservation while it needs one, or '' when it has no relay to ask. */
+function retryText(status: NodeStatus): string {
+  const retry = status.reachability.reservationRetry
+  if (retry === null) return ''
+  const seconds = Math.max(0, Math.ceil((retry.nextAttemptAt - Date.now()) / 1000))
+  const when = seconds === 0 ? 'now' : `in ${seconds} s`
+  const failed =
+    retry.attempts === 0
+      ? ''
+      : ` after ${retry.attempts} failed ${retry.attempts === 1 ? 'request' : 'requests'}${retry.lastError === null ? '' : ` (last: ${retry.lastError})`}`
+  return ` It asks the connected relay again ${when}${failed}.`
+}
+
 /** How other nodes reach this one, in one sentence. */
 export function reachabilityText(status: NodeStatus): string {
   const { reachability } = status
@@ -87,11 +100,11 @@ export function reachabilityText(status: NodeStatus): string {
   const relays = reachability.relays.map(shortPeer).join(', ')
   if (reachability.status === 'behind-nat') {
     return relays === ''
-      ? 'Behind NAT, and no relay holds a reservation for this node yet: other nodes cannot dial it'
+      ? `Behind NAT, and no relay holds a reservation for this node: other nodes cannot dial it.${retryText(status)}`
       : `Behind NAT, reachable through relay ${relays}`
   }
   return relays === ''
-    ? 'Not known yet: no peer outside this network has seen this node'
+    ? `Not known yet: no peer outside this network has seen this node.${retryText(status)}`
     : `Not known yet; reachable through relay ${relays} as well`
 }
 
