@@ -6,6 +6,7 @@ import type { NodeStatusView } from '../hooks/use-node-status'
 import { useSettings } from '../hooks/use-settings'
 import { useNow } from '../hooks/use-now'
 import { formatAge, formatLatency, formatPeerCount } from '../lib/format'
+import { reservationRetryText } from '../lib/reservation-retry-text'
 import { PageHeader } from './PageHeader'
 import { PublicRangesSetting } from './PublicRangesSetting'
 
@@ -80,40 +81,29 @@ function shortPeer(peerId: string): string {
   return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-6)}` : peerId
 }
 
-/** What the node does about holding no reservation while it needs one, or '' when it has no relay to ask. */
-function retryText(status: NodeStatus): string {
-  const retry = status.reachability.reservationRetry
-  if (retry === null) return ''
-  const seconds = Math.max(0, Math.ceil((retry.nextAttemptAt - Date.now()) / 1000))
-  const when = seconds === 0 ? 'now' : `in ${seconds} s`
-  const failed =
-    retry.attempts === 0
-      ? ''
-      : ` after ${retry.attempts} failed ${retry.attempts === 1 ? 'request' : 'requests'}${retry.lastError === null ? '' : ` (last: ${retry.lastError})`}`
-  return ` It asks the connected relay again ${when}${failed}.`
-}
-
 /** How other nodes reach this one, in one sentence. */
-export function reachabilityText(status: NodeStatus): string {
+export function reachabilityText(status: NodeStatus, now: number): string {
   const { reachability } = status
   if (reachability.status === 'public') return `Reachable at ${reachability.publicAddresses.join(', ')}`
   const relays = reachability.relays.map(shortPeer).join(', ')
   if (reachability.status === 'behind-nat') {
     return relays === ''
-      ? `Behind NAT, and no relay holds a reservation for this node: other nodes cannot dial it.${retryText(status)}`
+      ? `Behind NAT, and no relay holds a reservation for this node: other nodes cannot dial it.${reservationRetryText(reachability.reservationRetry, now)}`
       : `Behind NAT, reachable through relay ${relays}`
   }
   return relays === ''
-    ? `Not known yet: no peer outside this network has seen this node.${retryText(status)}`
+    ? `Not known yet: no peer outside this network has seen this node.${reservationRetryText(reachability.reservationRetry, now)}`
     : `Not known yet; reachable through relay ${relays} as well`
 }
 
 function ReachabilitySection({ status }: { status: NodeStatus }) {
   const { reachability } = status
+  // The next reservation request counts down between status events.
+  const now = useNow(1_000)
   return (
     <section className="panel" aria-labelledby="reachability-heading">
       <h2 id="reachability-heading">Reachability</h2>
-      <p data-testid="reachability">{reachabilityText(status)}</p>
+      <p data-testid="reachability">{reachabilityText(status, now)}</p>
       {status.peers.length === 0 && (
         <p className="error" role="status" data-testid="no-peers">
           No peer is connected, so this node sees no market.{' '}
