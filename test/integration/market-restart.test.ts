@@ -52,6 +52,11 @@ describe('a node restarted on its data directory', () => {
     })
     const book = (await restarted.api.call('market.book', {})) as { orders: OrderView[]; version: number }
     expect(book.orders.map((order) => order.price).sort()).toEqual([3, 9])
+    // A reader with no copy yet asks for every change since version 0: the stored orders are among them.
+    const everything = (await restarted.api.call('market.bookChanges', { since: 0 })) as { orders: OrderView[] }
+    expect(everything.orders.map((order) => order.id).sort()).toEqual(
+      [...new Set([...book.orders.map((order) => order.id), cancelled.id])].sort(),
+    )
     const added = await place(restarted, 'ask', 8)
     const changes = (await restarted.api.call('market.bookChanges', { since: book.version })) as {
       orders: OrderView[]
