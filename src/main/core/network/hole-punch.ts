@@ -39,6 +39,7 @@ import {
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { HolePunchChannel, HolePunchProtocolError, holePunchProtocol } from './hole-punch-messages'
 import { publicHostTest } from './public-ranges'
+import { isRelayed } from './reachability'
 
 export interface HolePunchInit {
   /** Ranges the operator declares public (cyclex serve --public-range); see public-ranges.ts. */
@@ -107,10 +108,6 @@ function freePort(): Promise<number> {
       )
     })
   })
-}
-
-function isRelayed(connection: Connection): boolean {
-  return connection.limits !== undefined || connection.remoteAddr.toString().includes('/p2p-circuit')
 }
 
 /** /ip4|ip6/<host>/tcp/<port>, optionally with /p2p/<id>: the only shape a TCP punch can use. */

@@ -54,6 +54,11 @@ function isCircuit(address: Multiaddr): boolean {
   return address.toString().includes('/p2p-circuit')
 }
 
+/** A connection through a relay: it has the relay's limits, or its address goes through a circuit. */
+export function isRelayed(connection: Connection): boolean {
+  return connection.limits !== undefined || isCircuit(connection.remoteAddr)
+}
+
 function hostOf(address: Multiaddr): string | undefined {
   try {
     const options = address.toOptions()
@@ -97,11 +102,11 @@ class Monitor implements ReachabilityMonitor {
   }
   private readonly onConnectionOpen = (event: CustomEvent<Connection>): void => {
     const connection = event.detail
-    if (this.isRelayed(connection)) return
+    if (isRelayed(connection)) return
     const peer = connection.remotePeer
     const relayedOpen = this.components.libp2p
       .getConnections(peer)
-      .some((other) => other.id !== connection.id && other.status === 'open' && this.isRelayed(other))
+      .some((other) => other.id !== connection.id && other.status === 'open' && isRelayed(other))
     if (relayedOpen) this.holePunched.add(connection.id)
   }
   private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
@@ -136,12 +141,8 @@ class Monitor implements ReachabilityMonitor {
     this.components.libp2p.removeEventListener('self:peer:update', this.onSelfUpdate)
   }
 
-  private isRelayed(connection: Connection): boolean {
-    return connection.limits !== undefined || isCircuit(connection.remoteAddr)
-  }
-
   kindOf(connection: Connection): ConnectionKind {
-    if (this.isRelayed(connection)) return 'relayed'
+    if (isRelayed(connection)) return 'relayed'
     return this.holePunched.has(connection.id) ? 'hole-punched' : 'direct'
   }
 
