@@ -179,11 +179,8 @@ class PeerExchangeService implements PeerExchange {
 
   /** The Cyclex peers this node is connected to, with their signed records, at most 16, in random order. */
   private async sharedPeers(asker: string): Promise<SharedPeer[]> {
-    const candidates = new Set<string>()
-    for (const connection of this.components.libp2p.getConnections()) {
-      const peer = connection.remotePeer.toString()
-      if (connection.status === 'open' && peer !== asker) candidates.add(peer)
-    }
+    const candidates = this.connectedPeers()
+    candidates.delete(asker)
     const shared: SharedPeer[] = []
     for (const peer of shuffled([...candidates])) {
       if (shared.length === maxPeersPerAnswer) break
@@ -215,11 +212,7 @@ class PeerExchangeService implements PeerExchange {
   }
 
   private askOne(): void {
-    const peers = new Set<string>()
-    for (const connection of this.components.libp2p.getConnections()) {
-      if (isDirect(connection)) peers.add(connection.remotePeer.toString())
-    }
-    const [peer] = shuffled([...peers])
+    const [peer] = shuffled([...this.peersWith(isDirect)])
     if (peer !== undefined) void this.ask(peerIdFromString(peer))
   }
 
@@ -287,19 +280,21 @@ class PeerExchangeService implements PeerExchange {
   }
 
   private connectedPeers(): Set<string> {
+    return this.peersWith((connection) => connection.status === 'open')
+  }
+
+  /** The peers at the other end of the connections that pass `test`, each once. */
+  private peersWith(test: (connection: Connection) => boolean): Set<string> {
     const peers = new Set<string>()
     for (const connection of this.components.libp2p.getConnections()) {
-      if (connection.status === 'open') peers.add(connection.remotePeer.toString())
+      if (test(connection)) peers.add(connection.remotePeer.toString())
     }
     return peers
   }
 
   private dialLearned(): void {
     if (this.stopping.signal.aborted) return
-    const direct = new Set<string>()
-    for (const connection of this.components.libp2p.getConnections()) {
-      if (isDirect(connection)) direct.add(connection.remotePeer.toString())
-    }
+    const direct = this.peersWith(isDirect)
     const connected = this.connectedPeers()
     const now = Date.now()
     let wanted = Math.min(this.targetPeers - direct.size, maxDialsInFlight) - this.dialsInFlight
