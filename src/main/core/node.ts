@@ -188,6 +188,10 @@ class Node implements CyclexNode {
       onPruned: ({ agreementsDropped }) => {
         this.negotiationHistory.forgetEnded()
         if (agreementsDropped.length > 0) this.delivery.forgetAgreements(agreementsDropped)
+        // Receipts and disputes past the market's retention leave on the same schedule (retention.ts).
+        void this.delivery
+          .prune()
+          .catch((error: unknown) => this.log.error('pruning receipts and disputes failed - %e', error))
       },
       logger: host.logger,
       // A party the state proves over-committed is blocked unless the user turned that off.

@@ -268,6 +268,8 @@ export const deliveryCommands = {
       reputation: z.array(ReputationViewSchema),
       balances: z.array(BalanceViewSchema),
       receipts: z.number().int(),
+      /** How far back the reputation looks: the market's receipt retention, in whole days (docs/delivery.md). */
+      reputationDays: z.number().int().nonnegative(),
     }),
   },
   /** The same as CSV text (one row per peer), and a file name to save it under. */

@@ -44,6 +44,13 @@ export interface DeliveryInit {
    * and Linux's power supply files. The desktop shell passes one over Electron's powerMonitor.
    */
   idleSource?: IdleSource
+  /**
+   * How long receipts are kept after their seller signed them, and disputes after the later of their
+   * receipts (src/shared/delivery/retention.ts), in ms: a market parameter, the same on every node of one
+   * market, since the receipts and disputes syncs compare roots over what is kept; also how far back a
+   * seller's reputation looks. Default 90 days.
+   */
+  receiptRetentionMs?: number
   /** Rate limits and clock skew of the receipts topic. */
   receiptIntake?: ReceiptIntakeInit
   /** The receipts sync's settings (interval, limits); default a round every 5 s. */

@@ -8,7 +8,8 @@
 // on the stream are read by the job protocol's schemas (job-protocol.ts). Receipts are kept by the
 // receipt ledger (receipt-ledger.ts: the 'delivery-receipts' sublevel, and the receipts topic) on
 // every node, and synced to late joiners (receipt-sync.ts), as disputes are (dispute-book.ts,
-// dispute-sync.ts); the reputation and balances are computed from them (ledger-views.ts); the job history
+// dispute-sync.ts), and dropped past the market's retention (src/shared/delivery/retention.ts) after each
+// prune of the market state; the reputation and balances are computed from them (ledger-views.ts); the job history
 // is kept in 'delivery-jobs' (job-history.ts), the policy in 'delivery-policy'.
 import type { Startable, Stream } from '@libp2p/interface'
 import {
@@ -25,6 +26,7 @@ import {
 } from '../../../shared/api/delivery'
 import { parseWith } from '../../../shared/api/schema'
 import { signedReceiptToJson, type SignedReceiptJson } from '../../../shared/delivery/receipt'
+import { defaultReceiptRetentionMs } from '../../../shared/delivery/retention'
 import { ValidationError } from '../../../shared/errors'
 import type { FactSync } from '../market/sync'
 import type { Sublevel } from '../store'
@@ -40,7 +42,7 @@ import { DeliveryRefusedError, jobProtocol, readMessage, StreamRequestSchema } f
 import { LedgerViews } from './ledger-views'
 import { loadAverageIdleSource } from './machine-state'
 import { ReceiptIssuer } from './receipt-issuer'
-import { receiptLedger, type ReceiptLedger } from './receipt-ledger'
+import { receiptLedger, type ReceiptLedger, type ReceiptPruneOutcome } from './receipt-ledger'
 import { receiptSync } from './receipt-sync'
 import { sellerContext } from './seller-context'
 import { buyerContext } from './seller-dial'
@@ -63,12 +65,25 @@ export interface DeliveryService extends Startable {
   jobs(): { jobs: JobView[]; sites: SiteView[] }
   /** This node's agreements that left its history (their retention passed): their jobs go too. */
   forgetAgreements(agreements: readonly string[]): void
+  /**
+   * Drop the receipts and disputes past the market's retention (src/shared/delivery/retention.ts); the
+   * node runs it after each prune of the market state. Receipts of this node's own agreements stay while
+   * it keeps the agreement.
+   */
+  prune(): Promise<DeliveryPruneOutcome>
   receipts(agreement?: string): Promise<SignedReceiptJson[]>
   policy(): DeliveryPolicy
   setPolicy(patch: Partial<DeliveryPolicy>): Promise<DeliveryPolicy>
   /** Every seller's reputation and this node's balance per counterparty, from the receipts held. */
-  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number }
+  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number; reputationDays: number }
   ledgerCsv(): { csv: string; filename: string }
+}
+
+/** What one prune of the delivery records did. */
+export interface DeliveryPruneOutcome {
+  receipts: ReceiptPruneOutcome
+  /** Disputes past the retention that left the store. */
+  disputes: number
 }
 
 class Delivery implements DeliveryService {
@@ -97,9 +112,11 @@ class Delivery implements DeliveryService {
     this.policyDb = components.store.jsonSublevel('delivery-policy')
     this.receiptLedger = receiptLedger({
       ...init.receiptIntake,
+      ...(init.receiptRetentionMs === undefined ? {} : { retentionMs: init.receiptRetentionMs }),
       ...(init.receiptRefusals ? { refusals: init.receiptRefusals } : {}),
     })({
       store: components.store,
+      owner: components.signer.owner,
       verifier: components.verifier,
       ...(components.pubsub ? { pubsub: components.pubsub } : {}),
       ...(components.isBlocked ? { isBlocked: components.isBlocked } : {}),
@@ -127,14 +144,24 @@ class Delivery implements DeliveryService {
         now,
         log,
       },
-      { ...init.disputeIntake, ...(init.disputeRefusals ? { refusals: init.disputeRefusals } : {}) },
+      {
+        ...init.disputeIntake,
+        ...(init.receiptRetentionMs === undefined ? {} : { retentionMs: init.receiptRetentionMs }),
+        ...(init.disputeRefusals ? { refusals: init.disputeRefusals } : {}),
+      },
     )
     this.disputeSync = disputeSync(init.disputeSync)({
       libp2p: components.libp2p,
       book: this.disputeBook,
       ...(components.onSyncMisbehaviour ? { onMisbehaviour: components.onSyncMisbehaviour } : {}),
     })
-    this.ledgerViews = new LedgerViews(components, this.receiptLedger, this.disputeBook, now)
+    this.ledgerViews = new LedgerViews(
+      components,
+      this.receiptLedger,
+      this.disputeBook,
+      now,
+      init.receiptRetentionMs ?? defaultReceiptRetentionMs,
+    )
     const buyer = buyerContext(components, {
       receipts: this.receiptIssuer,
       history: this.history,
@@ -248,6 +275,13 @@ class Delivery implements DeliveryService {
     this.history.forgetAgreements(new Set(agreements))
   }
 
+  async prune(): Promise<DeliveryPruneOutcome> {
+    const now = this.components.now?.() ?? Date.now()
+    const receipts = await this.receiptLedger.prune(now)
+    const disputes = await this.disputeBook.prune(now)
+    return { receipts, disputes }
+  }
+
   async receipts(agreement?: string): Promise<SignedReceiptJson[]> {
     const out = this.receiptLedger
       .all()
@@ -257,7 +291,7 @@ class Delivery implements DeliveryService {
       .map(signedReceiptToJson)
   }
 
-  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
+  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number; reputationDays: number } {
     return this.ledgerViews.ledger()
   }
 

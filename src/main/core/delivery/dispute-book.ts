@@ -4,12 +4,17 @@
 // held are also kept in a set fingerprint, so that the disputes sync (dispute-sync.ts) can bring a node
 // that was offline the disputes it missed; what the sync fetched and this node refused is remembered for
 // a while, as for receipts (receipt-refusals.ts), so that it is not fetched again at every round.
+// Disputes leave by the market's rule (src/shared/delivery/retention.ts): at each prune (after every prune
+// of the market state, and once at start) a dispute past the retention after the later of its receipts
+// leaves the store, the sync's set and the reputation on every node alike, its signer's included (the
+// signer keeps both receipts, its own, as long as it keeps their agreements: receipt-ledger.ts).
 import type { Logger, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import { decodeSignedDispute, encodeSignedDispute, type SignedDispute } from '../../../shared/delivery/dispute'
 import { factIdOfBody, splitSignedFact, type FactVerifier } from '../../../shared/market/encoding'
 import { ValidationError } from '../../../shared/errors'
+import { defaultReceiptRetentionMs, disputeHorizon, isPastRetention } from '../../../shared/delivery/retention'
 import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
 import { SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
@@ -25,7 +30,7 @@ export interface DisputeBookInit extends DisputeIntakeInit {
 
 /** What the disputes sync's ingest did with a frame, and why it refused each dispute it refused. */
 export interface DisputeIngestResult extends IngestResult {
-  /** Every rejection (the peer's fault: the sync reports it) and ignore, with the named error's code for a rejection. */
+  /** Every rejection (the peer's fault: the sync reports it) and ignore, with the named error's code for a rejection and for a dispute past the retention. */
   refusals: { id: string | undefined; outcome: 'reject' | 'ignore'; code?: string; reason: string }[]
 }
 
@@ -62,6 +67,7 @@ export class DisputeBook implements Startable {
   /** The ids held, for the disputes sync. */
   readonly fingerprint = new SetFingerprint()
   private readonly refusals: ReceiptRefusals
+  private readonly retentionMs: number
   private writes: Promise<unknown> = Promise.resolve()
   private subscribed = false
 
@@ -70,6 +76,7 @@ export class DisputeBook implements Startable {
     init: DisputeBookInit = {},
   ) {
     this.db = components.store.jsonSublevel('delivery-disputes')
+    this.retentionMs = init.retentionMs ?? defaultReceiptRetentionMs
     this.intake = new DisputeIntake(
       components.verifier,
       {
@@ -100,6 +107,8 @@ export class DisputeBook implements Startable {
         this.components.log.error('a stored dispute %s is damaged and was skipped - %s', id, (error as Error).message)
       }
     }
+    // A node that was stopped for a while drops what the market dropped meanwhile before it serves anything.
+    await this.prune(this.components.now())
     const { pubsub } = this.components
     if (pubsub) {
       pubsub.topicValidators.set(disputesTopic, this.validate)
@@ -154,6 +163,29 @@ export class DisputeBook implements Startable {
     return this.byId.has(id)
   }
 
+  /** Drop the disputes past the retention at `now`; how many left. */
+  async prune(now: number): Promise<number> {
+    const doomed = this.all().filter(({ disputed, check }) =>
+      isPastRetention(disputeHorizon(disputed.receipt, check.receipt), now, this.retentionMs),
+    )
+    if (doomed.length === 0) return 0
+    for (const signed of doomed) {
+      this.byId.delete(signed.id)
+      if (this.byReceipt.get(signed.disputed.id) === signed.id) this.byReceipt.delete(signed.disputed.id)
+      const buyer = signed.dispute.owner
+      const left = (this.countOfBuyer.get(buyer) ?? 1) - 1
+      if (left > 0) this.countOfBuyer.set(buyer, left)
+      else this.countOfBuyer.delete(buyer)
+      this.fingerprint.remove(signed.id)
+      this.refusals.dropped(signed.id)
+    }
+    const batch = doomed.map((signed) => ({ type: 'del' as const, key: signed.id }))
+    const write = this.writes.then(() => this.db.batch(batch))
+    this.writes = write.catch((error: unknown) => this.components.log.error('dropping disputes failed - %e', error))
+    await write
+    return doomed.length
+  }
+
   /** What the sync compares with `peer`'s set when it pulls from it: the ids held and those refused (receipt-refusals.ts). */
   fetchBasis(peer: string): ReconcilableSet {
     return this.refusals.basisFor(peer)
@@ -175,7 +207,13 @@ export class DisputeBook implements Startable {
         if (verdict.outcome === 'reject') {
           result.rejected++
           result.refusals.push({ id, outcome: 'reject', code: verdict.code, reason: verdict.reason })
-        } else result.refusals.push({ id, outcome: 'ignore', reason: verdict.reason })
+        } else
+          result.refusals.push({
+            id,
+            outcome: 'ignore',
+            ...(verdict.code === undefined ? {} : { code: verdict.code }),
+            reason: verdict.reason,
+          })
         if (verdict.hold && id !== undefined) this.refusals.refuse(id, from, verdict.hold)
         continue
       }

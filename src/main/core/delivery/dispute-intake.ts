@@ -3,11 +3,12 @@
 // topic's (receipt-intake.ts):
 //   reject  forged (the buyer's or a seller's signature), malformed, oversized, unfounded (its receipts
 //           do not prove a mismatch: not the same input, the same output, one seller, not the
-//           signer's jobs), future-dated, or naming a receipt signed by anyone but its agreement's
-//           seller, or another buyer than the agreement's
-//   ignore  a duplicate, a second dispute of the same receipt, one whose agreements this node does not
-//           know, one signed by a blocked peer, or traffic over a rate limit or a cap (all disputes,
-//           or one buyer's)
+//           signer's jobs), future-dated (the dispute or a receipt in it), or naming a receipt signed
+//           by anyone but its agreement's seller, or another buyer than the agreement's
+//   ignore  a duplicate, a second dispute of the same receipt, one past the market's retention (both
+//           its receipts are: PastRetentionError, src/shared/delivery/retention.ts), one whose agreements
+//           this node does not know, one signed by a blocked peer, or traffic over a rate limit or a cap
+//           (all disputes, or one buyer's: both count only the disputes kept, within the retention)
 //   accept  the caller keeps it
 //
 // Disputes fetched by the disputes sync (dispute-sync.ts) pass the same checks with two differences, as
@@ -18,6 +19,12 @@
 import type { CyclexError } from '../../../shared/errors'
 import { decodeSignedDispute, type SignedDispute } from '../../../shared/delivery/dispute'
 import type { FactVerifier } from '../../../shared/market/encoding'
+import {
+  defaultReceiptRetentionMs,
+  disputeHorizon,
+  isPastRetention,
+  pastRetentionError,
+} from '../../../shared/delivery/retention'
 import { nodeSha256 } from '../market-crypto'
 import { RateLimiter } from '../market/rate-limiter'
 import type { IntakeVerdict } from './receipt-intake'
@@ -36,6 +43,8 @@ export interface DisputeIntakeInit {
   maxDisputes?: number
   /** Disputes kept of one buyer (their signer), so that one buyer cannot fill the whole cap. Default 1,000. */
   maxPerBuyer?: number
+  /** How long disputes are kept after the later of their receipts (retention.ts): the market's receipt retention. Default 90 days. */
+  retentionMs?: number
 }
 
 /** How a dispute arrived: on the topic, fetched by the disputes sync, or signed by this node. */
@@ -63,6 +72,7 @@ export class DisputeIntake {
   private readonly perPeer: RateLimiter
   private readonly maxDisputes: number
   private readonly maxPerBuyer: number
+  private readonly retentionMs: number
 
   constructor(
     private readonly verifier: FactVerifier,
@@ -73,6 +83,7 @@ export class DisputeIntake {
     this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 10, burst: 20 })
     this.maxDisputes = init.maxDisputes ?? 10_000
     this.maxPerBuyer = init.maxPerBuyer ?? 1_000
+    this.retentionMs = init.retentionMs ?? defaultReceiptRetentionMs
   }
 
   /** `from` is the peer that sent it (this node itself for its own disputes, which no rate limits). */
@@ -91,11 +102,20 @@ export class DisputeIntake {
         hold: { kind: 'copy' },
       }
     }
-    const { owner, issuedAt } = signed.dispute
+    const { owner } = signed.dispute
+    // A receipt inside dated later than the dispute's own time would keep the dispute past the retention
+    // (its horizon is its later receipt's): both are judged by the latest of the three.
+    const horizon = disputeHorizon(signed.disputed.receipt, signed.check.receipt)
+    const issuedAt = Math.max(signed.dispute.issuedAt, horizon)
     if (issuedAt > arrival.now + this.maxClockSkewMs) {
-      const reason = `the dispute is ${Math.round((issuedAt - arrival.now) / 1000)} s in the future`
+      const reason = `the dispute or a receipt in it is ${Math.round((issuedAt - arrival.now) / 1000)} s in the future`
       if (synced) return { outcome: 'ignore', reason, hold: { kind: 'time', at: issuedAt - this.maxClockSkewMs } }
       return { outcome: 'reject', reason, code: 'ERR_FUTURE_RECORD' }
+    }
+    // Dropped, or about to be, on every node: taking it would only bring it back.
+    if (isPastRetention(horizon, arrival.now, this.retentionMs)) {
+      const error = pastRetentionError('dispute', horizon, this.retentionMs)
+      return { outcome: 'ignore', reason: error.message, code: error.code, hold: { kind: 'final' } }
     }
     if (this.state.isBlocked?.(owner))
       return { outcome: 'ignore', reason: `${owner} is blocked on this node`, hold: { kind: 'blocked', owner } }
@@ -117,7 +137,9 @@ export class DisputeIntake {
       }
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
-    // Disputes are never dropped, so what follows holds for good: the first dispute of a receipt stays, a full cap stays full.
+    // Disputes leave only past the retention, so what follows holds until then: the first dispute of a
+    // receipt stays (once it has left, another dispute of that receipt needs a check receipt signed
+    // since: a new check job), a full cap stays full (the refusal holds until forgotten: receipt-refusals.ts).
     if (this.state.disputes(signed.disputed.id))
       return { outcome: 'ignore', reason: `receipt ${signed.disputed.id} is disputed already`, hold: { kind: 'final' } }
     if (this.state.count() >= this.maxDisputes)

@@ -1,8 +1,11 @@
 // The ledger as the API shows it: each seller's reputation and this node's balance per counterparty,
-// computed from the receipts held (src/shared/delivery/ledger.ts) over the agreements that bind.
+// computed from the receipts held (src/shared/delivery/ledger.ts) over the agreements that bind. The
+// reputation counts the market's set only, the receipts and disputes within the retention, so that it is
+// the same on every node that holds them; this node's balances count its own receipts kept past it too.
 import type { BalanceView, ReputationView } from '../../../shared/api/delivery'
 import { balancesOf, ledgerCsv, reputationOf, type LedgerAgreement } from '../../../shared/delivery/ledger'
 import { gflopOf } from '../../../shared/delivery/metering'
+import { defaultReceiptRetentionMs } from '../../../shared/delivery/retention'
 import type { DeliveryComponents } from './delivery-init'
 import type { DisputeBook } from './dispute-book'
 import type { ReceiptLedger } from './receipt-ledger'
@@ -13,6 +16,8 @@ export class LedgerViews {
     private readonly receipts: ReceiptLedger,
     private readonly disputes: DisputeBook,
     private readonly now: () => number,
+    /** The market's receipt retention: how far back the reputation looks. */
+    private readonly retentionMs: number = defaultReceiptRetentionMs,
   ) {}
 
   private figures() {
@@ -21,15 +26,16 @@ export class LedgerViews {
       .agreements()
       .filter((agreement) => agreement.status === 'binding')
     const receipts = this.receipts.all().map((signed) => signed.receipt)
+    const withinRetention = this.receipts.withinRetention().map((signed) => signed.receipt)
     const disputed = this.disputes.all().map((signed) => signed.disputed.receipt)
     return {
-      reputation: reputationOf(agreements, receipts, disputed),
+      reputation: reputationOf(agreements, withinRetention, disputed),
       balances: balancesOf(this.components.signer.owner, agreements, receipts),
       receipts: receipts.length,
     }
   }
 
-  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number } {
+  ledger(): { reputation: ReputationView[]; balances: BalanceView[]; receipts: number; reputationDays: number } {
     const { reputation, balances, receipts } = this.figures()
     // Proofs that a seller over-committed count against it beside what it delivered.
     const overCommitted = new Map<string, number>()
@@ -61,6 +67,7 @@ export class LedgerViews {
         balance: String(each.balance),
       })),
       receipts,
+      reputationDays: Math.floor(this.retentionMs / 86_400_000),
     }
   }
 

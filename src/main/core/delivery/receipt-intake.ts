@@ -4,9 +4,10 @@
 //           future-dated, or signed by someone other than the seller of the agreement it names, or
 //           naming another buyer or unit than the agreement's; gossipsub drops it, does not forward
 //           it, and counts it against the sender's score
-//   ignore  a duplicate, a site receipt older than the one held, a receipt of an agreement this node
-//           does not know, one signed by a peer this node has blocked (as the members topic ignores a
-//           blocked peer's profiles), or traffic over a rate limit; no penalty
+//   ignore  a duplicate, a site receipt older than the one held, a receipt past the market's retention
+//           (PastRetentionError: every node has dropped it, src/shared/delivery/retention.ts), a receipt
+//           of an agreement this node does not know, one signed by a peer this node has blocked (as the
+//           members topic ignores a blocked peer's profiles), or traffic over a rate limit; no penalty
 //   accept  the caller keeps it
 //
 // Receipts fetched by the receipts sync (receipt-sync.ts) pass the same checks with three differences:
@@ -18,6 +19,12 @@
 import type { CyclexError } from '../../../shared/errors'
 import type { FactVerifier } from '../../../shared/market/encoding'
 import { decodeSignedReceipt, type SignedReceipt } from '../../../shared/delivery/receipt'
+import {
+  defaultReceiptRetentionMs,
+  isPastRetention,
+  pastRetentionError,
+  receiptHorizon,
+} from '../../../shared/delivery/retention'
 import { nodeSha256 } from '../market-crypto'
 import { RateLimiter } from '../market/rate-limiter'
 
@@ -31,7 +38,7 @@ export const receiptsTopic = '/cyclex/receipts/1'
 export type RefusalHold =
   /** The bytes are not a valid signed receipt (malformed, forged): refused from the peer that sent them only, since another peer may hold the genuine receipt under the same id. */
   | { kind: 'copy' }
-  /** Signed by its owner but never acceptable here (not the agreement's seller, another buyer or unit, the agreement's cap reached). */
+  /** Signed by its owner but never acceptable here (not the agreement's seller, another buyer or unit, the agreement's cap reached, past the retention). */
   | { kind: 'final' }
   /** Its agreement is not known here yet: acceptable once the market sync brings it. */
   | { kind: 'agreement'; agreement: string }
@@ -45,7 +52,8 @@ export type IntakeVerdict<Signed> =
   | { outcome: 'accept'; signed: Signed }
   // `hold`, set on every refusal of a message fetched by the sync but a duplicate, says how long the
   // sync should leave the message alone.
-  | { outcome: 'ignore'; reason: string; hold?: RefusalHold }
+  // `code`, where set, names the error of an ignore that is nobody's fault (ERR_PAST_RETENTION).
+  | { outcome: 'ignore'; reason: string; code?: string; hold?: RefusalHold }
   | { outcome: 'reject'; reason: string; code: string; hold?: RefusalHold }
 
 export type ReceiptVerdict = IntakeVerdict<SignedReceipt>
@@ -59,6 +67,11 @@ export interface ReceiptIntakeInit {
   perOwner?: { ratePerSecond: number; burst: number }
   /** Receipts kept per agreement, by gossip or sync; more are ignored. Default 10,000. */
   maxPerAgreement?: number
+  /**
+   * How long after it was signed a receipt is kept (retention.ts): a market parameter, the same on every
+   * node of one market, since the receipts sync compares roots over what is kept. Default 90 days.
+   */
+  retentionMs?: number
 }
 
 /** How a receipt arrived: on the topic, or fetched by the receipts sync. */
@@ -86,6 +99,7 @@ export class ReceiptIntake {
   private readonly perPeer: RateLimiter
   private readonly perOwner: RateLimiter
   private readonly maxPerAgreement: number
+  private readonly retentionMs: number
 
   constructor(
     private readonly verifier: FactVerifier,
@@ -96,6 +110,7 @@ export class ReceiptIntake {
     this.perPeer = new RateLimiter(init.perPeer ?? { ratePerSecond: 50, burst: 100 })
     this.perOwner = new RateLimiter(init.perOwner ?? { ratePerSecond: 5, burst: 50 })
     this.maxPerAgreement = init.maxPerAgreement ?? 10_000
+    this.retentionMs = init.retentionMs ?? defaultReceiptRetentionMs
   }
 
   check(bytes: Uint8Array, arrival: ReceiptArrival): ReceiptVerdict {
@@ -119,6 +134,13 @@ export class ReceiptIntake {
       if (synced)
         return { outcome: 'ignore', reason, hold: { kind: 'time', at: receipt.issuedAt - this.maxClockSkewMs } }
       return { outcome: 'reject', reason, code: 'ERR_FUTURE_RECORD' }
+    }
+    // Dropped, or about to be, on every node: taking it would only bring it back. Before the agreement's
+    // check, since the agreement of an old receipt is usually pruned too, and this refusal is final.
+    const horizon = receiptHorizon(receipt)
+    if (isPastRetention(horizon, arrival.now, this.retentionMs)) {
+      const error = pastRetentionError('receipt', horizon, this.retentionMs)
+      return { outcome: 'ignore', reason: error.message, code: error.code, hold: { kind: 'final' } }
     }
     if (this.state.isBlocked?.(receipt.owner))
       return {
@@ -151,7 +173,8 @@ export class ReceiptIntake {
     }
     if (this.state.has(signed.id)) return { outcome: 'ignore', reason: 'already known' }
     if ((this.state.countOf?.(receipt.agreement) ?? 0) >= this.maxPerAgreement) {
-      // Receipts are never dropped from the ledger, so a full agreement stays full.
+      // Receipts leave the ledger only past the retention, so a full agreement stays full until then (the
+      // refusal holds until forgotten: receipt-refusals.ts).
       return {
         outcome: 'ignore',
         reason: `this node holds the most receipts it keeps for agreement ${receipt.agreement} (${this.maxPerAgreement})`,

@@ -6,6 +6,12 @@
 // fingerprint, so that the receipts sync (receipt-sync.ts) can bring a node that was offline the
 // receipts it missed, and what the sync fetched and this node refused is remembered for a while
 // (receipt-refusals.ts), so that it is not fetched again at every round.
+//
+// Receipts leave by the market's rule (src/shared/delivery/retention.ts): at each prune (the node runs
+// it after every prune of the market state, and once at start), a receipt past the retention leaves the
+// set the sync reconciles and serves, and the reputation, on every node alike; it stays in the store
+// only on a party to its agreement while that node still keeps the agreement (its history retention:
+// kept-agreements.ts), for its Deals page, balances and what the seller has left to deliver.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { ComponentLogger, Logger, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
@@ -18,6 +24,7 @@ import {
   type SignedReceipt,
 } from '../../../shared/delivery/receipt'
 import { factIdOfBody, type FactVerifier } from '../../../shared/market/encoding'
+import { defaultReceiptRetentionMs, isPastRetention, receiptHorizon } from '../../../shared/delivery/retention'
 import { nodeSha256 } from '../market-crypto'
 import type { MarketPubSub } from '../market/gossip'
 import { SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
@@ -39,16 +46,31 @@ export interface ReceiptLedgerComponents {
   agreement: ReceiptIntakeState['agreement']
   /** Receipts signed by a blocked peer are refused; absent: nobody is blocked. */
   isBlocked?(peer: string): boolean
+  /** This node's peer ID: receipts of its own agreements outlive the retention while it keeps the agreement. Absent: none do. */
+  owner?: string
   emit(event: ApiEvent): void
   /** The node's logger (node-log.ts): the ledger writes as `cyclex:receipts`. */
   logger: ComponentLogger
   now?(): number
 }
 
+/** What one prune of the receipts did. */
+export interface ReceiptPruneOutcome {
+  /** Receipts past the retention that left the store. */
+  dropped: number
+  /** Receipts past the retention kept for this node's own history only (out of the sync and the reputation). */
+  keptForHistory: number
+}
+
 export interface ReceiptLedger extends Startable {
   /** Keep a receipt (signed here or received over a job stream); publish it when this node signed it. */
   add(signed: SignedReceipt, options?: { publish?: boolean }): Promise<void>
+  /** Every receipt held: the market's set and those kept for this node's own history past the retention. */
   all(): SignedReceipt[]
+  /** The market's set: the receipts within the retention, the same on every node that heard them; what reputation counts. */
+  withinRetention(): SignedReceipt[]
+  /** Drop the receipts past the retention at `now`, but for those this node keeps for its own agreements. */
+  prune(now: number): Promise<ReceiptPruneOutcome>
   has(id: string): boolean
   latestSeq(owner: string, agreement: string, job: string): number | undefined
   /** The ids held, for the receipts sync. */
@@ -80,6 +102,9 @@ class Ledger implements ReceiptLedger {
   private readonly intake: ReceiptIntake
   private readonly refusals: ReceiptRefusals
   private readonly byId = new Map<string, SignedReceipt>()
+  /** Held past the retention for this node's own history: out of the fingerprint, not served, not counted. */
+  private readonly keptForHistory = new Set<string>()
+  private readonly retentionMs: number
   private readonly seqOfJob = new Map<string, number>()
   private readonly countOfAgreement = new Map<string, number>()
   readonly fingerprint = new SetFingerprint()
@@ -92,6 +117,7 @@ class Ledger implements ReceiptLedger {
   ) {
     this.log = components.logger.forComponent('cyclex:receipts')
     this.db = components.store.jsonSublevel('delivery-receipts')
+    this.retentionMs = init.retentionMs ?? defaultReceiptRetentionMs
     const isBlocked = (peer: string): boolean => components.isBlocked?.(peer) ?? false
     this.intake = new ReceiptIntake(
       components.verifier,
@@ -121,6 +147,8 @@ class Ledger implements ReceiptLedger {
   async start(): Promise<void> {
     for await (const value of this.db.values())
       this.index(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
+    // A node that was stopped for a while drops what the market dropped meanwhile before it serves anything.
+    await this.prune(this.now())
     const { pubsub } = this.components
     if (pubsub) {
       pubsub.topicValidators.set(receiptsTopic, this.validate)
@@ -141,6 +169,55 @@ class Ledger implements ReceiptLedger {
 
   all(): SignedReceipt[] {
     return [...this.byId.values()]
+  }
+
+  withinRetention(): SignedReceipt[] {
+    return this.all().filter((signed) => !this.keptForHistory.has(signed.id))
+  }
+
+  async prune(now: number): Promise<ReceiptPruneOutcome> {
+    const doomed: SignedReceipt[] = []
+    for (const signed of this.byId.values()) {
+      if (!isPastRetention(receiptHorizon(signed.receipt), now, this.retentionMs)) continue
+      // Out of the market's set either way: the sync neither serves it nor fetches it again.
+      this.fingerprint.remove(signed.id)
+      if (this.isOwnKeptAgreement(signed)) this.keptForHistory.add(signed.id)
+      else doomed.push(signed)
+    }
+    for (const { id } of doomed) {
+      this.byId.delete(id)
+      this.keptForHistory.delete(id)
+      this.refusals.dropped(id)
+    }
+    this.reindexCounts()
+    if (doomed.length > 0) {
+      const batch = doomed.map((signed) => ({ type: 'del' as const, key: storageKey(signed) }))
+      const write = this.writes.then(() => this.db.batch(batch))
+      this.writes = write.catch((error: unknown) => this.log.error('dropping receipts failed - %e', error))
+      await write
+    }
+    return { dropped: doomed.length, keptForHistory: this.keptForHistory.size }
+  }
+
+  /** Whether this node is a party to the receipt's agreement and still keeps that agreement (live or in its history). */
+  private isOwnKeptAgreement(signed: SignedReceipt): boolean {
+    const { owner } = this.components
+    const { receipt } = signed
+    if (owner === undefined || (receipt.owner !== owner && receipt.buyer !== owner)) return false
+    return this.components.agreement(receipt.agreement) !== undefined
+  }
+
+  /** The per-agreement counts (the cap: the market's set only) and the latest seq of each job (every receipt held). */
+  private reindexCounts(): void {
+    this.countOfAgreement.clear()
+    this.seqOfJob.clear()
+    for (const signed of this.byId.values()) {
+      const { owner, agreement, job, seq } = signed.receipt
+      if (!this.keptForHistory.has(signed.id))
+        this.countOfAgreement.set(agreement, (this.countOfAgreement.get(agreement) ?? 0) + 1)
+      const key = `${owner} ${agreement} ${job}`
+      this.seqOfJob.set(key, Math.max(this.seqOfJob.get(key) ?? -1, seq))
+    }
   }
 
   has(id: string): boolean {
@@ -170,7 +247,7 @@ class Ledger implements ReceiptLedger {
   }
 
   envelope(id: string): Uint8Array | undefined {
-    const signed = this.byId.get(id)
+    const signed = this.keptForHistory.has(id) ? undefined : this.byId.get(id)
     return signed ? encodeSignedReceipt(signed) : undefined
   }
 
@@ -182,7 +259,10 @@ class Ledger implements ReceiptLedger {
       if (verdict.outcome === 'reject') result.rejected++
       if (verdict.outcome !== 'accept') {
         const id = verdict.hold ? idOfEnvelope(envelope) : undefined
-        if (verdict.hold && id !== undefined) this.refusals.refuse(id, from, verdict.hold)
+        if (verdict.outcome === 'ignore' && verdict.code !== undefined)
+          this.log('a fetched receipt from %s is refused - %s: %s', from, verdict.code, verdict.reason)
+        // A receipt held (kept for this node's history) is in the set the sync pulls against already.
+        if (verdict.hold && id !== undefined && !this.has(id)) this.refusals.refuse(id, from, verdict.hold)
         continue
       }
       if (this.has(verdict.signed.id)) continue

@@ -6,7 +6,8 @@
 // plus the ones it refused for everyone. Against a peer that holds exactly those the roots are equal
 // and nothing is fetched; the reconciliation never asks for a refused id. How long a refusal holds
 // depends on why (RefusalHold, receipt-intake.ts):
-//   final      until forgotten: the body itself is never acceptable here
+//   final      until forgotten: the body itself is never acceptable here (this includes a receipt past
+//              the market's retention, fetched or dropped by this node's own prune)
 //   agreement  until the agreement is known here (checked before every session), but at most a back-off
 //              delay, after which it is fetched once more: 1 min, doubling at each refusal, up to 1 h
 //   time       until the receipt is no longer in this node's future
@@ -85,6 +86,14 @@ export class ReceiptRefusals {
   held(id: string): void {
     this.basis.add(id)
     this.refused.delete(id)
+  }
+
+  /**
+   * A receipt this node held and dropped past the market's retention (receipt-ledger.ts's prune): it is
+   * refused for everyone from now on, so that a peer that has not dropped it yet is not asked for it.
+   */
+  dropped(id: string): void {
+    this.refuse(id, '', { kind: 'final' })
   }
 
   /** A receipt fetched from `peer` and refused for `hold`. */

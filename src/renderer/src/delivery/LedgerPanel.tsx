@@ -20,10 +20,13 @@ export function LedgerPanel({
   client,
   reputation,
   balances,
+  reputationDays,
 }: {
   client: ApiClient
   reputation: readonly ReputationView[]
   balances: readonly BalanceView[]
+  /** How far back the reputation looks (the market's receipt retention); undefined until read. */
+  reputationDays: number | undefined
 }) {
   const [failure, setFailure] = useState<string>()
   async function exportCsv(): Promise<void> {
@@ -51,6 +54,8 @@ export function LedgerPanel({
       <p className="hint">
         Computed on this node from the sellers' signed receipts (gossiped to every node) at the agreements' prices. A
         receipt is its seller's statement; nothing here has been paid.
+        {reputationDays !== undefined &&
+          ` Reputation counts the receipts and disputes of the last ${reputationDays} days, which every node keeps alike, and the agreements this node still holds.`}
       </p>
       {failure !== undefined && <p className="error">{failure}</p>}
       {balances.length > 0 && (

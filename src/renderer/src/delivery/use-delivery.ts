@@ -13,6 +13,8 @@ import { useNodeQuery } from '../data/use-node-query'
 export interface LedgerData {
   reputation: readonly ReputationView[]
   balances: readonly BalanceView[]
+  /** How far back the reputation looks: the market's receipt retention in days; undefined until read. */
+  reputationDays: number | undefined
 }
 
 export interface DeliveryView {
@@ -46,7 +48,11 @@ const deliveryLists: NodeQueryOptions<DeliveryLists> = {
       jobs: jobList.jobs,
       sites: jobList.sites,
       receipts: receiptList.receipts,
-      ledger: { reputation: ledgerData.reputation, balances: ledgerData.balances },
+      ledger: {
+        reputation: ledgerData.reputation,
+        balances: ledgerData.balances,
+        reputationDays: ledgerData.reputationDays,
+      },
       listed: new Set(jobList.jobs.map((job) => job.job)),
     }
   },
@@ -63,7 +69,7 @@ const noLists: DeliveryLists = {
   jobs: [],
   sites: [],
   receipts: [],
-  ledger: { reputation: [], balances: [] },
+  ledger: { reputation: [], balances: [], reputationDays: undefined },
   listed: new Set(),
 }
 

@@ -203,7 +203,12 @@ export function DealsPage({
         <SignedReceipts receipts={delivery.receipts} me={me} />
         {delivery.error && <p className="error">Cannot read deliveries: {delivery.error.message}</p>}
       </section>
-      <LedgerPanel client={client} reputation={delivery.ledger.reputation} balances={delivery.ledger.balances} />
+      <LedgerPanel
+        client={client}
+        reputation={delivery.ledger.reputation}
+        balances={delivery.ledger.balances}
+        reputationDays={delivery.ledger.reputationDays}
+      />
       {balances.length > 0 && (
         <section className="panel" aria-labelledby="balances-title">
           <h2 id="balances-title">Agreed value per counterparty</h2>

@@ -126,7 +126,9 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
                   <th scope="col" className="numeric">
                     Trades
                   </th>
-                  <th scope="col">Delivered as seller</th>
+                  <th scope="col">
+                    Delivered as seller{reputation.days === undefined ? '' : `, last ${reputation.days} days`}
+                  </th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -138,7 +140,7 @@ export function MembersPage({ client, members, status }: MembersPageProps) {
                     key={member.peerId}
                     member={member}
                     now={now}
-                    reputation={reputation.get(member.peerId)}
+                    reputation={reputation.byPeer.get(member.peerId)}
                     selected={selected === member.peerId}
                     onProfile={() => setSelected(selected === member.peerId ? undefined : member.peerId)}
                     onBlock={() => void act(() => members.block(member.peerId))}

@@ -260,7 +260,7 @@ export function NegotiationDialog({
             member={counterpartyMember}
             peerId={theirs.owner}
             now={now}
-            reputation={reputation.get(theirs.owner)}
+            reputation={reputation.byPeer.get(theirs.owner)}
           />
         </div>
         <div>
