@@ -27,6 +27,8 @@ process.once('message', (start: Start) => {
       connectionLimits: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
       market: { orderWorkBits: start.orderWorkBits },
     })
+    // Measured at steady state: the node's book loaded, every part running.
+    await node.loaded
     const summary = async () => (await node.api.call('market.summary', {})) as MarketSummary
     const first = await summary()
     send({

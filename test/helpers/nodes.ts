@@ -14,8 +14,12 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
 }
 
+/**
+ * A node with its book loaded: multi-node tests read its parts and its status at once, which a node
+ * restarted on its own store and answering from its start summary (starting-node.ts) does not have yet.
+ */
 export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: string }): Promise<CyclexNode> {
-  return createNode({
+  const node = await createNode({
     listen: ['/ip4/127.0.0.1/tcp/0'],
     mdns: false,
     inMemoryStore: true,
@@ -28,6 +32,8 @@ export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: 
     // Orders carry no proof of work in tests unless one asks for it (test/integration/order-work.test.ts).
     market: { orderWorkBits: 0, ...overrides.market },
   })
+  await node.loaded
+  return node
 }
 
 /** Poll `check` until it returns true or `timeoutMs` passes; fails with `what` in the message. */

@@ -52,7 +52,11 @@ async function usedDataDir(): Promise<{ dataDir: string; orderId: string }> {
 async function startFailure(dataDir: string): Promise<ConfigError> {
   let caught: unknown
   try {
-    running.push(await diskNode(dataDir))
+    const node = await diskNode(dataDir)
+    running.push(node)
+    // On a store its last run stopped cleanly, the node answers from its start summary before its
+    // load (starting-node.ts), and a damaged record then fails the load: `loaded` says so.
+    await node.loaded
   } catch (error) {
     caught = error
   }

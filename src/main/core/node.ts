@@ -6,6 +6,7 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 import packageJson from '../../../package.json'
 import {
   defaultHistoryRetentionDays,
+  type ApiHandlers,
   type ApiService,
   type NodeStatus,
   type PeerConnection,
@@ -17,11 +18,13 @@ import { benchmarkService, type BenchmarkService } from './benchmark/benchmark-s
 import { defaultRelayService, resolveConfig, type NodeConfig, type ResolvedConfig } from './config'
 import { deliveryService, type DeliveryService } from './delivery/delivery-service'
 import { draftsService, type DraftsService } from './drafts/drafts-service'
-import { createEventHub } from './event-hub'
+import { createEventHub, type EventHub } from './event-hub'
 import { Lifecycle, type Part } from './lifecycle'
 import { createHost, type Host } from './libp2p-host'
 import { createNodeFactSigner, createNodeFactVerifier } from './market-crypto'
-import { openFactLog, type FactLog } from './market/fact-log'
+import { listFactIds, openFactLog, type FactLog } from './market/fact-log'
+import { checkStartSummary, readStartSummary, removeStartSummary, writeStartSummary } from './market/start-summary'
+import { topics } from './market/topics'
 import { IngestBudget, peerAddressLookup } from './market/ingest-budget'
 import { PrecheckedVerifier } from './market/prechecked-verifier'
 import { SignaturePool } from './market/signature-pool'
@@ -42,6 +45,7 @@ import { connectedPeers, connectToPeer } from './peer-connections'
 import { loadOrCreatePeerKey } from './peer-key'
 import { peerLatency, type PeerLatency } from './peer-latency'
 import { openSettingsStore, type SettingsStore } from './settings-store'
+import { StartingNode } from './starting-node'
 import { openStore, type Store } from './store'
 
 export type { NodeConfig } from './config'
@@ -53,6 +57,14 @@ export interface CyclexNode {
   readonly api: ApiService
   /** The node's log (libp2p's component logger, node-log.ts), for the shell that serves the API to write to as its own component. */
   readonly logger: ComponentLogger
+  /**
+   * Resolves once every part of the node runs, its book built from the store. createNode returns
+   * before that only when the start summary of the last clean stop still describes the store
+   * (starting-node.ts): `market.summary` then answers at once, every other command waits for the load,
+   * and `status()` throws NotRunningError until it ends. Rejects with the load's error, after which the
+   * node has released its store and libp2p.
+   */
+  readonly loaded: Promise<void>
   /** The status as the API reports it. */
   status(): NodeStatus
   /** Stop libp2p, close the store and release every timer and socket. Safe to call twice. */
@@ -69,6 +81,9 @@ const statusCoalesceMs = 50
 
 class Node implements CyclexNode {
   readonly api: ApiService
+  /** Its handlers, for a starting node to hand over to (starting-node.ts). */
+  readonly handlers: ApiHandlers
+  readonly loaded = Promise.resolve()
   readonly logger: ComponentLogger
   readonly log: Logger
   readonly latency: PeerLatency
@@ -85,7 +100,6 @@ class Node implements CyclexNode {
   private readonly redial: PeerRedial
   private readonly reservationRetry: ReservationRetry | null
   private readonly peerExchange: PeerExchange
-  readonly events = createEventHub({ error: (...args) => this.log.error(...args) })
   private readonly lifecycle = new Lifecycle()
   private readonly startedAt = Date.now()
   private statusTimer: ReturnType<typeof setTimeout> | undefined
@@ -103,6 +117,7 @@ class Node implements CyclexNode {
     marketInit: MarketServiceInit,
     blocklist: Blocklist,
     penalties: PeerPenalties,
+    readonly events: EventHub,
   ) {
     this.logger = host.logger
     this.log = host.logger.forComponent('cyclex:node')
@@ -276,7 +291,8 @@ class Node implements CyclexNode {
         gateway: () => firstGateway(host.services.upnp?.portMappingClient, config.upnpGateways ?? []),
       }),
     })
-    this.api = createApiService(nodeApiHandlers(this), this.events)
+    this.handlers = nodeApiHandlers(this)
+    this.api = createApiService(this.handlers, this.events)
   }
 
   get peerId(): string {
@@ -354,8 +370,10 @@ class Node implements CyclexNode {
       // Every part stops, newest first, whatever one of them throws; then libp2p and the store.
       await this.lifecycle.stop().catch((error: unknown) => this.log.error('stopping the node - %e', error))
       await this.host.stop()
-      // Nothing adds facts any more: the next start reads them from the snapshot...
+      // Nothing adds facts any more: the next start reads them from the snapshot, and answers
+      // market.summary from the start summary while it does...
       await this.writeSnapshot(1)
+      await this.writeStartSummary()
       // ...without replaying level's log of them first; a small store also without the earlier
       // snapshots and the pruned facts, which LevelDB would keep (store.ts, compact). A large one is
       // only flushed: LevelDB's own compaction keeps running on it, and compacting it whole costs
@@ -426,6 +444,22 @@ class Node implements CyclexNode {
     )
   }
 
+  /** Only at a clean stop, once nothing changes the facts: the next start checks that its keys are these. */
+  private async writeStartSummary(): Promise<void> {
+    try {
+      const now = Date.now()
+      const summary = {
+        facts: this.factLog.size,
+        digest: Buffer.from(this.factLog.fingerprint.root()).toString('hex'),
+        writtenAt: now,
+        liveOrderEnds: this.market.liveOrderEnds(now),
+      }
+      await writeStartSummary(this.store, summary, this.factLog.sortedIds())
+    } catch (error) {
+      this.log.error('writing the start summary failed (the next start answers after its load) - %e', error)
+    }
+  }
+
   /** A snapshot only speeds up the next start, so failing to write one is reported, not fatal. */
   private async writeSnapshot(afterChanges: number): Promise<void> {
     if (this.factLog.changesSinceSnapshot < afterChanges) return
@@ -437,6 +471,12 @@ class Node implements CyclexNode {
   }
 }
 
+/**
+ * Build and start a node. It resolves once the whole node runs, or, when the start summary of the
+ * last clean stop still describes the store (market/start-summary.ts), as soon as libp2p runs: the
+ * node then answers `market.summary` from that summary while its book is built, and `loaded` says
+ * when the rest answers (CyclexNode.loaded).
+ */
 export async function createNode(config: NodeConfig): Promise<CyclexNode> {
   const resolved = await resolveConfig(config)
   const privateKey = await loadOrCreatePeerKey(resolved.dataDir)
@@ -465,10 +505,18 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)
     const penalties = new PeerPenalties()
-    // The fact log is read (level's thread, then this one) while libp2p starts: neither needs the other.
-    factLogRead = openFactLog(store)
-    // Its failure is thrown where it is awaited, below, not reported as unhandled meanwhile.
+    // The fact log is read (level's thread, then this one) while libp2p starts: neither needs the
+    // other. Its keys are listed first, and the start summary is checked against them before the
+    // snapshot's parts take this thread.
+    const startSummaryRead = readStartSummary(store)
+    const idsListed = listFactIds(store)
+    factLogRead = idsListed.then((ids) => openFactLog(store, { ids }))
+    const startSummary = Promise.all([startSummaryRead, idsListed]).then(([stored, ids]) =>
+      checkStartSummary(stored, ids, Date.now()),
+    )
+    // Their failures are thrown where they are awaited, below, not reported as unhandled meanwhile.
     void factLogRead.catch(() => undefined)
+    void startSummary.catch(() => undefined)
     host = await createHost({
       privateKey,
       config: resolved,
@@ -482,12 +530,51 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
         cause: error,
       })
     })
-    const factLog = await factLogRead
-    // The peer key's 32-byte seed signs what this node publishes: its facts and its member profile.
-    const signer = createNodeFactSigner(privateKey.raw.subarray(0, 32))
-    const node = new Node(resolved, store, settings, host, signer, factLog, resolved.market, blocklist, penalties)
-    await node.start()
-    return node
+    const started = host
+    const log = started.logger.forComponent('cyclex:node')
+    const events = createEventHub({ error: (...args) => log.error(...args) })
+    const load = async (): Promise<Node> => {
+      const factLog = await factLogRead!
+      // Before any part can change the facts: a crash from here on leaves no summary behind.
+      await removeStartSummary(store)
+      // The peer key's 32-byte seed signs what this node publishes: its facts and its member profile.
+      const signer = createNodeFactSigner(privateKey.raw.subarray(0, 32))
+      const node = new Node(
+        resolved,
+        store,
+        settings,
+        started,
+        signer,
+        factLog,
+        resolved.market,
+        blocklist,
+        penalties,
+        events,
+      )
+      await node.start()
+      return node
+    }
+    const checked = await startSummary
+    if ('ignored' in checked) {
+      log('answering after the load: the start summary is not used, %s', checked.ignored)
+      return await load()
+    }
+    const loading = load().catch(async (error: unknown) => {
+      log.error('loading the market failed; the node stops - %e', error)
+      // As a failed start does (below); the error that counts is the load's.
+      await Promise.resolve(started.stop()).catch(() => undefined)
+      await store.close().catch(() => undefined)
+      throw error
+    })
+    return new StartingNode({
+      peerId: started.peerId.toString(),
+      config: resolved,
+      logger: started.logger,
+      events,
+      summary: checked.summary,
+      gossipPeers: () => started.services.pubsub.getSubscribers(topics.orders).length,
+      loading,
+    })
   } catch (error) {
     await host?.stop()
     // The read must end before its store closes, whether or not it failed.

@@ -168,6 +168,12 @@ async function start(): Promise<void> {
     return
   }
   if (exiting) return
+  // A node that answers from its start summary is still loading its book; if that fails it has stopped.
+  void node.loaded.catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error)
+    dialog.showErrorBox('Cyclex could not load its market', message)
+    void stopAndExit(1)
+  })
 
   await showTray(node).catch((error: unknown) => console.error('Cyclex: no tray icon:', error))
   await openWindow(node)

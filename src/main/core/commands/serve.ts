@@ -239,7 +239,19 @@ export async function serve(
   // Listen for signals before saying ready: whoever reads the line may stop the node at once.
   const shutdown = waitForShutdown(signal)
   io.stdout.write(`Cyclex node ${node.peerId} ready at ${server.url}\n`)
-  const reason = await shutdown
+  // A node that answers from its start summary is still loading its book; if that fails it has
+  // stopped itself, and so does the server, with the load's error.
+  const loadFailed = node.loaded.then(
+    () => new Promise<never>(() => undefined),
+    (error: unknown) => ({ error }),
+  )
+  const outcome = await Promise.race([shutdown, loadFailed])
+  if (typeof outcome !== 'string') {
+    await server.close()
+    await rm(endpointFile, { force: true })
+    throw outcome.error
+  }
+  const reason = outcome
   io.stderr.write(`Stopping the Cyclex node (${reason})...\n`)
   await server.close()
   await rm(endpointFile, { force: true })

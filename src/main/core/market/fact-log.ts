@@ -24,9 +24,9 @@
 // the first start that has to read it (without that snapshot) refuses the store, as for any damage.
 import type { AbstractBatchOptions } from 'abstract-level'
 import { encodeSignedFact, type FactId, type SignedFact } from '../../../shared/market'
-import type { Store } from '../store'
+import type { Store, Sublevel } from '../store'
 import { keyOf, readEnvelope, readEnvelopes, storedIds } from './fact-records'
-import { pair, readSnapshot, writeSnapshot as writeSnapshotRecords } from './fact-snapshot'
+import { pair, readSnapshot, sortedIds, writeSnapshot as writeSnapshotRecords } from './fact-snapshot'
 import { SnapshotFact, type FactEntry } from './fact-snapshot-part'
 import { SetFingerprint } from './set-fingerprint'
 
@@ -38,6 +38,8 @@ export interface FactLog {
   /** The envelope bytes of a fact, as gossip and sync carry them. */
   envelope(id: FactId): Uint8Array | undefined
   all(): IterableIterator<SignedFact>
+  /** Every fact id, in the order level lists the stored keys in (start-summary.ts hashes them). */
+  sortedIds(): FactId[]
   /**
    * Store the facts this log does not have yet, in one batch, then tell the listeners. Resolves to
    * the facts that were new. The facts must already be validated. `durable`: the batch is on disk
@@ -70,11 +72,25 @@ const defaultFactsPerPart = 10_000
 export interface FactLogInit {
   /** Facts per snapshot part (10,000); tests make several parts of a few facts. */
   factsPerPart?: number
+  /**
+   * The stored fact ids, when the caller listed them already (listFactIds): a start lists them first,
+   * to check its start summary against them (start-summary.ts), and the log takes the same list.
+   */
+  ids?: readonly FactId[]
+}
+
+function factsSublevel(store: Store): Sublevel<Uint8Array> {
+  return store.db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
+}
+
+/** Every stored fact id, in level's key order: keys only, no envelope read. */
+export function listFactIds(store: Store): Promise<FactId[]> {
+  return storedIds(factsSublevel(store))
 }
 
 export async function openFactLog(store: Store, init: FactLogInit = {}): Promise<FactLog> {
   const factsPerPart = init.factsPerPart ?? defaultFactsPerPart
-  const sublevel = store.db.sublevel<string, Uint8Array>('facts', { valueEncoding: 'view' })
+  const sublevel = factsSublevel(store)
   const snapshots = store.db.sublevel<string, Uint8Array>('snapshots', { valueEncoding: 'view' })
   const entries = new Map<FactId, FactEntry>()
   const fingerprint = new SetFingerprint()
@@ -82,7 +98,7 @@ export async function openFactLog(store: Store, init: FactLogInit = {}): Promise
 
   // Level lists the stored keys while the snapshot is read; the keys then say which of its facts
   // are still stored, and which stored facts it does not cover.
-  const [ids, snapshot] = await Promise.all([storedIds(sublevel), readSnapshot(snapshots)])
+  const [ids, snapshot] = await Promise.all([init.ids ?? storedIds(sublevel), readSnapshot(snapshots)])
   const loaded: { fromSnapshot: number; decoded: number; snapshotIgnored?: string } = { fromSnapshot: 0, decoded: 0 }
   if (snapshot.ignored !== undefined) loaded.snapshotIgnored = snapshot.ignored
   const { uncovered, pruned } = pair(ids, snapshot.parts, (id, part, index) => {
@@ -118,6 +134,7 @@ export async function openFactLog(store: Store, init: FactLogInit = {}): Promise
     *all() {
       for (const entry of entries.values()) yield entry.signed
     },
+    sortedIds: () => sortedIds(entries.keys()),
     async add(facts, options = {}) {
       const fresh: FactEntry[] = []
       const seen = new Set<FactId>()

@@ -125,6 +125,14 @@ export function pair(
   return { uncovered, pruned: skipped.size }
 }
 
+/** Level's key order for fact ids: by UTF-16 code unit, which is its byte order for their ASCII. */
+const compareIds = (left: FactId, right: FactId): number => (left < right ? -1 : left > right ? 1 : 0)
+
+/** The ids in level's key order. */
+export function sortedIds(ids: Iterable<FactId>): FactId[] {
+  return [...ids].sort(compareIds)
+}
+
 /**
  * Write the snapshot of `entries` in parts of `factsPerPart`, replacing the last one: the head, the
  * parts, and the removal of the last snapshot's parts beyond them, in one batch.
@@ -135,7 +143,7 @@ export async function writeSnapshot(
   factsPerPart: number,
 ): Promise<void> {
   // The facts in the order level lists their keys in, for the start's pairing of the two.
-  const facts = [...entries].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0))
+  const facts = [...entries].sort(([left], [right]) => compareIds(left, right))
   const parts: Array<{ facts: number; records: [facts: Uint8Array, bytes: Uint8Array] }> = []
   for (let offset = 0; offset < facts.length; offset += factsPerPart) {
     const slice = facts.slice(offset, offset + factsPerPart)

@@ -6,7 +6,7 @@
 // cancel, a take or a confirm, the owner's refresh) or when time passes the moment it stops being
 // live (its expiry or the end of its window). So: the facts' orders are checked again at the next count,
 // and a min-heap holds, for every order counted live, the moment it stops being live.
-import { isLive, type BookOrder, type Fact, type FactId, type PeerId } from '../../../shared/market'
+import { isLive, isLiveBeforeCap, type BookOrder, type Fact, type FactId, type PeerId } from '../../../shared/market'
 import { MinHeap } from '../../../shared/market/min-heap'
 
 /**
@@ -99,4 +99,24 @@ export class LiveOrderCount {
     this.endings.clear()
     for (const id of this.allOrders()) this.touched.add(id)
   }
+}
+
+/**
+ * When each order live at `now` by every rule but its owner's cap stops being live, in ascending order:
+ * what the start summary keeps (start-summary.ts) so that a start can count the live orders of a later
+ * moment before its book is built. Without the cap because a book that has not matched yet applies
+ * none: the count a node gives between its load and its first epoch. Only the ends matter, since with no
+ * new fact an order's liveness (cancels, agreements, refreshes: all facts) changes only when it ends.
+ */
+export function liveOrderEnds(
+  orderIds: Iterable<FactId>,
+  orderOf: (id: FactId) => BookOrder | undefined,
+  now: number,
+): number[] {
+  const ends: number[] = []
+  for (const id of orderIds) {
+    const order = orderOf(id)
+    if (order !== undefined && isLiveBeforeCap(order, now)) ends.push(Math.min(order.expiresAt, order.fact.window.end))
+  }
+  return ends.sort((left, right) => left - right)
 }

@@ -131,6 +131,11 @@ export interface MarketService extends Startable {
   /** The confirms this node holds, of one take or of all, oldest first. */
   confirms(take?: FactId): ConfirmView[]
   summary(): MarketSummary
+  /**
+   * When each order live at `now` (but for its owner's cap) stops being live, ascending: what a clean
+   * stop keeps in the start summary, from which the next start counts live orders (start-summary.ts).
+   */
+  liveOrderEnds(now: number): number[]
   /** Publish this node's member list of group `name` (claim 36): a higher seq replaces the earlier list. */
   publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>>
   /** Run one epoch now (tests; the loop runs them on its own). */

@@ -42,7 +42,7 @@ import { FactIntake } from './fact-intake'
 import { IncomingFacts } from './incoming-facts'
 import { KeptAgreements } from './kept-agreements'
 import { LatestVersions } from './latest-versions'
-import { LiveOrderCount, ordersTouchedBy } from './live-order-count'
+import { LiveOrderCount, liveOrderEnds, ordersTouchedBy } from './live-order-count'
 import type { MarketService, MarketServiceComponents, MarketServiceInit } from './market-contract'
 import { MarketViews } from './market-views'
 import { OneAtATime } from './one-at-a-time'
@@ -483,6 +483,10 @@ class Market implements MarketService {
       epoch: this.epoch,
       gossipPeers: this.components.pubsub.getSubscribers(topics.orders).length,
     }
+  }
+
+  liveOrderEnds(now: number): number[] {
+    return liveOrderEnds(this.orderIds, (id) => this.book.order(id), now)
   }
 }
 
