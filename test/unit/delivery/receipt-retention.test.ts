@@ -333,3 +333,53 @@ describe('disputes past the retention', () => {
     expect((await book.ingest([encodeSignedDispute(newer)], 'peer-1')).accepted).toBe(1)
   })
 })
+
+describe('the reputation of an agreement the state has pruned', () => {
+  it('counts it, with the terms noted from its first receipt, as long as a receipt of it is within the retention', async () => {
+    clock = t0 + 30 * day
+    let held = agreementViews
+    const store = await newStore()
+    const made = () =>
+      receiptLedger({ retentionMs })({
+        store,
+        verifier,
+        agreement: agreementOf,
+        agreementTerms: () => held.map((view) => ({ ...view, binding: view.status === 'binding' })),
+        emit: () => undefined,
+        logger: recordingLogger().logger,
+        now: () => clock,
+      })
+    const ledger = made()
+    await ledger.start()
+    const disputes = await bookOn(await newStore())
+    await ledger.ingest(envelopes(old, fresh), 'peer-1')
+    const honestOf = (receipts: ReceiptLedger) =>
+      new LedgerViews(
+        {
+          market: { agreements: () => held, overCommitments: () => [], book: { order: () => undefined } },
+          signer: stranger,
+        },
+        receipts,
+        disputes,
+        () => clock,
+      )
+        .ledger()
+        .reputation.find((each) => each.peer === honest.owner)
+
+    // The state prunes the agreement's facts: its receipts still count, with its terms.
+    held = []
+    expect(honestOf(ledger)).toMatchObject({ agreementsAsSeller: 1, jobsCompleted: 2, deliveredGflop: 0.015 })
+    await ledger.stop()
+    const reopened = made()
+    await reopened.start()
+    expect(honestOf(reopened)).toMatchObject({ agreementsAsSeller: 1, jobsCompleted: 2 })
+
+    clock = t0 + retentionMs
+    await reopened.prune(clock)
+    expect(honestOf(reopened)).toMatchObject({ agreementsAsSeller: 1, jobsCompleted: 1 })
+    clock = t0 + 30 * day + retentionMs
+    await reopened.prune(clock)
+    expect(honestOf(reopened)).toBeUndefined()
+    expect(await keysOf(store, 'delivery-receipt-agreements')).toEqual([])
+  })
+})

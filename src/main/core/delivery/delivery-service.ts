@@ -117,6 +117,16 @@ class Delivery implements DeliveryService {
     })({
       store: components.store,
       owner: components.signer.owner,
+      agreementTerms: () =>
+        components.market.agreements().map(({ id, buyer, seller, unit, quantity, price, status }) => ({
+          id,
+          buyer,
+          seller,
+          unit,
+          quantity,
+          price,
+          binding: status === 'binding',
+        })),
       verifier: components.verifier,
       ...(components.pubsub ? { pubsub: components.pubsub } : {}),
       ...(components.isBlocked ? { isBlocked: components.isBlocked } : {}),

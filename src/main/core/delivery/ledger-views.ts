@@ -22,11 +22,17 @@ export class LedgerViews {
 
   private figures() {
     // A void agreement binds nothing: its receipts count neither for the seller nor in any balance.
-    const agreements: LedgerAgreement[] = this.components.market
-      .agreements()
-      .filter((agreement) => agreement.status === 'binding')
+    const held = this.components.market.agreements()
     const receipts = this.receipts.all().map((signed) => signed.receipt)
     const withinRetention = this.receipts.withinRetention().map((signed) => signed.receipt)
+    // An agreement whose facts the state has pruned counts as long as a receipt of it within the
+    // retention is kept, with the terms noted when its first receipt was (receipt-agreements.ts).
+    const heldIds = new Set(held.map((agreement) => agreement.id))
+    const named = new Set(withinRetention.map((receipt) => receipt.agreement))
+    const agreements: LedgerAgreement[] = [
+      ...held.filter((agreement) => agreement.status === 'binding'),
+      ...this.receipts.agreements().filter((terms) => !heldIds.has(terms.id) && named.has(terms.id)),
+    ]
     const disputed = this.disputes.all().map((signed) => signed.disputed.receipt)
     return {
       reputation: reputationOf(agreements, withinRetention, disputed),

@@ -30,6 +30,7 @@ import type { MarketPubSub } from '../market/gossip'
 import { SetFingerprint, type ReconcilableSet } from '../market/set-fingerprint'
 import type { IngestResult } from '../market/sync'
 import type { Store, Sublevel } from '../store'
+import { ReceiptAgreements, type ReceiptAgreement } from './receipt-agreements'
 import { ReceiptIntake, receiptsTopic, type ReceiptIntakeInit, type ReceiptIntakeState } from './receipt-intake'
 import { ReceiptRefusals, type ReceiptRefusalsInit } from './receipt-refusals'
 
@@ -48,6 +49,11 @@ export interface ReceiptLedgerComponents {
   isBlocked?(peer: string): boolean
   /** This node's peer ID: receipts of its own agreements outlive the retention while it keeps the agreement. Absent: none do. */
   owner?: string
+  /**
+   * The agreements the market state holds, with their terms (receipt-agreements.ts): kept beside their
+   * receipts so that the reputation counts them as long as the receipts are kept. Absent: none are kept.
+   */
+  agreementTerms?(): Iterable<ReceiptAgreement>
   emit(event: ApiEvent): void
   /** The node's logger (node-log.ts): the ledger writes as `cyclex:receipts`. */
   logger: ComponentLogger
@@ -71,6 +77,8 @@ export interface ReceiptLedger extends Startable {
   withinRetention(): SignedReceipt[]
   /** Drop the receipts past the retention at `now`, but for those this node keeps for its own agreements. */
   prune(now: number): Promise<ReceiptPruneOutcome>
+  /** The terms of the binding agreements that receipts held name, kept after the state pruned their facts. */
+  agreements(): ReceiptAgreement[]
   has(id: string): boolean
   latestSeq(owner: string, agreement: string, job: string): number | undefined
   /** The ids held, for the receipts sync. */
@@ -104,6 +112,7 @@ class Ledger implements ReceiptLedger {
   private readonly byId = new Map<string, SignedReceipt>()
   /** Held past the retention for this node's own history: out of the fingerprint, not served, not counted. */
   private readonly keptForHistory = new Set<string>()
+  private readonly terms: ReceiptAgreements
   private readonly retentionMs: number
   private readonly seqOfJob = new Map<string, number>()
   private readonly countOfAgreement = new Map<string, number>()
@@ -118,6 +127,10 @@ class Ledger implements ReceiptLedger {
     this.log = components.logger.forComponent('cyclex:receipts')
     this.db = components.store.jsonSublevel('delivery-receipts')
     this.retentionMs = init.retentionMs ?? defaultReceiptRetentionMs
+    this.terms = new ReceiptAgreements(
+      components.store.jsonSublevel('delivery-receipt-agreements'),
+      () => components.agreementTerms?.() ?? [],
+    )
     const isBlocked = (peer: string): boolean => components.isBlocked?.(peer) ?? false
     this.intake = new ReceiptIntake(
       components.verifier,
@@ -145,6 +158,7 @@ class Ledger implements ReceiptLedger {
   }
 
   async start(): Promise<void> {
+    await this.terms.load()
     for await (const value of this.db.values())
       this.index(decodeSignedReceipt(base64.baseDecode(value.envelope), this.components.verifier))
     // A node that was stopped for a while drops what the market dropped meanwhile before it serves anything.
@@ -190,6 +204,10 @@ class Ledger implements ReceiptLedger {
       this.refusals.dropped(id)
     }
     this.reindexCounts()
+    const named = new Set([...this.byId.values()].map((signed) => signed.receipt.agreement))
+    const terms = this.writes.then(() => this.terms.refresh(named))
+    this.writes = terms.catch((error: unknown) => this.log.error('keeping agreement terms failed - %e', error))
+    await terms
     if (doomed.length > 0) {
       const batch = doomed.map((signed) => ({ type: 'del' as const, key: storageKey(signed) }))
       const write = this.writes.then(() => this.db.batch(batch))
@@ -197,6 +215,10 @@ class Ledger implements ReceiptLedger {
       await write
     }
     return { dropped: doomed.length, keptForHistory: this.keptForHistory.size }
+  }
+
+  agreements(): ReceiptAgreement[] {
+    return this.terms.binding()
   }
 
   /** Whether this node is a party to the receipt's agreement and still keeps that agreement (live or in its history). */
@@ -284,6 +306,11 @@ class Ledger implements ReceiptLedger {
     this.byId.set(signed.id, signed)
     const key = `${owner} ${agreement} ${job}`
     this.seqOfJob.set(key, Math.max(this.seqOfJob.get(key) ?? -1, seq))
+    const noted = this.terms.note(agreement)
+    if (noted !== undefined) {
+      const write = this.writes.then(() => noted)
+      this.writes = write.catch((error: unknown) => this.log.error('keeping agreement terms failed - %e', error))
+    }
   }
 
   private persist(signed: SignedReceipt): Promise<void> {

@@ -55,7 +55,7 @@ export function LedgerPanel({
         Computed on this node from the sellers' signed receipts (gossiped to every node) at the agreements' prices. A
         receipt is its seller's statement; nothing here has been paid.
         {reputationDays !== undefined &&
-          ` Reputation counts the receipts and disputes of the last ${reputationDays} days, which every node keeps alike, and the agreements this node still holds.`}
+          ` Reputation counts the receipts and disputes of the last ${reputationDays} days, which every node keeps alike, and the agreements they name.`}
       </p>
       {failure !== undefined && <p className="error">{failure}</p>}
       {balances.length > 0 && (
