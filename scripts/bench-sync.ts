@@ -1,41 +1,113 @@
 // `npm run bench:sync`: how fast anti-entropy brings a node up to date, on 127.0.0.1 with real libp2p
-// hosts (TCP, noise, yamux) in one process. For N = 10,000 and 100,000 signed orders on one peer:
-//   - a late joiner with nothing: time from connecting to an identical root, and bytes on the wire;
+// hosts (TCP, noise, yamux). For N = 10,000 and 100,000 signed orders held by each of BENCH_SYNC_PEERS
+// serving peers (default 3), each a process of its own (bench-sync-source.ts), as a joiner's sources
+// are other machines:
+//   - a late joiner with nothing, connected to all of them: time from connecting to an identical root,
+//     and bytes on the wire (it fetches from all the peers at once, each fact once);
 //   - a node that lacks 100 of the N facts: the same, which measures reconciliation itself.
 // The joiner validates every fact as gossip would (signature included). Figures are printed and
-// written to bench-results/sync.json. Besides the wall clock, the CPU the process spent meanwhile
-// (process.cpuUsage: both hosts, the signature pool's threads, the garbage collector): on a shared
-// machine the wall clock moves with other work, the CPU far less.
+// written to bench-results/sync.json. Besides the wall clock, the CPU spent meanwhile
+// (process.cpuUsage): the joiner's (its process: the host, the signature pool's threads, the garbage
+// collector) and the sources' together; on a shared machine the wall clock moves with other work, the
+// CPU far less.
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { SyncOutcome } from '../src/main/core/market/sync'
-import { connect, makeOrders, rootText, startSyncPeer, type SyncPeer } from '../test/integration/sync-harness'
+import { makeOrders, rootText, startSyncPeer, type SyncPeer } from '../test/integration/sync-harness'
+import type { SourceCommand, SourceReport, SourceStart } from './bench-sync-source'
 
 const sizes = (process.env.BENCH_SYNC_SIZES ?? '10000,100000').split(',').map(Number)
+const peerCount = Number(process.env.BENCH_SYNC_PEERS ?? 3)
+if (!Number.isInteger(peerCount) || peerCount < 1)
+  throw new Error(
+    `BENCH_SYNC_PEERS must be a whole number of serving peers, at least 1, not ${process.env.BENCH_SYNC_PEERS}`,
+  )
+const series = 11
 
 interface Measure {
   facts: number
   missing: number
+  peers: number
   ms: number
+  /** CPU of the joiner's process. */
   cpuMs: number
+  /** CPU of the sources' processes, together. */
+  sourcesCpuMs: number
   sessions: number
   requests: number
   factsFetched: number
+  /** Facts fetched from each serving peer, in the order they were started. */
+  fetchedPerPeer: number[]
   bytesReceived: number
   bytesSent: number
+  loadAverage: number
 }
 
-async function waitForRoot(joiner: SyncPeer, veteran: SyncPeer, timeoutMs: number): Promise<void> {
+interface Source {
+  child: ChildProcess
+  address: string
+  peerId: string
+  root: string
+}
+
+function nextReport<T extends SourceReport['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<SourceReport, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (report: SourceReport): void => {
+      if (report.type !== type) return
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      resolve(report as Extract<SourceReport, { type: T }>)
+    }
+    const onExit = (code: number | null): void => reject(new Error(`a sync source exited (${code}) before '${type}'`))
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+  })
+}
+
+async function startSource(facts: number): Promise<Source> {
+  const child = fork(join(import.meta.dirname, 'bench-sync-source.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const ready = nextReport(child, 'ready')
+  child.send({ facts, series } satisfies SourceStart)
+  const { address, root } = await ready
+  return { child, address, root, peerId: multiaddr(address).getPeerId()! }
+}
+
+async function sourcesCpuMs(sources: readonly Source[]): Promise<number> {
+  const reports = await Promise.all(
+    sources.map((source) => {
+      const report = nextReport(source.child, 'cpu')
+      source.child.send({ type: 'cpu' } satisfies SourceCommand)
+      return report
+    }),
+  )
+  return reports.reduce((sum, report) => sum + report.cpuMs, 0)
+}
+
+async function stopSource(source: Source): Promise<void> {
+  const stopped = nextReport(source.child, 'stopped').catch(() => undefined)
+  source.child.send({ type: 'stop' } satisfies SourceCommand)
+  await stopped
+}
+
+async function waitForRoot(joiner: SyncPeer, root: string, total: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (rootText(joiner) !== rootText(veteran)) {
-    if (Date.now() > deadline)
-      throw new Error(`no convergence within ${timeoutMs} ms (${joiner.log.size} of ${veteran.log.size})`)
+  while (rootText(joiner) !== root) {
+    if (Date.now() > deadline) throw new Error(`no convergence within ${timeoutMs} ms (${joiner.log.size} of ${total})`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
 
 async function measure(
-  veteran: SyncPeer,
+  sources: readonly Source[],
   joinerFacts: Parameters<typeof startSyncPeer>[1],
   total: number,
 ): Promise<Measure> {
@@ -49,60 +121,71 @@ async function measure(
   const missing = total - joiner.log.size
   // Let the collector settle after loading the stores, so that its pause is not counted as sync time.
   await new Promise((resolve) => setTimeout(resolve, 1000))
+  const sourcesBefore = await sourcesCpuMs(sources)
   const startedAt = performance.now()
   const cpuBefore = process.cpuUsage()
-  await connect(joiner, veteran)
-  await waitForRoot(joiner, veteran, 300_000)
+  await Promise.all(sources.map((source) => joiner.host.dial(multiaddr(source.address))))
+  await waitForRoot(joiner, sources[0]!.root, total, 300_000)
   const ms = performance.now() - startedAt
   const cpu = process.cpuUsage(cpuBefore)
+  const sourcesAfter = await sourcesCpuMs(sources)
   const stats = joiner.sync.stats()
   await joiner.stop()
+  const fetchedFrom = new Map<string, number>()
+  for (const outcome of outcomes)
+    fetchedFrom.set(outcome.peer, (fetchedFrom.get(outcome.peer) ?? 0) + outcome.factsReceived)
   return {
     facts: total,
     missing,
+    peers: sources.length,
     ms: Math.round(ms),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    sourcesCpuMs: Math.round(sourcesAfter - sourcesBefore),
     sessions: outcomes.length,
     requests: outcomes.reduce((sum, outcome) => sum + outcome.requests, 0),
     factsFetched: stats.factsFetched,
+    fetchedPerPeer: sources.map((source) => fetchedFrom.get(source.peerId) ?? 0),
     bytesReceived: stats.bytesReceived,
     bytesSent: stats.bytesSent,
+    loadAverage: loadavg()[0]!,
   }
 }
 
 const results: Measure[] = []
 for (const size of sizes) {
-  console.log(`signing ${size.toLocaleString('en')} orders...`)
-  const facts = makeOrders(size, 11)
-  const veteran = await startSyncPeer({ intervalMs: 3_600_000 }, facts)
-  results.push(await measure(veteran, [], size))
-  results.push(await measure(veteran, facts.slice(100), size))
-  await veteran.stop()
+  console.log(`signing ${size.toLocaleString('en')} orders, here and in ${peerCount} serving peers...`)
+  const [facts, sources] = await Promise.all([
+    Promise.resolve().then(() => makeOrders(size, series)),
+    Promise.all(Array.from({ length: peerCount }, () => startSource(size))),
+  ])
+  try {
+    results.push(await measure(sources, [], size))
+    results.push(await measure(sources, facts.slice(100), size))
+  } finally {
+    await Promise.all(sources.map(stopSource))
+  }
 }
 
+const columns: Array<[string, number, (result: Measure) => string]> = [
+  ['facts', 9, (result) => result.facts.toLocaleString('en')],
+  ['missing', 9, (result) => result.missing.toLocaleString('en')],
+  ['peers', 6, (result) => String(result.peers)],
+  ['wall', 10, (result) => `${result.ms} ms`],
+  ['joiner cpu', 11, (result) => `${result.cpuMs} ms`],
+  ['sources cpu', 12, (result) => `${result.sourcesCpuMs} ms`],
+  ['sessions', 9, (result) => String(result.sessions)],
+  ['requests', 9, (result) => String(result.requests)],
+  ['fetched', 9, (result) => result.factsFetched.toLocaleString('en')],
+  ['received', 10, (result) => `${(result.bytesReceived / 1e6).toFixed(2)} MB`],
+  ['sent', 10, (result) => `${(result.bytesSent / 1e3).toFixed(1)} kB`],
+  ['wall/fact', 10, (result) => `${((result.ms * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
+  ['joiner cpu/fact', 16, (result) => `${((result.cpuMs * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
+  ['load', 6, (result) => result.loadAverage.toFixed(1)],
+  ['fetched per peer', 0, (result) => result.fetchedPerPeer.map((count) => count.toLocaleString('en')).join(' / ')],
+]
 console.log('')
-console.log(
-  'facts     missing   time      cpu       sessions  requests  fetched   received     sent       per fact  cpu per fact',
-)
-for (const result of results) {
-  const perFact = result.missing > 0 ? `${((result.ms * 1000) / result.missing).toFixed(1)} µs` : '-'
-  const cpuPerFact = result.missing > 0 ? `${((result.cpuMs * 1000) / result.missing).toFixed(1)} µs` : '-'
-  console.log(
-    [
-      result.facts.toLocaleString('en').padEnd(9),
-      result.missing.toLocaleString('en').padEnd(9),
-      `${result.ms} ms`.padEnd(9),
-      `${result.cpuMs} ms`.padEnd(9),
-      String(result.sessions).padEnd(9),
-      String(result.requests).padEnd(9),
-      result.factsFetched.toLocaleString('en').padEnd(9),
-      `${(result.bytesReceived / 1e6).toFixed(2)} MB`.padEnd(12),
-      `${(result.bytesSent / 1e3).toFixed(1)} kB`.padEnd(10),
-      perFact.padEnd(9),
-      cpuPerFact,
-    ].join(' '),
-  )
-}
+console.log(columns.map(([title, width]) => title.padEnd(width)).join(' '))
+for (const result of results) console.log(columns.map(([, width, cell]) => cell(result).padEnd(width)).join(' '))
 
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(

@@ -1,6 +1,6 @@
 // The per-peer serving budget (the rate limiter's charge) and the fetch claims' contention report, with time passed in.
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { FetchClaims } from '../../../src/main/core/market/sync/fetch-claims'
 import { RateLimiter } from '../../../src/main/core/market/rate-limiter'
 
@@ -50,5 +50,30 @@ describe('FetchClaims', () => {
     expect(claims.claimKey(new Uint8Array(32).fill(8), 'keys')).toBe(true)
     expect(claims.claimRange(Uint8Array.of(8), 'other')).toBe(false)
     expect(contended).toEqual(['slow', 'slow', 'keys'])
+  })
+
+  it("tells who holds a range without blaming it, and blames it, with the claim's age, only when asked to", () => {
+    vi.useFakeTimers({ now: 10_000 })
+    try {
+      const contended: Array<[string, number]> = []
+      const claims = new FetchClaims((holder, since) => contended.push([holder, since]))
+      claims.claimRange(Uint8Array.of(7), 'first')
+      vi.setSystemTime(12_500)
+      claims.claimKey(new Uint8Array(32).fill(9), 'second')
+      expect(claims.holderOf(Uint8Array.of(7, 3))).toBe('first')
+      expect(claims.holderOf(new Uint8Array(0))).toBeDefined()
+      expect(claims.holderOf(Uint8Array.of(9))).toBe('second')
+      expect(claims.holderOf(Uint8Array.of(8))).toBeUndefined()
+      expect(contended).toEqual([])
+      claims.contend(Uint8Array.of(7, 3))
+      claims.contend(Uint8Array.of(9))
+      claims.contend(Uint8Array.of(8))
+      expect(contended).toEqual([
+        ['first', 10_000],
+        ['second', 12_500],
+      ])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

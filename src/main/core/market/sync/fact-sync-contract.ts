@@ -54,6 +54,11 @@ export interface FactSyncInit {
   /** Bytes one `wantRanges` may draw when the initiator holds at least as many facts as this node (no late joiner). Default 256 KiB. */
   maxWantRangesBytes?: number
   /**
+   * Facts one `wantRanges` of this node claims and asks for, by the peer's count: a node lacking much
+   * fetches share after share, from several peers at once, each share from one. Default 4,096.
+   */
+  factsPerRangeRequest?: number
+  /**
    * Until one session has ended reconciled or in sync (the node has caught up with some peer once), what
    * sync fetches is not charged to the peers' ingest budgets (`allowance`), up to this many facts from
    * each peer: a late joiner has to take the market's state from someone. Default 200,000.

@@ -37,8 +37,8 @@ import {
   type SyncStats,
 } from './fact-sync-contract'
 import { FetchClaims } from './fetch-claims'
-import { runSession } from './initiator'
-import { defaultSyncPolicy, factsFrameTargetBytes, syncProtocol } from './limits'
+import { newSessionResult, runSession } from './initiator'
+import { defaultSyncPolicy, factsFrameTargetBytes, factsPerRangeRequest, syncProtocol } from './limits'
 import { RateLimiter } from '../rate-limiter'
 import { serveSession } from './responder'
 import { deadlineSignal, isProgress, ProgressWatch, sleep, Slots, type HeldSlot } from './session-guards'
@@ -66,7 +66,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
   private readonly lastOutboundStart = new Map<string, number>()
   /** Peers pullSoon was asked for, and the timer of the session it will start. */
   private readonly pulls = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly claims = new FetchClaims((holder) => this.preemption.claimContended(holder))
+  private readonly claims = new FetchClaims((holder, since) => this.preemption.claimContended(holder, since))
   private readonly limiter: RateLimiter
   private readonly outboundSlots: Slots
   private readonly penalisedUntil = new Map<string, number>()
@@ -113,6 +113,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       servedBytesBurst: init.servedBytesBurst ?? 8 * 1024 * 1024,
       maxWantRangesBytes: init.maxWantRangesBytes ?? factsFrameTargetBytes,
       joinFacts: init.joinFacts ?? 200_000,
+      factsPerRangeRequest: init.factsPerRangeRequest ?? factsPerRangeRequest,
     }
     this.serveBudget = new RateLimiter({
       ratePerSecond: this.settings.servedBytesPerSecond,
@@ -264,6 +265,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     let watch: ProgressWatch | undefined
     let budgeted = true
     const held: HeldSlot = { since: 0, preempt: new AbortController() }
+    const session = newSessionResult()
     try {
       if (this.isPenalised(peer))
         throw new SyncRefusedError(`${peer} misbehaved recently: no sync with it until its penalty ends`)
@@ -292,18 +294,39 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       // A late joiner's first full fetch is not charged to the peer's budget, up to joinFacts from it.
       budgeted = this.joined || (this.fetchedWhileJoining.get(peer) ?? 0) >= this.settings.joinFacts
       const { components } = this
-      const result = await runSession(channel, {
-        set,
-        claims: this.claims,
-        peer,
-        maxFactsPerSession: this.settings.maxFactsPerSession,
-        allowance:
-          budgeted && components.allowance ? () => components.allowance?.(peer) ?? Number.POSITIVE_INFINITY : undefined,
-        ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted })),
-      })
-      Object.assign(outcome, result)
+      await runSession(
+        channel,
+        {
+          set,
+          claims: this.claims,
+          peer,
+          maxFactsPerSession: this.settings.maxFactsPerSession,
+          factsPerRequest: this.settings.factsPerRangeRequest,
+          allowance:
+            budgeted && components.allowance
+              ? () => components.allowance?.(peer) ?? Number.POSITIVE_INFINITY
+              : undefined,
+          ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted })),
+          waitForOthers: async (ms) => {
+            // A peer waiting for a slot goes first: the ranges are left to a later session (deferred).
+            if (this.outboundSlots.waiters > 0) return false
+            held.waitingForOthers = true
+            try {
+              // Waiting for another session's claimed ranges is this node's delay, not the peer's.
+              await progress.whileOwnWork(() => sleep(ms, signal))
+            } finally {
+              held.waitingForOthers = false
+            }
+            return true
+          },
+        },
+        session,
+      )
+      Object.assign(outcome, session)
       await stream.close({ signal })
     } catch (error) {
+      // What a failed session received still counts (stats, the joiner's uncharged facts).
+      Object.assign(outcome, session)
       outcome.status = 'failed'
       outcome.error = error as Error
       stream?.abort(error as Error)

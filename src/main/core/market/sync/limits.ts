@@ -28,6 +28,15 @@ export const factsFrameTargetBytes = 256 * 1024
 /** A range the responder holds at most this many keys of is answered with its keys, not split. */
 export const keysAnswerThreshold = 64
 
+/**
+ * Local policy: one `wantRanges` claims ranges holding about this many facts (by the peer's hello
+ * count), so that a node lacking much fetches from several peers at once, each session taking the next
+ * unclaimed share, a faster peer more of them. A whole small state still comes in one request.
+ */
+export const factsPerRangeRequest = 4096
+/** Local policy: a session with nothing left but ranges another session has claimed looks again this often. */
+export const claimRecheckMs = 500
+
 export interface SyncPolicy {
   /** Every read and every write of a frame must finish within this long. */
   ioTimeoutMs: number

@@ -6,7 +6,8 @@
 // the same; or its keys there, when it holds few (or the range cannot be split further); or the
 // summaries of the 256 sub-ranges, which the initiator compares with its own to ask again about the
 // ones that differ. A range the initiator holds nothing of is never asked about: it asks for all the
-// facts in it at once (wantRanges), which is how a late joiner fetches everything in one request.
+// facts in it at once (wantRanges): a late joiner asks for the 256 buckets, in shares that sessions with
+// several peers divide among themselves (initiator.ts).
 import {
   bucketCount,
   hasPrefix,
@@ -125,12 +126,12 @@ export class ReconciliationPlan {
 
   constructor(private readonly set: ReconcilableSet) {}
 
-  /** The first step, once the peer's hello says its state differs. */
+  /**
+   * The first step, once the peer's hello says its state differs: fetch the buckets this node holds
+   * nothing of (all 256 for a late joiner, so that sessions with several peers can share them out),
+   * compare the others.
+   */
   begin(): void {
-    if (this.set.size === 0) {
-      this.rangesToFetch.push(new Uint8Array(0))
-      return
-    }
     for (let bucket = 0; bucket < bucketCount; bucket++) {
       const prefix = Uint8Array.of(bucket)
       if (this.set.summary(prefix).count === 0) this.rangesToFetch.push(prefix)

@@ -35,6 +35,8 @@ export interface HeldSlot {
   preempt: AbortController
   /** The outbound session's progress watch. */
   watch?: ProgressWatch
+  /** The outbound session has nothing to do but wait for ranges other sessions are fetching. */
+  waitingForOthers?: boolean
 }
 
 /**

@@ -49,13 +49,14 @@ export class SlotPreemption {
   }
 
   /**
-   * Another session waited for facts that `holder`'s session has claimed. If that session has made no
-   * progress for minSlotHoldMs, it is cut as stalled (while others wait, that is the progress it owes);
-   * else it is ended if it has held its slot four times minSlotHoldMs, so that a peer answering slowly
-   * cannot keep a range from every other peer. (Sooner would cut an honest peer in the middle of a late
-   * joiner's first fetch.)
+   * Another session waited for facts that `holder`'s session has claimed, since `claimedSince`. If that
+   * session has made no progress for minSlotHoldMs, it is cut as stalled (while others wait, that is the
+   * progress it owes); else it is ended if it has held that claim four times minSlotHoldMs, so that a
+   * peer answering slowly cannot keep a range from every other peer. (Sooner would cut an honest peer
+   * in the middle of its share of a late joiner's fetch. The claim's age rather than the session's: a
+   * session of a late joiner fetches share after share, and only the share others wait for counts.)
    */
-  claimContended(holder: string): void {
+  claimContended(holder: string, claimedSince = 0): void {
     const held = this.outboundHeld.get(holder)
     if (held === undefined || held.preempt.signal.aborted || held.watch?.signal.aborted) return
     const { minSlotHoldMs } = this.options
@@ -64,7 +65,7 @@ export class SlotPreemption {
       held.watch?.stall(`made no progress for ${idle} ms while another session waited for facts it had claimed`)
       return
     }
-    const heldFor = Date.now() - held.since
+    const heldFor = Date.now() - Math.max(held.since, claimedSince)
     if (heldFor < 4 * minSlotHoldMs) return
     this.options.onPreempted()
     held.preempt.abort(
@@ -81,12 +82,23 @@ export class SlotPreemption {
 
   /**
    * End the session that has held its slot longest, if it has held it minSlotHoldMs: 0 when one was
-   * ended, else how long until one may be (undefined when no session holds a slot).
+   * ended, else how long until one may be (undefined when no session holds a slot). A session that only
+   * waits for ranges other sessions are fetching goes first, at once: it holds nothing anyone waits for.
    */
   preemptOldest(held: Map<string, HeldSlot>): number | undefined {
     let oldest: HeldSlot | undefined
     for (const slot of held.values()) {
-      if (!slot.preempt.signal.aborted && (oldest === undefined || slot.since < oldest.since)) oldest = slot
+      if (slot.preempt.signal.aborted) continue
+      if (slot.waitingForOthers) {
+        this.options.onPreempted()
+        slot.preempt.abort(
+          new SyncPreemptedError(
+            'another peer waited for the sync slot of a session that only waited for other sessions',
+          ),
+        )
+        return 0
+      }
+      if (oldest === undefined || slot.since < oldest.since) oldest = slot
     }
     if (oldest === undefined) return undefined
     const { minSlotHoldMs } = this.options
