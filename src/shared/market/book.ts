@@ -52,10 +52,19 @@ const minChangesForFullRun = 500
 export interface MarketBookInit {
   /** How many of one owner's live orders are matched at once (live-order-cap.ts); default defaultMaxLiveOrders. */
   maxLiveOrders?: number
+  /**
+   * The owner whose part of the result matches return (a node's own peer ID): the proposals and
+   * negotiations naming one of its orders, exactly those of everyone's result. Every bid is still
+   * walked by the rules, but an epoch skips the walks that would change only other owners'
+   * negotiations, and reads only the bids with something in the result (matching-engine.ts;
+   * docs/matcher.md section 6). Absent: everyone's proposals and negotiations.
+   */
+  resultFor?: PeerId
 }
 
 export class MarketBook {
   readonly maxLiveOrders: number
+  private readonly resultFor: PeerId | undefined
   private readonly factIds = new Set<FactId>()
   private readonly orderFacts = new Map<FactId, OrderFact>()
   private readonly amendsByOrder = new Map<FactId, IdentifiedFact<AmendFact>[]>()
@@ -82,7 +91,7 @@ export class MarketBook {
   private readonly changedOrders = new Map<FactId, BookOrder>()
   private readonly newlyDeclinedBids = new Set<FactId>()
   private groupsChanged = false
-  private engine = this.newEngine()
+  private engine: MatchingEngine
   /** The last match's result, kept for an epoch in which nothing changed. */
   private lastResult: MatchResult | undefined
   /** How many matches returned the last result without a run (nothing had changed). */
@@ -93,6 +102,8 @@ export class MarketBook {
 
   constructor(init: MarketBookInit = {}) {
     this.maxLiveOrders = init.maxLiveOrders ?? defaultMaxLiveOrders
+    this.resultFor = init.resultFor
+    this.engine = this.newEngine()
   }
 
   private newEngine(): MatchingEngine {
@@ -100,6 +111,7 @@ export class MarketBook {
       groupMembers: (group) => this.groupMembers().get(group),
       declinedAsks: (bid) => this.declinedAsks(bid),
       mayHaveDeclines: (bid) => this.declinesByBid.has(bid),
+      resultFor: this.resultFor,
     })
   }
 

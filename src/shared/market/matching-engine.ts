@@ -36,7 +36,10 @@ import {
   type Proposal,
 } from './matcher'
 import { MinHeap } from './min-heap'
-import { AskTree, BidTree } from './summary-trees'
+import { AskTree, BidTree, type WalkAgainSummary } from './summary-trees'
+
+/** One object for every bid's WalkAgainSummary: the tree copies the numbers out at once. */
+const walkAgainScratch: WalkAgainSummary = { fillsUpTo: 0, lastFillRank: 0 }
 
 export interface MatchContext {
   groupMembers: GroupMembers
@@ -47,6 +50,14 @@ export interface MatchContext {
    * not asked on every walk. Declines only accumulate, and a new one comes in StateChanges. Absent: always ask.
    */
   mayHaveDeclines?: (bid: FactId) => boolean
+  /**
+   * The owner whose part of the result a run returns (a node's own peer ID): the proposals and
+   * negotiations naming one of its orders. Every bid is still walked as the rules say, so those are
+   * exactly what a run for everyone would give them; only walks that would change no one's proposals
+   * and only other owners' negotiations are skipped (mustWalkAgainForNewlyAlive), and the output reads
+   * only the bids that have something in it. Absent: everyone's result.
+   */
+  resultFor?: PeerId
 }
 
 /** What changed in the state since the last run. */
@@ -101,11 +112,15 @@ function compareAskEntries(left: AskEntry, right: AskEntry): number {
   return left.id < right.id ? -1 : left.id > right.id ? 1 : 0
 }
 
-/** `sorted` without its removed entries, with `additions` merged in: O(n + k log k), no full sort. */
+/**
+ * `sorted` without its removed entries, with `additions` merged in: O(n + k log k), no full sort.
+ * `byUnit`, if given, receives the merged entries of each unit, in the same order (one pass for both).
+ */
 function mergeInto<T extends BidEntry | AskEntry>(
   sorted: readonly T[],
   additions: T[],
   compare: (left: T, right: T) => number,
+  byUnit?: Record<Unit, T[]>,
 ): T[] {
   additions.sort(compare)
   // Indexed loops here and in the other once-a-run passes over every entry: a for-of runs as calls to
@@ -117,9 +132,14 @@ function mergeInto<T extends BidEntry | AskEntry>(
   const merged = new Array<T>(kept + additions.length)
   let position = 0
   let additionIndex = 0
+  if (byUnit !== undefined) {
+    byUnit.flop = []
+    byUnit.pageview = []
+  }
   const place = (entry: T): void => {
     entry.position = position
     merged[position++] = entry
+    if (byUnit !== undefined) byUnit[entry.unit].push(entry)
   }
   for (let index = 0; index < sorted.length; index++) {
     const entry = sorted[index]!
@@ -192,8 +212,8 @@ export class MatchingEngine {
   private readonly indexedGroups = new Set<GroupId>()
   private readonly byDeathTime = new MinHeap<BidEntry | AskEntry>((entry) => entry.deathTime)
   private readonly askTrees: Record<Unit, AskTree> = { flop: new AskTree(), pageview: new AskTree() }
-  /** Per unit: the live bids of that unit and the tree over them (built for an incremental run). */
-  private unitBids: Record<Unit, BidEntry[]> = { flop: [], pageview: [] }
+  /** Per unit: the live bids of that unit (made with `bids`), and the tree over them (built for an incremental run). */
+  private readonly unitBids: Record<Unit, BidEntry[]> = { flop: [], pageview: [] }
   private readonly bidTrees: Record<Unit, BidTree> = { flop: new BidTree(), pageview: new BidTree() }
   private readonly queue = new MinHeap<QueueItem>((item) => item.at)
   // Where the walk under way stands in its two sources of candidates: the tree (asks open to anyone)
@@ -210,6 +230,8 @@ export class MatchingEngine {
   private fullRun = true
   /** The declined asks of the bid being walked. */
   private declined: ReadonlySet<FactId> | undefined
+  /** With `resultFor`: the live bids with something in its result (inResult), kept up to date walk by walk. */
+  private readonly resultBids = new Set<BidEntry>()
 
   constructor(private readonly context: MatchContext) {}
 
@@ -236,6 +258,7 @@ export class MatchingEngine {
   /** Match from scratch over `orders` (every order that can still trade; the live ones are kept). */
   matchAll(orders: Iterable<BookOrder>, now: number): MatchResult {
     this.entries.clear()
+    this.resultBids.clear()
     this.byDeathTime.clear()
     const bids: BidEntry[] = []
     const asks: Record<Unit, AskEntry[]> = { flop: [], pageview: [] }
@@ -245,7 +268,7 @@ export class MatchingEngine {
       if (entry instanceof BidEntry) bids.push(entry)
       else asks[order.unit].push(entry)
     }
-    this.bids = mergeInto([], bids, compareBidEntries)
+    this.bids = mergeInto([], bids, compareBidEntries, this.unitBids)
     this.bidsByOwner.clear()
     for (let position = 0; position < this.bids.length; position++) this.listBid(this.bids[position]!)
     this.bidsNamingPeerMade = false
@@ -338,6 +361,7 @@ export class MatchingEngine {
     this.entries.delete(entry.id)
     entry.position = -1
     if (entry instanceof BidEntry) {
+      this.resultBids.delete(entry)
       for (const fill of entry.fills) {
         fill.ask.removeTaker(entry)
         epoch.touchedAsks.add(fill.ask)
@@ -356,7 +380,7 @@ export class MatchingEngine {
   /** Put the added entries in priority order and renumber positions. */
   private reorder(epoch: EpochChanges): void {
     if (epoch.addedBids.length > 0 || epoch.removedBids.length > 0)
-      this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries)
+      this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries, this.unitBids)
     for (const bid of epoch.addedBids) {
       this.listBid(bid)
       if (this.bidsNamingPeerMade && bid.counterparties !== undefined) {
@@ -455,10 +479,12 @@ export class MatchingEngine {
     this.refreshGroupLists(false)
     this.buildAskTrees()
     for (const unit of units) {
-      this.unitBids[unit] = this.bids.filter((bid) => bid.unit === unit)
       // A bid that has not walked, or saw every candidate, may look at any ask.
-      this.bidTrees[unit].build(this.unitBids[unit], (bid) =>
-        bid.stop === undefined ? Infinity : this.askRank(bid.stop),
+      this.bidTrees[unit].build(
+        this.unitBids[unit],
+        (bid) => (bid.stop === undefined ? Infinity : this.askRank(bid.stop)),
+        // Read only by searches for an ask newly alive for others, which a run for everyone never makes.
+        this.context.resultFor === undefined ? undefined : this.walkAgainSummary,
       )
     }
     const queue = this.queue
@@ -553,8 +579,11 @@ export class MatchingEngine {
   }
 
   private scheduleNextViewer(ask: AskEntry, from: number): void {
+    const newlyAlive = this.newlyAliveForOthers(ask)
     const position =
-      ask.counterparties === undefined ? this.findOpenViewer(from, ask) : this.findAdmittedViewer(from, ask)
+      ask.counterparties === undefined
+        ? this.findOpenViewer(from, ask, newlyAlive)
+        : this.findAdmittedViewer(from, ask, newlyAlive)
     if (position < 0) return
     ask.nextViewerAt = position
     this.queue.push({ kind: 'viewer', at: position, ask })
@@ -574,8 +603,41 @@ export class MatchingEngine {
     return low - 0.5
   }
 
-  /** The first bid at or after position `from` whose last walk looked at an ask open to anyone; -1 if none. */
-  private findOpenViewer(from: number, ask: AskEntry): number {
+  /**
+   * The ask, seen differently, has something left in this run and had nothing in the last (it is new,
+   * grew, or a bid before took less of it), it is not this node's, and the result holds only this node's
+   * negotiations: then only the viewers mustWalkAgainForNewlyAlive names need a walk.
+   */
+  private newlyAliveForOthers(ask: AskEntry): boolean {
+    const me = this.context.resultFor
+    return me !== undefined && ask.owner !== me && ask.remainingInThisRun > 0 && ask.remainingInLastRun <= 0
+  }
+
+  /**
+   * Whether the bid's walk can come out differently, in what this result holds, now that `ask` (at
+   * `askRank`) has something left at it: it would fill from the ask (case a or b), or stop at it before
+   * a fill it made (losing that fill), or its negotiation is one the result holds. Otherwise the walk
+   * would make the same fills and only end at `ask` rather than where it ended: a negotiation no one on
+   * this node reads. Its record is kept as it is: the fills are exact, and the stop is at or after the
+   * true one, so the bid is still found as a viewer of every ask its true walk looks at (and of a few
+   * more, which only costs a walk). Either owner of the true negotiation is then someone else: neither
+   * the ask's (checked here) nor that of the stop it keeps, nor the bid's.
+   */
+  private mustWalkAgainForNewlyAlive(bid: BidEntry, ask: AskEntry, askRank: number): boolean {
+    if (ask.price <= bid.price || rangesOverlap(bid, ask)) return true
+    const fills = bid.fills
+    if (fills.length > 0 && askRank <= this.askRank(fills[fills.length - 1]!.ask)) return true
+    return this.negotiationIsOutput(bid)
+  }
+
+  /** The bid's negotiation, if it has one, is in the output: every one is, or the bid or its stop is this node's. */
+  private negotiationIsOutput(bid: BidEntry): boolean {
+    const me = this.context.resultFor
+    return me === undefined || bid.owner === me || (bid.stop !== undefined && bid.stop.owner === me)
+  }
+
+  /** The first bid at or after position `from` whose last walk looked at an ask open to anyone (and, when `newlyAlive`, must walk again for it); -1 if none. */
+  private findOpenViewer(from: number, ask: AskEntry, newlyAlive: boolean): number {
     const bids = this.unitBids[ask.unit]
     let low = 0
     let high = bids.length
@@ -584,17 +646,31 @@ export class MatchingEngine {
       if (bids[middle]!.position < from) low = middle + 1
       else high = middle
     }
-    const index = this.bidTrees[ask.unit].findViewer(low, ask, this.askRank(ask), this.lookedAtFromTree)
+    const askRank = this.askRank(ask)
+    const index = this.bidTrees[ask.unit].findViewer(
+      low,
+      ask,
+      askRank,
+      newlyAlive ? this.lookedAtFromTreeAndMustWalk : this.lookedAtFromTree,
+      newlyAlive,
+    )
     const fromTree = index < 0 ? -1 : bids[index]!.position
     // The bids naming their counterparties are not in the tree: those naming the ask's owner may have looked at it.
     const naming = this.bidsNamingPeer.get(ask.owner)
     if (naming === undefined) return fromTree
-    const fromNaming = this.firstViewerIn(naming, from, fromTree, ask)
+    const fromNaming = this.firstViewerIn(naming, from, fromTree, ask, newlyAlive)
     return fromNaming >= 0 ? fromNaming : fromTree
   }
 
   /** The position of the first bid of `bids` (in priority) at or after `from`, and before `before` unless it is -1, that looked at the ask; -1 if none. */
-  private firstViewerIn(bids: readonly BidEntry[], from: number, before: number, ask: AskEntry): number {
+  private firstViewerIn(
+    bids: readonly BidEntry[],
+    from: number,
+    before: number,
+    ask: AskEntry,
+    newlyAlive: boolean,
+  ): number {
+    const askRank = newlyAlive ? this.askRank(ask) : 0
     let low = 0
     let high = bids.length
     while (low < high) {
@@ -605,18 +681,23 @@ export class MatchingEngine {
     for (let index = low; index < bids.length; index++) {
       const bid = bids[index]!
       if (before >= 0 && bid.position >= before) return -1
-      if (this.looksAtNumbers(bid, ask) && this.lookedAt(bid, ask)) return bid.position
+      if (
+        this.looksAtNumbers(bid, ask) &&
+        (!newlyAlive || this.mustWalkAgainForNewlyAlive(bid, ask, askRank)) &&
+        this.lookedAt(bid, ask)
+      )
+        return bid.position
     }
     return -1
   }
 
   /** findViewer for an ask that names its counterparties: only their bids can have looked at it. */
-  private findAdmittedViewer(from: number, ask: AskEntry): number {
+  private findAdmittedViewer(from: number, ask: AskEntry, newlyAlive: boolean): number {
     let first = -1
     const consider = (owner: PeerId): void => {
       const owned = this.bidsByOwner.get(owner)
       if (owned === undefined) return
-      const found = this.firstViewerIn(owned, from, first, ask)
+      const found = this.firstViewerIn(owned, from, first, ask, newlyAlive)
       if (found >= 0) first = found
     }
     for (const peer of ask.counterparties!.peers ?? []) consider(peer)
@@ -657,6 +738,22 @@ export class MatchingEngine {
     if (!this.isCandidate(bid, ask)) return false
     return !(this.declinedAsksOf(bid)?.has(ask.id) ?? false)
   }
+
+  /**
+   * What the BidTree keeps of a bid for searches made with `newlyAlive` (mustWalkAgainForNewlyAlive as
+   * numbers): the highest ask price or range it fills from (+Infinity when its negotiation is output),
+   * and the rank of the last ask it filled from (-Infinity without fills).
+   */
+  private readonly walkAgainSummary = (bid: BidEntry): WalkAgainSummary => {
+    const fills = bid.fills
+    walkAgainScratch.fillsUpTo = this.negotiationIsOutput(bid) ? Infinity : Math.max(bid.price, bid.range)
+    walkAgainScratch.lastFillRank = fills.length === 0 ? -Infinity : this.askRank(fills[fills.length - 1]!.ask)
+    return walkAgainScratch
+  }
+
+  /** lookedAtFromTree for an ask newly alive for others: only the viewers that must walk again. */
+  private readonly lookedAtFromTreeAndMustWalk = (bid: BidEntry, ask: AskEntry): boolean =>
+    this.mustWalkAgainForNewlyAlive(bid, ask, ask.position) && this.lookedAtFromTree(bid, ask)
 
   private declinedAsksOf(bid: BidEntry): ReadonlySet<FactId> | undefined {
     return bid.mayHaveDeclines ? this.context.declinedAsks(bid.order) : undefined
@@ -791,6 +888,10 @@ export class MatchingEngine {
     bid.negotiation = negotiation
     bid.stop = stop
     bid.walkedInRun = this.run
+    if (this.context.resultFor !== undefined) {
+      if (this.inResult(bid, this.context.resultFor)) this.resultBids.add(bid)
+      else this.resultBids.delete(bid)
+    }
     for (const fill of bid.fills) {
       const ask = fill.ask
       ask.addTaker(bid, fill.proposal.quantity)
@@ -817,8 +918,18 @@ export class MatchingEngine {
     if (ask.updateExhaustion() && !ask.removed) this.askTrees[ask.unit].updateAliveUntil(ask)
   }
 
+  /** The bid's last walk has something in `me`'s result: the bid is its, or it filled from or stopped at one of its asks. */
+  private inResult(bid: BidEntry, me: PeerId): boolean {
+    if (bid.owner === me || (bid.stop !== undefined && bid.stop.owner === me)) return true
+    const fills = bid.fills
+    for (let index = 0; index < fills.length; index++) if (fills[index]!.ask.owner === me) return true
+    return false
+  }
+
   /** Proposals and negotiations in bid priority, each bid's in walk order. */
   private output(): MatchResult {
+    const me = this.context.resultFor
+    if (me !== undefined) return this.outputFor(me)
     // Counted first, so each array is allocated once at its size rather than grown (and copied) push by push.
     const bids = this.bids
     let proposalCount = 0
@@ -837,6 +948,19 @@ export class MatchingEngine {
       const fills = bid.fills
       for (let index = 0; index < fills.length; index++) proposals[proposalIndex++] = fills[index]!.proposal
       if (bid.negotiation !== undefined) negotiations[negotiationIndex++] = bid.negotiation
+    }
+    return { proposals, negotiations }
+  }
+
+  /** output() restricted to the proposals and negotiations naming one of `me`'s orders: only the bids that have some are read. */
+  private outputFor(me: PeerId): MatchResult {
+    const bids = [...this.resultBids].sort((left, right) => left.position - right.position)
+    const proposals: Proposal[] = []
+    const negotiations: Negotiation[] = []
+    for (const bid of bids) {
+      const mine = bid.owner === me
+      for (const fill of bid.fills) if (mine || fill.ask.owner === me) proposals.push(fill.proposal)
+      if (bid.negotiation !== undefined && (mine || bid.stop?.owner === me)) negotiations.push(bid.negotiation)
     }
     return { proposals, negotiations }
   }

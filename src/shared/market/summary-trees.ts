@@ -421,6 +421,19 @@ export class AskTree {
   }
 }
 
+/** What a bid's walk needs for an ask newly alive to change it (matching-engine.ts, mustWalkAgainForNewlyAlive). */
+export interface WalkAgainSummary {
+  /** It may fill from an ask whose lower of price and range is at most this (+Infinity: any ask matters). */
+  fillsUpTo: number
+  /** The rank of the last ask it filled from: an ask at or before it may cut the walk short (-Infinity: no fills). */
+  lastFillRank: number
+}
+
+// BidTree's per node summary of WalkAgainSummary, over all its bids: the largest of each.
+const walkAgainStride = 2
+const walkAgainFillsUpTo = 0
+const walkAgainLastFillRank = 1
+
 /** The node (or bid) may hold a bid that had the ask among its candidates, as far as windows, OS and stop tell. */
 function mayHoldViewer(nodes: Summaries, base: number, ask: AskEntry, askRank: number): boolean {
   return (
@@ -444,9 +457,19 @@ export class BidTree {
   private nodeRanOut = noSummaries
   /** Per bid: storage, GFLOPS per core, cores, bandwidth required (notStated when none). */
   private bidRequirements = noSummaries
+  /** Per node: the largest WalkAgainSummary fields of its bids (walkAgainStride apart). */
+  private nodeWalkAgain = noSummaries
 
-  /** Build the tree over `bids` (the live bids of one unit, in priority); `stopRank`: where a bid's stop is in its unit's ask order. */
-  build(bids: readonly BidEntry[], stopRank: (bid: BidEntry) => number): void {
+  /**
+   * Build the tree over `bids` (the live bids of one unit, in priority); `stopRank`: where a bid's stop
+   * is in its unit's ask order; `walkAgain`: what a search for viewers that must walk again reads
+   * (absent: any bid may).
+   */
+  build(
+    bids: readonly BidEntry[],
+    stopRank: (bid: BidEntry) => number,
+    walkAgain?: (bid: BidEntry) => WalkAgainSummary,
+  ): void {
     this.bids = bids
     const leafCount = leafCountFor(bids.length)
     this.leafCount = leafCount
@@ -456,10 +479,20 @@ export class BidTree {
       bids.length,
       bidRequirementsEmpty,
     ))
+    // Filled in the same pass over the bids as the rest (each bid is read from memory once).
+    const walkAgainNodes = this.emptyWalkAgain(leafCount, walkAgain !== undefined)
     for (let index = 0; index < bids.length; index++) {
       const bid = bids[index]!
       // A bid that names its counterparties is found through the peers it admits (matching-engine.ts): it stays empty here.
       if (bid.counterparties !== undefined) continue
+      if (walkAgain !== undefined) {
+        const summary = walkAgain(bid)
+        const leaf = (leafCount + (index >> bucketBits)) * walkAgainStride
+        if (walkAgainNodes[leaf + walkAgainFillsUpTo]! < summary.fillsUpTo)
+          walkAgainNodes[leaf + walkAgainFillsUpTo] = summary.fillsUpTo
+        if (walkAgainNodes[leaf + walkAgainLastFillRank]! < summary.lastFillRank)
+          walkAgainNodes[leaf + walkAgainLastFillRank] = summary.lastFillRank
+      }
       const base = index * stride
       core[base + bidStopRank] = stopRank(bid)
       core[base + bidStart] = bid.windowStart
@@ -478,13 +511,45 @@ export class BidTree {
     }
     summariseUpward(this.nodeStopped, leafCount, foldBidCore)
     summariseUpward(this.nodeRanOut, leafCount, foldBidCore)
+    if (walkAgain !== undefined) this.summariseWalkAgainUpward(leafCount)
+  }
+
+  /** The WalkAgainSummary nodes, with nothing in them; without summaries, every subtree may hold a bid that must walk again. */
+  private emptyWalkAgain(leafCount: number, summarised: boolean): Summaries {
+    const length = 2 * leafCount * walkAgainStride
+    const nodes = (this.nodeWalkAgain =
+      this.nodeWalkAgain.length >= length ? this.nodeWalkAgain : new Float64Array(Math.ceil(length * 1.25)))
+    nodes.fill(summarised ? -Infinity : Infinity, 0, length)
+    return nodes
+  }
+
+  private summariseWalkAgainUpward(leafCount: number): void {
+    const nodes = this.nodeWalkAgain
+    for (let node = leafCount - 1; node >= 1; node--) {
+      const base = node * walkAgainStride
+      const left = 2 * base
+      const right = left + walkAgainStride
+      nodes[base + walkAgainFillsUpTo] = Math.max(nodes[left + walkAgainFillsUpTo]!, nodes[right + walkAgainFillsUpTo]!)
+      nodes[base + walkAgainLastFillRank] = Math.max(
+        nodes[left + walkAgainLastFillRank]!,
+        nodes[right + walkAgainLastFillRank]!,
+      )
+    }
   }
 
   /**
    * The first bid at index >= `from` that `ask` (at `askRank` in the ask order) is a candidate of as far
    * as the summaries tell (window, requirements, a stop not before the ask) and that passes `accept`; -1 if none.
+   * With `newlyAlive`, only in subtrees whose WalkAgainSummary says a bid may fill from the ask or have
+   * filled after its rank (`accept` makes the exact check).
    */
-  findViewer(from: number, ask: AskEntry, askRank: number, accept: (bid: BidEntry, ask: AskEntry) => boolean): number {
+  findViewer(
+    from: number,
+    ask: AskEntry,
+    askRank: number,
+    accept: (bid: BidEntry, ask: AskEntry) => boolean,
+    newlyAlive = false,
+  ): number {
     const bidCount = this.bids.length
     if (from >= bidCount) return -1
     const leafCount = this.leafCount
@@ -496,9 +561,16 @@ export class BidTree {
       if (found >= 0) return found
       node = nextSubtree(leafCount + (from >> bucketBits))
     }
+    const walkAgain = this.nodeWalkAgain
+    const askFillKey = Math.min(ask.price, ask.range)
     while (node !== 0) {
       const base = node * stride
-      if (mayHoldViewer(this.nodeStopped, base, ask, askRank) || mayHoldViewer(this.nodeRanOut, base, ask, askRank)) {
+      if (
+        (!newlyAlive ||
+          walkAgain[node * walkAgainStride + walkAgainFillsUpTo]! >= askFillKey ||
+          walkAgain[node * walkAgainStride + walkAgainLastFillRank]! >= askRank) &&
+        (mayHoldViewer(this.nodeStopped, base, ask, askRank) || mayHoldViewer(this.nodeRanOut, base, ask, askRank))
+      ) {
         if (node < leafCount) {
           node = 2 * node
           continue

@@ -104,7 +104,9 @@ class Market implements MarketService {
   ) {
     this.epochMs = init.epochMs ?? 1_000
     this.clock = init.now ?? Date.now
-    this.book = new MarketBook({ maxLiveOrders: init.maxLiveOrders })
+    // The proposals and negotiations of this node's orders, the only ones it reads: an epoch then skips
+    // the walks that would change only other owners' negotiations (docs/matcher.md section 6).
+    this.book = new MarketBook({ maxLiveOrders: init.maxLiveOrders, resultFor: components.signer.owner })
     const pruneGraceMs = init.pruneGraceMs ?? defaultPruneGraceMs
     this.pruneEveryMs = init.pruneEveryMs ?? 10 * 60_000
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
