@@ -69,11 +69,12 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<num
 export function startServing(
   command: string,
   args: string[],
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ServedNode> {
   // Its own process group, so that stop() reaches the node even under `npm run` and a shell.
   const child = spawn(command, args, {
     cwd: options.cwd ?? projectRoot,
+    env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
@@ -112,28 +113,39 @@ export function startServing(
   })
 }
 
-/** A node on 127.0.0.1 only: libp2p on a free loopback port, no mDNS, the UI on a free port. */
-export function serveNode(dataDir: string, extraArgs: string[] = []): Promise<ServedNode> {
-  return startServing(process.execPath, [
-    builtCli,
-    'serve',
-    '--data',
-    dataDir,
-    '--port',
-    '0',
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0',
-    '--no-mdns',
-    // A light proof of work on orders, so that tests placing many orders stay quick (the default is
-    // the market's, order-work.ts; an order costs ~2^bits hashes).
-    '--order-work-bits',
-    '8',
-    // The crash tests' long mode places over 2,000 live orders from one node, past the market's
-    // default cap on one owner's live orders (1,000, live-order-cap.ts).
-    '--max-live-orders',
-    '100000',
-    ...extraArgs,
-  ])
+/**
+ * A node on 127.0.0.1 only: libp2p on a free loopback port, no mDNS, the UI on a free port; `env`
+ * replaces the node's environment (e.g. DEBUG for a log namespace).
+ */
+export function serveNode(
+  dataDir: string,
+  extraArgs: string[] = [],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<ServedNode> {
+  return startServing(
+    process.execPath,
+    [
+      builtCli,
+      'serve',
+      '--data',
+      dataDir,
+      '--port',
+      '0',
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--no-mdns',
+      // A light proof of work on orders, so that tests placing many orders stay quick (the default is
+      // the market's, order-work.ts; an order costs ~2^bits hashes).
+      '--order-work-bits',
+      '8',
+      // The crash tests' long mode places over 2,000 live orders from one node, past the market's
+      // default cap on one owner's live orders (1,000, live-order-cap.ts).
+      '--max-live-orders',
+      '100000',
+      ...extraArgs,
+    ],
+    options,
+  )
 }
 
 export async function launchChromium(): Promise<Browser> {

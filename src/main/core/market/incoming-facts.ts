@@ -61,6 +61,7 @@ export class IncomingFacts {
       }
     }
     await this.components.store(accepted)
+    this.components.log('took in %d of %d facts from %s by sync', accepted.length, envelopes.length, from)
     return { accepted: accepted.length, rejected }
   }
 
@@ -78,6 +79,9 @@ export class IncomingFacts {
   private act(verdict: Verdict, from: string): TopicValidatorResult {
     switch (verdict.outcome) {
       case 'accept':
+        // A trace with the time of each fact taken in (the logger's lines carry it), for whoever
+        // follows facts through the node: off unless cyclex:market:incoming (or --verbose) is enabled.
+        this.components.log('took in %s %s from %s by gossip', verdict.fact.fact.kind, verdict.fact.id, from)
         this.storeGossiped(verdict.fact)
         return TopicValidatorResult.Accept
       case 'ignore':
