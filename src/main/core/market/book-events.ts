@@ -9,6 +9,20 @@
 // arrival to the painted ladder.
 import type { BookEvent, MarketSummary, OrderView } from '../../../shared/api/market'
 
+/** The clock and timer the coalescing window runs on: the process's by default, a test's own in tests. */
+export interface BookEventsClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number
+  setTimeout(callback: () => void, delayMs: number): unknown
+  clearTimeout(timer: unknown): void
+}
+
+const processClock: BookEventsClock = {
+  now: () => performance.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+}
+
 export interface BookEventsComponents {
   summary(): MarketSummary
   /** The book's current version. */
@@ -22,7 +36,7 @@ export interface BookEventsComponents {
 const maxOrdersPerEvent = 64
 
 export class BookEvents {
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private timer: unknown
   private lastEventAt = -Infinity
   private lastDigest = ''
   /** The book version the last event brought a page to; undefined before the first event. */
@@ -31,20 +45,19 @@ export class BookEvents {
   constructor(
     private readonly components: BookEventsComponents,
     private readonly coalesceMs = 25,
+    private readonly clock: BookEventsClock = processClock,
   ) {}
 
-  /** Facts changed the book: announce it now, or at the end of the window. */
+  /**
+   * Facts changed the book: announce it now when no event went out in the last `coalesceMs` (the
+   * leading edge: a lone order is not held back), else once at the end of that window.
+   */
   changed(): void {
     if (this.timer !== undefined) return
-    const wait = this.lastEventAt + this.coalesceMs - performance.now()
-    if (wait <= 0) {
-      this.lastEventAt = performance.now()
-      this.emitIfChanged()
-      return
-    }
-    this.timer = setTimeout(() => {
+    const wait = this.lastEventAt + this.coalesceMs - this.clock.now()
+    if (wait <= 0) return this.emitIfChanged()
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined
-      this.lastEventAt = performance.now()
       this.emitIfChanged()
     }, wait)
   }
@@ -54,6 +67,8 @@ export class BookEvents {
     const summary = this.components.summary()
     if (summary.digest === this.lastDigest) return
     this.lastDigest = summary.digest
+    // The window starts at an event sent, the epoch's too; a call that sent nothing starts none.
+    this.lastEventAt = this.clock.now()
     const since = this.lastVersion
     this.lastVersion = this.components.version()
     if (since === undefined) return this.components.emit(summary)
@@ -62,7 +77,7 @@ export class BookEvents {
   }
 
   stop(): void {
-    clearTimeout(this.timer)
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     this.timer = undefined
   }
 }
