@@ -42,6 +42,17 @@ export function decodeEvent(raw: unknown): ApiEvent | undefined {
 }
 
 export function createApiClient(transport: Transport): ApiClient {
+  // Every subscriber (each of a page's queries, a dozen on the market page) hears every event. The HTTP
+  // transport hands all of them the one object it parsed, so that is checked against the contract once,
+  // not once per subscriber; an object seen before answers what its first check did.
+  const decoded = new WeakMap<object, ApiEvent | undefined>()
+  const decodeOnce = (raw: unknown): ApiEvent | undefined => {
+    if (typeof raw !== 'object' || raw === null) return undefined
+    if (decoded.has(raw)) return decoded.get(raw)
+    const event = decodeEvent(raw)
+    decoded.set(raw, event)
+    return event
+  }
   return {
     transport: transport.kind,
     async call<Name extends CommandName>(name: Name, params: CommandParams<Name>): Promise<CommandResult<Name>> {
@@ -49,7 +60,7 @@ export function createApiClient(transport: Transport): ApiClient {
     },
     subscribe(listener) {
       return transport.listen((raw) => {
-        const event = decodeEvent(raw)
+        const event = decodeOnce(raw)
         if (event) listener(event)
       })
     },

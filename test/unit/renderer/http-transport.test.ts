@@ -210,6 +210,28 @@ describe('HTTP transport events', () => {
     expect(received).toEqual([{ type: 'node.status', data: status }])
   })
 
+  it("checks an event against the contract once for all the client's subscribers, and drops a bad one for all", () => {
+    const sockets = stubSockets()
+    const client = createApiClient(transportWith(stubFetch().fetch, sockets))
+    const heard: unknown[][] = [[], [], []]
+    for (const each of heard) client.subscribe((event) => each.push(event))
+    const socket = sockets.latest()
+    socket.handlers.onOpen()
+    socket.handlers.onMessage(JSON.stringify({ type: 'node.status', data: status }))
+    socket.handlers.onMessage(JSON.stringify({ type: 'node.status', data: { ...status, peerId: 7 } }))
+    socket.handlers.onMessage(JSON.stringify({ type: 'node.status', data: status }))
+
+    for (const each of heard)
+      expect(each).toEqual([
+        { type: 'node.status', data: status },
+        { type: 'node.status', data: status },
+      ])
+    // One check per message: every subscriber holds the very object it produced, and a new message is checked anew.
+    expect(heard[1]![0]).toBe(heard[0]![0])
+    expect(heard[2]![0]).toBe(heard[0]![0])
+    expect(heard[0]![1]).not.toBe(heard[0]![0])
+  })
+
   it('reports connecting, connected, and reconnecting, and reconnects with a growing, capped delay', () => {
     const sockets = stubSockets()
     const timers = manualTimers()
