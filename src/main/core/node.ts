@@ -169,6 +169,10 @@ class Node implements CyclexNode {
       onProgress: (data) => this.events.emit({ type: 'benchmark.progress', data }),
       onOutcome: (data) => this.events.emit({ type: 'benchmark.result', data }),
     })
+    // The node's clock, the one its market dates and judges facts by: every per-peer rate bound reads
+    // it (the intake's budgets, sync's allowance, sessions and serving budget, the penalties), so that
+    // a node on an accelerated clock (bench:soak) is bounded on that clock.
+    const now = marketInit.now ?? Date.now
     // What one peer, and one address, may deliver by gossip and sync together; a peer that keeps
     // sending past it is scored down, then disconnected.
     const ingestBudget = new IngestBudget(
@@ -228,8 +232,9 @@ class Node implements CyclexNode {
         verifier.clear()
         return ingested
       },
-      allowance: (peer) => ingestBudget.allowance(peer, Date.now()),
+      allowance: (peer) => ingestBudget.allowance(peer, now()),
       onMisbehaviour: (peer) => penalties.penalize(peer),
+      now,
     })
     this.negotiationHistory = negotiationHistory()({
       store,
@@ -504,7 +509,8 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     const savedPeers = settings.get().savedPeers.map((text) => multiaddr(text))
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)
-    const penalties = new PeerPenalties()
+    // Penalties fade on the market's clock, the one the ingest budget counts them on.
+    const penalties = new PeerPenalties({}, resolved.market.now ?? Date.now)
     // The fact log is read (level's thread, then this one) while libp2p starts: neither needs the
     // other. Its keys are listed first, and the start summary is checked against them before the
     // snapshot's parts take this thread.

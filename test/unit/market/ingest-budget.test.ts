@@ -1,7 +1,11 @@
 // The ingest budget with time passed in: per peer and per address, loopback left out unless asked,
 // the sync allowance, and penalties then a disconnect for a peer that keeps sending past it.
 import { describe, expect, it } from 'vitest'
+import { createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
+import { FactIntake, type FactIntakeComponents } from '../../../src/main/core/market/fact-intake'
 import { IngestBudget, isLoopback, peerAddressLookup } from '../../../src/main/core/market/ingest-budget'
+import { encodeSignedFact, MarketBook, signFact } from '../../../src/shared/market'
+import { bid, day0, peer, signerOf } from './helpers'
 
 function budgetWith(addresses: Record<string, string>, init: ConstructorParameters<typeof IngestBudget>[1] = {}) {
   const penalized: string[] = []
@@ -74,6 +78,34 @@ describe('IngestBudget', () => {
     expect(disconnected).toEqual([])
     budget.refused('m', 5_500)
     expect(disconnected).toEqual(['m'])
+  })
+})
+
+describe('the intake on the budgets', () => {
+  it("counts the facts it refuses for a peer's budget (gossip and sync) and for an owner's rate", () => {
+    const components = {
+      factLog: { has: () => false, get: () => undefined },
+      book: new MarketBook(),
+      verifier: createNodeFactVerifier(),
+    } as unknown as FactIntakeComponents
+    const intake = new FactIntake(components, {
+      budget: { perPeer: { ratePerSecond: 1, burst: 3 } },
+      perOwner: { ratePerSecond: 1, burst: 2 },
+    })
+    const now = day0 + 1_000
+    const order = (quantity: number) =>
+      encodeSignedFact(
+        signFact({ ...bid({ owner: peer(1), quantity }).fact, createdAt: now }, signerOf(1), { sha256: nodeSha256 }),
+      )
+    const gossip = { from: 'a', via: 'gossip', topic: '/cyclex/orders/1', now } as const
+    const outcomes = [1, 2, 3, 4].map((quantity) => intake.check(order(quantity), gossip).outcome)
+    // Two within the owner's burst; the third within the peer's budget but past the owner's; the fourth past the peer's.
+    expect(outcomes).toEqual(['accept', 'accept', 'ignore', 'ignore'])
+    expect(intake.stats()).toEqual({ overBudget: 1, overOwnerRate: 1, disconnected: 0 })
+    expect(intake.check(order(5), { from: 'a', via: 'sync', now }).outcome).toBe('ignore')
+    // A second later on the clock passed in, one more fact from the peer.
+    expect(intake.check(order(6), { from: 'a', via: 'sync', now: now + 1_000 }).outcome).toBe('accept')
+    expect(intake.stats()).toEqual({ overBudget: 2, overOwnerRate: 1, disconnected: 0 })
   })
 })
 

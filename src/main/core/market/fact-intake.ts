@@ -64,6 +64,16 @@ export interface Arrival {
   budgeted?: boolean
 }
 
+/** What the intake refused of honest-looking traffic for a rate, since the node started. */
+export interface IntakeStats {
+  /** Facts refused because their peer, or its address, was over its ingest budget (gossip and sync). */
+  overBudget: number
+  /** Facts left to sync because their owner was over its fact rate (gossip). */
+  overOwnerRate: number
+  /** Peers disconnected for sending past their budget. */
+  disconnected: number
+}
+
 function reject(error: unknown): Verdict {
   const cyclexError = error as Partial<CyclexError>
   return { outcome: 'reject', reason: (error as Error).message, code: cyclexError.code ?? 'ERR_INVALID_FACT' }
@@ -91,6 +101,8 @@ export class FactIntake {
   private readonly perOwner: RateLimiter
   private readonly orderWorkBits: number
   private readonly pruneGraceMs: number
+  private overBudget = 0
+  private overOwnerRate = 0
 
   constructor(
     private readonly components: FactIntakeComponents,
@@ -111,6 +123,7 @@ export class FactIntake {
   check(bytes: Uint8Array, arrival: Arrival): Verdict {
     // Past its budget, a fact is refused, and sync will not fetch it from this peer either.
     if (arrival.budgeted !== false && !this.budget.take(arrival.from, arrival.now)) {
+      this.overBudget++
       if (arrival.via === 'gossip') this.budget.refused(arrival.from, arrival.now)
       return {
         outcome: 'ignore',
@@ -162,10 +175,19 @@ export class FactIntake {
       const stale = staleness(fact, arrival.now)
       if (stale) return { outcome: 'ignore', reason: stale }
       if (!this.perOwner.take(fact.owner, arrival.now)) {
+        this.overOwnerRate++
         return { outcome: 'ignore', reason: `owner ${fact.owner} is over its fact rate`, leftToSync: true }
       }
     }
     return { outcome: 'accept', fact: signed }
+  }
+
+  stats(): IntakeStats {
+    return {
+      overBudget: this.overBudget,
+      overOwnerRate: this.overOwnerRate,
+      disconnected: this.budget.stats().disconnected,
+    }
   }
 
   /** A fact about an order must come from whoever may act on that order, where the state knows it. */

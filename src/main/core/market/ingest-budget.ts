@@ -3,6 +3,8 @@
 // peer sends past its budget is refused, and not fetched from it by sync either (sync asks it for no
 // more than its allowance), so one peer or one machine cannot grow this node's state faster than its
 // budget. A peer that keeps sending past its budget by gossip is scored down, then disconnected.
+// Time comes in as an argument, from the node's clock (its market's: the intake's arrival time, sync's
+// allowance), so that a node on an accelerated clock (bench:soak) is bounded on that clock.
 //
 // Addresses: peers on a loopback address (127.0.0.0/8, ::1) are this machine's own nodes (and every
 // multi-node test), so they share no address budget unless `budgetLoopback` is set; a relayed peer's
@@ -135,7 +137,8 @@ export class IngestBudget {
 /**
  * The IP address each peer is connected from directly (relayed connections do not count: their
  * address is the relay's), looked up in libp2p's connections and kept for a few seconds, since the
- * intake asks once per fact.
+ * intake asks once per fact. Those are seconds of wall time, as connections come and go on it; the
+ * budgets themselves take the node's clock from their callers.
  */
 export function peerAddressLookup(
   libp2p: { getConnections(): Array<{ remotePeer: { toString(): string }; remoteAddr: { toString(): string } }> },

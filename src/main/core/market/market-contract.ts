@@ -24,7 +24,7 @@ import type {
 } from '../../../shared/market'
 import type { Sublevel } from '../store'
 import type { DealDeskInit } from './deal-desk'
-import type { FactIntakeInit } from './fact-intake'
+import type { FactIntakeInit, IntakeStats } from './fact-intake'
 import type { FactLog } from './fact-log'
 import type { MarketPubSub } from './gossip'
 import type { PruneOutcome } from './state-pruning'
@@ -136,6 +136,8 @@ export interface MarketService extends Startable {
    * stop keeps in the start summary, from which the next start counts live orders (start-summary.ts).
    */
   liveOrderEnds(now: number): number[]
+  /** What the intake refused for a rate (ingest budgets, owners' rates) since the node started. */
+  intakeStats(): IntakeStats
   /** Publish this node's member list of group `name` (claim 36): a higher seq replaces the earlier list. */
   publishGroup(name: string, members: string[]): Promise<SignedFact<GroupFact>>
   /** Run one epoch now (tests; the loop runs them on its own). */

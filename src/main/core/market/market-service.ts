@@ -38,7 +38,7 @@ import { BookEvents } from './book-events'
 import { ConfirmIndex } from './confirm-index'
 import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
-import { FactIntake } from './fact-intake'
+import { FactIntake, type IntakeStats } from './fact-intake'
 import { IncomingFacts } from './incoming-facts'
 import { KeptAgreements } from './kept-agreements'
 import { LatestVersions } from './latest-versions'
@@ -58,6 +58,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 class Market implements MarketService {
   readonly book: MarketBook
   private readonly incoming: IncomingFacts
+  private readonly intake: FactIntake
   private readonly epochMs: number
   private readonly refreshEveryMs: number
   private readonly me: string
@@ -112,7 +113,7 @@ class Market implements MarketService {
     this.refreshEveryMs = init.refreshEveryMs ?? orderTtlMs / 4
     this.me = components.signer.owner
     this.log = components.logger.forComponent('cyclex:market')
-    const intake = new FactIntake(
+    this.intake = new FactIntake(
       { factLog: components.factLog, book: this.book, verifier: components.verifier, budget: components.ingestBudget },
       {
         maxClockSkewMs: init.clockSkewMs ?? 10_000,
@@ -122,7 +123,7 @@ class Market implements MarketService {
       },
     )
     this.incoming = new IncomingFacts({
-      intake,
+      intake: this.intake,
       pubsub: components.pubsub,
       now: () => this.now(),
       store: (facts) => this.store(facts),
@@ -476,6 +477,10 @@ class Market implements MarketService {
 
   confirms(take?: FactId): ConfirmView[] {
     return this.confirmIndex.views(take)
+  }
+
+  intakeStats(): IntakeStats {
+    return this.intake.stats()
   }
 
   summary(): MarketSummary {

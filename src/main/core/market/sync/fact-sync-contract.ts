@@ -95,6 +95,12 @@ export interface FactSyncComponents {
   allowance?(peer: string): number
   /** Told when a peer breaks the protocol, so that gossip can score it down. */
   onMisbehaviour?(peer: string, misbehaviour: Misbehaviour): void
+  /**
+   * The node's clock (its market's), ms since the epoch: what bounds a peer's rate reads it, the
+   * inbound sessions it may open and the bytes it may draw, so that a node on an accelerated clock is
+   * bounded on that clock. Deadlines and timeouts stay on the wall clock. Default Date.now.
+   */
+  now?(): number
 }
 
 export type SyncOutcomeStatus = SessionStatus | 'failed'

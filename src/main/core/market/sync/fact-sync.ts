@@ -184,9 +184,9 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
 
   /** One round: the next connected peers after the last one picked, in peer ID order. */
   private round(): void {
+    this.limiter.prune(this.now())
+    this.serveBudget.prune(this.now())
     const now = Date.now()
-    this.limiter.prune(now)
-    this.serveBudget.prune(now)
     for (const [peer, startedAt] of this.lastOutboundStart)
       if (now - startedAt > 10 * this.settings.intervalMs) this.lastOutboundStart.delete(peer)
     for (const [peer, until] of this.penalisedUntil) if (until <= now) this.penalisedUntil.delete(peer)
@@ -203,6 +203,11 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       if (this.outboundSlots.free <= 0) return
       this.syncInBackground(peer)
     }
+  }
+
+  /** The clock of the per-peer rate bounds (the node's); wall time for deadlines and penalties. */
+  private now(): number {
+    return this.components.now?.() ?? Date.now()
   }
 
   private isPenalised(peer: string): boolean {
@@ -397,7 +402,7 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
       stream.abort(new SyncProtocolError('this peer misbehaved recently', { misbehaviour: 'protocol-violation' }))
       return
     }
-    if (!this.limiter.take(peer, Date.now())) {
+    if (!this.limiter.take(peer, this.now())) {
       this.counters.inboundRateLimited++
       stream.abort(new SyncProtocolError('too many sync sessions from this peer', { misbehaviour: 'rate-limit' }))
       this.reportMisbehaviour(peer, {
@@ -447,9 +452,11 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
     const channel = new SyncChannel(stream, {
       ioTimeoutMs: this.settings.ioTimeoutMs,
       signal: deadline.signal,
-      // Every frame to the peer is paid from its serving budget: past the burst, frames wait.
+      // Every frame to the peer is paid from its serving budget: past the burst, frames wait. The wait
+      // is slept on the wall clock: on a node clock that runs at least at the wall's pace, at least
+      // as much time passes on it.
       pace: async (frameBytes, signal) => {
-        const wait = this.serveBudget.charge(peer, frameBytes, Date.now())
+        const wait = this.serveBudget.charge(peer, frameBytes, this.now())
         if (wait > 0) await sleep(wait, signal)
       },
     })
