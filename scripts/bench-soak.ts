@@ -1,5 +1,5 @@
 // `npm run bench:soak`: a week of market history on a few nodes, to show that pruning keeps a node's
-// state flat (issue 16, item 5; docs/reliability.md §2f).
+// state flat (issue 16, item 5; docs/reliability.md §2g).
 //
 // BENCH_SOAK_NODES nodes (default 4) run in this process as real nodes on 127.0.0.1, each with its
 // store on disk (level in a temp dir), all on one accelerated clock: the market takes its time from
@@ -15,11 +15,14 @@
 // Printed, and written to bench-results/soak.json, once per simulated day: facts held (per node,
 // the mean), store bytes on disk (the restarted node's right after its clean stop, which compacts it,
 // and all nodes' together), the process's RSS after a GC, the restarted node's start time and sync
-// time. Steady state starts once the oldest facts pass their horizon plus the day's grace (day 2
-// here); the goal is every figure within 20% between the first and last day of steady state.
+// time, and what the budgets refused so far. Steady state starts once the oldest facts pass their
+// horizon plus the day's grace (day 2 here); the goal is every figure within 20% between the first
+// and last day of steady state.
 //
-// The ingest budgets are widened: they bound hostile peers on wall time, while this market's facts
-// are dated on the accelerated clock, and they are not what is measured here.
+// The budgets are the app's own (ingest budgets per peer and per address, owners' fact rates, sync's
+// sessions and serving budget): they run on the node's clock, the accelerated one here, as every rate
+// bound of a node does. What they refused of these honest nodes is printed and written each day,
+// summed over every node that ran (the restarted ones' counts from before their stop included).
 //
 // Each node keeps its own agreements BENCH_SOAK_HISTORY_DAYS (default 1) after their window ended
 // (the historyRetentionDays setting, 30 days by default in the app; kept-agreements.ts), so that the
@@ -31,9 +34,11 @@ import { Level } from 'level'
 import { makeTempDir, removeDir, startTestNode } from '../test/helpers/nodes'
 import type { CyclexNode } from '../src/main/core/node'
 import type { MarketService } from '../src/main/core/market/market-service'
+import type { FactSync } from '../src/main/core/market/sync'
 import type { OrderView } from '../src/shared/api/market'
 
-type SoakNode = CyclexNode & { market: MarketService }
+/** The node's parts the bench reads (its sync is private: read through a cast, as the tests do). */
+type SoakNode = CyclexNode & { market: MarketService; sync: FactSync }
 
 const nodeCount = Number(process.env.BENCH_SOAK_NODES ?? 4)
 const days = Number(process.env.BENCH_SOAK_DAYS ?? 7)
@@ -54,14 +59,43 @@ function advance(ms: number): void {
   wallBase = performance.now()
 }
 
-const wide = { ratePerSecond: 1_000_000, burst: 1_000_000_000 }
 const marketInit = {
   now: clock,
   epochMs: 200,
   orderWorkBits: 0,
   // Pruning is driven by the steps below, on the accelerated clock.
   pruneEveryMs: 24 * hour,
-  intake: { budget: { perPeer: wide, perAddress: wide }, perOwner: wide },
+}
+
+/** What a node's budgets refused: facts (per peer or address, per owner), peers cut off, sync sessions. */
+interface Refusals {
+  factsOverBudget: number
+  factsOverOwnerRate: number
+  peersDisconnected: number
+  syncSessionsRateLimited: number
+}
+
+const noRefusals = (): Refusals => ({
+  factsOverBudget: 0,
+  factsOverOwnerRate: 0,
+  peersDisconnected: 0,
+  syncSessionsRateLimited: 0,
+})
+
+function refusalsOf(node: SoakNode): Refusals {
+  const intake = node.market.intakeStats()
+  return {
+    factsOverBudget: intake.overBudget,
+    factsOverOwnerRate: intake.overOwnerRate,
+    peersDisconnected: intake.disconnected,
+    syncSessionsRateLimited: node.sync.stats().inboundRateLimited,
+  }
+}
+
+function addRefusals(total: Refusals, more: Refusals): Refusals {
+  const sum = { ...total }
+  for (const key of Object.keys(sum) as Array<keyof Refusals>) sum[key] += more[key]
+  return sum
 }
 
 function dirBytes(dir: string): number {
@@ -176,6 +210,8 @@ interface DayFigures {
   /** How many more facts the others held than the restarted node at its start. */
   factsBehind: number
   agreementsSoFar: number
+  /** What the budgets refused so far, over every node that ran. */
+  refusals: Refusals
 }
 
 async function main(): Promise<void> {
@@ -187,6 +223,9 @@ async function main(): Promise<void> {
   }
   for (let index = 1; index < nodeCount; index++) await connect(nodes[index]!, nodes.slice(0, index))
   const figures: DayFigures[] = []
+  /** What the budgets of the nodes stopped so far refused before their stop. */
+  let refusedBeforeStops = noRefusals()
+  const refusalsSoFar = () => nodes.map(refusalsOf).reduce(addRefusals, refusedBeforeStops)
   const gc = (globalThis as { gc?: () => void }).gc
   console.log(
     `soak: ${nodeCount} nodes, ${days} simulated days in steps of ${stepMs / 60_000} min, ${ordersPerStep} orders per node per step, own history kept ${historyDays} days${gc ? '' : ' (no --expose-gc: RSS without a GC first)'}`,
@@ -203,6 +242,7 @@ async function main(): Promise<void> {
       // Churn: one node stops (a clean stop compacts its store: store.ts, compact), misses two steps, and starts again.
       const churned = day % nodeCount
       const down = nodes[churned]!
+      refusedBeforeStops = addRefusals(refusedBeforeStops, refusalsOf(down))
       const stopStarted = performance.now()
       await down.stop()
       const stopMs = Math.round(performance.now() - stopStarted)
@@ -238,6 +278,7 @@ async function main(): Promise<void> {
         syncMs: syncMs === undefined ? undefined : Math.round(syncMs),
         factsBehind: missing,
         agreementsSoFar: nodes[0]!.market.agreements().length,
+        refusals: refusalsSoFar(),
       }
       figures.push(row)
       console.log(
@@ -247,6 +288,10 @@ async function main(): Promise<void> {
         .sort(([, a], [, b]) => b.bytes - a.bytes)
         .map(([name, entry]) => `${name} ${entry.records} (${(entry.bytes / 1024).toFixed(0)} KiB)`)
       console.log(`  restarted node's records by sublevel: ${records.join(', ')}`)
+      const { refusals } = row
+      console.log(
+        `  refused so far, all nodes: ${refusals.factsOverBudget} facts over a peer's or address's budget, ${refusals.factsOverOwnerRate} over an owner's rate, ${refusals.peersDisconnected} peers disconnected, ${refusals.syncSessionsRateLimited} sync sessions over a peer's rate`,
+      )
     }
   } finally {
     await Promise.all(nodes.map((node) => node.stop().catch(() => undefined)))
@@ -273,6 +318,8 @@ async function main(): Promise<void> {
   }
   if (first && last)
     console.log(`steady state, day ${first.day} to day ${last.day}, change in %: ${JSON.stringify(changes)}`)
+  const refusals = figures.at(-1)?.refusals ?? noRefusals()
+  console.log(`refused by the budgets over the whole run, all nodes: ${JSON.stringify(refusals)}`)
   mkdirSync('bench-results', { recursive: true })
   writeFileSync(
     join('bench-results', 'soak.json'),
@@ -287,6 +334,7 @@ async function main(): Promise<void> {
         historyDays,
         figures,
         steadyStateChangePercent: changes,
+        refusals,
       },
       null,
       2,
