@@ -17,6 +17,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { byteStream } from 'it-byte-stream'
 import { LRUCache } from 'lru-cache'
 import type { Store } from '../store'
+import { Backoff } from './backoff'
 import { openKnownPeers, type KnownPeers } from './known-peers'
 import {
   decodePeerAnswer,
@@ -76,12 +77,12 @@ export interface PeerExchange extends Startable {
   learned(): LearnedPeer[]
 }
 
-interface Learned extends LearnedPeer {
+interface Learned extends Omit<LearnedPeer, 'nextAttemptAt'> {
   /** Where to dial it: its record's addresses but relayed ones, at most 8, each ending in /p2p/<peer>. */
   addresses: Multiaddr[]
   /** The record's sequence number: a newer record replaces these addresses. */
   seq: bigint
-  delayMs: number
+  backoff: Backoff
   dialling: boolean
   /** Kept in the store since it was last connected in this run. */
   remembered: boolean
@@ -91,8 +92,7 @@ interface Learned extends LearnedPeer {
 const maxDialsInFlight = 2
 /** A peer is asked, and answered, at most once in this time; more asks are refused (the stream is reset). */
 const minAnswerIntervalMs = 5_000
-const firstRetryMs = 5_000
-const lastRetryMs = 5 * 60_000
+const retryDelays = { initialDelayMs: 5_000, maxDelayMs: 5 * 60_000 }
 
 function isDirect(connection: Connection): boolean {
   return connection.status === 'open' && connection.limits === undefined
@@ -169,11 +169,11 @@ class PeerExchangeService implements PeerExchange {
   }
 
   learned(): LearnedPeer[] {
-    return [...this.learnedPeers.values()].map(({ peerId, from, failures, nextAttemptAt }) => ({
+    return [...this.learnedPeers.values()].map(({ peerId, from, failures, backoff }) => ({
       peerId,
       from,
       failures,
-      nextAttemptAt,
+      nextAttemptAt: backoff.nextAttemptAt,
     }))
   }
 
@@ -256,7 +256,8 @@ class PeerExchangeService implements PeerExchange {
     const held = this.learnedPeers.get(peerId)
     if (held !== undefined) {
       // A newer record of a peer already learned: its new addresses, and a fresh start.
-      Object.assign(held, { addresses, seq, failures: 0, nextAttemptAt: 0, delayMs: firstRetryMs })
+      Object.assign(held, { addresses, seq, failures: 0 })
+      held.backoff.reset()
       return
     }
     this.learnedPeers.set(peerId, {
@@ -265,8 +266,7 @@ class PeerExchangeService implements PeerExchange {
       addresses,
       seq,
       failures: 0,
-      nextAttemptAt: 0,
-      delayMs: firstRetryMs,
+      backoff: new Backoff(retryDelays),
       dialling: false,
       remembered: false,
     })
@@ -301,7 +301,7 @@ class PeerExchangeService implements PeerExchange {
     for (const entry of this.learnedPeers.values()) {
       if (connected.has(entry.peerId) && !entry.remembered) this.remember(entry)
       if (wanted <= 0) continue
-      if (entry.dialling || connected.has(entry.peerId) || now < entry.nextAttemptAt) continue
+      if (entry.dialling || connected.has(entry.peerId) || !entry.backoff.isDue(now)) continue
       wanted -= 1
       void this.dial(entry)
     }
@@ -327,12 +327,11 @@ class PeerExchangeService implements PeerExchange {
       const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.timeoutMs)])
       await this.components.libp2p.dial(entry.addresses, { signal })
       entry.failures = 0
-      entry.delayMs = firstRetryMs
+      entry.backoff.reset()
       this.remember(entry)
     } catch (error) {
       entry.failures += 1
-      entry.nextAttemptAt = Date.now() + entry.delayMs
-      entry.delayMs = Math.min(entry.delayMs * 2, lastRetryMs)
+      entry.backoff.failed(Date.now())
       if (entry.failures >= this.maxFailures) {
         this.learnedPeers.delete(entry.peerId)
         this.gaveUp.set(entry.peerId, entry.seq)

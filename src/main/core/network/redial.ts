@@ -10,6 +10,7 @@
 // unanswered TCP connection attempt.
 import type { Libp2p, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { Backoff, type BackoffInit } from './backoff'
 
 export type RedialReason = 'bootstrap' | 'saved' | 'relay'
 
@@ -57,15 +58,13 @@ export interface PeerRedial extends Startable {
 
 interface Attempts {
   count: number
-  delayMs: number
-  nextAttemptAt: number
+  backoff: Backoff
   dialling: boolean
   lastError: string | null
 }
 
 class PeerRedialService implements PeerRedial {
-  private readonly initialDelayMs: number
-  private readonly maxDelayMs: number
+  private readonly delays: BackoffInit
   private readonly dialTimeoutMs: number
   private readonly checkEveryMs: number
   private readonly attempts = new Map<string, Attempts>()
@@ -79,8 +78,7 @@ class PeerRedialService implements PeerRedial {
     private readonly components: RedialComponents,
     init: RedialInit,
   ) {
-    this.initialDelayMs = init.initialDelayMs ?? 1_000
-    this.maxDelayMs = init.maxDelayMs ?? 4_000
+    this.delays = { initialDelayMs: init.initialDelayMs ?? 1_000, maxDelayMs: init.maxDelayMs ?? 4_000 }
     this.dialTimeoutMs = init.dialTimeoutMs ?? 10_000
     this.checkEveryMs = init.checkEveryMs ?? 1_000
   }
@@ -107,7 +105,7 @@ class PeerRedialService implements PeerRedial {
         peerId,
         reason,
         attempts: attempt.count,
-        nextAttemptAt: attempt.nextAttemptAt,
+        nextAttemptAt: attempt.backoff.nextAttemptAt,
         lastError: attempt.lastError,
       })
     }
@@ -134,10 +132,10 @@ class PeerRedialService implements PeerRedial {
       let attempt = this.attempts.get(target.peerId)
       if (attempt === undefined) {
         // First seen missing: dial at once (a drop is usually a restart, and the peer is back soon).
-        attempt = { count: 0, delayMs: this.initialDelayMs, nextAttemptAt: now, dialling: false, lastError: null }
+        attempt = { count: 0, backoff: new Backoff(this.delays, now), dialling: false, lastError: null }
         this.attempts.set(target.peerId, attempt)
       }
-      if (attempt.dialling || now < attempt.nextAttemptAt) continue
+      if (attempt.dialling || !attempt.backoff.isDue(now)) continue
       void this.dial(target, attempt)
     }
     for (const peerId of this.attempts.keys()) if (!wanted.has(peerId)) this.attempts.delete(peerId)
@@ -156,8 +154,7 @@ class PeerRedialService implements PeerRedial {
         (error as Error).name === 'TimeoutError'
           ? `no answer within ${this.dialTimeoutMs / 1000} s`
           : (error as Error).message
-      attempt.nextAttemptAt = Date.now() + attempt.delayMs
-      attempt.delayMs = Math.min(attempt.delayMs * 2, this.maxDelayMs)
+      attempt.backoff.failed(Date.now())
     } finally {
       attempt.dialling = false
       if (!this.stopping.signal.aborted) this.components.onChange()

@@ -7,8 +7,9 @@
 // stays open, so the node stays unreachable until the connection drops (docs/scaling.md §3). This
 // decides the retries: a relay first seen connected without a reservation is given `initialDelayMs`
 // for libp2p's own request, then each failure doubles the wait, up to `maxDelayMs`, never giving up
-// while the relay stays connected. A relay that disconnects is forgotten (the redial brings it back,
-// and libp2p asks it on the new connection).
+// while the relay stays connected (backoff.ts). A relay that disconnects is forgotten (the redial
+// brings it back, and libp2p asks it on the new connection).
+import { Backoff, type BackoffInit } from './backoff'
 
 export interface ReservationBackoffInit {
   /** The wait before the first retry on a relay, and after its first failure; default 2 s. */
@@ -26,21 +27,14 @@ export interface ReservationRetryState {
   lastError: string | null
 }
 
-interface RelayAttempts {
-  delayMs: number
-  nextAttemptAt: number
-}
-
 export class ReservationBackoff {
-  private readonly initialDelayMs: number
-  private readonly maxDelayMs: number
-  private readonly relays = new Map<string, RelayAttempts>()
+  private readonly delays: BackoffInit
+  private readonly relays = new Map<string, Backoff>()
   private failures = 0
   private lastError: string | null = null
 
   constructor(init: ReservationBackoffInit = {}) {
-    this.initialDelayMs = init.initialDelayMs ?? 2_000
-    this.maxDelayMs = init.maxDelayMs ?? 30_000
+    this.delays = { initialDelayMs: init.initialDelayMs ?? 2_000, maxDelayMs: init.maxDelayMs ?? 30_000 }
   }
 
   /**
@@ -51,12 +45,13 @@ export class ReservationBackoff {
     for (const relay of this.relays.keys()) if (!connected.includes(relay)) this.relays.delete(relay)
     let pick: string | undefined
     for (const relay of connected) {
-      let attempts = this.relays.get(relay)
-      if (attempts === undefined) {
-        attempts = { delayMs: this.initialDelayMs, nextAttemptAt: now + this.initialDelayMs }
-        this.relays.set(relay, attempts)
+      let backoff = this.relays.get(relay)
+      if (backoff === undefined) {
+        // libp2p's own request comes first.
+        backoff = new Backoff(this.delays, now + this.delays.initialDelayMs)
+        this.relays.set(relay, backoff)
       }
-      if (pick === undefined && now >= attempts.nextAttemptAt) pick = relay
+      if (pick === undefined && backoff.isDue(now)) pick = relay
     }
     return pick
   }
@@ -65,10 +60,9 @@ export class ReservationBackoff {
   failed(relay: string, now: number, error: string): void {
     this.failures += 1
     this.lastError = error
-    const attempts = this.relays.get(relay) ?? { delayMs: this.initialDelayMs, nextAttemptAt: now }
-    attempts.nextAttemptAt = now + attempts.delayMs
-    attempts.delayMs = Math.min(attempts.delayMs * 2, this.maxDelayMs)
-    this.relays.set(relay, attempts)
+    const backoff = this.relays.get(relay) ?? new Backoff(this.delays, now)
+    backoff.failed(now)
+    this.relays.set(relay, backoff)
   }
 
   /** The node holds a reservation, or needs none: everything starts over. True if there was a state. */
@@ -83,7 +77,7 @@ export class ReservationBackoff {
   /** The retries in progress, or null when no connected relay is waiting to be asked. */
   state(): ReservationRetryState | null {
     if (this.relays.size === 0) return null
-    const nextAttemptAt = Math.min(...[...this.relays.values()].map((attempts) => attempts.nextAttemptAt))
+    const nextAttemptAt = Math.min(...[...this.relays.values()].map((backoff) => backoff.nextAttemptAt))
     return { attempts: this.failures, nextAttemptAt, lastError: this.lastError }
   }
 }
