@@ -236,6 +236,33 @@ describe('receipts past the retention', () => {
   })
 })
 
+describe('a receipt its seller dated ahead of the clock, handed over the job stream', () => {
+  it("is kept out of the market's set until its time comes, and dropped with its agreement if that is far", async () => {
+    clock = t0
+    const ledger = await ledgerOn(await newStore(), { owner: buyer.owner })
+    const ahead = jobReceipt(honest, t0 + 3_600_000, { job: 'job-ahead' })
+    const far = jobReceipt(honest, t0 + 365 * day, { job: 'job-far' })
+    await ledger.add(ahead)
+    await ledger.add(far)
+    expect(ledger.all()).toHaveLength(2)
+    expect(ledger.fingerprint.size).toBe(0)
+    expect(ledger.withinRetention()).toEqual([])
+    expect(ledger.envelope(ahead.id)).toBeUndefined()
+
+    // Its time has come: it joins the set, with the root of a node that fetched it by sync then.
+    clock = t0 + 3_600_000
+    expect(await ledger.prune(clock)).toEqual({ dropped: 0, keptForHistory: 1 })
+    const synced = await ledgerOn(await newStore())
+    expect(await synced.ingest(envelopes(ahead), 'peer-1')).toEqual({ accepted: 1, rejected: 0 })
+    expect(hex(ledger.fingerprint.root())).toBe(hex(synced.fingerprint.root()))
+
+    // The node's history lets the agreement go: the receipt dated a year ahead goes, the other stays.
+    known.delete(far.receipt.agreement)
+    expect(await ledger.prune(clock)).toEqual({ dropped: 1, keptForHistory: 0 })
+    expect(ledger.all().map((each) => each.id)).toEqual([ahead.id])
+  })
+})
+
 describe('disputes past the retention', () => {
   /** A dispute of the liar's receipt signed at `at`, checked on the honest seller a day later. */
   const disputeAt = (at: number, job: string): SignedDispute =>

@@ -11,7 +11,9 @@
 // it after every prune of the market state, and once at start), a receipt past the retention leaves the
 // set the sync reconciles and serves, and the reputation, on every node alike; it stays in the store
 // only on a party to its agreement while that node still keeps the agreement (its history retention:
-// kept-agreements.ts), for its Deals page, balances and what the seller has left to deliver.
+// kept-agreements.ts), for its Deals page, balances and what the seller has left to deliver. A receipt a
+// seller handed this node over the job stream dated more than the clock skew ahead (which the topic and
+// the sync would refuse) is kept the same way, out of the market's set, until its time comes.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { ComponentLogger, Logger, Message, PeerId, Startable } from '@libp2p/interface'
 import { TopicValidatorResult } from '@libp2p/interface'
@@ -64,7 +66,7 @@ export interface ReceiptLedgerComponents {
 export interface ReceiptPruneOutcome {
   /** Receipts past the retention that left the store. */
   dropped: number
-  /** Receipts past the retention kept for this node's own history only (out of the sync and the reputation). */
+  /** Receipts kept for this node's own history only, past the retention or dated ahead (out of the sync and the reputation). */
   keptForHistory: number
 }
 
@@ -110,8 +112,12 @@ class Ledger implements ReceiptLedger {
   private readonly intake: ReceiptIntake
   private readonly refusals: ReceiptRefusals
   private readonly byId = new Map<string, SignedReceipt>()
-  /** Held past the retention for this node's own history: out of the fingerprint, not served, not counted. */
+  /**
+   * Held for this node's own history only, past the retention or dated ahead of the clock: out of the
+   * fingerprint, not served, not counted in the reputation.
+   */
   private readonly keptForHistory = new Set<string>()
+  private readonly maxClockSkewMs: number
   private readonly terms: ReceiptAgreements
   private readonly retentionMs: number
   private readonly seqOfJob = new Map<string, number>()
@@ -127,6 +133,7 @@ class Ledger implements ReceiptLedger {
     this.log = components.logger.forComponent('cyclex:receipts')
     this.db = components.store.jsonSublevel('delivery-receipts')
     this.retentionMs = init.retentionMs ?? defaultReceiptRetentionMs
+    this.maxClockSkewMs = init.maxClockSkewMs ?? 30_000
     this.terms = new ReceiptAgreements(
       components.store.jsonSublevel('delivery-receipt-agreements'),
       () => components.agreementTerms?.() ?? [],
@@ -192,7 +199,11 @@ class Ledger implements ReceiptLedger {
   async prune(now: number): Promise<ReceiptPruneOutcome> {
     const doomed: SignedReceipt[] = []
     for (const signed of this.byId.values()) {
-      if (!isPastRetention(receiptHorizon(signed.receipt), now, this.retentionMs)) continue
+      if (this.inMarketSet(signed, now)) {
+        // A receipt that was dated ahead of the clock and whose time has come joins the set.
+        if (this.keptForHistory.delete(signed.id)) this.fingerprint.add(signed.id)
+        continue
+      }
       // Out of the market's set either way: the sync neither serves it nor fetches it again.
       this.fingerprint.remove(signed.id)
       if (this.isOwnKeptAgreement(signed)) this.keptForHistory.add(signed.id)
@@ -219,6 +230,12 @@ class Ledger implements ReceiptLedger {
 
   agreements(): ReceiptAgreement[] {
     return this.terms.binding()
+  }
+
+  /** Whether the receipt is in the market's set at `now`: within the retention and not dated ahead of the clock. */
+  private inMarketSet(signed: SignedReceipt, now: number): boolean {
+    const horizon = receiptHorizon(signed.receipt)
+    return !isPastRetention(horizon, now, this.retentionMs) && horizon <= now + this.maxClockSkewMs
   }
 
   /** Whether this node is a party to the receipt's agreement and still keeps that agreement (live or in its history). */
@@ -299,8 +316,10 @@ class Ledger implements ReceiptLedger {
   private index(signed: SignedReceipt): void {
     const { owner, agreement, job, seq } = signed.receipt
     if (!this.byId.has(signed.id)) {
-      this.countOfAgreement.set(agreement, (this.countOfAgreement.get(agreement) ?? 0) + 1)
-      this.fingerprint.add(signed.id)
+      if (this.inMarketSet(signed, this.now())) {
+        this.countOfAgreement.set(agreement, (this.countOfAgreement.get(agreement) ?? 0) + 1)
+        this.fingerprint.add(signed.id)
+      } else this.keptForHistory.add(signed.id)
       this.refusals.held(signed.id)
     }
     this.byId.set(signed.id, signed)
