@@ -1,8 +1,10 @@
 // Builders for market tests: deterministic peers (keys from fixed seeds), orders with sensible
 // defaults, and facts with their ids.
-import { createNodeFactSigner } from '../../../src/main/core/market-crypto'
+import { createNodeFactSigner, createNodeFactVerifier } from '../../../src/main/core/market-crypto'
+import type { FactIntakeComponents } from '../../../src/main/core/market/fact-intake'
 import {
   factIdOf,
+  MarketBook,
   type AmendFact,
   type CancelFact,
   type RefreshFact,
@@ -26,6 +28,15 @@ export function signerOf(index: number): FactSigner {
     signers.set(index, signer)
   }
   return signer
+}
+
+/** What a FactIntake reads of the node, for a node that holds nothing yet. */
+export function emptyIntakeComponents(): FactIntakeComponents {
+  return {
+    factLog: { has: () => false, get: () => undefined },
+    book: new MarketBook(),
+    verifier: createNodeFactVerifier(),
+  } as unknown as FactIntakeComponents
 }
 
 export function peer(index: number): string {

@@ -1,11 +1,11 @@
 // The ingest budget with time passed in: per peer and per address, loopback left out unless asked,
 // the sync allowance, and penalties then a disconnect for a peer that keeps sending past it.
 import { describe, expect, it } from 'vitest'
-import { createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
-import { FactIntake, type FactIntakeComponents } from '../../../src/main/core/market/fact-intake'
+import { nodeSha256 } from '../../../src/main/core/market-crypto'
+import { FactIntake } from '../../../src/main/core/market/fact-intake'
 import { IngestBudget, isLoopback, peerAddressLookup } from '../../../src/main/core/market/ingest-budget'
-import { encodeSignedFact, MarketBook, signFact } from '../../../src/shared/market'
-import { bid, day0, peer, signerOf } from './helpers'
+import { encodeSignedFact, signFact } from '../../../src/shared/market'
+import { bid, day0, emptyIntakeComponents, peer, signerOf } from './helpers'
 
 function budgetWith(addresses: Record<string, string>, init: ConstructorParameters<typeof IngestBudget>[1] = {}) {
   const penalized: string[] = []
@@ -83,12 +83,7 @@ describe('IngestBudget', () => {
 
 describe('the intake on the budgets', () => {
   it("counts the facts it refuses for a peer's budget (gossip and sync) and for an owner's rate", () => {
-    const components = {
-      factLog: { has: () => false, get: () => undefined },
-      book: new MarketBook(),
-      verifier: createNodeFactVerifier(),
-    } as unknown as FactIntakeComponents
-    const intake = new FactIntake(components, {
+    const intake = new FactIntake(emptyIntakeComponents(), {
       budget: { perPeer: { ratePerSecond: 1, burst: 3 } },
       perOwner: { ratePerSecond: 1, burst: 2 },
     })

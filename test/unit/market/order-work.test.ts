@@ -16,9 +16,8 @@ import {
 } from '../../../src/shared/market'
 import { createNodeFactVerifier } from '../../../src/main/core/market-crypto'
 import { parseServeArgs } from '../../../src/main/core/commands/serve'
-import { FactIntake, type FactIntakeComponents } from '../../../src/main/core/market/fact-intake'
-import { MarketBook } from '../../../src/shared/market'
-import { bid, ask, day0, peer, signerOf } from './helpers'
+import { FactIntake } from '../../../src/main/core/market/fact-intake'
+import { bid, ask, day0, emptyIntakeComponents, peer, signerOf } from './helpers'
 
 describe('order work', () => {
   it('counts leading zero bits', () => {
@@ -64,12 +63,7 @@ describe('order work', () => {
   })
 
   it('is asked of every order by the intake, gossip and sync alike, and of no other fact', () => {
-    const components = {
-      factLog: { has: () => false, get: () => undefined },
-      book: new MarketBook(),
-      verifier: createNodeFactVerifier(),
-    } as unknown as FactIntakeComponents
-    const intake = new FactIntake(components, { orderWorkBits: 10 })
+    const intake = new FactIntake(emptyIntakeComponents(), { orderWorkBits: 10 })
     const now = day0 + 1000
     const order = { ...bid({ owner: peer(1) }).fact, createdAt: now }
     const envelope = (fact: OrderFact) => encodeSignedFact(signFact(fact, signerOf(1), { sha256: nodeSha256 }))
