@@ -20,6 +20,9 @@
 // Bids are re-walked in priority order, so when one is walked every bid before it is final. Fills of
 // not-yet-visited bids may still be the last run's; a search only reads fills before the current bid.
 // Group membership changes (admission of any pair) and time going backwards fall back to a full run.
+// A node's engine (`resultFor`) returns only the proposals and negotiations naming its orders, and so
+// does not walk a bid again when that could only change whom it negotiates with and neither the bid
+// nor either partner is the node's (mustWalkAgainForNewlyAlive).
 import { compareAsks, compareBids, isLive, remainingQuantity, type BookOrder } from './book-order'
 import type { GroupMembers } from './compatibility'
 import { partiesObstacle } from './pair-obstacles'
