@@ -53,6 +53,12 @@ export type Sha256 = (bytes: Uint8Array) => Uint8Array
 export interface FactVerifier {
   /** True when `signature` is the Ed25519 signature of `message` by the key inside peer ID `owner`. */
   verify(owner: PeerId, message: Uint8Array, signature: Uint8Array): boolean
+  /**
+   * decodeSignedFact's outcome for exactly these bytes where this verifier worked it out ahead (the
+   * signature pool's pre-check, prechecked-verifier.ts): the fact, or it throws the named error
+   * validation gave; undefined where it holds nothing for them and they are validated here.
+   */
+  prevalidated?(bytes: Uint8Array, options: FactCodecOptions): SignedFact | undefined
 }
 
 export interface FactSigner {
@@ -155,11 +161,16 @@ export function encodeSignedFact(signed: Pick<SignedFact, 'body' | 'signature'>)
   return bytes
 }
 
+/** A signature's answer already known (checked on another thread): no verifier is asked. */
+export interface KnownSignature {
+  matches: boolean
+}
+
 function verifySignature(
   fact: Fact,
   body: Uint8Array,
   signature: Uint8Array,
-  verifier: FactVerifier,
+  verifier: FactVerifier | KnownSignature,
   path: string,
 ): void {
   const signaturePath = path === '' ? 'signature' : `${path}.signature`
@@ -168,7 +179,9 @@ function verifySignature(
       path: signaturePath,
     })
   }
-  if (!verifier.verify(fact.owner, signingMessage(body), signature)) {
+  const matches =
+    'matches' in verifier ? verifier.matches : verifier.verify(fact.owner, signingMessage(body), signature)
+  if (!matches) {
     throw new SignatureMismatchError(`signature does not match owner ${fact.owner}`, { path: signaturePath })
   }
 }
@@ -254,6 +267,35 @@ export function decodeSignedFact(
   verifier: FactVerifier,
   options: FactCodecOptions = {},
 ): SignedFact {
+  return verifier.prevalidated?.(bytes, options) ?? signedFactOf(readSignedFact(bytes), verifier, options)
+}
+
+/** A received fact that passed every check of decodeSignedFact before its signature's. */
+export interface UnverifiedFact {
+  fact: Fact
+  body: Uint8Array
+  signature: Uint8Array
+}
+
+/**
+ * decodeSignedFact's last steps, for a fact readSignedFact gave: the signature (verified, or its answer
+ * known), then the id.
+ */
+export function signedFactOf(
+  unverified: UnverifiedFact,
+  verifier: FactVerifier | KnownSignature,
+  options: FactCodecOptions = {},
+): SignedFact {
+  const { fact, body, signature } = unverified
+  verifySignature(fact, body, signature, verifier, '')
+  return { id: factIdOfBody(body, options.sha256), fact, body, signature }
+}
+
+/**
+ * decodeSignedFact's steps up to the signature, in its order: size, decoding, the body's fields,
+ * canonical bytes. Throws the same named errors.
+ */
+export function readSignedFact(bytes: Uint8Array): UnverifiedFact {
   if (bytes.length > maxEnvelopeBytes) {
     throw new FactTooLargeError(`a signed fact may be at most ${maxEnvelopeBytes} bytes; this one is ${bytes.length}`)
   }
@@ -281,8 +323,7 @@ export function decodeSignedFact(
   if (canonicalEnvelope === undefined && !sameBytes(encodeSignedFact({ body, signature }), bytes)) {
     throw new NonCanonicalEncodingError('the signed fact is not in canonical dag-cbor form')
   }
-  verifySignature(fact, body, signature, verifier, '')
-  return { id: factIdOfBody(body, options.sha256), fact, body, signature }
+  return { fact, body, signature }
 }
 
 /**

@@ -73,6 +73,31 @@ function compareKeys(left: string, right: string): number {
   return left < right ? -1 : left > right ? 1 : 0
 }
 
+/**
+ * Key lists met lately, with their dag-cbor order: the records of fact bodies come in a few shapes
+ * (the same keys in the same order), and sorting each one's keys again cost a tenth of a body's
+ * validation. Keys are compared by identity first (property names are interned), then by value.
+ */
+const recentShapes: { keys: string[]; sorted: string[] }[] = []
+const maxRecentShapes = 32
+
+function sameKeys(left: readonly string[], right: readonly string[]): boolean {
+  if (left.length !== right.length) return false
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false
+  return true
+}
+
+/** The record's keys in dag-cbor's order, or undefined where one is not ASCII. */
+function sortedKeysOf(record: Record<string, unknown>): string[] | undefined {
+  const keys = Object.keys(record)
+  for (const shape of recentShapes) if (sameKeys(shape.keys, keys)) return shape.sorted
+  for (const key of keys) if (!isAscii(key)) return undefined
+  const sorted = [...keys].sort(compareKeys)
+  if (recentShapes.length >= maxRecentShapes) recentShapes.shift()
+  recentShapes.push({ keys, sorted })
+  return sorted
+}
+
 /** Write `value`; false where it is not a plain value this encoder takes. */
 function write(value: unknown, depth: number): boolean {
   switch (typeof value) {
@@ -115,9 +140,8 @@ function write(value: unknown, depth: number): boolean {
   const prototype = Object.getPrototypeOf(value) as unknown
   if (prototype !== Object.prototype && prototype !== null) return false
   const record = value as Record<string, unknown>
-  const keys = Object.keys(record)
-  for (const key of keys) if (!isAscii(key)) return false
-  keys.sort(compareKeys)
+  const keys = sortedKeysOf(record)
+  if (keys === undefined) return false
   writeHead(5, keys.length)
   for (const key of keys) {
     writeAscii(key)
@@ -156,6 +180,35 @@ export const notPlain: unique symbol = Symbol('not plain cbor')
 class NotPlain extends Error {}
 const stepAside = new NotPlain()
 
+/**
+ * Short texts decoded before, by a hash of their bytes: the keys, kinds, units and owners of fact bodies
+ * repeat, and a text met again is compared with its bytes instead of built again (a string built a
+ * character at a time cost more than the rest of a body's decoding). A hash shared by two texts only
+ * costs the second a build.
+ */
+const internedTexts = new Map<number, string>()
+const maxInternedTexts = 8192
+const maxInternedLength = 64
+
+function sameText(text: string, bytes: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false
+  for (let index = start; index < end; index++) if (text.charCodeAt(index - start) !== bytes[index]) return false
+  return true
+}
+
+/** Characters per String.fromCharCode call: a frame's long text must not pass its length in arguments. */
+const charactersPerCall = 4096
+
+/** ASCII bytes (already checked) as a string, built a few thousand characters per call. */
+function textOf(bytes: Uint8Array, start: number, end: number): string {
+  let text = ''
+  for (let from = start; from < end; from += charactersPerCall) {
+    const part = bytes.subarray(from, Math.min(end, from + charactersPerCall))
+    text += String.fromCharCode.apply(null, part as unknown as number[])
+  }
+  return text
+}
+
 /** Reads one item at a time from `bytes`; throws stepAside wherever dag-cbor must decide. */
 class PlainReader {
   offset = 0
@@ -182,14 +235,22 @@ class PlainReader {
 
   private ascii(length: number): string {
     const { bytes } = this
-    if (this.offset + length > bytes.length) throw stepAside
-    let text = ''
-    for (let index = this.offset; index < this.offset + length; index++) {
+    const start = this.offset
+    const end = start + length
+    if (end > bytes.length) throw stepAside
+    let hash = length
+    for (let index = start; index < end; index++) {
       const code = bytes[index]!
       if (code > 0x7f) throw stepAside
-      text += String.fromCharCode(code)
+      hash = Math.imul(hash ^ code, 0x01000193)
     }
-    this.offset += length
+    this.offset = end
+    if (length > maxInternedLength) return textOf(bytes, start, end)
+    const known = internedTexts.get(hash)
+    if (known !== undefined && sameText(known, bytes, start, end)) return known
+    const text = textOf(bytes, start, end)
+    if (internedTexts.size >= maxInternedTexts) internedTexts.clear()
+    internedTexts.set(hash, text)
     return text
   }
 

@@ -1,12 +1,12 @@
 // Signature checks on every core: the pool's answers, and that validating with checks done ahead by the
 // pool gives exactly the verdicts and named errors that validating on one thread gives.
+import * as dagCbor from '@ipld/dag-cbor'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
-import { ownerInBody, PrecheckedVerifier } from '../../../src/main/core/market/prechecked-verifier'
-import { SignaturePool } from '../../../src/main/core/market/signature-pool'
+import { PrecheckedVerifier } from '../../../src/main/core/market/prechecked-verifier'
+import { SignatureBatch, SignaturePool } from '../../../src/main/core/market/signature-pool'
 import {
   decodeSignedFact,
-  encodeFactBody,
   encodeSignedFact,
   publicKeyFromPeerId,
   signFact,
@@ -49,10 +49,20 @@ describe('signature pool', () => {
     expect(results).toEqual(checks.map((_, index) => index % 3 !== 0))
   })
 
-  it('reads the owner of a canonical body without decoding it', () => {
-    const fact = bid({ owner: peer(3) }).fact
-    expect(ownerInBody(encodeFactBody(fact))).toBe(peer(3))
-    expect(ownerInBody(Uint8Array.of(1, 2, 3))).toBeUndefined()
+  it('sends each key of a batch once and verifies over prefix and message', async () => {
+    const facts = signedBids(12)
+    const batch = new SignatureBatch()
+    for (const [index, fact] of facts.entries()) {
+      // The signing message is the domain, then the body: passed as the prefix, not copied by the caller.
+      const { body, signature } = index === 5 ? { body: fact.body, signature: facts[6]!.signature } : fact
+      batch.add(publicKeyFromPeerId(fact.fact.owner), signature, body, signingMessage(new Uint8Array(0)))
+    }
+    // 5 owners, each key sent once (peer-id.ts gives the same Uint8Array for the same owner).
+    expect([batch.count, batch.keyCount]).toEqual([12, 5])
+    expect(() => batch.add(new Uint8Array(31), facts[0]!.signature, facts[0]!.body)).toThrow(RangeError)
+    expect([...(await pool.submit(batch))]).toEqual(facts.map((_, index) => (index === 5 ? 0 : 1)))
+    // Sent, it takes no more.
+    expect(() => batch.add(publicKeyFromPeerId(peer(0)), facts[0]!.signature, facts[0]!.body)).toThrow(/packed/)
   })
 
   it('gives the same verdicts and named errors as validation on one thread, for honest and hostile envelopes', async () => {
@@ -71,6 +81,23 @@ describe('signature pool', () => {
     envelopes[13] = Uint8Array.of(0xa1, 0x61, 0x78, 0x01)
     // The same body and signature twice: both valid.
     envelopes[14] = envelopes[15]!
+    // A body with its keys out of order (not canonical), a field that is not a whole number, an
+    // envelope over the size limit.
+    const decoded = dagCbor.decode<Record<string, unknown>>(facts[20]!.body)
+    const reordered = Buffer.concat([Buffer.of(0xa0 + Object.keys(decoded).length)])
+    const unsorted = Object.keys(decoded).reverse()
+    const unsortedBody = new Uint8Array(
+      Buffer.concat([
+        reordered,
+        ...unsorted.map((key) => Buffer.concat([dagCbor.encode(key), dagCbor.encode(decoded[key])])),
+      ]),
+    )
+    envelopes[20] = encodeSignedFact({ body: unsortedBody, signature: facts[20]!.signature })
+    envelopes[21] = encodeSignedFact({
+      body: dagCbor.encode({ ...decoded, price: 1.5 }),
+      signature: facts[21]!.signature,
+    })
+    envelopes[22] = new Uint8Array(20_000)
     const plain = verdicts(envelopes, createNodeFactVerifier())
     const prechecked = new PrecheckedVerifier(createNodeFactVerifier(), pool)
     await prechecked.precheck(envelopes)
@@ -81,7 +108,32 @@ describe('signature pool', () => {
       'ERR_SIGNATURE_MISMATCH',
       'ERR_MALFORMED_ENCODING',
       'ERR_MALFORMED_ENCODING',
+      'ERR_NON_CANONICAL_ENCODING',
+      'ERR_INVALID_FACT',
+      'ERR_FACT_TOO_LARGE',
     ])
+  })
+
+  it('gives the same verdicts over many chunks, and when the pool cannot answer', async () => {
+    const facts = signedBids(300)
+    const envelopes = facts.map((fact) => encodeSignedFact(fact))
+    for (const forged of [0, 129, 250, 299]) {
+      envelopes[forged] = encodeSignedFact({
+        body: facts[forged]!.body,
+        signature: facts[forged - 1 < 0 ? 1 : forged - 1]!.signature,
+      })
+    }
+    const plain = verdicts(envelopes, createNodeFactVerifier())
+    const prechecked = new PrecheckedVerifier(createNodeFactVerifier(), pool)
+    await prechecked.precheck(envelopes)
+    expect(verdicts(envelopes, prechecked)).toEqual(plain)
+    expect(plain.filter((verdict) => 'code' in verdict)).toHaveLength(4)
+    // A stopped pool answers nothing: every signature is verified on this thread, with the same verdicts.
+    const stopped = new SignaturePool({ workers: 1 })
+    await stopped.stop()
+    const unanswered = new PrecheckedVerifier(createNodeFactVerifier(), stopped)
+    await unanswered.precheck(envelopes)
+    expect(verdicts(envelopes, unanswered)).toEqual(plain)
   })
 
   it('answers from the pool: a signature it checked is not verified again on this thread', async () => {

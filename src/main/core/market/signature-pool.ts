@@ -1,11 +1,15 @@
-// Ed25519 signature checks on every core: a few worker threads (node:worker_threads) that each verify a
-// slice of a batch. The main thread keeps decoding and checking facts; only the verification, the
+// Ed25519 signature checks on every core: a few worker threads (node:worker_threads) that each verify
+// batches of checks. The main thread keeps reading and checking facts; only the verification, the
 // costliest step of validating a fact (docs/scaling.md), moves off it. The workers run a few lines of
 // node:crypto given as source text, so that the same pool works under tsx, vitest and the bundled app.
 //
-// A batch goes out as one buffer per worker, transferred, not copied: for each check the 32-byte public
-// key, the 64-byte signature, the message's length (2 bytes) and the message. The answer is one byte
-// per check, 1 for a signature that matches.
+// A batch goes to a worker as one buffer, transferred, not copied (SignatureBatch): for each check the
+// index of its public key in the batch (2 bytes), the 64-byte signature, the message's length (2 bytes)
+// and the message; then the batch's distinct keys, 32 bytes each, and their count (2 bytes) last, so
+// that the checks are written as they come and nothing is copied again. A worker turns each key into a
+// KeyObject once (its own cache) rather than once per check. The answer is one byte per check, 1 for a
+// signature that matches, and the batch's buffer comes back with it (transferred again) to be written
+// over by a later batch: a steady stream of batches allocates no buffers.
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
@@ -26,46 +30,164 @@ const { parentPort } = require('node:worker_threads')
 const { createPublicKey, verify } = require('node:crypto')
 const spkiPrefix = Buffer.from('302a300506032b6570032100', 'hex')
 const keys = new Map()
-parentPort.on('message', ({ id, buffer, count }) => {
-  const bytes = new Uint8Array(buffer)
+function keyOf(raw) {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, 32).toString('latin1')
+  let key = keys.get(text)
+  if (key === undefined) {
+    try {
+      key = createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: 'der', type: 'spki' })
+    } catch {
+      key = null
+    }
+    if (keys.size >= 100000) keys.clear()
+    keys.set(text, key)
+  }
+  return key
+}
+parentPort.on('message', ({ id, buffer, length, count }) => {
+  const bytes = new Uint8Array(buffer, 0, length)
   const results = new Uint8Array(count)
+  const keyCount = (bytes[length - 2] << 8) | bytes[length - 1]
+  const keysStart = length - 2 - keyCount * 32
+  const batchKeys = []
+  for (let offset = keysStart; offset < length - 2; offset += 32) batchKeys.push(keyOf(bytes.subarray(offset, offset + 32)))
   let offset = 0
   for (let index = 0; index < count; index++) {
-    const raw = bytes.subarray(offset, offset + 32)
-    const signature = bytes.subarray(offset + 32, offset + 96)
-    const length = (bytes[offset + 96] << 8) | bytes[offset + 97]
-    const message = bytes.subarray(offset + 98, offset + 98 + length)
-    offset += 98 + length
-    const text = Buffer.from(raw).toString('latin1')
-    let key = keys.get(text)
-    if (key === undefined) {
-      try {
-        key = createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: 'der', type: 'spki' })
-      } catch {
-        key = null
-      }
-      if (keys.size >= 100000) keys.clear()
-      keys.set(text, key)
-    }
+    const key = batchKeys[(bytes[offset] << 8) | bytes[offset + 1]]
+    const signature = bytes.subarray(offset + 2, offset + 66)
+    const messageLength = (bytes[offset + 66] << 8) | bytes[offset + 67]
+    const message = bytes.subarray(offset + 68, offset + 68 + messageLength)
+    offset += 68 + messageLength
     results[index] = key !== null && verify(null, message, key, signature) ? 1 : 0
   }
-  parentPort.postMessage({ id, results }, [results.buffer])
+  parentPort.postMessage({ id, results, buffer }, [results.buffer, buffer])
 })
 `
 
+/** The longest message a check may carry (a fact's signing message is far shorter). */
+const maxMessageBytes = 65_535
+/** Distinct keys one batch may name (its indexes are 2 bytes). */
+const maxBatchKeys = 65_535
+
+/**
+ * Checks packed for one worker, as it reads them. Keys are told apart by identity: a caller that
+ * passes the same Uint8Array for the same owner sends each key once per batch.
+ */
+export class SignatureBatch {
+  private readonly keyIndexes = new Map<Uint8Array, number>()
+  private readonly keys: Uint8Array[] = []
+  /** The checks, then (once packed) the key table: about a fact's signing message and signature each. */
+  private checks: Uint8Array
+  private length = 0
+  private counted = 0
+  private packed = false
+
+  /** `buffer`: one to write over (a buffer a worker gave back), else a new one of `expectedChecks` checks of fact size. */
+  constructor(expectedChecks = 256, buffer?: ArrayBuffer) {
+    this.checks = buffer === undefined ? new Uint8Array(expectedChecks * 512) : new Uint8Array(buffer)
+  }
+
+  /** How many checks it holds. */
+  get count(): number {
+    return this.counted
+  }
+
+  /** How many distinct keys its checks name. */
+  get keyCount(): number {
+    return this.keys.length
+  }
+
+  /** Whether it can take no more keys (send it and start another). */
+  get full(): boolean {
+    return this.keys.length >= maxBatchKeys
+  }
+
+  /**
+   * Add a check of `signature` over `prefix || message` (the prefix saves the caller a copy, e.g. a
+   * fact's signing domain). Throws RangeError for a key that is not 32 bytes, a signature that is not
+   * 64 or a message over 65,535 bytes, and when the batch is full.
+   */
+  add(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array, prefix?: Uint8Array): void {
+    if (this.packed) throw new Error('a packed signature batch takes no more checks')
+    const messageLength = (prefix?.length ?? 0) + message.length
+    if (publicKey.length !== 32 || signature.length !== 64 || messageLength > maxMessageBytes) {
+      throw new RangeError(
+        'a signature check needs a 32-byte key, a 64-byte signature and a message of at most 65,535 bytes',
+      )
+    }
+    let keyIndex = this.keyIndexes.get(publicKey)
+    if (keyIndex === undefined) {
+      if (this.full) throw new RangeError(`a signature batch names at most ${maxBatchKeys} keys`)
+      keyIndex = this.keys.length
+      this.keys.push(publicKey)
+      this.keyIndexes.set(publicKey, keyIndex)
+    }
+    this.reserve(68 + messageLength)
+    const { checks } = this
+    let offset = this.length
+    checks[offset] = keyIndex >> 8
+    checks[offset + 1] = keyIndex & 0xff
+    checks.set(signature, offset + 2)
+    checks[offset + 66] = messageLength >> 8
+    checks[offset + 67] = messageLength & 0xff
+    offset += 68
+    if (prefix !== undefined) {
+      checks.set(prefix, offset)
+      offset += prefix.length
+    }
+    checks.set(message, offset)
+    this.length = offset + message.length
+    this.counted++
+  }
+
+  /**
+   * The bytes a worker reads, `length` of them from the start of `buffer`: the checks, then the key
+   * table. The batch takes no more checks after.
+   */
+  pack(): { buffer: ArrayBuffer; length: number } {
+    if (this.packed) throw new Error('a signature batch is packed once')
+    const keyCount = this.keys.length
+    this.reserve(keyCount * 32 + 2)
+    let offset = this.length
+    for (const key of this.keys) {
+      this.checks.set(key, offset)
+      offset += 32
+    }
+    this.checks[offset] = keyCount >> 8
+    this.checks[offset + 1] = keyCount & 0xff
+    this.packed = true
+    return { buffer: this.checks.buffer as ArrayBuffer, length: offset + 2 }
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.checks.length) return
+    let size = Math.max(1024, this.checks.length * 2)
+    while (size < this.length + bytes) size *= 2
+    const grown = new Uint8Array(size)
+    grown.set(this.checks.subarray(0, this.length))
+    this.checks = grown
+  }
+}
+
+/** Buffers kept for reuse: a few batches in flight per worker, none of them a large one. */
+const maxSpareBuffers = 8
+const maxSpareBufferBytes = 1 << 20
+
 interface Pending {
+  worker: Worker
+  checks: number
   resolve(results: Uint8Array): void
   reject(error: Error): void
 }
 
-/** The longest message a check may carry (a fact's signing message is far shorter). */
-const maxMessageBytes = 65_535
-
 export class SignaturePool {
   private readonly workers: Worker[] = []
-  /** Batches each worker has not answered yet: a worker with none does not keep the process alive. */
+  /** Checks each worker has not answered yet: a batch goes to the least busy one, and a worker with none
+   *  does not keep the process alive. */
   private readonly outstanding = new Map<Worker, number>()
   private readonly pending = new Map<number, Pending>()
+  /** Batch buffers the workers gave back, for the next batches. */
+  private readonly spareBuffers: ArrayBuffer[] = []
   private nextId = 0
   private stopped = false
   private readonly count: number
@@ -84,11 +206,16 @@ export class SignaturePool {
       const worker = new Worker(workerSource, { eval: true })
       // The pool never keeps a process alive on its own; stop() ends the workers.
       worker.unref()
-      worker.on('message', ({ id, results }: { id: number; results: Uint8Array }) => {
-        this.settled(worker)
+      this.outstanding.set(worker, 0)
+      worker.on('message', ({ id, results, buffer }: { id: number; results: Uint8Array; buffer: ArrayBuffer }) => {
+        if (this.spareBuffers.length < maxSpareBuffers && buffer.byteLength <= maxSpareBufferBytes) {
+          this.spareBuffers.push(buffer)
+        }
         const pending = this.pending.get(id)
+        if (pending === undefined) return
         this.pending.delete(id)
-        pending?.resolve(results)
+        this.settled(pending)
+        pending.resolve(results)
       })
       worker.on('error', (error) => this.failAll(error))
       this.workers.push(worker)
@@ -98,18 +225,46 @@ export class SignaturePool {
   /** Verify every check, split over the workers: true where the signature matches. */
   async verify(checks: readonly SignatureCheck[]): Promise<boolean[]> {
     if (this.stopped) throw new Error('the signature pool is stopped')
-    if (checks.length === 0) return []
-    if (this.workers.length === 0) this.startWorkers()
-    const slices = Math.min(this.workers.length, checks.length)
+    const slices = Math.min(this.count, checks.length)
     const per = Math.ceil(checks.length / Math.max(1, slices))
-    const answers = await Promise.all(
-      Array.from({ length: slices }, (_, slice) =>
-        this.send(this.workers[slice]!, checks.slice(slice * per, (slice + 1) * per)),
-      ),
-    )
+    const batches: SignatureBatch[] = []
+    for (let slice = 0; slice < slices; slice++) {
+      const batch = this.batch()
+      for (const { publicKey, signature, message } of checks.slice(slice * per, (slice + 1) * per)) {
+        batch.add(publicKey, signature, message)
+      }
+      batches.push(batch)
+    }
+    const answers = await Promise.all(batches.map((batch) => this.submit(batch)))
     const results: boolean[] = []
     for (const answer of answers) for (const byte of answer) results.push(byte === 1)
     return results
+  }
+
+  /** An empty batch, in a buffer a worker gave back where there is one. */
+  batch(): SignatureBatch {
+    return new SignatureBatch(undefined, this.spareBuffers.pop())
+  }
+
+  /** Verify one batch on the least busy worker: one byte per check, 1 where the signature matches. */
+  submit(batch: SignatureBatch): Promise<Uint8Array> {
+    if (this.stopped) return Promise.reject(new Error('the signature pool is stopped'))
+    if (batch.count === 0) return Promise.resolve(new Uint8Array(0))
+    if (this.workers.length === 0) this.startWorkers()
+    let worker = this.workers[0]!
+    for (const candidate of this.workers) {
+      if (this.outstanding.get(candidate)! < this.outstanding.get(worker)!) worker = candidate
+    }
+    const checks = batch.count
+    const { buffer, length } = batch.pack()
+    const outstanding = this.outstanding.get(worker)!
+    if (outstanding === 0) worker.ref()
+    this.outstanding.set(worker, outstanding + checks)
+    const id = this.nextId++
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pending.set(id, { worker, checks, resolve, reject })
+      worker.postMessage({ id, buffer, length, count: checks }, [buffer])
+    })
   }
 
   async stop(): Promise<void> {
@@ -119,44 +274,17 @@ export class SignaturePool {
     await Promise.all(this.workers.map((worker) => worker.terminate()))
   }
 
-  private send(worker: Worker, checks: readonly SignatureCheck[]): Promise<Uint8Array> {
-    let total = 0
-    for (const check of checks) {
-      if (check.publicKey.length !== 32 || check.signature.length !== 64 || check.message.length > maxMessageBytes) {
-        throw new RangeError(
-          'a signature check needs a 32-byte key, a 64-byte signature and a message of at most 65,535 bytes',
-        )
-      }
-      total += 98 + check.message.length
-    }
-    const bytes = new Uint8Array(total)
-    let offset = 0
-    for (const { publicKey, signature, message } of checks) {
-      bytes.set(publicKey, offset)
-      bytes.set(signature, offset + 32)
-      bytes[offset + 96] = message.length >> 8
-      bytes[offset + 97] = message.length & 0xff
-      bytes.set(message, offset + 98)
-      offset += 98 + message.length
-    }
-    const id = this.nextId++
-    const outstanding = this.outstanding.get(worker) ?? 0
-    if (outstanding === 0) worker.ref()
-    this.outstanding.set(worker, outstanding + 1)
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      worker.postMessage({ id, buffer: bytes.buffer, count: checks.length }, [bytes.buffer])
-    })
-  }
-
-  private settled(worker: Worker): void {
-    const outstanding = (this.outstanding.get(worker) ?? 1) - 1
+  private settled({ worker, checks }: Pending): void {
+    const outstanding = this.outstanding.get(worker)! - checks
     this.outstanding.set(worker, outstanding)
     if (outstanding === 0) worker.unref()
   }
 
   private failAll(error: Error): void {
-    for (const pending of this.pending.values()) pending.reject(error)
+    for (const pending of this.pending.values()) {
+      this.settled(pending)
+      pending.reject(error)
+    }
     this.pending.clear()
   }
 }
