@@ -129,8 +129,10 @@ async function measure(
   const ms = performance.now() - startedAt
   const cpu = process.cpuUsage(cpuBefore)
   const sourcesAfter = await sourcesCpuMs(sources)
-  const stats = joiner.sync.stats()
+  // Sessions still running at convergence (finishing, or waiting for others' claims) end here, and
+  // their outcomes count what they fetched.
   await joiner.stop()
+  const stats = joiner.sync.stats()
   const fetchedFrom = new Map<string, number>()
   for (const outcome of outcomes)
     fetchedFrom.set(outcome.peer, (fetchedFrom.get(outcome.peer) ?? 0) + outcome.factsReceived)
