@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode, type CyclexNode, type NodeConfig } from '../../src/main/core/node'
+import { StartingNode } from '../../src/main/core/starting-node'
 
 export async function makeTempDir(prefix = 'cyclex-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix))
@@ -32,8 +33,9 @@ export async function startTestNode(overrides: Partial<NodeConfig> & { dataDir: 
     // Orders carry no proof of work in tests unless one asks for it (test/integration/order-work.test.ts).
     market: { orderWorkBits: 0, ...overrides.market },
   })
-  await node.loaded
-  return node
+  // A node restarted on its own store answers from its start summary at first; the tests want the
+  // loaded node it hands over to, with its parts.
+  return node instanceof StartingNode ? await node.loadedNode : node
 }
 
 /** Poll `check` until it returns true or `timeoutMs` passes; fails with `what` in the message. */

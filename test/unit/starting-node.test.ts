@@ -93,10 +93,13 @@ describe('StartingNode', () => {
     expect(await settled(orders)).toBe(false)
     expect(await settled(node.loaded)).toBe(false)
     expect(() => node.status()).toThrow(NotRunningError)
-    loading.resolve(loadedNode())
+    const loaded = loadedNode()
+    loading.resolve(loaded)
     expect(await orders).toEqual({ orders: [] })
     await node.loaded
     expect(node.status()).toBe(loadedStatus)
+    // Code in the same process reaches the loaded node itself, with its parts.
+    expect(await node.loadedNode).toBe(loaded)
     // Loaded: the summary is the market's own.
     expect(await node.api.call('market.summary', {})).toEqual(loadedSummary)
   })

@@ -452,7 +452,8 @@ class Node implements CyclexNode {
   /** Only at a clean stop, once nothing changes the facts: the next start checks that its keys are these. */
   private async writeStartSummary(): Promise<void> {
     try {
-      const now = Date.now()
+      // The market's clock: the one the summary's live orders are read against at the next start.
+      const now = (this.config.market.now ?? Date.now)()
       const summary = {
         facts: this.factLog.size,
         digest: Buffer.from(this.factLog.fingerprint.root()).toString('hex'),
@@ -510,7 +511,8 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     // Opened before libp2p starts, so that a blocked peer is refused from the first connection on.
     const blocklist = await openBlocklist(store)
     // Penalties fade on the market's clock, the one the ingest budget counts them on.
-    const penalties = new PeerPenalties({}, resolved.market.now ?? Date.now)
+    const marketNow = resolved.market.now ?? Date.now
+    const penalties = new PeerPenalties({}, marketNow)
     // The fact log is read (level's thread, then this one) while libp2p starts: neither needs the
     // other. Its keys are listed first, and the start summary is checked against them before the
     // snapshot's parts take this thread.
@@ -518,7 +520,7 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
     const idsListed = listFactIds(store)
     factLogRead = idsListed.then((ids) => openFactLog(store, { ids }))
     const startSummary = Promise.all([startSummaryRead, idsListed]).then(([stored, ids]) =>
-      checkStartSummary(stored, ids, Date.now()),
+      checkStartSummary(stored, ids, marketNow()),
     )
     // Their failures are thrown where they are awaited, below, not reported as unhandled meanwhile.
     void factLogRead.catch(() => undefined)
@@ -580,6 +582,7 @@ export async function createNode(config: NodeConfig): Promise<CyclexNode> {
       summary: checked.summary,
       gossipPeers: () => started.services.pubsub.getSubscribers(topics.orders).length,
       loading,
+      now: marketNow,
     })
   } catch (error) {
     await host?.stop()

@@ -25,7 +25,7 @@ export interface LoadedNode {
   stop(): Promise<void>
 }
 
-export interface StartingNodeInit {
+export interface StartingNodeInit<Loaded extends LoadedNode = LoadedNode> {
   readonly peerId: string
   readonly config: ResolvedConfig
   readonly logger: ComponentLogger
@@ -35,21 +35,26 @@ export interface StartingNodeInit {
   /** Gossip peers now (libp2p runs before the load ends). */
   gossipPeers(): number
   /** The node being loaded; it rejects, having released everything, when the load fails. */
-  readonly loading: Promise<LoadedNode>
+  readonly loading: Promise<Loaded>
   now?(): number
 }
 
 /** A CyclexNode (node.ts; createNode returns it as one) whose market is loading. */
-export class StartingNode {
+export class StartingNode<Loaded extends LoadedNode = LoadedNode> {
   readonly peerId: string
   readonly config: ResolvedConfig
   readonly logger: ComponentLogger
   readonly api: ApiService
   readonly loaded: Promise<void>
+  /**
+   * The node it hands over to, once loaded: for code in the same process that reads the node's parts
+   * (the multi-node tests' helper, the soak bench), which a starting node does not have.
+   */
+  readonly loadedNode: Promise<Loaded>
   private node: LoadedNode | undefined
   private stopped: Promise<void> | undefined
 
-  constructor(private readonly init: StartingNodeInit) {
+  constructor(private readonly init: StartingNodeInit<Loaded>) {
     this.peerId = init.peerId
     this.config = init.config
     this.logger = init.logger
@@ -57,6 +62,7 @@ export class StartingNode {
       this.node = node
       return node
     })
+    this.loadedNode = loading
     this.loaded = loading.then(() => undefined)
     // A failed load is reported through `loaded` and the calls that wait; not as unhandled meanwhile.
     void this.loaded.catch(() => undefined)
