@@ -139,9 +139,12 @@ async function connect(from: { host: Libp2p }, to: { host: Libp2p }): Promise<vo
 describe('receipts the sync fetched and this node refused', () => {
   it('are fetched once, not at every round; those that become acceptable are fetched again and kept', async () => {
     // The holder's view: four agreements. The node's: a2 is not known yet, a3 has another seller, and it
-    // keeps at most two receipts per agreement; one receipt is dated 10 minutes in its future.
+    // keeps at most two receipts per agreement; one receipt is dated 10 minutes in its future. The
+    // holder's clock is those 10 minutes ahead: a ledger keeps a receipt dated more than 30 s ahead of
+    // its own clock out of the set it serves until its time comes (docs/delivery.md, since 11a2d4c).
     const holder = await startPeer({
       agreements: { a1: sold, a2: sold, a3: { ...sold, seller: mallory.owner }, a4: sold },
+      clockOffsetMs: { value: 600_000 },
     })
     const clock = { value: 0 }
     const node = await startPeer({
