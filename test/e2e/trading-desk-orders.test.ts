@@ -102,7 +102,10 @@ describe.skipIf(unavailable !== undefined)(
       await page.keyboard.press('Enter')
       await expect.poll(() => myOrderRow(page, cheap.id).getAttribute('data-status'), slow).toBe('cancelled')
       expect(await myOrderRow(page, cheap.id).getByTestId('my-order-status').textContent()).toBe('Cancelled')
-      expect(await myOrderRow(page, cheap.id).getByTestId('my-order-message').textContent()).toBe('Cancelled')
+      // The row's message comes when market.cancel answers, which can be after the book's event.
+      await expect
+        .poll(() => myOrderRow(page, cheap.id).getByTestId('my-order-message').textContent(), slow)
+        .toBe('Cancelled')
       expect(await myOrderRow(page, cheap.id).getByTestId('amend-price').count()).toBe(0)
       // What was filled stays filled.
       expect(await myOrderRow(page, cheap.id).getByTestId('my-order-filled').textContent()).toBe('40')
