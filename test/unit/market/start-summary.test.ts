@@ -5,7 +5,6 @@
 // a clock earlier than the stop.
 import { hash } from 'node:crypto'
 import fc from 'fast-check'
-import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { listFactIds, openFactLog, type FactLog } from '../../../src/main/core/market/fact-log'
 import { LiveOrderCount, liveOrderEnds } from '../../../src/main/core/market/live-order-count'
@@ -17,29 +16,22 @@ import {
   writeStartSummary,
   type StartSummary,
 } from '../../../src/main/core/market/start-summary'
-import type { RootDatabase, Store } from '../../../src/main/core/store'
+import { openStore, type Store } from '../../../src/main/core/store'
 import { MarketBook, signFact, type FactId, type IdentifiedFact, type SignedFact } from '../../../src/shared/market'
 import { eventfulBookArbitrary, propertyRuns } from './arbitraries'
 import { ask, bid, cancel, day0, hour, signerOf } from './helpers'
 
-const databases: RootDatabase[] = []
+const stores: Store[] = []
 
 afterEach(async () => {
-  await Promise.all(databases.splice(0).map((db) => db.close()))
+  await Promise.all(stores.splice(0).map((store) => store.close()))
 })
 
+/** The app's own store, in memory (as a node with `inMemoryStore` opens it). */
 async function memoryStore(): Promise<Store> {
-  const db = new MemoryLevel<string, string>() as unknown as RootDatabase
-  await db.open()
-  databases.push(db)
-  return {
-    db,
-    jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
-    flush: async () => undefined,
-    compact: async () => undefined,
-    tableBytes: async () => 0,
-    close: () => db.close(),
-  }
+  const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
+  stores.push(store)
+  return store
 }
 
 const signerByOwner = new Map(Array.from({ length: 10 }, (_, index) => [signerOf(index).owner, signerOf(index)]))
