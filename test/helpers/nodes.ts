@@ -1,11 +1,12 @@
 // Real nodes for multi-node tests: TCP on 127.0.0.1 only, no mDNS and no dials to peers learned by
 // peer exchange (so peers meet only when a test connects them), a store in memory unless the test
 // needs the disk, and a fresh data directory.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode, type CyclexNode, type NodeConfig } from '../../src/main/core/node'
 import { StartingNode } from '../../src/main/core/starting-node'
+import { storeDirectoryName } from '../../src/main/core/store'
 
 export async function makeTempDir(prefix = 'cyclex-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix))
@@ -13,6 +14,14 @@ export async function makeTempDir(prefix = 'cyclex-test-'): Promise<string> {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
+}
+
+/** The bytes on disk of the level store in a node's data directory. */
+export async function storeBytes(dir: string): Promise<number> {
+  const store = join(dir, storeDirectoryName)
+  let total = 0
+  for (const file of await readdir(store)) total += (await stat(join(store, file))).size
+  return total
 }
 
 /**

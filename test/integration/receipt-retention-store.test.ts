@@ -2,15 +2,13 @@
 // a receipt ledger on a level store in a temp directory, half its receipts signed 9 days before the
 // others; a node that starts once the older half is past the retention drops them at its start, and its
 // clean stop's compaction (Store.compact) takes them off the disk. Prints the sizes.
-import { readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { receiptLedger } from '../../src/main/core/delivery/receipt-ledger'
-import { openStore, storeDirectoryName } from '../../src/main/core/store'
+import { openStore } from '../../src/main/core/store'
 import { encodeSignedReceipt } from '../../src/shared/delivery/receipt'
 import { defaultReceiptRetentionMs } from '../../src/shared/delivery/retention'
 import { disputeAgreements, honest, jobReceipt, verifier } from '../helpers/dispute-parties'
-import { makeTempDir, removeDir } from '../helpers/nodes'
+import { makeTempDir, removeDir, storeBytes } from '../helpers/nodes'
 import { recordingLogger } from '../helpers/recording-logger'
 
 const day = 86_400_000
@@ -21,13 +19,6 @@ const dirs: string[] = []
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map(removeDir))
 })
-
-async function storeBytes(dir: string): Promise<number> {
-  const store = join(dir, storeDirectoryName)
-  let total = 0
-  for (const file of await readdir(store)) total += (await stat(join(store, file))).size
-  return total
-}
 
 async function ledgerIn(dir: string, now: number) {
   const store = await openStore({ dataDir: dir, inMemory: false })

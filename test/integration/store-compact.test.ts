@@ -1,24 +1,15 @@
 // The store's compaction (src/main/core/store.ts): what was overwritten or deleted leaves the disk,
 // what is live stays. Without it, a small store keeps every earlier version in LevelDB's tables (the
 // soak bench's week: 540 KiB of live records in 1.6 MiB on disk); a node's clean stop compacts.
-import { readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { openStore, storeDirectoryName } from '../../src/main/core/store'
-import { makeTempDir, removeDir } from '../helpers/nodes'
+import { openStore } from '../../src/main/core/store'
+import { makeTempDir, removeDir, storeBytes } from '../helpers/nodes'
 
 const dirs: string[] = []
 
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map(removeDir))
 })
-
-async function storeBytes(dir: string): Promise<number> {
-  const store = join(dir, storeDirectoryName)
-  let total = 0
-  for (const file of await readdir(store)) total += (await stat(join(store, file))).size
-  return total
-}
 
 it('compact drops overwritten and deleted records from the disk and keeps the live ones', async () => {
   const dir = await makeTempDir()
