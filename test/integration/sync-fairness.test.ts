@@ -3,7 +3,7 @@
 // peers that trickle facts, or query at leisure, give their slots up to a peer that waits; one request
 // draws a bounded amount unless it comes from a late joiner; and what a peer draws is paced.
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { nodeSha256 } from '../../src/main/core/market-crypto'
 import { hasPrefix } from '../../src/main/core/market/set-fingerprint'
 import { SyncChannel } from '../../src/main/core/market/sync/channel'
@@ -11,26 +11,12 @@ import { factsFrameTargetBytes, syncProtocol } from '../../src/main/core/market/
 import type { SyncMessage } from '../../src/main/core/market/sync/messages'
 import { encodeSignedFact, type SignedFact } from '../../src/shared/market'
 import { waitFor } from '../helpers/nodes'
-import { connect, createSyncHost, makeOrders, rootText, startSyncPeer, type SyncPeer } from './sync-harness'
+import { connect, createSyncHost, makeOrders, rootText, type SyncPeer } from './sync-harness'
+import { syncTestbed } from './sync-testbed'
 
-const peers: SyncPeer[] = []
-const hosts: Libp2p[] = []
-const stopping = new Set<AbortController>()
-
-afterEach(async () => {
-  for (const controller of stopping) controller.abort()
-  stopping.clear()
-  await Promise.all(peers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
-})
+const { hosts, stopping, syncPeer } = syncTestbed()
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function syncPeer(...args: Parameters<typeof startSyncPeer>): Promise<SyncPeer> {
-  const peer = await startSyncPeer(...args)
-  peers.push(peer)
-  return peer
-}
 
 /** A host that answers every sync stream with `behave` until the test ends; counts the streams it got. */
 async function responder(

@@ -3,7 +3,7 @@
 // state exactly and still syncs with honest peers.
 import { randomBytes } from 'node:crypto'
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { lengthPrefix, SyncChannel } from '../../src/main/core/market/sync/channel'
 import { syncProtocol } from '../../src/main/core/market/sync/limits'
 import type { RangeAnswer, SyncMessage } from '../../src/main/core/market/sync/messages'
@@ -11,14 +11,9 @@ import type { MisbehaviourKind, ServedOutcome, SyncOutcome } from '../../src/mai
 import { encodeSignedFact } from '../../src/shared/market'
 import { waitFor } from '../helpers/nodes'
 import { connect, createSyncHost, makeOrders, rootText, startSyncPeer, type SyncPeer } from './sync-harness'
+import { syncTestbed } from './sync-testbed'
 
-const peers: SyncPeer[] = []
-const hosts: Libp2p[] = []
-
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
-})
+const { peers, hosts } = syncTestbed()
 
 /**
  * The node under attack reads with a 2 s deadline (the app's is 10 s, limits.ts): below the silent

@@ -3,7 +3,7 @@
 // share whose peer stalls or sends forged facts is fetched from another. The serving peers are paced
 // (a small serving budget), so that no one peer can deliver everything before the others are asked.
 import type { Libp2p } from '@libp2p/interface'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { nodeSha256 } from '../../src/main/core/market-crypto'
 import { hasPrefix } from '../../src/main/core/market/set-fingerprint'
 import type { SyncOutcome } from '../../src/main/core/market/sync'
@@ -11,24 +11,10 @@ import { SyncChannel } from '../../src/main/core/market/sync/channel'
 import { syncProtocol } from '../../src/main/core/market/sync/limits'
 import { encodeSignedFact, type SignedFact } from '../../src/shared/market'
 import { waitFor } from '../helpers/nodes'
-import { connect, createSyncHost, makeOrders, rootText, startSyncPeer, type SyncPeer } from './sync-harness'
+import { connect, createSyncHost, makeOrders, rootText, type SyncPeer } from './sync-harness'
+import { syncTestbed } from './sync-testbed'
 
-const peers: SyncPeer[] = []
-const hosts: Libp2p[] = []
-const stopping = new Set<AbortController>()
-
-afterEach(async () => {
-  for (const controller of stopping) controller.abort()
-  stopping.clear()
-  await Promise.all(peers.splice(0).map((peer) => peer.stop()))
-  await Promise.all(hosts.splice(0).map(async (host) => host.stop()))
-})
-
-async function syncPeer(...args: Parameters<typeof startSyncPeer>): Promise<SyncPeer> {
-  const peer = await startSyncPeer(...args)
-  peers.push(peer)
-  return peer
-}
+const { hosts, stopping, syncPeer } = syncTestbed()
 
 const facts = makeOrders(1_500, 31)
 /** Shares of about 150 facts: ten of them in 1,500. */
