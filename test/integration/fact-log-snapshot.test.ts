@@ -3,11 +3,10 @@
 // came after it and drops what was pruned after it, ignores a damaged part (or the whole) with the
 // reason, and still refuses a store whose envelopes are damaged where no intact part holds the fact.
 import { hash } from 'node:crypto'
-import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/shared/errors'
 import { openFactLog } from '../../src/main/core/market/fact-log'
-import type { RootDatabase, Store, Sublevel } from '../../src/main/core/store'
+import { openStore, type Store, type Sublevel } from '../../src/main/core/store'
 import { encodeSignedFact, signFact, type Fact, type OrderFact, type SignedFact } from '../../src/shared/market'
 import {
   agreement,
@@ -23,24 +22,16 @@ import {
   hour,
 } from '../unit/market/helpers'
 
-const databases: RootDatabase[] = []
+const stores: Store[] = []
 
 afterEach(async () => {
-  await Promise.all(databases.splice(0).map((db) => db.close()))
+  await Promise.all(stores.splice(0).map((store) => store.close()))
 })
 
 async function memoryStore(): Promise<Store> {
-  const db = new MemoryLevel<string, string>() as unknown as RootDatabase
-  await db.open()
-  databases.push(db)
-  return {
-    db,
-    jsonSublevel: (name) => db.sublevel(name, { valueEncoding: 'json' }),
-    flush: async () => undefined,
-    compact: async () => undefined,
-    tableBytes: async () => 0,
-    close: () => db.close(),
-  }
+  const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
+  stores.push(store)
+  return store
 }
 
 const signerByOwner = new Map([1, 2, 3].map((index) => [signerOf(index).owner, signerOf(index)]))
