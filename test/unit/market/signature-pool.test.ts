@@ -136,6 +136,58 @@ describe('signature pool', () => {
     expect(verdicts(envelopes, unanswered)).toEqual(plain)
   })
 
+  it('sends a large batch in chunks that grow from 32, then shrink to a share of what is left to read', async () => {
+    const sizes: number[] = []
+    class RecordingPool extends SignaturePool {
+      override submit(batch: SignatureBatch): Promise<Uint8Array> {
+        sizes.push(batch.count)
+        return super.submit(batch)
+      }
+    }
+    const recording = new RecordingPool({ workers: 2 })
+    try {
+      const facts = signedBids(1024)
+      const envelopes = facts.map((fact) => encodeSignedFact(fact))
+      // Forged signatures at the first chunk's end, inside the growing and the shrinking chunks, and last.
+      for (const forged of [31, 100, 700, 1023]) {
+        envelopes[forged] = encodeSignedFact({ body: facts[forged]!.body, signature: facts[forged - 1]!.signature })
+      }
+      const prechecked = new PrecheckedVerifier(createNodeFactVerifier(), recording)
+      await prechecked.precheck(envelopes)
+      expect(verdicts(envelopes, prechecked)).toEqual(verdicts(envelopes, createNodeFactVerifier()))
+      // 32, then at most twice the chunk before and at most a quarter of what is left to read (2
+      // workers), at least 16: the workers finish the batch with chunks of 16 instead of one of them
+      // verifying a last 224 alone (32, then 256 each, before).
+      expect(sizes).toEqual([32, 64, 128, 200, 150, 113, 85, 63, 48, 36, 27, 20, 16, 16, 16, 10])
+    } finally {
+      await recording.stop()
+    }
+  })
+
+  it('gives the same verdicts for two batches pre-checked at once, as a sync session reads its next frame', async () => {
+    const facts = signedBids(400)
+    const envelopes = facts.map((fact) => encodeSignedFact(fact))
+    for (const forged of [5, 150, 260, 399]) {
+      envelopes[forged] = encodeSignedFact({ body: facts[forged]!.body, signature: facts[forged - 1]!.signature })
+    }
+    envelopes[210] = Uint8Array.of(0xa1, 0x61, 0x78, 0x01)
+    const plain = verdicts(envelopes, createNodeFactVerifier())
+    let onThisThread = 0
+    const base = createNodeFactVerifier()
+    const counting: FactVerifier = { verify: (...args) => (onThisThread++, base.verify(...args)) }
+    const prechecked = new PrecheckedVerifier(counting, pool)
+    const [first, second] = [envelopes.slice(0, 200), envelopes.slice(200)]
+    // The second batch is pre-checked while the pool still verifies the first; each is validated once
+    // its own answers are in.
+    const firstChecked = prechecked.precheck(first)
+    const secondChecked = prechecked.precheck(second)
+    await firstChecked
+    const firstVerdicts = verdicts(first, prechecked)
+    await secondChecked
+    expect([...firstVerdicts, ...verdicts(second, prechecked)]).toEqual(plain)
+    expect(onThisThread).toBe(0)
+  })
+
   it('answers from the pool: a signature it checked is not verified again on this thread', async () => {
     const envelopes = signedBids(40).map((fact) => encodeSignedFact(fact))
     let onThisThread = 0

@@ -23,12 +23,21 @@ import type { SignatureBatch, SignaturePool } from './signature-pool'
 /** Batches smaller than this are validated on this thread: a worker's round trip would cost more. */
 const minPooledBatch = 32
 /**
- * Checks sent to a worker at once. The first chunk is small, so that the workers start verifying soon
- * after this thread starts reading (they are idle until then); the later ones larger, each message
- * costing both threads a little.
+ * Checks sent to a worker at once. The first chunk is small, so that a worker starts verifying soon
+ * after this thread starts reading (the workers are idle until then), and each next one at most twice
+ * the one before, so that every worker starts soon; at most 256, each message costing both threads a
+ * little; and at most a share of what is left to read (guided self-scheduling), so that a batch's last
+ * chunks are small and the workers finish it together, instead of one verifying a last large chunk
+ * while the others wait (docs/scaling.md, "Validation on every core").
  */
 const firstChunkChecks = 32
-const chunkChecks = 256
+const maxChunkChecks = 256
+const minChunkChecks = 16
+
+/** The size of the chunk after one of `previous` checks, with `unread` envelopes left to read. */
+function nextChunkChecks(previous: number, unread: number, workers: number): number {
+  return Math.max(minChunkChecks, Math.min(maxChunkChecks, 2 * previous, Math.ceil(unread / (2 * workers))))
+}
 
 /** An envelope as the pre-check left it. */
 type Prechecked =
@@ -72,7 +81,9 @@ export class PrecheckedVerifier implements FactVerifier {
     const answers: Promise<void>[] = []
     let batch = this.pool.batch()
     let waiting: { unverified: UnverifiedFact; signature?: KnownSignature }[] = []
-    for (const envelope of envelopes) {
+    let chunkChecks = firstChunkChecks
+    for (let index = 0; index < envelopes.length; index++) {
+      const envelope = envelopes[index]!
       // The same bytes twice in a batch: the second is validated on this thread.
       if (this.prechecked.has(envelope)) continue
       let unverified: UnverifiedFact
@@ -90,10 +101,11 @@ export class PrecheckedVerifier implements FactVerifier {
       // Uint8Array for the same owner, so a batch sends each key once.
       batch.add(publicKeyFromPeerId(unverified.fact.owner), unverified.signature, unverified.body, signingDomain)
       waiting.push(outcome)
-      if (waiting.length === (answers.length === 0 ? firstChunkChecks : chunkChecks) || batch.full) {
+      if (waiting.length === chunkChecks || batch.full) {
         answers.push(this.send(batch, waiting))
         batch = this.pool.batch()
         waiting = []
+        chunkChecks = nextChunkChecks(chunkChecks, envelopes.length - index - 1, this.pool.size)
       }
     }
     if (waiting.length > 0) answers.push(this.send(batch, waiting))
