@@ -9,8 +9,12 @@
 // written to bench-results/sync.json. Besides the wall clock, the CPU spent meanwhile
 // (process.cpuUsage): the joiner's (its process: the host, the signature pool's threads, the garbage
 // collector) and the sources' together; on a shared machine the wall clock moves with other work, the
-// CPU far less.
+// CPU far less. And how many signatures the joiner verified on its main thread rather than on the
+// signature pool (none, but for frames of fewer than 32 facts: prechecked-ingest.ts).
+// BENCH_SYNC_PROFILE=dir writes a CPU profile of the joiner's main thread during each sync there
+// (sync-<facts>-<missing>.cpuprofile; the pool's threads are not in it).
 import { fork, type ChildProcess } from 'node:child_process'
+import { Session } from 'node:inspector/promises'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -26,6 +30,7 @@ if (!Number.isInteger(peerCount) || peerCount < 1)
     `BENCH_SYNC_PEERS must be a whole number of serving peers, at least 1, not ${process.env.BENCH_SYNC_PEERS}`,
   )
 const series = 11
+const profileDir = process.env.BENCH_SYNC_PROFILE
 
 interface Measure {
   facts: number
@@ -41,6 +46,8 @@ interface Measure {
   factsFetched: number
   /** Facts fetched from each serving peer, in the order they were started. */
   fetchedPerPeer: number[]
+  /** Signatures the joiner verified on its main thread, not on the pool. */
+  verifiedOnMainThread: number
   bytesReceived: number
   bytesSent: number
   loadAverage: number
@@ -122,12 +129,25 @@ async function measure(
   // Let the collector settle after loading the stores, so that its pause is not counted as sync time.
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const sourcesBefore = await sourcesCpuMs(sources)
+  const profiler = profileDir === undefined ? undefined : new Session()
+  if (profiler) {
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  }
   const startedAt = performance.now()
   const cpuBefore = process.cpuUsage()
+  const verifiedBefore = joiner.signaturesVerifiedHere
   await Promise.all(sources.map((source) => joiner.host.dial(multiaddr(source.address))))
   await waitForRoot(joiner, sources[0]!.root, total, 300_000)
   const ms = performance.now() - startedAt
   const cpu = process.cpuUsage(cpuBefore)
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop')
+    profiler.disconnect()
+    mkdirSync(profileDir!, { recursive: true })
+    writeFileSync(join(profileDir!, `sync-${total}-${missing}.cpuprofile`), JSON.stringify(profile))
+  }
   const sourcesAfter = await sourcesCpuMs(sources)
   // Sessions still running at convergence (finishing, or waiting for others' claims) end here, and
   // their outcomes count what they fetched.
@@ -147,6 +167,7 @@ async function measure(
     requests: outcomes.reduce((sum, outcome) => sum + outcome.requests, 0),
     factsFetched: stats.factsFetched,
     fetchedPerPeer: sources.map((source) => fetchedFrom.get(source.peerId) ?? 0),
+    verifiedOnMainThread: joiner.signaturesVerifiedHere - verifiedBefore,
     bytesReceived: stats.bytesReceived,
     bytesSent: stats.bytesSent,
     loadAverage: loadavg()[0]!,
@@ -182,6 +203,7 @@ const columns: Array<[string, number, (result: Measure) => string]> = [
   ['sent', 10, (result) => `${(result.bytesSent / 1e3).toFixed(1)} kB`],
   ['wall/fact', 10, (result) => `${((result.ms * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
   ['joiner cpu/fact', 16, (result) => `${((result.cpuMs * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
+  ['verified here', 14, (result) => result.verifiedOnMainThread.toLocaleString('en')],
   ['load', 6, (result) => result.loadAverage.toFixed(1)],
   ['fetched per peer', 0, (result) => result.fetchedPerPeer.map((count) => count.toLocaleString('en')).join(' / ')],
 ]

@@ -8,12 +8,20 @@ import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { openFactLog, type FactLog } from '../../src/main/core/market/fact-log'
+import { precheckedIngest } from '../../src/main/core/market/prechecked-ingest'
 import { PrecheckedVerifier } from '../../src/main/core/market/prechecked-verifier'
 import { SignaturePool } from '../../src/main/core/market/signature-pool'
 import { factSync, type FactSync, type FactSyncInit, type Misbehaviour } from '../../src/main/core/market/sync'
 import { createNodeFactSigner, createNodeFactVerifier, nodeSha256 } from '../../src/main/core/market-crypto'
 import { openStore, type Store } from '../../src/main/core/store'
-import { decodeSignedFact, signFact, type FactSigner, type OrderFact, type SignedFact } from '../../src/shared/market'
+import {
+  decodeSignedFact,
+  signFact,
+  type FactSigner,
+  type FactVerifier,
+  type OrderFact,
+  type SignedFact,
+} from '../../src/shared/market'
 
 export interface SyncPeer {
   host: Libp2p
@@ -22,6 +30,8 @@ export interface SyncPeer {
   sync: FactSync
   misbehaviours: Array<{ peer: string } & Misbehaviour>
   peerId: string
+  /** Signatures verified on the main thread (the pool verifies a frame's; see prechecked-ingest.ts). */
+  readonly signaturesVerifiedHere: number
   stop(): Promise<void>
 }
 
@@ -47,13 +57,20 @@ export async function startSyncPeer(
   const store = await openStore({ dataDir: '/nonexistent-cyclex-test', inMemory: true })
   const log = await openFactLog(store)
   if (facts.length > 0) await log.add(facts)
-  const verifier = new PrecheckedVerifier(createNodeFactVerifier(), signaturePool)
+  const mainThread = createNodeFactVerifier()
+  let signaturesVerifiedHere = 0
+  const counted: FactVerifier = {
+    verify: (...args) => {
+      signaturesVerifiedHere++
+      return mainThread.verify(...args)
+    },
+  }
+  const verifier = new PrecheckedVerifier(counted, signaturePool)
   const misbehaviours: SyncPeer['misbehaviours'] = []
   const sync = factSync(init)({
     libp2p: host,
     factLog: log,
-    async ingest(envelopes) {
-      await verifier.precheck(envelopes)
+    ingest: precheckedIngest(verifier, async (envelopes) => {
       const valid: SignedFact[] = []
       let rejected = 0
       for (const envelope of envelopes) {
@@ -63,10 +80,9 @@ export async function startSyncPeer(
           rejected++
         }
       }
-      verifier.clear()
       const added = await log.add(valid)
       return { accepted: added.length, rejected }
-    },
+    }),
     onMisbehaviour: (peer, misbehaviour) => misbehaviours.push({ peer, ...misbehaviour }),
     allowance: options.allowance,
   })
@@ -78,6 +94,9 @@ export async function startSyncPeer(
     sync,
     misbehaviours,
     peerId: host.peerId.toString(),
+    get signaturesVerifiedHere() {
+      return signaturesVerifiedHere
+    },
     async stop() {
       await sync.stop()
       await host.stop()

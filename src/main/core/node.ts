@@ -26,6 +26,7 @@ import { listFactIds, openFactLog, type FactLog } from './market/fact-log'
 import { checkStartSummary, readStartSummary, removeStartSummary, writeStartSummary } from './market/start-summary'
 import { topics } from './market/topics'
 import { IngestBudget, peerAddressLookup } from './market/ingest-budget'
+import { precheckedIngest } from './market/prechecked-ingest'
 import { PrecheckedVerifier } from './market/prechecked-verifier'
 import { SignaturePool } from './market/signature-pool'
 import { autoNegotiation, levelPolicyStore, policyMarket, type AutoNegotiationService } from './market/auto-negotiation'
@@ -225,13 +226,9 @@ class Node implements CyclexNode {
     this.sync = factSync(config.sync)({
       libp2p: host,
       factLog,
-      ingest: async (envelopes, from, options) => {
-        await verifier.precheck(envelopes)
-        // The intake validates the whole batch before its first await, so nothing else meets the prechecks.
-        const ingested = this.market.ingest(envelopes, from, options)
-        verifier.clear()
-        return ingested
-      },
+      ingest: precheckedIngest(verifier, (envelopes, from: string, options: { budgeted: boolean }) =>
+        this.market.ingest(envelopes, from, options),
+      ),
       allowance: (peer) => ingestBudget.allowance(peer, now()),
       onMisbehaviour: (peer) => penalties.penalize(peer),
       now,

@@ -117,6 +117,14 @@ export class PrecheckedVerifier implements FactVerifier {
     this.prechecked.clear()
   }
 
+  /**
+   * Forget what validation did not ask for of these envelopes only: other batches prechecked at the
+   * same time keep their outcomes (prechecked-ingest.ts).
+   */
+  forget(envelopes: readonly Uint8Array[]): void {
+    for (const envelope of envelopes) this.prechecked.delete(envelope)
+  }
+
   private async send(
     batch: SignatureBatch,
     waiting: { unverified: UnverifiedFact; signature?: KnownSignature }[],

@@ -1,0 +1,24 @@
+// Sync's ingest with each frame's signatures checked on the signature pool first (prechecked-verifier.ts).
+// Several frames are prechecked at once: a session reads and prechecks its next frame while the one
+// before is validated, and a late joiner runs sessions with several peers side by side. Each frame's
+// outcomes must survive the others' ends: when a frame ended by clearing every outcome, it also threw
+// away those of the frames still waiting for the pool, and their envelopes were then validated again
+// on the main thread, signatures included (a second verification of most facts a late joiner fetched,
+// docs/scaling.md "What sync costs at scale"). A frame forgets only its own envelopes.
+import type { PrecheckedVerifier } from './prechecked-verifier'
+
+/**
+ * `ingest`, run once the pool has checked the frame's signatures. `ingest` must validate the whole frame
+ * before its first await (the market's intake does): what it has not taken by then is forgotten.
+ */
+export function precheckedIngest<Rest extends unknown[], Result>(
+  verifier: PrecheckedVerifier,
+  ingest: (envelopes: Uint8Array[], ...rest: Rest) => Promise<Result>,
+): (envelopes: Uint8Array[], ...rest: Rest) => Promise<Result> {
+  return async (envelopes, ...rest) => {
+    await verifier.precheck(envelopes)
+    const ingested = ingest(envelopes, ...rest)
+    verifier.forget(envelopes)
+    return ingested
+  }
+}
