@@ -4,6 +4,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { performance as nodePerformance } from 'node:perf_hooks'
 import { createNodeFactVerifier, nodeSha256 } from '../src/main/core/market-crypto'
 import { PrecheckedVerifier } from '../src/main/core/market/prechecked-verifier'
 import { SignaturePool } from '../src/main/core/market/signature-pool'
@@ -205,6 +206,8 @@ async function ingestFrame(prechecked: PrecheckedVerifier, frame: Uint8Array[]):
   for (const envelope of frame) decodeSignedFact(envelope, prechecked, { sha256: nodeSha256 })
 }
 const pooledRates: number[] = []
+/** The share of the pooled ingest's wall time its workers waited for checks: cores left idle. */
+const pooledIdle: number[] = []
 const frames: Uint8Array[][] = []
 for (let offset = 0; offset < envelopes.length; offset += 1024) frames.push(envelopes.slice(offset, offset + 1024))
 const cpuPerFact = (startCpu: number, facts: number) => ((cpuMs() - startCpu) * 1000) / facts
@@ -223,6 +226,7 @@ for (let run = 0; run < runs; run++) {
   validationRates.push(envelopes.length / ((performance.now() - start) / 1000))
   validationCpu.push(cpuPerFact(startCpu, envelopes.length))
   const prechecked = new PrecheckedVerifier(createNodeFactVerifier(), pool)
+  const utilizationBefore = pool.eventLoopUtilization()
   start = performance.now()
   startCpu = cpuMs()
   let validating = Promise.resolve()
@@ -235,6 +239,13 @@ for (let run = 0; run < runs; run++) {
   await validating
   pooledRates.push(envelopes.length / ((performance.now() - start) / 1000))
   pooledCpu.push(cpuPerFact(startCpu, envelopes.length))
+  // The workers start with the first run's first batch: its figure is left out.
+  if (utilizationBefore.length === pool.size) {
+    const utilization = pool
+      .eventLoopUtilization()
+      .map((after, worker) => nodePerformance.eventLoopUtilization(after, utilizationBefore[worker]).utilization)
+    pooledIdle.push(1 - utilization.reduce((sum, share) => sum + share, 0) / utilization.length)
+  }
 }
 await pool.stop()
 
@@ -269,6 +280,7 @@ const figures = {
     validationMedianCpuMicroseconds: median(validationCpu),
     pooledMedianCpuMicroseconds: median(pooledCpu),
     pooledCpuBoundOnTwoCores: (2 * median(rawCpu)) / median(pooledCpu),
+    pooledWorkersIdleMedianShare: pooledIdle.length > 0 ? median(pooledIdle) : null,
   },
 }
 
@@ -312,6 +324,12 @@ const micro = (value: number) => `${value.toFixed(1)} µs`
 console.log(
   `  CPU a fact, every thread:       raw verify ${micro(figures.validation.rawVerifyMedianCpuMicroseconds)}, validation ${micro(figures.validation.validationMedianCpuMicroseconds)}, pooled ingest ${micro(figures.validation.pooledMedianCpuMicroseconds)}: on 2 idle cores at most ${figures.validation.pooledCpuBoundOnTwoCores.toFixed(2)} x`,
 )
+const idle = figures.validation.pooledWorkersIdleMedianShare
+if (idle !== null) {
+  console.log(
+    `  the pool's workers idle:        ${(idle * 100).toFixed(1)}% of the pooled ingest (waiting for checks to verify)`,
+  )
+}
 
 mkdirSync('bench-results', { recursive: true })
 writeFileSync('bench-results/market.json', `${JSON.stringify(figures, null, 2)}\n`)

@@ -47,6 +47,10 @@ describe('signature pool', () => {
     }))
     const results = await pool.verify(checks)
     expect(results).toEqual(checks.map((_, index) => index % 3 !== 0))
+    // Both workers verified a share: each was busy part of its time.
+    const utilization = pool.eventLoopUtilization()
+    expect(utilization).toHaveLength(2)
+    for (const { active } of utilization) expect(active).toBeGreaterThan(0)
   })
 
   it('sends each key of a batch once and verifies over prefix and message', async () => {

@@ -11,6 +11,7 @@
 // signature that matches, and the batch's buffer comes back with it (transferred again) to be written
 // over by a later batch: a steady stream of batches allocates no buffers.
 import { availableParallelism } from 'node:os'
+import type { EventLoopUtilization } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 
 export interface SignatureCheck {
@@ -198,6 +199,16 @@ export class SignaturePool {
 
   get size(): number {
     return this.count
+  }
+
+  /**
+   * Each started worker's event-loop utilisation so far (node:perf_hooks): the share of its time spent
+   * verifying rather than waiting for a batch. Two readings give a stretch's; bench:market prints the
+   * workers' idle share of the pooled ingest, the cores it leaves unused, which the machine's load
+   * moves less than the wall clock.
+   */
+  eventLoopUtilization(): EventLoopUtilization[] {
+    return this.workers.map((worker) => worker.performance.eventLoopUtilization())
   }
 
   /** The threads start with the first batch: a node that never gets one never starts them. */
