@@ -42,8 +42,12 @@ abstract class OrderEntry {
   readonly counterparties: Counterparties | undefined
   /** Remaining quantity at the start of a run (quantity in force minus agreements). */
   initialRemaining: number
-  /** Index in its side's priority order (bids; the asks of its unit) for the current run; -1 once removed. */
+  /** Its label in its side's priority order (bids; the asks of its unit): fixed while live (priority-slots.ts). */
   position = -1
+  /** Its index in that order's slots, where the search trees hold it; -1 when not placed. */
+  slot = -1
+  /** It left the live orders (its position is then where it was, for what still refers to it). */
+  removed = false
 
   constructor(public order: BookOrder) {
     this.id = order.id
@@ -57,10 +61,6 @@ abstract class OrderEntry {
     this.deathTime = Math.min(order.expiresAt, order.fact.window.end)
     this.counterparties = order.counterparties
     this.initialRemaining = remainingQuantity(order)
-  }
-
-  get removed(): boolean {
-    return this.position < 0
   }
 }
 
@@ -110,7 +110,7 @@ export class AskEntry extends OrderEntry {
     return this.osVersionParts
   }
 
-  /** The bid position from which it has nothing left (+Infinity: never within this run). */
+  /** The position (label) of the bid from which it has nothing left (+Infinity: never within this run). */
   get aliveUntil(): number {
     return this.exhaustedBy === undefined ? Infinity : this.exhaustedBy.position
   }

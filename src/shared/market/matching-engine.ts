@@ -19,11 +19,14 @@
 // - a removed bid's fills vanish at its place in the order: the asks it filled from diverge there.
 // Bids are re-walked in priority order, so when one is walked every bid before it is final. Fills of
 // not-yet-visited bids may still be the last run's; a search only reads fills before the current bid.
+// The priority orders (priority-slots.ts) and the search trees over them are kept from epoch to
+// epoch: an entry's position is a label that does not move while it is live, so an epoch patches the
+// slots and tree nodes of the entries that came, went or walked, not every entry.
 // Group membership changes (admission of any pair) and time going backwards fall back to a full run.
 // A node's engine (`resultFor`) returns only the proposals and negotiations naming its orders, and so
 // does not walk a bid again when that could only change whom it negotiates with and neither the bid
 // nor either partner is the node's (mustWalkAgainForNewlyAlive).
-import { compareAsks, compareBids, isLive, remainingQuantity, type BookOrder } from './book-order'
+import { compareAsks, isLive, remainingQuantity, type BookOrder } from './book-order'
 import type { GroupMembers } from './compatibility'
 import { partiesObstacle } from './pair-obstacles'
 import type { FactId, GroupId, PeerId, Unit } from './facts'
@@ -39,6 +42,7 @@ import {
   type Proposal,
 } from './matcher'
 import { MinHeap } from './min-heap'
+import { PrioritySlots } from './priority-slots'
 import { AskTree, BidTree, type WalkAgainSummary } from './summary-trees'
 
 /** One object for every bid's WalkAgainSummary: the tree copies the numbers out at once. */
@@ -83,7 +87,7 @@ export interface RunStatistics {
 
 type QueueItem =
   | { kind: 'walk'; at: number; bid: BidEntry }
-  | { kind: 'viewer'; at: number; ask: AskEntry }
+  | { kind: 'viewer'; at: number; ask: AskEntry; bid: BidEntry }
   | { kind: 'removed bid'; at: number; fills: readonly Fill[] }
 
 /** What one epoch's changes did to the live entries, before the re-walk. */
@@ -115,46 +119,6 @@ function compareAskEntries(left: AskEntry, right: AskEntry): number {
   return left.id < right.id ? -1 : left.id > right.id ? 1 : 0
 }
 
-/**
- * `sorted` without its removed entries, with `additions` merged in: O(n + k log k), no full sort.
- * `byUnit`, if given, receives the merged entries of each unit, in the same order (one pass for both).
- */
-function mergeInto<T extends BidEntry | AskEntry>(
-  sorted: readonly T[],
-  additions: T[],
-  compare: (left: T, right: T) => number,
-  byUnit?: Record<Unit, T[]>,
-): T[] {
-  additions.sort(compare)
-  // Indexed loops here and in the other once-a-run passes over every entry: a for-of runs as calls to
-  // the iterator, one allocation per step, until V8 optimizes the function, and these are called too
-  // rarely to be optimized early.
-  let kept = 0
-  for (let index = 0; index < sorted.length; index++) if (!sorted[index]!.removed) kept++
-  // Allocated at its size once: grown push by push, an array of 50,000 is copied a dozen times.
-  const merged = new Array<T>(kept + additions.length)
-  let position = 0
-  let additionIndex = 0
-  if (byUnit !== undefined) {
-    byUnit.flop = []
-    byUnit.pageview = []
-  }
-  const place = (entry: T): void => {
-    entry.position = position
-    merged[position++] = entry
-    if (byUnit !== undefined) byUnit[entry.unit].push(entry)
-  }
-  for (let index = 0; index < sorted.length; index++) {
-    const entry = sorted[index]!
-    if (entry.removed) continue
-    while (additionIndex < additions.length && compare(additions[additionIndex]!, entry) < 0)
-      place(additions[additionIndex++]!)
-    place(entry)
-  }
-  while (additionIndex < additions.length) place(additions[additionIndex++]!)
-  return merged
-}
-
 /** The quantity of the fill from `ask` among `fills`; 0 if none. */
 function quantityFrom(fills: readonly Fill[], ask: AskEntry): number {
   for (const fill of fills) if (fill.ask === ask) return fill.proposal.quantity
@@ -181,21 +145,13 @@ function removeBid(lists: Map<PeerId, BidEntry[]>, key: PeerId, bid: BidEntry): 
   if (list.length === 0) lists.delete(key)
 }
 
-/** How many entries of `sorted` come before `order` in priority. */
-function countBefore(sorted: readonly BidEntry[], order: BookOrder): number {
-  let low = 0
-  let high = sorted.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if (compareBids(sorted[middle]!.order, order) < 0) low = middle + 1
-    else high = middle
-  }
-  return low
-}
-
 export class MatchingEngine {
-  private bids: BidEntry[] = []
-  private asks: Record<Unit, AskEntry[]> = { flop: [], pageview: [] }
+  /** The live bids, and the live asks of each unit, in priority, at positions that do not move while they are live. */
+  private readonly bids = new PrioritySlots<BidEntry>(compareBidEntries)
+  private readonly asks: Record<Unit, PrioritySlots<AskEntry>> = {
+    flop: new PrioritySlots<AskEntry>(compareAskEntries),
+    pageview: new PrioritySlots<AskEntry>(compareAskEntries),
+  }
   private readonly entries = new Map<FactId, BidEntry | AskEntry>()
   private readonly askLists: Record<Unit, AskLists> = { flop: new AskLists(), pageview: new AskLists() }
   /** Live bids of each owner, in bid priority: where an ask with preferred counterparties finds its viewers. */
@@ -215,9 +171,14 @@ export class MatchingEngine {
   private readonly indexedGroups = new Set<GroupId>()
   private readonly byDeathTime = new MinHeap<BidEntry | AskEntry>((entry) => entry.deathTime)
   private readonly askTrees: Record<Unit, AskTree> = { flop: new AskTree(), pageview: new AskTree() }
-  /** Per unit: the live bids of that unit (made with `bids`), and the tree over them (built for an incremental run). */
-  private readonly unitBids: Record<Unit, BidEntry[]> = { flop: [], pageview: [] }
-  private readonly bidTrees: Record<Unit, BidTree> = { flop: new BidTree(), pageview: new BidTree() }
+  /** Per unit, a tree over the slots of every bid holding that unit's (built for an incremental run, then patched). */
+  private readonly bidTrees: Record<Unit, BidTree> = { flop: new BidTree('flop'), pageview: new BidTree('pageview') }
+  /** The AskTrees do not describe the slots (they were laid out again): built again before the next run. */
+  private askTreesStale = true
+  /** The BidTrees do not describe the slots or the last run's walks (it walked every bid): built again before the next incremental run. */
+  private bidTreesStale = true
+  /** The bids an incremental run walked: their BidTree summaries are brought up to date after it. */
+  private readonly walkedInThisRun: BidEntry[] = []
   private readonly queue = new MinHeap<QueueItem>((item) => item.at)
   // Where the walk under way stands in its two sources of candidates: the tree (asks open to anyone)
   // and the merged lists (asks found through their owner or through whom they admit).
@@ -242,8 +203,8 @@ export class MatchingEngine {
     return {
       full: this.fullRun,
       walkedBids: this.walkedBids,
-      liveBids: this.bids.length,
-      liveAsks: this.asks.flop.length + this.asks.pageview.length,
+      liveBids: this.bids.count,
+      liveAsks: this.asks.flop.count + this.asks.pageview.count,
     }
   }
 
@@ -271,16 +232,19 @@ export class MatchingEngine {
       if (entry instanceof BidEntry) bids.push(entry)
       else asks[order.unit].push(entry)
     }
-    this.bids = mergeInto([], bids, compareBidEntries, this.unitBids)
+    bids.sort(compareBidEntries)
+    this.bids.layout(bids)
     this.bidsByOwner.clear()
-    for (let position = 0; position < this.bids.length; position++) this.listBid(this.bids[position]!)
+    for (let index = 0; index < bids.length; index++) this.listBid(bids[index]!)
     this.bidsNamingPeerMade = false
     for (const unit of units) {
-      this.asks[unit] = mergeInto([], asks[unit], compareAskEntries)
+      const unitAsks = asks[unit].sort(compareAskEntries)
+      this.asks[unit].layout(unitAsks)
       this.askLists[unit].clear()
-      const unitAsks = this.asks[unit]
-      for (let position = 0; position < unitAsks.length; position++) this.askLists[unit].add(unitAsks[position]!)
+      for (let index = 0; index < unitAsks.length; index++) this.askLists[unit].add(unitAsks[index]!)
     }
+    this.askTreesStale = true
+    this.bidTreesStale = true
     this.lastNow = now
     return this.walkAll(true)
   }
@@ -312,8 +276,12 @@ export class MatchingEngine {
       epoch.bidsToWalk.push(entry)
     }
     this.reorder(epoch)
-    for (const ask of epoch.touchedAsks) ask.updateExhaustion()
-    for (const { ask } of epoch.resizedAsks) ask.updateExhaustion()
+    for (const ask of epoch.touchedAsks) this.refreshExhaustion(ask)
+    for (const { ask } of epoch.resizedAsks) {
+      // Its alive-until reads its initial remaining, which changed even if who uses it up did not.
+      ask.updateExhaustion()
+      if (!ask.removed && !this.askTreesStale) this.askTrees[ask.unit].updateAliveUntil(ask)
+    }
     if (changes.groupsChanged || walkEveryBid) return this.walkAll(changes.groupsChanged)
     return this.walkChanged(epoch)
   }
@@ -362,8 +330,11 @@ export class MatchingEngine {
 
   private removeEntry(entry: BidEntry | AskEntry, epoch: EpochChanges): void {
     this.entries.delete(entry.id)
-    entry.position = -1
+    entry.removed = true
+    const slot = entry.slot
     if (entry instanceof BidEntry) {
+      this.bids.remove(entry)
+      if (!this.bidTreesStale) this.bidTrees[entry.unit].refreshSlot(slot)
       this.resultBids.delete(entry)
       for (const fill of entry.fills) {
         fill.ask.removeTaker(entry)
@@ -375,30 +346,74 @@ export class MatchingEngine {
       }
       epoch.removedBids.push(entry)
     } else {
+      this.asks[entry.unit].remove(entry)
+      if (!this.askTreesStale) this.askTrees[entry.unit].refreshSlot(slot)
       this.askLists[entry.unit].remove(entry)
       epoch.removedAsks.push(entry)
     }
   }
 
-  /** Put the added entries in priority order and renumber positions. */
+  /** Put the added entries in their priority orders (the removed ones left when they were removed). */
   private reorder(epoch: EpochChanges): void {
-    if (epoch.addedBids.length > 0 || epoch.removedBids.length > 0)
-      this.bids = mergeInto(this.bids, epoch.addedBids, compareBidEntries, this.unitBids)
     for (const bid of epoch.addedBids) {
+      this.placeBid(bid)
       this.listBid(bid)
       if (this.bidsNamingPeerMade && bid.counterparties !== undefined) {
         for (const peer of this.peersNamedBy(bid)) insertBid(this.bidsNamingPeer, peer, bid)
       }
     }
-    for (const unit of units) {
-      const added = epoch.addedAsks.filter((ask) => ask.unit === unit)
-      if (added.length === 0 && !epoch.removedAsks.some((ask) => ask.unit === unit)) continue
-      this.asks[unit] = mergeInto(this.asks[unit], added, compareAskEntries)
-      for (const ask of added) {
-        this.askLists[unit].add(ask)
-        for (const group of ask.counterparties?.groups ?? []) this.indexGroup(group)
-      }
+    const laidOut = new Set<Unit>()
+    for (const ask of epoch.addedAsks) {
+      if (!this.placeAsk(ask)) laidOut.add(ask.unit)
+      this.askLists[ask.unit].add(ask)
+      for (const group of ask.counterparties?.groups ?? []) this.indexGroup(group)
     }
+    // The asks removed in this epoch are still the stops and fills of bids not yet walked again: where
+    // their unit's asks were laid out again, they take a rank among the new positions (askRank).
+    if (laidOut.size === 0) return
+    for (const ask of epoch.removedAsks) if (laidOut.has(ask.unit)) ask.position = this.asks[ask.unit].rankOf(ask)
+  }
+
+  /** Put a new bid in the bid order, patching the BidTrees for it and for the bids it moves. */
+  private placeBid(bid: BidEntry): void {
+    if (this.bids.insert(bid, this.bidMoved)) {
+      if (!this.bidTreesStale) this.bidTrees[bid.unit].refreshSlot(bid.slot)
+      return
+    }
+    // No room near its place: every bid gets a new position and slot. The asks' "alive until" (a bid
+    // position) in the AskTrees and the BidTrees' slots are then out of date.
+    this.bids.layout(this.bids.sortedWith(bid))
+    this.askTreesStale = true
+    this.bidTreesStale = true
+  }
+
+  private readonly bidMoved = (bid: BidEntry, from: number): void => {
+    if (this.bidTreesStale) return
+    this.bidTrees[bid.unit].refreshSlot(from)
+    this.bidTrees[bid.unit].refreshSlot(bid.slot)
+  }
+
+  /**
+   * Put a new ask in its unit's ask order, patching the AskTree for it and for the asks it moves.
+   * Returns false when the unit's asks were laid out again instead (every one has a new position).
+   */
+  private placeAsk(ask: AskEntry): boolean {
+    const asks = this.asks[ask.unit]
+    if (asks.insert(ask, this.askMoved)) {
+      if (!this.askTreesStale) this.askTrees[ask.unit].refreshSlot(ask.slot)
+      return true
+    }
+    // The BidTrees' stop ranks (ask positions) are out of date too.
+    asks.layout(asks.sortedWith(ask))
+    this.askTreesStale = true
+    this.bidTreesStale = true
+    return false
+  }
+
+  private readonly askMoved = (ask: AskEntry, from: number): void => {
+    if (this.askTreesStale) return
+    this.askTrees[ask.unit].refreshSlot(from)
+    this.askTrees[ask.unit].refreshSlot(ask.slot)
   }
 
   private listBid(bid: BidEntry): void {
@@ -407,10 +422,10 @@ export class MatchingEngine {
 
   private makeBidsNamingPeer(): void {
     this.bidsNamingPeer.clear()
-    const bids = this.bids
-    for (let position = 0; position < bids.length; position++) {
-      const bid = bids[position]!
-      if (bid.counterparties === undefined) continue
+    const bids = this.bids.entries
+    for (let slot = 0; slot < bids.length; slot++) {
+      const bid = bids[slot]
+      if (bid === undefined || bid.counterparties === undefined) continue
       for (const peer of this.peersNamedBy(bid)) insertBid(this.bidsNamingPeer, peer, bid)
     }
     this.bidsNamingPeerMade = true
@@ -450,8 +465,24 @@ export class MatchingEngine {
   }
 
   private buildAskTrees(): void {
-    for (const unit of units) this.askTrees[unit].build(this.asks[unit])
+    for (const unit of units) this.askTrees[unit].build(this.asks[unit].entries)
+    this.askTreesStale = false
   }
+
+  private buildBidTrees(): void {
+    for (const unit of units) {
+      this.bidTrees[unit].build(
+        this.bids.entries,
+        this.stopRank,
+        // Read only by searches for an ask newly alive for others, which a run for everyone never makes.
+        this.context.resultFor === undefined ? undefined : this.walkAgainSummary,
+      )
+    }
+    this.bidTreesStale = false
+  }
+
+  /** Where a bid's stop is in the ask order: a bid that has not walked, or saw every candidate, may look at any ask. */
+  private readonly stopRank = (bid: BidEntry): number => (bid.stop === undefined ? Infinity : this.askRank(bid.stop))
 
   /** Walk every bid; `groupsChanged`: the group index may be out of date (member lists changed, or the ask lists were made again). */
   private walkAll(groupsChanged: boolean): MatchResult {
@@ -459,9 +490,10 @@ export class MatchingEngine {
     this.fullRun = true
     this.walkedBids = 0
     for (const unit of units) {
-      const asks = this.asks[unit]
-      for (let position = 0; position < asks.length; position++) {
-        const ask = asks[position]!
+      const asks = this.asks[unit].entries
+      for (let slot = 0; slot < asks.length; slot++) {
+        const ask = asks[slot]
+        if (ask === undefined) continue
         if (ask.takers.length > 0) ask.takers = []
         ask.exhaustedBy = undefined
       }
@@ -469,8 +501,13 @@ export class MatchingEngine {
     if (groupsChanged) this.reindexGroups()
     this.refreshGroupLists(groupsChanged)
     this.buildAskTrees()
-    const bids = this.bids
-    for (let position = 0; position < bids.length; position++) this.walk(bids[position]!)
+    // Every walk changes: the BidTrees are built again before the next incremental run.
+    this.bidTreesStale = true
+    const bids = this.bids.entries
+    for (let slot = 0; slot < bids.length; slot++) {
+      const bid = bids[slot]
+      if (bid !== undefined) this.walk(bid)
+    }
     return this.output()
   }
 
@@ -480,23 +517,17 @@ export class MatchingEngine {
     this.walkedBids = 0
     if (!this.bidsNamingPeerMade) this.makeBidsNamingPeer()
     this.refreshGroupLists(false)
-    this.buildAskTrees()
-    for (const unit of units) {
-      // A bid that has not walked, or saw every candidate, may look at any ask.
-      this.bidTrees[unit].build(
-        this.unitBids[unit],
-        (bid) => (bid.stop === undefined ? Infinity : this.askRank(bid.stop)),
-        // Read only by searches for an ask newly alive for others, which a run for everyone never makes.
-        this.context.resultFor === undefined ? undefined : this.walkAgainSummary,
-      )
-    }
+    if (this.askTreesStale) this.buildAskTrees()
+    else for (const unit of units) this.askTrees[unit].restoreRetired()
+    if (this.bidTreesStale) this.buildBidTrees()
+    this.walkedInThisRun.length = 0
     const queue = this.queue
     queue.clear()
     for (const bid of epoch.addedBids) this.enqueue(bid)
     for (const bid of epoch.bidsToWalk) if (!bid.removed) this.enqueue(bid)
     for (const removed of epoch.removedBids) {
       if (removed.fills.length > 0)
-        queue.push({ kind: 'removed bid', at: countBefore(this.bids, removed.order) - 0.5, fills: removed.fills })
+        queue.push({ kind: 'removed bid', at: this.bids.rankOf(removed), fills: removed.fills })
     }
     for (const ask of epoch.addedAsks) this.startDivergence(ask, -1, 0, ask.initialRemaining)
     for (const ask of epoch.removedAsks) this.startDivergence(ask, -1, ask.initialRemaining, 0)
@@ -514,11 +545,12 @@ export class MatchingEngine {
         if (ask.nextViewerAt !== item.at || ask.divergedInRun !== run) continue
         ask.nextViewerAt = -1
         if (!ask.seenDifferently) continue
-        const bid = this.bids[item.at]!
-        if (bid.walkedInRun !== run) this.rewalk(bid)
-        if (ask.seenDifferently) this.scheduleNextViewer(ask, item.at + 1)
+        if (item.bid.walkedInRun !== run) this.rewalk(item.bid)
+        if (ask.seenDifferently) this.scheduleNextViewer(ask, item.at)
       }
     }
+    // The BidTrees describe the walks of this run from now on.
+    for (const bid of this.walkedInThisRun) if (!bid.removed) this.bidTrees[bid.unit].refreshSlot(bid.slot)
     return this.output()
   }
 
@@ -578,32 +610,32 @@ export class MatchingEngine {
     if (seenDifferently === ask.seenDifferently) return
     ask.seenDifferently = seenDifferently
     ask.nextViewerAt = -1
-    if (seenDifferently) this.scheduleNextViewer(ask, Math.floor(at) + 1)
+    if (seenDifferently) this.scheduleNextViewer(ask, at)
   }
 
-  private scheduleNextViewer(ask: AskEntry, from: number): void {
+  /** Queue the first bid after position `after` that looked at the ask (and must walk again for it), if any. */
+  private scheduleNextViewer(ask: AskEntry, after: number): void {
     const newlyAlive = this.newlyAliveForOthers(ask)
-    const position =
+    const viewer =
       ask.counterparties === undefined
-        ? this.findOpenViewer(from, ask, newlyAlive)
-        : this.findAdmittedViewer(from, ask, newlyAlive)
-    if (position < 0) return
-    ask.nextViewerAt = position
-    this.queue.push({ kind: 'viewer', at: position, ask })
+        ? this.findOpenViewer(after, ask, newlyAlive)
+        : this.findAdmittedViewer(after, ask, newlyAlive)
+    if (viewer === undefined) return
+    ask.nextViewerAt = viewer.position
+    this.queue.push({ kind: 'viewer', at: viewer.position, ask, bid: viewer })
   }
 
-  /** Where the ask is in its unit's ask order; a removed ask, between the asks around its old place. */
+  /**
+   * Where the ask is in its unit's ask order: its position, which a removed ask keeps (or, when its
+   * unit's asks were laid out again, a rank between the new positions: reorder). Every stop and fill a
+   * bid records is an ask that was live at the end of the last run (a bid whose stop or fill went is
+   * walked again in the run that follows, found as a viewer of that ask), so those positions order
+   * them as the BidTrees hold them. An ask placed since may fall on either side of a removed one's
+   * position: the exact check of a tree's find (lookedAtFromTree) settles a removed stop's order, and
+   * a bid the tree misses for such an ask is one walked again anyway, its stop having gone.
+   */
   private askRank(ask: AskEntry): number {
-    if (!ask.removed) return ask.position
-    const asks = this.asks[ask.unit]
-    let low = 0
-    let high = asks.length
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (compareAsks(asks[middle]!.order, ask.order) < 0) low = middle + 1
-      else high = middle
-    }
-    return low - 0.5
+    return ask.position
   }
 
   /**
@@ -639,69 +671,58 @@ export class MatchingEngine {
     return me === undefined || bid.owner === me || (bid.stop !== undefined && bid.stop.owner === me)
   }
 
-  /** The first bid at or after position `from` whose last walk looked at an ask open to anyone (and, when `newlyAlive`, must walk again for it); -1 if none. */
-  private findOpenViewer(from: number, ask: AskEntry, newlyAlive: boolean): number {
-    const bids = this.unitBids[ask.unit]
-    let low = 0
-    let high = bids.length
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (bids[middle]!.position < from) low = middle + 1
-      else high = middle
-    }
-    const askRank = this.askRank(ask)
-    const index = this.bidTrees[ask.unit].findViewer(
-      low,
+  /** The first bid after position `after` whose last walk looked at an ask open to anyone (and, when `newlyAlive`, must walk again for it). */
+  private findOpenViewer(after: number, ask: AskEntry, newlyAlive: boolean): BidEntry | undefined {
+    const slot = this.bidTrees[ask.unit].findViewer(
+      this.bids.firstSlotAfter(after),
       ask,
-      askRank,
+      this.askRank(ask),
       newlyAlive ? this.lookedAtFromTreeAndMustWalk : this.lookedAtFromTree,
       newlyAlive,
     )
-    const fromTree = index < 0 ? -1 : bids[index]!.position
+    const fromTree = slot < 0 ? undefined : this.bids.entries[slot]
     // The bids naming their counterparties are not in the tree: those naming the ask's owner may have looked at it.
     const naming = this.bidsNamingPeer.get(ask.owner)
     if (naming === undefined) return fromTree
-    const fromNaming = this.firstViewerIn(naming, from, fromTree, ask, newlyAlive)
-    return fromNaming >= 0 ? fromNaming : fromTree
+    return this.firstViewerIn(naming, after, fromTree, ask, newlyAlive) ?? fromTree
   }
 
-  /** The position of the first bid of `bids` (in priority) at or after `from`, and before `before` unless it is -1, that looked at the ask; -1 if none. */
+  /** The first bid of `bids` (in priority) after position `after`, and before `before` if given, that looked at the ask. */
   private firstViewerIn(
     bids: readonly BidEntry[],
-    from: number,
-    before: number,
+    after: number,
+    before: BidEntry | undefined,
     ask: AskEntry,
     newlyAlive: boolean,
-  ): number {
+  ): BidEntry | undefined {
     const askRank = newlyAlive ? this.askRank(ask) : 0
     let low = 0
     let high = bids.length
     while (low < high) {
       const middle = (low + high) >>> 1
-      if (bids[middle]!.position < from) low = middle + 1
+      if (bids[middle]!.position <= after) low = middle + 1
       else high = middle
     }
     for (let index = low; index < bids.length; index++) {
       const bid = bids[index]!
-      if (before >= 0 && bid.position >= before) return -1
+      if (before !== undefined && bid.position >= before.position) return undefined
       if (
         this.looksAtNumbers(bid, ask) &&
         (!newlyAlive || this.mustWalkAgainForNewlyAlive(bid, ask, askRank)) &&
         this.lookedAt(bid, ask)
       )
-        return bid.position
+        return bid
     }
-    return -1
+    return undefined
   }
 
   /** findViewer for an ask that names its counterparties: only their bids can have looked at it. */
-  private findAdmittedViewer(from: number, ask: AskEntry, newlyAlive: boolean): number {
-    let first = -1
+  private findAdmittedViewer(after: number, ask: AskEntry, newlyAlive: boolean): BidEntry | undefined {
+    let first: BidEntry | undefined
     const consider = (owner: PeerId): void => {
       const owned = this.bidsByOwner.get(owner)
       if (owned === undefined) return
-      const found = this.firstViewerIn(owned, from, first, ask, newlyAlive)
-      if (found >= 0) first = found
+      first = this.firstViewerIn(owned, after, first, ask, newlyAlive) ?? first
     }
     for (const peer of ask.counterparties!.peers ?? []) consider(peer)
     for (const group of ask.counterparties!.groups ?? [])
@@ -733,11 +754,12 @@ export class MatchingEngine {
 
   /**
    * lookedAt for a bid the BidTree found: the tree saw its stop's rank at or after the ask's, which
-   * settles their order unless both are removed asks (two removed asks can share a rank).
+   * settles their order unless the stop is a removed ask (an ask placed since may have taken a
+   * position on either side of the one it left: askRank).
    */
   private readonly lookedAtFromTree = (bid: BidEntry, ask: AskEntry): boolean => {
     const stop = bid.stop
-    if (stop !== undefined && stop.removed && ask.removed && compareAsks(ask.order, stop.order) > 0) return false
+    if (stop !== undefined && stop.removed && compareAskEntries(ask, stop) > 0) return false
     if (!this.isCandidate(bid, ask)) return false
     return !(this.declinedAsksOf(bid)?.has(ask.id) ?? false)
   }
@@ -835,8 +857,8 @@ export class MatchingEngine {
   private nextCandidate(bid: BidEntry): AskEntry | undefined {
     if (!this.treeNextKnown) {
       const unit = bid.unit
-      const index = this.askTrees[unit].findCandidate(this.treeFrom, bid, bid.position, this.acceptsFromTree)
-      this.treeNext = index < 0 ? undefined : this.asks[unit][index]
+      const slot = this.askTrees[unit].findCandidate(this.treeFrom, bid, bid.position, this.acceptsFromTree)
+      this.treeNext = slot < 0 ? undefined : this.asks[unit].entries[slot]
       this.treeNextKnown = true
     }
     const fromTree = this.treeNext
@@ -850,7 +872,7 @@ export class MatchingEngine {
       if (this.fitsFromList(bid, ask)) return ask
     }
     if (fromTree !== undefined) {
-      this.treeFrom = fromTree.position + 1
+      this.treeFrom = fromTree.slot + 1
       this.treeNextKnown = false
     }
     return fromTree
@@ -891,6 +913,7 @@ export class MatchingEngine {
     bid.negotiation = negotiation
     bid.stop = stop
     bid.walkedInRun = this.run
+    if (!this.fullRun) this.walkedInThisRun.push(bid)
     if (this.context.resultFor !== undefined) {
       if (this.inResult(bid, this.context.resultFor)) this.resultBids.add(bid)
       else this.resultBids.delete(bid)
@@ -918,7 +941,7 @@ export class MatchingEngine {
   }
 
   private refreshExhaustion(ask: AskEntry): void {
-    if (ask.updateExhaustion() && !ask.removed) this.askTrees[ask.unit].updateAliveUntil(ask)
+    if (ask.updateExhaustion() && !ask.removed && !this.askTreesStale) this.askTrees[ask.unit].updateAliveUntil(ask)
   }
 
   /** The bid's last walk has something in `me`'s result: the bid is its, or it filled from or stopped at one of its asks. */
@@ -934,11 +957,12 @@ export class MatchingEngine {
     const me = this.context.resultFor
     if (me !== undefined) return this.outputFor(me)
     // Counted first, so each array is allocated once at its size rather than grown (and copied) push by push.
-    const bids = this.bids
+    const bids = this.bids.entries
     let proposalCount = 0
     let negotiationCount = 0
-    for (let position = 0; position < bids.length; position++) {
-      const bid = bids[position]!
+    for (let slot = 0; slot < bids.length; slot++) {
+      const bid = bids[slot]
+      if (bid === undefined) continue
       proposalCount += bid.fills.length
       if (bid.negotiation !== undefined) negotiationCount++
     }
@@ -946,8 +970,9 @@ export class MatchingEngine {
     const negotiations = new Array<Negotiation>(negotiationCount)
     let proposalIndex = 0
     let negotiationIndex = 0
-    for (let position = 0; position < bids.length; position++) {
-      const bid = bids[position]!
+    for (let slot = 0; slot < bids.length; slot++) {
+      const bid = bids[slot]
+      if (bid === undefined) continue
       const fills = bid.fills
       for (let index = 0; index < fills.length; index++) proposals[proposalIndex++] = fills[index]!.proposal
       if (bid.negotiation !== undefined) negotiations[negotiationIndex++] = bid.negotiation

@@ -1,9 +1,11 @@
 // Two search trees over priority-ordered entries, whose nodes summarise their part of the order so
-// that a search looks only where a match may be. Both are built again at the start of a run
-// (positions change when orders come and go), into the arrays of the last build when they are large
-// enough: fresh arrays of megabytes every epoch would keep the garbage collector busy. During a run
-// the AskTree is updated ask by ask as fills use asks up; the BidTree is only searched after the bid
-// being walked, whose entries still describe the last run.
+// that a search looks only where a match may be. Each is laid over the slots of a PrioritySlots (an
+// array in priority order with holes, priority-slots.ts): a hole summarises as "matches nothing". They
+// are kept from epoch to epoch and patched slot by slot (refreshSlot) as orders come, go or move a
+// slot; they are built again only when the slots are laid out again, into the arrays of the last build
+// when they are large enough (fresh arrays of megabytes would keep the garbage collector busy). During
+// a run the AskTree is updated ask by ask as fills use asks up; the BidTree is only searched after the
+// bid being walked, whose entries still describe the last run, and its walked bids are refreshed after.
 //
 // AskTree: the asks of one unit open to anyone, in ask priority. A node holds the earliest window
 // start, the latest window end, the OS bits present, the latest bid position at which one of its asks
@@ -11,7 +13,7 @@
 // capability. The search for a bid's next candidate skips every part where no ask could contain the
 // bid's window, meet its requirements, or have quantity left.
 //
-// BidTree: the live bids of one unit open to anyone, in bid priority. A node holds the latest window start, the
+// BidTree: the live bids of one unit open to anyone, in bid priority (over the slots of every bid). A node holds the latest window start, the
 // earliest window end, the OS bits accepted and the furthest place in ask priority at which one of its
 // bids stopped walking. It finds the bids whose last walk may have looked at a given ask (the ask is a
 // candidate and not after the stop), which is how a changed ask finds the walks it can change.
@@ -26,6 +28,7 @@
 // the next subtree on the right. It starts at the entry `from` (the rest of its bucket, then the
 // subtrees to the right of it), not at the root, so a search that resumes just after the previous
 // match costs what lies between the two, not a descent from the top.
+import type { Unit } from './facts'
 import type { AskEntry, BidEntry } from './match-entries'
 
 const bucketBits = 3
@@ -139,8 +142,40 @@ function capabilitiesMayMeet(capabilities: Summaries, base: number, bid: BidEntr
   )
 }
 
+/** Set the node (or entry) at `node` to `empty`. */
+function resetSummary(summaries: Summaries, node: number, empty: readonly number[]): void {
+  const base = node * stride
+  for (let field = 0; field < stride; field++) summaries[base + field] = empty[field]!
+}
+
+/** Summarise the leaf of the bucket holding `index` again from its entries, then every node above it. */
+function refreshPath(
+  nodes: Summaries,
+  entries: Summaries,
+  index: number,
+  entryCount: number,
+  leafCount: number,
+  fold: Fold,
+  empty: readonly number[],
+): void {
+  const bucketStart = index & ~(bucketSize - 1)
+  const bucketEnd = Math.min(entryCount, bucketStart + bucketSize)
+  let node = leafCount + (index >> bucketBits)
+  resetSummary(nodes, node, empty)
+  for (let entry = bucketStart; entry < bucketEnd; entry++) fold(nodes, node * stride, entries, entry * stride)
+  for (node >>= 1; node >= 1; node >>= 1) foldChildren(nodes, node, fold, empty)
+}
+
+/** Summarise `node` again from its two children. */
+function foldChildren(nodes: Summaries, node: number, fold: Fold, empty: readonly number[]): void {
+  resetSummary(nodes, node, empty)
+  fold(nodes, node * stride, nodes, 2 * node * stride)
+  fold(nodes, node * stride, nodes, (2 * node + 1) * stride)
+}
+
 export class AskTree {
-  private asks: readonly AskEntry[] = []
+  /** The slots the tree is laid over (an ask, or undefined for a hole), read when an entry is summarised. */
+  private asks: readonly (AskEntry | undefined)[] = []
   private leafCount = 1
   /** Per ask, then per node: alive until, window start, window end, OS bit(s). */
   private askCore = noSummaries
@@ -148,7 +183,7 @@ export class AskTree {
   /** Per ask, then per node: storage, GFLOPS per core, cores, bandwidth. */
   private askCapabilities = noSummaries
   private nodeCapabilities = noSummaries
-  /** Ascending window starts of open asks (quantiles), the last the latest start: the steps of nodeEnds. */
+  /** Ascending window starts of open asks (quantiles), the last +Infinity: the steps of nodeEnds. */
   private startSteps: number[] = []
   /** Per node, per step j: the latest window end among its asks that start at or before startSteps[j]. */
   private nodeEnds = noSummaries
@@ -157,41 +192,83 @@ export class AskTree {
   /** The last window start endStepFor was asked about (NaN after a build: the steps moved), and its step. */
   private endStepStart = NaN
   private endStep = 0
+  /** The asks retired since the last restoreRetired. */
+  private readonly retired: AskEntry[] = []
 
-  /** Build the tree over `asks` (their current positions and what each has left). */
-  build(asks: readonly AskEntry[]): void {
+  /** Build the tree over the slots `asks` (what each ask has left now); refreshSlot keeps it up to date as they change. */
+  build(asks: readonly (AskEntry | undefined)[]): void {
     this.asks = asks
     const leafCount = leafCountFor(asks.length)
     this.leafCount = leafCount
-    const core = (this.askCore = emptySummaries(this.askCore, asks.length, askCoreEmpty))
-    const capabilities = (this.askCapabilities = emptySummaries(
-      this.askCapabilities,
-      asks.length,
-      askCapabilitiesEmpty,
-    ))
-    for (let index = 0; index < asks.length; index++) {
-      const ask = asks[index]!
-      // An ask that names its counterparties is found through them (ask-lists.ts): it stays empty here.
-      if (ask.counterparties !== undefined) continue
-      const base = index * stride
-      core[base + askAliveUntil] = ask.initialRemaining > 0 ? ask.aliveUntil : -Infinity
-      core[base + askStart] = ask.windowStart
-      core[base + askEnd] = ask.windowEnd
-      core[base + askOsBits] = ask.osBit
-      capabilities[base + askStorage] = ask.storageGb
-      capabilities[base + askGflops] = ask.gflopsPerCore
-      capabilities[base + askCores] = ask.cores
-      capabilities[base + askBandwidth] = ask.bandwidthMbps
-    }
+    this.askCore = emptySummaries(this.askCore, asks.length, askCoreEmpty)
+    this.askCapabilities = emptySummaries(this.askCapabilities, asks.length, askCapabilitiesEmpty)
+    for (let index = 0; index < asks.length; index++) this.summariseAsk(index)
     this.nodeCore = emptySummaries(this.nodeCore, 2 * leafCount, askCoreEmpty)
     this.nodeCapabilities = emptySummaries(this.nodeCapabilities, 2 * leafCount, askCapabilitiesEmpty)
     for (let index = 0; index < asks.length; index++) {
-      summariseEntry(this.nodeCore, core, index, leafCount, foldAskCore)
-      summariseEntry(this.nodeCapabilities, capabilities, index, leafCount, foldAskCapabilities)
+      summariseEntry(this.nodeCore, this.askCore, index, leafCount, foldAskCore)
+      summariseEntry(this.nodeCapabilities, this.askCapabilities, index, leafCount, foldAskCapabilities)
     }
     summariseUpward(this.nodeCore, leafCount, foldAskCore)
     summariseUpward(this.nodeCapabilities, leafCount, foldAskCapabilities)
     this.buildEnds(asks.length)
+    this.retired.length = 0
+  }
+
+  /** Write the summaries of the slot `index` from what is there (a hole, or an ask that names its counterparties, matches nothing). */
+  private summariseAsk(index: number): void {
+    const ask = this.asks[index]
+    const core = this.askCore
+    const capabilities = this.askCapabilities
+    const base = index * stride
+    // An ask that names its counterparties is found through them (ask-lists.ts): it stays empty here.
+    if (ask === undefined || ask.counterparties !== undefined) {
+      resetSummary(core, index, askCoreEmpty)
+      resetSummary(capabilities, index, askCapabilitiesEmpty)
+      return
+    }
+    core[base + askAliveUntil] = ask.initialRemaining > 0 ? ask.aliveUntil : -Infinity
+    core[base + askStart] = ask.windowStart
+    core[base + askEnd] = ask.windowEnd
+    core[base + askOsBits] = ask.osBit
+    capabilities[base + askStorage] = ask.storageGb
+    capabilities[base + askGflops] = ask.gflopsPerCore
+    capabilities[base + askCores] = ask.cores
+    capabilities[base + askBandwidth] = ask.bandwidthMbps
+  }
+
+  /**
+   * The slot `index` changed (an ask came, went, or moved there or away): summarise it and the nodes
+   * above it again. Between runs only: an ask retired in the run before comes back into the staircase.
+   */
+  refreshSlot(index: number): void {
+    this.summariseAsk(index)
+    this.firstEndStep[index] = this.firstStepOf(index)
+    const count = this.asks.length
+    refreshPath(this.nodeCore, this.askCore, index, count, this.leafCount, foldAskCore, askCoreEmpty)
+    refreshPath(
+      this.nodeCapabilities,
+      this.askCapabilities,
+      index,
+      count,
+      this.leafCount,
+      foldAskCapabilities,
+      askCapabilitiesEmpty,
+    )
+    this.refreshEnds(index)
+  }
+
+  /** The first step of the staircase the ask at `index` counts in (from its summaries); -1 when it is in none. */
+  private firstStepOf(index: number): number {
+    // Read from the summaries, not the entry: a hole, an ask outside the tree, or one with nothing left
+    // has an alive-until of -Infinity there, and stays out of the staircase as well.
+    const base = index * stride
+    if (this.askCore[base + askAliveUntil] === -Infinity) return -1
+    const start = this.askCore[base + askStart]!
+    const steps = this.startSteps
+    let step = 0
+    while (steps[step]! < start) step++
+    return step
   }
 
   /**
@@ -201,30 +278,28 @@ export class AskTree {
    * the asks starting by then is a much sharper test of "some ask contains [start, end)".
    */
   private buildEnds(askCount: number): void {
-    // Read from the summaries just written, not the entries: an ask outside the tree, or with nothing
-    // left, has an alive-until of -Infinity there, and stays out of the staircase as well.
     const core = this.askCore
     // The steps are quantiles of a sample of the starts (a few hundred, sorted as numbers): they only
-    // decide how sharp the test is, never what a search finds. The latest start is always a step, so
-    // every ask counts in the last one.
-    const sampleEvery = Math.max(1, Math.floor(askCount / 512))
-    const sample = new Float64Array(Math.ceil(askCount / sampleEvery))
+    // decide how sharp the test is, never what a search finds. The last step is +Infinity, so every
+    // ask counts in it, asks placed after this build too (their starts may be later than any step).
+    let liveCount = 0
+    for (let index = 0; index < askCount; index++) if (core[index * stride + askAliveUntil] !== -Infinity) liveCount++
+    const sampleEvery = Math.max(1, Math.floor(liveCount / 512))
+    const sample = new Float64Array(Math.ceil(liveCount / sampleEvery))
     let sampled = 0
-    let latestStart = -Infinity
+    let seen = 0
     for (let index = 0; index < askCount; index++) {
       const base = index * stride
       if (core[base + askAliveUntil] === -Infinity) continue
-      const start = core[base + askStart]!
-      if (start > latestStart) latestStart = start
-      if (index % sampleEvery === 0) sample[sampled++] = start
+      if (seen++ % sampleEvery === 0) sample[sampled++] = core[base + askStart]!
     }
     const sorted = sample.subarray(0, sampled).sort()
     const steps: number[] = []
     for (let step = 1; step < endSteps && sampled > 0; step++) {
       const start = sorted[Math.ceil((step * sampled) / endSteps) - 1]!
-      if (start < latestStart && (steps.length === 0 || steps[steps.length - 1]! < start)) steps.push(start)
+      if (steps.length === 0 || steps[steps.length - 1]! < start) steps.push(start)
     }
-    if (latestStart > -Infinity) steps.push(latestStart)
+    steps.push(Infinity)
     this.startSteps = steps
     this.endStepStart = NaN
     const stepCount = steps.length
@@ -235,16 +310,10 @@ export class AskTree {
     const firstSteps = (this.firstEndStep =
       this.firstEndStep.length >= askCount ? this.firstEndStep : new Int8Array(Math.ceil(askCount * 1.25)))
     for (let index = 0; index < askCount; index++) {
-      const base = index * stride
-      if (core[base + askAliveUntil] === -Infinity) {
-        firstSteps[index] = -1
-        continue
-      }
-      const start = core[base + askStart]!
-      const end = core[base + askEnd]!
-      let step = 0
-      while (steps[step]! < start) step++
+      let step = this.firstStepOf(index)
       firstSteps[index] = step
+      if (step < 0) continue
+      const end = core[index * stride + askEnd]!
       const leaf = (leafCount + (index >> bucketBits)) * endSteps
       for (; step < stepCount; step++) if (ends[leaf + step]! < end) ends[leaf + step] = end
     }
@@ -261,17 +330,49 @@ export class AskTree {
    * or before that one used it up, and those are final): it leaves the staircase of ends, so that a
    * search stops seeing in its node an ask that contains the window but is used up. The staircase
    * then tells of asks that contain a window and still have something left, the test the separate
-   * summaries of "alive" and "window" cannot make.
+   * summaries of "alive" and "window" cannot make. restoreRetired brings it back before the next run.
    */
   retire(ask: AskEntry): void {
     // An ask outside the tree (it names its counterparties) or already retired is not in the staircase.
-    const index = ask.position
-    const firstSteps = this.firstEndStep
-    if (firstSteps[index]! < 0) return
-    firstSteps[index] = -1
+    const index = ask.slot
+    if (this.firstEndStep[index]! < 0) return
+    this.firstEndStep[index] = -1
+    this.retired.push(ask)
+    this.refreshEnds(index)
+  }
+
+  /** Bring the asks retired in the last run back into the staircase (a run's retirements hold for that run only). */
+  restoreRetired(): void {
+    const ends = this.nodeEnds
+    const stepCount = this.startSteps.length
+    for (const ask of this.retired) {
+      const index = ask.slot
+      if (ask.removed || this.asks[index] !== ask || this.firstEndStep[index]! >= 0) continue
+      const first = this.firstStepOf(index)
+      if (first < 0) continue
+      this.firstEndStep[index] = first
+      const end = ask.windowEnd
+      for (let node = this.leafCount + (index >> bucketBits); node >= 1; node >>= 1) {
+        const base = node * endSteps
+        let raised = false
+        for (let step = first; step < stepCount; step++) {
+          if (ends[base + step]! < end) {
+            ends[base + step] = end
+            raised = true
+          }
+        }
+        if (!raised) break
+      }
+    }
+    this.retired.length = 0
+  }
+
+  /** Summarise the staircase of the bucket holding `index` again from its asks, and the nodes above it while they change. */
+  private refreshEnds(index: number): void {
     const ends = this.nodeEnds
     const stepCount = this.startSteps.length
     const asks = this.asks
+    const firstSteps = this.firstEndStep
     const bucketStart = index & ~(bucketSize - 1)
     const bucketEnd = Math.min(asks.length, bucketStart + bucketSize)
     let node = this.leafCount + (index >> bucketBits)
@@ -316,11 +417,11 @@ export class AskTree {
     return low
   }
 
-  /** The ask's fills changed: it now has something left up to a different bid position. */
+  /** The ask's fills changed: it now has something left up to a different bid (its position, a label). */
   updateAliveUntil(ask: AskEntry): void {
     if (ask.counterparties !== undefined) return
     const core = this.askCore
-    const index = ask.position
+    const index = ask.slot
     const aliveUntil = ask.initialRemaining > 0 ? ask.aliveUntil : -Infinity
     if (core[index * stride + askAliveUntil] === aliveUntil) return
     core[index * stride + askAliveUntil] = aliveUntil
@@ -445,7 +546,8 @@ function mayHoldViewer(nodes: Summaries, base: number, ask: AskEntry, askRank: n
 }
 
 export class BidTree {
-  private bids: readonly BidEntry[] = []
+  /** The slots the tree is laid over (a bid, or undefined for a hole), read when an entry is summarised. */
+  private bids: readonly (BidEntry | undefined)[] = []
   private leafCount = 1
   /** Per bid: stop rank, window start, window end, OS mask. */
   private bidCore = noSummaries
@@ -457,52 +559,37 @@ export class BidTree {
   private nodeRanOut = noSummaries
   /** Per bid: storage, GFLOPS per core, cores, bandwidth required (notStated when none). */
   private bidRequirements = noSummaries
-  /** Per node: the largest WalkAgainSummary fields of its bids (walkAgainStride apart). */
+  /** Per bid, then per node: the (largest) WalkAgainSummary fields (walkAgainStride apart). */
+  private bidWalkAgain = noSummaries
   private nodeWalkAgain = noSummaries
+  private stopRank: (bid: BidEntry) => number = () => Infinity
+  private walkAgain: ((bid: BidEntry) => WalkAgainSummary) | undefined
+
+  /** `unit`: the tree holds the bids of that unit among the slots (absent: every bid). */
+  constructor(private readonly unit?: Unit) {}
 
   /**
-   * Build the tree over `bids` (the live bids of one unit, in priority); `stopRank`: where a bid's stop
-   * is in its unit's ask order; `walkAgain`: what a search for viewers that must walk again reads
-   * (absent: any bid may).
+   * Build the tree over the slots `bids` (in priority); `stopRank`: where a bid's stop is in its unit's
+   * ask order; `walkAgain`: what a search for viewers that must walk again reads (absent: any bid may).
+   * Both are read again for a bid whose slot is refreshed.
    */
   build(
-    bids: readonly BidEntry[],
+    bids: readonly (BidEntry | undefined)[],
     stopRank: (bid: BidEntry) => number,
     walkAgain?: (bid: BidEntry) => WalkAgainSummary,
   ): void {
     this.bids = bids
+    this.stopRank = stopRank
+    this.walkAgain = walkAgain
     const leafCount = leafCountFor(bids.length)
     this.leafCount = leafCount
-    const core = (this.bidCore = emptySummaries(this.bidCore, bids.length, bidCoreEmpty))
-    const requirements = (this.bidRequirements = emptySummaries(
-      this.bidRequirements,
-      bids.length,
-      bidRequirementsEmpty,
-    ))
-    // Filled in the same pass over the bids as the rest (each bid is read from memory once).
-    const walkAgainNodes = this.emptyWalkAgain(leafCount, walkAgain !== undefined)
-    for (let index = 0; index < bids.length; index++) {
-      const bid = bids[index]!
-      // A bid that names its counterparties is found through the peers it admits (matching-engine.ts): it stays empty here.
-      if (bid.counterparties !== undefined) continue
-      if (walkAgain !== undefined) {
-        const summary = walkAgain(bid)
-        const leaf = (leafCount + (index >> bucketBits)) * walkAgainStride
-        if (walkAgainNodes[leaf + walkAgainFillsUpTo]! < summary.fillsUpTo)
-          walkAgainNodes[leaf + walkAgainFillsUpTo] = summary.fillsUpTo
-        if (walkAgainNodes[leaf + walkAgainLastFillRank]! < summary.lastFillRank)
-          walkAgainNodes[leaf + walkAgainLastFillRank] = summary.lastFillRank
-      }
-      const base = index * stride
-      core[base + bidStopRank] = stopRank(bid)
-      core[base + bidStart] = bid.windowStart
-      core[base + bidEnd] = bid.windowEnd
-      core[base + bidOsMask] = bid.osMask
-      requirements[base + bidStorage] = bid.storageGb
-      requirements[base + bidGflops] = bid.gflopsPerCore
-      requirements[base + bidCores] = bid.cores
-      requirements[base + bidBandwidth] = bid.bandwidthMbps
-    }
+    this.bidCore = emptySummaries(this.bidCore, bids.length, bidCoreEmpty)
+    this.bidRequirements = emptySummaries(this.bidRequirements, bids.length, bidRequirementsEmpty)
+    const walkAgainLength = bids.length * walkAgainStride
+    if (this.bidWalkAgain.length < walkAgainLength)
+      this.bidWalkAgain = new Float64Array(Math.ceil(walkAgainLength * 1.25))
+    for (let index = 0; index < bids.length; index++) this.summariseBid(index)
+    const core = this.bidCore
     this.nodeStopped = emptySummaries(this.nodeStopped, 2 * leafCount, bidCoreEmpty)
     this.nodeRanOut = emptySummaries(this.nodeRanOut, 2 * leafCount, bidCoreEmpty)
     for (let index = 0; index < bids.length; index++) {
@@ -511,7 +598,86 @@ export class BidTree {
     }
     summariseUpward(this.nodeStopped, leafCount, foldBidCore)
     summariseUpward(this.nodeRanOut, leafCount, foldBidCore)
-    if (walkAgain !== undefined) this.summariseWalkAgainUpward(leafCount)
+    const walkAgainNodes = this.emptyWalkAgain(leafCount, walkAgain !== undefined)
+    if (walkAgain === undefined) return
+    const perBid = this.bidWalkAgain
+    for (let index = 0; index < bids.length; index++) {
+      const leaf = (leafCount + (index >> bucketBits)) * walkAgainStride
+      const base = index * walkAgainStride
+      for (let field = 0; field < walkAgainStride; field++)
+        if (walkAgainNodes[leaf + field]! < perBid[base + field]!) walkAgainNodes[leaf + field] = perBid[base + field]!
+    }
+    this.summariseWalkAgainUpward(leafCount)
+  }
+
+  /** Write the summaries of the slot `index` from what is there (a hole, another unit's bid, or a bid that names its counterparties, matches nothing). */
+  private summariseBid(index: number): void {
+    const bid = this.bids[index]
+    const core = this.bidCore
+    const requirements = this.bidRequirements
+    const base = index * stride
+    // A bid that names its counterparties is found through the peers it admits (matching-engine.ts): it stays empty here.
+    if (bid === undefined || bid.counterparties !== undefined || (this.unit !== undefined && bid.unit !== this.unit)) {
+      resetSummary(core, index, bidCoreEmpty)
+      resetSummary(requirements, index, bidRequirementsEmpty)
+      this.bidWalkAgain[index * walkAgainStride + walkAgainFillsUpTo] = -Infinity
+      this.bidWalkAgain[index * walkAgainStride + walkAgainLastFillRank] = -Infinity
+      return
+    }
+    core[base + bidStopRank] = this.stopRank(bid)
+    core[base + bidStart] = bid.windowStart
+    core[base + bidEnd] = bid.windowEnd
+    core[base + bidOsMask] = bid.osMask
+    requirements[base + bidStorage] = bid.storageGb
+    requirements[base + bidGflops] = bid.gflopsPerCore
+    requirements[base + bidCores] = bid.cores
+    requirements[base + bidBandwidth] = bid.bandwidthMbps
+    if (this.walkAgain !== undefined) {
+      const summary = this.walkAgain(bid)
+      this.bidWalkAgain[index * walkAgainStride + walkAgainFillsUpTo] = summary.fillsUpTo
+      this.bidWalkAgain[index * walkAgainStride + walkAgainLastFillRank] = summary.lastFillRank
+    }
+  }
+
+  /**
+   * The slot `index` changed (a bid came, went, moved there or away, or walked again): summarise it
+   * and the nodes above it again. Not while a run searches the tree: it describes the last run's walks.
+   */
+  refreshSlot(index: number): void {
+    this.summariseBid(index)
+    const core = this.bidCore
+    const leafCount = this.leafCount
+    const bucketStart = index & ~(bucketSize - 1)
+    const bucketEnd = Math.min(this.bids.length, bucketStart + bucketSize)
+    let node = leafCount + (index >> bucketBits)
+    resetSummary(this.nodeStopped, node, bidCoreEmpty)
+    resetSummary(this.nodeRanOut, node, bidCoreEmpty)
+    for (let other = bucketStart; other < bucketEnd; other++) {
+      const ranOut = core[other * stride + bidStopRank] === Infinity
+      foldBidCore(ranOut ? this.nodeRanOut : this.nodeStopped, node * stride, core, other * stride)
+    }
+    const walkAgain = this.walkAgain !== undefined ? this.nodeWalkAgain : undefined
+    if (walkAgain !== undefined) {
+      const perBid = this.bidWalkAgain
+      const leaf = node * walkAgainStride
+      for (let field = 0; field < walkAgainStride; field++) {
+        let value = -Infinity
+        for (let other = bucketStart; other < bucketEnd; other++)
+          value = Math.max(value, perBid[other * walkAgainStride + field]!)
+        walkAgain[leaf + field] = value
+      }
+    }
+    for (node >>= 1; node >= 1; node >>= 1) {
+      foldChildren(this.nodeStopped, node, foldBidCore, bidCoreEmpty)
+      foldChildren(this.nodeRanOut, node, foldBidCore, bidCoreEmpty)
+      if (walkAgain !== undefined) {
+        const base = node * walkAgainStride
+        const left = 2 * base
+        const right = left + walkAgainStride
+        for (let field = 0; field < walkAgainStride; field++)
+          walkAgain[base + field] = Math.max(walkAgain[left + field]!, walkAgain[right + field]!)
+      }
+    }
   }
 
   /** The WalkAgainSummary nodes, with nothing in them; without summaries, every subtree may hold a bid that must walk again. */

@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { BookOrder, OrderFact } from '../../../src/shared/market'
 import { AskEntry, BidEntry } from '../../../src/shared/market/match-entries'
+import { PrioritySlots } from '../../../src/shared/market/priority-slots'
 import { AskTree, BidTree } from '../../../src/shared/market/summary-trees'
 import { day0, hour } from './helpers'
 import { propertyRuns } from './arbitraries'
@@ -54,15 +55,17 @@ function bookOrder(fact: OrderFact, index: number, agreedQuantity = 0): BookOrde
 type AskSpec = typeof askArbitrary extends fc.Arbitrary<infer T> ? T : never
 type BidSpec = typeof bidArbitrary extends fc.Arbitrary<infer T> ? T : never
 
-function makeAsks(specs: AskSpec[]): AskEntry[] {
-  return specs.map((spec, index) => {
+/** Asks numbered from `first`, priced `priceOf(number)`, at positions and slots 0, 1, 2... */
+function makeAsks(specs: AskSpec[], first = 0, priceOf = (number: number) => 100 + number): AskEntry[] {
+  return specs.map((spec, slot) => {
+    const index = first + slot
     const fact: OrderFact = {
       kind: 'order',
       owner: `owner-${index % 7}`,
       side: 'ask',
       unit: 'flop',
       quantity: 3,
-      price: 100 + index,
+      price: priceOf(index),
       window: spec.window,
       createdAt: day0,
       expiresAt: day0 + 24 * hour,
@@ -74,20 +77,23 @@ function makeAsks(specs: AskSpec[]): AskEntry[] {
       ...(spec.restricted ? { counterparties: { peers: ['owner-0'] } } : {}),
     }
     const entry = new AskEntry(bookOrder(fact, index, 3 - spec.quantity))
-    entry.position = index
+    entry.position = slot
+    entry.slot = slot
     return entry
   })
 }
 
-function makeBids(specs: BidSpec[]): BidEntry[] {
-  return specs.map((spec, index) => {
+/** Bids numbered from `first`, priced `priceOf(number)`, at positions and slots 0, 1, 2... */
+function makeBids(specs: BidSpec[], first = 0, priceOf = (number: number) => 1000 - number): BidEntry[] {
+  return specs.map((spec, slot) => {
+    const index = first + slot
     const fact: OrderFact = {
       kind: 'order',
       owner: `owner-${index % 7}`,
       side: 'bid',
       unit: 'flop',
       quantity: 3,
-      price: 1000 - index,
+      price: priceOf(index),
       window: spec.window,
       createdAt: day0,
       expiresAt: day0 + 24 * hour,
@@ -98,7 +104,8 @@ function makeBids(specs: BidSpec[]): BidEntry[] {
       },
     }
     const entry = new BidEntry(bookOrder(fact, index))
-    entry.position = index
+    entry.position = slot
+    entry.slot = slot
     return entry
   })
 }
@@ -206,6 +213,159 @@ describe('summary trees', () => {
                     break
                   }
                 }
+                expect(tree.findViewer(from, ask, askRank, accepted)).toBe(expected)
+              }
+            }
+          }
+        },
+      ),
+      options,
+    )
+  })
+
+  it('AskTree patched slot by slot as asks come, go and move finds what a tree built afresh finds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(askArbitrary, { minLength: 20, maxLength: 200, size: 'max' }),
+        fc.array(bidArbitrary, { minLength: 1, maxLength: 20 }),
+        fc.array(fc.tuple(askArbitrary, fc.integer({ min: 90, max: 320 })), { maxLength: 80 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (askSpecs, bidSpecs, added, removals, exhaustions) => {
+          const compareAsks = (left: AskEntry, right: AskEntry) =>
+            left.price - right.price || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0)
+          const slots = new PrioritySlots<AskEntry>(compareAsks)
+          slots.layout(makeAsks(askSpecs))
+          const bids = makeBids(bidSpecs)
+          const tree = new AskTree()
+          tree.build(slots.entries)
+          const refreshMoved = (ask: AskEntry, from: number) => {
+            tree.refreshSlot(from)
+            tree.refreshSlot(ask.slot)
+          }
+          const live = () => slots.entries.filter((ask): ask is AskEntry => ask !== undefined)
+          // Some asks used up at some bid, and retired as a run retires them (to be restored below).
+          for (const draw of exhaustions) {
+            const ask = live()[draw % slots.count]!
+            ask.takers = [{ bid: bids[draw % bids.length]!, quantity: ask.initialRemaining }]
+            ask.updateExhaustion()
+            tree.updateAliveUntil(ask)
+            if (draw % 2 === 0) tree.retire(ask)
+          }
+          tree.restoreRetired()
+          added.forEach(([spec, price], index) => {
+            const removal = removals[index]
+            if (removal !== undefined && slots.count > 1) {
+              const ask = live()[removal % slots.count]!
+              const slot = ask.slot
+              slots.remove(ask)
+              ask.removed = true
+              tree.refreshSlot(slot)
+            }
+            const ask = makeAsks([spec], 1000 + index, () => price)[0]!
+            if (slots.insert(ask, refreshMoved)) tree.refreshSlot(ask.slot)
+            else {
+              slots.layout(slots.sortedWith(ask))
+              tree.build(slots.entries)
+            }
+          })
+          const fresh = new AskTree()
+          fresh.build(slots.entries)
+          const asks = slots.entries
+          for (const bid of bids) {
+            for (let from = 0; from <= asks.length; from += 1 + (bid.position % 3)) {
+              let expected = -1
+              for (let index = from; index < asks.length; index++) {
+                const ask = asks[index]
+                if (ask !== undefined && askFits(ask, bid, bid.position) && accepted(bid, ask)) {
+                  expected = index
+                  break
+                }
+              }
+              expect(fresh.findCandidate(from, bid, bid.position, accepted)).toBe(expected)
+              expect(tree.findCandidate(from, bid, bid.position, accepted)).toBe(expected)
+            }
+          }
+        },
+      ),
+      options,
+    )
+  })
+
+  it('BidTree patched slot by slot as bids come, go, move and walk again finds what a tree built afresh finds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(bidArbitrary, { minLength: 20, maxLength: 200, size: 'max' }),
+        fc.array(askArbitrary, { minLength: 1, maxLength: 10 }),
+        fc.array(fc.tuple(bidArbitrary, fc.integer({ min: 750, max: 1010 })), { maxLength: 80 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(), fc.option(fc.integer({ min: 0, max: 25 }), { nil: undefined })), {
+          maxLength: 40,
+        }),
+        (bidSpecs, askSpecs, added, removals, walks) => {
+          const compareBids = (left: BidEntry, right: BidEntry) =>
+            right.price - left.price || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0)
+          const slots = new PrioritySlots<BidEntry>(compareBids)
+          slots.layout(makeBids(bidSpecs))
+          const asks = makeAsks(askSpecs)
+          // Each bid's stop rank (where its last walk stopped; undefined: it ran out of candidates).
+          const stops = new Map<BidEntry, number | undefined>()
+          const stopRankOf = (bid: BidEntry) => {
+            const stop = stops.get(bid)
+            return stop === undefined ? Infinity : stop / 2
+          }
+          const tree = new BidTree()
+          tree.build(slots.entries, stopRankOf)
+          const refreshMoved = (bid: BidEntry, from: number) => {
+            tree.refreshSlot(from)
+            tree.refreshSlot(bid.slot)
+          }
+          const live = () => slots.entries.filter((bid): bid is BidEntry => bid !== undefined)
+          added.forEach(([spec, price], index) => {
+            const removal = removals[index]
+            if (removal !== undefined && slots.count > 1) {
+              const bid = live()[removal % slots.count]!
+              const slot = bid.slot
+              slots.remove(bid)
+              bid.removed = true
+              tree.refreshSlot(slot)
+            }
+            const bid = makeBids([spec], 1000 + index, () => price)[0]!
+            if (slots.insert(bid, refreshMoved)) tree.refreshSlot(bid.slot)
+            else {
+              slots.layout(slots.sortedWith(bid))
+              tree.build(slots.entries, stopRankOf)
+            }
+          })
+          // Walks change where bids stopped.
+          for (const [draw, stop] of walks) {
+            const bid = live()[draw % slots.count]!
+            stops.set(bid, stop)
+            tree.refreshSlot(bid.slot)
+          }
+          const fresh = new BidTree()
+          fresh.build(slots.entries, stopRankOf)
+          const bids = slots.entries
+          for (const ask of asks) {
+            for (const askRank of [ask.position, ask.position - 0.5]) {
+              for (let from = 0; from <= bids.length; from += 1 + (ask.position % 5)) {
+                let expected = -1
+                for (let index = from; index < bids.length; index++) {
+                  const bid = bids[index]
+                  if (bid === undefined) continue
+                  const viewed =
+                    stopRankOf(bid) >= askRank &&
+                    ask.windowStart <= bid.windowStart &&
+                    bid.windowEnd <= ask.windowEnd &&
+                    ask.storageGb >= bid.storageGb &&
+                    ask.cores >= bid.cores &&
+                    (ask.osBit & bid.osMask) !== 0
+                  if (viewed && accepted(bid, ask)) {
+                    expected = index
+                    break
+                  }
+                }
+                expect(fresh.findViewer(from, ask, askRank, accepted)).toBe(expected)
                 expect(tree.findViewer(from, ask, askRank, accepted)).toBe(expected)
               }
             }
