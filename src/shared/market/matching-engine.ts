@@ -387,10 +387,10 @@ export class MatchingEngine {
     this.bidTreesStale = true
   }
 
-  private readonly bidMoved = (bid: BidEntry, from: number): void => {
+  /** Bids moved among the slots `low` to `high` (of either unit: both trees hold the bid slots). */
+  private readonly bidMoved = (low: number, high: number): void => {
     if (this.bidTreesStale) return
-    this.bidTrees[bid.unit].refreshSlot(from)
-    this.bidTrees[bid.unit].refreshSlot(bid.slot)
+    for (const unit of units) this.bidTrees[unit].refreshSlots(low, high)
   }
 
   /**
@@ -399,7 +399,7 @@ export class MatchingEngine {
    */
   private placeAsk(ask: AskEntry): boolean {
     const asks = this.asks[ask.unit]
-    if (asks.insert(ask, this.askMoved)) {
+    if (asks.insert(ask, (low, high) => this.askMoved(ask.unit, low, high))) {
       if (!this.askTreesStale) this.askTrees[ask.unit].refreshSlot(ask.slot)
       return true
     }
@@ -410,10 +410,9 @@ export class MatchingEngine {
     return false
   }
 
-  private readonly askMoved = (ask: AskEntry, from: number): void => {
-    if (this.askTreesStale) return
-    this.askTrees[ask.unit].refreshSlot(from)
-    this.askTrees[ask.unit].refreshSlot(ask.slot)
+  /** Asks of `unit` moved among the slots `low` to `high`. */
+  private askMoved(unit: Unit, low: number, high: number): void {
+    if (!this.askTreesStale) this.askTrees[unit].refreshSlots(low, high)
   }
 
   private listBid(bid: BidEntry): void {
@@ -550,7 +549,7 @@ export class MatchingEngine {
       }
     }
     // The BidTrees describe the walks of this run from now on.
-    for (const bid of this.walkedInThisRun) if (!bid.removed) this.bidTrees[bid.unit].refreshSlot(bid.slot)
+    for (const bid of this.walkedInThisRun) if (!bid.removed) this.bidTrees[bid.unit].refreshWalked(bid)
     return this.output()
   }
 

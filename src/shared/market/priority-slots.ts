@@ -36,6 +36,9 @@ export interface Slotted {
   slot: number
 }
 
+/** The entries of slots `low` to `high` (both included) moved among them; each kept its label. */
+export type SlotsMoved = (low: number, high: number) => void
+
 export class PrioritySlots<T extends Slotted> {
   /** The entries by slot, in priority order; undefined where there is a hole. Changed in place by insert and remove. */
   entries: (T | undefined)[] = []
@@ -77,17 +80,17 @@ export class PrioritySlots<T extends Slotted> {
   }
 
   /**
-   * Place `entry` between its neighbours in priority, giving it a label and a slot; `moved(other, from)`
-   * hears of each entry moved one slot (from `from` to its new `slot`) to make room. Returns false,
+   * Place `entry` between its neighbours in priority, giving it a label and a slot; `moved(low, high)`
+   * hears of the slots whose entries moved to make room (each keeps its label). Returns false,
    * placing nothing, when there is no room near its place: lay the order out again (sortedWith, layout).
    */
-  insert(entry: T, moved: (other: T, from: number) => void): boolean {
+  insert(entry: T, moved: SlotsMoved): boolean {
     const capacity = this.entries.length
     if (this.count + 1 > capacity * maxFill || (capacity > 64 && this.count < capacity / 8)) return false
     return this.place(entry, moved, true)
   }
 
-  private place(entry: T, moved: (other: T, from: number) => void, maySpread: boolean): boolean {
+  private place(entry: T, moved: SlotsMoved, maySpread: boolean): boolean {
     const entries = this.entries
     const capacity = entries.length
     const at = this.lowerBound(entry)
@@ -110,10 +113,12 @@ export class PrioritySlots<T extends Slotted> {
       const leftHole = left >= 0 && entries[left] === undefined ? left : -1
       if (rightHole < 0 && leftHole < 0) return maySpread && this.spread(at, moved) && this.place(entry, moved, false)
       if (rightHole >= 0 && (leftHole < 0 || rightHole - after <= before - leftHole)) {
-        for (let from = rightHole - 1; from >= after; from--) this.move(from, from + 1, moved)
+        for (let from = rightHole - 1; from >= after; from--) this.move(from, from + 1)
+        moved(after, rightHole)
         slot = after
       } else {
-        for (let from = leftHole + 1; from <= before; from++) this.move(from, from - 1, moved)
+        for (let from = leftHole + 1; from <= before; from++) this.move(from, from - 1)
+        moved(leftHole, before)
         slot = before
       }
     }
@@ -179,7 +184,7 @@ export class PrioritySlots<T extends Slotted> {
    * Spread the entries of the smallest window around slot `at` (256 slots, doubling) that has room
    * evenly over it, so that holes are near `at` again; false if no window but the whole array has room.
    */
-  private spread(at: number, moved: (other: T, from: number) => void): boolean {
+  private spread(at: number, moved: SlotsMoved): boolean {
     const entries = this.entries
     const capacity = entries.length
     for (let size = smallestWindow; size < capacity; size *= 2) {
@@ -188,25 +193,21 @@ export class PrioritySlots<T extends Slotted> {
       const inWindow: T[] = []
       for (let slot = low; slot < high; slot++) if (entries[slot] !== undefined) inWindow.push(entries[slot]!)
       if (inWindow.length + 1 > size * windowFill) continue
-      const from = inWindow.map((other) => other.slot)
       for (let slot = low; slot < high; slot++) entries[slot] = undefined
       inWindow.forEach((other, index) => {
         other.slot = low + Math.floor(((index + 0.5) * size) / inWindow.length)
         entries[other.slot] = other
       })
-      inWindow.forEach((other, index) => {
-        if (other.slot !== from[index]) moved(other, from[index]!)
-      })
+      moved(low, high - 1)
       return true
     }
     return false
   }
 
-  private move(from: number, to: number, moved: (other: T, from: number) => void): void {
+  private move(from: number, to: number): void {
     const entry = this.entries[from]!
     this.entries[to] = entry
     this.entries[from] = undefined
     entry.slot = to
-    moved(entry, from)
   }
 }

@@ -148,22 +148,27 @@ function resetSummary(summaries: Summaries, node: number, empty: readonly number
   for (let field = 0; field < stride; field++) summaries[base + field] = empty[field]!
 }
 
-/** Summarise the leaf of the bucket holding `index` again from its entries, then every node above it. */
-function refreshPath(
+/** Summarise the leaves of the buckets holding entries `low` to `high` again from their entries, then every node above them. */
+function refreshRange(
   nodes: Summaries,
   entries: Summaries,
-  index: number,
+  low: number,
+  high: number,
   entryCount: number,
   leafCount: number,
   fold: Fold,
   empty: readonly number[],
 ): void {
-  const bucketStart = index & ~(bucketSize - 1)
-  const bucketEnd = Math.min(entryCount, bucketStart + bucketSize)
-  let node = leafCount + (index >> bucketBits)
-  resetSummary(nodes, node, empty)
-  for (let entry = bucketStart; entry < bucketEnd; entry++) fold(nodes, node * stride, entries, entry * stride)
-  for (node >>= 1; node >= 1; node >>= 1) foldChildren(nodes, node, fold, empty)
+  let first = leafCount + (low >> bucketBits)
+  let last = leafCount + (high >> bucketBits)
+  for (let node = first; node <= last; node++) {
+    resetSummary(nodes, node, empty)
+    const bucketStart = (node - leafCount) << bucketBits
+    const bucketEnd = Math.min(entryCount, bucketStart + bucketSize)
+    for (let entry = bucketStart; entry < bucketEnd; entry++) fold(nodes, node * stride, entries, entry * stride)
+  }
+  for (first >>= 1, last >>= 1; first >= 1; first >>= 1, last >>= 1)
+    for (let node = first; node <= last; node++) foldChildren(nodes, node, fold, empty)
 }
 
 /** Summarise `node` again from its two children. */
@@ -242,20 +247,61 @@ export class AskTree {
    * above it again. Between runs only: an ask retired in the run before comes back into the staircase.
    */
   refreshSlot(index: number): void {
-    this.summariseAsk(index)
-    this.firstEndStep[index] = this.firstStepOf(index)
+    this.refreshSlots(index, index)
+  }
+
+  /** refreshSlot for the slots `low` to `high`, each node above them summarised once. */
+  refreshSlots(low: number, high: number): void {
+    for (let index = low; index <= high; index++) {
+      this.summariseAsk(index)
+      this.firstEndStep[index] = this.firstStepOf(index)
+    }
     const count = this.asks.length
-    refreshPath(this.nodeCore, this.askCore, index, count, this.leafCount, foldAskCore, askCoreEmpty)
-    refreshPath(
+    refreshRange(this.nodeCore, this.askCore, low, high, count, this.leafCount, foldAskCore, askCoreEmpty)
+    refreshRange(
       this.nodeCapabilities,
       this.askCapabilities,
-      index,
+      low,
+      high,
       count,
       this.leafCount,
       foldAskCapabilities,
       askCapabilitiesEmpty,
     )
-    this.refreshEnds(index)
+    if (low === high) this.refreshEnds(low)
+    else this.refreshEndsRange(low, high)
+  }
+
+  /** The staircase of the buckets holding slots `low` to `high`, and every node above them, from their asks. */
+  private refreshEndsRange(low: number, high: number): void {
+    const ends = this.nodeEnds
+    const stepCount = this.startSteps.length
+    const asks = this.asks
+    const firstSteps = this.firstEndStep
+    const leafCount = this.leafCount
+    let first = leafCount + (low >> bucketBits)
+    let last = leafCount + (high >> bucketBits)
+    for (let node = first; node <= last; node++) {
+      const base = node * endSteps
+      ends.fill(-Infinity, base, base + stepCount)
+      const bucketStart = (node - leafCount) << bucketBits
+      const bucketEnd = Math.min(asks.length, bucketStart + bucketSize)
+      for (let other = bucketStart; other < bucketEnd; other++) {
+        const firstStep = firstSteps[other]!
+        if (firstStep < 0) continue
+        const end = asks[other]!.windowEnd
+        for (let step = firstStep; step < stepCount; step++) if (ends[base + step]! < end) ends[base + step] = end
+      }
+    }
+    for (first >>= 1, last >>= 1; first >= 1; first >>= 1, last >>= 1) {
+      for (let node = first; node <= last; node++) {
+        const base = node * endSteps
+        const left = 2 * base
+        const right = left + endSteps
+        for (let step = 0; step < stepCount; step++)
+          ends[base + step] = Math.max(ends[left + step]!, ends[right + step]!)
+      }
+    }
   }
 
   /** The first step of the staircase the ask at `index` counts in (from its summaries); -1 when it is in none. */
@@ -343,6 +389,13 @@ export class AskTree {
 
   /** Bring the asks retired in the last run back into the staircase (a run's retirements hold for that run only). */
   restoreRetired(): void {
+    // After a full run most used-up asks are retired: building the staircase again costs less than a
+    // path per ask.
+    if (this.retired.length > this.asks.length / 16) {
+      this.buildEnds(this.asks.length)
+      this.retired.length = 0
+      return
+    }
     const ends = this.nodeEnds
     const stepCount = this.startSteps.length
     for (const ask of this.retired) {
@@ -640,37 +693,63 @@ export class BidTree {
   }
 
   /**
+   * The bid walked again: summarise it again if what the tree holds of its walk changed (its stop's
+   * rank, or what a search for viewers that must walk again reads). Not while a run searches the tree.
+   */
+  refreshWalked(bid: BidEntry): void {
+    const index = bid.slot
+    if (bid.counterparties !== undefined || (this.unit !== undefined && bid.unit !== this.unit)) return
+    let same = this.bidCore[index * stride + bidStopRank] === this.stopRank(bid)
+    if (same && this.walkAgain !== undefined) {
+      const summary = this.walkAgain(bid)
+      const base = index * walkAgainStride
+      same =
+        this.bidWalkAgain[base + walkAgainFillsUpTo] === summary.fillsUpTo &&
+        this.bidWalkAgain[base + walkAgainLastFillRank] === summary.lastFillRank
+    }
+    if (!same) this.refreshSlot(index)
+  }
+
+  /**
    * The slot `index` changed (a bid came, went, moved there or away, or walked again): summarise it
    * and the nodes above it again. Not while a run searches the tree: it describes the last run's walks.
    */
   refreshSlot(index: number): void {
-    this.summariseBid(index)
+    this.refreshSlots(index, index)
+  }
+
+  /** refreshSlot for the slots `low` to `high`, each node above them summarised once. */
+  refreshSlots(low: number, high: number): void {
+    for (let index = low; index <= high; index++) this.summariseBid(index)
     const core = this.bidCore
     const leafCount = this.leafCount
-    const bucketStart = index & ~(bucketSize - 1)
-    const bucketEnd = Math.min(this.bids.length, bucketStart + bucketSize)
-    let node = leafCount + (index >> bucketBits)
-    resetSummary(this.nodeStopped, node, bidCoreEmpty)
-    resetSummary(this.nodeRanOut, node, bidCoreEmpty)
-    for (let other = bucketStart; other < bucketEnd; other++) {
-      const ranOut = core[other * stride + bidStopRank] === Infinity
-      foldBidCore(ranOut ? this.nodeRanOut : this.nodeStopped, node * stride, core, other * stride)
-    }
+    const count = this.bids.length
     const walkAgain = this.walkAgain !== undefined ? this.nodeWalkAgain : undefined
-    if (walkAgain !== undefined) {
-      const perBid = this.bidWalkAgain
-      const leaf = node * walkAgainStride
+    const perBid = this.bidWalkAgain
+    let first = leafCount + (low >> bucketBits)
+    let last = leafCount + (high >> bucketBits)
+    for (let node = first; node <= last; node++) {
+      resetSummary(this.nodeStopped, node, bidCoreEmpty)
+      resetSummary(this.nodeRanOut, node, bidCoreEmpty)
+      const bucketStart = (node - leafCount) << bucketBits
+      const bucketEnd = Math.min(count, bucketStart + bucketSize)
+      for (let other = bucketStart; other < bucketEnd; other++) {
+        const ranOut = core[other * stride + bidStopRank] === Infinity
+        foldBidCore(ranOut ? this.nodeRanOut : this.nodeStopped, node * stride, core, other * stride)
+      }
+      if (walkAgain === undefined) continue
       for (let field = 0; field < walkAgainStride; field++) {
         let value = -Infinity
         for (let other = bucketStart; other < bucketEnd; other++)
           value = Math.max(value, perBid[other * walkAgainStride + field]!)
-        walkAgain[leaf + field] = value
+        walkAgain[node * walkAgainStride + field] = value
       }
     }
-    for (node >>= 1; node >= 1; node >>= 1) {
-      foldChildren(this.nodeStopped, node, foldBidCore, bidCoreEmpty)
-      foldChildren(this.nodeRanOut, node, foldBidCore, bidCoreEmpty)
-      if (walkAgain !== undefined) {
+    for (first >>= 1, last >>= 1; first >= 1; first >>= 1, last >>= 1) {
+      for (let node = first; node <= last; node++) {
+        foldChildren(this.nodeStopped, node, foldBidCore, bidCoreEmpty)
+        foldChildren(this.nodeRanOut, node, foldBidCore, bidCoreEmpty)
+        if (walkAgain === undefined) continue
         const base = node * walkAgainStride
         const left = 2 * base
         const right = left + walkAgainStride

@@ -14,11 +14,9 @@ interface Item extends Slotted {
 const compare = (left: Item, right: Item): number => left.key - right.key
 
 /** Insert, or lay out again when insert finds no room (what the matching engine does). */
-function place(slots: PrioritySlots<Item>, item: Item, moved: Set<Item>): 'placed' | 'laid out' {
-  const placed = slots.insert(item, (other, from) => {
-    expect(other.slot).not.toBe(from)
-    expect(slots.entries[other.slot]).toBe(other)
-    moved.add(other)
+function place(slots: PrioritySlots<Item>, item: Item): 'placed' | 'laid out' {
+  const placed = slots.insert(item, (low, high) => {
+    if (low > high || low < 0 || high >= slots.entries.length) throw new Error(`moved ${low} to ${high}`)
   })
   if (placed) return 'placed'
   slots.layout(slots.sortedWith(item))
@@ -87,7 +85,7 @@ describe('priority slots', () => {
               let laidOut = false
               for (const key of keys) {
                 const item = make(key)
-                if (place(slots, item, new Set()) === 'laid out') laidOut = true
+                if (place(slots, item) === 'laid out') laidOut = true
                 live.add(item)
               }
               // Until a layout, only the new entries took positions; those moved a slot kept theirs.
@@ -112,7 +110,7 @@ describe('priority slots', () => {
       // Each comes after the last of key 50,000 (the newest at one price).
       const item: Item = { key: 50_000 + (index + 1) / 10_000, position: -1, slot: -1 }
       live.add(item)
-      if (slots.insert(item, () => moves++)) continue
+      if (slots.insert(item, (low, high) => (moves += high - low + 1))) continue
       slots.layout(slots.sortedWith(item))
       layouts++
     }
@@ -122,8 +120,8 @@ describe('priority slots', () => {
     // has room; the whole order is laid out again only when no window near it has (without the
     // windows, every 44th insertion here was a layout).
     expect(layouts).toBeLessThanOrEqual(10)
-    // Moves per insertion: about 130 in this worst case (every entry at one place, where the holes
-    // are used up fastest); entries arriving at many places take a hole nearby.
-    expect(moves / 2_000).toBeLessThan(160)
+    // Slots whose entries moved, per insertion (a tree patches each once): about 170 in this worst
+    // case, every entry at one place, where the holes are used up fastest and windows are spread.
+    expect(moves / 2_000).toBeLessThan(250)
   })
 })

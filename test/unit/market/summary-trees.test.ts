@@ -239,10 +239,7 @@ describe('summary trees', () => {
           const bids = makeBids(bidSpecs)
           const tree = new AskTree()
           tree.build(slots.entries)
-          const refreshMoved = (ask: AskEntry, from: number) => {
-            tree.refreshSlot(from)
-            tree.refreshSlot(ask.slot)
-          }
+          const refreshMoved = (low: number, high: number) => tree.refreshSlots(low, high)
           const live = () => slots.entries.filter((ask): ask is AskEntry => ask !== undefined)
           // Some asks used up at some bid, and retired as a run retires them (to be restored below).
           for (const draw of exhaustions) {
@@ -316,10 +313,7 @@ describe('summary trees', () => {
           }
           const tree = new BidTree()
           tree.build(slots.entries, stopRankOf)
-          const refreshMoved = (bid: BidEntry, from: number) => {
-            tree.refreshSlot(from)
-            tree.refreshSlot(bid.slot)
-          }
+          const refreshMoved = (low: number, high: number) => tree.refreshSlots(low, high)
           const live = () => slots.entries.filter((bid): bid is BidEntry => bid !== undefined)
           added.forEach(([spec, price], index) => {
             const removal = removals[index]
@@ -341,7 +335,7 @@ describe('summary trees', () => {
           for (const [draw, stop] of walks) {
             const bid = live()[draw % slots.count]!
             stops.set(bid, stop)
-            tree.refreshSlot(bid.slot)
+            tree.refreshWalked(bid)
           }
           const fresh = new BidTree()
           fresh.build(slots.entries, stopRankOf)
