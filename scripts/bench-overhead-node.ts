@@ -1,13 +1,15 @@
 // The node under measurement of `npm run bench:overhead` (scripts/bench-overhead.ts), in a process of
 // its own so that process.cpuUsage counts only what the node spends: it starts createNode on the data
-// directory it is given, says where it listens, and on 'begin' / 'end' reports its CPU time, RSS and the
-// facts it stored in between. With BENCH_CPU_PROF=dir it writes a V8 CPU profile of that window only
-// (not of the start or the stop) into dir.
+// directory it is given, places the node's own orders (a seller's machine trades: 3 asks and 2 bids,
+// through its API, so that its epochs compute a result of its own: proposals, negotiations, the deal
+// desk), says where it listens, and on 'begin' / 'end' reports its CPU time, RSS and the facts it
+// stored in between. With BENCH_CPU_PROF=dir it writes a V8 CPU profile of that window only (not of
+// the start or the stop) into dir, and says which file.
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import { createNode } from '../src/main/core/node'
-import type { MarketSummary } from '../src/shared/api/market'
+import type { MarketSummary, OrderDraft, OrderView } from '../src/shared/api/market'
 
 interface Start {
   dataDir: string
@@ -18,6 +20,41 @@ type Command = { type: 'begin' } | { type: 'end' } | { type: 'stop' } | { type: 
 
 const send = (message: unknown) => process.send!(message)
 
+const minute = 60_000
+const hour = 60 * minute
+
+/**
+ * The node's own orders, in the seeded book's terms (scripts/synthetic-book.ts: bids at 800-1020,
+ * asks at 980-1200, in GFLOP): asks priced where bids reach them, so the epoch proposes trades to
+ * this node, and bids below the asks with a negotiating range up to them, so it negotiates too.
+ */
+function ownOrders(now: number): OrderDraft[] {
+  const capabilities = {
+    storageGb: 500,
+    os: { family: 'linux', version: '12.0' },
+    gflopsPerCore: 40,
+    cores: 16,
+    bandwidthMbps: 1_000,
+  }
+  const ask = (price: number, quantity: number): OrderDraft => ({
+    side: 'ask',
+    unit: 'flop',
+    quantity,
+    price,
+    window: { start: now, end: now + 12 * hour },
+    capabilities,
+  })
+  const bid = (price: number, range: number): OrderDraft => ({
+    side: 'bid',
+    unit: 'flop',
+    quantity: 200,
+    price,
+    range,
+    window: { start: now + hour, end: now + 3 * hour },
+  })
+  return [ask(995, 5_000), ask(1_005, 5_000), ask(1_050, 2_000), bid(960, 1_000), bid(970, 990)]
+}
+
 process.once('message', (start: Start) => {
   void (async () => {
     const node = await createNode({
@@ -27,9 +64,19 @@ process.once('message', (start: Start) => {
       connectionLimits: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 },
       market: { orderWorkBits: start.orderWorkBits },
     })
-    // Measured at steady state: the node's book loaded, every part running.
+    // Measured at steady state: the node's book loaded, every part running, its own orders placed.
     await node.loaded
+    for (const order of ownOrders(Date.now())) await node.api.call('market.place', { order })
     const summary = async () => (await node.api.call('market.summary', {})) as MarketSummary
+    // What the node's own orders came to: live ones, and the negotiations the epochs gave them.
+    const ownTrading = async () => {
+      const { orders } = (await node.api.call('market.myOrders', {})) as { orders: OrderView[] }
+      const { negotiations } = (await node.api.call('market.negotiations', {})) as { negotiations: unknown[] }
+      return {
+        ownLiveOrders: orders.filter((order) => order.status === 'live').length,
+        ownNegotiations: negotiations.length,
+      }
+    }
     const first = await summary()
     send({
       type: 'ready',
@@ -55,9 +102,11 @@ process.once('message', (start: Start) => {
         } else if (command.type === 'end') {
           const cpu = process.cpuUsage(began.cpu)
           const wallMs = performance.now() - began.wall
+          let profileFile: string | undefined
           if (profiler && profileDir) {
             const { profile } = await profiler.post('Profiler.stop')
-            writeFileSync(join(profileDir, `overhead-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+            profileFile = join(profileDir, `overhead-${Date.now()}.cpuprofile`)
+            writeFileSync(profileFile, JSON.stringify(profile))
           }
           const now = await summary()
           send({
@@ -68,6 +117,8 @@ process.once('message', (start: Start) => {
             epochs: now.epoch - began.epoch,
             liveOrders: now.liveOrders,
             rssBytes: process.memoryUsage().rss,
+            ...(await ownTrading()),
+            profileFile,
           })
         } else if (command.type === 'facts') {
           send({ type: 'facts', facts: (await summary()).facts - began.facts })

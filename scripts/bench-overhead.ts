@@ -3,7 +3,9 @@
 // The node holds the seeded book of bench:market (scripts/synthetic-book.ts, seed 42: 100,000 live
 // orders from 5,000 owners, 50 groups), signed and loaded from its store on disk, and runs as
 // `createNode` in a process of its own (scripts/bench-overhead-node.ts) with the default timing
-// (epoch 1 s). Four peers (raw libp2p hosts with the market's gossip settings, in this process) dial
+// (epoch 1 s). It is a seller's machine, trading: before the peers connect it places orders of its own
+// through its API (3 asks where the book's bids reach them, 2 bids that negotiate with the asks), so
+// its epochs compute proposals and negotiations of its own, and its deal desk has work. Four peers (raw libp2p hosts with the market's gossip settings, in this process) dial
 // it over TCP on 127.0.0.1 and publish new orders of the same synthetic market, 200 facts/s in all
 // (BENCH_OVERHEAD_RATE), round robin, for BENCH_SECONDS (default 60). The peers subscribe to the
 // market's topics, so the node also forwards every fact to the three peers it did not come from, as a
@@ -16,10 +18,11 @@
 // fact stored, and RSS at the end. The CPU is counted until the node has stored every fact sent (a
 // node starved by a busy machine falls behind; its backlog is part of the load's cost) and divided by
 // the seconds of sending. Each run starts from a fresh copy of the same data directory.
-// BENCH_CPU_PROF=dir writes a V8 CPU profile of the node per run into dir. Writes
-// bench-results/overhead.json.
+// BENCH_CPU_PROF=dir writes a V8 CPU profile of the node per run into dir and prints where its main
+// thread's CPU went, by part (scripts/cpu-profile-parts.ts: transport, validation, store, the epoch...).
+// Writes bench-results/overhead.json.
 import { fork, type ChildProcess } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -30,6 +33,7 @@ import { openStore } from '../src/main/core/store'
 import { encodeSignedFact, mineOrder, signFact, type Fact, type SignedFact } from '../src/shared/market'
 import { startRawHost } from '../test/helpers/raw-peer'
 import { median } from './bench-stats'
+import { formatParts, profileParts, type CpuProfile, type ProfileParts } from './cpu-profile-parts'
 import { syntheticMarket } from './synthetic-book'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 60)
@@ -50,6 +54,11 @@ interface Ended {
   epochs: number
   liveOrders: number
   rssBytes: number
+  /** The node's own orders still live at the end, and the negotiations its epochs gave them. */
+  ownLiveOrders: number
+  ownNegotiations: number
+  /** The CPU profile of the measured window (BENCH_CPU_PROF). */
+  profileFile?: string
 }
 
 function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
@@ -96,7 +105,13 @@ try {
     ),
   )
 
-  const results: (Ended & { offered: number; corePercent: number; cpuMsPerFact: number; loadAverage: number })[] = []
+  const results: (Ended & {
+    offered: number
+    corePercent: number
+    cpuMsPerFact: number
+    loadAverage: number
+    parts?: ProfileParts
+  })[] = []
   for (let run = 0; run < runs; run++) {
     const dataDir = join(baseDir, `run-${run}`)
     cpSync(seedDir, dataDir, { recursive: true })
@@ -176,12 +191,17 @@ try {
         // The CPU the whole load cost (facts that were still in flight included), per second it lasted.
         const corePercent = (figures.cpuMs / (seconds * 1000)) * 100
         const cpuMsPerFact = figures.cpuMs / Math.max(1, figures.factsStored)
-        results.push({ ...figures, offered: batch.length, corePercent, cpuMsPerFact, loadAverage })
+        const parts =
+          figures.profileFile === undefined
+            ? undefined
+            : profileParts(JSON.parse(readFileSync(figures.profileFile, 'utf8')) as CpuProfile)
+        results.push({ ...figures, offered: batch.length, corePercent, cpuMsPerFact, loadAverage, parts })
         console.log(
           `run ${run + 1}: ${figures.factsStored.toLocaleString('en')} of ${batch.length.toLocaleString('en')} facts stored in ${(figures.wallMs / 1000).toFixed(1)} s (sent over ${seconds} s), ` +
             `${figures.epochs} epochs; CPU ${figures.cpuMs.toFixed(0)} ms = ${corePercent.toFixed(1)}% of one core, ${cpuMsPerFact.toFixed(3)} ms per fact; ` +
-            `RSS ${(figures.rssBytes / 2 ** 20).toFixed(0)} MiB; load average ${loadAverage.toFixed(2)}`,
+            `RSS ${(figures.rssBytes / 2 ** 20).toFixed(0)} MiB; own orders live ${figures.ownLiveOrders}, negotiations ${figures.ownNegotiations}; load average ${loadAverage.toFixed(2)}`,
         )
+        if (parts) for (const line of formatParts(parts)) console.log(`run ${run + 1}: ${line}`)
       } finally {
         for (const { host } of peers) await host.stop()
       }
