@@ -69,6 +69,24 @@ describe('signature pool', () => {
     expect(() => batch.add(publicKeyFromPeerId(peer(0)), facts[0]!.signature, facts[0]!.body)).toThrow(/packed/)
   })
 
+  it('writes a batch into a buffer a worker gave back when that holds it, else into a new one of its size', async () => {
+    const own = new SignaturePool({ workers: 1 })
+    try {
+      const [fact] = signedBids(1)
+      const filled = (batch: SignatureBatch) => {
+        batch.add(publicKeyFromPeerId(fact!.fact.owner), fact!.signature, fact!.body, signingMessage(new Uint8Array(0)))
+        return batch
+      }
+      // 512 bytes a check expected: a fact's signing message and signature.
+      expect([...(await own.submit(filled(own.batch(200))))]).toEqual([1])
+      // The 200-check buffer came back with the answer and holds 16 checks; it does not hold 300.
+      expect(filled(own.batch(16)).pack().buffer.byteLength).toBe(200 * 512)
+      expect(filled(own.batch(300)).pack().buffer.byteLength).toBe(300 * 512)
+    } finally {
+      await own.stop()
+    }
+  })
+
   it('gives the same verdicts and named errors as validation on one thread, for honest and hostile envelopes', async () => {
     const facts = signedBids(60)
     const envelopes = facts.map((fact) => encodeSignedFact(fact))
@@ -159,10 +177,10 @@ describe('signature pool', () => {
       const prechecked = new PrecheckedVerifier(createNodeFactVerifier(), recording)
       await prechecked.precheck(envelopes)
       expect(verdicts(envelopes, prechecked)).toEqual(verdicts(envelopes, createNodeFactVerifier()))
-      // 32, then at most twice the chunk before and at most a quarter of what is left to read (2
-      // workers), at least 16: the workers finish the batch with chunks of 16 instead of one of them
-      // verifying a last 224 alone (32, then 256 each, before).
-      expect(sizes).toEqual([32, 64, 128, 200, 150, 113, 85, 63, 48, 36, 27, 20, 16, 16, 16, 10])
+      // 32, then at most twice the chunk before, at most 256 and at most half of what is left to read
+      // (2 workers), at least 32: the workers finish the batch with chunks of 32 and less instead of
+      // one of them verifying a last 224 alone (32, then 256 each, before).
+      expect(sizes).toEqual([32, 64, 128, 256, 256, 144, 72, 36, 32, 4])
     } finally {
       await recording.stop()
     }

@@ -26,17 +26,17 @@ const minPooledBatch = 32
  * Checks sent to a worker at once. The first chunk is small, so that a worker starts verifying soon
  * after this thread starts reading (the workers are idle until then), and each next one at most twice
  * the one before, so that every worker starts soon; at most 256, each message costing both threads a
- * little; and at most a share of what is left to read (guided self-scheduling), so that a batch's last
- * chunks are small and the workers finish it together, instead of one verifying a last large chunk
- * while the others wait (docs/scaling.md, "Validation on every core").
+ * little; and at most an equal share of what is left to read (guided self-scheduling), at least 32,
+ * so that a batch's last chunks are small and the workers finish it together, instead of one
+ * verifying a last large chunk while the others wait (docs/scaling.md, "Validation on every core").
  */
 const firstChunkChecks = 32
 const maxChunkChecks = 256
-const minChunkChecks = 16
+const minChunkChecks = 32
 
 /** The size of the chunk after one of `previous` checks, with `unread` envelopes left to read. */
 function nextChunkChecks(previous: number, unread: number, workers: number): number {
-  return Math.max(minChunkChecks, Math.min(maxChunkChecks, 2 * previous, Math.ceil(unread / (2 * workers))))
+  return Math.max(minChunkChecks, Math.min(maxChunkChecks, 2 * previous, Math.ceil(unread / workers)))
 }
 
 /** An envelope as the pre-check left it. */
@@ -79,9 +79,9 @@ export class PrecheckedVerifier implements FactVerifier {
   async precheck(envelopes: readonly Uint8Array[]): Promise<void> {
     if (envelopes.length < minPooledBatch) return
     const answers: Promise<void>[] = []
-    let batch = this.pool.batch()
-    let waiting: { unverified: UnverifiedFact; signature?: KnownSignature }[] = []
     let chunkChecks = firstChunkChecks
+    let batch = this.pool.batch(chunkChecks)
+    let waiting: { unverified: UnverifiedFact; signature?: KnownSignature }[] = []
     for (let index = 0; index < envelopes.length; index++) {
       const envelope = envelopes[index]!
       // The same bytes twice in a batch: the second is validated on this thread.
@@ -103,9 +103,9 @@ export class PrecheckedVerifier implements FactVerifier {
       waiting.push(outcome)
       if (waiting.length === chunkChecks || batch.full) {
         answers.push(this.send(batch, waiting))
-        batch = this.pool.batch()
-        waiting = []
         chunkChecks = nextChunkChecks(chunkChecks, envelopes.length - index - 1, this.pool.size)
+        batch = this.pool.batch(chunkChecks)
+        waiting = []
       }
     }
     if (waiting.length > 0) answers.push(this.send(batch, waiting))

@@ -85,7 +85,7 @@ export class SignatureBatch {
 
   /** `buffer`: one to write over (a buffer a worker gave back), else a new one of `expectedChecks` checks of fact size. */
   constructor(expectedChecks = 256, buffer?: ArrayBuffer) {
-    this.checks = buffer === undefined ? new Uint8Array(expectedChecks * 512) : new Uint8Array(buffer)
+    this.checks = buffer === undefined ? new Uint8Array(expectedChecks * bytesPerCheck) : new Uint8Array(buffer)
   }
 
   /** How many checks it holds. */
@@ -170,9 +170,15 @@ export class SignatureBatch {
   }
 }
 
-/** Buffers kept for reuse: a few batches in flight per worker, none of them a large one. */
-const maxSpareBuffers = 8
+/**
+ * Buffers kept for reuse, at most this many bytes in all (none of them a large one): the batches of two
+ * frames in flight, a chunk each, so that a steady stream of batches allocates no new buffers (a new
+ * 128 KiB buffer for every chunk cost the pre-check's thread 6% of its time).
+ */
+const maxSpareBytes = 4 << 20
 const maxSpareBufferBytes = 1 << 20
+/** The bytes a batch's buffer is given for each check it is expected to hold: a fact's signing message and signature. */
+const bytesPerCheck = 512
 
 interface Pending {
   worker: Worker
@@ -187,8 +193,9 @@ export class SignaturePool {
    *  does not keep the process alive. */
   private readonly outstanding = new Map<Worker, number>()
   private readonly pending = new Map<number, Pending>()
-  /** Batch buffers the workers gave back, for the next batches. */
+  /** Batch buffers the workers gave back, for the next batches, and their bytes in all. */
   private readonly spareBuffers: ArrayBuffer[] = []
+  private spareBytes = 0
   private nextId = 0
   private stopped = false
   private readonly count: number
@@ -219,8 +226,9 @@ export class SignaturePool {
       worker.unref()
       this.outstanding.set(worker, 0)
       worker.on('message', ({ id, results, buffer }: { id: number; results: Uint8Array; buffer: ArrayBuffer }) => {
-        if (this.spareBuffers.length < maxSpareBuffers && buffer.byteLength <= maxSpareBufferBytes) {
+        if (buffer.byteLength <= maxSpareBufferBytes && this.spareBytes + buffer.byteLength <= maxSpareBytes) {
           this.spareBuffers.push(buffer)
+          this.spareBytes += buffer.byteLength
         }
         const pending = this.pending.get(id)
         if (pending === undefined) return
@@ -252,9 +260,22 @@ export class SignaturePool {
     return results
   }
 
-  /** An empty batch, in a buffer a worker gave back where there is one. */
-  batch(): SignatureBatch {
-    return new SignatureBatch(undefined, this.spareBuffers.pop())
+  /**
+   * An empty batch for about `expectedChecks` checks (it grows past them), in the smallest buffer a
+   * worker gave back that holds them where there is one (a larger one is left for a larger chunk), else
+   * in a new one of their size.
+   */
+  batch(expectedChecks = 256): SignatureBatch {
+    const bytes = expectedChecks * bytesPerCheck
+    let index = -1
+    for (const [candidate, buffer] of this.spareBuffers.entries()) {
+      if (buffer.byteLength >= bytes && (index === -1 || buffer.byteLength < this.spareBuffers[index]!.byteLength))
+        index = candidate
+    }
+    if (index === -1) return new SignatureBatch(expectedChecks)
+    const [spare] = this.spareBuffers.splice(index, 1)
+    this.spareBytes -= spare!.byteLength
+    return new SignatureBatch(expectedChecks, spare)
   }
 
   /** Verify one batch on the least busy worker: one byte per check, 1 where the signature matches. */
