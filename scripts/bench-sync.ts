@@ -13,6 +13,12 @@
 // signature pool (none, but for frames of fewer than 32 facts: prechecked-ingest.ts).
 // BENCH_SYNC_PROFILE=dir writes a CPU profile of the joiner's main thread during each sync there
 // (sync-<facts>-<missing>.cpuprofile; the pool's threads are not in it).
+//
+// BENCH_SYNC_JOINER=node makes the late joiner a whole node (createNode, its store in memory): it
+// indexes what it fetches into its book and runs its epochs meanwhile, and it is ready when
+// `market.summary` answers with every fact and the sources' digest. Its market clock runs from the
+// bench's orders' time, every order is live (maxLiveOrders 10,000 an owner) and orders carry no proof
+// of work. Only the late joiner is measured then; its sessions and bytes are not counted ('-').
 import { fork, type ChildProcess } from 'node:child_process'
 import { Session } from 'node:inspector/promises'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -20,6 +26,8 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { SyncOutcome } from '../src/main/core/market/sync'
+import type { MarketSummary } from '../src/shared/api/market'
+import { makeTempDir, removeDir, startTestNode } from '../test/helpers/nodes'
 import { makeOrders, rootText, startSyncPeer, type SyncPeer } from '../test/integration/sync-harness'
 import type { SourceCommand, SourceReport, SourceStart } from './bench-sync-source'
 
@@ -31,8 +39,14 @@ if (!Number.isInteger(peerCount) || peerCount < 1)
   )
 const series = 11
 const profileDir = process.env.BENCH_SYNC_PROFILE
+const joinerKind = process.env.BENCH_SYNC_JOINER ?? 'harness'
+if (joinerKind !== 'harness' && joinerKind !== 'node')
+  throw new Error(`BENCH_SYNC_JOINER must be harness or node, not ${joinerKind}`)
+/** 2025-01-01T04:00Z: makeOrders' orders are all live then (created before, delivered until 05:00). */
+const ordersLiveAt = Date.UTC(2025, 0, 1, 4)
 
 interface Measure {
+  joiner: 'harness' | 'node'
   facts: number
   missing: number
   peers: number
@@ -129,12 +143,7 @@ async function measure(
   // Let the collector settle after loading the stores, so that its pause is not counted as sync time.
   await new Promise((resolve) => setTimeout(resolve, 1000))
   const sourcesBefore = await sourcesCpuMs(sources)
-  const profiler = profileDir === undefined ? undefined : new Session()
-  if (profiler) {
-    profiler.connect()
-    await profiler.post('Profiler.enable')
-    await profiler.post('Profiler.start')
-  }
+  const profiler = await startProfile()
   const startedAt = performance.now()
   const cpuBefore = process.cpuUsage()
   const verifiedBefore = joiner.signaturesVerifiedHere
@@ -142,12 +151,7 @@ async function measure(
   await waitForRoot(joiner, sources[0]!.root, total, 300_000)
   const ms = performance.now() - startedAt
   const cpu = process.cpuUsage(cpuBefore)
-  if (profiler) {
-    const { profile } = await profiler.post('Profiler.stop')
-    profiler.disconnect()
-    mkdirSync(profileDir!, { recursive: true })
-    writeFileSync(join(profileDir!, `sync-${total}-${missing}.cpuprofile`), JSON.stringify(profile))
-  }
+  await stopProfile(profiler, `sync-${total}-${missing}`)
   const sourcesAfter = await sourcesCpuMs(sources)
   // Sessions still running at convergence (finishing, or waiting for others' claims) end here, and
   // their outcomes count what they fetched.
@@ -157,6 +161,7 @@ async function measure(
   for (const outcome of outcomes)
     fetchedFrom.set(outcome.peer, (fetchedFrom.get(outcome.peer) ?? 0) + outcome.factsReceived)
   return {
+    joiner: 'harness',
     facts: total,
     missing,
     peers: sources.length,
@@ -174,6 +179,74 @@ async function measure(
   }
 }
 
+/** A profile of this thread, with BENCH_SYNC_PROFILE. */
+async function startProfile(): Promise<Session | undefined> {
+  if (profileDir === undefined) return undefined
+  const profiler = new Session()
+  profiler.connect()
+  await profiler.post('Profiler.enable')
+  await profiler.post('Profiler.start')
+  return profiler
+}
+
+async function stopProfile(profiler: Session | undefined, name: string): Promise<void> {
+  if (profiler === undefined) return
+  const { profile } = await profiler.post('Profiler.stop')
+  profiler.disconnect()
+  mkdirSync(profileDir!, { recursive: true })
+  writeFileSync(join(profileDir!, `${name}.cpuprofile`), JSON.stringify(profile))
+}
+
+/** A whole node joins late: from connecting to its sources until market.summary holds all of their facts. */
+async function measureNode(sources: readonly Source[], total: number): Promise<Measure> {
+  const dataDir = await makeTempDir('cyclex-bench-sync-node-')
+  const clockStart = Date.now()
+  const node = await startTestNode({
+    dataDir,
+    market: { now: () => ordersLiveAt + (Date.now() - clockStart), maxLiveOrders: 10_000 },
+  })
+  try {
+    const summary = async () => (await node.api.call('market.summary', {})) as MarketSummary
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const sourcesBefore = await sourcesCpuMs(sources)
+    const profiler = await startProfile()
+    const startedAt = performance.now()
+    const cpuBefore = process.cpuUsage()
+    await Promise.all(sources.map((source) => node.api.call('node.connect', { address: source.address })))
+    const deadline = Date.now() + 300_000
+    for (;;) {
+      const { facts, digest } = await summary()
+      if (facts === total && digest === sources[0]!.root) break
+      if (Date.now() > deadline) throw new Error(`the node did not join within 300 s (${facts} of ${total})`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const ms = performance.now() - startedAt
+    const cpu = process.cpuUsage(cpuBefore)
+    await stopProfile(profiler, `sync-node-${total}`)
+    const sourcesAfter = await sourcesCpuMs(sources)
+    return {
+      joiner: 'node',
+      facts: total,
+      missing: total,
+      peers: sources.length,
+      ms: Math.round(ms),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      sourcesCpuMs: Math.round(sourcesAfter - sourcesBefore),
+      sessions: 0,
+      requests: 0,
+      factsFetched: 0,
+      fetchedPerPeer: [],
+      verifiedOnMainThread: 0,
+      bytesReceived: 0,
+      bytesSent: 0,
+      loadAverage: loadavg()[0]!,
+    }
+  } finally {
+    await node.stop()
+    await removeDir(dataDir)
+  }
+}
+
 const results: Measure[] = []
 for (const size of sizes) {
   console.log(`signing ${size.toLocaleString('en')} orders, here and in ${peerCount} serving peers...`)
@@ -182,28 +255,34 @@ for (const size of sizes) {
     Promise.all(Array.from({ length: peerCount }, () => startSource(size))),
   ])
   try {
-    results.push(await measure(sources, [], size))
-    results.push(await measure(sources, facts.slice(100), size))
+    if (joinerKind === 'node') results.push(await measureNode(sources, size))
+    else {
+      results.push(await measure(sources, [], size))
+      results.push(await measure(sources, facts.slice(100), size))
+    }
   } finally {
     await Promise.all(sources.map(stopSource))
   }
 }
 
+/** What a node joiner does not count: its sync service's stats are its own. */
+const counted = (result: Measure, cell: string): string => (result.joiner === 'node' ? '-' : cell)
 const columns: Array<[string, number, (result: Measure) => string]> = [
+  ['joiner', 8, (result) => result.joiner],
   ['facts', 9, (result) => result.facts.toLocaleString('en')],
   ['missing', 9, (result) => result.missing.toLocaleString('en')],
   ['peers', 6, (result) => String(result.peers)],
   ['wall', 10, (result) => `${result.ms} ms`],
   ['joiner cpu', 11, (result) => `${result.cpuMs} ms`],
   ['sources cpu', 12, (result) => `${result.sourcesCpuMs} ms`],
-  ['sessions', 9, (result) => String(result.sessions)],
-  ['requests', 9, (result) => String(result.requests)],
-  ['fetched', 9, (result) => result.factsFetched.toLocaleString('en')],
-  ['received', 10, (result) => `${(result.bytesReceived / 1e6).toFixed(2)} MB`],
-  ['sent', 10, (result) => `${(result.bytesSent / 1e3).toFixed(1)} kB`],
+  ['sessions', 9, (result) => counted(result, String(result.sessions))],
+  ['requests', 9, (result) => counted(result, String(result.requests))],
+  ['fetched', 9, (result) => counted(result, result.factsFetched.toLocaleString('en'))],
+  ['received', 10, (result) => counted(result, `${(result.bytesReceived / 1e6).toFixed(2)} MB`)],
+  ['sent', 10, (result) => counted(result, `${(result.bytesSent / 1e3).toFixed(1)} kB`)],
   ['wall/fact', 10, (result) => `${((result.ms * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
   ['joiner cpu/fact', 16, (result) => `${((result.cpuMs * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
-  ['verified here', 14, (result) => result.verifiedOnMainThread.toLocaleString('en')],
+  ['verified here', 14, (result) => counted(result, result.verifiedOnMainThread.toLocaleString('en'))],
   ['load', 6, (result) => result.loadAverage.toFixed(1)],
   ['fetched per peer', 0, (result) => result.fetchedPerPeer.map((count) => count.toLocaleString('en')).join(' / ')],
 ]

@@ -40,6 +40,7 @@ import { DealDesk } from './deal-desk'
 import { EpochNews } from './epoch-news'
 import { FactIntake, type IntakeStats } from './fact-intake'
 import { IncomingFacts } from './incoming-facts'
+import { JoinEpochPause, joinFrameFacts } from './join-epoch-pause'
 import { KeptAgreements } from './kept-agreements'
 import { LatestVersions } from './latest-versions'
 import { LiveOrderCount, liveOrderEnds, ordersTouchedBy } from './live-order-count'
@@ -60,6 +61,8 @@ class Market implements MarketService {
   private readonly incoming: IncomingFacts
   private readonly intake: FactIntake
   private readonly epochMs: number
+  /** Epochs wait while a late join's frames come in (join-epoch-pause.ts). */
+  private readonly joinPause: JoinEpochPause
   private readonly refreshEveryMs: number
   private readonly me: string
   private readonly orderIds = new Set<FactId>()
@@ -104,6 +107,7 @@ class Market implements MarketService {
     init: MarketServiceInit,
   ) {
     this.epochMs = init.epochMs ?? 1_000
+    this.joinPause = new JoinEpochPause({ quietMs: this.epochMs, maxPauseMs: 10 * this.epochMs })
     this.clock = init.now ?? Date.now
     // The proposals and negotiations of this node's orders, the only ones it reads: an epoch then skips
     // the walks that would change only other owners' negotiations (docs/matcher.md section 6).
@@ -215,7 +219,7 @@ class Market implements MarketService {
       .restoreKeptAgreements(this.now())
       .catch((error: unknown) => this.log.error('reading the kept agreements failed - %e', error))
     this.timer = setInterval(() => {
-      if (this.epochs.busy) return
+      if (this.epochs.busy || this.joinPause.holds(Date.now())) return
       void this.runEpoch().catch((error: unknown) => this.log.error('market epoch failed - %e', error))
     }, this.epochMs)
   }
@@ -233,6 +237,9 @@ class Market implements MarketService {
   // -- facts in (incoming-facts.ts) ----------------------------------------------------------------
 
   ingest(...args: Parameters<MarketService['ingest']>): ReturnType<MarketService['ingest']> {
+    // Large frames not charged to their peer are a late join's first full fetch; a repair of a few facts holds nothing.
+    const [envelopes, , options] = args
+    if (options?.budgeted === false && envelopes.length >= joinFrameFacts) this.joinPause.noteJoinFrame(Date.now())
     return this.incoming.ingest(...args)
   }
 
