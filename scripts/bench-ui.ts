@@ -12,10 +12,16 @@
 //                 figure issue 19 names ("node receives an order → page painted").
 //   placed here:  from the market.place call on the node under test: also signing the order, its proof
 //                 of work and the fsync of a fact this node signed, before the same path.
-// Each also splits at the market.book event reaching the page (the event's time is when Playwright
-// reports the frame, after a hop of its own, so under load it can come after the paint).
-// BENCH_UI_PROFILE=<file> also writes a CPU profile of the page over the samples (CDP Profiler; open
-// it in Chromium's DevTools, Performance panel).
+// Each is split three ways: to the market.book event arriving on the page's WebSocket (noted by a
+// listener the bench adds to the page's socket, ahead of the page's own), then to the row in the DOM
+// (the page's script: the event's JSON and schema check, the book copy, the ladder, React's render),
+// then to the frame after (the wait for the next frame, at most 16.7 ms at 60 Hz, and its rendering).
+// Last, the flood: one ask from the peer that every seeded bid negotiates with (5,000 market.negotiation
+// events at the page), timed to its row painted and to the inbox counting them, with the page's long
+// tasks meanwhile.
+// BENCH_UI_PROFILE=<file> also writes a CPU profile of the page over the samples (CDP Profiler), and
+// BENCH_UI_TRACE=<file> Chromium's performance trace of them (frames, style, layout, paint); open
+// either in Chromium's DevTools, Performance panel.
 // Writes bench-results/ui.json. The nodes, Chromium and the temp folders are removed however the run
 // ends (an error, a timeout, Ctrl-C): each node runs in its own process group, which stop() signals.
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -42,6 +48,7 @@ const seedConcurrency = 8
 /** The node under test's trace of each fact it takes in (incoming-facts.ts). */
 const incomingNamespace = 'cyclex:market:incoming'
 const profileFile = process.env.BENCH_UI_PROFILE
+const traceFile = process.env.BENCH_UI_TRACE
 
 interface Summary {
   median: number
@@ -57,19 +64,63 @@ function summarize(values: readonly number[]): Summary | undefined {
 const describe = (figure: Summary | undefined): string =>
   figure === undefined ? 'no samples' : `median ${figure.median} ms, p95 ${figure.p95} ms, max ${figure.max} ms`
 
+/** One kind of sample, timed from its start to the paint and split where the order crosses to the page. */
+class Split {
+  readonly toPaint: number[] = []
+  readonly toEvent: number[] = []
+  readonly eventToDom: number[] = []
+  readonly domToPaint: number[] = []
+
+  /** `event`: the market.book event that brought the row to the page, if one was seen. */
+  add(start: number, event: number | undefined, row: Painted): void {
+    this.toPaint.push(row.paintedAt - start)
+    this.domToPaint.push(row.paintedAt - row.inDomAt)
+    if (event === undefined) return
+    this.toEvent.push(event - start)
+    this.eventToDom.push(row.inDomAt - event)
+  }
+
+  figures() {
+    return {
+      toPaintMs: summarize(this.toPaint),
+      toEventMs: summarize(this.toEvent),
+      eventToDomMs: summarize(this.eventToDom),
+      domToPaintMs: summarize(this.domToPaint),
+      samplesWithEvent: this.toEvent.length,
+    }
+  }
+}
+
+function printSplit(figures: ReturnType<Split['figures']>, start: string): void {
+  console.log(`  ${start} → market.book event at the page: ${describe(figures.toEventMs)}`)
+  console.log(`  event → row in the DOM (the page's script):  ${describe(figures.eventToDomMs)}`)
+  console.log(`  row in the DOM → painted (the next frame):   ${describe(figures.domToPaintMs)}`)
+  if (figures.samplesWithEvent < samples)
+    console.log(`  (the event was seen in ${figures.samplesWithEvent} of ${samples} samples)`)
+}
+
+/** When a sample's ask row reached the page (ms since the epoch, Date.now() in the page). */
+interface Painted {
+  /** The row is in the DOM: React committed the render that holds it. */
+  inDomAt: number
+  /** The frame after: its animation-frame callbacks ran, then style, layout and paint, then this timer. */
+  paintedAt: number
+}
+
 /**
- * Resolves with Date.now() in the frame after the ask row at `price` is in the DOM; rejects after 30 s.
- * Start it before the order is placed: a peer's order can be painted before its market.place answers.
+ * Resolves when the ask row at `price` is in the DOM and in the frame after; rejects after 30 s. Start
+ * it before the order is placed: a peer's order can be painted before its market.place answers.
  */
-function paintOf(page: Page, price: number, what: string): Promise<number> {
+function paintOf(page: Page, price: number, what: string): Promise<Painted> {
   // No named functions inside: tsx would wrap them in a naming helper that the page does not have.
   const painted = page.evaluate(
     (selector) =>
-      new Promise<number>((resolve) => {
+      new Promise<Painted>((resolve) => {
         const observer = new MutationObserver(() => {
           if (!document.querySelector(selector)) return
+          const inDomAt = Date.now()
           observer.disconnect()
-          requestAnimationFrame(() => setTimeout(() => resolve(Date.now()), 0))
+          requestAnimationFrame(() => setTimeout(() => resolve({ inDomAt, paintedAt: Date.now() }), 0))
         })
         observer.observe(document.body, { childList: true, subtree: true, attributes: true })
       }),
@@ -82,6 +133,32 @@ function paintOf(page: Page, price: number, what: string): Promise<number> {
     ),
   ])
 }
+
+/**
+ * Notes in the page when each market.book event arrives on the node's WebSocket (Date.now(), before the
+ * page's own listener runs: this listener is added as the socket is made), in window.__benchBookEvents.
+ * A script in a string, so that tsx does not rewrite it.
+ */
+const bookEventClock = `(() => {
+  const arrivals = []
+  window.__benchBookEvents = arrivals
+  // And the page's long tasks (over 50 ms), for the flood at the end: [start, duration] in ms.
+  const longTasks = []
+  window.__benchLongTasks = longTasks
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longTasks.push([performance.timeOrigin + entry.startTime, entry.duration])
+  }).observe({ type: 'longtask' })
+  const NativeWebSocket = window.WebSocket
+  window.WebSocket = function (url, protocols) {
+    const socket = protocols === undefined ? new NativeWebSocket(url) : new NativeWebSocket(url, protocols)
+    socket.addEventListener('message', (event) => {
+      if (typeof event.data === 'string' && event.data.includes('"market.book"')) arrivals.push(Date.now())
+    })
+    return socket
+  }
+  window.WebSocket.prototype = NativeWebSocket.prototype
+  for (const state of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) window.WebSocket[state] = NativeWebSocket[state]
+})()`
 
 /** When the node under test took in the fact `id` by gossip, from its trace (ms since the epoch). */
 async function tookInAt(node: ServedNode, id: string): Promise<number> {
@@ -96,6 +173,57 @@ async function tookInAt(node: ServedNode, id: string): Promise<number> {
   const at = Date.parse(match![1]!)
   if (Number.isNaN(at)) throw new Error(`the trace of order ${id} has no timestamp: ${match![0]}`)
   return at
+}
+
+/**
+ * The flood, after the samples: the peer places one ask in the seeded bids' window, cheaper than any ask
+ * another owner has, so every seeded bid negotiates with it (matcher.md) and the node sends the page
+ * one market.negotiation event for each. Timed from the node taking it in to its row painted and to the
+ * inbox counting every negotiation the node lists; with the page's long tasks (over 50 ms) meanwhile.
+ */
+async function floodOf(
+  page: Page,
+  node: ServedNode,
+  peer: ServedNode,
+  ask: { price: number; window: { start: number; end: number } },
+) {
+  type BenchWindow = { __benchLongTasks: [number, number][] }
+  const tasksBefore = await page.evaluate(() => (globalThis as unknown as BenchWindow).__benchLongTasks.length)
+  const painted = paintOf(page, ask.price, 'the flood')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const order = await call<{ id: string }>(peer, 'market.place', {
+    order: { side: 'ask', unit: 'flop', quantity: 5, price: ask.price, window: ask.window },
+  })
+  const row = await painted
+  const tookIn = await tookInAt(node, order.id)
+  let negotiations = 0
+  let inboxAt = 0
+  await waitUntil(
+    'the inbox counts every negotiation the node lists',
+    async () => {
+      const listed = (await call<{ negotiations: unknown[] }>(node, 'market.negotiations', {})).negotiations.length
+      const shown = await page.evaluate(() =>
+        Number(document.querySelector('[data-testid=negotiation-count]')?.getAttribute('data-open') ?? -1),
+      )
+      if (listed === 0 || shown !== listed) return false
+      negotiations = listed
+      inboxAt = Date.now()
+      return true
+    },
+    180_000,
+  )
+  const tasks = (
+    await page.evaluate((before) => (globalThis as unknown as BenchWindow).__benchLongTasks.slice(before), tasksBefore)
+  ).filter(([start]) => start <= inboxAt)
+  return {
+    negotiations,
+    tookInToPaintMs: row.paintedAt - tookIn,
+    // Polled every 250 ms: up to that much late.
+    tookInToInboxMs: inboxAt - tookIn,
+    longTasks: tasks.length,
+    longTasksMs: Math.round(tasks.reduce((sum, [, duration]) => sum + duration, 0)),
+    longestTaskMs: Math.round(Math.max(0, ...tasks.map(([, duration]) => duration))),
+  }
 }
 
 async function main(): Promise<void> {
@@ -166,15 +294,10 @@ async function main(): Promise<void> {
     await connectNodes(from, served)
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
-    const bookEvents: number[] = []
+    await page.addInitScript({ content: bookEventClock })
     const changesAnswered: number[] = []
     page.on('requestfinished', (request) => {
       if (request.url().endsWith('/api/call/market.bookChanges')) changesAnswered.push(Date.now())
-    })
-    page.on('websocket', (socket) => {
-      socket.on('framereceived', ({ payload }) => {
-        if (typeof payload === 'string' && payload.includes('"market.book"')) bookEvents.push(Date.now())
-      })
     })
     await page.goto(node.url)
     const loadStart = performance.now()
@@ -187,15 +310,29 @@ async function main(): Promise<void> {
     const firstLoadMs = Math.round(performance.now() - loadStart)
     console.log(`the page showed the ${bookSize}-order book ${firstLoadMs} ms after opening`)
 
-    /** The first market.book event at the page at or after `time`. */
-    const eventAfter = (time: number, eventsBefore: number) => bookEvents.slice(eventsBefore).find((at) => at >= time)
+    const bookEventsSeen = (): Promise<number> =>
+      page.evaluate(() => (globalThis as unknown as { __benchBookEvents: number[] }).__benchBookEvents.length)
+    /** The last market.book event at the page from `from` to `until`: the one that brought the row. */
+    const eventBetween = async (eventsBefore: number, from: number, until: number): Promise<number | undefined> => {
+      const arrivals = await page.evaluate(
+        (before) => (globalThis as unknown as { __benchBookEvents: number[] }).__benchBookEvents.slice(before),
+        eventsBefore,
+      )
+      return arrivals.filter((at) => at >= from && at <= until).at(-1)
+    }
 
     const profiler = profileFile === undefined ? undefined : await page.context().newCDPSession(page)
     await profiler?.send('Profiler.enable')
     await profiler?.send('Profiler.start')
+    // Frames, style, layout, paint and the script between them; the timeline categories DevTools records.
+    if (traceFile !== undefined)
+      await browser.startTracing(page, {
+        path: traceFile,
+        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8.execute'],
+      })
 
-    const placed = { toPaint: [] as number[], toEvent: [] as number[], eventToPaint: [] as number[] }
-    const fromPeer = { toPaint: [] as number[], toEvent: [] as number[], eventToPaint: [] as number[] }
+    const placed = new Split()
+    const fromPeer = new Split()
     const eventToAnswer: number[] = []
     const answerToPaint: number[] = []
     let samplesWithRead = 0
@@ -203,39 +340,35 @@ async function main(): Promise<void> {
       // Alternated, so that both see the machine as it is at the time; each a new best ask.
       {
         const price = 5_999 - 2 * sample
+        const eventsBefore = await bookEventsSeen()
         const painted = paintOf(page, price, `sample ${sample} (placed here)`)
         await new Promise((resolve) => setTimeout(resolve, 50))
-        const eventsBefore = bookEvents.length
         const answersBefore = changesAnswered.length
         const placedAt = Date.now()
         await call(served, 'market.place', { order: { side: 'ask', unit: 'flop', quantity: 5, price, window } })
-        const paintedAt = await painted
-        placed.toPaint.push(paintedAt - placedAt)
-        const event = eventAfter(placedAt, eventsBefore)
-        if (event !== undefined) {
-          placed.toEvent.push(event - placedAt)
-          placed.eventToPaint.push(paintedAt - event)
-        }
-        // The last change read answered before the paint: the one that brought the row.
+        const row = await painted
+        const event = await eventBetween(eventsBefore, placedAt, row.inDomAt)
+        placed.add(placedAt, event, row)
+        // The last change read answered before the row was drawn: the one that brought it.
         const answer = changesAnswered
           .slice(answersBefore)
-          .filter((time) => time <= paintedAt)
+          .filter((time) => time <= row.inDomAt)
           .at(-1)
         if (answer !== undefined) {
           samplesWithRead++
-          answerToPaint.push(paintedAt - answer)
+          answerToPaint.push(row.paintedAt - answer)
           if (event !== undefined && answer >= event) eventToAnswer.push(answer - event)
         }
       }
       {
         const price = 5_998 - 2 * sample
+        const eventsBefore = await bookEventsSeen()
         const painted = paintOf(page, price, `sample ${sample} (from the peer)`)
         await new Promise((resolve) => setTimeout(resolve, 50))
-        const eventsBefore = bookEvents.length
         const order = await call<{ id: string }>(from, 'market.place', {
           order: { side: 'ask', unit: 'flop', quantity: 5, price, window: laterWindow },
         })
-        const paintedAt = await painted.catch(async (error: unknown) => {
+        const row = await painted.catch(async (error: unknown) => {
           // Say which side lost it: the node never took it in, or the page did not paint what it holds.
           const held = (await call<{ orders: { id: string }[] }>(served, 'market.book', {})).orders.some(
             (each) => each.id === order.id,
@@ -246,14 +379,11 @@ async function main(): Promise<void> {
           )
         })
         const tookIn = await tookInAt(served, order.id)
-        fromPeer.toPaint.push(paintedAt - tookIn)
-        const event = eventAfter(tookIn, eventsBefore)
-        if (event !== undefined) {
-          fromPeer.toEvent.push(event - tookIn)
-          fromPeer.eventToPaint.push(paintedAt - event)
-        }
+        fromPeer.add(tookIn, await eventBetween(eventsBefore, tookIn, row.inDomAt), row)
       }
     }
+
+    const flood = await floodOf(page, served, from, { price: 5_999 - 2 * samples, window })
 
     if (profiler !== undefined && profileFile !== undefined) {
       const { profile } = await profiler.send('Profiler.stop')
@@ -261,40 +391,39 @@ async function main(): Promise<void> {
       console.log(`the page's CPU profile over the samples: ${profileFile}`)
     }
 
+    if (traceFile !== undefined) {
+      await browser.stopTracing()
+      console.log(`Chromium's performance trace of the page over the samples: ${traceFile}`)
+    }
+
     const figures = {
       bookSize,
       samples,
       firstLoadMs,
       // The figure issue 19 names: an order from a peer, from the node taking it in to the paint.
-      fromPeer: {
-        tookInToPaintMs: summarize(fromPeer.toPaint),
-        tookInToEventMs: summarize(fromPeer.toEvent),
-        eventToPaintMs: summarize(fromPeer.eventToPaint),
-      },
+      fromPeer: fromPeer.figures(),
       // An order placed through the node's own API, from the market.place call.
-      nodeToPaintMs: summarize(placed.toPaint),
-      nodeToEventMs: summarize(placed.toEvent),
-      eventToPaintMs: summarize(placed.eventToPaint),
+      placedHere: placed.figures(),
       eventToChangesAnsweredMs: summarize(eventToAnswer),
       changesAnsweredToPaintMs: summarize(answerToPaint),
       samplesWithChangeRead: samplesWithRead,
+      flood,
       goalP95Ms,
-      note: 'fromPeer starts at the node under test taking the order in from gossip (its cyclex:market:incoming trace, ms timestamps); nodeToPaint starts at the market.place call on that node; the node announces market.book at once for the first fact of a quiet spell, with the changed orders, and the page reads market.bookChanges only when the event does not carry them',
+      note: "fromPeer starts at the node under test taking the order in from gossip (its cyclex:market:incoming trace, ms timestamps); placedHere at the market.place call on that node. Each splits at the market.book event arriving on the page's WebSocket (the last one before the row was in the DOM), at the row in the DOM (the render that holds it committed), and ends in the frame after (its animation-frame callbacks, style, layout, paint). The frame comes at the display's rate, so the last part includes the wait for the next frame: up to 16.7 ms at 60 Hz",
     }
     console.log(`book: ${bookSize} orders, ${samples} samples of each kind, alternated`)
-    console.log(
-      `order from a peer: node takes it in → renderer paints it: ${describe(figures.fromPeer.tookInToPaintMs)}`,
-    )
-    console.log(`  of which taken in → market.book event at the page: ${describe(figures.fromPeer.tookInToEventMs)}`)
-    console.log(`  and market.book event at the page → paint:         ${describe(figures.fromPeer.eventToPaintMs)}`)
-    console.log(`order placed here: market.place → renderer paints it: ${describe(figures.nodeToPaintMs)}`)
-    console.log(`  of which market.place → market.book event at the page: ${describe(figures.nodeToEventMs)}`)
-    console.log(`  and market.book event at the page → paint:            ${describe(figures.eventToPaintMs)}`)
+    console.log(`order from a peer: node takes it in → renderer paints it: ${describe(figures.fromPeer.toPaintMs)}`)
+    printSplit(figures.fromPeer, 'taken in')
+    console.log(`order placed here: market.place → renderer paints it: ${describe(figures.placedHere.toPaintMs)}`)
+    printSplit(figures.placedHere, 'market.place')
     console.log(`samples placed here in which the page read market.bookChanges: ${samplesWithRead} of ${samples}`)
     if (samplesWithRead > 0) {
       console.log(`  in those, event → bookChanges answered: ${describe(figures.eventToChangesAnsweredMs)}`)
       console.log(`  and bookChanges answered → paint:      ${describe(figures.changesAnsweredToPaintMs)}`)
     }
+    console.log(
+      `the flood: one ask from the peer that ${flood.negotiations} of this node's bids negotiate with: taken in → painted ${flood.tookInToPaintMs} ms, → the inbox counts them all ${flood.tookInToInboxMs} ms; the page's long tasks meanwhile ${flood.longTasks}, ${flood.longTasksMs} ms in all, the longest ${flood.longestTaskMs} ms`,
+    )
     console.log(`goal: p95 <= ${goalP95Ms} ms (order from a peer, taken in → paint)`)
     const out = join(projectRoot, 'bench-results')
     await mkdir(out, { recursive: true })
