@@ -19,6 +19,7 @@ import { cpuPlacementOf } from './benchmark/cpu-placement'
 import { peerFigures } from './benchmark/peer-figures'
 import { useMembers } from './members/use-members'
 import { DirectoryContext, directoryOf } from './members/directory'
+import { lastPerFrame } from './lib/last-per-frame'
 import { landingRoute, routes, type RouteId } from './lib/routes'
 import { applyTheme, type Theme } from './lib/theme'
 import { BenchmarkPage } from './pages/BenchmarkPage'
@@ -66,14 +67,18 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
   useFirstRunDone(settingsView, market.myOrders.length > 0)
   const [noticeKey, setNoticeKey] = useState<string>()
 
-  // A new negotiation for one of my orders raises a notice on whatever page is open (claim 14).
-  useEffect(
-    () =>
-      client.subscribe((event) => {
-        if (event.type === 'market.negotiation') setNoticeKey(`${event.data.bid}|${event.data.ask}`)
-      }),
-    [client],
-  )
+  // A new negotiation for one of my orders raises a notice on whatever page is open (claim 14). The
+  // latest one per frame: an epoch can start thousands, one event each, and each set would render the app.
+  useEffect(() => {
+    const notices = lastPerFrame(setNoticeKey)
+    const unsubscribe = client.subscribe((event) => {
+      if (event.type === 'market.negotiation') notices.push(`${event.data.bid}|${event.data.ask}`)
+    })
+    return () => {
+      unsubscribe()
+      notices.cancel()
+    }
+  }, [client])
   const openNegotiation = market.negotiations.find((each) => `${each.bid}|${each.ask}` === negotiationKey)
   // Keep the dialog's last view once the pair leaves the list, so it can say the negotiation ended.
   const [lastNegotiation, setLastNegotiation] = useState(openNegotiation)

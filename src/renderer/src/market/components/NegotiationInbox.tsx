@@ -2,7 +2,7 @@
 // many arrived since the list was last looked at), and a list whose entries each open their
 // negotiation's dialog. The one-at-a-time notice says a negotiation started; this is where ten of
 // them are found. What was seen stays seen after a reload or a restart (seen-negotiations.ts).
-import { useEffect, useRef, useState } from 'react'
+import { memo, useEffect, useRef, useState } from 'react'
 import type { NegotiationView } from '../../../../shared/api/market'
 import { PeerName } from '../../components/PeerName'
 import { formatInteger, formatPrice } from '../market-format'
@@ -18,7 +18,14 @@ interface NegotiationInboxProps {
 export const negotiationKey = (negotiation: Pick<NegotiationView, 'bid' | 'ask'>): string =>
   `${negotiation.bid}|${negotiation.ask}`
 
-export function NegotiationInbox({ negotiations, seenStore, onOpen }: NegotiationInboxProps) {
+// Memoized, and its entries drawn only while it is open: it sits on every page and the app renders
+// again on every book event, so with thousands of negotiations open (one cheap ask can fit thousands of
+// bids) each of those events drew thousands of entries nobody could see.
+export const NegotiationInbox = memo(function NegotiationInbox({
+  negotiations,
+  seenStore,
+  onOpen,
+}: NegotiationInboxProps) {
   const details = useRef<HTMLDetailsElement>(null)
   const [open, setOpen] = useState(false)
   // Negotiations the user has seen listed; the others are new.
@@ -63,40 +70,42 @@ export function NegotiationInbox({ negotiations, seenStore, onOpen }: Negotiatio
         {negotiations.length === 0 ? (
           <p className="muted">None open. A bid and an ask whose prices do not meet start one.</p>
         ) : (
-          <ul className="inbox-list" aria-label="Open negotiations">
-            {negotiations.map((negotiation) => {
-              const key = negotiationKey(negotiation)
-              const buying = negotiation.role === 'buyer'
-              return (
-                <li key={key}>
-                  <button
-                    type="button"
-                    className="inbox-entry"
-                    onClick={() => {
-                      if (details.current) details.current.open = false
-                      onOpen(key)
-                    }}
-                    data-testid="negotiation-entry"
-                    data-bid={negotiation.bid}
-                    data-ask={negotiation.ask}
-                  >
-                    <span>
-                      {buying ? 'Buying from' : 'Selling to'}{' '}
-                      <PeerName peer={buying ? negotiation.seller : negotiation.buyer} copy={false} />
-                      {!seen.has(key) && <span className="badge inbox-new"> new</span>}
-                    </span>
-                    <span className="muted">
-                      {formatInteger(negotiation.quantity)} {negotiation.unit === 'flop' ? 'GFLOP' : 'views'}: they{' '}
-                      {buying ? 'ask' : 'bid'} {formatPrice(buying ? negotiation.askPrice : negotiation.bidPrice)}, you{' '}
-                      {formatPrice(buying ? negotiation.bidPrice : negotiation.askPrice)} µcr
-                    </span>
-                  </button>
-                </li>
-              )
-            })}
-          </ul>
+          open && (
+            <ul className="inbox-list" aria-label="Open negotiations">
+              {negotiations.map((negotiation) => {
+                const key = negotiationKey(negotiation)
+                const buying = negotiation.role === 'buyer'
+                return (
+                  <li key={key}>
+                    <button
+                      type="button"
+                      className="inbox-entry"
+                      onClick={() => {
+                        if (details.current) details.current.open = false
+                        onOpen(key)
+                      }}
+                      data-testid="negotiation-entry"
+                      data-bid={negotiation.bid}
+                      data-ask={negotiation.ask}
+                    >
+                      <span>
+                        {buying ? 'Buying from' : 'Selling to'}{' '}
+                        <PeerName peer={buying ? negotiation.seller : negotiation.buyer} copy={false} />
+                        {!seen.has(key) && <span className="badge inbox-new"> new</span>}
+                      </span>
+                      <span className="muted">
+                        {formatInteger(negotiation.quantity)} {negotiation.unit === 'flop' ? 'GFLOP' : 'views'}: they{' '}
+                        {buying ? 'ask' : 'bid'} {formatPrice(buying ? negotiation.askPrice : negotiation.bidPrice)},
+                        you {formatPrice(buying ? negotiation.bidPrice : negotiation.askPrice)} µcr
+                      </span>
+                    </button>
+                  </li>
+                )
+              })}
+            </ul>
+          )
         )}
       </div>
     </details>
   )
-}
+})
