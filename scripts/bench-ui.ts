@@ -15,7 +15,9 @@
 // Each is split three ways: to the market.book event arriving on the page's WebSocket (noted by a
 // listener the bench adds to the page's socket, ahead of the page's own), then to the row in the DOM
 // (the page's script: the event's JSON and schema check, the book copy, the ladder, React's render),
-// then to the frame after (the wait for the next frame, at most 16.7 ms at 60 Hz, and its rendering).
+// then to the frame after (headless Chromium starts a frame as soon as one is needed, under a
+// millisecond after the script in a trace, so this is that frame's style, layout and paint; a 60 Hz
+// display would add the wait for its next refresh, 0 to 16.7 ms).
 // Last, the flood: one ask from the peer that every seeded bid negotiates with (5,000 market.negotiation
 // events at the page), timed to its row painted and to the inbox counting them, with the page's long
 // tasks meanwhile.
@@ -409,7 +411,7 @@ async function main(): Promise<void> {
       samplesWithChangeRead: samplesWithRead,
       flood,
       goalP95Ms,
-      note: "fromPeer starts at the node under test taking the order in from gossip (its cyclex:market:incoming trace, ms timestamps); placedHere at the market.place call on that node. Each splits at the market.book event arriving on the page's WebSocket (the last one before the row was in the DOM), at the row in the DOM (the render that holds it committed), and ends in the frame after (its animation-frame callbacks, style, layout, paint). The frame comes at the display's rate, so the last part includes the wait for the next frame: up to 16.7 ms at 60 Hz",
+      note: "fromPeer starts at the node under test taking the order in from gossip (its cyclex:market:incoming trace, ms timestamps); placedHere at the market.place call on that node. Each splits at the market.book event arriving on the page's WebSocket (the last one before the row was in the DOM), at the row in the DOM (the render that holds it committed), and ends in the frame after (its animation-frame callbacks, style, layout, paint). Headless Chromium starts that frame as soon as one is needed (a display would add the wait for its next refresh, 0-16.7 ms at 60 Hz)",
     }
     console.log(`book: ${bookSize} orders, ${samples} samples of each kind, alternated`)
     console.log(`order from a peer: node takes it in → renderer paints it: ${describe(figures.fromPeer.toPaintMs)}`)
