@@ -26,7 +26,7 @@ import {
 } from './errors'
 import type { Fact, FactId, FactKind, IdentifiedFact, PeerId, SignedFact } from './facts'
 import { factIdOfDigest } from './fact-id'
-import { decodePlainCbor, encodePlainCbor, notPlain, plainCborEquals } from './plain-cbor'
+import { encodePlainCbor, notPlain, plainCborEquals, readPlainCbor } from './plain-cbor'
 import { parseFact } from './schema'
 
 /** Prefixed to the body before signing, so a Cyclex signature can never be replayed as another protocol's. */
@@ -302,8 +302,10 @@ export function readSignedFact(bytes: Uint8Array): UnverifiedFact {
   // One copy of the envelope, which the body and signature are views into: it is what gets stored.
   const canonicalEnvelope = viewCanonicalEnvelope(copyOf(bytes))
   const { body, signature } = canonicalEnvelope ?? decodeEnvelope(bytes)
-  let decodedBody = decodePlainCbor(body)
-  if (decodedBody === notPlain) {
+  const reading = readPlainCbor(body)
+  let decodedBody: unknown
+  if (reading !== notPlain) decodedBody = reading.value
+  else {
     try {
       decodedBody = dagCbor.decode(body)
     } catch (error) {
@@ -315,7 +317,11 @@ export function readSignedFact(bytes: Uint8Array): UnverifiedFact {
   }
   const fact = parseFact(decodedBody)
   checkBodySize(fact.kind, body.length, '')
-  if (!(plainCborEquals(fact, body) ?? sameBytes(dagCbor.encode(fact), body))) {
+  // parseFact gives back the decoded keys and values unchanged (schema.ts), and encoding sorts keys:
+  // bytes the plain decoder found canonical are what re-encoding the fact would give, so only the rest
+  // are re-encoded and compared.
+  const canonical = reading !== notPlain && reading.canonical
+  if (!(canonical || (plainCborEquals(fact, body) ?? sameBytes(dagCbor.encode(fact), body)))) {
     throw new NonCanonicalEncodingError('body is not in canonical dag-cbor form (re-encoding it gives other bytes)', {
       path: 'body',
     })

@@ -212,6 +212,8 @@ function textOf(bytes: Uint8Array, start: number, end: number): string {
 /** Reads one item at a time from `bytes`; throws stepAside wherever dag-cbor must decide. */
 class PlainReader {
   offset = 0
+  /** Whether every map's keys came in dag-cbor's order (the rest of the form is checked as it is read). */
+  keysInOrder = true
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -286,10 +288,13 @@ class PlainReader {
       case 5: {
         const size = this.argument(info)
         const record: Record<string, unknown> = {}
+        let previousKey: string | undefined
         for (let index = 0; index < size; index++) {
           if (this.offset >= bytes.length || bytes[this.offset]! >> 5 !== 3) throw stepAside
           const key = this.ascii(this.argument(bytes[this.offset++]! & 0x1f))
           if (key === '__proto__' || Object.hasOwn(record, key)) throw stepAside
+          if (previousKey !== undefined && compareKeys(previousKey, key) > 0) this.keysInOrder = false
+          previousKey = key
           record[key] = this.item(depth + 1)
         }
         return record
@@ -305,14 +310,32 @@ class PlainReader {
   }
 }
 
-/** The value dag-cbor decodes from `bytes`, or notPlain where dag-cbor must decode them (see above). */
-export function decodePlainCbor(bytes: Uint8Array): unknown {
+/** What readPlainCbor found in bytes it decodes. */
+export interface PlainCborReading {
+  /** The value dag-cbor decodes from the bytes. */
+  value: unknown
+  /**
+   * Whether the bytes are exactly encodePlainCbor(value): every head was in its shortest form (or the
+   * reader stepped aside) and every map's keys came in dag-cbor's order. Then a value equal to this one
+   * (the same keys and values, in any key order) encodes to these bytes without being encoded.
+   */
+  canonical: boolean
+}
+
+/** decodePlainCbor's value, with whether its bytes are its canonical encoding; notPlain likewise. */
+export function readPlainCbor(bytes: Uint8Array): PlainCborReading | typeof notPlain {
   const reader = new PlainReader(bytes)
   try {
     const value = reader.item(0)
-    return reader.offset === bytes.length ? value : notPlain
+    return reader.offset === bytes.length ? { value, canonical: reader.keysInOrder } : notPlain
   } catch (error) {
     if (error === stepAside) return notPlain
     throw error
   }
+}
+
+/** The value dag-cbor decodes from `bytes`, or notPlain where dag-cbor must decode them (see above). */
+export function decodePlainCbor(bytes: Uint8Array): unknown {
+  const reading = readPlainCbor(bytes)
+  return reading === notPlain ? notPlain : reading.value
 }

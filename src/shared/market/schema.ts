@@ -2,7 +2,9 @@
 // InvalidFactError naming the field (`window.end`) and saying what is wrong with it in plain words.
 // Hand-written rather than a schema library: every rule has its own sentence, the result contains only
 // known fields (so re-encoding it is the canonical-bytes check), and it is fast enough to run on
-// every fact gossip delivers.
+// every fact gossip delivers. What it accepts it gives back with exactly the keys and values it was
+// given (only their order may differ): encoding.ts's readSignedFact relies on it to skip re-encoding a
+// body the plain decoder read as canonical (test/unit/market/body-canonical-check.test.ts).
 import { InvalidFactError } from './errors'
 import {
   factKinds,

@@ -3,7 +3,13 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodePlainCbor, encodePlainCbor, notPlain, plainCborEquals } from '../../../src/shared/market/plain-cbor'
+import {
+  decodePlainCbor,
+  encodePlainCbor,
+  notPlain,
+  plainCborEquals,
+  readPlainCbor,
+} from '../../../src/shared/market/plain-cbor'
 import { bookArbitrary } from './arbitraries'
 
 const same = (left: Uint8Array, right: Uint8Array): boolean => Buffer.compare(left, right) === 0
@@ -72,6 +78,44 @@ describe('the plain dag-cbor decoder', () => {
       }),
       { numRuns: 1500 },
     )
+  })
+
+  it("says the bytes are canonical exactly when they are dag-cbor's encoding of the value read", () => {
+    // Maps written with their keys in the order given (dag-cbor sorts them), so some bytes are not canonical.
+    const asWritten = (value: unknown): Uint8Array => {
+      if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return dagCbor.encode(value)
+      const entries = Array.isArray(value) ? value.map((item) => [undefined, item] as const) : Object.entries(value)
+      const major = Array.isArray(value) ? 0x80 : 0xa0
+      const head = entries.length < 24 ? [major | entries.length] : [major | 24, entries.length]
+      const parts: Uint8Array[] = [Uint8Array.from(head)]
+      for (const [key, item] of entries) {
+        if (key !== undefined) parts.push(dagCbor.encode(key))
+        parts.push(asWritten(item))
+      }
+      return Uint8Array.from(Buffer.concat(parts))
+    }
+    const edited = fc
+      .tuple(valueArbitrary.value, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }))
+      .map(([value, edits]) => {
+        const bytes = asWritten(value)
+        for (const [at, byte] of edits) if (bytes.length > 0) bytes[at % bytes.length] = byte
+        return bytes
+      })
+    let canonical = 0
+    let other = 0
+    fc.assert(
+      fc.property(edited, (bytes) => {
+        const reading = readPlainCbor(bytes)
+        if (reading === notPlain) return
+        expect(reading.value).toStrictEqual(decodePlainCbor(bytes))
+        expect(reading.canonical).toBe(same(dagCbor.encode(reading.value), bytes))
+        if (reading.canonical) canonical++
+        else other++
+      }),
+      { numRuns: 1500 },
+    )
+    expect(canonical).toBeGreaterThan(0)
+    expect(other).toBeGreaterThan(0)
   })
 
   it('steps aside for non-shortest heads, repeated keys, floats, tags and bytes left over', () => {
