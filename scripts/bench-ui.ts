@@ -128,12 +128,16 @@ function paintOf(page: Page, price: number, what: string): Promise<Painted> {
       }),
     `[data-testid=ladder-ask][data-price="${price}"]`,
   )
-  return Promise.race([
+  const paintedOrTimedOut = Promise.race([
     painted,
     new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`${what}: the ask at ${price} was not painted within 30 s`)), 30_000),
     ),
   ])
+  // A wait given up on (its order's call threw) rejects when the clean-up closes Chromium: handled here,
+  // so that it does not end the process before the clean-up stops the nodes; it still rejects for its caller.
+  paintedOrTimedOut.catch(() => undefined)
+  return paintedOrTimedOut
 }
 
 /**
