@@ -181,13 +181,14 @@ class NotPlain extends Error {}
 const stepAside = new NotPlain()
 
 /**
- * Short texts decoded before, by a hash of their bytes: the keys, kinds, units and owners of fact bodies
- * repeat, and a text met again is compared with its bytes instead of built again (a string built a
- * character at a time cost more than the rest of a body's decoding). A hash shared by two texts only
- * costs the second a build.
+ * Short texts decoded before, in slots found by a hash of their bytes: the keys, kinds, units and owners
+ * of fact bodies repeat, and a text met again is compared with its bytes instead of built again (a
+ * string built a character at a time cost more than the rest of a body's decoding). Two texts of one
+ * slot take turns in it (the later one is built again); an array indexed by the hash costs less than a
+ * Map's lookup, which hashes the number again.
  */
-const internedTexts = new Map<number, string>()
-const maxInternedTexts = 8192
+const internedSlots = 8192
+const internedTexts: (string | undefined)[] = new Array<string | undefined>(internedSlots).fill(undefined)
 const maxInternedLength = 64
 
 function sameText(text: string, bytes: Uint8Array, start: number, end: number): boolean {
@@ -248,11 +249,11 @@ class PlainReader {
     }
     this.offset = end
     if (length > maxInternedLength) return textOf(bytes, start, end)
-    const known = internedTexts.get(hash)
+    const slot = (hash ^ (hash >>> 13)) & (internedSlots - 1)
+    const known = internedTexts[slot]
     if (known !== undefined && sameText(known, bytes, start, end)) return known
     const text = textOf(bytes, start, end)
-    if (internedTexts.size >= maxInternedTexts) internedTexts.clear()
-    internedTexts.set(hash, text)
+    internedTexts[slot] = text
     return text
   }
 

@@ -118,6 +118,15 @@ describe('the plain dag-cbor decoder', () => {
     expect(other).toBeGreaterThan(0)
   })
 
+  it('reads texts met before as they are, when more of them than its slots share the slots', () => {
+    // 20,000 keys and values for 8,192 slots: texts of one slot take turns in it, and each is read right.
+    const records = Array.from({ length: 10_000 }, (_, index) => ({ [`k${index}`]: `v${index * 7}` }))
+    const encoded = records.map((record) => dagCbor.encode(record))
+    for (let pass = 0; pass < 2; pass++) {
+      encoded.forEach((bytes, index) => expect(decodePlainCbor(bytes)).toStrictEqual(records[index]))
+    }
+  })
+
   it('steps aside for non-shortest heads, repeated keys, floats, tags and bytes left over', () => {
     const cases = [
       Uint8Array.of(0x18, 0x05), // 5 in two bytes
