@@ -71,6 +71,8 @@ function present(object: Plain, field: string): boolean {
 /** A whole number in [min, Number.MAX_SAFE_INTEGER]; `noun` names its unit in the error message. */
 function integer(object: Plain, field: string, path: string, noun: string, min = 0): number {
   const value = object[field]
+  // The common case first, before any path is joined: a safe whole number at least `min`.
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value
   const at = join(path, field)
   if (value === undefined) fail(at, 'is required')
   if (typeof value === 'bigint') fail(at, `must be at most ${Number.MAX_SAFE_INTEGER}`)
@@ -84,10 +86,10 @@ function integer(object: Plain, field: string, path: string, noun: string, min =
 
 function text(object: Plain, field: string, path: string): string {
   const value = object[field]
+  if (typeof value === 'string') return value
   const at = join(path, field)
   if (value === undefined) fail(at, 'is required')
-  if (typeof value !== 'string') fail(at, `must be text, not ${describeValue(value)}`)
-  return value
+  fail(at, `must be text, not ${describeValue(value)}`)
 }
 
 function oneOf<T extends string>(object: Plain, field: string, path: string, allowed: readonly T[]): T {
