@@ -19,12 +19,14 @@ import { seededRandom, sparseTopology } from '../helpers/seeded-random'
 const long = process.env.CYCLEX_LONG === '1'
 const seeds = long ? [1, 2, 3, 4, 5, 6, 7, 8] : [1, 2]
 const network = new MarketNodes()
+/** The convergence's own wait (45 s) plus as long again for starting, connecting and placing on a busy machine. */
+const testTimeoutMs = 90_000
 
 afterEach(() => network.stopAll())
 
 describe('ten nodes in a sparse random topology', () => {
   for (const seed of seeds) {
-    it(`agree on every trade, with no order over-filled (seed ${seed})`, { timeout: 60_000 }, async () => {
+    it(`agree on every trade, with no order over-filled (seed ${seed})`, { timeout: testTimeoutMs }, async () => {
       const random = seededRandom(seed)
       const nodes = await network.startMany(10)
       await connectAlong(nodes, sparseTopology(nodes.length, random))
