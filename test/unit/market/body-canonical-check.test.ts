@@ -104,11 +104,13 @@ function edit(value: unknown, [where, which, how, replacement]: [number, number,
   }
   collect(value)
   const place = places[where % places.length]!
+  // A copy: the replacements are shared by every run, and a record put in a body may be edited after.
+  const fresh = structuredClone(replacement)
   const keys = Object.keys(place)
   const key = keys[which % Math.max(1, keys.length)]
-  if (how === 'add' || key === undefined) place[which % 2 === 0 ? 'extra' : 'cores'] = replacement
+  if (how === 'add' || key === undefined) place[which % 2 === 0 ? 'extra' : 'cores'] = fresh
   else if (how === 'remove') delete place[key]
-  else place[key] = replacement
+  else place[key] = fresh
 }
 
 /** The same record with its keys in an order drawn from `seed`, at every level. */
