@@ -132,7 +132,8 @@ describe.skipIf(unavailable !== undefined)('the first run of a new node, in Chro
     await page.goto(node.url)
     await page.getByTestId('first-run-skip').click()
     await expect.poll(() => page.getByTestId('first-run').count(), slow).toBe(0)
-    expect((await call<Settings>(node, 'settings.get')).firstRunDone).toBe(true)
+    // The page hides the guide at once and writes the setting to the node after (use-settings.ts): wait for it.
+    await expect.poll(async () => (await call<Settings>(node, 'settings.get')).firstRunDone, slow).toBe(true)
     await page.goto(node.url)
     await expect.poll(() => page.locator('[data-page-heading]').textContent(), slow).toBe('Market')
   })
