@@ -150,22 +150,19 @@ export class PrioritySlots<T extends Slotted> {
 
   /** The first slot at or after which every placed entry's label is above `label`. */
   firstSlotAfter(label: number): number {
-    const entries = this.entries
-    let low = 0
-    let high = entries.length
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      let probe = middle
-      while (probe < high && entries[probe] === undefined) probe++
-      if (probe === high) high = middle
-      else if (entries[probe]!.position <= label) low = probe + 1
-      else high = middle
-    }
-    return low
+    return this.firstSlotNotBefore((placed) => placed.position <= label)
   }
 
   /** The first slot at or after which every placed entry comes after `entry` or is it. */
   private lowerBound(entry: T): number {
+    return this.firstSlotNotBefore((placed) => this.compare(placed, entry) < 0)
+  }
+
+  /**
+   * The first slot at or after which no placed entry is `before` (a binary search over the holes:
+   * `before` holds for a prefix of the placed entries in priority order).
+   */
+  private firstSlotNotBefore(before: (placed: T) => boolean): number {
     const entries = this.entries
     let low = 0
     let high = entries.length
@@ -174,7 +171,7 @@ export class PrioritySlots<T extends Slotted> {
       let probe = middle
       while (probe < high && entries[probe] === undefined) probe++
       if (probe === high) high = middle
-      else if (this.compare(entries[probe]!, entry) < 0) low = probe + 1
+      else if (before(entries[probe]!)) low = probe + 1
       else high = middle
     }
     return low
