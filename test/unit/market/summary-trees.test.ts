@@ -129,6 +129,39 @@ function askFits(ask: AskEntry, bid: BidEntry, bidPosition: number): boolean {
 /** An exact check no summary holds, standing in for the owner and decline checks. */
 const accepted = (bid: BidEntry, ask: AskEntry): boolean => (bid.position * 7 + ask.position * 3) % 5 !== 0
 
+/**
+ * Entries come into `slots` one by one, as an epoch's changes do: before the index-th, the live entry
+ * `removals[index]` draws goes (its slot patched); the new one (`make`, numbered from 1000) takes a slot
+ * and the tree is patched for it and for the entries moved to make room, or, when the slots are laid
+ * out anew, `rebuild` builds the tree again.
+ */
+function churn<Spec, T extends AskEntry | BidEntry>(
+  slots: PrioritySlots<T>,
+  tree: { refreshSlot(slot: number): void; refreshSlots(low: number, high: number): void },
+  added: readonly (readonly [Spec, number])[],
+  removals: readonly number[],
+  make: (spec: Spec, price: number, index: number) => T,
+  rebuild: () => void,
+): void {
+  const refreshMoved = (low: number, high: number) => tree.refreshSlots(low, high)
+  added.forEach(([spec, price], index) => {
+    const removal = removals[index]
+    if (removal !== undefined && slots.count > 1) {
+      const gone = slots.entries.filter((entry): entry is T => entry !== undefined)[removal % slots.count]!
+      const slot = gone.slot
+      slots.remove(gone)
+      gone.removed = true
+      tree.refreshSlot(slot)
+    }
+    const entry = make(spec, price, 1000 + index)
+    if (slots.insert(entry, refreshMoved)) tree.refreshSlot(entry.slot)
+    else {
+      slots.layout(slots.sortedWith(entry))
+      rebuild()
+    }
+  })
+}
+
 describe('summary trees', () => {
   it('AskTree finds the first fitting ask at or after any index, as a scan does, while asks are used up', () => {
     fc.assert(
@@ -239,7 +272,6 @@ describe('summary trees', () => {
           const bids = makeBids(bidSpecs)
           const tree = new AskTree()
           tree.build(slots.entries)
-          const refreshMoved = (low: number, high: number) => tree.refreshSlots(low, high)
           const live = () => slots.entries.filter((ask): ask is AskEntry => ask !== undefined)
           // Some asks used up at some bid, and retired as a run retires them (to be restored below).
           for (const draw of exhaustions) {
@@ -250,22 +282,14 @@ describe('summary trees', () => {
             if (draw % 2 === 0) tree.retire(ask)
           }
           tree.restoreRetired()
-          added.forEach(([spec, price], index) => {
-            const removal = removals[index]
-            if (removal !== undefined && slots.count > 1) {
-              const ask = live()[removal % slots.count]!
-              const slot = ask.slot
-              slots.remove(ask)
-              ask.removed = true
-              tree.refreshSlot(slot)
-            }
-            const ask = makeAsks([spec], 1000 + index, () => price)[0]!
-            if (slots.insert(ask, refreshMoved)) tree.refreshSlot(ask.slot)
-            else {
-              slots.layout(slots.sortedWith(ask))
-              tree.build(slots.entries)
-            }
-          })
+          churn(
+            slots,
+            tree,
+            added,
+            removals,
+            (spec, price, index) => makeAsks([spec], index, () => price)[0]!,
+            () => tree.build(slots.entries),
+          )
           const fresh = new AskTree()
           fresh.build(slots.entries)
           const asks = slots.entries
@@ -313,24 +337,15 @@ describe('summary trees', () => {
           }
           const tree = new BidTree()
           tree.build(slots.entries, stopRankOf)
-          const refreshMoved = (low: number, high: number) => tree.refreshSlots(low, high)
           const live = () => slots.entries.filter((bid): bid is BidEntry => bid !== undefined)
-          added.forEach(([spec, price], index) => {
-            const removal = removals[index]
-            if (removal !== undefined && slots.count > 1) {
-              const bid = live()[removal % slots.count]!
-              const slot = bid.slot
-              slots.remove(bid)
-              bid.removed = true
-              tree.refreshSlot(slot)
-            }
-            const bid = makeBids([spec], 1000 + index, () => price)[0]!
-            if (slots.insert(bid, refreshMoved)) tree.refreshSlot(bid.slot)
-            else {
-              slots.layout(slots.sortedWith(bid))
-              tree.build(slots.entries, stopRankOf)
-            }
-          })
+          churn(
+            slots,
+            tree,
+            added,
+            removals,
+            (spec, price, index) => makeBids([spec], index, () => price)[0]!,
+            () => tree.build(slots.entries, stopRankOf),
+          )
           // Walks change where bids stopped.
           for (const [draw, stop] of walks) {
             const bid = live()[draw % slots.count]!
