@@ -19,13 +19,22 @@
 // `market.summary` answers with every fact and the sources' digest. Its market clock runs from the
 // bench's orders' time, every order is live (maxLiveOrders 10,000 an owner) and orders carry no proof
 // of work. Only the late joiner is measured then; its sessions and bytes are not counted ('-').
+//
+// Then, for each N, this machine's floor for the late joiner: the N facts' signatures alone, verified
+// by a signature pool on every core in frames of 1,024 with nothing else running (no transport, no
+// reading, no store), and on one core: no joiner can be ready sooner than that on this CPU.
 import { fork, type ChildProcess } from 'node:child_process'
 import { Session } from 'node:inspector/promises'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { createNodeFactVerifier } from '../src/main/core/market-crypto'
+import { SignaturePool, type SignatureCheck } from '../src/main/core/market/signature-pool'
 import type { SyncOutcome } from '../src/main/core/market/sync'
+import { signingMessage } from '../src/shared/market/encoding'
+import { publicKeyFromPeerId } from '../src/shared/market/peer-id'
+import type { OrderFact, SignedFact } from '../src/shared/market/facts'
 import type { MarketSummary } from '../src/shared/api/market'
 import { makeTempDir, removeDir, startTestNode } from '../test/helpers/nodes'
 import { makeOrders, rootText, startSyncPeer, type SyncPeer } from '../test/integration/sync-harness'
@@ -247,7 +256,51 @@ async function measureNode(sources: readonly Source[], total: number): Promise<M
   }
 }
 
+interface Floor {
+  facts: number
+  workers: number
+  /** Wall clock of the pool verifying every signature, nothing else running. */
+  poolMs: number
+  /** Wall clock of one thread verifying them one by one (node:crypto, each owner's key made once). */
+  oneCoreMs: number
+}
+
+/** The signatures alone: what verifying every fact costs this machine, on every core and on one. */
+async function measureFloor(facts: readonly SignedFact<OrderFact>[]): Promise<Floor> {
+  const checks: SignatureCheck[] = facts.map((signed) => ({
+    publicKey: publicKeyFromPeerId(signed.fact.owner),
+    message: signingMessage(signed.body),
+    signature: signed.signature,
+  }))
+  const pool = new SignaturePool()
+  try {
+    const frames: SignatureCheck[][] = []
+    for (let offset = 0; offset < checks.length; offset += 1024) frames.push(checks.slice(offset, offset + 1024))
+    const verifyAll = async (): Promise<void> => {
+      const answers = await Promise.all(frames.map((frame) => pool.verify(frame)))
+      if (answers.some((frame) => frame.includes(false))) throw new Error('the floor: a signature did not verify')
+    }
+    await verifyAll() // the workers start and make each owner's key once
+    let start = performance.now()
+    await verifyAll()
+    const poolMs = performance.now() - start
+    const verifier = createNodeFactVerifier() // a node's own: each owner's KeyObject made once, cached
+    for (const signed of facts.slice(0, 1024))
+      verifier.verify(signed.fact.owner, signingMessage(signed.body), signed.signature)
+    start = performance.now()
+    for (let index = 0; index < facts.length; index++) {
+      if (!verifier.verify(facts[index]!.fact.owner, checks[index]!.message, facts[index]!.signature))
+        throw new Error('the floor: a signature did not verify')
+    }
+    const oneCoreMs = performance.now() - start
+    return { facts: facts.length, workers: pool.size, poolMs: Math.round(poolMs), oneCoreMs: Math.round(oneCoreMs) }
+  } finally {
+    await pool.stop()
+  }
+}
+
 const results: Measure[] = []
+const floors: Floor[] = []
 for (const size of sizes) {
   console.log(`signing ${size.toLocaleString('en')} orders, here and in ${peerCount} serving peers...`)
   const [facts, sources] = await Promise.all([
@@ -263,6 +316,7 @@ for (const size of sizes) {
   } finally {
     await Promise.all(sources.map(stopSource))
   }
+  floors.push(await measureFloor(facts))
 }
 
 /** What a node joiner does not count: its sync service's stats are its own. */
@@ -289,11 +343,16 @@ const columns: Array<[string, number, (result: Measure) => string]> = [
 console.log('')
 console.log(columns.map(([title, width]) => title.padEnd(width)).join(' '))
 for (const result of results) console.log(columns.map(([, width, cell]) => cell(result).padEnd(width)).join(' '))
+console.log('')
+for (const floor of floors)
+  console.log(
+    `the signatures alone, ${floor.facts.toLocaleString('en')} facts: ${floor.poolMs} ms on every core (${floor.workers} workers, nothing else running), ${floor.oneCoreMs} ms on one: no late joiner is ready sooner here`,
+  )
 
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(
   'bench-results/sync.json',
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, results, floors }, null, 2)}\n`,
 )
 console.log('\nwritten to bench-results/sync.json')
 process.exit(0)
