@@ -180,6 +180,8 @@ export class BidEntry extends OrderEntry {
   /** The run that last walked this bid, or queued it to be walked. */
   walkedInRun = 0
   queuedInRun = 0
+  /** The run that found its walk holds though asks it filled from diverged before it (MatchingEngine.fillsHold). */
+  checkedInRun = 0
   /** Some decline names this bid (declines only accumulate): only then are its declined asks looked up. */
   mayHaveDeclines = true
   /** The ask lists its walk merges with the tree (or walks alone, when it names its counterparties), as they were at `candidateListsVersion`. */

@@ -10,7 +10,9 @@
 // - the bid itself is new, changed, or has a new decline: re-walk it;
 // - an ask whose fills differ from the last run at some bid ("diverged" from that bid on) can change
 //   the view of the bids after it in two ways. (1) An amount: only a bid that filled from the ask read
-//   its amount (a negotiation reads only that something is left), so its later takers are re-walked.
+//   its amount (a negotiation reads only that something is left), so its later takers are checked in
+//   turn, and one is re-walked only if the amount it would get now differs (fillsHold): a taker that
+//   wanted less than the ask had left in both runs fills the same;
 //   (2) Nothing left in one run but something in the other ("seen differently"): every later bid that
 //   has the ask as a candidate at or before its stop is re-walked while that lasts; the BidTree finds
 //   them one by one;
@@ -88,7 +90,14 @@ export interface RunStatistics {
 type QueueItem =
   | { kind: 'walk'; at: number; bid: BidEntry }
   | { kind: 'viewer'; at: number; ask: AskEntry; bid: BidEntry }
+  | { kind: 'taker'; at: number; ask: AskEntry; bid: BidEntry }
   | { kind: 'removed bid'; at: number; fills: readonly Fill[] }
+
+/**
+ * Where a taker's check stands in the queue: after every item at its own position (bid labels are
+ * integers), before a removed bid's place half past it (PrioritySlots.rankOf) and the next bid.
+ */
+const takerCheckOffset = 0.25
 
 /** What one epoch's changes did to the live entries, before the re-walk. */
 interface EpochChanges {
@@ -537,15 +546,22 @@ export class MatchingEngine {
     for (let item = queue.pop(); item !== undefined; item = queue.pop()) {
       if (item.kind === 'walk') {
         if (item.bid.walkedInRun !== run) this.rewalk(item.bid)
-      } else if (item.kind === 'removed bid') {
-        for (const fill of item.fills) this.diverge(fill.ask, item.at, fill.proposal.quantity, 0)
-      } else {
+      } else if (item.kind === 'viewer') {
         const ask = item.ask
         if (ask.nextViewerAt !== item.at || ask.divergedInRun !== run) continue
         ask.nextViewerAt = -1
         if (!ask.seenDifferently) continue
         if (item.bid.walkedInRun !== run) this.rewalk(item.bid)
         if (ask.seenDifferently) this.scheduleNextViewer(ask, item.at)
+      } else if (item.kind === 'taker') {
+        const bid = item.bid
+        if (bid.walkedInRun !== run && bid.checkedInRun !== run) {
+          if (this.fillsHold(bid)) this.keepWalk(bid)
+          else this.rewalk(bid)
+        }
+        this.scheduleNextTaker(item.ask, bid.position)
+      } else {
+        for (const fill of item.fills) this.diverge(fill.ask, item.at, fill.proposal.quantity, 0)
       }
     }
     // The BidTrees describe the walks of this run from now on.
@@ -600,8 +616,50 @@ export class MatchingEngine {
     ask.remainingInThisRun = remainingInThisRun
     ask.seenDifferently = false
     ask.nextViewerAt = -1
-    // Every later taker read an amount that may now differ.
-    for (const taker of ask.takers) if (taker.bid.position > at) this.enqueue(taker.bid)
+    // Every later taker read an amount that may now differ: each is checked in turn (fillsHold).
+    this.scheduleNextTaker(ask, at)
+  }
+
+  /** Queue the check of the ask's first taker after position `after`, if it has one. */
+  private scheduleNextTaker(ask: AskEntry, after: number): void {
+    const takers = ask.takers
+    for (let index = 0; index < takers.length; index++) {
+      const bid = takers[index]!.bid
+      if (bid.position > after) {
+        this.queue.push({ kind: 'taker', at: bid.position + takerCheckOffset, ask, bid })
+        return
+      }
+    }
+  }
+
+  /**
+   * Whether a bid that was not walked again in this run, a later taker of asks whose fills diverged
+   * before it, makes the same fills: every other change to its view would have walked it at its own
+   * position (before this check), so its walk differs only if a diverged ask now gives it another
+   * amount, min(what the bid still wants there, what the ask has left at it in this run).
+   */
+  private fillsHold(bid: BidEntry): boolean {
+    const fills = bid.fills
+    let wanted = bid.initialRemaining
+    for (let index = 0; index < fills.length; index++) {
+      const fill = fills[index]!
+      const quantity = fill.proposal.quantity
+      const ask = fill.ask
+      if (ask.divergedInRun === this.run && Math.min(wanted, ask.remainingInThisRun) !== quantity) return false
+      wanted -= quantity
+    }
+    return true
+  }
+
+  /** The bid's walk holds (fillsHold): its fills count in what the diverged asks have left, in both runs alike. */
+  private keepWalk(bid: BidEntry): void {
+    bid.checkedInRun = this.run
+    const fills = bid.fills
+    for (let index = 0; index < fills.length; index++) {
+      const fill = fills[index]!
+      if (fill.ask.divergedInRun === this.run)
+        this.diverge(fill.ask, bid.position, fill.proposal.quantity, fill.proposal.quantity)
+    }
   }
 
   private updateSeenDifferently(ask: AskEntry, at: number): void {
