@@ -279,16 +279,19 @@ export interface UnverifiedFact {
 
 /**
  * decodeSignedFact's last steps, for a fact readSignedFact gave: the signature (verified, or its answer
- * known), then the id.
+ * known), then the id: from `bodyDigest`, the body's sha2-256 where the caller has it already (sync
+ * hashed the body for its key), or else by hashing the body.
  */
 export function signedFactOf(
   unverified: UnverifiedFact,
   verifier: FactVerifier | KnownSignature,
   options: FactCodecOptions = {},
+  bodyDigest?: Uint8Array,
 ): SignedFact {
   const { fact, body, signature } = unverified
   verifySignature(fact, body, signature, verifier, '')
-  return { id: factIdOfBody(body, options.sha256), fact, body, signature }
+  const id = bodyDigest === undefined ? factIdOfBody(body, options.sha256) : factIdOfDigest(bodyDigest)
+  return { id, fact, body, signature }
 }
 
 /**

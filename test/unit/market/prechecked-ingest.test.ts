@@ -1,12 +1,20 @@
 // Sync's pooled ingest with several frames in flight (prechecked-ingest.ts): each frame's signatures are
 // verified once, on the pool, even when another frame ends while it waits for the pool's answers, and
-// what validation did not take of a frame is forgotten with it.
+// what validation did not take of a frame is forgotten with it; the ids come from the digests sync gives.
 import { afterAll, describe, expect, it } from 'vitest'
 import { createNodeFactVerifier, nodeSha256 } from '../../../src/main/core/market-crypto'
 import { precheckedIngest } from '../../../src/main/core/market/prechecked-ingest'
 import { PrecheckedVerifier } from '../../../src/main/core/market/prechecked-verifier'
 import { SignaturePool } from '../../../src/main/core/market/signature-pool'
-import { decodeSignedFact, encodeSignedFact, signFact, type FactVerifier } from '../../../src/shared/market'
+import {
+  decodeSignedFact,
+  encodeSignedFact,
+  factIdOf,
+  signFact,
+  viewSignedFact,
+  type FactVerifier,
+  type Sha256,
+} from '../../../src/shared/market'
 import { bid, peer, signerOf } from './helpers'
 
 const pool = new SignaturePool({ workers: 2 })
@@ -49,7 +57,7 @@ describe('prechecked ingest', () => {
     })
     const frames = [envelopes(40, 1), envelopes(40, 2), envelopes(40, 3)]
     // All three are prechecked before the pool answers any: the first to end must not take the others' answers with it.
-    const ids = await Promise.all(frames.map((frame) => ingest(frame)))
+    const ids = await Promise.all(frames.map((frame) => ingest(frame, 'peer', { budgeted: false })))
     expect(ids.map((frameIds) => new Set(frameIds).size)).toEqual([40, 40, 40])
     expect(onThisThread.count()).toBe(0)
   })
@@ -62,9 +70,33 @@ describe('prechecked ingest', () => {
     const ingest = precheckedIngest(verifier, async (taken: Uint8Array[]) =>
       taken.slice(0, 20).map((envelope) => decodeSignedFact(envelope, verifier, { sha256: nodeSha256 }).id),
     )
-    expect(await ingest(frame)).toHaveLength(20)
+    expect(await ingest(frame, 'peer', { budgeted: false })).toHaveLength(20)
     expect(onThisThread.count()).toBe(0)
     for (const envelope of frame.slice(20)) decodeSignedFact(envelope, verifier, { sha256: nodeSha256 })
     expect(onThisThread.count()).toBe(20)
+  })
+
+  it('makes each id from the body digest sync gives, without hashing the body again: the id of the fact', async () => {
+    const verifier = new PrecheckedVerifier(createNodeFactVerifier(), pool)
+    const frame = envelopes(40, 5)
+    // As a session has them: the sha2-256 of each envelope's body, its key (sync/initiator.ts).
+    const bodyDigests = frame.map((envelope) => nodeSha256(viewSignedFact(envelope).body))
+    let hashed = 0
+    const counted: Sha256 = (bytes) => {
+      hashed++
+      return nodeSha256(bytes)
+    }
+    const ingest = precheckedIngest(verifier, async (taken: Uint8Array[]) =>
+      taken.map((envelope) => decodeSignedFact(envelope, verifier, { sha256: counted })),
+    )
+    const facts = await ingest(frame, 'peer', { budgeted: false, bodyDigests })
+    // Each id is the one the fact's own content gives, computed here from the fact alone.
+    expect(facts.map((signed) => signed.id)).toEqual(facts.map((signed) => factIdOf(signed.fact, nodeSha256)))
+    expect(new Set(facts.map((signed) => signed.id)).size).toBe(40)
+    expect(hashed).toBe(0)
+    // Without digests each body is hashed here, to the same ids.
+    const hashedHere = await ingest(envelopes(40, 5), 'peer', { budgeted: false })
+    expect(hashedHere.map((signed) => signed.id)).toEqual(facts.map((signed) => signed.id))
+    expect(hashed).toBe(40)
   })
 })

@@ -5,7 +5,9 @@
 // workers verify while this thread reads on, and keeps each envelope's outcome. When validation then
 // meets the same envelope (decodeSignedFact, by identity of its bytes), it takes that outcome: the fact,
 // with its signature's answer and its id, or the named error a step threw. The steps, their order and
-// their errors are validation's own; what the pool could not answer is verified on this thread.
+// their errors are validation's own; what the pool could not answer is verified on this thread. Where
+// the caller hashed each body already (sync, for the key it checks an envelope by), the id is made
+// from that digest rather than from hashing the body a second time.
 import {
   publicKeyFromPeerId,
   readSignedFact,
@@ -40,10 +42,17 @@ function nextChunkChecks(previous: number, unread: number, workers: number): num
 }
 
 /** An envelope as the pre-check left it. */
-type Prechecked =
-  | { error: unknown }
-  /** `signature` undefined: the pool gave no answer, the signature is verified on this thread. */
-  | { unverified: UnverifiedFact; signature?: KnownSignature }
+type Prechecked = { error: unknown } | ReadFact
+
+/**
+ * A fact read up to its signature. `signature` undefined: the pool gave no answer, the signature is
+ * verified on this thread. `bodyDigest`: the body's sha2-256 as the caller gave it, or undefined.
+ */
+interface ReadFact {
+  unverified: UnverifiedFact
+  signature?: KnownSignature
+  bodyDigest: Uint8Array | undefined
+}
 
 const matching: KnownSignature = { matches: true }
 const notMatching: KnownSignature = { matches: false }
@@ -67,21 +76,22 @@ export class PrecheckedVerifier implements FactVerifier {
     if (outcome === undefined) return undefined
     this.prechecked.delete(bytes)
     if ('error' in outcome) throw outcome.error
-    return signedFactOf(outcome.unverified, outcome.signature ?? this.fallback, options)
+    return signedFactOf(outcome.unverified, outcome.signature ?? this.fallback, options, outcome.bodyDigest)
   }
 
   /**
    * Validate these envelopes up to their signatures here and have the pool verify the signatures;
    * validation of the same envelopes (the same Uint8Arrays, unchanged) then takes the outcomes.
-   * Resolves once the pool has answered (never rejects: what it could not check is checked again on
-   * this thread).
+   * `bodyDigests[i]`, when given, is the sha2-256 of envelope i's body (the same body readSignedFact
+   * reads), which its id is made from. Resolves once the pool has answered (never rejects: what it
+   * could not check is checked again on this thread).
    */
-  async precheck(envelopes: readonly Uint8Array[]): Promise<void> {
+  async precheck(envelopes: readonly Uint8Array[], bodyDigests?: readonly Uint8Array[]): Promise<void> {
     if (envelopes.length < minPooledBatch) return
     const answers: Promise<void>[] = []
     let chunkChecks = firstChunkChecks
     let batch = this.pool.batch(chunkChecks)
-    let waiting: { unverified: UnverifiedFact; signature?: KnownSignature }[] = []
+    let waiting: ReadFact[] = []
     for (let index = 0; index < envelopes.length; index++) {
       const envelope = envelopes[index]!
       // The same bytes twice in a batch: the second is validated on this thread.
@@ -93,7 +103,7 @@ export class PrecheckedVerifier implements FactVerifier {
         this.prechecked.set(envelope, { error })
         continue
       }
-      const outcome = { unverified }
+      const outcome: ReadFact = { unverified, bodyDigest: bodyDigests?.[index] }
       this.prechecked.set(envelope, outcome)
       // A signature of another length is refused by validation without a verify.
       if (unverified.signature.length !== 64) continue
@@ -125,10 +135,7 @@ export class PrecheckedVerifier implements FactVerifier {
     for (const envelope of envelopes) this.prechecked.delete(envelope)
   }
 
-  private async send(
-    batch: SignatureBatch,
-    waiting: { unverified: UnverifiedFact; signature?: KnownSignature }[],
-  ): Promise<void> {
+  private async send(batch: SignatureBatch, waiting: ReadFact[]): Promise<void> {
     let results: Uint8Array
     try {
       results = await this.pool.submit(batch)

@@ -66,6 +66,17 @@ export interface FactSyncInit {
   joinFacts?: number
 }
 
+/** How a session hands fetched envelopes to the node's ingest. */
+export interface SyncIngestOptions {
+  /** False for a late joiner's first fetch: not charged to the peer's ingest budget. */
+  budgeted: boolean
+  /**
+   * The sha2-256 of each envelope's body, in the envelopes' order: the keys the session checked them
+   * by (initiator.ts), for validation to take each fact's id from instead of hashing its body again.
+   */
+  bodyDigests?: readonly Uint8Array[]
+}
+
 /** What the service reads and writes of the node. */
 export interface FactSyncComponents {
   libp2p: Pick<
@@ -87,7 +98,7 @@ export interface FactSyncComponents {
    * `rejected` counts the invalid ones: any makes the sending peer a misbehaving one. `budgeted` is
    * false for a late joiner's first fetch (this node held nothing when the session began).
    */
-  ingest(envelopes: Uint8Array[], from: string, options: { budgeted: boolean }): Promise<IngestResult>
+  ingest(envelopes: Uint8Array[], from: string, options: SyncIngestOptions): Promise<IngestResult>
   /**
    * How many facts `peer` may still deliver (its ingest budget, gossip and sync together): a session
    * asks it for no more, so what it offers past its budget is not fetched from it. Default: no limit.

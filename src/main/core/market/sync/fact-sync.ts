@@ -311,7 +311,8 @@ class FactSyncService extends TypedEventEmitter<FactSyncEvents> implements FactS
             budgeted && components.allowance
               ? () => components.allowance?.(peer) ?? Number.POSITIVE_INFINITY
               : undefined,
-          ingest: (envelopes) => progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted })),
+          ingest: (envelopes, bodyDigests) =>
+            progress.whileOwnWork(() => this.components.ingest(envelopes, peer, { budgeted, bodyDigests })),
           waitForOthers: async (ms) => {
             // A peer waiting for a slot goes first: the ranges are left to a later session (deferred).
             if (this.outboundSlots.waiters > 0) return false

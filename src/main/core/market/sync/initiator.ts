@@ -44,8 +44,12 @@ export interface InitiatorContext {
   factsPerRequest?: number
   /** How many facts the peer may still deliver (its ingest budget): the session asks for no more. */
   allowance?(): number
-  /** Validate and store fetched envelopes (the market service's ingest, bound to the peer). */
-  ingest(envelopes: Uint8Array[]): Promise<IngestResult>
+  /**
+   * Validate and store fetched envelopes (the market service's ingest, bound to the peer).
+   * `bodyDigests[i]` is the sha2-256 of envelope i's body, the key this session checked it by:
+   * validation takes the fact's id from it instead of hashing the body again.
+   */
+  ingest(envelopes: Uint8Array[], bodyDigests: readonly Uint8Array[]): Promise<IngestResult>
   /**
    * Wait `ms` for ranges another session of this node is fetching (this node's own delay, not the
    * peer's); false when the session should not wait (another peer waits for its slot). Without it,
@@ -134,8 +138,8 @@ export async function runSession(
       Math.floor(context.allowance?.() ?? Number.POSITIVE_INFINITY),
     )
 
-  const ingestFrame = async (envelopes: Uint8Array[]): Promise<void> => {
-    const outcome = await context.ingest(envelopes)
+  const ingestFrame = async (envelopes: Uint8Array[], bodyDigests: readonly Uint8Array[]): Promise<void> => {
+    const outcome = await context.ingest(envelopes, bodyDigests)
     result.accepted += outcome.accepted
     result.rejected += outcome.rejected
     if (outcome.rejected > 0) {
@@ -164,17 +168,20 @@ export async function runSession(
         throw new SyncProtocolError(`the peer sent more facts than the ${limit} asked for`, {
           misbehaviour: 'unrequested-fact',
         })
+      const keys: Uint8Array[] = []
       for (const envelope of message.envelopes) {
-        if (!expected(keyOfEnvelope(envelope))) {
+        const key = keyOfEnvelope(envelope)
+        if (!expected(key)) {
           throw new SyncProtocolError('the peer sent a fact that was not asked for, or sent one twice', {
             misbehaviour: 'unrequested-fact',
           })
         }
+        keys.push(key)
       }
       if (message.envelopes.length > 0) {
         result.factsReceived += message.envelopes.length
         const before = validating
-        const frame = ingestFrame(message.envelopes)
+        const frame = ingestFrame(message.envelopes, keys)
         // Heard through `validating`; a frame that fails before the one ahead of it is done is no unhandled rejection.
         frame.catch(() => undefined)
         validating = before.then(() => frame)
