@@ -195,21 +195,45 @@ function startsWithAt(bytes: Uint8Array, offset: number, expected: Uint8Array): 
   return true
 }
 
-/** A dag-cbor byte string at `offset` with its length in the shortest form: [start, end) of its content. */
-function canonicalByteString(bytes: Uint8Array, offset: number): [number, number] | undefined {
+/** The bytes of the shortest head of a byte string of `length` bytes, as far as an envelope uses them. */
+function byteStringHeadLength(length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : 3
+}
+
+/**
+ * The length of the dag-cbor byte string at `offset`, whose head must be in its shortest form and
+ * whose content must lie within `bytes`; -1 otherwise. Its content starts byteStringHeadLength(length)
+ * bytes after `offset`. (No [start, end] pair is made: every envelope read came through here, twice.)
+ */
+function canonicalByteStringLength(bytes: Uint8Array, offset: number): number {
   const header = bytes[offset]
-  if (header === undefined || header >> 5 !== 2) return undefined
+  if (header === undefined || header >> 5 !== 2) return -1
   const info = header & 0x1f
   let length: number
-  let start: number
-  if (info < 24) [length, start] = [info, offset + 1]
-  else if (info === 24 && offset + 1 < bytes.length) [length, start] = [bytes[offset + 1]!, offset + 2]
-  else if (info === 25 && offset + 2 < bytes.length)
-    [length, start] = [(bytes[offset + 1]! << 8) | bytes[offset + 2]!, offset + 3]
-  else return undefined
+  if (info < 24) length = info
+  else if (info === 24 && offset + 1 < bytes.length) length = bytes[offset + 1]!
+  else if (info === 25 && offset + 2 < bytes.length) length = (bytes[offset + 1]! << 8) | bytes[offset + 2]!
+  else return -1
   const shortest = info < 24 || (info === 24 && length >= 24) || (info === 25 && length >= 256)
-  if (!shortest || start + length > bytes.length) return undefined
-  return [start, start + length]
+  if (!shortest || offset + byteStringHeadLength(length) + length > bytes.length) return -1
+  return length
+}
+
+/**
+ * The body's length where `bytes` are a canonical envelope: map(2) "body" <bytes> "signature" <bytes>,
+ * nothing after; undefined for anything else.
+ */
+function canonicalEnvelopeBodyLength(bytes: Uint8Array): number | undefined {
+  if (!startsWithAt(bytes, 0, envelopeBodyKey)) return undefined
+  const bodyLength = canonicalByteStringLength(bytes, envelopeBodyKey.length)
+  if (bodyLength < 0) return undefined
+  const bodyEnd = envelopeBodyKey.length + byteStringHeadLength(bodyLength) + bodyLength
+  if (!startsWithAt(bytes, bodyEnd, envelopeSignatureKey)) return undefined
+  const signatureOffset = bodyEnd + envelopeSignatureKey.length
+  const signatureLength = canonicalByteStringLength(bytes, signatureOffset)
+  if (signatureLength < 0) return undefined
+  const end = signatureOffset + byteStringHeadLength(signatureLength) + signatureLength
+  return end === bytes.length ? bodyLength : undefined
 }
 
 /**
@@ -218,12 +242,12 @@ function canonicalByteString(bytes: Uint8Array, offset: number): [number, number
  * path, which decodes and re-encodes and says what is wrong. Both paths accept exactly the same bytes.
  */
 function viewCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } | undefined {
-  if (!startsWithAt(bytes, 0, envelopeBodyKey)) return undefined
-  const body = canonicalByteString(bytes, envelopeBodyKey.length)
-  if (body === undefined || !startsWithAt(bytes, body[1], envelopeSignatureKey)) return undefined
-  const signature = canonicalByteString(bytes, body[1] + envelopeSignatureKey.length)
-  if (signature === undefined || signature[1] !== bytes.length) return undefined
-  return { body: bytes.subarray(body[0], body[1]), signature: bytes.subarray(signature[0], signature[1]) }
+  const bodyLength = canonicalEnvelopeBodyLength(bytes)
+  if (bodyLength === undefined) return undefined
+  const bodyStart = envelopeBodyKey.length + byteStringHeadLength(bodyLength)
+  const bodyEnd = bodyStart + bodyLength
+  const signatureLength = canonicalByteStringLength(bytes, bodyEnd + envelopeSignatureKey.length)
+  return { body: bytes.subarray(bodyStart, bodyEnd), signature: bytes.subarray(bytes.length - signatureLength) }
 }
 
 function splitCanonicalEnvelope(bytes: Uint8Array): { body: Uint8Array; signature: Uint8Array } | undefined {
@@ -241,21 +265,17 @@ function copyOf(bytes: Uint8Array): Uint8Array {
 /**
  * The envelope `body` and `signature` lie in, where they are views into one buffer that holds exactly
  * their canonical envelope (as decodeSignedFact leaves them): a received fact is stored and served in
- * the bytes it came in, not copied into new ones. Undefined otherwise.
+ * the bytes it came in, not copied into new ones. Undefined otherwise. Found from where the two views
+ * lie, with the envelope's other bytes checked in place (every fact stored comes through here).
  */
 function enclosingEnvelope(body: Uint8Array, signature: Uint8Array): Uint8Array | undefined {
   const { buffer } = body
-  if (signature.buffer !== buffer || body.byteOffset === 0) return undefined
-  if (signature.byteOffset + signature.length !== buffer.byteLength) return undefined
+  if (signature.buffer !== buffer || signature.byteOffset + signature.length !== buffer.byteLength) return undefined
+  const bodyStart = envelopeBodyKey.length + byteStringHeadLength(body.length)
+  const signatureStart = bodyStart + body.length + envelopeSignatureKey.length + byteStringHeadLength(signature.length)
+  if (body.byteOffset !== bodyStart || signature.byteOffset !== signatureStart) return undefined
   const envelope = new Uint8Array(buffer)
-  const parts = viewCanonicalEnvelope(envelope)
-  if (parts === undefined) return undefined
-  const same =
-    parts.body.byteOffset === body.byteOffset &&
-    parts.body.length === body.length &&
-    parts.signature.byteOffset === signature.byteOffset &&
-    parts.signature.length === signature.length
-  return same ? envelope : undefined
+  return canonicalEnvelopeBodyLength(envelope) === body.length ? envelope : undefined
 }
 
 /**
