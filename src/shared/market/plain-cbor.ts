@@ -216,7 +216,10 @@ class PlainReader {
   /** Whether every map's keys came in dag-cbor's order (the rest of the form is checked as it is read). */
   keysInOrder = true
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly byteViews: boolean,
+  ) {}
 
   /** The argument of a head with additional information `info`, which must be in its shortest form. */
   private argument(info: number): number {
@@ -274,7 +277,9 @@ class PlainReader {
       case 2: {
         const size = this.argument(info)
         if (this.offset + size > bytes.length) throw stepAside
-        const value = bytes.slice(this.offset, this.offset + size)
+        const value = this.byteViews
+          ? bytes.subarray(this.offset, this.offset + size)
+          : bytes.slice(this.offset, this.offset + size)
         this.offset += size
         return value
       }
@@ -323,9 +328,18 @@ export interface PlainCborReading {
   canonical: boolean
 }
 
+export interface PlainCborOptions {
+  /**
+   * Byte strings as views into `bytes` rather than copies (dag-cbor's, and the default): for a caller
+   * that drops `bytes` once it has taken what it keeps. A sync frame's envelopes are copied once each
+   * when validation reads them (readSignedFact), and a copy here before that was a second one.
+   */
+  byteViews?: boolean
+}
+
 /** decodePlainCbor's value, with whether its bytes are its canonical encoding; notPlain likewise. */
-export function readPlainCbor(bytes: Uint8Array): PlainCborReading | typeof notPlain {
-  const reader = new PlainReader(bytes)
+export function readPlainCbor(bytes: Uint8Array, options: PlainCborOptions = {}): PlainCborReading | typeof notPlain {
+  const reader = new PlainReader(bytes, options.byteViews === true)
   try {
     const value = reader.item(0)
     return reader.offset === bytes.length ? { value, canonical: reader.keysInOrder } : notPlain
@@ -336,7 +350,7 @@ export function readPlainCbor(bytes: Uint8Array): PlainCborReading | typeof notP
 }
 
 /** The value dag-cbor decodes from `bytes`, or notPlain where dag-cbor must decode them (see above). */
-export function decodePlainCbor(bytes: Uint8Array): unknown {
-  const reading = readPlainCbor(bytes)
+export function decodePlainCbor(bytes: Uint8Array, options: PlainCborOptions = {}): unknown {
+  const reading = readPlainCbor(bytes, options)
   return reading === notPlain ? notPlain : reading.value
 }

@@ -139,6 +139,22 @@ describe('the plain dag-cbor decoder', () => {
     for (const bytes of cases) expect(decodePlainCbor(bytes)).toBe(notPlain)
     expect(decodePlainCbor(Uint8Array.of(0xa1, 0x61, 0x61, 0x20))).toStrictEqual({ a: -1 })
   })
+
+  it('gives byte strings as copies, or as views of the bytes read when asked (a sync frame)', () => {
+    const value = { facts: [Uint8Array.of(1, 2, 3), new Uint8Array(300).fill(7)], t: 'facts' }
+    const encoded = dagCbor.encode(value)
+    const copies = decodePlainCbor(encoded) as typeof value
+    const views = decodePlainCbor(encoded, { byteViews: true }) as typeof value
+    for (const decoded of [copies, views]) {
+      expect(decoded.facts.map((bytes) => [...bytes])).toEqual(value.facts.map((bytes) => [...bytes]))
+    }
+    for (const bytes of copies.facts) expect(bytes.buffer).not.toBe(encoded.buffer)
+    for (const bytes of views.facts) expect(bytes.buffer).toBe(encoded.buffer)
+    // A view is the bytes' own: writing the frame shows through it, and not through a copy.
+    encoded[encoded.indexOf(7)] = 8
+    expect(views.facts[1]![0]).toBe(8)
+    expect(copies.facts[1]![0]).toBe(7)
+  })
 })
 
 describe('the plain dag-cbor encoder', () => {

@@ -8,8 +8,20 @@ import { FetchClaims } from '../../../src/main/core/market/sync/fetch-claims'
 import { encodeSyncMessage } from '../../../src/main/core/market/sync/messages'
 import { RateLimiter } from '../../../src/main/core/market/rate-limiter'
 
+/** A chunk of several pieces, as yamux yields them (a Uint8ArrayList: iterating it gives its pieces). */
+class PieceList {
+  constructor(private readonly pieces: Uint8Array[]) {}
+
+  *[Symbol.iterator](): Iterator<Uint8Array> {
+    yield* this.pieces
+  }
+}
+
 /** A stream whose incoming side yields `chunks` (then ends, unless `hang`), and that records writes. */
-function stubStream(chunks: Uint8Array[], options: { hang?: boolean } = {}): { stream: Stream; written: Uint8Array[] } {
+function stubStream(
+  chunks: Array<Uint8Array | PieceList>,
+  options: { hang?: boolean } = {},
+): { stream: Stream; written: Uint8Array[] } {
   const written: Uint8Array[] = []
   const duplex = {
     source: (async function* () {
@@ -23,7 +35,7 @@ function stubStream(chunks: Uint8Array[], options: { hang?: boolean } = {}): { s
   return { stream: duplex as unknown as Stream, written }
 }
 
-function channelOver(chunks: Uint8Array[], options: { hang?: boolean; ioTimeoutMs?: number } = {}) {
+function channelOver(chunks: Array<Uint8Array | PieceList>, options: { hang?: boolean; ioTimeoutMs?: number } = {}) {
   const { stream, written } = stubStream(chunks, options)
   return {
     channel: new SyncChannel(stream, {
@@ -65,6 +77,25 @@ describe('sync framing', () => {
       const { channel } = channelOver([bytes.subarray(0, cut), bytes.subarray(cut)])
       expect(await channel.receive()).toEqual({ type: 'done' })
       expect(await channel.receive()).toEqual({ type: 'busy' })
+      expect(await channel.receive()).toBeNull()
+      expect(channel.bytesReceived).toBe(bytes.length)
+    }
+  })
+
+  it('reads frames from chunks of several pieces (yamux gives lists of them), split anywhere', async () => {
+    const envelopes = [Uint8Array.of(1, 2, 3), new Uint8Array(200).fill(5)]
+    const bytes = Uint8Array.of(
+      ...frame(encodeSyncMessage({ type: 'facts', envelopes, end: true, more: false })),
+      ...frame(encodeSyncMessage({ type: 'done' })),
+    )
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      const second = Math.min(bytes.length, cut + 100)
+      const { channel } = channelOver([
+        new PieceList([bytes.subarray(0, cut), bytes.subarray(cut, second)]),
+        new PieceList([bytes.subarray(second)]),
+      ])
+      expect(await channel.receive()).toEqual({ type: 'facts', envelopes, end: true, more: false })
+      expect(await channel.receive()).toEqual({ type: 'done' })
       expect(await channel.receive()).toBeNull()
       expect(channel.bytesReceived).toBe(bytes.length)
     }

@@ -115,10 +115,13 @@ export class SyncChannel {
   private async fill(signal: AbortSignal): Promise<boolean> {
     const chunk = await this.bytes.read({ signal })
     if (chunk === null) return false
-    const bytes = chunk.subarray()
-    if (bytes.length > 0) {
-      this.buffered.push(bytes)
-      this.bufferedBytes += bytes.length
+    // Kept as the pieces they came in (yamux gives a list of them): joining them here copied bytes
+    // that `take` copies into their frame anyway.
+    const pieces: Iterable<Uint8Array> = chunk instanceof Uint8Array ? [chunk] : chunk
+    for (const piece of pieces) {
+      if (piece.length === 0) continue
+      this.buffered.push(piece)
+      this.bufferedBytes += piece.length
     }
     return true
   }

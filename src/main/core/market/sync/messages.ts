@@ -226,7 +226,9 @@ function checkDisjoint(prefixes: readonly Uint8Array[], what: string): void {
 
 /** Parse one frame from a peer. Throws SyncProtocolError (malformed-message) on anything else. */
 export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
-  let value = decodePlainCbor(frame)
+  // The frame is this message's alone (channel.ts reads each into new bytes), so its byte strings are
+  // views of it: a fact's envelope is copied once, when validation reads it (readSignedFact).
+  let value = decodePlainCbor(frame, { byteViews: true })
   try {
     if (value === notPlain) value = dagCbor.decode(frame)
   } catch (error) {
@@ -280,12 +282,13 @@ export function decodeSyncMessage(frame: Uint8Array): SyncMessage {
       return { type, prefixes, limit }
     }
     case 'facts': {
-      const envelopes = array(field(map, 'facts', 'facts'), 'facts.facts', maxFactsPerFrame).map((entry, index) =>
-        bytes(entry, `facts.facts[${index}]`),
-      )
+      const envelopes = array(field(map, 'facts', 'facts'), 'facts.facts', maxFactsPerFrame)
+      // An entry's name for the error is written only for an entry that is not bytes, not for each.
+      const notBytes = envelopes.findIndex((entry) => !(entry instanceof Uint8Array))
+      if (notBytes >= 0) throw malformed(`facts.facts[${notBytes}] must be bytes`)
       return {
         type,
-        envelopes,
+        envelopes: envelopes as Uint8Array[],
         end: boolean(field(map, 'end', 'facts'), 'facts.end'),
         more: boolean(field(map, 'more', 'facts'), 'facts.more'),
       }
