@@ -42,10 +42,12 @@ export function factKey(id: FactId): Uint8Array {
 
 function fastFactKey(id: string): Uint8Array | undefined {
   if (id.length !== factIdLength || id.charCodeAt(0) !== 0x62) return undefined
-  const bytes = new Uint8Array(factCidLength)
+  // The CID's prefix bytes are compared as they are decoded; only the key's are written, into bytes
+  // of their own (a key is kept by the fingerprint for as long as its fact).
+  const key = new Uint8Array(keyLength)
   let buffer = 0
   let bits = 0
-  let written = 0
+  let decoded = 0
   for (let index = 1; index < id.length; index++) {
     const code = id.charCodeAt(index)
     const value = code < 128 ? base32Values[code]! : -1
@@ -54,13 +56,16 @@ function fastFactKey(id: string): Uint8Array | undefined {
     bits += 5
     if (bits >= 8) {
       bits -= 8
-      bytes[written++] = (buffer >> bits) & 0xff
+      const byte = (buffer >> bits) & 0xff
+      if (decoded < factCidPrefix.length) {
+        if (byte !== factCidPrefix[decoded]) return undefined
+      } else key[decoded - factCidPrefix.length] = byte
+      decoded++
     }
   }
   // The unused low bits of the last character must be zero, as RFC 4648 (and CID.parse) require.
   if ((buffer & ((1 << bits) - 1)) !== 0) return undefined
-  for (let index = 0; index < factCidPrefix.length; index++) if (bytes[index] !== factCidPrefix[index]) return undefined
-  return bytes.subarray(factCidPrefix.length)
+  return key
 }
 
 /** The fact id whose key this is: CIDv1, dag-cbor, sha2-256 over the key, base32. */
