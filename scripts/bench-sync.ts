@@ -9,8 +9,10 @@
 // written to bench-results/sync.json. Besides the wall clock, the CPU spent meanwhile
 // (process.cpuUsage): the joiner's (its process: the host, the signature pool's threads, the garbage
 // collector) and the sources' together; on a shared machine the wall clock moves with other work, the
-// CPU far less. And how many signatures the joiner verified on its main thread rather than on the
-// signature pool (none, but for frames of fewer than 32 facts: prechecked-ingest.ts).
+// CPU far less. Of the joiner's CPU, its main thread's alone (process.threadCpuUsage: the transport,
+// reading and checking each fact, storing, indexing; not the pool's threads): what the ingest path costs
+// beside the verification. And how many signatures the joiner verified on its main thread rather than
+// on the signature pool (none, but for frames of fewer than 32 facts: prechecked-ingest.ts).
 // BENCH_SYNC_PROFILE=dir writes a CPU profile of the joiner's main thread during each sync there
 // (sync-<facts>-<missing>.cpuprofile; the pool's threads are not in it).
 //
@@ -62,6 +64,8 @@ interface Measure {
   ms: number
   /** CPU of the joiner's process. */
   cpuMs: number
+  /** CPU of the joiner's main thread (not the signature pool's threads). */
+  mainCpuMs: number
   /** CPU of the sources' processes, together. */
   sourcesCpuMs: number
   sessions: number
@@ -155,11 +159,13 @@ async function measure(
   const profiler = await startProfile()
   const startedAt = performance.now()
   const cpuBefore = process.cpuUsage()
+  const mainCpuBefore = process.threadCpuUsage()
   const verifiedBefore = joiner.signaturesVerifiedHere
   await Promise.all(sources.map((source) => joiner.host.dial(multiaddr(source.address))))
   await waitForRoot(joiner, sources[0]!.root, total, 300_000)
   const ms = performance.now() - startedAt
   const cpu = process.cpuUsage(cpuBefore)
+  const mainCpu = process.threadCpuUsage(mainCpuBefore)
   await stopProfile(profiler, `sync-${total}-${missing}`)
   const sourcesAfter = await sourcesCpuMs(sources)
   // Sessions still running at convergence (finishing, or waiting for others' claims) end here, and
@@ -176,6 +182,7 @@ async function measure(
     peers: sources.length,
     ms: Math.round(ms),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    mainCpuMs: Math.round((mainCpu.user + mainCpu.system) / 1000),
     sourcesCpuMs: Math.round(sourcesAfter - sourcesBefore),
     sessions: outcomes.length,
     requests: outcomes.reduce((sum, outcome) => sum + outcome.requests, 0),
@@ -221,6 +228,7 @@ async function measureNode(sources: readonly Source[], total: number): Promise<M
     const profiler = await startProfile()
     const startedAt = performance.now()
     const cpuBefore = process.cpuUsage()
+    const mainCpuBefore = process.threadCpuUsage()
     await Promise.all(sources.map((source) => node.api.call('node.connect', { address: source.address })))
     const deadline = Date.now() + 300_000
     for (;;) {
@@ -231,6 +239,7 @@ async function measureNode(sources: readonly Source[], total: number): Promise<M
     }
     const ms = performance.now() - startedAt
     const cpu = process.cpuUsage(cpuBefore)
+    const mainCpu = process.threadCpuUsage(mainCpuBefore)
     await stopProfile(profiler, `sync-node-${total}`)
     const sourcesAfter = await sourcesCpuMs(sources)
     return {
@@ -240,6 +249,7 @@ async function measureNode(sources: readonly Source[], total: number): Promise<M
       peers: sources.length,
       ms: Math.round(ms),
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      mainCpuMs: Math.round((mainCpu.user + mainCpu.system) / 1000),
       sourcesCpuMs: Math.round(sourcesAfter - sourcesBefore),
       sessions: 0,
       requests: 0,
@@ -336,6 +346,7 @@ const columns: Array<[string, number, (result: Measure) => string]> = [
   ['sent', 10, (result) => counted(result, `${(result.bytesSent / 1e3).toFixed(1)} kB`)],
   ['wall/fact', 10, (result) => `${((result.ms * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
   ['joiner cpu/fact', 16, (result) => `${((result.cpuMs * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
+  ['main cpu/fact', 14, (result) => `${((result.mainCpuMs * 1000) / Math.max(1, result.missing)).toFixed(1)} µs`],
   ['verified here', 14, (result) => counted(result, result.verifiedOnMainThread.toLocaleString('en'))],
   ['load', 6, (result) => result.loadAverage.toFixed(1)],
   ['fetched per peer', 0, (result) => result.fetchedPerPeer.map((count) => count.toLocaleString('en')).join(' / ')],
