@@ -205,6 +205,18 @@ export class MatchingEngine {
   private declined: ReadonlySet<FactId> | undefined
   /** With `resultFor`: the live bids with something in its result (inResult), kept up to date walk by walk. */
   private readonly resultBids = new Set<BidEntry>()
+  /** With `resultFor`: its live bids and asks, whose places bound the bids its result can name (resultHorizon). */
+  private readonly ownBids = new Set<BidEntry>()
+  private readonly ownAsks = new Set<AskEntry>()
+  /**
+   * With `resultFor`: the bids at this position and after may hold the walk of an earlier run, not the
+   * last (runs since stopped at the node's horizon before them); +Infinity when none does.
+   */
+  private staleFrom = Infinity
+  /** The last run's horizon (resultHorizon): no bid after it has anything in the result. */
+  private horizon = Infinity
+  /** An ask of the node's changed the bid that uses it up during the run: the horizon may have moved. */
+  private horizonMoved = false
 
   constructor(private readonly context: MatchContext) {}
 
@@ -232,6 +244,8 @@ export class MatchingEngine {
   matchAll(orders: Iterable<BookOrder>, now: number): MatchResult {
     this.entries.clear()
     this.resultBids.clear()
+    this.ownBids.clear()
+    this.ownAsks.clear()
     this.byDeathTime.clear()
     const bids: BidEntry[] = []
     const asks: Record<Unit, AskEntry[]> = { flop: [], pageview: [] }
@@ -301,6 +315,10 @@ export class MatchingEngine {
       entry.mayHaveDeclines = this.context.mayHaveDeclines(order.id)
     this.entries.set(order.id, entry)
     this.byDeathTime.push(entry)
+    if (order.owner === this.context.resultFor) {
+      if (entry instanceof BidEntry) this.ownBids.add(entry)
+      else this.ownAsks.add(entry)
+    }
     return entry
   }
 
@@ -345,6 +363,7 @@ export class MatchingEngine {
       this.bids.remove(entry)
       if (!this.bidTreesStale) this.bidTrees[entry.unit].refreshSlot(slot)
       this.resultBids.delete(entry)
+      this.ownBids.delete(entry)
       for (const fill of entry.fills) {
         fill.ask.removeTaker(entry)
         epoch.touchedAsks.add(fill.ask)
@@ -357,6 +376,7 @@ export class MatchingEngine {
     } else {
       this.asks[entry.unit].remove(entry)
       if (!this.askTreesStale) this.askTrees[entry.unit].refreshSlot(slot)
+      this.ownAsks.delete(entry)
       this.askLists[entry.unit].remove(entry)
       epoch.removedAsks.push(entry)
     }
@@ -390,8 +410,11 @@ export class MatchingEngine {
       return
     }
     // No room near its place: every bid gets a new position and slot. The asks' "alive until" (a bid
-    // position) in the AskTrees and the BidTrees' slots are then out of date.
+    // position) in the AskTrees and the BidTrees' slots are then out of date, and where the stale
+    // records begin moves with the first of them.
+    const firstStale = this.firstStaleBid()
     this.bids.layout(this.bids.sortedWith(bid))
+    if (this.staleFrom !== Infinity) this.staleFrom = firstStale?.position ?? Infinity
     this.askTreesStale = true
     this.bidTreesStale = true
   }
@@ -497,6 +520,8 @@ export class MatchingEngine {
     this.run++
     this.fullRun = true
     this.walkedBids = 0
+    this.staleFrom = Infinity
+    this.horizon = Infinity
     for (const unit of units) {
       const asks = this.asks[unit].entries
       for (let slot = 0; slot < asks.length; slot++) {
@@ -543,7 +568,15 @@ export class MatchingEngine {
       if (!ask.removed) this.startDivergence(ask, -1, remainingBefore, ask.initialRemaining)
     }
 
+    let horizon = this.catchUp(this.resultHorizon())
     for (let item = queue.pop(); item !== undefined; item = queue.pop()) {
+      // A bid after the horizon has nothing in this node's result, whatever its walk: it is left as it
+      // is, and so is every bid after it (their records may now be older than this run's).
+      const place = item.kind === 'taker' ? item.bid.position : item.at
+      if (place > horizon) {
+        if (place < this.staleFrom) this.staleFrom = place
+        break
+      }
       if (item.kind === 'walk') {
         if (item.bid.walkedInRun !== run) this.rewalk(item.bid)
       } else if (item.kind === 'viewer') {
@@ -563,10 +596,60 @@ export class MatchingEngine {
       } else {
         for (const fill of item.fills) this.diverge(fill.ask, item.at, fill.proposal.quantity, 0)
       }
+      if (this.horizonMoved) horizon = this.catchUp(this.resultHorizon())
     }
+    this.horizon = horizon
     // The BidTrees describe the walks of this run from now on.
     for (const bid of this.walkedInThisRun) if (!bid.removed) this.bidTrees[bid.unit].refreshWalked(bid)
     return this.output()
+  }
+
+  /**
+   * The last bid position at which this node's result can name anything: its own bids' places, and for
+   * each of its asks the bid that uses it up (an ask with nothing left is no bid's candidate, so no
+   * later bid fills from it or negotiates with it). No bid after it has anything in the result,
+   * whatever its walk, so a run need not walk it. +Infinity for everyone's result, or while an ask of
+   * the node's is not used up. The asks' takers after staleFrom are older runs', but the prefix before
+   * any bid is this run's, so "used up at or before this bid" is read right for every bid before the
+   * horizon; a horizon found among stale takers is caught up to (catchUp) and found again as it moves.
+   */
+  private resultHorizon(): number {
+    this.horizonMoved = false
+    if (this.context.resultFor === undefined) return Infinity
+    let horizon = -Infinity
+    for (const ask of this.ownAsks) {
+      const aliveUntil = ask.aliveUntil
+      if (aliveUntil === Infinity) return Infinity
+      if (aliveUntil > horizon) horizon = aliveUntil
+    }
+    for (const bid of this.ownBids) if (bid.position > horizon) horizon = bid.position
+    return horizon
+  }
+
+  /** Queue a walk of every bid from staleFrom up to `horizon` (their records may be older runs'); returns the horizon. */
+  private catchUp(horizon: number): number {
+    if (this.staleFrom > horizon) return horizon
+    const bids = this.bids.entries
+    // Labels are whole numbers and staleFrom one of them or a half between two.
+    for (let slot = this.bids.firstSlotAfter(this.staleFrom - 0.5); slot < bids.length; slot++) {
+      const bid = bids[slot]
+      if (bid === undefined) continue
+      if (bid.position > horizon) break
+      this.enqueue(bid)
+    }
+    this.staleFrom = horizon === Infinity ? Infinity : horizon + 0.5
+    return horizon
+  }
+
+  /** The first live bid whose record may be stale (at or after staleFrom), if any. */
+  private firstStaleBid(): BidEntry | undefined {
+    if (this.staleFrom === Infinity) return undefined
+    const bids = this.bids.entries
+    for (let slot = this.bids.firstSlotAfter(this.staleFrom - 0.5); slot < bids.length; slot++) {
+      const bid = bids[slot]
+      if (bid !== undefined) return bid
+    }
+    return undefined
   }
 
   private enqueue(bid: BidEntry): void {
@@ -998,7 +1081,9 @@ export class MatchingEngine {
   }
 
   private refreshExhaustion(ask: AskEntry): void {
-    if (ask.updateExhaustion() && !ask.removed && !this.askTreesStale) this.askTrees[ask.unit].updateAliveUntil(ask)
+    if (!ask.updateExhaustion()) return
+    if (ask.owner === this.context.resultFor) this.horizonMoved = true
+    if (!ask.removed && !this.askTreesStale) this.askTrees[ask.unit].updateAliveUntil(ask)
   }
 
   /** The bid's last walk has something in `me`'s result: the bid is its, or it filled from or stopped at one of its asks. */
@@ -1043,6 +1128,8 @@ export class MatchingEngine {
     const proposals: Proposal[] = []
     const negotiations: Negotiation[] = []
     for (const bid of bids) {
+      // After the horizon a record may be an earlier run's, and this run's walk has nothing of the node's.
+      if (bid.position > this.horizon) break
       const mine = bid.owner === me
       for (const fill of bid.fills) if (mine || fill.ask.owner === me) proposals.push(fill.proposal)
       if (bid.negotiation !== undefined && (mine || bid.stop?.owner === me)) negotiations.push(bid.negotiation)

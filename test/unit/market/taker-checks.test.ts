@@ -51,7 +51,7 @@ describe("an ask's later takers after its fills diverged", () => {
     expect(newBidAhead(45, [10, 10, 10, 10, 10], 10)).toMatchObject({ walked: 3, changed: 2 })
   })
 
-  it('are walked exactly when their fill changes, on generated books (everyone and a node alike)', () => {
+  it('are walked exactly when their fill changes, on generated books', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 60 }),
@@ -61,13 +61,14 @@ describe("an ask's later takers after its fills diverged", () => {
           const everyone = newBidAhead(askQuantity, quantities, newQuantity)
           // The new bid, and each bid whose fill changed: no taker that fills as before walks again.
           expect(everyone.walked).toBe(1 + everyone.changed)
-          // The node selling on the cheap ask gets every proposal from it, and walks the same bids.
+          // The node selling on the cheap ask gets every proposal from it, and walks no more bids (none
+          // after the bid that uses its ask up: node-horizon.test.ts).
           const seller = newBidAhead(askQuantity, quantities, newQuantity, peer(2))
           expect(seller.result).toEqual({
             proposals: everyone.reference.proposals.filter((proposal) => proposal.ask === everyone.cheap),
             negotiations: [],
           })
-          expect(seller.walked).toBe(1 + seller.changed)
+          expect(seller.walked).toBeLessThanOrEqual(1 + seller.changed)
         },
       ),
       { numRuns: propertyRuns },
