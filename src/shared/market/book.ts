@@ -54,10 +54,11 @@ export interface MarketBookInit {
   maxLiveOrders?: number
   /**
    * The owner whose part of the result matches return (a node's own peer ID): the proposals and
-   * negotiations naming one of its orders, exactly those of everyone's result. Every bid is still
-   * walked by the rules, but an epoch skips the walks that would change only other owners'
-   * negotiations, and reads only the bids with something in the result (matching-engine.ts;
-   * docs/matcher.md section 6). Absent: everyone's proposals and negotiations.
+   * negotiations naming one of its orders, exactly those of everyone's result. Every bid up to the
+   * last one at which that result can name anything is walked by the rules, but an epoch skips the
+   * walks that would change only other owners' negotiations and the bids after that one, and reads
+   * only the bids with something in the result (matching-engine.ts; docs/matcher.md section 6).
+   * Absent: everyone's proposals and negotiations.
    */
   resultFor?: PeerId
 }

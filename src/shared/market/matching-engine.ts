@@ -27,7 +27,9 @@
 // Group membership changes (admission of any pair) and time going backwards fall back to a full run.
 // A node's engine (`resultFor`) returns only the proposals and negotiations naming its orders, and so
 // does not walk a bid again when that could only change whom it negotiates with and neither the bid
-// nor either partner is the node's (mustWalkAgainForNewlyAlive).
+// nor either partner is the node's (mustWalkAgainForNewlyAlive), nor walk any bid after its horizon,
+// the last bid at which its result can name anything (resultHorizon; such bids keep an older run's
+// walk until a run's horizon reaches them: catchUp).
 import { compareAsks, isLive, remainingQuantity, type BookOrder } from './book-order'
 import type { GroupMembers } from './compatibility'
 import { partiesObstacle } from './pair-obstacles'
@@ -61,10 +63,11 @@ export interface MatchContext {
   mayHaveDeclines?: (bid: FactId) => boolean
   /**
    * The owner whose part of the result a run returns (a node's own peer ID): the proposals and
-   * negotiations naming one of its orders. Every bid is still walked as the rules say, so those are
-   * exactly what a run for everyone would give them; only walks that would change no one's proposals
-   * and only other owners' negotiations are skipped (mustWalkAgainForNewlyAlive), and the output reads
-   * only the bids that have something in it. Absent: everyone's result.
+   * negotiations naming one of its orders. Every bid up to its horizon is walked as the rules say, so
+   * those are exactly what a run for everyone would give them; skipped are the walks that would change
+   * no one's proposals and only other owners' negotiations (mustWalkAgainForNewlyAlive) and the bids
+   * after the horizon (resultHorizon), and the output reads only the bids that have something in it.
+   * Absent: everyone's result.
    */
   resultFor?: PeerId
 }
