@@ -18,6 +18,9 @@
 // then to the frame after (headless Chromium starts a frame as soon as one is needed, under a
 // millisecond after the script in a trace, so this is that frame's style, layout and paint; a 60 Hz
 // display would add the wait for its next refresh, 0 to 16.7 ms).
+// It also prints the page's main-thread CPU per order over the samples (Chromium's Performance metrics
+// in thread time: tasks, and the script, layout and style in them), which the machine's load moves far
+// less than the splits.
 // Last, the flood: one ask from the peer that every seeded bid negotiates with (5,000 market.negotiation
 // events at the page), timed to its row painted and to the inbox counting them, with the page's long
 // tasks meanwhile.
@@ -30,7 +33,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeTempDir, removeDir } from '../test/helpers/nodes'
 import { percentile } from './bench-stats'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, CDPSession, Page } from 'playwright-core'
 import {
   api as call,
   browserUnavailableReason,
@@ -232,6 +235,29 @@ async function floodOf(
   }
 }
 
+interface MainThreadTimes {
+  task: number
+  script: number
+  layout: number
+  style: number
+}
+
+/** The page's main thread so far, in ms of its CPU time (Performance.enable with threadTicks). */
+async function mainThreadTimes(session: CDPSession): Promise<MainThreadTimes> {
+  const { metrics } = await session.send('Performance.getMetrics')
+  const seconds = (name: string): number => {
+    const metric = metrics.find((each) => each.name === name)
+    if (metric === undefined) throw new Error(`Chromium reported no ${name} metric`)
+    return metric.value * 1000
+  }
+  return {
+    task: seconds('TaskDuration'),
+    script: seconds('ScriptDuration'),
+    layout: seconds('LayoutDuration'),
+    style: seconds('RecalcStyleDuration'),
+  }
+}
+
 async function main(): Promise<void> {
   const unavailable = browserUnavailableReason()
   if (unavailable) throw new Error(`bench:ui cannot run: ${unavailable}`)
@@ -337,6 +363,12 @@ async function main(): Promise<void> {
         categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8.execute'],
       })
 
+    // The page's main-thread CPU over the samples (CDP Performance metrics in thread time): what the load
+    // of the machine moves far less than the wall-clock splits.
+    const metrics = await page.context().newCDPSession(page)
+    await metrics.send('Performance.enable', { timeDomain: 'threadTicks' })
+    const mainThreadBefore = await mainThreadTimes(metrics)
+
     const placed = new Split()
     const fromPeer = new Split()
     const eventToAnswer: number[] = []
@@ -389,8 +421,18 @@ async function main(): Promise<void> {
       }
     }
 
-    const flood = await floodOf(page, served, from, { price: 5_999 - 2 * samples, window })
+    const mainThreadAfter = await mainThreadTimes(metrics)
+    const orders = 2 * samples
+    const perOrder = (field: keyof MainThreadTimes): number =>
+      Math.round(((mainThreadAfter[field] - mainThreadBefore[field]) / orders) * 100) / 100
+    const pageCpuPerOrderMs = {
+      task: perOrder('task'),
+      script: perOrder('script'),
+      layout: perOrder('layout'),
+      style: perOrder('style'),
+    }
 
+    // Both end before the flood, which would be most of them.
     if (profiler !== undefined && profileFile !== undefined) {
       const { profile } = await profiler.send('Profiler.stop')
       await writeFile(profileFile, JSON.stringify(profile))
@@ -401,6 +443,8 @@ async function main(): Promise<void> {
       await browser.stopTracing()
       console.log(`Chromium's performance trace of the page over the samples: ${traceFile}`)
     }
+
+    const flood = await floodOf(page, served, from, { price: 5_999 - 2 * samples, window })
 
     const figures = {
       bookSize,
@@ -413,6 +457,7 @@ async function main(): Promise<void> {
       eventToChangesAnsweredMs: summarize(eventToAnswer),
       changesAnsweredToPaintMs: summarize(answerToPaint),
       samplesWithChangeRead: samplesWithRead,
+      pageCpuPerOrderMs,
       flood,
       goalP95Ms,
       note: "fromPeer starts at the node under test taking the order in from gossip (its cyclex:market:incoming trace, ms timestamps); placedHere at the market.place call on that node. Each splits at the market.book event arriving on the page's WebSocket (the last one before the row was in the DOM), at the row in the DOM (the render that holds it committed), and ends in the frame after (its animation-frame callbacks, style, layout, paint). Headless Chromium starts that frame as soon as one is needed (a display would add the wait for its next refresh, 0-16.7 ms at 60 Hz)",
@@ -422,6 +467,9 @@ async function main(): Promise<void> {
     printSplit(figures.fromPeer, 'taken in')
     console.log(`order placed here: market.place → renderer paints it: ${describe(figures.placedHere.toPaintMs)}`)
     printSplit(figures.placedHere, 'market.place')
+    console.log(
+      `the page's main-thread CPU per order over the samples (both kinds, with whatever else the page did meanwhile): ${pageCpuPerOrderMs.task} ms in tasks, of which script ${pageCpuPerOrderMs.script} ms, layout ${pageCpuPerOrderMs.layout} ms, style ${pageCpuPerOrderMs.style} ms`,
+    )
     console.log(`samples placed here in which the page read market.bookChanges: ${samplesWithRead} of ${samples}`)
     if (samplesWithRead > 0) {
       console.log(`  in those, event → bookChanges answered: ${describe(figures.eventToChangesAnsweredMs)}`)
