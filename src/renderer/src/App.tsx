@@ -128,7 +128,7 @@ export function App({ api, initialTheme, themeStorage }: AppProps) {
               settings={settingsView.settings}
               update={settingsView.update}
               cpuPlacement={cpuPlacement}
-              book={market.book}
+              live={market.live}
               agreements={market.agreements}
               onOpenOrder={(form) => {
                 setOpenedDraft({ id: newDraftId(), form, label: '' })

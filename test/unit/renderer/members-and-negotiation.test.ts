@@ -268,4 +268,41 @@ describe('the incremental book', () => {
       ['m1', 'filled'],
     ])
   })
+
+  it('folds any changes to my orders: each order once, in its last view, newest first', () => {
+    // Orders created in the same millisecond share a createdAt: the list may hold them in either order.
+    interface Change {
+      id: number
+      createdAt: number
+      price: number
+      mine: boolean
+    }
+    const change: fc.Arbitrary<Change> = fc.record({
+      id: fc.integer({ min: 0, max: 30 }),
+      createdAt: fc.integer({ min: 0, max: 5 }),
+      price: fc.integer({ min: 1, max: 9 }),
+      mine: fc.boolean(),
+    })
+    const viewOf = ({ id, createdAt, price, mine }: Change) =>
+      order(`m${id}`, 'ask', price, { mine, createdAt: now - createdAt * 1000 })
+    fc.assert(
+      fc.property(fc.array(change), fc.array(change), fc.boolean(), (listed, changes, swapTies) => {
+        const byId = new Map(listed.map((each) => [each.id, { ...each, mine: true }]))
+        let mine = [...byId.values()].map(viewOf).sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
+        if (swapTies) mine = mine.reverse().sort((a, b) => b.createdAt - a.createdAt)
+        // An order keeps its createdAt through its changes.
+        const views = changes.map((each) =>
+          viewOf({ ...each, createdAt: byId.get(each.id)?.createdAt ?? each.createdAt }),
+        )
+        // Each order once, in its last view, newest first.
+        const expected = new Map(mine.map((each) => [each.id, each]))
+        for (const view of views) if (view.mine) expected.set(view.id, view)
+        const folded = applyMyOrderChanges(mine, views)
+        expect(folded.length).toBe(expected.size)
+        for (const each of folded) expect(each).toBe(expected.get(each.id))
+        for (let index = 1; index < folded.length; index++)
+          expect(folded[index - 1]!.createdAt).toBeGreaterThanOrEqual(folded[index]!.createdAt)
+      }),
+    )
+  })
 })

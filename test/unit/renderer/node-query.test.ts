@@ -5,7 +5,12 @@
 // errors are kept until a read succeeds, and after stop nothing changes and no listener is left.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ApiClient, ApiEvent } from '../../../src/shared/api/contract'
-import { NodeQuery, type ChangeRead, type NodeQueryOptions } from '../../../src/renderer/src/data/node-query'
+import {
+  NodeQuery,
+  selectionOf,
+  type ChangeRead,
+  type NodeQueryOptions,
+} from '../../../src/renderer/src/data/node-query'
 
 interface Deferred<T> {
   resolve(value: T): void
@@ -317,5 +322,25 @@ describe('NodeQuery', () => {
     nth(pending, 1).resolve(2)
     await settle()
     expect(query.state.data).toBe(2)
+  })
+})
+
+describe('a part of the value (selectionOf)', () => {
+  it('answers the same part while none of its fields moved, and a new one when one did', () => {
+    // The app renders from its own part of the market (my orders, agreements) and must not render
+    // again when only the book moves.
+    const { query } = queryOf<{ book: number; mine: string[] }>({ read: () => Promise.resolve({ book: 0, mine: [] }) })
+    const mine = ['m1']
+    const read = selectionOf(query, (state) => ({ mine: state.data?.mine, loaded: state.loaded }))
+    query.replace({ book: 1, mine })
+    const first = read()
+    expect(first).toEqual({ mine, loaded: false })
+    expect(read()).toBe(first)
+    query.update((current) => current && { ...current, book: 2 })
+    expect(read()).toBe(first)
+    query.update((current) => current && { ...current, mine: ['m1', 'm2'] })
+    const second = read()
+    expect(second).not.toBe(first)
+    expect(second.mine).toEqual(['m1', 'm2'])
   })
 })

@@ -204,3 +204,25 @@ export class NodeQuery<T> implements QueryControl<T> {
     for (const listener of this.#listeners) listener()
   }
 }
+
+/** A reader of `select(query's state)` that answers the part it answered before while no field of it moved. */
+export function selectionOf<T, Part extends object>(
+  query: Pick<NodeQuery<T>, 'getState'>,
+  select: (state: QueryState<T>) => Part,
+): () => Part {
+  let lastState: QueryState<T> | undefined
+  let lastPart: Part | undefined
+  return () => {
+    const state = query.getState()
+    if (state === lastState && lastPart !== undefined) return lastPart
+    lastState = state
+    const part = select(state)
+    if (lastPart === undefined || !sameFields(lastPart, part)) lastPart = part
+    return lastPart
+  }
+}
+
+function sameFields(a: object, b: object): boolean {
+  const keys = Object.keys(a) as (keyof typeof a)[]
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.is(a[key], b[key]))
+}

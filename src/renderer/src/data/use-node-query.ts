@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
-import { NodeQuery, type ChangeRead, type NodeQueryOptions, type QueryState } from './node-query'
+import { NodeQuery, selectionOf, type ChangeRead, type NodeQueryOptions, type QueryState } from './node-query'
 
 export interface QueryView<T> extends QueryState<T> {
   /** Read the value again (coalesced with a read in flight). */
@@ -18,8 +18,21 @@ export interface QueryView<T> extends QueryState<T> {
  * identity (a module-level constant, or memoized): a new one starts a new query.
  */
 export function useNodeQuery<T>(client: ApiClient, generation: number, options: NodeQueryOptions<T>): QueryView<T> {
-  const query = useMemo(() => new NodeQuery(client, options), [client, options])
+  const query = useRunningQuery(client, generation, options)
   const state = useSyncExternalStore(query.subscribe, query.getState, query.getState)
+  return useMemo(
+    () => ({ ...state, refetch: query.refetch, update: query.update, readChange: query.readChange }),
+    [state, query],
+  )
+}
+
+/**
+ * The query itself, running as useNodeQuery runs it, for a component that must not render again on
+ * every change of the value: it reads the parts it shows with useQuerySelection, and hands the
+ * query on to the components that show the rest.
+ */
+export function useRunningQuery<T>(client: ApiClient, generation: number, options: NodeQueryOptions<T>): NodeQuery<T> {
+  const query = useMemo(() => new NodeQuery(client, options), [client, options])
 
   useEffect(() => {
     query.start()
@@ -30,8 +43,17 @@ export function useNodeQuery<T>(client: ApiClient, generation: number, options: 
     query.refetch()
   }, [query, generation])
 
-  return useMemo(
-    () => ({ ...state, refetch: query.refetch, update: query.update, readChange: query.readChange }),
-    [state, query],
-  )
+  return query
+}
+
+/**
+ * A part of a query's state (`select`, which must keep its identity): the component renders again only
+ * when a field of the part changes (each compared by identity), not on every change of the state.
+ */
+export function useQuerySelection<T, Part extends object>(
+  query: NodeQuery<T>,
+  select: (state: QueryState<T>) => Part,
+): Part {
+  const selection = useMemo(() => selectionOf(query, select), [query, select])
+  return useSyncExternalStore(query.subscribe, selection, selection)
 }

@@ -4,18 +4,41 @@
 // on each event is what made the ladder lag. So the copy is a map by id for lookups and a sorted
 // array in which each change is found and moved by binary search. The map is the copy's own and is
 // updated in place (copying 10,000 entries per change was most of what remained); the sorted array
-// is new after each change, so what React memoizes on it sees the change.
+// is new after each change, so what React memoizes on it sees the change. The ladder of each unit is
+// kept from the same changes (ladder-levels.ts), so no event sums the whole book again.
 import type { OrderView } from '../../../shared/api/market'
+import { LadderLevels } from './ladder-levels'
 
 export interface BookCopy {
   /** Shared by a copy and the ones applyBookChanges makes from it: only the latest copy may be read. */
   readonly byId: Map<string, OrderView>
   /** Live orders, as market.book answers them: asks cheapest first, then bids dearest first, older first. */
   readonly sorted: readonly OrderView[]
+  /** Each unit's ladder of the live orders; shared and kept like `byId`. */
+  readonly levels: ReadonlyMap<OrderView['unit'], LadderLevels>
 }
 
 export function emptyBookCopy(): BookCopy {
-  return { byId: new Map(), sorted: [] }
+  return { byId: new Map(), sorted: [], levels: new Map() }
+}
+
+/** The unit's ladder of the copy's live orders (an empty one for a unit with none). */
+export function ladderOfCopy(copy: BookCopy, unit: OrderView['unit']): LadderLevels {
+  return copy.levels.get(unit) ?? noLevels
+}
+
+const noLevels = new LadderLevels()
+
+function levelsOfOrders(orders: readonly OrderView[]): Map<OrderView['unit'], LadderLevels> {
+  const levels = new Map<OrderView['unit'], LadderLevels>()
+  for (const order of orders) levelsFor(levels, order.unit).add(order)
+  return levels
+}
+
+function levelsFor(levels: Map<OrderView['unit'], LadderLevels>, unit: OrderView['unit']): LadderLevels {
+  let unitLevels = levels.get(unit)
+  if (unitLevels === undefined) levels.set(unit, (unitLevels = new LadderLevels()))
+  return unitLevels
 }
 
 /** The order the node's market.book answers in: asks by price ascending, then bids by price descending, older first. */
@@ -46,7 +69,11 @@ function lowerBound(sorted: readonly OrderView[], order: OrderView): number {
 /** A copy of a full market.book answer. */
 export function bookCopyOf(orders: readonly OrderView[], now: number): BookCopy {
   const live = orders.filter((order) => isLiveAt(order, now))
-  return { byId: new Map(live.map((order) => [order.id, order])), sorted: live.sort(compareBookOrders) }
+  return {
+    byId: new Map(live.map((order) => [order.id, order])),
+    sorted: live.sort(compareBookOrders),
+    levels: levelsOfOrders(live),
+  }
 }
 
 // Past this many changes in one read, one sort of the result is cheaper than moving each change.
@@ -60,30 +87,36 @@ const sortInsteadAbove = 256
 export function applyBookChanges(copy: BookCopy, changes: readonly OrderView[], now: number): BookCopy {
   if (changes.length === 0) return copy
   const { byId } = copy
+  // The levels are taken over like the map: a Map of the same ladders, so the copy is a new object.
+  const levels = new Map(copy.levels)
   const sorted = copy.sorted.slice()
   for (const order of changes) {
     // The view held before sits where its own terms sorted it; an amendment may move it.
     const previous = byId.get(order.id)
-    if (previous && changes.length <= sortInsteadAbove) {
-      const index = lowerBound(sorted, previous)
-      if (sorted[index] === previous) sorted.splice(index, 1)
+    if (previous) {
+      levelsFor(levels, previous.unit).remove(previous)
+      if (changes.length <= sortInsteadAbove) {
+        const index = lowerBound(sorted, previous)
+        if (sorted[index] === previous) sorted.splice(index, 1)
+      }
     }
     if (isLiveAt(order, now)) {
       byId.set(order.id, order)
+      levelsFor(levels, order.unit).add(order)
       if (changes.length <= sortInsteadAbove) sorted.splice(lowerBound(sorted, order), 0, order)
     } else {
       byId.delete(order.id)
     }
   }
-  if (changes.length > sortInsteadAbove) return { byId, sorted: [...byId.values()].sort(compareBookOrders) }
-  return { byId, sorted }
+  if (changes.length > sortInsteadAbove) return { byId, sorted: [...byId.values()].sort(compareBookOrders), levels }
+  return { byId, sorted, levels }
 }
 
 /** Drop the orders whose expiry or window end has passed on the node's clock. Same copy when none has. */
 export function dropEnded(copy: BookCopy, now: number): BookCopy {
   if (copy.sorted.every((order) => isLiveAt(order, now))) return copy
   const sorted = copy.sorted.filter((order) => isLiveAt(order, now))
-  return { byId: new Map(sorted.map((order) => [order.id, order])), sorted }
+  return { byId: new Map(sorted.map((order) => [order.id, order])), sorted, levels: levelsOfOrders(sorted) }
 }
 
 /** When the copy next changes by the clock alone: its earliest expiry or window end. */
@@ -106,22 +139,31 @@ export function applyMyOrderChanges(mine: readonly OrderView[], changes: readonl
   const changed = new Map<string, OrderView>()
   for (const order of changes) if (order.mine) changed.set(order.id, order)
   if (changed.size === 0) return mine
-  // An order's createdAt never changes, so a changed order keeps its place; a new one is put in its own.
-  const next = mine.map((order) => {
-    const replacement = changed.get(order.id)
-    if (replacement === undefined) return order
-    changed.delete(order.id)
-    return replacement
-  })
+  // An order's createdAt never changes, so a changed order is found where it sorts, by binary search,
+  // and keeps its place; a new one is put in its own. (Looking each one up in the whole list cost a
+  // pass over all of this node's orders, 10,000 in bench:ui, for each change to one of them.)
+  const next = mine.slice()
   for (const order of changed.values()) {
-    let low = 0
-    let high = next.length
-    while (low < high) {
-      const middle = (low + high) >>> 1
-      if (compareMyOrders(next[middle]!, order) < 0) low = middle + 1
-      else high = middle
-    }
-    next.splice(low, 0, order)
+    const index = placeOfMine(next, order)
+    if (next[index]?.id === order.id) next[index] = order
+    else next.splice(index, 0, order)
   }
   return next
+}
+
+/** Where `order` is in my orders (newest first), or where it would go: among those created at the same time, its own entry if there. */
+function placeOfMine(mine: readonly OrderView[], order: OrderView): number {
+  let low = 0
+  let high = mine.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (compareMyOrders(mine[middle]!, order) < 0) low = middle + 1
+    else high = middle
+  }
+  // Orders created in the same millisecond may be listed in another order than ours: look through them.
+  for (let index = low; index < mine.length && mine[index]!.createdAt === order.createdAt; index++)
+    if (mine[index]!.id === order.id) return index
+  for (let index = low - 1; index >= 0 && mine[index]!.createdAt === order.createdAt; index--)
+    if (mine[index]!.id === order.id) return index
+  return low
 }

@@ -62,8 +62,11 @@ function levelsOf(orders: readonly OrderView[], side: 'bid' | 'ask', tick: numbe
 }
 
 export function buildLadder(orders: readonly OrderView[], tick = 1): Ladder {
-  const asks = levelsOf(orders, 'ask', tick)
-  const bids = levelsOf(orders, 'bid', tick)
+  return ladderOfLevels(levelsOf(orders, 'ask', tick), levelsOf(orders, 'bid', tick))
+}
+
+/** The ladder of two sides' levels, each best first with its cumulative figures. */
+export function ladderOfLevels(asks: PriceLevel[], bids: PriceLevel[]): Ladder {
   const bestAsk = asks[0]?.price
   const bestBid = bids[0]?.price
   const spread = bestAsk !== undefined && bestBid !== undefined ? bestAsk - bestBid : undefined
@@ -73,6 +76,32 @@ export function buildLadder(orders: readonly OrderView[], tick = 1): Ladder {
   for (const level of bids) largestLevel = Math.max(largestLevel, level.quantity)
   const deepestSide = Math.max(asks.at(-1)?.cumulative ?? 0, bids.at(-1)?.cumulative ?? 0)
   return { asks, bids, bestAsk, bestBid, spread, mid, largestLevel, deepestSide }
+}
+
+/**
+ * The ladder grouped by `tick`, from the ungrouped one: a grouped level is the sum of the levels whose
+ * prices round to it, so summing levels gives what summing their orders would (buildLadder(orders,
+ * tick)) at the cost of the levels, not of the orders. Rounding keeps the order, so they are adjacent.
+ */
+export function groupLadder(ladder: Ladder, tick: number): Ladder {
+  if (tick <= 1) return ladder
+  const grouped = (levels: readonly PriceLevel[]): PriceLevel[] => {
+    const result: PriceLevel[] = []
+    for (const level of levels) {
+      const price = groupedPrice(level.price, tick, level.side)
+      const last = result.at(-1)
+      if (last?.price === price) {
+        last.quantity += level.quantity
+        last.orders += level.orders
+        last.cumulative = level.cumulative
+        last.mine ||= level.mine
+      } else {
+        result.push({ ...level, price })
+      }
+    }
+    return result
+  }
+  return ladderOfLevels(grouped(ladder.asks), grouped(ladder.bids))
 }
 
 /** The ticks offered for grouping: powers of ten up to the order of magnitude of the mid price. */

@@ -13,24 +13,53 @@
 // Reads are coalesced by the data layer: one in flight per query, and events that arrive meanwhile
 // cause one more read when it ends. Orders leave the copy when a change says they are no longer live,
 // or when their expiry or window end passes on the node's clock (estimated from the answers' `at`).
-import { useCallback, useEffect, useState } from 'react'
+// The app holds the market but does not render again for the book: what changes on every market.book
+// event (the book, its ladders, the summary) is read with useLiveBook by the components that show it,
+// so an order arriving renders those and not the whole app.
+import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react'
 import type { ApiClient } from '../../../shared/api/contract'
 import type { AgreementView, MarketSummary, NegotiationView, OrderView } from '../../../shared/api/market'
-import type { ChangeRead, NodeQueryOptions } from '../data/node-query'
-import { useNodeQuery } from '../data/use-node-query'
-import { applyBookChanges, applyMyOrderChanges, bookCopyOf, dropEnded, nextEnd, type BookCopy } from './book-copy'
+import {
+  selectionOf,
+  type ChangeRead,
+  type NodeQuery,
+  type NodeQueryOptions,
+  type QueryState,
+} from '../data/node-query'
+import { useNodeQuery, useQuerySelection, useRunningQuery } from '../data/use-node-query'
+import {
+  applyBookChanges,
+  applyMyOrderChanges,
+  bookCopyOf,
+  dropEnded,
+  emptyBookCopy,
+  nextEnd,
+  type BookCopy,
+} from './book-copy'
 
-export interface MarketData {
+/** What moves with every market.book event: read with useLiveBook where it is shown. */
+export interface LiveBook {
+  /** Live orders, as market.book answers them. */
   book: readonly OrderView[]
-  myOrders: readonly OrderView[]
-  negotiations: readonly NegotiationView[]
-  agreements: readonly AgreementView[]
+  /** The page's copy of the book, whose ladders are kept from the changes (ladderOfCopy). */
+  copy: BookCopy
   summary: MarketSummary | undefined
   /** The node's clock when the book was read (ms since the epoch). */
   bookAt: number | undefined
 }
 
-export interface MarketView extends MarketData {
+/** Where the live book is read from: useLiveBook subscribes to it. */
+export interface LiveBookSource {
+  subscribe(listener: () => void): () => void
+  read(): LiveBook
+}
+
+export interface MarketView {
+  myOrders: readonly OrderView[]
+  negotiations: readonly NegotiationView[]
+  agreements: readonly AgreementView[]
+  /** The book and the summary, for useLiveBook. */
+  live: LiveBookSource
   loaded: boolean
   error: Error | undefined
   /** Read everything again. */
@@ -169,44 +198,90 @@ const noOrders: readonly OrderView[] = []
 const noAgreements: readonly AgreementView[] = []
 const noNegotiations: readonly NegotiationView[] = []
 
+const emptyCopy = emptyBookCopy()
+
+/** The parts of the market's state the app renders from: none of them moves when only the book does. */
+const ownParts = (state: QueryState<MarketState>) => ({
+  myOrders: state.data?.myOrders ?? noOrders,
+  agreements: state.data?.agreements ?? noAgreements,
+  loaded: state.loaded,
+  error: state.error,
+})
+
+function liveBookSource(query: NodeQuery<MarketState>): LiveBookSource {
+  const read = selectionOf(query, (state) => {
+    const copy = state.data?.book ?? emptyCopy
+    return { book: copy.sorted, copy, summary: state.data?.summary, bookAt: state.data?.bookAt }
+  })
+  return { subscribe: query.subscribe, read }
+}
+
+/** The live book, in a component that shows it: it renders again on each change of the book or the summary. */
+export function useLiveBook(source: LiveBookSource): LiveBook {
+  return useSyncExternalStore(source.subscribe, source.read, source.read)
+}
+
+/**
+ * Drops the copy's orders when their expiry or window end passes, without waiting for an event: a timer
+ * for the earliest end, set again whenever the copy changes. Answers its stop.
+ */
+function dropOrdersAsTheyEnd(query: NodeQuery<MarketState>): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let copy: BookCopy | undefined
+  const arm = (): void => {
+    const state = query.state.data
+    if (state?.book === copy) return
+    copy = state?.book
+    clearTimeout(timer)
+    const next = copy && nextEnd(copy)
+    if (state === undefined || next === undefined) return
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, next - (Date.now() + state.clockOffset)) + 50)
+    timer = setTimeout(() => {
+      // An end not yet passed on the node's clock drops nothing; the timer is set again for it.
+      copy = undefined
+      query.update(
+        (current) => current && { ...current, book: dropEnded(current.book, Date.now() + current.clockOffset) },
+      )
+      arm()
+    }, delay)
+  }
+  const unsubscribe = query.subscribe(arm)
+  arm()
+  return () => {
+    unsubscribe()
+    clearTimeout(timer)
+  }
+}
+
 export function useMarket(client: ApiClient, generation: number): MarketView {
-  const marketQuery = useNodeQuery(client, generation, market)
+  const marketQuery = useRunningQuery(client, generation, market)
+  const own = useQuerySelection(marketQuery, ownParts)
   const negotiationQuery = useNodeQuery(client, generation, negotiationList)
-  const state = marketQuery.data
-  const { update, refetch, readChange } = marketQuery
+  const { refetch, readChange } = marketQuery
   const refetchNegotiations = negotiationQuery.refetch
   const refresh = useCallback(() => {
     refetch()
     refetchNegotiations()
   }, [refetch, refetchNegotiations])
   const refreshMine = useCallback(() => readChange(readMyOrders), [readChange])
-  // Moves on when a timer for the earliest end fires, so the next one is set even if nothing ended yet.
-  const [endTick, setEndTick] = useState(0)
+  const live = useMemo(() => liveBookSource(marketQuery), [marketQuery])
 
-  // Drop orders when their expiry or window end passes, without waiting for an event.
-  const book = state?.book
-  const clockOffset = state?.clockOffset ?? 0
-  useEffect(() => {
-    const next = book && nextEnd(book)
-    if (next === undefined) return
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, next - (Date.now() + clockOffset)) + 50)
-    const timer = setTimeout(() => {
-      update((current) => current && { ...current, book: dropEnded(current.book, Date.now() + current.clockOffset) })
-      setEndTick((tick) => tick + 1)
-    }, delay)
-    return () => clearTimeout(timer)
-  }, [book, clockOffset, endTick, update])
+  useEffect(() => dropOrdersAsTheyEnd(marketQuery), [marketQuery])
 
-  return {
-    book: book?.sorted ?? noOrders,
-    bookAt: state?.bookAt,
-    myOrders: state?.myOrders ?? noOrders,
-    negotiations: negotiationQuery.data ?? noNegotiations,
-    agreements: state?.agreements ?? noAgreements,
-    summary: state?.summary,
-    loaded: marketQuery.loaded && negotiationQuery.loaded,
-    error: marketQuery.error ?? negotiationQuery.error,
-    refresh,
-    refreshMine,
-  }
+  const negotiations = negotiationQuery.data ?? noNegotiations
+  const loaded = own.loaded && negotiationQuery.loaded
+  const error = own.error ?? negotiationQuery.error
+  return useMemo(
+    () => ({
+      myOrders: own.myOrders,
+      negotiations,
+      agreements: own.agreements,
+      live,
+      loaded,
+      error,
+      refresh,
+      refreshMine,
+    }),
+    [own, negotiations, live, loaded, error, refresh, refreshMine],
+  )
 }

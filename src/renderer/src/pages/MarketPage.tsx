@@ -11,15 +11,16 @@ import { crossingOfBook } from '../market/crossing'
 import { DirectoryContext } from '../members/directory'
 import { PriceHistory } from '../market/components/PriceHistory'
 import { filterBook, isFilterEmpty, type BookFilter } from '../market/filters'
-import { buildLadder, groupingTicks } from '../market/ladder'
-import { formatCredits, formatInteger, formatPrice, formatTime, unitLabels, unitTitles } from '../market/market-format'
+import { buildLadder, groupLadder, groupingTicks } from '../market/ladder'
+import { ladderOfCopy } from '../market/book-copy'
+import { formatInteger, formatPrice, unitLabels, unitTitles } from '../market/market-format'
 import { LiveBookContext } from '../market/live-book'
 import { fromLocalInput } from '../market/order-form'
 import type { DraftsView } from '../market/use-drafts'
-import type { MarketView } from '../market/use-market'
+import { useLiveBook, type MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
 import { osFamilies } from '../../../shared/market'
-import { PeerName } from '../components/PeerName'
+import { RecentAgreements } from '../market/components/RecentAgreements'
 
 interface MarketPageProps {
   client: ApiClient
@@ -55,22 +56,35 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
     }),
     [filterText],
   )
-  const unitBook = useMemo(() => market.book.filter((order) => order.unit === unit), [market.book, unit])
-  const shown = useMemo(() => filterBook(unitBook, filter), [unitBook, filter])
-  // The whole book's ladder sets the grouping ticks; unfiltered and ungrouped it is also the one shown,
-  // so a large book is summed once per update, not twice.
-  const fullLadder = useMemo(() => buildLadder(unitBook), [unitBook])
+  // The book moves on every market.book event: this page reads it, the app around it does not.
+  const { book, copy } = useLiveBook(market.live)
+  const filtered = !isFilterEmpty(filter)
+  // The unit's ladder is kept from the book's changes (ladder-levels.ts): it sets the grouping ticks and,
+  // unfiltered, is the one shown (grouped from its levels), so no update sums the whole book. A filter
+  // sums the orders it lets through.
+  const unitLevels = ladderOfCopy(copy, unit)
+  const fullLadder = unitLevels.ladder()
+  const shown = useMemo(
+    () =>
+      filtered
+        ? filterBook(
+            book.filter((order) => order.unit === unit),
+            filter,
+          )
+        : undefined,
+    [filtered, book, unit, filter],
+  )
   const ladder = useMemo(
-    () => (shown === unitBook && tick === 1 ? fullLadder : buildLadder(shown, tick)),
-    [shown, unitBook, tick, fullLadder],
+    () => (shown === undefined ? groupLadder(fullLadder, tick) : buildLadder(shown, tick)),
+    [shown, fullLadder, tick],
   )
   const ticks = useMemo(() => groupingTicks(fullLadder.mid), [fullLadder.mid])
   const { groupMembers } = useContext(DirectoryContext)
   // Only a crossed book is judged pair by pair: the spread row must not promise what the matcher will not do.
   const crossed = ladder.spread !== undefined && ladder.spread < 0
   const crossing = useMemo(
-    () => (crossed ? crossingOfBook(shown, groupMembers) : undefined),
-    [crossed, shown, groupMembers],
+    () => (crossed ? crossingOfBook(shown ?? book.filter((order) => order.unit === unit), groupMembers) : undefined),
+    [crossed, shown, book, unit, groupMembers],
   )
   const unitAgreements = useMemo(
     () => market.agreements.filter((agreement) => agreement.unit === unit),
@@ -82,8 +96,8 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
     [],
   )
   // Order entry reads the book only when it places an order; a stable reader keeps it from re-rendering on every update.
-  const bookNow = useRef(market.book)
-  bookNow.current = market.book
+  const bookNow = useRef(book)
+  bookNow.current = book
   const readBook = useCallback(() => bookNow.current, [])
 
   return (
@@ -195,15 +209,15 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
           type="button"
           className="button button-small"
           onClick={() => setFilterText(noFilterText)}
-          disabled={isFilterEmpty(filter)}
+          disabled={!filtered}
           data-testid="clear-filters"
         >
           Clear filters
         </button>
         <span className="muted book-count" data-testid="book-count">
-          {isFilterEmpty(filter)
-            ? `${formatInteger(unitBook.length)} live orders`
-            : `${formatInteger(shown.length)} of ${formatInteger(unitBook.length)} orders`}
+          {shown === undefined
+            ? `${formatInteger(unitLevels.orders)} live orders`
+            : `${formatInteger(shown.length)} of ${formatInteger(unitLevels.orders)} orders`}
         </span>
       </form>
       <div className="market-grid">
@@ -231,7 +245,7 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
             <EarningsChart agreements={market.agreements} />
           </section>
         </div>
-        <LiveBookContext.Provider value={market.book}>
+        <LiveBookContext.Provider value={book}>
           <OrderEntry
             client={client}
             drafts={drafts}
@@ -245,43 +259,7 @@ export function MarketPage({ client, market, drafts, me, reachability, opened, g
           />
         </LiveBookContext.Provider>
       </div>
-      <section className="panel" aria-labelledby="recent-title">
-        <h2 id="recent-title">Recent agreements</h2>
-        {unitAgreements.length === 0 ? (
-          <p className="empty-state">No agreements in {unitLabel} yet.</p>
-        ) : (
-          <table className="data-table" data-testid="recent-agreements">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col" className="numeric">
-                  Price (µcr)
-                </th>
-                <th scope="col" className="numeric">
-                  {unitLabel}
-                </th>
-                <th scope="col" className="numeric">
-                  Total
-                </th>
-                <th scope="col">Seller → buyer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {unitAgreements.slice(0, 20).map((agreement) => (
-                <tr key={agreement.id}>
-                  <td>{formatTime(agreement.agreedAt)}</td>
-                  <td className="numeric">{formatPrice(agreement.price)}</td>
-                  <td className="numeric">{formatInteger(agreement.quantity)}</td>
-                  <td className="numeric">{formatCredits(agreement.total)}</td>
-                  <td>
-                    <PeerName peer={agreement.seller} /> → <PeerName peer={agreement.buyer} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RecentAgreements agreements={unitAgreements} unitLabel={unitLabel} />
     </div>
   )
 }

@@ -8,7 +8,7 @@ import { formatClock, formatInteger, formatPrice, formatTime, unitLabels } from 
 import type { DraftsView } from '../market/use-drafts'
 import { draftText } from '../market/order-form'
 import { inUserWords } from '../market/user-words'
-import type { MarketView } from '../market/use-market'
+import { useLiveBook, type MarketView } from '../market/use-market'
 import { PageHeader } from './PageHeader'
 import { PeerName } from '../components/PeerName'
 import { blockedCounterparts, sidesByPrice, termsOfView, type BlockedCounterpart } from '../market/crossing'
@@ -190,7 +190,9 @@ function OrderRow({ client, order, fills, alone, blocked, reload }: OrderRowProp
 export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiation }: OrdersPageProps) {
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
   const [publishReport, setPublishReport] = useState<string[]>([])
-  const alone = market.summary !== undefined && market.summary.gossipPeers === 0
+  // The book and the summary move with every market.book event: this page reads them, the app does not.
+  const { book, summary } = useLiveBook(market.live)
+  const alone = summary !== undefined && summary.gossipPeers === 0
   const [refreshState, setRefreshState] = useState<
     { kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; text: string } | { kind: 'failed'; text: string }
   >({ kind: 'idle' })
@@ -207,7 +209,7 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
   const { groupMembers } = useContext(DirectoryContext)
   const blockedByOrder = useMemo(() => {
     const blocked = new Map<string, BlockedCounterpart[]>()
-    const sides = sidesByPrice(market.book)
+    const sides = sidesByPrice(book)
     for (const order of market.myOrders) {
       if (order.status === 'live')
         blocked.set(
@@ -216,7 +218,7 @@ export function OrdersPage({ client, market, drafts, onOpenDraft, onOpenNegotiat
         )
     }
     return blocked
-  }, [market.myOrders, market.book, groupMembers])
+  }, [market.myOrders, book, groupMembers])
 
   /** Sign a refresh: every live order of mine stays live for another two hours from now. */
   async function refreshOrders(): Promise<void> {

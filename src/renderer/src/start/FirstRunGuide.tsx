@@ -4,7 +4,7 @@
 // and the app opens on the Market from then on, once this node has an order or the user skips it.
 import { useMemo, useState, type FormEvent } from 'react'
 import type { ApiClient, Settings } from '../../../shared/api/contract'
-import type { AgreementView, OrderView } from '../../../shared/api/market'
+import type { AgreementView } from '../../../shared/api/market'
 import { benchmarkStages } from '../../../shared/benchmark/stages'
 import { createCpuWorker } from '../benchmark/cpu-worker-factory'
 import type { CpuPlacement } from '../benchmark/cpu-placement'
@@ -13,6 +13,7 @@ import { describeBrowser } from '../benchmark/web-worker-runner'
 import type { SettingsView } from '../hooks/use-settings'
 import { formatInteger, formatPrice } from '../market/market-format'
 import type { OrderForm } from '../market/order-form'
+import { useLiveBook, type LiveBookSource } from '../market/use-market'
 import { firstAsk, firstBid, type PriceSource } from './first-run-forms'
 
 interface FirstRunGuideProps {
@@ -21,7 +22,8 @@ interface FirstRunGuideProps {
   settings: Settings
   update: SettingsView['update']
   cpuPlacement: CpuPlacement
-  book: readonly OrderView[]
+  /** The live book (its best prices price the first order). */
+  live: LiveBookSource
   agreements: readonly AgreementView[]
   /** Open the order form on the Market page with this order. */
   onOpenOrder(form: OrderForm): void
@@ -43,10 +45,11 @@ export function FirstRunGuide({
   settings,
   update,
   cpuPlacement,
-  book,
+  live,
   agreements,
   onOpenOrder,
 }: FirstRunGuideProps) {
+  const { book } = useLiveBook(live)
   const windowCpu = useMemo<WindowCpu>(
     () => ({
       createWorker: createCpuWorker,

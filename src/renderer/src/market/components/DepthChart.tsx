@@ -2,7 +2,7 @@
 // price and asks right of it, within a span around the mid so one far-off order does not squash the
 // rest. SVG with a fixed box, coloured by CSS variables through classes (it follows the theme).
 // Hovering or focusing shows the cumulative quantity at a price.
-import { useMemo, useState, type KeyboardEvent, type PointerEvent } from 'react'
+import { memo, useMemo, useState, type KeyboardEvent, type PointerEvent } from 'react'
 import { depthSeries, depthSpan, type DepthPoint, type Ladder } from '../ladder'
 import { formatInteger, formatPrice } from '../market-format'
 
@@ -49,7 +49,8 @@ function plotOf(ladder: Ladder): Plot | undefined {
   }
 }
 
-export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: string }) {
+// Memoized: the market page renders again on every book event, the chart only when its ladder changed.
+export const DepthChart = memo(function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: string }) {
   const [cursor, setCursor] = useState<number>()
   const plot = useMemo(() => plotOf(ladder), [ladder])
   if (plot === undefined || ladder.mid === undefined) {
@@ -138,4 +139,4 @@ export function DepthChart({ ladder, unitLabel }: { ladder: Ladder; unitLabel: s
       </figcaption>
     </figure>
   )
-}
+})

@@ -116,7 +116,14 @@ function sameRow(before: LevelRowProps, after: LevelRowProps): boolean {
   )
 }
 
-export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice }: OrderLadderProps) {
+// Memoized: the market page renders again on every book event, the ladder only when its levels changed.
+export const OrderLadder = memo(function OrderLadder({
+  ladder,
+  unitLabel,
+  resetKey,
+  crossing,
+  onPickPrice,
+}: OrderLadderProps) {
   const asksTopDown = [...ladder.asks].reverse()
   const spreadText = spreadWords(ladder, crossing)
   return (
@@ -182,4 +189,4 @@ export function OrderLadder({ ladder, unitLabel, resetKey, crossing, onPickPrice
       />
     </div>
   )
-}
+})
