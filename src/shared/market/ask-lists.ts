@@ -13,6 +13,18 @@ import { compareAsks } from './book-order'
 import type { GroupId, PeerId } from './facts'
 import type { AskEntry } from './match-entries'
 
+/** Where `ask` goes in `list` (in priority): after every ask before it. */
+function placeIn(list: readonly AskEntry[], ask: AskEntry): number {
+  let low = 0
+  let high = list.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (compareAsks(list[middle]!.order, ask.order) < 0) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
 /** Put the ask in `key`'s list, in priority. */
 function insertInOrder(lists: Map<string, AskEntry[]>, key: string, ask: AskEntry): void {
   const list = listOf(lists, key)
@@ -50,14 +62,15 @@ export class AskLists {
   /**
    * Per group a bid names: its members' asks in priority, one list where the walk would otherwise
    * merge one per member (a heap of twenty lists for a group of twenty). Made on first use, and then
-   * the same array, brought up to date in place by refreshGroupLists, so a bid can keep it.
+   * the same array, into which each member's asks are put and from which they are taken as they come
+   * and go (add, remove: between runs, never during one, as walks read them), so a bid can keep it.
    */
-  private readonly ofGroups = new Map<GroupId, { members: Iterable<PeerId>; asks: AskEntry[] }>()
-  /** Owners whose asks came or went since the group lists were last brought up to date. */
-  private readonly changedOwners = new Set<PeerId>()
+  private readonly ofGroups = new Map<GroupId, AskEntry[]>()
+  /** The group lists made, under each of their members. */
+  private readonly groupListsOf = new Map<PeerId, AskEntry[][]>()
 
   add(ask: AskEntry): void {
-    this.changedOwners.add(ask.owner)
+    for (const list of this.groupListsOf.get(ask.owner) ?? []) list.splice(placeIn(list, ask), 0, ask)
     insertInOrder(this.byOwner, ask.owner, ask)
     const counterparties = ask.counterparties
     if (counterparties === undefined) return
@@ -66,7 +79,10 @@ export class AskLists {
   }
 
   remove(ask: AskEntry): void {
-    this.changedOwners.add(ask.owner)
+    for (const list of this.groupListsOf.get(ask.owner) ?? []) {
+      const index = placeIn(list, ask)
+      if (list[index] === ask) list.splice(index, 1)
+    }
     removeFrom(this.byOwner, ask.owner, ask)
     for (const peer of ask.counterparties?.peers ?? []) removeFrom(this.restrictedByPeer, peer, ask)
     for (const group of ask.counterparties?.groups ?? []) removeFrom(this.restrictedByGroup, group, ask)
@@ -77,6 +93,7 @@ export class AskLists {
     this.restrictedByPeer.clear()
     this.restrictedByGroup.clear()
     this.ofGroups.clear()
+    this.groupListsOf.clear()
     this.version++
   }
 
@@ -99,39 +116,23 @@ export class AskLists {
   ofGroup(group: GroupId, members: Iterable<PeerId>): readonly AskEntry[] {
     let made = this.ofGroups.get(group)
     if (made === undefined) {
-      made = { members, asks: [] }
-      this.fill(made)
+      made = []
+      for (const member of new Set(members)) {
+        for (const ask of this.byOwner.get(member) ?? []) made.push(ask)
+        const lists = this.groupListsOf.get(member)
+        if (lists === undefined) this.groupListsOf.set(member, [made])
+        else lists.push(made)
+      }
+      made.sort((left, right) => compareAsks(left.order, right.order))
       this.ofGroups.set(group, made)
     }
-    return made.asks
-  }
-
-  /** Bring the group lists of owners whose asks changed up to date, before a run (never during one: walks read them). */
-  refreshGroupLists(): void {
-    if (this.changedOwners.size === 0) return
-    const changed = this.changedOwners
-    for (const made of this.ofGroups.values()) {
-      for (const member of made.members) {
-        if (!changed.has(member)) continue
-        this.fill(made)
-        break
-      }
-    }
-    changed.clear()
+    return made
   }
 
   /** Group member lists changed: group lists are made again on first use (a bid finds its lists again too). */
   forgetGroupLists(): void {
     this.ofGroups.clear()
-    this.changedOwners.clear()
-  }
-
-  private fill(made: { members: Iterable<PeerId>; asks: AskEntry[] }): void {
-    const asks = made.asks
-    let count = 0
-    for (const member of new Set(made.members)) for (const ask of this.byOwner.get(member) ?? []) asks[count++] = ask
-    asks.length = count
-    asks.sort((left, right) => compareAsks(left.order, right.order))
+    this.groupListsOf.clear()
   }
 }
 

@@ -490,12 +490,10 @@ export class MatchingEngine {
     for (const unit of units) for (const group of this.askLists[unit].restrictedByGroup.keys()) this.indexGroup(group)
   }
 
-  /** The group lists bids naming a group walk: made again when member lists changed, else brought up to date. */
+  /** The group lists bids naming a group walk: made again when member lists changed (else kept up to date as asks come and go). */
   private refreshGroupLists(groupsChanged: boolean): void {
-    for (const unit of units) {
-      if (groupsChanged) this.askLists[unit].forgetGroupLists()
-      else this.askLists[unit].refreshGroupLists()
-    }
+    if (!groupsChanged) return
+    for (const unit of units) this.askLists[unit].forgetGroupLists()
   }
 
   private buildAskTrees(): void {
