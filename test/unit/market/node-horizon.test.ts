@@ -4,7 +4,7 @@
 // them, and are then walked again first. The results must stay the reference matcher's part for the node.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { MarketBook, type IdentifiedFact } from '../../../src/shared/market'
+import { MarketBook, type IdentifiedFact, type OrderFact } from '../../../src/shared/market'
 import { eventfulBookArbitrary, propertyRuns } from './arbitraries'
 import { agreement, ask, bid, cancel, day0, hour, peer } from './helpers'
 import { referenceMatch } from './reference-matcher'
@@ -56,7 +56,7 @@ describe("a node's horizon", () => {
         fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 4 }),
         fc.integer({ min: 1, max: 5 }),
         (orders, myQuantity, myBidPrice, cancelled, chunk) => {
-          const facts: IdentifiedFact[] = orders.map((terms, index) =>
+          const facts: IdentifiedFact<OrderFact>[] = orders.map((terms, index) =>
             (terms.side === 'bid' ? bid : ask)({
               owner: peer(terms.owner),
               price: terms.price,
