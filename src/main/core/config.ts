@@ -35,6 +35,12 @@ export interface NodeConfig {
    * the peer connects and while its connections have no figure yet (peer-latency.ts).
    */
   pingIntervalMs?: number
+  /**
+   * libp2p's connection monitor, which pings every connection and closes one whose ping is not answered
+   * in time: how often (default 10 s) and how long a ping may take (default 30 s; libp2p's own 5 s cut
+   * peers that were only busy, docs/reliability.md §2j). Tests shorten them.
+   */
+  connectionCheck?: ConnectionCheck
   /** The market's timing (epoch period, take lifetime); tests shorten them. */
   market?: MarketServiceInit
   /** Anti-entropy timing (round interval) and limits; tests shorten the interval. */
@@ -89,6 +95,11 @@ export const defaultRelayService: Required<RelayServiceConfig> = {
   durationLimitMs: 10 * 60_000,
 }
 
+export interface ConnectionCheck {
+  intervalMs?: number
+  timeoutMs?: number
+}
+
 export interface ResolvedConfig {
   dataDir: string
   listen: Multiaddr[]
@@ -98,6 +109,8 @@ export interface ResolvedConfig {
   inMemoryStore: boolean
   connectionLimits: NonNullable<NodeConfig['connectionLimits']>
   pingIntervalMs: number
+  /** Absent in hosts a test builds by hand: libp2p-host.ts's defaults. */
+  connectionCheck?: ConnectionCheck
   market: MarketServiceInit
   sync?: FactSyncInit
   members?: MembersServiceInit
@@ -211,6 +224,15 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
       path: 'pingIntervalMs',
     })
   }
+  const connectionCheck = config.connectionCheck ?? {}
+  for (const [name, value] of Object.entries(connectionCheck)) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 100)) {
+      throw new ConfigError(
+        `connectionCheck.${name} must be a whole number of milliseconds, at least 100, not ${String(value)}`,
+        { path: `connectionCheck.${name}` },
+      )
+    }
+  }
   const announce = parseMultiaddrs(config.announce ?? [], 'announce', false)
   let relay: Required<RelayServiceConfig> | null = null
   if (config.relay !== undefined) {
@@ -252,6 +274,7 @@ export async function resolveConfig(config: NodeConfig): Promise<ResolvedConfig>
     inMemoryStore: config.inMemoryStore ?? false,
     connectionLimits: config.connectionLimits ?? {},
     pingIntervalMs,
+    connectionCheck,
     market: config.market ?? {},
     sync: config.sync ?? {},
     members: config.members ?? {},

@@ -49,6 +49,9 @@ export interface HostOptions {
   isBlocked?: (peerId: string) => boolean
 }
 
+/** libp2p's connection monitor: a ping on every connection this often, and this long for its answer. */
+export const connectionCheckDefaults = { intervalMs: 10_000, timeoutMs: 30_000 }
+
 export async function createHost({ privateKey, config, savedPeers, gossip, isBlocked }: HostOptions): Promise<Host> {
   const peerDiscovery: NonNullable<Libp2pOptions<HostServices>['peerDiscovery']> = []
   if (config.mdns) peerDiscovery.push(mdns())
@@ -69,8 +72,11 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
     // it closes the connection when its ping fails) and the node's latency monitor (when a peer
     // connects, and until the connection monitor has a figure). With ping's default of one outbound
     // stream, the monitor's ping failed whenever the latency ping was in flight, and the connection
-    // was closed under the peers' feet.
-    ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
+    // was closed under the peers' feet. A busy peer answers late, and the monitor keeps up to three
+    // pings waiting for it (a 30 s timeout, one every 10 s: connectionMonitor below) beside the latency
+    // ping, and as many reach that peer at once when it is free again: a fifth stream either way was
+    // refused, and the monitor closed the connection over it (docs/reliability.md §2j). Hence eight.
+    ping: ping({ maxOutboundStreams: 8, maxInboundStreams: 8 }),
     pubsub: marketGossip(gossip),
     autoNAT: autoNAT(),
     dcutr: holePunch({ publicRanges: config.publicRanges ?? [] }),
@@ -91,12 +97,22 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
       },
     })
   }
+  const checkTimeoutMs = config.connectionCheck?.timeoutMs ?? connectionCheckDefaults.timeoutMs
   const options: Libp2pOptions<HostServices> = {
     privateKey,
     addresses: {
       listen,
       announce: announce.map((address) => address.toString()),
       announceFilter: announceFilter(announce),
+    },
+    // libp2p's connection monitor pings every connection and closes one whose ping is not answered in
+    // time. libp2p's 5 s (its adaptive timeout's floor, which the monitor never raises) cut peers that were
+    // only busy: a late joiner validating and storing 10,000 facts on a loaded machine answered nothing
+    // for 5-8 s, the peer it synced from closed the connection, and neither dialled again
+    // (docs/reliability.md §2j). A peer is judged gone after 30 s without an answer instead.
+    connectionMonitor: {
+      pingInterval: config.connectionCheck?.intervalMs ?? connectionCheckDefaults.intervalMs,
+      pingTimeout: { minTimeout: checkTimeoutMs, maxTimeout: checkTimeoutMs },
     },
     // A reservation gets 15 s instead of libp2p's 2 s (its docs say 10 s): on a busy machine the round
     // trip took over 2 s, which left a home with no relayed address until it asked again; libp2p asks a
