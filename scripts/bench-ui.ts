@@ -321,9 +321,6 @@ async function main(): Promise<void> {
     const syncStart = performance.now()
     await waitUntil('the peer holds the seeded book', async () => (await factsOf(from)) >= seededFacts, 600_000)
     console.log(`the peer fetched the book in ${((performance.now() - syncStart) / 1000).toFixed(1)} s`)
-    // After fetching 10,000 facts the two were found disconnected (neither listed the other, no gossip
-    // peers; not after 6,000): connected again, or the peer's orders would come only by a later sync.
-    await connectNodes(from, served)
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } })
     await page.addInitScript({ content: bookEventClock })
