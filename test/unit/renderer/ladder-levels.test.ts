@@ -1,7 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { OrderView } from '../../../src/shared/api/market'
-import { applyBookChanges, bookCopyOf, dropEnded, ladderOfCopy } from '../../../src/renderer/src/market/book-copy'
+import {
+  applyBookChanges,
+  bookCopyOf,
+  dropEnded,
+  ladderOfCopy,
+  nextEnd,
+} from '../../../src/renderer/src/market/book-copy'
 import { buildLadder, groupLadder } from '../../../src/renderer/src/market/ladder'
 
 const now = Date.UTC(2026, 0, 1, 12)
@@ -27,8 +33,13 @@ function order(id: string, extra: Partial<OrderView> & Pick<OrderView, 'side' | 
 
 const units = ['flop', 'pageview'] as const
 
-/** Each unit's kept ladder, and grouped by each tick, equals the one summed from the live orders. */
+/**
+ * Each unit's kept ladder, and grouped by each tick, equals the one summed from the live orders; and the
+ * copy's next end is the earliest of theirs.
+ */
 function expectLaddersOf(copy: ReturnType<typeof bookCopyOf>, live: readonly OrderView[]): void {
+  const ends = live.map((each) => Math.min(each.expiresAt, each.window.end))
+  expect(nextEnd(copy)).toBe(ends.length === 0 ? undefined : Math.min(...ends))
   for (const unit of units) {
     const orders = live.filter((each) => each.unit === unit)
     const kept = ladderOfCopy(copy, unit)
@@ -39,7 +50,7 @@ function expectLaddersOf(copy: ReturnType<typeof bookCopyOf>, live: readonly Ord
 }
 
 describe('the ladder kept from the changes', () => {
-  it('equals the ladder summed from scratch after any sequence of changes', () => {
+  it('equals the ladder summed from scratch after any sequence of changes, and so does the next end', () => {
     // An order keeps its id, side and unit; a change moves its price, fills part of it, or ends it.
     interface Change {
       id: number
@@ -49,6 +60,8 @@ describe('the ladder kept from the changes', () => {
       remaining: number
       mine: boolean
       ended: 'no' | 'cancelled' | 'expired'
+      /** Seconds until it expires. */
+      life: number
     }
     const change: fc.Arbitrary<Change> = fc.record({
       id: fc.integer({ min: 0, max: 30 }),
@@ -58,6 +71,7 @@ describe('the ladder kept from the changes', () => {
       remaining: fc.integer({ min: 0, max: 50 }),
       mine: fc.boolean(),
       ended: fc.constantFrom<Change['ended'][]>('no', 'no', 'no', 'cancelled', 'expired'),
+      life: fc.integer({ min: 1, max: 6 }),
     })
     fc.assert(
       fc.property(
@@ -74,8 +88,8 @@ describe('the ladder kept from the changes', () => {
               price: each.price,
               remaining: each.remaining,
               mine: before?.mine ?? each.mine,
+              expiresAt: each.ended === 'expired' ? now - 1 : now + each.life * 1000,
               ...(each.ended === 'cancelled' ? { status: 'cancelled' as const } : {}),
-              ...(each.ended === 'expired' ? { expiresAt: now - 1 } : {}),
             })
           }
           const isLive = (view: OrderView) => view.status === 'live' && view.remaining > 0 && view.expiresAt > now

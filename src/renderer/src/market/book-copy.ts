@@ -16,10 +16,20 @@ export interface BookCopy {
   readonly sorted: readonly OrderView[]
   /** Each unit's ladder of the live orders; shared and kept like `byId`. */
   readonly levels: ReadonlyMap<OrderView['unit'], LadderLevels>
+  /** The earliest expiry or window end of the live orders (Infinity with none): see nextEnd. */
+  readonly firstEnd: number
 }
 
 export function emptyBookCopy(): BookCopy {
-  return { byId: new Map(), sorted: [], levels: new Map() }
+  return { byId: new Map(), sorted: [], levels: new Map(), firstEnd: Infinity }
+}
+
+const endOf = (order: OrderView): number => Math.min(order.expiresAt, order.window.end)
+
+function firstEndOf(orders: readonly OrderView[]): number {
+  let first = Infinity
+  for (const order of orders) first = Math.min(first, endOf(order))
+  return first
 }
 
 /** The unit's ladder of the copy's live orders (an empty one for a unit with none). */
@@ -73,6 +83,7 @@ export function bookCopyOf(orders: readonly OrderView[], now: number): BookCopy 
     byId: new Map(live.map((order) => [order.id, order])),
     sorted: live.sort(compareBookOrders),
     levels: levelsOfOrders(live),
+    firstEnd: firstEndOf(live),
   }
 }
 
@@ -90,10 +101,15 @@ export function applyBookChanges(copy: BookCopy, changes: readonly OrderView[], 
   // The levels are taken over like the map: a Map of the same ladders, so the copy is a new object.
   const levels = new Map(copy.levels)
   const sorted = copy.sorted.slice()
+  // The earliest end moves by the orders added, unless an order that ended first leaves or changes:
+  // then it is counted again (a pass over the book that a new order does not cost).
+  let firstEnd = copy.firstEnd
+  let countEndsAgain = false
   for (const order of changes) {
     // The view held before sits where its own terms sorted it; an amendment may move it.
     const previous = byId.get(order.id)
     if (previous) {
+      if (endOf(previous) <= firstEnd) countEndsAgain = true
       levelsFor(levels, previous.unit).remove(previous)
       if (changes.length <= sortInsteadAbove) {
         const index = lowerBound(sorted, previous)
@@ -102,28 +118,32 @@ export function applyBookChanges(copy: BookCopy, changes: readonly OrderView[], 
     }
     if (isLiveAt(order, now)) {
       byId.set(order.id, order)
+      firstEnd = Math.min(firstEnd, endOf(order))
       levelsFor(levels, order.unit).add(order)
       if (changes.length <= sortInsteadAbove) sorted.splice(lowerBound(sorted, order), 0, order)
     } else {
       byId.delete(order.id)
     }
   }
-  if (changes.length > sortInsteadAbove) return { byId, sorted: [...byId.values()].sort(compareBookOrders), levels }
-  return { byId, sorted, levels }
+  const next = changes.length > sortInsteadAbove ? [...byId.values()].sort(compareBookOrders) : sorted
+  return { byId, sorted: next, levels, firstEnd: countEndsAgain ? firstEndOf(next) : firstEnd }
 }
 
 /** Drop the orders whose expiry or window end has passed on the node's clock. Same copy when none has. */
 export function dropEnded(copy: BookCopy, now: number): BookCopy {
   if (copy.sorted.every((order) => isLiveAt(order, now))) return copy
   const sorted = copy.sorted.filter((order) => isLiveAt(order, now))
-  return { byId: new Map(sorted.map((order) => [order.id, order])), sorted, levels: levelsOfOrders(sorted) }
+  return {
+    byId: new Map(sorted.map((order) => [order.id, order])),
+    sorted,
+    levels: levelsOfOrders(sorted),
+    firstEnd: firstEndOf(sorted),
+  }
 }
 
 /** When the copy next changes by the clock alone: its earliest expiry or window end. */
 export function nextEnd(copy: BookCopy): number | undefined {
-  let next = Infinity
-  for (const order of copy.sorted) next = Math.min(next, order.expiresAt, order.window.end)
-  return next === Infinity ? undefined : next
+  return copy.firstEnd === Infinity ? undefined : copy.firstEnd
 }
 
 /** The order market.myOrders answers in: newest first. */
