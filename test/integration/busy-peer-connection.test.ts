@@ -12,6 +12,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Host } from '../../src/main/core/libp2p-host'
 import type { CyclexNode } from '../../src/main/core/node'
+import { ConfigError } from '../../src/shared/errors'
 import { makeTempDir, removeDir, startTestNode, waitFor } from '../helpers/nodes'
 
 const pingProtocol = '/ipfs/ping/1.0.0'
@@ -103,4 +104,14 @@ describe('the connection to a busy peer', () => {
     await waitFor(() => peer.pings.received >= 1, 'the node to ping the peer', 30_000)
     await waitFor(() => connectionsTo(node, peer) === 0, 'the node to close the silent peer', 30_000)
   }, 90_000)
+
+  it('refuses a check that is not a whole number of milliseconds, at least 100', async () => {
+    const dataDir = await makeTempDir()
+    dirs.push(dataDir)
+    const error = await startTestNode({ dataDir, connectionCheck: { timeoutMs: 50 } }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as Error).message).toMatch(/connectionCheck\.timeoutMs must be a whole number of milliseconds/)
+  })
 })
