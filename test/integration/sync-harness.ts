@@ -1,5 +1,5 @@
 // Minimal sync nodes for tests and the bench: a real libp2p host on 127.0.0.1 (TCP, noise, yamux,
-// identify), a memory-level store, a FactLog, and the sync service with an ingest that validates as
+// identify, a node's connection check), a memory-level store, a FactLog, and the sync service with an ingest that validates as
 // gossip would (decodeSignedFact with the node's verifier, its signatures checked ahead on the
 // signature pool's threads as a node does) and adds the valid facts to the log.
 import { noise } from '@chainsafe/libp2p-noise'
@@ -7,6 +7,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { connectionMonitorInit } from '../../src/main/core/libp2p-host'
 import { openFactLog, type FactLog } from '../../src/main/core/market/fact-log'
 import { precheckedIngest } from '../../src/main/core/market/prechecked-ingest'
 import { PrecheckedVerifier } from '../../src/main/core/market/prechecked-verifier'
@@ -45,6 +46,8 @@ export async function createSyncHost(): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: { identify: identify() },
+    // A node's connection check (libp2p's own cut a busy late joiner: docs/reliability.md §2j).
+    connectionMonitor: connectionMonitorInit(),
   })
 }
 

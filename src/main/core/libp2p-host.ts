@@ -16,7 +16,7 @@ import { tcp } from '@libp2p/tcp'
 import { uPnPNAT, type UPnPNAT } from '@libp2p/upnp-nat'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
-import type { ResolvedConfig } from './config'
+import type { ConnectionCheck, ResolvedConfig } from './config'
 import { marketGossip, type MarketGossipInit, type MarketPubSub } from './market/gossip'
 import { coalescingMuxer } from './network/coalescing-muxer'
 import { holePunch } from './network/hole-punch'
@@ -52,6 +52,21 @@ export interface HostOptions {
 
 /** libp2p's connection monitor: a ping on every connection this often, and this long for its answer. */
 export const connectionCheckDefaults = { intervalMs: 10_000, timeoutMs: 30_000 }
+
+/**
+ * libp2p's connection monitor pings every connection and closes one whose ping is not answered in
+ * time. libp2p's 5 s (its adaptive timeout's floor, which the monitor never raises) cut peers that were
+ * only busy: a late joiner validating and storing 10,000 facts on a loaded machine answered nothing for
+ * 5-8 s, the peer it synced from closed the connection, and neither dialled again (docs/reliability.md
+ * §2j). A peer is judged gone after 30 s without an answer instead. The sync harness's hosts use it too.
+ */
+export function connectionMonitorInit(check: ConnectionCheck = {}): Libp2pOptions['connectionMonitor'] {
+  const timeoutMs = check.timeoutMs ?? connectionCheckDefaults.timeoutMs
+  return {
+    pingInterval: check.intervalMs ?? connectionCheckDefaults.intervalMs,
+    pingTimeout: { minTimeout: timeoutMs, maxTimeout: timeoutMs },
+  }
+}
 
 export async function createHost({ privateKey, config, savedPeers, gossip, isBlocked }: HostOptions): Promise<Host> {
   const peerDiscovery: NonNullable<Libp2pOptions<HostServices>['peerDiscovery']> = []
@@ -98,7 +113,6 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
       },
     })
   }
-  const checkTimeoutMs = config.connectionCheck?.timeoutMs ?? connectionCheckDefaults.timeoutMs
   const options: Libp2pOptions<HostServices> = {
     privateKey,
     addresses: {
@@ -106,15 +120,7 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
       announce: announce.map((address) => address.toString()),
       announceFilter: announceFilter(announce),
     },
-    // libp2p's connection monitor pings every connection and closes one whose ping is not answered in
-    // time. libp2p's 5 s (its adaptive timeout's floor, which the monitor never raises) cut peers that were
-    // only busy: a late joiner validating and storing 10,000 facts on a loaded machine answered nothing
-    // for 5-8 s, the peer it synced from closed the connection, and neither dialled again
-    // (docs/reliability.md §2j). A peer is judged gone after 30 s without an answer instead.
-    connectionMonitor: {
-      pingInterval: config.connectionCheck?.intervalMs ?? connectionCheckDefaults.intervalMs,
-      pingTimeout: { minTimeout: checkTimeoutMs, maxTimeout: checkTimeoutMs },
-    },
+    connectionMonitor: connectionMonitorInit(config.connectionCheck),
     // A reservation gets 15 s instead of libp2p's 2 s (its docs say 10 s): on a busy machine the round
     // trip took over 2 s, which left a home with no relayed address until it asked again; libp2p asks a
     // relay once per connection, so network/reservation-retry.ts asks again (docs/scaling.md §3).
