@@ -45,7 +45,8 @@ describe('the signed fact envelope', () => {
         const longer = new Uint8Array(envelope.length + 1)
         longer.set(envelope)
         const otherKey = envelope.slice()
-        otherKey[read.body.byteOffset + read.body.length + 1] ^= 1
+        const inKey = read.body.byteOffset + read.body.length + 1
+        otherKey[inKey] = otherKey[inKey]! ^ 1
         for (const bytes of [longer, otherKey]) {
           const written = encodeSignedFact(views(bytes, read))
           expect(written.buffer).not.toBe(bytes.buffer)
