@@ -7,7 +7,7 @@
 // through its API (3 asks where the book's bids reach them, 2 bids that negotiate with the asks), so
 // its epochs compute proposals and negotiations of its own, and its deal desk has work. Four peers (raw
 // libp2p hosts in this process with a Cyclex node's transport setup and gossip settings: createHost,
-// its coalescing muxer included, test/helpers/raw-peer.ts) dial it over TCP on 127.0.0.1 and publish
+// test/helpers/raw-peer.ts) dial it over TCP on 127.0.0.1 and publish
 // new orders of the same synthetic market, 200 facts/s in all (BENCH_OVERHEAD_RATE), round robin, for
 // BENCH_SECONDS (default 60). The peers subscribe to the
 // market's topics, so the node also forwards every fact to the three peers it did not come from, as a

@@ -12,6 +12,8 @@
 // not come from. Printed per run, then medians of BENCH_RUNS (default 3): the node's CPU
 // (process.cpuUsage, user + system) per message received and as a share of one core, and how many
 // copies the peers received of what they sent (3 when every message was forwarded to the other three).
+// BENCH_FLOOR_FORWARDS=0: the peers publish without subscribing, so the node forwards nothing and
+// the figure is what receiving alone costs it (copies 0).
 // Writes bench-results/transport-floor.json.
 import { randomBytes } from 'node:crypto'
 import { fork, type ChildProcess } from 'node:child_process'
@@ -30,6 +32,9 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 30)
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const rate = Number(process.env.BENCH_OVERHEAD_RATE ?? 200)
 const peerCount = 4
+const forwards = process.env.BENCH_FLOOR_FORWARDS ?? '3'
+if (forwards !== '3' && forwards !== '0')
+  throw new Error(`BENCH_FLOOR_FORWARDS must be 3 (the node forwards to the other peers) or 0, not ${forwards}`)
 const tickMs = 50
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -81,7 +86,7 @@ for (let run = 0; run < runs; run++) {
     try {
       let copiesAtPeers = 0
       for (const { host } of peers) {
-        host.services.pubsub.subscribe(topics.orders)
+        if (forwards === '3') host.services.pubsub.subscribe(topics.orders)
         host.services.pubsub.addEventListener('message', (event) => {
           if (event.detail.topic === topics.orders) copiesAtPeers++
         })
@@ -157,7 +162,7 @@ const summary = {
   copiesAtPeers: median(results.map((result) => result.copiesAtPeers)),
 }
 console.log(
-  `\nmedians of ${runs} runs of ${seconds} s at ${rate} messages/s of ${messageBytes} bytes from ${peerCount} peers (${cpus().length} cores, Node ${process.version}):`,
+  `\nmedians of ${runs} runs of ${seconds} s at ${rate} messages/s of ${messageBytes} bytes from ${peerCount} peers, each forwarded to ${forwards} (${cpus().length} cores, Node ${process.version}):`,
 )
 console.log(
   `the transport's floor: ${summary.cpuUsPerMessage.toFixed(1)} us CPU a message, ${summary.corePercent.toFixed(1)}% of one core`,
@@ -166,7 +171,7 @@ console.log(`copies at the peers of each message sent: ${summary.copiesAtPeers.t
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(
   'bench-results/transport-floor.json',
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, seconds, rate, messageBytes, medians: summary, runs: results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, seconds, rate, messageBytes, forwards: Number(forwards), medians: summary, runs: results }, null, 2)}\n`,
 )
 console.log('\nwritten to bench-results/transport-floor.json')
 process.exit(0)

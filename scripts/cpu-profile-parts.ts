@@ -41,7 +41,6 @@ const partOfFile: [RegExp, string][] = [
   [/node_modules\/(protons-runtime|uint8-varint)\//, 'transport: gossipsub'],
   [/node_modules\/@chainsafe\/libp2p-noise\/|node_modules\/@noble\/ciphers\//, 'transport: noise'],
   [/node_modules\/@chainsafe\/libp2p-yamux\//, 'transport: yamux'],
-  [/src\/main\/core\/network\/(coalesce-turns|coalescing-muxer)\.ts/, 'transport: coalescing frames'],
   [
     /node_modules\/(@libp2p\/tcp|it-[a-z-]+|uint8arraylist|p-queue|p-defer|race-signal|progress-events)\//,
     'transport: streams and TCP',

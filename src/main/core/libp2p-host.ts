@@ -18,7 +18,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import type { ConnectionCheck, ResolvedConfig } from './config'
 import { marketGossip, type MarketGossipInit, type MarketPubSub } from './market/gossip'
-import { coalescingMuxer } from './network/coalescing-muxer'
 import { holePunch } from './network/hole-punch'
 import { announceFilter } from './network/reachability'
 import { relayReservations } from './network/relay-reservations'
@@ -127,9 +126,7 @@ export async function createHost({ privateKey, config, savedPeers, gossip, isBlo
     transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: 15_000 })],
     peerRouters: [relayRouting()],
     connectionEncrypters: [noise()],
-    // The frames of one turn of the event loop leave a connection as one noise message and one socket
-    // write (network/coalescing-muxer.ts; docs/scaling.md, "A node's steady-state cost").
-    streamMuxers: [coalescingMuxer(yamux())],
+    streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: { ...config.connectionLimits },
     services,
