@@ -34,6 +34,13 @@ import { topicOf, topics } from '../src/main/core/market/topics'
 import { openStore } from '../src/main/core/store'
 import { encodeSignedFact, mineOrder, signFact, type Fact, type SignedFact } from '../src/shared/market'
 import { startRawHost } from '../test/helpers/raw-peer'
+import {
+  nextMessage as nextMessageOf,
+  publishPaced,
+  sleep,
+  untilCaughtUp,
+  waitForSubscribers,
+} from './bench-gossip-load'
 import { median } from './bench-stats'
 import { formatParts, profileParts, type CpuProfile, type ProfileParts } from './cpu-profile-parts'
 import { syntheticMarket } from './synthetic-book'
@@ -63,21 +70,8 @@ interface Ended {
   profileFile?: string
 }
 
-function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (message.type !== type) return
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-      resolve(message)
-    }
-    const onExit = (code: number | null) => reject(new Error(`the benchmark node exited (${code}) before '${type}'`))
-    child.on('message', onMessage)
-    child.once('exit', onExit)
-  })
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const nextMessage = <T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> =>
+  nextMessageOf<T>(child, type, 'the benchmark node')
 
 const baseDir = mkdtempSync(join(tmpdir(), 'cyclex-bench-overhead-'))
 try {
@@ -147,14 +141,7 @@ try {
             }
           }
         }
-        const subscribed = () =>
-          peers.every(({ host }) =>
-            host.services.pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId),
-          )
-        for (let waited = 0; !subscribed(); waited += 50) {
-          if (waited > 30_000) throw new Error('the node did not subscribe to the peers within 30 s')
-          await sleep(50)
-        }
+        await waitForSubscribers(peers, topics.orders, peerId)
         // Let the node's start settle (its first epoch matches the whole book) before measuring.
         await sleep(3_000)
         const began = nextMessage(child, 'began')
@@ -162,30 +149,15 @@ try {
         await began
         const started = performance.now()
         const batch = news[run]!
-        let sent = 0
-        while (sent < batch.length) {
-          const due = Math.min(batch.length, Math.floor(((performance.now() - started) / 1000) * rate))
-          for (; sent < due; sent++) {
-            const { host } = peers[sent % peerCount]!
-            void host.services.pubsub.publish(topicOf('order'), batch[sent]!).catch(() => undefined)
-          }
-          await sleep(tickMs)
-        }
-        const remaining = seconds * 1000 - (performance.now() - started)
-        if (remaining > 0) await sleep(remaining)
+        await publishPaced(peers, topicOf('order'), batch, { rate, tickMs, seconds, started })
         // A node that fell behind (a busy machine) finishes the facts in flight: their cost is the load's.
         // Gossip may also have dropped some (a peer's outbound queue is bounded; these peers run no
         // sync to repair it), so the wait ends once nothing more arrives for 3 s.
-        let last = -1
-        for (let quiet = 0; quiet < 3_000;) {
+        await untilCaughtUp(async () => {
           const stored = nextMessage<{ type: 'facts'; facts: number }>(child, 'facts')
           child.send({ type: 'facts' })
-          const { facts } = await stored
-          if (facts >= batch.length) break
-          quiet = facts === last ? quiet + 250 : 0
-          last = facts
-          await sleep(250)
-        }
+          return (await stored).facts
+        }, batch.length)
         const ended = nextMessage<Ended>(child, 'ended')
         child.send({ type: 'end' })
         const figures = await ended

@@ -25,6 +25,13 @@ import { nodeSha256 } from '../src/main/core/market-crypto'
 import { topics } from '../src/main/core/market/topics'
 import { encodeSignedFact, mineOrder, signFact } from '../src/shared/market'
 import { startRawHost } from '../test/helpers/raw-peer'
+import {
+  nextMessage as nextMessageOf,
+  publishPaced,
+  sleep,
+  untilCaughtUp,
+  waitForSubscribers,
+} from './bench-gossip-load'
 import { median } from './bench-stats'
 import { syntheticMarket } from './synthetic-book'
 
@@ -37,21 +44,8 @@ if (forwards !== '3' && forwards !== '0')
   throw new Error(`BENCH_FLOOR_FORWARDS must be 3 (the node forwards to the other peers) or 0, not ${forwards}`)
 const tickMs = 50
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (message.type !== type) return
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-      resolve(message)
-    }
-    const onExit = (code: number | null) => reject(new Error(`the floor node exited (${code}) before '${type}'`))
-    child.on('message', onMessage)
-    child.once('exit', onExit)
-  })
-}
+const nextMessage = <T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> =>
+  nextMessageOf<T>(child, type, 'the floor node')
 
 // The size of bench:overhead's facts: the median of 201 of its synthetic orders, signed and mined.
 const market = syntheticMarket({ seed: 42, day0: Date.now(), owners: 100 })
@@ -92,14 +86,7 @@ for (let run = 0; run < runs; run++) {
         })
         await host.dial(multiaddr(address), { signal: AbortSignal.timeout(30_000) })
       }
-      const inMesh = () =>
-        peers.every(({ host }) =>
-          host.services.pubsub.getSubscribers(topics.orders).some((peer) => peer.toString() === peerId),
-        )
-      for (let waited = 0; !inMesh(); waited += 50) {
-        if (waited > 30_000) throw new Error('the node did not subscribe to the peers within 30 s')
-        await sleep(50)
-      }
+      await waitForSubscribers(peers, topics.orders, peerId)
       // A few heartbeats, so that the node's mesh holds all four peers.
       await sleep(3_000)
       const messages = Array.from({ length: Math.ceil(rate * seconds) }, () => randomBytes(messageBytes))
@@ -108,28 +95,14 @@ for (let run = 0; run < runs; run++) {
       await began
       copiesAtPeers = 0
       const started = performance.now()
-      let sent = 0
-      while (sent < messages.length) {
-        const due = Math.min(messages.length, Math.floor(((performance.now() - started) / 1000) * rate))
-        for (; sent < due; sent++) {
-          const { host } = peers[sent % peerCount]!
-          void host.services.pubsub.publish(topics.orders, messages[sent]!).catch(() => undefined)
-        }
-        await sleep(tickMs)
-      }
-      const remaining = seconds * 1000 - (performance.now() - started)
-      if (remaining > 0) await sleep(remaining)
+      await publishPaced(peers, topics.orders, messages, { rate, tickMs, seconds, started })
+      const sent = messages.length
       // Until the node has received all, or nothing more arrives for 3 s.
-      let last = -1
-      for (let quiet = 0; quiet < 3_000;) {
+      await untilCaughtUp(async () => {
         const counted = nextMessage<{ type: 'count'; received: number }>(child, 'count')
         child.send({ type: 'count' })
-        const { received } = await counted
-        if (received >= messages.length) break
-        quiet = received === last ? quiet + 250 : 0
-        last = received
-        await sleep(250)
-      }
+        return (await counted).received
+      }, messages.length)
       // The forwards still in flight reach the peers.
       await sleep(500)
       const ended = nextMessage<Ended & { type: 'ended' }>(child, 'ended')
